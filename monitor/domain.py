@@ -1,0 +1,232 @@
+"""Plain value types the rules work on.
+
+The database rows (``monitor.model``) are turned into these immutable records by
+``monitor.service``; the rules (``monitor.rules``, ``monitor.discharge``) are pure functions
+of them, so they can be tested, replayed at any minute and fuzzed without a database.
+
+Only *effective* entries reach the rules: a voided reading is left out, an amended one is
+replaced by its amendment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from uuid import UUID, uuid5
+
+#: Namespace for identifiers derived from content (flags), so that evaluating the same
+#: record twice gives the same flag ids on every tablet.
+CHAIRSIDE_NAMESPACE = UUID("6f1c3c52-5d1e-4b8e-9a35-2f0c8e1f7a10")
+
+#: The product's own URI, used for the local FHIR CodeSystem and anywhere an identifier
+#: system is needed.
+CHAIRSIDE_URI = "https://chairside.example.org"
+
+
+class Severity(IntEnum):
+    """Flag tiers, ordered so that a worse tier compares greater."""
+
+    ADVISORY = 1
+    WARNING = 2
+    CRITICAL = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Measure(StrEnum):
+    """What a flag is about (the ``measure`` field of ``show --json``)."""
+
+    BP = "bp"
+    HR = "hr"
+    SPO2 = "spo2"
+    RR = "rr"
+    MOAAS = "moaas"
+    CADSS6 = "cadss6"
+    NAUSEA = "nausea"
+    PHQ9 = "phq9"
+    OVERDUE = "overdue"
+
+
+class EventKind(StrEnum):
+    INFUSION_START = "infusion_start"
+    INFUSION_PAUSE = "infusion_pause"
+    INFUSION_RESUME = "infusion_resume"
+    INFUSION_STOP = "infusion_stop"
+    RATE_CHANGE = "rate_change"
+    MEDICATION = "medication"
+    ADVERSE_EVENT = "adverse_event"
+    NOTE = "note"
+    ESCORT_PRESENT = "escort_present"
+    ORIENTED_STEADY_GAIT = "oriented_steady_gait"
+    DISCHARGE_SIGNED = "discharge_signed"
+    DISCHARGE_OVERRIDE = "discharge_override"
+
+
+#: Events a CSV import may carry (the command-line contract).
+IMPORTABLE_EVENTS: tuple[EventKind, ...] = (
+    EventKind.INFUSION_START,
+    EventKind.INFUSION_PAUSE,
+    EventKind.INFUSION_RESUME,
+    EventKind.INFUSION_STOP,
+    EventKind.MEDICATION,
+    EventKind.ADVERSE_EVENT,
+    EventKind.NOTE,
+    EventKind.ESCORT_PRESENT,
+    EventKind.ORIENTED_STEADY_GAIT,
+)
+
+
+class Phase(StrEnum):
+    BASELINE = "baseline"
+    INFUSING = "infusing"
+    PAUSED = "paused"
+    RECOVERY = "recovery"
+    DISCHARGED = "discharged"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One time point. Any measure may be absent (``None``)."""
+
+    id: UUID
+    time: datetime
+    sbp: int | None = None
+    dbp: int | None = None
+    hr: int | None = None
+    spo2: int | None = None
+    rr: int | None = None
+    cadss6: int | None = None
+    cadss6_items: tuple[int, ...] | None = None
+    moaas: int | None = None
+    nausea: int | None = None
+    anxiety: int | None = None
+    pain: int | None = None
+    phq9: int | None = None
+    phq9_items: tuple[int, ...] | None = None
+    gad7: int | None = None
+    gad7_items: tuple[int, ...] | None = None
+    on_oxygen: bool = False
+    note: str = ""
+
+    @property
+    def has_vitals(self) -> bool:
+        return any(v is not None for v in (self.sbp, self.hr, self.spo2, self.rr))
+
+    @property
+    def phq9_item9(self) -> int | None:
+        return self.phq9_items[8] if self.phq9_items is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: UUID
+    time: datetime
+    kind: EventKind
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """A staff member's acknowledgement of one flag, with the action taken."""
+
+    flag_id: UUID
+    time: datetime
+    action: str
+    note: str = ""
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """Everything the rules need about one session, effective entries only, time-ordered."""
+
+    session_id: UUID
+    readings: tuple[Reading, ...] = ()
+    events: tuple[Event, ...] = ()
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+
+    def as_of(self, at: datetime) -> SessionRecord:
+        """The record as it stood at ``at``: entries describing a later time are left out."""
+        return SessionRecord(
+            session_id=self.session_id,
+            readings=tuple(r for r in self.readings if r.time <= at),
+            events=tuple(e for e in self.events if e.time <= at),
+            acknowledgements=tuple(a for a in self.acknowledgements if a.time <= at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A condition that needs attention, raised by the rules.
+
+    ``key`` names the condition (``"bp-high"``, ``"hr-low"``, ``"overdue"`` …); ``time`` is
+    when it was first seen (the reading's time, or when the reading became overdue).
+    """
+
+    id: UUID
+    key: str
+    measure: Measure
+    severity: Severity
+    time: datetime
+    message: str
+    reading_id: UUID | None = None
+    acknowledgement: Acknowledgement | None = None
+    resolved_at: datetime | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledgement is not None
+
+    @property
+    def open(self) -> bool:
+        """Still needs a staff member's attention."""
+        return self.acknowledgement is None and self.resolved_at is None
+
+
+def flag_id(session_id: UUID, key: str, severity: Severity, anchor: str) -> UUID:
+    """A stable flag identifier: the same condition on the same record gives the same id."""
+    return uuid5(CHAIRSIDE_NAMESPACE, f"flag:{session_id}:{key}:{severity.label}:{anchor}")
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One discharge criterion: met or not, and why (``detail``)."""
+
+    id: str
+    met: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreItem:
+    name: str
+    points: int
+    max_points: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A composite score with its items (modified Aldrete, adapted PADSS)."""
+
+    name: str
+    total: int
+    max_total: int
+    passing: int
+    items: tuple[ScoreItem, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return self.total >= self.passing
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeAssessment:
+    ready: bool
+    criteria: tuple[Criterion, ...]
+    would_have_been_ready_at: datetime | None
+    aldrete: Score
+    padss: Score

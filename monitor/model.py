@@ -1,0 +1,246 @@
+"""The database schema, as SQLAlchemy 2 typed ORM classes.
+
+Rules of the record:
+
+* Every row a person creates has a client-generated UUID, the time it describes (``time``),
+  the time it was entered (``recorded_at``, UTC) and who entered it (``entered_by``).
+* Clinical rows are never updated or deleted. A correction is a new :class:`Correction` row
+  that voids an entry, or amends it by pointing at a replacement row; the old value stays.
+* Times are stored as UTC and always come back timezone-aware (:class:`UTCDateTime`).
+
+The schema is created and changed only through Alembic (``monitor/migrations``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC that refuses naive input and returns aware values.
+
+    SQLite has no time zones, so the value is stored there as naive UTC; PostgreSQL stores
+    ``timestamptz``. Either way the application only ever sees aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored: a UTC offset is required")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime,
+        uuid.UUID: Uuid,
+        dict[str, Any]: JSON,
+        list[int]: JSON,
+    }
+
+
+class Entered:
+    """Columns every row created by a person carries."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    recorded_at: Mapped[datetime]
+    entered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+
+
+class Staff(Base):
+    """A person who enters or signs records (and the system identities that import data)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))  # nurse, clinician, admin, system
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Patient(Entered, Base):
+    __tablename__ = "patients"
+
+    mrn: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    #: Per-patient protocol limits, e.g. ``{"hr.high_warning_at_or_above": 120}``.
+    limit_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    limit_override_reason: Mapped[str] = mapped_column(Text, default="")
+
+    sessions: Mapped[list[TreatmentSession]] = relationship(back_populates="patient")
+
+    __table_args__ = (Index("ix_patients_name", "name"),)
+
+
+class TreatmentSession(Entered, Base):
+    """One infusion visit: check-in details, dose plan and the chair it happens in."""
+
+    __tablename__ = "sessions"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    #: When the visit began (check-in); the session list is ordered by it.
+    time: Mapped[datetime]
+    chair: Mapped[str] = mapped_column(String(20), default="")
+    profile: Mapped[str] = mapped_column(String(40))
+    protocol_version: Mapped[int] = mapped_column(Integer, default=1)
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    planned_mg_per_kg: Mapped[float | None] = mapped_column(Float)
+    infusion_minutes: Mapped[int | None] = mapped_column(Integer)
+    bag_volume_ml: Mapped[float | None] = mapped_column(Float)
+    dose_mg: Mapped[float | None] = mapped_column(Float)
+    rate_mg_per_min: Mapped[float | None] = mapped_column(Float)
+    pump_ml_per_h: Mapped[float | None] = mapped_column(Float)
+    lot_number: Mapped[str] = mapped_column(String(40), default="")
+    #: REMS concomitant medication answers, e.g. ``{"benzodiazepine": false, "ssri_snri": true}``.
+    concomitant_medications: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    escort_name: Mapped[str] = mapped_column(String(120), default="")
+    #: Where the session came from: "chair" (entered live) or "import".
+    source: Mapped[str] = mapped_column(String(20), default="chair")
+
+    patient: Mapped[Patient] = relationship(back_populates="sessions")
+
+    __table_args__ = (Index("ix_sessions_patient_time", "patient_id", "time"),
+                      Index("ix_sessions_time", "time"))
+
+
+class ReadingRow(Entered, Base):
+    """One time point of measurements; any measure may be missing."""
+
+    __tablename__ = "readings"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    time: Mapped[datetime]
+    sbp: Mapped[int | None] = mapped_column(SmallInteger)
+    dbp: Mapped[int | None] = mapped_column(SmallInteger)
+    hr: Mapped[int | None] = mapped_column(SmallInteger)
+    spo2: Mapped[int | None] = mapped_column(SmallInteger)
+    rr: Mapped[int | None] = mapped_column(SmallInteger)
+    on_oxygen: Mapped[bool] = mapped_column(Boolean, default=False)
+    cadss6: Mapped[int | None] = mapped_column(SmallInteger)
+    cadss6_items: Mapped[list[int] | None] = mapped_column(JSON)
+    moaas: Mapped[int | None] = mapped_column(SmallInteger)
+    nausea: Mapped[int | None] = mapped_column(SmallInteger)
+    anxiety: Mapped[int | None] = mapped_column(SmallInteger)
+    pain: Mapped[int | None] = mapped_column(SmallInteger)
+    phq9: Mapped[int | None] = mapped_column(SmallInteger)
+    phq9_items: Mapped[list[int] | None] = mapped_column(JSON)
+    gad7: Mapped[int | None] = mapped_column(SmallInteger)
+    gad7_items: Mapped[list[int] | None] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_readings_session_time", "session_id", "time"),)
+
+
+class EventRow(Entered, Base):
+    """Something that happened: infusion control, medication, adverse event, note, attestation."""
+
+    __tablename__ = "events"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    time: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    #: Structured detail, e.g. a medication's name, dose and route, or a new pump rate.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_events_session_time", "session_id", "time"),)
+
+
+class FlagRow(Base):
+    """A flag as it was raised; the rules are the source of truth, this is the record of it.
+
+    The id is derived from the flag's content (:func:`monitor.domain.flag_id`), so raising
+    the same flag twice, on any tablet, is one row.
+    """
+
+    __tablename__ = "flags"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    key: Mapped[str] = mapped_column(String(30))
+    measure: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[int] = mapped_column(SmallInteger)
+    time: Mapped[datetime]
+    message: Mapped[str] = mapped_column(Text)
+    reading_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("readings.id"))
+    raised_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_flags_session", "session_id", "severity"),)
+
+
+class Acknowledgement(Entered, Base):
+    """A staff member's acknowledgement of a flag, with the action taken."""
+
+    __tablename__ = "acknowledgements"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    flag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flags.id"))
+    time: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_acknowledgements_session", "session_id"),)
+
+
+class Correction(Entered, Base):
+    """Voids or amends an earlier reading or event; the original row is kept untouched."""
+
+    __tablename__ = "corrections"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    time: Mapped[datetime]
+    target_kind: Mapped[str] = mapped_column(String(10))  # reading | event
+    target_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(10))  # void | amend
+    #: The amending row (same kind as the target) when ``action`` is "amend".
+    replacement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_corrections_session", "session_id"),)
