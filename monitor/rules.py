@@ -1,0 +1,510 @@
+"""The flag rules: which readings need the nurse's attention, the session phase, when the next
+reading is due.
+
+Everything here is a pure function of a :class:`~monitor.domain.SessionRecord`, the
+:class:`~monitor.protocol.Protocol` and the moment ``at`` it is evaluated for; nothing reads the
+clock, so a session can be replayed minute by minute and give the same flags (with the same
+ids) on every tablet.
+
+How flags fire. Each condition (``bp-high``, ``hr-low`` …) gives every reading a level: not
+applicable (the measure is absent), normal, or a tier. An *episode* of a condition runs from a
+reading above normal to the next reading where the measure is present and normal. Within an
+episode a flag fires only when the tier rises above what the episode already reached, so the
+same unchanged condition does not fire again while a worse one does. A new episode does not
+fire while an earlier flag of the same condition, at the same or a higher tier, is still
+unacknowledged: a value oscillating around a limit must not flood the nurse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from monitor.domain import (
+    Acknowledgement,
+    EventKind,
+    Flag,
+    Measure,
+    Phase,
+    Reading,
+    SessionRecord,
+    Severity,
+    flag_id,
+)
+from monitor.protocol import Protocol
+from monitor.scores import MOAAS_LEVELS
+
+# --- phases -------------------------------------------------------------------------------
+
+_DISCHARGE_EVENTS = (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)
+
+
+def phase_changes(record: SessionRecord) -> list[tuple[datetime, Phase]]:
+    """The phase transitions the events describe, in time order, starting in BASELINE.
+
+    Events that make no sense in the current phase (a resume while infusing, a second stop)
+    change nothing. A start after a stop restarts the infusion; a discharge is final.
+    """
+    changes: list[tuple[datetime, Phase]] = []
+    phase = Phase.BASELINE
+    for event in sorted(record.events, key=lambda e: e.time):
+        new = phase
+        if event.kind in _DISCHARGE_EVENTS:
+            new = Phase.DISCHARGED
+        elif phase is Phase.DISCHARGED:
+            continue
+        elif event.kind is EventKind.INFUSION_START and phase in (Phase.BASELINE,
+                                                                  Phase.RECOVERY):
+            new = Phase.INFUSING
+        elif event.kind is EventKind.INFUSION_PAUSE and phase is Phase.INFUSING:
+            new = Phase.PAUSED
+        elif event.kind is EventKind.INFUSION_RESUME and phase is Phase.PAUSED:
+            new = Phase.INFUSING
+        elif event.kind is EventKind.INFUSION_STOP and phase in (Phase.INFUSING, Phase.PAUSED):
+            new = Phase.RECOVERY
+        if new is not phase:
+            changes.append((event.time, new))
+            phase = new
+    return changes
+
+
+def phase_at(changes: Sequence[tuple[datetime, Phase]], when: datetime) -> Phase:
+    """The phase at ``when``; an event at exactly ``when`` has already taken effect."""
+    phase = Phase.BASELINE
+    for time, new in changes:
+        if time > when:
+            break
+        phase = new
+    return phase
+
+
+def session_phase(record: SessionRecord, at: datetime) -> Phase:
+    """The phase of the session at ``at`` (DISCHARGED once signed off or overridden)."""
+    record = record.as_of(at)
+    return phase_at(phase_changes(record), at)
+
+
+def infusion_started_at(record: SessionRecord) -> datetime | None:
+    """When the infusion first started (the dose), or ``None``."""
+    return next((t for t, p in phase_changes(record) if p is Phase.INFUSING), None)
+
+
+def infusion_stopped_at(record: SessionRecord) -> datetime | None:
+    """When the infusion stopped for good, or ``None`` while it has not (or was restarted)."""
+    stopped: datetime | None = None
+    for time, phase in phase_changes(record):
+        if phase is Phase.RECOVERY:
+            stopped = time
+        elif phase in (Phase.INFUSING, Phase.PAUSED):
+            stopped = None
+    return stopped
+
+
+def baseline_readings(record: SessionRecord) -> tuple[Reading, ...]:
+    """Readings taken before the infusion started (all of them while it has not)."""
+    start = infusion_started_at(record)
+    return tuple(r for r in _in_order(record.readings) if start is None or r.time < start)
+
+
+def baseline(record: SessionRecord) -> Reading | None:
+    """The baseline: for each measure, its last value before the infusion started.
+
+    The result carries the id and time of the last baseline reading. If no reading precedes
+    the start, the first reading stands in as the baseline.
+    """
+    before = baseline_readings(record)
+    if not before:
+        readings = _in_order(record.readings)
+        return readings[0] if readings else None
+
+    def last(name: str) -> int | None:
+        return next((getattr(r, name) for r in reversed(before) if getattr(r, name) is not None),
+                    None)
+
+    return Reading(
+        id=before[-1].id, time=before[-1].time, sbp=last("sbp"), dbp=last("dbp"), hr=last("hr"),
+        spo2=last("spo2"), rr=last("rr"), cadss6=last("cadss6"), moaas=last("moaas"),
+        nausea=last("nausea"), anxiety=last("anxiety"), pain=last("pain"),
+    )
+
+
+# --- levels per condition -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    """A reading's level for one condition; ``severity`` None means normal."""
+
+    severity: Severity | None
+    message: str = ""
+
+
+_NORMAL = _Level(None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    protocol: Protocol
+    changes: list[tuple[datetime, Phase]]
+    baseline: Reading | None
+
+    def in_baseline(self, reading: Reading) -> bool:
+        return phase_at(self.changes, reading.time) is Phase.BASELINE
+
+
+_Rule = Callable[[Reading, _Context], _Level | None]
+
+
+def _bp(reading: Reading) -> str:
+    return f"{_value(reading.sbp)}/{_value(reading.dbp)}"
+
+
+def _value(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _at_or_above(value: int | None, limit: int) -> bool:
+    return value is not None and value >= limit
+
+
+def _bp_high_levels(readings: Sequence[Reading], ctx: _Context) -> list[_Level | None]:
+    """``bp-high``: ≥ 180/110 warning, critical when a repeat within the window is still there,
+    ≥ 200/120 critical at once; before the infusion also the 140/90 and 160/100 tiers.
+
+    It needs the previous BP reading, so unlike the other conditions it walks the readings.
+    """
+    bp, base = ctx.protocol.bp, ctx.protocol.baseline_bp
+    window = timedelta(minutes=bp.repeat_window_min)
+    levels: list[_Level | None] = []
+    previous: Reading | None = None
+    run_start: Reading | None = None  # first reading of a run of high readings on repeat
+    for reading in readings:
+        if reading.sbp is None and reading.dbp is None:
+            levels.append(None)
+            continue
+        high = (_at_or_above(reading.sbp, bp.high_warning_sbp_at_or_above)
+                or _at_or_above(reading.dbp, bp.high_warning_dbp_at_or_above))
+        repeat = (previous is not None and run_start is not None
+                  and reading.time - previous.time <= window)
+        limit = f"{bp.high_warning_sbp_at_or_above}/{bp.high_warning_dbp_at_or_above}"
+        if (_at_or_above(reading.sbp, bp.high_critical_sbp_at_or_above)
+                or _at_or_above(reading.dbp, bp.high_critical_dbp_at_or_above)):
+            level = _Level(Severity.CRITICAL, f"BP {_bp(reading)} ≥ "
+                           f"{bp.high_critical_sbp_at_or_above}/{bp.high_critical_dbp_at_or_above}")
+        elif high and repeat and run_start is not None:
+            level = _Level(Severity.CRITICAL, f"BP {_bp(reading)} still ≥ {limit} on repeat "
+                                              f"(first {run_start.time:%H:%M})")
+        elif high:
+            level = _Level(Severity.WARNING, f"BP {_bp(reading)} ≥ {limit} — repeat within "
+                                             f"{bp.repeat_window_min} min")
+        elif ctx.in_baseline(reading) and (
+                _at_or_above(reading.sbp, base.warning_sbp_at_or_above)
+                or _at_or_above(reading.dbp, base.warning_dbp_at_or_above)):
+            level = _Level(Severity.WARNING, f"Baseline BP {_bp(reading)} ≥ "
+                           f"{base.warning_sbp_at_or_above}/{base.warning_dbp_at_or_above} — "
+                           "clinician review before start")
+        elif ctx.in_baseline(reading) and (
+                _at_or_above(reading.sbp, base.advisory_sbp_at_or_above)
+                or _at_or_above(reading.dbp, base.advisory_dbp_at_or_above)):
+            level = _Level(Severity.ADVISORY, f"Baseline BP {_bp(reading)} ≥ "
+                           f"{base.advisory_sbp_at_or_above}/{base.advisory_dbp_at_or_above} — "
+                           "consider delaying the infusion")
+        else:
+            level = _NORMAL
+        levels.append(level)
+        run_start = (run_start if repeat else reading) if high else None
+        previous = reading
+    return levels
+
+
+def _bp_rise(reading: Reading, ctx: _Context) -> _Level | None:
+    """``bp-rise``: SBP at or above baseline + the protocol's percentage, after baseline only."""
+    base = ctx.baseline
+    if reading.sbp is None or base is None or base.sbp is None or ctx.in_baseline(reading):
+        return None
+    limit = ctx.protocol.bp.rise_advisory_percent_at_or_above
+    # Integer arithmetic: 120 × 1.30 is 156.00000000000003 in floating point.
+    if (reading.sbp - base.sbp) * 100 < limit * base.sbp:
+        return _NORMAL
+    rise = round((reading.sbp - base.sbp) * 100 / base.sbp)
+    return _Level(Severity.ADVISORY, f"SBP {reading.sbp} is {rise} % above baseline {base.sbp} "
+                                     f"(limit {limit} %)")
+
+
+def _bp_low(reading: Reading, ctx: _Context) -> _Level | None:
+    bp = ctx.protocol.bp
+    if reading.sbp is None:
+        return None
+    if reading.sbp < bp.low_critical_sbp_below:
+        return _Level(Severity.CRITICAL, f"SBP {reading.sbp} < {bp.low_critical_sbp_below}")
+    if reading.sbp < bp.low_warning_sbp_below:
+        return _Level(Severity.WARNING, f"SBP {reading.sbp} < {bp.low_warning_sbp_below}")
+    return _NORMAL
+
+
+def _above(label: str, value: int | None, warning: int | None, critical: int | None, *,
+           advisory: int | None = None, unit: str = "") -> _Level | None:
+    """Level of a value with ``≥`` limits at any of the three tiers (``None``: no such tier)."""
+    if value is None:
+        return None
+    for severity, limit in ((Severity.CRITICAL, critical), (Severity.WARNING, warning),
+                            (Severity.ADVISORY, advisory)):
+        if limit is not None and value >= limit:
+            return _Level(severity, f"{label} {value}{unit} ≥ {limit}{unit}")
+    return _NORMAL
+
+
+def _below(label: str, value: int | None, warning: int, critical: int,
+           unit: str = "") -> _Level | None:
+    """Level of a value with ``≤`` warning and critical limits."""
+    if value is None:
+        return None
+    for severity, limit in ((Severity.CRITICAL, critical), (Severity.WARNING, warning)):
+        if value <= limit:
+            return _Level(severity, f"{label} {value}{unit} ≤ {limit}{unit}")
+    return _NORMAL
+
+
+def _hr_high(reading: Reading, ctx: _Context) -> _Level | None:
+    hr = ctx.protocol.hr
+    return _above("HR", reading.hr, hr.high_warning_at_or_above, hr.high_critical_at_or_above)
+
+
+def _hr_low(reading: Reading, ctx: _Context) -> _Level | None:
+    hr = ctx.protocol.hr
+    return _below("HR", reading.hr, hr.low_warning_at_or_below, hr.low_critical_at_or_below)
+
+
+def _spo2_low(reading: Reading, ctx: _Context) -> _Level | None:
+    spo2 = ctx.protocol.spo2
+    level = _below("SpO2", reading.spo2, spo2.low_warning_at_or_below,
+                   spo2.low_critical_at_or_below, unit=" %")
+    if level is not None and level.severity is not None and reading.on_oxygen:
+        return _Level(level.severity, f"{level.message} on oxygen")
+    return level
+
+
+def _rr_low(reading: Reading, ctx: _Context) -> _Level | None:
+    rr = ctx.protocol.rr
+    return _below("RR", reading.rr, rr.low_warning_at_or_below, rr.low_critical_at_or_below)
+
+
+def _rr_high(reading: Reading, ctx: _Context) -> _Level | None:
+    rr = ctx.protocol.rr
+    return _above("RR", reading.rr, rr.high_warning_at_or_above, rr.high_critical_at_or_above)
+
+
+def _moaas_low(reading: Reading, ctx: _Context) -> _Level | None:
+    moaas = ctx.protocol.moaas
+    level = _below("MOAA/S", reading.moaas, moaas.warning_at_or_below,
+                   moaas.critical_at_or_below)
+    if level is not None and level.severity is not None and reading.moaas is not None:
+        observed = MOAAS_LEVELS.get(reading.moaas, "")
+        return _Level(level.severity, f"{level.message} — {observed}")
+    return level
+
+
+def _cadss6_high(reading: Reading, ctx: _Context) -> _Level | None:
+    return _above("CADSS-6", reading.cadss6, None, None,
+                  advisory=ctx.protocol.cadss6.advisory_at_or_above)
+
+
+def _nausea_high(reading: Reading, ctx: _Context) -> _Level | None:
+    return _above("Nausea", reading.nausea, None, None,
+                  advisory=ctx.protocol.nausea.advisory_at_or_above, unit="/10")
+
+
+def _phq9_item9(reading: Reading, ctx: _Context) -> _Level | None:
+    item9 = reading.phq9_item9
+    if item9 is None:
+        return None
+    if item9 <= ctx.protocol.phq9.item9_warning_above:
+        return _NORMAL
+    return _Level(Severity.WARNING, f"PHQ-9 item 9 (self-harm) scored {item9} — "
+                                    "tell the clinician")
+
+
+def _each(rule: _Rule) -> Callable[[Sequence[Reading], _Context], list[_Level | None]]:
+    def levels(readings: Sequence[Reading], ctx: _Context) -> list[_Level | None]:
+        return [rule(reading, ctx) for reading in readings]
+
+    return levels
+
+
+#: Condition key → (measure, levels of each reading in time order).
+CONDITIONS: dict[str, tuple[Measure, Callable[[Sequence[Reading], _Context],
+                                              list[_Level | None]]]] = {
+    "bp-high": (Measure.BP, _bp_high_levels),
+    "bp-rise": (Measure.BP, _each(_bp_rise)),
+    "bp-low": (Measure.BP, _each(_bp_low)),
+    "hr-high": (Measure.HR, _each(_hr_high)),
+    "hr-low": (Measure.HR, _each(_hr_low)),
+    "spo2-low": (Measure.SPO2, _each(_spo2_low)),
+    "rr-low": (Measure.RR, _each(_rr_low)),
+    "rr-high": (Measure.RR, _each(_rr_high)),
+    "moaas-low": (Measure.MOAAS, _each(_moaas_low)),
+    "cadss6-high": (Measure.CADSS6, _each(_cadss6_high)),
+    "nausea-high": (Measure.NAUSEA, _each(_nausea_high)),
+    "phq9-item9": (Measure.PHQ9, _each(_phq9_item9)),
+}
+
+OVERDUE = "overdue"
+
+
+# --- firing -------------------------------------------------------------------------------
+
+
+def evaluate_flags(record: SessionRecord, protocol: Protocol, at: datetime) -> list[Flag]:
+    """Every flag raised on the record as it stood at ``at``.
+
+    Open flags come first, then by severity (worst first), then by time.
+    """
+    record = record.as_of(at)
+    readings = _in_order(record.readings)
+    ctx = _Context(protocol, phase_changes(record), baseline(record))
+    acks = _first_acknowledgements(record.acknowledgements)
+    flags: list[Flag] = []
+    for key, (measure, levels_of) in CONDITIONS.items():
+        levels = levels_of(readings, ctx)
+        flags.extend(_fire(record, key, measure, zip(readings, levels, strict=True), acks))
+    flags.extend(_overdue_flags(record, protocol, at, ctx.changes, acks))
+    return sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
+
+
+def _fire(record: SessionRecord, key: str, measure: Measure,
+          levels: Iterable[tuple[Reading, _Level | None]],
+          acks: dict[UUID, Acknowledgement]) -> Iterator[Flag]:
+    fired: list[Flag] = []
+    reached: Severity | None = None  # highest tier of the current episode; None outside one
+    for reading, level in levels:
+        if level is None:
+            continue  # measure absent: neither continues nor ends the episode
+        if level.severity is None:
+            reached = None
+            continue
+        if reached is not None and level.severity <= reached:
+            continue
+        reached = level.severity
+        covered = any(f.severity >= level.severity and not _acknowledged_by(f, reading.time)
+                      for f in fired)
+        if covered:
+            continue
+        fid = flag_id(record.session_id, key, level.severity, str(reading.id))
+        flag = Flag(id=fid, key=key, measure=measure, severity=level.severity,
+                    time=reading.time, message=level.message, reading_id=reading.id,
+                    acknowledgement=acks.get(fid))
+        fired.append(flag)
+        yield flag
+
+
+def _acknowledged_by(flag: Flag, when: datetime) -> bool:
+    return flag.acknowledgement is not None and flag.acknowledgement.time <= when
+
+
+def _first_acknowledgements(
+    acknowledgements: Iterable[Acknowledgement],
+) -> dict[UUID, Acknowledgement]:
+    """Flag id → its earliest acknowledgement (a flag is acknowledged once it has one)."""
+    first: dict[UUID, Acknowledgement] = {}
+    for ack in sorted(acknowledgements, key=lambda a: a.time):
+        first.setdefault(ack.flag_id, ack)
+    return first
+
+
+def _in_order(readings: Iterable[Reading]) -> tuple[Reading, ...]:
+    return tuple(sorted(readings, key=lambda r: r.time))
+
+
+# --- overdue readings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Schedule:
+    """A stretch of the session with one reading interval (infusion or recovery)."""
+
+    start: datetime
+    end: datetime | None
+    interval: timedelta
+
+
+def _schedules(changes: Sequence[tuple[datetime, Phase]], protocol: Protocol) -> list[_Schedule]:
+    """The stretches in which readings are due.
+
+    Infusing and paused form one stretch (a pause does not restart the clock); recovery is
+    another; none are due in baseline or after discharge.
+    """
+    infusion = ("infusion", timedelta(minutes=protocol.intervals.infusion_reading_every_min))
+    recovery = ("recovery", timedelta(minutes=protocol.intervals.recovery_reading_every_min))
+    regimes = {Phase.INFUSING: infusion, Phase.PAUSED: infusion, Phase.RECOVERY: recovery}
+    schedules: list[_Schedule] = []
+    current: tuple[datetime, tuple[str, timedelta]] | None = None
+    for time, phase in changes:
+        regime = regimes.get(phase)
+        if current is not None and regime == current[1]:
+            continue
+        if current is not None:
+            schedules.append(_Schedule(current[0], time, current[1][1]))
+        current = (time, regime) if regime is not None else None
+    if current is not None:
+        schedules.append(_Schedule(current[0], None, current[1][1]))
+    return schedules
+
+
+def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime) -> datetime | None:
+    """When the next reading is due at ``at``; ``None`` in baseline and after discharge.
+
+    Due = the later of the last reading with vital signs and the start of the current
+    stretch (infusion or recovery), plus that stretch's interval.
+    """
+    record = record.as_of(at)
+    schedules = _schedules(phase_changes(record), protocol)
+    current = next((s for s in schedules if s.start <= at and (s.end is None or at < s.end)),
+                   None)
+    if current is None:
+        return None
+    last = max((r.time for r in record.readings if r.has_vitals), default=None)
+    anchor = current.start if last is None else max(last, current.start)
+    return anchor + current.interval
+
+
+def _overdue_flags(record: SessionRecord, protocol: Protocol, at: datetime,
+                   changes: Sequence[tuple[datetime, Phase]],
+                   acks: dict[UUID, Acknowledgement]) -> list[Flag]:
+    """One advisory per gap between readings that ran past due + grace.
+
+    A gap is checked against each stretch it overlaps (a gap that starts in the infusion and
+    runs into recovery is due by the infusion interval, and if it was not late by then, by
+    the recovery interval from the stop). The flag resolves with the next reading, or at
+    discharge when readings stop being due.
+    """
+    grace = timedelta(minutes=protocol.intervals.overdue_grace_min)
+    schedules = _schedules(changes, protocol)
+    discharged = next((t for t, p in changes if p is Phase.DISCHARGED), None)
+    times = sorted(r.time for r in record.readings if r.has_vitals)
+    flags: list[Flag] = []
+    for last, following in zip([None, *times], [*times, None], strict=True):
+        horizon = following if following is not None else at
+        for schedule in schedules:
+            if schedule.start >= horizon or (last is not None and schedule.end is not None
+                                             and schedule.end <= last):
+                continue
+            due = schedule.start if last is None else max(last, schedule.start)
+            due += schedule.interval
+            late_at = due + grace
+            stretch_end = horizon if schedule.end is None else min(schedule.end, horizon)
+            if stretch_end <= late_at:
+                continue
+            resolved = following
+            if resolved is None and discharged is not None and discharged <= at:
+                resolved = discharged
+            fid = flag_id(record.session_id, OVERDUE, Severity.ADVISORY, due.isoformat())
+            flags.append(Flag(
+                id=fid, key=OVERDUE, measure=Measure.OVERDUE, severity=Severity.ADVISORY,
+                time=late_at, resolved_at=resolved, acknowledgement=acks.get(fid),
+                message=f"Reading overdue by > {protocol.intervals.overdue_grace_min} min "
+                        f"(due {due:%H:%M})",
+            ))
+            break
+    return flags

@@ -1,0 +1,391 @@
+"""Discharge criteria, the would-have-been-ready time, modified Aldrete and adapted PADSS."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from monitor.discharge import CRITERIA, evaluate_discharge
+from monitor.domain import (
+    Acknowledgement,
+    Criterion,
+    DischargeAssessment,
+    Event,
+    EventKind,
+    Flag,
+    Reading,
+    SessionRecord,
+)
+from monitor.protocol import Protocol, load_protocol
+from monitor.rules import evaluate_flags
+
+PROTOCOL = load_protocol("iv_ketamine")
+REMS = load_protocol("esketamine_rems")
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+BASELINE: dict[str, Any] = {"sbp": 120, "dbp": 80, "hr": 70, "spo2": 97, "rr": 14, "cadss6": 1,
+                            "moaas": 5, "nausea": 0}
+RECOVERED: dict[str, Any] = {"sbp": 126, "dbp": 82, "hr": 74, "spo2": 97, "rr": 14, "cadss6": 2,
+                             "moaas": 5, "nausea": 1}
+_ids = itertools.count(1)
+
+
+# --- builder ------------------------------------------------------------------------------
+
+
+def t(minute: float) -> datetime:
+    return T0 + timedelta(minutes=minute)
+
+
+def r(minute: float, **values: Any) -> Reading:
+    return Reading(id=UUID(int=next(_ids)), time=t(minute), **values)
+
+
+def ev(minute: float, kind: EventKind) -> Event:
+    return Event(id=UUID(int=next(_ids)), time=t(minute), kind=kind)
+
+
+def ack(flag: Flag, minute: float) -> Acknowledgement:
+    return Acknowledgement(flag_id=flag.id, time=t(minute), action="checked", by="nurse")
+
+
+def record(*items: Reading | Event | Acknowledgement) -> SessionRecord:
+    by_time = sorted(items, key=lambda i: i.time)
+    return SessionRecord(
+        session_id=UUID(int=9),
+        readings=tuple(i for i in by_time if isinstance(i, Reading)),
+        events=tuple(i for i in by_time if isinstance(i, Event)),
+        acknowledgements=tuple(i for i in by_time if isinstance(i, Acknowledgement)),
+    )
+
+
+def infusion(**during: Any) -> list[Reading | Event]:
+    """Escort, baseline, a 40-minute infusion with readings every 10 min, stop at 40."""
+    values = {**BASELINE, "sbp": 134, "dbp": 86, "cadss6": 8, "moaas": 4, **during}
+    return [ev(-20, EventKind.ESCORT_PRESENT), r(-5, **BASELINE), ev(0, EventKind.INFUSION_START),
+            *(r(m, **values) for m in (10, 20, 30, 40)), ev(40, EventKind.INFUSION_STOP)]
+
+
+def ready_course(**recovery: Any) -> list[Reading | Event]:
+    """A course ready for discharge at minute 72; ``recovery`` changes the 70-min reading."""
+    return [*infusion(), r(55, **RECOVERED), r(70, **{**RECOVERED, **recovery}),
+            ev(71, EventKind.ORIENTED_STEADY_GAIT)]
+
+
+def assess(rec: SessionRecord, minute: float, protocol: Protocol = PROTOCOL
+           ) -> DischargeAssessment:
+    at = t(minute)
+    return evaluate_discharge(rec, protocol, evaluate_flags(rec, protocol, at), at)
+
+
+def criterion(assessment: DischargeAssessment, cid: str) -> Criterion:
+    return next(c for c in assessment.criteria if c.id == cid)
+
+
+def unmet(assessment: DischargeAssessment) -> list[str]:
+    return [c.id for c in assessment.criteria if not c.met]
+
+
+# --- all criteria -------------------------------------------------------------------------
+
+
+def test_ready_course_meets_every_criterion_in_order() -> None:
+    assessment = assess(record(*ready_course()), 72)
+    assert [c.id for c in assessment.criteria] == list(CRITERIA)
+    assert unmet(assessment) == []
+    assert assessment.ready
+
+
+def test_before_infusion_stop_nothing_recovery_based_is_met() -> None:
+    rec = record(ev(-20, EventKind.ESCORT_PRESENT), r(-5, **BASELINE),
+                 ev(0, EventKind.INFUSION_START), r(10, **BASELINE))
+    assessment = assess(rec, 15)
+    assert not assessment.ready
+    assert criterion(assessment, "min_observation").detail == "infusion not stopped yet"
+    assert unmet(assessment) == list(CRITERIA[:7])
+    assert assessment.would_have_been_ready_at is None
+
+
+# --- min_observation ----------------------------------------------------------------------
+
+
+def test_min_observation_not_met_says_how_long_and_when_ready() -> None:
+    c = criterion(assess(record(*ready_course()), 58), "min_observation")
+    assert not c.met
+    assert c.detail == "18 of 30 min since infusion stop — ready at 11:10"
+
+
+def test_min_observation_met_at_exactly_thirty_minutes() -> None:
+    c = criterion(assess(record(*ready_course()), 70), "min_observation")
+    assert c.met
+    assert c.detail == "30 min since infusion stop (minimum 30)"
+
+
+def test_esketamine_profile_needs_two_hours_from_the_dose() -> None:
+    rec = record(*ready_course())
+    before = criterion(assess(rec, 119, REMS), "min_observation")
+    assert not before.met
+    assert before.detail == "119 of 120 min since the dose (infusion start) — ready at 12:00"
+    assert criterion(assess(rec, 120, REMS), "min_observation").met
+    assert not assess(rec, 119, REMS).ready
+    assert assess(rec, 120, REMS).ready
+
+
+# --- vitals_near_baseline -----------------------------------------------------------------
+
+
+def test_vitals_within_twenty_percent_of_baseline_are_met() -> None:
+    c = criterion(assess(record(*ready_course(sbp=144, dbp=96, hr=84)), 72),
+                  "vitals_near_baseline")
+    assert c.met  # exactly +20 % on SBP, DBP and HR
+    assert "within 20 % of baseline 120/80, HR 70" in c.detail
+
+
+def test_bp_more_than_twenty_percent_above_baseline_is_not_met() -> None:
+    c = criterion(assess(record(*ready_course(sbp=150, dbp=92)), 72), "vitals_near_baseline")
+    assert not c.met
+    assert c.detail == "last BP 150/92 is 25 % above baseline 120/80 (limit 20 %)"
+
+
+def test_hr_more_than_twenty_percent_below_baseline_is_not_met() -> None:
+    c = criterion(assess(record(*ready_course(hr=55)), 72), "vitals_near_baseline")
+    assert not c.met
+    assert c.detail == "last HR 55 is 21 % below baseline 70 (limit 20 %)"
+
+
+def test_vitals_need_a_reading_after_stop() -> None:
+    rec = record(*infusion(), ev(41, EventKind.ORIENTED_STEADY_GAIT), r(45, cadss6=1))
+    c = criterion(assess(rec, 72), "vitals_near_baseline")
+    assert not c.met
+    assert c.detail == "no BP or HR since infusion stop"
+
+
+# --- spo2 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "met", "detail"),
+    [
+        ({"spo2": 94}, True, "last SpO2 94 % on room air (needs ≥ 94 %)"),
+        ({"spo2": 93}, False, "last SpO2 93 % is below 94 %"),
+        ({"spo2": 98, "on_oxygen": True}, False,
+         "last SpO2 98 % was on oxygen — needs ≥ 94 % on room air"),
+    ],
+)
+def test_spo2_criterion(values: dict[str, Any], met: bool, detail: str) -> None:
+    c = criterion(assess(record(*ready_course(**values)), 72), "spo2")
+    assert (c.met, c.detail) == (met, detail)
+
+
+def test_spo2_needs_a_value_after_stop() -> None:
+    rec = record(*infusion(), r(55, sbp=120, dbp=80, hr=70))
+    c = criterion(assess(rec, 72), "spo2")
+    assert (c.met, c.detail) == (False, "no SpO2 since infusion stop")
+
+
+# --- sedation, dissociation, nausea -------------------------------------------------------
+
+
+def test_sedation_needs_moaas_five() -> None:
+    met = criterion(assess(record(*ready_course()), 72), "sedation")
+    assert met.met
+    assert met.detail == "MOAA/S 5 (responds readily to name in normal tone)"
+    c = criterion(assess(record(*ready_course(moaas=4)), 72), "sedation")
+    assert (c.met, c.detail) == (False, "MOAA/S 4 (lethargic response to name) — needs 5")
+
+
+def test_infusion_values_do_not_count_for_discharge() -> None:
+    # MOAA/S 5 was last seen during the infusion only; recovery has none.
+    rec = record(*infusion(moaas=5), r(55, sbp=120, dbp=80, hr=70, spo2=97))
+    c = criterion(assess(rec, 72), "sedation")
+    assert (c.met, c.detail) == (False, "no MOAA/S since infusion stop")
+
+
+@pytest.mark.parametrize(("cadss6", "met"), [(3, True), (4, False)])
+def test_dissociation_back_to_baseline_plus_two(cadss6: int, met: bool) -> None:
+    c = criterion(assess(record(*ready_course(cadss6=cadss6)), 72), "dissociation")
+    assert c.met is met
+    sign = "≤" if met else ">"
+    assert c.detail == f"CADSS-6 {cadss6} {sign} baseline 1 + 2"
+
+
+def test_dissociation_without_baseline_score_takes_zero() -> None:
+    items = [i for i in ready_course() if not (isinstance(i, Reading) and i.time < t(0))]
+    rec = record(r(-5, sbp=120, dbp=80, hr=70, spo2=97), *items)
+    c = criterion(assess(rec, 72), "dissociation")
+    assert c.met
+    assert c.detail == "CADSS-6 2 ≤ baseline 0 + 2 (no baseline CADSS-6 recorded; taken as 0)"
+
+
+@pytest.mark.parametrize(
+    ("nausea", "met", "detail"),
+    [(3, True, "nausea 3/10 (limit 3)"), (4, False, "nausea 4/10 is above 3")],
+)
+def test_nausea_criterion(nausea: int, met: bool, detail: str) -> None:
+    c = criterion(assess(record(*ready_course(nausea=nausea)), 72), "nausea")
+    assert (c.met, c.detail) == (met, detail)
+
+
+# --- attestations and flags ---------------------------------------------------------------
+
+
+def test_gait_attested_before_stop_does_not_count() -> None:
+    items = [i for i in ready_course()
+             if not (isinstance(i, Event) and i.kind is EventKind.ORIENTED_STEADY_GAIT)]
+    rec = record(*items, ev(30, EventKind.ORIENTED_STEADY_GAIT))
+    c = criterion(assess(rec, 72), "orientation_gait")
+    assert (c.met, c.detail) == (False, "oriented ×3 and steady gait not attested since "
+                                        "infusion stop")
+    met = criterion(assess(record(*ready_course()), 72), "orientation_gait")
+    assert met.detail == "oriented ×3 and steady gait attested at 11:11"
+
+
+def test_escort_may_be_recorded_any_time_but_must_be_recorded() -> None:
+    met = criterion(assess(record(*ready_course()), 72), "escort")
+    assert (met.met, met.detail) == (True, "escort present (recorded 09:40)")
+    items = [i for i in ready_course()
+             if not (isinstance(i, Event) and i.kind is EventKind.ESCORT_PRESENT)]
+    c = criterion(assess(record(*items), 72), "escort")
+    assert (c.met, c.detail) == (False, "no escort recorded")
+
+
+def test_unacknowledged_warning_blocks_discharge_until_acknowledged() -> None:
+    items = [*ready_course(), r(45, hr=115)]
+    assessment = assess(record(*items), 72)
+    c = criterion(assessment, "flags_acknowledged")
+    assert not c.met
+    assert c.detail == "1 not acknowledged — warning: HR 115 ≥ 110"
+    flag = next(f for f in evaluate_flags(record(*items), PROTOCOL, t(72)) if f.key == "hr-high")
+    acknowledged = assess(record(*items, ack(flag, 72)), 72)
+    assert criterion(acknowledged, "flags_acknowledged").met
+    assert acknowledged.ready
+
+
+def test_open_advisory_does_not_block_discharge() -> None:
+    assessment = assess(record(*ready_course(), r(45, cadss6=17)), 72)
+    assert criterion(assessment, "flags_acknowledged").met
+
+
+# --- would have been ready ----------------------------------------------------------------
+
+
+def test_would_have_been_ready_is_the_first_moment_all_but_the_minimum_stay_held() -> None:
+    rec = record(*infusion(), r(48, **{**RECOVERED, "moaas": 4}), r(50, **RECOVERED),
+                 ev(52, EventKind.ORIENTED_STEADY_GAIT))
+    assessment = assess(rec, 60)
+    assert not assessment.ready
+    assert unmet(assessment) == ["min_observation"]
+    assert assessment.would_have_been_ready_at == t(52)
+
+
+def test_would_have_been_ready_waits_for_the_acknowledgement() -> None:
+    items = [*infusion(), r(45, hr=115), r(50, **RECOVERED),
+             ev(52, EventKind.ORIENTED_STEADY_GAIT)]
+    flag = next(f for f in evaluate_flags(record(*items), PROTOCOL, t(60)) if f.key == "hr-high")
+    assessment = assess(record(*items, ack(flag, 58)), 75)
+    assert assessment.ready
+    assert assessment.would_have_been_ready_at == t(58)
+
+
+def test_would_have_been_ready_is_none_if_never_ready() -> None:
+    assessment = assess(record(*ready_course(moaas=4)), 90)
+    assert assessment.would_have_been_ready_at is None
+
+
+# --- scores -------------------------------------------------------------------------------
+
+
+def items_of(score: Any) -> dict[str, int]:
+    return {item.name: item.points for item in score.items}
+
+
+def test_recovered_patient_scores_full_aldrete_and_padss() -> None:
+    assessment = assess(record(*ready_course()), 72)
+    assert (assessment.aldrete.total, assessment.aldrete.max_total) == (10, 10)
+    assert assessment.aldrete.passing == 9
+    assert assessment.aldrete.passed
+    assert (assessment.padss.total, assessment.padss.max_total) == (8, 8)
+    assert assessment.padss.passing == 7
+    assert assessment.padss.passed
+
+
+def test_aldrete_items_from_what_was_measured() -> None:
+    rec = record(*infusion(), r(50, sbp=150, dbp=100, hr=90, spo2=92, rr=10, moaas=4))
+    assessment = assess(rec, 55)
+    assert items_of(assessment.aldrete) == {
+        "activity": 1,  # awake (MOAA/S 4), gait not attested
+        "breathing": 1,  # RR 10: warning band
+        "circulation": 1,  # DBP +25 %
+        "consciousness": 1,  # MOAA/S 4: arousable by voice
+        "SpO2": 1,  # 92 % on room air
+    }
+    assert assessment.aldrete.total == 5
+    assert not assessment.aldrete.passed
+
+
+@pytest.mark.parametrize(
+    ("values", "item", "points"),
+    [
+        ({"sbp": 120, "dbp": 80}, "circulation", 2),
+        ({"sbp": 144, "dbp": 80}, "circulation", 2),
+        ({"sbp": 179, "dbp": 80}, "circulation", 1),
+        ({"sbp": 180, "dbp": 80}, "circulation", 0),
+        ({"moaas": 5}, "consciousness", 2),
+        ({"moaas": 3}, "consciousness", 1),
+        ({"moaas": 2}, "consciousness", 0),
+        ({"spo2": 93}, "SpO2", 2),
+        ({"spo2": 91}, "SpO2", 1),
+        ({"spo2": 90}, "SpO2", 0),
+        ({"spo2": 97, "on_oxygen": True}, "SpO2", 1),
+        ({"rr": 8}, "breathing", 0),
+        ({"rr": 16}, "breathing", 2),
+    ],
+)
+def test_aldrete_item_bands(values: dict[str, Any], item: str, points: int) -> None:
+    rec = record(*infusion(), r(50, **{**RECOVERED, **values}))
+    assert items_of(assess(rec, 55).aldrete)[item] == points
+
+
+def test_aldrete_breathing_without_rr_is_judged_from_room_air_spo2() -> None:
+    no_rr = {k: v for k, v in RECOVERED.items() if k != "rr"}
+    good = assess(record(*infusion(), r(50, **no_rr)), 55).aldrete
+    low = assess(record(*infusion(), r(50, **{**no_rr, "spo2": 93})), 55).aldrete
+    assert items_of(good)["breathing"] == 2
+    assert items_of(low)["breathing"] == 1
+    assert "RR not recorded" in next(i.detail for i in good.items if i.name == "breathing")
+
+
+@pytest.mark.parametrize(
+    ("values", "item", "points"),
+    [
+        ({"sbp": 144, "dbp": 96, "hr": 84}, "vital signs", 2),
+        ({"sbp": 168, "dbp": 80, "hr": 70}, "vital signs", 1),
+        ({"sbp": 169, "dbp": 80, "hr": 70}, "vital signs", 0),
+        ({"hr": 98}, "vital signs", 1),
+        ({"hr": 99}, "vital signs", 0),
+        ({"nausea": 3}, "nausea/vomiting", 2),
+        ({"nausea": 6}, "nausea/vomiting", 1),
+        ({"nausea": 7}, "nausea/vomiting", 0),
+        ({"pain": 3}, "pain", 2),
+        ({"pain": 6}, "pain", 1),
+        ({"pain": 7}, "pain", 0),
+        ({}, "pain", 2),
+    ],
+)
+def test_padss_item_bands(values: dict[str, Any], item: str, points: int) -> None:
+    rec = record(*infusion(), r(50, **{**RECOVERED, **values}))
+    assert items_of(assess(rec, 55).padss)[item] == points
+
+
+def test_padss_ambulation_needs_the_gait_attestation() -> None:
+    awake = assess(record(*infusion(), r(50, **RECOVERED)), 55).padss
+    walking = assess(record(*ready_course()), 72).padss
+    drowsy = assess(record(*infusion(), r(50, **{**RECOVERED, "moaas": 4})), 55).padss
+    assert items_of(walking)["ambulation/orientation"] == 2
+    assert items_of(awake)["ambulation/orientation"] == 1
+    assert items_of(drowsy)["ambulation/orientation"] == 0
+    assert [i.name for i in walking.items] == ["vital signs", "ambulation/orientation",
+                                              "nausea/vomiting", "pain"]
