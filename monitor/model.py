@@ -129,7 +129,7 @@ class TreatmentSession(Entered, Base):
     time: Mapped[datetime]
     chair: Mapped[str] = mapped_column(String(20), default="")
     profile: Mapped[str] = mapped_column(String(40))
-    protocol_version: Mapped[int] = mapped_column(Integer, default=1)
+    protocol_version: Mapped[str] = mapped_column(String(20), default="")
     weight_kg: Mapped[float | None] = mapped_column(Float)
     planned_mg_per_kg: Mapped[float | None] = mapped_column(Float)
     infusion_minutes: Mapped[int | None] = mapped_column(Integer)

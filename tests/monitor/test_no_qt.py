@@ -13,7 +13,8 @@ names = [m.name for m in pkgutil.walk_packages(monitor.__path__, "monitor.")
          if not m.name.startswith("monitor.migrations") and m.name != "monitor.__main__"]
 for name in names:
     importlib.import_module(name)
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6"})
+QT = {"PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6"}
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in QT)
 print(len(names))
 print(",".join(loaded))
 """

@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("time", monitor.model.UTCDateTime(timezone=True), nullable=False),
         sa.Column("chair", sa.String(length=20), nullable=False),
         sa.Column("profile", sa.String(length=40), nullable=False),
-        sa.Column("protocol_version", sa.Integer(), nullable=False),
+        sa.Column("protocol_version", sa.String(length=20), nullable=False),
         sa.Column("weight_kg", sa.Float(), nullable=True),
         sa.Column("planned_mg_per_kg", sa.Float(), nullable=True),
         sa.Column("infusion_minutes", sa.Integer(), nullable=True),

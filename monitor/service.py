@@ -1,0 +1,766 @@
+"""What the nurse's app and the command line do with the record.
+
+:class:`ClinicService` is the only writer of clinical rows. Each method is one transaction:
+validate, insert (never update), raise any new flags, commit. A method returns only after
+the database committed, so "Saved" may be shown when it returns; when the environment fails
+it raises :class:`monitor.store.NotSavedError` and nothing was stored.
+
+Reading back, :meth:`ClinicService.load` turns the rows into a
+:class:`monitor.domain.SessionRecord` of effective entries (voided ones left out, amended
+ones replaced) as it stood at a given time, and evaluates flags and discharge on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.clock import Clock, ensure_utc
+from monitor.discharge import evaluate_discharge
+from monitor.domain import (
+    Acknowledgement,
+    DischargeAssessment,
+    Event,
+    EventKind,
+    Flag,
+    Phase,
+    Reading,
+    SessionRecord,
+)
+from monitor.dosing import DosePlan, plan_dose
+from monitor.model import (
+    Acknowledgement as AckRow,
+)
+from monitor.model import (
+    Correction,
+    EventRow,
+    FlagRow,
+    Patient,
+    ReadingRow,
+    Staff,
+    TreatmentSession,
+)
+from monitor.protocol import Protocol, load_protocol
+from monitor.rules import evaluate_flags, next_reading_due, session_phase
+from monitor.store import Store
+from monitor.validation import FieldError, validate_reading, validate_time
+
+#: Reading columns a caller may set, in the order the record shows them.
+READING_FIELDS: tuple[str, ...] = (
+    "sbp", "dbp", "hr", "spo2", "rr", "cadss6", "cadss6_items", "moaas",
+    "nausea", "anxiety", "pain", "phq9", "phq9_items", "gad7", "gad7_items",
+)
+
+
+class InvalidEntryError(Exception):
+    """The entry was refused; ``errors`` name each field and its accepted range.
+
+    ``needs_confirmation`` lists implausible-but-possible values the user must confirm.
+    """
+
+    def __init__(self, errors: Sequence[FieldError], needs_confirmation: Sequence[FieldError] = ()):
+        self.errors = list(errors)
+        self.needs_confirmation = list(needs_confirmation)
+        super().__init__("; ".join(e.message for e in [*self.errors, *self.needs_confirmation]))
+
+
+class NotFoundError(LookupError):
+    """No session, patient or entry with that id."""
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    id: uuid.UUID
+    mrn: str
+    name: str | None
+    date_of_birth: date | None
+    weight_kg: float | None
+    limit_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: uuid.UUID
+    patient: PatientInfo
+    time: datetime
+    chair: str
+    profile: str
+    weight_kg: float | None
+    planned_mg_per_kg: float | None
+    infusion_minutes: int | None
+    bag_volume_ml: float | None
+    dose_mg: float | None
+    rate_mg_per_min: float | None
+    pump_ml_per_h: float | None
+    lot_number: str
+    concomitant_medications: Mapping[str, Any]
+    escort_name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CorrectionInfo:
+    id: uuid.UUID
+    time: datetime
+    target_kind: str
+    target_id: uuid.UUID
+    action: str
+    replacement_id: uuid.UUID | None
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session as it stood at ``at``: the record, its flags and discharge assessment."""
+
+    info: SessionInfo
+    at: datetime
+    protocol: Protocol
+    record: SessionRecord
+    phase: Phase
+    flags: tuple[Flag, ...]
+    discharge: DischargeAssessment
+    next_due: datetime | None
+    #: Entries no longer effective (voided or amended away), for the chart's history.
+    superseded_readings: tuple[Reading, ...] = ()
+    corrections: tuple[CorrectionInfo, ...] = ()
+
+    @property
+    def open_flags(self) -> tuple[Flag, ...]:
+        return tuple(f for f in self.flags if f.open)
+
+
+@dataclass(frozen=True)
+class SavedReading:
+    id: uuid.UUID
+    new_flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: uuid.UUID
+    time: datetime
+    chair: str
+    profile: str
+    dose_mg: float | None
+    planned_mg_per_kg: float | None
+    reading_count: int
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    """One validated time point of an imported session: a reading, an event, or both."""
+
+    time: datetime
+    values: Mapping[str, Any] = field(default_factory=dict)
+    event: EventKind | None = None
+    note: str = ""
+
+
+class ClinicService:
+    """Creates and reads the clinical record. Every public method is one transaction."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._protocols: dict[tuple[str, tuple[tuple[str, Any], ...]], Protocol] = {}
+
+    # -- protocol -------------------------------------------------------------------------
+
+    def protocol_for(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Protocol:
+        key = (profile, tuple(sorted((overrides or {}).items())))
+        protocol = self._protocols.get(key)
+        if protocol is None:
+            protocol = load_protocol(profile)
+            if overrides:
+                protocol = protocol.with_overrides(dict(overrides))
+            self._protocols[key] = protocol
+        return protocol
+
+    # -- staff and patients ----------------------------------------------------------------
+
+    def ensure_staff(self, name: str, role: str) -> uuid.UUID:
+        """The id of the staff member with this name and role, created if missing."""
+        with self.store.write() as db:
+            found = db.scalar(select(Staff.id).where(Staff.name == name, Staff.role == role))
+            if found is not None:
+                return found
+            staff = Staff(id=uuid.uuid4(), name=name, role=role, created_at=self.clock.now())
+            db.add(staff)
+            return staff.id
+
+    def find_patient(self, mrn: str) -> PatientInfo | None:
+        with self.store.read() as db:
+            patient = db.scalar(select(Patient).where(Patient.mrn == mrn))
+            return _patient_info(patient) if patient is not None else None
+
+    def add_patient(
+        self,
+        mrn: str,
+        *,
+        by: uuid.UUID,
+        name: str | None = None,
+        date_of_birth: date | None = None,
+        weight_kg: float | None = None,
+        patient_id: uuid.UUID | None = None,
+    ) -> PatientInfo:
+        with self.store.write() as db:
+            patient = self._add_patient(
+                db, mrn=mrn, by=by, name=name, date_of_birth=date_of_birth,
+                weight_kg=weight_kg, patient_id=patient_id,
+            )
+            return _patient_info(patient)
+
+    def _add_patient(
+        self,
+        db: Session,
+        *,
+        mrn: str,
+        by: uuid.UUID,
+        name: str | None,
+        date_of_birth: date | None,
+        weight_kg: float | None,
+        patient_id: uuid.UUID | None = None,
+    ) -> Patient:
+        if db.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None:
+            raise InvalidEntryError([FieldError("mrn", f"MRN {mrn} already belongs to a patient")])
+        patient = Patient(
+            id=patient_id or uuid.uuid4(), mrn=mrn, name=name, date_of_birth=date_of_birth,
+            weight_kg=weight_kg, limit_overrides={}, limit_override_reason="",
+            recorded_at=self.clock.now(), entered_by=by,
+        )
+        db.add(patient)
+        db.flush()
+        return patient
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def start_session(
+        self,
+        patient_id: uuid.UUID,
+        *,
+        by: uuid.UUID,
+        profile: str = "iv_ketamine",
+        chair: str = "",
+        weight_kg: float | None = None,
+        planned_mg_per_kg: float | None = None,
+        infusion_minutes: int | None = None,
+        bag_volume_ml: float | None = None,
+        lot_number: str = "",
+        concomitant_medications: Mapping[str, Any] | None = None,
+        escort_name: str = "",
+        time: datetime | None = None,
+        session_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
+        with self.store.write() as db:
+            patient = db.get(Patient, patient_id)
+            if patient is None:
+                raise NotFoundError(f"no patient {patient_id}")
+            session = self._new_session(
+                db, patient, by=by, profile=profile, chair=chair, weight_kg=weight_kg,
+                planned_mg_per_kg=planned_mg_per_kg, infusion_minutes=infusion_minutes,
+                bag_volume_ml=bag_volume_ml, lot_number=lot_number,
+                concomitant_medications=concomitant_medications, escort_name=escort_name,
+                time=time, session_id=session_id, source="chair",
+            )
+            return session.id
+
+    def _new_session(
+        self,
+        db: Session,
+        patient: Patient,
+        *,
+        by: uuid.UUID,
+        profile: str,
+        chair: str,
+        weight_kg: float | None,
+        planned_mg_per_kg: float | None,
+        infusion_minutes: int | None,
+        bag_volume_ml: float | None,
+        lot_number: str,
+        concomitant_medications: Mapping[str, Any] | None,
+        escort_name: str,
+        time: datetime | None,
+        session_id: uuid.UUID | None,
+        source: str,
+    ) -> TreatmentSession:
+        protocol = self.protocol_for(profile)
+        now = self.clock.now()
+        weight = weight_kg if weight_kg is not None else patient.weight_kg
+        mg_per_kg = planned_mg_per_kg or protocol.dose.mg_per_kg_default
+        minutes = infusion_minutes or protocol.dose.minutes_default
+        bag = bag_volume_ml or protocol.dose.bag_volume_ml_default
+        plan: DosePlan | None = None
+        if weight is not None:
+            plan = plan_dose(weight, mg_per_kg, minutes, bag, protocol)
+        session = TreatmentSession(
+            id=session_id or uuid.uuid4(), patient_id=patient.id,
+            time=ensure_utc(time) if time is not None else now,
+            chair=chair, profile=profile, protocol_version=protocol.version,
+            weight_kg=weight, planned_mg_per_kg=mg_per_kg, infusion_minutes=minutes,
+            bag_volume_ml=bag,
+            dose_mg=plan.dose_mg if plan else None,
+            rate_mg_per_min=plan.rate_mg_per_min if plan else None,
+            pump_ml_per_h=plan.pump_ml_per_h if plan else None,
+            lot_number=lot_number, concomitant_medications=dict(concomitant_medications or {}),
+            escort_name=escort_name, source=source, recorded_at=now, entered_by=by,
+        )
+        db.add(session)
+        db.flush()
+        return session
+
+    # -- readings and events ----------------------------------------------------------------
+
+    def record_reading(
+        self,
+        session_id: uuid.UUID,
+        raw: Mapping[str, Any],
+        *,
+        by: uuid.UUID,
+        time: datetime | None = None,
+        confirmed: Collection[str] = (),
+        note: str = "",
+        on_oxygen: bool = False,
+        reading_id: uuid.UUID | None = None,
+    ) -> SavedReading:
+        """Validate and save one reading, raising any new flags in the same transaction.
+
+        ``reading_id`` is generated by the caller so that retrying a save whose outcome
+        was unknown (connection lost during commit) cannot store the reading twice.
+        """
+        now = self.clock.now()
+        when = ensure_utc(time) if time is not None else now
+        values = self._validated(raw, confirmed, when, now)
+        rid = reading_id or uuid.uuid4()
+        with self.store.write() as db:
+            if db.get(ReadingRow, rid) is not None:
+                return SavedReading(rid, ())  # an earlier attempt did commit
+            self._require_session(db, session_id)
+            db.add(_reading_row(rid=rid, session_id=session_id, when=when, values=values, note=note,
+                                on_oxygen=on_oxygen, now=now, by=by))
+            db.flush()
+            new_flags = self._raise_flags(db, session_id, now)
+        return SavedReading(rid, new_flags)
+
+    def record_event(
+        self,
+        session_id: uuid.UUID,
+        kind: EventKind,
+        *,
+        by: uuid.UUID,
+        time: datetime | None = None,
+        detail: str = "",
+        data: Mapping[str, Any] | None = None,
+        event_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
+        now = self.clock.now()
+        when = ensure_utc(time) if time is not None else now
+        problem = validate_time(when, now)
+        if problem is not None:
+            raise InvalidEntryError([problem])
+        eid = event_id or uuid.uuid4()
+        with self.store.write() as db:
+            if db.get(EventRow, eid) is not None:
+                return eid
+            self._require_session(db, session_id)
+            db.add(EventRow(
+                id=eid, session_id=session_id, time=when, kind=EventKind(kind).value,
+                detail=detail, data=dict(data or {}), recorded_at=now, entered_by=by,
+            ))
+            db.flush()
+            self._raise_flags(db, session_id, now)
+        return eid
+
+    def acknowledge(
+        self,
+        session_id: uuid.UUID,
+        flag: Flag,
+        *,
+        action: str,
+        by: uuid.UUID,
+        note: str = "",
+        time: datetime | None = None,
+    ) -> uuid.UUID:
+        """Record who acknowledged ``flag``, when, and the action taken."""
+        if not action.strip():
+            raise InvalidEntryError([FieldError("action", "Choose the action taken")])
+        now = self.clock.now()
+        when = ensure_utc(time) if time is not None else now
+        with self.store.write() as db:
+            self._require_session(db, session_id)
+            if db.get(FlagRow, flag.id) is None:
+                db.add(_flag_row(session_id, flag, now))
+                db.flush()
+            ack = AckRow(
+                id=uuid.uuid4(), session_id=session_id, flag_id=flag.id, time=when,
+                action=action.strip(), note=note.strip(), recorded_at=now, entered_by=by,
+            )
+            db.add(ack)
+            return ack.id
+
+    # -- corrections -------------------------------------------------------------------------
+
+    def void(
+        self,
+        session_id: uuid.UUID,
+        target_kind: str,
+        target_id: uuid.UUID,
+        *,
+        reason: str,
+        by: uuid.UUID,
+    ) -> uuid.UUID:
+        """Void a reading or event; it stays in the record, marked void, with the reason."""
+        if not reason.strip():
+            raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
+        now = self.clock.now()
+        with self.store.write() as db:
+            self._require_target(db, session_id, target_kind, target_id)
+            correction = Correction(
+                id=uuid.uuid4(), session_id=session_id, time=now, target_kind=target_kind,
+                target_id=target_id, action="void", replacement_id=None,
+                reason=reason.strip(), recorded_at=now, entered_by=by,
+            )
+            db.add(correction)
+            return correction.id
+
+    def amend_reading(
+        self,
+        session_id: uuid.UUID,
+        target_id: uuid.UUID,
+        raw: Mapping[str, Any],
+        *,
+        reason: str,
+        by: uuid.UUID,
+        time: datetime | None = None,
+        confirmed: Collection[str] = (),
+        note: str = "",
+    ) -> uuid.UUID:
+        """Replace a reading's values by a new row; the original stays, marked amended."""
+        if not reason.strip():
+            raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
+        now = self.clock.now()
+        with self.store.write() as db:
+            original = self._require_target(db, session_id, "reading", target_id)
+            assert isinstance(original, ReadingRow)
+            when = ensure_utc(time) if time is not None else original.time
+            values = self._validated(raw, confirmed, when, now)
+            replacement = _reading_row(
+                rid=uuid.uuid4(), session_id=session_id, when=when, values=values, note=note,
+                on_oxygen=original.on_oxygen, now=now, by=by,
+            )
+            db.add(replacement)
+            db.add(Correction(
+                id=uuid.uuid4(), session_id=session_id, time=now, target_kind="reading",
+                target_id=target_id, action="amend", replacement_id=replacement.id,
+                reason=reason.strip(), recorded_at=now, entered_by=by,
+            ))
+            db.flush()
+            self._raise_flags(db, session_id, now)
+            return replacement.id
+
+    # -- import ------------------------------------------------------------------------------
+
+    def import_session(
+        self,
+        rows: Sequence[ImportedRow],
+        *,
+        mrn: str,
+        by: uuid.UUID,
+        name: str | None = None,
+        date_of_birth: date | None = None,
+        weight_kg: float | None = None,
+        profile: str = "iv_ketamine",
+    ) -> uuid.UUID:
+        """Store a whole session recorded elsewhere, in one transaction (all or nothing).
+
+        ``rows`` must already be validated (``monitor.csvio`` does that).
+        """
+        now = self.clock.now()
+        ordered = sorted(rows, key=lambda r: r.time)
+        with self.store.write() as db:
+            patient = db.scalar(select(Patient).where(Patient.mrn == mrn))
+            if patient is None:
+                patient = self._add_patient(
+                    db, mrn=mrn, by=by, name=name, date_of_birth=date_of_birth,
+                    weight_kg=weight_kg,
+                )
+            session = self._new_session(
+                db, patient, by=by, profile=profile, chair="", weight_kg=weight_kg,
+                planned_mg_per_kg=None, infusion_minutes=None, bag_volume_ml=None,
+                lot_number="", concomitant_medications=None, escort_name="",
+                time=ordered[0].time if ordered else now, session_id=None, source="import",
+            )
+            for row in ordered:
+                if row.values:
+                    db.add(_reading_row(
+                        rid=uuid.uuid4(), session_id=session.id, when=row.time,
+                        values=row.values, note=row.note if row.event is None else "",
+                        on_oxygen=False, now=now, by=by,
+                    ))
+                if row.event is not None:
+                    db.add(EventRow(
+                        id=uuid.uuid4(), session_id=session.id, time=row.time,
+                        kind=row.event.value, detail=row.note, data={},
+                        recorded_at=now, entered_by=by,
+                    ))
+            db.flush()
+            self._raise_flags(db, session.id, now)
+            return session.id
+
+    # -- reading back ------------------------------------------------------------------------
+
+    def load(self, session_id: uuid.UUID, at: datetime | None = None) -> SessionView:
+        """The session as it stood at ``at`` (default now), with flags and discharge."""
+        at = ensure_utc(at) if at is not None else self.clock.now()
+        with self.store.read() as db:
+            info = self._session_info(db, session_id)
+            record, superseded, corrections = _load_record(db, session_id, at)
+        protocol = self.protocol_for(info.profile, info.patient.limit_overrides)
+        return _evaluate(info=info, protocol=protocol, record=record, at=at,
+                         superseded=superseded, corrections=corrections)
+
+    def session_info(self, session_id: uuid.UUID) -> SessionInfo:
+        with self.store.read() as db:
+            return self._session_info(db, session_id)
+
+    def patient_sessions(self, patient_id: uuid.UUID) -> list[SessionSummary]:
+        """A patient's sessions, newest first, with how many readings each holds."""
+        counts = (
+            select(ReadingRow.session_id, func.count().label("n"))
+            .join(TreatmentSession, TreatmentSession.id == ReadingRow.session_id)
+            .where(TreatmentSession.patient_id == patient_id)
+            .group_by(ReadingRow.session_id)
+            .subquery()
+        )
+        query = (
+            select(
+                TreatmentSession.id, TreatmentSession.time, TreatmentSession.chair,
+                TreatmentSession.profile, TreatmentSession.dose_mg,
+                TreatmentSession.planned_mg_per_kg, func.coalesce(counts.c.n, 0),
+            )
+            .outerjoin(counts, counts.c.session_id == TreatmentSession.id)
+            .where(TreatmentSession.patient_id == patient_id)
+            .order_by(TreatmentSession.time.desc())
+        )
+        with self.store.read() as db:
+            return [SessionSummary(*row) for row in db.execute(query)]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _validated(
+        self, raw: Mapping[str, Any], confirmed: Collection[str], when: datetime, now: datetime
+    ) -> dict[str, Any]:
+        check = validate_reading(raw, confirmed=confirmed)
+        errors = list(check.errors)
+        problem = validate_time(when, now)
+        if problem is not None:
+            errors.append(problem)
+        if errors or check.needs_confirmation:
+            raise InvalidEntryError(errors, check.needs_confirmation)
+        if not check.values:
+            raise InvalidEntryError([FieldError("reading", "Enter at least one value")])
+        return dict(check.values)
+
+    def _require_session(self, db: Session, session_id: uuid.UUID) -> TreatmentSession:
+        session = db.get(TreatmentSession, session_id)
+        if session is None:
+            raise NotFoundError(f"no session {session_id}")
+        return session
+
+    def _require_target(
+        self, db: Session, session_id: uuid.UUID, target_kind: str, target_id: uuid.UUID
+    ) -> ReadingRow | EventRow:
+        row: ReadingRow | EventRow | None
+        if target_kind == "reading":
+            row = db.get(ReadingRow, target_id)
+        elif target_kind == "event":
+            row = db.get(EventRow, target_id)
+        else:
+            raise ValueError(f"target_kind must be 'reading' or 'event', not {target_kind!r}")
+        if row is None or row.session_id != session_id:
+            raise NotFoundError(f"no {target_kind} {target_id} in session {session_id}")
+        already = db.scalar(select(Correction.id).where(Correction.target_id == target_id))
+        if already is not None:
+            raise InvalidEntryError(
+                [FieldError(target_kind, f"This {target_kind} was already corrected")]
+            )
+        return row
+
+    def _session_info(self, db: Session, session_id: uuid.UUID) -> SessionInfo:
+        session = db.get(TreatmentSession, session_id)
+        if session is None:
+            raise NotFoundError(f"no session {session_id}")
+        return _session_info(session)
+
+    def _raise_flags(self, db: Session, session_id: uuid.UUID, now: datetime) -> tuple[Flag, ...]:
+        """Evaluate the rules and store flags raised by readings that are not stored yet."""
+        session = db.get(TreatmentSession, session_id)
+        assert session is not None
+        info = _session_info(session)
+        protocol = self.protocol_for(info.profile, info.patient.limit_overrides)
+        record, _, _ = _load_record(db, session_id, now)
+        flags = evaluate_flags(record, protocol, now)
+        known = set(db.scalars(select(FlagRow.id).where(FlagRow.session_id == session_id)))
+        new = tuple(f for f in flags if f.reading_id is not None and f.id not in known)
+        for flag in new:
+            db.add(_flag_row(session_id, flag, now))
+        return new
+
+
+def _evaluate(
+    *,
+    info: SessionInfo,
+    protocol: Protocol,
+    record: SessionRecord,
+    at: datetime,
+    superseded: tuple[Reading, ...],
+    corrections: tuple[CorrectionInfo, ...],
+) -> SessionView:
+    flags = tuple(evaluate_flags(record, protocol, at))
+    return SessionView(
+        info=info, at=at, protocol=protocol, record=record,
+        phase=session_phase(record, at),
+        flags=flags,
+        discharge=evaluate_discharge(record, protocol, list(flags), at),
+        next_due=next_reading_due(record, protocol, at),
+        superseded_readings=superseded,
+        corrections=corrections,
+    )
+
+
+def _reading_row(
+    *,
+    rid: uuid.UUID,
+    session_id: uuid.UUID,
+    when: datetime,
+    values: Mapping[str, Any],
+    note: str,
+    on_oxygen: bool,
+    now: datetime,
+    by: uuid.UUID,
+) -> ReadingRow:
+    columns = {name: values.get(name) for name in READING_FIELDS}
+    for items in ("cadss6_items", "phq9_items", "gad7_items"):
+        sequence = columns[items]
+        if sequence is not None:
+            columns[items] = list(sequence)
+    return ReadingRow(
+        id=rid, session_id=session_id, time=when, note=note, on_oxygen=on_oxygen,
+        recorded_at=now, entered_by=by, **columns,
+    )
+
+
+def _flag_row(session_id: uuid.UUID, flag: Flag, now: datetime) -> FlagRow:
+    return FlagRow(
+        id=flag.id, session_id=session_id, key=flag.key, measure=flag.measure.value,
+        severity=int(flag.severity), time=flag.time, message=flag.message,
+        reading_id=flag.reading_id, raised_at=now,
+    )
+
+
+def _patient_info(patient: Patient) -> PatientInfo:
+    return PatientInfo(
+        id=patient.id, mrn=patient.mrn, name=patient.name, date_of_birth=patient.date_of_birth,
+        weight_kg=patient.weight_kg, limit_overrides=dict(patient.limit_overrides or {}),
+    )
+
+
+def _session_info(session: TreatmentSession) -> SessionInfo:
+    return SessionInfo(
+        id=session.id, patient=_patient_info(session.patient), time=session.time,
+        chair=session.chair, profile=session.profile, weight_kg=session.weight_kg,
+        planned_mg_per_kg=session.planned_mg_per_kg, infusion_minutes=session.infusion_minutes,
+        bag_volume_ml=session.bag_volume_ml, dose_mg=session.dose_mg,
+        rate_mg_per_min=session.rate_mg_per_min, pump_ml_per_h=session.pump_ml_per_h,
+        lot_number=session.lot_number,
+        concomitant_medications=dict(session.concomitant_medications or {}),
+        escort_name=session.escort_name, source=session.source,
+    )
+
+
+def _tuple_or_none(items: Iterable[int] | None) -> tuple[int, ...] | None:
+    return tuple(items) if items is not None else None
+
+
+def _reading(row: Any) -> Reading:
+    return Reading(
+        id=row.id, time=row.time, sbp=row.sbp, dbp=row.dbp, hr=row.hr, spo2=row.spo2,
+        rr=row.rr, cadss6=row.cadss6, cadss6_items=_tuple_or_none(row.cadss6_items),
+        moaas=row.moaas, nausea=row.nausea, anxiety=row.anxiety, pain=row.pain,
+        phq9=row.phq9, phq9_items=_tuple_or_none(row.phq9_items), gad7=row.gad7,
+        gad7_items=_tuple_or_none(row.gad7_items), on_oxygen=row.on_oxygen, note=row.note,
+    )
+
+
+def _load_record(
+    db: Session, session_id: uuid.UUID, at: datetime
+) -> tuple[SessionRecord, tuple[Reading, ...], tuple[CorrectionInfo, ...]]:
+    """Effective entries of a session as they stood at ``at``.
+
+    A correction counts from the time it was made: before then the original value stands.
+    """
+    correction_rows = db.execute(
+        select(Correction, Staff.name)
+        .join(Staff, Staff.id == Correction.entered_by)
+        .where(Correction.session_id == session_id, Correction.time <= at)
+        .order_by(Correction.time)
+    ).all()
+    corrections = tuple(
+        CorrectionInfo(
+            id=c.id, time=c.time, target_kind=c.target_kind, target_id=c.target_id,
+            action=c.action, replacement_id=c.replacement_id, reason=c.reason, by=name,
+        )
+        for c, name in correction_rows
+    )
+    hidden = {c.target_id for c in corrections}
+    replacements_later = set(db.scalars(
+        select(Correction.replacement_id).where(
+            Correction.session_id == session_id, Correction.time > at,
+            Correction.replacement_id.is_not(None),
+        )
+    ))
+    readings_table = ReadingRow.__table__
+    reading_rows = db.execute(
+        select(readings_table)
+        .where(readings_table.c.session_id == session_id, readings_table.c.time <= at)
+        .order_by(readings_table.c.time, readings_table.c.recorded_at)
+    ).all()
+    readings: list[Reading] = []
+    superseded: list[Reading] = []
+    for row in reading_rows:
+        if row.id in replacements_later:
+            continue
+        (superseded if row.id in hidden else readings).append(_reading(row))
+    events_table = EventRow.__table__
+    events = tuple(
+        Event(id=row.id, time=row.time, kind=EventKind(row.kind), detail=row.detail)
+        for row in db.execute(
+            select(events_table.c.id, events_table.c.time, events_table.c.kind,
+                   events_table.c.detail)
+            .where(events_table.c.session_id == session_id, events_table.c.time <= at)
+            .order_by(events_table.c.time, events_table.c.recorded_at)
+        )
+        if row.id not in hidden and row.id not in replacements_later
+    )
+    acknowledgements = tuple(
+        Acknowledgement(flag_id=row.flag_id, time=row.time, action=row.action, note=row.note,
+                        by=row.name)
+        for row in db.execute(
+            select(AckRow.flag_id, AckRow.time, AckRow.action, AckRow.note, Staff.name)
+            .join(Staff, Staff.id == AckRow.entered_by)
+            .where(AckRow.session_id == session_id, AckRow.time <= at)
+            .order_by(AckRow.time)
+        )
+    )
+    record = SessionRecord(
+        session_id=session_id, readings=tuple(readings), events=events,
+        acknowledgements=acknowledgements,
+    )
+    return record, tuple(superseded), corrections
