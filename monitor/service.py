@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -529,6 +529,35 @@ class ClinicService:
     def session_info(self, session_id: uuid.UUID) -> SessionInfo:
         with self.store.read() as db:
             return self._session_info(db, session_id)
+
+    def active_sessions(
+        self, chairs: Collection[str], *, within: timedelta = timedelta(hours=12)
+    ) -> dict[str, uuid.UUID]:
+        """The latest session on each chair begun in the last ``within`` (default 12 h).
+
+        A discharged session stays on its chair until the next check-in there, so the
+        nurse still sees it on the overview.
+        """
+        since = self.clock.now() - within
+        query = (
+            select(TreatmentSession.chair, TreatmentSession.id)
+            .where(TreatmentSession.chair.in_(list(chairs)), TreatmentSession.time >= since)
+            .order_by(TreatmentSession.time, TreatmentSession.recorded_at)
+        )
+        with self.store.read() as db:
+            return {row[0]: row[1] for row in db.execute(query)}
+
+    def search_patients(self, text: str, *, limit: int = 20) -> list[PatientInfo]:
+        """Patients whose MRN or name contains ``text`` (case-insensitive), by name."""
+        needle = f"%{text.strip().lower()}%"
+        query = (
+            select(Patient)
+            .where(func.lower(Patient.mrn).like(needle) | func.lower(Patient.name).like(needle))
+            .order_by(Patient.name, Patient.mrn)
+            .limit(limit)
+        )
+        with self.store.read() as db:
+            return [_patient_info(p) for p in db.scalars(query)]
 
     def patient_sessions(self, patient_id: uuid.UUID) -> list[SessionSummary]:
         """A patient's sessions, newest first, with how many readings each holds."""

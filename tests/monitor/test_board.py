@@ -1,0 +1,75 @@
+"""The chair overview's tiles: what each shows is derived from the session as it stands."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from monitor.board import format_elapsed, initials, tile_for
+from monitor.domain import EventKind, Phase, Severity
+
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+def running(service, nurse, clock):
+    patient = service.add_patient("MRN004211", by=nurse, name="Ada Byrne",
+                                  date_of_birth=date(1980, 4, 2), weight_kg=70)
+    session_id = service.start_session(patient.id, by=nurse, chair="3")
+    service.record_reading(session_id, {"sbp": "128", "dbp": "78", "hr": "72", "spo2": "98"},
+                           by=nurse)
+    clock.advance(2 * MIN)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    return session_id
+
+
+def test_a_free_chair_has_an_empty_tile():
+    tile = tile_for("1", None)
+    assert tile.empty
+    assert tile.phase_text == "empty"
+
+
+def test_an_infusing_chair_shows_initials_mrn_tail_phase_and_latest_values(
+    service, running, clock
+):
+    clock.advance(12 * MIN + timedelta(seconds=5))
+    tile = tile_for("3", service.load(running))
+    assert (tile.initials, tile.mrn_tail) == ("AB", "4211")
+    assert tile.phase is Phase.INFUSING
+    assert tile.phase_text == "infusing 12:05"
+    assert (tile.bp, tile.hr, tile.spo2) == ((128, 78), 72, 98)
+
+
+def test_the_countdown_turns_overdue(service, running, clock):
+    clock.advance(9 * MIN)
+    assert tile_for("3", service.load(running)).due_in == MIN
+    clock.advance(3 * MIN)
+    tile = tile_for("3", service.load(running))
+    assert tile.overdue
+    assert tile.due_in == -2 * MIN
+
+
+def test_the_worst_open_flag_is_shown(service, nurse, running, clock):
+    clock.advance(10 * MIN)
+    service.record_reading(running, {"sbp": "130", "dbp": "80", "hr": "112", "spo2": "90"},
+                           by=nurse)
+    tile = tile_for("3", service.load(running))
+    assert tile.worst_flag.severity is Severity.CRITICAL
+    assert tile.open_flag_count == 2
+
+
+def test_active_sessions_finds_the_latest_session_per_chair(service, nurse, running, clock):
+    assert service.active_sessions(["1", "2", "3", "4"]) == {"3": running}
+    clock.advance(timedelta(hours=13))
+    assert service.active_sessions(["1", "2", "3", "4"]) == {}
+
+
+def test_search_patients_by_name_or_mrn(service, nurse, running):
+    assert [p.mrn for p in service.search_patients("byr")] == ["MRN004211"]
+    assert [p.mrn for p in service.search_patients("4211")] == ["MRN004211"]
+    assert service.search_patients("zzz") == []
+
+
+def test_helpers():
+    assert initials("mary-jane o'neil") == "MJO"
+    assert initials(None) == "?"
+    assert format_elapsed(timedelta(minutes=75, seconds=3)) == "75:03"
