@@ -23,6 +23,7 @@ from monitor.domain import (
     ScoreItem,
     SessionRecord,
     Severity,
+    clock_time,
 )
 from monitor.protocol import ObservationAnchor, Protocol
 from monitor.rules import baseline, evaluate_flags, infusion_started_at, infusion_stopped_at
@@ -252,13 +253,13 @@ def _orientation_gait(facts: _Facts) -> Criterion:
         return Criterion("orientation_gait", False,
                          "oriented ×3 and steady gait not attested since infusion stop")
     return Criterion("orientation_gait", True,
-                     f"oriented ×3 and steady gait attested at {facts.gait_at:%H:%M}")
+                     f"oriented ×3 and steady gait attested at {clock_time(facts.gait_at)}")
 
 
 def _escort(facts: _Facts) -> Criterion:
     if facts.escort_at is None:
         return Criterion("escort", False, "no escort recorded")
-    return Criterion("escort", True, f"escort present (recorded {facts.escort_at:%H:%M})")
+    return Criterion("escort", True, f"escort present (recorded {clock_time(facts.escort_at)})")
 
 
 def _flags_acknowledged(flags: Sequence[Flag]) -> Criterion:
@@ -466,4 +467,4 @@ def _clock_up(when: datetime) -> str:
     """``HH:MM``, rounded up to the minute: "ready at" must never be early."""
     if when.second or when.microsecond:
         when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return f"{when:%H:%M}"
+    return clock_time(when)

@@ -230,3 +230,11 @@ class DischargeAssessment:
     would_have_been_ready_at: datetime | None
     aldrete: Score
     padss: Score
+
+
+def clock_time(when: datetime) -> str:
+    """``HH:MM`` in the device's local time zone: what the nurse's wall clock says.
+
+    Times are stored in UTC; messages a person reads name the local time.
+    """
+    return f"{when.astimezone():%H:%M}"

@@ -31,6 +31,7 @@ from monitor.domain import (
     Reading,
     SessionRecord,
     Severity,
+    clock_time,
     flag_id,
 )
 from monitor.protocol import Protocol
@@ -195,7 +196,7 @@ def _bp_high_levels(readings: Sequence[Reading], ctx: _Context) -> list[_Level |
                            f"{bp.high_critical_sbp_at_or_above}/{bp.high_critical_dbp_at_or_above}")
         elif high and repeat and run_start is not None:
             level = _Level(Severity.CRITICAL, f"BP {_bp(reading)} still ≥ {limit} on repeat "
-                                              f"(first {run_start.time:%H:%M})")
+                                              f"(first {clock_time(run_start.time)})")
         elif high:
             level = _Level(Severity.WARNING, f"BP {_bp(reading)} ≥ {limit} — repeat within "
                                              f"{bp.repeat_window_min} min")
@@ -504,7 +505,7 @@ def _overdue_flags(record: SessionRecord, protocol: Protocol, at: datetime,
                 id=fid, key=OVERDUE, measure=Measure.OVERDUE, severity=Severity.ADVISORY,
                 time=late_at, resolved_at=resolved, acknowledgement=acks.get(fid),
                 message=f"Reading overdue by > {protocol.intervals.overdue_grace_min} min "
-                        f"(due {due:%H:%M})",
+                        f"(due {clock_time(due)})",
             ))
             break
     return flags

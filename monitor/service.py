@@ -51,6 +51,9 @@ from monitor.rules import evaluate_flags, next_reading_due, session_phase
 from monitor.store import Store
 from monitor.validation import FieldError, validate_reading, validate_time
 
+#: A clinician's override of discharge criteria needs a written reason of at least this length.
+MIN_OVERRIDE_REASON = 10
+
 #: Reading columns a caller may set, in the order the record shows them.
 READING_FIELDS: tuple[str, ...] = (
     "sbp", "dbp", "hr", "spo2", "rr", "cadss6", "cadss6_items", "moaas",
@@ -405,6 +408,40 @@ class ClinicService:
             db.add(ack)
             return ack.id
 
+    # -- discharge ---------------------------------------------------------------------------
+
+    def sign_discharge(self, session_id: uuid.UUID, *, by: uuid.UUID) -> uuid.UUID:
+        """The nurse's discharge sign-off; refused while any criterion is not met."""
+        now = self.clock.now()
+        view = self.load(session_id, now)
+        if view.phase is Phase.DISCHARGED:
+            raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
+        if not view.discharge.ready:
+            raise InvalidEntryError([
+                FieldError(c.id, f"Not ready: {c.detail}")
+                for c in view.discharge.criteria if not c.met
+            ])
+        return self.record_event(session_id, EventKind.DISCHARGE_SIGNED, by=by, time=now,
+                                 detail=_discharge_summary(view))
+
+    def override_discharge(
+        self, session_id: uuid.UUID, *, reason: str, by: uuid.UUID
+    ) -> uuid.UUID:
+        """A clinician discharges although criteria are not met; the written reason is kept."""
+        if len(reason.strip()) < MIN_OVERRIDE_REASON:
+            raise InvalidEntryError([FieldError(
+                "reason", f"Write the reason for the override (at least {MIN_OVERRIDE_REASON} "
+                "characters)")])
+        now = self.clock.now()
+        view = self.load(session_id, now)
+        if view.phase is Phase.DISCHARGED:
+            raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
+        unmet = "; ".join(c.id for c in view.discharge.criteria if not c.met) or "none"
+        return self.record_event(
+            session_id, EventKind.DISCHARGE_OVERRIDE, by=by, time=now,
+            detail=reason.strip(), data={"criteria_not_met": unmet},
+        )
+
     # -- corrections -------------------------------------------------------------------------
 
     def void(
@@ -662,6 +699,12 @@ def _evaluate(
         superseded_readings=superseded,
         corrections=corrections,
     )
+
+
+def _discharge_summary(view: SessionView) -> str:
+    aldrete, padss = view.discharge.aldrete, view.discharge.padss
+    return (f"All discharge criteria met; modified Aldrete {aldrete.total}/{aldrete.max_total}, "
+            f"adapted PADSS {padss.total}/{padss.max_total}")
 
 
 def _reading_row(

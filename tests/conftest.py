@@ -8,6 +8,7 @@ instead of skipping). Each PostgreSQL test gets a schema of its own, dropped aft
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -19,6 +20,9 @@ from monitor.clock import ManualClock
 from monitor.store import Store, open_store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Messages name local wall-clock times; the tests pin the zone so they read the same anywhere.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 PG_URL_ENV = "CHAIRSIDE_TEST_PG_URL"
 
