@@ -1,0 +1,225 @@
+"""Forwards what the nurse does at one chair to the clinic service, and its answers back.
+
+A :class:`SessionPresenter` belongs to one session. Screens call its methods; it calls
+:class:`monitor.service.ClinicService` and turns each outcome into a signal: the session's
+new state, "Saved" (only after the commit), a refusal naming fields and ranges, or NOT saved
+(disk full, read-only, database unreachable) with the entry kept by the form. It makes no
+clinical decision itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from monitor.clock import Clock
+from monitor.domain import EventKind, Flag
+from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
+from monitor.store import StorageError
+
+#: How long the last entry can be undone (seconds, monotonic clock).
+UNDO_WINDOW_S = 120.0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LastEntry:
+    kind: str  # "reading" | "event"
+    id: uuid.UUID
+    label: str
+    made_at: float  # monotonic seconds
+
+
+class SessionPresenter(QObject):
+    """One session's go-between.
+
+    Signals:
+        viewChanged(object): a new :class:`SessionView` (after every change and tick).
+        saved(str): the change was committed; the text says what and when ("Saved 10:42").
+        refused(list, list): field errors and values needing confirmation (FieldError lists).
+        notSaved(str): the environment failed; nothing was stored; keep the entry and retry.
+        flagsRaised(tuple): flags newly raised by the reading just saved.
+        undoAvailable(str): the last entry can be undone ("" when it no longer can).
+    """
+
+    viewChanged = Signal(object)
+    saved = Signal(str)
+    refused = Signal(list, list)
+    notSaved = Signal(str)
+    flagsRaised = Signal(tuple)
+    undoAvailable = Signal(str)
+
+    def __init__(
+        self,
+        service: ClinicService,
+        clock: Clock,
+        session_id: uuid.UUID,
+        staff_id: uuid.UUID,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.clock = clock
+        self.session_id = session_id
+        self.staff_id = staff_id
+        self.view: SessionView | None = None
+        self._last: LastEntry | None = None
+
+    # -- reading back --------------------------------------------------------------------
+
+    def refresh(self) -> SessionView | None:
+        """Reload the session as it stands now and announce it."""
+        try:
+            self.view = self.service.load(self.session_id, self.clock.now())
+        except StorageError as exc:
+            self.notSaved.emit(exc.message)
+            return self.view
+        except NotFoundError:
+            return None
+        self.viewChanged.emit(self.view)
+        if self._last is not None and not self.can_undo():
+            self._last = None
+            self.undoAvailable.emit("")
+        return self.view
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def save_reading(
+        self,
+        raw: Mapping[str, Any],
+        *,
+        when: datetime | None = None,
+        confirmed: Collection[str] = (),
+        note: str = "",
+        on_oxygen: bool = False,
+        reading_id: uuid.UUID | None = None,
+        label: str = "reading",
+    ) -> bool:
+        rid = reading_id or uuid.uuid4()
+        result = self._attempt(lambda: self.service.record_reading(
+            self.session_id, raw, by=self.staff_id, time=when, confirmed=confirmed, note=note,
+            on_oxygen=on_oxygen, reading_id=rid,
+        ))
+        if result is None:
+            return False
+        self._remember("reading", result.id, label)
+        self._done(f"Saved {label}")
+        if result.new_flags:
+            self.flagsRaised.emit(result.new_flags)
+        return True
+
+    def record_event(
+        self,
+        kind: EventKind,
+        *,
+        detail: str = "",
+        data: Mapping[str, Any] | None = None,
+        when: datetime | None = None,
+        label: str | None = None,
+    ) -> bool:
+        event_id = self._attempt(lambda: self.service.record_event(
+            self.session_id, kind, by=self.staff_id, time=when, detail=detail, data=data,
+        ))
+        if event_id is None:
+            return False
+        text = label or kind.value.replace("_", " ")
+        self._remember("event", event_id, text)
+        self._done(f"Saved {text}")
+        return True
+
+    def acknowledge(self, flag: Flag, action: str, note: str = "") -> bool:
+        done = self._attempt(lambda: self.service.acknowledge(
+            self.session_id, flag, action=action, note=note, by=self.staff_id,
+        ))
+        if done is None:
+            return False
+        self._done("Flag acknowledged")
+        return True
+
+    def void(self, target_kind: str, target_id: uuid.UUID, reason: str) -> bool:
+        done = self._attempt(lambda: self.service.void(
+            self.session_id, target_kind, target_id, reason=reason, by=self.staff_id,
+        ))
+        if done is None:
+            return False
+        self._done(f"Voided {target_kind}")
+        return True
+
+    def amend_reading(
+        self,
+        target_id: uuid.UUID,
+        raw: Mapping[str, Any],
+        reason: str,
+        confirmed: Collection[str] = (),
+    ) -> bool:
+        done = self._attempt(lambda: self.service.amend_reading(
+            self.session_id, target_id, raw, reason=reason, by=self.staff_id,
+            confirmed=confirmed,
+        ))
+        if done is None:
+            return False
+        self._done("Amended reading")
+        return True
+
+    def sign_discharge(self) -> bool:
+        done = self._attempt(lambda: self.service.sign_discharge(self.session_id, by=self.staff_id))
+        if done is None:
+            return False
+        self._done("Discharge signed")
+        return True
+
+    def override_discharge(self, reason: str) -> bool:
+        done = self._attempt(lambda: self.service.override_discharge(
+            self.session_id, reason=reason, by=self.staff_id,
+        ))
+        if done is None:
+            return False
+        self._done("Discharge override recorded")
+        return True
+
+    # -- undo ------------------------------------------------------------------------------
+
+    def can_undo(self) -> bool:
+        last = self._last
+        return last is not None and self.clock.monotonic() - last.made_at <= UNDO_WINDOW_S
+
+    def undo_last(self) -> bool:
+        """Void the last entry made here, if still within the undo window (recorded)."""
+        last = self._last
+        if last is None or not self.can_undo():
+            return False
+        done = self._attempt(lambda: self.service.void(
+            self.session_id, last.kind, last.id, reason=f"Undone at the chair ({last.label})",
+            by=self.staff_id,
+        ))
+        if done is None:
+            return False
+        self._last = None
+        self.undoAvailable.emit("")
+        self._done(f"Undone: {last.label}")
+        return True
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _attempt(self, action: Callable[[], T]) -> T | None:
+        try:
+            return action()
+        except InvalidEntryError as exc:
+            self.refused.emit(exc.errors, exc.needs_confirmation)
+        except StorageError as exc:
+            self.notSaved.emit(exc.message)
+        return None
+
+    def _remember(self, kind: str, entry_id: uuid.UUID, label: str) -> None:
+        self._last = LastEntry(kind, entry_id, label, self.clock.monotonic())
+        self.undoAvailable.emit(label)
+
+    def _done(self, text: str) -> None:
+        self.saved.emit(f"{text} {self.clock.now().astimezone().strftime('%H:%M')}")
+        self.refresh()
