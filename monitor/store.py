@@ -220,11 +220,15 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
 def make_engine(url: str | URL) -> Engine:
     """An engine configured for ChairSide; no checks, no migrations (see :func:`open_store`)."""
     url = make_url(url)
+    # hide_parameters: error messages (and the log lines made from them) must not carry the
+    # values of a failed statement, which are patients' names, MRNs and vital signs.
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args=_pg_connect_args(url))
+    return create_engine(
+        url, pool_pre_ping=True, hide_parameters=True, connect_args=_pg_connect_args(url)
+    )
 
 
 def _pg_connect_args(url: URL) -> dict[str, Any]:
@@ -291,19 +295,31 @@ def migrate(engine: Engine, *, backup_dir_label: str = "before-migration") -> Pa
     current = current_revision(engine)
     if current == head:
         return None
-    backup: Path | None = None
-    path = sqlite_file(engine.url)
-    if path is not None and path.exists() and _has_tables(engine):
-        backup = backup_sqlite(path, f"{backup_dir_label}-{current or 'unversioned'}")
-        log.info("backed up %s to %s before migrating", path, backup)
-    known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config(None)).walk_revisions()}
+    # Refuse a newer schema before copying anything: every refused start would otherwise
+    # leave one more full copy of the record on a disk that may already be short of space.
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:
         raise StoreOpenError(
             f"the database was written by a newer ChairSide (schema {current}); "
             "update ChairSide on this device"
         )
-    with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), "head")
+    backup: Path | None = None
+    path = sqlite_file(engine.url)
+    if path is not None and path.exists() and _has_tables(engine):
+        backup = backup_sqlite(path, f"{backup_dir_label}-{current or 'unversioned'}")
+        log.info("backed up %s to %s before migrating", path, backup)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+    except DatabaseError as exc:
+        # A schema that cannot be upgraded (tables without a version, a read-only file, a
+        # full disk) is a start-up refusal with a sentence, not a traceback.
+        kept = f"; the copy taken before the attempt is {backup}" if backup else ""
+        raise StoreOpenError(
+            f"the database schema could not be brought up to date "
+            f"({getattr(exc, 'orig', exc)}){kept}."
+        ) from exc
     return backup
 
 
