@@ -69,3 +69,28 @@ def ensure_utc(when: datetime) -> datetime:
     if when.tzinfo is None or when.tzinfo.utcoffset(when) is None:
         raise ValueError(f"naive datetime {when!r}: times must carry a UTC offset")
     return when.astimezone(UTC)
+
+
+class AcceleratedClock:
+    """Time that runs ``factor`` times faster than real time (the ``--demo`` chair).
+
+    Wall time starts at ``start``; both wall and monotonic time advance ``factor`` seconds
+    per real second, so reminders and countdowns speed up with the demo.
+    """
+
+    def __init__(self, start: datetime, factor: float, real: Clock | None = None) -> None:
+        if factor <= 0:
+            raise ValueError("factor must be positive")
+        self._real = real or SystemClock()
+        self._start = ensure_utc(start)
+        self._real_start = self._real.monotonic()
+        self.factor = factor
+
+    def _elapsed(self) -> float:
+        return (self._real.monotonic() - self._real_start) * self.factor
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._elapsed())
+
+    def monotonic(self) -> float:
+        return self._real_start + self._elapsed()

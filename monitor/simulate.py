@@ -1,0 +1,114 @@
+"""The self-running chair of the demo clinic (``python main.py --demo``).
+
+A scripted, typical session: baseline, a 40-minute infusion with a hypertensive surge
+confirmed by a repeat (so a newcomer sees a flag appear and escalate), acknowledgement,
+recovery, attestations and readiness for discharge. :class:`DemoChair` performs each step
+through the clinic service, like a nurse would, when the (accelerated) clock reaches it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from monitor.domain import EventKind
+from monitor.service import ClinicService
+
+
+@dataclass(frozen=True)
+class Step:
+    minute: float
+    reading: dict[str, Any] | None = None
+    event: EventKind | None = None
+    detail: str = ""
+    acknowledge: str = ""  # acknowledge every open flag with this action
+
+
+def _vitals(sbp: int, dbp: int, hr: int, spo2: int, **scores: Any) -> dict[str, Any]:
+    return {"sbp": sbp, "dbp": dbp, "hr": hr, "spo2": spo2, **scores}
+
+
+#: The script, in minutes from check-in. The infusion runs from minute 2 to minute 42.
+SCRIPT: tuple[Step, ...] = (
+    Step(0, _vitals(128, 78, 72, 98, cadss6_items=(0, 0, 0, 0, 0, 0), moaas=5, nausea=0)),
+    Step(2, event=EventKind.INFUSION_START, detail="0.5 mg/kg over 40 min"),
+    Step(12, _vitals(134, 82, 76, 98, cadss6_items=(1, 1, 0, 1, 1, 0), moaas=5, nausea=0)),
+    Step(22, _vitals(146, 88, 80, 97, cadss6_items=(2, 2, 1, 2, 2, 1), moaas=4, nausea=1)),
+    Step(30, _vitals(184, 104, 86, 97)),
+    Step(35, _vitals(188, 106, 88, 97), event=EventKind.NOTE, detail="Repeat BP after surge"),
+    Step(37, acknowledge="Informed clinician"),
+    Step(38, event=EventKind.RATE_CHANGE, detail="Rate reduced by clinician"),
+    Step(42, _vitals(150, 90, 82, 97, cadss6_items=(3, 2, 2, 2, 2, 1), moaas=4, nausea=1),
+         event=EventKind.INFUSION_STOP),
+    Step(50, event=EventKind.ESCORT_PRESENT, detail="Partner in the waiting room"),
+    Step(57, _vitals(136, 84, 76, 98, cadss6_items=(1, 1, 0, 1, 1, 0), moaas=5, nausea=0)),
+    Step(70, event=EventKind.ORIENTED_STEADY_GAIT),
+    Step(72, _vitals(130, 80, 74, 98, cadss6_items=(0, 0, 0, 0, 0, 0), moaas=5, nausea=0)),
+)
+
+
+@dataclass
+class DemoChair:
+    """Runs :data:`SCRIPT` on one chair; call :meth:`advance` as time passes."""
+
+    service: ClinicService
+    staff_id: uuid.UUID
+    chair: str = "1"
+    session_id: uuid.UUID | None = None
+    started: datetime | None = None
+    done: int = 0
+    script: tuple[Step, ...] = field(default=SCRIPT)
+
+    def check_in(self) -> uuid.UUID:
+        patient = self.service.find_patient("DEMO0001") or self.service.add_patient(
+            "DEMO0001", by=self.staff_id, name="Dana Demo", date_of_birth=date(1984, 6, 1),
+            weight_kg=70.0,
+        )
+        self.session_id = self.service.start_session(
+            patient.id, by=self.staff_id, chair=self.chair, lot_number="DEMO-LOT-1",
+            escort_name="Sam Demo", concomitant_medications={"ssri_snri": True},
+        )
+        self.started = self.service.clock.now()
+        return self.session_id
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= len(self.script)
+
+    def advance(self) -> int:
+        """Perform every step whose time has come; returns how many were performed."""
+        if self.session_id is None or self.started is None:
+            self.check_in()
+        started = self.started
+        assert started is not None
+        now = self.service.clock.now()
+        performed = 0
+        while not self.finished:
+            step = self.script[self.done]
+            when = started + timedelta(minutes=step.minute)
+            if when > now:
+                break
+            self._perform(step, when)
+            self.done += 1
+            performed += 1
+        return performed
+
+    def _perform(self, step: Step, when: datetime) -> None:
+        assert self.session_id is not None
+        if step.reading is not None:
+            self.service.record_reading(self.session_id, step.reading, by=self.staff_id,
+                                        time=when)
+        if step.event is not None:
+            self.service.record_event(self.session_id, step.event, by=self.staff_id, time=when,
+                                      detail=step.detail)
+        if step.acknowledge:
+            view = self.service.load(self.session_id, when)
+            for flag in view.open_flags:
+                self.service.acknowledge(self.session_id, flag, action=step.acknowledge,
+                                         by=self.staff_id, time=when)
+
+
+def script_length() -> timedelta:
+    return timedelta(minutes=SCRIPT[-1].minute)
