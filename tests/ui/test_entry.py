@@ -1,0 +1,545 @@
+"""The entry forms: typing on the keypad, inline refusals and confirmations, late entries,
+and the save states the caller drives.
+
+Numbers are typed by clicking keypad buttons (ASCII only, never key events: non-ASCII key
+events abort Qt). Time comes from a ManualClock; nothing waits on the wall clock.
+"""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLineEdit
+
+from monitor.domain import EventKind, Reading
+from monitor.protocol import Medication
+from monitor.scores import MOAAS_LEVELS
+from monitor.validation import FieldError
+from ui.entry import (
+    CadssEntry,
+    ComfortEntry,
+    EntryTime,
+    EventEntry,
+    MoaasEntry,
+    VitalsEntry,
+)
+from ui.keypad import ENTER
+from ui.labels import clock_time
+from ui.style import apply_theme
+from ui.theme import DIM, LIGHT, TOUCH_MIN
+
+LEFT = Qt.MouseButton.LeftButton
+MEDICATIONS = (
+    Medication("Ondansetron", "4 mg", "IV"),
+    Medication("Labetalol", "10 mg", "IV"),
+    Medication("Midazolam", "1 mg", "IV"),
+)
+
+
+def show(qtbot, form, theme=DIM, size=(640, 720)):
+    qtbot.addWidget(form)
+    apply_theme(form, theme)
+    form.resize(*size)
+    form.show()
+    qtbot.waitExposed(form)
+    return form
+
+
+@pytest.fixture
+def vitals(qtbot, clock):
+    return show(qtbot, VitalsEntry(DIM, clock))
+
+
+@pytest.fixture
+def last_reading(clock):
+    return Reading(
+        uuid.uuid4(), clock.now() - timedelta(minutes=10), sbp=128, dbp=82, hr=72, spo2=97, rr=14
+    )
+
+
+def tap(qtbot, widget):
+    qtbot.mouseClick(widget, LEFT)
+
+
+def type_keys(qtbot, form, keys):
+    for key in keys:
+        tap(qtbot, form.keypad.button(key))
+
+
+def enter_value(qtbot, form, field, text):
+    """Tap the field, clear whatever it opened on, type ``text``."""
+    tap(qtbot, form.field(field))
+    tap(qtbot, form.keypad.button("clear"))
+    type_keys(qtbot, form, text)
+
+
+def save(qtbot, form):
+    """Tap Save and return (raw, when, confirmed) from the ``submitted`` signal."""
+    with qtbot.waitSignal(form.submitted) as blocker:
+        tap(qtbot, form.save_button())
+    return blocker.args
+
+
+def save_refused(qtbot, form):
+    with qtbot.assertNotEmitted(form.submitted):
+        tap(qtbot, form.save_button())
+
+
+# -- vitals: typing ----------------------------------------------------------------------------
+
+
+def test_bp_is_typed_as_one_entry_and_given_as_systolic_and_diastolic(qtbot, vitals):
+    tap(qtbot, vitals.field("bp"))
+    type_keys(qtbot, vitals, "128/82")
+    assert vitals.field("bp").text() == "128/82"
+    raw, _when, confirmed = save(qtbot, vitals)
+    assert (raw["sbp"], raw["dbp"]) == ("128", "82")
+    assert raw["hr"] == raw["spo2"] == raw["rr"] == ""
+    assert confirmed == frozenset()
+
+
+def test_enter_moves_to_the_next_field_without_filling_it(qtbot, vitals, last_reading):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("bp"))
+    tap(qtbot, vitals.keypad.button(ENTER))
+    assert vitals.active_field() == "hr"
+    assert vitals.field("hr").text() == ""
+    type_keys(qtbot, vitals, "80")
+    tap(qtbot, vitals.keypad.button(ENTER))
+    type_keys(qtbot, vitals, "95")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert (raw["sbp"], raw["dbp"], raw["hr"], raw["spo2"], raw["rr"]) == (
+        "128", "82", "80", "95", ""
+    )
+
+
+def test_tapping_a_field_opens_the_keypad_on_the_last_value(qtbot, vitals, last_reading):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("hr"))
+    assert vitals.active_field() == "hr"
+    assert vitals.keypad.text() == "72"
+    assert vitals.field("hr").text() == "72"
+    raw, _when, _confirmed = save(qtbot, vitals)  # one tap on HR, then Save
+    assert raw["hr"] == "72"
+
+
+def test_typing_over_the_last_value_replaces_it(qtbot, vitals, last_reading):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("bp"))
+    assert vitals.field("bp").text() == "128/82"
+    type_keys(qtbot, vitals, "14")
+    assert vitals.field("bp").text() == "14"
+
+
+def test_only_the_field_being_typed_in_shows_a_selection(qtbot, vitals, last_reading):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("bp"))
+    assert vitals.field("bp").hasSelectedText()
+    tap(qtbot, vitals.field("hr"))
+    assert not vitals.field("bp").hasSelectedText()
+    assert vitals.field("bp").text() == "128/82"
+
+
+def test_the_slash_key_works_only_in_the_bp_field(qtbot, vitals):
+    tap(qtbot, vitals.field("bp"))
+    assert vitals.keypad.button("/").isEnabled()
+    tap(qtbot, vitals.field("spo2"))
+    assert not vitals.keypad.button("/").isEnabled()
+
+
+def test_fields_show_the_last_reading_but_record_nothing_untapped(qtbot, vitals, last_reading):
+    vitals.set_last(last_reading)
+    assert "last 128/82" in vitals.field_hint("bp")
+    assert "last 72" in vitals.field_hint("hr")
+    assert vitals.field("hr").text() == ""
+    assert "Last reading " + clock_time(last_reading.time) in vitals.last_reading_text()
+
+
+def test_on_oxygen_and_note_are_given_beside_the_reading(qtbot, vitals, last_reading):
+    vitals.set_last(Reading(last_reading.id, last_reading.time, spo2=95, on_oxygen=True))
+    enter_value(qtbot, vitals, "spo2", "96")
+    qtbot.keyClicks(vitals.findChild(QLineEdit, "note"), "nasal cannula 2 L")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert raw["on_oxygen"] is True  # carried over from the last reading
+    assert raw["note"] == "nasal cannula 2 L"
+    tap(qtbot, vitals.findChild(QAbstractButton, "oxygen-False"))
+    assert vitals.raw()["on_oxygen"] is False
+
+
+# -- vitals: refusals and confirmations ----------------------------------------------------------
+
+
+def test_hr_300_is_refused_next_to_the_field_with_its_range(qtbot, vitals):
+    enter_value(qtbot, vitals, "hr", "300")
+    save_refused(qtbot, vitals)
+    message = vitals.message_for("hr")
+    assert "Heart rate" in message
+    assert "20 to 250" in message
+    assert vitals.field("hr").text() == "300"  # kept on screen to be corrected
+
+
+def test_correcting_a_refused_value_clears_its_message(qtbot, vitals):
+    enter_value(qtbot, vitals, "hr", "300")
+    save_refused(qtbot, vitals)
+    enter_value(qtbot, vitals, "hr", "72")
+    assert vitals.message_for("hr") == ""
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert raw["hr"] == "72"
+
+
+def test_half_a_blood_pressure_is_refused_at_the_bp_field(qtbot, vitals):
+    enter_value(qtbot, vitals, "bp", "128")
+    save_refused(qtbot, vitals)
+    assert "systolic and diastolic" in vitals.message_for("dbp")
+    assert vitals.message_for("sbp") == vitals.message_for("dbp")
+
+
+def test_an_empty_vitals_form_is_refused(qtbot, vitals):
+    save_refused(qtbot, vitals)
+    assert "at least one vital sign" in vitals.message_for("vitals")
+
+
+def test_sbp_230_needs_the_confirm_tap_then_submits_it_confirmed(qtbot, vitals):
+    enter_value(qtbot, vitals, "bp", "230/90")
+    save_refused(qtbot, vitals)
+    assert "unusually high" in vitals.message_for("sbp")
+    confirm = vitals.confirm_button("sbp")
+    assert confirm.isVisible()
+    assert confirm.text() == "Confirm 230/90"
+    tap(qtbot, confirm)
+    raw, _when, confirmed = save(qtbot, vitals)
+    assert "sbp" in confirmed
+    assert raw["sbp"] == "230"
+
+
+def test_a_changed_value_must_be_confirmed_again(qtbot, vitals):
+    enter_value(qtbot, vitals, "bp", "230/90")
+    save_refused(qtbot, vitals)
+    tap(qtbot, vitals.confirm_button("sbp"))
+    enter_value(qtbot, vitals, "bp", "235/90")
+    save_refused(qtbot, vitals)
+    assert vitals.confirm_button("sbp").text() == "Confirm 235/90"
+
+
+def test_refusals_from_the_service_are_shown_at_their_fields(qtbot, vitals):
+    enter_value(qtbot, vitals, "hr", "72")
+    save(qtbot, vitals)
+    vitals.show_errors([FieldError("hr", "Heart rate must be a whole number from 20 to 250 /min")])
+    assert "20 to 250" in vitals.message_for("hr")
+    assert vitals.banner_text().startswith("NOT saved")
+    assert vitals.field("hr").text() == "72"
+
+
+def test_confirmation_asked_by_the_service_is_offered_inline(qtbot, vitals):
+    enter_value(qtbot, vitals, "spo2", "78")
+    vitals.show_errors([], [FieldError("spo2", "SpO2 78 % is unusually low: confirm")])
+    assert vitals.confirm_button("spo2").text() == "Confirm 78"
+
+
+# -- CADSS-6, MOAA/S, comfort ----------------------------------------------------------------
+
+
+def test_cadss_total_runs_as_items_are_scored(qtbot, clock):
+    form = show(qtbot, CadssEntry(DIM, clock))
+    assert form.total_text().startswith("CADSS-6 total 0 / 24")
+    for number, score in zip(range(1, 7), (2, 1, 0, 3, 1, 0), strict=True):
+        tap(qtbot, form.item(number).button(score))
+    assert form.total_text() == "CADSS-6 total 7 / 24"
+
+
+def test_cadss_needs_all_six_items(qtbot, clock):
+    form = show(qtbot, CadssEntry(DIM, clock))
+    for number in range(1, 6):
+        tap(qtbot, form.item(number).button(2))
+    assert "5 of 6 scored" in form.total_text()
+    save_refused(qtbot, form)
+    assert "item 6 not scored" in form.message_for("cadss6_items")
+    tap(qtbot, form.item(6).button(4))
+    raw, _when, _confirmed = save(qtbot, form)
+    assert raw == {"cadss6_items": (2, 2, 2, 2, 2, 4)}
+
+
+def test_cadss_rows_show_the_short_labels(qtbot, clock):
+    form = show(qtbot, CadssEntry(DIM, clock))
+    assert form.item_label(1) == "1. Time slowed"
+    assert form.item_label(6) == "6. Observer: appears detached"
+
+
+def test_moaas_choice_is_submitted(qtbot, clock):
+    form = show(qtbot, MoaasEntry(DIM, clock))
+    assert "name called loudly/repeatedly" in form.choice(3).accessibleName().lower()
+    tap(qtbot, form.choice(3))
+    assert form.choice(3).isChecked()
+    raw, _when, _confirmed = save(qtbot, form)
+    assert raw == {"moaas": 3}
+
+
+def test_moaas_offers_all_six_levels_with_their_definitions(qtbot, clock):
+    form = show(qtbot, MoaasEntry(DIM, clock))
+    for level, definition in MOAAS_LEVELS.items():
+        assert form.choice(level).accessibleName().lower() == f"{level}: {definition}".lower()
+
+
+def test_moaas_must_be_chosen(qtbot, clock):
+    form = show(qtbot, MoaasEntry(DIM, clock))
+    save_refused(qtbot, form)
+    assert "MOAA/S" in form.message_for("moaas")
+
+
+def test_comfort_scores_are_optional_each_but_not_all(qtbot, clock):
+    form = show(qtbot, ComfortEntry(DIM, clock))
+    save_refused(qtbot, form)
+    tap(qtbot, form.row("nausea").button(7))
+    tap(qtbot, form.row("pain").button(2))
+    tap(qtbot, form.row("pain").button(2))  # a second tap takes the choice back
+    raw, _when, _confirmed = save(qtbot, form)
+    assert raw == {"nausea": 7, "anxiety": None, "pain": None}
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def test_medication_is_chosen_from_the_protocol_list(qtbot, clock):
+    form = show(qtbot, EventEntry(DIM, clock, MEDICATIONS))
+    tap(qtbot, form.kind().button(EventKind.MEDICATION.value))
+    assert form.medication_button(0).text() == "Ondansetron 4 mg IV"
+    save_refused(qtbot, form)
+    assert "medication" in form.message_for("medication")
+    tap(qtbot, form.medication_button(1))
+    raw, _when, _confirmed = save(qtbot, form)
+    assert raw["kind"] == EventKind.MEDICATION
+    assert raw["medication"] == MEDICATIONS[1]
+
+
+def test_other_adverse_event_needs_a_note(qtbot, clock):
+    form = show(qtbot, EventEntry(DIM, clock, MEDICATIONS))
+    tap(qtbot, form.kind().button(EventKind.ADVERSE_EVENT.value))
+    assert not form.medication_button(0).isVisible()
+    tap(qtbot, form.adverse_button("other"))
+    save_refused(qtbot, form)
+    assert "note" in form.message_for("note").lower()
+    qtbot.keyClicks(form.note_field(), "tingling lips")
+    raw, _when, _confirmed = save(qtbot, form)
+    assert (raw["adverse_event"], raw["note"]) == ("other", "tingling lips")
+
+
+def test_headache_needs_no_note(qtbot, clock):
+    form = show(qtbot, EventEntry(DIM, clock, MEDICATIONS))
+    tap(qtbot, form.kind().button(EventKind.ADVERSE_EVENT.value))
+    tap(qtbot, form.adverse_button("headache"))
+    raw, _when, _confirmed = save(qtbot, form)
+    assert raw == {"kind": "adverse_event", "medication": None, "adverse_event": "headache",
+                   "note": ""}
+
+
+def test_an_event_kind_must_be_chosen(qtbot, clock):
+    form = show(qtbot, EventEntry(DIM, clock, MEDICATIONS))
+    save_refused(qtbot, form)
+    assert "Choose what happened" in form.message_for("kind")
+
+
+# -- entry time --------------------------------------------------------------------------------
+
+
+def test_an_entry_describes_now_by_default(qtbot, vitals, clock):
+    enter_value(qtbot, vitals, "hr", "72")
+    _raw, when, _confirmed = save(qtbot, vitals)
+    assert when == clock.now()
+    assert not vitals.time.is_late()
+
+
+def test_late_entry_steps_back_from_the_current_minute(qtbot, vitals, clock):
+    clock.advance(timedelta(minutes=41, seconds=37))
+    entered = clock.now()
+    vitals.time.refresh()
+    tap(qtbot, vitals.findChild(QAbstractButton, "time-back-5"))
+    tap(qtbot, vitals.findChild(QAbstractButton, "time-back-1"))
+    described = entered.replace(second=0) - timedelta(minutes=6)
+    assert vitals.time.when() == described
+    assert vitals.time.late_text() == (
+        f"late entry: describes {clock_time(described)}, entered {clock_time(entered)}"
+    )
+    enter_value(qtbot, vitals, "hr", "72")
+    _raw, when, _confirmed = save(qtbot, vitals)
+    assert when == described
+
+
+def test_a_late_time_stays_put_while_the_clock_moves(qtbot, clock):
+    time = EntryTime(LIGHT, clock)
+    qtbot.addWidget(time)
+    time.step_back(15)
+    described = time.when()
+    clock.advance(timedelta(minutes=3))
+    time.refresh()
+    assert time.when() == described
+    assert time.is_late()
+
+
+def test_now_resets_a_late_entry(qtbot, vitals, clock):
+    tap(qtbot, vitals.findChild(QAbstractButton, "time-back-15"))
+    assert vitals.time.is_late()
+    tap(qtbot, vitals.findChild(QAbstractButton, "time-now"))
+    assert vitals.time.when() == clock.now()
+    assert not vitals.time.is_late()
+    assert vitals.time.late_text() == ""
+
+
+def test_entry_time_is_never_later_than_now(qtbot, clock):
+    time = EntryTime(DIM, clock)
+    qtbot.addWidget(time)
+    time.set_time(clock.now() + timedelta(minutes=10))
+    assert time.when() == clock.now()
+    time.step_back(1)
+    clock.set_wall(clock.now() - timedelta(minutes=5))  # the wall clock is set back
+    time.refresh()
+    assert time.when() <= clock.now()
+    assert not time.is_late()
+
+
+def test_submitted_time_is_never_in_the_future(qtbot, vitals, clock):
+    vitals.time.set_time(clock.now() + timedelta(hours=1))
+    enter_value(qtbot, vitals, "hr", "72")
+    _raw, when, _confirmed = save(qtbot, vitals)
+    assert when <= clock.now()
+
+
+# -- save state --------------------------------------------------------------------------------
+
+
+def test_saved_appears_only_after_show_saved(qtbot, vitals):
+    enter_value(qtbot, vitals, "hr", "72")
+    save(qtbot, vitals)
+    assert "Saved" not in vitals.banner_text()
+    vitals.show_saving()
+    assert vitals.banner_text() == "Saving…"
+    assert not vitals.save_button().isEnabled()
+    vitals.show_saved("Saved 10:42")
+    assert vitals.banner_text() == "Saved 10:42"
+    assert vitals.save_button().isEnabled()
+
+
+def test_clear_after_success_empties_the_form_but_keeps_the_saved_note(qtbot, vitals):
+    enter_value(qtbot, vitals, "bp", "128/82")
+    save(qtbot, vitals)
+    vitals.show_saved("Saved 10:42")
+    vitals.clear()
+    assert vitals.field("bp").text() == ""
+    assert vitals.banner_text() == "Saved 10:42"
+    enter_value(qtbot, vitals, "hr", "70")  # the next entry begins
+    assert vitals.banner_text() == ""
+
+
+def test_not_saved_keeps_the_values_and_retry_sends_them_again(qtbot, vitals, clock):
+    enter_value(qtbot, vitals, "bp", "230/90")
+    save_refused(qtbot, vitals)
+    tap(qtbot, vitals.confirm_button("sbp"))
+    tap(qtbot, vitals.findChild(QAbstractButton, "time-back-5"))
+    enter_value(qtbot, vitals, "hr", "72")
+    first = save(qtbot, vitals)
+    vitals.show_saving()
+    vitals.show_not_saved("the database could not be written")
+    assert vitals.banner_text() == "NOT saved: the database could not be written"
+    assert vitals.field("bp").text() == "230/90"
+    assert vitals.field("hr").text() == "72"
+    retry = vitals.retry_button()
+    assert retry.isVisible()
+    clock.advance(timedelta(minutes=2))
+    with qtbot.waitSignal(vitals.submitted) as blocker:
+        tap(qtbot, retry)
+    assert blocker.args == first
+    assert "sbp" in blocker.args[2]
+
+
+def test_retry_goes_once_the_values_change(qtbot, vitals):
+    enter_value(qtbot, vitals, "hr", "72")
+    save(qtbot, vitals)
+    vitals.show_not_saved("server unreachable")
+    enter_value(qtbot, vitals, "hr", "74")
+    assert not vitals.retry_button().isVisible()
+    assert vitals.banner_text().startswith("NOT saved")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert raw["hr"] == "74"
+
+
+@pytest.mark.parametrize(
+    "make", [
+        lambda clock: CadssEntry(DIM, clock),
+        lambda clock: MoaasEntry(DIM, clock),
+        lambda clock: ComfortEntry(DIM, clock),
+        lambda clock: EventEntry(DIM, clock, MEDICATIONS),
+    ],
+    ids=["cadss", "moaas", "comfort", "event"],
+)
+def test_every_form_has_the_same_save_states(qtbot, clock, make):
+    form = show(qtbot, make(clock))
+    form.show_not_saved("disk full")
+    assert form.banner_text() == "NOT saved: disk full"
+    assert not form.retry_button().isVisible()  # nothing was submitted yet
+    form.show_saved("Saved 09:00")
+    assert form.banner_text() == "Saved 09:00"
+
+
+# -- sizes -------------------------------------------------------------------------------------
+
+
+def fill_with_problems(qtbot, form):
+    """Put a form in its busiest state: messages, confirm buttons, late entry, Retry."""
+    tap(qtbot, form.findChild(QAbstractButton, "time-back-5"))
+    if isinstance(form, VitalsEntry):
+        enter_value(qtbot, form, "bp", "230/90")
+        enter_value(qtbot, form, "hr", "300")
+        save_refused(qtbot, form)
+    elif isinstance(form, EventEntry):
+        tap(qtbot, form.kind().button(EventKind.MEDICATION.value))
+        tap(qtbot, form.medication_button(0))
+        save(qtbot, form)
+        form.show_not_saved("disk full")
+    else:
+        save_refused(qtbot, form)
+
+
+FORMS = {
+    "vitals": VitalsEntry,
+    "cadss": CadssEntry,
+    "moaas": MoaasEntry,
+    "comfort": ComfortEntry,
+    "event": lambda theme, clock: EventEntry(theme, clock, MEDICATIONS),
+}
+SIZES = {
+    "landscape-screen": (1280, 800),
+    "portrait-screen": (800, 1280),
+    "landscape-panel": (640, 720),
+    "portrait-panel": (800, 640),
+}
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["fresh", "busy"])
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+@pytest.mark.parametrize("theme", [DIM, LIGHT], ids=["dim", "light"])
+@pytest.mark.parametrize("name", FORMS)
+def test_every_touch_target_is_at_least_48_px(qtbot, clock, name, theme, size, busy):
+    form = show(qtbot, FORMS[name](theme, clock), theme, size)
+    if busy:
+        fill_with_problems(qtbot, form)
+    qtbot.waitUntil(lambda: form.save_button().height() >= TOUCH_MIN)
+    targets = [
+        w for w in [*form.findChildren(QAbstractButton), *form.findChildren(QLineEdit)]
+        if w.isVisible()
+    ]
+    assert targets
+    small = [
+        f"{w.objectName() or w.text()!r} {w.width()}x{w.height()}"
+        for w in targets
+        if w.width() < TOUCH_MIN or w.height() < TOUCH_MIN
+    ]
+    assert not small, small
+    assert form.minimumSizeHint().width() <= size[0]  # nothing cut off at the side
+
+
+@pytest.mark.parametrize("theme", [DIM, LIGHT], ids=["dim", "light"])
+def test_vital_values_are_at_least_24_px(qtbot, clock, theme):
+    form = show(qtbot, VitalsEntry(theme, clock), theme)
+    for key in ("bp", "hr", "spo2", "rr"):
+        assert form.field(key).font().pixelSize() >= 24, key
+

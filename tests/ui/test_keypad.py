@@ -1,0 +1,181 @@
+"""The built-in numeric keypad: what each key types, and that it types nothing but ASCII.
+
+Keys are pressed with ``qtbot.mouseClick`` on the key buttons, never with synthesized key
+events (a non-ASCII key event aborts Qt); the fuzzing drives the keypad's own API.
+"""
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+
+from ui.keypad import BACKSPACE, CLEAR, ENTER, NumericKeypad
+from ui.style import KEY_MIN, apply_theme
+from ui.theme import DIM, LIGHT
+
+KEYS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "/", BACKSPACE, CLEAR)
+
+
+@pytest.fixture
+def keypad(qtbot):
+    pad = NumericKeypad(DIM)
+    qtbot.addWidget(pad)
+    apply_theme(pad, DIM)
+    pad.resize(320, 380)
+    pad.show()
+    qtbot.waitExposed(pad)
+    return pad
+
+
+@pytest.fixture
+def bp_keypad(keypad):
+    keypad.set_target(None, slash=True)
+    return keypad
+
+
+def tap(qtbot, pad, keys):
+    for key in keys:
+        qtbot.mouseClick(pad.button(key), Qt.MouseButton.LeftButton)
+
+
+def test_digits_are_typed_in_order_and_reported(qtbot, keypad):
+    seen = []
+    keypad.valueChanged.connect(seen.append)
+    tap(qtbot, keypad, "128")
+    assert keypad.text() == "128"
+    assert seen == ["1", "12", "128"]
+
+
+def test_digit_keys_are_in_phone_order(keypad):
+    top = [keypad.button(d).geometry() for d in "123"]
+    bottom = [keypad.button(d).geometry() for d in "789"]
+    assert all(t.top() < b.top() for t, b in zip(top, bottom, strict=True))
+    assert top[0].left() < top[1].left() < top[2].left()
+    assert keypad.button("0").geometry().top() > bottom[0].top()
+
+
+def test_blood_pressure_is_typed_as_one_entry(qtbot, bp_keypad):
+    tap(qtbot, bp_keypad, "128/82")
+    assert bp_keypad.text() == "128/82"
+
+
+def test_slash_is_only_accepted_once_and_after_a_digit(qtbot, bp_keypad):
+    tap(qtbot, bp_keypad, "/128//82/")
+    assert bp_keypad.text() == "128/82"
+
+
+def test_slash_key_is_disabled_where_no_slash_is_meant(qtbot, keypad):
+    assert not keypad.button("/").isEnabled()
+    tap(qtbot, keypad, "7")
+    keypad.button("/").click()
+    assert keypad.text() == "7"
+
+
+def test_decimal_point_key_types_one_point_after_a_digit(qtbot, keypad):
+    keypad.set_target(None, decimal=True)
+    assert keypad.button(".").text() == "."
+    tap(qtbot, keypad, ".70..5")
+    assert keypad.text() == "70.5"
+
+
+def test_backspace_removes_the_last_character_and_clear_everything(qtbot, bp_keypad):
+    tap(qtbot, bp_keypad, "128/8")
+    tap(qtbot, bp_keypad, [BACKSPACE, BACKSPACE])
+    assert bp_keypad.text() == "128"
+    tap(qtbot, bp_keypad, [CLEAR])
+    assert bp_keypad.text() == ""
+
+
+def test_enter_submits_the_text(qtbot, keypad):
+    tap(qtbot, keypad, "72")
+    with qtbot.waitSignal(keypad.submitted) as blocker:
+        qtbot.mouseClick(keypad.button(ENTER), Qt.MouseButton.LeftButton)
+    assert blocker.args == ["72"]
+
+
+def test_text_stops_at_the_maximum_length(qtbot, keypad):
+    keypad.set_target(None, max_length=3)
+    tap(qtbot, keypad, "12345")
+    assert keypad.text() == "123"
+
+
+def test_a_loaded_value_is_replaced_by_the_first_digit(qtbot, bp_keypad):
+    bp_keypad.set_text("128/82", replace_on_type=True)
+    assert bp_keypad.target().selectedText() == "128/82"
+    tap(qtbot, bp_keypad, "13")
+    assert bp_keypad.text() == "13"
+
+
+def test_enter_on_a_loaded_value_submits_it_unchanged(qtbot, keypad):
+    keypad.set_text("72", replace_on_type=True)
+    with qtbot.waitSignal(keypad.submitted) as blocker:
+        qtbot.mouseClick(keypad.button(ENTER), Qt.MouseButton.LeftButton)
+    assert blocker.args == ["72"]
+
+
+def test_backspace_on_a_loaded_value_edits_it(qtbot, keypad):
+    keypad.set_text("72", replace_on_type=True)
+    tap(qtbot, keypad, [BACKSPACE, "5"])
+    assert keypad.text() == "75"
+
+
+def test_it_edits_a_line_edit_it_is_given(qtbot):
+    field = QLineEdit()
+    pad = NumericKeypad(LIGHT, target=field)
+    qtbot.addWidget(pad)
+    qtbot.addWidget(field)
+    pad.show()
+    qtbot.waitExposed(pad)
+    tap(qtbot, pad, "98")
+    assert field.text() == "98"
+    assert pad.target() is field
+    assert not pad.findChild(QLineEdit, "keypad-display").isVisible()
+
+
+def test_switching_target_keeps_each_fields_text(qtbot, keypad):
+    first, second = QLineEdit(), QLineEdit()
+    qtbot.addWidget(first)
+    qtbot.addWidget(second)
+    keypad.set_target(first)
+    tap(qtbot, keypad, "72")
+    keypad.set_target(second)
+    tap(qtbot, keypad, "97")
+    assert (first.text(), second.text()) == ("72", "97")
+
+
+@pytest.mark.parametrize("size", [(300, 300), (320, 380), (500, 700)])
+def test_every_key_is_at_least_64_px(qtbot, keypad, size):
+    keypad.set_target(None, slash=True)
+    keypad.resize(*size)
+    qtbot.waitUntil(lambda: keypad.button("0").height() >= KEY_MIN)
+    for key in (*KEYS, ENTER):
+        button = keypad.button(key)
+        assert button.width() >= KEY_MIN, key
+        assert button.height() >= KEY_MIN, key
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+@given(text=st.text(max_size=30), slash=st.booleans(), decimal=st.booleans())
+def test_loaded_text_keeps_only_what_the_keys_could_type(keypad, text, slash, decimal):
+    keypad.set_target(None, slash=slash, decimal=decimal, max_length=7)
+    keypad.set_text(text)
+    result = keypad.text()
+    assert result.isascii()
+    assert set(result) <= set("0123456789" + ("/" if slash else "") + ("." if decimal else ""))
+    assert len(result) <= 7
+    remaining = iter(text)
+    assert all(char in remaining for char in result)  # a subsequence of what was given
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+@given(keys=st.lists(st.sampled_from(KEYS), max_size=20))
+def test_any_key_sequence_gives_a_well_formed_ascii_entry(keypad, keys):
+    keypad.set_target(None, slash=True, max_length=7)
+    keypad.clear()
+    for key in keys:
+        keypad.button(key).click()
+    assert re.fullmatch(r"([0-9]+(/[0-9]*)?)?", keypad.text())
+    assert len(keypad.text()) <= 7
