@@ -275,6 +275,63 @@ class ClinicService:
             )
             return session.id
 
+    def check_in(
+        self,
+        *,
+        by: uuid.UUID,
+        chair: str,
+        patient_id: uuid.UUID | None = None,
+        new_patient: Mapping[str, Any] | None = None,
+        profile: str = "iv_ketamine",
+        weight_kg: float,
+        planned_mg_per_kg: float,
+        infusion_minutes: int,
+        bag_volume_ml: float,
+        lot_number: str = "",
+        concomitant_medications: Mapping[str, Any] | None = None,
+        escort_name: str = "",
+        phq9_items: Sequence[int] | None = None,
+        gad7_items: Sequence[int] | None = None,
+    ) -> uuid.UUID:
+        """Check a patient in to a chair, in one transaction.
+
+        Either ``patient_id`` (on file) or ``new_patient`` (``mrn``, ``name``,
+        ``date_of_birth``) is given. Pre-infusion PHQ-9 and GAD-7 answers are stored as the
+        session's first reading, so PHQ-9 item 9 > 0 raises its flag at once.
+        """
+        now = self.clock.now()
+        mood: dict[str, Any] = {}
+        if phq9_items is not None:
+            mood["phq9_items"] = tuple(phq9_items)
+        if gad7_items is not None:
+            mood["gad7_items"] = tuple(gad7_items)
+        values = self._validated(mood, (), now, now) if mood else None
+        with self.store.write() as db:
+            if new_patient is not None:
+                patient = self._add_patient(
+                    db, mrn=new_patient["mrn"], by=by, name=new_patient.get("name"),
+                    date_of_birth=new_patient.get("date_of_birth"), weight_kg=weight_kg,
+                )
+            else:
+                found = db.get(Patient, patient_id) if patient_id is not None else None
+                if found is None:
+                    raise NotFoundError(f"no patient {patient_id}")
+                patient = found
+            session = self._new_session(
+                db, patient, by=by, profile=profile, chair=chair, weight_kg=weight_kg,
+                planned_mg_per_kg=planned_mg_per_kg, infusion_minutes=infusion_minutes,
+                bag_volume_ml=bag_volume_ml, lot_number=lot_number,
+                concomitant_medications=concomitant_medications, escort_name=escort_name,
+                time=now, session_id=None, source="chair",
+            )
+            if values is not None:
+                db.add(_reading_row(rid=uuid.uuid4(), session_id=session.id, when=now,
+                                    values=values, note="pre-infusion mood scores",
+                                    on_oxygen=False, now=now, by=by))
+                db.flush()
+                self._raise_flags(db, session.id, now)
+            return session.id
+
     def _new_session(
         self,
         db: Session,

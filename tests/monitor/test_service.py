@@ -286,3 +286,29 @@ def test_override_needs_a_written_reason_and_keeps_what_was_not_met(
     view = service.load(session_id)
     assert view.phase is Phase.DISCHARGED
     assert view.record.events[-1].detail == "Transfer to ED for review"
+
+
+def test_check_in_adds_the_patient_session_and_mood_scores_at_once(service, nurse):
+    session_id = service.check_in(
+        by=nurse, chair="4",
+        new_patient={"mrn": "MRN777", "name": "Cy Dee", "date_of_birth": date(1990, 5, 5)},
+        weight_kg=80, planned_mg_per_kg=0.5, infusion_minutes=40, bag_volume_ml=100,
+        lot_number="L1", concomitant_medications={"benzodiazepine": False},
+        escort_name="Dee Dee", phq9_items=(2, 2, 2, 1, 1, 1, 1, 1, 1), gad7_items=(1,) * 7,
+    )
+    view = service.load(session_id)
+    assert view.info.chair == "4"
+    assert view.info.dose_mg == 40.0
+    (reading,) = view.record.readings
+    assert (reading.phq9, reading.gad7) == (12, 7)
+    (flag,) = view.flags
+    assert (flag.measure, flag.severity) == (Measure.PHQ9, Severity.WARNING)
+
+
+def test_a_refused_check_in_stores_nothing(service, nurse, patient):
+    with pytest.raises(InvalidEntryError):
+        service.check_in(
+            by=nurse, chair="1", new_patient={"mrn": "MRN100200", "name": "Dup"},
+            weight_kg=70, planned_mg_per_kg=0.5, infusion_minutes=40, bag_volume_ml=100,
+        )
+    assert service.active_sessions(["1"]) == {}
