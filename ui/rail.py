@@ -1,0 +1,214 @@
+"""The latest-value rail: each measure's most recent value in large type, its age, its flag.
+
+Beside the chart on the session screen (a column in landscape, a band of tiles above the
+chart in portrait). For each measure it shows the last recorded value, how long ago it was
+taken ("3 min ago", relative to the view's moment, not the wall clock, so a replayed view
+reads as it did then) and, when an open flag concerns that measure, the worst such flag's
+tier as icon + word + colour. The rail decides nothing: values come from the record and the
+tiers from ``view.flags``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
+
+from monitor.domain import Flag, Measure, Reading, Severity
+from ui.labels import MEASURE_NAMES, ago, bp_text, clock_time
+from ui.style import tier_icon
+from ui.theme import TEXT_PX, TOUCH_MIN, Theme, tier_style
+
+if TYPE_CHECKING:
+    from monitor.service import SessionView
+
+ICON_PX = 28
+#: Tiles per row when the rail lies across the top of a portrait screen.
+HORIZONTAL_COLUMNS = 3
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """One measure of the rail: how to read its value from a reading, and its unit."""
+
+    measure: Measure
+    unit: str
+    value: Callable[[Reading], str | None]
+    #: Shown only once the session has recorded it (RR is optional).
+    optional: bool = False
+
+
+def _number(name: str) -> Callable[[Reading], str | None]:
+    def read(reading: Reading) -> str | None:
+        value = getattr(reading, name)
+        return None if value is None else str(value)
+    return read
+
+
+SHOWN: tuple[_Shown, ...] = (
+    _Shown(Measure.BP, "mmHg", bp_text),
+    _Shown(Measure.HR, "/min", _number("hr")),
+    _Shown(Measure.SPO2, "%", _number("spo2")),
+    _Shown(Measure.RR, "/min", _number("rr"), optional=True),
+    _Shown(Measure.CADSS6, "of 24", _number("cadss6")),
+    _Shown(Measure.MOAAS, "of 5", _number("moaas")),
+)
+
+
+class ValueTile(QFrame):
+    """One measure on the rail: name, age, value, unit and flag tier."""
+
+    def __init__(self, theme: Theme, shown: _Shown, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.shown = shown
+        self.setProperty("role", "card")
+        self.name = QLabel(MEASURE_NAMES[shown.measure])
+        self.name.setProperty("role", "field")
+        self.age = QLabel()
+        self.age.setProperty("role", "muted")
+        self.age.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.value = QLabel("–")
+        self.value.setProperty("role", "value")
+        self.unit = QLabel(shown.unit)
+        self.unit.setProperty("role", "muted")
+        self.unit.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+        self.flag_icon = QLabel()
+        self.flag_icon.setFixedSize(ICON_PX, ICON_PX)
+        self.flag_word = QLabel()
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(12, 8, 12, 8)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        grid.addWidget(self.name, 0, 0)
+        grid.addWidget(self.age, 0, 1)
+        grid.addLayout(self._row(self.value, self.unit), 1, 0, 1, 2)
+        # The flag row keeps its height when empty, so a tile does not jump when a flag
+        # appears or is acknowledged.
+        self.flag_icon.setMinimumHeight(ICON_PX + 4)
+        grid.addLayout(self._row(self.flag_icon, self.flag_word), 2, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        self.setMinimumHeight(TOUCH_MIN)
+        self.show_value(None, None, None)
+
+    @staticmethod
+    def _row(first: QLabel, second: QLabel) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(first, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(second, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addStretch(1)
+        return row
+
+    def show_value(self, value: str | None, age: str | None, flag: Flag | None,
+                   *, flag_is_on_value: bool = False) -> None:
+        """Show a value and the worst open flag of its measure.
+
+        ``flag_is_on_value`` says the flag was raised by the reading shown; otherwise the
+        flag concerns an earlier reading and says when, and the value keeps its plain colour
+        (a normal 130/82 must not look critical because 228/118 at 09:50 still is open).
+        """
+        self.value.setText(value if value is not None else "–")
+        self.age.setText(age or "no reading")
+        if flag is None:
+            self.flag_icon.clear()
+            self.flag_word.clear()
+            self.value.setStyleSheet("")
+            self.setStyleSheet("")
+            return
+        style = tier_style(self.theme, flag.severity)
+        self.flag_icon.setPixmap(tier_icon(self.theme, flag.severity, ICON_PX).pixmap(ICON_PX))
+        self.flag_word.setText(style.text if flag_is_on_value
+                               else f"{style.text} · {clock_time(flag.time)}")
+        # The tier colour changes with the data, so it is set here rather than through a
+        # property of the app style sheet; the icon and the word carry the tier as well.
+        self.flag_word.setStyleSheet(f"color: {style.colour}; font-weight: bold;"
+                                     f"font-size: {TEXT_PX}px;")
+        self.value.setStyleSheet(f"color: {style.colour};" if flag_is_on_value else "")
+        width = 4 if flag.severity is Severity.CRITICAL else 3
+        self.setStyleSheet(f"ValueTile {{ border: {width}px solid {style.colour}; }}")
+
+
+class ValueRail(QWidget):
+    """The latest value of each measure, with its age and flag tier.
+
+    Signals: none. Call :meth:`show_view` with each new view; :meth:`set_orientation`
+    switches between a column (landscape) and rows of tiles (portrait).
+    """
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.tiles = {shown.measure: ValueTile(theme, shown, self) for shown in SHOWN}
+        #: Measures with a tile on the rail: all but the optional ones until recorded.
+        self._present = {shown.measure for shown in SHOWN if not shown.optional}
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(8)
+        self._orientation = Qt.Orientation.Vertical
+        self._place()
+
+    def orientation(self) -> Qt.Orientation:
+        return self._orientation
+
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        """Vertical: one column beside the chart. Horizontal: rows of tiles above it."""
+        if orientation == self._orientation:
+            return
+        self._orientation = orientation
+        self._place()
+
+    def _place(self) -> None:
+        for measure, tile in self.tiles.items():
+            self._grid.removeWidget(tile)
+            tile.setVisible(measure in self._present)
+        visible = [tile for measure, tile in self.tiles.items() if measure in self._present]
+        columns = 1 if self._orientation == Qt.Orientation.Vertical else HORIZONTAL_COLUMNS
+        for index, tile in enumerate(visible):
+            self._grid.addWidget(tile, index // columns, index % columns)
+        for row in range(self._grid.rowCount()):
+            self._grid.setRowStretch(row, 0)
+        # In a column the tiles sit at the top and the space left over stays below them.
+        self._grid.setRowStretch(self._grid.rowCount(), 1 if columns == 1 else 0)
+
+    def show_view(self, view: SessionView) -> None:
+        readings = sorted(view.record.readings, key=lambda r: r.time)
+        worst = _worst_open_flags(view.flags)
+        placement_changed = False
+        for shown in SHOWN:
+            tile = self.tiles[shown.measure]
+            latest = next(((r, v) for r in reversed(readings)
+                           if (v := shown.value(r)) is not None), None)
+            if shown.optional and (latest is not None) != (shown.measure in self._present):
+                self._present ^= {shown.measure}
+                placement_changed = True
+            if latest is None:
+                tile.show_value(None, None, worst.get(shown.measure))
+                continue
+            reading, value = latest
+            flag = worst.get(shown.measure)
+            tile.show_value(value, _age(reading.time, view.at), flag,
+                            flag_is_on_value=flag is not None and flag.reading_id == reading.id)
+        if placement_changed:
+            self._place()
+
+
+def _age(when: datetime, at: datetime) -> str:
+    return f"{clock_time(when)} · {ago(when, at)}"
+
+
+def _worst_open_flags(flags: tuple[Flag, ...]) -> dict[Measure, Flag]:
+    """For each measure, its open flag of the highest tier (the latest among equals)."""
+    worst: dict[Measure, Flag] = {}
+    for flag in flags:
+        if not flag.open:
+            continue
+        current = worst.get(flag.measure)
+        if current is None or (flag.severity, flag.time) > (current.severity, current.time):
+            worst[flag.measure] = flag
+    return worst
