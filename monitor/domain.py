@@ -110,6 +110,14 @@ class Reading:
     gad7_items: tuple[int, ...] | None = None
     on_oxygen: bool = False
     note: str = ""
+    #: When it was entered (UTC) and by whom (a name), when read from the record.
+    recorded_at: datetime | None = None
+    by: str = ""
+
+    @property
+    def is_late_entry(self) -> bool:
+        """Entered more than a minute after the time it describes."""
+        return self.recorded_at is not None and (self.recorded_at - self.time).total_seconds() > 60
 
     @property
     def has_vitals(self) -> bool:
@@ -126,6 +134,8 @@ class Event:
     time: datetime
     kind: EventKind
     detail: str = ""
+    recorded_at: datetime | None = None
+    by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

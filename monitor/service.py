@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -133,6 +133,7 @@ class SessionView:
     next_due: datetime | None
     #: Entries no longer effective (voided or amended away), for the chart's history.
     superseded_readings: tuple[Reading, ...] = ()
+    superseded_events: tuple[Event, ...] = ()
     corrections: tuple[CorrectionInfo, ...] = ()
 
     @property
@@ -198,6 +199,16 @@ class ClinicService:
             staff = Staff(id=uuid.uuid4(), name=name, role=role, created_at=self.clock.now())
             db.add(staff)
             return staff.id
+
+    def active_staff(self) -> list[tuple[uuid.UUID, str, str]]:
+        """``(id, name, role)`` of every active person who may enter records, by name."""
+        query = (
+            select(Staff.id, Staff.name, Staff.role)
+            .where(Staff.active.is_(True), Staff.role.in_(("nurse", "clinician")))
+            .order_by(Staff.name)
+        )
+        with self.store.read() as db:
+            return [(row[0], row[1], row[2]) for row in db.execute(query)]
 
     def find_patient(self, mrn: str) -> PatientInfo | None:
         with self.store.read() as db:
@@ -743,7 +754,7 @@ def _evaluate(
     protocol: Protocol,
     record: SessionRecord,
     at: datetime,
-    superseded: tuple[Reading, ...],
+    superseded: Superseded,
     corrections: tuple[CorrectionInfo, ...],
 ) -> SessionView:
     flags = tuple(evaluate_flags(record, protocol, at))
@@ -753,7 +764,8 @@ def _evaluate(
         flags=flags,
         discharge=evaluate_discharge(record, protocol, list(flags), at),
         next_due=next_reading_due(record, protocol, at),
-        superseded_readings=superseded,
+        superseded_readings=superseded.readings,
+        superseded_events=superseded.events,
         corrections=corrections,
     )
 
@@ -818,19 +830,27 @@ def _tuple_or_none(items: Iterable[int] | None) -> tuple[int, ...] | None:
     return tuple(items) if items is not None else None
 
 
-def _reading(row: Any) -> Reading:
+def _reading(row: Any, staff_names: Mapping[uuid.UUID, str]) -> Reading:
     return Reading(
         id=row.id, time=row.time, sbp=row.sbp, dbp=row.dbp, hr=row.hr, spo2=row.spo2,
         rr=row.rr, cadss6=row.cadss6, cadss6_items=_tuple_or_none(row.cadss6_items),
         moaas=row.moaas, nausea=row.nausea, anxiety=row.anxiety, pain=row.pain,
         phq9=row.phq9, phq9_items=_tuple_or_none(row.phq9_items), gad7=row.gad7,
         gad7_items=_tuple_or_none(row.gad7_items), on_oxygen=row.on_oxygen, note=row.note,
+        recorded_at=row.recorded_at, by=staff_names.get(row.entered_by, ""),
     )
+
+
+class Superseded(NamedTuple):
+    """Entries no longer effective: voided, or amended by a later row."""
+
+    readings: tuple[Reading, ...]
+    events: tuple[Event, ...]
 
 
 def _load_record(
     db: Session, session_id: uuid.UUID, at: datetime
-) -> tuple[SessionRecord, tuple[Reading, ...], tuple[CorrectionInfo, ...]]:
+) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...]]:
     """Effective entries of a session as they stood at ``at``.
 
     A correction counts from the time it was made: before then the original value stands.
@@ -856,6 +876,7 @@ def _load_record(
         )
     ))
     readings_table = ReadingRow.__table__
+    staff_names = {row[0]: row[1] for row in db.execute(select(Staff.id, Staff.name))}
     reading_rows = db.execute(
         select(readings_table)
         .where(readings_table.c.session_id == session_id, readings_table.c.time <= at)
@@ -866,18 +887,21 @@ def _load_record(
     for row in reading_rows:
         if row.id in replacements_later:
             continue
-        (superseded if row.id in hidden else readings).append(_reading(row))
+        (superseded if row.id in hidden else readings).append(_reading(row, staff_names))
     events_table = EventRow.__table__
-    events = tuple(
-        Event(id=row.id, time=row.time, kind=EventKind(row.kind), detail=row.detail)
-        for row in db.execute(
-            select(events_table.c.id, events_table.c.time, events_table.c.kind,
-                   events_table.c.detail)
-            .where(events_table.c.session_id == session_id, events_table.c.time <= at)
-            .order_by(events_table.c.time, events_table.c.recorded_at)
-        )
-        if row.id not in hidden and row.id not in replacements_later
-    )
+    events: list[Event] = []
+    superseded_events: list[Event] = []
+    for row in db.execute(
+        select(events_table.c.id, events_table.c.time, events_table.c.kind,
+               events_table.c.detail, events_table.c.recorded_at, events_table.c.entered_by)
+        .where(events_table.c.session_id == session_id, events_table.c.time <= at)
+        .order_by(events_table.c.time, events_table.c.recorded_at)
+    ):
+        if row.id in replacements_later:
+            continue
+        event = Event(id=row.id, time=row.time, kind=EventKind(row.kind), detail=row.detail,
+                      recorded_at=row.recorded_at, by=staff_names.get(row.entered_by, ""))
+        (superseded_events if row.id in hidden else events).append(event)
     acknowledgements = tuple(
         Acknowledgement(flag_id=row.flag_id, time=row.time, action=row.action, note=row.note,
                         by=row.name)
@@ -889,7 +913,7 @@ def _load_record(
         )
     )
     record = SessionRecord(
-        session_id=session_id, readings=tuple(readings), events=events,
+        session_id=session_id, readings=tuple(readings), events=tuple(events),
         acknowledgements=acknowledgements,
     )
-    return record, tuple(superseded), corrections
+    return record, Superseded(tuple(superseded), tuple(superseded_events)), corrections

@@ -158,9 +158,13 @@ class SessionPresenter(QObject):
         reason: str,
         confirmed: Collection[str] = (),
     ) -> bool:
+        """Amend a reading; its note is carried over to the replacement."""
+        readings = self.view.record.readings if self.view is not None else ()
+        original = next((r for r in readings if r.id == target_id), None)
+        note = original.note if original is not None else ""
         done = self._attempt(lambda: self.service.amend_reading(
             self.session_id, target_id, raw, reason=reason, by=self.staff_id,
-            confirmed=confirmed,
+            confirmed=confirmed, note=note,
         ))
         if done is None:
             return False
