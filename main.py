@@ -1,0 +1,118 @@
+"""Start ChairSide: wire the clock, the database, the clinic service and the window.
+
+    python main.py                      the clinic's database (default: embedded SQLite)
+    python main.py --db URL             another database (e.g. the clinic's PostgreSQL)
+    python main.py --demo               a throw-away demo clinic with a self-running chair
+    python main.py --screenshot DIR [--size WxH]
+                                        render every main screen from demo data to PNGs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from monitor.clock import AcceleratedClock, Clock, SystemClock
+from monitor.store import StorageError, StoreOpenError, default_url, open_store
+
+#: The demo chair's clock runs this many times faster than real time: its 72-minute
+#: session (infusion, a flag, recovery, ready) plays in about two minutes.
+DEMO_SPEED = 36.0
+DEMO_HISTORY_SESSIONS = 60
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python main.py", description="ChairSide")
+    parser.add_argument("--db", metavar="URL", help="database URL (default: $CHAIRSIDE_DB or "
+                        "the SQLite file in the user data directory)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open a throw-away demo clinic whose chair 1 runs by itself")
+    parser.add_argument("--screenshot", metavar="DIR", type=Path,
+                        help="render every main screen from demo data to PNGs in DIR and exit")
+    parser.add_argument("--size", default="1280x800", metavar="WxH",
+                        help="window size for --screenshot (default 1280x800)")
+    parser.add_argument("--chairs", type=int, default=4, metavar="N",
+                        help="number of chairs on the overview (default 4)")
+    parser.add_argument("--theme", choices=("dim", "light"), default="dim",
+                        help="start in the dim-room (default) or the light theme")
+    args = parser.parse_args(argv)
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        parser.error("--size must look like 1280x800")
+    if not (320 <= width <= 4000 and 320 <= height <= 4000):
+        parser.error("--size: width and height must be from 320 to 4000 px")
+    args.width, args.height = width, height
+    if not 1 <= args.chairs <= 12:
+        parser.error("--chairs must be from 1 to 12")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from ui.screenshots import render_all  # noqa: PLC0415 - Qt starts only after the env
+
+        written = render_all(args.screenshot, (args.width, args.height))
+        for path in written:
+            print(path)
+        return 0
+
+    from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
+
+    from monitor.service import ClinicService  # noqa: PLC0415
+    from ui.main_window import MainWindow  # noqa: PLC0415
+    from ui.theme import THEMES  # noqa: PLC0415
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("ChairSide")
+    chairs = [str(n) for n in range(1, args.chairs + 1)]
+    theme = THEMES[args.theme]
+    demo_dir = tempfile.TemporaryDirectory(prefix="chairside-demo-") if args.demo else None
+    clock: Clock = SystemClock()
+    url = args.db or default_url()
+    if demo_dir is not None:
+        url = f"sqlite:///{Path(demo_dir.name) / 'demo.sqlite3'}"
+    try:
+        store = open_store(url)
+    except (StoreOpenError, StorageError) as exc:
+        QMessageBox.critical(None, "ChairSide cannot open its database", str(exc))
+        return 1
+    try:
+        staff = None
+        hooks = []
+        if demo_dir is not None:
+            from monitor.demo import generate  # noqa: PLC0415
+            from monitor.simulate import DemoChair  # noqa: PLC0415
+
+            now = clock.now()
+            generate(store, sessions=DEMO_HISTORY_SESSIONS, seed=1,
+                     clock_now=now - timedelta(hours=13))
+            clock = AcceleratedClock(now, DEMO_SPEED)
+            service = ClinicService(store, clock)
+            nurse = service.ensure_staff("Demo Nurse", "nurse")
+            staff = (nurse, "Demo Nurse")
+            chair = DemoChair(service, nurse, chair=chairs[0])
+            chair.advance()
+            hooks.append(chair.advance)
+        else:
+            service = ClinicService(store, clock)
+        window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff)
+        window.tick_hooks.extend(hooks)
+        window.resize(1280, 800)
+        window.show()
+        return app.exec()
+    finally:
+        store.close()
+        if demo_dir is not None:
+            demo_dir.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

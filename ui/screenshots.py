@@ -1,0 +1,100 @@
+"""``python main.py --screenshot DIR``: every main screen rendered offscreen to PNG.
+
+A throw-away demo clinic is built on a manual clock: chair 1 in the middle of a
+hypertensive surge (open flags), chair 2 ready for discharge, chair 3 early in its infusion,
+chair 4 free. Each screen is then shown in a real window of the requested size and grabbed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from monitor.clock import ManualClock
+from monitor.demo import generate
+from monitor.service import ClinicService
+from monitor.simulate import DemoChair
+from monitor.store import open_store
+from ui.main_window import MainWindow
+from ui.theme import DIM, LIGHT
+
+#: The moment the screenshots show (a weekday morning), fixed so that they are repeatable.
+SHOWN_AT = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+#: When each chair's scripted session began, in minutes before :data:`SHOWN_AT`.
+CHAIR_STARTS = {"2": 74, "1": 36, "3": 22}
+
+
+def build_clinic(service: ClinicService, clock: ManualClock) -> dict[str, DemoChair]:
+    nurse = service.ensure_staff("Nora Nurse", "nurse")
+    chairs = {chair: DemoChair(service, nurse, chair=chair) for chair in CHAIR_STARTS}
+    first = max(CHAIR_STARTS.values())
+    clock.set_wall(SHOWN_AT - timedelta(minutes=first))
+    for minute in range(first + 1):
+        for chair, start in CHAIR_STARTS.items():
+            if first - minute <= start:
+                chairs[chair].advance()
+        if minute < first:
+            clock.advance(timedelta(minutes=1))
+    return chairs
+
+
+def render_all(directory: Path, size: tuple[int, int]) -> list[Path]:
+    """Render the main screens to ``directory``; returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([])
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="chairside-shots-") as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 'shots.sqlite3'}")
+        try:
+            clock = ManualClock(SHOWN_AT - timedelta(days=1))
+            generate(store, sessions=24, seed=7, clock_now=clock.now())
+            service = ClinicService(store, clock)
+            build_clinic(service, clock)
+            nurse = service.ensure_staff("Nora Nurse", "nurse")
+            for theme in (DIM, LIGHT):
+                window = MainWindow(service, clock, theme=theme, staff=(nurse, "Nora Nurse"),
+                                    tick_ms=3_600_000)
+                window.resize(*size)
+                window.show()
+                written += _shots(app, window, directory, theme.name, full=theme is DIM)
+                window.close()
+                window.deleteLater()
+                app.processEvents()
+        finally:
+            store.close()
+    return written
+
+
+def _shots(app: QApplication, window: MainWindow, directory: Path, theme: str, *,
+           full: bool) -> list[Path]:
+    written: list[Path] = []
+    width, height = window.width(), window.height()
+
+    def grab(name: str) -> None:
+        app.processEvents()
+        path = directory / f"{name}-{theme}-{width}x{height}.png"
+        window.grab().save(str(path))
+        written.append(path)
+
+    window.show_overview()
+    grab("01-overview")
+    window.open_chair("1")
+    grab("03-session-flags")
+    if not full:
+        return written
+    window.check_in_chair("4")
+    grab("02-check-in")
+    screen = window.show_session("1", window.presenters["1"].session_id)
+    for index, name in enumerate(("vitals", "cadss6", "moaas", "comfort", "event")):
+        screen.tabs.setCurrentIndex(index)
+        grab(f"{4 + index:02d}-entry-{name}")
+    screen.tabs.setCurrentWidget(screen.history)
+    grab("10-history")
+    window.open_chair("2")
+    discharge = window.sessions["2"]
+    discharge.tabs.setCurrentWidget(discharge.discharge)
+    grab("09-discharge")
+    return written

@@ -1,0 +1,442 @@
+"""The session screen: everything about one chair on one screen.
+
+A header (back to the chairs, patient, phase and elapsed time, the next reading's countdown,
+undo, infusion controls), the latest-value rail, the live chart, the flags list, and the
+entry panel with its tabs (vitals, CADSS-6, MOAA/S, comfort, event, discharge, history).
+It shows what its :class:`~ui.presenter.SessionPresenter` announces and forwards what the
+nurse does to it; it decides nothing clinical.
+
+Landscape (1280 × 800): rail across the top; chart over flags on the left, the entry panel
+on the right. Portrait (800 × 1280): rail, chart, flags and entry panel stacked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.board import format_elapsed
+from monitor.clock import Clock
+from monitor.domain import EventKind, Flag, Phase
+from monitor.protocol import Medication
+from monitor.rules import infusion_started_at, infusion_stopped_at
+from monitor.service import SessionView
+from ui.chart import SessionChart
+from ui.discharge import DischargePanel
+from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
+from ui.flags import FlagsPanel
+from ui.history import HistoryPanel
+from ui.keypad import NumericKeypad
+from ui.labels import clock_time
+from ui.presenter import SessionPresenter
+from ui.rail import ValueRail
+from ui.style import TouchButton, icon
+from ui.theme import TEXT_PX, Theme
+
+#: Event kinds the event form can produce, from its ``kind`` value.
+_EVENT_KINDS = {kind.value: kind for kind in EventKind}
+
+
+def _unsaved(raw: dict[str, Any]) -> bool:
+    """Whether a form holds something the nurse typed or chose and has not saved."""
+    for key, value in raw.items():
+        if key == "on_oxygen":
+            continue
+        if isinstance(value, tuple):
+            if any(v is not None for v in value):
+                return True
+        elif value not in (None, "", False):
+            return True
+    return False
+
+
+class RateDialog(QDialog):
+    """Asks for the new pump rate (mL/h) with the built-in keypad."""
+
+    def __init__(self, theme: Theme, current: float | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Change infusion rate")
+        layout = QVBoxLayout(self)
+        now = f"now {current:g} mL/h" if current else "current rate not recorded"
+        layout.addWidget(QLabel(f"New pump rate in mL/h ({now})"))
+        self.value = QLabel("")
+        self.value.setStyleSheet("font-size: 34px; font-weight: bold;")
+        self.value.setMinimumHeight(56)
+        layout.addWidget(self.value)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.keypad = NumericKeypad(theme, decimal=True, max_length=5)
+        self.keypad.valueChanged.connect(self.value.setText)
+        self.keypad.submitted.connect(lambda _text: self.accept())
+        layout.addWidget(self.keypad)
+        buttons = QHBoxLayout()
+        cancel = TouchButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        ok = TouchButton("Record rate change")
+        ok.setProperty("primary", True)
+        ok.clicked.connect(self.accept)
+        buttons.addWidget(cancel)
+        buttons.addWidget(ok)
+        layout.addLayout(buttons)
+
+    def rate(self) -> float | None:
+        text = self.keypad.text()
+        try:
+            value = float(text) if text else None
+        except ValueError:
+            return None
+        return value if value is not None and 0 < value <= 999 else None
+
+    def accept(self) -> None:
+        if self.rate() is None:
+            self.message.setText("Pump rate must be a number from 0.1 to 999 mL/h")
+            return
+        super().accept()
+
+
+class SessionHeader(QFrame):
+    """Back button, who and where, phase with elapsed time, next reading, undo, controls.
+
+    Signals:
+        back(): return to the chair overview.
+        undo(): undo the last entry.
+        infusion(object): an infusion control was tapped (an :class:`EventKind`).
+    """
+
+    back = Signal()
+    undo = Signal()
+    infusion = Signal(object)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.setProperty("role", "card")
+        self.back_button = TouchButton("◀ Chairs")
+        self.back_button.clicked.connect(self.back)
+        self.who = QLabel()
+        self.who.setStyleSheet(f"font-size: {TEXT_PX + 4}px; font-weight: bold;")
+        self.phase = QLabel()
+        self.phase.setStyleSheet(f"font-size: {TEXT_PX + 2}px;")
+        self.due = QLabel()
+        self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
+        self.due_icon = QLabel()
+        self.undo_button = TouchButton("Undo")
+        self.undo_button.clicked.connect(self.undo)
+        self.undo_button.hide()
+        self.controls: dict[EventKind, TouchButton] = {}
+        for kind, text in (
+            (EventKind.INFUSION_START, "▶ Start infusion"),
+            (EventKind.INFUSION_PAUSE, "❚❚ Pause"),
+            (EventKind.INFUSION_RESUME, "▶ Resume"),
+            (EventKind.RATE_CHANGE, "Rate…"),
+            (EventKind.INFUSION_STOP, "■ Stop infusion"),
+        ):
+            button = TouchButton(text)
+            button.setObjectName(f"infusion-{kind.value}")
+            button.clicked.connect(lambda _checked=False, k=kind: self.infusion.emit(k))
+            self.controls[kind] = button
+
+        texts = QVBoxLayout()
+        texts.setSpacing(2)
+        texts.addWidget(self.who)
+        status = QHBoxLayout()
+        status.addWidget(self.phase)
+        status.addSpacing(16)
+        status.addWidget(self.due_icon)
+        status.addWidget(self.due)
+        status.addStretch(1)
+        texts.addLayout(status)
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._layout.setContentsMargins(8, 6, 8, 6)
+        top = QHBoxLayout()
+        top.addWidget(self.back_button)
+        top.addLayout(texts, 1)
+        top.addWidget(self.undo_button)
+        self._controls_row = QHBoxLayout()
+        for button in self.controls.values():
+            self._controls_row.addWidget(button)
+        self._layout.addLayout(top, 1)
+        self._layout.addLayout(self._controls_row)
+
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        self._layout.setDirection(
+            QBoxLayout.Direction.LeftToRight if orientation == Qt.Orientation.Horizontal
+            else QBoxLayout.Direction.TopToBottom
+        )
+
+    def show_view(self, view: SessionView) -> None:
+        info = view.info
+        name = info.patient.name or "(name not recorded)"
+        chair = f"Chair {info.chair} · " if info.chair else ""
+        self.who.setText(f"{chair}{name} · MRN {info.patient.mrn}")
+        record = view.record
+        started, stopped = infusion_started_at(record), infusion_stopped_at(record)
+        phase = view.phase
+        if phase in (Phase.INFUSING, Phase.PAUSED) and started is not None:
+            text = f"{phase.value.capitalize()} {format_elapsed(view.at - started)}"
+        elif phase is Phase.RECOVERY and stopped is not None:
+            state = "Ready for discharge" if view.discharge.ready else "Recovery"
+            text = f"{state} · {format_elapsed(view.at - stopped)} since stop"
+        else:
+            text = phase.value.capitalize()
+        self.phase.setText(text)
+        if view.next_due is None:
+            self.due.setText("")
+            self.due_icon.clear()
+        else:
+            left = view.next_due - view.at
+            if left.total_seconds() < 0:
+                self.due.setText(f"Reading OVERDUE by {format_elapsed(-left)}")
+                self.due.setStyleSheet(
+                    f"font-size: {TEXT_PX + 2}px; font-weight: bold; color: {self.theme.warning};")
+                self.due_icon.setPixmap(icon(self.theme, "overdue", 28).pixmap(28))
+            else:
+                self.due.setText(f"Next reading in {format_elapsed(left)} "
+                                 f"(due {clock_time(view.next_due)})")
+                self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
+                self.due_icon.clear()
+        allowed = {
+            Phase.BASELINE: {EventKind.INFUSION_START},
+            Phase.INFUSING: {EventKind.INFUSION_PAUSE, EventKind.RATE_CHANGE,
+                             EventKind.INFUSION_STOP},
+            Phase.PAUSED: {EventKind.INFUSION_RESUME, EventKind.INFUSION_STOP},
+        }.get(phase, set())
+        for kind, button in self.controls.items():
+            button.setVisible(kind in allowed)
+
+    def show_undo(self, label: str) -> None:
+        self.undo_button.setText(f"Undo {label}" if label else "Undo")
+        self.undo_button.setVisible(bool(label))
+
+
+class SessionScreen(QWidget):
+    """One chair's session. See the module docstring for the layout.
+
+    Signals:
+        back(): the nurse wants the chair overview.
+    """
+
+    back = Signal()
+
+    def __init__(
+        self,
+        theme: Theme,
+        clock: Clock,
+        presenter: SessionPresenter,
+        medications: Sequence[Medication],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.clock = clock
+        self.presenter = presenter
+        self.view: SessionView | None = None
+        self._orientation = Qt.Orientation.Horizontal
+
+        self.header = SessionHeader(theme)
+        self.rail = ValueRail(theme)
+        self.chart = SessionChart(theme)
+        self.flags = FlagsPanel(theme)
+        self.vitals = VitalsEntry(theme, clock)
+        self.cadss = CadssEntry(theme, clock)
+        self.moaas = MoaasEntry(theme, clock)
+        self.comfort = ComfortEntry(theme, clock)
+        self.event_form = EventEntry(theme, clock, medications)
+        self.discharge = DischargePanel(theme)
+        self.history = HistoryPanel(theme)
+        self.forms = (self.vitals, self.cadss, self.moaas, self.comfort, self.event_form)
+        #: The form whose submission is being saved: the presenter's answer goes to it.
+        self._active_form: Any = None
+        #: A reading id per form, kept across Retry so a save is never stored twice.
+        self._pending_ids: dict[int, uuid.UUID] = {}
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for widget, title in (
+            (self.vitals, "Vitals"), (self.cadss, "CADSS-6"), (self.moaas, "MOAA/S"),
+            (self.comfort, "Comfort"), (self.event_form, "Event"), (self.discharge, "Discharge"),
+            (self.history, "History"),
+        ):
+            self.tabs.addTab(widget, title)
+        self.tabs.tabBar().setExpanding(True)
+
+        self.left = QSplitter(Qt.Orientation.Vertical)
+        self.left.addWidget(self.chart)
+        self.left.addWidget(self.flags)
+        self.left.setStretchFactor(0, 3)
+        self.left.setStretchFactor(1, 1)
+        self.left.setChildrenCollapsible(False)
+        self.body = QSplitter(Qt.Orientation.Horizontal)
+        self.body.addWidget(self.left)
+        self.body.addWidget(self.tabs)
+        self.body.setStretchFactor(0, 1)
+        self.body.setStretchFactor(1, 1)
+        self.body.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.header)
+        layout.addWidget(self.rail)
+        layout.addWidget(self.body, 1)
+
+        self.header.back.connect(self.back)
+        self.header.undo.connect(presenter.undo_last)
+        self.header.infusion.connect(self._infusion)
+        for form in self.forms:
+            form.submitted.connect(
+                lambda raw, when, confirmed, f=form: self._submitted(f, raw, when, confirmed))
+        self.flags.acknowledgeRequested.connect(self._acknowledge)
+        self.discharge.attestRequested.connect(
+            lambda kind: self._record_event(kind, label=kind.value.replace("_", " ")))
+        self.discharge.signRequested.connect(presenter.sign_discharge)
+        self.discharge.overrideRequested.connect(presenter.override_discharge)
+        self.history.voidRequested.connect(presenter.void)
+        self.history.amendRequested.connect(presenter.amend_reading)
+        presenter.viewChanged.connect(self.show_view)
+        presenter.saved.connect(self._saved)
+        presenter.refused.connect(self._refused)
+        presenter.notSaved.connect(self._not_saved)
+        presenter.undoAvailable.connect(self.header.show_undo)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        self._orientation = orientation
+        landscape = orientation == Qt.Orientation.Horizontal
+        self.body.setOrientation(Qt.Orientation.Horizontal if landscape
+                                 else Qt.Orientation.Vertical)
+        self.header.set_orientation(orientation)
+        self.rail.set_orientation(Qt.Orientation.Horizontal)
+
+    def has_unsaved_entry(self) -> bool:
+        return any(_unsaved(form.raw()) for form in self.forms)
+
+    # -- showing ---------------------------------------------------------------------------
+
+    def show_view(self, view: SessionView) -> None:
+        self.view = view
+        self.header.show_view(view)
+        self.rail.show_view(view)
+        self.chart.show_view(view)
+        self.flags.show_view(view)
+        self.discharge.show_view(view)
+        self.history.show_view(view)
+        last = view.record.readings[-1] if view.record.readings else None
+        self.vitals.set_last(last)
+
+    # -- forwarding --------------------------------------------------------------------------
+
+    def _submitted(self, form: Any, raw: dict[str, Any], when: datetime,
+                   confirmed: frozenset[str]) -> None:
+        self._active_form = form
+        form.show_saving()
+        if form is self.event_form:
+            self._save_event(raw, when)
+            return
+        values = dict(raw)
+        note = str(values.pop("note", "") or "")
+        on_oxygen = bool(values.pop("on_oxygen", False))
+        reading_id = self._pending_ids.setdefault(id(form), uuid.uuid4())
+        labels = {id(self.vitals): "vitals", id(self.cadss): "CADSS-6",
+                  id(self.moaas): "MOAA/S", id(self.comfort): "comfort scores"}
+        self.presenter.save_reading(
+            values, when=when, confirmed=confirmed, note=note, on_oxygen=on_oxygen,
+            reading_id=reading_id, label=labels[id(form)],
+        )
+
+    def _save_event(self, raw: dict[str, Any], when: datetime) -> None:
+        kind = _EVENT_KINDS.get(str(raw.get("kind") or ""))
+        if kind is None:
+            return
+        note = str(raw.get("note") or "")
+        medication = raw.get("medication")
+        detail, data, label = note, {}, kind.value.replace("_", " ")
+        if kind is EventKind.MEDICATION and isinstance(medication, Medication):
+            detail = f"{medication.label}{' — ' + note if note else ''}"
+            data = {"name": medication.name, "dose": medication.dose, "route": medication.route}
+            label = medication.name
+        elif kind is EventKind.ADVERSE_EVENT:
+            code = str(raw.get("adverse_event") or "other")
+            detail = f"{code.replace('_', ' / ')}{' — ' + note if note else ''}"
+            data = {"type": code}
+            label = "adverse event"
+        self.presenter.record_event(kind, detail=detail, data=data, when=when, label=label)
+
+    def _record_event(self, kind: EventKind, *, label: str, detail: str = "",
+                      data: dict[str, Any] | None = None) -> None:
+        self._active_form = None
+        self.presenter.record_event(kind, detail=detail, data=data, label=label)
+
+    def _infusion(self, kind: EventKind) -> None:
+        if kind is EventKind.INFUSION_STOP:
+            asked = QMessageBox.question(
+                self, "Stop infusion",
+                f"Record the infusion as stopped at {clock_time(self.clock.now())}?")
+            if asked != QMessageBox.StandardButton.Yes:
+                return
+        if kind is EventKind.RATE_CHANGE:
+            current = self.view.info.pump_ml_per_h if self.view else None
+            dialog = RateDialog(self.theme, current, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            rate = dialog.rate()
+            self._record_event(kind, label="rate change", detail=f"Pump rate {rate:g} mL/h",
+                               data={"pump_ml_per_h": rate})
+            return
+        labels = {EventKind.INFUSION_START: "infusion start",
+                  EventKind.INFUSION_PAUSE: "infusion pause",
+                  EventKind.INFUSION_RESUME: "infusion resume",
+                  EventKind.INFUSION_STOP: "infusion stop"}
+        self._record_event(kind, label=labels[kind])
+
+    def _acknowledge(self, flag: Flag, action: str, note: str) -> None:
+        self._active_form = None
+        self.presenter.acknowledge(flag, action, note)
+
+    # -- answers from the presenter --------------------------------------------------------
+
+    def _saved(self, text: str) -> None:
+        form = self._active_form
+        if form is not None:
+            self._pending_ids.pop(id(form), None)
+            form.clear()
+            form.show_saved(text)
+            self._active_form = None
+        self.flash(text)
+
+    def _refused(self, errors: list[Any], needs_confirmation: list[Any]) -> None:
+        form = self._active_form
+        if form is not None:
+            self._pending_ids.pop(id(form), None)
+            form.show_errors(errors, needs_confirmation)
+            return
+        QMessageBox.warning(self, "Not recorded",
+                            "\n".join(e.message for e in [*errors, *needs_confirmation]))
+
+    def _not_saved(self, message: str) -> None:
+        form = self._active_form
+        if form is not None:
+            form.show_not_saved(message)
+            return
+        QMessageBox.critical(self, "NOT saved", f"{message}\nNothing was recorded; try again.")
+
+    def flash(self, text: str) -> None:
+        """The last confirmation, in the header, for actions outside the forms."""
+        self.header.phase.setToolTip(text)
