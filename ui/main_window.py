@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from monitor.board import tile_for
 from monitor.clock import Clock
@@ -83,7 +83,10 @@ class MainWindow(QMainWindow):
     # -- screens ---------------------------------------------------------------------------
 
     def _build_screens(self) -> None:
-        apply_theme(self, self.theme)
+        # Styled at the application level, so that every widget (a hidden tab, a dialog) is
+        # sized with the style sheet from the start.
+        app = QApplication.instance()
+        apply_theme(app if isinstance(app, QApplication) else self, self.theme)
         self.staff_screen = StaffScreen(self.theme)
         self.staff_screen.chosen.connect(self._staff_chosen)
         self.staff_screen.added.connect(self._staff_added)

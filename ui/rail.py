@@ -151,16 +151,20 @@ class ValueRail(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(8)
         self._orientation = Qt.Orientation.Vertical
+        self._columns = HORIZONTAL_COLUMNS
         self._place()
 
     def orientation(self) -> Qt.Orientation:
         return self._orientation
 
-    def set_orientation(self, orientation: Qt.Orientation) -> None:
-        """Vertical: one column beside the chart. Horizontal: rows of tiles above it."""
-        if orientation == self._orientation:
+    def set_orientation(self, orientation: Qt.Orientation, columns: int | None = None) -> None:
+        """Vertical: one column beside the chart. Horizontal: rows of ``columns`` tiles
+        (default :data:`HORIZONTAL_COLUMNS`) above it."""
+        columns = columns or HORIZONTAL_COLUMNS
+        if orientation == self._orientation and columns == self._columns:
             return
         self._orientation = orientation
+        self._columns = columns
         self._place()
 
     def _place(self) -> None:
@@ -168,7 +172,7 @@ class ValueRail(QWidget):
             self._grid.removeWidget(tile)
             tile.setVisible(measure in self._present)
         visible = [tile for measure, tile in self.tiles.items() if measure in self._present]
-        columns = 1 if self._orientation == Qt.Orientation.Vertical else HORIZONTAL_COLUMNS
+        columns = 1 if self._orientation == Qt.Orientation.Vertical else self._columns
         for index, tile in enumerate(visible):
             self._grid.addWidget(tile, index // columns, index % columns)
         for row in range(self._grid.rowCount()):

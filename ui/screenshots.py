@@ -88,8 +88,11 @@ def _shots(app: QApplication, window: MainWindow, directory: Path, theme: str, *
     window.check_in_chair("4")
     grab("02-check-in")
     screen = window.show_session("1", window.presenters["1"].session_id)
-    for index, name in enumerate(("vitals", "cadss6", "moaas", "comfort", "event")):
-        screen.tabs.setCurrentIndex(index)
+    forms = (screen.vitals, screen.cadss, screen.moaas, screen.comfort, screen.event_form)
+    for index, (name, form) in enumerate(
+        zip(("vitals", "cadss6", "moaas", "comfort", "event"), forms, strict=True)
+    ):
+        screen.tabs.setCurrentWidget(form)
         grab(f"{4 + index:02d}-entry-{name}")
     screen.tabs.setCurrentWidget(screen.history)
     grab("10-history")

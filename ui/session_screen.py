@@ -132,9 +132,12 @@ class SessionHeader(QFrame):
         self.back_button.clicked.connect(self.back)
         self.who = QLabel()
         self.who.setStyleSheet(f"font-size: {TEXT_PX + 4}px; font-weight: bold;")
+        self.who.setWordWrap(True)
         self.phase = QLabel()
         self.phase.setStyleSheet(f"font-size: {TEXT_PX + 2}px;")
+        self.phase.setWordWrap(True)
         self.due = QLabel()
+        self.due.setWordWrap(True)
         self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
         self.due_icon = QLabel()
         self.undo_button = TouchButton("Undo")
@@ -275,7 +278,11 @@ class SessionScreen(QWidget):
             (self.history, "History"),
         ):
             self.tabs.addTab(widget, title)
-        self.tabs.tabBar().setExpanding(True)
+        bar = self.tabs.tabBar()
+        bar.setExpanding(True)
+        # Every tab stays in view: scroll arrows would be touch targets far below 48 px.
+        bar.setUsesScrollButtons(False)
+        bar.setElideMode(Qt.TextElideMode.ElideRight)
 
         self.left = QSplitter(Qt.Orientation.Vertical)
         self.left.addWidget(self.chart)
@@ -318,12 +325,31 @@ class SessionScreen(QWidget):
     # -- layout ----------------------------------------------------------------------------
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
+        """Landscape: one row of values; flags under the chart, entry beside them.
+        Portrait: values in two rows, the chart, then the tabs, with the flags as a tab
+        (the rail and the header still show every open flag's tier at once)."""
         self._orientation = orientation
         landscape = orientation == Qt.Orientation.Horizontal
+        self.header.set_orientation(orientation)
+        self.rail.set_orientation(Qt.Orientation.Horizontal, columns=5 if landscape else 3)
+        flags_in_tabs = self.tabs.indexOf(self.flags) >= 0
+        if landscape and flags_in_tabs:
+            self.tabs.removeTab(self.tabs.indexOf(self.flags))
+            self.left.addWidget(self.flags)
+            self.left.setStretchFactor(1, 1)
+            self.flags.setVisible(True)  # the tab widget hid it when it was not current
+        elif not landscape and not flags_in_tabs:
+            self.tabs.insertTab(0, self.flags, "Flags")
         self.body.setOrientation(Qt.Orientation.Horizontal if landscape
                                  else Qt.Orientation.Vertical)
-        self.header.set_orientation(orientation)
-        self.rail.set_orientation(Qt.Orientation.Horizontal)
+        self._update_flag_tab()
+
+    def _update_flag_tab(self) -> None:
+        index = self.tabs.indexOf(self.flags)
+        if index < 0:
+            return
+        open_count = len(self.view.open_flags) if self.view is not None else 0
+        self.tabs.setTabText(index, f"Flags {open_count}" if open_count else "Flags")
 
     def has_unsaved_entry(self) -> bool:
         return any(_unsaved(form.raw()) for form in self.forms)
@@ -338,6 +364,7 @@ class SessionScreen(QWidget):
         self.flags.show_view(view)
         self.discharge.show_view(view)
         self.history.show_view(view)
+        self._update_flag_tab()
         last = view.record.readings[-1] if view.record.readings else None
         self.vitals.set_last(last)
 

@@ -156,6 +156,26 @@ QFrame[banner="saving"] {{ border: 2px solid {t.border}; }}
 QFrame[banner="saved"] {{ border: 3px solid {t.ok}; }}
 QFrame[banner="not_saved"] {{ border: 4px solid {t.critical}; }}
 
+QTabWidget::pane {{ border: {_BORDER}px solid {t.border}; border-radius: 6px; top: -2px; }}
+QTabBar::tab {{
+    background: {t.surface_raised};
+    color: {t.text};
+    border: {_BORDER}px solid {t.border};
+    border-bottom: none;
+    border-top-left-radius: 8px;
+    border-top-right-radius: 8px;
+    min-height: {TOUCH_MIN - 2 * _PAD_Y}px;
+    min-width: 48px;
+    padding: {_PAD_Y}px 10px;
+    margin-right: 2px;
+}}
+QTabBar::tab:selected {{
+    background: {t.accent};
+    color: {t.accent_text};
+    font-weight: bold;
+    border: {2 * _BORDER}px solid {t.text};
+    border-bottom: none;
+}}
 QScrollBar:vertical {{
     background: {t.surface};
     width: {SCROLLBAR_PX}px;
