@@ -140,6 +140,11 @@ class SessionHeader(QFrame):
         self.due.setWordWrap(True)
         self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
         self.due_icon = QLabel()
+        #: The outcome of the last action taken outside the entry forms (infusion controls,
+        #: acknowledgements, discharge): "Saved …", a refusal, or NOT saved. Never modal.
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("session-notice")
         self.undo_button = TouchButton("Undo")
         self.undo_button.clicked.connect(self.undo)
         self.undo_button.hide()
@@ -166,6 +171,8 @@ class SessionHeader(QFrame):
         status.addWidget(self.due)
         status.addStretch(1)
         texts.addLayout(status)
+        texts.addWidget(self.notice)
+        self.notice.hide()
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         top = QHBoxLayout()
@@ -223,6 +230,12 @@ class SessionHeader(QFrame):
         }.get(phase, set())
         for kind, button in self.controls.items():
             button.setVisible(kind in allowed)
+
+    def show_notice(self, text: str, *, problem: bool) -> None:
+        colour = self.theme.critical if problem else self.theme.ok
+        self.notice.setStyleSheet(f"font-weight: bold; color: {colour};")
+        self.notice.setText(("⚠ " if problem else "✓ ") + text)
+        self.notice.show()
 
     def show_undo(self, label: str) -> None:
         self.undo_button.setText(f"Undo {label}" if label else "Undo")
@@ -412,12 +425,10 @@ class SessionScreen(QWidget):
         self.presenter.record_event(kind, detail=detail, data=data, label=label)
 
     def _infusion(self, kind: EventKind) -> None:
-        if kind is EventKind.INFUSION_STOP:
-            asked = QMessageBox.question(
-                self, "Stop infusion",
-                f"Record the infusion as stopped at {clock_time(self.clock.now())}?")
-            if asked != QMessageBox.StandardButton.Yes:
-                return
+        if kind is EventKind.INFUSION_STOP and not self.confirm(
+            "Stop infusion", f"Record the infusion as stopped at {clock_time(self.clock.now())}?"
+        ):
+            return
         if kind is EventKind.RATE_CHANGE:
             current = self.view.info.pump_ml_per_h if self.view else None
             dialog = RateDialog(self.theme, current, self)
@@ -432,6 +443,11 @@ class SessionScreen(QWidget):
                   EventKind.INFUSION_RESUME: "infusion resume",
                   EventKind.INFUSION_STOP: "infusion stop"}
         self._record_event(kind, label=labels[kind])
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask before an action that cannot simply be undone (stopping the infusion)."""
+        asked = QMessageBox.question(self, title, text)
+        return asked == QMessageBox.StandardButton.Yes
 
     def _acknowledge(self, flag: Flag, action: str, note: str) -> None:
         self._active_form = None
@@ -454,16 +470,17 @@ class SessionScreen(QWidget):
             self._pending_ids.pop(id(form), None)
             form.show_errors(errors, needs_confirmation)
             return
-        QMessageBox.warning(self, "Not recorded",
-                            "\n".join(e.message for e in [*errors, *needs_confirmation]))
+        self.header.show_notice(
+            "Not recorded: " + "; ".join(e.message for e in [*errors, *needs_confirmation]),
+            problem=True)
 
     def _not_saved(self, message: str) -> None:
         form = self._active_form
         if form is not None:
             form.show_not_saved(message)
             return
-        QMessageBox.critical(self, "NOT saved", f"{message}\nNothing was recorded; try again.")
+        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True)
 
     def flash(self, text: str) -> None:
         """The last confirmation, in the header, for actions outside the forms."""
-        self.header.phase.setToolTip(text)
+        self.header.show_notice(text, problem=False)
