@@ -157,6 +157,11 @@ class DemoSummary:
     #: Sessions with at least one flag (those with an incident, and any other the rules flag).
     flagged_sessions: int
 
+    def describe(self) -> str:
+        return (f"demo clinic: {self.patients} patients, {self.sessions} sessions, "
+                f"{self.readings} readings, {self.events} events, {self.flags} flags "
+                f"({self.flagged_sessions} flagged sessions), {self.staff} staff")
+
 
 def generate(
     store: Store,
