@@ -1,0 +1,161 @@
+"""The app's responsiveness: start-up to the first shown window, and save-to-repaint.
+
+    python bench/bench_ui.py [--runs 7] [--saves 200]
+
+Start-up: wall time from launching ``python main.py --db URL`` (an existing database, as
+on every start but the first) until its window is exposed, against a bare script, launched
+the same way in the same run, that imports PySide6, pyqtgraph and SQLAlchemy and shows an
+empty PlotWidget. Target: ≤ 1.3 × the bare script.
+
+Save-to-repaint: in one process, the time from asking the session presenter to save one
+reading (validate, commit with synchronous=FULL, raise flags, reload the session, update
+every widget) to the end of a synchronous repaint of the window. Target: median ≤ 16 ms.
+Both run offscreen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+BARE = """
+import time
+start = time.perf_counter()
+import pyqtgraph as pg
+import sqlalchemy
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+plot = pg.PlotWidget()
+plot.resize(1280, 800)
+plot.show()
+while not plot.windowHandle() or not plot.windowHandle().isExposed():
+    app.processEvents()
+app.processEvents()
+"""
+
+PROBE = """
+import sys
+from PySide6.QtWidgets import QApplication
+
+def exec_once(self=None):
+    app = QApplication.instance()
+    windows = [w for w in app.topLevelWidgets() if w.isVisible()]
+    while not any(w.windowHandle() and w.windowHandle().isExposed() for w in windows):
+        app.processEvents()
+    app.processEvents()
+    return 0
+
+QApplication.exec = exec_once
+sys.argv = ["main.py", "--db", sys.argv[1]]
+import main
+sys.exit(main.main(sys.argv[1:]))
+"""
+
+
+def _timed_run(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def bench_startup(runs: int) -> tuple[list[float], list[float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'startup.sqlite3'}"
+        # The first start creates and migrates the database; it is not what a nurse waits for.
+        subprocess.run([sys.executable, "-c", PROBE, url], cwd=ROOT, check=True,
+                       capture_output=True)
+        bare, app = [], []
+        for _ in range(runs):  # interleaved, so that machine noise hits both alike
+            bare.append(_timed_run([sys.executable, "-c", BARE]))
+            app.append(_timed_run([sys.executable, "-c", PROBE, url]))
+    return bare, app
+
+
+def bench_save_to_repaint(saves: int) -> list[float]:
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    from monitor.clock import ManualClock  # noqa: PLC0415
+    from monitor.domain import EventKind  # noqa: PLC0415
+    from monitor.service import ClinicService  # noqa: PLC0415
+    from monitor.store import open_store  # noqa: PLC0415
+    from ui.main_window import MainWindow  # noqa: PLC0415
+
+    app = QApplication.instance() or QApplication([])
+    timings = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 'repaint.sqlite3'}")
+        clock = ManualClock()
+        service = ClinicService(store, clock)
+        nurse = service.ensure_staff("Bench Nurse", "nurse")
+        window = MainWindow(service, clock, staff=(nurse, "Bench Nurse"), tick_ms=3_600_000)
+        window.resize(1280, 800)
+        window.show()
+        app.processEvents()
+        # Typical sessions: a baseline, the infusion started, then a reading every 5 minutes
+        # up to 30 readings; every save after the first few is timed.
+        patient = service.add_patient("BENCH1", by=nurse, name="Bench Patient",
+                                      date_of_birth=date(1980, 1, 1), weight_kg=70)
+        while len(timings) < saves:
+            clock.advance(timedelta(hours=3))
+            session_id = service.start_session(patient.id, by=nurse, chair="1")
+            service.record_reading(session_id, {"sbp": 128, "dbp": 78, "hr": 72, "spo2": 98},
+                                   by=nurse)
+            service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+            screen = window.show_session("1", session_id)
+            app.processEvents()
+            for i in range(29):
+                clock.advance(timedelta(minutes=5))
+                raw = {"sbp": str(125 + i % 20), "dbp": str(78 + i % 8),
+                       "hr": str(70 + i % 15), "spo2": "97"}
+                start = time.perf_counter()
+                screen.presenter.save_reading(raw)
+                window.repaint()
+                elapsed = time.perf_counter() - start
+                if i >= 3:
+                    timings.append(elapsed)
+        window.close()
+        store.close()
+    return timings
+
+
+def _ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--saves", type=int, default=200)
+    args = parser.parse_args()
+
+    bare, app = bench_startup(args.runs)
+    ratio = statistics.median(app) / statistics.median(bare)
+    print("start-up to first shown window (process launch to exposed window)")
+    print(f"  bare PySide6+pyqtgraph+SQLAlchemy PlotWidget: median {_ms(bare, 0.5):7.1f} ms")
+    print(f"  ChairSide main.py (existing database):        median {_ms(app, 0.5):7.1f} ms")
+    print(f"  ratio {ratio:.2f} (target ≤ 1.30): {'PASS' if ratio <= 1.3 else 'MISS'}")
+
+    timings = bench_save_to_repaint(args.saves)
+    median = _ms(timings, 0.5)
+    print(f"save-to-repaint, one reading into a session of 5-30 readings, {len(timings)} saves")
+    print(f"  median {median:.1f} ms, p95 {_ms(timings, 0.95):.1f} ms, "
+          f"max {_ms(timings, 1.0):.1f} ms (target median ≤ 16 ms): "
+          f"{'PASS' if median <= 16 else 'MISS'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
