@@ -26,12 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -43,6 +39,11 @@ from sqlalchemy.exc import (
     OperationalError,
 )
 from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.migrations import HEAD_REVISION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +240,10 @@ def _pg_connect_args(url: URL) -> dict[str, Any]:
 
 
 def _alembic_config(connection: Any) -> Config:
+    # Alembic is imported only when a schema is to be changed or checked against the
+    # scripts: importing it costs a noticeable part of every start-up.
+    from alembic.config import Config  # noqa: PLC0415
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -246,16 +251,24 @@ def _alembic_config(connection: Any) -> Config:
 
 
 def head_revision() -> str:
+    """The newest schema revision this ChairSide knows (kept in ``monitor.migrations``)."""
+    return HEAD_REVISION
+
+
+def script_revisions() -> set[str]:
+    """Every revision the migration scripts define."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     script = ScriptDirectory.from_config(_alembic_config(None))
-    head = script.get_current_head()
-    if head is None:
-        raise RuntimeError("no migrations found")  # the package is broken, not the user's data
-    return head
+    return {rev.revision for rev in script.walk_revisions()}
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision, or None when it has none (new or foreign)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def quick_check(engine: Engine) -> None:
@@ -297,9 +310,7 @@ def migrate(engine: Engine, *, backup_dir_label: str = "before-migration") -> Pa
         return None
     # Refuse a newer schema before copying anything: every refused start would otherwise
     # leave one more full copy of the record on a disk that may already be short of space.
-    script = ScriptDirectory.from_config(_alembic_config(None))
-    known = {rev.revision for rev in script.walk_revisions()}
-    if current is not None and current not in known:
+    if current is not None and current not in script_revisions():
         raise StoreOpenError(
             f"the database was written by a newer ChairSide (schema {current}); "
             "update ChairSide on this device"
@@ -309,6 +320,8 @@ def migrate(engine: Engine, *, backup_dir_label: str = "before-migration") -> Pa
     if path is not None and path.exists() and _has_tables(engine):
         backup = backup_sqlite(path, f"{backup_dir_label}-{current or 'unversioned'}")
         log.info("backed up %s to %s before migrating", path, backup)
+    from alembic import command  # noqa: PLC0415
+
     try:
         with engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "head")
