@@ -542,8 +542,11 @@ class SessionChart(QWidget):
         gutter = max(line.label.boundingRect().width() for line in self.limit_lines.values())
         gutter += 2 * EVENT_LABEL_GAP_PX
         gutter_minutes = gutter * (last - first) / max(width - gutter, 1.0)
-        self._x_range = (first - gutter_minutes, last)
-        self.top.plot.setXRange(*self._x_range, padding=0)
+        x_range = (first - gutter_minutes, last)
+        # Setting the range re-lays every linked pane; skip it when nothing moved.
+        if x_range != getattr(self, "_x_range", None):
+            self._x_range = x_range
+            self.top.plot.setXRange(*x_range, padding=0)
         self._place_event_labels()
 
     def _show_readings(self, readings: Sequence[Reading], origin: datetime) -> None:

@@ -285,6 +285,7 @@ class SessionScreen(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.currentChanged.connect(lambda _index: self._show_tab_pages())
         for widget, title in (
             (self.vitals, "Vitals"), (self.cadss, "CADSS-6"), (self.moaas, "MOAA/S"),
             (self.comfort, "Comfort"), (self.event_form, "Event"), (self.discharge, "Discharge"),
@@ -357,6 +358,17 @@ class SessionScreen(QWidget):
                                  else Qt.Orientation.Vertical)
         self._update_flag_tab()
 
+    def _show_tab_pages(self) -> None:
+        """Bring the panels that live in tabs up to date; a page out of sight is brought up
+        to date when it is chosen, so a save does not wait for panels nobody sees."""
+        if self.view is None:
+            return
+        current = self.tabs.currentWidget()
+        for panel in (self.flags, self.discharge, self.history):
+            in_tabs = self.tabs.indexOf(panel) >= 0
+            if not in_tabs or panel is current:
+                panel.show_view(self.view)
+
     def _update_flag_tab(self) -> None:
         index = self.tabs.indexOf(self.flags)
         if index < 0:
@@ -374,9 +386,7 @@ class SessionScreen(QWidget):
         self.header.show_view(view)
         self.rail.show_view(view)
         self.chart.show_view(view)
-        self.flags.show_view(view)
-        self.discharge.show_view(view)
-        self.history.show_view(view)
+        self._show_tab_pages()
         self._update_flag_tab()
         last = view.record.readings[-1] if view.record.readings else None
         self.vitals.set_last(last)

@@ -298,9 +298,12 @@ def _render(svg: bytes, px: int) -> QPixmap:
 _ICON_COLOURS = {"ok": "ok", "overdue": "advisory"}
 
 
+@cache
 def icon(theme: Theme, name: str, px: int = 32) -> QIcon:
     """The icon ``name`` (``critical``, ``warning``, ``advisory``, ``ok``, ``overdue``) in
-    the theme's colour, rendered sharp at ``px`` and at twice that for high-density screens."""
+    the theme's colour, rendered sharp at ``px`` and at twice that for high-density screens.
+
+    Cached: the same icon is drawn on every refresh of a screen."""
     if name in _ICON_COLOURS:
         shape = getattr(theme, _ICON_COLOURS[name])
     else:
