@@ -49,6 +49,10 @@ SCRIPT: tuple[Step, ...] = (
 )
 
 
+#: Who sits in each demo chair (chair 1 first).
+DEMO_PATIENTS = ("Dana Demo", "Rowan Example", "Alex Sample", "Sam Trial")
+
+
 @dataclass
 class DemoChair:
     """Runs :data:`SCRIPT` on one chair; call :meth:`advance` as time passes."""
@@ -62,9 +66,11 @@ class DemoChair:
     script: tuple[Step, ...] = field(default=SCRIPT)
 
     def check_in(self) -> uuid.UUID:
-        patient = self.service.find_patient("DEMO0001") or self.service.add_patient(
-            "DEMO0001", by=self.staff_id, name="Dana Demo", date_of_birth=date(1984, 6, 1),
-            weight_kg=70.0,
+        mrn = f"DEMO{self.chair.zfill(4)}"
+        name = DEMO_PATIENTS[(int(self.chair) - 1) % len(DEMO_PATIENTS)] if (
+            self.chair.isdigit()) else DEMO_PATIENTS[0]
+        patient = self.service.find_patient(mrn) or self.service.add_patient(
+            mrn, by=self.staff_id, name=name, date_of_birth=date(1984, 6, 1), weight_kg=70.0,
         )
         self.session_id = self.service.start_session(
             patient.id, by=self.staff_id, chair=self.chair, lot_number="DEMO-LOT-1",
