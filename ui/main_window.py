@@ -86,7 +86,11 @@ class MainWindow(QMainWindow):
         # Styled at the application level, so that every widget (a hidden tab, a dialog) is
         # sized with the style sheet from the start.
         app = QApplication.instance()
-        apply_theme(app if isinstance(app, QApplication) else self, self.theme)
+        target = app if isinstance(app, QApplication) else self
+        # Re-styling re-polishes every widget of the application: only when it changes.
+        if target.property("chairside_theme") != self.theme.name:
+            apply_theme(target, self.theme)
+            target.setProperty("chairside_theme", self.theme.name)
         self.staff_screen = StaffScreen(self.theme)
         self.staff_screen.chosen.connect(self._staff_chosen)
         self.staff_screen.added.connect(self._staff_added)

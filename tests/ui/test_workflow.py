@@ -221,3 +221,22 @@ def test_every_main_screen_has_only_fingertip_targets(qtbot, window, size):
         assert window.width() <= size[0], "nothing may widen the window past the screen"
     window.check_in_chair("2")
     assert small_touch_targets(window.checkin) == []
+
+
+def test_the_theme_switches_but_never_drops_an_unsaved_entry(qtbot, window, monkeypatch):
+    sign_in(qtbot, window)
+    session = check_in(qtbot, window)
+    click(qtbot, session.vitals.field("hr"))
+    type_keys(qtbot, session.vitals.keypad, "77")
+    told = []
+    monkeypatch.setattr("ui.main_window.QMessageBox.information",
+                        lambda _parent, _title, text: told.append(text))
+    window.toggle_theme()
+    assert window.theme.name == "dim"
+    assert "chair 1" in told[0]
+    assert window.sessions["1"] is session
+    session.vitals.clear()
+    window.toggle_theme()
+    assert window.theme.name == "light"
+    assert window.current_session() is not None
+    assert window.current_session().theme.name == "light"

@@ -1,0 +1,25 @@
+"""UI test hygiene: every test starts without widgets or an application style left over.
+
+The main window styles the whole application; a style left set, or top-level widgets
+waiting for deletion, would change the next test's sizes and make it slower.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+
+@pytest.fixture(autouse=True)
+def _clean_application(qapp: QApplication):
+    yield
+    for widget in qapp.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if qapp.property("chairside_theme"):
+        qapp.setStyleSheet("")
+        qapp.setPalette(QPalette())
+        qapp.setProperty("chairside_theme", None)
