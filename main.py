@@ -70,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.main_window import MainWindow  # noqa: PLC0415
     from ui.theme import THEMES  # noqa: PLC0415
 
-    app = QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("ChairSide")
     chairs = [str(n) for n in range(1, args.chairs + 1)]
     theme = THEMES[args.theme]

@@ -1,0 +1,50 @@
+"""main.py wires the app: argument checks, --demo and --screenshot, offscreen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+import main
+from ui.main_window import MainWindow
+
+
+def test_size_and_chairs_are_checked():
+    with pytest.raises(SystemExit):
+        main.parse_args(["--size", "wide"])
+    with pytest.raises(SystemExit):
+        main.parse_args(["--chairs", "0"])
+    args = main.parse_args(["--size", "800x1280", "--chairs", "6"])
+    assert (args.width, args.height, args.chairs) == (800, 1280, 6)
+
+
+def test_demo_opens_a_clinic_whose_first_chair_runs_by_itself(qapp, monkeypatch):
+    seen = {}
+
+    def exec_once(_app=None):
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        (window,) = windows
+        window.tick()
+        seen["tiles"] = [window.overview.tile(c).tile() for c in window.chairs]
+        seen["hooks"] = len(window.tick_hooks)
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    monkeypatch.setattr(main, "DEMO_HISTORY_SESSIONS", 4)
+    assert main.main(["--demo"]) == 0
+    qapp.setStyleSheet("")  # the window styled the application; leave it as found
+    qapp.setProperty("chairside_theme", None)
+    first, *others = seen["tiles"]
+    assert first.session_id is not None
+    assert first.initials == "DD"
+    assert all(tile.empty for tile in others)
+    assert seen["hooks"] == 1
+
+
+def test_screenshot_writes_every_main_screen(tmp_path):
+    assert main.main(["--screenshot", str(tmp_path), "--size", "1280x800"]) == 0
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(names) >= 10
+    for screen in ("overview", "check-in", "session-flags", "entry-vitals", "discharge"):
+        assert any(screen in name for name in names), screen
