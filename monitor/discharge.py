@@ -9,8 +9,8 @@ is now.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.domain import (
@@ -26,7 +26,7 @@ from monitor.domain import (
     clock_time,
 )
 from monitor.protocol import ObservationAnchor, Protocol
-from monitor.rules import baseline, evaluate_flags, infusion_started_at, infusion_stopped_at
+from monitor.rules import baseline, infusion_started_at, infusion_stopped_at
 from monitor.scores import MOAAS_LEVELS
 
 #: Criterion ids in the order the nurse sees them.
@@ -82,6 +82,28 @@ class _Facts:
         """The last recovery reading that has ``measure``."""
         return next((r for r in reversed(self.recovery) if getattr(r, measure) is not None), None)
 
+    def as_of(self, when: datetime) -> _Facts:
+        """The facts of the record as it stood at ``when``, a moment after the stop.
+
+        Once the infusion has stopped for good its start, its stop and the baseline (all
+        readings before the start) are settled; only what was entered after the stop grows.
+        The baseline only falls away when it is the stand-in first reading, taken after
+        ``when``.
+        """
+        return _Facts(
+            start=self.start,
+            stop=self.stop,
+            baseline=_by(self.baseline, when),
+            recovery=tuple(r for r in self.recovery if r.time <= when),
+            gait_at=self.gait_at if self.gait_at is not None and self.gait_at <= when else None,
+            escort_at=(self.escort_at if self.escort_at is not None and self.escort_at <= when
+                       else None),
+        )
+
+
+def _by(reading: Reading | None, when: datetime) -> Reading | None:
+    return reading if reading is not None and reading.time <= when else None
+
 
 def evaluate_discharge(record: SessionRecord, protocol: Protocol, flags: Sequence[Flag],
                        at: datetime) -> DischargeAssessment:
@@ -95,7 +117,7 @@ def evaluate_discharge(record: SessionRecord, protocol: Protocol, flags: Sequenc
     return DischargeAssessment(
         ready=all(c.met for c in criteria),
         criteria=criteria,
-        would_have_been_ready_at=_would_have_been_ready_at(record, protocol, facts.stop),
+        would_have_been_ready_at=_would_have_been_ready_at(record, protocol, facts, flags),
         aldrete=_modified_aldrete(facts, protocol),
         padss=_adapted_padss(facts, protocol),
     )
@@ -103,36 +125,49 @@ def evaluate_discharge(record: SessionRecord, protocol: Protocol, flags: Sequenc
 
 def _criteria(facts: _Facts, protocol: Protocol, flags: Sequence[Flag],
               at: datetime) -> tuple[Criterion, ...]:
-    return (
-        _min_observation(facts, protocol, at),
-        _vitals_near_baseline(facts, protocol),
-        _spo2(facts, protocol),
-        _sedation(facts, protocol),
-        _dissociation(facts, protocol),
-        _nausea(facts, protocol),
-        _orientation_gait(facts),
-        _escort(facts),
-        _flags_acknowledged(flags),
-    )
+    return (_min_observation(facts, protocol, at), *_criteria_but_min_stay(facts, protocol, flags))
 
 
-def _would_have_been_ready_at(record: SessionRecord, protocol: Protocol,
-                              stop: datetime | None) -> datetime | None:
+def _criteria_but_min_stay(facts: _Facts, protocol: Protocol,
+                           flags: Sequence[Flag]) -> Iterator[Criterion]:
+    """Every criterion after the minimum stay, in order, each worked out only when asked for
+    (the search for the would-have-been-ready time stops at the first one not met)."""
+    yield _vitals_near_baseline(facts, protocol)
+    yield _spo2(facts, protocol)
+    yield _sedation(facts, protocol)
+    yield _dissociation(facts, protocol)
+    yield _nausea(facts, protocol)
+    yield _orientation_gait(facts)
+    yield _escort(facts)
+    yield _flags_acknowledged(flags)
+
+
+def _would_have_been_ready_at(record: SessionRecord, protocol: Protocol, facts: _Facts,
+                              flags: Sequence[Flag]) -> datetime | None:
     """The earliest moment after the stop at which every criterion but the minimum stay held.
 
     Only moments when something was entered can change the answer, so those are the
-    candidates: reading, event and acknowledgement times.
+    candidates: reading, event and acknowledgement times. ``facts`` and ``flags`` are those
+    of ``record`` at the latest moment; each candidate sees them as they stood then.
     """
-    if stop is None:
+    # The gait and escort criteria hold from the moment each is recorded (the gait only
+    # after the stop), so the answer is none while one is missing, and no earlier moment.
+    if facts.stop is None or facts.gait_at is None or facts.escort_at is None:
         return None
+    earliest = max(facts.gait_at, facts.escort_at)
     times = [*(r.time for r in record.readings), *(e.time for e in record.events),
              *(a.time for a in record.acknowledgements)]
-    candidates = sorted({t for t in times if t > stop})
-    for when in candidates:
-        then = record.as_of(when)
-        criteria = _criteria(_Facts.of(then), protocol, evaluate_flags(record, protocol, when),
-                             when)
-        if all(c.met for c in criteria if c.id != "min_observation"):
+    # Only warning and critical flags count for discharge (_flags_acknowledged), and the
+    # rules raise those on readings: such a flag carries its reading's time, is never
+    # resolved, and is decided by the readings, events and acknowledgements up to that time.
+    # So the flags the rules would give for the record as of a later moment are these, less
+    # acknowledgements made after it.
+    counted = [f for f in flags if f.severity >= Severity.WARNING]
+    for when in sorted({t for t in times if t >= earliest}):
+        then = [f if f.acknowledgement is None or f.acknowledgement.time <= when
+                else replace(f, acknowledgement=None)
+                for f in counted if f.time <= when]
+        if all(c.met for c in _criteria_but_min_stay(facts.as_of(when), protocol, then)):
             return when
     return None
 

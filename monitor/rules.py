@@ -89,7 +89,11 @@ def session_phase(record: SessionRecord, at: datetime) -> Phase:
 
 def infusion_started_at(record: SessionRecord) -> datetime | None:
     """When the infusion first started (the dose), or ``None``."""
-    return next((t for t, p in phase_changes(record) if p is Phase.INFUSING), None)
+    return _started_at(phase_changes(record))
+
+
+def _started_at(changes: Sequence[tuple[datetime, Phase]]) -> datetime | None:
+    return next((t for t, p in changes if p is Phase.INFUSING), None)
 
 
 def infusion_stopped_at(record: SessionRecord) -> datetime | None:
@@ -105,8 +109,11 @@ def infusion_stopped_at(record: SessionRecord) -> datetime | None:
 
 def baseline_readings(record: SessionRecord) -> tuple[Reading, ...]:
     """Readings taken before the infusion started (all of them while it has not)."""
-    start = infusion_started_at(record)
-    return tuple(r for r in _in_order(record.readings) if start is None or r.time < start)
+    return _before(_in_order(record.readings), infusion_started_at(record))
+
+
+def _before(readings: Sequence[Reading], start: datetime | None) -> tuple[Reading, ...]:
+    return tuple(r for r in readings if start is None or r.time < start)
 
 
 def baseline(record: SessionRecord) -> Reading | None:
@@ -115,9 +122,13 @@ def baseline(record: SessionRecord) -> Reading | None:
     The result carries the id and time of the last baseline reading. If no reading precedes
     the start, the first reading stands in as the baseline.
     """
-    before = baseline_readings(record)
+    return _baseline(_in_order(record.readings), infusion_started_at(record))
+
+
+def _baseline(readings: Sequence[Reading], start: datetime | None) -> Reading | None:
+    """:func:`baseline` of readings in time order, given the infusion start."""
+    before = _before(readings, start)
     if not before:
-        readings = _in_order(record.readings)
         return readings[0] if readings else None
 
     def last(name: str) -> int | None:
@@ -152,7 +163,9 @@ class _Context:
     baseline: Reading | None
 
     def in_baseline(self, reading: Reading) -> bool:
-        return phase_at(self.changes, reading.time) is Phase.BASELINE
+        # Same as phase_at(changes, reading.time) is BASELINE, without a scan per reading:
+        # no change leads back to BASELINE, so it lasts until the first change.
+        return not self.changes or reading.time < self.changes[0][0]
 
 
 _Rule = Callable[[Reading, _Context], _Level | None]
@@ -364,13 +377,14 @@ def evaluate_flags(record: SessionRecord, protocol: Protocol, at: datetime) -> l
     """
     record = record.as_of(at)
     readings = _in_order(record.readings)
-    ctx = _Context(protocol, phase_changes(record), baseline(record))
+    changes = phase_changes(record)
+    ctx = _Context(protocol, changes, _baseline(readings, _started_at(changes)))
     acks = _first_acknowledgements(record.acknowledgements)
     flags: list[Flag] = []
     for key, (measure, levels_of) in CONDITIONS.items():
         levels = levels_of(readings, ctx)
         flags.extend(_fire(record, key, measure, zip(readings, levels, strict=True), acks))
-    flags.extend(_overdue_flags(record, protocol, at, ctx.changes, acks))
+    flags.extend(_overdue_flags(record, readings, protocol, at, changes=changes, acks=acks))
     return sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
 
 
@@ -470,10 +484,11 @@ def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime) ->
     return anchor + current.interval
 
 
-def _overdue_flags(record: SessionRecord, protocol: Protocol, at: datetime,
-                   changes: Sequence[tuple[datetime, Phase]],
+def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol: Protocol,
+                   at: datetime, *, changes: Sequence[tuple[datetime, Phase]],
                    acks: dict[UUID, Acknowledgement]) -> list[Flag]:
-    """One advisory per gap between readings that ran past due + grace.
+    """One advisory per gap between ``readings`` (the record's, in time order) that ran past
+    due + grace.
 
     A gap is checked against each stretch it overlaps (a gap that starts in the infusion and
     runs into recovery is due by the infusion interval, and if it was not late by then, by
@@ -483,7 +498,7 @@ def _overdue_flags(record: SessionRecord, protocol: Protocol, at: datetime,
     grace = timedelta(minutes=protocol.intervals.overdue_grace_min)
     schedules = _schedules(changes, protocol)
     discharged = next((t for t, p in changes if p is Phase.DISCHARGED), None)
-    times = sorted(r.time for r in record.readings if r.has_vitals)
+    times = [r.time for r in readings if r.has_vitals]
     flags: list[Flag] = []
     for last, following in zip([None, *times], [*times, None], strict=True):
         horizon = following if following is not None else at

@@ -8,18 +8,27 @@ it raises :class:`monitor.store.NotSavedError` and nothing was stored.
 Reading back, :meth:`ClinicService.load` turns the rows into a
 :class:`monitor.domain.SessionRecord` of effective entries (voided ones left out, amended
 ones replaced) as it stood at a given time, and evaluates flags and discharge on it.
+
+The paths a tablet runs all day — listing a patient's sessions, loading a session, saving a
+reading — use SQL Core statements built once at import, with bound parameters, on the
+session's connection: building statements per call and going through the ORM's unit of
+work cost several times what the database itself spends on those rows.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, String, Table, bindparam, func, insert, select, type_coerce
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from monitor.clock import Clock, ensure_utc
 from monitor.discharge import evaluate_discharge
@@ -38,6 +47,7 @@ from monitor.model import (
     Acknowledgement as AckRow,
 )
 from monitor.model import (
+    Base,
     Correction,
     EventRow,
     FlagRow,
@@ -336,11 +346,13 @@ class ClinicService:
                 time=now, session_id=None, source="chair",
             )
             if values is not None:
-                db.add(_reading_row(rid=uuid.uuid4(), session_id=session.id, when=now,
-                                    values=values, note="pre-infusion mood scores",
-                                    on_oxygen=False, now=now, by=by))
+                db.add(ReadingRow(**_reading_values(
+                    rid=uuid.uuid4(), session_id=session.id, when=now, values=values,
+                    note="pre-infusion mood scores", on_oxygen=False, now=now, by=by,
+                )))
                 db.flush()
-                self._raise_flags(db, session.id, now)
+                protocol = self.protocol_for(session.profile, patient.limit_overrides)
+                self._raise_flags(db.connection(), session.id, protocol, now)
             return session.id
 
     def _new_session(
@@ -411,13 +423,13 @@ class ClinicService:
         values = self._validated(raw, confirmed, when, now)
         rid = reading_id or uuid.uuid4()
         with self.store.write() as db:
-            if db.get(ReadingRow, rid) is not None:
+            connection = db.connection()
+            info = _session_info(connection, session_id)
+            row = _reading_values(rid=rid, session_id=session_id, when=when, values=values,
+                                  note=note, on_oxygen=on_oxygen, now=now, by=by)
+            if connection.execute(_INSERT_READING[connection.dialect.name], row).rowcount == 0:
                 return SavedReading(rid, ())  # an earlier attempt did commit
-            self._require_session(db, session_id)
-            db.add(_reading_row(rid=rid, session_id=session_id, when=when, values=values, note=note,
-                                on_oxygen=on_oxygen, now=now, by=by))
-            db.flush()
-            new_flags = self._raise_flags(db, session_id, now)
+            new_flags = self._raise_flags(connection, session_id, self._protocol_of(info), now)
         return SavedReading(rid, new_flags)
 
     def record_event(
@@ -440,13 +452,13 @@ class ClinicService:
         with self.store.write() as db:
             if db.get(EventRow, eid) is not None:
                 return eid
-            self._require_session(db, session_id)
+            info = _session_info(db.connection(), session_id)
             db.add(EventRow(
                 id=eid, session_id=session_id, time=when, kind=EventKind(kind).value,
                 detail=detail, data=dict(data or {}), recorded_at=now, entered_by=by,
             ))
             db.flush()
-            self._raise_flags(db, session_id, now)
+            self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
         return eid
 
     def acknowledge(
@@ -556,10 +568,10 @@ class ClinicService:
             assert isinstance(original, ReadingRow)
             when = ensure_utc(time) if time is not None else original.time
             values = self._validated(raw, confirmed, when, now)
-            replacement = _reading_row(
+            replacement = ReadingRow(**_reading_values(
                 rid=uuid.uuid4(), session_id=session_id, when=when, values=values, note=note,
                 on_oxygen=original.on_oxygen, now=now, by=by,
-            )
+            ))
             db.add(replacement)
             db.add(Correction(
                 id=uuid.uuid4(), session_id=session_id, time=now, target_kind="reading",
@@ -567,7 +579,8 @@ class ClinicService:
                 reason=reason.strip(), recorded_at=now, entered_by=by,
             ))
             db.flush()
-            self._raise_flags(db, session_id, now)
+            info = _session_info(db.connection(), session_id)
+            self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
             return replacement.id
 
     # -- import ------------------------------------------------------------------------------
@@ -604,11 +617,11 @@ class ClinicService:
             )
             for row in ordered:
                 if row.values:
-                    db.add(_reading_row(
+                    db.add(ReadingRow(**_reading_values(
                         rid=uuid.uuid4(), session_id=session.id, when=row.time,
                         values=row.values, note=row.note if row.event is None else "",
                         on_oxygen=False, now=now, by=by,
-                    ))
+                    )))
                 if row.event is not None:
                     db.add(EventRow(
                         id=uuid.uuid4(), session_id=session.id, time=row.time,
@@ -616,7 +629,8 @@ class ClinicService:
                         recorded_at=now, entered_by=by,
                     ))
             db.flush()
-            self._raise_flags(db, session.id, now)
+            protocol = self.protocol_for(session.profile, patient.limit_overrides)
+            self._raise_flags(db.connection(), session.id, protocol, now)
             return session.id
 
     # -- reading back ------------------------------------------------------------------------
@@ -625,15 +639,15 @@ class ClinicService:
         """The session as it stood at ``at`` (default now), with flags and discharge."""
         at = ensure_utc(at) if at is not None else self.clock.now()
         with self.store.read() as db:
-            info = self._session_info(db, session_id)
-            record, superseded, corrections = _load_record(db, session_id, at)
-        protocol = self.protocol_for(info.profile, info.patient.limit_overrides)
-        return _evaluate(info=info, protocol=protocol, record=record, at=at,
+            connection = db.connection()
+            info = _session_info(connection, session_id)
+            record, superseded, corrections = _load_record(connection, session_id, at)
+        return _evaluate(info=info, protocol=self._protocol_of(info), record=record, at=at,
                          superseded=superseded, corrections=corrections)
 
     def session_info(self, session_id: uuid.UUID) -> SessionInfo:
         with self.store.read() as db:
-            return self._session_info(db, session_id)
+            return _session_info(db.connection(), session_id)
 
     def active_sessions(
         self, chairs: Collection[str], *, within: timedelta = timedelta(hours=12)
@@ -666,25 +680,9 @@ class ClinicService:
 
     def patient_sessions(self, patient_id: uuid.UUID) -> list[SessionSummary]:
         """A patient's sessions, newest first, with how many readings each holds."""
-        counts = (
-            select(ReadingRow.session_id, func.count().label("n"))
-            .join(TreatmentSession, TreatmentSession.id == ReadingRow.session_id)
-            .where(TreatmentSession.patient_id == patient_id)
-            .group_by(ReadingRow.session_id)
-            .subquery()
-        )
-        query = (
-            select(
-                TreatmentSession.id, TreatmentSession.time, TreatmentSession.chair,
-                TreatmentSession.profile, TreatmentSession.dose_mg,
-                TreatmentSession.planned_mg_per_kg, func.coalesce(counts.c.n, 0),
-            )
-            .outerjoin(counts, counts.c.session_id == TreatmentSession.id)
-            .where(TreatmentSession.patient_id == patient_id)
-            .order_by(TreatmentSession.time.desc())
-        )
         with self.store.read() as db:
-            return [SessionSummary(*row) for row in db.execute(query)]
+            rows = db.connection().execute(_PATIENT_SESSIONS, {"patient_id": patient_id})
+            return [SessionSummary(*row) for row in rows]
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -727,24 +725,23 @@ class ClinicService:
             )
         return row
 
-    def _session_info(self, db: Session, session_id: uuid.UUID) -> SessionInfo:
-        session = db.get(TreatmentSession, session_id)
-        if session is None:
-            raise NotFoundError(f"no session {session_id}")
-        return _session_info(session)
+    def _protocol_of(self, info: SessionInfo) -> Protocol:
+        return self.protocol_for(info.profile, info.patient.limit_overrides)
 
-    def _raise_flags(self, db: Session, session_id: uuid.UUID, now: datetime) -> tuple[Flag, ...]:
-        """Evaluate the rules and store flags raised by readings that are not stored yet."""
-        session = db.get(TreatmentSession, session_id)
-        assert session is not None
-        info = _session_info(session)
-        protocol = self.protocol_for(info.profile, info.patient.limit_overrides)
-        record, _, _ = _load_record(db, session_id, now)
-        flags = evaluate_flags(record, protocol, now)
-        known = set(db.scalars(select(FlagRow.id).where(FlagRow.session_id == session_id)))
-        new = tuple(f for f in flags if f.reading_id is not None and f.id not in known)
-        for flag in new:
-            db.add(_flag_row(session_id, flag, now))
+    def _raise_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
+                     now: datetime) -> tuple[Flag, ...]:
+        """Evaluate the rules and store flags raised by readings that are not stored yet.
+
+        Runs inside the caller's transaction, after its new rows were flushed.
+        """
+        record, _, _ = _load_record(connection, session_id, now)
+        raised = [f for f in evaluate_flags(record, protocol, now) if f.reading_id is not None]
+        if not raised:
+            return ()  # most saves: nothing to compare with the stored flags
+        known = set(connection.scalars(_FLAG_IDS, {"session_id": session_id}))
+        new = tuple(f for f in raised if f.id not in known)
+        if new:
+            connection.execute(insert(_FLAGS), [_flag_values(session_id, f, now) for f in new])
         return new
 
 
@@ -776,7 +773,7 @@ def _discharge_summary(view: SessionView) -> str:
             f"adapted PADSS {padss.total}/{padss.max_total}")
 
 
-def _reading_row(
+def _reading_values(
     *,
     rid: uuid.UUID,
     session_id: uuid.UUID,
@@ -786,24 +783,26 @@ def _reading_row(
     on_oxygen: bool,
     now: datetime,
     by: uuid.UUID,
-) -> ReadingRow:
+) -> dict[str, Any]:
+    """The columns of a new reading row."""
     columns = {name: values.get(name) for name in READING_FIELDS}
     for items in ("cadss6_items", "phq9_items", "gad7_items"):
         sequence = columns[items]
         if sequence is not None:
             columns[items] = list(sequence)
-    return ReadingRow(
-        id=rid, session_id=session_id, time=when, note=note, on_oxygen=on_oxygen,
-        recorded_at=now, entered_by=by, **columns,
-    )
+    return {"id": rid, "session_id": session_id, "time": when, "note": note,
+            "on_oxygen": on_oxygen, "recorded_at": now, "entered_by": by, **columns}
+
+
+def _flag_values(session_id: uuid.UUID, flag: Flag, now: datetime) -> dict[str, Any]:
+    """The columns of a new flag row."""
+    return {"id": flag.id, "session_id": session_id, "key": flag.key,
+            "measure": flag.measure.value, "severity": int(flag.severity), "time": flag.time,
+            "message": flag.message, "reading_id": flag.reading_id, "raised_at": now}
 
 
 def _flag_row(session_id: uuid.UUID, flag: Flag, now: datetime) -> FlagRow:
-    return FlagRow(
-        id=flag.id, session_id=session_id, key=flag.key, measure=flag.measure.value,
-        severity=int(flag.severity), time=flag.time, message=flag.message,
-        reading_id=flag.reading_id, raised_at=now,
-    )
+    return FlagRow(**_flag_values(session_id, flag, now))
 
 
 def _patient_info(patient: Patient) -> PatientInfo:
@@ -813,31 +812,23 @@ def _patient_info(patient: Patient) -> PatientInfo:
     )
 
 
-def _session_info(session: TreatmentSession) -> SessionInfo:
-    return SessionInfo(
-        id=session.id, patient=_patient_info(session.patient), time=session.time,
-        chair=session.chair, profile=session.profile, weight_kg=session.weight_kg,
-        planned_mg_per_kg=session.planned_mg_per_kg, infusion_minutes=session.infusion_minutes,
-        bag_volume_ml=session.bag_volume_ml, dose_mg=session.dose_mg,
-        rate_mg_per_min=session.rate_mg_per_min, pump_ml_per_h=session.pump_ml_per_h,
-        lot_number=session.lot_number,
-        concomitant_medications=dict(session.concomitant_medications or {}),
-        escort_name=session.escort_name, source=session.source,
+def _session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
+    """The session and its patient, in one query; :class:`NotFoundError` if there is none."""
+    row = connection.execute(_SESSION_WITH_PATIENT, {"session_id": session_id}).first()
+    if row is None:
+        raise NotFoundError(f"no session {session_id}")
+    patient = PatientInfo(
+        id=row.patient_id, mrn=row.mrn, name=row.patient_name, date_of_birth=row.date_of_birth,
+        weight_kg=row.patient_weight_kg, limit_overrides=dict(row.limit_overrides or {}),
     )
-
-
-def _tuple_or_none(items: Iterable[int] | None) -> tuple[int, ...] | None:
-    return tuple(items) if items is not None else None
-
-
-def _reading(row: Any, staff_names: Mapping[uuid.UUID, str]) -> Reading:
-    return Reading(
-        id=row.id, time=row.time, sbp=row.sbp, dbp=row.dbp, hr=row.hr, spo2=row.spo2,
-        rr=row.rr, cadss6=row.cadss6, cadss6_items=_tuple_or_none(row.cadss6_items),
-        moaas=row.moaas, nausea=row.nausea, anxiety=row.anxiety, pain=row.pain,
-        phq9=row.phq9, phq9_items=_tuple_or_none(row.phq9_items), gad7=row.gad7,
-        gad7_items=_tuple_or_none(row.gad7_items), on_oxygen=row.on_oxygen, note=row.note,
-        recorded_at=row.recorded_at, by=staff_names.get(row.entered_by, ""),
+    return SessionInfo(
+        id=row.id, patient=patient, time=row.time, chair=row.chair, profile=row.profile,
+        weight_kg=row.weight_kg, planned_mg_per_kg=row.planned_mg_per_kg,
+        infusion_minutes=row.infusion_minutes, bag_volume_ml=row.bag_volume_ml,
+        dose_mg=row.dose_mg, rate_mg_per_min=row.rate_mg_per_min,
+        pump_ml_per_h=row.pump_ml_per_h, lot_number=row.lot_number,
+        concomitant_medications=dict(row.concomitant_medications or {}),
+        escort_name=row.escort_name, source=row.source,
     )
 
 
@@ -849,71 +840,172 @@ class Superseded(NamedTuple):
 
 
 def _load_record(
-    db: Session, session_id: uuid.UUID, at: datetime
+    connection: Connection, session_id: uuid.UUID, at: datetime
 ) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...]]:
     """Effective entries of a session as they stood at ``at``.
 
-    A correction counts from the time it was made: before then the original value stands.
+    A correction counts from the time it was made: before then the original value stands,
+    and an amending row made later is not in the record yet.
     """
-    correction_rows = db.execute(
-        select(Correction, Staff.name)
-        .join(Staff, Staff.id == Correction.entered_by)
-        .where(Correction.session_id == session_id, Correction.time <= at)
-        .order_by(Correction.time)
-    ).all()
-    corrections = tuple(
-        CorrectionInfo(
-            id=c.id, time=c.time, target_kind=c.target_kind, target_id=c.target_id,
-            action=c.action, replacement_id=c.replacement_id, reason=c.reason, by=name,
-        )
-        for c, name in correction_rows
-    )
+    of_session = {"session_id": session_id}
+    as_of = {"session_id": session_id, "at": at}
+    corrections: list[CorrectionInfo] = []
+    replacements_later: set[uuid.UUID] = set()
+    for c in connection.execute(_CORRECTIONS_OF_SESSION, of_session):
+        if c.time <= at:
+            corrections.append(CorrectionInfo(
+                id=c.id, time=c.time, target_kind=c.target_kind, target_id=c.target_id,
+                action=c.action, replacement_id=c.replacement_id, reason=c.reason, by=c.name,
+            ))
+        elif c.replacement_id is not None:
+            replacements_later.add(c.replacement_id)
     hidden = {c.target_id for c in corrections}
-    replacements_later = set(db.scalars(
-        select(Correction.replacement_id).where(
-            Correction.session_id == session_id, Correction.time > at,
-            Correction.replacement_id.is_not(None),
-        )
-    ))
-    readings_table = ReadingRow.__table__
-    staff_names = {row[0]: row[1] for row in db.execute(select(Staff.id, Staff.name))}
-    reading_rows = db.execute(
-        select(readings_table)
-        .where(readings_table.c.session_id == session_id, readings_table.c.time <= at)
-        .order_by(readings_table.c.time, readings_table.c.recorded_at)
-    ).all()
     readings: list[Reading] = []
     superseded: list[Reading] = []
-    for row in reading_rows:
-        if row.id in replacements_later:
+    for r in connection.execute(_READINGS_AS_OF, as_of):
+        if r.id in replacements_later:
             continue
-        (superseded if row.id in hidden else readings).append(_reading(row, staff_names))
-    events_table = EventRow.__table__
+        (superseded if r.id in hidden else readings).append(Reading(*r))
     events: list[Event] = []
     superseded_events: list[Event] = []
-    for row in db.execute(
-        select(events_table.c.id, events_table.c.time, events_table.c.kind,
-               events_table.c.detail, events_table.c.recorded_at, events_table.c.entered_by)
-        .where(events_table.c.session_id == session_id, events_table.c.time <= at)
-        .order_by(events_table.c.time, events_table.c.recorded_at)
-    ):
-        if row.id in replacements_later:
+    for e in connection.execute(_EVENTS_AS_OF, as_of):
+        if e.id in replacements_later:
             continue
-        event = Event(id=row.id, time=row.time, kind=EventKind(row.kind), detail=row.detail,
-                      recorded_at=row.recorded_at, by=staff_names.get(row.entered_by, ""))
-        (superseded_events if row.id in hidden else events).append(event)
+        event = Event(id=e.id, time=e.time, kind=EventKind(e.kind), detail=e.detail,
+                      recorded_at=e.recorded_at, by=e.by_name)
+        (superseded_events if e.id in hidden else events).append(event)
     acknowledgements = tuple(
-        Acknowledgement(flag_id=row.flag_id, time=row.time, action=row.action, note=row.note,
-                        by=row.name)
-        for row in db.execute(
-            select(AckRow.flag_id, AckRow.time, AckRow.action, AckRow.note, Staff.name)
-            .join(Staff, Staff.id == AckRow.entered_by)
-            .where(AckRow.session_id == session_id, AckRow.time <= at)
-            .order_by(AckRow.time)
-        )
+        Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
+                        by=a.name)
+        for a in connection.execute(_ACKNOWLEDGEMENTS_AS_OF, as_of)
     )
     record = SessionRecord(
         session_id=session_id, readings=tuple(readings), events=tuple(events),
         acknowledgements=acknowledgements,
     )
-    return record, Superseded(tuple(superseded), tuple(superseded_events)), corrections
+    return (record, Superseded(tuple(superseded), tuple(superseded_events)),
+            tuple(corrections))
+
+
+# -- statements -----------------------------------------------------------------------------
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_SESSIONS = _table(TreatmentSession)
+_PATIENTS = _table(Patient)
+_READINGS = _table(ReadingRow)
+_EVENTS = _table(EventRow)
+_ACKNOWLEDGEMENTS = _table(AckRow)
+_CORRECTIONS = _table(Correction)
+_FLAGS = _table(FlagRow)
+_STAFF = _table(Staff)
+
+_READING_COUNTS = (
+    select(_READINGS.c.session_id, func.count().label("n"))
+    .join(_SESSIONS, _SESSIONS.c.id == _READINGS.c.session_id)
+    .where(_SESSIONS.c.patient_id == bindparam("patient_id"))
+    .group_by(_READINGS.c.session_id)
+    .subquery()
+)
+_PATIENT_SESSIONS = (
+    select(_SESSIONS.c.id, _SESSIONS.c.time, _SESSIONS.c.chair, _SESSIONS.c.profile,
+           _SESSIONS.c.dose_mg, _SESSIONS.c.planned_mg_per_kg,
+           func.coalesce(_READING_COUNTS.c.n, 0))
+    .outerjoin(_READING_COUNTS, _READING_COUNTS.c.session_id == _SESSIONS.c.id)
+    .where(_SESSIONS.c.patient_id == bindparam("patient_id"))
+    .order_by(_SESSIONS.c.time.desc())
+)
+
+#: The session's columns that :class:`SessionInfo` holds, and its patient's.
+_SESSION_WITH_PATIENT = (
+    select(
+        *(_SESSIONS.c[f.name] for f in fields(SessionInfo) if f.name != "patient"),
+        _PATIENTS.c.id.label("patient_id"), _PATIENTS.c.mrn,
+        _PATIENTS.c.name.label("patient_name"), _PATIENTS.c.date_of_birth,
+        _PATIENTS.c.weight_kg.label("patient_weight_kg"), _PATIENTS.c.limit_overrides,
+    )
+    .join(_PATIENTS, _PATIENTS.c.id == _SESSIONS.c.patient_id)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
+)
+
+#: All of a session's corrections: those made by the moment loaded apply, later ones only
+#: keep their amending rows out of the record.
+_CORRECTIONS_OF_SESSION = (
+    select(_CORRECTIONS.c.id, _CORRECTIONS.c.time, _CORRECTIONS.c.target_kind,
+           _CORRECTIONS.c.target_id, _CORRECTIONS.c.action, _CORRECTIONS.c.replacement_id,
+           _CORRECTIONS.c.reason, _STAFF.c.name)
+    .join(_STAFF, _STAFF.c.id == _CORRECTIONS.c.entered_by)
+    .where(_CORRECTIONS.c.session_id == bindparam("session_id"))
+    .order_by(_CORRECTIONS.c.time)
+)
+
+
+class _Items(TypeDecorator[tuple[int, ...]]):
+    """A reading's answers to a questionnaire's items (a JSON list column), as a tuple.
+
+    Most readings have none, stored as JSON ``null``. SQLite hands the column back as text,
+    and the JSON type would decode every value where only lists need it; PostgreSQL's driver
+    decodes JSON itself.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[int, ...] | None:
+        if isinstance(value, str):
+            value = None if value == "null" else json.loads(value)
+        return tuple(value) if value is not None else None
+
+
+#: Who entered a reading or event, by name, from an outer join to the staff: a missing
+#: staff row shows as no name rather than hiding the entry.
+_ENTERED_BY_NAME = func.coalesce(_STAFF.c.name, "").label("by_name")
+
+
+def _reading_column(name: str) -> Any:
+    """The column for the field ``name`` of :class:`Reading`."""
+    if name == "by":
+        return _ENTERED_BY_NAME
+    column = _READINGS.c[name]
+    return type_coerce(column, _Items).label(name) if name.endswith("_items") else column
+
+
+#: One column per field of Reading, in order, so that a row makes a Reading positionally
+#: (by far the cheapest way to build one).
+_READINGS_AS_OF = (
+    select(*(_reading_column(f.name) for f in fields(Reading)))
+    .outerjoin(_STAFF, _STAFF.c.id == _READINGS.c.entered_by)
+    .where(_READINGS.c.session_id == bindparam("session_id"),
+           _READINGS.c.time <= bindparam("at"))
+    .order_by(_READINGS.c.time, _READINGS.c.recorded_at)
+)
+_EVENTS_AS_OF = (
+    select(_EVENTS.c.id, _EVENTS.c.time, _EVENTS.c.kind, _EVENTS.c.detail,
+           _EVENTS.c.recorded_at, _ENTERED_BY_NAME)
+    .outerjoin(_STAFF, _STAFF.c.id == _EVENTS.c.entered_by)
+    .where(_EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.time <= bindparam("at"))
+    .order_by(_EVENTS.c.time, _EVENTS.c.recorded_at)
+)
+_ACKNOWLEDGEMENTS_AS_OF = (
+    select(_ACKNOWLEDGEMENTS.c.flag_id, _ACKNOWLEDGEMENTS.c.time, _ACKNOWLEDGEMENTS.c.action,
+           _ACKNOWLEDGEMENTS.c.note, _STAFF.c.name)
+    .join(_STAFF, _STAFF.c.id == _ACKNOWLEDGEMENTS.c.entered_by)
+    .where(_ACKNOWLEDGEMENTS.c.session_id == bindparam("session_id"),
+           _ACKNOWLEDGEMENTS.c.time <= bindparam("at"))
+    .order_by(_ACKNOWLEDGEMENTS.c.time)
+)
+
+_FLAG_IDS = select(_FLAGS.c.id).where(_FLAGS.c.session_id == bindparam("session_id"))
+
+#: Stores a reading unless one with its id is stored already: a retried save whose first
+#: attempt did commit. One statement instead of a look-up before every insert.
+_INSERT_READING = {
+    "sqlite": sqlite.insert(_READINGS).on_conflict_do_nothing(index_elements=[_READINGS.c.id]),
+    "postgresql": postgresql.insert(_READINGS).on_conflict_do_nothing(
+        index_elements=[_READINGS.c.id]),
+}

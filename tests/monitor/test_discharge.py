@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import select
 
+from monitor import demo
+from monitor.clock import ManualClock
 from monitor.discharge import CRITERIA, evaluate_discharge
 from monitor.domain import (
     Acknowledgement,
@@ -20,12 +25,17 @@ from monitor.domain import (
     Reading,
     SessionRecord,
 )
+from monitor.model import TreatmentSession
 from monitor.protocol import Protocol, load_protocol
-from monitor.rules import evaluate_flags
+from monitor.rules import evaluate_flags, infusion_stopped_at
+from monitor.service import ClinicService
+from monitor.store import open_store
 
 PROTOCOL = load_protocol("iv_ketamine")
 REMS = load_protocol("esketamine_rems")
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+#: The end of the demo clinic's history.
+DEMO_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASELINE: dict[str, Any] = {"sbp": 120, "dbp": 80, "hr": 70, "spo2": 97, "rr": 14, "cadss6": 1,
                             "moaas": 5, "nausea": 0}
 RECOVERED: dict[str, Any] = {"sbp": 126, "dbp": 82, "hr": 74, "spo2": 97, "rr": 14, "cadss6": 2,
@@ -389,3 +399,157 @@ def test_padss_ambulation_needs_the_gait_attestation() -> None:
     assert items_of(drowsy)["ambulation/orientation"] == 0
     assert [i.name for i in walking.items] == ["vital signs", "ambulation/orientation",
                                               "nausea/vomiting", "pain"]
+
+
+# --- the would-have-been-ready time against its definition -------------------------------
+#
+# evaluate_discharge finds the time from the flags it is given instead of running the rules
+# again for every candidate moment. These tests hold it to the definition: the first moment
+# after the stop at which the rules, run on the record as it stood then, leave every
+# criterion but the minimum stay met.
+
+
+class ReadyByDefinition:
+    """The would-have-been-ready time of one record, from its definition.
+
+    Whether the criteria held at a moment depends only on the record as it stood then, so
+    each moment is judged once, whatever time the question is asked for.
+    """
+
+    def __init__(self, rec: SessionRecord, protocol: Protocol) -> None:
+        self.rec = rec
+        self.protocol = protocol
+        self.held: dict[datetime, bool] = {}
+
+    def all_but_min_stay_held(self, when: datetime) -> bool:
+        if when not in self.held:
+            then = self.rec.as_of(when)
+            flags = evaluate_flags(then, self.protocol, when)
+            assessment = evaluate_discharge(then, self.protocol, flags, when)
+            self.held[when] = all(c.met for c in assessment.criteria
+                                  if c.id != "min_observation")
+        return self.held[when]
+
+    def at(self, at: datetime) -> datetime | None:
+        rec = self.rec.as_of(at)
+        stop = infusion_stopped_at(rec)
+        if stop is None:
+            return None
+        entered = (*rec.readings, *rec.events, *rec.acknowledgements)
+        return next((when for when in sorted({i.time for i in entered if i.time > stop})
+                     if self.all_but_min_stay_held(when)), None)
+
+
+def random_values(rng: random.Random) -> dict[str, Any]:
+    """Mostly values a recovering patient shows, sometimes any value the entry accepts."""
+    if rng.random() < 0.9:
+        ranges = {"sbp": (115, 130), "dbp": (74, 84), "hr": (65, 76), "spo2": (94, 99),
+                  "rr": (12, 18), "moaas": (5, 5), "cadss6": (0, 2), "nausea": (0, 3),
+                  "pain": (0, 3)}
+    else:
+        ranges = {"sbp": (70, 215), "dbp": (40, 125), "hr": (35, 140), "spo2": (85, 100),
+                  "rr": (6, 28), "moaas": (0, 5), "cadss6": (0, 30), "nausea": (0, 10),
+                  "pain": (0, 10)}
+    values: dict[str, Any] = {name: rng.randint(low, high) for name, (low, high) in ranges.items()
+                              if rng.random() < 0.8}
+    values["on_oxygen"] = rng.random() < 0.05
+    if rng.random() < 0.05:
+        values["phq9_items"] = (*(rng.randint(0, 3) for _ in range(8)), rng.randint(0, 1))
+    return values
+
+
+def random_course(rng: random.Random) -> SessionRecord:
+    """A session with the irregularities the rules must cope with: gaps long enough to be
+    overdue, entries at the same minute, no baseline, a pause, a restart, no stop, an
+    attestation before the stop, readings after the discharge, late and repeated
+    acknowledgements."""
+    items: list[Reading | Event | Acknowledgement] = []
+    if rng.random() < 0.9:
+        items.append(ev(rng.randint(-40, 60), EventKind.ESCORT_PRESENT))
+    items.extend(r(-rng.randint(1, 30), **random_values(rng)) for _ in range(rng.randint(0, 2)))
+    items.append(ev(0, EventKind.INFUSION_START))
+    stop = rng.randint(25, 45)
+    if rng.random() < 0.15:
+        pause = rng.randint(5, stop - 10)
+        items += [ev(pause, EventKind.INFUSION_PAUSE),
+                  ev(pause + rng.randint(0, 8), EventKind.INFUSION_RESUME)]
+    if rng.random() < 0.9:
+        items.append(ev(stop, EventKind.INFUSION_STOP))
+    if rng.random() < 0.1:
+        items += [ev(stop + 5, EventKind.INFUSION_START), ev(stop + 15, EventKind.INFUSION_STOP)]
+    minute = 0
+    end = stop + rng.randint(20, 100)
+    while minute < end:
+        minute += rng.choice((1, 2, 5, 5, 10, 10, 15, 20, 25))
+        items.append(r(minute, **random_values(rng)))
+    if rng.random() < 0.8:
+        items.append(ev(rng.randint(stop - 10, end), EventKind.ORIENTED_STEADY_GAIT))
+    if rng.random() < 0.3:
+        items.append(ev(rng.randint(stop, end), rng.choice(
+            (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE))))
+    unacknowledged = record(*items)
+    for flag in evaluate_flags(unacknowledged, PROTOCOL, t(end + 30)):
+        for _ in range(rng.choice((0, 1, 1, 1, 1, 2))):
+            delay = rng.choice((0, 0, 1, 3, 10, 30)) + rng.random() * 2
+            items.append(ack_at(flag, flag.time + timedelta(minutes=delay)))
+    return record(*items)
+
+
+def ack_at(flag: Flag, when: datetime) -> Acknowledgement:
+    return Acknowledgement(flag_id=flag.id, time=when, action="checked", by="nurse")
+
+
+def assess_at(rec: SessionRecord, at: datetime, protocol: Protocol) -> DischargeAssessment:
+    return evaluate_discharge(rec, protocol, evaluate_flags(rec, protocol, at), at)
+
+
+def test_would_have_been_ready_matches_the_rules_rerun_at_each_moment() -> None:
+    rng = random.Random(20260302)
+    found = 0
+    for _ in range(150):
+        rec = random_course(rng)
+        entered = sorted({i.time for i in (*rec.readings, *rec.events, *rec.acknowledgements)})
+        moments = [*rng.sample(entered, min(6, len(entered))), entered[-1] + timedelta(hours=2),
+                   T0 + timedelta(minutes=rng.uniform(-10, 150))]
+        for protocol in (PROTOCOL, REMS):
+            definition = ReadyByDefinition(rec, protocol)
+            for at in moments:
+                expected = definition.at(at)
+                found += expected is not None
+                assert assess_at(rec, at, protocol).would_have_been_ready_at == expected, (
+                    rec, at)
+    assert found > 150, "the random courses should often become ready"
+
+
+@pytest.mark.slow
+def test_would_have_been_ready_of_demo_sessions_matches_the_rules_rerun_at_each_moment(
+    tmp_path: Path,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    try:
+        demo.generate(store, sessions=200, seed=7, clock_now=DEMO_NOW)
+        service = ClinicService(store, ManualClock(DEMO_NOW))
+        with store.read() as db:
+            sessions = list(db.scalars(select(TreatmentSession.id)))
+        assert len(sessions) == 200
+        found = 0
+        for session_id in sessions:
+            whole = service.load(session_id)
+            definition = ReadyByDefinition(whole.record, whole.protocol)
+            entered = sorted({i.time for i in (*whole.record.readings, *whole.record.events,
+                                               *whole.record.acknowledgements)})
+            # Through the observation and the discharge, and after it; as the service loads
+            # the session at a few of those moments.
+            moments = [*entered[len(entered) * 2 // 3:], DEMO_NOW]
+            for at in moments[::4]:
+                view = service.load(session_id, at)
+                assert view.record == whole.record.as_of(at)
+                assert view.discharge.would_have_been_ready_at == definition.at(at)
+            for at in moments:
+                expected = definition.at(at)
+                assert assess_at(whole.record, at, whole.protocol).would_have_been_ready_at == (
+                    expected), (session_id, at)
+                found += expected is not None
+        assert found > 500
+    finally:
+        store.close()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from monitor.domain import EventKind, Measure, Phase, Severity
 from monitor.model import Correction, FlagRow, ReadingRow
-from monitor.service import ImportedRow, InvalidEntryError, NotFoundError
+from monitor.service import ImportedRow, InvalidEntryError, NotFoundError, SavedReading
 
 MIN = timedelta(minutes=1)
 
@@ -99,6 +99,18 @@ def test_retrying_a_save_with_the_same_id_stores_it_once(service, nurse, session
     service.record_reading(session_id, vitals(128, 78), by=nurse, reading_id=rid)
     service.record_reading(session_id, vitals(128, 78), by=nurse, reading_id=rid)
     assert count_rows(service, ReadingRow) == 1
+
+
+def test_a_retried_save_returns_its_id_and_raises_nothing_again(
+    service, nurse, session_id, clock
+):
+    rid = uuid.uuid4()
+    first = service.record_reading(session_id, vitals(120, 80, hr=131), by=nurse, reading_id=rid)
+    clock.advance(MIN)
+    again = service.record_reading(session_id, vitals(120, 80, hr=131), by=nurse, reading_id=rid)
+    assert [f.key for f in first.new_flags] == ["hr-high"]
+    assert again == SavedReading(rid, ())
+    assert (count_rows(service, ReadingRow), count_rows(service, FlagRow)) == (1, 1)
 
 
 def test_a_reading_that_crosses_a_limit_returns_and_stores_its_flag(
