@@ -507,7 +507,16 @@ class ClinicService:
     def override_discharge(
         self, session_id: uuid.UUID, *, reason: str, by: uuid.UUID
     ) -> uuid.UUID:
-        """A clinician discharges although criteria are not met; the written reason is kept."""
+        """A clinician discharges although criteria are not met; the written reason is kept.
+
+        Only a clinician may: a nurse signs discharge when every criterion is met.
+        """
+        with self.store.read() as db:
+            role = db.scalar(select(Staff.role).where(Staff.id == by))
+        if role != "clinician":
+            raise InvalidEntryError([FieldError(
+                "discharge", "Only a clinician can override the discharge criteria; "
+                "ask the clinician to sign in")])
         if len(reason.strip()) < MIN_OVERRIDE_REASON:
             raise InvalidEntryError([FieldError(
                 "reason", f"Write the reason for the override (at least {MIN_OVERRIDE_REASON} "

@@ -288,13 +288,22 @@ def test_sign_discharge_is_refused_with_the_reasons_until_ready(service, nurse, 
         service.sign_discharge(session_id, by=nurse)
 
 
+def test_only_a_clinician_may_override(service, nurse, session_id, clock):
+    run_to_ready(service, nurse, session_id, clock)
+    with pytest.raises(InvalidEntryError) as refused:
+        service.override_discharge(session_id, reason="Transfer to ED for review", by=nurse)
+    assert "clinician" in refused.value.errors[0].message
+    assert service.load(session_id).phase is not Phase.DISCHARGED
+
+
 def test_override_needs_a_written_reason_and_keeps_what_was_not_met(
     service, nurse, session_id, clock
 ):
     run_to_ready(service, nurse, session_id, clock)
+    clinician = service.ensure_staff("Dr Lee", "clinician")
     with pytest.raises(InvalidEntryError):
-        service.override_discharge(session_id, reason="ok", by=nurse)
-    service.override_discharge(session_id, reason="Transfer to ED for review", by=nurse)
+        service.override_discharge(session_id, reason="ok", by=clinician)
+    service.override_discharge(session_id, reason="Transfer to ED for review", by=clinician)
     view = service.load(session_id)
     assert view.phase is Phase.DISCHARGED
     assert view.record.events[-1].detail == "Transfer to ED for review"
