@@ -39,8 +39,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
-    QScroller,
-    QScrollerProperties,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -68,6 +66,8 @@ from ui.keypad import NumericKeypad
 from ui.overview import chair_title
 from ui.style import PRIMARY_MIN, TouchButton, tier_icon
 from ui.theme import TEXT_PX, TOUCH_MIN, Theme
+from ui.widgets import FieldMessage as SharedFieldMessage
+from ui.widgets import kinetic, restyle
 
 #: Planned doses offered as buttons, where the profile's range allows them.
 MG_PER_KG_CHOICES: tuple[float, ...] = (0.5, 0.75, 1.0)
@@ -151,30 +151,6 @@ def number_text(value: float, places: int = 3) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def kinetic(viewport: QWidget) -> None:
-    """Let a finger flick ``viewport``'s contents (QScroller), with taps passed on at once.
-
-    By default QScroller holds a press back for 0.25 s to see whether a flick starts, and
-    then re-sends it to whatever widget is under the finger at that screen position. Passed on
-    at once, a tap is felt immediately and reaches its button even where the screen position
-    cannot be looked up (the offscreen platform's screen is smaller than a tablet's); a flick
-    that starts on a button still cancels that button's press.
-    """
-    QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
-    scroller = QScroller.scroller(viewport)
-    properties = scroller.scrollerProperties()
-    properties.setScrollMetric(QScrollerProperties.ScrollMetric.MousePressEventDelay, 0)
-    scroller.setScrollerProperties(properties)
-
-
-def _mark(widget: QWidget, **properties: object) -> None:
-    """Set style-sheet properties and re-polish, so the app sheet sees the new values."""
-    for name, value in properties.items():
-        widget.setProperty(name, value)
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-
-
 def _label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
     label = QLabel(text)
     if role is not None:
@@ -254,68 +230,20 @@ class Segmented(QWidget):
         self.changed.emit(value)
 
 
-class FieldMessage(QWidget):
+class FieldMessage(SharedFieldMessage):
     """What is wrong with one field, under it: icon + text, and "Confirm" for an unusual
-    value.
+    value (its button named ``confirm-<field>``).
 
     Signals:
         confirmClicked(): the nurse confirmed the unusual value.
     """
 
-    confirmClicked = Signal()
-
     def __init__(self, theme: Theme, field: str, marked: QWidget | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.theme = theme
+        confirm = TouchButton("Confirm")
+        confirm.setObjectName(f"confirm-{field}")
+        super().__init__(theme, confirm, marked=marked, expand_text=False, parent=parent)
         self.field = field
-        self.marked = marked
-        self._icon = QLabel()
-        self._icon.setFixedSize(ICON_PX, ICON_PX)
-        self._text = _label()
-        self._confirm = TouchButton("Confirm")
-        self._confirm.setObjectName(f"confirm-{field}")
-        self._confirm.setProperty("confirm", True)
-        self._confirm.clicked.connect(self.confirmClicked)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setHorizontalSpacing(6)
-        layout.addWidget(self._icon, 0, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self._text, 0, 1)
-        layout.addWidget(self._confirm, 1, 1, Qt.AlignmentFlag.AlignLeft)
-        layout.setColumnStretch(1, 1)
-        self.hide()
-
-    def text(self) -> str:
-        return "" if self.isHidden() else self._text.text()
-
-    def confirm_button(self) -> QPushButton:
-        return self._confirm
-
-    def show_error(self, text: str) -> None:
-        self._show(text, "error", tier_icon(self.theme, Severity.CRITICAL, ICON_PX))
-        self._confirm.hide()
-        self._mark_field(problem=True)
-
-    def show_confirm(self, text: str, value_text: str) -> None:
-        self._show(text, "confirm", tier_icon(self.theme, Severity.WARNING, ICON_PX))
-        self._confirm.setText(f"Confirm {value_text}")
-        self._confirm.show()
-        self._mark_field(problem=False)
-
-    def clear(self) -> None:
-        self.hide()
-        self._mark_field(problem=False)
-
-    def _show(self, text: str, role: str, shown: Any) -> None:
-        self._icon.setPixmap(shown.pixmap(ICON_PX, ICON_PX))
-        self._text.setText(text)
-        _mark(self._text, role=role)
-        self.show()
-
-    def _mark_field(self, *, problem: bool) -> None:
-        if self.marked is not None and bool(self.marked.property("problem")) != problem:
-            _mark(self.marked, problem=problem)
 
 
 class _Card(QFrame):
@@ -733,16 +661,16 @@ class CheckInScreen(QWidget):
         options = edit.property("keypad") or {"decimal": False, "max_length": MRN_MAX_LENGTH}
         previous = self.keypad.target()
         if previous is not edit:
-            _mark(previous, active=False)
+            restyle(previous, active=False)
             self.keypad.set_target(edit, decimal=options["decimal"], slash=False,
                                    max_length=options["max_length"])
         # The field being typed into is outlined, so the nurse sees where the keys go.
-        _mark(edit, active=True)
+        restyle(edit, active=True)
         self.keypad.show()
         self.scroll.ensureWidgetVisible(edit, 0, 24)
 
     def hide_keypad(self) -> None:
-        _mark(self.keypad.target(), active=False)
+        restyle(self.keypad.target(), active=False)
         self.keypad.hide()
 
     def select_patient(self, patient: PatientInfo) -> None:

@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
 from monitor.domain import Criterion, Event, EventKind, Phase, Score
 from monitor.protocol import ObservationAnchor, Protocol
 from monitor.service import MIN_OVERRIDE_REASON
-from ui.checkin import kinetic
 from ui.labels import clock_time
 from ui.style import PRIMARY_MIN, TouchButton, icon
 from ui.theme import RESOURCES, TEXT_PX, TOUCH_MIN, Theme
+from ui.widgets import kinetic
 
 if TYPE_CHECKING:
     from monitor.service import SessionView

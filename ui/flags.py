@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
@@ -34,7 +33,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QPushButton,
-    QScroller,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -45,7 +43,9 @@ from PySide6.QtWidgets import (
 from monitor.domain import Flag, Severity
 from ui.labels import MEASURE_NAMES, clock_time, short_name
 from ui.style import tier_icon
+from ui.tables import ReadOnlyTableModel
 from ui.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme, tier_style
+from ui.widgets import kinetic
 
 if TYPE_CHECKING:
     from monitor.service import SessionView
@@ -91,7 +91,7 @@ def flag_status(flag: Flag) -> str:
     return "open"
 
 
-class FlagsModel(QAbstractTableModel):
+class FlagsModel(ReadOnlyTableModel[Flag]):
     """The session's flags as a table, open flags first, then by tier (worst first) and time.
 
     Signals: only those of :class:`QAbstractTableModel`; :meth:`set_flags` resets the model.
@@ -103,36 +103,18 @@ class FlagsModel(QAbstractTableModel):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
-        self._flags: list[Flag] = []
         self._icons = {severity: tier_icon(theme, severity, ICON_PX) for severity in Severity}
 
     def set_flags(self, flags: tuple[Flag, ...] | list[Flag]) -> None:
-        self.beginResetModel()
-        self._flags = sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
-        self.endResetModel()
+        self._reset_rows(sorted(flags, key=lambda f: (not f.open, -f.severity, f.time)))
 
     def flags_shown(self) -> list[Flag]:
-        return list(self._flags)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self._flags)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
+        return list(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._flags):
+        flag = self._row(index)
+        if flag is None:
             return None
-        flag = self._flags[index.row()]
         column = index.column()
         if role == FlagRole:
             return flag
@@ -428,8 +410,7 @@ class FlagsPanel(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(False)
         self.list.setSpacing(2)
-        QScroller.grabGesture(self.list.viewport(),
-                              QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        kinetic(self.list.viewport())
         self.delegate.acknowledgeClicked.connect(self.acknowledge)
 
         layout = QVBoxLayout(self)

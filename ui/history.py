@@ -16,13 +16,12 @@ the session screen passes them to the presenter, and the next view shows the out
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -52,7 +51,6 @@ from PySide6.QtWidgets import (
     QListView,
     QPushButton,
     QScrollArea,
-    QScroller,
     QSizePolicy,
     QStyle,
     QStyledItemDelegate,
@@ -61,12 +59,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.domain import EventKind, Reading, Severity
+from monitor.domain import EventKind, Reading
 from monitor.validation import FieldError, validate_reading
 from ui.keypad import NumericKeypad
 from ui.labels import bp_text, clock_time, short_name
-from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, palette, tier_icon
+from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, palette
+from ui.tables import ReadOnlyTableModel
 from ui.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme
+from ui.widgets import FieldMessage, kinetic, restyle
 
 if TYPE_CHECKING:
     from monitor.service import CorrectionInfo, SessionView
@@ -121,7 +121,6 @@ CHOICE_MIN_PX = 64
 #: The amend dialog's reason buttons give up a little height to the fields above them: the
 #: dialog must fit under 700 px with the keypad.
 COMPACT_CHOICE_MIN_PX = 56
-ICON_PX = 28
 #: Dialogs must fit a 1280 × 800 landscape screen with room for the window frame and the
 #: system bar, and the 800 px width of a portrait one.
 DIALOG_MAX = QSize(780, 700)
@@ -274,7 +273,7 @@ def history_entries(view: SessionView) -> list[HistoryEntry]:
     return entries
 
 
-class EntriesModel(QAbstractTableModel):
+class EntriesModel(ReadOnlyTableModel[HistoryEntry]):
     """The session's readings and events as a table, newest first, corrections included.
 
     A superseded row says so in its status ("VOID — reason (by, 10:45)", "AMENDED → new
@@ -290,49 +289,31 @@ class EntriesModel(QAbstractTableModel):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
-        self._entries: list[HistoryEntry] = []
 
     def set_view(self, view: SessionView) -> None:
-        self.beginResetModel()
-        self._entries = history_entries(view)
-        self.endResetModel()
+        self._reset_rows(history_entries(view))
 
     def entries(self) -> list[HistoryEntry]:
-        return list(self._entries)
+        return list(self._rows)
 
     def entry(self, row: int) -> HistoryEntry:
-        return self._entries[row]
+        return self._rows[row]
 
     def entry_at(self, row: int) -> tuple[str, uuid.UUID, bool]:
         """``(kind, id, is_effective)`` of row ``row``; kind is "reading" or "event"."""
-        entry = self._entries[row]
+        entry = self._rows[row]
         return entry.kind, entry.id, entry.effective
 
     def row_of(self, kind: str, entry_id: uuid.UUID) -> int | None:
-        for row, entry in enumerate(self._entries):
+        for row, entry in enumerate(self._rows):
             if entry.kind == kind and entry.id == entry_id:
                 return row
         return None
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+        entry = self._row(index)
+        if entry is None:
             return None
-        entry = self._entries[index.row()]
         column = index.column()
         if role == EntryRole:
             return entry
@@ -521,15 +502,6 @@ def _label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QL
     return label
 
 
-def _restyle(widget: QWidget, **properties: object) -> None:
-    """Set style-sheet properties and re-polish, so the sheet sees the new values."""
-    for name, value in properties.items():
-        widget.setProperty(name, value)
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-    widget.update()
-
-
 class _EntryList(QListView):
     """A list whose rows are laid out again whenever its width changes.
 
@@ -585,8 +557,7 @@ class HistoryPanel(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(False)
         self.list.setSpacing(2)
-        QScroller.grabGesture(self.list.viewport(),
-                              QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        kinetic(self.list.viewport())
         self.list.selectionModel().currentChanged.connect(lambda *_: self._update_actions())
 
         self.hint = _label(wrap=True)
@@ -892,65 +863,12 @@ class _ValueField(QLineEdit):
         self.tapped.emit()
 
 
-class _FieldMessage(QWidget):
-    """A refusal or a "confirm this unusual value" request under one amend field.
-
-    Signals:
-        confirmClicked(): the nurse tapped "Confirm <value>".
-    """
-
-    confirmClicked = Signal()
-
-    def __init__(self, theme: Theme) -> None:
-        super().__init__()
-        self.theme = theme
-        #: Validator fields the visible "Confirm" button would confirm.
-        self.pending: tuple[str, ...] = ()
-        self._icon = QLabel()
-        self._icon.setFixedSize(ICON_PX, ICON_PX)
-        self._text = _label(wrap=True)
-        self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.confirm = TouchButton("Confirm")
-        self.confirm.setProperty("confirm", True)
-        self.confirm.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.confirm.clicked.connect(self.confirmClicked)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 4)
-        layout.setHorizontalSpacing(6)
-        layout.addWidget(self._icon, 0, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self._text, 0, 1)
-        layout.addWidget(self.confirm, 1, 1, Qt.AlignmentFlag.AlignLeft)
-        layout.setColumnStretch(1, 1)
-        self.hide()
-
-    def text(self) -> str:
-        return "" if self.isHidden() else self._text.text()
-
-    def show_error(self, text: str) -> None:
-        self._show(text, "error", Severity.CRITICAL)
-
-    def show_confirm(self, text: str, fields: Iterable[str], value: str) -> None:
-        self._show(text, "confirm", Severity.WARNING)
-        self.pending = tuple(fields)
-        self.confirm.setText(f"Confirm {value}")
-        self.confirm.show()
-
-    def show_note(self, text: str) -> None:
-        self._show(text, "muted", None)
-
-    def clear(self) -> None:
-        self.pending = ()
-        self.hide()
-
-    def _show(self, text: str, role: str, severity: Severity | None) -> None:
-        self.pending = ()
-        self.confirm.hide()
-        shown = tier_icon(self.theme, severity, ICON_PX) if severity else icon(
-            self.theme, "ok", ICON_PX)
-        self._icon.setPixmap(shown.pixmap(ICON_PX, ICON_PX))
-        self._text.setText(text)
-        _restyle(self._text, role=role)
-        self.show()
+def _field_message(theme: Theme) -> FieldMessage:
+    """A refusal or a "confirm this unusual value" request under one amend field; its
+    "Confirm" button takes no focus, so the keypad stays on the field being typed."""
+    confirm = TouchButton("Confirm")
+    confirm.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return FieldMessage(theme, confirm, margins=(0, 0, 0, 4))
 
 
 class _VerticalScroll(QScrollArea):
@@ -963,8 +881,7 @@ class _VerticalScroll(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(body)
-        QScroller.grabGesture(self.viewport(),
-                              QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        kinetic(self.viewport())
 
     def minimumSizeHint(self) -> QSize:
         body = self.widget().minimumSizeHint()
@@ -980,7 +897,7 @@ class _VerticalScroll(QScrollArea):
 class _AmendRow:
     key: str
     edit: _ValueField
-    message: _FieldMessage
+    message: FieldMessage
     max_length: int
     original: str
 
@@ -1033,7 +950,7 @@ class AmendDialog(QDialog):
             edit.setAccessibleName(name)
             edit.setText(original)
             max_length = BP_MAX_LENGTH if key == "bp" else VALUE_MAX_LENGTH
-            row = _AmendRow(key, edit, _FieldMessage(theme), max_length, original)
+            row = _AmendRow(key, edit, _field_message(theme), max_length, original)
             row.message.confirmClicked.connect(lambda r=row: self._confirm(r))
             edit.tapped.connect(lambda r=row: self._activate(r))
             names = QVBoxLayout()
@@ -1060,7 +977,7 @@ class AmendDialog(QDialog):
 
         self.reasons = _ReasonPicker(AMEND_REASONS, min_height=COMPACT_CHOICE_MIN_PX)
         self.reasons.changed.connect(self._update)
-        self.general = _FieldMessage(theme)
+        self.general = _field_message(theme)
         footer, self.cancel, self.ok = _footer("Save amendment")
         self.cancel.clicked.connect(self.reject)
         self.ok.clicked.connect(self.accept)
@@ -1114,7 +1031,7 @@ class AmendDialog(QDialog):
         return self.general.text()
 
     def confirm_button(self, key: str) -> QPushButton:
-        return self._row(key).message.confirm
+        return self._row(key).message.confirm_button()
 
     def activate(self, key: str) -> None:
         """Point the keypad at field ``key``, as a tap on it does."""
@@ -1152,7 +1069,7 @@ class AmendDialog(QDialog):
             return
         for row in self._rows:
             row.message.clear()
-            _restyle(row.edit, problem=False)
+            restyle(row.edit, problem=False)
         self.general.clear()
         if all(row.edit.text() == row.original for row in self._rows):
             self.general.show_error("Nothing changed: correct a value, or Cancel.")
@@ -1185,7 +1102,7 @@ class AmendDialog(QDialog):
                 self.general.show_error("\n".join(texts))
                 continue
             target.message.show_error("\n".join(dict.fromkeys(texts)))
-            _restyle(target.edit, problem=True)
+            restyle(target.edit, problem=True)
         asks: dict[str, list[FieldError]] = {}
         for request in requests:
             key = _FIELD_OF.get(request.field, request.field)
@@ -1195,7 +1112,7 @@ class AmendDialog(QDialog):
             target = self._find(key)
             if target is not None:
                 target.message.show_confirm("\n".join(f.message for f in fields),
-                                            [f.field for f in fields], target.edit.text())
+                                            target.edit.text(), [f.field for f in fields])
         shown = [row.message for row in self._rows if not row.message.isHidden()]
         if shown:
             self._scroll.ensureWidgetVisible(shown[0])
@@ -1233,9 +1150,9 @@ class AmendDialog(QDialog):
 
     def _activate(self, row: _AmendRow) -> None:
         if self._active is not None:
-            _restyle(self._active.edit, active=False)
+            restyle(self._active.edit, active=False)
         self._active = row
-        _restyle(row.edit, active=True)
+        restyle(row.edit, active=True)
         self.keypad.set_target(row.edit, slash=row.key == "bp", max_length=row.max_length)
         self.keypad.set_text(row.edit.text(), replace_on_type=True)
         self._scroll.ensureWidgetVisible(row.edit)
@@ -1246,7 +1163,7 @@ class AmendDialog(QDialog):
             return
         # The value changed: its message and any confirmation of the old value go.
         row.message.clear()
-        _restyle(row.edit, problem=False)
+        restyle(row.edit, problem=False)
         self.general.clear()
 
     def _next_field(self, _text: str) -> None:

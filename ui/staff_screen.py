@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
-    QScroller,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from monitor.validation import validate_name
 from ui.style import TouchButton
 from ui.theme import TEXT_PX, Theme
+from ui.widgets import kinetic
 
 ROLES = (("nurse", "Nurse"), ("clinician", "Clinician"))
 
@@ -52,8 +52,7 @@ class StaffScreen(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._buttons)
-        QScroller.grabGesture(scroll.viewport(),
-                              QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        kinetic(scroll.viewport())
 
         self.name = QLineEdit()
         self.name.setPlaceholderText("Your name")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,46 +30,24 @@ from monitor.protocol import Protocol, load_protocol
 from monitor.rules import evaluate_flags, infusion_stopped_at
 from monitor.service import ClinicService
 from monitor.store import open_store
+from tests.monitor.builders import T0, ack, ev, r, t
+from tests.monitor.builders import record as build_record
 
 PROTOCOL = load_protocol("iv_ketamine")
 REMS = load_protocol("esketamine_rems")
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 #: The end of the demo clinic's history.
 DEMO_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASELINE: dict[str, Any] = {"sbp": 120, "dbp": 80, "hr": 70, "spo2": 97, "rr": 14, "cadss6": 1,
                             "moaas": 5, "nausea": 0}
 RECOVERED: dict[str, Any] = {"sbp": 126, "dbp": 82, "hr": 74, "spo2": 97, "rr": 14, "cadss6": 2,
                              "moaas": 5, "nausea": 1}
-_ids = itertools.count(1)
 
 
 # --- builder ------------------------------------------------------------------------------
 
 
-def t(minute: float) -> datetime:
-    return T0 + timedelta(minutes=minute)
-
-
-def r(minute: float, **values: Any) -> Reading:
-    return Reading(id=UUID(int=next(_ids)), time=t(minute), **values)
-
-
-def ev(minute: float, kind: EventKind) -> Event:
-    return Event(id=UUID(int=next(_ids)), time=t(minute), kind=kind)
-
-
-def ack(flag: Flag, minute: float) -> Acknowledgement:
-    return Acknowledgement(flag_id=flag.id, time=t(minute), action="checked", by="nurse")
-
-
-def record(*items: Reading | Event | Acknowledgement) -> SessionRecord:
-    by_time = sorted(items, key=lambda i: i.time)
-    return SessionRecord(
-        session_id=UUID(int=9),
-        readings=tuple(i for i in by_time if isinstance(i, Reading)),
-        events=tuple(i for i in by_time if isinstance(i, Event)),
-        acknowledgements=tuple(i for i in by_time if isinstance(i, Acknowledgement)),
-    )
+#: A record of this file's session (the builders default to another session id).
+record = partial(build_record, session_id=UUID(int=9))
 
 
 def infusion(**during: Any) -> list[Reading | Event]:

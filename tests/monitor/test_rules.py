@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.domain import (
-    Acknowledgement,
     Event,
     EventKind,
     Flag,
@@ -32,42 +28,14 @@ from monitor.rules import (
     next_reading_due,
     session_phase,
 )
+from tests.monitor.builders import SESSION, ack, ev, r, record, t
 
 PROTOCOL = load_protocol("iv_ketamine")
-SESSION = UUID(int=7)
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 NORMAL: dict[str, Any] = {"sbp": 128, "dbp": 78, "hr": 72, "spo2": 97, "rr": 14, "cadss6": 0,
                           "moaas": 5, "nausea": 0}
-_ids = itertools.count(1)
 
 
 # --- builder ------------------------------------------------------------------------------
-
-
-def t(minute: float) -> datetime:
-    return T0 + timedelta(minutes=minute)
-
-
-def r(minute: float, **values: Any) -> Reading:
-    return Reading(id=UUID(int=next(_ids)), time=t(minute), **values)
-
-
-def ev(minute: float, kind: EventKind) -> Event:
-    return Event(id=UUID(int=next(_ids)), time=t(minute), kind=kind)
-
-
-def ack(flag: Flag, minute: float) -> Acknowledgement:
-    return Acknowledgement(flag_id=flag.id, time=t(minute), action="checked", by="nurse")
-
-
-def record(*items: Reading | Event | Acknowledgement) -> SessionRecord:
-    by_time = sorted(items, key=lambda i: i.time)
-    return SessionRecord(
-        session_id=SESSION,
-        readings=tuple(i for i in by_time if isinstance(i, Reading)),
-        events=tuple(i for i in by_time if isinstance(i, Event)),
-        acknowledgements=tuple(i for i in by_time if isinstance(i, Acknowledgement)),
-    )
 
 
 def start(minute: float = 0) -> Event:

@@ -2,6 +2,9 @@
 
 The main window styles the whole application; a style left set, or top-level widgets
 waiting for deletion, would change the next test's sizes and make it slower.
+
+The UI tests run on SQLite only: :func:`service` here replaces the per-backend one of
+``tests/conftest.py`` (whose ``nurse`` then uses it).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
+
+from monitor.service import ClinicService
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +28,8 @@ def _clean_application(qapp: QApplication):
         qapp.setStyleSheet("")
         qapp.setPalette(QPalette())
         qapp.setProperty("chairside_theme", None)
+
+
+@pytest.fixture
+def service(sqlite_store, clock):
+    return ClinicService(sqlite_store, clock)

@@ -12,7 +12,6 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 
 from monitor.domain import EventKind
-from monitor.service import ClinicService
 from tests.ui.sessions import (
     INCIDENT_NOW,
     INCIDENT_READINGS,
@@ -32,16 +31,6 @@ from ui.chart import (
 )
 from ui.style import apply_theme
 from ui.theme import DIM, LIGHT
-
-
-@pytest.fixture
-def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
-
-
-@pytest.fixture
-def nurse(service):
-    return service.ensure_staff("Nora Nurse", "nurse")
 
 
 @pytest.fixture

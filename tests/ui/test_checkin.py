@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScroller
 
-from monitor.service import ClinicService
 from tests.ui.sessions import host
 from tests.ui.touch import small_touch_targets
 from ui.checkin import MEDICATIONS, CheckIn, CheckInScreen, NewPatient, number_text
@@ -18,16 +17,6 @@ from ui.style import apply_theme
 from ui.theme import DIM, LIGHT
 
 LANDSCAPE, PORTRAIT = (1280, 800), (800, 1280)
-
-
-@pytest.fixture
-def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
-
-
-@pytest.fixture
-def nurse(service):
-    return service.ensure_staff("Nora Nurse", "nurse")
 
 
 @pytest.fixture

@@ -27,16 +27,6 @@ RECOVERED = {"sbp": "132", "dbp": "80", "hr": "74", "spo2": "97", "cadss6": "1",
              "moaas": "5", "nausea": "1"}
 
 
-@pytest.fixture
-def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
-
-
-@pytest.fixture
-def nurse(service):
-    return service.ensure_staff("Nora Nurse", "nurse")
-
-
 def recovering_session(service: ClinicService, clock: ManualClock, nurse, *,
                        attested: bool = True):
     """Baseline, a 40-minute infusion, a calm reading 5 min after the stop and (unless told
@@ -198,7 +188,8 @@ def test_once_signed_it_shows_when_and_the_instructions(panel, service, clock, n
 
 def test_an_override_discharge_shows_its_reason(panel, service, clock, nurse):
     session_id = recovering_session(service, clock, nurse, attested=False)
-    service.override_discharge(session_id, reason="Clinician reviewed at bedside", by=nurse)
+    clinician = service.ensure_staff("Dr Lee", "clinician")
+    service.override_discharge(session_id, reason="Clinician reviewed at bedside", by=clinician)
     panel.show_view(service.load(session_id))
     assert "(clinician override)" in panel.status.text()
     assert panel.discharged.text().endswith("Reason: Clinician reviewed at bedside")

@@ -10,7 +10,6 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QPushButton, QScroller
 
 from monitor.domain import EventKind, Measure, Severity
-from monitor.service import ClinicService
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.flags import (
     ACKNOWLEDGE_ACTIONS,
@@ -26,16 +25,6 @@ from ui.theme import DIM, LIGHT, TOUCH_MIN
 #: The acknowledgement dialog is a window of its own; the offscreen platform answers its
 #: size constraints with this warning, which a real window system does not give.
 dialog_window = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-@pytest.fixture
-def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
-
-
-@pytest.fixture
-def nurse(service):
-    return service.ensure_staff("Nora Nurse", "nurse")
 
 
 @pytest.fixture

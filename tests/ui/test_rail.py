@@ -8,22 +8,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.domain import Measure
-from monitor.service import ClinicService
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.labels import clock_time
 from ui.rail import ValueRail
 from ui.style import apply_theme
 from ui.theme import DIM, LIGHT, TOUCH_MIN, VALUE_PX
-
-
-@pytest.fixture
-def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
-
-
-@pytest.fixture
-def nurse(service):
-    return service.ensure_staff("Nora Nurse", "nurse")
 
 
 @pytest.fixture(params=[DIM, LIGHT], ids=["dim", "light"])

@@ -1,0 +1,147 @@
+"""Small widgets and helpers shared by the screens and dialogs.
+
+:class:`FieldMessage` is the feedback line under a form field (check-in, reading entry,
+amend dialog): a refusal, an unusual value waiting for its "Confirm <value>" tap, or a
+note, each with its icon. :func:`kinetic` lets a finger flick a scrolling viewport.
+:func:`restyle` re-polishes a widget after a style-sheet property changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScroller,
+    QScrollerProperties,
+    QSizePolicy,
+    QWidget,
+)
+
+from monitor.domain import Severity
+from ui.style import TouchButton, icon, tier_icon
+from ui.theme import Theme
+
+#: Size of a field message's icon.
+MESSAGE_ICON_PX = 28
+
+
+def kinetic(viewport: QWidget) -> None:
+    """Let a finger flick ``viewport``'s contents (QScroller), with taps passed on at once.
+
+    By default QScroller holds a press back for 0.25 s to see whether a flick starts, and
+    then re-sends it to whatever widget is under the finger at that screen position. Passed on
+    at once, a tap is felt immediately and reaches its button even where the screen position
+    cannot be looked up (the offscreen platform's screen is smaller than a tablet's); a flick
+    that starts on a button still cancels that button's press.
+    """
+    QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    scroller = QScroller.scroller(viewport)
+    properties = scroller.scrollerProperties()
+    properties.setScrollMetric(QScrollerProperties.ScrollMetric.MousePressEventDelay, 0)
+    scroller.setScrollerProperties(properties)
+
+
+def restyle(widget: QWidget, **properties: object) -> None:
+    """Set style-sheet properties and re-polish, so the sheet sees the new values."""
+    for name, value in properties.items():
+        widget.setProperty(name, value)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+    widget.update()
+
+
+class FieldMessage(QWidget):
+    """Feedback under one field: icon + text, and a "Confirm <value>" button for an unusual
+    value. Hidden until something is shown; :meth:`text` is "" while hidden.
+
+    ``confirm`` is the button to use (the caller sets its object name and focus policy); by
+    default a plain "Confirm" :class:`TouchButton`. ``marked``, if given, is the field
+    outlined (style-sheet property ``problem``) while a refusal shows. The button goes
+    under the text, not beside it, so a narrow column keeps its words.
+
+    Signals:
+        confirmClicked(): the nurse tapped "Confirm <value>".
+    """
+
+    confirmClicked = Signal()
+
+    def __init__(
+        self,
+        theme: Theme,
+        confirm: QPushButton | None = None,
+        *,
+        marked: QWidget | None = None,
+        margins: tuple[int, int, int, int] = (0, 0, 0, 0),
+        expand_text: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        #: The widget outlined while this message shows a refusal.
+        self.marked = marked
+        #: Fields (as in ``FieldError.field``) the visible "Confirm" button would confirm.
+        self.pending: tuple[str, ...] = ()
+        self._icon = QLabel()
+        self._icon.setFixedSize(MESSAGE_ICON_PX, MESSAGE_ICON_PX)
+        self._text = QLabel()
+        self._text.setWordWrap(True)
+        if expand_text:
+            self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._confirm = confirm if confirm is not None else TouchButton("Confirm")
+        self._confirm.setProperty("confirm", True)
+        self._confirm.clicked.connect(self.confirmClicked)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(*margins)
+        layout.setHorizontalSpacing(6)
+        layout.addWidget(self._icon, 0, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._text, 0, 1)
+        layout.addWidget(self._confirm, 1, 1, Qt.AlignmentFlag.AlignLeft)
+        layout.setColumnStretch(1, 1)
+        self.hide()
+
+    def text(self) -> str:
+        return "" if self.isHidden() else self._text.text()
+
+    def confirm_button(self) -> QPushButton:
+        return self._confirm
+
+    def show_error(self, text: str) -> None:
+        """A refusal: critical icon, the field outlined, no "Confirm"."""
+        self._show(text, "error", tier_icon(self.theme, Severity.CRITICAL, MESSAGE_ICON_PX))
+        self._mark_field(problem=True)
+
+    def show_confirm(self, text: str, value_text: str, fields: Iterable[str] = ()) -> None:
+        """An unusual value: warning icon and "Confirm ``value_text``" for ``fields``."""
+        self._show(text, "confirm", tier_icon(self.theme, Severity.WARNING, MESSAGE_ICON_PX))
+        self.pending = tuple(fields)
+        self._confirm.setText(f"Confirm {value_text}")
+        self._confirm.show()
+        self._mark_field(problem=False)
+
+    def show_note(self, text: str) -> None:
+        """A muted note with the "ok" icon (e.g. that a value was confirmed)."""
+        self._show(text, "muted", icon(self.theme, "ok", MESSAGE_ICON_PX))
+        self._mark_field(problem=False)
+
+    def clear(self) -> None:
+        self.hide()
+        self.pending = ()
+        self._mark_field(problem=False)
+
+    def _show(self, text: str, role: str, shown: QIcon) -> None:
+        self.pending = ()
+        self._confirm.hide()
+        self._icon.setPixmap(shown.pixmap(MESSAGE_ICON_PX, MESSAGE_ICON_PX))
+        self._text.setText(text)
+        restyle(self._text, role=role)
+        self.show()
+
+    def _mark_field(self, *, problem: bool) -> None:
+        if self.marked is not None and bool(self.marked.property("problem")) != problem:
+            restyle(self.marked, problem=problem)
