@@ -106,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             service = ClinicService(store, clock)
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff)
         window.tick_hooks.extend(hooks)
-        window.resize(1280, 800)
-        window.show()
+        # A tablet shows the app full screen; on a desktop it opens maximised.
+        window.showMaximized()
         return app.exec()
     finally:
         store.close()

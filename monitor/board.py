@@ -47,13 +47,18 @@ class ChairTile:
 
     @property
     def phase_text(self) -> str:
-        """``baseline``, ``infusing 12:05``, ``paused 14:00``, ``recovery 08:30``, ``ready``…"""
+        """``baseline``, ``infusing 12:05 elapsed``, ``recovery 08:30 since stop``, ``ready``…
+
+        Elapsed times say so: a bare ``12:05`` beside the wall clock reads as a time of day.
+        """
         if self.phase is None:
             return "empty"
-        if self.phase is Phase.RECOVERY and self.ready:
-            return f"ready {format_elapsed(self.elapsed)}" if self.elapsed else "ready"
-        if self.phase in (Phase.INFUSING, Phase.PAUSED, Phase.RECOVERY) and self.elapsed:
-            return f"{self.phase.value} {format_elapsed(self.elapsed)}"
+        since = f" {format_elapsed(self.elapsed)}" if self.elapsed else ""
+        if self.phase is Phase.RECOVERY:
+            word = "ready" if self.ready else "recovery"
+            return f"{word}{since} since stop" if since else word
+        if self.phase in (Phase.INFUSING, Phase.PAUSED) and since:
+            return f"{self.phase.value}{since} elapsed"
         return self.phase.value
 
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QIcon, QMouseEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -53,6 +53,7 @@ from ui.keypad import NumericKeypad
 from ui.labels import MEASURE_NAMES, clock_time
 from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.theme import TOUCH_MIN, Theme
+from ui.widgets import FieldMessage, restyle
 
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
@@ -78,16 +79,6 @@ ADVERSE_EVENTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _mark(widget: QWidget, **properties: object) -> None:
-    """Set style-sheet properties and re-polish, so the sheet sees the new values."""
-    for name, value in properties.items():
-        widget.setProperty(name, value)
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
-    widget.update()
-
-
 def _label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:
     label = QLabel(text)
     if role is not None:
@@ -104,14 +95,13 @@ def _button(text: str, name: str, *, min_height: int = TOUCH_MIN) -> QPushButton
     return button
 
 
-class _Message(QWidget):
-    """Feedback under one field: a refusal, or an unusual value with a "Confirm" button.
+class _Message(FieldMessage):
+    """Feedback under one field: a refusal, or an unusual value with a "Confirm" button
+    (named ``confirm``) that names the value as it stands on screen.
 
     Signals:
         confirmClicked(): the nurse tapped "Confirm <value>".
     """
-
-    confirmClicked = Signal()
 
     def __init__(
         self,
@@ -121,70 +111,12 @@ class _Message(QWidget):
         marked: QWidget | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.theme = theme
+        super().__init__(theme, _button("Confirm", "confirm"), marked=marked,
+                         margins=(0, 2, 0, 2), parent=parent)
         #: Field names (as in ``FieldError.field``) this message speaks for.
         self.fields = frozenset(fields)
         #: What "Confirm …" names: the value as it stands on screen.
         self.value_text = value_text
-        #: The widget outlined while this message shows a refusal.
-        self.marked = marked
-        #: Fields the visible "Confirm" button would confirm.
-        self.pending: tuple[str, ...] = ()
-        self._icon = QLabel()
-        self._icon.setFixedSize(ICON_PX, ICON_PX)
-        self._text = _label(wrap=True)
-        self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self._confirm = _button("Confirm", "confirm")
-        self._confirm.setProperty("confirm", True)
-        self._confirm.clicked.connect(self.confirmClicked)
-        # The button goes under the text, not beside it: a narrow column keeps its words.
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 2, 0, 2)
-        layout.setHorizontalSpacing(6)
-        layout.addWidget(self._icon, 0, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self._text, 0, 1)
-        layout.addWidget(self._confirm, 1, 1, Qt.AlignmentFlag.AlignLeft)
-        layout.setColumnStretch(1, 1)
-        self.hide()
-
-    def text(self) -> str:
-        return "" if self.isHidden() else self._text.text()
-
-    def confirm_button(self) -> QPushButton:
-        return self._confirm
-
-    def show_error(self, text: str) -> None:
-        self._show(text, "error", tier_icon(self.theme, Severity.CRITICAL, ICON_PX))
-        self._mark_field(problem=True)
-
-    def show_confirm(self, text: str, fields: Sequence[str]) -> None:
-        self._show(text, "confirm", tier_icon(self.theme, Severity.WARNING, ICON_PX))
-        self.pending = tuple(fields)
-        self._confirm.setText(f"Confirm {self.value_text()}")
-        self._confirm.show()
-        self._mark_field(problem=False)
-
-    def show_note(self, text: str) -> None:
-        self._show(text, "muted", icon(self.theme, "ok", ICON_PX))
-        self._mark_field(problem=False)
-
-    def clear(self) -> None:
-        self.hide()
-        self.pending = ()
-        self._mark_field(problem=False)
-
-    def _show(self, text: str, role: str, shown: QIcon) -> None:
-        self.pending = ()
-        self._confirm.hide()
-        self._icon.setPixmap(shown.pixmap(ICON_PX, ICON_PX))
-        self._text.setText(text)
-        _mark(self._text, role=role)
-        self.show()
-
-    def _mark_field(self, *, problem: bool) -> None:
-        if self.marked is not None and bool(self.marked.property("problem")) != problem:
-            _mark(self.marked, problem=problem)
 
 
 class _Segmented(QWidget):
@@ -394,6 +326,11 @@ class _Banner(QFrame):
         super().__init__(parent)
         self.theme = theme
         self.setObjectName("save-banner")
+        # The banner keeps its room when empty: a keypad that jumps up the moment "Saved"
+        # goes away turns the nurse's next taps into the wrong digits.
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self._state: str | None = None
         self._icon = QLabel()
         self._icon.setFixedSize(ICON_PX, ICON_PX)
@@ -428,7 +365,7 @@ class _Banner(QFrame):
         self._icon.setPixmap(icons[state].pixmap(ICON_PX, ICON_PX))
         self._text.setText(text)
         self._retry.setVisible(retry)
-        _mark(self, banner=state)
+        restyle(self, banner=state)
         self.show()
 
     def hide_retry(self) -> None:
@@ -521,16 +458,17 @@ class _EntryForm(QWidget):
         layout.addWidget(footer)
 
     # -- what subclasses provide -----------------------------------------------------------
+    # Every form defines ``raw`` and ``_clear_values`` as methods; they are declared here,
+    # not defined, so that a form without them fails at once with AttributeError.
 
-    def raw(self) -> dict[str, Any]:
-        raise NotImplementedError
+    #: The values as entered: measure or event keys to raw text or choices.
+    raw: Callable[[], dict[str, Any]]
+    #: Empties the form's own fields (the entry time and messages are the base's).
+    _clear_values: Callable[[], None]
 
     def _missing(self, raw: Mapping[str, Any]) -> list[FieldError]:
         """Refusals for required answers left out (the validator treats blanks as absent)."""
         return []
-
-    def _clear_values(self) -> None:
-        raise NotImplementedError
 
     # -- save state, driven by the caller --------------------------------------------------
 
@@ -691,7 +629,8 @@ class _EntryForm(QWidget):
                 asks.setdefault(message, []).append(request)
         for message, fields in asks.items():
             message.show_confirm(
-                "\n".join(f.message for f in fields), [f.field for f in fields]
+                "\n".join(f.message for f in fields), message.value_text(),
+                [f.field for f in fields]
             )
         confirmed = self._confirmed_fields(raw)
         for message in self._messages:
@@ -896,9 +835,9 @@ class VitalsEntry(_EntryForm):
 
     def _activate(self, field: _VitalField, *, load_last: bool) -> None:
         if self._active is not None:
-            _mark(self._active.edit, active=False)
+            restyle(self._active.edit, active=False)
         self._active = field
-        _mark(field.edit, active=True)
+        restyle(field.edit, active=True)
         self.keypad.set_target(field.edit, slash=field.slash, max_length=field.max_length)
         text = field.edit.text() or (field.last if load_last else "")
         self.keypad.set_text(text, replace_on_type=True)
@@ -1018,7 +957,7 @@ class _Choice(TouchButton):
 
     def _restyle(self, checked: bool) -> None:
         for child in (self._number, self._description):
-            _mark(child, on_accent=checked)
+            restyle(child, on_accent=checked)
 
 
 class MoaasEntry(_EntryForm):

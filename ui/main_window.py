@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self.overview.openChair.connect(self.open_chair)
         self.overview.checkInChair.connect(self.check_in_chair)
         self.overview.themeToggled.connect(self.toggle_theme)
+        self.overview.switchUser.connect(self.show_staff)
+        self.overview.show_user(self.staff_name)
         self.stack.addWidget(self.staff_screen)
         self.stack.addWidget(self.overview)
 
@@ -187,6 +189,7 @@ class MainWindow(QMainWindow):
 
     def _staff_chosen(self, staff_id: uuid.UUID, name: str) -> None:
         self.staff_id, self.staff_name = staff_id, name
+        self.overview.show_user(name)
         for presenter in self.presenters.values():
             presenter.staff_id = staff_id
         self.show_overview()

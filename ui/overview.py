@@ -348,11 +348,13 @@ class OverviewScreen(QWidget):
         openChair(str chair): an occupied chair was tapped; show its session.
         checkInChair(str chair): a free chair (or "Check in next patient") was tapped.
         themeToggled(): the dim/light button in the header was tapped.
+        switchUser(): "Switch user" was tapped: another staff member takes the tablet.
     """
 
     openChair = Signal(str)
     checkInChair = Signal(str)
     themeToggled = Signal()
+    switchUser = Signal()
 
     def __init__(self, theme: Theme, chairs: Sequence[str] = DEFAULT_CHAIRS,
                  parent: QWidget | None = None) -> None:
@@ -366,9 +368,17 @@ class OverviewScreen(QWidget):
         self.theme_button = TouchButton()
         self.theme_button.setObjectName("theme-toggle")
         self.theme_button.clicked.connect(self.themeToggled)
+        #: Who is entering records now, and the way to hand the tablet over.
+        self.user = QLabel()
+        self.user.setProperty("role", "muted")
+        self.switch_button = TouchButton("Switch user")
+        self.switch_button.setObjectName("switch-user")
+        self.switch_button.clicked.connect(self.switchUser)
         head = QHBoxLayout()
         head.addWidget(self.heading)
         head.addStretch(1)
+        head.addWidget(self.user)
+        head.addWidget(self.switch_button)
         head.addWidget(self.theme_button)
 
         self.tiles: dict[str, ChairTileWidget] = {}
@@ -386,6 +396,9 @@ class OverviewScreen(QWidget):
         layout.addLayout(self._grid, 1)
         self._place()
         self._update_theme_button()
+
+    def show_user(self, name: str) -> None:
+        self.user.setText(f"Signed in: {name}" if name else "")
 
     def show_tiles(self, tiles: Sequence[ChairTile]) -> None:
         """Draw ``tiles``; a configured chair without a tile in the list is shown free."""

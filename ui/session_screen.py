@@ -172,6 +172,10 @@ class SessionHeader(QFrame):
         status.addStretch(1)
         texts.addLayout(status)
         texts.addWidget(self.notice)
+        # Room for the notice is kept, so the screen does not shift when one appears.
+        policy = self.notice.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.notice.setSizePolicy(policy)
         self.notice.hide()
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
@@ -200,7 +204,7 @@ class SessionHeader(QFrame):
         started, stopped = infusion_started_at(record), infusion_stopped_at(record)
         phase = view.phase
         if phase in (Phase.INFUSING, Phase.PAUSED) and started is not None:
-            text = f"{phase.value.capitalize()} {format_elapsed(view.at - started)}"
+            text = f"{phase.value.capitalize()} · {format_elapsed(view.at - started)} elapsed"
         elif phase is Phase.RECOVERY and stopped is not None:
             state = "Ready for discharge" if view.discharge.ready else "Recovery"
             text = f"{state} · {format_elapsed(view.at - stopped)} since stop"

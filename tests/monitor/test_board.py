@@ -35,7 +35,7 @@ def test_an_infusing_chair_shows_initials_mrn_tail_phase_and_latest_values(
     tile = tile_for("3", service.load(running))
     assert (tile.initials, tile.mrn_tail) == ("AB", "4211")
     assert tile.phase is Phase.INFUSING
-    assert tile.phase_text == "infusing 12:05"
+    assert tile.phase_text == "infusing 12:05 elapsed"
     assert (tile.bp, tile.hr, tile.spo2) == ((128, 78), 72, 98)
 
 

@@ -22,16 +22,6 @@ MIN = timedelta(minutes=1)
 CHAIRS = ("1", "2", "3", "4")
 
 
-@pytest.fixture
-def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
-
-
-@pytest.fixture
-def nurse(service):
-    return service.ensure_staff("Nora Nurse", "nurse")
-
-
 BASELINE = {"sbp": "128", "dbp": "78", "hr": "72", "spo2": "98", "cadss6": "0", "moaas": "5"}
 
 
@@ -52,7 +42,7 @@ def build_room(service: ClinicService, clock: ManualClock, nurse) -> dict[str, o
     clock.advance(5 * MIN)
     service.record_reading(discharged, BASELINE, by=nurse)
     service.override_discharge(discharged, reason="Clinician reviewed, escort waiting",
-                               by=nurse)
+                               by=service.ensure_staff("Dr Lee", "clinician"))
     clock.advance(10 * MIN)
 
     flagged = _session(service, nurse, "1", "MRN-004211", "Ada Byrne")
@@ -90,7 +80,7 @@ def screen(qtbot, request):
 def test_an_infusing_tile_shows_chair_patient_phase_and_latest_vitals(screen, service, room):
     screen.show_tiles(room_tiles(service, room))
     texts = screen.tile("1").texts()
-    assert texts[:3] == ["Chair 1", "AB · …4211", "Infusing 13:10"]
+    assert texts[:3] == ["Chair 1", "AB · …4211", "Infusing 13:10 elapsed"]
     values = {key: label.text() for key, label in screen.tile("1").values.items()}
     assert values == {"bp": "150/90", "hr": "112", "spo2": "93"}
     assert "next in 04:50" in texts

@@ -14,18 +14,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from monitor.domain import EventKind, Phase, Severity
-from monitor.service import ClinicService
 from tests.ui.touch import small_touch_targets
 from ui.checkin import MEDICATIONS
 from ui.main_window import MainWindow
 
 MIN = timedelta(minutes=1)
 LANDSCAPE, PORTRAIT = (1280, 800), (800, 1280)
-
-
-@pytest.fixture
-def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
 
 
 @pytest.fixture
@@ -240,3 +234,15 @@ def test_the_theme_switches_but_never_drops_an_unsaved_entry(qtbot, window, monk
     assert window.theme.name == "light"
     assert window.current_session() is not None
     assert window.current_session().theme.name == "light"
+
+
+def test_the_overview_says_who_is_signed_in_and_hands_over(qtbot, window, service):
+    sign_in(qtbot, window)
+    assert window.overview.user.text() == "Signed in: Nora Nurse"
+    click(qtbot, window.overview.switch_button)
+    assert window.stack.currentWidget() is window.staff_screen
+    window.staff_screen.name.setText("Dr Lee")
+    click(qtbot, window.staff_screen.role_buttons["clinician"])
+    click(qtbot, window.staff_screen.add_button)
+    assert window.overview.user.text() == "Signed in: Dr Lee"
+    assert ("Dr Lee", "clinician") in {(n, r) for _, n, r in service.active_staff()}
