@@ -388,6 +388,28 @@ def evaluate_flags(record: SessionRecord, protocol: Protocol, at: datetime) -> l
     return sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
 
 
+def current_levels(record: SessionRecord, protocol: Protocol,
+                   at: datetime) -> dict[Measure, Severity]:
+    """How abnormal each measure is now: the worst tier its latest value meets.
+
+    Independent of flags and acknowledgements: an acknowledged BP of 188/106 is still
+    critical, and the screen must not show it as normal.
+    """
+    record = record.as_of(at)
+    readings = _in_order(record.readings)
+    changes = phase_changes(record)
+    ctx = _Context(protocol, changes, _baseline(readings, _started_at(changes)))
+    current: dict[Measure, Severity] = {}
+    for measure, levels_of in CONDITIONS.values():
+        latest = next((level for level in reversed(levels_of(readings, ctx))
+                       if level is not None), None)
+        if latest is None or latest.severity is None:
+            continue
+        if latest.severity > current.get(measure, 0):
+            current[measure] = latest.severity
+    return current
+
+
 def _fire(record: SessionRecord, key: str, measure: Measure,
           levels: Iterable[tuple[Reading, _Level | None]],
           acks: dict[UUID, Acknowledgement]) -> Iterator[Flag]:

@@ -38,9 +38,11 @@ from monitor.domain import (
     Event,
     EventKind,
     Flag,
+    Measure,
     Phase,
     Reading,
     SessionRecord,
+    Severity,
 )
 from monitor.dosing import DosePlan, plan_dose
 from monitor.model import (
@@ -57,7 +59,7 @@ from monitor.model import (
     TreatmentSession,
 )
 from monitor.protocol import Protocol, load_protocol
-from monitor.rules import evaluate_flags, next_reading_due, session_phase
+from monitor.rules import current_levels, evaluate_flags, next_reading_due, session_phase
 from monitor.store import Store
 from monitor.validation import FieldError, validate_reading, validate_time
 
@@ -145,6 +147,8 @@ class SessionView:
     superseded_readings: tuple[Reading, ...] = ()
     superseded_events: tuple[Event, ...] = ()
     corrections: tuple[CorrectionInfo, ...] = ()
+    #: How abnormal each measure's latest value is, acknowledged or not.
+    current_levels: Mapping[Measure, Severity] = field(default_factory=dict)
 
     @property
     def open_flags(self) -> tuple[Flag, ...]:
@@ -773,6 +777,7 @@ def _evaluate(
         superseded_readings=superseded.readings,
         superseded_events=superseded.events,
         corrections=corrections,
+        current_levels=current_levels(record, protocol, at),
     )
 
 

@@ -106,7 +106,7 @@ class ValueTile(QFrame):
         return row
 
     def show_value(self, value: str | None, age: str | None, flag: Flag | None,
-                   *, flag_is_on_value: bool = False) -> None:
+                   *, flag_is_on_value: bool = False, current: Severity | None = None) -> None:
         """Show a value and the worst open flag of its measure.
 
         ``flag_is_on_value`` says the flag was raised by the reading shown; otherwise the
@@ -115,22 +115,35 @@ class ValueTile(QFrame):
         """
         self.value.setText(value if value is not None else "–")
         self.age.setText(age or "no reading")
+        if flag is None and current is not None:
+            # Acknowledged, yet the latest value still meets a tier: it must not look normal.
+            self._show_tier(current, f"{tier_style(self.theme, current).text} · acknowledged",
+                            colour_value=True)
+            return
         if flag is None:
             self.flag_icon.clear()
             self.flag_word.clear()
             self.value.setStyleSheet("")
             self.setStyleSheet("")
             return
-        style = tier_style(self.theme, flag.severity)
-        self.flag_icon.setPixmap(tier_icon(self.theme, flag.severity, ICON_PX).pixmap(ICON_PX))
-        self.flag_word.setText(style.text if flag_is_on_value
-                               else f"{style.text} · {clock_time(flag.time)}")
+        word = tier_style(self.theme, flag.severity).text
+        self._show_tier(flag.severity, word if flag_is_on_value
+                        else f"{word} · {clock_time(flag.time)}",
+                        colour_value=flag_is_on_value or current is not None,
+                        value_tier=current)
+
+    def _show_tier(self, severity: Severity, word: str, *, colour_value: bool,
+                   value_tier: Severity | None = None) -> None:
+        style = tier_style(self.theme, severity)
+        self.flag_icon.setPixmap(tier_icon(self.theme, severity, ICON_PX).pixmap(ICON_PX))
+        self.flag_word.setText(word)
         # The tier colour changes with the data, so it is set here rather than through a
         # property of the app style sheet; the icon and the word carry the tier as well.
         self.flag_word.setStyleSheet(f"color: {style.colour}; font-weight: bold;"
                                      f"font-size: {TEXT_PX}px;")
-        self.value.setStyleSheet(f"color: {style.colour};" if flag_is_on_value else "")
-        width = 4 if flag.severity is Severity.CRITICAL else 3
+        value_colour = tier_style(self.theme, value_tier or severity).colour
+        self.value.setStyleSheet(f"color: {value_colour};" if colour_value else "")
+        width = 4 if severity is Severity.CRITICAL else 3
         self.setStyleSheet(f"ValueTile {{ border: {width}px solid {style.colour}; }}")
 
 
@@ -197,7 +210,8 @@ class ValueRail(QWidget):
             reading, value = latest
             flag = worst.get(shown.measure)
             tile.show_value(value, _age(reading.time, view.at), flag,
-                            flag_is_on_value=flag is not None and flag.reading_id == reading.id)
+                            flag_is_on_value=flag is not None and flag.reading_id == reading.id,
+                            current=view.current_levels.get(shown.measure))
         if placement_changed:
             self._place()
 

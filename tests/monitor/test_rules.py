@@ -22,6 +22,7 @@ from monitor.domain import (
 from monitor.protocol import load_protocol
 from monitor.rules import (
     baseline,
+    current_levels,
     evaluate_flags,
     infusion_started_at,
     infusion_stopped_at,
@@ -536,3 +537,19 @@ def plausible_normal_courses(draw: st.DrawFn) -> tuple[SessionRecord, float]:
 def test_plausible_normal_courses_raise_no_flag(course: tuple[SessionRecord, float]) -> None:
     rec, last_minute = course
     assert flags_at(rec, last_minute) == []
+
+
+def test_current_levels_report_the_latest_value_whatever_its_acknowledgement():
+    protocol = load_protocol("iv_ketamine")
+    base = r(0, sbp=128, dbp=78, hr=72, spo2=98)
+    surge = r(20, sbp=188, dbp=106, hr=80, spo2=97)
+    rec = record(base, ev(2, EventKind.INFUSION_START), surge)
+    (flag,) = [f for f in evaluate_flags(rec, protocol, t(21)) if f.key == "bp-high"]
+    acked = record(base, ev(2, EventKind.INFUSION_START), surge, ack(flag, 21))
+    # A first reading ≥ 180/110 is a warning (critical only when a repeat confirms it).
+    assert current_levels(acked, protocol, t(22))[Measure.BP] is Severity.WARNING
+    calm = record(base, ev(2, EventKind.INFUSION_START), surge, ack(flag, 21),
+                  r(30, sbp=140, dbp=86))
+    levels = current_levels(calm, protocol, t(31))
+    assert Measure.BP not in levels
+    assert Measure.HR not in levels

@@ -66,17 +66,25 @@ def test_a_flag_raised_by_the_value_shown_colours_the_value(rail, service, clock
     assert rail.theme.critical in spo2.value.styleSheet()
 
 
-def test_an_acknowledged_flag_leaves_the_tile(rail, service, clock, nurse):
+def test_an_acknowledged_value_that_is_still_abnormal_never_looks_normal(
+        rail, service, clock, nurse):
     session_id = patient_session(service, nurse)
     service.record_reading(session_id, {"sbp": 120, "dbp": 80, "hr": 72, "spo2": 93},
                            by=nurse)
     view = service.load(session_id)
     rail.show_view(view)
-    assert rail.tiles[Measure.SPO2].flag_word.text() == "WARNING"
+    spo2 = rail.tiles[Measure.SPO2]
+    assert spo2.flag_word.text() == "WARNING"
     service.acknowledge(session_id, view.open_flags[0], action="Repeated reading", by=nurse)
     rail.show_view(service.load(session_id))
-    assert rail.tiles[Measure.SPO2].flag_word.text() == ""
-    assert rail.tiles[Measure.SPO2].styleSheet() == ""
+    assert spo2.flag_word.text() == "WARNING · acknowledged"
+    assert not spo2.flag_icon.pixmap().isNull()
+    assert rail.theme.warning in spo2.value.styleSheet()
+    clock.advance(timedelta(minutes=2))
+    service.record_reading(session_id, {"spo2": 97}, by=nurse)
+    rail.show_view(service.load(session_id))
+    assert spo2.flag_word.text() == ""
+    assert spo2.styleSheet() == ""
 
 
 def test_the_age_is_relative_to_the_view_not_the_wall_clock(rail, service, clock, nurse):
