@@ -184,6 +184,8 @@ class Flag:
     message: str
     reading_id: UUID | None = None
     acknowledgement: Acknowledgement | None = None
+    #: When it stopped needing attention without an acknowledgement: an overdue reading
+    #: was taken, or a worse flag of the same condition took over (escalation).
     resolved_at: datetime | None = None
 
     @property

@@ -17,8 +17,8 @@ unacknowledged: a value oscillating around a limit must not flood the nurse.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -412,28 +412,40 @@ def current_levels(record: SessionRecord, protocol: Protocol,
 
 def _fire(record: SessionRecord, key: str, measure: Measure,
           levels: Iterable[tuple[Reading, _Level | None]],
-          acks: dict[UUID, Acknowledgement]) -> Iterator[Flag]:
+          acks: dict[UUID, Acknowledgement]) -> list[Flag]:
     fired: list[Flag] = []
+    episode: list[int] = []  # indexes in ``fired`` of the current episode's flags
     reached: Severity | None = None  # highest tier of the current episode; None outside one
     for reading, level in levels:
         if level is None:
             continue  # measure absent: neither continues nor ends the episode
         if level.severity is None:
             reached = None
+            episode = []
             continue
         if reached is not None and level.severity <= reached:
             continue
         reached = level.severity
         covered = any(f.severity >= level.severity and not _acknowledged_by(f, reading.time)
-                      for f in fired)
+                      and not _resolved_by(f, reading.time) for f in fired)
         if covered:
             continue
+        # A worse flag of the same episode takes over the lower ones still waiting: the
+        # nurse acknowledges the surge once, at its worst, not once per tier.
+        for index in episode:
+            lower = fired[index]
+            if not _acknowledged_by(lower, reading.time) and lower.resolved_at is None:
+                fired[index] = replace(lower, resolved_at=reading.time)
         fid = flag_id(record.session_id, key, level.severity, str(reading.id))
-        flag = Flag(id=fid, key=key, measure=measure, severity=level.severity,
-                    time=reading.time, message=level.message, reading_id=reading.id,
-                    acknowledgement=acks.get(fid))
-        fired.append(flag)
-        yield flag
+        fired.append(Flag(id=fid, key=key, measure=measure, severity=level.severity,
+                          time=reading.time, message=level.message, reading_id=reading.id,
+                          acknowledgement=acks.get(fid)))
+        episode.append(len(fired) - 1)
+    return fired
+
+
+def _resolved_by(flag: Flag, when: datetime) -> bool:
+    return flag.resolved_at is not None and flag.resolved_at <= when
 
 
 def _acknowledged_by(flag: Flag, when: datetime) -> bool:

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.domain import Flag, Severity
+from monitor.domain import Flag, Measure, Severity
 from ui.labels import MEASURE_NAMES, clock_time, short_name
 from ui.style import tier_icon
 from ui.tables import ReadOnlyTableModel
@@ -81,13 +81,17 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def flag_status(flag: Flag) -> str:
-    """"open", "acknowledged 10:44 by N. Nurse: Repeated reading", or "resolved"."""
+    """"open", "acknowledged 10:44 by N. Nurse: Repeated reading", "reading taken 10:32"
+    (an overdue reading), or "escalated 10:29" (a worse flag of the same condition took
+    over)."""
     ack = flag.acknowledgement
     if ack is not None:
         by = f" by {short_name(ack.by)}" if ack.by else ""
         return f"acknowledged {clock_time(ack.time)}{by}: {ack.action}"
     if flag.resolved_at is not None:
-        return "resolved"
+        if flag.measure is Measure.OVERDUE:
+            return f"reading taken {clock_time(flag.resolved_at)}"
+        return f"escalated {clock_time(flag.resolved_at)}"
     return "open"
 
 

@@ -553,3 +553,38 @@ def test_current_levels_report_the_latest_value_whatever_its_acknowledgement():
     levels = current_levels(calm, protocol, t(31))
     assert Measure.BP not in levels
     assert Measure.HR not in levels
+
+
+def test_an_escalation_takes_over_the_lower_flag_so_one_acknowledgement_covers_the_surge():
+    protocol = load_protocol("iv_ketamine")
+    base = r(0, sbp=128, dbp=78)
+    first = r(20, sbp=184, dbp=104)
+    repeat = r(25, sbp=188, dbp=106)
+    rec = record(base, ev(2, EventKind.INFUSION_START), first, repeat)
+    bp = sorted((f for f in evaluate_flags(rec, protocol, t(26)) if f.key == "bp-high"),
+                key=lambda f: f.time)
+    assert [(f.severity, f.open) for f in bp] == [(Severity.WARNING, False),
+                                                  (Severity.CRITICAL, True)]
+    assert bp[0].resolved_at == t(25)
+    # Before the repeat the warning was open on its own.
+    (alone,) = [f for f in evaluate_flags(rec, protocol, t(22)) if f.key == "bp-high"]
+    assert alone.open
+    acked = record(base, ev(2, EventKind.INFUSION_START), first, repeat, ack(bp[1], 27))
+    assert not [f for f in evaluate_flags(acked, protocol, t(28))
+                if f.open and f.severity >= Severity.WARNING]
+
+
+def test_an_acknowledged_lower_flag_stays_acknowledged_when_the_condition_worsens():
+    protocol = load_protocol("iv_ketamine")
+    base = r(0, sbp=128, dbp=78)
+    first = r(20, sbp=184, dbp=104)
+    rec = record(base, ev(2, EventKind.INFUSION_START), first)
+    (warning,) = [f for f in evaluate_flags(rec, protocol, t(21)) if f.key == "bp-high"]
+    worse = record(base, ev(2, EventKind.INFUSION_START), first, ack(warning, 22),
+                   r(25, sbp=205, dbp=110))
+    bp = sorted((f for f in evaluate_flags(worse, protocol, t(26)) if f.key == "bp-high"),
+                key=lambda f: f.time)
+    assert bp[0].acknowledged
+    assert bp[0].resolved_at is None
+    assert bp[1].severity is Severity.CRITICAL
+    assert bp[1].open

@@ -54,10 +54,10 @@ def test_open_flags_come_first_worst_tier_first(qapp, view):
     model = FlagsModel(DIM)
     model.set_flags(tuple(reversed(view.flags)))
     shown = model.flags_shown()
-    assert [f.open for f in shown] == [True] * 5 + [False]
-    assert [f.severity for f in shown[:5]] == [Severity.CRITICAL, Severity.WARNING,
-                                               Severity.WARNING, Severity.ADVISORY,
-                                               Severity.ADVISORY]
+    assert [f.open for f in shown] == [True] * 4 + [False] * 2
+    open_tiers = [f.severity for f in shown[:4]]
+    assert open_tiers[0] is Severity.CRITICAL
+    assert open_tiers == sorted(open_tiers, reverse=True)
     times = [f.time for f in shown[1:3]]
     assert times == sorted(times)
 
@@ -91,18 +91,24 @@ def test_columns_show_tier_time_measure_message_and_status(qapp, view):
         "Tier", "Time", "Measure", "Message", "Status"]
 
 
-def test_a_resolved_flag_reads_resolved(service, clock, nurse):
+def test_a_resolved_flag_says_what_resolved_it(service, clock, nurse):
     session_id = patient_session(service, nurse)
     service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
     clock.advance(timedelta(minutes=15))
-    service.record_reading(session_id, {"hr": 72}, by=nurse)
+    service.record_reading(session_id, {"sbp": 184, "dbp": 100, "hr": 72}, by=nurse)
+    taken = clock.now()
     overdue = next(f for f in service.load(session_id).flags if f.measure is Measure.OVERDUE)
-    assert flag_status(overdue) == "resolved"
+    assert flag_status(overdue) == f"reading taken {clock_time(taken)}"
+    clock.advance(timedelta(minutes=5))
+    service.record_reading(session_id, {"sbp": 186, "dbp": 104}, by=nurse)
+    warning = next(f for f in service.load(session_id).flags
+                   if f.key == "bp-high" and f.severity is Severity.WARNING)
+    assert flag_status(warning) == f"escalated {clock_time(clock.now())}"
 
 
 def test_the_panel_summarises_and_lists_big_rows(panel, view):
     panel.show_view(view)
-    assert panel.summary.text() == "Flags: 5 open  ·  1 CRITICAL"
+    assert panel.summary.text() == "Flags: 4 open  ·  1 CRITICAL"
     rows = [panel.list.visualRect(panel.model.index(r, FlagsModel.MESSAGE)).height()
             for r in range(panel.model.rowCount())]
     assert min(rows) >= 56
