@@ -231,6 +231,7 @@ def _flag_json(flag: Flag) -> dict[str, Any]:
             "time": _iso(ack.time), "action": ack.action, "note": ack.note, "by": ack.by,
         },
         "resolved_at": _iso(flag.resolved_at),
+        "resolution": flag.resolution or None,
     }
 
 

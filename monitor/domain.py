@@ -187,6 +187,8 @@ class Flag:
     #: When it stopped needing attention without an acknowledgement: an overdue reading
     #: was taken, or a worse flag of the same condition took over (escalation).
     resolved_at: datetime | None = None
+    #: What resolved it, in words: "reading taken", "escalated", "reading amended" …
+    resolution: str = ""
 
     @property
     def acknowledged(self) -> bool:

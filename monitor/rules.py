@@ -435,7 +435,7 @@ def _fire(record: SessionRecord, key: str, measure: Measure,
         for index in episode:
             lower = fired[index]
             if not _acknowledged_by(lower, reading.time) and lower.resolved_at is None:
-                fired[index] = replace(lower, resolved_at=reading.time)
+                fired[index] = replace(lower, resolved_at=reading.time, resolution="escalated")
         fid = flag_id(record.session_id, key, level.severity, str(reading.id))
         fired.append(Flag(id=fid, key=key, measure=measure, severity=level.severity,
                           time=reading.time, message=level.message, reading_id=reading.id,
@@ -546,13 +546,15 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
             stretch_end = horizon if schedule.end is None else min(schedule.end, horizon)
             if stretch_end <= late_at:
                 continue
-            resolved = following
+            resolved, resolution = following, "reading taken"
             if resolved is None and discharged is not None and discharged <= at:
-                resolved = discharged
+                resolved, resolution = discharged, "discharged"
             fid = flag_id(record.session_id, OVERDUE, Severity.ADVISORY, due.isoformat())
             flags.append(Flag(
                 id=fid, key=OVERDUE, measure=Measure.OVERDUE, severity=Severity.ADVISORY,
-                time=late_at, resolved_at=resolved, acknowledgement=acks.get(fid),
+                time=late_at, resolved_at=resolved,
+                resolution=resolution if resolved is not None else "",
+                acknowledgement=acks.get(fid),
                 message=f"Reading overdue by > {protocol.intervals.overdue_grace_min} min "
                         f"(due {clock_time(due)})",
             ))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -149,6 +149,9 @@ class SessionView:
     corrections: tuple[CorrectionInfo, ...] = ()
     #: How abnormal each measure's latest value is, acknowledged or not.
     current_levels: Mapping[Measure, Severity] = field(default_factory=dict)
+    #: Flags once raised by readings since voided or amended, with any acknowledgement:
+    #: closed (resolved when corrected), kept so the action taken is never lost from view.
+    superseded_flags: tuple[Flag, ...] = ()
 
     @property
     def open_flags(self) -> tuple[Flag, ...]:
@@ -655,8 +658,10 @@ class ClinicService:
             connection = db.connection()
             info = _session_info(connection, session_id)
             record, superseded, corrections = _load_record(connection, session_id, at)
-        return _evaluate(info=info, protocol=self._protocol_of(info), record=record, at=at,
+            earlier = _flags_of_superseded(db, session_id, superseded, corrections, at)
+        view = _evaluate(info=info, protocol=self._protocol_of(info), record=record, at=at,
                          superseded=superseded, corrections=corrections)
+        return replace(view, superseded_flags=earlier) if earlier else view
 
     def session_info(self, session_id: uuid.UUID) -> SessionInfo:
         with self.store.read() as db:
@@ -779,6 +784,45 @@ def _evaluate(
         corrections=corrections,
         current_levels=current_levels(record, protocol, at),
     )
+
+
+def _flags_of_superseded(
+    db: Session,
+    session_id: uuid.UUID,
+    superseded: Superseded,
+    corrections: tuple[CorrectionInfo, ...],
+    at: datetime,
+) -> tuple[Flag, ...]:
+    """The stored flags of readings no longer effective, closed at their correction."""
+    if not superseded.readings:
+        return ()
+    corrected_at = {c.target_id: (c.time, c.action) for c in corrections}
+    ids = [r.id for r in superseded.readings]
+    rows = db.execute(
+        select(FlagRow, AckRow, Staff.name)
+        .outerjoin(AckRow, (AckRow.flag_id == FlagRow.id) & (AckRow.time <= at))
+        .outerjoin(Staff, Staff.id == AckRow.entered_by)
+        .where(FlagRow.session_id == session_id, FlagRow.reading_id.in_(ids))
+        .order_by(FlagRow.time)
+    ).all()
+    flags: dict[uuid.UUID, Flag] = {}
+    for flag_row, ack_row, by in rows:
+        if flag_row.id in flags or flag_row.reading_id is None:
+            continue
+        when, action = corrected_at.get(flag_row.reading_id, (at, "void"))
+        word = "voided" if action == "void" else "amended"
+        flags[flag_row.id] = Flag(
+            id=flag_row.id, key=flag_row.key, measure=Measure(flag_row.measure),
+            severity=Severity(flag_row.severity), time=flag_row.time,
+            message=f"{flag_row.message} (reading since {word})",
+            reading_id=flag_row.reading_id,
+            acknowledgement=None if ack_row is None else Acknowledgement(
+                flag_id=flag_row.id, time=ack_row.time, action=ack_row.action,
+                note=ack_row.note, by=by or ""),
+            resolved_at=when,
+            resolution=f"reading {word}",
+        )
+    return tuple(flags.values())
 
 
 def _discharge_summary(view: SessionView) -> str:

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.domain import Flag, Measure, Severity
+from monitor.domain import Flag, Severity
 from ui.labels import MEASURE_NAMES, clock_time, short_name
 from ui.style import tier_icon
 from ui.tables import ReadOnlyTableModel
@@ -81,17 +81,16 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def flag_status(flag: Flag) -> str:
-    """"open", "acknowledged 10:44 by N. Nurse: Repeated reading", "reading taken 10:32"
-    (an overdue reading), or "escalated 10:29" (a worse flag of the same condition took
-    over)."""
+    """"open", "acknowledged 10:44 by N. Nurse: Repeated reading — Dr Kim aware", or what
+    resolved it: "reading taken 10:32" (overdue), "escalated 10:29" (a worse flag of the
+    same condition took over), "reading amended 10:50"."""
     ack = flag.acknowledgement
     if ack is not None:
         by = f" by {short_name(ack.by)}" if ack.by else ""
-        return f"acknowledged {clock_time(ack.time)}{by}: {ack.action}"
+        note = f" — {ack.note}" if ack.note else ""
+        return f"acknowledged {clock_time(ack.time)}{by}: {ack.action}{note}"
     if flag.resolved_at is not None:
-        if flag.measure is Measure.OVERDUE:
-            return f"reading taken {clock_time(flag.resolved_at)}"
-        return f"escalated {clock_time(flag.resolved_at)}"
+        return f"{flag.resolution or 'resolved'} {clock_time(flag.resolved_at)}"
     return "open"
 
 
@@ -424,7 +423,8 @@ class FlagsPanel(QWidget):
         layout.addWidget(self.list, 1)
 
     def show_view(self, view: SessionView) -> None:
-        self.model.set_flags(view.flags)
+        # Flags of corrected readings stay listed (closed), with the action once taken.
+        self.model.set_flags((*view.flags, *view.superseded_flags))
         open_flags = [f for f in view.flags if f.open]
         if not view.flags:
             self.summary.setText("No flags")

@@ -333,3 +333,27 @@ def test_a_refused_check_in_stores_nothing(service, nurse, patient):
             weight_kg=70, planned_mg_per_kg=0.5, infusion_minutes=40, bag_volume_ml=100,
         )
     assert service.active_sessions(["1"]) == {}
+
+
+def test_the_flag_of_an_amended_reading_stays_listed_with_its_acknowledgement(
+    service, nurse, session_id, clock
+):
+    service.record_reading(session_id, vitals(128, 78), by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(10 * MIN)
+    saved = service.record_reading(session_id, vitals(130, 80, spo2=90), by=nurse)
+    (flag,) = saved.new_flags
+    clock.advance(MIN)
+    service.acknowledge(session_id, flag, action="Repeated reading", note="probe on ear",
+                        by=nurse)
+    clock.advance(MIN)
+    service.amend_reading(session_id, saved.id, vitals(130, 80, spo2=97), reason="Entered in error",
+                          by=nurse)
+    view = service.load(session_id)
+    assert view.open_flags == ()
+    (kept,) = view.superseded_flags
+    assert kept.id == flag.id
+    assert kept.acknowledgement.note == "probe on ear"
+    assert kept.resolution == "reading amended"
+    assert kept.resolved_at == clock.now()
+    assert not kept.open
