@@ -295,6 +295,10 @@ class SessionChart(QWidget):
         grid = self.graphics.ci.layout
         for row, stretch in enumerate((0, 11, 4, 6)):
             grid.setRowStretchFactor(row, stretch)
+        # The grid shares height by preferred size when it is short of room (a tablet always
+        # is), so the preferred heights carry the proportions too: BP/HR gets the most.
+        for pane, preferred in ((self.top, 440), (self.oxygen, 160), (self.scores, 240)):
+            pane.plot.setPreferredHeight(preferred)
         self._style_panes()
         self._create_series()
         self._create_limits()

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QMouseEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -53,7 +53,7 @@ from ui.keypad import NumericKeypad
 from ui.labels import MEASURE_NAMES, clock_time
 from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.theme import TOUCH_MIN, Theme
-from ui.widgets import FieldMessage, restyle
+from ui.widgets import FieldMessage, KeypadField, restyle
 
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
@@ -642,43 +642,6 @@ class _EntryForm(QWidget):
             self._scroll.ensureWidgetVisible(shown[0])
 
 
-class _ValueEdit(QLineEdit):
-    """A read-only value field: the keypad writes it, a tap selects it.
-
-    Read-only so that the operating system's keyboard never pops up over the keypad.
-
-    Signals:
-        tapped(): the field was touched.
-    """
-
-    tapped = Signal()
-
-    def __init__(self, name: str, widest: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._widest = widest
-        self.setObjectName(name)
-        self.setReadOnly(True)
-        self.setProperty("value", True)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        # Right-aligned numbers drift away from their label on a wide screen; stop them.
-        self.setMaximumWidth(_VALUE_EDIT_MAX)
-
-    def minimumSizeHint(self) -> QSize:
-        # Wide enough for the widest value in the font the style sheet gave the field, so
-        # "300/200" is never cut to "00/200".
-        width = self.fontMetrics().horizontalAdvance(self._widest) + _VALUE_EDIT_FRAME
-        return super().minimumSizeHint().expandedTo(QSize(width, KEY_MIN))
-
-    def sizeHint(self) -> QSize:
-        return super().sizeHint().expandedTo(self.minimumSizeHint())
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        # Not passed on: a read-only line edit would start a text selection instead.
-        event.accept()
-        self.tapped.emit()
-
-
 class _VitalField:
     """One keypad-entered vital sign: its widgets and its last recorded value."""
 
@@ -692,7 +655,8 @@ class _VitalField:
         self.max_length = 7 if slash else 3
         self.unit = unit
         self.last = ""
-        self.edit = _ValueEdit(f"field-{key}", "300/200" if slash else "250")
+        self.edit = KeypadField(f"field-{key}", "300/200" if slash else "250",
+                                 frame=_VALUE_EDIT_FRAME, max_width=_VALUE_EDIT_MAX)
         self.edit.setAccessibleName(MEASURES[key].label if key in MEASURES else "Blood pressure")
         self.name = _label(name, "field")
         self.detail = _label(unit, "muted", wrap=True)

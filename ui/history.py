@@ -34,7 +34,6 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
-    QMouseEvent,
     QPainter,
     QPen,
     QResizeEvent,
@@ -63,10 +62,10 @@ from monitor.domain import EventKind, Reading
 from monitor.validation import FieldError, validate_reading
 from ui.keypad import NumericKeypad
 from ui.labels import bp_text, clock_time, short_name
-from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, palette
+from ui.style import PRIMARY_MIN, TouchButton, palette
 from ui.tables import ReadOnlyTableModel
 from ui.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme
-from ui.widgets import FieldMessage, kinetic, restyle
+from ui.widgets import FieldMessage, KeypadField, kinetic, restyle
 
 if TYPE_CHECKING:
     from monitor.service import CorrectionInfo, SessionView
@@ -829,40 +828,6 @@ class VoidDialog(QDialog):
         super().accept()
 
 
-class _ValueField(QLineEdit):
-    """A read-only value field written by the keypad; a tap makes it the keypad's target.
-
-    Read-only so that the operating system's keyboard never pops up over the keypad.
-
-    Signals:
-        tapped(): the field was touched.
-    """
-
-    tapped = Signal()
-
-    def __init__(self, name: str, widest: str) -> None:
-        super().__init__()
-        self._widest = widest
-        self.setObjectName(f"amend-{name}")
-        self.setReadOnly(True)
-        self.setProperty("value", True)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
-    def minimumSizeHint(self) -> QSize:
-        # Wide enough for the widest value in the field's own (large) font.
-        width = self.fontMetrics().horizontalAdvance(self._widest) + 40
-        return super().minimumSizeHint().expandedTo(QSize(width, KEY_MIN))
-
-    def sizeHint(self) -> QSize:
-        return super().sizeHint().expandedTo(self.minimumSizeHint())
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        # Not passed on: a read-only line edit would start a text selection instead.
-        event.accept()
-        self.tapped.emit()
-
-
 def _field_message(theme: Theme) -> FieldMessage:
     """A refusal or a "confirm this unusual value" request under one amend field; its
     "Confirm" button takes no focus, so the keypad stays on the field being typed."""
@@ -896,7 +861,7 @@ class _VerticalScroll(QScrollArea):
 @dataclass
 class _AmendRow:
     key: str
-    edit: _ValueField
+    edit: KeypadField
     message: FieldMessage
     max_length: int
     original: str
@@ -946,7 +911,7 @@ class AmendDialog(QDialog):
             original = self._original(key)
             if original is None:
                 continue
-            edit = _ValueField(key, "300/200" if key == "bp" else "250")
+            edit = KeypadField(f"amend-{key}", "300/200" if key == "bp" else "250", frame=40)
             edit.setAccessibleName(name)
             edit.setText(original)
             max_length = BP_MAX_LENGTH if key == "bp" else VALUE_MAX_LENGTH

@@ -360,6 +360,10 @@ class SessionScreen(QWidget):
             self.tabs.insertTab(0, self.flags, "Flags")
         self.body.setOrientation(Qt.Orientation.Horizontal if landscape
                                  else Qt.Orientation.Vertical)
+        # In portrait the entry panel needs only its own height; the rest goes to the chart,
+        # whose BP pane is otherwise too flat to read.
+        self.body.setStretchFactor(0, 1 if landscape else 4)
+        self.body.setStretchFactor(1, 1)
         self._update_flag_tab()
 
     def _show_tab_pages(self) -> None:

@@ -2,7 +2,8 @@
 
 :class:`FieldMessage` is the feedback line under a form field (check-in, reading entry,
 amend dialog): a refusal, an unusual value waiting for its "Confirm <value>" tap, or a
-note, each with its icon. :func:`kinetic` lets a finger flick a scrolling viewport.
+note, each with its icon. :class:`KeypadField` is a value field the built-in keypad writes.
+:func:`kinetic` lets a finger flick a scrolling viewport.
 :func:`restyle` re-polishes a widget after a style-sheet property changes.
 """
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QMouseEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScroller,
     QScrollerProperties,
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain import Severity
-from ui.style import TouchButton, icon, tier_icon
+from ui.style import KEY_MIN, TouchButton, icon, tier_icon
 from ui.theme import Theme
 
 #: Size of a field message's icon.
@@ -145,3 +147,44 @@ class FieldMessage(QWidget):
     def _mark_field(self, *, problem: bool) -> None:
         if self.marked is not None and bool(self.marked.property("problem")) != problem:
             restyle(self.marked, problem=problem)
+
+
+class KeypadField(QLineEdit):
+    """A read-only value field: the built-in keypad writes it, a tap makes it the target.
+
+    Read-only so that the operating system's keyboard never pops up over the keypad.
+    ``widest`` is the widest value it must show whole ("300/200"); ``frame`` the padding and
+    border beside the text; ``max_width`` keeps right-aligned numbers near their label.
+
+    Signals:
+        tapped(): the field was touched.
+    """
+
+    tapped = Signal()
+
+    def __init__(self, name: str, widest: str, *, frame: int,
+                 max_width: int | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._widest = widest
+        self._frame = frame
+        self.setObjectName(name)
+        self.setReadOnly(True)
+        self.setProperty("value", True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if max_width is not None:
+            self.setMaximumWidth(max_width)
+
+    def minimumSizeHint(self) -> QSize:
+        # Wide enough for the widest value in the font the style sheet gave the field, so
+        # "300/200" is never cut to "00/200".
+        width = self.fontMetrics().horizontalAdvance(self._widest) + self._frame
+        return super().minimumSizeHint().expandedTo(QSize(width, KEY_MIN))
+
+    def sizeHint(self) -> QSize:
+        return super().sizeHint().expandedTo(self.minimumSizeHint())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # Not passed on: a read-only line edit would start a text selection instead.
+        event.accept()
+        self.tapped.emit()
