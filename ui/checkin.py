@@ -236,7 +236,10 @@ class FieldMessage(SharedFieldMessage):
 
     Signals:
         confirmClicked(): the nurse confirmed the unusual value.
+        cleared(str): a message that was showing went (the field was changed); the field.
     """
+
+    cleared = Signal(str)
 
     def __init__(self, theme: Theme, field: str, marked: QWidget | None = None,
                  parent: QWidget | None = None) -> None:
@@ -244,6 +247,12 @@ class FieldMessage(SharedFieldMessage):
         confirm.setObjectName(f"confirm-{field}")
         super().__init__(theme, confirm, marked=marked, expand_text=False, parent=parent)
         self.field = field
+
+    def clear(self) -> None:
+        showing = not self.isHidden()
+        super().clear()
+        if showing:
+            self.cleared.emit(self.field)
 
 
 class _Card(QFrame):
@@ -375,6 +384,9 @@ class CheckInScreen(QWidget):
         self._confirmed_weight: str | None = None
         self._orientation = Qt.Orientation.Horizontal
         self.messages: dict[str, FieldMessage] = {}
+        #: Fields named in the summary ("Check: …") and refusals not tied to a field.
+        self._to_check: list[str] = []
+        self._unplaced: list[str] = []
 
         self._build_patient()
         self._build_dose()
@@ -448,6 +460,7 @@ class CheckInScreen(QWidget):
 
     def _message(self, field: str, marked: QWidget | None = None) -> FieldMessage:
         message = FieldMessage(self.theme, field, marked)
+        message.cleared.connect(self._message_cleared)
         self.messages[field] = message
         return message
 
@@ -627,6 +640,8 @@ class CheckInScreen(QWidget):
         self.gad7 = ScoreForm(self.theme, GAD7, "gad7_items")
         self.messages["phq9_items"] = self.phq9.message
         self.messages["gad7_items"] = self.gad7.message
+        for form in (self.phq9, self.gad7):
+            form.message.cleared.connect(self._message_cleared)
         card.body.addWidget(self.phq9)
         card.body.addWidget(self.gad7)
 
@@ -703,13 +718,24 @@ class CheckInScreen(QWidget):
             elif message.isHidden():
                 message.show_error(error.message)
         shown = [e for e in errors if e.field in self.messages]
-        names = ", ".join(dict.fromkeys(_FIELD_NAMES.get(e.field, e.field) for e in shown))
-        parts = ([f"Check: {names}"] if names else []) + unplaced
-        self.summary.setText(" · ".join(parts))
-        self.summary.setVisible(bool(parts))
+        self._to_check = list(dict.fromkeys(e.field for e in shown))
+        self._unplaced = unplaced
+        self._show_summary()
         first = next((self.messages[e.field] for e in shown), None)
         if first is not None:
             self.scroll.ensureWidgetVisible(first, 0, 80)
+
+    def _show_summary(self) -> None:
+        """"Check: Weight, Escort" beside the button, naming only fields still at fault."""
+        names = ", ".join(dict.fromkeys(_FIELD_NAMES.get(f, f) for f in self._to_check))
+        parts = ([f"Check: {names}"] if names else []) + self._unplaced
+        self.summary.setText(" · ".join(parts))
+        self.summary.setVisible(bool(parts))
+
+    def _message_cleared(self, field: str) -> None:
+        if field in self._to_check:
+            self._to_check.remove(field)
+            self._show_summary()
 
     def submit(self) -> None:
         """Check everything; emit :attr:`checkInRequested` or show what must be fixed."""
@@ -935,6 +961,12 @@ class CheckInScreen(QWidget):
         cards = (self.patient_card, self.dose_card, self.medications_card, self.escort_card,
                  self.mood_card)
         for column in (self._left, self._right):
+            # removeWidget deletes the layout's item; an item only taken out would stay
+            # alive holding the card, and the card's size changes (an error shown under a
+            # field) would then never reach the layout it is in now: the text overlapped
+            # the next card.
+            for card in cards:
+                column.removeWidget(card)
             while column.count():
                 column.takeAt(0)
         if landscape:

@@ -335,3 +335,44 @@ def test_number_text():
     assert number_text(0.875) == "0.875"
     assert number_text(100.0, 0) == "100"
     assert number_text(1.3125) == "1.312"
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+def test_a_refusal_under_a_field_never_overlaps_the_card_below(qtbot, screen, size):
+    resize(qtbot, screen, size)
+    screen.submit()
+    message = screen.messages["escort"]
+    qtbot.waitUntil(message.isVisible)
+    # The card holding the escort field grows to hold the message, whatever the column.
+    cards = (screen.patient_card, screen.dose_card, screen.medications_card,
+             screen.escort_card, screen.mood_card)
+    qtbot.waitUntil(lambda: screen.escort_card.height()
+                    >= screen.escort_card.layout().totalHeightForWidth(
+                        screen.escort_card.width()))
+    inside = message.geometry()
+    assert inside.bottom() < screen.escort_card.height()
+    assert screen.escort.geometry().bottom() < inside.top()
+    escort = screen.escort_card.geometry()
+    others = [c.geometry() for c in cards if c is not screen.escort_card]
+    assert not any(g.intersects(escort) for g in others)
+
+
+def test_the_summary_names_only_fields_still_to_fix(qtbot, screen, ada):
+    choose_ada(qtbot, screen)
+    answer_medications(qtbot, screen)
+    screen.submit()
+    assert screen.summary.isVisible()
+    assert screen.summary.text() == "Check: Escort"
+    screen.escort.setText("Sam Byrne")
+    assert screen.messages["escort"].text() == ""
+    assert not screen.summary.isVisible()
+
+
+def test_a_fixed_field_leaves_the_others_in_the_summary(qtbot, screen):
+    screen.submit()
+    assert "Escort" in screen.summary.text()
+    screen.escort.setText("Sam Byrne")
+    assert screen.summary.isVisible()
+    assert screen.summary.text().startswith("Check: ")
+    assert "Escort" not in screen.summary.text()
+    assert "Patient" in screen.summary.text()
