@@ -669,11 +669,14 @@ class SessionChart(QWidget):
         for item, (x, text) in zip(items, self._event_marks, strict=True):
             if item.textItem.toPlainText() != text:
                 item.setText(text)
-            start = (x - x_low) * px_per_minute
+            label_px = item.boundingRect().width()
+            # A label near the right end ends at the lane's edge rather than past it, where
+            # the lane would cut it ("Discha…").
+            start = min((x - x_low) * px_per_minute, max(0.0, width_px - label_px))
             row = next((r for r, end in enumerate(row_ends) if end <= start),
                        int(np.argmin(row_ends)))
             start = max(start, row_ends[row])
-            row_ends[row] = start + item.boundingRect().width() + EVENT_LABEL_GAP_PX
+            row_ends[row] = start + label_px + EVENT_LABEL_GAP_PX
             item.setPos(x_low + start / px_per_minute, EVENT_LABEL_ROWS - row)
 
     def _on_resized(self) -> None:
