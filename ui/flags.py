@@ -4,9 +4,11 @@
 open flags first and the worst tier first among them. :class:`FlagsPanel` shows it as a list
 of large rows; an open critical row is tinted and barred in its tier colour so that it
 dominates the list, and every open row has its own "Acknowledge" button. The button opens
-:class:`AcknowledgeDialog`, where the nurse picks the action taken (and may add a note); the
-panel then emits ``acknowledgeRequested`` and saves nothing itself; the session screen
-passes the request to the service.
+:class:`AcknowledgeDialog`, where the nurse picks every action taken (and may add a note);
+choosing "Infusion paused" while the infusion runs offers to record the pause too, shown and
+chosen in the dialog, never recorded behind her back. The panel then emits
+``acknowledgeRequested`` and saves nothing itself; the session screen passes the request to
+the service. When a new flag is raised the list goes back to the top, where open flags are.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QButtonGroup,
     QDialog,
@@ -40,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.domain import Flag, Severity
+from monitor.domain import Flag, Phase, Severity
 from ui.labels import MEASURE_NAMES, clock_time, short_name
 from ui.style import tier_icon
 from ui.tables import ReadOnlyTableModel
@@ -48,6 +51,8 @@ from ui.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme, tier_style
 from ui.widgets import kinetic
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from monitor.service import SessionView
 
 #: What the nurse can say she did. "Other" needs a note saying what.
@@ -61,14 +66,23 @@ ACKNOWLEDGE_ACTIONS: tuple[str, ...] = (
     "Other",
 )
 OTHER_ACTION = "Other"
+PAUSED_ACTION = "Infusion paused"
+#: Says that nothing else was done, so it is not combined with another action.
+NO_ACTION = "Observed — no action needed"
+RECORD_PAUSE_TEXT = "Also record the pause now"
+#: How several actions are joined into the one action text that is stored.
+ACTION_SEPARATOR = "; "
 
 #: The flag behind a row, for the panel and the delegate.
 FlagRole = Qt.ItemDataRole.UserRole + 1
 
-#: Row heights: a header line and two lines of message (three lines when closed, with the
-#: status); a critical row is taller so that it stands out even in a long list.
-ROW_PX = {Severity.CRITICAL: 112, Severity.WARNING: 100, Severity.ADVISORY: 100}
-CLOSED_ROW_PX = 124
+#: Row heights: a header line and two lines of message (and the status line when closed),
+#: one more line for a message that needs it. An open critical row always has room for
+#: three lines, so that it stands out as the tallest even in a long list.
+ROW_PX = {Severity.CRITICAL: 138, Severity.WARNING: 108, Severity.ADVISORY: 108}
+CLOSED_ROW_PX = 128
+#: Lines of message a row shows before the rest is elided (the tooltip has it whole).
+MESSAGE_LINES = 3
 #: Width of the tier bar at the left of an open row: wider for a worse tier.
 BAR_PX = {Severity.CRITICAL: 12, Severity.WARNING: 8, Severity.ADVISORY: 5}
 #: Tint of an open row's background (alpha of the tier colour).
@@ -76,6 +90,8 @@ TINT_ALPHA = {Severity.CRITICAL: 70, Severity.WARNING: 30, Severity.ADVISORY: 0}
 ICON_PX = 32
 BUTTON_SIZE = QSize(160, 56)
 CHOICE_MIN_PX = 64
+#: Room beside a choice's text for the style sheet's padding and border.
+CHOICE_PADDING_PX = 44
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -169,7 +185,21 @@ class _FlagDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         flag = self._flag(index)
         height = ROW_PX[flag.severity] if flag.open else CLOSED_ROW_PX
-        return QSize(option.rect.width(), height)
+        view = self.parent()
+        width = view.viewport().width() if isinstance(view, QListView) else option.rect.width()
+        if width > 0 and height < ROW_PX[Severity.CRITICAL]:
+            font = QFont(option.font)
+            font.setPixelSize(TEXT_PX)
+            font.setBold(flag.open and flag.severity is Severity.CRITICAL)
+            row = QRect(0, 0, width, height)
+            lines = _wrap(QFontMetrics(font), flag.message, self._text_width(row, flag))
+            height += max(len(lines) - 2, 0) * (TEXT_PX + 6)
+        return QSize(width, height)
+
+    def _text_width(self, row: QRect, flag: Flag) -> int:
+        left = row.left() + BAR_PX[Severity.CRITICAL] + 12
+        right = (self.button_rect(row).left() - 12) if flag.open else row.right() - 12
+        return max(right - left, 10)
 
     def button_rect(self, row: QRect) -> QRect:
         """Where the "Acknowledge" button of an open row is drawn and tapped."""
@@ -229,7 +259,7 @@ class _FlagDelegate(QStyledItemDelegate):
         painter.setFont(body_font)
         painter.setPen(QColor(t.text if flag.open else t.text_muted))
         body_top = top + ICON_PX + 2
-        lines = _two_lines(painter.fontMetrics(), flag.message, width)
+        lines = _wrap(painter.fontMetrics(), flag.message, width)
         for number, line in enumerate(lines):
             painter.drawText(QRect(left, body_top + number * line_px, width, line_px),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
@@ -271,34 +301,45 @@ class _FlagDelegate(QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)
 
 
-def _two_lines(metrics: QFontMetrics, text: str, width: int) -> list[str]:
-    """``text`` wrapped at word boundaries into at most two lines of ``width`` px, the second
-    elided if the message is longer still."""
+def _wrap(metrics: QFontMetrics, text: str, width: int, limit: int = MESSAGE_LINES) -> list[str]:
+    """``text`` wrapped at word boundaries into at most ``limit`` lines of ``width`` px, the
+    last elided if the message is longer still."""
     words = text.split()
-    first = ""
-    while words and metrics.horizontalAdvance(f"{first} {words[0]}".strip()) <= width:
-        first = f"{first} {words.pop(0)}".strip()
-    if not first:
-        return [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)]
-    if not words:
-        return [first]
-    return [first, metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width)]
+    lines: list[str] = []
+    while words and len(lines) < limit - 1:
+        line = ""
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}".strip()) <= width:
+            line = f"{line} {words.pop(0)}".strip()
+        if not line:
+            break
+        lines.append(line)
+    if words:
+        lines.append(metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width))
+    return lines
 
 
 class AcknowledgeDialog(QDialog):
-    """Asks what was done about a flag: one action from large choices, and a note.
+    """Asks what was done about a flag: any number of actions from large choices, and a note.
 
-    Signals: ``chosen(str, str)`` — the action and the note (stripped) — when the nurse
-    confirms. "Acknowledge" stays disabled until an action is chosen, and for "Other" until
-    the note says what was done.
+    ``phase`` is the session's phase: while the infusion runs, choosing "Infusion paused"
+    shows a second choice, "Record the pause now", on by default and named in the button
+    ("Acknowledge + record pause"), so the chart and the timer show the pause; the nurse can
+    turn it off. While paused, the dialog says the pause is already recorded.
+
+    Signals: ``chosen(str, str, bool)`` — the actions (joined with "; " in the order listed),
+    the note (stripped), and whether to record the infusion pause — when the nurse confirms.
+    "Acknowledge" stays disabled until an action is chosen, and for "Other" until the note
+    says what was done.
     """
 
-    chosen = Signal(str, str)
+    chosen = Signal(str, str, bool)
 
-    def __init__(self, theme: Theme, flag: Flag, parent: QWidget | None = None) -> None:
+    def __init__(self, theme: Theme, flag: Flag, parent: QWidget | None = None, *,
+                 phase: Phase | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
         self.flag = flag
+        self.phase = phase
         self.setWindowTitle("Acknowledge flag")
         style = tier_style(theme, flag.severity)
 
@@ -314,14 +355,15 @@ class AcknowledgeDialog(QDialog):
         head.addWidget(icon)
         head.addWidget(word, 1)
 
-        prompt = QLabel("What was done?")
+        prompt = QLabel("What was done? Choose all that apply.")
         prompt.setProperty("role", "field")
         self.choices = QButtonGroup(self)
-        self.choices.setExclusive(True)
+        self.choices.setExclusive(False)
         grid = QGridLayout()
         grid.setSpacing(10)
         for number, action in enumerate(ACKNOWLEDGE_ACTIONS):
             button = QPushButton(action)
+            button.setProperty("action", action)
             button.setCheckable(True)
             button.setProperty("choice", "true")
             button.setMinimumHeight(CHOICE_MIN_PX)
@@ -329,7 +371,23 @@ class AcknowledgeDialog(QDialog):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.choices.addButton(button, number)
             grid.addWidget(button, number // 2, number % 2)
-        self.choices.buttonToggled.connect(self._update)
+        self.choices.buttonToggled.connect(self._toggled)
+
+        #: Shown while "Infusion paused" is chosen and the infusion is running.
+        self.record_pause = QPushButton(RECORD_PAUSE_TEXT)
+        self.record_pause.setObjectName("record-pause")
+        self.record_pause.setCheckable(True)
+        self.record_pause.setChecked(True)
+        self.record_pause.setProperty("choice", "true")
+        self.record_pause.setMinimumHeight(CHOICE_MIN_PX)
+        self.record_pause.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.record_pause.toggled.connect(self._update)
+        self.record_pause.hide()
+        #: Says the pause is on record already, while the infusion is paused.
+        self.pause_note = QLabel("The infusion is already recorded as paused.")
+        self.pause_note.setProperty("role", "muted")
+        self.pause_note.setWordWrap(True)
+        self.pause_note.hide()
 
         self.cancel = QPushButton("Cancel")
         self.ok = QPushButton("Acknowledge")
@@ -357,6 +415,8 @@ class AcknowledgeDialog(QDialog):
         layout.addSpacing(8)
         layout.addWidget(prompt)
         layout.addLayout(grid)
+        layout.addWidget(self.record_pause)
+        layout.addWidget(self.pause_note)
         layout.addWidget(self.note)
         layout.addLayout(buttons)
         self._update()
@@ -364,41 +424,80 @@ class AcknowledgeDialog(QDialog):
         # the on-screen keyboard over the choices.
         self.cancel.setFocus()
 
+    def actions(self) -> list[str]:
+        """The chosen actions, in the order they are listed."""
+        return [str(button.property("action")) for button in self.choices.buttons()
+                if button.isChecked()]
+
     def action(self) -> str:
-        """The chosen action, or "" when none is chosen yet."""
-        button = self.choices.checkedButton()
-        return button.text() if button is not None else ""
+        """The chosen actions as the one text stored, or "" when none is chosen yet."""
+        return ACTION_SEPARATOR.join(self.actions())
 
     def note_text(self) -> str:
         return self.note.text().strip()
 
+    def will_record_pause(self) -> bool:
+        """Whether confirming also records the infusion pause."""
+        return self.record_pause.isVisibleTo(self) and self.record_pause.isChecked()
+
+    def _toggled(self, button: QAbstractButton, checked: bool) -> None:
+        # "No action needed" and an action taken contradict each other: the last tap wins.
+        if checked:
+            for other in self.choices.buttons():
+                if other is not button and other.isChecked() and NO_ACTION in (
+                        button.property("action"), other.property("action")):
+                    other.setChecked(False)
+        self._update()
+
     def _update(self) -> None:
-        action = self.action()
-        complete = bool(action) and (action != OTHER_ACTION or bool(self.note_text()))
+        # A chosen button says so in words too (a tick), not by its colour alone.
+        for button in (*self.choices.buttons(), self.record_pause):
+            text = str(button.property("action") or RECORD_PAUSE_TEXT)
+            button.setText(f"✓ {text}" if button.isChecked() else text)
+            # Wide enough for the tick from the start, so a choice never grows when tapped.
+            ticked = button.fontMetrics().horizontalAdvance(f"✓ {text}") + CHOICE_PADDING_PX
+            button.setMinimumWidth(max(button.minimumWidth(), ticked))
+        actions = self.actions()
+        paused = PAUSED_ACTION in actions
+        self.record_pause.setVisible(paused and self.phase is Phase.INFUSING)
+        self.pause_note.setVisible(paused and self.phase is Phase.PAUSED)
+        complete = bool(actions) and (OTHER_ACTION not in actions or bool(self.note_text()))
         self.ok.setEnabled(complete)
+        self.ok.setText("Acknowledge + record pause" if self.will_record_pause()
+                        else "Acknowledge")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # The style sheet's font is known once the dialog is polished: size the choices again.
+        self._update()
+        super().showEvent(event)
 
     def accept(self) -> None:
         if not self.ok.isEnabled():
             return
-        self.chosen.emit(self.action(), self.note_text())
+        self.chosen.emit(self.action(), self.note_text(), self.will_record_pause())
         super().accept()
 
 
 class FlagsPanel(QWidget):
     """The session's flags as a touch list, with an "Acknowledge" button per open flag.
 
-    Signals: ``acknowledgeRequested(Flag, str, str)`` — the flag, the action taken and the
-    note — once the nurse confirms the acknowledgement dialog. The panel stores nothing;
-    the flag stays open here until a new view says it was acknowledged.
+    Signals: ``acknowledgeRequested(Flag, str, str, bool)`` — the flag, the actions taken,
+    the note, and whether to record the infusion pause first — once the nurse confirms the
+    acknowledgement dialog. The panel stores nothing; the flag stays open here until a new
+    view says it was acknowledged.
     """
 
-    acknowledgeRequested = Signal(object, str, str)
+    acknowledgeRequested = Signal(object, str, str, bool)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
         self.model = FlagsModel(theme, self)
         self.dialog: AcknowledgeDialog | None = None
+        #: The session's phase, for the dialog's offer to record a pause.
+        self.phase: Phase | None = None
+        #: Flags listed so far: a flag not among them is new, and the list goes to the top.
+        self._seen: set[UUID] = set()
 
         self.summary = QLabel("No flags")
         self.summary.setProperty("role", "field")
@@ -423,8 +522,14 @@ class FlagsPanel(QWidget):
         layout.addWidget(self.list, 1)
 
     def show_view(self, view: SessionView) -> None:
+        self.phase = view.phase
         # Flags of corrected readings stay listed (closed), with the action once taken.
         self.model.set_flags((*view.flags, *view.superseded_flags))
+        ids = {f.id for f in view.flags}
+        if ids - self._seen:
+            # A new flag: open flags are listed first, so the top is where it is.
+            self.list.scrollToTop()
+        self._seen |= ids
         open_flags = [f for f in view.flags if f.open]
         if not view.flags:
             self.summary.setText("No flags")
@@ -441,9 +546,9 @@ class FlagsPanel(QWidget):
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
-        dialog = AcknowledgeDialog(self.theme, flag, self)
-        dialog.chosen.connect(
-            lambda action, note: self.acknowledgeRequested.emit(flag, action, note))
+        dialog = AcknowledgeDialog(self.theme, flag, self, phase=self.phase)
+        dialog.chosen.connect(lambda action, note, pause: self.acknowledgeRequested.emit(
+            flag, action, note, pause))
         self.dialog = dialog
         dialog.open()
         return dialog

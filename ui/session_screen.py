@@ -467,8 +467,15 @@ class SessionScreen(QWidget):
         asked = QMessageBox.question(self, title, text)
         return asked == QMessageBox.StandardButton.Yes
 
-    def _acknowledge(self, flag: Flag, action: str, note: str) -> None:
+    def _acknowledge(self, flag: Flag, action: str, note: str, record_pause: bool = False) -> None:
+        """Record the acknowledgement; first the infusion pause, if the nurse chose to record
+        it in the dialog, exactly as the "Pause" control would. If the pause is not
+        recorded, neither is the acknowledgement: the notice says why and the flag stays
+        open."""
         self._active_form = None
+        if record_pause and not self.presenter.record_event(
+                EventKind.INFUSION_PAUSE, label="infusion pause"):
+            return
         self.presenter.acknowledge(flag, action, note)
 
     # -- answers from the presenter --------------------------------------------------------

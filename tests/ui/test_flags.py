@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -9,16 +10,20 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QPushButton, QScroller
 
-from monitor.domain import EventKind, Measure, Severity
+from monitor.domain import EventKind, Measure, Phase, Severity
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.flags import (
     ACKNOWLEDGE_ACTIONS,
+    NO_ACTION,
+    ROW_PX,
     FlagRole,
     FlagsModel,
     FlagsPanel,
     flag_status,
 )
 from ui.labels import clock_time
+from ui.presenter import SessionPresenter
+from ui.session_screen import SessionScreen
 from ui.style import apply_theme
 from ui.theme import DIM, LIGHT, TOUCH_MIN
 
@@ -39,6 +44,10 @@ def panel(qtbot, request):
     apply_theme(window, request.param)
     yield widget
     window.close()
+
+
+def choices_of(dialog) -> dict[str, QPushButton]:
+    return {b.text(): b for b in dialog.choices.buttons()}
 
 
 def test_the_model_passes_qtmodeltester(qapp, qtmodeltester, view):
@@ -143,15 +152,188 @@ def test_the_dialog_needs_an_action_and_emits_it_with_the_note(qtbot, panel, vie
     flag = panel.model.flags_shown()[0]
     dialog = panel.acknowledge(flag)
     assert not dialog.ok.isEnabled()
-    choices = {b.text(): b for b in dialog.findChildren(QPushButton) if b.isCheckable()}
+    choices = choices_of(dialog)
     assert list(choices) == list(ACKNOWLEDGE_ACTIONS)
     qtbot.mouseClick(choices["Informed clinician"], Qt.MouseButton.LeftButton)
     assert dialog.ok.isEnabled()
     qtbot.keyClicks(dialog.note, "  Dr Lee on the way ")
     with qtbot.waitSignal(panel.acknowledgeRequested) as signal:
         qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
-    assert signal.args == [flag, "Informed clinician", "Dr Lee on the way"]
+    assert signal.args == [flag, "Informed clinician", "Dr Lee on the way", False]
     assert not dialog.isVisible()
+
+
+@dialog_window
+def test_several_actions_can_be_chosen_and_are_stored_together(qtbot, panel, view):
+    panel.show_view(view)
+    flag = panel.model.flags_shown()[0]
+    dialog = panel.acknowledge(flag)
+    choices = choices_of(dialog)
+    qtbot.mouseClick(choices["Informed clinician"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(choices["Repeated reading"], Qt.MouseButton.LeftButton)
+    assert dialog.actions() == ["Repeated reading", "Informed clinician"]
+    # Chosen in words as well as colour.
+    assert choices["Informed clinician"].text() == "✓ Informed clinician"
+    assert choices["Other"].text() == "Other"
+    qtbot.keyClicks(dialog.note, "Dr Kim aware")
+    with qtbot.waitSignal(panel.acknowledgeRequested) as signal:
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert signal.args == [flag, "Repeated reading; Informed clinician", "Dr Kim aware", False]
+
+
+@dialog_window
+def test_a_second_tap_unchooses_an_action(qtbot, panel, view):
+    panel.show_view(view)
+    dialog = panel.acknowledge(panel.model.flags_shown()[0])
+    choice = choices_of(dialog)["Repeated reading"]
+    qtbot.mouseClick(choice, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(choice, Qt.MouseButton.LeftButton)
+    assert dialog.actions() == []
+    assert not dialog.ok.isEnabled()
+
+
+@dialog_window
+def test_no_action_needed_is_not_combined_with_an_action(qtbot, panel, view):
+    panel.show_view(view)
+    dialog = panel.acknowledge(panel.model.flags_shown()[0])
+    choices = choices_of(dialog)
+    qtbot.mouseClick(choices["Repeated reading"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(choices[NO_ACTION], Qt.MouseButton.LeftButton)
+    assert dialog.actions() == [NO_ACTION]
+    qtbot.mouseClick(choices["Informed clinician"], Qt.MouseButton.LeftButton)
+    assert dialog.actions() == ["Informed clinician"]
+
+
+def infusing(view):
+    return dataclasses.replace(view, phase=Phase.INFUSING)
+
+
+@dialog_window
+def test_infusion_paused_offers_to_record_the_pause_while_infusing(qtbot, panel, view):
+    panel.show_view(infusing(view))
+    flag = panel.model.flags_shown()[0]
+    dialog = panel.acknowledge(flag)
+    assert not dialog.record_pause.isVisible()
+    qtbot.mouseClick(choices_of(dialog)["Infusion paused"], Qt.MouseButton.LeftButton)
+    assert dialog.record_pause.isVisible()
+    assert dialog.record_pause.isChecked()
+    assert "pause" in dialog.ok.text()
+    with qtbot.waitSignal(panel.acknowledgeRequested) as signal:
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert signal.args == [flag, "Infusion paused", "", True]
+
+
+@dialog_window
+def test_the_pause_is_not_recorded_when_the_nurse_turns_it_off(qtbot, panel, view):
+    panel.show_view(infusing(view))
+    flag = panel.model.flags_shown()[0]
+    dialog = panel.acknowledge(flag)
+    qtbot.mouseClick(choices_of(dialog)["Infusion paused"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.record_pause, Qt.MouseButton.LeftButton)
+    assert dialog.ok.text() == "Acknowledge"
+    with qtbot.waitSignal(panel.acknowledgeRequested) as signal:
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert signal.args == [flag, "Infusion paused", "", False]
+
+
+@dialog_window
+@pytest.mark.parametrize("phase", [Phase.PAUSED, Phase.RECOVERY])
+def test_no_pause_is_offered_when_the_infusion_is_not_running(qtbot, panel, view, phase):
+    panel.show_view(dataclasses.replace(view, phase=phase))
+    flag = panel.model.flags_shown()[0]
+    dialog = panel.acknowledge(flag)
+    qtbot.mouseClick(choices_of(dialog)["Infusion paused"], Qt.MouseButton.LeftButton)
+    assert not dialog.record_pause.isVisible()
+    assert dialog.pause_note.isVisible() is (phase is Phase.PAUSED)
+    with qtbot.waitSignal(panel.acknowledgeRequested) as signal:
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert signal.args == [flag, "Infusion paused", "", False]
+
+
+@dialog_window
+def test_acknowledging_with_the_pause_records_the_pause_on_the_session(
+        qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98}, by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=10))
+    service.record_reading(session_id, {"sbp": 120, "dbp": 75, "hr": 125, "spo2": 97}, by=nurse,
+                           confirmed=("hr",))
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 1280, 800)
+    presenter.refresh()
+    flag = next(f for f in presenter.view.open_flags if f.severity is not Severity.CRITICAL)
+    dialog = screen.flags.acknowledge(flag)
+    choices = choices_of(dialog)
+    qtbot.mouseClick(choices["Infusion paused"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(choices["Informed clinician"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    after = service.load(session_id)
+    assert after.phase is Phase.PAUSED
+    assert [e.kind for e in after.record.events][-1] is EventKind.INFUSION_PAUSE
+    acknowledged = next(f for f in after.flags if f.id == flag.id)
+    assert acknowledged.acknowledgement.action == "Informed clinician; Infusion paused"
+    assert screen.header.controls[EventKind.INFUSION_RESUME].isVisibleTo(screen)
+    window.close()
+
+
+@dialog_window
+def test_acknowledging_without_the_pause_records_no_event(qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98}, by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=10))
+    service.record_reading(session_id, {"sbp": 120, "dbp": 75, "hr": 125, "spo2": 97}, by=nurse,
+                           confirmed=("hr",))
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 1280, 800)
+    presenter.refresh()
+    flag = next(f for f in presenter.view.open_flags if f.severity is not Severity.CRITICAL)
+    dialog = screen.flags.acknowledge(flag)
+    qtbot.mouseClick(choices_of(dialog)["Repeated reading"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    after = service.load(session_id)
+    assert after.phase is Phase.INFUSING
+    assert [e.kind for e in after.record.events] == [EventKind.INFUSION_START]
+    window.close()
+
+
+def test_a_new_flag_brings_the_list_back_to_the_top(qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    widget = FlagsPanel(DIM)
+    window = host(qtbot, widget, 520, 260)
+    service.record_reading(session_id, {"sbp": 120, "dbp": 70, "hr": 125, "spo2": 92,
+                                        "cadss6": 18, "moaas": 2}, by=nurse,
+                           confirmed=("hr", "spo2", "cadss6", "moaas"))
+    widget.show_view(service.load(session_id))
+    bar = widget.list.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())
+    widget.show_view(service.load(session_id))
+    assert bar.value() == bar.maximum()  # nothing new: the nurse's place is kept
+    clock.advance(timedelta(minutes=5))
+    service.record_reading(session_id, {"sbp": 85, "dbp": 50}, by=nurse, confirmed=("sbp",))
+    widget.show_view(service.load(session_id))
+    assert bar.value() == 0
+    window.close()
+
+
+@pytest.mark.parametrize("width", [360, 520, 760])
+def test_a_long_message_is_shown_on_up_to_three_lines(qtbot, view, width):
+    widget = FlagsPanel(DIM)
+    window = host(qtbot, widget, width, 600)
+    widget.show_view(view)
+    shown = widget.model.flags_shown()
+    flag = next(f for f in shown if f.open and f.severity is not Severity.CRITICAL)
+    long = dataclasses.replace(flag, message=" ".join([flag.message] * 6))
+    widget.model.set_flags([long if f is flag else f for f in shown])
+    widget.list.doItemsLayout()
+    row = widget.model.flags_shown().index(long)
+    tall = widget.list.visualRect(widget.model.index(row, FlagsModel.MESSAGE)).height()
+    assert tall > ROW_PX[flag.severity]
+    window.close()
 
 
 @dialog_window
