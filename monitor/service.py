@@ -651,13 +651,20 @@ class ClinicService:
 
     # -- reading back ------------------------------------------------------------------------
 
-    def load(self, session_id: uuid.UUID, at: datetime | None = None) -> SessionView:
-        """The session as it stood at ``at`` (default now), with flags and discharge."""
+    def load(self, session_id: uuid.UUID, at: datetime | None = None, *,
+             entered_only: bool = False) -> SessionView:
+        """The session as it stood at ``at`` (default now), with flags and discharge.
+
+        ``entered_only``: leave out readings and events entered after ``at`` even when they
+        describe an earlier time (late entries), so that the view is what staff could see
+        at ``at`` — the review's replay.
+        """
         at = ensure_utc(at) if at is not None else self.clock.now()
         with self.store.read() as db:
             connection = db.connection()
             info = _session_info(connection, session_id)
-            record, superseded, corrections = _load_record(connection, session_id, at)
+            record, superseded, corrections = _load_record(connection, session_id, at,
+                                                           entered_only=entered_only)
             earlier = _flags_of_superseded(db, session_id, superseded, corrections, at)
         view = _evaluate(info=info, protocol=self._protocol_of(info), record=record, at=at,
                          superseded=superseded, corrections=corrections)
@@ -898,12 +905,13 @@ class Superseded(NamedTuple):
 
 
 def _load_record(
-    connection: Connection, session_id: uuid.UUID, at: datetime
+    connection: Connection, session_id: uuid.UUID, at: datetime, *, entered_only: bool = False
 ) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...]]:
     """Effective entries of a session as they stood at ``at``.
 
     A correction counts from the time it was made: before then the original value stands,
-    and an amending row made later is not in the record yet.
+    and an amending row made later is not in the record yet. With ``entered_only``, an
+    entry entered after ``at`` (a late entry) is not in it either.
     """
     of_session = {"session_id": session_id}
     as_of = {"session_id": session_id, "at": at}
@@ -921,13 +929,13 @@ def _load_record(
     readings: list[Reading] = []
     superseded: list[Reading] = []
     for r in connection.execute(_READINGS_AS_OF, as_of):
-        if r.id in replacements_later:
+        if r.id in replacements_later or (entered_only and r.recorded_at > at):
             continue
         (superseded if r.id in hidden else readings).append(Reading(*r))
     events: list[Event] = []
     superseded_events: list[Event] = []
     for e in connection.execute(_EVENTS_AS_OF, as_of):
-        if e.id in replacements_later:
+        if e.id in replacements_later or (entered_only and e.recorded_at > at):
             continue
         event = Event(id=e.id, time=e.time, kind=EventKind(e.kind), detail=e.detail,
                       recorded_at=e.recorded_at, by=e.by_name)
