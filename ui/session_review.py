@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from monitor.service import ClinicService, SessionView
 
 ROW_PX = 48
+#: The tier icon before a flag's tier word (ui.flags draws it this size).
+FLAG_ICON_PX = 32
 #: Room either side of a cell's text.
 CELL_PAD_PX = 12
 SLIDER_PX = 56
@@ -248,7 +250,8 @@ class ActivityModel(ReadOnlyTableModel[Activity]):
 
 
 def _table(model: ReadOnlyTableModel[Any], name: str,
-           widest: dict[int, str] | None = None) -> QTableView:
+           widest: dict[int, str] | None = None, *, icon_column: int | None = None,
+           ) -> QTableView:
     """A read-only touch table over ``model``. Column widths are set once from the header
     and the ``widest`` text expected in each column (measuring every row's contents on each
     change would cost more than the rest of opening a session); the last one stretches."""
@@ -273,6 +276,7 @@ def _table(model: ReadOnlyTableModel[Any], name: str,
     for column, title in enumerate(model.HEADERS):
         sample = (widest or {}).get(column, title)
         width = max(metrics.horizontalAdvance(title), metrics.horizontalAdvance(sample))
+        width += FLAG_ICON_PX + 8 if column == icon_column else 0
         header.resizeSection(column, width + 2 * CELL_PAD_PX)
     table.setWordWrap(False)
     kinetic(table.viewport())
@@ -420,10 +424,21 @@ class SessionReviewScreen(QWidget):
             ReadingsModel.SPO2: "100 on O2", ReadingsModel.OTHER: "Nausea 10 · PHQ-9 27",
             ReadingsModel.BY: "Firstname Lastname"})
         self.flags_table = _table(self.flags, "flags-table", {
-            FlagsModel.TIER: "ADVISORY", FlagsModel.MEASURE: "Reading due",
-            FlagsModel.MESSAGE: "SBP 188 ≥ 180 (warning limit) — repeat"})
+            FlagsModel.TIER: "ADVISORY", FlagsModel.STATUS: "acknowledged 00:00 by",
+            FlagsModel.MESSAGE: "SBP 188 ≥ 180"}, icon_column=FlagsModel.TIER)
+        # Few rows, each read whole: what was flagged and what was done about it, wrapped
+        # (the measure is in the message already).
+        self.flags_table.hideColumn(FlagsModel.MEASURE)
+        self.flags_table.horizontalHeader().setStretchLastSection(False)
+        self.flags_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for column in (FlagsModel.MESSAGE, FlagsModel.STATUS):
+            self.flags_table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.Stretch)
+        self.flags_table.setWordWrap(True)
+        self.flags_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.activity_table = _table(self.activity, "activity-table", {
-            ActivityModel.WHO: "Firstname Lastname (clinician)"})
+            ActivityModel.WHO: "Firstname Lastname"})
         self.discharge = QLabel()
         self.discharge.setObjectName("discharge-record")
         self.discharge.setTextFormat(Qt.TextFormat.RichText)
