@@ -102,40 +102,91 @@ def write_session_pdf(view: SessionView, path: Path, *, generated_at: datetime,
     """Write the session report of ``view`` to ``path`` as a PDF (A4 or Letter).
 
     The file appears whole or not at all: it is written beside ``path`` and moved into place.
+    Exporting many sessions, hold one :class:`ReportWriter` instead.
     """
-    if page_size not in PAGE_SIZES:
-        raise ValueError(f"Page size: {page_size!r} is not one of {', '.join(PAGE_SIZES)}")
-    ensure_application()
-    path = Path(path)
-    partial = path.with_name(path.name + ".part")
-    # Fails here, with the path in the message, if the folder is missing or read-only.
-    partial.touch()
-    writer = QPdfWriter(str(partial))
-    writer.setResolution(PDF_RESOLUTION)
-    writer.setPageLayout(QPageLayout(
-        QPageSize(PAGE_SIZES[page_size]), QPageLayout.Orientation.Portrait,
-        QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter))
-    writer.setCreator("ChairSide")
-    report = build_report(view, generated_at=generated_at, chain_head=chain_head)
-    writer.setTitle(f"{report.title}: {report.running_title}")
+    writer = ReportWriter()
     try:
-        render_report(report, view, writer)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(path)
+        writer.write_pdf(view, path, generated_at=generated_at, chain_head=chain_head,
+                         page_size=page_size)
+    finally:
+        writer.close()
 
 
 def print_session(view: SessionView, printer: QPrinter, *, generated_at: datetime,
                   chain_head: str) -> None:
     """Print the session report of ``view`` on ``printer`` (a PDF printer writes the same
     pages as :func:`write_session_pdf`)."""
-    ensure_application()
-    report = build_report(view, generated_at=generated_at, chain_head=chain_head)
-    printer.setResolution(PDF_RESOLUTION)
-    if not printer.docName():
-        printer.setDocName(f"{report.title}: {report.running_title}")
-    render_report(report, view, printer)
+    writer = ReportWriter()
+    try:
+        writer.print(view, printer, generated_at=generated_at, chain_head=chain_head)
+    finally:
+        writer.close()
+
+
+class ReportWriter:
+    """Writes session reports, drawing every one on the same offscreen chart: building the
+    chart costs more than drawing a report on it, so a batch export keeps one writer.
+
+    Signals: none.
+    """
+
+    def __init__(self) -> None:
+        ensure_application()
+        self._chart: _PrintChart | None = None
+
+    def write_pdf(self, view: SessionView, path: Path, *, generated_at: datetime,
+                  chain_head: str, page_size: str = "A4") -> None:
+        """As :func:`write_session_pdf`."""
+        if page_size not in PAGE_SIZES:
+            raise ValueError(f"Page size: {page_size!r} is not one of {', '.join(PAGE_SIZES)}")
+        path = Path(path)
+        partial = path.with_name(path.name + ".part")
+        # Fails here, with the path in the message, if the folder is missing or read-only.
+        partial.touch()
+        writer = QPdfWriter(str(partial))
+        writer.setResolution(PDF_RESOLUTION)
+        writer.setPageLayout(QPageLayout(
+            QPageSize(PAGE_SIZES[page_size]), QPageLayout.Orientation.Portrait,
+            QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter))
+        writer.setCreator("ChairSide")
+        report = build_report(view, generated_at=generated_at, chain_head=chain_head)
+        writer.setTitle(f"{report.title}: {report.running_title}")
+        try:
+            self.render(report, view, writer)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(path)
+
+    def print(self, view: SessionView, printer: QPrinter, *, generated_at: datetime,
+              chain_head: str) -> None:
+        """As :func:`print_session`."""
+        report = build_report(view, generated_at=generated_at, chain_head=chain_head)
+        printer.setResolution(PDF_RESOLUTION)
+        if not printer.docName():
+            printer.setDocName(f"{report.title}: {report.running_title}")
+        self.render(report, view, printer)
+
+    def render(self, report: SessionReport, view: SessionView,
+               device: QPagedPaintDevice) -> int:
+        """Draw ``report`` (of ``view``) on ``device``, page by page; the number of pages."""
+        if self._chart is None:
+            self._chart = _PrintChart()
+        self._chart.show(view)
+        painter = QPainter()
+        if not painter.begin(device):
+            raise OSError("The report could not be started on the output (is the file or "
+                          "printer writable?)")
+        try:
+            return _paint_pages(painter, report, self._chart, device)
+        finally:
+            painter.end()
+
+    def close(self) -> None:
+        """Let the chart go (the writer can still be used: it builds another)."""
+        if self._chart is not None:
+            self._chart.close()
+            self._chart = None
 
 
 def ensure_application() -> QCoreApplication:
@@ -159,19 +210,7 @@ _keep: list[QCoreApplication] = []
 # -- pages -------------------------------------------------------------------------------------
 
 
-def render_report(report: SessionReport, view: SessionView, device: QPagedPaintDevice) -> int:
-    """Draw ``report`` on ``device``, page by page, and return the number of pages."""
-    painter = QPainter()
-    if not painter.begin(device):
-        raise OSError("The report could not be started on the output (is the file or "
-                      "printer writable?)")
-    try:
-        return _paint_pages(painter, report, view, device)
-    finally:
-        painter.end()
-
-
-def _paint_pages(painter: QPainter, report: SessionReport, view: SessionView,
+def _paint_pages(painter: QPainter, report: SessionReport, chart: _PrintChart,
                  device: QPagedPaintDevice) -> int:
     area = device.pageLayout().paintRectPixels(device.logicalDpiX())
     width, height = float(area.width()), float(area.height())
@@ -185,7 +224,6 @@ def _paint_pages(painter: QPainter, report: SessionReport, view: SessionView,
     chart_rect = QRectF()
     if laid.chart_frame is not None:
         chart_rect = _keep_on_one_page(document, laid.chart_frame, body_height)
-    chart = _PrintChart(view)
     pages = document.pageCount()
     context = QAbstractTextDocumentLayout.PaintContext()
     context.palette.setColor(QPalette.ColorRole.Text, QColor("black"))
@@ -202,7 +240,6 @@ def _paint_pages(painter: QPainter, report: SessionReport, view: SessionView,
         painter.restore()
         _paint_footer(painter, report, QRectF(0, body_height, width, footer_height), metrics,
                       page=page + 1, pages=pages)
-    chart.close()
     return pages
 
 
@@ -418,19 +455,23 @@ def _esc(text: str) -> str:
 class _PrintChart:
     """The session chart, built offscreen for the page, and drawn as vectors by :meth:`draw`."""
 
-    def __init__(self, view: SessionView) -> None:
+    def __init__(self) -> None:
         self.chart = SessionChart(LIGHT)
         _style_for_print(self.chart)
-        # Laid out at a fixed size without being shown: no window, no event loop.
-        self.chart.graphics.resize(*CHART_SIZE)
-        layout = self.chart.graphics.ci
-        layout.setGeometry(QRectF(0, 0, *CHART_SIZE))
-        layout.layout.activate()
-        self.chart.show_view(view)
+        # Laid out as the screen lays it out, at a fixed size, but never on a screen: the
+        # chart shares its height among the panes when it is resized while shown.
+        self.chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        self.chart.resize(*CHART_SIZE)
+        self.chart.show()
+        self.chart.layout().activate()
+        self.chart.graphics.ci.layout.activate()
         # The "now" line marks the nurse's present; on a report it would only mark the
         # moment the report was made.
         for pane in self.chart.panes:
             pane.now.setVisible(False)
+
+    def show(self, view: SessionView) -> None:
+        self.chart.show_view(view)
 
     @staticmethod
     def height_for(width: float) -> float:
@@ -442,16 +483,20 @@ class _PrintChart:
         _prepare_export(scene, MARKER_SCALE)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        scene.render(painter, rect, QRectF(0, 0, *CHART_SIZE),
+        graphics = self.chart.graphics
+        scene.render(painter, rect, QRectF(0, 0, graphics.width(), graphics.height()),
                      Qt.AspectRatioMode.KeepAspectRatio)
         painter.restore()
 
     def close(self) -> None:
+        self.chart.close()
         self.chart.deleteLater()
 
 
 def _style_for_print(chart: SessionChart) -> None:
-    """Make the chart read in grey-scale: MOAA/S dashed, apart from the solid CADSS-6."""
+    """Make the chart read in grey-scale: MOAA/S dashed, apart from the solid CADSS-6. The
+    chart's own colour key is left out: the report prints its key in words."""
+    chart.legend.hide()
     theme = chart.theme
     chart.moaas.setPen(pg.mkPen(theme.moaas, width=2.5, style=Qt.PenStyle.DashLine))
 

@@ -22,7 +22,7 @@ from PySide6.QtPrintSupport import QPrinter
 from tests.conftest import TEST_PIN
 from tests.monitor.test_report import VOID_REASON, signed_session
 from tests.ui.sessions import long_session
-from ui.report import MARGIN_MM, print_session, write_session_pdf
+from ui.report import MARGIN_MM, ReportWriter, print_session, write_session_pdf
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="poppler-utils (pdftotext, pdfimages) not installed")
@@ -129,6 +129,21 @@ def test_two_hour_session_renders(service, clock, nurse, tmp_path):
     assert len(times) == len(view.record.readings) > 25
     assert all(time in text for time in times)
     assert f"Page {page_count(path)} of {page_count(path)}" in text
+
+
+def test_one_writer_reports_several_sessions_each_with_its_own_content(
+        view, service, clock, nurse, tmp_path):
+    other = service.load(long_session(service, clock, nurse))
+    writer = ReportWriter()
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    writer.write_pdf(view, first, generated_at=clock.now(), chain_head=CHAIN_HEAD)
+    writer.write_pdf(other, second, generated_at=clock.now(), chain_head=CHAIN_HEAD)
+    writer.close()
+    assert "MRN-300" in pdftotext(first)
+    assert "MRN-200" not in pdftotext(first)
+    assert "MRN-200" in pdftotext(second)
+    assert "MRN-300" not in pdftotext(second)
+    assert content_streams(second)[0].count(b" l\n") > 1000
 
 
 def test_print_session_to_a_pdf_printer_writes_the_same_content(view, clock, pdf, tmp_path):
