@@ -19,7 +19,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -242,6 +242,7 @@ class ReviewScreen(QWidget):
         self.search_button.clicked.connect(self.search)
         self.date_from.dateChanged.connect(lambda _d: self.search())
         self.date_to.dateChanged.connect(lambda _d: self.search())
+        self.from_label, self.to_label = QLabel("From"), QLabel("To")
         self.filters = QGridLayout()
         self.filters.setHorizontalSpacing(10)
         self.filters.setVerticalSpacing(8)
@@ -263,10 +264,12 @@ class ReviewScreen(QWidget):
         # Widths from the widest expected text, set once: measuring every row on each page
         # would cost more than fetching the page.
         header.setMinimumSectionSize(60)
-        metrics = QFontMetrics(self.table.font())
+        font = QFont()
+        font.setPixelSize(TEXT_PX)  # the style sheet's size, not yet applied to the table
+        metrics = QFontMetrics(font)
         widest = {SessionListModel.DATE: "0000-00-00", SessionListModel.TIME: "00:00",
                   SessionListModel.MRN: "MRN0000000", SessionListModel.CHAIR: "Chair",
-                  SessionListModel.FLAGS: "9 critical · 9 warning",
+                  SessionListModel.FLAGS: "1 critical · 2 warning",
                   SessionListModel.SIGNED: "not signed"}
         for column, sample in widest.items():
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 24
@@ -289,13 +292,16 @@ class ReviewScreen(QWidget):
         self.set_orientation(Qt.Orientation.Horizontal)
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
-        """Landscape: the filters on one line; portrait: on two."""
+        """Landscape: the filters on one line; portrait: on three, and the list without its
+        time and chair columns (the session chart shows both), so that names have room."""
         if orientation == self._orientation:
             return
         self._orientation = orientation
+        for column in (SessionListModel.TIME, SessionListModel.CHAIR):
+            self.table.setColumnHidden(column, orientation == Qt.Orientation.Vertical)
         while self.filters.count():
             self.filters.takeAt(0)
-        from_label, to_label = QLabel("From"), QLabel("To")
+        from_label, to_label = self.from_label, self.to_label
         if orientation == Qt.Orientation.Horizontal:
             row = (self.text, from_label, self.date_from, to_label, self.date_to,
                    self.clear_dates, self.flagged, self.search_button)
