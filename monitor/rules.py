@@ -183,26 +183,37 @@ def _at_or_above(value: int | None, limit: int) -> bool:
     return value is not None and value >= limit
 
 
-def _bp_high_levels(readings: Sequence[Reading], ctx: _Context) -> list[_Level | None]:
+class _BpHigh:
     """``bp-high``: ≥ 180/110 warning, critical when a repeat within the window is still there,
     ≥ 200/120 critical at once; before the infusion also the 140/90 and 160/100 tiers.
 
-    It needs the previous BP reading, so unlike the other conditions it walks the readings.
+    It needs the previous BP reading, so unlike the other conditions it is called on the
+    readings in time order and remembers where the last run of high readings began.
     """
-    bp, base = ctx.protocol.bp, ctx.protocol.baseline_bp
-    window = timedelta(minutes=bp.repeat_window_min)
-    levels: list[_Level | None] = []
-    previous: Reading | None = None
-    run_start: Reading | None = None  # first reading of a run of high readings on repeat
-    for reading in readings:
+
+    __slots__ = ("previous", "run_start")
+
+    def __init__(self) -> None:
+        self.previous: Reading | None = None
+        self.run_start: Reading | None = None  # first reading of a run of high readings on repeat
+
+    def copy(self) -> _BpHigh:
+        twin = _BpHigh()
+        twin.previous, twin.run_start = self.previous, self.run_start
+        return twin
+
+    def __call__(self, reading: Reading, ctx: _Context) -> _Level | None:
         if reading.sbp is None and reading.dbp is None:
-            levels.append(None)
-            continue
+            return None
+        bp, base = ctx.protocol.bp, ctx.protocol.baseline_bp
+        window = timedelta(minutes=bp.repeat_window_min)
+        previous, run_start = self.previous, self.run_start
         high = (_at_or_above(reading.sbp, bp.high_warning_sbp_at_or_above)
                 or _at_or_above(reading.dbp, bp.high_warning_dbp_at_or_above))
         repeat = (previous is not None and run_start is not None
                   and reading.time - previous.time <= window)
         limit = f"{bp.high_warning_sbp_at_or_above}/{bp.high_warning_dbp_at_or_above}"
+        level: _Level
         if (_at_or_above(reading.sbp, bp.high_critical_sbp_at_or_above)
                 or _at_or_above(reading.dbp, bp.high_critical_dbp_at_or_above)):
             level = _Level(Severity.CRITICAL, f"BP {_bp(reading)} ≥ "
@@ -227,10 +238,15 @@ def _bp_high_levels(readings: Sequence[Reading], ctx: _Context) -> list[_Level |
                            "consider delaying the infusion")
         else:
             level = _NORMAL
-        levels.append(level)
-        run_start = (run_start if repeat else reading) if high else None
-        previous = reading
-    return levels
+        self.run_start = (run_start if repeat else reading) if high else None
+        self.previous = reading
+        return level
+
+
+def _bp_high_levels(readings: Sequence[Reading], ctx: _Context) -> list[_Level | None]:
+    """:class:`_BpHigh` levels of readings in time order."""
+    walker = _BpHigh()
+    return [walker(reading, ctx) for reading in readings]
 
 
 def _bp_rise(reading: Reading, ctx: _Context) -> _Level | None:
@@ -364,6 +380,13 @@ CONDITIONS: dict[str, tuple[Measure, Callable[[Sequence[Reading], _Context],
     "phq9-item9": (Measure.PHQ9, _each(_phq9_item9)),
 }
 
+#: The conditions whose level depends on the reading alone.
+_READING_RULES: dict[str, _Rule] = {
+    "bp-rise": _bp_rise, "bp-low": _bp_low, "hr-high": _hr_high, "hr-low": _hr_low,
+    "spo2-low": _spo2_low, "rr-low": _rr_low, "rr-high": _rr_high, "moaas-low": _moaas_low,
+    "cadss6-high": _cadss6_high, "nausea-high": _nausea_high, "phq9-item9": _phq9_item9,
+}
+
 OVERDUE = "overdue"
 
 
@@ -378,13 +401,23 @@ def evaluate_flags(record: SessionRecord, protocol: Protocol, at: datetime) -> l
     record = record.as_of(at)
     readings = _in_order(record.readings)
     changes = phase_changes(record)
-    ctx = _Context(protocol, changes, _baseline(readings, _started_at(changes)))
     acks = _first_acknowledgements(record.acknowledgements)
-    flags: list[Flag] = []
-    for key, (measure, levels_of) in CONDITIONS.items():
-        levels = levels_of(readings, ctx)
-        flags.extend(_fire(record, key, measure, zip(readings, levels, strict=True), acks))
+    flags = FlagEvaluation.of(record, protocol, readings=readings, changes=changes,
+                              acks=acks).flags()
     flags.extend(_overdue_flags(record, readings, protocol, at, changes=changes, acks=acks))
+    return sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
+
+
+def evaluate_flags_from(evaluation: FlagEvaluation, record: SessionRecord, protocol: Protocol,
+                        at: datetime) -> list[Flag]:
+    """:func:`evaluate_flags`, given the evaluation of the readings of ``record`` as of ``at``
+    (which saves evaluating every reading again)."""
+    record = record.as_of(at)
+    readings = _in_order(record.readings)
+    acks = _first_acknowledgements(record.acknowledgements)
+    flags = evaluation.flags()
+    flags.extend(_overdue_flags(record, readings, protocol, at, changes=evaluation.ctx.changes,
+                                acks=acks))
     return sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
 
 
@@ -399,49 +432,203 @@ def current_levels(record: SessionRecord, protocol: Protocol,
     readings = _in_order(record.readings)
     changes = phase_changes(record)
     ctx = _Context(protocol, changes, _baseline(readings, _started_at(changes)))
-    current: dict[Measure, Severity] = {}
+    latest: list[tuple[Measure, _Level | None]] = []
     for measure, levels_of in CONDITIONS.values():
-        latest = next((level for level in reversed(levels_of(readings, ctx))
-                       if level is not None), None)
-        if latest is None or latest.severity is None:
+        latest.append((measure, next((level for level in reversed(levels_of(readings, ctx))
+                                      if level is not None), None)))
+    return _worst_current(latest)
+
+
+def _worst_current(latest: Iterable[tuple[Measure, _Level | None]]) -> dict[Measure, Severity]:
+    current: dict[Measure, Severity] = {}
+    for measure, level in latest:
+        if level is None or level.severity is None:
             continue
-        if latest.severity > current.get(measure, 0):
-            current[measure] = latest.severity
+        if level.severity > current.get(measure, 0):
+            current[measure] = level.severity
     return current
 
 
-def _fire(record: SessionRecord, key: str, measure: Measure,
-          levels: Iterable[tuple[Reading, _Level | None]],
-          acks: dict[UUID, Acknowledgement]) -> list[Flag]:
-    fired: list[Flag] = []
-    episode: list[int] = []  # indexes in ``fired`` of the current episode's flags
-    reached: Severity | None = None  # highest tier of the current episode; None outside one
-    for reading, level in levels:
+class _Firing:
+    """One condition's flags so far, and where its current episode stands."""
+
+    __slots__ = ("episode", "fired", "key", "latest", "measure", "reached", "rule")
+
+    def __init__(self, key: str, measure: Measure, rule: _Rule) -> None:
+        self.key = key
+        self.measure = measure
+        self.rule = rule
+        self.fired: list[Flag] = []
+        self.episode: list[int] = []  # indexes in ``fired`` of the current episode's flags
+        self.reached: Severity | None = None  # highest tier of the episode; None outside one
+        self.latest: _Level | None = None  # level of the latest reading with the measure
+
+    def copy(self) -> _Firing:
+        rule = self.rule.copy() if isinstance(self.rule, _BpHigh) else self.rule
+        twin = _Firing(self.key, self.measure, rule)
+        twin.fired, twin.episode = list(self.fired), list(self.episode)
+        twin.reached, twin.latest = self.reached, self.latest
+        return twin
+
+    def step(self, session_id: UUID, reading: Reading, ctx: _Context,
+             acks: dict[UUID, Acknowledgement]) -> None:
+        level = self.rule(reading, ctx)
         if level is None:
-            continue  # measure absent: neither continues nor ends the episode
+            return  # measure absent: neither continues nor ends the episode
+        self.latest = level
         if level.severity is None:
-            reached = None
-            episode = []
-            continue
-        if reached is not None and level.severity <= reached:
-            continue
-        reached = level.severity
+            self.reached = None
+            self.episode = []
+            return
+        if self.reached is not None and level.severity <= self.reached:
+            return
+        self.reached = level.severity
+        fired = self.fired
         covered = any(f.severity >= level.severity and not _acknowledged_by(f, reading.time)
                       and not _resolved_by(f, reading.time) for f in fired)
         if covered:
-            continue
+            return
         # A worse flag of the same episode takes over the lower ones still waiting: the
         # nurse acknowledges the surge once, at its worst, not once per tier.
-        for index in episode:
+        for index in self.episode:
             lower = fired[index]
             if not _acknowledged_by(lower, reading.time) and lower.resolved_at is None:
                 fired[index] = replace(lower, resolved_at=reading.time, resolution="escalated")
-        fid = flag_id(record.session_id, key, level.severity, str(reading.id))
-        fired.append(Flag(id=fid, key=key, measure=measure, severity=level.severity,
+        fid = flag_id(session_id, self.key, level.severity, str(reading.id))
+        fired.append(Flag(id=fid, key=self.key, measure=self.measure, severity=level.severity,
                           time=reading.time, message=level.message, reading_id=reading.id,
                           acknowledgement=acks.get(fid)))
-        episode.append(len(fired) - 1)
-    return fired
+        self.episode.append(len(fired) - 1)
+
+
+def _rules() -> list[tuple[str, Measure, _Rule]]:
+    """Each condition's rule, fresh (``bp-high`` remembers the readings before)."""
+    return [(key, measure, _BpHigh() if key == "bp-high" else _READING_RULES[key])
+            for key, (measure, _) in CONDITIONS.items()]
+
+
+class FlagEvaluation:
+    """The flags the readings of a record raised, evaluated up to its latest reading.
+
+    :meth:`of` evaluates a whole record; :meth:`extended` adds one reading at or after the
+    latest and gives the same flags as evaluating the longer record again, as long as the
+    phases, the baseline and the acknowledgements that decided earlier readings stay as they
+    were (:meth:`extended` answers ``None`` when they might not). So a long session costs
+    one reading's work per save instead of the whole record's.
+    """
+
+    __slots__ = (
+        "count",
+        "ctx",
+        "firings",
+        "last_time",
+        "protocol",
+        "seen_acks",
+        "session_id",
+        "started",
+    )
+
+    def __init__(self, session_id: UUID, protocol: Protocol, ctx: _Context, *,
+                 firings: list[_Firing], seen_acks: dict[UUID, datetime],
+                 last_time: datetime | None, count: int) -> None:
+        self.session_id = session_id
+        self.protocol = protocol
+        self.ctx = ctx
+        self.started = _started_at(ctx.changes)
+        self.firings = firings
+        self.seen_acks = seen_acks  # flag id → time of its first acknowledgement
+        self.last_time = last_time
+        self.count = count  # readings evaluated
+
+    @classmethod
+    def of(cls, record: SessionRecord, protocol: Protocol, *,
+           readings: Sequence[Reading] | None = None,
+           changes: list[tuple[datetime, Phase]] | None = None,
+           acks: dict[UUID, Acknowledgement] | None = None) -> FlagEvaluation:
+        """The readings' flags of ``record`` (taken as it stands; see :meth:`SessionRecord.as_of`).
+
+        ``readings`` (in time order), ``changes`` and ``acks`` may be passed when the
+        caller has them already.
+        """
+        readings = _in_order(record.readings) if readings is None else readings
+        changes = phase_changes(record) if changes is None else changes
+        if acks is None:
+            acks = _first_acknowledgements(record.acknowledgements)
+        ctx = _Context(protocol, changes, _baseline(readings, _started_at(changes)))
+        firings = [_Firing(key, measure, rule) for key, measure, rule in _rules()]
+        for firing in firings:
+            for reading in readings:
+                firing.step(record.session_id, reading, ctx, acks)
+        return cls(record.session_id, protocol, ctx, firings=firings,
+                   seen_acks={fid: ack.time for fid, ack in acks.items()},
+                   last_time=readings[-1].time if readings else None, count=len(readings))
+
+    def flags(self) -> list[Flag]:
+        """The flags raised by readings, condition by condition, each in the order raised."""
+        return [flag for firing in self.firings for flag in firing.fired]
+
+    def current_levels(self) -> dict[Measure, Severity]:
+        """:func:`current_levels` of the record evaluated."""
+        return _worst_current((firing.measure, firing.latest) for firing in self.firings)
+
+    def extended(self, reading: Reading,
+                 acknowledgements: Iterable[Acknowledgement]) -> FlagEvaluation | None:
+        """This evaluation with ``reading`` added after the others; ``None`` if that could
+        differ from evaluating the whole record again.
+
+        ``acknowledgements`` are all of the record's (as of the moment evaluated). It could
+        differ when the reading is earlier than the latest one, when it is still part of the
+        baseline (the baseline would change), or when an acknowledgement appeared that is
+        dated no later than the latest reading (earlier readings might have fired
+        differently). This evaluation is left as it was.
+        """
+        if self.last_time is not None and reading.time < self.last_time:
+            return None
+        if self.ctx.changes and (self.started is None or reading.time < self.started
+                                 or self.ctx.baseline is None):
+            return None
+        return self._with(reading, _first_acknowledgements(acknowledgements))
+
+    def refreshed(self, acknowledgements: Iterable[Acknowledgement]) -> FlagEvaluation | None:
+        """This evaluation with the record's acknowledgements now (``None`` as for
+        :meth:`extended`)."""
+        return self._with(None, _first_acknowledgements(acknowledgements))
+
+    def _with(self, reading: Reading | None,
+              acks: dict[UUID, Acknowledgement]) -> FlagEvaluation | None:
+        if not self._acks_follow(acks):
+            return None
+        seen = {fid: ack.time for fid, ack in acks.items()}
+        if reading is None and seen == self.seen_acks:
+            return self
+        firings = [firing.copy() for firing in self.firings]
+        for firing in firings:
+            if seen != self.seen_acks:
+                firing.fired = [_with_ack(flag, acks.get(flag.id)) for flag in firing.fired]
+            if reading is not None:
+                firing.step(self.session_id, reading, self.ctx, acks)
+        if reading is None:
+            return FlagEvaluation(self.session_id, self.protocol, self.ctx, firings=firings,
+                                  seen_acks=seen, last_time=self.last_time, count=self.count)
+        return FlagEvaluation(self.session_id, self.protocol, self.ctx, firings=firings,
+                              seen_acks=seen, last_time=reading.time, count=self.count + 1)
+
+    def _acks_follow(self, acks: dict[UUID, Acknowledgement]) -> bool:
+        """Whether the acknowledgements differ from those seen only after the last reading."""
+        if not self.seen_acks.keys() <= acks.keys():
+            return False
+        for fid, ack in acks.items():
+            seen = self.seen_acks.get(fid)
+            if seen == ack.time:
+                continue
+            if self.last_time is not None and (
+                    ack.time <= self.last_time or (seen is not None and seen <= self.last_time)):
+                return False
+        return True
+
+
+def _with_ack(flag: Flag, ack: Acknowledgement | None) -> Flag:
+    return flag if flag.acknowledgement == ack else replace(flag, acknowledgement=ack)
 
 
 def _resolved_by(flag: Flag, when: datetime) -> bool:
