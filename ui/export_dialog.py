@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
 
     from monitor.service import ClinicService, SessionView
+    from ui.report import ReportWriter
 
 #: Formats a session exports to, with the file suffix each gets and the button text.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -127,7 +128,8 @@ class SessionExporter:
         return path
 
     def write_pdf(self, view: SessionView, path: Path, chain_head: str) -> None:
-        """The PDF report of ``view`` (already audited) with the audit chain head on it."""
+        """The PDF report of ``view`` (already audited) with the audit chain head on it
+        (on the GUI thread: the report draws the chart, a widget)."""
         from ui.report import write_session_pdf  # noqa: PLC0415 - loads the report's Qt
 
         write_session_pdf(view, path, generated_at=self.clock.now(), chain_head=chain_head)
@@ -146,6 +148,27 @@ class SessionExporter:
         return batch_export(self.service, request.date_from, request.date_to,
                             list(request.formats), request.out_dir, by=self._by(),
                             pdf_writer=pdf_writer, progress=progress)
+
+
+class BatchPdfWriter:
+    """A batch's PDF reports, all drawn on one report writer (building its chart costs more
+    than a report). Called on the GUI thread; :meth:`close` when the batch has ended."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._writer: ReportWriter | None = None
+
+    def __call__(self, view: SessionView, path: Path, chain_head: str) -> None:
+        if self._writer is None:
+            from ui.report import ReportWriter  # noqa: PLC0415 - loads the report's Qt
+
+            self._writer = ReportWriter()
+        self._writer.write_pdf(view, path, generated_at=self.clock.now(), chain_head=chain_head)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 def _choice(text: str, name: str) -> QPushButton:
@@ -523,6 +546,9 @@ class BatchExportDialog(QDialog):
             self._say(f"{done} of {total} sessions exported")
 
     def _show_finished(self, result: object) -> None:
+        close = getattr(self._pdf_writer, "close", None)
+        if close is not None:
+            close()
         if self._worker is not None:
             self._worker.wait()
             self._worker.deleteLater()

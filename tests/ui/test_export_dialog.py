@@ -14,7 +14,13 @@ from PySide6.QtPrintSupport import QPrinter
 from monitor.exports import BatchResult, session_csv
 from tests.ui.test_session_review import replayed_session
 from tests.ui.touch import small_touch_targets
-from ui.export_dialog import BatchExportDialog, BatchRequest, ExportDialog, SessionExporter
+from ui.export_dialog import (
+    BatchExportDialog,
+    BatchPdfWriter,
+    BatchRequest,
+    ExportDialog,
+    SessionExporter,
+)
 from ui.session_review import SessionReviewScreen, replay_loader
 from ui.theme import DIM
 
@@ -238,7 +244,7 @@ def test_real_batch_with_pdfs_on_a_worker_thread(qtbot, service, clock, nurse, t
     exporter = SessionExporter(service, clock, lambda: nurse)
     day = built.checked_in.astimezone().date()
     dialog = BatchExportDialog(DIM, exporter.batch, folder=tmp_path, today=day,
-                               pdf_writer=exporter.write_pdf)
+                               pdf_writer=BatchPdfWriter(clock))
     qtbot.addWidget(dialog)
     dialog.format_buttons["pdf"].setChecked(True)
     with qtbot.waitSignal(dialog.exportFinished, timeout=30_000):
