@@ -34,6 +34,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -231,34 +232,18 @@ def _effective_flags() -> Select[Any]:
 def flag_counts(connection: Connection,
                 session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[int, int]]:
     """Flags of the effective record of each session, by tier."""
-    if not session_ids:
-        return {}
-    flags = FlagRow.__table__.c
-    statement = (
-        _effective_flags()
-        .add_columns(flags.severity, func.count())
-        .where(flags.session_id.in_(list(session_ids)))
-        .group_by(flags.session_id, flags.severity)
-    )
     counts: dict[uuid.UUID, dict[int, int]] = {}
-    for session_id, severity, count in connection.execute(statement):
-        counts.setdefault(session_id, {})[int(severity)] = int(count)
+    if session_ids:
+        for session_id, severity, count in connection.execute(
+                _FLAG_COUNTS, {"ids": list(session_ids)}):
+            counts.setdefault(session_id, {})[int(severity)] = int(count)
     return counts
 
 
 def _signed(connection: Connection, session_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     if not session_ids:
         return set()
-    events = EventRow.__table__.c
-    corrections = Correction.__table__.c
-    voided = exists().where(and_(corrections.session_id == events.session_id,
-                                 corrections.target_id == events.id))
-    statement = (
-        select(events.session_id).distinct()
-        .where(events.session_id.in_(list(session_ids)), events.kind.in_(SIGNED_EVENTS),
-               ~voided)
-    )
-    return set(connection.scalars(statement))
+    return set(connection.scalars(_SIGNED, {"ids": list(session_ids)}))
 
 
 def _worst(counts: dict[int, int]) -> Severity | None:
@@ -322,3 +307,26 @@ def _rise(peak: int | None, base: int | None) -> int | None:
 def _last(readings: Sequence[Reading], name: str) -> int | None:
     return next((v for v in (getattr(r, name) for r in reversed(readings)) if v is not None),
                 None)
+
+
+# -- statements built once ---------------------------------------------------------------------
+
+_FLAGS = FlagRow.__table__.c
+_EVENTS = EventRow.__table__.c
+_CORRECTIONS = Correction.__table__.c
+
+_FLAG_COUNTS = (
+    _effective_flags()
+    .add_columns(_FLAGS.severity, func.count())
+    .where(_FLAGS.session_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_FLAGS.session_id, _FLAGS.severity)
+)
+#: Sessions among ``ids`` closed by a signature (a discharge sign-off or override) that was
+#: not voided.
+_SIGNED = (
+    select(_EVENTS.session_id).distinct()
+    .where(_EVENTS.session_id.in_(bindparam("ids", expanding=True)),
+           _EVENTS.kind.in_(SIGNED_EVENTS),
+           ~exists().where(and_(_CORRECTIONS.session_id == _EVENTS.session_id,
+                                _CORRECTIONS.target_id == _EVENTS.id)))
+)
