@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from monitor.auth import DEMO_PIN, load_secret
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.store import StorageError, StoreOpenError, default_url, open_store
 
@@ -96,15 +98,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             generate(store, sessions=DEMO_HISTORY_SESSIONS, seed=1,
                      clock_now=now - timedelta(hours=13))
             clock = AcceleratedClock(now, DEMO_SPEED)
-            service = ClinicService(store, clock)
-            nurse = service.ensure_staff("Demo Nurse", "nurse")
+            # A throwaway secret for a throwaway database; every demo person's PIN is
+            # DEMO_PIN (docs/security.md), and only here.
+            service = ClinicService(store, clock, secret=secrets.token_bytes(32))
+            nurse = service.ensure_staff("Demo Nurse", "nurse", pin=DEMO_PIN)
+            service.ensure_staff("Demo Admin", "admin", pin=DEMO_PIN)
+            service.set_demo_pins(DEMO_PIN)
             staff = (nurse, "Demo Nurse")
-            chair = DemoChair(service, nurse, chair=chairs[0])
+            chair = DemoChair(service, nurse, chair=chairs[0], pin=DEMO_PIN)
             chair.advance()
             hooks.append(chair.advance)
         else:
-            service = ClinicService(store, clock)
-        window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff)
+            service = ClinicService(store, clock, secret=load_secret())
+        # The demo nurse is signed in already; after a lock, the demo PIN is on the screen.
+        hint = f"Demo database: every PIN is {DEMO_PIN}" if demo_dir is not None else ""
+        window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
+                            login_hint=hint)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised.
         window.showMaximized()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -61,7 +62,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(f"sqlite:///{folder}/bench.sqlite3")
         generate(store, sessions=args.sessions, seed=11, clock_now=NOW)
-        service = ClinicService(store, ManualClock(NOW))
+        service = ClinicService(store, ManualClock(NOW), secret=secrets.token_bytes(32))
         with store.read() as db:
             session_id = db.scalars(
                 select(ReadingRow.session_id).group_by(ReadingRow.session_id)

@@ -28,6 +28,7 @@ import json
 import os
 import pstats
 import random
+import secrets
 import sqlite3
 import statistics
 import sys
@@ -418,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
     store, fill_seconds = prepare(args)
     counts = row_counts(store)
     clock = ManualClock(FILL_NOW)
-    service = ClinicService(store, clock)
+    service = ClinicService(store, clock, secret=secrets.token_bytes(32))
     raw = Raw(store.url)
     rng = random.Random(args.seed)
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -96,7 +97,7 @@ def bench_save_to_repaint(saves: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'repaint.sqlite3'}")
         clock = ManualClock()
-        service = ClinicService(store, clock)
+        service = ClinicService(store, clock, secret=secrets.token_bytes(32))
         nurse = service.ensure_staff("Bench Nurse", "nurse")
         window = MainWindow(service, clock, staff=(nurse, "Bench Nurse"), tick_ms=3_600_000)
         window.resize(1280, 800)
@@ -129,6 +130,66 @@ def bench_save_to_repaint(saves: int) -> list[float]:
     return timings
 
 
+def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, list[float]]]:
+    """Per-save cost in sessions of ``lengths`` readings (one a second, as in the soak).
+
+    For each length: the core alone (``record_reading``: validate, commit, flags), the
+    session loaded afresh (``load``), and the whole save-to-repaint of the session screen.
+    """
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    from monitor.clock import ManualClock  # noqa: PLC0415
+    from monitor.domain import EventKind  # noqa: PLC0415
+    from monitor.service import ClinicService, ImportedRow  # noqa: PLC0415
+    from monitor.store import open_store  # noqa: PLC0415
+    from ui.main_window import MainWindow  # noqa: PLC0415
+
+    app = QApplication.instance() or QApplication([])
+    results: list[tuple[int, str, list[float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 'long.sqlite3'}")
+        clock = ManualClock()
+        service = ClinicService(store, clock, secret=secrets.token_bytes(32))
+        nurse = service.ensure_staff("Bench Nurse", "nurse")
+        window = MainWindow(service, clock, staff=(nurse, "Bench Nurse"), tick_ms=3_600_000)
+        window.resize(1280, 800)
+        window.show()
+        app.processEvents()
+        importer = service.ensure_staff("Bench Import", "system")
+        for n in lengths:
+            start = clock.now()
+            rows = [ImportedRow(start, {"sbp": 128, "dbp": 78, "hr": 72, "spo2": 98}),
+                    ImportedRow(start + timedelta(seconds=1), event=EventKind.INFUSION_START)]
+            rows += [ImportedRow(start + timedelta(seconds=1 + i),
+                                 {"sbp": 120 + i % 40, "dbp": 70 + i % 30, "hr": 60 + i % 40,
+                                  "spo2": 94 + i % 6}) for i in range(1, n)]
+            session_id = service.import_session(rows, mrn=f"LONG{n}", by=importer)
+            clock.advance(timedelta(seconds=n + 2))
+            screen = window.show_session("1", session_id)
+            app.processEvents()
+            core, load, ui = [], [], []
+            for i in range(saves):
+                clock.advance(timedelta(seconds=1))
+                raw = {"sbp": 125 + i % 20, "dbp": 78 + i % 8, "hr": 70 + i % 15, "spo2": 97}
+                began = time.perf_counter()
+                service.record_reading(session_id, raw, by=nurse)
+                core.append(time.perf_counter() - began)
+                began = time.perf_counter()
+                service.load(session_id)
+                load.append(time.perf_counter() - began)
+                clock.advance(timedelta(seconds=1))
+                began = time.perf_counter()
+                screen.presenter.save_reading({k: str(v) for k, v in raw.items()})
+                window.repaint()
+                ui.append(time.perf_counter() - began)
+            results += [(n, "core save", core[2:]), (n, "load", load[2:]),
+                        (n, "save-to-repaint", ui[2:])]
+        window.close()
+        store.close()
+    return results
+
+
 def _ms(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -139,7 +200,16 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--saves", type=int, default=200)
+    parser.add_argument("--long", type=int, nargs="*", metavar="READINGS",
+                        help="only time saves into sessions this long (default 1000 3600 "
+                             "7200 readings), core and screen apart")
     args = parser.parse_args()
+
+    if args.long is not None:
+        for n, what, values in bench_long_sessions(args.long or [1000, 3600, 7200], 30):
+            print(f"{n:5d} readings  {what:16s} median {_ms(values, 0.5):7.1f} ms  "
+                  f"p95 {_ms(values, 0.95):7.1f} ms")
+        return 0
 
     bare, app = bench_startup(args.runs)
     ratio = statistics.median(app) / statistics.median(bare)

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from monitor import cli_export, cli_staff
+from monitor.auth import DEMO_PIN, load_secret
 from monitor.clock import Clock, SystemClock
 from monitor.domain import Flag, Score
 from monitor.protocol import available_profiles
@@ -77,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check the database's integrity")
     db_option(check)
+    cli_staff.add_commands(commands, db_option)
+    cli_export.add_command(commands, db_option)
     return parser
 
 
@@ -91,6 +95,10 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return _show(args, url, clock)
         if args.command == "demo-data":
             return _demo(args, url, clock)
+        if args.command in cli_staff.COMMANDS:
+            return cli_staff.run(args, url, clock)
+        if args.command == cli_export.COMMAND:
+            return cli_export.run(args, url, clock)
         return _check(url)
     except StoreOpenError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -141,7 +149,7 @@ def _import(args: argparse.Namespace, url: str, clock: Clock) -> int:
 
     store = open_store(url)
     try:
-        service = ClinicService(store, clock)
+        service = ClinicService(store, clock, secret=load_secret())
         existing = service.find_patient(mrn.value or args.mrn)
         if existing is not None:
             mismatch = _patient_mismatch(
@@ -200,7 +208,7 @@ def _show(args: argparse.Namespace, url: str, clock: Clock) -> int:
     store = open_store(url)
     try:
         try:
-            view = ClinicService(store, clock).load(session_id, at)
+            view = ClinicService(store, clock, secret=load_secret()).load(session_id, at)
         except NotFoundError:
             print(f"no session {session_id} in this database", file=sys.stderr)
             return EXIT_NO
@@ -325,6 +333,8 @@ def _demo(args: argparse.Namespace, url: str, clock: Clock) -> int:
     store = open_store(url)
     try:
         summary = generate(store, sessions=args.sessions, seed=args.seed, clock_now=clock.now())
+        # A demo database: its people sign in with the documented demo PIN.
+        ClinicService(store, clock, secret=load_secret()).set_demo_pins(DEMO_PIN)
     finally:
         store.close()
     print(summary.describe())

@@ -101,6 +101,13 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(20))  # nurse, clinician, admin, system
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    #: argon2id hash of the PIN peppered with the secret kept outside the database
+    #: (:mod:`monitor.auth`); None for system identities, which cannot sign in.
+    pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: Wrong PINs in a row; reset by a right one.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the account was locked after too many wrong PINs (wall time, UTC).
+    locked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Patient(Entered, Base):
@@ -147,7 +154,7 @@ class TreatmentSession(Entered, Base):
     patient: Mapped[Patient] = relationship(back_populates="sessions")
 
     __table_args__ = (Index("ix_sessions_patient_time", "patient_id", "time"),
-                      Index("ix_sessions_time", "time"))
+                      Index("ix_sessions_time_id", "time", "id"))
 
 
 class ReadingRow(Entered, Base):
@@ -244,3 +251,58 @@ class Correction(Entered, Base):
     reason: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (Index("ix_corrections_session", "session_id"),)
+
+
+class AuditLog(Base):
+    """One entry of the append-only, HMAC-chained audit trail (:mod:`monitor.audit`).
+
+    UPDATE and DELETE are refused by triggers created in migration 0002.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(30))
+    record_kind: Mapped[str] = mapped_column(String(20), default="")
+    record_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    #: Old and new values as canonical JSON text (what the mac covers).
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    mac: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_log_session", "session_id"),
+        Index("ix_audit_log_patient", "patient_id"),
+        Index("ix_audit_log_staff", "staff_id"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+
+class Signature(Base):
+    """An e-signature: who signed, when, what it means, and a hash of what was signed.
+
+    When the signed content changes later (an amendment), the stored hash no longer matches
+    and the signature shows as superseded.
+    """
+
+    __tablename__ = "signatures"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    #: e.g. "discharge sign-off", "discharge override", "critical flag acknowledged".
+    meaning: Mapped[str] = mapped_column(String(60))
+    signer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    #: The printed name and role at signing.
+    signer_name: Mapped[str] = mapped_column(String(120))
+    signer_role: Mapped[str] = mapped_column(String(20))
+    signed_at: Mapped[datetime]
+    #: The row the signature belongs to (an event or an acknowledgement).
+    record_kind: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_signatures_session", "session_id"),)

@@ -17,6 +17,7 @@ work cost several times what the database itself spends on those rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -30,6 +31,21 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from monitor import audit, review
+from monitor.auth import (
+    LOCK_DURATION,
+    MAX_FAILURES,
+    AccountLocked,
+    InvalidPin,
+    LoginRefused,
+    SignatureRequired,
+    StaffInfo,
+    audit_key,
+    check_new_pin,
+    hash_pin,
+    lock_remaining,
+    verify_pin,
+)
 from monitor.clock import Clock, ensure_utc
 from monitor.discharge import evaluate_discharge
 from monitor.domain import (
@@ -49,17 +65,27 @@ from monitor.model import (
     Acknowledgement as AckRow,
 )
 from monitor.model import (
+    AuditLog,
     Base,
     Correction,
     EventRow,
     FlagRow,
     Patient,
     ReadingRow,
+    Signature,
     Staff,
     TreatmentSession,
 )
+from monitor.permissions import STAFF_ROLES, Action, PermissionDenied, allowed
 from monitor.protocol import Protocol, load_protocol
-from monitor.rules import current_levels, evaluate_flags, next_reading_due, session_phase
+from monitor.rules import (
+    FlagEvaluation,
+    current_levels,
+    evaluate_flags,
+    evaluate_flags_from,
+    next_reading_due,
+    session_phase,
+)
 from monitor.store import Store
 from monitor.validation import FieldError, validate_reading, validate_time
 
@@ -132,6 +158,46 @@ class CorrectionInfo:
 
 
 @dataclass(frozen=True)
+class SignatureInfo:
+    """An e-signature on a session: printed name, role, time and meaning.
+
+    ``valid`` is False — the signature is superseded — when what was signed has changed
+    since (an entry amended, voided or added before the signing time).
+    """
+
+    id: uuid.UUID
+    meaning: str
+    signer_name: str
+    signer_role: str
+    signed_at: datetime
+    content_hash: str
+    valid: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of the audit trail, as :meth:`ClinicService.audit_entries` lists it."""
+
+    seq: int
+    at: datetime
+    staff_id: uuid.UUID | None
+    staff_name: str
+    action: str
+    record_kind: str
+    record_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    patient_id: uuid.UUID | None
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+
+
+#: What each kind of e-signature means, in the words printed with it.
+MEANING_DISCHARGE = "discharge sign-off"
+MEANING_OVERRIDE = "discharge override"
+MEANING_CRITICAL_ACK = "critical flag acknowledged"
+
+
+@dataclass(frozen=True)
 class SessionView:
     """A session as it stood at ``at``: the record, its flags and discharge assessment."""
 
@@ -152,6 +218,8 @@ class SessionView:
     #: Flags once raised by readings since voided or amended, with any acknowledgement:
     #: closed (resolved when corrected), kept so the action taken is never lost from view.
     superseded_flags: tuple[Flag, ...] = ()
+    #: E-signatures given on the session, oldest first, each valid or superseded.
+    signatures: tuple[SignatureInfo, ...] = ()
 
     @property
     def open_flags(self) -> tuple[Flag, ...]:
@@ -188,10 +256,21 @@ class ImportedRow:
 class ClinicService:
     """Creates and reads the clinical record. Every public method is one transaction."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, *, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the secret must be at least 16 bytes (monitor.auth.load_secret)")
         self.store = store
         self.clock = clock
+        self._secret = secret
+        self._audit_key = audit_key(secret)
         self._protocols: dict[tuple[str, tuple[tuple[str, Any], ...]], Protocol] = {}
+        self._tails: dict[uuid.UUID, _Tail] = {}  # see _reading_flags
+        self._loaded: dict[uuid.UUID, _Loaded] = {}  # see _load_evaluated
+        #: Roles of active staff seen by this service (a role never changes; disabling
+        #: staff here drops them from it).
+        self._roles: dict[uuid.UUID, str] = {}
+        #: Locks this process saw begin or observed: (stored start, monotonic start).
+        self._locks_seen: dict[uuid.UUID, tuple[datetime, float]] = {}
 
     # -- protocol -------------------------------------------------------------------------
 
@@ -207,15 +286,235 @@ class ClinicService:
 
     # -- staff and patients ----------------------------------------------------------------
 
-    def ensure_staff(self, name: str, role: str) -> uuid.UUID:
-        """The id of the staff member with this name and role, created if missing."""
+    def ensure_staff(self, name: str, role: str, *, pin: str | None = None) -> uuid.UUID:
+        """The id of the staff member with this name and role, created if missing.
+
+        For system identities (imports, the command line), demo data and tests; people are
+        added by an admin with :meth:`add_staff`. ``pin`` sets a PIN where there is none.
+        """
+        pin_hash = hash_pin(check_new_pin(pin), self._secret) if pin is not None else None
+        now = self.clock.now()
         with self.store.write() as db:
-            found = db.scalar(select(Staff.id).where(Staff.name == name, Staff.role == role))
+            found = db.scalar(select(Staff).where(Staff.name == name, Staff.role == role))
             if found is not None:
-                return found
-            staff = Staff(id=uuid.uuid4(), name=name, role=role, created_at=self.clock.now())
+                if pin_hash is not None and found.pin_hash is None:
+                    found.pin_hash = pin_hash
+                    self._audit(db, found.id, "pin_reset", "staff", found.id, now=now)
+                return found.id
+            staff = Staff(id=uuid.uuid4(), name=name, role=role, created_at=now,
+                          pin_hash=pin_hash, failed_logins=0)
             db.add(staff)
+            db.flush()
+            self._audit(db, staff.id, "staff_add", "staff", staff.id, now=now,
+                        new={"name": name, "role": role})
             return staff.id
+
+    # -- sign-in and staff management ------------------------------------------------------
+
+    def needs_first_admin(self) -> bool:
+        """True until an admin who can sign in exists (the first start asks for one)."""
+        with self.store.read() as db:
+            found = db.scalar(select(Staff.id).where(
+                Staff.role == "admin", Staff.active.is_(True), Staff.pin_hash.is_not(None)
+            ).limit(1))
+        return found is None
+
+    def create_first_admin(self, name: str, pin: str) -> uuid.UUID:
+        """Create the first admin; refused once any admin exists."""
+        clean = self._staff_name(name)
+        pin_hash = self._new_pin_hash(pin)
+        now = self.clock.now()
+        with self.store.write() as db:
+            if db.scalar(select(Staff.id).where(Staff.role == "admin").limit(1)) is not None:
+                raise PermissionDenied(None, Action.MANAGE_STAFF, (
+                    "An admin already exists; ask an admin to add staff."))
+            staff = Staff(id=uuid.uuid4(), name=clean, role="admin", created_at=now,
+                          pin_hash=pin_hash, failed_logins=0, active=True)
+            db.add(staff)
+            db.flush()
+            self._audit(db, staff.id, "staff_add", "staff", staff.id, now=now,
+                        new={"name": clean, "role": "admin", "first_admin": True})
+        self._roles[staff.id] = "admin"
+        return staff.id
+
+    def add_staff(self, name: str, role: str, pin: str, *, by: uuid.UUID) -> uuid.UUID:
+        """An admin adds a nurse, clinician or admin with their first PIN."""
+        self._require(by, Action.MANAGE_STAFF)
+        clean = self._staff_name(name)
+        if role not in STAFF_ROLES:
+            raise InvalidEntryError([FieldError(
+                "role", f"Role: one of {', '.join(STAFF_ROLES)} (got {role!r})")])
+        pin_hash = self._new_pin_hash(pin)
+        now = self.clock.now()
+        with self.store.write() as db:
+            taken = db.scalar(select(Staff.id).where(
+                func.lower(Staff.name) == clean.lower(), Staff.active.is_(True)).limit(1))
+            if taken is not None:
+                raise InvalidEntryError([FieldError(
+                    "name", f"Name: {clean} is already on the staff list; add a middle "
+                    "initial or a surname to tell them apart")])
+            staff = Staff(id=uuid.uuid4(), name=clean, role=role, created_at=now,
+                          pin_hash=pin_hash, failed_logins=0, active=True)
+            db.add(staff)
+            db.flush()
+            self._audit(db, by, "staff_add", "staff", staff.id, now=now,
+                        new={"name": clean, "role": role})
+        return staff.id
+
+    def disable_staff(self, staff_id: uuid.UUID, *, by: uuid.UUID) -> None:
+        """An admin disables a staff member: they can no longer sign in. Rows stay."""
+        self._require(by, Action.MANAGE_STAFF)
+        now = self.clock.now()
+        with self.store.write() as db:
+            staff = self._staff_row(db, staff_id)
+            if staff.role == "admin" and staff.active:
+                others = db.scalar(select(func.count()).select_from(Staff).where(
+                    Staff.role == "admin", Staff.active.is_(True), Staff.id != staff_id))
+                if not others:
+                    raise InvalidEntryError([FieldError(
+                        "staff", "The last active admin cannot be disabled; add another "
+                        "admin first")])
+            if staff.active:
+                staff.active = False
+                self._audit(db, by, "staff_disable", "staff", staff_id, now=now,
+                            old={"active": True}, new={"active": False})
+        self._roles.pop(staff_id, None)
+
+    def reset_pin(self, staff_id: uuid.UUID, new_pin: str, *, by: uuid.UUID) -> None:
+        """An admin sets a new PIN; this also lifts a lock."""
+        self._require(by, Action.MANAGE_STAFF)
+        pin_hash = self._new_pin_hash(new_pin)
+        now = self.clock.now()
+        with self.store.write() as db:
+            staff = self._staff_row(db, staff_id)
+            staff.pin_hash = pin_hash
+            staff.failed_logins = 0
+            staff.locked_at = None
+            self._audit(db, by, "pin_reset", "staff", staff_id, now=now)
+        self._locks_seen.pop(staff_id, None)
+
+    def staff_list(self, *, include_disabled: bool = False) -> list[StaffInfo]:
+        """Everyone who can sign in (and, asked, the disabled), by name."""
+        query = select(Staff).where(Staff.role.in_(STAFF_ROLES)).order_by(Staff.name)
+        if not include_disabled:
+            query = query.where(Staff.active.is_(True))
+        with self.store.read() as db:
+            rows = list(db.scalars(query))
+            return [self._staff_info(row) for row in rows]
+
+    def staff_info(self, staff_id: uuid.UUID) -> StaffInfo:
+        with self.store.read() as db:
+            return self._staff_info(self._staff_row(db, staff_id))
+
+    def login(self, staff_id: uuid.UUID, pin: str) -> StaffInfo:
+        """Check a staff member's PIN: the signed-in :class:`StaffInfo`, or refused.
+
+        A wrong PIN raises :class:`LoginRefused` (saying how many tries are left); the
+        fifth in a row locks the account for 15 minutes (:class:`AccountLocked`). Every
+        attempt is audited.
+        """
+        info = self._check_pin(staff_id, pin)
+        now = self.clock.now()
+        with self.store.write() as db:
+            self._audit(db, staff_id, "login", "staff", staff_id, now=now)
+        return info
+
+    def record_lock(self, staff_id: uuid.UUID, *, reason: str = "idle") -> None:
+        """Audit that the screen locked for this staff member (idle or by hand)."""
+        now = self.clock.now()
+        with self.store.write() as db:
+            self._audit(db, staff_id, "screen_lock", "staff", staff_id, now=now,
+                        new={"reason": reason})
+
+    def set_demo_pins(self, pin: str) -> int:
+        """Give every person without a PIN ``pin``: demo databases only (``--demo``)."""
+        self._new_pin_hash(pin)  # refuses a PIN that breaks the rules
+        now = self.clock.now()
+        with self.store.write() as db:
+            rows = list(db.scalars(select(Staff).where(
+                Staff.pin_hash.is_(None), Staff.role.in_(STAFF_ROLES))))
+            for row in rows:
+                row.pin_hash = hash_pin(pin, self._secret)  # a salt of its own each
+                self._audit(db, row.id, "pin_reset", "staff", row.id, now=now,
+                            new={"demo": True})
+            return len(rows)
+
+    def record_protocol_change(
+        self, profile: str, *, by: uuid.UUID, old: Mapping[str, Any], new: Mapping[str, Any],
+    ) -> None:
+        """Audit a change of the clinic protocol (admins only)."""
+        self._require(by, Action.CHANGE_PROTOCOL)
+        now = self.clock.now()
+        with self.store.write() as db:
+            self._audit(db, by, "protocol_change", "protocol", None, now=now,
+                        old={"profile": profile, **old}, new={"profile": profile, **new})
+        self._protocols.clear()
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def audit_entries(
+        self,
+        *,
+        by: uuid.UUID,
+        patient_id: uuid.UUID | None = None,
+        session_id: uuid.UUID | None = None,
+        staff_id: uuid.UUID | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 500,
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first, filtered (clinicians and admins only)."""
+        self._require(by, Action.VIEW_AUDIT)
+        query = (
+            select(AuditLog, func.coalesce(Staff.name, ""))
+            .outerjoin(Staff, Staff.id == AuditLog.staff_id)
+            .order_by(AuditLog.seq.desc())
+            .limit(max(1, limit))
+        )
+        if patient_id is not None:
+            query = query.where(AuditLog.patient_id == patient_id)
+        if session_id is not None:
+            query = query.where(AuditLog.session_id == session_id)
+        if staff_id is not None:
+            query = query.where(AuditLog.staff_id == staff_id)
+        if action is not None:
+            query = query.where(AuditLog.action == action)
+        if since is not None:
+            query = query.where(AuditLog.at >= ensure_utc(since))
+        if until is not None:
+            query = query.where(AuditLog.at <= ensure_utc(until))
+        with self.store.read() as db:
+            return [
+                AuditEntry(
+                    seq=row.seq, at=row.at, staff_id=row.staff_id, staff_name=name,
+                    action=row.action, record_kind=row.record_kind, record_id=row.record_id,
+                    session_id=row.session_id, patient_id=row.patient_id,
+                    old=json.loads(row.old) if row.old is not None else None,
+                    new=json.loads(row.new) if row.new is not None else None,
+                )
+                for row, name in db.execute(query)
+            ]
+
+    def record_export(self, session_id: uuid.UUID, fmt: str, *, by: uuid.UUID) -> str:
+        """Audit an export of the session; returns the chain head to print on it."""
+        self._require(by, Action.EXPORT, session_id=session_id)
+        now = self.clock.now()
+        with self.store.write() as db:
+            info = _session_info(db.connection(), session_id)
+            return self._audit(db, by, "export", "session", session_id, now=now,
+                               session_id=session_id, patient_id=info.patient.id,
+                               new={"format": fmt})
+
+    def audit_head(self) -> str:
+        """The newest audit entry's mac (hex): the chain head."""
+        with self.store.read() as db:
+            return audit.head(db.connection())
+
+    def verify_audit(self, head: str | None = None) -> audit.Verification:
+        """Check the audit chain (and, given ``head``, that it still holds that head)."""
+        with self.store.read() as db:
+            return audit.verify(db.connection(), self._audit_key, head)
 
     def active_staff(self) -> list[tuple[uuid.UUID, str, str]]:
         """``(id, name, role)`` of every active person who may enter records, by name."""
@@ -242,11 +541,14 @@ class ClinicService:
         weight_kg: float | None = None,
         patient_id: uuid.UUID | None = None,
     ) -> PatientInfo:
+        self._require(by, Action.CHECK_IN, patient_id=patient_id)
         with self.store.write() as db:
             patient = self._add_patient(
                 db, mrn=mrn, by=by, name=name, date_of_birth=date_of_birth,
                 weight_kg=weight_kg, patient_id=patient_id,
             )
+            self._audit(db, by, "create", "patient", patient.id, now=patient.recorded_at,
+                        patient_id=patient.id, new=_patient_values(patient))
             return _patient_info(patient)
 
     def _add_patient(
@@ -290,6 +592,7 @@ class ClinicService:
         time: datetime | None = None,
         session_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
+        self._require(by, Action.CHECK_IN, patient_id=patient_id)
         with self.store.write() as db:
             patient = db.get(Patient, patient_id)
             if patient is None:
@@ -301,6 +604,9 @@ class ClinicService:
                 concomitant_medications=concomitant_medications, escort_name=escort_name,
                 time=time, session_id=session_id, source="chair",
             )
+            self._audit(db, by, "create", "session", session.id, now=session.recorded_at,
+                        session_id=session.id, patient_id=patient.id,
+                        new=_session_values(session))
             return session.id
 
     def check_in(
@@ -327,6 +633,7 @@ class ClinicService:
         ``date_of_birth``) is given. Pre-infusion PHQ-9 and GAD-7 answers are stored as the
         session's first reading, so PHQ-9 item 9 > 0 raises its flag at once.
         """
+        self._require(by, Action.CHECK_IN, patient_id=patient_id)
         now = self.clock.now()
         mood: dict[str, Any] = {}
         if phq9_items is not None:
@@ -360,6 +667,11 @@ class ClinicService:
                 db.flush()
                 protocol = self.protocol_for(session.profile, patient.limit_overrides)
                 self._raise_flags(db.connection(), session.id, protocol, now)
+            self._audit(db, by, "create", "session", session.id, now=now,
+                        session_id=session.id, patient_id=patient.id,
+                        new={**_session_values(session), "mrn": patient.mrn,
+                             "new_patient": new_patient is not None,
+                             **({"mood": mood} if mood else {})})
             return session.id
 
     def _new_session(
@@ -425,6 +737,7 @@ class ClinicService:
         ``reading_id`` is generated by the caller so that retrying a save whose outcome
         was unknown (connection lost during commit) cannot store the reading twice.
         """
+        self._require(by, Action.ENTER_READING, session_id=session_id)
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
         values = self._validated(raw, confirmed, when, now)
@@ -436,7 +749,11 @@ class ClinicService:
                                   note=note, on_oxygen=on_oxygen, now=now, by=by)
             if connection.execute(_INSERT_READING[connection.dialect.name], row).rowcount == 0:
                 return SavedReading(rid, ())  # an earlier attempt did commit
-            new_flags = self._raise_flags(connection, session_id, self._protocol_of(info), now)
+            new_flags = self._raise_flags(connection, session_id, self._protocol_of(info), now,
+                                          appended=rid)
+            self._audit(db, by, "create", "reading", rid, now=now, session_id=session_id,
+                        patient_id=info.patient.id,
+                        new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})
         return SavedReading(rid, new_flags)
 
     def record_event(
@@ -450,6 +767,7 @@ class ClinicService:
         data: Mapping[str, Any] | None = None,
         event_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
+        self._require(by, Action.ENTER_EVENT, session_id=session_id)
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
         problem = validate_time(when, now)
@@ -459,14 +777,35 @@ class ClinicService:
         with self.store.write() as db:
             if db.get(EventRow, eid) is not None:
                 return eid
-            info = _session_info(db.connection(), session_id)
-            db.add(EventRow(
-                id=eid, session_id=session_id, time=when, kind=EventKind(kind).value,
-                detail=detail, data=dict(data or {}), recorded_at=now, entered_by=by,
-            ))
-            db.flush()
-            self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
+            info = self._insert_event(db, session_id, kind, by=by, when=when, now=now,
+                                      detail=detail, data=data, event_id=eid)
+            self._audit(db, by, "create", "event", eid, now=now, session_id=session_id,
+                        patient_id=info.patient.id,
+                        new={"time": when, "kind": EventKind(kind).value, "detail": detail,
+                             **({"data": dict(data)} if data else {})})
         return eid
+
+    def _insert_event(
+        self,
+        db: Session,
+        session_id: uuid.UUID,
+        kind: EventKind,
+        *,
+        by: uuid.UUID,
+        when: datetime,
+        now: datetime,
+        detail: str,
+        data: Mapping[str, Any] | None,
+        event_id: uuid.UUID,
+    ) -> SessionInfo:
+        info = _session_info(db.connection(), session_id)
+        db.add(EventRow(
+            id=event_id, session_id=session_id, time=when, kind=EventKind(kind).value,
+            detail=detail, data=dict(data or {}), recorded_at=now, entered_by=by,
+        ))
+        db.flush()
+        self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
+        return info
 
     def acknowledge(
         self,
@@ -477,14 +816,22 @@ class ClinicService:
         by: uuid.UUID,
         note: str = "",
         time: datetime | None = None,
+        pin: str | None = None,
     ) -> uuid.UUID:
-        """Record who acknowledged ``flag``, when, and the action taken."""
+        """Record who acknowledged ``flag``, when, and the action taken.
+
+        Acknowledging a critical flag is an e-signature: ``pin`` is required
+        (:class:`SignatureRequired` without it) and a wrong one counts towards the lock.
+        """
+        self._require(by, Action.ACKNOWLEDGE, session_id=session_id)
         if not action.strip():
             raise InvalidEntryError([FieldError("action", "Choose the action taken")])
+        critical = flag.severity >= Severity.CRITICAL
+        signer = self._signer(by, pin, MEANING_CRITICAL_ACK) if critical else None
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
         with self.store.write() as db:
-            self._require_session(db, session_id)
+            session = self._require_session(db, session_id)
             if db.get(FlagRow, flag.id) is None:
                 db.add(_flag_row(session_id, flag, now))
                 db.flush()
@@ -493,12 +840,28 @@ class ClinicService:
                 action=action.strip(), note=note.strip(), recorded_at=now, entered_by=by,
             )
             db.add(ack)
+            db.flush()
+            if signer is not None:
+                self._sign(db, session_id=session_id, signer=signer,
+                           meaning=MEANING_CRITICAL_ACK, record_kind="acknowledgement",
+                           record_id=ack.id, now=now)
+            self._audit(db, by, "acknowledge", "flag", flag.id, now=now, session_id=session_id,
+                        patient_id=session.patient_id,
+                        new={"time": when, "flag": flag.key, "severity": int(flag.severity),
+                             "message": flag.message, "action": action.strip(),
+                             "note": note.strip(), "signed": signer is not None})
             return ack.id
 
     # -- discharge ---------------------------------------------------------------------------
 
-    def sign_discharge(self, session_id: uuid.UUID, *, by: uuid.UUID) -> uuid.UUID:
-        """The nurse's discharge sign-off; refused while any criterion is not met."""
+    def sign_discharge(
+        self, session_id: uuid.UUID, *, by: uuid.UUID, pin: str | None = None
+    ) -> uuid.UUID:
+        """The nurse's discharge sign-off, an e-signature; refused while a criterion is unmet.
+
+        ``pin`` is required (:class:`SignatureRequired` without it).
+        """
+        self._require(by, Action.SIGN_DISCHARGE, session_id=session_id)
         now = self.clock.now()
         view = self.load(session_id, now)
         if view.phase is Phase.DISCHARGED:
@@ -508,22 +871,22 @@ class ClinicService:
                 FieldError(c.id, f"Not ready: {c.detail}")
                 for c in view.discharge.criteria if not c.met
             ])
-        return self.record_event(session_id, EventKind.DISCHARGE_SIGNED, by=by, time=now,
-                                 detail=_discharge_summary(view))
+        signer = self._signer(by, pin, MEANING_DISCHARGE)
+        return self._signed_event(
+            session_id, EventKind.DISCHARGE_SIGNED, signer=signer, now=now,
+            detail=_discharge_summary(view), data=None, meaning=MEANING_DISCHARGE,
+            audit_action="sign", patient_id=view.info.patient.id,
+        )
 
     def override_discharge(
-        self, session_id: uuid.UUID, *, reason: str, by: uuid.UUID
+        self, session_id: uuid.UUID, *, reason: str, by: uuid.UUID, pin: str | None = None
     ) -> uuid.UUID:
         """A clinician discharges although criteria are not met; the written reason is kept.
 
-        Only a clinician may: a nurse signs discharge when every criterion is met.
+        Only a clinician may: a nurse signs discharge when every criterion is met. An
+        e-signature: ``pin`` is required.
         """
-        with self.store.read() as db:
-            role = db.scalar(select(Staff.role).where(Staff.id == by))
-        if role != "clinician":
-            raise InvalidEntryError([FieldError(
-                "discharge", "Only a clinician can override the discharge criteria; "
-                "ask the clinician to sign in")])
+        self._require(by, Action.OVERRIDE_DISCHARGE, session_id=session_id)
         if len(reason.strip()) < MIN_OVERRIDE_REASON:
             raise InvalidEntryError([FieldError(
                 "reason", f"Write the reason for the override (at least {MIN_OVERRIDE_REASON} "
@@ -532,11 +895,38 @@ class ClinicService:
         view = self.load(session_id, now)
         if view.phase is Phase.DISCHARGED:
             raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
+        signer = self._signer(by, pin, MEANING_OVERRIDE)
         unmet = "; ".join(c.id for c in view.discharge.criteria if not c.met) or "none"
-        return self.record_event(
-            session_id, EventKind.DISCHARGE_OVERRIDE, by=by, time=now,
-            detail=reason.strip(), data={"criteria_not_met": unmet},
+        return self._signed_event(
+            session_id, EventKind.DISCHARGE_OVERRIDE, signer=signer, now=now,
+            detail=reason.strip(), data={"criteria_not_met": unmet}, meaning=MEANING_OVERRIDE,
+            audit_action="override", patient_id=view.info.patient.id,
         )
+
+    def _signed_event(
+        self,
+        session_id: uuid.UUID,
+        kind: EventKind,
+        *,
+        signer: StaffInfo,
+        now: datetime,
+        detail: str,
+        data: Mapping[str, Any] | None,
+        meaning: str,
+        audit_action: str,
+        patient_id: uuid.UUID,
+    ) -> uuid.UUID:
+        eid = uuid.uuid4()
+        with self.store.write() as db:
+            self._insert_event(db, session_id, kind, by=signer.id, when=now, now=now,
+                               detail=detail, data=data, event_id=eid)
+            signature = self._sign(db, session_id=session_id, signer=signer, meaning=meaning,
+                                   record_kind="event", record_id=eid, now=now)
+            self._audit(db, signer.id, audit_action, "event", eid, now=now,
+                        session_id=session_id, patient_id=patient_id,
+                        new={"meaning": meaning, "detail": detail, "signature": signature,
+                             **({"data": dict(data)} if data else {})})
+        return eid
 
     # -- corrections -------------------------------------------------------------------------
 
@@ -549,19 +939,34 @@ class ClinicService:
         reason: str,
         by: uuid.UUID,
     ) -> uuid.UUID:
-        """Void a reading or event; it stays in the record, marked void, with the reason."""
+        """Void a reading or event; it stays in the record, marked void, with the reason.
+
+        A nurse may void only their own entries (undo); a clinician any.
+        """
+        role = self._require(by, Action.VOID, session_id=session_id,
+                             record_kind=target_kind, record_id=target_id)
         if not reason.strip():
             raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
         now = self.clock.now()
         with self.store.write() as db:
-            self._require_target(db, session_id, target_kind, target_id)
-            correction = Correction(
-                id=uuid.uuid4(), session_id=session_id, time=now, target_kind=target_kind,
-                target_id=target_id, action="void", replacement_id=None,
-                reason=reason.strip(), recorded_at=now, entered_by=by,
-            )
-            db.add(correction)
-            return correction.id
+            target = self._require_target(db, session_id, target_kind, target_id)
+            someone_else = target.entered_by != by and not allowed(role, Action.VOID_ANY)
+            if not someone_else:
+                correction = Correction(
+                    id=uuid.uuid4(), session_id=session_id, time=now, target_kind=target_kind,
+                    target_id=target_id, action="void", replacement_id=None,
+                    reason=reason.strip(), recorded_at=now, entered_by=by,
+                )
+                db.add(correction)
+                db.flush()
+                self._audit(db, by, "void", target_kind, target_id, now=now,
+                            session_id=session_id, patient_id=_patient_of(db, session_id),
+                            old=_row_values(target),
+                            new={"void": True, "reason": reason.strip()})
+                return correction.id
+        self._deny(by, role, Action.VOID_ANY, session_id=session_id, record_kind=target_kind,
+                   record_id=target_id)
+        raise AssertionError("unreachable")  # pragma: no cover - _deny raises
 
     def amend_reading(
         self,
@@ -576,6 +981,8 @@ class ClinicService:
         note: str = "",
     ) -> uuid.UUID:
         """Replace a reading's values by a new row; the original stays, marked amended."""
+        self._require(by, Action.AMEND, session_id=session_id, record_kind="reading",
+                      record_id=target_id)
         if not reason.strip():
             raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
         now = self.clock.now()
@@ -597,6 +1004,10 @@ class ClinicService:
             db.flush()
             info = _session_info(db.connection(), session_id)
             self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
+            self._audit(db, by, "amend", "reading", target_id, now=now, session_id=session_id,
+                        patient_id=info.patient.id, old=_row_values(original),
+                        new={**_row_values(replacement), "replacement": replacement.id,
+                             "reason": reason.strip()})
             return replacement.id
 
     # -- import ------------------------------------------------------------------------------
@@ -616,6 +1027,7 @@ class ClinicService:
 
         ``rows`` must already be validated (``monitor.csvio`` does that).
         """
+        self._require(by, Action.IMPORT)
         now = self.clock.now()
         ordered = sorted(rows, key=lambda r: r.time)
         with self.store.write() as db:
@@ -647,6 +1059,9 @@ class ClinicService:
             db.flush()
             protocol = self.protocol_for(session.profile, patient.limit_overrides)
             self._raise_flags(db.connection(), session.id, protocol, now)
+            self._audit(db, by, "import", "session", session.id, now=now,
+                        session_id=session.id, patient_id=patient.id,
+                        new={**_session_values(session), "mrn": mrn, "rows": len(ordered)})
             return session.id
 
     # -- reading back ------------------------------------------------------------------------
@@ -663,11 +1078,20 @@ class ClinicService:
         with self.store.read() as db:
             connection = db.connection()
             info = _session_info(connection, session_id)
-            record, superseded, corrections = _load_record(connection, session_id, at,
-                                                           entered_only=entered_only)
+            protocol = self._protocol_of(info)
+            if entered_only:
+                record, superseded, corrections = _load_record(connection, session_id, at,
+                                                               entered_only=True)
+                evaluation = None
+            else:
+                record, superseded, corrections, evaluation = self._load_evaluated(
+                    connection, session_id, protocol, at)
             earlier = _flags_of_superseded(db, session_id, superseded, corrections, at)
-        view = _evaluate(info=info, protocol=self._protocol_of(info), record=record, at=at,
-                         superseded=superseded, corrections=corrections)
+            signatures = _signatures(connection, session_id, record, at)
+        view = _evaluate(info=info, protocol=protocol, record=record, at=at,
+                         superseded=superseded, corrections=corrections, evaluation=evaluation)
+        if signatures:
+            view = replace(view, signatures=signatures)
         return replace(view, superseded_flags=earlier) if earlier else view
 
     def session_info(self, session_id: uuid.UUID) -> SessionInfo:
@@ -708,6 +1132,204 @@ class ClinicService:
         with self.store.read() as db:
             rows = db.connection().execute(_PATIENT_SESSIONS, {"patient_id": patient_id})
             return [SessionSummary(*row) for row in rows]
+
+    # -- internals: permissions, audit, PINs -------------------------------------------------
+
+    def _audit(
+        self,
+        db: Session,
+        staff_id: uuid.UUID | None,
+        action: str,
+        record_kind: str = "",
+        record_id: uuid.UUID | None = None,
+        *,
+        now: datetime,
+        session_id: uuid.UUID | None = None,
+        patient_id: uuid.UUID | None = None,
+        old: Mapping[str, Any] | None = None,
+        new: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Append an audit entry in the caller's transaction; returns the new chain head."""
+        return audit.append(
+            db.connection(), self._audit_key, at=now, staff_id=staff_id, action=action,
+            record_kind=record_kind, record_id=record_id, session_id=session_id,
+            patient_id=patient_id, old=old, new=new,
+        )
+
+    def _role(self, staff_id: uuid.UUID) -> str | None:
+        """The role of an active staff member, or None (unknown or disabled)."""
+        role = self._roles.get(staff_id)
+        if role is not None:
+            return role
+        with self.store.read() as db:
+            row = db.execute(
+                select(Staff.role, Staff.active).where(Staff.id == staff_id)).first()
+        if row is None or not row.active:
+            return None
+        self._roles[staff_id] = row.role
+        return str(row.role)
+
+    def _require(
+        self,
+        by: uuid.UUID,
+        action: Action,
+        *,
+        session_id: uuid.UUID | None = None,
+        patient_id: uuid.UUID | None = None,
+        record_kind: str = "",
+        record_id: uuid.UUID | None = None,
+    ) -> str:
+        """``by``'s role if it allows ``action``; else the refusal is audited and raised."""
+        role = self._role(by)
+        if role is None or not allowed(role, action):
+            self._deny(by, role, action, session_id=session_id, patient_id=patient_id,
+                       record_kind=record_kind, record_id=record_id)
+        assert role is not None
+        return role
+
+    def _deny(
+        self,
+        by: uuid.UUID,
+        role: str | None,
+        action: Action,
+        *,
+        session_id: uuid.UUID | None = None,
+        patient_id: uuid.UUID | None = None,
+        record_kind: str = "",
+        record_id: uuid.UUID | None = None,
+    ) -> None:
+        refused = PermissionDenied(role, action)
+        now = self.clock.now()
+        with self.store.write() as db:
+            self._audit(db, by, "denied", record_kind, record_id, now=now,
+                        session_id=session_id, patient_id=patient_id,
+                        new={"action": Action(action).value, "role": role or "",
+                             "message": str(refused)})
+        raise refused
+
+    def _staff_row(self, db: Session, staff_id: uuid.UUID) -> Staff:
+        row = db.get(Staff, staff_id)
+        if row is None:
+            raise NotFoundError(f"no staff member {staff_id}")
+        return row
+
+    def _staff_name(self, name: str) -> str:
+        clean = " ".join((name or "").split())
+        if not clean or len(clean) > 120:
+            raise InvalidEntryError([FieldError("name", "Name: 1 to 120 characters")])
+        return clean
+
+    def _new_pin_hash(self, pin: str) -> str:
+        try:
+            return hash_pin(check_new_pin(pin), self._secret)
+        except InvalidPin as exc:
+            raise InvalidEntryError([FieldError("pin", str(exc))]) from None
+
+    def _lock_left(self, staff_id: uuid.UUID, locked_at: datetime | None) -> timedelta:
+        """How long the stored lock still runs (zero when none), noting it as seen."""
+        if locked_at is None:
+            return timedelta(0)
+        mono = self.clock.monotonic()
+        state = lock_remaining(locked_at, self.clock.now(), mono, self._locks_seen.get(staff_id))
+        if state.remaining > timedelta(0) and state.restarted_at is None:
+            seen = self._locks_seen.get(staff_id)
+            if seen is None or seen[0] != locked_at:
+                elapsed = (LOCK_DURATION - state.remaining).total_seconds()
+                self._locks_seen[staff_id] = (locked_at, mono - elapsed)
+        return state.remaining
+
+    def _staff_info(self, row: Staff) -> StaffInfo:
+        left = timedelta(0)
+        if row.locked_at is not None:
+            state = lock_remaining(row.locked_at, self.clock.now(), self.clock.monotonic(),
+                                   self._locks_seen.get(row.id))
+            left = state.remaining
+        return StaffInfo(
+            id=row.id, name=row.name, role=row.role, active=row.active,
+            locked_until=self.clock.now() + left if left > timedelta(0) else None,
+        )
+
+    def _check_pin(self, staff_id: uuid.UUID, pin: str) -> StaffInfo:
+        """The staff member if ``pin`` is theirs; else the failure is stored, audited, raised."""
+        now = self.clock.now()
+        with self.store.read() as db:
+            row = db.get(Staff, staff_id)
+            if row is not None:
+                stored, locked_at, active = row.pin_hash, row.locked_at, row.active
+                name, role = row.name, row.role
+        if row is None or not active or role not in STAFF_ROLES:
+            with self.store.write() as db:
+                self._audit(db, staff_id, "login_failed", "staff", staff_id, now=now,
+                            new={"reason": "unknown or disabled"})
+            raise LoginRefused(0, "This account cannot sign in (unknown or disabled); "
+                                  "ask an admin.")
+        if locked_at is not None:
+            mono = self.clock.monotonic()
+            state = lock_remaining(locked_at, now, mono, self._locks_seen.get(staff_id))
+            if state.remaining > timedelta(0):
+                with self.store.write() as db:
+                    if state.restarted_at is not None:
+                        # The wall clock is before the lock began: start the 15 minutes again.
+                        fresh = self._staff_row(db, staff_id)
+                        fresh.locked_at = state.restarted_at
+                        self._locks_seen[staff_id] = (state.restarted_at, mono)
+                    else:
+                        self._lock_left(staff_id, locked_at)
+                    self._audit(db, staff_id, "login_failed", "staff", staff_id, now=now,
+                                new={"reason": "locked"})
+                raise AccountLocked(now + state.remaining)
+        if verify_pin(stored, pin, self._secret):
+            with self.store.write() as db:
+                fresh = self._staff_row(db, staff_id)
+                if fresh.failed_logins or fresh.locked_at is not None:
+                    fresh.failed_logins = 0
+                    fresh.locked_at = None
+            self._locks_seen.pop(staff_id, None)
+            self._roles[staff_id] = role
+            return StaffInfo(id=staff_id, name=name, role=role, active=True, locked_until=None)
+        with self.store.write() as db:
+            fresh = self._staff_row(db, staff_id)
+            lock_over = fresh.locked_at is not None  # a lock that ran out: count afresh
+            failures = (0 if lock_over else fresh.failed_logins) + 1
+            fresh.failed_logins = failures
+            locks = failures >= MAX_FAILURES
+            fresh.locked_at = now if locks else None
+            self._audit(db, staff_id, "lock" if locks else "login_failed", "staff", staff_id,
+                        now=now, new={"failures": failures})
+        if locks:
+            self._locks_seen[staff_id] = (now, self.clock.monotonic())
+            raise AccountLocked(now + LOCK_DURATION)
+        raise LoginRefused(MAX_FAILURES - failures)
+
+    def _signer(self, by: uuid.UUID, pin: str | None, meaning: str) -> StaffInfo:
+        """The signer, after PIN re-entry; an e-signature needs the PIN."""
+        if pin is None:
+            raise SignatureRequired(
+                f"Enter your PIN to sign ({meaning}): a signature needs it again.")
+        return self._check_pin(by, pin)
+
+    def _sign(
+        self,
+        db: Session,
+        *,
+        session_id: uuid.UUID,
+        signer: StaffInfo,
+        meaning: str,
+        record_kind: str,
+        record_id: uuid.UUID,
+        now: datetime,
+    ) -> uuid.UUID:
+        """Store an e-signature bound to the hash of the session's content as it stands."""
+        record, _, _ = _load_record(db.connection(), session_id, now)
+        signature = Signature(
+            id=uuid.uuid4(), session_id=session_id, meaning=meaning, signer_id=signer.id,
+            signer_name=signer.name, signer_role=signer.role, signed_at=now,
+            record_kind=record_kind, record_id=record_id,
+            content_hash=signed_content_hash(record, now),
+        )
+        db.add(signature)
+        db.flush()
+        return signature.id
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -754,13 +1376,13 @@ class ClinicService:
         return self.protocol_for(info.profile, info.patient.limit_overrides)
 
     def _raise_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
-                     now: datetime) -> tuple[Flag, ...]:
+                     now: datetime, *, appended: uuid.UUID | None = None) -> tuple[Flag, ...]:
         """Evaluate the rules and store flags raised by readings that are not stored yet.
 
-        Runs inside the caller's transaction, after its new rows were flushed.
+        Runs inside the caller's transaction, after its new rows were flushed; ``appended``
+        is the reading it stored, if that is all it stored.
         """
-        record, _, _ = _load_record(connection, session_id, now)
-        raised = [f for f in evaluate_flags(record, protocol, now) if f.reading_id is not None]
+        raised = self._reading_flags(connection, session_id, protocol, now, appended)
         if not raised:
             return ()  # most saves: nothing to compare with the stored flags
         known = set(connection.scalars(_FLAG_IDS, {"session_id": session_id}))
@@ -768,6 +1390,122 @@ class ClinicService:
         if new:
             connection.execute(insert(_FLAGS), [_flag_values(session_id, f, now) for f in new])
         return new
+
+    def _load_evaluated(
+        self, connection: Connection, session_id: uuid.UUID, protocol: Protocol, at: datetime
+    ) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...], FlagEvaluation | None]:
+        """:func:`_load_record`, and the evaluation of its readings if one is kept.
+
+        A long session is not read and evaluated again row by row on every refresh. The rows
+        are counted first (:class:`_Shape`); rows are only ever added, so the same counts
+        mean the same rows, and the record kept from the last load here is used again with
+        the acknowledgements read afresh. When exactly one reading row was added, and it
+        is the reading the last save here stored after the latest, only that row is read.
+        The evaluation kept by that save (:meth:`_reading_flags`) is used when it evaluated
+        exactly these rows. Anything else reads the whole record.
+        """
+        tail = self._tails.get(session_id)
+        shape = self._shape(connection, session_id, tail)
+        kept = self._loaded.pop(session_id, None)
+        record: SessionRecord | None = None
+        if kept is not None and shape.settled(at):
+            record = kept.record
+            if shape[:6] != kept.shape[:6]:
+                record = _with_saved_reading(connection, kept, shape, tail)
+        if record is not None and kept is not None:
+            superseded, corrections = kept.superseded, kept.corrections
+            record = replace(record, acknowledgements=_acknowledgements(connection, session_id,
+                                                                        at))
+        else:
+            record, superseded, corrections = _load_record(connection, session_id, at)
+            if self._shape(connection, session_id, tail) != shape:
+                return record, superseded, corrections, None  # rows added meanwhile
+        evaluation = None
+        if shape.settled(at):
+            while len(self._loaded) >= _TAILS_KEPT:
+                del self._loaded[next(iter(self._loaded))]
+            self._loaded[session_id] = _Loaded(shape, replace(record, acknowledgements=()),
+                                               superseded, corrections)
+            if (tail is not None and tail.protocol is protocol and shape.stamp_stored
+                    and shape[:6] == tail.shape[:6]):
+                evaluation = tail.evaluation.refreshed(record.acknowledgements)
+        return record, superseded, corrections, evaluation
+
+    @staticmethod
+    def _shape(connection: Connection, session_id: uuid.UUID, tail: _Tail | None) -> _Shape:
+        return _Shape(*connection.execute(
+            _SHAPE, {"session_id": session_id, "stamp": tail.stamp if tail else None}).one())
+
+    def _reading_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
+                       now: datetime, appended: uuid.UUID | None) -> list[Flag]:
+        """The flags readings raised on the session as it stands at ``now``.
+
+        Saving a reading after the latest, the usual case, evaluates only that reading: the
+        evaluation of the record as the last save here left it is kept per session, and
+        extended when the rows show that nothing else changed since — one more reading
+        row, the last save's reading committed, the same number of events and corrections,
+        nothing dated after now, no acknowledgement dated back among the evaluated readings.
+        Anything else (a late entry, a correction, an event, another tablet's entry, a failed
+        commit) evaluates the whole record again. The rows are counted before the record is
+        read, so a row committed in between can only cause a needless full evaluation.
+        """
+        tail = self._tails.pop(session_id, None)
+        shape = self._shape(connection, session_id, tail)
+        evaluation: FlagEvaluation | None = None
+        if (appended is not None and tail is not None and tail.protocol is protocol
+                and shape.settled(now) and shape.follows(tail.shape)):
+            row = connection.execute(_READING_BY_ID, {"reading_id": appended}).first()
+            last = tail.evaluation.last_time
+            if row is not None and (last is None or row.time > last):
+                acks = [Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action,
+                                        note=a.note, by=a.name)
+                        for a in connection.execute(_ACKNOWLEDGEMENTS_AS_OF,
+                                                    {"session_id": session_id, "at": now})]
+                evaluation = tail.evaluation.extended(Reading(*row), acks)
+        if evaluation is None:
+            record, _, _ = _load_record(connection, session_id, now)
+            evaluation = FlagEvaluation.of(record.as_of(now), protocol)
+        if appended is not None and shape.settled(now):
+            while len(self._tails) >= _TAILS_KEPT:
+                del self._tails[next(iter(self._tails))]
+            self._tails[session_id] = _Tail(protocol, shape, appended, evaluation)
+        return evaluation.flags()
+
+    # -- review ------------------------------------------------------------------------------
+
+    def find_sessions(
+        self,
+        query: review.SessionQuery,
+        *,
+        by: uuid.UUID,
+        after: review.Cursor | None = None,
+        limit: int = 50,
+    ) -> review.Page:
+        """One page of the clinic's sessions matching ``query``, newest first (clinicians).
+
+        Pass the page's ``next`` as ``after`` for the following page.
+        """
+        self._require(by, Action.REVIEW)
+        with self.store.read() as db:
+            return review.find_sessions(db.connection(), query, after=after, limit=limit)
+
+    def course(self, patient_id: uuid.UUID, *, by: uuid.UUID) -> review.Course:
+        """The patient's course of treatment, one row per session, oldest first (clinicians)."""
+        self._require(by, Action.REVIEW, patient_id=patient_id)
+        at = self.clock.now()
+        with self.store.read() as db:
+            connection = db.connection()
+            patient = db.get(Patient, patient_id)
+            if patient is None:
+                raise NotFoundError(f"no patient {patient_id}")
+            views = []
+            for summary in connection.execute(_PATIENT_SESSIONS, {"patient_id": patient_id}):
+                info = _session_info(connection, summary.id)
+                record, superseded, corrections = _load_record(connection, summary.id, at)
+                views.append(_evaluate(info=info, protocol=self._protocol_of(info),
+                                       record=record, at=at, superseded=superseded,
+                                       corrections=corrections))
+            return review.course_of(_patient_info(patient), views)
 
 
 def _evaluate(
@@ -778,8 +1516,15 @@ def _evaluate(
     at: datetime,
     superseded: Superseded,
     corrections: tuple[CorrectionInfo, ...],
+    evaluation: FlagEvaluation | None = None,
 ) -> SessionView:
-    flags = tuple(evaluate_flags(record, protocol, at))
+    """The view of ``record``; ``evaluation``, if given, is that of its readings as of ``at``."""
+    if evaluation is None:
+        flags = tuple(evaluate_flags(record, protocol, at))
+        levels = current_levels(record, protocol, at)
+    else:
+        flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
+        levels = evaluation.current_levels()
     return SessionView(
         info=info, at=at, protocol=protocol, record=record,
         phase=session_phase(record, at),
@@ -789,7 +1534,7 @@ def _evaluate(
         superseded_readings=superseded.readings,
         superseded_events=superseded.events,
         corrections=corrections,
-        current_levels=current_levels(record, protocol, at),
+        current_levels=levels,
     )
 
 
@@ -832,6 +1577,45 @@ def _flags_of_superseded(
     return tuple(flags.values())
 
 
+#: Events that are signatures themselves, left out of what a signature covers.
+_SIGNATURE_EVENTS = frozenset({EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE})
+
+
+def signed_content_hash(record: SessionRecord, signed_at: datetime) -> str:
+    """SHA-256 of the session's effective readings and events timed up to ``signed_at``.
+
+    Computed again on every load: an amendment, a void or a late entry before the signing
+    time changes it, and the signature then shows as superseded.
+    """
+    readings = [
+        [str(r.id), r.time.isoformat(), *(repr(getattr(r, name, None)) for name in
+                                          READING_FIELDS)]
+        for r in record.readings if r.time <= signed_at
+    ]
+    events = [
+        [str(e.id), e.time.isoformat(), e.kind.value, e.detail]
+        for e in record.events if e.time <= signed_at and e.kind not in _SIGNATURE_EVENTS
+    ]
+    content = json.dumps([readings, events], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _signatures(
+    connection: Connection, session_id: uuid.UUID, record: SessionRecord, at: datetime
+) -> tuple[SignatureInfo, ...]:
+    """The session's signatures given by ``at``, each checked against the record."""
+    rows = connection.execute(_SIGNATURES_AS_OF, {"session_id": session_id, "at": at}).all()
+    return tuple(
+        SignatureInfo(
+            id=row.id, meaning=row.meaning, signer_name=row.signer_name,
+            signer_role=row.signer_role, signed_at=row.signed_at,
+            content_hash=row.content_hash,
+            valid=signed_content_hash(record, row.signed_at) == row.content_hash,
+        )
+        for row in rows
+    )
+
+
 def _discharge_summary(view: SessionView) -> str:
     aldrete, padss = view.discharge.aldrete, view.discharge.padss
     return (f"All discharge criteria met; modified Aldrete {aldrete.total}/{aldrete.max_total}, "
@@ -870,6 +1654,32 @@ def _flag_row(session_id: uuid.UUID, flag: Flag, now: datetime) -> FlagRow:
     return FlagRow(**_flag_values(session_id, flag, now))
 
 
+def _patient_values(patient: Patient) -> dict[str, Any]:
+    return {"mrn": patient.mrn, "name": patient.name, "date_of_birth": patient.date_of_birth,
+            "weight_kg": patient.weight_kg}
+
+
+def _session_values(session: TreatmentSession) -> dict[str, Any]:
+    return {"time": session.time, "chair": session.chair, "profile": session.profile,
+            "weight_kg": session.weight_kg, "planned_mg_per_kg": session.planned_mg_per_kg,
+            "infusion_minutes": session.infusion_minutes, "dose_mg": session.dose_mg,
+            "lot_number": session.lot_number, "source": session.source}
+
+
+def _row_values(row: ReadingRow | EventRow) -> dict[str, Any]:
+    """What an audit entry keeps of a reading or event: its time and values."""
+    if isinstance(row, ReadingRow):
+        values = {name: getattr(row, name) for name in READING_FIELDS
+                  if getattr(row, name) is not None}
+        return {"time": row.time, "note": row.note, **values}
+    return {"time": row.time, "kind": row.kind, "detail": row.detail}
+
+
+def _patient_of(db: Session, session_id: uuid.UUID) -> uuid.UUID | None:
+    return db.scalar(select(TreatmentSession.patient_id)
+                     .where(TreatmentSession.id == session_id))
+
+
 def _patient_info(patient: Patient) -> PatientInfo:
     return PatientInfo(
         id=patient.id, mrn=patient.mrn, name=patient.name, date_of_birth=patient.date_of_birth,
@@ -894,6 +1704,79 @@ def _session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
         pump_ml_per_h=row.pump_ml_per_h, lot_number=row.lot_number,
         concomitant_medications=dict(row.concomitant_medications or {}),
         escort_name=row.escort_name, source=row.source,
+    )
+
+
+class _Shape(NamedTuple):
+    """How many rows of each kind a session has, and the latest time among them."""
+
+    readings: int
+    latest_reading: datetime | None
+    events: int
+    latest_event: datetime | None
+    corrections: int
+    latest_correction: datetime | None
+    stamp_stored: bool
+
+    def settled(self, now: datetime) -> bool:
+        """Nothing is dated after ``now`` (such rows join the record later, unannounced)."""
+        return all(t is None or t <= now
+                   for t in (self.latest_reading, self.latest_event, self.latest_correction))
+
+    def follows(self, before: _Shape) -> bool:
+        """Exactly one reading row was added since ``before``, whose own reading is stored."""
+        return (self.stamp_stored and self.readings == before.readings + 1
+                and self.events == before.events and self.corrections == before.corrections)
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """A session's flag evaluation as the last save of a reading (``stamp``) left it."""
+
+    protocol: Protocol
+    shape: _Shape
+    stamp: uuid.UUID
+    evaluation: FlagEvaluation
+
+
+#: Sessions whose evaluation is kept (the chairs of a clinic, with room to spare).
+_TAILS_KEPT = 32
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A session's effective entries as the last load read them (acknowledgements apart)."""
+
+    shape: _Shape
+    record: SessionRecord
+    superseded: Superseded
+    corrections: tuple[CorrectionInfo, ...]
+
+
+def _with_saved_reading(connection: Connection, kept: _Loaded, shape: _Shape,
+                        tail: _Tail | None) -> SessionRecord | None:
+    """The record ``kept`` with the one reading row added since, if that is the reading of
+    the last save (``tail``) and it is the latest; else None."""
+    record = kept.record
+    if (tail is None or not shape.stamp_stored or not shape.follows(kept.shape)
+            or shape[:6] != tail.shape[:6]):
+        return None
+    row = connection.execute(_READING_BY_ID, {"reading_id": tail.stamp}).first()
+    if row is None or any(r.id == tail.stamp
+                          for r in (*record.readings, *kept.superseded.readings)):
+        return None
+    if record.readings and row.time <= record.readings[-1].time:
+        return None
+    return replace(record, readings=(*record.readings, Reading(*row)))
+
+
+def _acknowledgements(connection: Connection, session_id: uuid.UUID,
+                      at: datetime) -> tuple[Acknowledgement, ...]:
+    return tuple(
+        Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
+                        by=a.name)
+        for a in connection.execute(_ACKNOWLEDGEMENTS_AS_OF,
+                                    {"session_id": session_id, "at": at})
     )
 
 
@@ -1064,6 +1947,32 @@ _ACKNOWLEDGEMENTS_AS_OF = (
     .where(_ACKNOWLEDGEMENTS.c.session_id == bindparam("session_id"),
            _ACKNOWLEDGEMENTS.c.time <= bindparam("at"))
     .order_by(_ACKNOWLEDGEMENTS.c.time)
+)
+
+def _count_and_latest(table: Table) -> tuple[Any, Any]:
+    of_session = table.c.session_id == bindparam("session_id")
+    return (select(func.count()).where(of_session).scalar_subquery(),
+            select(func.max(table.c.time)).where(of_session).scalar_subquery())
+
+
+_SHAPE = select(
+    *_count_and_latest(_READINGS), *_count_and_latest(_EVENTS),
+    *_count_and_latest(_CORRECTIONS),
+    select(_READINGS.c.id).where(_READINGS.c.id == bindparam("stamp")).exists(),
+)
+_READING_BY_ID = (
+    select(*(_reading_column(f.name) for f in fields(Reading)))
+    .outerjoin(_STAFF, _STAFF.c.id == _READINGS.c.entered_by)
+    .where(_READINGS.c.id == bindparam("reading_id"))
+)
+
+_SIGNATURES = _table(Signature)
+_SIGNATURES_AS_OF = (
+    select(_SIGNATURES.c.id, _SIGNATURES.c.meaning, _SIGNATURES.c.signer_name,
+           _SIGNATURES.c.signer_role, _SIGNATURES.c.signed_at, _SIGNATURES.c.content_hash)
+    .where(_SIGNATURES.c.session_id == bindparam("session_id"),
+           _SIGNATURES.c.signed_at <= bindparam("at"))
+    .order_by(_SIGNATURES.c.signed_at)
 )
 
 _FLAG_IDS = select(_FLAGS.c.id).where(_FLAGS.c.session_id == bindparam("session_id"))

@@ -64,6 +64,8 @@ class DemoChair:
     started: datetime | None = None
     done: int = 0
     script: tuple[Step, ...] = field(default=SCRIPT)
+    #: The staff member's PIN, to sign the acknowledgement of a critical flag.
+    pin: str | None = None
 
     def check_in(self) -> uuid.UUID:
         mrn = f"DEMO{self.chair.zfill(4)}"
@@ -113,7 +115,7 @@ class DemoChair:
             view = self.service.load(self.session_id, when)
             for flag in view.open_flags:
                 self.service.acknowledge(self.session_id, flag, action=step.acknowledge,
-                                         by=self.staff_id, time=when)
+                                         by=self.staff_id, time=when, pin=self.pin)
 
 
 def script_length() -> timedelta:

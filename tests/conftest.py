@@ -26,6 +26,11 @@ time.tzset()
 
 PG_URL_ENV = "CHAIRSIDE_TEST_PG_URL"
 
+#: The database secret every test service uses (the app keeps its own outside the database).
+TEST_SECRET = b"chairside-test-secret-0123456789"
+#: The PIN of the staff the fixtures create.
+TEST_PIN = "482913"
+
 
 def pg_base_url() -> str | None:
     url = os.environ.get(PG_URL_ENV)
@@ -34,6 +39,14 @@ def pg_base_url() -> str | None:
             pytest.fail(f"{PG_URL_ENV} must be set under CI", pytrace=False)
         return None
     return url
+
+
+@pytest.fixture(autouse=True)
+def _key_file(tmp_path_factory, monkeypatch) -> None:
+    """Commands that load the secret use a key file of the test's own, never the keyring."""
+    from monitor.auth import KEY_FILE_ENV  # noqa: PLC0415 - keeps UI-only runs light
+
+    monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path_factory.mktemp("key") / "chairside.key"))
 
 
 @pytest.fixture
@@ -99,9 +112,16 @@ def sqlite_store(sqlite_url) -> Iterator[Store]:
 def service(store, clock):
     from monitor.service import ClinicService  # noqa: PLC0415 - keeps UI-only runs light
 
-    return ClinicService(store, clock)
+    return ClinicService(store, clock, secret=TEST_SECRET)
 
 
 @pytest.fixture
 def nurse(service) -> uuid.UUID:
-    return service.ensure_staff("Nora Nurse", "nurse")
+    """A nurse who can sign with :data:`TEST_PIN`."""
+    return service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
+
+
+@pytest.fixture
+def clinician(service) -> uuid.UUID:
+    """A clinician who can sign with :data:`TEST_PIN`."""
+    return service.ensure_staff("Cleo Clinician", "clinician", pin=TEST_PIN)

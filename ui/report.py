@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, QSizeF, Qt, QThread
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
@@ -131,7 +131,11 @@ class ReportWriter:
     """
 
     def __init__(self) -> None:
-        ensure_application()
+        app = ensure_application()
+        # The chart is a widget: made anywhere else, Qt would crash rather than refuse.
+        if QThread.currentThread() is not app.thread():
+            raise RuntimeError("The PDF report draws the session chart, a widget: write it "
+                               "on the application's main (GUI) thread")
         self._chart: _PrintChart | None = None
 
     def write_pdf(self, view: SessionView, path: Path, *, generated_at: datetime,

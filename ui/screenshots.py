@@ -7,19 +7,23 @@ chair 4 free. Each screen is then shown in a real window of the requested size a
 
 from __future__ import annotations
 
+import secrets
 import tempfile
+import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from monitor.auth import DEMO_PIN
 from monitor.clock import ManualClock
 from monitor.demo import generate
 from monitor.service import ClinicService
 from monitor.simulate import DemoChair
 from monitor.store import open_store
 from ui.main_window import MainWindow
-from ui.theme import DIM, LIGHT
+from ui.theme import DIM, LIGHT, Theme
 
 #: The moment the screenshots show (a weekday morning), fixed so that they are repeatable.
 SHOWN_AT = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
@@ -28,8 +32,10 @@ CHAIR_STARTS = {"2": 74, "1": 36, "3": 22}
 
 
 def build_clinic(service: ClinicService, clock: ManualClock) -> dict[str, DemoChair]:
-    nurse = service.ensure_staff("Nora Nurse", "nurse")
-    chairs = {chair: DemoChair(service, nurse, chair=chair) for chair in CHAIR_STARTS}
+    # The demo chairs sign their critical acknowledgements with the demo PIN.
+    nurse = service.ensure_staff("Nora Nurse", "nurse", pin=DEMO_PIN)
+    chairs = {chair: DemoChair(service, nurse, chair=chair, pin=DEMO_PIN)
+              for chair in CHAIR_STARTS}
     first = max(CHAIR_STARTS.values())
     clock.set_wall(SHOWN_AT - timedelta(minutes=first))
     for minute in range(first + 1):
@@ -51,7 +57,7 @@ def render_all(directory: Path, size: tuple[int, int]) -> list[Path]:
         try:
             clock = ManualClock(SHOWN_AT - timedelta(days=1))
             generate(store, sessions=24, seed=7, clock_now=clock.now())
-            service = ClinicService(store, clock)
+            service = ClinicService(store, clock, secret=secrets.token_bytes(32))
             build_clinic(service, clock)
             nurse = service.ensure_staff("Nora Nurse", "nurse")
             for theme in (DIM, LIGHT):
@@ -63,6 +69,12 @@ def render_all(directory: Path, size: tuple[int, int]) -> list[Path]:
                 window.close()
                 window.deleteLater()
                 app.processEvents()
+            clinician = service.ensure_staff("Cleo Clinician", "clinician")
+            for theme in (DIM, LIGHT):
+                written += _audit_shot(app, service, clock, clinician=clinician,
+                                       directory=directory, theme=theme, size=size)
+                written += _review_shots(app, service, clock, clinician=clinician,
+                                         directory=directory, theme=theme, size=size)
         finally:
             store.close()
     return written
@@ -100,4 +112,57 @@ def _shots(app: QApplication, window: MainWindow, directory: Path, theme: str, *
     discharge = window.sessions["2"]
     discharge.tabs.setCurrentWidget(discharge.discharge)
     grab("09-discharge")
+    window.lock("manual")
+    grab("11-lock")
+    window.show_login()
+    grab("12-login")
     return written
+
+
+def _review_shots(app: QApplication, service: ClinicService, clock: ManualClock, *,
+                  clinician: uuid.UUID, directory: Path, theme: Theme,
+                  size: tuple[int, int]) -> list[Path]:
+    """The clinician's review list, a flagged session's chart and its patient's course."""
+    window = MainWindow(service, clock, theme=theme, staff=(clinician, "Cleo Clinician"),
+                        tick_ms=3_600_000)
+    window.resize(*size)
+    window.show()
+    written: list[Path] = []
+
+    def grab(name: str) -> None:
+        app.processEvents()
+        path = directory / f"{name}-{theme.name}-{window.width()}x{window.height()}.png"
+        window.grab().save(str(path))
+        written.append(path)
+
+    review = window.show_review()
+    grab("20-review")
+    rows = review.model.rows()
+    visits = Counter(row.patient_id for row in rows)
+    shown = max(rows, key=lambda row: (row.worst is not None, visits[row.patient_id]))
+    window.show_session_review(shown.session_id)
+    grab("21-session-chart")
+    window.show_course(shown.patient_id)
+    grab("22-course")
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return written
+
+
+def _audit_shot(app: QApplication, service: ClinicService, clock: ManualClock, *,
+                clinician: uuid.UUID, directory: Path, theme: Theme,
+                size: tuple[int, int]) -> list[Path]:
+    """The audit trail as a clinician opens it."""
+    window = MainWindow(service, clock, theme=theme, staff=(clinician, "Cleo Clinician"),
+                        tick_ms=3_600_000)
+    window.resize(*size)
+    window.show()
+    window.show_audit()
+    app.processEvents()
+    path = directory / f"13-audit-{theme.name}-{window.width()}x{window.height()}.png"
+    window.grab().save(str(path))
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return [path]

@@ -32,7 +32,7 @@ READING = {"sbp": 126, "dbp": 79, "hr": 74, "spo2": 98}
 def write(url: str, mrn: str) -> NoReturn:
     """Save readings forever, printing each id after its commit."""
     store = open_store(url)
-    service = ClinicService(store, SystemClock())
+    service = ClinicService(store, SystemClock(), secret=b"durable-writer-secret-0123456789")
     nurse = service.ensure_staff("Durability Writer", "nurse")
     patient = service.add_patient(mrn, by=nurse, weight_kg=70.0)
     session_id = service.start_session(patient.id, by=nurse, chair="1")

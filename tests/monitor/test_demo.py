@@ -25,6 +25,7 @@ from monitor.rules import evaluate_flags
 from monitor.service import READING_FIELDS, ClinicService
 from monitor.store import Store, open_store
 from monitor.validation import validate_reading
+from tests.conftest import TEST_SECRET
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SESSIONS = 60
@@ -318,7 +319,7 @@ def test_incident_flags_are_of_the_incident_kinds(history):
 
 def test_ordinary_sessions_raise_no_flag_at_any_moment(history):
     protocol = load_protocol("iv_ketamine")
-    service = ClinicService(history.store, ManualClock(NOW))
+    service = ClinicService(history.store, ManualClock(NOW), secret=TEST_SECRET)
     for session_id in history.ordinary():
         record = service.load(session_id).record
         moments = sorted({r.time for r in record.readings} | {e.time for e in record.events})
@@ -327,7 +328,7 @@ def test_ordinary_sessions_raise_no_flag_at_any_moment(history):
 
 
 def test_stored_flags_are_what_the_service_derives_and_every_session_is_dischargeable(history):
-    service = ClinicService(history.store, ManualClock(NOW))
+    service = ClinicService(history.store, ManualClock(NOW), secret=TEST_SECRET)
     for session in history.sessions:
         signed = next(e.time for e in history.events[session.id]
                       if e.kind == EventKind.DISCHARGE_SIGNED.value)
@@ -345,7 +346,7 @@ def test_generates_into_postgresql_with_flags_the_service_derives(pg_url):
     try:
         summary = demo.generate(store, sessions=25, seed=SEED, clock_now=NOW)
         assert summary.sessions == 25
-        service = ClinicService(store, ManualClock(NOW))
+        service = ClinicService(store, ManualClock(NOW), secret=TEST_SECRET)
         with store.read() as db:
             signed = db.execute(select(EventRow.session_id, EventRow.time)
                                 .where(EventRow.kind == EventKind.DISCHARGE_SIGNED.value)).all()

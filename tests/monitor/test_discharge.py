@@ -30,6 +30,7 @@ from monitor.protocol import Protocol, load_protocol
 from monitor.rules import evaluate_flags, infusion_stopped_at
 from monitor.service import ClinicService
 from monitor.store import open_store
+from tests.conftest import TEST_SECRET
 from tests.monitor.builders import T0, ack, ev, r, t
 from tests.monitor.builders import record as build_record
 
@@ -506,7 +507,7 @@ def test_would_have_been_ready_of_demo_sessions_matches_the_rules_rerun_at_each_
     store = open_store(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     try:
         demo.generate(store, sessions=200, seed=7, clock_now=DEMO_NOW)
-        service = ClinicService(store, ManualClock(DEMO_NOW))
+        service = ClinicService(store, ManualClock(DEMO_NOW), secret=TEST_SECRET)
         with store.read() as db:
             sessions = list(db.scalars(select(TreatmentSession.id)))
         assert len(sessions) == 200

@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from monitor.domain import EventKind, Measure, Phase, Severity
 from monitor.model import Correction, FlagRow, ReadingRow
+from monitor.permissions import PermissionDenied
 from monitor.service import ImportedRow, InvalidEntryError, NotFoundError, SavedReading
+from tests.conftest import TEST_PIN
 
 MIN = timedelta(minutes=1)
 
@@ -180,13 +182,13 @@ def test_void_keeps_the_original_and_leaves_it_out_of_the_record(
 
 
 def test_amend_replaces_the_value_from_the_time_of_the_correction(
-    service, nurse, session_id, clock
+    service, nurse, clinician, session_id, clock
 ):
     saved = service.record_reading(session_id, vitals(128, 78), by=nurse)
     before = clock.now()
     clock.advance(3 * MIN)
     new_id = service.amend_reading(session_id, saved.id, vitals(138, 78), reason="typo",
-                                   by=nurse)
+                                   by=clinician)
     now_view = service.load(session_id)
     assert [(r.id, r.sbp) for r in now_view.record.readings] == [(new_id, 138)]
     assert [r.sbp for r in now_view.superseded_readings] == [128]
@@ -239,7 +241,8 @@ def test_import_session_is_all_in_one_transaction(service, nurse, clock):
         ImportedRow(time=start + 2 * MIN, event=EventKind.INFUSION_START),
         ImportedRow(time=start + 12 * MIN, values={"sbp": 140, "dbp": 85}),
     ]
-    session_id = service.import_session(rows, mrn="MRN5", by=nurse, name="Bo Lind")
+    importer = service.ensure_staff("Command-line import", "system")
+    session_id = service.import_session(rows, mrn="MRN5", by=importer, name="Bo Lind")
     view = service.load(session_id)
     assert len(view.record.readings) == 2
     assert [e.kind for e in view.record.events] == [EventKind.INFUSION_START]
@@ -275,24 +278,25 @@ def run_to_ready(service, nurse, session_id, clock):
 def test_sign_discharge_is_refused_with_the_reasons_until_ready(service, nurse, session_id, clock):
     run_to_ready(service, nurse, session_id, clock)
     with pytest.raises(InvalidEntryError) as refused:
-        service.sign_discharge(session_id, by=nurse)
+        service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
     reasons = {e.field for e in refused.value.errors}
     assert reasons == {"min_observation", "orientation_gait"}
     service.record_event(session_id, EventKind.ORIENTED_STEADY_GAIT, by=nurse)
     clock.advance(15 * MIN)
     service.record_reading(session_id, {"sbp": "126", "dbp": "78", "hr": "70", "spo2": "98",
                                         "cadss6": "0", "moaas": "5", "nausea": "0"}, by=nurse)
-    service.sign_discharge(session_id, by=nurse)
+    service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
     assert service.load(session_id).phase is Phase.DISCHARGED
     with pytest.raises(InvalidEntryError):
-        service.sign_discharge(session_id, by=nurse)
+        service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
 
 
 def test_only_a_clinician_may_override(service, nurse, session_id, clock):
     run_to_ready(service, nurse, session_id, clock)
-    with pytest.raises(InvalidEntryError) as refused:
-        service.override_discharge(session_id, reason="Transfer to ED for review", by=nurse)
-    assert "clinician" in refused.value.errors[0].message
+    with pytest.raises(PermissionDenied) as refused:
+        service.override_discharge(session_id, reason="Transfer to ED for review", by=nurse,
+                                   pin=TEST_PIN)
+    assert "clinician" in str(refused.value)
     assert service.load(session_id).phase is not Phase.DISCHARGED
 
 
@@ -300,10 +304,11 @@ def test_override_needs_a_written_reason_and_keeps_what_was_not_met(
     service, nurse, session_id, clock
 ):
     run_to_ready(service, nurse, session_id, clock)
-    clinician = service.ensure_staff("Dr Lee", "clinician")
+    clinician = service.ensure_staff("Dr Lee", "clinician", pin=TEST_PIN)
     with pytest.raises(InvalidEntryError):
-        service.override_discharge(session_id, reason="ok", by=clinician)
-    service.override_discharge(session_id, reason="Transfer to ED for review", by=clinician)
+        service.override_discharge(session_id, reason="ok", by=clinician, pin=TEST_PIN)
+    service.override_discharge(session_id, reason="Transfer to ED for review", by=clinician,
+                               pin=TEST_PIN)
     view = service.load(session_id)
     assert view.phase is Phase.DISCHARGED
     assert view.record.events[-1].detail == "Transfer to ED for review"
@@ -336,7 +341,7 @@ def test_a_refused_check_in_stores_nothing(service, nurse, patient):
 
 
 def test_the_flag_of_an_amended_reading_stays_listed_with_its_acknowledgement(
-    service, nurse, session_id, clock
+    service, nurse, clinician, session_id, clock
 ):
     service.record_reading(session_id, vitals(128, 78), by=nurse)
     service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
@@ -345,10 +350,10 @@ def test_the_flag_of_an_amended_reading_stays_listed_with_its_acknowledgement(
     (flag,) = saved.new_flags
     clock.advance(MIN)
     service.acknowledge(session_id, flag, action="Repeated reading", note="probe on ear",
-                        by=nurse)
+                        by=nurse, pin=TEST_PIN)
     clock.advance(MIN)
     service.amend_reading(session_id, saved.id, vitals(130, 80, spo2=97), reason="Entered in error",
-                          by=nurse)
+                          by=clinician)
     view = service.load(session_id)
     assert view.open_flags == ()
     (kept,) = view.superseded_flags

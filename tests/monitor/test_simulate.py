@@ -4,10 +4,11 @@ from datetime import timedelta
 
 from monitor.domain import Phase, Severity
 from monitor.simulate import DemoChair, script_length
+from tests.conftest import TEST_PIN
 
 
 def test_the_demo_chair_runs_from_check_in_to_ready(service, nurse, clock):
-    chair = DemoChair(service, nurse)
+    chair = DemoChair(service, nurse, pin=TEST_PIN)
     chair.advance()
     assert chair.session_id is not None
     severities = set()
@@ -25,7 +26,7 @@ def test_the_demo_chair_runs_from_check_in_to_ready(service, nurse, clock):
 
 
 def test_a_late_tick_performs_every_step_that_fell_due(service, nurse, clock):
-    chair = DemoChair(service, nurse)
+    chair = DemoChair(service, nurse, pin=TEST_PIN)
     chair.advance()
     clock.advance(timedelta(minutes=25))
     assert chair.advance() == 3

@@ -44,6 +44,7 @@ from monitor.store import (
     open_store,
     sqlite_file,
 )
+from tests.conftest import TEST_SECRET
 
 NORMAL = {"sbp": 124, "dbp": 78, "hr": 72, "spo2": 98}
 UNREACHABLE_PG = "postgresql+psycopg://postgres@127.0.0.1:1/test"
@@ -198,7 +199,7 @@ def test_disk_full_is_not_saved_and_keeps_everything_saved_before(
 ) -> None:
     store = open_store(sqlite_url)
     try:
-        service = ClinicService(store, clock)
+        service = ClinicService(store, clock, secret=TEST_SECRET)
         nurse = service.ensure_staff("Nora Nurse", "nurse")
         session_id = _open_session(service, nurse)
         with store.engine.connect() as connection:
@@ -250,7 +251,7 @@ def _saved_reading(sqlite_url: str, clock: ManualClock) -> Iterator[tuple[uuid.U
     """A migrated database holding one session with one reading; yields (session, reading)."""
     store = open_store(sqlite_url)
     try:
-        service = ClinicService(store, clock)
+        service = ClinicService(store, clock, secret=TEST_SECRET)
         nurse = service.ensure_staff("Nora Nurse", "nurse")
         session_id = _open_session(service, nurse)
         reading = service.record_reading(session_id, NORMAL, by=nurse)
@@ -261,7 +262,7 @@ def _saved_reading(sqlite_url: str, clock: ManualClock) -> Iterator[tuple[uuid.U
 
 def _assert_read_only_save_refused(store: Store, clock: ManualClock, session_id: uuid.UUID,
                                    kept: uuid.UUID) -> None:
-    service = ClinicService(store, clock)
+    service = ClinicService(store, clock, secret=TEST_SECRET)
     with store.read() as db:
         nurse = db.scalar(select(Staff.id))
     assert nurse is not None
@@ -314,7 +315,7 @@ def test_a_failed_save_logs_the_reason_but_not_the_patient(
             event.listen(store.engine, "connect",
                          lambda dbapi, _record: dbapi.execute("PRAGMA query_only = ON"))
             store.engine.dispose()
-            service = ClinicService(store, clock)
+            service = ClinicService(store, clock, secret=TEST_SECRET)
             with store.read() as db:
                 nurse = db.scalar(select(Staff.id))
             assert nurse is not None
@@ -396,7 +397,7 @@ def test_save_after_the_server_dropped_the_connection_is_stored_or_reported(
     url, name = _tagged(pg_url)
     store = open_store(url)
     try:
-        service = ClinicService(store, clock)
+        service = ClinicService(store, clock, secret=TEST_SECRET)
         nurse = service.ensure_staff("Nora Nurse", "nurse")
         session_id = _open_session(service, nurse)
         first = service.record_reading(session_id, NORMAL, by=nurse).id
@@ -558,7 +559,7 @@ def _snapshot(store: Store) -> dict[str, set[tuple[Any, ...]]]:
 
 
 def test_corrections_add_rows_and_leave_every_stored_row_identical(
-    service: ClinicService, nurse: uuid.UUID, clock: ManualClock
+    service: ClinicService, nurse: uuid.UUID, clinician: uuid.UUID, clock: ManualClock
 ) -> None:
     session_id = _open_session(service, nurse)
     clock.advance(timedelta(minutes=2))
@@ -574,7 +575,7 @@ def test_corrections_add_rows_and_leave_every_stored_row_identical(
     service.void(session_id, "reading", wrong, reason="cuff on the wrong arm", by=nurse)
     replacement = service.amend_reading(session_id, typo, {"sbp": 128, "dbp": 80, "hr": 72,
                                                            "spo2": 99},
-                                        reason="typed 77 for 72", by=nurse)
+                                        reason="typed 77 for 72", by=clinician)
     service.void(session_id, "event", note, reason="entered for the wrong patient", by=nurse)
     after = _snapshot(service.store)
 
@@ -599,12 +600,13 @@ def _url(store: Store) -> str:
 
 
 def test_check_passes_a_sound_record_without_writing_to_it(
-    service: ClinicService, nurse: uuid.UUID, clock: ManualClock
+    service: ClinicService, nurse: uuid.UUID, clinician: uuid.UUID, clock: ManualClock
 ) -> None:
     session_id = _open_session(service, nurse)
     reading = service.record_reading(session_id, NORMAL, by=nurse).id
     clock.advance(timedelta(minutes=1))
-    service.amend_reading(session_id, reading, {**NORMAL, "hr": 74}, reason="typo", by=nurse)
+    service.amend_reading(session_id, reading, {**NORMAL, "hr": 74}, reason="typo",
+                          by=clinician)
     url = _url(service.store)
     path = sqlite_file(service.store.url)
     service.store.close()
@@ -713,7 +715,7 @@ def test_check_reports_a_flag_whose_reading_is_missing(
 ) -> None:
     store = open_store(sqlite_url)
     try:
-        service = ClinicService(store, clock)
+        service = ClinicService(store, clock, secret=TEST_SECRET)
         session_id = _open_session(service, service.ensure_staff("Nora Nurse", "nurse"))
     finally:
         store.close()

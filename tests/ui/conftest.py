@@ -15,6 +15,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from monitor.service import ClinicService
+from tests.conftest import TEST_SECRET
 
 
 @pytest.fixture(autouse=True)
@@ -32,4 +33,4 @@ def _clean_application(qapp: QApplication):
 
 @pytest.fixture
 def service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
+    return ClinicService(sqlite_store, clock, secret=TEST_SECRET)

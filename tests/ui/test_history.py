@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller
 
 from monitor.domain import EventKind
 from monitor.service import ClinicService
+from tests.conftest import TEST_SECRET
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.history import (
     AMEND_REASONS,
@@ -37,7 +38,7 @@ SCREENS = {"landscape": (1280, 800), "portrait": (800, 1280)}
 
 @pytest.fixture
 def local_service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
+    return ClinicService(sqlite_store, clock, secret=TEST_SECRET)
 
 
 @pytest.fixture

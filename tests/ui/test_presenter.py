@@ -8,6 +8,7 @@ import pytest
 from monitor.domain import EventKind, Severity
 from monitor.service import ClinicService
 from monitor.store import open_store
+from tests.conftest import TEST_SECRET
 from ui.presenter import UNDO_WINDOW_S, SessionPresenter
 
 MIN = timedelta(minutes=1)
@@ -15,7 +16,7 @@ MIN = timedelta(minutes=1)
 
 @pytest.fixture
 def local_service(sqlite_store, clock):
-    return ClinicService(sqlite_store, clock)
+    return ClinicService(sqlite_store, clock, secret=TEST_SECRET)
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_a_read_only_database_is_reported_as_not_saved(qtbot, sqlite_url, sessio
     path = sqlite_url.removeprefix("sqlite:///")
     read_only = open_store(f"sqlite:///file:{path}?mode=ro&uri=true", migrate_schema=False)
     try:
-        presenter = SessionPresenter(ClinicService(read_only, clock), clock, session_id, staff)
+        presenter = SessionPresenter(ClinicService(read_only, clock, secret=TEST_SECRET), clock, session_id, staff)
         with qtbot.waitSignal(presenter.notSaved) as blocker:
             assert not presenter.save_reading({"hr": "72"})
         assert blocker.args[0].startswith("NOT saved")

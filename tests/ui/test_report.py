@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import zlib
 from pathlib import Path
 
@@ -185,6 +186,24 @@ def test_unwritable_path_raises_naming_it_and_leaves_no_file(view, clock, tmp_pa
     with pytest.raises(OSError, match="missing"):
         write_session_pdf(view, target, generated_at=clock.now(), chain_head=CHAIN_HEAD)
     assert list(out.iterdir()) == []
+
+
+def test_writing_off_the_gui_thread_is_refused_not_crashed(view, clock, tmp_path):
+    outcome = []
+
+    def export() -> None:
+        try:
+            write_session_pdf(view, tmp_path / "thread.pdf", generated_at=clock.now(),
+                              chain_head=CHAIN_HEAD)
+        except RuntimeError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=export)
+    worker.start()
+    worker.join(timeout=60)
+    assert outcome == ["The PDF report draws the session chart, a widget: write it on the "
+                       "application's main (GUI) thread"]
+    assert not (tmp_path / "thread.pdf").exists()
 
 
 def test_a_process_without_application_or_display_writes_the_pdf(view, clock, tmp_path):
