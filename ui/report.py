@@ -405,7 +405,7 @@ def _block_html(block: Block) -> str:
 
 def _fields_html(fields: Fields, *, columns: int) -> str:
     """Label–value pairs in ``columns`` pairs per row, labels in bold."""
-    label_width, value_width = (14, 36) if columns > 1 else (30, 70)
+    label_width, value_width = (14, 36) if columns > 1 else (24, 76)
     cells = [f'<td width="{label_width}%"><b>{_esc(label)}</b></td>'
              f'<td width="{value_width}%">{_esc(value)}</td>' for label, value in fields.items]
     rows = ["".join(cells[i:i + columns]) for i in range(0, len(cells), columns)]
