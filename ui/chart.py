@@ -315,6 +315,9 @@ class SessionChart(QWidget):
             f"border: 2px solid {theme.accent}; border-radius: 8px; padding: 8px 12px;"
             f"font-size: {TEXT_PX}px;")
         self.point_label.hide()
+        #: Minutes shown after max(now, last entry); a printed chart, read after the
+        #: session, gives the labels of the last events (attested, discharged) more room.
+        self.margin_after = X_MARGIN_AFTER
         self._x_extent = (-X_MARGIN_BEFORE, X_MARGIN_AFTER)
         self._x_range = self._x_extent
         self._shown: dict[str, object] = {}
@@ -519,7 +522,7 @@ class SessionChart(QWidget):
         xs = [now] + [p[0] for p in self._points]
         xs += [minutes_since(origin, e.time) for e in view.record.events]
         first = min(0.0, *xs) if started else min(xs)
-        self._x_extent = (first - X_MARGIN_BEFORE, max(xs) + X_MARGIN_AFTER)
+        self._x_extent = (first - X_MARGIN_BEFORE, max(xs) + self.margin_after)
         for pane in self.panes:
             pane.now.setPos(now)
         self._apply_x_range()

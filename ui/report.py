@@ -87,6 +87,10 @@ CHART_SIZE = (1000, 780)
 #: chosen so that they stand to the chart's lines and text as they do on the tablet.
 MARKER_SCALE = 1.8
 
+#: Minutes of chart after the last entry: room for the labels of the events that end a session
+#: (oriented, escort, discharged), which come within minutes of each other.
+PRINT_MARGIN_AFTER = 20.0
+
 BODY_PT = 9.0
 TABLE_PT = 7.8
 FOOTER_PT = 7.0
@@ -501,6 +505,7 @@ def _style_for_print(chart: SessionChart) -> None:
     """Make the chart read in grey-scale: MOAA/S dashed, apart from the solid CADSS-6. The
     chart's own colour key is left out: the report prints its key in words."""
     chart.legend.hide()
+    chart.margin_after = PRINT_MARGIN_AFTER
     theme = chart.theme
     chart.moaas.setPen(pg.mkPen(theme.moaas, width=2.5, style=Qt.PenStyle.DashLine))
 
