@@ -282,7 +282,7 @@ def staff_names(view: SessionView) -> list[str]:
                                    key=lambda e: e.time)]
     names += [a.by for a in record.acknowledgements]
     names += [c.by for c in view.corrections]
-    names += [s.signer_name for s in _signatures(view)]
+    names += [s.signer_name for s in view.signatures]
     return [name for name in dict.fromkeys(names) if name]
 
 
@@ -579,7 +579,7 @@ def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:
     would = assessment.would_have_been_ready_at
     blocks.append(Fields((("Would have been ready without the minimum stay",
                            _clock(would) if would is not None else "not reached"),)))
-    signatures = _signatures(view)
+    signatures = view.signatures
     if signatures:
         blocks.append(Table(
             ("Signature", "Signed by", "Signed at", "Valid", "Content hash"),
@@ -604,11 +604,6 @@ def _sign_off(view: SessionView) -> str:
     if view.phase is Phase.DISCHARGED:
         return "Discharged."
     return f"Not signed off: the patient was not discharged as of {_clock(view.at)}."
-
-
-def _signatures(view: SessionView) -> tuple[Any, ...]:
-    # Electronic signatures are part of the view once the record keeps them.
-    return tuple(getattr(view, "signatures", ()) or ())
 
 
 def _instruction_blocks(instructions: str | None) -> tuple[Block, ...]:

@@ -272,3 +272,24 @@ def test_plain_text_holds_every_section(report):
         assert f"\n{title}\n" in text
     assert "96/58" in text
     assert "[struck]" in text
+
+
+def test_clinician_override_is_reported_with_its_reason_and_who(service, clock, nurse,
+                                                                clinician):
+    patient = service.add_patient("MRN-302", by=nurse, name="Cy Override")
+    session_id = service.start_session(patient.id, by=nurse, chair="Chair 4")
+    service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98},
+                           by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=40))
+    service.record_event(session_id, EventKind.INFUSION_STOP, by=nurse)
+    clock.advance(timedelta(minutes=5))
+    reason = "Patient insists on leaving; escort present, vitals stable"
+    service.override_discharge(session_id, reason=reason, by=clinician, pin=TEST_PIN)
+    report = build_report(service.load(session_id), generated_at=clock.now(), chain_head="")
+    sign_off = section(report, "Discharge").blocks[0]
+    assert sign_off.text.startswith("Discharged by clinician override at ")
+    assert f"by Cara Clinician. Reason: {reason}" in sign_off.text
+    assert "by clinician override (Cara Clinician)" in dict(report.header.items)["Status"]
+    criteria = next(b for b in section(report, "Discharge").blocks if isinstance(b, Table))
+    assert any(row.cells[1] == "NOT MET" for row in criteria.rows)
