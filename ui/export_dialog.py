@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from monitor.clock import Clock
 from monitor.exports import BatchResult, batch_export, export_text, file_name, write_atomically
+from ui.review import touch_calendar
 from ui.style import TouchButton
 from ui.theme import TEXT_PX, TOUCH_MIN, Theme
 
@@ -461,6 +462,7 @@ class BatchExportDialog(QDialog):
         field.setDisplayFormat("yyyy-MM-dd")
         field.setMinimumHeight(TOUCH_MIN + 8)
         field.setMinimumWidth(180)
+        touch_calendar(field)
         return field
 
     def request(self) -> BatchRequest | str:

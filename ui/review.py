@@ -18,7 +18,16 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QDate,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,6 +58,8 @@ PAGE_SIZE = 50
 #: Height of a list row: an easy target for a fingertip.
 ROW_PX = 56
 ICON_PX = 28
+#: The date fields' pop-up calendar: 7 × 7 cells of at least the touch minimum.
+CALENDAR_MIN = QSize(7 * (TOUCH_MIN + 8), 8 * (TOUCH_MIN + 8))
 #: The date fields show this instead of a date when no bound is set.
 ANY_DATE = QDate(2000, 1, 1)
 
@@ -168,7 +179,32 @@ class SessionListModel(ReadOnlyTableModel["SessionRow"]):
         return "signed" if row.signed else "not signed"
 
 
-def _date_field(name: str) -> QDateEdit:
+def touch_calendar(field: QDateEdit) -> None:
+    """Give ``field``'s pop-up calendar day cells and month arrows a fingertip can hit."""
+    calendar = field.calendarWidget()
+    calendar.setMinimumSize(CALENDAR_MIN)
+    calendar.setStyleSheet(f"QToolButton {{ min-height: {TOUCH_MIN}px; "
+                           f"min-width: {TOUCH_MIN}px; }}")
+
+
+class _OpenOnToday(QObject):
+    """Opens a date field's calendar on the current month while the field says "any date"
+    (the calendar would otherwise open on the field's placeholder date, in 2000)."""
+
+    def __init__(self, field: QDateEdit, today: Callable[[], date]) -> None:
+        super().__init__(field)
+        self._field = field
+        self._today = today
+        field.calendarWidget().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and self._field.date() == ANY_DATE:
+            today = self._today()
+            self._field.calendarWidget().setCurrentPage(today.year, today.month)
+        return False
+
+
+def _date_field(name: str, today: Callable[[], date]) -> QDateEdit:
     field = QDateEdit()
     field.setObjectName(name)
     field.setCalendarPopup(True)
@@ -178,6 +214,8 @@ def _date_field(name: str) -> QDateEdit:
     field.setDate(ANY_DATE)
     field.setMinimumHeight(TOUCH_MIN + 8)
     field.setMinimumWidth(180)
+    touch_calendar(field)
+    _OpenOnToday(field, today)
     return field
 
 
@@ -201,7 +239,10 @@ class ReviewScreen(QWidget):
     batchExport = Signal()
 
     def __init__(self, theme: Theme, fetch: Fetch, *, page_size: int = PAGE_SIZE,
-                 parent: QWidget | None = None) -> None:
+                 today: Callable[[], date] = date.today, parent: QWidget | None = None,
+                 ) -> None:
+        """``today``: the clinic's date (the injected clock's), where the date fields'
+        calendars open."""
         super().__init__(parent)
         self.theme = theme
         self.model = SessionListModel(theme, fetch, page_size=page_size, parent=self)
@@ -226,8 +267,8 @@ class ReviewScreen(QWidget):
         self.text.setClearButtonEnabled(True)
         self.text.setMinimumHeight(TOUCH_MIN + 8)
         self.text.returnPressed.connect(self.search)
-        self.date_from = _date_field("date-from")
-        self.date_to = _date_field("date-to")
+        self.date_from = _date_field("date-from", today)
+        self.date_to = _date_field("date-to", today)
         self.flagged = TouchButton("Flagged only")
         self.flagged.setObjectName("flagged-only")
         self.flagged.setCheckable(True)
