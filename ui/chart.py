@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
@@ -62,10 +62,37 @@ TAP_TOLERANCE_PX = 40
 MARKER_PX = 15
 DOT_PX = 10
 AXIS_WIDTH_PX = 58
-#: Event labels sit in a lane above the panes, in up to this many rows when close in time.
-EVENT_LABEL_ROWS = 3
-EVENT_ROW_PX = 22
+#: Event labels sit in a compact lane above the panes, in up to this many rows when close
+#: in time (a label that finds no free row moves right of its line instead).
+EVENT_LABEL_ROWS = 2
+EVENT_ROW_PX = 21
 EVENT_LABEL_GAP_PX = 6
+#: Tick labels closer than this (px) would touch: a short pane labels fewer ticks.
+TICK_GAP_PX = 20
+#: How the panes share the height, as (weight, smallest readable px): each pane first gets
+#: its smallest height, then the rest by weight, so BP/HR, the pane read most, gets the most.
+PANE_HEIGHTS = {"top": (6, 104), "oxygen": (1, 36), "scores": (2, 56)}
+#: The least a pane is ever given, however short the chart.
+MIN_PANE_PX = 20
+#: Height of the time axis under the scores pane (tick values and title).
+TIME_AXIS_PX = 46
+#: Space a pane takes beside its plot area: its margins and the stub of its hidden x axis.
+PANE_FRAME_PX = 6
+GRID_MARGIN_PX = 4
+GRID_SPACING_PX = 2
+
+#: Labelled y ticks per pane, as (labelled, unlabelled) levels: the first that fits its pane's
+#: height is used. Grid lines are drawn at every value of the first.
+_TICKS: dict[str, tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]] = {
+    "top": (((40, 80, 120, 160, 200), (60, 100, 140, 180, 220)),
+            ((40, 120, 200), (80, 160))),
+    "oxygen": (((85, 90, 95, 100), ()), ((85, 100), (90, 95))),
+    "scores": (((0, 8, 16, 24), (4, 12, 20)), ((0, 12, 24), (4, 8, 16, 20))),
+    "moaas": (((0, 1, 2, 3, 4, 5), ()), ((0, 3, 5), (1, 2, 4)), ((0, 5), (1, 2, 3, 4))),
+}
+
+#: Axis titles along each pane's left axis (MOAA/S along the scores pane's right axis).
+PANE_LABELS = {"top": "mmHg · /min", "oxygen": "SpO2 %", "scores": "CADSS-6", "moaas": "MOAA/S"}
 
 X_LABEL_STARTED = "minutes since infusion start"
 X_LABEL_NOT_STARTED = "minutes since first reading"
@@ -272,7 +299,7 @@ class SessionChart(QWidget):
         # Wraps rather than forcing its one-line width on the chart in a narrow layout.
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet(f"font-size: {SMALL_PX}px; color: {theme.text};"
-                                  f"background: {theme.surface}; padding: 2px 8px;")
+                                  f"background: {theme.surface}; padding: 1px 8px;")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(theme.surface)
         layout = QVBoxLayout(self)
@@ -293,12 +320,12 @@ class SessionChart(QWidget):
         self.lane.plot.setMinimumHeight(lane_px)
         self.lane.plot.setMaximumHeight(lane_px)
         grid = self.graphics.ci.layout
-        for row, stretch in enumerate((0, 11, 4, 6)):
-            grid.setRowStretchFactor(row, stretch)
-        # The grid shares height by preferred size when it is short of room (a tablet always
-        # is), so the preferred heights carry the proportions too: BP/HR gets the most.
-        for pane, preferred in ((self.top, 440), (self.oxygen, 160), (self.scores, 240)):
-            pane.plot.setPreferredHeight(preferred)
+        grid.setContentsMargins(*[GRID_MARGIN_PX] * 4)
+        grid.setVerticalSpacing(GRID_SPACING_PX)
+        self._lane_px = lane_px
+        self._pane_heights: tuple[int, ...] = ()
+        self.graphics.installEventFilter(self)
+        self._share_height(480)
         self._style_panes()
         self._create_series()
         self._create_limits()
@@ -323,36 +350,97 @@ class SessionChart(QWidget):
         self._shown: dict[str, object] = {}
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.top.plot.getViewBox().sigResized.connect(self._on_resized)
+        for pane in (self.oxygen, self.scores):
+            pane.plot.getViewBox().sigResized.connect(self._fit_ticks)
 
     # -- construction ------------------------------------------------------------------------
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            self._share_height(self.graphics.height())
+        return super().eventFilter(watched, event)
+
+    def pane_heights(self) -> dict[str, int]:
+        """The plot-area height each pane was given (px), e.g. ``{"top": 130, ...}``."""
+        return dict(zip(PANE_HEIGHTS, self._pane_heights, strict=False))
+
+    def _share_height(self, height: int) -> None:
+        """Give each pane its smallest readable height, then the rest by weight (BP/HR the
+        most). Set as fixed heights: the graphics grid alone would share out the space by
+        its own rules and leave BP/HR flat."""
+        frames = 2 * GRID_MARGIN_PX + 3 * GRID_SPACING_PX + self._lane_px
+        frames += 3 * PANE_FRAME_PX + TIME_AXIS_PX
+        lows = sum(low for _, low in PANE_HEIGHTS.values())
+        spare = height - frames - lows
+        weights = sum(weight for weight, _ in PANE_HEIGHTS.values())
+        if spare >= 0:
+            heights = tuple(low + spare * weight // weights
+                            for weight, low in PANE_HEIGHTS.values())
+        else:
+            # Shorter than readable: every pane gives up the same share, none is clipped.
+            room = max(height - frames, 3 * MIN_PANE_PX)
+            heights = tuple(max(low * room // lows, MIN_PANE_PX)
+                            for _, low in PANE_HEIGHTS.values())
+        if heights == self._pane_heights:
+            return
+        self._pane_heights = heights
+        for pane, plot_px in zip((self.top, self.oxygen, self.scores), heights, strict=True):
+            total = plot_px + PANE_FRAME_PX + (TIME_AXIS_PX if pane is self.scores else 0)
+            pane.plot.setMinimumHeight(total)
+            pane.plot.setPreferredHeight(total)
+            pane.plot.setMaximumHeight(total)
+
+    def _fit_ticks(self) -> None:
+        """Label as many ticks as the pane's height keeps apart (:data:`TICK_GAP_PX`), and
+        show a pane's axis title only where it fits along the axis."""
+        for pane, key in self._tick_keys.items():
+            box = pane.plot.getViewBox()
+            # Before the first layout the view box has no height yet; assume a typical one.
+            height = box.height() if box.height() > 1 else float(pane.plot.preferredHeight())
+            px_per_unit = height / (pane.view_range[1] - pane.view_range[0])
+            axes = [(key, pane.plot.getAxis("left"), 1.0), (key, pane.plot.getAxis("right"), 1.0)]
+            if pane is self.scores:
+                axes[1] = ("moaas", axes[1][1], MOAAS_SCALE)
+            for tick_key, axis, scale in axes:
+                levels = _TICKS[tick_key]
+                level = next((n for n, (labelled, _) in enumerate(levels)
+                              if min(np.diff(labelled)) * scale * px_per_unit >= TICK_GAP_PX),
+                             len(levels) - 1)
+                name = f"{tick_key}:{id(axis)}"
+                if self._tick_level.get(name) != level:
+                    self._tick_level[name] = level
+                    labelled, unlabelled = levels[level]
+                    axis.setTicks([[(v * scale, f"{v:g}") for v in labelled],
+                                   [(v * scale, "") for v in unlabelled]])
+                title = axis.label.toPlainText().strip() if axis.label is not None else ""
+                if title:
+                    fits = axis.label.boundingRect().width() <= height
+                    if axis.showLabel is not None and fits != axis.label.isVisible():
+                        axis.showLabel(fits)
+
     def _legend_html(self) -> str:
         t = self.theme
-        entries = [("▼", t.systolic, "Systolic"), ("▲", t.diastolic, "Diastolic"),
-                   ("●", t.heart_rate, "HR"), ("●", t.spo2, "SpO2"),
-                   ("◆", t.cadss6, "CADSS-6"), ("■", t.moaas, "MOAA/S"),
-                   ("△", t.text_muted, "off scale (hollow)"), ("▽", t.text_muted, "voided")]
-        return "&nbsp;&nbsp;&nbsp;".join(
+        # Units and sides are named here: a short pane has no room for its axis title.
+        entries = [("▼", t.systolic, "Sys"), ("▲", t.diastolic, "Dia mmHg"),
+                   ("●", t.heart_rate, "HR /min"), ("●", t.spo2, "SpO2 %"),
+                   ("◆", t.cadss6, "CADSS-6 left"), ("■", t.moaas, "MOAA/S right"),
+                   ("△", t.text_muted, "off scale"), ("▽", t.text_muted, "voided")]
+        return "&nbsp; ".join(
             f'<span style="color:{colour}">{symbol}</span>&nbsp;{name}'
             for symbol, colour, name in entries)
 
     def _style_panes(self) -> None:
         t = self.theme
         tick_font = _font(SMALL_PX)
-        ticks = {
-            self.lane: [],
-            self.top: [(v, str(v)) for v in range(40, 221, 40)],
-            self.oxygen: [(v, str(v)) for v in (85, 90, 95, 100)],
-            self.scores: [(v, str(v)) for v in (0, 8, 16, 24)],
-        }
-        minor = {
-            self.lane: [],
-            self.top: [(v, "") for v in range(60, 221, 40)],
-            self.oxygen: [],
-            self.scores: [(v, "") for v in (4, 12, 20)],
-        }
-        labels = {self.lane: "", self.top: "mmHg · /min", self.oxygen: "SpO2 %",
-                  self.scores: "CADSS-6"}
+        self._tick_keys = {self.top: "top", self.oxygen: "oxygen", self.scores: "scores"}
+        self._tick_level: dict[str, int] = {}
+        # Grid lines at every value of the fullest tick level.
+        grid_values: dict[_Pane, tuple[float, ...]] = {self.lane: ()}
+        for pane, key in self._tick_keys.items():
+            labelled, unlabelled = _TICKS[key][0]
+            grid_values[pane] = labelled + unlabelled
+        labels = {self.lane: "", self.top: PANE_LABELS["top"],
+                  self.oxygen: PANE_LABELS["oxygen"], self.scores: PANE_LABELS["scores"]}
         for pane in self.panes:
             plot = pane.plot
             plot.setMenuEnabled(False)
@@ -371,10 +459,10 @@ class SessionChart(QWidget):
                 # The ticks are few and chosen; pyqtgraph would drop some in a short pane.
                 axis.setStyle(textFillLimits=[(0, 1.0)])
                 axis.setWidth(AXIS_WIDTH_PX)
-                axis.setTicks([ticks[pane], minor[pane]])
+                axis.setTicks([[], []])
             # Horizontal grid lines as items, not the axis grid: with an axis grid pyqtgraph
             # drops the tick labels at the ends of a pane (SpO2 100, CADSS-6 24).
-            for value, _ in ticks[pane] + minor[pane]:
+            for value in grid_values[pane]:
                 grid_line = pg.InfiniteLine(value, angle=0, movable=False,
                                             pen=pg.mkPen(t.grid, width=1))
                 grid_line.setZValue(-30)
@@ -389,10 +477,9 @@ class SessionChart(QWidget):
                 plot.getAxis("bottom").setHeight(4)
             if pane is not self.lane:
                 plot.getAxis("bottom").setGrid(60)
-        moaas_ticks = [(level * MOAAS_SCALE, str(level)) for level in range(MOAAS_MAX + 1)]
         right = self.scores.plot.getAxis("right")
-        right.setTicks([moaas_ticks, []])
-        right.setLabel("MOAA/S", color=t.moaas, **{"font-size": f"{SMALL_PX}px"})
+        right.setLabel(PANE_LABELS["moaas"], color=t.moaas, **{"font-size": f"{SMALL_PX}px"})
+        self._fit_ticks()
         right.setWidth(AXIS_WIDTH_PX)
         self.scores.plot.getAxis("bottom").setLabel(X_LABEL_STARTED, color=t.text,
                                                     **{"font-size": f"{SMALL_PX}px"})
@@ -683,7 +770,8 @@ class SessionChart(QWidget):
             item.setPos(x_low + start / px_per_minute, EVENT_LABEL_ROWS - row)
 
     def _on_resized(self) -> None:
-        # Pixel-based placement (gutter, event rows, the tap label) follows the plot's size.
+        # Pixel-based placement (gutter, event rows, the tap label, ticks) follows the size.
+        self._fit_ticks()
         self._apply_x_range()
         self._place_point_label()
 

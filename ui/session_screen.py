@@ -135,7 +135,9 @@ class SessionHeader(QFrame):
         self.who.setWordWrap(True)
         self.phase = QLabel()
         self.phase.setStyleSheet(f"font-size: {TEXT_PX + 2}px;")
-        self.phase.setWordWrap(True)
+        # One line ("Infusing · 34:00 elapsed"): wrapped, it broke early and made the header
+        # a line taller, which the chart needs.
+        self.phase.setWordWrap(False)
         self.due = QLabel()
         self.due.setWordWrap(True)
         self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
@@ -165,11 +167,12 @@ class SessionHeader(QFrame):
         texts.setSpacing(2)
         texts.addWidget(self.who)
         status = QHBoxLayout()
+        # The labels share the row's width: left at their own size hint, wrapped labels
+        # broke "Infusing · 34:00 elapsed" over two lines and made the header taller.
         status.addWidget(self.phase)
         status.addSpacing(16)
         status.addWidget(self.due_icon)
-        status.addWidget(self.due)
-        status.addStretch(1)
+        status.addWidget(self.due, 1)
         texts.addLayout(status)
         texts.addWidget(self.notice)
         # Room for the notice is kept, so the screen does not shift when one appears.

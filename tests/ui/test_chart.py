@@ -309,3 +309,52 @@ def test_a_two_hour_session_shows_every_reading(service, clock, nurse, chart):
     x = np.array(data(chart.systolic)[0])
     assert x[0] == -15.0
     assert x[-1] == 120.0
+
+
+#: The chart's size on the session screen at 1280 × 800 and at 800 × 1280.
+CHART_SIZES = [(560, 370), (790, 300)]
+
+
+def plot_height(pane) -> float:
+    return pane.plot.getViewBox().height()
+
+
+@pytest.mark.parametrize("size", CHART_SIZES, ids=["landscape", "portrait"])
+def test_blood_pressure_gets_the_largest_pane_and_the_event_lane_stays_compact(
+        qtbot, view, size):
+    chart = SessionChart(DIM)
+    window = host(qtbot, chart, *size)
+    chart.show_view(view)
+    qtbot.waitUntil(lambda: plot_height(chart.top) > 1)
+    top, oxygen, scores = (plot_height(p) for p in (chart.top, chart.oxygen, chart.scores))
+    assert top >= 0.5 * (top + oxygen + scores)
+    assert top >= 80
+    assert chart.lane.plot.geometry().height() <= 50
+    window.close()
+
+
+@pytest.mark.parametrize("size", CHART_SIZES, ids=["landscape", "portrait"])
+def test_every_pane_fits_and_its_tick_labels_keep_apart(qtbot, view, size):
+    chart = SessionChart(LIGHT)
+    window = host(qtbot, chart, *size)
+    chart.show_view(view)
+    qtbot.waitUntil(lambda: plot_height(chart.top) > 1)
+    bottom = chart.scores.plot.mapRectToScene(chart.scores.plot.boundingRect()).bottom()
+    assert bottom <= chart.graphics.height()
+    for pane in (chart.top, chart.oxygen, chart.scores):
+        px_per_unit = plot_height(pane) / (pane.view_range[1] - pane.view_range[0])
+        for side in ("left", "right"):
+            labelled = [v for v, text in pane.plot.getAxis(side)._tickLevels[0] if text]
+            assert len(labelled) >= 2
+            assert min(np.diff(sorted(labelled))) * px_per_unit >= 18
+    window.close()
+
+
+def test_a_tall_chart_labels_every_tick(qtbot, view):
+    chart = SessionChart(DIM)
+    window = host(qtbot, chart, 800, 900)
+    chart.show_view(view)
+    qtbot.waitUntil(lambda: plot_height(chart.top) > 300)
+    labelled = [v for v, text in chart.top.plot.getAxis("left")._tickLevels[0] if text]
+    assert labelled == [40, 80, 120, 160, 200]
+    window.close()
