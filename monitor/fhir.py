@@ -19,7 +19,9 @@ GAD-7 total        70274-6                                                 {scor
 CADSS-6, MOAA/S    the product's local CodeSystem (:data:`SCORES_SYSTEM`)  {score}
 =================  =====================================================  ===========
 
-Vital signs carry the ``vital-signs`` category; the questionnaires and the nurse's scored
+The Encounter is ``finished`` once the patient is discharged (or when the session was
+imported, a record complete elsewhere), ``in-progress`` before. Vital signs carry the
+``vital-signs`` category; the questionnaires and the nurse's scored
 assessments the ``survey`` category. The record's corrections decide what is exported:
 a voided reading is left out (the Bundle holds the effective record only, like the CSV), and
 an amended reading is exported with its replacement values and status ``amended``.
@@ -135,12 +137,19 @@ def _encounter(view: SessionView, patient_url: str) -> dict[str, Any]:
     return {
         "resourceType": "Encounter",
         "id": str(view.info.id),
-        "status": "finished" if view.phase is Phase.DISCHARGED else "in-progress",
+        "status": _encounter_status(view),
         "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
         "type": [{"text": f"IV ketamine infusion ({view.info.profile})"}],
         "subject": {"reference": patient_url},
         "period": period,
     }
+
+
+def _encounter_status(view: SessionView) -> str:
+    """Finished once discharged, and a session imported from elsewhere is a finished record."""
+    if view.phase is Phase.DISCHARGED or view.info.source == "import":
+        return "finished"
+    return "in-progress"
 
 
 def _quantity(value: float, unit: str) -> dict[str, Any]:

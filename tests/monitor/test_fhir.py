@@ -134,3 +134,23 @@ def test_the_same_session_exports_the_same_identifiers(service, exported):
     made, view, text = exported
     again = session_fhir(service.load(made.session_id, view.at), view.info.patient)
     assert json.loads(again) == json.loads(text)
+
+
+def test_an_unfinished_session_is_in_progress_and_an_imported_one_finished(
+    service, nurse, clock
+):
+    from monitor.csvio import parse_session_csv  # noqa: PLC0415
+    from monitor.exports import session_csv  # noqa: PLC0415
+
+    patient = service.add_patient("MRN777100", by=nurse, name="Gil Hart")
+    live = service.start_session(patient.id, by=nurse)
+    service.record_reading(live, {"sbp": "120", "dbp": "80"}, by=nurse)
+    view = service.load(live)
+    (encounter,) = resources(Bundle.model_validate_json(session_fhir(view, patient)), "Encounter")
+    assert encounter.status == "in-progress"
+    rows = parse_session_csv(session_csv(view), now=clock.now()).rows
+    system = service.ensure_staff("Command-line import", "system")
+    imported = service.load(service.import_session(rows, mrn="MRN777100", by=system))
+    (encounter,) = resources(
+        Bundle.model_validate_json(session_fhir(imported, patient)), "Encounter")
+    assert encounter.status == "finished"
