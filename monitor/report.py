@@ -577,8 +577,9 @@ def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:
     blocks.append(Table(("Criterion", "Status", "Why"), rows, (36, 12, 52),
                         caption=f"Discharge criteria as assessed at {_clock(view.at)}: {ready}."))
     would = assessment.would_have_been_ready_at
-    blocks.append(Fields((("Would have been ready without the minimum stay",
-                           _clock(would) if would is not None else "not reached"),)))
+    blocks.append(Fields((("Could have left at",
+                           f"{_clock(would)} (had there been no minimum stay)"
+                           if would is not None else "not reached"),)))
     signatures = view.signatures
     if signatures:
         blocks.append(Table(

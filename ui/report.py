@@ -312,7 +312,8 @@ class _Laid:
 
 
 def _lay_out(report: SessionReport, device: QPagedPaintDevice, page: QSizeF) -> _Laid:
-    """The report cut into pages, no table row split across two.
+    """The report cut into pages, no table row or short paragraph split across two, no
+    heading left at the foot of a page.
 
     Qt breaks a tall row between its lines. Each time a row would straddle a page, the table
     is split before it and the rest starts on the next page under a repeated head; then the
@@ -321,11 +322,37 @@ def _lay_out(report: SessionReport, device: QPagedPaintDevice, page: QSizeF) -> 
     breaks: dict[int, set[int]] = {}
     while True:
         laid = _document(report, device, page, breaks)
+        _keep_blocks_together(laid.document, page.height())
         straddling = _first_straddling_row(laid, page.height(), breaks)
         if straddling is None:
             return laid
         table, row = straddling
         breaks.setdefault(table, set()).add(row)
+
+
+#: A paragraph of at most this many lines moves whole to the next page rather than split.
+KEEP_LINES = 8
+
+
+def _keep_blocks_together(document: QTextDocument, page_height: float) -> None:
+    """Move to the next page each short paragraph that would straddle two, and each heading
+    whose section would start on the next page. Each move lays out the rest anew."""
+    layout = document.documentLayout()
+    block = document.begin()
+    while block.isValid():
+        following = block.next()
+        if QTextCursor(block).currentTable() is None and block.layout().lineCount():
+            rect = layout.blockBoundingRect(block)
+            page = rect.top() // page_height
+            straddles = (page != (rect.bottom() - 1) // page_height
+                         and block.layout().lineCount() <= KEEP_LINES)
+            orphaned = (block.blockFormat().headingLevel() > 0 and following.isValid()
+                        and layout.blockBoundingRect(following).top() // page_height > page)
+            if straddles or orphaned:
+                block_format = block.blockFormat()
+                block_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+                QTextCursor(block).setBlockFormat(block_format)
+        block = following
 
 
 def _first_straddling_row(laid: _Laid, page_height: float,
