@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -697,6 +697,9 @@ class VitalsEntry(_EntryForm):
         ]
         self._active: _VitalField | None = None
         self.keypad = NumericKeypad(theme)
+        # Takes the keyboard focus when a field is tapped, so that hardware digit keys type
+        # into that field (the fields themselves take no focus: no system keyboard).
+        self.keypad.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.keypad.valueChanged.connect(self._typed)
         self.keypad.submitted.connect(self._next_field)
 
@@ -737,6 +740,12 @@ class VitalsEntry(_EntryForm):
         self.side_layout.addWidget(self.keypad)
         self.set_last(None)
         self._activate(self._fields[0], load_last=False)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Keys reach the form when the focus is on none of its text fields (after a save,
+        # on a button): they type into the active value field.
+        if not self.keypad.handle_key(event):
+            super().keyPressEvent(event)
 
     def field(self, key: str) -> QLineEdit:
         """The value field ``bp``, ``hr``, ``spo2`` or ``rr``."""
@@ -805,6 +814,8 @@ class VitalsEntry(_EntryForm):
         self.keypad.set_target(field.edit, slash=field.slash, max_length=field.max_length)
         text = field.edit.text() or (field.last if load_last else "")
         self.keypad.set_text(text, replace_on_type=True)
+        if self.keypad.isVisible():
+            self.keypad.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _typed(self, _text: str) -> None:
         if self._active is not None:

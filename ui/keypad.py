@@ -5,6 +5,10 @@ virtual keyboard is GPL-only, so every number in ChairSide is typed on this keyp
 a phone-style grid, backspace, clear, Enter, and, where the field needs them, "/" (blood
 pressure is typed as one entry, "128/82") and ".".
 
+A hardware keyboard (a tablet's keyboard cover, a desktop in the clinic) types on it too:
+digits, Backspace, Delete (clear), Enter, and "/" or "." where the field takes them
+(:meth:`NumericKeypad.handle_key`; a form forwards the keys it is sent).
+
 The keypad only ever puts the ASCII characters ``0``–``9``, ``/`` and ``.`` into its
 target. It does not judge the number: the entry forms pass the text to
 :func:`monitor.validation.validate_reading`.
@@ -13,6 +17,7 @@ target. It does not judge the number: the entry forms pass the text to
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.style import KEY_MIN, TouchButton
@@ -147,6 +152,42 @@ class NumericKeypad(QWidget):
 
     def clear(self) -> None:
         self.set_text("")
+
+    def handle_key(self, event: QKeyEvent) -> bool:
+        """Type a hardware key as the keypad key it stands for; whether it was one.
+
+        A key the current field does not take ("/" in heart rate) is swallowed, as its
+        greyed keypad key would be.
+        """
+        name = self._key_for(event)
+        if name is None or not self.isEnabled():
+            return False
+        if self._buttons[name].isEnabled():
+            self._press(name)
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self.handle_key(event):
+            super().keyPressEvent(event)
+
+    @staticmethod
+    def _key_for(event: QKeyEvent) -> str | None:
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                | Qt.KeyboardModifier.AltModifier
+                                | Qt.KeyboardModifier.MetaModifier):
+            return None
+        special = {Qt.Key.Key_Backspace: BACKSPACE, Qt.Key.Key_Delete: CLEAR,
+                   Qt.Key.Key_Return: ENTER, Qt.Key.Key_Enter: ENTER}
+        key = Qt.Key(event.key())
+        if key in special:
+            return special[key]
+        text = event.text()
+        if len(text) == 1 and text in DIGITS:
+            return text
+        # "/" and "." share the punctuation key; a decimal comma is a point here.
+        if text in ("/", ".", ","):
+            return "/"
+        return None
 
     def button(self, key: str) -> QPushButton:
         """The key ``key``: a digit, "/" (also the "." key when decimals are on), or one of

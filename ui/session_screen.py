@@ -83,6 +83,8 @@ class RateDialog(QDialog):
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         self.keypad = NumericKeypad(theme, decimal=True, max_length=5)
+        # Hardware digit keys type the rate too.
+        self.keypad.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.keypad.valueChanged.connect(self.value.setText)
         self.keypad.submitted.connect(lambda _text: self.accept())
         layout.addWidget(self.keypad)
@@ -95,6 +97,7 @@ class RateDialog(QDialog):
         buttons.addWidget(cancel)
         buttons.addWidget(ok)
         layout.addLayout(buttons)
+        self.keypad.setFocus()
 
     def rate(self) -> float | None:
         text = self.keypad.text()

@@ -114,6 +114,27 @@ def test_enter_moves_to_the_next_field_without_filling_it(qtbot, vitals, last_re
     )
 
 
+def test_a_hardware_keyboard_types_into_the_tapped_field(qtbot, vitals):
+    tap(qtbot, vitals.field("bp"))
+    qtbot.keyClicks(vitals, "128/82")
+    qtbot.keyClick(vitals, Qt.Key.Key_Return)
+    assert vitals.active_field() == "hr"
+    qtbot.keyClicks(vitals, "73")
+    qtbot.keyClick(vitals, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(vitals, "4")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert (raw["sbp"], raw["dbp"], raw["hr"]) == ("128", "82", "74")
+
+
+def test_tapping_a_field_gives_the_keypad_the_keyboard(qtbot, vitals):
+    vitals.activateWindow()
+    qtbot.waitUntil(vitals.isActiveWindow)
+    tap(qtbot, vitals.field("spo2"))
+    assert vitals.keypad.hasFocus()
+    qtbot.keyClicks(vitals.keypad, "97")
+    assert vitals.field("spo2").text() == "97"
+
+
 def test_tapping_a_field_opens_the_keypad_on_the_last_value(qtbot, vitals, last_reading):
     vitals.set_last(last_reading)
     tap(qtbot, vitals.field("hr"))

@@ -179,3 +179,35 @@ def test_any_key_sequence_gives_a_well_formed_ascii_entry(keypad, keys):
         keypad.button(key).click()
     assert re.fullmatch(r"([0-9]+(/[0-9]*)?)?", keypad.text())
     assert len(keypad.text()) <= 7
+
+
+def test_hardware_digit_keys_type_like_the_keys(qtbot, bp_keypad):
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_8, Qt.Key.Key_Slash, Qt.Key.Key_8,
+                Qt.Key.Key_2):
+        qtbot.keyClick(bp_keypad, key)
+    assert bp_keypad.text() == "128/82"
+
+
+def test_hardware_backspace_delete_and_enter_work(qtbot, bp_keypad):
+    qtbot.keyClicks(bp_keypad, "130/8")
+    qtbot.keyClick(bp_keypad, Qt.Key.Key_Backspace)
+    assert bp_keypad.text() == "130/"
+    qtbot.keyClicks(bp_keypad, "85")
+    with qtbot.waitSignal(bp_keypad.submitted) as submitted:
+        qtbot.keyClick(bp_keypad, Qt.Key.Key_Return)
+    assert submitted.args == ["130/85"]
+    qtbot.keyClick(bp_keypad, Qt.Key.Key_Delete)
+    assert bp_keypad.text() == ""
+
+
+def test_hardware_keys_the_field_does_not_take_type_nothing(qtbot, keypad):
+    qtbot.keyClicks(keypad, "9/a.")
+    assert keypad.text() == "9"
+    keypad.set_target(None, decimal=True)
+    qtbot.keyClicks(keypad, ".5")
+    assert keypad.text() == "9.5"
+
+
+def test_shortcut_chords_are_left_alone(qtbot, keypad):
+    qtbot.keyClick(keypad, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert keypad.text() == ""
