@@ -53,7 +53,7 @@ from ui.keypad import NumericKeypad
 from ui.labels import MEASURE_NAMES, clock_time
 from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.theme import TOUCH_MIN, Theme
-from ui.widgets import FieldMessage, KeypadField, restyle
+from ui.widgets import FieldMessage, KeypadField, kinetic, restyle
 
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
@@ -378,7 +378,9 @@ class _Banner(QFrame):
 
 class _VerticalScroll(QScrollArea):
     """Scrolls up and down only, and never gets narrower than what it holds (plus its
-    scroll bar), so a neighbour such as the keypad cannot squeeze a field's value."""
+    scroll bar), so a neighbour such as the keypad cannot squeeze a field's value. A finger
+    dragged anywhere over it scrolls it (kinetically), also when it starts on a button; a
+    tap still reaches the button at once."""
 
     def __init__(self, body: QWidget) -> None:
         super().__init__()
@@ -386,6 +388,7 @@ class _VerticalScroll(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(body)
+        kinetic(self.viewport())
 
     def minimumSizeHint(self) -> QSize:
         body = self.widget().minimumSizeHint()

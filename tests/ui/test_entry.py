@@ -9,8 +9,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller
 
 from monitor.domain import EventKind, Reading
 from monitor.protocol import Medication
@@ -279,6 +279,34 @@ def test_cadss_needs_all_six_items(qtbot, clock):
     tap(qtbot, form.item(6).button(4))
     raw, _when, _confirmed = save(qtbot, form)
     assert raw == {"cadss6_items": (2, 2, 2, 2, 2, 4)}
+
+
+def drag(qtbot, widget, start, distance):
+    """A finger dragged ``distance`` px up from ``start`` over ``widget``, in small steps."""
+    qtbot.mousePress(widget, LEFT, pos=start)
+    for step in range(1, 11):
+        qtbot.mouseMove(widget, QPoint(start.x(), start.y() - distance * step // 10))
+    qtbot.mouseRelease(widget, LEFT, pos=QPoint(start.x(), start.y() - distance))
+
+
+def test_a_finger_dragged_over_the_cadss_items_scrolls_them(qtbot, clock):
+    form = show(qtbot, CadssEntry(DIM, clock), size=(640, 420))
+    viewport = form._scroll.viewport()
+    assert QScroller.hasScroller(viewport)
+    bar = form._scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    # The drag starts on a score button, as a nurse's finger does.
+    button = form.item(2).button(2)
+    start = button.mapTo(viewport, button.rect().center())
+    drag(qtbot, viewport, start, 200)
+    qtbot.waitUntil(lambda: bar.value() > 0)
+    assert form.item(2).value() is None  # the drag chose nothing
+
+
+def test_a_tap_on_a_cadss_score_still_chooses_it_with_kinetic_scrolling(qtbot, clock):
+    form = show(qtbot, CadssEntry(DIM, clock), size=(640, 420))
+    tap(qtbot, form.item(1).button(3))
+    assert form.item(1).value() == 3
 
 
 def test_cadss_rows_show_the_short_labels(qtbot, clock):
