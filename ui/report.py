@@ -4,15 +4,17 @@
 :func:`monitor.report.build_report` says — header, chart, readings, flags, scores, events,
 corrections, discharge, instructions — with a :class:`QTextDocument` cut into pages, each
 page footed with the patient, "Page i of n", the time the report was made and the audit
-chain head.
+chain head. Pages never split a table row or a short paragraph, nor leave a heading at the
+foot of a page; a table carried over repeats its head.
 
 The chart is the session screen's own :class:`~ui.chart.SessionChart`, built offscreen in the
-light theme at a fixed size and drawn into the text flow as an object
-(:class:`QTextObjectInterface`) by rendering its graphics scene through the page's
+light theme at a fixed size; an empty frame of its size keeps its place in the text, and it
+is drawn over that frame by rendering its graphics scene through the page's
 :class:`QPainter`. On a PDF page that gives paths and text, not a picture: pyqtgraph's
 export mode makes markers draw one by one instead of from its pixmap atlas, and the axes
 draw straight onto the page instead of replaying a :class:`QPicture` (whose text comes out
-at the wrong size on a device of another resolution). Nothing goes through SVG.
+at the wrong size on a device of another resolution). Nothing goes through SVG. For grey-scale
+print, series differ by marker shape and line style as well as colour (MOAA/S dashed).
 
 No display is needed: without an application one is made on the offscreen platform.
 """

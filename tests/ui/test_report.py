@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,10 @@ CHAIN_HEAD = "c0ffee" + "0123456789abcdef" * 3 + "01234567ab"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def pdftotext(path: Path, *, layout: bool = False) -> str:
-    command = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+def pdftotext(path: Path, *, first: int | None = None) -> str:
+    """The PDF's text, or one page's."""
+    pages = ["-f", str(first), "-l", str(first)] if first is not None else []
+    command = ["pdftotext", *pages, str(path), "-"]
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
@@ -145,6 +148,28 @@ def test_one_writer_reports_several_sessions_each_with_its_own_content(
     assert "MRN-200" in pdftotext(second)
     assert "MRN-300" not in pdftotext(second)
     assert content_streams(second)[0].count(b" l\n") > 1000
+
+
+def test_no_table_row_is_split_across_pages(service, clock, nurse, tmp_path):
+    patient = service.add_patient("MRN-400", by=nurse, name="Noa Notes")
+    session_id = service.start_session(patient.id, by=nurse, chair="Chair 5")
+    start = clock.now()
+    notes = []
+    for number in range(40):
+        clock.set_wall(start + timedelta(minutes=3 * number))
+        note = (f"Note {number:02d}: patient resting with eyes closed, says the music helps, "
+                f"asked for a blanket, partner waiting outside, reading repeated once")
+        notes.append(note)
+        service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98},
+                               by=nurse, note=note)
+    path = tmp_path / "notes.pdf"
+    write_session_pdf(service.load(session_id), path, generated_at=clock.now(),
+                      chain_head=CHAIN_HEAD)
+    pages = [" ".join(pdftotext(path, first=page).split())
+             for page in range(1, page_count(path) + 1)]
+    assert len(pages) >= 3
+    for note in notes:
+        assert sum(note in page for page in pages) == 1, note
 
 
 def test_print_session_to_a_pdf_printer_writes_the_same_content(view, clock, pdf, tmp_path):
