@@ -26,10 +26,10 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, text
+from sqlalchemy import Connection, Table, insert, select, text
 
 from monitor.model import AuditLog
 
@@ -48,14 +48,6 @@ def _table() -> Table:
 AUDIT = _table()
 _HEAD = select(AUDIT.c.seq, AUDIT.c.mac).order_by(AUDIT.c.seq.desc()).limit(1)
 _INSERT = insert(AUDIT)
-_ALL = select(
-    AUDIT.c.seq, AUDIT.c.at, AUDIT.c.staff_id, AUDIT.c.action, AUDIT.c.record_kind,
-    AUDIT.c.record_id, AUDIT.c.session_id, AUDIT.c.patient_id, AUDIT.c.old, AUDIT.c.new,
-    AUDIT.c.mac,
-).order_by(AUDIT.c.seq)
-_FROM = _ALL.where(AUDIT.c.seq >= bindparam("from_seq"))
-
-
 def encode(values: Mapping[str, Any] | None) -> str | None:
     """Old or new values as canonical JSON text (what the mac covers)."""
     if values is None:
@@ -74,13 +66,18 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _text(value: uuid.UUID | None) -> str | None:
-    return None if value is None else str(value)
+def _text(value: uuid.UUID | str | None) -> str | None:
+    """A UUID as 32 hex digits: how SQLite stores it, so a raw row needs no conversion."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.hex
 
 
-def _time_text(at: datetime) -> str:
-    # Seconds and microseconds as stored; the zone is always UTC.
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%f")
+def _time_text(at: datetime | str) -> str:
+    """UTC to the microsecond, as SQLite stores it (PostgreSQL returns a datetime)."""
+    if isinstance(at, str):
+        return at
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def compute_mac(
@@ -178,8 +175,9 @@ def verify_rows(rows: Iterable[Any], key: bytes, expected_head: str | None = Non
     digest = hmac.new
     sha = hashlib.sha256
     dumps = json.dumps
+    text_, time_text = _text, _time_text
     for row in rows:
-        seq = row.seq
+        seq = row[0]
         if seq != expected:
             if seq > expected:
                 what = (f"entry {expected} is missing" if seq == expected + 1
@@ -189,13 +187,12 @@ def verify_rows(rows: Iterable[Any], key: bytes, expected_head: str | None = Non
             return Verification(count, previous, expected, f"audit trail broken at {expected}: "
                                 f"{what}")
         content = dumps(
-            [seq, _time_text(row.at), _text(row.staff_id), row.action, row.record_kind,
-             _text(row.record_id), _text(row.session_id), _text(row.patient_id), row.old,
-             row.new, previous],
+            [seq, time_text(row[1]), text_(row[2]), row[3], row[4], text_(row[5]),
+             text_(row[6]), text_(row[7]), row[8], row[9], previous],
             separators=(",", ":"), ensure_ascii=False,
         )
         mac = digest(key, content.encode("utf-8"), sha).hexdigest()
-        if not hmac.compare_digest(mac, row.mac):
+        if not hmac.compare_digest(mac, row[10]):
             return Verification(count, previous, seq, f"audit trail broken at {seq}: the entry "
                                 "was changed, moved or replaced")
         previous = mac
@@ -211,7 +208,13 @@ def verify_rows(rows: Iterable[Any], key: bytes, expected_head: str | None = Non
     return Verification(count, previous)
 
 
+#: The trail as the driver returns it: no per-value conversion, for speed on long trails.
+_RAW_ALL = ("SELECT seq, at, staff_id, action, record_kind, record_id, session_id, patient_id, "
+            "old, new, mac FROM audit_log ORDER BY seq")
+
+
 def verify(connection: Connection, key: bytes, expected_head: str | None = None) -> Verification:
     """Check the whole audit trail in the database behind ``connection``."""
-    result = connection.execution_options(stream_results=True, yield_per=5000).execute(_ALL)
+    result = connection.execution_options(stream_results=True, yield_per=5000).exec_driver_sql(
+        _RAW_ALL)
     return verify_rows(result, key, expected_head)
