@@ -2,8 +2,10 @@
 
 A scripted, typical session: baseline, a 40-minute infusion with a hypertensive surge
 confirmed by a repeat (so a newcomer sees a flag appear and escalate), acknowledgement,
-recovery, attestations and readiness for discharge. :class:`DemoChair` performs each step
-through the clinic service, like a nurse would, when the (accelerated) clock reaches it.
+recovery, attestations, a last set of vitals and the discharge sign-off. :class:`DemoChair`
+performs each step through the clinic service, like a nurse would, when the (accelerated)
+clock reaches it. It shows good practice: it never signs the discharge while a reading is
+due, and takes the reading first if a late tick finds one due.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Step:
     event: EventKind | None = None
     detail: str = ""
     acknowledge: str = ""  # acknowledge every open flag with this action
+    sign_discharge: bool = False
 
 
 def _vitals(sbp: int, dbp: int, hr: int, spo2: int, **scores: Any) -> dict[str, Any]:
@@ -46,6 +49,9 @@ SCRIPT: tuple[Step, ...] = (
     Step(57, _vitals(136, 84, 76, 98, cadss6_items=(1, 1, 0, 1, 1, 0), moaas=5, nausea=0)),
     Step(70, event=EventKind.ORIENTED_STEADY_GAIT),
     Step(72, _vitals(130, 80, 74, 98, cadss6_items=(0, 0, 0, 0, 0, 0), moaas=5, nausea=0)),
+    # The last vitals just before the sign-off, as a nurse takes them.
+    Step(84, _vitals(128, 80, 72, 98, moaas=5)),
+    Step(85, sign_discharge=True),
 )
 
 
@@ -116,6 +122,22 @@ class DemoChair:
             for flag in view.open_flags:
                 self.service.acknowledge(self.session_id, flag, action=step.acknowledge,
                                          by=self.staff_id, time=when, pin=self.pin)
+        if step.sign_discharge:
+            self._sign_discharge()
+
+    def _sign_discharge(self) -> None:
+        """Sign now (the service signs at the clock's time), after a reading if one is due:
+        a tick that comes late must not sign over an overdue reading."""
+        assert self.session_id is not None
+        view = self.service.load(self.session_id)
+        if view.next_due is not None and view.next_due <= view.at:
+            last = next((r for r in reversed(view.record.readings) if r.sbp is not None), None)
+            vitals = (_vitals(last.sbp, last.dbp or 80, last.hr or 72, last.spo2 or 98)
+                      if last is not None and last.sbp is not None
+                      else _vitals(128, 80, 72, 98))
+            self.service.record_reading(self.session_id, vitals, by=self.staff_id,
+                                        time=view.at)
+        self.service.sign_discharge(self.session_id, by=self.staff_id, pin=self.pin)
 
 
 def script_length() -> timedelta:
