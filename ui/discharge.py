@@ -272,6 +272,10 @@ class DischargePanel(QWidget):
         discharged.addWidget(self.discharged)
         discharged.addWidget(_label("Discharge instructions", "field"))
         discharged.addWidget(self.instructions)
+        #: The session's e-signatures, each "superseded" once the record changed after it.
+        self.signatures = _label(role="field")
+        self.signatures.setObjectName("discharge-signatures")
+        self.signatures.hide()
 
         self.sign_button = TouchButton("Sign discharge", min_size=SIGN_MIN_WIDTH,
                                        min_height=PRIMARY_MIN)
@@ -294,6 +298,7 @@ class DischargePanel(QWidget):
         status.addWidget(self.status, 1)
         body.addLayout(status)
         body.addWidget(self.discharged_box)
+        body.addWidget(self.signatures)
         body.addLayout(self._criteria_grid)
         body.addWidget(_label("Nurse attests", "field"))
         body.addWidget(self.attest_box)
@@ -365,6 +370,16 @@ class DischargePanel(QWidget):
         self.sign_button.setToolTip("" if assessment.ready else
                                     "Every criterion must be met before signing")
         self.override_button.setEnabled(not done)
+        self._show_signatures(view)
+
+    def _show_signatures(self, view: SessionView) -> None:
+        lines = [
+            f"Signed ({s.meaning}): {s.signer_name}, {s.signer_role}, {clock_time(s.signed_at)}"
+            + ("" if s.valid else " — SUPERSEDED: the record changed after signing")
+            for s in getattr(view, "signatures", ())
+        ]
+        self.signatures.setText("\n".join(lines))
+        self.signatures.setVisible(bool(lines))
 
     def open_override(self) -> None:
         """Ask for the override reason (non-blocking: the panel keeps updating)."""

@@ -244,8 +244,10 @@ class LoginScreen(QWidget):
             button = TouchButton(f"{person.name}\n{second}", min_height=NAME_MIN)
             button.setObjectName(f"login-name-{index}")
             button.setCheckable(True)
+            button.setChecked(self.chosen is not None and self.chosen.id == person.id)
             button.clicked.connect(lambda _c=False, s=person.id: self.choose(s))
             self._grid.addWidget(button, index // 2, index % 2)
+            button.show()
             self.name_buttons[person.id] = button
         self.empty.setVisible(not self.staff)
         if self.chosen is not None and self.chosen.id not in self.name_buttons:

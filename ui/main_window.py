@@ -1,5 +1,11 @@
 """The application window: who is at the chairs, the chair overview, check-in, sessions.
 
+Nobody uses it unsigned: the first start asks for an administrator, then each staff member
+signs in with a PIN (an administrator lands on staff administration, never on patient
+records). After :data:`~ui.lock.IDLE_LOCK_S` without input the window locks; the screens
+stay alive under the lock and whoever signs in there continues from where it stood. Signed
+actions (discharge, override, critical acknowledgement) ask for the PIN again.
+
 It switches between screens, keeps one session screen per chair (so an entry half-typed on
 one chair is still there when the nurse comes back from another), refreshes what is shown
 once a second from the injected clock (countdowns, overdue readings), and follows the
@@ -10,26 +16,48 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
-from monitor.board import tile_for
+from monitor.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
+from monitor.board import ChairTile, tile_for
 from monitor.clock import Clock
+from monitor.permissions import PermissionDenied
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
+from ui.audit_view import AuditFilter, AuditScreen
 from ui.checkin import CheckIn, CheckInScreen, NewPatient
+from ui.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
+from ui.login import FirstAdminScreen, LoginScreen
 from ui.overview import OverviewScreen
 from ui.presenter import SessionPresenter
 from ui.session_screen import SessionScreen
-from ui.staff_screen import StaffScreen
+from ui.signature import SignatureDialog, SignatureRequest
+from ui.staff_admin import StaffAdminScreen
 from ui.style import apply_theme
 from ui.theme import DIM, LIGHT, Theme
 
+if TYPE_CHECKING:
+    from monitor.review import Cursor, Page, SessionQuery
+    from ui.course import CourseScreen
+    from ui.export_dialog import BatchExportDialog, SessionExporter
+    from ui.review import ReviewScreen
+    from ui.session_review import SessionReviewScreen
+
 #: How often countdowns and the overview are brought up to date, in milliseconds.
 TICK_MS = 1000
+#: The most audit entries one filter shows.
+AUDIT_LIMIT = 500
 
 T = TypeVar("T")
 
@@ -52,8 +80,13 @@ class MainWindow(QMainWindow):
         theme: Theme = DIM,
         staff: tuple[uuid.UUID, str] | None = None,
         tick_ms: int = TICK_MS,
+        idle_lock_s: float = IDLE_LOCK_S,
+        login_hint: str = "",
         parent: QWidget | None = None,
     ) -> None:
+        """``staff``: someone already signed in (tests, the demo); otherwise the window
+        starts at sign-in. ``idle_lock_s``: seconds without input before it locks.
+        ``login_hint``: a line for the sign-in screen (the demo's PIN)."""
         super().__init__(parent)
         self.service = service
         self.clock = clock
@@ -61,6 +94,26 @@ class MainWindow(QMainWindow):
         self.theme = theme
         self.staff_id: uuid.UUID | None = staff[0] if staff else None
         self.staff_name = staff[1] if staff else ""
+        self.staff_role = ""
+        if self.staff_id is not None:
+            self.staff_role = next(
+                (s.role for s in self._guard(
+                    lambda: self.service.staff_list(include_disabled=True)) or []
+                 if s.id == self.staff_id), "nurse")
+        self.login_hint = login_hint
+        self.locked = False
+        #: The screen the lock covers, shown again on unlock.
+        self._under_lock: QWidget | None = None
+        self._hidden_dialogs: list[QDialog] = []
+        self.signature_dialog: SignatureDialog | None = None
+        self.first_admin: FirstAdminScreen | None = None
+        self.staff_admin: StaffAdminScreen | None = None
+        self.audit: AuditScreen | None = None
+        self._audit_actions: set[str] = set()
+        self.idle = IdleWatcher(clock, idle_lock_s, self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.idle)
         self.presenters: dict[str, SessionPresenter] = {}
         self.sessions: dict[str, SessionScreen] = {}
         self.checkin: CheckInScreen | None = None
@@ -76,9 +129,9 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         if self.staff_id is None:
-            self.show_staff()
+            self.show_login()
         else:
-            self.show_overview()
+            self._landing()
 
     # -- screens ---------------------------------------------------------------------------
 
@@ -91,17 +144,30 @@ class MainWindow(QMainWindow):
         if target.property("chairside_theme") != self.theme.name:
             apply_theme(target, self.theme)
             target.setProperty("chairside_theme", self.theme.name)
-        self.staff_screen = StaffScreen(self.theme)
-        self.staff_screen.chosen.connect(self._staff_chosen)
-        self.staff_screen.added.connect(self._staff_added)
+        self.login_screen = LoginScreen(self.theme, hint=self.login_hint)
+        self.login_screen.loginRequested.connect(self._login)
+        self.lock_screen = LockScreen(self.theme, hint=self.login_hint)
+        self.lock_screen.loginRequested.connect(self._login)
         self.overview = OverviewScreen(self.theme, self.chairs)
         self.overview.openChair.connect(self.open_chair)
         self.overview.checkInChair.connect(self.check_in_chair)
         self.overview.themeToggled.connect(self.toggle_theme)
-        self.overview.switchUser.connect(self.show_staff)
-        self.overview.show_user(self.staff_name)
-        self.stack.addWidget(self.staff_screen)
+        # Bound methods, not lambdas holding the window: a closed window must be freed.
+        self.overview.switchUser.connect(self.lock_by_hand)
+        self.overview.auditRequested.connect(self.show_audit)
+        self.overview.show_user(self.staff_name, self.staff_role)
+        self.overview.show_audit_entry(self.staff_role == "clinician")
+        self.overview.reviewRequested.connect(self.show_review)
+        self.overview.show_review_entry(self.staff_role == "clinician")
+        self.stack.addWidget(self.login_screen)
+        self.stack.addWidget(self.lock_screen)
         self.stack.addWidget(self.overview)
+        self.first_admin = self.staff_admin = self.audit = None
+        # The review screens are built on first use (start-up stays fast).
+        self.review_screen: ReviewScreen | None = None
+        self.session_review: SessionReviewScreen | None = None
+        self.course_screen: CourseScreen | None = None
+        self.batch_dialog: BatchExportDialog | None = None
 
     def orientation(self) -> Qt.Orientation:
         return (Qt.Orientation.Vertical if self.height() > self.width()
@@ -114,23 +180,52 @@ class MainWindow(QMainWindow):
     def _apply_orientation(self) -> None:
         orientation = self.orientation()
         self.overview.set_orientation(orientation)
+        for other in (self.login_screen, self.lock_screen, self.first_admin, self.staff_admin,
+                      self.audit):
+            if other is not None:
+                other.set_orientation(orientation)
         for screen in self.sessions.values():
             screen.set_orientation(orientation)
         if self.checkin is not None:
             self.checkin.set_orientation(orientation)
+        for review in (self.review_screen, self.session_review, self.course_screen):
+            if review is not None:
+                review.set_orientation(orientation)
 
-    def show_staff(self) -> None:
-        self.staff_screen.show_staff(self._guard(self.service.active_staff) or [])
-        self.stack.setCurrentWidget(self.staff_screen)
+    def _show(self, screen: QWidget) -> None:
+        """Bring ``screen`` to the front, or, while locked, behind the lock."""
+        if self.locked:
+            self._under_lock = screen
+        else:
+            self.stack.setCurrentWidget(screen)
+
+    def show_login(self) -> None:
+        """Sign-in (or, on a database without an administrator, the first administrator)."""
+        if self._guard(self.service.needs_first_admin):
+            if self.first_admin is None:
+                self.first_admin = FirstAdminScreen(self.theme)
+                self.first_admin.created.connect(self._create_first_admin)
+                self.first_admin.set_orientation(self.orientation())
+                self.stack.addWidget(self.first_admin)
+            self.stack.setCurrentWidget(self.first_admin)
+            return
+        self.login_screen.show_staff(self._guard(self.service.staff_list) or [],
+                                     at=self.clock.now())
+        self.login_screen.set_orientation(self.orientation())
+        self.stack.setCurrentWidget(self.login_screen)
 
     def show_overview(self) -> None:
+        if self.staff_role == "admin":
+            self.show_admin()
+            return
         self.refresh_overview()
-        self.stack.setCurrentWidget(self.overview)
+        self._show(self.overview)
 
-    def refresh_overview(self) -> None:
+    def chair_tiles(self) -> list[ChairTile] | None:
+        """Each chair's tile as the record stands now (None: the database cannot be read)."""
         active = self._guard(lambda: self.service.active_sessions(self.chairs))
         if active is None:
-            return
+            return None
         tiles = []
         for chair in self.chairs:
             session_id = active.get(chair)
@@ -138,7 +233,40 @@ class MainWindow(QMainWindow):
             if session_id is not None:
                 view = self._guard(lambda s=session_id: self.service.load(s, self.clock.now()))
             tiles.append(tile_for(chair, view))
-        self.overview.show_tiles(tiles)
+        return tiles
+
+    def refresh_overview(self) -> None:
+        tiles = self.chair_tiles()
+        if tiles is not None:
+            self.overview.show_tiles(tiles)
+
+    def show_admin(self) -> None:
+        """Staff administration: an administrator's only screen besides the audit trail."""
+        if self.staff_admin is None:
+            self.staff_admin = StaffAdminScreen(self.theme)
+            self.staff_admin.addRequested.connect(self._add_staff)
+            self.staff_admin.disableRequested.connect(self._disable_staff)
+            self.staff_admin.resetPinRequested.connect(self._reset_pin)
+            self.staff_admin.auditRequested.connect(self.show_audit)
+            self.staff_admin.lockRequested.connect(self.lock_by_hand)
+            self.staff_admin.set_orientation(self.orientation())
+            self.stack.addWidget(self.staff_admin)
+        self.staff_admin.show_user(self.staff_name)
+        self._refresh_admin()
+        self._show(self.staff_admin)
+
+    def show_audit(self) -> None:
+        """The audit trail, unfiltered at first (clinicians and administrators)."""
+        if self.audit is None:
+            self.audit = AuditScreen(self.theme)
+            self.audit.filterRequested.connect(self._load_audit)
+            self.audit.back.connect(self.show_overview)
+            self.audit.set_orientation(self.orientation())
+            self.stack.addWidget(self.audit)
+        self.audit.set_staff(self._guard(
+            lambda: self.service.staff_list(include_disabled=True)) or [])
+        self._load_audit(self.audit.current_filter() or AuditFilter())
+        self._show(self.audit)
 
     def open_chair(self, chair: str) -> None:
         active = self._guard(lambda: self.service.active_sessions([chair])) or {}
@@ -150,6 +278,7 @@ class MainWindow(QMainWindow):
 
     def show_session(self, chair: str, session_id: uuid.UUID) -> SessionScreen:
         assert self.staff_id is not None
+        assert self.staff_role != "admin", "an administrator opens no patient record"
         screen = self.sessions.get(chair)
         if screen is None or screen.presenter.session_id != session_id:
             if screen is not None:
@@ -157,6 +286,7 @@ class MainWindow(QMainWindow):
                 screen.deleteLater()
             presenter = SessionPresenter(self.service, self.clock, session_id, self.staff_id,
                                          parent=self)
+            presenter.signatureNeeded.connect(self.ask_signature)
             view = self._guard(lambda: self.service.session_info(session_id))
             profile = view.profile if view is not None else "iv_ketamine"
             medications = self.service.protocol_for(profile).medications
@@ -167,7 +297,7 @@ class MainWindow(QMainWindow):
             self.sessions[chair] = screen
             self.stack.addWidget(screen)
         screen.presenter.refresh()
-        self.stack.setCurrentWidget(screen)
+        self._show(screen)
         return screen
 
     def check_in_chair(self, chair: str) -> None:
@@ -179,7 +309,97 @@ class MainWindow(QMainWindow):
         self.checkin.checkInRequested.connect(self._checked_in)
         self.checkin.cancelled.connect(self.show_overview)
         self.stack.addWidget(self.checkin)
-        self.stack.setCurrentWidget(self.checkin)
+        self._show(self.checkin)
+
+    # -- review (clinicians) -----------------------------------------------------------------
+
+    def show_review(self) -> ReviewScreen:
+        """The search of past sessions, built on first use."""
+        from ui.review import ReviewScreen  # noqa: PLC0415 - built on first use
+
+        if self.review_screen is None:
+            screen = ReviewScreen(self.theme, self._find_sessions,
+                                  today=lambda: self.clock.now().astimezone().date())
+            screen.openSession.connect(self.show_session_review)
+            screen.back.connect(self.show_overview)
+            screen.batchExport.connect(self.open_batch_export)
+            screen.set_orientation(self.orientation())
+            self.stack.addWidget(screen)
+            self.review_screen = screen
+            screen.search()
+        self._show(self.review_screen)
+        return self.review_screen
+
+    def _find_sessions(self, query: SessionQuery, after: Cursor | None, limit: int) -> Page:
+        from monitor.review import Page  # noqa: PLC0415 - with the review screen
+
+        try:
+            return self.service.find_sessions(query, by=self._by(), after=after, limit=limit)
+        except (StorageError, PermissionDenied) as exc:
+            self.statusBar().showMessage(_message(exc), 10_000)
+            return Page([], None)
+
+    def _exporter(self) -> SessionExporter:
+        from ui.export_dialog import SessionExporter  # noqa: PLC0415 - loads the exports
+
+        return SessionExporter(self.service, self.clock, lambda: self.staff_id)
+
+    def show_session_review(self, session_id: uuid.UUID) -> SessionReviewScreen | None:
+        """One session read-only, with the scrubber, exports and printing."""
+        from ui.session_review import (  # noqa: PLC0415 - built on first use
+            SessionReviewScreen,
+            replay_loader,
+        )
+
+        if self.session_review is None:
+            screen = SessionReviewScreen(self.theme, replay_loader(self.service),
+                                         exporter=self._exporter())
+            screen.back.connect(self.show_review)
+            screen.openCourse.connect(self.show_course)
+            screen.set_orientation(self.orientation())
+            self.stack.addWidget(screen)
+            self.session_review = screen
+        screen = self.session_review
+        if self._guard(lambda: screen.open_session(session_id) or True) is None:
+            return None
+        self._show(screen)
+        return screen
+
+    def show_course(self, patient_id: uuid.UUID) -> CourseScreen | None:
+        """A patient's course of treatment across sessions."""
+        from ui.course import CourseScreen  # noqa: PLC0415 - built on first use
+
+        try:
+            course = self.service.course(patient_id, by=self._by())
+        except (StorageError, PermissionDenied) as exc:
+            self.statusBar().showMessage(_message(exc), 10_000)
+            return None
+        if self.course_screen is None:
+            screen = CourseScreen(self.theme)
+            screen.back.connect(lambda: self._show(self.session_review or self.overview))
+            screen.openSession.connect(self.show_session_review)
+            screen.set_orientation(self.orientation())
+            self.stack.addWidget(screen)
+            self.course_screen = screen
+        self.course_screen.show_course(course)
+        self._show(self.course_screen)
+        return self.course_screen
+
+    def open_batch_export(self) -> BatchExportDialog:
+        """Export a date range of sessions to a folder (non-modal, with progress)."""
+        from ui.export_dialog import (  # noqa: PLC0415 - loads the exports
+            BatchExportDialog,
+            BatchPdfWriter,
+            documents_folder,
+        )
+
+        dialog = BatchExportDialog(self.theme, self._exporter().batch,
+                                   folder=documents_folder(),
+                                   today=self.clock.now().astimezone().date(),
+                                   pdf_writer=BatchPdfWriter(self.clock), parent=self)
+        self.batch_dialog = dialog
+        dialog.show()
+        return dialog
 
     def current_session(self) -> SessionScreen | None:
         widget = self.stack.currentWidget()
@@ -187,17 +407,166 @@ class MainWindow(QMainWindow):
 
     # -- actions ---------------------------------------------------------------------------
 
-    def _staff_chosen(self, staff_id: uuid.UUID, name: str) -> None:
-        self.staff_id, self.staff_name = staff_id, name
-        self.overview.show_user(name)
-        for presenter in self.presenters.values():
-            presenter.staff_id = staff_id
-        self.show_overview()
+    def ask_signature(self, request: SignatureRequest) -> SignatureDialog:
+        """Ask the signed-in staff member to sign ``request`` (non-blocking dialog)."""
+        if self.signature_dialog is not None:
+            self.signature_dialog.close()
+            self.signature_dialog.deleteLater()
+        dialog = SignatureDialog(self.theme, request, signer=self.staff_name,
+                                 role=self.staff_role, at=self.clock.now(), parent=self)
+        self.signature_dialog = dialog
+        dialog.open()
+        return dialog
 
-    def _staff_added(self, name: str, role: str) -> None:
-        staff_id = self._guard(lambda: self.service.ensure_staff(name, role))
-        if staff_id is not None:
-            self._staff_chosen(staff_id, name)
+    def lock(self, reason: str = "idle") -> None:
+        """Cover every screen with the lock screen; the screens stay as they are beneath."""
+        if self.locked or self.staff_id is None:
+            return
+        staff_id = self.staff_id
+        self._guard(lambda: self.service.record_lock(staff_id, reason=reason))
+        if self.signature_dialog is not None:
+            # A signature belongs to who was signed in: it is asked again after the lock.
+            self.signature_dialog.reject()
+        # Open dialogs (an acknowledgement half-chosen) may show values: hidden, kept.
+        self._hidden_dialogs = [d for d in self.findChildren(QDialog) if d.isVisible()]
+        for dialog in self._hidden_dialogs:
+            dialog.hide()
+        self._under_lock = self.stack.currentWidget()
+        self.locked = True
+        self.lock_screen.show_locked(self.clock.now(), self.staff_name)
+        self.lock_screen.show_staff(self._guard(self.service.staff_list) or [],
+                                    at=self.clock.now())
+        self.lock_screen.set_orientation(self.orientation())
+        self._refresh_lock()
+        self.stack.setCurrentWidget(self.lock_screen)
+
+    def lock_by_hand(self) -> None:
+        """"Lock" was tapped: the same or another staff member signs in to continue."""
+        self.lock("manual")
+
+    def _refresh_lock(self) -> None:
+        tiles = self.chair_tiles()
+        if tiles is not None:
+            self.lock_screen.show_chairs(tiles)
+
+    def _login(self, staff_id: uuid.UUID, pin: str) -> None:
+        screen = self.lock_screen if self.locked else self.login_screen
+        try:
+            info = self.service.login(staff_id, pin)
+        except (LoginRefused, AccountLocked) as exc:
+            screen.show_error(str(exc))
+            screen.show_staff(self._guard(self.service.staff_list) or [], at=self.clock.now())
+            return
+        except StorageError as exc:
+            screen.show_error(f"{exc.message} Try again.")
+            return
+        self._signed_in(info)
+
+    def _signed_in(self, info: StaffInfo) -> None:
+        """``info`` is now the one entering records; the screen under a lock comes back."""
+        self.staff_id, self.staff_name, self.staff_role = info.id, info.name, info.role
+        self.overview.show_user(info.name, info.role)
+        self.overview.show_audit_entry(info.role == "clinician")
+        self.overview.show_review_entry(info.role == "clinician")
+        for presenter in self.presenters.values():
+            presenter.staff_id = info.id
+        self.idle.reset()
+        under, self._under_lock = self._under_lock, None
+        was_locked, self.locked = self.locked, False
+        self.login_screen.reset()
+        hidden, self._hidden_dialogs = self._hidden_dialogs, []
+        if info.role == "admin":
+            self.show_admin()
+            return
+        clinical = under is not None and under not in (self.staff_admin, self.audit,
+                                                       self.login_screen, self.lock_screen)
+        if was_locked and clinical and under is not None and self.stack.indexOf(under) >= 0:
+            self.stack.setCurrentWidget(under)
+            if isinstance(under, SessionScreen):
+                under.presenter.refresh()
+            for dialog in hidden:
+                dialog.show()
+        else:
+            self.show_overview()
+
+    def _landing(self) -> None:
+        """Where a signed-in staff member starts: administrators at staff administration."""
+        if self.staff_role == "admin":
+            self.show_admin()
+        else:
+            self.show_overview()
+
+    def _create_first_admin(self, name: str, pin: str) -> None:
+        assert self.first_admin is not None
+        try:
+            admin_id = self.service.create_first_admin(name, pin)
+        except (InvalidEntryError, InvalidPin, PermissionDenied, ValueError) as exc:
+            self.first_admin.show_error(_message(exc))
+            return
+        except StorageError as exc:
+            self.first_admin.show_error(f"NOT saved: {exc.message}")
+            return
+        self._signed_in(StaffInfo(admin_id, name, "admin", True, None))
+
+    def _by(self) -> uuid.UUID:
+        assert self.staff_id is not None
+        return self.staff_id
+
+    def _refresh_admin(self) -> None:
+        if self.staff_admin is not None:
+            self.staff_admin.show_staff(
+                self._guard(lambda: self.service.staff_list(include_disabled=True)) or [],
+                at=self.clock.now())
+
+    def _add_staff(self, name: str, role: str, pin: str) -> None:
+        if self._manage(f"Added {name}: they sign in with the PIN you set",
+                        lambda: self.service.add_staff(name, role, pin, by=self._by())):
+            assert self.staff_admin is not None
+            self.staff_admin.show_add()
+
+    def _disable_staff(self, staff_id: uuid.UUID) -> None:
+        self._manage("Disabled: they can no longer sign in",
+                     lambda: self.service.disable_staff(staff_id, by=self._by()))
+
+    def _reset_pin(self, staff_id: uuid.UUID, pin: str) -> None:
+        if self._manage("New PIN saved", lambda: self.service.reset_pin(
+                staff_id, pin, by=self._by())):
+            assert self.staff_admin is not None
+            self.staff_admin.show_add()
+
+    def _manage(self, done: str, action: Callable[[], object]) -> bool:
+        """Run a staff change; the admin screen says what happened or why not."""
+        assert self.staff_admin is not None
+        try:
+            action()
+        except (InvalidEntryError, InvalidPin, PermissionDenied, ValueError, NotFoundError,
+                StorageError) as exc:
+            self.staff_admin.show_error(_message(exc))
+            return False
+        self._refresh_admin()
+        self.staff_admin.show_message(done)
+        return True
+
+    def _load_audit(self, chosen: AuditFilter) -> None:
+        assert self.audit is not None
+        patient_id = None
+        if chosen.mrn:
+            patient = self._guard(lambda: self.service.find_patient(chosen.mrn))
+            if patient is None:
+                self.audit.show_error(f"Patient: no patient with MRN {chosen.mrn}")
+                return
+            patient_id = patient.id
+        try:
+            entries = self.service.audit_entries(
+                by=self._by(), patient_id=patient_id, session_id=chosen.session_id,
+                staff_id=chosen.staff_id, action=chosen.action, since=chosen.since,
+                until=chosen.until, limit=AUDIT_LIMIT)
+        except (PermissionDenied, StorageError) as exc:
+            self.audit.show_error(_message(exc))
+            return
+        self._audit_actions.update(e.action for e in entries)
+        self.audit.set_actions(sorted(self._audit_actions))
+        self.audit.show_entries(entries, limit=AUDIT_LIMIT)
 
     def _checked_in(self, data: CheckIn) -> None:
         assert self.staff_id is not None
@@ -255,15 +624,19 @@ class MainWindow(QMainWindow):
         if current_chair is not None:
             self.open_chair(current_chair)
         elif self.staff_id is None:
-            self.show_staff()
+            self.show_login()
         else:
-            self.show_overview()
+            self._landing()
         self.themeChanged.emit(theme)
 
     def tick(self) -> None:
-        """Bring what is on screen up to date with the clock."""
+        """Bring what is on screen up to date with the clock; lock after idle time."""
+        if not self.locked and self.staff_id is not None and self.idle.expired():
+            self.lock("idle")
         current = self.stack.currentWidget()
-        if current is self.overview:
+        if current is self.lock_screen:
+            self._refresh_lock()
+        elif current is self.overview:
             self.refresh_overview()
         elif isinstance(current, SessionScreen):
             current.presenter.refresh()
@@ -279,3 +652,12 @@ class MainWindow(QMainWindow):
         except NotFoundError:
             return None
         return None
+
+
+def _message(exc: Exception) -> str:
+    """The words of a refusal: a field error's message, a storage error's, or the text."""
+    if isinstance(exc, InvalidEntryError):
+        return "; ".join(e.message for e in [*exc.errors, *exc.needs_confirmation])
+    if isinstance(exc, StorageError):
+        return f"NOT saved: {exc.message}"
+    return str(exc)

@@ -348,13 +348,18 @@ class OverviewScreen(QWidget):
         openChair(str chair): an occupied chair was tapped; show its session.
         checkInChair(str chair): a free chair (or "Check in next patient") was tapped.
         themeToggled(): the dim/light button in the header was tapped.
-        switchUser(): "Switch user" was tapped: another staff member takes the tablet.
+        switchUser(): "Lock" was tapped: the screen locks; the same or
+            another staff member signs in to continue.
+        auditRequested(): "Audit trail" was tapped (shown to clinicians only).
+        reviewRequested(): "Review" was tapped (shown to clinicians only).
     """
 
     openChair = Signal(str)
     checkInChair = Signal(str)
     themeToggled = Signal()
     switchUser = Signal()
+    auditRequested = Signal()
+    reviewRequested = Signal()
 
     def __init__(self, theme: Theme, chairs: Sequence[str] = DEFAULT_CHAIRS,
                  parent: QWidget | None = None) -> None:
@@ -371,13 +376,27 @@ class OverviewScreen(QWidget):
         #: Who is entering records now, and the way to hand the tablet over.
         self.user = QLabel()
         self.user.setProperty("role", "muted")
-        self.switch_button = TouchButton("Switch user")
+        # Two lines rather than a header wider than a portrait screen.
+        self.user.setWordWrap(True)
+        self.switch_button = TouchButton("Lock")
         self.switch_button.setObjectName("switch-user")
+        self.switch_button.setToolTip("Lock the screen; you or a colleague sign in to continue")
         self.switch_button.clicked.connect(self.switchUser)
+        self.audit_button = TouchButton("Audit trail")
+        self.audit_button.setObjectName("audit-trail")
+        self.audit_button.clicked.connect(self.auditRequested)
+        self.audit_button.hide()
+        self.review_button = TouchButton("Review")
+        self.review_button.setObjectName("review")
+        self.review_button.setToolTip("Find past sessions, a patient's course, exports")
+        self.review_button.clicked.connect(self.reviewRequested)
+        self.review_button.hide()
         head = QHBoxLayout()
         head.addWidget(self.heading)
         head.addStretch(1)
         head.addWidget(self.user)
+        head.addWidget(self.review_button)
+        head.addWidget(self.audit_button)
         head.addWidget(self.switch_button)
         head.addWidget(self.theme_button)
 
@@ -397,8 +416,18 @@ class OverviewScreen(QWidget):
         self._place()
         self._update_theme_button()
 
-    def show_user(self, name: str) -> None:
-        self.user.setText(f"Signed in: {name}" if name else "")
+    def show_user(self, name: str, role: str = "") -> None:
+        """Who is signed in, with their role when known ("Signed in: Dr Lee (clinician)")."""
+        shown = f"{name} ({role})" if name and role else name
+        self.user.setText(f"Signed in: {shown}" if shown else "")
+
+    def show_audit_entry(self, visible: bool) -> None:
+        """Offer the audit trail (clinicians) or not."""
+        self.audit_button.setVisible(visible)
+
+    def show_review_entry(self, visible: bool) -> None:
+        """Offer the review of past sessions (clinicians) or not."""
+        self.review_button.setVisible(visible)
 
     def show_tiles(self, tiles: Sequence[ChairTile]) -> None:
         """Draw ``tiles``; a configured chair without a tile in the list is shown free."""

@@ -17,10 +17,19 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from monitor.auth import AccountLocked, LoginRefused, SignatureRequired
 from monitor.clock import Clock
 from monitor.domain import EventKind, Flag
+from monitor.permissions import PermissionDenied
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
 from monitor.store import StorageError
+from monitor.validation import FieldError
+from ui.signature import (
+    CRITICAL_ACK_MEANING,
+    DISCHARGE_MEANING,
+    OVERRIDE_MEANING,
+    SignatureRequest,
+)
 
 #: How long the last entry can be undone (seconds, monotonic clock).
 UNDO_WINDOW_S = 120.0
@@ -46,6 +55,8 @@ class SessionPresenter(QObject):
         notSaved(str): the environment failed; nothing was stored; keep the entry and retry.
         flagsRaised(tuple): flags newly raised by the reading just saved.
         undoAvailable(str): the last entry can be undone ("" when it no longer can).
+        signatureNeeded(object): a :class:`~ui.signature.SignatureRequest`: the action is
+            an e-signature; whoever shows it asks for the PIN and calls its ``submit``.
     """
 
     viewChanged = Signal(object)
@@ -54,6 +65,7 @@ class SessionPresenter(QObject):
     notSaved = Signal(str)
     flagsRaised = Signal(tuple)
     undoAvailable = Signal(str)
+    signatureNeeded = Signal(object)
 
     def __init__(
         self,
@@ -70,6 +82,8 @@ class SessionPresenter(QObject):
         self.staff_id = staff_id
         self.view: SessionView | None = None
         self._last: LastEntry | None = None
+        #: Why the last action was not recorded ("" when it was).
+        self.last_refusal = ""
 
     # -- reading back --------------------------------------------------------------------
 
@@ -133,10 +147,18 @@ class SessionPresenter(QObject):
         self._done(f"Saved {text}")
         return True
 
-    def acknowledge(self, flag: Flag, action: str, note: str = "") -> bool:
-        done = self._attempt(lambda: self.service.acknowledge(
-            self.session_id, flag, action=action, note=note, by=self.staff_id,
-        ))
+    def acknowledge(self, flag: Flag, action: str, note: str = "",
+                    pin: str | None = None) -> bool:
+        """Acknowledge ``flag``; a flag whose acknowledgement is an e-signature asks for it
+        (:attr:`signatureNeeded`) and is recorded once the PIN is given."""
+        try:
+            done = self._attempt(lambda: self.service.acknowledge(
+                self.session_id, flag, action=action, note=note, by=self.staff_id, pin=pin,
+            ), signature=pin is None)
+        except SignatureRequired:
+            meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
+            return self._ask_signature("Acknowledge critical flag", meaning,
+                                       lambda p: self.acknowledge(flag, action, note, p))
         if done is None:
             return False
         self._done("Flag acknowledged")
@@ -171,16 +193,25 @@ class SessionPresenter(QObject):
         self._done("Amended reading")
         return True
 
-    def sign_discharge(self) -> bool:
-        done = self._attempt(lambda: self.service.sign_discharge(self.session_id, by=self.staff_id))
+    def sign_discharge(self, pin: str | None = None) -> bool:
+        """Sign the discharge: without ``pin``, the signature is asked for first."""
+        if pin is None:
+            return self._ask_signature("Sign discharge", DISCHARGE_MEANING, self.sign_discharge)
+        done = self._attempt(lambda: self.service.sign_discharge(
+            self.session_id, by=self.staff_id, pin=pin))
         if done is None:
             return False
         self._done("Discharge signed")
         return True
 
-    def override_discharge(self, reason: str) -> bool:
+    def override_discharge(self, reason: str, pin: str | None = None) -> bool:
+        """A clinician's override: without ``pin``, the signature is asked for first."""
+        if pin is None:
+            return self._ask_signature(
+                "Discharge with override", OVERRIDE_MEANING.format(reason=reason.strip()),
+                lambda p: self.override_discharge(reason, p))
         done = self._attempt(lambda: self.service.override_discharge(
-            self.session_id, reason=reason, by=self.staff_id,
+            self.session_id, reason=reason, by=self.staff_id, pin=pin,
         ))
         if done is None:
             return False
@@ -211,14 +242,37 @@ class SessionPresenter(QObject):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _attempt(self, action: Callable[[], T]) -> T | None:
+    def _attempt(self, action: Callable[[], T], *, signature: bool = False) -> T | None:
+        """Run ``action``; a refusal is announced (and kept in :attr:`last_refusal`).
+
+        With ``signature``, :class:`SignatureRequired` is passed on to the caller.
+        """
+        self.last_refusal = ""
         try:
             return action()
         except InvalidEntryError as exc:
+            self.last_refusal = "; ".join(
+                e.message for e in [*exc.errors, *exc.needs_confirmation])
             self.refused.emit(exc.errors, exc.needs_confirmation)
+        except (LoginRefused, AccountLocked, PermissionDenied, SignatureRequired) as exc:
+            if signature and isinstance(exc, SignatureRequired):
+                raise
+            self.last_refusal = str(exc)
+            field = "permission" if isinstance(exc, PermissionDenied) else "pin"
+            self.refused.emit([FieldError(field, str(exc))], [])
         except StorageError as exc:
+            self.last_refusal = f"NOT saved: {exc.message}"
             self.notSaved.emit(exc.message)
         return None
+
+    def _ask_signature(self, title: str, meaning: str,
+                       signed: Callable[[str], bool]) -> bool:
+        """Announce that ``signed(pin)`` needs the signer's PIN; nothing is recorded yet."""
+        def submit(pin: str) -> str | None:
+            return None if signed(pin) else (self.last_refusal or "Not signed")
+
+        self.signatureNeeded.emit(SignatureRequest(title, meaning, submit))
+        return False
 
     def _remember(self, kind: str, entry_id: uuid.UUID, label: str) -> None:
         self._last = LastEntry(kind, entry_id, label, self.clock.monotonic())

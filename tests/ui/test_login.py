@@ -20,7 +20,8 @@ GONE = StaffInfo(uuid.uuid4(), "Left Long Ago", "nurse", False, None)
 
 
 def click(qtbot, widget):
-    assert widget.isVisible() and widget.isEnabled(), widget
+    assert widget.isVisible(), widget
+    assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
@@ -140,3 +141,93 @@ def test_first_admin_has_only_fingertip_targets(qtbot, first, size):
     first.resize(*size)
     qtbot.waitUntil(lambda: first.width() == size[0])
     assert small_touch_targets(first) == []
+
+
+# -- through the window, the service and the database --------------------------------------
+
+
+@pytest.fixture
+def window_for(qtbot, service, clock):
+    def build(**kwargs):
+        from ui.main_window import MainWindow  # noqa: PLC0415 - only these tests need it
+
+        shown = MainWindow(service, clock, tick_ms=3_600_000, **kwargs)
+        qtbot.addWidget(shown)
+        shown.resize(1280, 800)
+        shown.show()
+        qtbot.waitExposed(shown)
+        return shown
+    return build
+
+
+def sign_in(qtbot, screen, staff_id, pin):
+    click(qtbot, screen.name_buttons[staff_id])
+    type_pin(qtbot, screen.entry.keypad, pin)
+    click(qtbot, screen.sign_in)
+
+
+def test_the_first_start_creates_an_administrator_who_lands_on_staff_admin(
+        qtbot, window_for, service):
+    window = window_for()
+    assert window.stack.currentWidget() is window.first_admin
+    window.first_admin.name.setText("Sam Admin")
+    window.first_admin.pin.setText("918273")
+    window.first_admin.repeat.setText("918273")
+    click(qtbot, window.first_admin.create)
+    assert window.stack.currentWidget() is window.staff_admin
+    assert (window.staff_name, window.staff_role) == ("Sam Admin", "admin")
+    assert not service.needs_first_admin()
+    window.show_overview()  # an administrator is never shown the chairs
+    assert window.stack.currentWidget() is window.staff_admin
+
+
+def test_an_administrator_adds_a_nurse_who_then_signs_in(qtbot, window_for, service):
+    admin = service.create_first_admin("Sam Admin", "918273")
+    window = window_for()
+    sign_in(qtbot, window.login_screen, admin, "918273")
+    screen = window.staff_admin
+    assert window.stack.currentWidget() is screen
+    screen.name.setText("Pat Night")
+    screen.pin.setText("582917")
+    screen.repeat.setText("582917")
+    click(qtbot, screen.save)
+    assert screen.message.text().startswith("Added Pat Night")
+    pat = next(s for s in service.staff_list() if s.name == "Pat Night")
+    assert pat.role == "nurse"
+    click(qtbot, screen.lock_button)
+    sign_in(qtbot, window.lock_screen.login, pat.id, "582917")
+    assert window.stack.currentWidget() is window.overview
+    assert window.overview.user.text() == "Signed in: Pat Night (nurse)"
+
+
+def test_login_success_failure_and_lockout_say_what_happened(qtbot, window_for, service, nurse):
+    service.create_first_admin("Sam Admin", "918273")
+    window = window_for()
+    screen = window.login_screen
+    assert window.stack.currentWidget() is screen
+    sign_in(qtbot, screen, nurse, "000001")
+    assert screen.message.text().startswith("Wrong PIN — 4 tries left")
+    for _ in range(4):
+        sign_in(qtbot, screen, nurse, "000001")
+    assert "Locked" in screen.message.text()
+    assert "until" in screen.message.text()
+    assert "locked until" in screen.name_buttons[nurse].text()
+    assert window.stack.currentWidget() is screen
+
+
+def test_the_right_pin_opens_the_overview_with_name_and_role(qtbot, window_for, service, nurse):
+    from tests.conftest import TEST_PIN  # noqa: PLC0415
+
+    service.create_first_admin("Sam Admin", "918273")
+    window = window_for()
+    sign_in(qtbot, window.login_screen, nurse, TEST_PIN)
+    assert window.stack.currentWidget() is window.overview
+    assert (window.staff_name, window.staff_role) == ("Nora Nurse", "nurse")
+    assert window.overview.user.text() == "Signed in: Nora Nurse (nurse)"
+
+
+def test_the_demo_hint_shows_on_the_login_screen(window_for, service, nurse):
+    service.create_first_admin("Sam Admin", "918273")
+    window = window_for(login_hint="Demo database: every PIN is 135790")
+    assert window.login_screen.demo_hint.text() == "Demo database: every PIN is 135790"
+    assert window.login_screen.demo_hint.isVisible()

@@ -21,7 +21,8 @@ GONE = StaffInfo(uuid.uuid4(), "Left Long Ago", "nurse", False, None)
 
 
 def click(qtbot, widget):
-    assert widget.isVisible() and widget.isEnabled(), widget
+    assert widget.isVisible(), widget
+    assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from monitor.domain import EventKind, Phase, Severity
+from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.checkin import MEDICATIONS
 from ui.main_window import MainWindow
@@ -24,6 +25,8 @@ LANDSCAPE, PORTRAIT = (1280, 800), (800, 1280)
 
 @pytest.fixture
 def window(qtbot, service, clock):
+    service.create_first_admin("Sam Admin", "918273")
+    service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
     window = MainWindow(service, clock, tick_ms=3_600_000)
     qtbot.addWidget(window)
     window.resize(*LANDSCAPE)
@@ -43,12 +46,23 @@ def type_keys(qtbot, keypad, text):
         click(qtbot, keypad.button(key))
 
 
-def sign_in(qtbot, window):
-    staff = window.staff_screen
-    staff.name.setText("Nora Nurse")
-    click(qtbot, staff.add_button)
+def sign_in(qtbot, window, name="Nora Nurse", pin=TEST_PIN):
+    login = window.lock_screen.login if window.locked else window.login_screen
+    person = next(s.id for s in login.staff if s.name == name)
+    click(qtbot, login.name_buttons[person])
+    type_keys(qtbot, login.entry.keypad, pin)
+    click(qtbot, login.sign_in)
     assert window.stack.currentWidget() is window.overview
-    assert window.staff_name == "Nora Nurse"
+    assert window.staff_name == name
+
+
+def sign(qtbot, window, pin=TEST_PIN):
+    """Type the PIN into the e-signature dialog and sign."""
+    dialog = window.signature_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    type_keys(qtbot, dialog.entry.keypad, pin)
+    click(qtbot, dialog.sign_button)
 
 
 def check_in(qtbot, window):
@@ -133,8 +147,9 @@ def test_a_whole_session_by_touch(qtbot, window, clock, monkeypatch):
         dialog = session.flags.acknowledge(flag)
         choices = {b.text(): b for b in dialog.findChildren(QPushButton) if b.isCheckable()}
         click(qtbot, choices["Informed clinician"])
+        click(qtbot, dialog.ok)
         with qtbot.waitSignal(session.presenter.saved):
-            click(qtbot, dialog.ok)
+            sign(qtbot, window)  # a critical flag's acknowledgement is signed
     assert not [f for f in session.view.open_flags if f.severity >= Severity.WARNING]
 
     # Stop.
@@ -150,7 +165,7 @@ def test_a_whole_session_by_touch(qtbot, window, clock, monkeypatch):
     session.tabs.setCurrentWidget(session.discharge)
     assert not session.discharge.sign_button.isEnabled()
     with qtbot.waitSignal(session.presenter.refused) as refused:
-        session.presenter.sign_discharge()
+        session.presenter.sign_discharge(TEST_PIN)
     reasons = {e.field for e in refused.args[0]}
     assert {"min_observation", "orientation_gait", "escort"} <= reasons
     shown = session.discharge.criterion_texts()
@@ -167,8 +182,9 @@ def test_a_whole_session_by_touch(qtbot, window, clock, monkeypatch):
     assert session.view.discharge.ready, [
         c for c in session.view.discharge.criteria if not c.met]
     session.tabs.setCurrentWidget(session.discharge)
+    click(qtbot, session.discharge.sign_button)
     with qtbot.waitSignal(session.presenter.saved):
-        click(qtbot, session.discharge.sign_button)
+        sign(qtbot, window)
     assert session.view.phase is Phase.DISCHARGED
 
     # Back on the overview the chair says so.
@@ -239,12 +255,10 @@ def test_the_theme_switches_but_never_drops_an_unsaved_entry(qtbot, window, monk
 
 
 def test_the_overview_says_who_is_signed_in_and_hands_over(qtbot, window, service):
+    service.ensure_staff("Dr Lee", "clinician", pin="739104")
     sign_in(qtbot, window)
-    assert window.overview.user.text() == "Signed in: Nora Nurse"
+    assert window.overview.user.text() == "Signed in: Nora Nurse (nurse)"
     click(qtbot, window.overview.switch_button)
-    assert window.stack.currentWidget() is window.staff_screen
-    window.staff_screen.name.setText("Dr Lee")
-    click(qtbot, window.staff_screen.role_buttons["clinician"])
-    click(qtbot, window.staff_screen.add_button)
-    assert window.overview.user.text() == "Signed in: Dr Lee"
-    assert ("Dr Lee", "clinician") in {(n, r) for _, n, r in service.active_staff()}
+    assert window.stack.currentWidget() is window.lock_screen
+    sign_in(qtbot, window, "Dr Lee", "739104")
+    assert window.overview.user.text() == "Signed in: Dr Lee (clinician)"
