@@ -14,6 +14,7 @@ from monitor.discharge import CRITERIA
 from monitor.domain import EventKind, Phase
 from monitor.protocol import load_protocol
 from monitor.service import ClinicService
+from tests.conftest import TEST_PIN
 from tests.ui.sessions import host
 from tests.ui.touch import small_touch_targets
 from ui.discharge import DischargePanel, criterion_name, load_instructions
@@ -173,7 +174,7 @@ def test_a_cancelled_override_emits_nothing(qtbot, panel, service, clock, nurse)
 
 def test_once_signed_it_shows_when_and_the_instructions(panel, service, clock, nurse):
     session_id = recovering_session(service, clock, nurse)
-    service.sign_discharge(session_id, by=nurse)
+    service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
     view = service.load(session_id)
     assert view.phase is Phase.DISCHARGED
     panel.show_view(view, discharged_by="Nora Nurse")
@@ -188,8 +189,9 @@ def test_once_signed_it_shows_when_and_the_instructions(panel, service, clock, n
 
 def test_an_override_discharge_shows_its_reason(panel, service, clock, nurse):
     session_id = recovering_session(service, clock, nurse, attested=False)
-    clinician = service.ensure_staff("Dr Lee", "clinician")
-    service.override_discharge(session_id, reason="Clinician reviewed at bedside", by=clinician)
+    clinician = service.ensure_staff("Dr Lee", "clinician", pin="739104")
+    service.override_discharge(session_id, reason="Clinician reviewed at bedside", by=clinician,
+                               pin="739104")
     panel.show_view(service.load(session_id))
     assert "(clinician override)" in panel.status.text()
     assert panel.discharged.text().endswith("Reason: Clinician reviewed at bedside")

@@ -42,7 +42,8 @@ def build_room(service: ClinicService, clock: ManualClock, nurse) -> dict[str, o
     clock.advance(5 * MIN)
     service.record_reading(discharged, BASELINE, by=nurse)
     service.override_discharge(discharged, reason="Clinician reviewed, escort waiting",
-                               by=service.ensure_staff("Dr Lee", "clinician"))
+                               by=service.ensure_staff("Dr Lee", "clinician", pin="739104"),
+                               pin="739104")
     clock.advance(10 * MIN)
 
     flagged = _session(service, nurse, "1", "MRN-004211", "Ada Byrne")

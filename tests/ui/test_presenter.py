@@ -8,7 +8,7 @@ import pytest
 from monitor.domain import EventKind, Severity
 from monitor.service import ClinicService
 from monitor.store import open_store
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_PIN, TEST_SECRET
 from ui.presenter import UNDO_WINDOW_S, SessionPresenter
 
 MIN = timedelta(minutes=1)
@@ -21,7 +21,7 @@ def local_service(sqlite_store, clock):
 
 @pytest.fixture
 def session(local_service, clock):
-    staff = local_service.ensure_staff("Nora Nurse", "nurse")
+    staff = local_service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
     patient = local_service.add_patient("MRN1", by=staff, name="Ada Byrne",
                                         date_of_birth=date(1980, 1, 1), weight_kg=70)
     return local_service.start_session(patient.id, by=staff, chair="1"), staff
@@ -61,7 +61,8 @@ def test_a_read_only_database_is_reported_as_not_saved(qtbot, sqlite_url, sessio
     path = sqlite_url.removeprefix("sqlite:///")
     read_only = open_store(f"sqlite:///file:{path}?mode=ro&uri=true", migrate_schema=False)
     try:
-        presenter = SessionPresenter(ClinicService(read_only, clock, secret=TEST_SECRET), clock, session_id, staff)
+        presenter = SessionPresenter(ClinicService(read_only, clock, secret=TEST_SECRET), clock,
+                                     session_id, staff)
         with qtbot.waitSignal(presenter.notSaved) as blocker:
             assert not presenter.save_reading({"hr": "72"})
         assert blocker.args[0].startswith("NOT saved")
@@ -91,8 +92,10 @@ def test_undo_voids_the_last_entry_within_the_window(qtbot, presenter, clock):
 def test_acknowledge_and_discharge_go_through_the_service(qtbot, presenter):
     presenter.save_reading({"spo2": "90"})
     (flag,) = presenter.view.flags
-    assert presenter.acknowledge(flag, "Repeated reading")
+    with qtbot.waitSignal(presenter.signatureNeeded):  # SpO2 90 %: critical, signed
+        assert not presenter.acknowledge(flag, "Repeated reading")
+    assert presenter.acknowledge(flag, "Repeated reading", pin=TEST_PIN)
     assert presenter.view.flags[0].acknowledged
     with qtbot.waitSignal(presenter.refused) as blocker:
-        assert not presenter.sign_discharge()
+        assert not presenter.sign_discharge(TEST_PIN)
     assert "min_observation" in {e.field for e in blocker.args[0]}
