@@ -16,6 +16,7 @@ printing go through the :class:`ui.export_dialog.SessionExporter` it is given.
 
 from __future__ import annotations
 
+import html
 import math
 import uuid
 from collections.abc import Callable
@@ -89,7 +90,7 @@ def session_end(view: SessionView) -> datetime:
             times.append(entry.recorded_at)
     times += [c.time for c in view.corrections]
     times += [a.time for a in view.record.acknowledgements]
-    times += [s.signed_at for s in getattr(view, "signatures", ())]
+    times += [s.signed_at for s in view.signatures]
     return max(times)
 
 
@@ -217,7 +218,7 @@ def activities(view: SessionView) -> list[Activity]:
         word = "Voided" if correction.action == "void" else "Amended"
         done.append(Activity(correction.time, correction.by,
                              f"{word} {correction.target_kind}: {correction.reason}"))
-    for signature in getattr(view, "signatures", ()):
+    for signature in view.signatures:
         state = "" if signature.valid else " — SUPERSEDED (the record changed after signing)"
         done.append(Activity(signature.signed_at,
                              f"{signature.signer_name} ({signature.signer_role})",
@@ -285,7 +286,8 @@ def _table(model: ReadOnlyTableModel[Any], name: str,
 
 def discharge_html(view: SessionView, theme: Theme) -> str:
     """The discharge record in words: each criterion met or not and why, the scores, the
-    sign-off or override, and the signatures."""
+    sign-off or override, and the signatures. Everything from the record is escaped (a
+    reason is free text)."""
     t = theme
     d = view.discharge
     lines = [f"<h3>{'Ready for discharge' if d.ready else 'Not ready for discharge'}"
@@ -294,10 +296,10 @@ def discharge_html(view: SessionView, theme: Theme) -> str:
         mark = "✔ met" if c.met else "✘ NOT met"
         colour = t.ok if c.met else t.critical
         lines.append(f'<p><b style="color:{colour}">{mark}</b> — '
-                     f"<b>{criterion_name(c.id, view.protocol)}</b>: {c.detail}</p>")
+                     f"<b>{_esc(criterion_name(c.id, view.protocol))}</b>: {_esc(c.detail)}</p>")
     for score in (d.aldrete, d.padss):
         passed = "passes" if score.passed else "does not pass"
-        lines.append(f"<p><b>{score.name}</b> {score.total} of {score.max_total} "
+        lines.append(f"<p><b>{_esc(score.name)}</b> {score.total} of {score.max_total} "
                      f"({passed}; {score.passing} needed)</p>")
     if d.would_have_been_ready_at is not None:
         lines.append(f"<p>Would have been ready (without the minimum stay) at "
@@ -305,25 +307,29 @@ def discharge_html(view: SessionView, theme: Theme) -> str:
     closing = [e for e in view.record.events
                if e.kind in (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)]
     for event in closing:
-        by = f" by {event.by}" if event.by else ""
+        by = f" by {_esc(event.by)}" if event.by else ""
         if event.kind is EventKind.DISCHARGE_OVERRIDE:
             lines.append(f"<p><b>Clinician override</b> {clock_time(event.time)}{by}. "
-                         f"Reason: {event.detail}</p>")
+                         f"Reason: {_esc(event.detail)}</p>")
         else:
             lines.append(f"<p><b>Discharge signed</b> {clock_time(event.time)}{by}. "
-                         f"{event.detail}</p>")
+                         f"{_esc(event.detail)}</p>")
     if not closing:
         lines.append("<p><b>Not discharged</b> at this moment.</p>")
-    signatures = getattr(view, "signatures", ())
+    signatures = view.signatures
     if signatures:
         lines.append("<h3>Signatures</h3>")
     for s in signatures:
         state = ("valid" if s.valid
                  else f'<b style="color:{t.warning}">SUPERSEDED</b>: the record changed '
                  "after signing")
-        lines.append(f"<p><b>{s.meaning}</b> — {s.signer_name} ({s.signer_role}), "
-                     f"{clock_time(s.signed_at)}; {state}</p>")
+        lines.append(f"<p><b>{_esc(s.meaning)}</b> — {_esc(s.signer_name)} "
+                     f"({_esc(s.signer_role)}), {clock_time(s.signed_at)}; {state}</p>")
     return "".join(lines)
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 class SessionReviewScreen(QWidget):

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.domain import EventKind
+from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.session_review import (
     ActivityModel,
@@ -187,3 +188,18 @@ def test_touch_targets_are_large_enough(qtbot, screen, size):
     screen.resize(*size)
     qtbot.waitExposed(screen)
     assert small_touch_targets(screen) == []
+
+
+def test_an_override_shows_its_reason_escaped_and_its_signature(qtbot, service, clinician,
+                                                                replay):
+    service.override_discharge(replay.session_id, reason="BP <b>fine</b> on repeat, escort here",
+                               by=clinician, pin=TEST_PIN)
+    screen = SessionReviewScreen(DIM, replay_loader(service))
+    qtbot.addWidget(screen)
+    screen.open_session(replay.session_id)
+    text = screen.discharge.text()
+    assert "Reason: BP &lt;b&gt;fine&lt;/b&gt; on repeat, escort here" in text
+    assert "<h3>Signatures</h3>" in text
+    assert "Cleo Clinician (clinician)" in text
+    signed = [a for a in screen.activity.activities() if a.what.startswith("Signed: ")]
+    assert [a.who for a in signed] == ["Cleo Clinician (clinician)"]
