@@ -480,6 +480,9 @@ class MainWindow(QMainWindow):
             return
         clinical = under is not None and under not in (self.staff_admin, self.audit,
                                                        self.login_screen, self.lock_screen)
+        if info.role != "clinician" and under in (self.review_screen, self.session_review,
+                                                  self.course_screen):
+            under = None  # the review is a clinician's: someone else lands on the overview
         if was_locked and clinical and under is not None and self.stack.indexOf(under) >= 0:
             self.stack.setCurrentWidget(under)
             if isinstance(under, SessionScreen):

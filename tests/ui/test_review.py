@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from monitor.domain import Severity
 from monitor.review import Cursor, Page, SessionQuery, SessionRow
+from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.main_window import MainWindow
 from ui.review import ANY_DATE, ReviewScreen, SessionListModel, flags_text
@@ -246,3 +247,19 @@ def test_date_calendar_opens_on_the_clinic_month_while_any_date(qtbot):
     QApplication.sendEvent(calendar, QShowEvent())
     assert (calendar.yearShown(), calendar.monthShown()) == (2026, 3)
     assert calendar.minimumWidth() >= 7 * 48
+
+
+def test_a_nurse_unlocking_after_a_clinician_lands_on_the_overview(qtbot, service, clock,
+                                                                   nurse, clinician):
+    window = window_for(qtbot, service, clock, clinician, "Cleo Clinician")
+    window.show_review()
+    window.lock("manual")
+    window._login(nurse, TEST_PIN)
+    assert window.stack.currentWidget() is window.overview
+    assert window.overview.review_button.isHidden()
+    window.lock("manual")
+    window._login(clinician, TEST_PIN)
+    window.show_review()
+    window.lock("manual")
+    window._login(clinician, TEST_PIN)
+    assert window.stack.currentWidget() is window.review_screen
