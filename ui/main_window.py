@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
@@ -44,7 +45,7 @@ from ui.presenter import SessionPresenter
 from ui.session_screen import SessionScreen
 from ui.signature import SignatureDialog, SignatureRequest
 from ui.staff_admin import StaffAdminScreen
-from ui.style import apply_theme
+from ui.style import apply_theme, busy_cursor
 from ui.theme import DIM, LIGHT, Theme
 
 if TYPE_CHECKING:
@@ -606,17 +607,27 @@ class MainWindow(QMainWindow):
                 "Save or clear the entry open on chair " + ", ".join(unsaved) +
                 " first: changing the theme redraws every screen.")
             return
-        self.set_theme(LIGHT if self.theme is DIM else DIM)
+        # The switch redraws every screen: say so at once, on the button that was tapped.
+        self.overview.theme_button.setText("Switching theme…")
+        self.overview.theme_button.repaint()
+        with busy_cursor():
+            self.set_theme(LIGHT if self.theme is DIM else DIM)
 
     def set_theme(self, theme: Theme) -> None:
         """Redraw every screen in ``theme`` (sessions are reloaded from the record)."""
         self.theme = theme
         current_chair = next((c for c, s in self.sessions.items()
                               if s is self.stack.currentWidget()), None)
+        calling = self.sender()
         while self.stack.count():
             widget = self.stack.widget(0)
             self.stack.removeWidget(widget)
-            widget.deleteLater()
+            if widget is calling or widget is self.overview:
+                widget.deleteLater()  # its button may still be inside its click
+            else:
+                # Deleted now, not later: the new style sheet re-polishes every live widget,
+                # and the old screens (charts and all) made the switch take seconds.
+                shiboken6.delete(widget)
         for presenter in self.presenters.values():
             presenter.deleteLater()
         self.presenters.clear()

@@ -14,6 +14,8 @@ the tier apart (octagon, triangle, circle); :func:`icon` recolours them for the 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from PySide6.QtCore import QByteArray, QSize, Qt
@@ -46,6 +48,7 @@ _SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", _SVG_NS)
 
 
+@cache
 def stylesheet(theme: Theme) -> str:
     """The QSS for the whole app in ``theme``."""
     t = theme
@@ -247,6 +250,16 @@ def apply_theme(target: QApplication | QWidget, theme: Theme) -> None:
     """Style the whole app (or one top-level widget, as tests and previews do) in ``theme``."""
     target.setPalette(palette(theme))
     target.setStyleSheet(stylesheet(theme))
+
+
+@contextmanager
+def busy_cursor() -> Iterator[None]:
+    """The wait cursor while something slow (a theme switch) runs on the GUI thread."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QApplication.restoreOverrideCursor()
 
 
 def glyph_colour(background: str) -> str:
