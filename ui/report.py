@@ -460,10 +460,15 @@ def _table_html(table: Table, starts: Sequence[int] = (0,)) -> str:
     ends = [*starts[1:], len(rows)]
     chunks = []
     for number, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        new_page = "page-break-before:always; " if number else ""
+        if number:
+            # The page break sits on the one-point paragraph that must separate two tables:
+            # on the table instead, it would follow that paragraph, which may itself have
+            # moved to the next page, and leave a blank page.
+            chunks.append('<p style="page-break-before:always; margin:0; font-size:1pt">'
+                          "&nbsp;</p>")
         chunks.append(
             f'<table width="100%" border="1" cellspacing="0" cellpadding="2" '
-            f'style="{new_page}border-collapse:collapse; border-color:{RULE_COLOUR}; '
+            f'style="border-collapse:collapse; border-color:{RULE_COLOUR}; '
             f'font-size:{TABLE_PT}pt">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows[start:end])}</tbody></table>")
     return "".join(chunks) + caption
