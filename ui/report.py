@@ -121,7 +121,8 @@ def write_session_pdf(view: SessionView, path: Path, *, generated_at: datetime,
 def print_session(view: SessionView, printer: QPrinter, *, generated_at: datetime,
                   chain_head: str) -> None:
     """Print the session report of ``view`` on ``printer`` (a PDF printer writes the same
-    pages as :func:`write_session_pdf`)."""
+    pages as :func:`write_session_pdf`). The printer is asked for :data:`PDF_RESOLUTION`, at
+    which the chart's lines and markers have their intended size."""
     writer = ReportWriter()
     try:
         writer.print(view, printer, generated_at=generated_at, chain_head=chain_head)
