@@ -550,11 +550,19 @@ class SessionChart(QWidget):
                 angle=0, movable=False,
                 pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine),
                 label="", labelOpts={"position": 0.0, "color": colour, "movable": False,
-                                     "anchors": [anchor, anchor]})
+                                     "anchors": [anchor, anchor],
+                                     "fill": _colour(t.surface, 215)})
             line.label.setFont(_font(SMALL_PX))
+            line.label.textItem.document().setDocumentMargin(1)
             line.setZValue(-4)
             pane.plot.addItem(line)
+            self._limit_panes[line] = pane
             return line
+
+        #: Each limit line's pane, for placing the labels (:meth:`_place_limit_labels`).
+        self._limit_panes: dict[pg.InfiniteLine, _Pane] = {}
+        #: Width (px) the limit labels need at the left of the panes.
+        self._gutter_px = 0.0
 
         #: Protocol limits drawn on the chart, set from ``view.protocol`` by show_view.
         self.limit_lines = {
@@ -633,8 +641,7 @@ class SessionChart(QWidget):
         box = self.top.plot.getViewBox()
         # Before the first layout the view box has no width yet; assume a typical one.
         width = box.width() if box.width() > 1 else 600.0
-        gutter = max(line.label.boundingRect().width() for line in self.limit_lines.values())
-        gutter += 2 * EVENT_LABEL_GAP_PX
+        gutter = self._gutter_px + 2 * EVENT_LABEL_GAP_PX
         gutter_minutes = gutter * (last - first) / max(width - gutter, 1.0)
         x_range = (first - gutter_minutes, last)
         # Setting the range re-lays every linked pane; skip it when nothing moved.
@@ -723,6 +730,52 @@ class SessionChart(QWidget):
             line = self.limit_lines[key]
             line.setPos(value)
             line.label.setFormat(text)
+        self._place_limit_labels()
+
+    def _place_limit_labels(self) -> None:
+        """Keep limit labels whole and apart in a short pane: each is centred on its line
+        (moved wholly inside at the pane's edge), and the labels share two columns at the
+        left, each going where it covers the least of another label. Sets the gutter the x
+        range keeps for them."""
+        gutter = 0.0
+        by_pane: dict[_Pane, list[pg.InfiniteLine]] = {}
+        for line, pane in self._limit_panes.items():
+            by_pane.setdefault(pane, []).append(line)
+        for pane, lines in by_pane.items():
+            box = pane.plot.getViewBox()
+            height = box.height() if box.height() > 1 else float(pane.plot.preferredHeight())
+            width = box.width() if box.width() > 1 else 600.0
+            per_px = (pane.view_range[1] - pane.view_range[0]) / max(height, 1.0)
+            bottom, top = pane.view_range
+            column_px = max(line.label.boundingRect().width() for line in lines)
+            columns: list[list[tuple[float, float]]] = [[], []]
+            for line in sorted(lines, key=lambda item: -item.value()):
+                label = line.label
+                value = float(line.value())
+                tall = label.boundingRect().height() * per_px
+                # Centred on its line, on a backing that hides the dash behind it: half a
+                # label each side, the least height two limits close together can share.
+                # At a pane's edge it moves wholly inside.
+                if value + tall / 2 > top:
+                    anchor_y, low, high = 0.0, value - tall, value
+                elif value - tall / 2 < bottom:
+                    anchor_y, low, high = 1.0, value, value + tall
+                else:
+                    anchor_y, low, high = 0.5, value - tall / 2, value + tall / 2
+
+                def covered(spans: list[tuple[float, float]], low: float = low,
+                            high: float = high) -> float:
+                    return sum(max(0.0, min(high, b) - max(low, a)) for a, b in spans)
+
+                column = min(range(len(columns)), key=lambda c: (covered(columns[c]), c))
+                columns[column].append((low, high))
+                start = column * (column_px + EVENT_LABEL_GAP_PX)
+                gutter = max(gutter, start + label.boundingRect().width())
+                anchor = (0.0, anchor_y)
+                if label.anchors != [anchor, anchor] or label.orthoPos != start / width:
+                    label.anchors = [anchor, anchor]
+                    label.setPosition(start / width)
+        self._gutter_px = gutter
 
     def _show_infusion(self, view: SessionView, origin: datetime) -> None:
         infusing, paused = infusion_spans(view)
@@ -772,6 +825,7 @@ class SessionChart(QWidget):
     def _on_resized(self) -> None:
         # Pixel-based placement (gutter, event rows, the tap label, ticks) follows the size.
         self._fit_ticks()
+        self._place_limit_labels()
         self._apply_x_range()
         self._place_point_label()
 

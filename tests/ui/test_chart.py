@@ -358,3 +358,27 @@ def test_a_tall_chart_labels_every_tick(qtbot, view):
     labelled = [v for v, text in chart.top.plot.getAxis("left")._tickLevels[0] if text]
     assert labelled == [40, 80, 120, 160, 200]
     window.close()
+
+
+@pytest.mark.parametrize("size", CHART_SIZES, ids=["landscape", "portrait"])
+def test_limit_labels_stay_whole_inside_their_pane_and_apart(qtbot, view, size):
+    chart = SessionChart(DIM)
+    window = host(qtbot, chart, *size)
+    chart.show_view(view)
+    qtbot.waitUntil(lambda: plot_height(chart.top) > 1)
+
+    def placed(pane):
+        box = pane.plot.getViewBox().sceneBoundingRect().adjusted(-1, -1, 1, 1)
+        labels = [line.label.sceneBoundingRect() for line in chart.limit_lines.values()
+                  if line.getViewBox() is pane.plot.getViewBox()]
+        return box, labels
+
+    # The labels follow the view once it is laid out.
+    qtbot.waitUntil(lambda: all(placed(p)[0].contains(r) for p in chart.panes[1:]
+                                for r in placed(p)[1]))
+    for pane in (chart.top, chart.oxygen, chart.scores):
+        _box, labels = placed(pane)
+        assert len(labels) == (4 if pane is chart.top else 2)
+        for index, rect in enumerate(labels):
+            assert not any(rect.intersects(other) for other in labels[index + 1:])
+    window.close()
