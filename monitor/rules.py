@@ -700,7 +700,7 @@ def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime) ->
                    None)
     if current is None:
         return None
-    last = max((r.time for r in record.readings if r.has_vitals), default=None)
+    last = next((r.time for r in reversed(_in_order(record.readings)) if r.has_vitals), None)
     anchor = current.start if last is None else max(last, current.start)
     return anchor + current.interval
 
@@ -721,7 +721,13 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
     discharged = next((t for t, p in changes if p is Phase.DISCHARGED), None)
     times = [r.time for r in readings if r.has_vitals]
     flags: list[Flag] = []
-    for last, following in zip([None, *times], [*times, None], strict=True):
+    # A gap no longer than the shortest interval plus grace cannot run late (a reading is
+    # due no earlier than the interval after the last); long sessions have thousands.
+    shortest = min((s.interval for s in schedules), default=timedelta(0)) + grace
+    ends: list[datetime | None] = [*times[1:], None] if times else []
+    gaps = [(last, following) for last, following in zip(times, ends, strict=True)
+            if (following if following is not None else at) - last > shortest]
+    for last, following in [(None, times[0] if times else None), *gaps]:
         horizon = following if following is not None else at
         for schedule in schedules:
             if schedule.start >= horizon or (last is not None and schedule.end is not None

@@ -23,6 +23,7 @@ run the moment a reading is saved.
 from __future__ import annotations
 
 import html
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -226,6 +227,53 @@ def _values(readings: Sequence[Reading], origin: datetime, name: str,
     return x, y * scale
 
 
+class _Columns:
+    """:func:`_values` of a session's readings, extended by the new readings only.
+
+    A save adds one reading to a record of thousands; the readings are the same objects
+    from view to view, so the columns of those already seen are kept.
+    """
+
+    def __init__(self) -> None:
+        self._origin: datetime | None = None
+        self._readings: Sequence[Reading] = ()
+        self._columns: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+
+    def update(self, readings: Sequence[Reading], origin: datetime) -> int:
+        """Take ``readings`` (in time order); returns how many of them were seen before."""
+        seen = len(self._readings)
+        if (origin != self._origin or len(readings) < seen
+                or not all(map(operator.is_, readings[:seen], self._readings))):
+            self._columns, seen = {}, 0
+        elif seen < len(readings):
+            new = readings[seen:]
+            for key, (x, y) in self._columns.items():
+                more_x, more_y = _values(new, origin, *key)
+                self._columns[key] = (np.concatenate([x, more_x]), np.concatenate([y, more_y]))
+        self._origin, self._readings = origin, readings
+        return seen
+
+    def values(self, name: str, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        key = (name, scale)
+        if key not in self._columns:
+            assert self._origin is not None
+            self._columns[key] = _values(self._readings, self._origin, name, scale)
+        return self._columns[key]
+
+
+def _set_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)``, but only the points beyond those it shows already are added
+    when the old ones are a prefix of the new: pyqtgraph builds every spot anew otherwise."""
+    old = getattr(item, "_chairside_points", None)
+    if old is not None and len(x) >= len(old[0]) and (
+            np.array_equal(x[:len(old[0])], old[0]) and np.array_equal(y[:len(old[1])], old[1])):
+        if len(x) > len(old[0]):
+            item.addPoints(x=x[len(old[0]):], y=y[len(old[1]):])
+    else:
+        item.setData(x, y)
+    item._chairside_points = (x, y)  # what it shows, for the next call
+
+
 def _pairs(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vertices for a ``connect='pairs'`` item: one segment (x, low)–(x, high) per point."""
     return np.repeat(x, 2), np.column_stack([low, high]).ravel()
@@ -348,6 +396,7 @@ class SessionChart(QWidget):
         self._x_extent = (-X_MARGIN_BEFORE, X_MARGIN_AFTER)
         self._x_range = self._x_extent
         self._shown: dict[str, object] = {}
+        self._columns = _Columns()
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.top.plot.getViewBox().sigResized.connect(self._on_resized)
         for pane in (self.oxygen, self.scores):
@@ -611,9 +660,7 @@ class SessionChart(QWidget):
                 X_LABEL_STARTED if started else X_LABEL_NOT_STARTED)
 
         now = minutes_since(origin, view.at)
-        self._points = sorted([(minutes_since(origin, r.time), r, False) for r in readings]
-                              + [(minutes_since(origin, r.time), r, True) for r in voided],
-                              key=lambda p: p[0])
+        self._points = self._points_of(readings, voided, origin)
         xs = [now] + [p[0] for p in self._points]
         xs += [minutes_since(origin, e.time) for e in view.record.events]
         first = min(0.0, *xs) if started else min(xs)
@@ -622,6 +669,24 @@ class SessionChart(QWidget):
             pane.now.setPos(now)
         self._apply_x_range()
         self._refresh_selection()
+
+    def _points_of(self, readings: Sequence[Reading], voided: Sequence[Reading],
+                   origin: datetime) -> list[tuple[float, Reading, bool]]:
+        """Every reading shown, voided or not, with its minute, in time order (for taps).
+
+        Kept from view to view while only readings after the others were added."""
+        kept = getattr(self, "_points_kept", None)
+        if (kept is not None and not voided and not kept[2] and kept[0] == origin
+                and len(kept[1]) <= len(readings)
+                and all(map(operator.is_, readings[:len(kept[1])], kept[1]))):
+            points = kept[3] + [(minutes_since(origin, r.time), r, False)
+                                for r in readings[len(kept[1]):]]
+        else:
+            points = sorted([(minutes_since(origin, r.time), r, False) for r in readings]
+                            + [(minutes_since(origin, r.time), r, True) for r in voided],
+                            key=lambda p: p[0])
+        self._points_kept = (origin, readings, voided, points)
+        return points
 
     def _changed(self, key: str, value: object) -> bool:
         """Whether ``value`` differs from the one last shown under ``key`` (then remembered).
@@ -651,35 +716,41 @@ class SessionChart(QWidget):
         self._place_event_labels()
 
     def _show_readings(self, readings: Sequence[Reading], origin: datetime) -> None:
-        sbp_x, sbp = _values(readings, origin, "sbp")
-        dbp_x, dbp = _values(readings, origin, "dbp")
+        columns = self._columns
+        columns.update(readings, origin)
+        sbp_x, sbp = columns.values("sbp")
+        dbp_x, dbp = columns.values("dbp")
         sys_split = _split(sbp_x, sbp, BP_HR_RANGE)
         dia_split = _split(dbp_x, dbp, BP_HR_RANGE)
-        self.systolic.setData(sys_split.x, sys_split.y)
-        self.diastolic.setData(dia_split.x, dia_split.y)
-        self.offscale["sbp"].setData(sys_split.off_x, sys_split.off_y)
-        self.offscale["dbp"].setData(dia_split.off_x, dia_split.off_y)
-        both = [r for r in readings if r.sbp is not None and r.dbp is not None]
-        bar_x, bar_sbp = _values(both, origin, "sbp")
-        _, bar_dbp = _values(both, origin, "dbp")
+        _set_points(self.systolic, sys_split.x, sys_split.y)
+        _set_points(self.diastolic, dia_split.x, dia_split.y)
+        _set_points(self.offscale["sbp"], sys_split.off_x, sys_split.off_y)
+        _set_points(self.offscale["dbp"], dia_split.off_x, dia_split.off_y)
+        # Systolic and diastolic are entered together (validation), so their minutes match.
+        if np.array_equal(sbp_x, dbp_x):
+            bar_x, bar_sbp, bar_dbp = sbp_x, sbp, dbp
+        else:
+            both = [r for r in readings if r.sbp is not None and r.dbp is not None]
+            bar_x, bar_sbp = _values(both, origin, "sbp")
+            _, bar_dbp = _values(both, origin, "dbp")
         self.bp_bars.setData(*_pairs(bar_x, np.clip(bar_dbp, *BP_HR_RANGE),
                                      np.clip(bar_sbp, *BP_HR_RANGE)))
 
-        hr_x, hr_y = _values(readings, origin, "hr")
+        hr_x, hr_y = columns.values("hr")
         hr = _split(hr_x, hr_y, BP_HR_RANGE)
         # The line runs through every reading, off-scale ones at their pinned position.
         self.heart_rate.setData(hr_x, hr.pinned)
-        self.heart_rate_dots.setData(hr.x, hr.y)
-        self.offscale["hr"].setData(hr.off_x, hr.off_y)
+        _set_points(self.heart_rate_dots, hr.x, hr.y)
+        _set_points(self.offscale["hr"], hr.off_x, hr.off_y)
 
-        spo2_x, spo2_y = _values(readings, origin, "spo2")
+        spo2_x, spo2_y = columns.values("spo2")
         spo2 = _split(spo2_x, spo2_y, SPO2_RANGE)
         self.spo2.setData(spo2_x, spo2.pinned)
-        self.spo2_dots.setData(spo2.x, spo2.y)
-        self.offscale["spo2"].setData(spo2.off_x, spo2.off_y)
+        _set_points(self.spo2_dots, spo2.x, spo2.y)
+        _set_points(self.offscale["spo2"], spo2.off_x, spo2.off_y)
 
-        self.cadss6.setData(*_values(readings, origin, "cadss6"))
-        self.moaas.setData(*_values(readings, origin, "moaas", MOAAS_SCALE))
+        self.cadss6.setData(*columns.values("cadss6"))
+        self.moaas.setData(*columns.values("moaas", MOAAS_SCALE))
 
         self._show_offscale_labels(self.top, [sys_split, dia_split, hr])
         self._show_offscale_labels(self.oxygen, [spo2])

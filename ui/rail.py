@@ -10,7 +10,8 @@ tiers from ``view.flags``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -194,13 +195,12 @@ class ValueRail(QWidget):
         self._grid.setRowStretch(self._grid.rowCount(), 1 if columns == 1 else 0)
 
     def show_view(self, view: SessionView) -> None:
-        readings = sorted(view.record.readings, key=lambda r: r.time)
         worst = _worst_open_flags(view.flags)
         placement_changed = False
+        latest_of = self._latest_values(view.record.readings)
         for shown in SHOWN:
             tile = self.tiles[shown.measure]
-            latest = next(((r, v) for r in reversed(readings)
-                           if (v := shown.value(r)) is not None), None)
+            latest = latest_of[shown.measure]
             if shown.optional and (latest is not None) != (shown.measure in self._present):
                 self._present ^= {shown.measure}
                 placement_changed = True
@@ -214,6 +214,29 @@ class ValueRail(QWidget):
                             current=view.current_levels.get(shown.measure))
         if placement_changed:
             self._place()
+
+
+    def _latest_values(
+        self, readings: Sequence[Reading]
+    ) -> dict[Measure, tuple[Reading, str] | None]:
+        """Each tile's latest reading and value. Kept from view to view while readings only
+        follow the others, so a save in a long session looks at the new reading alone."""
+        readings = sorted(readings, key=lambda r: r.time)
+        kept = getattr(self, "_latest_kept", None)
+        seen = 0
+        latest: dict[Measure, tuple[Reading, str] | None] = {s.measure: None for s in SHOWN}
+        if kept is not None:
+            before, known = kept
+            if (len(before) <= len(readings)
+                    and all(map(operator.is_, readings[:len(before)], before))):
+                seen, latest = len(before), dict(known)
+        for reading in readings[seen:]:
+            for shown in SHOWN:
+                value = shown.value(reading)
+                if value is not None:
+                    latest[shown.measure] = (reading, value)
+        self._latest_kept = (readings, latest)
+        return latest
 
 
 def _age(when: datetime, at: datetime) -> str:
