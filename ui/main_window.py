@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
         self.overview.show_audit_entry(info.role == "clinician")
         self.overview.show_review_entry(info.role == "clinician")
         for presenter in self.presenters.values():
-            presenter.staff_id = info.id
+            presenter.set_staff(info.id)
         self.idle.reset()
         under, self._under_lock = self._under_lock, None
         was_locked, self.locked = self.locked, False

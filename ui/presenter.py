@@ -218,6 +218,14 @@ class SessionPresenter(QObject):
         self._done("Discharge override recorded")
         return True
 
+    def set_staff(self, staff_id: uuid.UUID) -> None:
+        """Entries are recorded under ``staff_id`` from now on; another person's last entry
+        is no longer theirs to undo."""
+        if staff_id != self.staff_id and self._last is not None:
+            self._last = None
+            self.undoAvailable.emit("")
+        self.staff_id = staff_id
+
     # -- undo ------------------------------------------------------------------------------
 
     def can_undo(self) -> bool:

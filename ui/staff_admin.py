@@ -195,6 +195,8 @@ class StaffAdminScreen(QWidget):
             self._grid.addWidget(name, row, 0)
             self._grid.addWidget(reset, row, 1)
             self._grid.addWidget(disable, row, 2)
+            for widget in (name, reset, disable):
+                widget.show()
             self.row_buttons[person.id] = {"reset": reset, "disable": disable}
 
     def show_add(self) -> None:

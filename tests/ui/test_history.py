@@ -51,10 +51,12 @@ def built(local_service, clock, nurse):
     """The incident session (one reading voided at 32 min), with the 55-min reading
     amended and the last note voided."""
     built = incident_session(local_service, clock, nurse)
+    # Amending is a clinician's correction.
     local_service.amend_reading(
         built.session_id, built.readings[55],
         {"sbp": "150", "dbp": "94", "hr": "82", "spo2": "97", "cadss6": "8", "moaas": "4"},
-        reason="Entered in error: typed 92 for 94", by=nurse,
+        reason="Entered in error: typed 92 for 94",
+        by=local_service.ensure_staff("Dr Lee", "clinician"),
     )
     note = local_service.load(built.session_id).record.events[-1]
     assert note.kind is EventKind.NOTE
@@ -164,7 +166,7 @@ def test_an_amended_reading_says_amended_with_the_new_values_below_them(view, bu
     assert model.entry_at(original)[2] is False
     status = text(model, original, EntriesModel.STATUS)
     assert status.startswith("AMENDED → BP 150/94 · HR 82 · SpO2 97 · CADSS-6 8 · MOAA/S 4 — "
-                             "Entered in error: typed 92 for 94 (N. Nurse, ")
+                             "Entered in error: typed 92 for 94 (D. Lee, ")
     assert text(model, original, EntriesModel.VALUES).startswith("BP 150/92")
     assert font(model, original, EntriesModel.VALUES).strikeOut()
     # The amendment is effective and sits right above the entry it replaced.
@@ -425,7 +427,9 @@ def test_unchanged_cadss_items_are_passed_on_with_the_amendment(
 @pytest.fixture
 def wired(qtbot, local_service, clock, nurse):
     session_id = patient_session(local_service, nurse, mrn="MRN-400")
-    presenter = SessionPresenter(local_service, clock, session_id, nurse)
+    # A clinician at the chair: amending and voiding are both theirs to do.
+    clinician = local_service.ensure_staff("Dr Lee", "clinician")
+    presenter = SessionPresenter(local_service, clock, session_id, clinician)
     panel = HistoryPanel(DIM)
     window = host(qtbot, panel, 640, 720)
     panel.voidRequested.connect(presenter.void)
@@ -453,7 +457,7 @@ def test_a_void_from_the_panel_reaches_the_record_and_the_list(qtbot, wired):
     row = panel.model.row_of("reading", reading.id)
     assert panel.model.entry_at(row) == ("reading", reading.id, False)
     assert panel.model.data(panel.model.index(row, EntriesModel.STATUS)).startswith(
-        "VOID — Wrong patient (N. Nurse, ")
+        "VOID — Wrong patient (D. Lee, ")
     # Still selected, and no longer correctable.
     assert panel.selected_entry().id == reading.id
     assert not panel.void_button.isEnabled()

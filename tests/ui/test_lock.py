@@ -139,8 +139,11 @@ def test_a_colleague_signing_in_at_the_lock_records_the_next_reading(
     session_id = start_session(service, nurse, chair="2")
     window.open_chair("2")
     session = window.current_session()
+    session.presenter.save_reading({"hr": "74"})
+    assert session.presenter.can_undo()
     window.lock("manual")
     unlock(qtbot, window, clinician, "739104")
+    assert not session.presenter.can_undo(), "the nurse's entry is not the colleague's to undo"
     assert window.staff_name == "Dr Lee"
     assert window.staff_role == "clinician"
     assert window.current_session() is session

@@ -97,3 +97,27 @@ def test_staff_admin_has_only_fingertip_targets(qtbot, admin, size):
     admin.resize(*size)
     qtbot.waitUntil(lambda: admin.width() == size[0])
     assert small_touch_targets(admin) == []
+
+
+def test_through_the_window_a_reset_pin_signs_in_and_a_disabled_account_cannot(
+        qtbot, service, clock, nurse):
+    from ui.main_window import MainWindow  # noqa: PLC0415 - only this test needs the window
+
+    admin = service.create_first_admin("Sam Admin", "918273")
+    window = MainWindow(service, clock, staff=(admin, "Sam Admin"), tick_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    screen = window.staff_admin
+    assert window.stack.currentWidget() is screen
+    click(qtbot, screen.row_buttons[nurse]["reset"])
+    screen.pin.setText("640213")
+    screen.repeat.setText("640213")
+    click(qtbot, screen.save)
+    assert screen.message.text() == "New PIN saved"
+    assert service.login(nurse, "640213").name == "Nora Nurse"
+    click(qtbot, screen.row_buttons[nurse]["disable"])
+    click(qtbot, screen.row_buttons[nurse]["disable"])
+    assert screen.message.text().startswith("Disabled")
+    assert nurse not in {s.id for s in service.staff_list()}
+    assert not screen.row_buttons[nurse]["disable"].isEnabled()
