@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
     from monitor.service import ClinicService  # noqa: PLC0415
+    from ui.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.main_window import MainWindow  # noqa: PLC0415
     from ui.theme import THEMES  # noqa: PLC0415
 
@@ -112,8 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             service = ClinicService(store, clock, secret=load_secret())
         # The demo nurse is signed in already; after a lock, the demo PIN is on the screen.
         hint = f"Demo database: every PIN is {DEMO_PIN}" if demo_dir is not None else ""
+        # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
+        # minutes, not seventeen seconds.
+        idle_s = IDLE_LOCK_S * (DEMO_SPEED if demo_dir is not None else 1)
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
-                            login_hint=hint)
+                            login_hint=hint, idle_lock_s=idle_s)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised.
         window.showMaximized()

@@ -27,6 +27,8 @@ def test_demo_opens_a_clinic_whose_first_chair_runs_by_itself(qapp, monkeypatch)
         window.tick()
         seen["tiles"] = [window.overview.tile(c).tile() for c in window.chairs]
         seen["hooks"] = len(window.tick_hooks)
+        seen["idle_s"] = window.idle.idle_s
+        seen["signed_in"] = window.staff_name
         window.close()
         return 0
 
@@ -40,6 +42,8 @@ def test_demo_opens_a_clinic_whose_first_chair_runs_by_itself(qapp, monkeypatch)
     assert first.initials == "DD"
     assert all(tile.empty for tile in others)
     assert seen["hooks"] == 1
+    assert seen["signed_in"] == "Demo Nurse", "a newcomer starts without a PIN"
+    assert seen["idle_s"] == 600 * main.DEMO_SPEED, "ten real minutes on the fast demo clock"
 
 
 def test_screenshot_writes_every_main_screen(tmp_path):
