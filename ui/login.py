@@ -178,7 +178,7 @@ class LoginScreen(QWidget):
         self.empty = label("No one can sign in yet: an administrator adds staff.", "muted")
         self.empty.hide()
 
-        self.pin = PinField("login-pin", "PIN or password")
+        self.pin = PinField("login-pin", "PIN")
         self.entry = PinEntry(theme, [self.pin])
         self.entry.submitted.connect(self.submit)
         self.who = label("", "field")
