@@ -36,24 +36,26 @@ from monitor.clock import Clock
 from monitor.permissions import PermissionDenied
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
-from ui.audit_view import AuditFilter, AuditScreen
-from ui.checkin import CheckIn, CheckInScreen, NewPatient
 from ui.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
 from ui.login import FirstAdminScreen, LoginScreen
 from ui.overview import OverviewScreen
 from ui.presenter import SessionPresenter
-from ui.session_screen import SessionScreen
 from ui.signature import SignatureDialog, SignatureRequest
-from ui.staff_admin import StaffAdminScreen
 from ui.style import apply_theme, busy_cursor
 from ui.theme import DIM, LIGHT, Theme
 
 if TYPE_CHECKING:
     from monitor.review import Cursor, Page, SessionQuery
+
+    # Built on first use, so that start-up loads only what the first screen shows.
+    from ui.audit_view import AuditFilter, AuditScreen
+    from ui.checkin import CheckIn, CheckInScreen
     from ui.course import CourseScreen
     from ui.export_dialog import BatchExportDialog, SessionExporter
     from ui.review import ReviewScreen
     from ui.session_review import SessionReviewScreen
+    from ui.session_screen import SessionScreen
+    from ui.staff_admin import StaffAdminScreen
 
 #: How often countdowns and the overview are brought up to date, in milliseconds.
 TICK_MS = 1000
@@ -244,6 +246,7 @@ class MainWindow(QMainWindow):
     def show_admin(self) -> None:
         """Staff administration: an administrator's only screen besides the audit trail."""
         if self.staff_admin is None:
+            from ui.staff_admin import StaffAdminScreen  # noqa: PLC0415 - built on first use
             self.staff_admin = StaffAdminScreen(self.theme)
             self.staff_admin.addRequested.connect(self._add_staff)
             self.staff_admin.disableRequested.connect(self._disable_staff)
@@ -258,6 +261,7 @@ class MainWindow(QMainWindow):
 
     def show_audit(self) -> None:
         """The audit trail, unfiltered at first (clinicians and administrators)."""
+        from ui.audit_view import AuditFilter, AuditScreen  # noqa: PLC0415 - on first use
         if self.audit is None:
             self.audit = AuditScreen(self.theme)
             self.audit.filterRequested.connect(self._load_audit)
@@ -291,6 +295,7 @@ class MainWindow(QMainWindow):
             view = self._guard(lambda: self.service.session_info(session_id))
             profile = view.profile if view is not None else "iv_ketamine"
             medications = self.service.protocol_for(profile).medications
+            from ui.session_screen import SessionScreen  # noqa: PLC0415 - built on first use
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
             screen.back.connect(self.show_overview)
             screen.set_orientation(self.orientation())
@@ -305,6 +310,7 @@ class MainWindow(QMainWindow):
         if self.checkin is not None:
             self.stack.removeWidget(self.checkin)
             self.checkin.deleteLater()
+        from ui.checkin import CheckInScreen  # noqa: PLC0415 - built on first use
         self.checkin = CheckInScreen(self.theme, self.service, self.clock, chair)
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
@@ -403,8 +409,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def current_session(self) -> SessionScreen | None:
-        widget = self.stack.currentWidget()
-        return widget if isinstance(widget, SessionScreen) else None
+        return self._as_session(self.stack.currentWidget())
+
+    def _as_session(self, widget: object) -> SessionScreen | None:
+        """``widget`` if it is one of the chairs' session screens (without importing the
+        session screen's module before the first one is built)."""
+        return next((screen for screen in self.sessions.values() if screen is widget), None)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -486,8 +496,8 @@ class MainWindow(QMainWindow):
             under = None  # the review is a clinician's: someone else lands on the overview
         if was_locked and clinical and under is not None and self.stack.indexOf(under) >= 0:
             self.stack.setCurrentWidget(under)
-            if isinstance(under, SessionScreen):
-                under.presenter.refresh()
+            if (session := self._as_session(under)) is not None:
+                session.presenter.refresh()
             for dialog in hidden:
                 dialog.show()
         else:
@@ -575,6 +585,7 @@ class MainWindow(QMainWindow):
     def _checked_in(self, data: CheckIn) -> None:
         assert self.staff_id is not None
         staff_id = self.staff_id
+        from ui.checkin import NewPatient  # noqa: PLC0415 - loaded with the check-in screen
         new = data.patient if isinstance(data.patient, NewPatient) else None
         try:
             session_id = self.service.check_in(
@@ -652,8 +663,8 @@ class MainWindow(QMainWindow):
             self._refresh_lock()
         elif current is self.overview:
             self.refresh_overview()
-        elif isinstance(current, SessionScreen):
-            current.presenter.refresh()
+        elif (session := self._as_session(current)) is not None:
+            session.presenter.refresh()
         for hook in self.tick_hooks:
             hook()
 
