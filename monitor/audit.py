@@ -209,12 +209,22 @@ def verify_rows(rows: Iterable[Any], key: bytes, expected_head: str | None = Non
 
 
 #: The trail as the driver returns it: no per-value conversion, for speed on long trails.
-_RAW_ALL = ("SELECT seq, at, staff_id, action, record_kind, record_id, session_id, patient_id, "
-            "old, new, mac FROM audit_log ORDER BY seq")
+#: SQLite stores UUIDs as 32 hex digits and times as UTC text already; PostgreSQL is asked
+#: for the same text.
+_RAW_ALL = {
+    "sqlite": "SELECT seq, at, staff_id, action, record_kind, record_id, session_id, "
+              "patient_id, old, new, mac FROM audit_log ORDER BY seq",
+    "postgresql": "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), "
+                  + ", ".join(f"replace({c}::text, '-', '')" for c in ("staff_id",))
+                  + ", action, record_kind, "
+                  + ", ".join(f"replace({c}::text, '-', '')"
+                              for c in ("record_id", "session_id", "patient_id"))
+                  + ", old, new, mac FROM audit_log ORDER BY seq",
+}
 
 
 def verify(connection: Connection, key: bytes, expected_head: str | None = None) -> Verification:
     """Check the whole audit trail in the database behind ``connection``."""
     result = connection.execution_options(stream_results=True, yield_per=5000).exec_driver_sql(
-        _RAW_ALL)
+        _RAW_ALL[connection.dialect.name])
     return verify_rows(result, key, expected_head)

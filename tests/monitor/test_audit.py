@@ -118,6 +118,13 @@ def test_the_chain_verifies_and_holds_an_earlier_head(service, nurse, clinician,
     assert result.head == service.audit_head()
 
 
+def test_times_to_the_microsecond_verify_on_both_backends(service, nurse, clock):
+    for _ in range(3):
+        clock.advance(timedelta(seconds=0.123457))
+        service.record_lock(nurse)
+    assert service.verify_audit().ok
+
+
 # -- tampering, directly in the database file, triggers dropped ---------------------------
 
 
