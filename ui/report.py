@@ -37,6 +37,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
+    QImage,
     QPagedPaintDevice,
     QPageLayout,
     QPageSize,
@@ -524,11 +525,18 @@ class _PrintChart:
         scene = self.chart.graphics.scene()
         # Markers are drawn in pixels of the device, not of the chart: size them to match.
         _prepare_export(scene, MARKER_SCALE)
+        graphics = self.chart.graphics
+        source = QRectF(0, 0, graphics.width(), graphics.height())
+        # A pyqtgraph text item sets the painter's transform to its own the first time it is
+        # painted, which on the page would draw its backing (the box that keeps a limit
+        # line from running through its label) far from its text. Paint once off the page.
+        scratch = QImage(8, 8, QImage.Format.Format_ARGB32)
+        scratch_painter = QPainter(scratch)
+        scene.render(scratch_painter, QRectF(scratch.rect()), source)
+        scratch_painter.end()
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        graphics = self.chart.graphics
-        scene.render(painter, rect, QRectF(0, 0, graphics.width(), graphics.height()),
-                     Qt.AspectRatioMode.KeepAspectRatio)
+        scene.render(painter, rect, source, Qt.AspectRatioMode.KeepAspectRatio)
         painter.restore()
 
     def close(self) -> None:
