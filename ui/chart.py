@@ -274,6 +274,15 @@ def _set_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
     item._chairside_points = (x, y)  # what it shows, for the next call
 
 
+def _set_line(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)`` unless it shows those already (a vitals save leaves the score
+    lines as they were)."""
+    old = getattr(item, "_chairside_points", None)
+    if old is None or not (np.array_equal(x, old[0]) and np.array_equal(y, old[1])):
+        item.setData(x, y)
+        item._chairside_points = (x, y)  # what it shows, for the next call
+
+
 def _pairs(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vertices for a ``connect='pairs'`` item: one segment (x, low)–(x, high) per point."""
     return np.repeat(x, 2), np.column_stack([low, high]).ravel()
@@ -749,8 +758,8 @@ class SessionChart(QWidget):
         _set_points(self.spo2_dots, spo2.x, spo2.y)
         _set_points(self.offscale["spo2"], spo2.off_x, spo2.off_y)
 
-        self.cadss6.setData(*columns.values("cadss6"))
-        self.moaas.setData(*columns.values("moaas", MOAAS_SCALE))
+        _set_line(self.cadss6, *columns.values("cadss6"))
+        _set_line(self.moaas, *columns.values("moaas", MOAAS_SCALE))
 
         self._show_offscale_labels(self.top, [sys_split, dia_split, hr])
         self._show_offscale_labels(self.oxygen, [spo2])
@@ -767,6 +776,8 @@ class SessionChart(QWidget):
             item.setPos(x, y)
 
     def _show_voided(self, voided: Sequence[Reading], origin: datetime) -> None:
+        if not self._changed("voided", (origin, [r.id for r in voided])):
+            return  # most saves: still none, or the same ones
         for name, limits in (("sbp", BP_HR_RANGE), ("dbp", BP_HR_RANGE), ("hr", BP_HR_RANGE),
                              ("spo2", SPO2_RANGE)):
             x, y = _values(voided, origin, name)

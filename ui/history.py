@@ -15,6 +15,7 @@ the session screen passes them to the presenter, and the next view shows the out
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -227,12 +228,20 @@ def _by_when(correction: CorrectionInfo) -> str:
     return f"({by}{clock_time(correction.time)})"
 
 
-def history_entries(view: SessionView) -> list[HistoryEntry]:
+#: Entries made before, by kind and id, with the reading or event each was made of.
+_Made = dict[tuple[str, uuid.UUID], tuple[object, "HistoryEntry"]]
+
+
+def history_entries(view: SessionView, made: _Made | None = None) -> list[HistoryEntry]:
     """Every reading and event of ``view``, effective and superseded, newest first.
 
     At the same time, the effective entry comes first, so an amendment sits above the
-    reading it replaced.
+    reading it replaced. ``made`` keeps the plain entries (neither corrected nor an
+    amendment) from call to call: a reading or event that is the same object as before
+    is not formatted again, which keeps a save in a long session cheap.
     """
+    if made is not None:
+        return _with_plain_entries_kept(view, made)
     corrections = {c.target_id: c for c in view.corrections}
     replaced_by = {c.replacement_id: c for c in view.corrections if c.replacement_id}
     readings = {r.id: r for r in (*view.record.readings, *view.superseded_readings)}
@@ -272,6 +281,28 @@ def history_entries(view: SessionView) -> list[HistoryEntry]:
     return entries
 
 
+def _with_plain_entries_kept(view: SessionView, made: _Made) -> list[HistoryEntry]:
+    if view.corrections or view.superseded_readings or view.superseded_events:
+        made.clear()
+        return history_entries(view)
+    entries: list[HistoryEntry] = []
+    for kind, items in (("reading", view.record.readings), ("event", view.record.events)):
+        for item in items:
+            kept = made.get((kind, item.id))
+            if kept is None or kept[0] is not item:
+                entry = (HistoryEntry("reading", item.id, item.time, item.time,
+                                      reading_what(item), reading_values(item), True, "",
+                                      item, "")
+                         if isinstance(item, Reading) else
+                         HistoryEntry("event", item.id, item.time, item.time,
+                                      EVENT_NAMES.get(item.kind, item.kind), item.detail,
+                                      effective=True, status=""))
+                made[kind, item.id] = kept = (item, entry)
+            entries.append(kept[1])
+    entries.sort(key=lambda e: (e.sort_time, e.effective), reverse=True)
+    return entries
+
+
 class EntriesModel(ReadOnlyTableModel[HistoryEntry]):
     """The session's readings and events as a table, newest first, corrections included.
 
@@ -288,9 +319,21 @@ class EntriesModel(ReadOnlyTableModel[HistoryEntry]):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
+        self._made: _Made = {}
 
     def set_view(self, view: SessionView) -> None:
-        self._reset_rows(history_entries(view))
+        """Show ``view``'s entries: new ones at the top are inserted, rows already shown
+        stay (a long session's history is not rebuilt on every save); else a reset."""
+        entries = history_entries(view, self._made)
+        old = self._rows
+        added = len(entries) - len(old)
+        if old and added >= 0 and all(map(operator.is_, entries[added:], old)):
+            if added:
+                self.beginInsertRows(QModelIndex(), 0, added - 1)
+                self._rows = entries
+                self.endInsertRows()
+            return
+        self._reset_rows(entries)
 
     def entries(self) -> list[HistoryEntry]:
         return list(self._rows)

@@ -1,4 +1,4 @@
-"""Chart and rail after many saves show exactly what they show when built from scratch.
+"""Chart, rail and history after many saves show exactly what they show when built from scratch.
 
 Both keep what they worked out for earlier readings and add only the new ones on a save;
 a correction or another session makes them start again.
@@ -13,6 +13,7 @@ import numpy as np
 from monitor.domain import EventKind
 from tests.ui.sessions import host, patient_session
 from ui.chart import SessionChart
+from ui.history import EntriesModel, history_entries
 from ui.rail import ValueRail
 from ui.theme import LIGHT
 
@@ -36,9 +37,12 @@ def _tiles(rail: ValueRail) -> dict[object, tuple[str, str]]:
     return {m: (t.value.text(), t.age.text()) for m, t in rail.tiles.items()}
 
 
-def test_chart_and_rail_after_saves_equal_a_fresh_build(qtbot, service, clock, nurse):
+def test_chart_rail_and_history_after_saves_equal_a_fresh_build(qtbot, service, clock, nurse):
     theme = LIGHT
     kept_chart, kept_rail = SessionChart(theme), ValueRail(theme)
+    kept_history = EntriesModel(theme)
+    resets = []
+    kept_history.modelReset.connect(lambda: resets.append(1))
     windows = [host(qtbot, kept_chart, 900, 600), host(qtbot, kept_rail, 300, 600)]
     session = patient_session(service, nurse)
     service.record_event(session, EventKind.INFUSION_START, by=nurse)
@@ -54,6 +58,10 @@ def test_chart_and_rail_after_saves_equal_a_fresh_build(qtbot, service, clock, n
         view = service.load(session)
         kept_chart.show_view(view)
         kept_rail.show_view(view)
+        kept_history.set_view(view)
+        assert kept_history.entries() == history_entries(view)
+        if i == 24:
+            assert len(resets) == 1  # the first view; later saves inserted their rows
         if i % 8 == 7 or i == 25:
             fresh_chart, fresh_rail = SessionChart(theme), ValueRail(theme)
             windows += [host(qtbot, fresh_chart, 900, 600), host(qtbot, fresh_rail, 300, 600)]
