@@ -266,9 +266,6 @@ class ClinicService:
         self._protocols: dict[tuple[str, tuple[tuple[str, Any], ...]], Protocol] = {}
         self._tails: dict[uuid.UUID, _Tail] = {}  # see _reading_flags
         self._loaded: dict[uuid.UUID, _Loaded] = {}  # see _load_evaluated
-        #: Roles of active staff seen by this service (a role never changes; disabling
-        #: staff here drops them from it).
-        self._roles: dict[uuid.UUID, str] = {}
         #: Locks this process saw begin or observed: (stored start, monotonic start).
         self._locks_seen: dict[uuid.UUID, tuple[datetime, float]] = {}
 
@@ -334,7 +331,6 @@ class ClinicService:
             db.flush()
             self._audit(db, staff.id, "staff_add", "staff", staff.id, now=now,
                         new={"name": clean, "role": "admin", "first_admin": True})
-        self._roles[staff.id] = "admin"
         return staff.id
 
     def add_staff(self, name: str, role: str, pin: str, *, by: uuid.UUID) -> uuid.UUID:
@@ -378,7 +374,6 @@ class ClinicService:
                 staff.active = False
                 self._audit(db, by, "staff_disable", "staff", staff_id, now=now,
                             old={"active": True}, new={"active": False})
-        self._roles.pop(staff_id, None)
 
     def reset_pin(self, staff_id: uuid.UUID, new_pin: str, *, by: uuid.UUID) -> None:
         """An admin sets a new PIN; this also lifts a lock."""
@@ -1157,16 +1152,16 @@ class ClinicService:
         )
 
     def _role(self, staff_id: uuid.UUID) -> str | None:
-        """The role of an active staff member, or None (unknown or disabled)."""
-        role = self._roles.get(staff_id)
-        if role is not None:
-            return role
+        """The role of an active staff member, or None (unknown or disabled).
+
+        Read afresh for every action, so a person disabled on another tablet can no longer
+        act on this one.
+        """
         with self.store.read() as db:
             row = db.execute(
                 select(Staff.role, Staff.active).where(Staff.id == staff_id)).first()
         if row is None or not row.active:
             return None
-        self._roles[staff_id] = row.role
         return str(row.role)
 
     def _require(
@@ -1285,7 +1280,6 @@ class ClinicService:
                     fresh.failed_logins = 0
                     fresh.locked_at = None
             self._locks_seen.pop(staff_id, None)
-            self._roles[staff_id] = role
             return StaffInfo(id=staff_id, name=name, role=role, active=True, locked_until=None)
         with self.store.write() as db:
             fresh = self._staff_row(db, staff_id)

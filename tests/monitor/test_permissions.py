@@ -153,3 +153,15 @@ def test_disabled_staff_can_do_nothing(service):
     service.disable_staff(nurse, by=admin)
     with pytest.raises(PermissionDenied, match="Unknown or disabled"):
         service.add_patient("MRN904", by=nurse)
+
+
+def test_a_person_disabled_on_another_tablet_can_no_longer_act_on_this_one(service, clock):
+    admin = service.ensure_staff("Ada Admin", "admin")
+    tablet_b = ClinicService(service.store, clock, secret=TEST_SECRET)
+    world = World(service, "nurse")
+    service.record_reading(world.session_id, VITALS, by=world.actor)  # allowed while active
+
+    tablet_b.disable_staff(world.actor, by=admin)
+
+    with pytest.raises(PermissionDenied):
+        service.record_reading(world.session_id, VITALS, by=world.actor)
