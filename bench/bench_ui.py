@@ -134,7 +134,9 @@ def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, 
     """Per-save cost in sessions of ``lengths`` readings (one a second, as in the soak).
 
     For each length: the core alone (``record_reading``: validate, commit, flags), the
-    session loaded afresh (``load``), and the whole save-to-repaint of the session screen.
+    session loaded afresh (``load``), each also with nothing kept from the call before (the
+    whole record evaluated, as after a late entry or a correction), and the whole
+    save-to-repaint of the session screen.
     """
     sys.path.insert(0, str(ROOT))
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
@@ -183,7 +185,22 @@ def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, 
                 screen.presenter.save_reading({k: str(v) for k, v in raw.items()})
                 window.repaint()
                 ui.append(time.perf_counter() - began)
-            results += [(n, "core save", core[2:]), (n, "load", load[2:]),
+            # The same with nothing kept between calls: what a late entry, a correction or
+            # another tablet's entry costs (the whole record evaluated again).
+            full_save, full_load = [], []
+            for _ in range(12):
+                clock.advance(timedelta(seconds=1))
+                service._tails.clear()  # nothing kept: the baseline
+                began = time.perf_counter()
+                service.record_reading(session_id, {"sbp": 125, "dbp": 80, "hr": 70}, by=nurse)
+                full_save.append(time.perf_counter() - began)
+                service._loaded.clear()
+                service._tails.clear()
+                began = time.perf_counter()
+                service.load(session_id)
+                full_load.append(time.perf_counter() - began)
+            results += [(n, "core save", core[2:]), (n, "  full eval.", full_save[2:]),
+                        (n, "load", load[2:]), (n, "  full eval.", full_load[2:]),
                         (n, "save-to-repaint", ui[2:])]
         window.close()
         store.close()
