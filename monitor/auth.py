@@ -22,6 +22,7 @@ import hmac
 import logging
 import os
 import secrets
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -159,7 +160,13 @@ def key_file_path(config_dir: Path | None = None) -> Path:
 
 
 def _real_keyring() -> object | None:
-    """The keyring backend if a real one exists (not the fail or null backend)."""
+    """The keyring backend if a real one exists (not the fail or null backend).
+
+    On Linux every real keyring (Secret Service, KWallet) is reached over the session bus,
+    so without one there is nothing to find and the slow import of ``keyring`` is skipped.
+    """
+    if sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return None
     try:
         import keyring  # noqa: PLC0415 - optional at run time, slow to import
         from keyring.backends import fail  # noqa: PLC0415

@@ -343,3 +343,48 @@ def test_the_demo_pin_is_set_only_where_asked(service):
         assert db.scalar(select(Staff.pin_hash).where(Staff.id == nurse)) is None
     assert service.set_demo_pins("123456") == 1
     assert service.login(nurse, "123456").id == nurse
+
+
+def _fake_keyring(monkeypatch) -> object:
+    """A keyring package whose only backend is a real-looking one."""
+    import sys  # noqa: PLC0415
+    import types  # noqa: PLC0415
+
+    class Backend:
+        priority = 5
+
+    class Fail:
+        pass
+
+    backend = Backend()
+    package = types.ModuleType("keyring")
+    package.get_keyring = lambda: backend  # type: ignore[attr-defined]
+    backends = types.ModuleType("keyring.backends")
+    fail = types.ModuleType("keyring.backends.fail")
+    fail.Keyring = Fail  # type: ignore[attr-defined]
+    backends.fail = fail  # type: ignore[attr-defined]
+    package.backends = backends  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", package)
+    monkeypatch.setitem(sys.modules, "keyring.backends", backends)
+    monkeypatch.setitem(sys.modules, "keyring.backends.fail", fail)
+    return backend
+
+
+def test_a_linux_machine_without_a_session_bus_has_no_keyring_to_ask(monkeypatch):
+    from monitor import auth  # noqa: PLC0415
+
+    _fake_keyring(monkeypatch)
+    monkeypatch.setattr(auth.sys, "platform", "linux")
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+
+    assert auth._real_keyring() is None
+
+
+def test_a_linux_machine_with_a_session_bus_asks_its_keyring(monkeypatch):
+    from monitor import auth  # noqa: PLC0415
+
+    backend = _fake_keyring(monkeypatch)
+    monkeypatch.setattr(auth.sys, "platform", "linux")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1000/bus")
+
+    assert auth._real_keyring() is backend
