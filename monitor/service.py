@@ -18,20 +18,20 @@ work cost several times what the database itself spends on those rows.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, String, Table, bindparam, func, insert, select, type_coerce
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from monitor import audit, review
+from monitor import audit
 from monitor.auth import (
     LOCK_DURATION,
     MAX_FAILURES,
@@ -88,6 +88,9 @@ from monitor.rules import (
 )
 from monitor.store import Store
 from monitor.validation import FieldError, validate_reading, validate_time
+
+if TYPE_CHECKING:  # the review queries load with the first review, not at start-up
+    from monitor import review
 
 #: A clinician's override of discharge criteria needs a written reason of at least this length.
 MIN_OVERRIDE_REASON = 10
@@ -742,7 +745,7 @@ class ClinicService:
             info = _session_info(connection, session_id)
             row = _reading_values(rid=rid, session_id=session_id, when=when, values=values,
                                   note=note, on_oxygen=on_oxygen, now=now, by=by)
-            if connection.execute(_INSERT_READING[connection.dialect.name], row).rowcount == 0:
+            if connection.execute(_insert_reading(connection.dialect.name), row).rowcount == 0:
                 return SavedReading(rid, ())  # an earlier attempt did commit
             new_flags = self._raise_flags(connection, session_id, self._protocol_of(info), now,
                                           appended=rid)
@@ -1479,12 +1482,16 @@ class ClinicService:
 
         Pass the page's ``next`` as ``after`` for the following page.
         """
+        from monitor import review  # noqa: PLC0415 - loaded on first use
+
         self._require(by, Action.REVIEW)
         with self.store.read() as db:
             return review.find_sessions(db.connection(), query, after=after, limit=limit)
 
     def course(self, patient_id: uuid.UUID, *, by: uuid.UUID) -> review.Course:
         """The patient's course of treatment, one row per session, oldest first (clinicians)."""
+        from monitor import review  # noqa: PLC0415 - loaded on first use
+
         self._require(by, Action.REVIEW, patient_id=patient_id)
         at = self.clock.now()
         with self.store.read() as db:
@@ -1973,8 +1980,16 @@ _FLAG_IDS = select(_FLAGS.c.id).where(_FLAGS.c.session_id == bindparam("session_
 
 #: Stores a reading unless one with its id is stored already: a retried save whose first
 #: attempt did commit. One statement instead of a look-up before every insert.
-_INSERT_READING = {
-    "sqlite": sqlite.insert(_READINGS).on_conflict_do_nothing(index_elements=[_READINGS.c.id]),
-    "postgresql": postgresql.insert(_READINGS).on_conflict_do_nothing(
-        index_elements=[_READINGS.c.id]),
-}
+#: Built for the database in use on first save: importing the PostgreSQL dialect (and
+#: asyncio with it) on a tablet that only ever opens SQLite would slow every start-up.
+_INSERT_READING: dict[str, Any] = {}
+
+
+def _insert_reading(dialect_name: str) -> Any:
+    statement = _INSERT_READING.get(dialect_name)
+    if statement is None:
+        dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
+        statement = dialect.insert(_READINGS).on_conflict_do_nothing(
+            index_elements=[_READINGS.c.id])
+        _INSERT_READING[dialect_name] = statement
+    return statement
