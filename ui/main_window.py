@@ -36,6 +36,7 @@ from monitor.clock import Clock
 from monitor.permissions import PermissionDenied
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
+from ui.chime import Chime
 from ui.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
 from ui.login import FirstAdminScreen, LoginScreen
 from ui.overview import OverviewScreen
@@ -85,12 +86,15 @@ class MainWindow(QMainWindow):
         tick_ms: int = TICK_MS,
         idle_lock_s: float = IDLE_LOCK_S,
         login_hint: str = "",
+        chime: Chime | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``staff``: someone already signed in (tests, the demo); otherwise the window
         starts at sign-in. ``idle_lock_s``: seconds without input before it locks.
-        ``login_hint``: a line for the sign-in screen (the demo's PIN)."""
+        ``login_hint``: a line for the sign-in screen (the demo's PIN). ``chime``: the
+        soft overdue chime (off until the nurse switches it on; tests pass a fake player)."""
         super().__init__(parent)
+        self.chime = chime if chime is not None else Chime()
         self.service = service
         self.clock = clock
         self.chairs = tuple(chairs)
@@ -161,6 +165,8 @@ class MainWindow(QMainWindow):
         self.overview.show_user(self.staff_name, self.staff_role)
         self.overview.show_audit_entry(self.staff_role == "clinician")
         self.overview.reviewRequested.connect(self.show_review)
+        self.overview.chimeToggled.connect(self.toggle_chime)
+        self.overview.show_chime(on=self.chime.enabled, unavailable=self.chime.unavailable)
         self.overview.show_review_entry(self.staff_role == "clinician")
         self.stack.addWidget(self.login_screen)
         self.stack.addWidget(self.lock_screen)
@@ -242,6 +248,23 @@ class MainWindow(QMainWindow):
         tiles = self.chair_tiles()
         if tiles is not None:
             self.overview.show_tiles(tiles)
+            self.chime.observe(tiles)
+
+    def toggle_chime(self) -> None:
+        """Switch the soft overdue chime on or off (for this run of the app)."""
+        on = self.chime.set_enabled(not self.chime.enabled)
+        self.overview.show_chime(on=on, unavailable=self.chime.unavailable)
+        if self.chime.unavailable:
+            self.statusBar().showMessage(self.chime.unavailable, 10_000)
+        elif on:
+            self._listen_for_overdue()  # what is overdue already is not news
+
+    def _listen_for_overdue(self) -> None:
+        """Give the chime every chair's tile, whichever screen is shown."""
+        if self.chime.enabled and self.staff_id is not None and self.staff_role != "admin":
+            tiles = self.chair_tiles()
+            if tiles is not None:
+                self.chime.observe(tiles)
 
     def show_admin(self) -> None:
         """Staff administration: an administrator's only screen besides the audit trail."""
@@ -665,6 +688,8 @@ class MainWindow(QMainWindow):
             self.refresh_overview()
         elif (session := self._as_session(current)) is not None:
             session.presenter.refresh()
+        if current is not self.overview:
+            self._listen_for_overdue()
         for hook in self.tick_hooks:
             hook()
 

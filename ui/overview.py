@@ -352,6 +352,7 @@ class OverviewScreen(QWidget):
             another staff member signs in to continue.
         auditRequested(): "Audit trail" was tapped (shown to clinicians only).
         reviewRequested(): "Review" was tapped (shown to clinicians only).
+        chimeToggled(): "Chime: off/on" was tapped (the soft overdue chime, ui/chime.py).
     """
 
     openChair = Signal(str)
@@ -360,6 +361,7 @@ class OverviewScreen(QWidget):
     switchUser = Signal()
     auditRequested = Signal()
     reviewRequested = Signal()
+    chimeToggled = Signal()
 
     def __init__(self, theme: Theme, chairs: Sequence[str] = DEFAULT_CHAIRS,
                  parent: QWidget | None = None) -> None:
@@ -391,14 +393,24 @@ class OverviewScreen(QWidget):
         self.review_button.setToolTip("Find past sessions, a patient's course, exports")
         self.review_button.clicked.connect(self.reviewRequested)
         self.review_button.hide()
-        head = QHBoxLayout()
+        self.chime_button = TouchButton()
+        self.chime_button.setObjectName("chime-toggle")
+        self.chime_button.clicked.connect(self.chimeToggled)
+        self.show_chime(on=False)
+        #: The header's buttons: beside the heading when the screen is wide enough, else a
+        #: row of their own (a clinician's five beside the heading are wider than 800 px).
+        self.tools = QWidget()
+        tools = QHBoxLayout(self.tools)
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addStretch(1)
+        for button in (self.review_button, self.audit_button, self.switch_button,
+                       self.chime_button, self.theme_button):
+            tools.addWidget(button)
+        self._head = head = QHBoxLayout()
         head.addWidget(self.heading)
         head.addStretch(1)
         head.addWidget(self.user)
-        head.addWidget(self.review_button)
-        head.addWidget(self.audit_button)
-        head.addWidget(self.switch_button)
-        head.addWidget(self.theme_button)
+        head.addWidget(self.tools)
 
         self.tiles: dict[str, ChairTileWidget] = {}
         for chair in chairs:
@@ -408,7 +420,7 @@ class OverviewScreen(QWidget):
             self.tiles[chair] = widget
         self._grid = QGridLayout()
         self._grid.setSpacing(14)
-        layout = QVBoxLayout(self)
+        self._column = layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 14)
         layout.setSpacing(10)
         layout.addLayout(head)
@@ -428,6 +440,18 @@ class OverviewScreen(QWidget):
     def show_review_entry(self, visible: bool) -> None:
         """Offer the review of past sessions (clinicians) or not."""
         self.review_button.setVisible(visible)
+
+    def show_chime(self, *, on: bool, unavailable: str = "") -> None:
+        """The chime switch: "Chime: on", "Chime: off", or why this device cannot chime."""
+        if unavailable:
+            self.chime_button.setText("Chime: unavailable")
+            self.chime_button.setToolTip(unavailable)
+        else:
+            self.chime_button.setText(f"Chime: {'on' if on else 'off'}")
+            self.chime_button.setToolTip("A soft chime when a reading turns overdue: tap to "
+                                         f"switch it {'off' if on else 'on'}")
+        self.chime_button.setAccessibleName(
+            f"{self.chime_button.text()}. {self.chime_button.toolTip()}")
 
     def show_tiles(self, tiles: Sequence[ChairTile]) -> None:
         """Draw ``tiles``; a configured chair without a tile in the list is shown free."""
@@ -456,6 +480,36 @@ class OverviewScreen(QWidget):
         if orientation != self._orientation:
             self._orientation = orientation
             self._place()
+
+    def minimumSizeHint(self) -> QSize:
+        # As narrow as the header with its buttons on a row of their own, whichever way
+        # they stand now: the width decides where they go (resizeEvent), not the reverse.
+        margins = self._column.contentsMargins()
+        sides = margins.left() + margins.right()
+        width = max(self.tools.minimumSizeHint().width(),
+                    self.heading.sizeHint().width() + self.user.minimumSizeHint().width()
+                    + self._head.spacing(),
+                    self._grid.minimumSize().width())
+        return QSize(width + sides, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_tools(event.size().width())
+
+    def _place_tools(self, width: int) -> None:
+        margins = self._column.contentsMargins()
+        one_row = (self.heading.sizeHint().width() + self.user.minimumSizeHint().width()
+                   + self.tools.minimumSizeHint().width() + 3 * self._head.spacing()
+                   + margins.left() + margins.right())
+        beside = width >= one_row
+        if beside == (self._head.indexOf(self.tools) >= 0):
+            return
+        self._head.removeWidget(self.tools)
+        self._column.removeWidget(self.tools)
+        if beside:
+            self._head.addWidget(self.tools)
+        else:
+            self._column.insertWidget(1, self.tools)
 
     def _place(self) -> None:
         count = len(self.tiles)
