@@ -24,15 +24,14 @@ from monitor.domain import (
     Event,
     EventKind,
     Flag,
-    Measure,
     Phase,
     Reading,
     Score,
     Severity,
 )
-from monitor.protocol import ObservationAnchor, Protocol
 from monitor.rules import baseline, infusion_started_at
 from monitor.scores import GAD7, MOAAS_LEVELS, PHQ9
+from monitor.wording import EVENT_NAMES, MEASURE_NAMES, criterion_name
 
 if TYPE_CHECKING:
     from monitor.service import CorrectionInfo, SessionView
@@ -46,38 +45,12 @@ NO_DRIVING = "No driving for 24 hours after the infusion."
 
 TITLE = "Ketamine infusion session report"
 
-MEASURE_NAMES: dict[Measure, str] = {
-    Measure.BP: "BP",
-    Measure.HR: "HR",
-    Measure.SPO2: "SpO2",
-    Measure.RR: "RR",
-    Measure.MOAAS: "MOAA/S",
-    Measure.CADSS6: "CADSS-6",
-    Measure.NAUSEA: "Nausea",
-    Measure.PHQ9: "PHQ-9",
-    Measure.OVERDUE: "Reading due",
-}
-
 TIER_WORDS: dict[Severity, str] = {
     Severity.CRITICAL: "CRITICAL",
     Severity.WARNING: "WARNING",
     Severity.ADVISORY: "ADVISORY",
 }
 
-EVENT_NAMES: dict[EventKind, str] = {
-    EventKind.INFUSION_START: "Infusion start",
-    EventKind.INFUSION_PAUSE: "Infusion pause",
-    EventKind.INFUSION_RESUME: "Infusion resume",
-    EventKind.INFUSION_STOP: "Infusion stop",
-    EventKind.RATE_CHANGE: "Rate change",
-    EventKind.MEDICATION: "Medication",
-    EventKind.ADVERSE_EVENT: "Adverse event",
-    EventKind.NOTE: "Note",
-    EventKind.ESCORT_PRESENT: "Escort present",
-    EventKind.ORIENTED_STEADY_GAIT: "Oriented ×3, steady gait",
-    EventKind.DISCHARGE_SIGNED: "Discharge signed",
-    EventKind.DISCHARGE_OVERRIDE: "Discharge override",
-}
 
 #: The check-in's concomitant-medication questions, by their key in the session record.
 MEDICATION_NAMES: dict[str, str] = {
@@ -545,26 +518,6 @@ def _reading_summary(reading: Reading) -> str:
 
 
 # -- discharge ---------------------------------------------------------------------------------
-
-
-def criterion_name(criterion_id: str, protocol: Protocol) -> str:
-    """What a discharge criterion is called, with the protocol's own numbers in it."""
-    rule = protocol.discharge
-    after = ("from the dose" if rule.min_observation_from is ObservationAnchor.INFUSION_START
-             else "after the infusion")
-    names = {
-        "min_observation": f"Observed {rule.min_observation_min} min {after}",
-        "vitals_near_baseline": f"BP and HR within {rule.vitals_within_percent_of_baseline} % "
-                                "of baseline",
-        "spo2": f"SpO2 ≥ {rule.spo2_at_or_above} % on room air",
-        "sedation": f"MOAA/S {rule.moaas_at_or_above}",
-        "dissociation": f"CADSS-6 back to baseline (≤ +{rule.cadss6_above_baseline_at_most})",
-        "nausea": f"Nausea ≤ {rule.nausea_at_or_below} of 10",
-        "orientation_gait": "Oriented ×3, steady gait",
-        "escort": "Escort present",
-        "flags_acknowledged": "Warning and critical flags acknowledged",
-    }
-    return names.get(criterion_id, criterion_id.replace("_", " ").capitalize())
 
 
 def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:

@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain import Criterion, Event, EventKind, Phase, Score
-from monitor.protocol import ObservationAnchor, Protocol
+from monitor.protocol import Protocol
 from monitor.service import MIN_OVERRIDE_REASON
+from monitor.wording import criterion_name
 from ui.labels import clock_time
 from ui.style import PRIMARY_MIN, TouchButton, icon
 from ui.theme import RESOURCES, TEXT_PX, TOUCH_MIN, Theme
@@ -61,35 +62,6 @@ ATTESTATIONS: tuple[tuple[EventKind, str, str], ...] = (
 def load_instructions(path: Path = INSTRUCTIONS_FILE) -> str:
     """The discharge instructions the clinic wrote (plain text, paragraphs)."""
     return path.read_text(encoding="utf-8").strip()
-
-
-def _duration(minutes: int) -> str:
-    """"30 min", "2 h", "1 h 30 min"."""
-    hours, rest = divmod(minutes, 60)
-    if hours == 0:
-        return f"{minutes} min"
-    return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"
-
-
-def criterion_name(criterion_id: str, protocol: Protocol) -> str:
-    """What a criterion is called on screen, with the protocol's own numbers in it."""
-    rule = protocol.discharge
-    after = ("from the dose" if rule.min_observation_from is ObservationAnchor.INFUSION_START
-             else "after infusion")
-    names = {
-        "min_observation": f"Observed {_duration(rule.min_observation_min)} {after}",
-        "vitals_near_baseline": f"BP and HR within {rule.vitals_within_percent_of_baseline} % "
-                                "of baseline",
-        "spo2": f"SpO2 ≥ {rule.spo2_at_or_above} % on room air",
-        "sedation": f"MOAA/S {rule.moaas_at_or_above}",
-        "dissociation": f"CADSS-6 back to baseline (≤ +{rule.cadss6_above_baseline_at_most})",
-        "nausea": f"Nausea ≤ {rule.nausea_at_or_below} of 10",
-        "orientation_gait": "Oriented ×3, steady gait",
-        "escort": "Escort present",
-        "flags_acknowledged": "Warning and critical flags acknowledged",
-    }
-    # A criterion added to the core later still shows, under its id.
-    return names.get(criterion_id, criterion_id.replace("_", " ").capitalize())
 
 
 def not_met_pixmap(theme: Theme, px: int = ICON_PX) -> QPixmap:

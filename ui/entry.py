@@ -49,8 +49,9 @@ from monitor.validation import (
     validate_reading,
     validate_time,
 )
+from monitor.wording import MEASURE_NAMES
 from ui.keypad import NumericKeypad
-from ui.labels import MEASURE_NAMES, clock_time
+from ui.labels import clock_time
 from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.theme import TOUCH_MIN, Theme
 from ui.widgets import FieldMessage, KeypadField, kinetic, restyle

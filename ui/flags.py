@@ -44,7 +44,8 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain import Flag, Phase, Severity
-from ui.labels import MEASURE_NAMES, clock_time, short_name
+from monitor.wording import MEASURE_NAMES
+from ui.labels import clock_time, short_name
 from ui.style import tier_icon
 from ui.tables import ReadOnlyTableModel
 from ui.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme, tier_style

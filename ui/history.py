@@ -59,8 +59,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.domain import EventKind, Reading
+from monitor.domain import Reading
 from monitor.validation import FieldError, validate_reading
+from monitor.wording import EVENT_NAMES
 from ui.keypad import NumericKeypad
 from ui.labels import bp_text, clock_time, short_name
 from ui.style import PRIMARY_MIN, TouchButton, palette
@@ -87,21 +88,6 @@ AMEND_REASONS: tuple[str, ...] = tuple(
 OTHER_REASON = "Other"
 NOTE_MAX_LENGTH = 300
 
-#: What an event is called in the history list.
-EVENT_NAMES: dict[EventKind, str] = {
-    EventKind.INFUSION_START: "Infusion start",
-    EventKind.INFUSION_PAUSE: "Infusion pause",
-    EventKind.INFUSION_RESUME: "Infusion resume",
-    EventKind.INFUSION_STOP: "Infusion stop",
-    EventKind.RATE_CHANGE: "Rate change",
-    EventKind.MEDICATION: "Medication",
-    EventKind.ADVERSE_EVENT: "Adverse event",
-    EventKind.NOTE: "Note",
-    EventKind.ESCORT_PRESENT: "Escort present",
-    EventKind.ORIENTED_STEADY_GAIT: "Oriented, steady gait",
-    EventKind.DISCHARGE_SIGNED: "Discharge signed",
-    EventKind.DISCHARGE_OVERRIDE: "Discharge override",
-}
 
 #: The history entry behind a row, for the panel and the delegate.
 EntryRole = Qt.ItemDataRole.UserRole + 1

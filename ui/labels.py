@@ -9,19 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.domain import Measure, Reading
-
-MEASURE_NAMES: dict[Measure, str] = {
-    Measure.BP: "BP",
-    Measure.HR: "HR",
-    Measure.SPO2: "SpO2",
-    Measure.RR: "RR",
-    Measure.MOAAS: "MOAA/S",
-    Measure.CADSS6: "CADSS-6",
-    Measure.NAUSEA: "Nausea",
-    Measure.PHQ9: "PHQ-9",
-    Measure.OVERDUE: "Reading due",
-}
+from monitor.domain import Reading
 
 
 def clock_time(when: datetime) -> str:

@@ -20,7 +20,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from monitor.domain import Flag, Measure, Reading, Severity
-from ui.labels import MEASURE_NAMES, ago, bp_text, clock_time
+from monitor.wording import MEASURE_NAMES
+from ui.labels import ago, bp_text, clock_time
 from ui.style import tier_icon
 from ui.theme import TEXT_PX, TOUCH_MIN, Theme, tier_style
 

@@ -42,11 +42,11 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain import EventKind, Reading
+from monitor.wording import EVENT_NAMES, criterion_name
 from ui.chart import SessionChart
-from ui.discharge import criterion_name
 from ui.export_dialog import ExportDialog, SessionExporter, documents_folder, export_stem
 from ui.flags import FlagsModel
-from ui.history import EVENT_NAMES, history_entries, reading_values
+from ui.history import history_entries, reading_values
 from ui.labels import bp_text, clock_time
 from ui.style import TouchButton
 from ui.tables import ReadOnlyTableModel

@@ -14,10 +14,11 @@ from monitor.discharge import CRITERIA
 from monitor.domain import EventKind, Phase
 from monitor.protocol import load_protocol
 from monitor.service import ClinicService
+from monitor.wording import criterion_name
 from tests.conftest import TEST_PIN
 from tests.ui.sessions import host
 from tests.ui.touch import small_touch_targets
-from ui.discharge import DischargePanel, criterion_name, load_instructions
+from ui.discharge import DischargePanel, load_instructions
 from ui.style import apply_theme
 from ui.theme import DIM, LIGHT
 
