@@ -102,6 +102,24 @@ def session_start(view: SessionView) -> datetime:
     return min(times)
 
 
+#: What each treatment profile is called on screen.
+PROFILE_TITLES = {"iv_ketamine": "IV ketamine", "esketamine_rems": "Esketamine (REMS)"}
+
+
+def session_subtitle(view: SessionView) -> str:
+    """When, where and what, for people:
+    "22 Jul 2025 10:30 · Chair 1 · IV ketamine · 0.75 mg/kg"."""
+    info = view.info
+    when = info.time.astimezone()
+    parts = [f"{when.day} {when:%b %Y %H:%M}"]
+    if info.chair:
+        parts.append(f"Chair {info.chair}")
+    parts.append(PROFILE_TITLES.get(info.profile) or view.protocol.name or info.profile)
+    if info.planned_mg_per_kg:
+        parts.append(f"{info.planned_mg_per_kg:g} mg/kg")
+    return " · ".join(parts)
+
+
 def other_values(reading: Reading) -> str:
     """"Nausea 2 · PHQ-9 15 · note: …": what a reading holds beyond the vitals and the
     CADSS-6 and MOAA/S columns."""
@@ -384,6 +402,13 @@ class SessionReviewScreen(QWidget):
         self.print_button = TouchButton("Print…")
         self.print_button.setObjectName("print-session")
         self.print_button.clicked.connect(lambda _checked=False: self.open_print())
+        #: Why printing failed, shown to the clinician (hidden while nothing failed).
+        self.print_message = QLabel()
+        self.print_message.setObjectName("print-message")
+        self.print_message.setProperty("role", "error")
+        self.print_message.setWordWrap(True)
+        self.print_message.hide()
+        titles.addWidget(self.print_message)
         self.head = QHBoxLayout()
         self.head.addWidget(self.back_button)
         self.head.addLayout(titles, 1)
@@ -500,10 +525,7 @@ class SessionReviewScreen(QWidget):
         info = self.full_view.info
         patient = info.patient
         self.title.setText(f"{patient.name or '(no name)'} · MRN {patient.mrn}")
-        dose = (f" · {info.planned_mg_per_kg:g} mg/kg" if info.planned_mg_per_kg else "")
-        chair = f" · {info.chair}" if info.chair else ""
-        self.subtitle.setText(
-            f"{info.time.astimezone():%Y-%m-%d %H:%M}{chair} · {info.profile}{dose}")
+        self.subtitle.setText(session_subtitle(self.full_view))
         minutes = max(1, math.ceil((self.end - self.start).total_seconds() / 60))
         self.slider.blockSignals(True)
         self.slider.setRange(0, minutes)
@@ -590,13 +612,29 @@ class SessionReviewScreen(QWidget):
 
         if self.full_view is None:
             return None
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dialog = QPrintDialog(printer, self)
-        dialog.accepted.connect(lambda: self.print_to(printer))
-        self.print_dialog = dialog
-        self._printer = printer
-        dialog.open()
+        self.print_message.hide()
+        try:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            dialog = QPrintDialog(printer, self)
+            dialog.setWindowModality(Qt.WindowModality.NonModal)
+            dialog.accepted.connect(lambda: self._print_accepted(printer))
+            self.print_dialog = dialog
+            self._printer = printer
+            dialog.show()
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the clinician is told
+            self._print_failed(exc)
+            return None
         return dialog
+
+    def _print_accepted(self, printer: QPrinter) -> None:
+        try:
+            self.print_to(printer)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the clinician is told
+            self._print_failed(exc)
+
+    def _print_failed(self, exc: BaseException) -> None:
+        self.print_message.setText(f"Not printed: {exc}")
+        self.print_message.show()
 
     def print_to(self, printer: QPrinter) -> None:
         """Print the whole session on ``printer``."""

@@ -203,3 +203,51 @@ def test_an_override_shows_its_reason_escaped_and_its_signature(qtbot, service, 
     assert "Cleo Clinician (clinician)" in text
     signed = [a for a in screen.activity.activities() if a.what.startswith("Signed: ")]
     assert [a.who for a in signed] == ["Cleo Clinician (clinician)"]
+
+
+def _print_dialogs():
+    from PySide6.QtPrintSupport import QPrintDialog  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QPrintDialog) and w.isVisible()]
+
+
+def test_print_opens_the_print_dialog_and_prints_when_it_is_accepted(qtbot, screen,
+                                                                      monkeypatch):
+    printed = []
+    monkeypatch.setattr(screen, "print_to", printed.append)
+    qtbot.mouseClick(screen.print_button, Qt.MouseButton.LeftButton)
+    dialogs = _print_dialogs()
+    assert len(dialogs) == 1
+    assert printed == []
+    dialogs[0].accept()
+    assert printed == [dialogs[0].printer()]
+    assert not screen.print_message.isVisible()
+    dialogs[0].close()
+
+
+def test_a_printing_failure_is_shown_to_the_clinician(qtbot, screen, monkeypatch):
+    def fail(_printer):
+        raise OSError("printer offline")
+
+    monkeypatch.setattr(screen, "print_to", fail)
+    dialog = screen.open_print()
+    assert dialog is not None
+    dialog.accept()
+    assert screen.print_message.isVisible()
+    assert "printer offline" in screen.print_message.text()
+    dialog.close()
+
+
+def test_the_subtitle_reads_date_chair_treatment_and_dose_in_words(qtbot, service, clock,
+                                                                   nurse):
+    patient = service.add_patient("MRN-556", by=nurse, name="Bo Ray", weight_kg=70)
+    session_id = service.start_session(patient.id, by=nurse, chair="1", escort_name="Sam",
+                                       planned_mg_per_kg=0.75)
+    screen = SessionReviewScreen(DIM, replay_loader(service))
+    qtbot.addWidget(screen)
+    screen.open_session(session_id)
+    when = service.load(session_id).info.time.astimezone()
+    assert screen.subtitle.text() == (
+        f"{when.day} {when:%b %Y %H:%M} · Chair 1 · IV ketamine · 0.75 mg/kg")
+    assert "iv_ketamine" not in screen.subtitle.text()
