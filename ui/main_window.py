@@ -66,6 +66,10 @@ AUDIT_LIMIT = 500
 T = TypeVar("T")
 
 
+#: The smallest window the app allows, in either direction.
+MIN_WINDOW_PX = 480
+
+
 class MainWindow(QMainWindow):
     """ChairSide's window.
 
@@ -130,6 +134,10 @@ class MainWindow(QMainWindow):
 
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
+        # A set minimum keeps the layouts from imposing theirs on the window: on turning
+        # the tablet, the landscape layout's minimum width would otherwise hold the window
+        # wider than the portrait screen until the next resize.
+        self.setMinimumSize(MIN_WINDOW_PX, MIN_WINDOW_PX)
         self._build_screens()
         self.timer = QTimer(self)
         self.timer.setInterval(tick_ms)
