@@ -183,6 +183,14 @@ def _at_or_above(value: int | None, limit: int) -> bool:
     return value is not None and value >= limit
 
 
+def _bp_crossed(reading: Reading, sbp_limit: int, dbp_limit: int) -> str:
+    """Which part of the BP crossed its limit: a tier fires on systolic OR diastolic, so
+    "186/104 ≥ 180/110" would read as both."""
+    parts = [f"systolic ≥ {sbp_limit}" if _at_or_above(reading.sbp, sbp_limit) else "",
+             f"diastolic ≥ {dbp_limit}" if _at_or_above(reading.dbp, dbp_limit) else ""]
+    return " and ".join(p for p in parts if p)
+
+
 class _BpHigh:
     """``bp-high``: ≥ 180/110 warning, critical when a repeat within the window is still there,
     ≥ 200/120 critical at once; before the infusion also the 140/90 and 160/100 tiers.
@@ -212,30 +220,34 @@ class _BpHigh:
                 or _at_or_above(reading.dbp, bp.high_warning_dbp_at_or_above))
         repeat = (previous is not None and run_start is not None
                   and reading.time - previous.time <= window)
-        limit = f"{bp.high_warning_sbp_at_or_above}/{bp.high_warning_dbp_at_or_above}"
+        limit = _bp_crossed(reading, bp.high_warning_sbp_at_or_above,
+                            bp.high_warning_dbp_at_or_above)
         level: _Level
         if (_at_or_above(reading.sbp, bp.high_critical_sbp_at_or_above)
                 or _at_or_above(reading.dbp, bp.high_critical_dbp_at_or_above)):
-            level = _Level(Severity.CRITICAL, f"BP {_bp(reading)} ≥ "
-                           f"{bp.high_critical_sbp_at_or_above}/{bp.high_critical_dbp_at_or_above}")
+            crossed = _bp_crossed(reading, bp.high_critical_sbp_at_or_above,
+                                  bp.high_critical_dbp_at_or_above)
+            level = _Level(Severity.CRITICAL, f"BP {_bp(reading)}: {crossed}")
         elif high and repeat and run_start is not None:
-            level = _Level(Severity.CRITICAL, f"BP {_bp(reading)} still ≥ {limit} on repeat "
+            level = _Level(Severity.CRITICAL, f"BP {_bp(reading)}: still {limit} on repeat "
                                               f"(first {clock_time(run_start.time)})")
         elif high:
-            level = _Level(Severity.WARNING, f"BP {_bp(reading)} ≥ {limit} — repeat within "
+            level = _Level(Severity.WARNING, f"BP {_bp(reading)}: {limit} — repeat within "
                                              f"{bp.repeat_window_min} min")
         elif ctx.in_baseline(reading) and (
                 _at_or_above(reading.sbp, base.warning_sbp_at_or_above)
                 or _at_or_above(reading.dbp, base.warning_dbp_at_or_above)):
-            level = _Level(Severity.WARNING, f"Baseline BP {_bp(reading)} ≥ "
-                           f"{base.warning_sbp_at_or_above}/{base.warning_dbp_at_or_above} — "
-                           "clinician review before start")
+            crossed = _bp_crossed(reading, base.warning_sbp_at_or_above,
+                                  base.warning_dbp_at_or_above)
+            level = _Level(Severity.WARNING, f"Baseline BP {_bp(reading)}: {crossed} — "
+                                             "clinician review before start")
         elif ctx.in_baseline(reading) and (
                 _at_or_above(reading.sbp, base.advisory_sbp_at_or_above)
                 or _at_or_above(reading.dbp, base.advisory_dbp_at_or_above)):
-            level = _Level(Severity.ADVISORY, f"Baseline BP {_bp(reading)} ≥ "
-                           f"{base.advisory_sbp_at_or_above}/{base.advisory_dbp_at_or_above} — "
-                           "consider delaying the infusion")
+            crossed = _bp_crossed(reading, base.advisory_sbp_at_or_above,
+                                  base.advisory_dbp_at_or_above)
+            level = _Level(Severity.ADVISORY, f"Baseline BP {_bp(reading)}: {crossed} — "
+                                              "consider delaying the infusion")
         else:
             level = _NORMAL
         self.run_start = (run_start if repeat else reading) if high else None

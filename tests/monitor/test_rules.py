@@ -166,7 +166,8 @@ def test_baseline_bp_tiers(sbp: int, dbp: int, expected: list[Severity]) -> None
 
 def test_baseline_warning_message_asks_for_clinician_review() -> None:
     (flag,) = flags_at(record(r(0, sbp=162, dbp=101)), 0, "bp-high")
-    assert flag.message == "Baseline BP 162/101 ≥ 160/100 — clinician review before start"
+    assert flag.message == ("Baseline BP 162/101: systolic ≥ 160 and diastolic ≥ 100 — "
+                            "clinician review before start")
 
 
 def test_phq9_item9_above_zero_warns_the_clinician() -> None:
@@ -186,7 +187,7 @@ def test_messages_give_value_and_limit() -> None:
     rec = record(r(-5, **NORMAL), start(0),
                  r(5, sbp=182, dbp=96, hr=132, spo2=92, rr=26, moaas=3, cadss6=17, nausea=7))
     messages = {f.key: f.message for f in flags_at(rec, 5)}
-    assert messages["bp-high"] == "BP 182/96 ≥ 180/110 — repeat within 10 min"
+    assert messages["bp-high"] == "BP 182/96: systolic ≥ 180 — repeat within 10 min"
     assert messages["hr-high"] == "HR 132 ≥ 130"
     assert messages["spo2-low"] == "SpO2 92 % ≤ 93 %"
     assert messages["rr-high"] == "RR 26 ≥ 25"
@@ -210,7 +211,73 @@ def test_high_bp_repeated_within_window_becomes_critical() -> None:
     rec = record(r(-5, **NORMAL), start(0), r(20, sbp=182, dbp=96), r(27, sbp=184, dbp=112))
     assert tiers(flags_at(rec, 27, "bp-high")) == [("bp-high", W), ("bp-high", C)]
     critical = next(f for f in flags_at(rec, 27, "bp-high") if f.severity is C)
-    assert critical.message == "BP 184/112 still ≥ 180/110 on repeat (first 10:20)"
+    assert critical.message == (
+        "BP 184/112: still systolic ≥ 180 and diastolic ≥ 110 on repeat (first 10:20)")
+
+
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "crossed"),
+    [
+        (186, 104, "systolic ≥ 180"),
+        (150, 112, "diastolic ≥ 110"),
+        (186, 114, "systolic ≥ 180 and diastolic ≥ 110"),
+    ],
+)
+def test_bp_warning_message_names_the_part_that_crossed(sbp: int, dbp: int,
+                                                        crossed: str) -> None:
+    rec = record(r(-5, **NORMAL), start(0), r(5, sbp=sbp, dbp=dbp))
+    (flag,) = flags_at(rec, 5, "bp-high")
+    assert flag.severity is W
+    assert flag.message == f"BP {sbp}/{dbp}: {crossed} — repeat within 10 min"
+
+
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "crossed"),
+    [
+        (204, 104, "systolic ≥ 200"),
+        (150, 121, "diastolic ≥ 120"),
+        (210, 125, "systolic ≥ 200 and diastolic ≥ 120"),
+    ],
+)
+def test_bp_critical_message_names_the_part_that_crossed(sbp: int, dbp: int,
+                                                         crossed: str) -> None:
+    rec = record(r(-5, **NORMAL), start(0), r(5, sbp=sbp, dbp=dbp))
+    (flag,) = flags_at(rec, 5, "bp-high")
+    assert flag.severity is C
+    assert flag.message == f"BP {sbp}/{dbp}: {crossed}"
+
+
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "crossed"),
+    [
+        (186, 104, "systolic ≥ 180"),
+        (150, 112, "diastolic ≥ 110"),
+        (186, 114, "systolic ≥ 180 and diastolic ≥ 110"),
+    ],
+)
+def test_bp_repeat_message_names_the_part_that_crossed(sbp: int, dbp: int,
+                                                       crossed: str) -> None:
+    rec = record(r(-5, **NORMAL), start(0), r(20, sbp=182, dbp=96), r(27, sbp=sbp, dbp=dbp))
+    critical = next(f for f in flags_at(rec, 27, "bp-high") if f.severity is C)
+    assert critical.message == f"BP {sbp}/{dbp}: still {crossed} on repeat (first 10:20)"
+
+
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "severity", "crossed", "advice"),
+    [
+        (165, 85, Severity.WARNING, "systolic ≥ 160", "clinician review before start"),
+        (150, 102, Severity.WARNING, "diastolic ≥ 100", "clinician review before start"),
+        (145, 85, Severity.ADVISORY, "systolic ≥ 140", "consider delaying the infusion"),
+        (130, 92, Severity.ADVISORY, "diastolic ≥ 90", "consider delaying the infusion"),
+        (145, 93, Severity.ADVISORY, "systolic ≥ 140 and diastolic ≥ 90",
+         "consider delaying the infusion"),
+    ],
+)
+def test_baseline_bp_message_names_the_part_that_crossed(
+        sbp: int, dbp: int, severity: Severity, crossed: str, advice: str) -> None:
+    (flag,) = flags_at(record(r(0, sbp=sbp, dbp=dbp)), 0, "bp-high")
+    assert flag.severity is severity
+    assert flag.message == f"Baseline BP {sbp}/{dbp}: {crossed} — {advice}"
 
 
 def test_high_bp_repeated_exactly_at_window_edge_is_critical() -> None:
