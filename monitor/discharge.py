@@ -106,14 +106,16 @@ def _by(reading: Reading | None, when: datetime) -> Reading | None:
 
 
 def evaluate_discharge(record: SessionRecord, protocol: Protocol, flags: Sequence[Flag],
-                       at: datetime) -> DischargeAssessment:
+                       at: datetime, *, escort_name: str = "") -> DischargeAssessment:
     """Whether the patient may go home at ``at``, criterion by criterion.
 
     ``flags`` are :func:`monitor.rules.evaluate_flags` of the same record at the same ``at``.
+    ``escort_name`` is the escort named at check-in, if any: only the nurse's "Escort present"
+    entry meets the escort criterion, the name only says whom she is waiting for.
     """
     record = record.as_of(at)
     facts = _Facts.of(record)
-    criteria = _criteria(facts, protocol, flags, at)
+    criteria = _criteria(facts, protocol, flags, at, escort_name)
     return DischargeAssessment(
         ready=all(c.met for c in criteria),
         criteria=criteria,
@@ -124,12 +126,13 @@ def evaluate_discharge(record: SessionRecord, protocol: Protocol, flags: Sequenc
 
 
 def _criteria(facts: _Facts, protocol: Protocol, flags: Sequence[Flag],
-              at: datetime) -> tuple[Criterion, ...]:
-    return (_min_observation(facts, protocol, at), *_criteria_but_min_stay(facts, protocol, flags))
+              at: datetime, escort_name: str = "") -> tuple[Criterion, ...]:
+    return (_min_observation(facts, protocol, at),
+            *_criteria_but_min_stay(facts, protocol, flags, escort_name))
 
 
-def _criteria_but_min_stay(facts: _Facts, protocol: Protocol,
-                           flags: Sequence[Flag]) -> Iterator[Criterion]:
+def _criteria_but_min_stay(facts: _Facts, protocol: Protocol, flags: Sequence[Flag],
+                           escort_name: str = "") -> Iterator[Criterion]:
     """Every criterion after the minimum stay, in order, each worked out only when asked for
     (the search for the would-have-been-ready time stops at the first one not met)."""
     yield _vitals_near_baseline(facts, protocol)
@@ -138,7 +141,7 @@ def _criteria_but_min_stay(facts: _Facts, protocol: Protocol,
     yield _dissociation(facts, protocol)
     yield _nausea(facts, protocol)
     yield _orientation_gait(facts)
-    yield _escort(facts)
+    yield _escort(facts, escort_name)
     yield _flags_acknowledged(flags)
 
 
@@ -291,9 +294,13 @@ def _orientation_gait(facts: _Facts) -> Criterion:
                      f"oriented ×3 and steady gait attested at {clock_time(facts.gait_at)}")
 
 
-def _escort(facts: _Facts) -> Criterion:
+def _escort(facts: _Facts, escort_name: str = "") -> Criterion:
     if facts.escort_at is None:
-        return Criterion("escort", False, "no escort recorded")
+        name = escort_name.strip()
+        if name:
+            return Criterion("escort", False,
+                             f"escort ({name}, named at check-in) not yet confirmed present")
+        return Criterion("escort", False, "escort not yet confirmed present")
     return Criterion("escort", True, f"escort present (recorded {clock_time(facts.escort_at)})")
 
 

@@ -238,7 +238,29 @@ def test_escort_may_be_recorded_any_time_but_must_be_recorded() -> None:
     items = [i for i in ready_course()
              if not (isinstance(i, Event) and i.kind is EventKind.ESCORT_PRESENT)]
     c = criterion(assess(record(*items), 72), "escort")
-    assert (c.met, c.detail) == (False, "no escort recorded")
+    assert (c.met, c.detail) == (False, "escort not yet confirmed present")
+
+
+def test_escort_named_at_check_in_is_named_but_not_taken_as_present() -> None:
+    items = [i for i in ready_course()
+             if not (isinstance(i, Event) and i.kind is EventKind.ESCORT_PRESENT)]
+    rec = record(*items)
+    at = t(72)
+    assessment = evaluate_discharge(rec, PROTOCOL, evaluate_flags(rec, PROTOCOL, at), at,
+                                    escort_name="Jane Doe")
+    c = criterion(assessment, "escort")
+    assert (c.met, c.detail) == (
+        False, "escort (Jane Doe, named at check-in) not yet confirmed present")
+    assert not assessment.ready
+
+
+def test_escort_named_at_check_in_and_confirmed_present_is_met() -> None:
+    rec = record(*ready_course())
+    at = t(72)
+    assessment = evaluate_discharge(rec, PROTOCOL, evaluate_flags(rec, PROTOCOL, at), at,
+                                    escort_name="Jane Doe")
+    c = criterion(assessment, "escort")
+    assert (c.met, c.detail) == (True, "escort present (recorded 09:40)")
 
 
 def test_unacknowledged_warning_blocks_discharge_until_acknowledged() -> None:
