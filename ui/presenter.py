@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from monitor.auth import AccountLocked, LoginRefused, SignatureRequired
 from monitor.clock import Clock
-from monitor.domain import EventKind, Flag
+from monitor.domain import EventKind, Flag, Phase
 from monitor.permissions import PermissionDenied
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
 from monitor.store import StorageError
@@ -229,8 +229,16 @@ class SessionPresenter(QObject):
     # -- undo ------------------------------------------------------------------------------
 
     def can_undo(self) -> bool:
+        """The last entry made here can still be undone: within the undo window, and the
+        discharge not signed (nor overridden); a signed record is corrected through its
+        history, with a reason."""
         last = self._last
-        return last is not None and self.clock.monotonic() - last.made_at <= UNDO_WINDOW_S
+        return (last is not None and not self.discharged()
+                and self.clock.monotonic() - last.made_at <= UNDO_WINDOW_S)
+
+    def discharged(self) -> bool:
+        """The session, as last loaded, is discharged (signed or overridden)."""
+        return self.view is not None and self.view.phase is Phase.DISCHARGED
 
     def undo_last(self) -> bool:
         """Void the last entry made here, if still within the undo window (recorded)."""
@@ -283,6 +291,8 @@ class SessionPresenter(QObject):
         return False
 
     def _remember(self, kind: str, entry_id: uuid.UUID, label: str) -> None:
+        if self.discharged():
+            return
         self._last = LastEntry(kind, entry_id, label, self.clock.monotonic())
         self.undoAvailable.emit(label)
 

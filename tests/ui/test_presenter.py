@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from monitor.domain import EventKind, Severity
+from monitor.domain import EventKind, Phase, Severity
 from monitor.service import ClinicService
 from monitor.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
@@ -99,3 +99,36 @@ def test_acknowledge_and_discharge_go_through_the_service(qtbot, presenter):
     with qtbot.waitSignal(presenter.refused) as blocker:
         assert not presenter.sign_discharge(TEST_PIN)
     assert "min_observation" in {e.field for e in blocker.args[0]}
+
+
+@pytest.mark.parametrize("sign_off", ["signed", "overridden"])
+def test_no_undo_is_offered_once_the_discharge_is_signed_off(qtbot, service, clock, nurse,
+                                                            clinician, sign_off):
+    from tests.ui.test_discharge_panel import recovering_session  # noqa: PLC0415
+
+    session_id = recovering_session(service, clock, nurse, attested=False)
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    presenter.refresh()
+    offers = []
+    presenter.undoAvailable.connect(offers.append)
+    presenter.record_event(EventKind.ORIENTED_STEADY_GAIT)
+    presenter.record_event(EventKind.ESCORT_PRESENT)
+    assert presenter.can_undo()
+    assert offers[-1] == "escort present"
+    if sign_off == "signed":
+        assert presenter.sign_discharge(TEST_PIN), presenter.last_refusal
+    else:
+        presenter.set_staff(clinician)
+        presenter.record_event(EventKind.NOTE, detail="seen by clinician")
+        assert presenter.can_undo()
+        assert presenter.override_discharge("Clinician reviewed at bedside", TEST_PIN), \
+            presenter.last_refusal
+    assert presenter.view.phase is Phase.DISCHARGED
+    assert offers[-1] == ""
+    assert not presenter.can_undo()
+    assert not presenter.undo_last()
+    clock.advance(timedelta(seconds=10))
+    presenter.refresh()
+    assert offers[-1] == ""
+    assert presenter.view.phase is Phase.DISCHARGED
+    assert not presenter.view.corrections
