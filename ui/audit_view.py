@@ -65,12 +65,19 @@ def _values_text(values: Any) -> str:
         except ValueError:
             return values
     if isinstance(values, dict):
-        return ", ".join(f"{key} {value}" for key, value in values.items())
+        # Empty values say nothing; stored names (escort_present) read as words.
+        return "; ".join(f"{_words(key)}: {_words(value)}" for key, value in values.items()
+                         if value not in (None, "", [], {}))
     return str(values)
 
 
+def _words(value: Any) -> str:
+    text = str(value)
+    return text.replace("_", " ") if isinstance(value, str) and " " not in text else text
+
+
 def change_text(entry: AuditEntry) -> str:
-    """``sbp 150 → sbp 140``: the old values, an arrow, the new ones (what there is)."""
+    """``sbp: 150 → sbp: 140``: the old values, an arrow, the new ones (what there is)."""
     old, new = _values_text(entry.old), _values_text(entry.new)
     if old and new:
         return f"{old} → {new}"

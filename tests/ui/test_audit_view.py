@@ -141,3 +141,24 @@ def test_the_audit_trail_is_readable_and_touchable_at_both_sizes(qtbot, window, 
     assert screen.table.verticalHeader().defaultSectionSize() >= 48
     assert screen.table.horizontalHeader().sectionSize(AuditModel.TIME) >= \
         screen.table.fontMetrics().horizontalAdvance("2026-03-02 10:42:00")
+
+
+def _entry(old, new):
+    import uuid  # noqa: PLC0415
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from monitor.service import AuditEntry  # noqa: PLC0415
+
+    return AuditEntry(seq=1, at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC), staff_id=uuid.uuid4(),
+                      staff_name="Nora Nurse", action="create", record_kind="event",
+                      record_id=uuid.uuid4(), session_id=None, patient_id=None, old=old,
+                      new=new)
+
+
+def test_a_change_reads_as_words_without_empty_values():
+    from ui.audit_view import change_text  # noqa: PLC0415
+
+    assert change_text(_entry(None, {"detail": "", "kind": "escort_present"})) == \
+        "kind: escort present"
+    assert change_text(_entry({"hr": 140}, {"hr": 104, "note": "typo in HR"})) == \
+        "hr: 140 → hr: 104; note: typo in HR"
