@@ -635,3 +635,38 @@ def validate_dob(raw: date | str | None, *, today: date) -> ValueCheck[date]:
             FieldError("dob", f"Date of birth {dob} gives an age over {MAX_AGE_YEARS} years"),
         )
     return ValueCheck(dob)
+
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
+
+
+def validate_dob_parts(year: str, month: str, day: str, *, today: date) -> ValueCheck[date]:
+    """A date of birth typed as three boxes: year (4 digits), month (1–12), day (1–31).
+
+    A one-digit month or day is taken as it is ("5" is May); a refusal names the box at
+    fault and what it accepts. The date found is then checked as :func:`validate_dob`.
+    """
+    y, m, d = (part.strip(ASCII_WHITESPACE) for part in (year, month, day))
+    if not (y or m or d):
+        return ValueCheck(None, FieldError("dob", "Enter the date of birth"))
+    missing = [name for name, part in (("year", y), ("month", m), ("day", d)) if not part]
+    if missing:
+        return ValueCheck(None, FieldError(
+            "dob", f"Date of birth: enter the {' and the '.join(missing)}"))
+    if not re.fullmatch(r"[0-9]{4}", y):
+        return ValueCheck(None, FieldError(
+            "dob", f"Date of birth: year must be 4 digits, e.g. 1980, not “{y}”"))
+    if not re.fullmatch(r"[0-9]{1,2}", m) or not 1 <= int(m) <= 12:
+        return ValueCheck(None, FieldError(
+            "dob", f"Date of birth: month must be 1–12, not “{m}”"))
+    if not re.fullmatch(r"[0-9]{1,2}", d) or not 1 <= int(d) <= 31:
+        return ValueCheck(None, FieldError("dob", f"Date of birth: day must be 1–31, not “{d}”"))
+    try:
+        dob = date(int(y), int(m), int(d))
+    except ValueError:
+        month_name = _MONTH_NAMES[int(m) - 1]
+        where = f"{month_name} {int(y)}" if int(m) == 2 else month_name
+        return ValueCheck(None, FieldError(
+            "dob", f"Date of birth: day {int(d)} does not exist in {where}"))
+    return validate_dob(dob, today=today)

@@ -56,7 +56,7 @@ from monitor.validation import (
     FieldError,
     ValidationError,
     parse_whole,
-    validate_dob,
+    validate_dob_parts,
     validate_mrn,
     validate_name,
     validate_reading,
@@ -803,9 +803,8 @@ class CheckInScreen(QWidget):
             return self._selected.id
         mrn = validate_mrn(self.mrn.text())
         name = validate_name(self.name.text())
-        parts = (self.dob_year.text(), self.dob_month.text(), self.dob_day.text())
-        raw_dob = "-".join(parts) if any(p.strip() for p in parts) else ""
-        dob = validate_dob(raw_dob, today=self.clock.now().astimezone().date())
+        dob = validate_dob_parts(self.dob_year.text(), self.dob_month.text(),
+                                 self.dob_day.text(), today=self.clock.now().astimezone().date())
         errors.extend(c.error for c in (mrn, name, dob) if c.error is not None)
         if mrn.value is not None:
             existing = self.service.find_patient(mrn.value)

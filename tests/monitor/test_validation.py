@@ -27,6 +27,7 @@ from monitor.validation import (
     parse_time,
     parse_whole,
     validate_dob,
+    validate_dob_parts,
     validate_mrn,
     validate_name,
     validate_reading,
@@ -661,3 +662,47 @@ def test_fuzz_identity_fields_never_raise_and_accept_only_their_alphabet(
         assert text is not None
         assert re.fullmatch(f"{ASCII_WS}[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{ASCII_WS}", text)
         assert dob.value <= TODAY
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "day", "expected"),
+    [
+        ("1980", "5", "14", date(1980, 5, 14)),
+        ("1980", "05", "4", date(1980, 5, 4)),
+        (" 1980 ", "12", "31", date(1980, 12, 31)),
+        ("2024", "2", "29", date(2024, 2, 29)),
+    ],
+)
+def test_dob_parts_take_one_digit_month_and_day(year: str, month: str, day: str,
+                                                expected: date) -> None:
+    assert validate_dob_parts(year, month, day, today=TODAY).value == expected
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "day", "message"),
+    [
+        ("1980", "4", "31", "Date of birth: day 31 does not exist in April"),
+        ("1981", "2", "29", "Date of birth: day 29 does not exist in February 1981"),
+        ("1980", "13", "1", "Date of birth: month must be 1–12, not “13”"),
+        ("1980", "0", "1", "Date of birth: month must be 1–12, not “0”"),
+        ("1980", "5", "32", "Date of birth: day must be 1–31, not “32”"),
+        ("1980", "5", "00", "Date of birth: day must be 1–31, not “00”"),
+        ("80", "5", "14", "Date of birth: year must be 4 digits, e.g. 1980, not “80”"),
+        ("1980", "٥", "14", "Date of birth: month must be 1–12, not “٥”"),
+        ("1980", "", "14", "Date of birth: enter the month"),
+        ("1980", "", "", "Date of birth: enter the month and the day"),
+        ("", "", "", "Enter the date of birth"),
+    ],
+)
+def test_dob_parts_refuse_impossible_dates_naming_the_box(year: str, month: str, day: str,
+                                                          message: str) -> None:
+    check = validate_dob_parts(year, month, day, today=TODAY)
+    assert check.value is None
+    assert check.error == FieldError("dob", message)
+
+
+def test_dob_parts_still_refuse_a_future_date() -> None:
+    check = validate_dob_parts("2090", "1", "1", today=TODAY)
+    assert check.value is None
+    assert check.error is not None
+    assert "in the future" in check.error.message

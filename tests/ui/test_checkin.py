@@ -246,6 +246,42 @@ def test_new_patient_fields_are_refused_under_their_field(qtbot, screen, ada):
     assert "in the future" in screen.messages["dob"].text()
 
 
+def _fill_new_patient(qtbot, screen, year: str, month: str, day: str) -> None:
+    click(qtbot, screen.mode.button("new"))
+    screen.mrn.setText("MRN-009002")
+    screen.name.setText("Cara Dunne")
+    screen.dob_year.setText(year)
+    screen.dob_month.setText(month)
+    screen.dob_day.setText(day)
+    screen.weight.setText("64.5")
+    answer_medications(qtbot, screen)
+    screen.escort.setText("Dan Dunne")
+
+
+def test_date_of_birth_takes_one_digit_month_and_day(qtbot, screen):
+    _fill_new_patient(qtbot, screen, "1980", "5", "14")
+    with qtbot.waitSignal(screen.checkInRequested) as blocker:
+        click(qtbot, screen.submit_button)
+    assert blocker.args[0].patient == NewPatient("MRN-009002", "Cara Dunne", date(1980, 5, 14))
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "message"),
+    [
+        ("4", "31", "Date of birth: day 31 does not exist in April"),
+        ("13", "1", "Date of birth: month must be 1–12, not “13”"),
+    ],
+)
+def test_impossible_date_of_birth_is_refused_naming_the_box(qtbot, screen, month, day,
+                                                            message):
+    _fill_new_patient(qtbot, screen, "1980", month, day)
+    with qtbot.assertNotEmitted(screen.checkInRequested):
+        click(qtbot, screen.submit_button)
+    assert screen.messages["dob"].text() == message
+    assert (screen.dob_year.text(), screen.dob_month.text(), screen.dob_day.text()) == (
+        "1980", month, day)
+
+
 def test_phq9_item_9_above_zero_warns_that_the_clinician_will_be_told(qtbot, screen):
     click(qtbot, screen.phq9.toggle)
     warning = screen.phq9.item9_warning
