@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDialog,
@@ -46,8 +47,11 @@ from ui.keypad import NumericKeypad
 from ui.labels import clock_time
 from ui.presenter import SessionPresenter
 from ui.rail import ValueRail
-from ui.style import TouchButton, icon
+from ui.style import TouchButton, icon, tier_icon
 from ui.theme import TEXT_PX, Theme
+
+#: Size of the worst open tier's icon on the flags tab (portrait).
+FLAG_TAB_ICON_PX = 24
 
 #: Event kinds the event form can produce, from its ``kind`` value.
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
@@ -387,8 +391,18 @@ class SessionScreen(QWidget):
         index = self.tabs.indexOf(self.flags)
         if index < 0:
             return
-        open_count = len(self.view.open_flags) if self.view is not None else 0
-        self.tabs.setTabText(index, f"Flags {open_count}" if open_count else "Flags")
+        open_flags = self.view.open_flags if self.view is not None else ()
+        if not open_flags:
+            self.tabs.setTabText(index, "Flags")
+            self.tabs.setTabIcon(index, QIcon())
+            self.tabs.setTabToolTip(index, "No open flags")
+            return
+        # The worst open tier in words and by its icon's shape, seen from any other tab.
+        worst = max(flag.severity for flag in open_flags)
+        text = f"Flags {len(open_flags)} · {worst.label.upper()}"
+        self.tabs.setTabText(index, text)
+        self.tabs.setTabIcon(index, tier_icon(self.theme, worst, FLAG_TAB_ICON_PX))
+        self.tabs.setTabToolTip(index, f"{len(open_flags)} open flags, the worst {worst.label}")
 
     def has_unsaved_entry(self) -> bool:
         return any(_unsaved(form.raw()) for form in self.forms)

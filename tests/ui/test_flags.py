@@ -380,3 +380,38 @@ def test_an_empty_list_says_so(panel, view):
     panel.show_view(view.__class__(**{**view.__dict__, "flags": (), "superseded_flags": ()}))
     assert panel.summary.text() == "No flags"
     assert panel.model.rowCount(QModelIndex()) == 0
+
+
+def test_the_portrait_flags_tab_names_the_worst_open_tier(qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98}, by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=10))
+    service.record_reading(session_id, {"sbp": 120, "dbp": 75, "hr": 125, "spo2": 90}, by=nurse,
+                           confirmed=("hr", "spo2"))
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 800, 1280)
+    screen.set_orientation(Qt.Orientation.Vertical)
+    presenter.refresh()
+    screen.tabs.setCurrentWidget(screen.vitals)
+    index = screen.tabs.indexOf(screen.flags)
+    open_flags = presenter.view.open_flags
+    assert max(f.severity for f in open_flags) is Severity.CRITICAL
+    assert screen.tabs.tabText(index) == f"Flags {len(open_flags)} · CRITICAL"
+    assert not screen.tabs.tabIcon(index).isNull()
+    window.close()
+
+
+def test_the_flags_tab_has_no_tier_once_nothing_is_open(qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98}, by=nurse)
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 800, 1280)
+    screen.set_orientation(Qt.Orientation.Vertical)
+    presenter.refresh()
+    index = screen.tabs.indexOf(screen.flags)
+    assert screen.tabs.tabText(index) == "Flags"
+    assert screen.tabs.tabIcon(index).isNull()
+    window.close()
