@@ -362,3 +362,12 @@ def test_the_flag_of_an_amended_reading_stays_listed_with_its_acknowledgement(
     assert kept.resolution == "reading amended"
     assert kept.resolved_at == clock.now()
     assert not kept.open
+
+
+def test_escort_named_at_check_in_is_named_until_confirmed_present(service, nurse, session_id):
+    escort = next(c for c in service.load(session_id).discharge.criteria if c.id == "escort")
+    assert (escort.met, escort.detail) == (
+        False, "escort (Sam Byrne, named at check-in) not yet confirmed present")
+    service.record_event(session_id, EventKind.ESCORT_PRESENT, by=nurse)
+    escort = next(c for c in service.load(session_id).discharge.criteria if c.id == "escort")
+    assert escort.met
