@@ -397,10 +397,11 @@ class SessionScreen(QWidget):
             self.tabs.setTabIcon(index, QIcon())
             self.tabs.setTabToolTip(index, "No open flags")
             return
-        # The worst open tier in words and by its icon's shape, seen from any other tab.
+        # The worst open tier by its icon's shape (and colour), seen from any other tab. Its
+        # word would not fit: eight tabs share a portrait screen, and a longer label would
+        # cut the others' names short ("Vit…"). The rail and the flags list say it in words.
         worst = max(flag.severity for flag in open_flags)
-        text = f"Flags {len(open_flags)} · {worst.label.upper()}"
-        self.tabs.setTabText(index, text)
+        self.tabs.setTabText(index, f"Flags {len(open_flags)}")
         self.tabs.setTabIcon(index, tier_icon(self.theme, worst, FLAG_TAB_ICON_PX))
         self.tabs.setTabToolTip(index, f"{len(open_flags)} open flags, the worst {worst.label}")
 

@@ -382,7 +382,8 @@ def test_an_empty_list_says_so(panel, view):
     assert panel.model.rowCount(QModelIndex()) == 0
 
 
-def test_the_portrait_flags_tab_names_the_worst_open_tier(qtbot, service, clock, nurse):
+def test_the_portrait_flags_tab_shows_the_worst_tier_and_every_tab_name_whole(
+        qtbot, service, clock, nurse):
     session_id = patient_session(service, nurse)
     service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98}, by=nurse)
     service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
@@ -398,8 +399,12 @@ def test_the_portrait_flags_tab_names_the_worst_open_tier(qtbot, service, clock,
     index = screen.tabs.indexOf(screen.flags)
     open_flags = presenter.view.open_flags
     assert max(f.severity for f in open_flags) is Severity.CRITICAL
-    assert screen.tabs.tabText(index) == f"Flags {len(open_flags)} · CRITICAL"
+    assert screen.tabs.tabText(index) == f"Flags {len(open_flags)}"
     assert not screen.tabs.tabIcon(index).isNull()
+    assert "critical" in screen.tabs.tabToolTip(index)
+    # Every tab's name stays whole: the bar holds all their natural widths.
+    bar = screen.tabs.tabBar()
+    assert sum(bar.tabSizeHint(i).width() for i in range(bar.count())) <= bar.width()
     window.close()
 
 
