@@ -70,6 +70,10 @@ def _unsaved(raw: dict[str, Any]) -> bool:
     return False
 
 
+#: Tab padding in portrait, where eight tabs share 800 px.
+PORTRAIT_TABS = "QTabBar::tab { padding-left: 4px; padding-right: 4px; }"
+
+
 class RateDialog(QDialog):
     """Asks for the new pump rate (mL/h) with the built-in keypad."""
 
@@ -368,6 +372,8 @@ class SessionScreen(QWidget):
             self.flags.setVisible(True)  # the tab widget hid it when it was not current
         elif not landscape and not flags_in_tabs:
             self.tabs.insertTab(0, self.flags, "Flags")
+        # Eight tabs share a portrait screen: narrower side padding keeps every name whole.
+        self.tabs.tabBar().setStyleSheet("" if landscape else PORTRAIT_TABS)
         self.body.setOrientation(Qt.Orientation.Horizontal if landscape
                                  else Qt.Orientation.Vertical)
         # In portrait the entry panel needs only its own height; the rest goes to the chart,

@@ -393,6 +393,7 @@ def test_the_portrait_flags_tab_shows_the_worst_tier_and_every_tab_name_whole(
     presenter = SessionPresenter(service, clock, session_id, nurse)
     screen = SessionScreen(DIM, clock, presenter, ())
     window = host(qtbot, screen, 800, 1280)
+    apply_theme(window, DIM)  # the app's tab padding and type size decide what fits
     screen.set_orientation(Qt.Orientation.Vertical)
     presenter.refresh()
     screen.tabs.setCurrentWidget(screen.vitals)
