@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -54,7 +53,7 @@ from ui.keypad import NumericKeypad
 from ui.labels import clock_time
 from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.theme import TOUCH_MIN, Theme
-from ui.widgets import FieldMessage, KeypadField, kinetic, restyle
+from ui.widgets import FieldMessage, KeypadField, VerticalScroll, restyle
 
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
@@ -377,26 +376,6 @@ class _Banner(QFrame):
         self.hide()
 
 
-class _VerticalScroll(QScrollArea):
-    """Scrolls up and down only, and never gets narrower than what it holds (plus its
-    scroll bar), so a neighbour such as the keypad cannot squeeze a field's value. A finger
-    dragged anywhere over it scrolls it (kinetically), also when it starts on a button; a
-    tap still reaches the button at once."""
-
-    def __init__(self, body: QWidget) -> None:
-        super().__init__()
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(body)
-        kinetic(self.viewport())
-
-    def minimumSizeHint(self) -> QSize:
-        body = self.widget().minimumSizeHint()
-        bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(body.width() + bar, super().minimumSizeHint().height())
-
-
 class _EntryForm(QWidget):
     """What every entry form shares: scrolling body, entry time, save state, Save button.
 
@@ -428,7 +407,7 @@ class _EntryForm(QWidget):
         # Refusals that belong to no one field ("enter at least one vital sign").
         self._general = self.add_message((), lambda: "")
         self.body_layout.addWidget(self._general)
-        self._scroll = _VerticalScroll(self._body)
+        self._scroll = VerticalScroll(self._body)
 
         self.time = EntryTime(theme, clock)
         self._messages.append(self.time.message)

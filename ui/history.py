@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QStyle,
     QStyledItemDelegate,
@@ -67,7 +66,7 @@ from ui.labels import bp_text, clock_time, short_name
 from ui.style import PRIMARY_MIN, TouchButton, palette
 from ui.tables import ReadOnlyTableModel
 from ui.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme
-from ui.widgets import FieldMessage, KeypadField, kinetic, restyle
+from ui.widgets import FieldMessage, KeypadField, VerticalScroll, kinetic, restyle
 
 if TYPE_CHECKING:
     from monitor.service import CorrectionInfo, SessionView
@@ -865,22 +864,8 @@ def _field_message(theme: Theme) -> FieldMessage:
     return FieldMessage(theme, confirm, margins=(0, 0, 0, 4))
 
 
-class _VerticalScroll(QScrollArea):
-    """Scrolls up and down only, and is never narrower than what it holds (plus its scroll
-    bar), so the keypad beside it cannot squeeze a value field."""
-
-    def __init__(self, body: QWidget) -> None:
-        super().__init__()
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(body)
-        kinetic(self.viewport())
-
-    def minimumSizeHint(self) -> QSize:
-        body = self.widget().minimumSizeHint()
-        bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(body.width() + bar, super().minimumSizeHint().height())
+class _VerticalScroll(VerticalScroll):
+    """As tall as its fields want, up to the dialog's largest size."""
 
     def sizeHint(self) -> QSize:
         return self.minimumSizeHint().expandedTo(

@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QMouseEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QScroller,
     QScrollerProperties,
     QSizePolicy,
@@ -188,3 +190,23 @@ class KeypadField(QLineEdit):
         # Not passed on: a read-only line edit would start a text selection instead.
         event.accept()
         self.tapped.emit()
+
+
+class VerticalScroll(QScrollArea):
+    """Scrolls up and down only, and never gets narrower than what it holds (plus its
+    scroll bar), so a neighbour such as the keypad cannot squeeze a field's value. A finger
+    dragged anywhere over it scrolls it (kinetically), also when it starts on a button; a
+    tap still reaches the button at once."""
+
+    def __init__(self, body: QWidget) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(body)
+        kinetic(self.viewport())
+
+    def minimumSizeHint(self) -> QSize:
+        body = self.widget().minimumSizeHint()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(body.width() + bar, super().minimumSizeHint().height())
