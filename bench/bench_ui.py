@@ -25,6 +25,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -82,27 +83,37 @@ def bench_startup(runs: int) -> tuple[list[float], list[float]]:
     return bare, app
 
 
-def bench_save_to_repaint(saves: int) -> list[float]:
+
+def _signed_in_window(folder: Path) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """A fresh database in ``folder`` and a 1280 × 800 window signed in as a nurse:
+    (app, store, clock, service, nurse id, window)."""
     sys.path.insert(0, str(ROOT))
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
     from monitor.clock import ManualClock  # noqa: PLC0415
-    from monitor.domain import EventKind  # noqa: PLC0415
     from monitor.service import ClinicService  # noqa: PLC0415
     from monitor.store import open_store  # noqa: PLC0415
     from ui.main_window import MainWindow  # noqa: PLC0415
 
     app = QApplication.instance() or QApplication([])
+    store = open_store(f"sqlite:///{folder / 'bench.sqlite3'}")
+    clock = ManualClock()
+    service = ClinicService(store, clock, secret=secrets.token_bytes(32))
+    nurse = service.ensure_staff("Bench Nurse", "nurse")
+    window = MainWindow(service, clock, staff=(nurse, "Bench Nurse"), tick_ms=3_600_000)
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    return app, store, clock, service, nurse, window
+
+def bench_save_to_repaint(saves: int) -> list[float]:
+    sys.path.insert(0, str(ROOT))
+
+    from monitor.domain import EventKind  # noqa: PLC0415
+
     timings = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 'repaint.sqlite3'}")
-        clock = ManualClock()
-        service = ClinicService(store, clock, secret=secrets.token_bytes(32))
-        nurse = service.ensure_staff("Bench Nurse", "nurse")
-        window = MainWindow(service, clock, staff=(nurse, "Bench Nurse"), tick_ms=3_600_000)
-        window.resize(1280, 800)
-        window.show()
-        app.processEvents()
+        app, store, clock, service, nurse, window = _signed_in_window(Path(tmp))
         # Typical sessions: a baseline, the infusion started, then a reading every 5 minutes
         # up to 30 readings; every save after the first few is timed.
         patient = service.add_patient("BENCH1", by=nurse, name="Bench Patient",
@@ -139,25 +150,13 @@ def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, 
     save-to-repaint of the session screen.
     """
     sys.path.insert(0, str(ROOT))
-    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
-    from monitor.clock import ManualClock  # noqa: PLC0415
     from monitor.domain import EventKind  # noqa: PLC0415
-    from monitor.service import ClinicService, ImportedRow  # noqa: PLC0415
-    from monitor.store import open_store  # noqa: PLC0415
-    from ui.main_window import MainWindow  # noqa: PLC0415
+    from monitor.service import ImportedRow  # noqa: PLC0415
 
-    app = QApplication.instance() or QApplication([])
     results: list[tuple[int, str, list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 'long.sqlite3'}")
-        clock = ManualClock()
-        service = ClinicService(store, clock, secret=secrets.token_bytes(32))
-        nurse = service.ensure_staff("Bench Nurse", "nurse")
-        window = MainWindow(service, clock, staff=(nurse, "Bench Nurse"), tick_ms=3_600_000)
-        window.resize(1280, 800)
-        window.show()
-        app.processEvents()
+        app, store, clock, service, nurse, window = _signed_in_window(Path(tmp))
         importer = service.ensure_staff("Bench Import", "system")
         for n in lengths:
             start = clock.now()

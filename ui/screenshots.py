@@ -11,6 +11,7 @@ import secrets
 import tempfile
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -123,6 +124,39 @@ def _review_shots(app: QApplication, service: ClinicService, clock: ManualClock,
                   clinician: uuid.UUID, directory: Path, theme: Theme,
                   size: tuple[int, int]) -> list[Path]:
     """The clinician's review list, a flagged session's chart and its patient's course."""
+    window, grab, written = _clinician_window(app, service, clock, clinician=clinician,
+                                              directory=directory, theme=theme, size=size)
+    review = window.show_review()
+    grab("20-review")
+    rows = review.model.rows()
+    visits = Counter(row.patient_id for row in rows)
+    shown = max(rows, key=lambda row: (row.worst is not None, visits[row.patient_id]))
+    window.show_session_review(shown.session_id)
+    grab("21-session-chart")
+    window.show_course(shown.patient_id)
+    grab("22-course")
+    _close(app, window)
+    return written
+
+
+def _audit_shot(app: QApplication, service: ClinicService, clock: ManualClock, *,
+                clinician: uuid.UUID, directory: Path, theme: Theme,
+                size: tuple[int, int]) -> list[Path]:
+    """The audit trail as a clinician opens it."""
+    window, grab, written = _clinician_window(app, service, clock, clinician=clinician,
+                                              directory=directory, theme=theme, size=size)
+    window.show_audit()
+    grab("13-audit")
+    _close(app, window)
+    return written
+
+
+def _clinician_window(app: QApplication, service: ClinicService, clock: ManualClock, *,
+                      clinician: uuid.UUID, directory: Path, theme: Theme,
+                      size: tuple[int, int]
+                      ) -> tuple[MainWindow, Callable[[str], None], list[Path]]:
+    """A window signed in as the clinician, and a ``grab(name)`` that saves it to a PNG
+    named for the screen, theme and size, adding the path to the returned list."""
     window = MainWindow(service, clock, theme=theme, staff=(clinician, "Cleo Clinician"),
                         tick_ms=3_600_000)
     window.resize(*size)
@@ -135,34 +169,10 @@ def _review_shots(app: QApplication, service: ClinicService, clock: ManualClock,
         window.grab().save(str(path))
         written.append(path)
 
-    review = window.show_review()
-    grab("20-review")
-    rows = review.model.rows()
-    visits = Counter(row.patient_id for row in rows)
-    shown = max(rows, key=lambda row: (row.worst is not None, visits[row.patient_id]))
-    window.show_session_review(shown.session_id)
-    grab("21-session-chart")
-    window.show_course(shown.patient_id)
-    grab("22-course")
+    return window, grab, written
+
+
+def _close(app: QApplication, window: MainWindow) -> None:
     window.close()
     window.deleteLater()
     app.processEvents()
-    return written
-
-
-def _audit_shot(app: QApplication, service: ClinicService, clock: ManualClock, *,
-                clinician: uuid.UUID, directory: Path, theme: Theme,
-                size: tuple[int, int]) -> list[Path]:
-    """The audit trail as a clinician opens it."""
-    window = MainWindow(service, clock, theme=theme, staff=(clinician, "Cleo Clinician"),
-                        tick_ms=3_600_000)
-    window.resize(*size)
-    window.show()
-    window.show_audit()
-    app.processEvents()
-    path = directory / f"13-audit-{theme.name}-{window.width()}x{window.height()}.png"
-    window.grab().save(str(path))
-    window.close()
-    window.deleteLater()
-    app.processEvents()
-    return [path]
