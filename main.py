@@ -66,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(path)
         return 0
 
+    from ui.platform_check import xcb_problem  # noqa: PLC0415 - before Qt loads
+
+    problem = xcb_problem()
+    if problem is not None:
+        # Qt would abort the process (exit 134) with a plugin error; say what to install.
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
     from monitor.service import ClinicService  # noqa: PLC0415
