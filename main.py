@@ -126,7 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s)
         window.tick_hooks.extend(hooks)
-        # A tablet shows the app full screen; on a desktop it opens maximised.
+        # A tablet shows the app full screen; on a desktop it opens maximised. Without a
+        # window manager (a kiosk session) maximising does nothing, so the window is given
+        # the screen's size first rather than Qt's default of two thirds of it.
+        screen = app.primaryScreen()
+        if screen is not None:
+            window.resize(screen.availableGeometry().size())
         window.showMaximized()
         return app.exec()
     finally:
