@@ -164,3 +164,30 @@ def test_demo_data_is_audited_with_what_regenerates_it(
     pin_resets = service.audit_entries(by=clinician, action="pin_reset")
     assert pin_resets
     assert {e.staff_name for e in pin_resets} == {OS_IDENTITY}
+
+
+def test_import_as_an_admin_is_refused_naming_who_can(
+    service, db_url, cli_clock, tmp_path, capsys, monkeypatch
+):
+    service.ensure_staff("Adam Admin", "admin", pin=TEST_PIN)
+    status, _, err = run([*import_args(tmp_path, db_url), "--as", "Adam Admin"],
+                         cli_clock, capsys, stdin=f"{TEST_PIN}\n", monkeypatch=monkeypatch)
+    assert status == 2
+    assert err.startswith("--as: An admin cannot import sessions; a nurse or a clinician can.")
+    assert count(db_url, ReadingRow) == 0
+
+
+def test_export_as_a_nurse_is_audited_as_her(
+    service, nurse, clinician, db_url, cli_clock, tmp_path, capsys, monkeypatch
+):
+    status, out, err = run(import_args(tmp_path, db_url), cli_clock, capsys)
+    assert status == 0, err
+    session_id = out.strip().splitlines()[-1]
+    target = tmp_path / "out.csv"
+    status, out, err = run(["export", session_id, "--format", "csv", "-o", str(target),
+                            "--as", "Nora Nurse", "--db", db_url],
+                           cli_clock, capsys, stdin=f"{TEST_PIN}\n", monkeypatch=monkeypatch)
+    assert status == 0, err
+    assert out.splitlines()[0].endswith(f"to {target}")
+    (entry,) = service.audit_entries(by=clinician, action="export")
+    assert entry.staff_id == nurse
