@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from monitor import cli_identity
 from monitor.auth import load_secret
 from monitor.clock import Clock
 from monitor.exports import FORMATS, export_text, write_atomically
@@ -27,7 +28,6 @@ from monitor.store import open_store
 
 EXIT_OK, EXIT_NO, EXIT_INVALID = 0, 1, 2
 COMMAND = "export"
-EXPORT_STAFF = ("Command-line export", "system")
 
 
 def add_command(
@@ -42,6 +42,7 @@ def add_command(
                              "(an R4 Bundle in JSON)")
     export.add_argument("-o", "--output", required=True, metavar="FILE", type=Path,
                         help="the file to write (replaced if it exists)")
+    cli_identity.add_as_option(export)
     db_option(export)
 
 
@@ -64,10 +65,10 @@ def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
         except NotFoundError:
             print(f"no session {session_id}", file=sys.stderr)
             return EXIT_NO
-        staff = service.ensure_staff(*EXPORT_STAFF)
         try:
+            staff = cli_identity.acting_staff(service, args.acting, "export").staff_id
             head = service.record_export(session_id, args.format, by=staff)
-        except PermissionDenied as exc:
+        except (PermissionDenied, cli_identity.IdentityRefused) as exc:
             print(f"{exc}; nothing exported", file=sys.stderr)
             return EXIT_INVALID
         if args.format == "pdf":
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
             write_atomically(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     finally:
         store.close()
-    print(f"exported session {session_id} as {args.format} to {output}")
+    print(f"exported session {session_id} as {args.format} to {output.absolute()}")
     print(f"audit chain head: {head}")
     return EXIT_OK
 

@@ -424,8 +424,11 @@ class ClinicService:
             self._audit(db, staff_id, "screen_lock", "staff", staff_id, now=now,
                         new={"reason": reason})
 
-    def set_demo_pins(self, pin: str) -> int:
-        """Give every person without a PIN ``pin``: demo databases only (``--demo``)."""
+    def set_demo_pins(self, pin: str, *, by: uuid.UUID | None = None) -> int:
+        """Give every person without a PIN ``pin``: demo databases only (``--demo``).
+
+        ``by``: who set them (the command line's identity); each person by default.
+        """
         self._new_pin_hash(pin)  # refuses a PIN that breaks the rules
         now = self.clock.now()
         with self.store.write() as db:
@@ -433,9 +436,16 @@ class ClinicService:
                 Staff.pin_hash.is_(None), Staff.role.in_(STAFF_ROLES))))
             for row in rows:
                 row.pin_hash = hash_pin(pin, self._secret)  # a salt of its own each
-                self._audit(db, row.id, "pin_reset", "staff", row.id, now=now,
+                self._audit(db, by or row.id, "pin_reset", "staff", row.id, now=now,
                             new={"demo": True})
             return len(rows)
+
+    def record_demo_data(self, details: Mapping[str, Any], *, by: uuid.UUID) -> None:
+        """Audit that synthetic demo data was written, with what regenerates it (the seed,
+        the number of sessions and the generation time) and what it holds."""
+        with self.store.write() as db:
+            self._audit(db, by, "demo_data", "database", None, now=self.clock.now(),
+                        new=dict(details))
 
     def record_protocol_change(
         self, profile: str, *, by: uuid.UUID, old: Mapping[str, Any], new: Mapping[str, Any],
@@ -1020,16 +1030,21 @@ class ClinicService:
         date_of_birth: date | None = None,
         weight_kg: float | None = None,
         profile: str = "iv_ketamine",
+        origin: Mapping[str, str] | None = None,
     ) -> uuid.UUID:
         """Store a whole session recorded elsewhere, in one transaction (all or nothing).
 
-        ``rows`` must already be validated (``monitor.csvio`` does that).
+        ``rows`` must already be validated (``monitor.csvio`` does that). The audit trail
+        gets the import (with ``origin``: where it was run from), the new patient if any,
+        and a ``create`` entry with the values of every reading and event, as if each had
+        been entered: the import can be reconstructed from the trail alone.
         """
         self._require(by, Action.IMPORT)
         now = self.clock.now()
         ordered = sorted(rows, key=lambda r: r.time)
         with self.store.write() as db:
             patient = db.scalar(select(Patient).where(Patient.mrn == mrn))
+            new_patient = patient is None
             if patient is None:
                 patient = self._add_patient(
                     db, mrn=mrn, by=by, name=name, date_of_birth=date_of_birth,
@@ -1041,25 +1056,38 @@ class ClinicService:
                 lot_number="", concomitant_medications=None, escort_name="",
                 time=ordered[0].time if ordered else now, session_id=None, source="import",
             )
+            created: list[ReadingRow | EventRow] = []
             for row in ordered:
                 if row.values:
-                    db.add(ReadingRow(**_reading_values(
+                    created.append(ReadingRow(**_reading_values(
                         rid=uuid.uuid4(), session_id=session.id, when=row.time,
                         values=row.values, note=row.note if row.event is None else "",
                         on_oxygen=False, now=now, by=by,
                     )))
                 if row.event is not None:
-                    db.add(EventRow(
+                    created.append(EventRow(
                         id=uuid.uuid4(), session_id=session.id, time=row.time,
                         kind=row.event.value, detail=row.note, data={},
                         recorded_at=now, entered_by=by,
                     ))
+            db.add_all(created)
             db.flush()
             protocol = self.protocol_for(session.profile, patient.limit_overrides)
             self._raise_flags(db.connection(), session.id, protocol, now)
+            readings = sum(isinstance(r, ReadingRow) for r in created)
             self._audit(db, by, "import", "session", session.id, now=now,
                         session_id=session.id, patient_id=patient.id,
-                        new={**_session_values(session), "mrn": mrn, "rows": len(ordered)})
+                        new={**_session_values(session), "mrn": mrn, "rows": len(ordered),
+                             "readings": readings, "events": len(created) - readings,
+                             **dict(origin or {})})
+            if new_patient:
+                self._audit(db, by, "create", "patient", patient.id, now=now,
+                            patient_id=patient.id, new=_patient_values(patient))
+            for created_row in created:
+                kind = "reading" if isinstance(created_row, ReadingRow) else "event"
+                self._audit(db, by, "create", kind, created_row.id, now=now,
+                            session_id=session.id, patient_id=patient.id,
+                            new={**_row_values(created_row), "source": "import"})
             return session.id
 
     # -- reading back ------------------------------------------------------------------------

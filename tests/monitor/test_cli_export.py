@@ -12,6 +12,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from monitor.cli import main
+from monitor.cli_identity import host_name, os_account
 from monitor.exports import session_csv
 from monitor.service import ClinicService
 from tests.conftest import TEST_PIN, TEST_SECRET
@@ -50,7 +51,8 @@ def test_csv_export_writes_the_import_format_and_prints_the_audit_chain_head(
     exports = service.audit_entries(by=service.ensure_staff("Cleo Clinician", "clinician"),
                                     action="export", session_id=session_id)
     assert len(exports) == 1
-    assert exports[0].staff_name == "Command-line export"
+    # Made by the account and host that ran the command.
+    assert exports[0].staff_name == f"{os_account()}@{host_name()} (command line)"
 
 
 def test_fhir_export_writes_a_bundle_that_validates(session_id, db_url, clock, tmp_path, capsys):
