@@ -113,6 +113,8 @@ class Reading:
     #: When it was entered (UTC) and by whom (a name), when read from the record.
     recorded_at: datetime | None = None
     by: str = ""
+    #: The staff id of whoever entered it (the FHIR export names them as performer).
+    entered_by: UUID | None = None
 
     @property
     def is_late_entry(self) -> bool:

@@ -64,17 +64,19 @@ def session_csv(view: SessionView) -> str:
     return write_session_csv(view)
 
 
-def session_fhir(view: SessionView, patient: PatientInfo) -> str:
-    """The session as a FHIR R4 Bundle in JSON."""
-    return session_json(view, patient)
+def session_fhir(view: SessionView, patient: PatientInfo, *,
+                 mrn_system: str | None = None) -> str:
+    """The session as a FHIR R4 Bundle in JSON; ``mrn_system`` overrides the clinic's
+    MRN identifier system (``$CHAIRSIDE_MRN_SYSTEM``)."""
+    return session_json(view, patient, mrn_system_uri=mrn_system)
 
 
-def export_text(view: SessionView, fmt: str) -> str:
+def export_text(view: SessionView, fmt: str, *, mrn_system: str | None = None) -> str:
     """The CSV or FHIR text of a session (the PDF is drawn by the Qt side)."""
     if fmt == "csv":
         return session_csv(view)
     if fmt == "fhir":
-        return session_fhir(view, view.info.patient)
+        return session_fhir(view, view.info.patient, mrn_system=mrn_system)
     raise ValueError(f"format must be csv or fhir here, not {fmt!r}")
 
 
