@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.domain import IMPORTABLE_EVENTS, EventKind, Flag, Reading
-from monitor.fhir import reading_statuses
+from monitor.reading_status import STATUSES, VOIDED, reading_statuses
 from monitor.service import ImportedRow, SessionView
 from monitor.validation import (
     RawValue,
@@ -56,9 +56,8 @@ MEASURE_COLUMNS: tuple[str, ...] = (
 )
 #: Questionnaire item scores, written separated by spaces.
 ITEM_COLUMNS: tuple[str, ...] = ("phq9_items", "gad7_items")
-#: The reading's status column, and the status of a voided reading (not imported).
-STATUS, VOIDED = "status", "entered-in-error"
-STATUSES: tuple[str, ...] = ("final", "amended", VOIDED)
+#: The reading's status column (:mod:`monitor.reading_status`; a voided one is not imported).
+STATUS = "status"
 #: Columns written for the record that an import accepts and ignores.
 RECORD_COLUMNS: tuple[str, ...] = (
     "entered_by", "flag_severity", "flag", "flag_resolution", "ack_time", "ack_by",

@@ -52,6 +52,7 @@ from monitor.fhir_codes import (
     mrn_system,
     scores_code_system,
 )
+from monitor.reading_status import VOIDED, amended_from, first_entered, reading_statuses
 from monitor.service import PatientInfo, SessionView
 
 PROFILE = "http://hl7.org/fhir/StructureDefinition/"
@@ -125,34 +126,11 @@ def session_json(view: SessionView, patient: PatientInfo, *,
     return str(bundle.model_dump_json(indent=2, exclude_none=True)) + "\n"
 
 
-def reading_statuses(view: SessionView) -> Iterator[tuple[Reading, str]]:
-    """Each reading to export with its status, in time order: the effective ones
-    (``final``, or ``amended`` when they replace an earlier entry) and the voided ones
-    (``entered-in-error``)."""
-    replaced = _replaced(view)
-    voided = _voided(view)
-    both = [(r, "amended" if r.id in replaced else "final") for r in view.record.readings]
-    both += [(r, "entered-in-error") for r in view.superseded_readings if r.id in voided]
-    yield from sorted(both, key=lambda pair: (pair[0].time, pair[0].recorded_at or pair[0].time))
-
-
 def measures_of(reading: Reading) -> list[str]:
     """The measures of :data:`MEASURES` the reading holds."""
     return [m for m in MEASURES
             if (reading.sbp is not None and reading.dbp is not None if m == "bp"
                 else getattr(reading, m) is not None)]
-
-
-def _replaced(view: SessionView) -> dict[uuid.UUID, uuid.UUID]:
-    """Replacement reading id → the id of the reading it amended."""
-    return {c.replacement_id: c.target_id for c in view.corrections
-            if c.action == "amend" and c.target_kind == "reading"
-            and c.replacement_id is not None}
-
-
-def _voided(view: SessionView) -> set[uuid.UUID]:
-    return {c.target_id for c in view.corrections
-            if c.action == "void" and c.target_kind == "reading"}
 
 
 def _urn(value: uuid.UUID) -> str:
@@ -251,26 +229,21 @@ def _observations(view: SessionView, context: _Context) -> Iterator[dict[str, An
             _performer(view.info.entered_by, view.info.entered_by_name),
             {"valueQuantity": _quantity(view.info.weight_kg, "kg")},
             f"{WEIGHT[1]} {view.info.weight_kg} kg")
-    replaced = _replaced(view)
-
-    def first_of(reading_id: uuid.UUID) -> uuid.UUID:
-        while reading_id in replaced:
-            reading_id = replaced[reading_id]
-        return reading_id
-
+    amended = amended_from(view)
     earlier: dict[uuid.UUID, list[Reading]] = {}
     for reading in view.superseded_readings:
-        earlier.setdefault(first_of(reading.id), []).append(reading)
+        earlier.setdefault(first_entered(reading.id, amended), []).append(reading)
     for reading, status in reading_statuses(view):
-        first = first_of(reading.id)
+        first = first_entered(reading.id, amended)
         yield from _reading_observations(reading, status, first, context, measures_of(reading))
         # A measure an amendment dropped: its last value is withdrawn under its own id.
         dropped: dict[str, Reading] = {}
         for before in sorted(earlier.get(first, ()), key=lambda r: r.recorded_at or r.time):
             if before.id != reading.id:
                 dropped.update((m, before) for m in measures_of(before))
-        for measure in set(dropped) - set(measures_of(reading)):
-            yield from _reading_observations(dropped[measure], "entered-in-error", first,
+        kept = measures_of(reading)
+        for measure in (m for m in MEASURES if m in dropped and m not in kept):
+            yield from _reading_observations(dropped[measure], VOIDED, first,
                                              context, [measure])
 
 
