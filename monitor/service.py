@@ -146,6 +146,9 @@ class SessionInfo:
     concomitant_medications: Mapping[str, Any]
     escort_name: str
     source: str
+    #: Who checked the patient in (staff id and name), e.g. for the FHIR export's weight.
+    entered_by: uuid.UUID | None = None
+    entered_by_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -1734,6 +1737,7 @@ def _session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
         pump_ml_per_h=row.pump_ml_per_h, lot_number=row.lot_number,
         concomitant_medications=dict(row.concomitant_medications or {}),
         escort_name=row.escort_name, source=row.source,
+        entered_by=row.entered_by, entered_by_name=row.entered_by_name or "",
     )
 
 
@@ -1903,12 +1907,15 @@ _PATIENT_SESSIONS = (
 #: The session's columns that :class:`SessionInfo` holds, and its patient's.
 _SESSION_WITH_PATIENT = (
     select(
-        *(_SESSIONS.c[f.name] for f in fields(SessionInfo) if f.name != "patient"),
+        *(_SESSIONS.c[f.name] for f in fields(SessionInfo)
+          if f.name not in {"patient", "entered_by_name"}),
         _PATIENTS.c.id.label("patient_id"), _PATIENTS.c.mrn,
         _PATIENTS.c.name.label("patient_name"), _PATIENTS.c.date_of_birth,
         _PATIENTS.c.weight_kg.label("patient_weight_kg"), _PATIENTS.c.limit_overrides,
+        _STAFF.c.name.label("entered_by_name"),
     )
     .join(_PATIENTS, _PATIENTS.c.id == _SESSIONS.c.patient_id)
+    .outerjoin(_STAFF, _STAFF.c.id == _SESSIONS.c.entered_by)
     .where(_SESSIONS.c.id == bindparam("session_id"))
 )
 
