@@ -1,11 +1,11 @@
 """``python -m monitor export SESSION_ID --format pdf|csv|fhir -o FILE``: one session out.
 
-The export is made by the ``--as`` staff member or the account and host that ran the command,
-audited like an export from the app, and the audit chain head it returns is printed (and printed on the PDF), so that
-``audit verify --head HEX`` can later show the trail still holds it. The file is written
-under a temporary name and renamed when complete: an interrupted export leaves no partial
-file. The PDF is drawn by ``ui.report`` (Qt), imported only for ``--format pdf``; without a
-display the offscreen platform is used.
+The export is made by the ``--as`` staff member or by the account and host that ran the
+command, audited like an export from the app, and the audit chain head it returns is printed
+(and printed on the PDF), so that ``audit verify --head HEX`` can later show the trail still
+holds it. The file is written under a temporary name and renamed when complete: an
+interrupted export leaves no partial file. The PDF is drawn by ``ui.report`` (Qt), imported
+only for ``--format pdf``; without a display the offscreen platform is used.
 """
 
 from __future__ import annotations
