@@ -170,6 +170,9 @@ def test_an_edit_leaves_an_earlier_session_as_it_was_and_judges_a_later_one_by_i
     old_info, new_info = restarted.session_info(earlier), restarted.session_info(later)
     assert old_info.protocol_version == new_info.protocol_version == "1.0"
     assert old_info.protocol_hash != new_info.protocol_hash
+    header = report_text(build_report(restarted.load(earlier), generated_at=clock.now(),
+                                      chain_head="0" * 64))
+    assert f"protocol version 1.0 (SHA-256 {old_info.protocol_hash[:12]}…)" in header
     assert restarted.session_protocol(earlier).bp.high_warning_sbp_at_or_above == old_limit
     assert restarted.session_protocol(later).bp.high_warning_sbp_at_or_above == new_limit
     assert check_database(store.url).ok
