@@ -1714,7 +1714,9 @@ def _session_values(session: TreatmentSession) -> dict[str, Any]:
     return {"time": session.time, "chair": session.chair, "profile": session.profile,
             "weight_kg": session.weight_kg, "planned_mg_per_kg": session.planned_mg_per_kg,
             "infusion_minutes": session.infusion_minutes, "dose_mg": session.dose_mg,
-            "lot_number": session.lot_number, "source": session.source}
+            "lot_number": session.lot_number, "source": session.source,
+            "protocol_version": session.protocol_version,
+            "protocol_version_id": session.protocol_version_id}
 
 
 def _row_values(row: ReadingRow | EventRow) -> dict[str, Any]:

@@ -283,3 +283,17 @@ def test_check_reports_a_version_whose_content_no_longer_matches(sqlite_url, clo
     result = check_database(sqlite_url)
     assert not result.ok
     assert any("does not match its SHA-256" in p for p in result.problems)
+
+
+def test_the_audit_trail_names_the_version_a_session_started_under(store, clock, protocols):
+    service = new_service(store, clock, protocols)
+    nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
+    clinician = service.ensure_staff("Cleo Clinician", "clinician", pin=TEST_PIN)
+    patient = service.add_patient("MRN300405", by=nurse, weight_kg=70.0)
+    session_id = service.start_session(patient.id, by=nurse)
+    info = service.session_info(session_id)
+    [created] = service.audit_entries(by=clinician, action="create", session_id=session_id)
+    assert created.new is not None
+    assert created.new["protocol_version"] == "1.0"
+    assert created.new["protocol_version_id"] == str(info.protocol_version_id)
+    assert info.protocol_version_id == protocol_store.version_id(info.protocol_hash)
