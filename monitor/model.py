@@ -141,7 +141,8 @@ class ProtocolVersion(Base):
     profile: Mapped[str] = mapped_column(String(40))
     version: Mapped[str] = mapped_column(String(20))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    #: The resolved TOML (:func:`monitor.protocol.resolved_toml`): inherited parameters included.
+    #: The protocol written out in full, inherited parameters included
+    #: (:func:`monitor.protocol_store.resolved_toml`).
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 

@@ -9,14 +9,13 @@ A bad file is refused with a :class:`ProtocolError` naming the file, the line an
 ``tomllib`` reports no positions for keys, so this module indexes the file's lines itself.
 Per-patient limits (:meth:`Protocol.with_overrides`) go through the same checks.
 
-:func:`resolved_toml` writes a loaded protocol out as one self-contained document, every
-inherited parameter included, and :func:`load_protocol_text` reads such a document back: the
-form in which :mod:`monitor.protocol_store` keeps each version a session ran under.
+:func:`load_protocol_text` reads a protocol written out as one self-contained document
+(:func:`monitor.protocol_store.resolved_toml`), the form in which each version a session
+ran under is kept.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import tomllib
@@ -344,7 +343,8 @@ def load_protocol(name_or_path: str | Path, directory: Path | None = None) -> Pr
 
 
 def load_protocol_text(text: str, origin: str, *, fill_from: Protocol | None = None) -> Protocol:
-    """Load and validate a protocol from its text, as :func:`resolved_toml` writes it.
+    """Load and validate a protocol from its text, as
+    :func:`monitor.protocol_store.resolved_toml` writes it.
 
     ``origin`` names the text in error messages and as each parameter's origin. The text
     must be self-contained (no ``extends``). A parameter this code requires that the text
@@ -357,43 +357,6 @@ def load_protocol_text(text: str, origin: str, *, fill_from: Protocol | None = N
         raise source.error("a stored protocol is written out in full and extends nothing",
                            "protocol", "extends", "protocol.extends")
     return _load_base(source, header, fill_from)
-
-
-def resolved_toml(protocol: Protocol) -> str:
-    """``protocol`` as one TOML document that needs no other file to load.
-
-    Every parameter is written out, those a profile inherits included, each with its value,
-    unit and source, then the medication list. The text depends only on the protocol's
-    content, so equal protocols give equal text (and equal hashes). Per-patient overrides
-    are not part of a protocol and are refused.
-    """
-    if protocol.overrides:
-        raise ValueError("per-patient overrides are not part of a protocol version")
-    lines = ["# A protocol written out in full: every parameter, inherited ones included.",
-             ""]
-    lines += ["[protocol]", f"id = {_toml_text(protocol.id)}",
-              f"name = {_toml_text(protocol.name)}", f"version = {_toml_text(protocol.version)}"]
-    for section in SECTIONS:
-        lines += ["", f"[{section}]"]
-        lines += [f"{p.key} = {{ value = {_toml_value(p.value)}, unit = {_toml_text(p.unit)}, "
-                  f"source = {_toml_text(p.source)} }}"
-                  for p in protocol.parameters if p.section == section]
-    for medication in protocol.medications:
-        lines += ["", "[[medications]]", f"name = {_toml_text(medication.name)}",
-                  f"dose = {_toml_text(medication.dose)}",
-                  f"route = {_toml_text(medication.route)}"]
-    return "\n".join(lines) + "\n"
-
-
-def _toml_text(text: str) -> str:
-    # A JSON string is a valid TOML basic string (same escapes, \uXXXX included).
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _toml_value(value: ParameterValue) -> str:
-    if isinstance(value, str):
-        return _toml_text(value)
-    return repr(value)
 
 
 def available_profiles(directory: Path | None = None) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """Protocol versions kept in the database, so that a session is judged by the one it ran under.
 
-A *protocol version* is a protocol written out in full (:func:`monitor.protocol.resolved_toml`:
+A *protocol version* is a protocol written out in full (:func:`resolved_toml`:
 every parameter, those a profile inherits included, with its unit and source, and the
 medication list) and the SHA-256 of that text. It is stored the first time a session starts
 under it (:func:`store`) and never changed: the ``protocol_versions`` table refuses UPDATE and
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,11 +29,12 @@ from sqlalchemy import Connection, Table, bindparam, select
 
 from monitor.model import ProtocolVersion
 from monitor.protocol import (
+    SECTIONS,
+    ParameterValue,
     Protocol,
     ProtocolError,
     load_protocol,
     load_protocol_text,
-    resolved_toml,
 )
 
 #: The namespace of :func:`version_id`: ids are UUID 5 of the content's hash in it.
@@ -57,6 +59,43 @@ class StoredVersion:
     def sound(self) -> bool:
         """The content still hashes to the stored hash."""
         return content_hash(self.content) == self.hash
+
+
+def resolved_toml(protocol: Protocol) -> str:
+    """``protocol`` as one TOML document that needs no other file to load.
+
+    Every parameter is written out, those a profile inherits included, each with its value,
+    unit and source, then the medication list. The text depends only on the protocol's
+    content, so equal protocols give equal text (and equal hashes). Per-patient overrides
+    are not part of a protocol and are refused.
+    """
+    if protocol.overrides:
+        raise ValueError("per-patient overrides are not part of a protocol version")
+    lines = ["# A protocol written out in full: every parameter, inherited ones included.",
+             ""]
+    lines += ["[protocol]", f"id = {_toml_text(protocol.id)}",
+              f"name = {_toml_text(protocol.name)}", f"version = {_toml_text(protocol.version)}"]
+    for section in SECTIONS:
+        lines += ["", f"[{section}]"]
+        lines += [f"{p.key} = {{ value = {_toml_value(p.value)}, unit = {_toml_text(p.unit)}, "
+                  f"source = {_toml_text(p.source)} }}"
+                  for p in protocol.parameters if p.section == section]
+    for medication in protocol.medications:
+        lines += ["", "[[medications]]", f"name = {_toml_text(medication.name)}",
+                  f"dose = {_toml_text(medication.dose)}",
+                  f"route = {_toml_text(medication.route)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_text(text: str) -> str:
+    # A JSON string is a valid TOML basic string (same escapes, \uXXXX included).
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _toml_value(value: ParameterValue) -> str:
+    if isinstance(value, str):
+        return _toml_text(value)
+    return repr(value)
 
 
 def content_hash(content: str) -> str:

@@ -30,8 +30,8 @@ from monitor.protocol import (
     ProtocolError,
     load_protocol,
     load_protocol_text,
-    resolved_toml,
 )
+from monitor.protocol_store import resolved_toml
 from monitor.report import build_report, report_text
 from monitor.service import ClinicService
 from tests.conftest import TEST_PIN, TEST_SECRET
