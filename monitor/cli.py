@@ -279,6 +279,8 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
             "phase": view.phase.value,
             "chair": info.chair,
             "profile": info.profile,
+            "protocol_version": info.protocol_version,
+            "protocol_hash": info.protocol_hash or None,
             "weight_kg": info.weight_kg,
             "planned_mg_per_kg": info.planned_mg_per_kg,
             "infusion_minutes": info.infusion_minutes,
