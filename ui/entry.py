@@ -45,6 +45,7 @@ from monitor.validation import (
     ITEM_SCALES,
     MEASURES,
     FieldError,
+    check_typed_key,
     validate_reading,
     validate_time,
 )
@@ -62,6 +63,9 @@ READING_KEYS = frozenset(MEASURES) | frozenset(ITEM_SCALES)
 SEGMENT_MIN = 56
 ICON_PX = 28
 NOTE_MAX_LENGTH = 500
+#: Prefix of the confirmation that a value copied from the last reading is unchanged
+#: ("same:bp"); never passed on with the confirmed measures.
+SAME_AS_LAST = "same:"
 #: Horizontal padding, border and a margin of a value field, beside its text.
 _VALUE_EDIT_FRAME = 36
 _VALUE_EDIT_MAX = 360
@@ -557,6 +561,7 @@ class _EntryForm(QWidget):
             return
         for message in self._messages:
             message.clear()
+        confirmed = frozenset(f for f in confirmed if not f.startswith(SAME_AS_LAST))
         self._pending = (dict(raw), when, confirmed)
         self.submitted.emit(dict(raw), when, confirmed)
 
@@ -587,7 +592,9 @@ class _EntryForm(QWidget):
         raw = self.raw()
         for field in message.pending:
             self._confirmed[field] = str(raw.get(field))
-        message.show_note(f"{message.value_text()} confirmed: tap {self.save_text} to keep it")
+        what = ("same as last" if any(f.startswith(SAME_AS_LAST) for f in message.pending)
+                else "confirmed")
+        message.show_note(f"{message.value_text()} {what}: tap {self.save_text} to keep it")
 
     def _message_widget(self, field: str) -> _Message:
         for message in self._messages:
@@ -611,9 +618,11 @@ class _EntryForm(QWidget):
             if message not in refusals:
                 asks.setdefault(message, []).append(request)
         for message, fields in asks.items():
+            same = any(f.field.startswith(SAME_AS_LAST) for f in fields)
             message.show_confirm(
                 "\n".join(f.message for f in fields), message.value_text(),
-                [f.field for f in fields]
+                [f.field for f in fields],
+                button_text=f"Same as last: {message.value_text()}" if same else None,
             )
         confirmed = self._confirmed_fields(raw)
         for message in self._messages:
@@ -643,8 +652,23 @@ class _VitalField:
         self.edit.setAccessibleName(MEASURES[key].label if key in MEASURES else "Blood pressure")
         self.name = _label(name, "field")
         self.detail = _label(unit, "muted", wrap=True)
-        self.fields = ("sbp", "dbp") if slash else (key,)
+        #: What the field's message speaks for: its measures, and the confirmation that a
+        #: copied last value is unchanged (dropped, like any confirmation, on an edit).
+        self.fields = (*(("sbp", "dbp") if slash else (key,)), f"{SAME_AS_LAST}{key}")
         self.message = form.add_message(self.fields, self.edit.text, self.edit)
+        #: The text stands as copied from the last reading, not typed: it is no reading
+        #: until the nurse says it is the same.
+        self.copied = False
+        #: Why a key typed here was refused; it stands (and Save refuses) until the nurse
+        #: takes characters away, so that what was typed after it is never kept cut short.
+        self.refusal: str | None = None
+        #: The text as it stood after the last key, to tell an added key from a removal.
+        self.typed = ""
+
+    def check_key(self, text: str, key: str) -> str | None:
+        """The refusal of ``key`` typed after ``text`` (see :func:`check_typed_key`)."""
+        refusal = check_typed_key(self.key, text, key)
+        return refusal.message if refusal is not None else None
 
     def set_last(self, text: str) -> None:
         self.last = text
@@ -656,9 +680,12 @@ class VitalsEntry(_EntryForm):
     room air / on oxygen, and a note.
 
     Tapping a field points the keypad at it and fills it with its last recorded value
-    (:meth:`set_last`), selected, so an unchanged value costs one tap and a new one is typed
-    straight over it. Enter moves to the next field without filling it: a value is only
-    recorded for a field the nurse tapped or typed in.
+    (:meth:`set_last`), selected, as a starting point: a new value is typed straight over
+    it, and Save refuses a copy left unchanged until the nurse taps "Same as last" (a copy
+    is never a reading by itself). Enter moves to the next field without filling it. A key
+    a field does not take (a letter, "/" in heart rate, a fourth digit) is refused under
+    the field, and Save refuses the field until characters are taken away: nothing typed
+    is kept cut short.
 
     ``raw()``: ``sbp``, ``dbp`` (the BP entry split at its "/"), ``hr``, ``spo2``, ``rr`` as
     typed (``""`` when empty); ``on_oxygen`` (bool) and ``note`` (str), which go to the
@@ -685,6 +712,7 @@ class VitalsEntry(_EntryForm):
         self.keypad.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.keypad.valueChanged.connect(self._typed)
         self.keypad.submitted.connect(self._next_field)
+        self.keypad.refused.connect(self._key_refused)
 
         self._last_time = _label(role="muted", wrap=True)
         self._last_time.setObjectName("last-reading")
@@ -780,9 +808,30 @@ class VitalsEntry(_EntryForm):
         return [FieldError("vitals", "Enter at least one vital sign: BP, heart rate, SpO2 or "
                                      "respiratory rate")]
 
+    def _check(
+        self, raw: Mapping[str, Any], confirmed: frozenset[str]
+    ) -> tuple[list[FieldError], list[FieldError]]:
+        errors, requests = super()._check(raw, confirmed)
+        said = {error.field for error in errors}
+        for field in self._fields:
+            if field.refusal is not None and field.fields[0] not in said:
+                errors.append(FieldError(field.fields[0], field.refusal))
+            same = field.fields[-1]
+            if field.copied and field.edit.text() and same not in confirmed:
+                # Asked first: an unusual value is confirmed once it is known to be meant.
+                requests = [r for r in requests if r.field not in field.fields]
+                requests.append(FieldError(
+                    same, f"{field.name.text()} {field.edit.text()} is the last reading's "
+                          "value, copied, not typed: type the value measured now, or tap "
+                          "“Same as last” if it has not changed"))
+        return errors, requests
+
     def _clear_values(self) -> None:
         for field in self._fields:
             field.edit.clear()
+            field.copied = False
+            field.refusal = None
+            field.typed = ""
         self._note.clear()
         self._activate(self._fields[0], load_last=False)
 
@@ -794,15 +843,36 @@ class VitalsEntry(_EntryForm):
             restyle(self._active.edit, active=False)
         self._active = field
         restyle(field.edit, active=True)
-        self.keypad.set_target(field.edit, slash=field.slash, max_length=field.max_length)
+        self.keypad.set_target(field.edit, slash=field.slash, max_length=field.max_length,
+                               check=field.check_key)
+        copy = not field.edit.text() and load_last and bool(field.last)
         text = field.edit.text() or (field.last if load_last else "")
         self.keypad.set_text(text, replace_on_type=True)
+        if copy:
+            field.copied = True
+        field.typed = field.edit.text()
         if self.keypad.isVisible():
             self.keypad.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _typed(self, _text: str) -> None:
-        if self._active is not None:
-            self._edited(*self._active.fields)
+    def _typed(self, text: str) -> None:
+        field = self._active
+        if field is None:
+            return
+        added = len(text) > len(field.typed) and text.startswith(field.typed)
+        field.typed = text
+        field.copied = False
+        self._edited(*field.fields)
+        if field.refusal is not None and added:
+            field.message.show_error(field.refusal)
+        elif not added:
+            field.refusal = None
+
+    def _key_refused(self, refusal: str) -> None:
+        field = self._active
+        if field is None:
+            return
+        field.refusal = refusal
+        field.message.show_error(refusal)
 
     def _next_field(self, _text: str) -> None:
         if self._active is None:

@@ -108,6 +108,8 @@ def test_enter_moves_to_the_next_field_without_filling_it(qtbot, vitals, last_re
     type_keys(qtbot, vitals, "80")
     tap(qtbot, vitals.keypad.button(ENTER))
     type_keys(qtbot, vitals, "95")
+    save_refused(qtbot, vitals)  # BP still stands as copied from the last reading
+    tap(qtbot, vitals.confirm_button("sbp"))
     raw, _when, _confirmed = save(qtbot, vitals)
     assert (raw["sbp"], raw["dbp"], raw["hr"], raw["spo2"], raw["rr"]) == (
         "128", "82", "80", "95", ""
@@ -141,8 +143,65 @@ def test_tapping_a_field_opens_the_keypad_on_the_last_value(qtbot, vitals, last_
     assert vitals.active_field() == "hr"
     assert vitals.keypad.text() == "72"
     assert vitals.field("hr").text() == "72"
-    raw, _when, _confirmed = save(qtbot, vitals)  # one tap on HR, then Save
+
+
+def test_an_unchanged_copy_of_the_last_value_is_saved_only_as_same_as_last(
+    qtbot, vitals, last_reading
+):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("hr"))
+    save_refused(qtbot, vitals)  # one tap on HR, then Save: the copy is no reading
+    assert "last reading" in vitals.message_for("hr")
+    same = vitals.confirm_button("hr")
+    assert same.isVisible()
+    assert same.text() == "Same as last: 72"
+    tap(qtbot, same)
+    raw, _when, confirmed = save(qtbot, vitals)
     assert raw["hr"] == "72"
+    assert confirmed == frozenset()  # "same as last" is not a confirmed unusual value
+
+
+def test_a_copy_typed_over_is_a_reading(qtbot, vitals, last_reading):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("hr"))
+    type_keys(qtbot, vitals, "72")  # typed, even if the same number
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert raw["hr"] == "72"
+
+
+def test_letters_typed_over_a_copied_bp_are_refused_and_nothing_is_saved(
+    qtbot, vitals, last_reading
+):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("bp"))
+    qtbot.keyClicks(vitals.keypad, "abc/xy")
+    message = vitals.message_for("sbp")
+    assert "Blood pressure takes digits 0-9 and one '/'" in message
+    save_refused(qtbot, vitals)
+    assert "Blood pressure" in vitals.message_for("sbp")
+    assert vitals.field("bp").text() == "128/82"
+
+
+def test_a_bp_typed_into_heart_rate_is_refused_never_cut(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "130/80")
+    assert "Heart rate takes digits 0-9 only" in vitals.message_for("hr")
+    save_refused(qtbot, vitals)  # never saved as HR 130
+    assert "Heart rate" in vitals.message_for("hr")
+    qtbot.keyClick(vitals.keypad, Qt.Key.Key_Delete)
+    assert vitals.message_for("hr") == ""
+    type_keys(qtbot, vitals, "72")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert raw["hr"] == "72"
+
+
+def test_a_refusal_stands_while_digits_are_added_after_it(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "13/0")  # "130" on screen, but "/" was refused
+    assert vitals.field("hr").text() == "130"
+    save_refused(qtbot, vitals)
+    qtbot.keyClick(vitals.keypad, Qt.Key.Key_Backspace)
+    assert vitals.message_for("hr") == ""
 
 
 def test_typing_over_the_last_value_replaces_it(qtbot, vitals, last_reading):
