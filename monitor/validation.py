@@ -390,7 +390,7 @@ def check_typed_key(field: str, text: str, key: str) -> FieldError | None:
         label = "Blood pressure"
         accepted = (f"digits 0-9 and one '/' between systolic ({sbp.low}-{sbp.high}) and "
                     f"diastolic ({dbp.low}-{dbp.high}), e.g. 128/82")
-        limits = (len(str(sbp.high)), len(str(dbp.high)))
+        limits: tuple[int, ...] = (len(str(sbp.high)), len(str(dbp.high)))
     else:
         spec = MEASURES[field]
         label = spec.label
