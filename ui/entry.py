@@ -6,8 +6,12 @@ tapping. Each form:
 
 * gives what was entered with ``raw()`` (text as typed for keypad fields, ints for scores)
   and, on Save, checks it with :func:`monitor.validation.validate_reading` before it emits
-  anything: a refusal is shown under its field with the field's name and accepted range, an
-  unusual value waits for a "Confirm <value>" tap;
+  anything: a refusal is shown with the field's name and accepted range, and the field is
+  outlined; an unusual value waits for a "Confirm <value>" tap;
+* keeps every control where it is while the nurse works: messages, the save state and
+  "Confirm" buttons share one feedback strip of fixed height above Save (it scrolls when
+  several show), and a late entry is said in the time row, so nothing that appears or goes
+  moves a field, a key or Save under a finger;
 * emits ``submitted(raw, when, confirmed)`` and never touches storage itself. The caller
   saves and then reports back with ``show_saving()``, ``show_saved(text)``,
   ``show_not_saved(message)`` or ``show_errors(...)``. "Saved" appears only when the
@@ -24,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtGui import QFont, QFontMetrics, QHideEvent, QIcon, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -59,6 +63,9 @@ from ui.widgets import FieldMessage, KeypadField, VerticalScroll, restyle
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
 READING_KEYS = frozenset(MEASURES) | frozenset(ITEM_SCALES)
+#: The feedback strip above Save: one message with its "Confirm" button beside it, or the
+#: save state with Retry. It never grows: more messages scroll inside it.
+FEEDBACK_PX = TOUCH_MIN + 12
 #: Score buttons are a little over the touch minimum: they are tapped in quick succession.
 SEGMENT_MIN = 56
 ICON_PX = 28
@@ -117,6 +124,11 @@ class _Message(FieldMessage):
     ) -> None:
         super().__init__(theme, _button("Confirm", "confirm"), marked=marked,
                          margins=(0, 2, 0, 2), parent=parent)
+        # The strip is wide and one button high: "Confirm" goes beside the words.
+        grid = self.layout()
+        assert isinstance(grid, QGridLayout)
+        grid.removeWidget(self.confirm_button())
+        grid.addWidget(self.confirm_button(), 0, 2, Qt.AlignmentFlag.AlignVCenter)
         #: Field names (as in ``FieldError.field``) this message speaks for.
         self.fields = frozenset(fields)
         #: What "Confirm …" names: the value as it stands on screen.
@@ -191,8 +203,12 @@ class EntryTime(QWidget):
     """The time an entry describes: now, or earlier for a late entry, never later than now.
 
     "Now" follows the clock until the nurse steps back (−15, −5, −1 min); from then on the
-    entry describes that fixed time, shown as "late entry: describes 10:32, entered 10:41".
-    The first step back starts from the current whole minute, so −5 at 10:41:37 gives 10:36.
+    entry describes that fixed time, tagged "late" in the time row, and the form's Save
+    says it too ("Save vitals · late entry for 10:32"); :meth:`late_text` gives the whole
+    "late entry: describes 10:32, entered 10:41". Nothing is added under the row: a row
+    that comes and goes pushes Save and the keys away under the finger. The first step
+    back starts from the current whole minute, so −5 at 10:41:37 gives 10:36. Its
+    :attr:`message` is placed by the form, in the feedback strip.
 
     Signals:
         changed(object): the described time, or ``None`` when back to "now".
@@ -211,7 +227,9 @@ class EntryTime(QWidget):
 
         self._time = _label(role="total")
         self._time.setObjectName("entry-time")
+        # "now" or "late": words of one width, so the row never reflows.
         self._tag = _label(role="muted")
+        self._tag.setObjectName("late-entry")
         row = QHBoxLayout()
         row.setSpacing(6)
         row.addWidget(_label("Time", "field"))
@@ -227,25 +245,11 @@ class EntryTime(QWidget):
         self._now.clicked.connect(self.reset)
         row.addWidget(self._now)
 
-        self._late_icon = QLabel()
-        self._late_icon.setFixedSize(ICON_PX, ICON_PX)
-        self._late_icon.setPixmap(icon(theme, "overdue", ICON_PX).pixmap(ICON_PX, ICON_PX))
-        self._late = _label(role="late", wrap=True)
-        self._late.setObjectName("late-entry")
-        self._late_box = QWidget()
-        late_row = QHBoxLayout(self._late_box)
-        late_row.setContentsMargins(0, 0, 0, 0)
-        late_row.addWidget(self._late_icon)
-        late_row.addWidget(self._late, 1)
-
         self.message = _Message(theme, ("time",), self.text)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
         layout.addLayout(row)
-        layout.addWidget(self._late_box)
-        layout.addWidget(self.message)
 
         self._timer = QTimer(self)
         self._timer.setInterval(self.REFRESH_MS)
@@ -268,7 +272,10 @@ class EntryTime(QWidget):
 
     def late_text(self) -> str:
         """"late entry: describes 10:32, entered 10:41", or "" when the entry is for now."""
-        return self._late.text() if self.is_late() else ""
+        if not self.is_late():
+            return ""
+        return (f"late entry: describes {clock_time(self.when())}, "
+                f"entered {clock_time(self._clock.now())}")
 
     def step_back(self, minutes: int) -> None:
         if self.is_late() and self._described is not None:
@@ -294,18 +301,25 @@ class EntryTime(QWidget):
 
     def refresh(self) -> None:
         """Re-read the clock and update what is shown."""
-        if self._described is not None and not self.is_late():
+        dropped = self._described is not None and not self.is_late()
+        if dropped:
             # The wall clock was set back past the late time: the entry describes now.
             self._described = None
-        now = self._clock.now()
         late = self.is_late()
         self._time.setText(clock_time(self.when()))
-        self._tag.setText("" if late else "now")
-        self._late.setText(
-            f"late entry: describes {clock_time(self.when())}, entered {clock_time(now)}"
+        if (self._tag.text() == "late") != late:
+            self._tag.setText("late" if late else "now")
+            restyle(self._tag, role="late" if late else "muted")
+        # As wide as the wider word in bold, whichever shows: the row never reflows.
+        bold = QFont(self._tag.font())
+        bold.setBold(True)
+        self._tag.setFixedWidth(
+            max(QFontMetrics(bold).horizontalAdvance(word) for word in ("now", "late")) + 2
         )
-        self._late_box.setVisible(late)
+        self._tag.setAccessibleName(self.late_text() or "now")
         self._now.setEnabled(late)
+        if dropped:
+            self.changed.emit(None)
 
     def showEvent(self, event: QShowEvent) -> None:
         self.refresh()
@@ -330,11 +344,6 @@ class _Banner(QFrame):
         super().__init__(parent)
         self.theme = theme
         self.setObjectName("save-banner")
-        # The banner keeps its room when empty: a keypad that jumps up the moment "Saved"
-        # goes away turns the nurse's next taps into the wrong digits.
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.setSizePolicy(policy)
         self._state: str | None = None
         self._icon = QLabel()
         self._icon.setFixedSize(ICON_PX, ICON_PX)
@@ -381,7 +390,8 @@ class _Banner(QFrame):
 
 
 class _EntryForm(QWidget):
-    """What every entry form shares: scrolling body, entry time, save state, Save button.
+    """What every entry form shares: scrolling body, entry time, the feedback strip (save
+    state and every message), Save button.
 
     Signals:
         submitted(dict, object, object): ``raw()``, the time the entry describes (aware
@@ -408,16 +418,28 @@ class _EntryForm(QWidget):
         self.body_layout = QVBoxLayout(self._body)
         self.body_layout.setContentsMargins(10, 10, 10, 10)
         self.body_layout.setSpacing(10)
-        # Refusals that belong to no one field ("enter at least one vital sign").
-        self._general = self.add_message((), lambda: "")
-        self.body_layout.addWidget(self._general)
         self._scroll = VerticalScroll(self._body)
 
-        self.time = EntryTime(theme, clock)
-        self._messages.append(self.time.message)
-        self.time.changed.connect(lambda _when: self._edited("time"))
+        # The feedback strip: a fixed height in the footer, whatever it shows. The banner's
+        # and every message's appearing or going then moves no control outside it (a keypad
+        # that jumps the moment "Saved" goes turns the next taps into the wrong digits).
         self._banner = _Banner(theme)
         self._banner.retry.connect(self._retry)
+        self._feedback = QWidget()
+        self._feedback.setObjectName("feedback")
+        self._feedback_layout = QVBoxLayout(self._feedback)
+        self._feedback_layout.setContentsMargins(0, 0, 0, 0)
+        self._feedback_layout.setSpacing(4)
+        self._feedback_layout.addWidget(self._banner)
+        self._feedback_layout.addStretch(1)
+        self._feedback_scroll = VerticalScroll(self._feedback)
+        self._feedback_scroll.setFixedHeight(FEEDBACK_PX)
+        # Refusals that belong to no one field ("enter at least one vital sign").
+        self._general = self.add_message((), lambda: "")
+
+        self.time = EntryTime(theme, clock)
+        self._place_message(self.time.message)
+        self.time.changed.connect(self._time_changed)
         self._save = _button(self.save_text, "save", min_height=PRIMARY_MIN)
         self._save.setProperty("primary", True)
         self._save.clicked.connect(self.save)
@@ -428,7 +450,7 @@ class _EntryForm(QWidget):
         footer_layout.setContentsMargins(12, 8, 12, 12)
         footer_layout.setSpacing(8)
         footer_layout.addWidget(self.time)
-        footer_layout.addWidget(self._banner)
+        footer_layout.addWidget(self._feedback_scroll)
         footer_layout.addWidget(self._save)
 
         #: Beside the scrolling body, for what must never scroll away (the keypad).
@@ -527,10 +549,24 @@ class _EntryForm(QWidget):
     def add_message(
         self, fields: Iterable[str], value_text: Callable[[], str], marked: QWidget | None = None
     ) -> _Message:
+        """A message for ``fields``, placed in the feedback strip (``marked`` is the field
+        outlined while it shows a refusal)."""
         message = _Message(self.theme, fields, value_text, marked)
+        self._place_message(message)
+        return message
+
+    def _place_message(self, message: _Message) -> None:
         message.confirmClicked.connect(lambda m=message: self._confirm(m))
         self._messages.append(message)
-        return message
+        self._feedback_layout.insertWidget(self._feedback_layout.count() - 1, message)
+
+    def _time_changed(self, _when: object) -> None:
+        # Said on Save itself, the button tapped to keep it: no line comes and goes.
+        late = self.time.is_late()
+        self._save.setText(f"{self.save_text} · late entry for {self.time.text()}" if late
+                           else self.save_text)
+        self._save.setIcon(icon(self.theme, "overdue", ICON_PX) if late else QIcon())
+        self._edited("time")
 
     def _edited(self, *fields: str) -> None:
         """A value changed: its message and any stale confirmation go, Retry goes."""
@@ -628,10 +664,10 @@ class _EntryForm(QWidget):
         for message in self._messages:
             if message.isHidden() and message.fields & confirmed:
                 message.show_note(f"{message.value_text()} confirmed")
-        # Bring the first problem into view; the time's message is in the footer, always seen.
-        shown = [m for m in self._messages if not m.isHidden() and self._body.isAncestorOf(m)]
+        # The first problem into view inside the strip; the form itself does not scroll.
+        shown = [m for m in self._messages if not m.isHidden()]
         if shown:
-            self._scroll.ensureWidgetVisible(shown[0])
+            self._feedback_scroll.ensureWidgetVisible(shown[0], 0, 0)
 
 
 class _VitalField:
@@ -718,16 +754,15 @@ class VitalsEntry(_EntryForm):
         self._last_time.setObjectName("last-reading")
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(4)
+        grid.setVerticalSpacing(8)
         for index, field in enumerate(self._fields):
             names = QVBoxLayout()
             names.setSpacing(0)
             names.addWidget(field.name)
             names.addWidget(field.detail)
             names.addStretch(1)
-            grid.addLayout(names, 2 * index, 0)
-            grid.addWidget(field.edit, 2 * index, 1)
-            grid.addWidget(field.message, 2 * index + 1, 0, 1, 2)
+            grid.addLayout(names, index, 0)
+            grid.addWidget(field.edit, index, 1)
             field.edit.tapped.connect(lambda f=field: self._activate(f, load_last=True))
         grid.setColumnStretch(1, 1)
 
@@ -903,7 +938,6 @@ class CadssEntry(_EntryForm):
         self._total_message = self.add_message(("cadss6_items", "cadss6"), self._total.text)
         self.body_layout.addWidget(self._total)
         self.body_layout.addWidget(_label(CADSS_ANCHORS, "muted", wrap=True))
-        self.body_layout.addWidget(self._total_message)
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
@@ -1004,7 +1038,6 @@ class MoaasEntry(_EntryForm):
         self._choices: dict[int, _Choice] = {}
         self.body_layout.addWidget(_label("MOAA/S: how does the patient respond?", "field"))
         self._message = self.add_message(("moaas",), lambda: str(self._value))
-        self.body_layout.addWidget(self._message)
         for level in sorted(MOAAS_LEVELS, reverse=True):
             text = MOAAS_LEVELS[level]
             choice = _Choice(f"moaas-{level}", str(level), f"{text[:1].upper()}{text[1:]}")
@@ -1058,10 +1091,9 @@ class ComfortEntry(_EntryForm):
             spec = MEASURES[key]
             row = _Segmented(key, range(spec.high + 1), allow_none=True, spacing=3)
             row.changed.connect(lambda _value, k=key: self._edited(k))
-            message = self.add_message((key,), lambda r=row: str(r.value()))
+            self.add_message((key,), lambda r=row: str(r.value()))
             self.body_layout.addWidget(_label(spec.label, "field"))
             self.body_layout.addWidget(row)
-            self.body_layout.addWidget(message)
             self._rows[key] = row
         self.body_layout.addStretch(1)
 
@@ -1111,7 +1143,7 @@ class EventEntry(_EntryForm):
         )
         self._kind.changed.connect(self._kind_chosen)
         self.body_layout.addWidget(self._kind)
-        self.body_layout.addWidget(self.add_message(("kind",), lambda: ""))
+        self.add_message(("kind",), lambda: "")
 
         self._medication = _Segmented(
             "medication", range(len(self._medications)), [m.label for m in self._medications],
@@ -1135,12 +1167,12 @@ class EventEntry(_EntryForm):
                 _label("The protocol lists no medications: describe it in the note.",
                        "muted", wrap=True)
             )
-        medication_layout.addWidget(self.add_message(("medication",), lambda: ""))
+        self.add_message(("medication",), lambda: "")
         adverse_page = QWidget()
         adverse_layout = QVBoxLayout(adverse_page)
         adverse_layout.setContentsMargins(0, 0, 0, 0)
         adverse_layout.addWidget(self._adverse)
-        adverse_layout.addWidget(self.add_message(("adverse_event",), lambda: ""))
+        self.add_message(("adverse_event",), lambda: "")
         self._pages = {EventKind.MEDICATION: medication_page, EventKind.ADVERSE_EVENT: adverse_page}
         self.body_layout.addWidget(medication_page)
         self.body_layout.addWidget(adverse_page)
@@ -1153,7 +1185,7 @@ class EventEntry(_EntryForm):
         self._note.textEdited.connect(lambda _text: self._edited("note"))
         self.body_layout.addWidget(self._note_label)
         self.body_layout.addWidget(self._note)
-        self.body_layout.addWidget(self.add_message(("note",), self._note.text, self._note))
+        self.add_message(("note",), self._note.text, self._note)
         self.body_layout.addStretch(1)
         self._kind_chosen(None)
 

@@ -16,6 +16,7 @@ from monitor.domain import EventKind, Reading
 from monitor.protocol import Medication
 from monitor.scores import MOAAS_LEVELS
 from monitor.validation import FieldError
+from tests.ui.geometry import control_places, moved
 from ui.entry import (
     CadssEntry,
     ComfortEntry,
@@ -23,6 +24,7 @@ from ui.entry import (
     EventEntry,
     MoaasEntry,
     VitalsEntry,
+    _Message,
 )
 from ui.keypad import ENTER
 from ui.labels import clock_time
@@ -653,3 +655,73 @@ def test_vital_values_are_at_least_24_px(qtbot, clock, theme):
     for key in ("bp", "hr", "spo2", "rr"):
         assert form.field(key).font().pixelSize() >= 24, key
 
+
+
+# -- controls keep their place ------------------------------------------------------------------
+
+#: The entry panel as a 1280 × 800 and an 800 × 1280 session screen give it room.
+PANELS = {"landscape": (700, 520), "portrait": (788, 470)}
+
+
+@pytest.fixture(params=PANELS.values(), ids=PANELS.keys())
+def panel(qtbot, clock, request, last_reading):
+    form = show(qtbot, VitalsEntry(DIM, clock), DIM, request.param)
+    form.set_last(last_reading)
+    return form
+
+
+def assert_nothing_moves(form, change):
+    before, minimum = control_places(form), form.minimumSizeHint()
+    change()
+    after = control_places(form)
+    assert moved(before, after) == []
+    # A form that needs more height would take it from the screen around it (the tiles);
+    # a wider minimum is harmless while it fits the panel.
+    assert form.minimumSizeHint().height() == minimum.height()
+    assert form.minimumSizeHint().width() <= form.width()
+
+
+def test_a_late_entry_step_moves_no_control(qtbot, panel):
+    tap(qtbot, panel.field("bp"))
+    assert_nothing_moves(panel, lambda: tap(qtbot, panel.findChild(QAbstractButton,
+                                                                     "time-back-15")))
+    assert panel.time.is_late()
+    assert "late entry for" in panel.save_button().text()
+    assert_nothing_moves(panel, lambda: tap(qtbot, panel.findChild(QAbstractButton, "time-now")))
+    assert panel.save_button().text() == "Save vitals"
+
+
+def test_a_refused_key_moves_no_control(qtbot, panel):
+    tap(qtbot, panel.field("hr"))
+    assert_nothing_moves(panel, lambda: qtbot.keyClicks(panel.keypad, "1x"))
+    assert "Heart rate" in panel.message_for("hr")
+    assert_nothing_moves(panel, lambda: qtbot.keyClick(panel.keypad, Qt.Key.Key_Backspace))
+    assert panel.message_for("hr") == ""
+
+
+def test_messages_appearing_and_clearing_on_save_move_no_control(qtbot, panel):
+    enter_value(qtbot, panel, "hr", "300")
+    enter_value(qtbot, panel, "bp", "230/90")
+    assert_nothing_moves(panel, lambda: save_refused(qtbot, panel))
+    assert "Heart rate" in panel.message_for("hr")
+    assert panel.confirm_button("sbp").isVisible()
+    assert_nothing_moves(panel, lambda: tap(qtbot, panel.confirm_button("sbp")))
+    assert_nothing_moves(panel, lambda: enter_value(qtbot, panel, "hr", "72"))
+    assert panel.message_for("hr") == ""
+
+
+def test_the_save_states_move_no_control(qtbot, panel):
+    enter_value(qtbot, panel, "hr", "72")
+    assert_nothing_moves(panel, lambda: save(qtbot, panel))
+    assert_nothing_moves(panel, panel.show_saving)
+    assert_nothing_moves(panel, lambda: panel.show_not_saved("the database is not reachable"))
+    assert_nothing_moves(panel, lambda: panel.show_saved("Saved 09:00"))
+    assert_nothing_moves(panel, lambda: enter_value(qtbot, panel, "spo2", "97"))
+
+
+@pytest.mark.parametrize("name", ["cadss", "moaas", "comfort", "event"])
+def test_refusals_in_the_score_and_event_forms_move_no_control(qtbot, clock, name):
+    form = show(qtbot, FORMS[name](DIM, clock), DIM, PANELS["landscape"])
+    assert_nothing_moves(form, lambda: save_refused(qtbot, form))
+    assert form.findChildren(_Message)  # the refusals showed in the strip
+    assert any(m.text() for m in form.findChildren(_Message))
