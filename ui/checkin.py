@@ -483,6 +483,11 @@ class CheckInScreen(QWidget):
         self._place()
         self._choose_profile(self._profiles[0][0])
         self._set_mode("find")
+        # Aimed at a field from the start: the keypad's own display (shown only while it has
+        # no field) would otherwise go at the first tap and change the dock's size.
+        options = self.weight.property("keypad")
+        self.keypad.set_target(self.weight, decimal=options["decimal"], slash=False,
+                               max_length=options["max_length"])
 
     # -- building --------------------------------------------------------------------------
 
