@@ -450,9 +450,14 @@ class CheckInScreen(QWidget):
         # The dock keeps the keypad's room when it is put away: a keypad that opened into
         # the form's room would squeeze its columns under the finger (the weight field
         # sliding into the escort's place, the month into the day's).
-        self._dock_hint = _label("Tap a number field (weight, bag volume, date of birth) to "
-                                 "type it here.", "muted")
-        self._dock_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._dock_hint = QFrame()
+        self._dock_hint.setProperty("role", "card")
+        hint_text = _label("Keypad: tap a number field (weight, bag volume, date of birth) "
+                           "to type it here.", "muted")
+        hint_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint_layout = QVBoxLayout(self._dock_hint)
+        hint_layout.setContentsMargins(24, 24, 24, 24)
+        hint_layout.addWidget(hint_text)
         self._dock = QStackedWidget()
         self._dock.setObjectName("keypad-dock")
         self._dock.addWidget(self._dock_hint)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QHideEvent, QIcon, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -442,6 +442,7 @@ class _EntryForm(QWidget):
         self.time.changed.connect(self._time_changed)
         self._save = _button(self.save_text, "save", min_height=PRIMARY_MIN)
         self._save.setProperty("primary", True)
+        self._save.setIconSize(QSize(ICON_PX, ICON_PX))
         self._save.clicked.connect(self.save)
 
         footer = QFrame()
