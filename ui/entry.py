@@ -65,7 +65,7 @@ from ui.widgets import FieldMessage, KeypadField, VerticalScroll, restyle
 READING_KEYS = frozenset(MEASURES) | frozenset(ITEM_SCALES)
 #: The feedback strip above Save: one message with its "Confirm" button beside it, or the
 #: save state with Retry. It never grows: more messages scroll inside it.
-FEEDBACK_PX = TOUCH_MIN + 12
+FEEDBACK_PX = TOUCH_MIN + 4
 #: Score buttons are a little over the touch minimum: they are tapped in quick succession.
 SEGMENT_MIN = 56
 ICON_PX = 28
@@ -353,7 +353,8 @@ class _Banner(QFrame):
         self._retry = _button("Retry", "retry")
         self._retry.clicked.connect(self.retry)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 8, 6)
+        # One Retry high, like a message with its "Confirm": the strip shows exactly one.
+        layout.setContentsMargins(12, 2, 8, 2)
         layout.addWidget(self._icon)
         layout.addWidget(self._text, 1)
         layout.addWidget(self._retry)
@@ -665,8 +666,10 @@ class _EntryForm(QWidget):
         for message in self._messages:
             if message.isHidden() and message.fields & confirmed:
                 message.show_note(f"{message.value_text()} confirmed")
-        # The first problem into view inside the strip; the form itself does not scroll.
-        shown = [m for m in self._messages if not m.isHidden()]
+        # The first problem into view inside the strip, a refusal before a question; the
+        # form itself does not scroll.
+        shown = sorted((m for m in self._messages if not m.isHidden()),
+                       key=lambda m: m not in refusals)
         if shown:
             self._feedback_scroll.ensureWidgetVisible(shown[0], 0, 0)
 
