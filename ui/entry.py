@@ -671,6 +671,8 @@ class _EntryForm(QWidget):
         shown = sorted((m for m in self._messages if not m.isHidden()),
                        key=lambda m: m not in refusals)
         if shown:
+            # Laid out first: a message shown just now has no place in the strip yet.
+            self._feedback_layout.activate()
             self._feedback_scroll.ensureWidgetVisible(shown[0], 0, 0)
 
 

@@ -9,8 +9,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller, QWidget
 
 from monitor.domain import EventKind, Reading
 from monitor.protocol import Medication
@@ -725,3 +725,13 @@ def test_refusals_in_the_score_and_event_forms_move_no_control(qtbot, clock, nam
     assert_nothing_moves(form, lambda: save_refused(qtbot, form))
     assert form.findChildren(_Message)  # the refusals showed in the strip
     assert any(m.text() for m in form.findChildren(_Message))
+
+
+def test_the_strip_shows_a_refusal_before_a_question(qtbot, panel):
+    enter_value(qtbot, panel, "bp", "230/90")
+    enter_value(qtbot, panel, "hr", "300")
+    save_refused(qtbot, panel)
+    strip = panel.findChild(QWidget, "feedback").parentWidget()  # the strip's viewport
+    hr = next(m for m in panel.findChildren(_Message) if "hr" in m.fields)
+    top = hr.mapTo(strip, QPoint(0, 0)).y()
+    assert 0 <= top < strip.height()
