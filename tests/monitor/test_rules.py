@@ -89,22 +89,22 @@ W, C, A = Severity.WARNING, Severity.CRITICAL, Severity.ADVISORY
         ("bp-low", {"sbp": 89, "dbp": 60}, [W]),
         ("bp-low", {"sbp": 80, "dbp": 50}, [W]),
         ("bp-low", {"sbp": 79, "dbp": 50}, [C]),
-        ("hr-high", {"hr": 109}, []),
-        ("hr-high", {"hr": 110}, [W]),
-        ("hr-high", {"hr": 129}, [W]),
-        ("hr-high", {"hr": 130}, [C]),
+        ("hr-high", {"hr": 110}, []),  # NEWS2 91–110: 1 point, no flag of its own
+        ("hr-high", {"hr": 111}, [W]),  # NEWS2 111–130: 2 points
+        ("hr-high", {"hr": 130}, [W]),
+        ("hr-high", {"hr": 131}, [C]),  # NEWS2 ≥ 131: 3 points
         ("hr-low", {"hr": 51}, []),
-        ("hr-low", {"hr": 50}, [W]),
-        ("hr-low", {"hr": 41}, [W]),
-        ("hr-low", {"hr": 40}, [C]),
+        ("hr-low", {"hr": 50}, [A]),  # NEWS2 41–50: 1 point
+        ("hr-low", {"hr": 41}, [A]),
+        ("hr-low", {"hr": 40}, [C]),  # NEWS2 ≤ 40: 3 points
         ("spo2-low", {"spo2": 94}, []),
         ("spo2-low", {"spo2": 93}, [W]),
         ("spo2-low", {"spo2": 92}, [W]),
         ("spo2-low", {"spo2": 91}, [C]),
         ("rr-low", {"rr": 12}, []),
-        ("rr-low", {"rr": 11}, [W]),
-        ("rr-low", {"rr": 9}, [W]),
-        ("rr-low", {"rr": 8}, [C]),
+        ("rr-low", {"rr": 11}, [A]),  # NEWS2 9–11: 1 point
+        ("rr-low", {"rr": 9}, [A]),
+        ("rr-low", {"rr": 8}, [C]),  # NEWS2 ≤ 8: 3 points
         ("rr-high", {"rr": 20}, []),
         ("rr-high", {"rr": 21}, [W]),
         ("rr-high", {"rr": 24}, [W]),
@@ -187,8 +187,8 @@ def test_messages_give_value_and_limit() -> None:
     rec = record(r(-5, **NORMAL), start(0),
                  r(5, sbp=182, dbp=96, hr=132, spo2=92, rr=26, moaas=3, cadss6=17, nausea=7))
     messages = {f.key: f.message for f in flags_at(rec, 5)}
-    assert messages["bp-high"] == "BP 182/96: systolic ≥ 180 — repeat within 10 min"
-    assert messages["hr-high"] == "HR 132 ≥ 130"
+    assert messages["bp-high"] == "BP 182/96: systolic ≥ 180 — repeat within 5 min"
+    assert messages["hr-high"] == "HR 132 ≥ 131"
     assert messages["spo2-low"] == "SpO2 92 % ≤ 93 %"
     assert messages["rr-high"] == "RR 26 ≥ 25"
     assert messages["moaas-low"] == (
@@ -228,7 +228,7 @@ def test_bp_warning_message_names_the_part_that_crossed(sbp: int, dbp: int,
     rec = record(r(-5, **NORMAL), start(0), r(5, sbp=sbp, dbp=dbp))
     (flag,) = flags_at(rec, 5, "bp-high")
     assert flag.severity is W
-    assert flag.message == f"BP {sbp}/{dbp}: {crossed} — repeat within 10 min"
+    assert flag.message == f"BP {sbp}/{dbp}: {crossed} — repeat within 5 min"
 
 
 @pytest.mark.parametrize(
