@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -653,6 +654,23 @@ def test_normal_course_raises_nothing_at_any_minute() -> None:
     rec = record(*normal_course())
     for minute in range(-10, 85):
         assert flags_at(rec, minute) == [], f"false alarm at minute {minute}"
+
+
+def test_a_fit_slow_pulse_and_slow_breathing_are_advisory_at_most() -> None:
+    """A fit adult with a pulse of 48 breathing 10 a minute, through the normal course
+    (+16/+11 mmHg at 40 min): NEWS2 gives each 1 point, an advisory, never a warning."""
+    items = [replace(item, hr=48, rr=10) if isinstance(item, Reading) else item
+             for item in normal_course()]
+    rec = record(*items)
+    for minute in range(-10, 85):
+        flags = flags_at(rec, minute)
+        assert all(f.severity is A for f in flags if f.key != "overdue"), minute
+        assert {f.key for f in flags} <= {"hr-low", "rr-low"}, minute
+    assert {(f.key, f.message) for f in flags_at(rec, 85)} == {("hr-low", "HR 48 ≤ 50"),
+                                                                ("rr-low", "RR 10 ≤ 11")}
+    upcoming = next_reading(rec, PROTOCOL, t(56))
+    assert upcoming is not None
+    assert upcoming.repeat_for == ()
 
 
 def test_normal_course_with_a_pause_and_extra_readings_raises_nothing() -> None:
