@@ -130,7 +130,7 @@ class ChairTileWidget(QPushButton):
 
         self.due_icon = _label()
         self.due_icon.setFixedSize(ICON_PX, ICON_PX)
-        self.due = _label(px=PHASE_PX, bold=True)
+        self.due = _label(px=PHASE_PX, bold=True, wrap=True)
         self.flag_icon = _label()
         self.flag_icon.setFixedSize(ICON_PX, ICON_PX)
         self.flag_word = _label(bold=True)

@@ -237,7 +237,8 @@ class SessionHeader(QFrame):
                 self.due_icon.setPixmap(icon(self.theme, "overdue", 28).pixmap(28))
             else:
                 repeat = repeat_label(view.repeat_for)
-                which = f"Repeat {repeat} reading" if repeat else "Next reading"
+                # As short as the usual line, so the portrait header keeps it on one line.
+                which = f"Repeat {repeat}" if repeat else "Next reading"
                 self.due.setText(f"{which} in {format_elapsed(left)} "
                                  f"(due {clock_time(view.next_due)})")
                 self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
