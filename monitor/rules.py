@@ -45,6 +45,7 @@ from monitor.domain import (
 )
 from monitor.protocol import Protocol
 from monitor.scores import MOAAS_LEVELS
+from monitor.wording import MEASURE_NAMES
 
 # --- phases -------------------------------------------------------------------------------
 
@@ -536,8 +537,8 @@ class _Firing:
                           acknowledgement=acks.get(fid)))
         self.episode.append(len(fired) - 1)
 
-
     def _press(self, when: datetime, level: _Level) -> None:
+        """Keep :attr:`pressing` up to date with the level of a reading with the measure."""
         pressing = level.severity is not None and level.severity >= Severity.WARNING
         still = bool(self.pressing) and self.pressing[-1][1] is None
         if pressing and not still:
@@ -824,13 +825,15 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
             gaps.append((previous, following))
     for last, following in gaps:
         horizon = following if following is not None else at
-        repeating = last is not None and bool(evaluation.repeat_for(last))
+        repeat_for = evaluation.repeat_for(last) if last is not None else ()
+        names = ", ".join(MEASURE_NAMES[m] for m in repeat_for)
+        what = f"Repeat {names}" if names else "Reading"
         for schedule in schedules:
             if schedule.start >= horizon or (last is not None and schedule.end is not None
                                              and schedule.end <= last):
                 continue
             due = schedule.start if last is None else max(last, schedule.start)
-            due += min(schedule.interval, repeat) if repeating else schedule.interval
+            due += min(schedule.interval, repeat) if repeat_for else schedule.interval
             late_at = due + grace
             stretch_end = horizon if schedule.end is None else min(schedule.end, horizon)
             if stretch_end <= late_at:
@@ -844,7 +847,7 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
                 time=late_at, resolved_at=resolved,
                 resolution=resolution if resolved is not None else "",
                 acknowledgement=acks.get(fid),
-                message=f"Reading overdue by > {protocol.intervals.overdue_grace_min} min "
+                message=f"{what} overdue by > {protocol.intervals.overdue_grace_min} min "
                         f"(due {clock_time(due)})",
             ))
             break

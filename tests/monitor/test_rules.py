@@ -603,7 +603,7 @@ def test_the_overdue_advisory_follows_the_repeat_due_time() -> None:
     assert flags_at(rec, 27, "overdue") == []
     (flag,) = flags_at(rec, 27 + 1 / 60, "overdue")
     assert flag.time == t(27)
-    assert flag.message == "Reading overdue by > 2 min (due 10:25)"
+    assert flag.message == "Repeat BP overdue by > 2 min (due 10:25)"
     late = record(*infusion_with_readings(10), r(20, sbp=184, dbp=96), r(28, sbp=150, dbp=90))
     (taken,) = flags_at(late, 40, "overdue")
     assert (taken.time, taken.resolved_at) == (t(27), t(28))
