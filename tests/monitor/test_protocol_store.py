@@ -47,6 +47,9 @@ def protocols(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr("monitor.protocol.PROTOCOL_DIR", directory)
     return directory
 
+#: The version the factory protocol file declares.
+CURRENT_VERSION = load_protocol("iv_ketamine").version
+
 
 def sbp_warning(directory: Path) -> int:
     return int(load_protocol("iv_ketamine", directory).bp.high_warning_sbp_at_or_above)
@@ -106,8 +109,10 @@ def test_resolved_text_loads_back_to_the_same_protocol():
 
 
 def test_a_stored_text_that_extends_another_is_refused():
-    content = resolved_toml(load_protocol("iv_ketamine")).replace(
-        'version = "1.0"', 'version = "1.0"\nextends = "other"')
+    protocol = load_protocol("iv_ketamine")
+    line = f'version = "{protocol.version}"'
+    content = resolved_toml(protocol).replace(line, f'{line}\nextends = "other"')
+    assert "extends" in content
     with pytest.raises(ProtocolError, match="extends nothing"):
         load_protocol_text(content, "stored")
 
@@ -168,11 +173,11 @@ def test_an_edit_leaves_an_earlier_session_as_it_was_and_judges_a_later_one_by_i
     assert bp_warnings(restarted.load(earlier)) == []
 
     old_info, new_info = restarted.session_info(earlier), restarted.session_info(later)
-    assert old_info.protocol_version == new_info.protocol_version == "1.0"
+    assert old_info.protocol_version == new_info.protocol_version == CURRENT_VERSION
     assert old_info.protocol_hash != new_info.protocol_hash
     header = report_text(build_report(restarted.load(earlier), generated_at=clock.now(),
                                       chain_head="0" * 64))
-    assert f"protocol version 1.0 (SHA-256 {old_info.protocol_hash[:12]}…)" in header
+    assert f"protocol version {CURRENT_VERSION} (SHA-256 {old_info.protocol_hash[:12]}…)" in header
     assert restarted.session_protocol(earlier).bp.high_warning_sbp_at_or_above == old_limit
     assert restarted.session_protocol(later).bp.high_warning_sbp_at_or_above == new_limit
     assert check_database(store.url).ok
@@ -211,7 +216,7 @@ def test_show_json_names_the_version_and_keeps_an_old_session_as_it_was(
     before = show(earlier)
     stored = protocol_store.version_of(load_protocol("iv_ketamine", protocols), "iv_ketamine",
                                        clock.now())
-    assert before["session"]["protocol_version"] == "1.0"
+    assert before["session"]["protocol_version"] == CURRENT_VERSION
     assert before["session"]["protocol_hash"] == stored.hash
     assert not [f for f in before["flags"] if (f["measure"], f["severity"]) == ("bp", "warning")]
 
@@ -294,6 +299,6 @@ def test_the_audit_trail_names_the_version_a_session_started_under(store, clock,
     info = service.session_info(session_id)
     [created] = service.audit_entries(by=clinician, action="create", session_id=session_id)
     assert created.new is not None
-    assert created.new["protocol_version"] == "1.0"
+    assert created.new["protocol_version"] == CURRENT_VERSION
     assert created.new["protocol_version_id"] == str(info.protocol_version_id)
     assert info.protocol_version_id == protocol_store.version_id(info.protocol_hash)
