@@ -328,3 +328,19 @@ def parse_dtm(text: str, zone: ZoneInfo) -> DeviceTime | None:
         return DeviceTime(local.astimezone(UTC), text, True)
     except (ValueError, OverflowError):
         return None
+
+
+def split_messages(data: bytes) -> list[bytes]:
+    """The messages in a file: each starts at a line beginning ``MSH``; any line endings.
+
+    MLLP start and end blocks, if the file was captured framed, are dropped.
+    """
+    data = data.replace(b"\x0b", b"\n").replace(b"\x1c", b"\n")
+    starts = [m.start(1) for m in re.finditer(rb"(?:^|[\r\n])(MSH)", data)]
+    messages = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(data)
+        chunk = data[start:end].strip(b"\r\n")
+        if chunk:
+            messages.append(chunk)
+    return messages

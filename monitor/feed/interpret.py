@@ -5,8 +5,9 @@
 builds the acknowledgement. Filing observations into sessions plugs in after it.
 
 Who sent it: the device is identified by its EUI-64, taken from the most specific place
-that has one: OBX-18 (the equipment that made the observation), then OBR-3, then MSH-3 (a
-central station or gateway sends for many beds). The bed's location is PV1-3; a patient's
+that has one: OBX-18 (the equipment that made the observation), then OBR-3, then MSH-3 or
+MSH-4 (a central station or gateway sends for many beds), then the first OBX-18 of the
+message (some devices name themselves only once). The bed's location is PV1-3; a patient's
 MRN may be in PID-3.
 
 Time: each observation takes OBX-14, else OBR-7, else MSH-7. ``skew`` compares MSH-7 (when
@@ -170,11 +171,17 @@ def interpret_parsed(
     reference = sent_at or batch_time
     skew = received_at - reference if reference is not None else None
     if skew is not None and abs(skew) > SKEW_LIMIT:
+        direction = "behind" if skew > timedelta(0) else "ahead of"
         notes.append(
-            f"device clock differs from ChairSide's by {_minutes(skew)} "
+            f"the device clock is {_duration(abs(skew))} {direction} ChairSide's "
             "(over 2 minutes): check the monitor's time and time zone"
         )
-    message_device = _eui_from_ei(obr, 3) or _eui_from_hd(msh, 3)
+    message_device = (
+        _eui_from_ei(obr, 3)
+        or _eui_from_hd(msh, 3)
+        or _eui_from_hd(msh, 4)
+        or next(filter(None, (_eui_from_ei(obx, 18) for obx in parsed.segments("OBX"))), None)
+    )
     location, mrn = _location(parsed), _mrn(parsed)
     outcomes: list[Outcome] = []
     structure = 0
@@ -191,7 +198,7 @@ def interpret_parsed(
             flags=tuple(get(obx, 8, 1, r) for r in range(1, hl7msg.repeats(obx, 8) + 1)),
             status=get(obx, 11),
             observed_at=observed,
-            time_notes=tuple(time_notes) + tuple(notes),
+            time_notes=tuple(time_notes),
         )
         device = _eui_from_ei(obx, 18) or message_device
         context = Context(parsed.message_id, device, location, mrn, received_at, skew)
@@ -206,11 +213,9 @@ def interpret_parsed(
     )
 
 
-def _minutes(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+def _duration(delta: timedelta) -> str:
+    hours, rest = divmod(int(delta.total_seconds()), 3600)
+    return f"{hours} h {rest // 60:02d} min {rest % 60:02d} s"
 
 
 class FeedHandler:
