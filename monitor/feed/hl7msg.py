@@ -158,6 +158,24 @@ def normalise(text: str) -> str:
     return "\r".join(line for line in lines if line.strip())
 
 
+def _elide_waveforms(text: str) -> str:
+    """``text`` with the samples of waveform OBX rows (OBX-2 NA or MA) left out.
+
+    A waveform message carries hundreds of thousands of samples that ChairSide does not
+    use; splitting each into a component would delay the acknowledgement by seconds.
+    """
+    separator = text[3]
+    lines = text.split("\r")
+    for index, line in enumerate(lines):
+        if not line.startswith("OBX") or len(line) < 512:
+            continue
+        parts = line.split(separator, 6)
+        if len(parts) > 5 and parts[2].strip().upper() in WAVEFORM_TYPES:
+            parts[5] = "elided"
+            lines[index] = separator.join(parts)
+    return "\r".join(lines)
+
+
 def parse(raw: bytes) -> ParsedMessage:
     """Decode, normalise and parse one message. Raises :class:`MessageError`."""
     message_id = _header_field(raw, 10)
@@ -169,6 +187,7 @@ def parse(raw: bytes) -> ParsedMessage:
         raise MessageError("the message does not start with an MSH segment", message_id)
     if len(text) < 8 or len(set(text[3:8])) != 5:
         raise MessageError("MSH-1/MSH-2 do not give five distinct separators", message_id)
+    text = _elide_waveforms(text)
     try:
         message = hl7.parse(text)
         msh = message.segment("MSH")

@@ -186,7 +186,11 @@ class Deframer:
                 self._scan_from = 0
                 continue
             if end >= 0:
-                events.append(Frame(bytes(self._buffer[:end])))
+                if end > self.max_frame_bytes:
+                    head = bytes(self._buffer[:OVERSIZE_HEAD_BYTES])
+                    events.append(Oversized(end, head))
+                else:
+                    events.append(Frame(bytes(self._buffer[:end])))
                 rest = bytes(self._buffer[end + len(END_BLOCK):])
                 self._buffer.clear()
                 self._in_frame = False
