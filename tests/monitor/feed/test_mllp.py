@@ -99,7 +99,8 @@ def test_a_tls_hello_split_over_reads_is_skipped_whole():
 
 
 def test_tls_alert_is_a_fatal_handshake_failure():
-    assert TLS_ALERT[0] == 0x15 and TLS_ALERT[-2:] == b"\x02\x28"
+    assert TLS_ALERT[0] == 0x15
+    assert TLS_ALERT[-2:] == b"\x02\x28"
 
 
 def test_flush_reports_a_frame_cut_by_the_end_of_the_connection():

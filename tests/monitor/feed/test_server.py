@@ -140,7 +140,8 @@ def test_a_one_megabyte_waveform_message_is_acknowledged_and_ignored():
 
     h = run(body)
     outcome = h.events[[e.kind for e in h.events].index("message")].outcome
-    assert isinstance(outcome, Interpretation) and "waveform" in outcome.reason
+    assert isinstance(outcome, Interpretation)
+    assert "waveform" in outcome.reason
 
 
 def test_an_oversized_frame_gets_ae_and_the_connection_stays_usable():
@@ -169,7 +170,7 @@ def test_non_ascii_messages_are_read_by_their_declared_charset():
 
 def test_a_client_that_disconnects_mid_frame_does_not_disturb_the_others():
     async def body(h: Harness) -> None:
-        reader, writer = await h.connect()
+        _reader, writer = await h.connect()
         writer.write(encode_frame(one("nist_pcd01"))[:50])
         await writer.drain()
         writer.close()
