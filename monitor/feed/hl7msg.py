@@ -208,11 +208,9 @@ def classify(parsed: ParsedMessage) -> Classification:
     if kind == "ORU" and event == "R40":
         return Classification("ignored", "alarm report (ORU^R40): alarms stay on the monitor")
     if kind == "ORU" and event == "R01":
-        values = [
-            obx for obx in parsed.segments("OBX") if field(obx, 2) and field(obx, 5)
-        ]
+        values = [obx for obx in parsed.segments("OBX") if field(obx, 2)]
         if not values:
-            return Classification("ignored", "ORU^R01 without observation values")
+            return Classification("ignored", "ORU^R01 without observations")
         if all(field(obx, 2).upper() in WAVEFORM_TYPES for obx in values):
             return Classification("ignored", "waveform-only ORU^R01: ChairSide takes numerics")
         return Classification("observations")

@@ -176,6 +176,12 @@ def interpret_parsed(
             f"the device clock is {_duration(abs(skew))} {direction} ChairSide's "
             "(over 2 minutes): check the monitor's time and time zone"
         )
+        hours = round(skew / timedelta(hours=1))
+        if 0 < abs(hours) <= 14 and abs(skew - timedelta(hours=hours)) <= SKEW_LIMIT:
+            notes.append(
+                f"a skew of {hours:+d} h looks like a wrong UTC offset or time zone "
+                "on the monitor (or --zone)"
+            )
     message_device = (
         _eui_from_ei(obr, 3)
         or _eui_from_hd(msh, 3)

@@ -20,6 +20,7 @@ NIBP, with its old observation time, in every periodic message.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from types import MappingProxyType
 from typing import Protocol
 
 from monitor.validation import MEASURES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +291,7 @@ def identify(components: tuple[str, ...]) -> tuple[CodeDef | None, str, str, lis
                 f"REFID {refid}{also} does not match MDC code {code} "
                 f"({definition.refid}); the code was used"
             )
+            log.warning("OBX-3 %s: %s", "^".join(components), notes[-1])
         return definition, f"MDC:{definition.code}", refid, notes
     for code, name, system in triplets:
         if system.upper() in {"LN", "LOINC"} and code in LOINC_CODES:

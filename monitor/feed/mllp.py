@@ -329,6 +329,7 @@ class MllpServer:
             self.listener(ServerEvent("disconnected", peer, f"connection error: {exc}"))
         except asyncio.CancelledError:
             self.listener(ServerEvent("disconnected", peer, "server closing"))
+            raise
         finally:
             self._connections.discard(task)
             writer.close()

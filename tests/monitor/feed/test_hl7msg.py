@@ -238,3 +238,24 @@ def mutated(draw: st.DrawFn) -> bytes:
 @given(mutated())
 def test_mutated_messages_get_ae_or_aa_never_an_exception(raw):
     _check_never_raises(raw)
+
+
+def test_a_whole_hour_skew_is_named_as_a_wrong_offset():
+    result = interpret(one("comen_latin1"), received_at=RECEIVED, zone=PARIS)
+    assert result.skew == timedelta(hours=1, seconds=30)
+    assert any("+1 h looks like a wrong UTC offset" in note for note in result.notes)
+
+
+def test_an_oru_r01_with_only_structure_rows_is_ignored():
+    message = (b"MSH|^~\\&|A||||20260302091000||ORU^R01|S1|P|2.6\r"
+               b"OBX|1||69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC|1.0.0.0|||||||X\r")
+    result = interpret(message, received_at=RECEIVED, zone=UTC_ZONE)
+    assert (result.kind, result.reason) == ("ignored", "ORU^R01 without observations")
+
+
+def test_a_message_whose_values_are_all_missing_still_lists_each_refusal():
+    message = (b"MSH|^~\\&|A||||20260302091000+0000||ORU^R01|S2|P|2.6\r"
+               b"OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1||262688|||||X\r")
+    result = interpret(message, received_at=RECEIVED, zone=UTC_ZONE)
+    assert result.kind == "observations"
+    assert [r.measure for r in result.rejected] == ["spo2"]
