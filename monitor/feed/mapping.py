@@ -268,6 +268,17 @@ class ObxFields:
     time_notes: tuple[str, ...] = field(default=())
 
 
+_LOGGED_MISMATCHES: set[tuple[str, str]] = set()
+
+
+def _log_once(code: str, refid: str, note: str) -> None:
+    """Log a REFID mismatch once per pair: a mislabelling device repeats it every second."""
+    if (code, refid) in _LOGGED_MISMATCHES or len(_LOGGED_MISMATCHES) >= 1000:
+        return
+    _LOGGED_MISMATCHES.add((code, refid))
+    log.warning("%s", note)
+
+
 def identify(components: tuple[str, ...]) -> tuple[CodeDef | None, str, str, list[str]]:
     """The code definition OBX-3 names, the code as written, its REFID, and any notes.
 
@@ -291,7 +302,7 @@ def identify(components: tuple[str, ...]) -> tuple[CodeDef | None, str, str, lis
                 f"REFID {refid}{also} does not match MDC code {code} "
                 f"({definition.refid}); the code was used"
             )
-            log.warning("OBX-3 %s: %s", "^".join(components), notes[-1])
+            _log_once(code, refid, notes[-1])
         return definition, f"MDC:{definition.code}", refid, notes
     for code, name, system in triplets:
         if system.upper() in {"LN", "LOINC"} and code in LOINC_CODES:
