@@ -92,17 +92,41 @@ class Classification:
 def field(segment: Segment | None, number: int, component: int = 1, repeat: int = 1) -> str:
     """One component of one field of ``segment``, unescaped; ``""`` where absent.
 
-    Never raises on a short or odd segment: vendors truncate trailing fields.
+    Never raises on a short or odd segment (vendors truncate trailing fields). Walks
+    python-hl7's tree itself: the library's own ``extract_field`` logs through a deprecated
+    logging call on a malformed escape sequence, and does more work than needed here.
     """
     if segment is None:
         return ""
     try:
-        value = segment.extract_field(
-            field_num=number, repeat_num=repeat, component_num=component
-        )
-    except (IndexError, KeyError, ValueError):
+        node: object = segment(number)
+    except IndexError:
         return ""
-    return str(value).strip()
+    for index in (repeat, component):
+        if isinstance(node, str):
+            return _unescape(segment, node).strip() if index == 1 else ""
+        assert isinstance(node, list)
+        if index > len(node):
+            return ""
+        node = node[index - 1]
+    while not isinstance(node, str):
+        assert isinstance(node, list)
+        if not node:
+            return ""
+        node = node[0]
+    return _unescape(segment, node).strip()
+
+
+def _unescape(segment: Segment, text: str) -> str:
+    """HL7 escape sequences for the separators (``\\F\\`` …) replaced; others kept as sent."""
+    escape = getattr(segment, "esc", "\\") or "\\"
+    separators = getattr(segment, "separators", "\r|~^&")
+    if escape not in text or len(separators) < 5:
+        return text
+    table = {"F": separators[1], "R": separators[2], "S": separators[3], "T": separators[4],
+             "E": escape}
+    pattern = re.escape(escape) + "([FRSTE])" + re.escape(escape)
+    return re.sub(pattern, lambda match: table[match[1]], text)
 
 
 def repeats(segment: Segment | None, number: int) -> int:
@@ -185,13 +209,20 @@ def parse(raw: bytes) -> ParsedMessage:
     text = normalise(text)
     if not text.startswith("MSH"):
         raise MessageError("the message does not start with an MSH segment", message_id)
-    if len(text) < 8 or len(set(text[3:8])) != 5:
+    separators = text[3:8]
+    if (
+        len(separators) < 5
+        or len(set(separators)) != 5
+        or any(char.isalnum() or char in "\r\n " for char in separators)
+    ):
         raise MessageError("MSH-1/MSH-2 do not give five distinct separators", message_id)
     text = _elide_waveforms(text)
     try:
         message = hl7.parse(text)
         msh = message.segment("MSH")
-    except (hl7.ParseException, IndexError, KeyError, ValueError, TypeError) as exc:
+    except (
+        hl7.ParseException, IndexError, KeyError, ValueError, TypeError, AssertionError
+    ) as exc:
         raise MessageError(f"not an HL7 v2 message ({type(exc).__name__})", message_id) from exc
     message_id = field(msh, 10) or message_id
     kind = field(msh, 9, 1).upper()

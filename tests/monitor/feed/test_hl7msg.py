@@ -69,6 +69,8 @@ def test_undeclared_charset_tries_utf8_then_latin1():
         (b"PID|1\rMSH|^~\\&|A", "does not start with an MSH segment"),
         (b"MSH|", "five distinct separators"),
         (b"MSH|^^^^|A|B", "five distinct separators"),
+        (b"MSH\r|^~\\&|A|B|||2026||ORU^R01|1", "five distinct separators"),
+        (b"MSH|^~\\A|B", "five distinct separators"),
         (b"MSH|^~\\&|A|B|||2026||", "MSH-9 (message type) is empty"),
     ],
 )
@@ -259,3 +261,16 @@ def test_a_message_whose_values_are_all_missing_still_lists_each_refusal():
     result = interpret(message, received_at=RECEIVED, zone=UTC_ZONE)
     assert result.kind == "observations"
     assert [r.measure for r in result.rejected] == ["spo2"]
+
+
+def test_escaped_separators_in_fields_are_decoded():
+    escaped = b"INFUSION\\T\\RECOVERY^^CHAIR\\F\\3"
+    message = one("ge_carescape").replace(b"INFUSION^^CHAIR3", escaped)
+    result = interpret(message, received_at=RECEIVED, zone=UTC_ZONE)
+    assert result.location == "INFUSION&RECOVERY^^CHAIR|3"
+
+
+def test_a_malformed_escape_sequence_is_kept_as_sent():
+    message = one("ge_carescape").replace(b"INFUSION^^CHAIR3", b"INFU\\\\SION^^CHAIR3")
+    result = interpret(message, received_at=RECEIVED, zone=UTC_ZONE)
+    assert result.location == "INFU\\\\SION^^CHAIR3"
