@@ -22,6 +22,7 @@ from monitor import cli_export, cli_identity, cli_staff
 from monitor.auth import DEMO_PIN, load_secret
 from monitor.clock import Clock, SystemClock
 from monitor.domain import Flag, Score
+from monitor.feed import cli as feed_cli
 from monitor.permissions import PermissionDenied
 from monitor.protocol import available_profiles
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
@@ -82,11 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(check)
     cli_staff.add_commands(commands, db_option)
     cli_export.add_command(commands, db_option)
+    feed_cli.add_command(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == feed_cli.COMMAND:
+        return feed_cli.run(args)
     clock = clock or SystemClock()
     url = args.db or default_url()
     try:
