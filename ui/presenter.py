@@ -136,9 +136,11 @@ class SessionPresenter(QObject):
         data: Mapping[str, Any] | None = None,
         when: datetime | None = None,
         label: str | None = None,
+        confirmed: Collection[str] = (),
     ) -> bool:
         event_id = self._attempt(lambda: self.service.record_event(
             self.session_id, kind, by=self.staff_id, time=when, detail=detail, data=data,
+            confirmed=confirmed,
         ))
         if event_id is None:
             return False
