@@ -404,7 +404,8 @@ class AcknowledgeDialog(QDialog):
             button.setMinimumSize(TOUCH_MIN * 3, TOUCH_MIN + 8)
 
         self.note = QLineEdit()
-        self.note.setPlaceholderText("Note (optional; required for Other)")
+        self.note.setPlaceholderText("Note (optional)" if clinical
+                                     else "Note (optional; required for Other)")
         self.note.setMinimumHeight(TOUCH_MIN)
         self.note.textChanged.connect(self._update)
         buttons = QHBoxLayout()
