@@ -23,7 +23,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +32,9 @@ from platformdirs import user_data_dir
 #: A draft's forms: form name → its typed state (JSON values only).
 Forms = Mapping[str, Mapping[str, Any]]
 
+#: Drafts older than this are removed when the app starts: the session they belong to is
+#: long over, and they hold patient data.
+MAX_AGE = timedelta(hours=24)
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -96,7 +99,9 @@ class DraftStore:
 
     def load(self, key: DraftKey) -> Draft | None:
         """The draft of ``key``, or None (none kept, or a file that cannot be read)."""
-        path = self.directory / key.file_name()
+        return self._read(self.directory / key.file_name(), key)
+
+    def _read(self, path: Path, key: DraftKey | None = None) -> Draft | None:
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -109,6 +114,9 @@ class DraftStore:
             saved_at = datetime.fromisoformat(saved) if isinstance(saved, str) else None
         except ValueError:
             saved_at = None
+        if key is None:
+            key = DraftKey(str(payload.get("kind")), str(payload.get("place")),
+                           str(payload.get("staff")))
         return Draft(key, {str(k): v for k, v in forms.items() if isinstance(v, dict)},
                      saved_at)
 
@@ -116,6 +124,25 @@ class DraftStore:
         with contextlib.suppress(FileNotFoundError):
             (self.directory / key.file_name()).unlink()
             self._sync_directory()
+
+    def prune(self, now: datetime) -> int:
+        """Remove drafts written more than :data:`MAX_AGE` before ``now``, unreadable ones
+        and temporary files a crash left; returns how many files went."""
+        if not self.directory.is_dir():
+            return 0
+        removed = 0
+        for path in self.directory.iterdir():
+            if path.suffix == ".json":
+                draft = self._read(path)
+                if draft is not None and draft.saved_at is not None \
+                        and draft.saved_at >= now - MAX_AGE:
+                    continue
+            elif not path.name.startswith(".draft-"):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+        return removed
 
     def _ensure_directory(self) -> None:
         self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
@@ -157,6 +184,8 @@ class DraftKeeper:
         self._collect = collect
         self._now = now
         self._written: dict[DraftKey, dict[str, dict[str, Any]]] = {}
+        #: Why the last flush could not keep a draft ("" when it could).
+        self.problem = ""
 
     def edited(self) -> None:
         """Something was typed or chosen: write once the typing pauses."""
@@ -165,11 +194,18 @@ class DraftKeeper:
     def flush(self) -> None:
         """Write every draft that changed since it was last written."""
         self._timer.stop()
+        self.problem = ""
         for key, forms in self._collect().items():
             kept = {name: dict(state) for name, state in forms.items() if state}
             if self._written.get(key) == kept:
                 continue
-            self.store.save(key, kept, at=self._now())
+            try:
+                self.store.save(key, kept, at=self._now())
+            except OSError as exc:
+                # A draft is a safety net, not the record: the entry is still on screen and
+                # is saved to the database as usual. The next edit tries again.
+                self.problem = f"Draft not kept: {exc.strerror or exc}"
+                continue
             self._written[key] = kept
 
     def restore(self, key: DraftKey) -> Draft | None:
@@ -181,5 +217,9 @@ class DraftKeeper:
 
     def discard(self, key: DraftKey) -> None:
         """The entry was saved (or deliberately left): its draft goes at once."""
-        self.store.clear(key)
+        try:
+            self.store.clear(key)
+        except OSError as exc:
+            self.problem = f"Draft not removed: {exc.strerror or exc}"
+            return
         self._written.pop(key, None)

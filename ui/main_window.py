@@ -14,6 +14,7 @@ window's shape: portrait when taller than wide.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -147,7 +148,9 @@ class MainWindow(QMainWindow):
             draft_timer.setSingleShot(True)
             draft_timer.setInterval(draft_delay_ms)
             self.drafts = DraftKeeper(drafts, draft_timer, self._drafts_on_screen, clock.now)
-            draft_timer.timeout.connect(self.drafts.flush)
+            draft_timer.timeout.connect(self._flush_drafts)
+            with contextlib.suppress(OSError):  # an unreadable directory keeps its drafts
+                drafts.prune(clock.now())
             if app is not None:
                 app.installEventFilter(DraftInput(self.drafts.edited, self))
         #: Called on every tick, after the screens are refreshed (the demo chair's driver).
@@ -401,6 +404,8 @@ class MainWindow(QMainWindow):
     def _flush_drafts(self) -> None:
         if self.drafts is not None:
             self.drafts.flush()
+            if self.drafts.problem:
+                self.statusBar().showMessage(self.drafts.problem, 10_000)
 
     def _restore_session(self, screen: SessionScreen) -> None:
         if self.drafts is None:

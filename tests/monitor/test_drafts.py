@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.drafts import DraftKeeper, DraftKey, DraftStore
+from monitor.drafts import MAX_AGE, DraftKeeper, DraftKey, DraftStore
 
 NOW = datetime(2026, 3, 2, 10, 42, tzinfo=UTC)
 KEY = DraftKey("session", "6f1c0c2e-0000-4000-8000-000000000001", "nurse-1")
@@ -123,3 +123,31 @@ def test_discarding_removes_the_draft_at_once(tmp_path) -> None:
     keeper.discard(KEY)
     assert store.load(KEY) is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_old_drafts_and_left_temporaries_are_pruned(tmp_path) -> None:
+    store = DraftStore(tmp_path)
+    old = DraftKey("checkin", "1", "nurse-1")
+    store.save(old, VITALS, at=NOW - MAX_AGE - timedelta(minutes=1))
+    store.save(KEY, VITALS, at=NOW - timedelta(hours=2))
+    (tmp_path / ".draft-abc.tmp").write_text("{", encoding="utf-8")
+    (tmp_path / "garbled.json").write_text("{", encoding="utf-8")
+    assert store.prune(NOW) == 3
+    assert store.load(old) is None
+    assert store.load(KEY) is not None
+
+
+def test_a_draft_that_cannot_be_written_is_said_and_tried_again(tmp_path, monkeypatch) -> None:
+    store = DraftStore(tmp_path)
+    keeper = DraftKeeper(store, FakeTimer(), lambda: {KEY: VITALS}, lambda: NOW)
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "save", full_disk)
+    keeper.flush()
+    assert keeper.problem == "Draft not kept: No space left on device"
+    monkeypatch.undo()
+    keeper.flush()
+    assert keeper.problem == ""
+    assert store.load(KEY) is not None
