@@ -821,8 +821,8 @@ class ClinicService:
         reason = override_reason.strip()
         if hold is not None and not reason:
             raise InvalidEntryError([FieldError(
-                "phq9_item9", f"Not started: the infusion waits for {hold} (or a clinician's "
-                "override with a reason)")])
+                "phq9_item9", f"The infusion waits for {hold} (or a clinician's start "
+                "with a written reason)")])
         if hold is not None:
             role = self._role(by)
             if role != "clinician":

@@ -37,7 +37,7 @@ from monitor.clock import Clock
 from monitor.domain import EventKind, Flag, Phase
 from monitor.protocol import Medication
 from monitor.rules import infusion_started_at, infusion_stopped_at
-from monitor.service import SessionView
+from monitor.service import MIN_OVERRIDE_REASON, SessionView
 from monitor.start_gate import (
     CONFIRM_BASELINE,
     DEFERRED_PHQ9,
@@ -47,7 +47,7 @@ from monitor.start_gate import (
     phq9_hold,
 )
 from ui.chart import SessionChart
-from ui.confirm import ConfirmDialog
+from ui.confirm import ConfirmDialog, ReasonDialog
 from ui.discharge import DischargePanel
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.flags import FlagsPanel
@@ -516,19 +516,43 @@ class SessionScreen(QWidget):
                                data={"pump_ml_per_h": rate})
             return
         if kind is EventKind.INFUSION_START and self.view is not None:
-            missing = missing_baseline(self.view.record)
-            if missing and phq9_hold(self.view.flags, self.view.record.acknowledgements) is None:
-                if not self.confirm_start(missing):
-                    return
-                self._active_form = None
-                self.presenter.record_event(kind, label="infusion start",
-                                            confirmed={CONFIRM_BASELINE})
-                return
+            self._start(self.view)
+            return
         labels = {EventKind.INFUSION_START: "infusion start",
                   EventKind.INFUSION_PAUSE: "infusion pause",
                   EventKind.INFUSION_RESUME: "infusion resume",
                   EventKind.INFUSION_STOP: "infusion stop"}
         self._record_event(kind, label=labels[kind])
+
+    def _start(self, view: SessionView) -> None:
+        """Start: a clinician may start with a written reason while PHQ-9 item 9 waits (the
+        service refuses anyone else, and says why); a start without a complete baseline is
+        asked about first."""
+        hold = phq9_hold(view.flags, view.record.acknowledgements)
+        reason = ""
+        if hold is not None and self.presenter.is_clinician():
+            reason = self.ask_start_reason(hold)
+            if not reason:
+                return
+        missing = missing_baseline(view.record)
+        if missing and (hold is None or reason) and not self.confirm_start(missing):
+            return
+        self._active_form = None
+        self.presenter.record_event(EventKind.INFUSION_START, label="infusion start",
+                                    confirmed={CONFIRM_BASELINE} if missing else (),
+                                    override_reason=reason)
+
+    def ask_start_reason(self, hold: str) -> str:
+        """A clinician's reason for starting while the start waits for ``hold`` ("" when
+        cancelled)."""
+        dialog = ReasonDialog(
+            self.theme, "Start although PHQ-9 item 9 waits?",
+            f"The start waits for {hold}. To start now, write why; the reason is kept with "
+            "the start in the record and the audit trail.",
+            action="Start with this reason", min_length=MIN_OVERRIDE_REASON,
+            placeholder="e.g. Assessed in clinic this morning; safety plan on file",
+            parent=self)
+        return dialog.reason() if dialog.exec() == QDialog.DialogCode.Accepted else ""
 
     def confirm_start(self, missing: Sequence[str]) -> bool:
         """Ask before starting without a complete baseline, naming what is missing."""

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog
 from monitor.domain import EventKind, Phase
 from monitor.model import EventRow
 from tests.ui.sessions import host
-from ui.confirm import ConfirmDialog
+from ui.confirm import ConfirmDialog, ReasonDialog
 from ui.flags import AcknowledgeDialog
 from ui.presenter import SessionPresenter
 from ui.session_screen import SessionScreen
@@ -114,3 +114,39 @@ def test_the_confirmation_is_touch_sized(qtbot):
         assert button.width() >= 3 * TOUCH_MIN
     qtbot.mouseClick(dialog.keep, Qt.MouseButton.LeftButton)
     assert dialog.result() == QDialog.DialogCode.Rejected
+
+
+def test_a_clinician_may_start_with_a_written_reason_a_nurse_is_not_asked(
+        qtbot, service, clock, nurse, clinician, monkeypatch):
+    session_id = checked_in(service, nurse, (1,) * 9)
+    service.record_reading(session_id, {**VITALS, **SCORES}, by=nurse)
+    screen, _window = screen_for(qtbot, service, clock, nurse, session_id)
+    monkeypatch.setattr(screen, "ask_start_reason", lambda hold: pytest.fail("asked"))
+    start = screen.header.controls[EventKind.INFUSION_START]
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    assert service.load(session_id).phase is Phase.BASELINE
+
+    screen.presenter.set_staff(clinician)
+    monkeypatch.setattr(screen, "ask_start_reason", lambda hold: "")  # cancelled
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    assert service.load(session_id).phase is Phase.BASELINE
+    monkeypatch.setattr(screen, "ask_start_reason",
+                        lambda hold: "Assessed in clinic this morning")
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    view = service.load(session_id)
+    assert view.phase is Phase.INFUSING
+    with service.store.read() as db:
+        data = db.get(EventRow, view.record.events[0].id).data
+    assert data == {"phq9_item9_override": "Assessed in clinic this morning"}
+
+
+@dialog_window
+def test_the_reason_dialog_needs_a_reason_long_enough(qtbot):
+    dialog = ReasonDialog(DIM, "Start although PHQ-9 item 9 waits?", "Why?",
+                          action="Start with this reason", min_length=10)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.act.isEnabled()
+    dialog.text.setPlainText("Seen today, safety plan on file")
+    assert dialog.act.isEnabled()
+    assert dialog.act.height() >= TOUCH_MIN
