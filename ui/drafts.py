@@ -1,18 +1,18 @@
 """The window's side of drafts: noticing input, and taking drafts from and back to screens.
 
-:class:`DraftInput` is an application event filter that tells the
-:class:`monitor.drafts.DraftKeeper` whenever the nurse taps or types (the keeper writes once
-the typing pauses). :func:`session_drafts` and :func:`restore_session` take a session
+:class:`DraftInput` is an application event filter whose ``edited`` signal says (to the
+:class:`monitor.drafts.DraftKeeper`) whenever the nurse taps or types (the keeper writes
+once the typing pauses). :func:`session_drafts` and :func:`restore_session` take a session
 screen's entry forms' typed state out and put a kept draft back; the check-in screen has
 its own ``draft_state`` and ``restore_draft``. What is kept, and where, is the keeper's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Signal
 
 from ui.labels import clock_time
 
@@ -32,16 +32,17 @@ FORM_WORDS = {"vitals": "vitals", "cadss": "CADSS-6", "moaas": "MOAA/S",
 
 
 class DraftInput(QObject):
-    """Calls ``edited`` on every tap or key let go anywhere in the application; never
-    consumes an event. Signals: none."""
+    """Watches every tap or key let go anywhere in the application; never consumes an event.
 
-    def __init__(self, edited: Callable[[], None], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._edited = edited
+    Signals:
+        edited(): the nurse tapped or typed.
+    """
+
+    edited = Signal()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _EDITS:
-            self._edited()
+            self.edited.emit()
         return False
 
 

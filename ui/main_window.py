@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -147,12 +148,19 @@ class MainWindow(QMainWindow):
             draft_timer = QTimer(self)
             draft_timer.setSingleShot(True)
             draft_timer.setInterval(draft_delay_ms)
-            self.drafts = DraftKeeper(drafts, draft_timer, self._drafts_on_screen, clock.now)
+            # The keeper reaches the window only weakly: a closed window must be freed (its
+            # tick would otherwise run on against a database already closed).
+            on_screen = weakref.WeakMethod(self._drafts_on_screen)
+            self.drafts = DraftKeeper(
+                drafts, draft_timer,
+                lambda: collect() if (collect := on_screen()) is not None else {}, clock.now)
             draft_timer.timeout.connect(self._flush_drafts)
             with contextlib.suppress(OSError):  # an unreadable directory keeps its drafts
                 drafts.prune(clock.now())
             if app is not None:
-                app.installEventFilter(DraftInput(self.drafts.edited, self))
+                watcher = DraftInput(self)
+                watcher.edited.connect(self._draft_edited)
+                app.installEventFilter(watcher)
         #: Called on every tick, after the screens are refreshed (the demo chair's driver).
         self.tick_hooks: list[Callable[[], None]] = []
         self.setWindowTitle("ChairSide")
@@ -400,6 +408,10 @@ class MainWindow(QMainWindow):
             found[self._draft_key("checkin", self.checkin.chair)] = (
                 {"checkin": state} if state != self._checkin_blank else {})
         return found
+
+    def _draft_edited(self) -> None:
+        if self.drafts is not None:
+            self.drafts.edited()
 
     def _flush_drafts(self) -> None:
         if self.drafts is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import stat
+import weakref
 from datetime import date
 
 import pytest
@@ -153,3 +155,20 @@ def test_closing_with_nothing_typed_does_not_ask(qtbot, service, clock, nurse, s
     window.close()
     assert not window.isVisible()
     assert window.close_dialog is None
+
+
+def test_a_closed_window_keeping_drafts_is_freed_at_once(qtbot, service, clock, nurse, store):
+    """Nothing the drafts add holds the window: once closed and dropped it goes, without
+    waiting for the cycle collector (its tick would otherwise run on a closed database)."""
+    window = MainWindow(service, clock, staff=(nurse, "Nora Nurse"), tick_ms=3_600_000,
+                        drafts=store)
+    window.show()
+    qtbot.waitExposed(window)
+    window.close()
+    gc.disable()
+    try:
+        gone = weakref.ref(window)
+        del window
+        assert gone() is None
+    finally:
+        gc.enable()
