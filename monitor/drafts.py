@@ -36,7 +36,6 @@ Forms = Mapping[str, Mapping[str, Any]]
 #: long over, and they hold patient data.
 MAX_AGE = timedelta(hours=24)
 DIR_MODE = 0o700
-FILE_MODE = 0o600
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -85,7 +84,7 @@ class DraftStore:
         handle, temporary = tempfile.mkstemp(prefix=".draft-", suffix=".tmp",
                                              dir=self.directory)
         try:
-            os.fchmod(handle, FILE_MODE)
+            # mkstemp creates the file readable and writable by its owner only (0600).
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 json.dump(payload, file, ensure_ascii=False, sort_keys=True)
                 file.flush()
