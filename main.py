@@ -66,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(path)
         return 0
 
+    from ui.platform_check import xcb_problem  # noqa: PLC0415 - before Qt loads
+
+    problem = xcb_problem()
+    if problem is not None:
+        # Qt would abort the process (exit 134) with a plugin error; say what to install.
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
     from monitor.drafts import DraftStore, default_draft_dir  # noqa: PLC0415
@@ -123,7 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts)
         window.tick_hooks.extend(hooks)
-        # A tablet shows the app full screen; on a desktop it opens maximised.
+        # A tablet shows the app full screen; on a desktop it opens maximised. Without a
+        # window manager (a kiosk session) maximising does nothing, so the window is given
+        # the screen's size first rather than Qt's default of two thirds of it.
+        screen = app.primaryScreen()
+        if screen is not None:
+            window.resize(screen.availableGeometry().size())
         window.showMaximized()
         return app.exec()
     finally:

@@ -32,6 +32,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from platformdirs import user_config_dir
 
+from monitor.private_files import make_private_dir
+
 log = logging.getLogger(__name__)
 
 #: Wrong PINs in a row that lock an account.
@@ -219,7 +221,7 @@ def _key_file_secret(path: Path) -> bytes:
         if len(data) < SECRET_BYTES:
             raise ValueError(f"the key file {path} is damaged (too short); restore it from backup")
         return data
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     secret = secrets.token_bytes(SECRET_BYTES)
     encoded = base64.b64encode(secret) + b"\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

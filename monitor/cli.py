@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import cli_export, cli_staff
+from monitor import cli_export, cli_identity, cli_staff
 from monitor.auth import DEMO_PIN, load_secret
 from monitor.clock import Clock, SystemClock
 from monitor.domain import Flag, Score
+from monitor.permissions import PermissionDenied
 from monitor.protocol import available_profiles
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
 from monitor.store import StorageError, StoreOpenError, default_url, open_store
@@ -35,8 +36,6 @@ from monitor.validation import (
 )
 
 EXIT_OK, EXIT_NO, EXIT_INVALID, EXIT_STORAGE = 0, 1, 2, 3
-IMPORT_STAFF = ("Command-line import", "system")
-DEMO_STAFF = ("Demo data", "system")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--confirm-implausible", action="store_true",
         help="accept values outside the usual range (they are still within the accepted range)",
     )
+    cli_identity.add_as_option(imp)
     db_option(imp)
 
     show = commands.add_parser("show", help="print a session as it stood at a time")
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-data", help="fill the database with a synthetic clinic")
     demo.add_argument("--sessions", type=int, required=True, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
+    cli_identity.add_as_option(demo)
     db_option(demo)
 
     check = commands.add_parser("check", help="check the database's integrity")
@@ -159,15 +160,21 @@ def _import(args: argparse.Namespace, url: str, clock: Clock) -> int:
             if mismatch:
                 print(f"{mismatch}; nothing imported", file=sys.stderr)
                 return EXIT_INVALID
-        staff = service.ensure_staff(*IMPORT_STAFF)
         try:
+            actor = cli_identity.acting_staff(service, args.acting, "import")
             session_id = service.import_session(
-                parsed.rows, mrn=mrn.value or args.mrn, by=staff,
+                parsed.rows, mrn=mrn.value or args.mrn, by=actor.staff_id,
                 name=name.value if name else None,
                 date_of_birth=dob.value if dob else None,
                 weight_kg=float(weight.value) if weight and weight.value is not None else None,
-                profile=args.profile,
+                profile=args.profile, origin=actor.origin,
             )
+        except cli_identity.IdentityRefused as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_INVALID
+        except PermissionDenied as exc:
+            print(f"--as: {exc} Nothing imported.", file=sys.stderr)
+            return EXIT_INVALID
         except InvalidEntryError as exc:
             for error in exc.errors:
                 print(f"{error.field}: {error.message}", file=sys.stderr)
@@ -177,6 +184,7 @@ def _import(args: argparse.Namespace, url: str, clock: Clock) -> int:
     readings = sum(1 for r in parsed.rows if r.values)
     events = sum(1 for r in parsed.rows if r.event is not None)
     print(f"imported {readings} readings and {events} events for MRN {args.mrn}")
+    print(f"entered by {actor.name}")
     print(session_id)
     return EXIT_OK
 
@@ -271,6 +279,8 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
             "phase": view.phase.value,
             "chair": info.chair,
             "profile": info.profile,
+            "protocol_version": info.protocol_version,
+            "protocol_hash": info.protocol_hash or None,
             "weight_kg": info.weight_kg,
             "planned_mg_per_kg": info.planned_mg_per_kg,
             "infusion_minutes": info.infusion_minutes,
@@ -332,12 +342,25 @@ def _demo(args: argparse.Namespace, url: str, clock: Clock) -> int:
         return EXIT_INVALID
     store = open_store(url)
     try:
-        summary = generate(store, sessions=args.sessions, seed=args.seed, clock_now=clock.now())
+        service = ClinicService(store, clock, secret=load_secret())
+        try:
+            actor = cli_identity.acting_staff(service, args.acting, "demo-data")
+        except cli_identity.IdentityRefused as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_INVALID
+        generated_at = clock.now()
+        summary = generate(store, sessions=args.sessions, seed=args.seed, clock_now=generated_at)
+        # The generator is deterministic: the seed, the count and the time regenerate it.
+        service.record_demo_data({
+            "seed": args.seed, "sessions": args.sessions, "clock_now": generated_at,
+            "summary": summary.describe(), **actor.origin,
+        }, by=actor.staff_id)
         # A demo database: its people sign in with the documented demo PIN.
-        ClinicService(store, clock, secret=load_secret()).set_demo_pins(DEMO_PIN)
+        service.set_demo_pins(DEMO_PIN, by=actor.staff_id)
     finally:
         store.close()
     print(summary.describe())
+    print(f"entered by {actor.name}")
     return EXIT_OK
 
 

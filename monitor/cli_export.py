@@ -1,11 +1,11 @@
 """``python -m monitor export SESSION_ID --format pdf|csv|fhir -o FILE``: one session out.
 
-The export is made as the command line's system identity, audited like an export from the
-app, and the audit chain head it returns is printed (and printed on the PDF), so that
-``audit verify --head HEX`` can later show the trail still holds it. The file is written
-under a temporary name and renamed when complete: an interrupted export leaves no partial
-file. The PDF is drawn by ``ui.report`` (Qt), imported only for ``--format pdf``; without a
-display the offscreen platform is used.
+The export is made by the ``--as`` staff member or by the account and host that ran the
+command, audited like an export from the app, and the audit chain head it returns is printed
+(and printed on the PDF), so that ``audit verify --head HEX`` can later show the trail still
+holds it. The file is written under a temporary name and renamed when complete: an
+interrupted export leaves no partial file. The PDF is drawn by ``ui.report`` (Qt), imported
+only for ``--format pdf``; without a display the offscreen platform is used.
 """
 
 from __future__ import annotations
@@ -18,16 +18,23 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from monitor import cli_identity
 from monitor.auth import load_secret
 from monitor.clock import Clock
 from monitor.exports import FORMATS, export_text, write_atomically
+from monitor.fhir_codes import (
+    DEFAULT_MRN_SYSTEM,
+    MRN_SYSTEM_VARIABLE,
+    SettingError,
+    check_mrn_system,
+    mrn_system,
+)
 from monitor.permissions import PermissionDenied
 from monitor.service import ClinicService, NotFoundError, SessionView
 from monitor.store import open_store
 
 EXIT_OK, EXIT_NO, EXIT_INVALID = 0, 1, 2
 COMMAND = "export"
-EXPORT_STAFF = ("Command-line export", "system")
 
 
 def add_command(
@@ -42,6 +49,10 @@ def add_command(
                              "(an R4 Bundle in JSON)")
     export.add_argument("-o", "--output", required=True, metavar="FILE", type=Path,
                         help="the file to write (replaced if it exists)")
+    export.add_argument("--mrn-system", metavar="URI", default=None,
+                        help="fhir: the identifier system of the clinic's MRNs (default "
+                             f"${MRN_SYSTEM_VARIABLE}, else {DEFAULT_MRN_SYSTEM})")
+    cli_identity.add_as_option(export)
     db_option(export)
 
 
@@ -52,6 +63,12 @@ def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
         print(f"SESSION_ID: {args.session_id!r} is not a session id (a UUID)", file=sys.stderr)
         return EXIT_INVALID
     output: Path = args.output
+    try:
+        system = (check_mrn_system(args.mrn_system, setting="--mrn-system")
+                  if args.mrn_system is not None else mrn_system())
+    except SettingError as exc:
+        print(f"{exc}; nothing exported", file=sys.stderr)
+        return EXIT_INVALID
     problem = _unwritable(output)
     if problem is not None:
         print(f"-o: {problem}; nothing exported", file=sys.stderr)
@@ -64,20 +81,20 @@ def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
         except NotFoundError:
             print(f"no session {session_id}", file=sys.stderr)
             return EXIT_NO
-        staff = service.ensure_staff(*EXPORT_STAFF)
         try:
+            staff = cli_identity.acting_staff(service, args.acting, "export").staff_id
             head = service.record_export(session_id, args.format, by=staff)
-        except PermissionDenied as exc:
+        except (PermissionDenied, cli_identity.IdentityRefused) as exc:
             print(f"{exc}; nothing exported", file=sys.stderr)
             return EXIT_INVALID
         if args.format == "pdf":
             _write_pdf(view, output, clock, head)
         else:
-            text = export_text(view, args.format)
+            text = export_text(view, args.format, mrn_system=system)
             write_atomically(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     finally:
         store.close()
-    print(f"exported session {session_id} as {args.format} to {output}")
+    print(f"exported session {session_id} as {args.format} to {output.absolute()}")
     print(f"audit chain head: {head}")
     return EXIT_OK
 

@@ -86,13 +86,13 @@ def _verify(service: ClinicService, head: str | None) -> int:
     return EXIT_NO
 
 
-def _read_pin(prompt: str) -> str:
+def read_pin(prompt: str) -> str:
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _find(service: ClinicService, who: str) -> uuid.UUID:
+def find_staff(service: ClinicService, who: str) -> uuid.UUID:
     people = service.staff_list(include_disabled=True)
     try:
         wanted = uuid.UUID(who)
@@ -123,21 +123,21 @@ def _staff(service: ClinicService, args: argparse.Namespace) -> int:
             if args.role != "admin" or not service.needs_first_admin():
                 print("--as ADMIN: name the admin making the change", file=sys.stderr)
                 return EXIT_INVALID
-            pin = _read_pin(f"New PIN for {args.name}: ")
+            pin = read_pin(f"New PIN for {args.name}: ")
             new_id = service.create_first_admin(args.name, pin)
             print(new_id)
             return EXIT_OK
-        admin = _find(service, args.admin)
-        service.login(admin, _read_pin(f"PIN of {args.admin}: "))
+        admin = find_staff(service, args.admin)
+        service.login(admin, read_pin(f"PIN of {args.admin}: "))
         if args.staff_command == "add":
             new_id = service.add_staff(args.name, args.role,
-                                       _read_pin(f"New PIN for {args.name}: "), by=admin)
+                                       read_pin(f"New PIN for {args.name}: "), by=admin)
             print(new_id)
         elif args.staff_command == "disable":
-            service.disable_staff(_find(service, args.who), by=admin)
+            service.disable_staff(find_staff(service, args.who), by=admin)
         else:
-            target = _find(service, args.who)
-            service.reset_pin(target, _read_pin(f"New PIN for {args.who}: "), by=admin)
+            target = find_staff(service, args.who)
+            service.reset_pin(target, read_pin(f"New PIN for {args.who}: "), by=admin)
         return EXIT_OK
     except (InvalidEntryError, PermissionDenied, LoginRefused, AccountLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)

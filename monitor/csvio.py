@@ -2,21 +2,29 @@
 
 Columns (header row required; any order; names case-insensitive; empty cells allowed):
 
-========== ==============================================================================
-time       ISO 8601 with a UTC offset (``2026-03-02T09:10:00+00:00`` or ``…Z``); required
-sbp, dbp   blood pressure, mmHg (both or neither)
-hr         heart rate, /min
-spo2       oxygen saturation, %
-rr         respiratory rate, /min
-cadss6     CADSS-6 total, 0–24
-moaas      MOAA/S, 0–5
-nausea     0–10
-anxiety    0–10 (optional column)
-pain       0–10 (optional column)
-event      one of :data:`monitor.domain.IMPORTABLE_EVENTS`
-note       free text: the event's detail when ``event`` is set, else the reading's note;
-           a row with only a note is a ``note`` event
-========== ==============================================================================
+=============== =========================================================================
+time            ISO 8601 with a UTC offset (``2026-03-02T09:10:00+00:00`` or ``…Z``); required
+sbp, dbp        blood pressure, mmHg (both or neither)
+hr              heart rate, /min
+spo2            oxygen saturation, %
+rr              respiratory rate, /min
+cadss6          CADSS-6 total, 0–24
+moaas           MOAA/S, 0–5
+nausea          0–10
+event           one of :data:`monitor.domain.IMPORTABLE_EVENTS`
+note            free text: the event's detail when ``event`` is set, else the reading's note;
+                a row with only a note is a ``note`` event
+anxiety, pain   0–10 (optional columns)
+phq9, gad7      PHQ-9 total 0–27, GAD-7 total 0–21 (optional columns)
+phq9_items,     the item scores separated by spaces (9 items 0–3, 7 items 0–3); a total
+gad7_items      beside them must equal their sum (optional columns)
+status          a reading's status: ``final``, ``amended`` (it replaced an earlier entry) or
+                ``entered-in-error`` (voided: written for the record, not imported)
+=============== =========================================================================
+
+Exports also write :data:`RECORD_COLUMNS` (who entered each row, flags and their
+acknowledgements); the import accepts and ignores them: the rules raise the flags again on
+the imported readings, and a row holding only a flag is skipped.
 
 Parsing never stops at the first problem: every error is reported as
 ``row N, column C: message`` (N counts data rows from 1), and a file with any error imports
@@ -31,15 +39,36 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.domain import IMPORTABLE_EVENTS, EventKind
+from monitor.domain import IMPORTABLE_EVENTS, EventKind, Flag, Reading
+from monitor.reading_status import STATUSES, VOIDED, reading_statuses
 from monitor.service import ImportedRow, SessionView
-from monitor.validation import ValidationError, parse_time, validate_reading, validate_time
+from monitor.validation import (
+    RawValue,
+    ValidationError,
+    parse_time,
+    validate_reading,
+    validate_time,
+)
 
 MEASURE_COLUMNS: tuple[str, ...] = (
     "sbp", "dbp", "hr", "spo2", "rr", "cadss6", "moaas", "nausea", "anxiety", "pain",
+    "phq9", "gad7",
 )
-#: The columns an export writes, in this order; an import accepts them in any order.
-COLUMNS: tuple[str, ...] = ("time", *MEASURE_COLUMNS[:8], "event", "note", *MEASURE_COLUMNS[8:])
+#: Questionnaire item scores, written separated by spaces.
+ITEM_COLUMNS: tuple[str, ...] = ("phq9_items", "gad7_items")
+#: The reading's status column (:mod:`monitor.reading_status`; a voided one is not imported).
+STATUS = "status"
+#: Columns written for the record that an import accepts and ignores.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "entered_by", "flag_severity", "flag", "flag_resolution", "ack_time", "ack_by",
+    "ack_action", "ack_note",
+)
+#: The columns an export writes, in this order; an import accepts them in any order. New
+#: columns go at the end, so that scripts reading the older columns by position still work.
+COLUMNS: tuple[str, ...] = (
+    "time", *MEASURE_COLUMNS[:8], "event", "note", *MEASURE_COLUMNS[8:], *ITEM_COLUMNS,
+    STATUS, *RECORD_COLUMNS,
+)
 REQUIRED_COLUMNS = ("time",)
 
 
@@ -125,6 +154,12 @@ def _parse_row(  # noqa: PLR0917 - one call site, every argument is distinct
         return None
     cell = dict(zip(columns, (c.strip() for c in cells), strict=False))
     before = len(errors)
+    status = cell.get(STATUS, "").lower()
+    if status and status not in STATUSES:
+        error(STATUS, f"unknown status {cell[STATUS]!r}; accepted: {', '.join(STATUSES)}")
+        return None
+    if status == VOIDED or _only_record_columns(cell):
+        return None  # a voided reading or a flag: written for the record, not stored
 
     when: datetime | None = None
     if not cell.get("time"):
@@ -139,7 +174,8 @@ def _parse_row(  # noqa: PLR0917 - one call site, every argument is distinct
             if problem is not None:
                 error("time", problem.message)
 
-    raw = {name: cell[name] for name in MEASURE_COLUMNS if cell.get(name)}
+    raw: dict[str, RawValue] = {name: cell[name] for name in MEASURE_COLUMNS if cell.get(name)}
+    raw.update((name, cell[name].split()) for name in ITEM_COLUMNS if cell.get(name))
     check = validate_reading(raw, confirmed=raw.keys() if confirm_implausible else ())
     for problem in check.errors:
         error(_column_for(problem.field, raw), problem.message)
@@ -168,6 +204,13 @@ def _parse_row(  # noqa: PLR0917 - one call site, every argument is distinct
     if len(errors) > before or when is None:
         return None
     return ImportedRow(time=when, values=check.values, event=event, note=note)
+
+
+def _only_record_columns(cell: dict[str, str]) -> bool:
+    """A row with nothing but its time and columns the import does not store (a flag)."""
+    stored = [name for name, value in cell.items()
+              if value and name not in RECORD_COLUMNS and name not in {"time", STATUS}]
+    return not stored and any(cell.get(name) for name in RECORD_COLUMNS)
 
 
 def _column_for(field_name: str, raw: Collection[str]) -> str:
@@ -202,23 +245,46 @@ def _check_event_order(rows: Iterable[ImportedRow], errors: list[str]) -> None:
 
 
 def write_session_csv(view: SessionView) -> str:
-    """The effective record of a session in the import format (export → import round-trips)."""
+    """A session in the import format (export → import round-trips), for the record too:
+    each reading with its status (a voided one as ``entered-in-error``), the events, and
+    each flag with its acknowledgement, in time order."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    lines: list[tuple[datetime, int, list[str]]] = []
-    for reading in view.record.readings:
-        values = {name: getattr(reading, name) for name in MEASURE_COLUMNS}
-        cells = [reading.time.isoformat()]
-        cells += ["" if values[c] is None else str(values[c]) for c in COLUMNS[1:9]]
-        cells += ["", reading.note]
-        cells += ["" if values[c] is None else str(values[c]) for c in COLUMNS[11:]]
-        lines.append((reading.time, 0, cells))
-    for event in view.record.events:
-        if event.kind not in IMPORTABLE_EVENTS:
-            continue
-        cells = [event.time.isoformat()] + [""] * 8 + [event.kind.value, event.detail, "", ""]
-        lines.append((event.time, 1, cells))
-    for _, _, cells in sorted(lines, key=lambda line: (line[0], line[1])):
-        writer.writerow(cells)
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    lines: list[tuple[datetime, int, dict[str, str]]] = []
+    for reading, status in reading_statuses(view):
+        if status == VOIDED or any(getattr(reading, name) is not None
+                                   for name in (*MEASURE_COLUMNS, *ITEM_COLUMNS)):
+            lines.append((reading.time, 0, _reading_cells(reading, status)))
+    lines += [(event.time, 1, {"time": event.time.isoformat(), "event": event.kind.value,
+                               "note": event.detail, "entered_by": event.by})
+              for event in view.record.events if event.kind in IMPORTABLE_EVENTS]
+    lines += [(flag.time, 2, _flag_cells(flag))
+              for flag in sorted((*view.flags, *view.superseded_flags),
+                                 key=lambda f: (f.time, -f.severity, f.message))]
+    writer.writerows(cells for _, _, cells in sorted(lines, key=lambda line: line[:2]))
     return out.getvalue()
+
+
+def _reading_cells(reading: Reading, status: str) -> dict[str, str]:
+    cells = {"time": reading.time.isoformat(), "note": reading.note, STATUS: status,
+             "entered_by": reading.by}
+    for name in MEASURE_COLUMNS:
+        value = getattr(reading, name)
+        cells[name] = "" if value is None else str(value)
+    for name in ITEM_COLUMNS:
+        items = getattr(reading, name)
+        cells[name] = "" if items is None else " ".join(str(i) for i in items)
+    return cells
+
+
+def _flag_cells(flag: Flag) -> dict[str, str]:
+    cells = {"time": flag.time.isoformat(), "flag_severity": flag.severity.label,
+             "flag": flag.message}
+    if flag.resolved_at is not None:
+        cells["flag_resolution"] = f"{flag.resolution} at {flag.resolved_at.isoformat()}"
+    ack = flag.acknowledgement
+    if ack is not None:
+        cells.update(ack_time=ack.time.isoformat(), ack_by=ack.by, ack_action=ack.action,
+                     ack_note=ack.note)
+    return cells

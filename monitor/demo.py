@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, text
 
+from monitor import protocol_store
 from monitor.domain import (
     Acknowledgement,
     Event,
@@ -189,6 +190,7 @@ def generate(
     plan = _Plan.draw(random.Random(seed), sessions, clock_now.astimezone(UTC))
     with store.write() as db:
         db.execute(insert(_table(Staff)), plan.staff_rows())
+        protocol_store.store(db.connection(), _protocol(), profile=PROFILE, now=plan.now)
     totals = _Batch()
     done = 0
     for batch in _built(plan, workers):
@@ -417,6 +419,7 @@ class _Builder:
         self.clinician = next(s for s in staff if s.role == "clinician")
         # The schema keeps the protocol version as a whole number; the file says "1.0".
         self.protocol_version = int(float(protocol.version))
+        self.protocol_version_id = protocol_store.version_of(protocol, PROFILE, now).id
 
     def uuid(self) -> uuid.UUID:
         return _uuid(self.rng)
@@ -492,7 +495,8 @@ class _Builder:
         batch.session_rows.append({
             "id": session.id, "patient_id": course.id, "time": check_in,
             "chair": str(rng.randint(1, 4)), "profile": PROFILE,
-            "protocol_version": self.protocol_version, "weight_kg": weight,
+            "protocol_version": self.protocol_version,
+            "protocol_version_id": self.protocol_version_id, "weight_kg": weight,
             "planned_mg_per_kg": mg_per_kg, "infusion_minutes": minutes,
             "bag_volume_ml": plan.bag_volume_ml, "dose_mg": plan.dose_mg,
             "rate_mg_per_min": plan.rate_mg_per_min, "pump_ml_per_h": plan.pump_ml_per_h,

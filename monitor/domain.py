@@ -19,10 +19,6 @@ from uuid import UUID, uuid5
 #: record twice gives the same flag ids on every tablet.
 CHAIRSIDE_NAMESPACE = UUID("6f1c3c52-5d1e-4b8e-9a35-2f0c8e1f7a10")
 
-#: The product's own URI, used for the local FHIR CodeSystem and anywhere an identifier
-#: system is needed.
-CHAIRSIDE_URI = "https://chairside.example.org"
-
 
 class Severity(IntEnum):
     """Flag tiers, ordered so that a worse tier compares greater."""
@@ -113,6 +109,8 @@ class Reading:
     #: When it was entered (UTC) and by whom (a name), when read from the record.
     recorded_at: datetime | None = None
     by: str = ""
+    #: The staff id of whoever entered it (the FHIR export names them as performer).
+    entered_by: UUID | None = None
 
     @property
     def is_late_entry(self) -> bool:

@@ -1,10 +1,10 @@
 """Exports of the record: a session as CSV or FHIR, and many sessions at once to a folder.
 
-* :func:`session_csv` — exactly the import format of :mod:`monitor.csvio`, so exporting a
-  session and importing the file gives back the same readings and events, and the rules
-  raise the same flags on them. The format has no columns for the check-in questionnaires
-  (PHQ-9, GAD-7): readings with none of its measures are left out rather than turning into
-  notes on import. The FHIR export carries the questionnaires.
+* :func:`session_csv` — the import format of :mod:`monitor.csvio`, so exporting a session
+  and importing the file gives back the same readings (the check-in questionnaires too) and
+  events, and the rules raise the same flags on them. For the record it also carries each
+  reading's status (voided ones as ``entered-in-error``, which the import skips), who
+  entered each row, and the flags with their acknowledgements (which the import ignores).
 * :func:`session_fhir` — a FHIR R4 Bundle (:mod:`monitor.fhir`).
 * :func:`batch_export` — every session of a date range, one file per session per format, for
   the review screen's progress dialog: it reports progress, can be cancelled, and leaves only
@@ -23,12 +23,12 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.csvio import MEASURE_COLUMNS, write_session_csv
+from monitor.csvio import write_session_csv
 from monitor.fhir import session_json
 from monitor.review import MAX_PAGE, Cursor, SessionQuery, find_sessions
 
@@ -56,25 +56,23 @@ class BatchResult:
 
 
 def session_csv(view: SessionView) -> str:
-    """The session's effective record in the CSV import format."""
-    kept = tuple(r for r in view.record.readings
-                 if any(getattr(r, name) is not None for name in MEASURE_COLUMNS))
-    if len(kept) != len(view.record.readings):
-        view = replace(view, record=replace(view.record, readings=kept))
+    """The session in the CSV import format, with its record columns."""
     return write_session_csv(view)
 
 
-def session_fhir(view: SessionView, patient: PatientInfo) -> str:
-    """The session as a FHIR R4 Bundle in JSON."""
-    return session_json(view, patient)
+def session_fhir(view: SessionView, patient: PatientInfo, *,
+                 mrn_system: str | None = None) -> str:
+    """The session as a FHIR R4 Bundle in JSON; ``mrn_system`` overrides the clinic's
+    MRN identifier system (``$CHAIRSIDE_MRN_SYSTEM``)."""
+    return session_json(view, patient, mrn_system_uri=mrn_system)
 
 
-def export_text(view: SessionView, fmt: str) -> str:
+def export_text(view: SessionView, fmt: str, *, mrn_system: str | None = None) -> str:
     """The CSV or FHIR text of a session (the PDF is drawn by the Qt side)."""
     if fmt == "csv":
         return session_csv(view)
     if fmt == "fhir":
-        return session_fhir(view, view.info.patient)
+        return session_fhir(view, view.info.patient, mrn_system=mrn_system)
     raise ValueError(f"format must be csv or fhir here, not {fmt!r}")
 
 

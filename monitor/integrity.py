@@ -9,7 +9,9 @@ one before trusting it:
 * PostgreSQL: the server answers;
 * both: the schema is at the Alembic head, and the record keeps its own rules (a
   correction points at an entry of its session, an amendment's replacement exists, a
-  flag's reading exists, every stored value is one the entry form accepts).
+  flag's reading exists, every stored value is one the entry form accepts), and every
+  session is pinned to a stored protocol version whose content still matches its SHA-256
+  and loads (:mod:`monitor.protocol_store`).
 
 It never raises for the database's sake: a damaged file, a file that is not a database or
 a server that does not answer is a problem in the result, with the reason. It never
@@ -45,7 +47,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from monitor.model import Base, Correction, EventRow, FlagRow, ReadingRow
+from monitor import protocol_store
+from monitor.model import Base, Correction, EventRow, FlagRow, ReadingRow, TreatmentSession
+from monitor.protocol import ProtocolError
 from monitor.store import _alembic_config, head_revision, make_engine, sqlite_file
 from monitor.validation import MEASURES
 
@@ -221,6 +225,7 @@ def _check_record(connection: Connection, findings: _Findings) -> None:
         findings.add_rows(what, rows)
     for name, problem in _range_problems(connection):
         findings.add_rows(f"Reading {name} outside the accepted range", problem)
+    findings.add_rows("Protocol version not sound", _protocol_version_problems(connection))
 
 
 def _schema_at_head(connection: Connection, findings: _Findings) -> bool:
@@ -286,6 +291,7 @@ _readings = ReadingRow.__table__
 _events = EventRow.__table__
 _corrections = Correction.__table__
 _flags = FlagRow.__table__
+_sessions = TreatmentSession.__table__
 
 
 def _text(column: Any) -> ColumnElement[str]:
@@ -358,6 +364,11 @@ def _half_blood_pressure() -> _Query:
     )
 
 
+def _unpinned_sessions() -> _Query:
+    return select(_text(_sessions.c.id), _sessions.c.profile).where(
+        _sessions.c.protocol_version_id.is_(None))
+
+
 _INVARIANTS: tuple[tuple[str, Callable[[], _Query], Callable[[Any], str]], ...] = (
     ("Correction of a missing entry", _bad_targets,
      lambda r: f"correction {r[0]} targets {r[1]} {r[2]}, not found in its session"),
@@ -373,7 +384,24 @@ _INVARIANTS: tuple[tuple[str, Callable[[], _Query], Callable[[Any], str]], ...] 
      lambda r: f"reading {r[0]} has {r[1]}/{r[2]} mmHg"),
     ("Blood pressure entered by half", _half_blood_pressure,
      lambda r: f"reading {r[0]} has systolic {r[1]} and diastolic {r[2]}"),
+    ("Session without a stored protocol version", _unpinned_sessions,
+     lambda r: f"session {r[0]} (profile {r[1]}) is judged by its profile's current file"),
 )
+
+
+def _protocol_version_problems(connection: Connection) -> list[str]:
+    """Stored versions whose content no longer matches its hash, or no longer loads."""
+    problems = []
+    for version in protocol_store.all_versions(connection):
+        name = f"protocol version {version.id} ({version.profile} {version.version})"
+        if not version.sound:
+            problems.append(f"{name}: its content does not match its SHA-256 {version.hash}")
+            continue
+        try:
+            protocol_store.protocol_of(version)
+        except ProtocolError as exc:
+            problems.append(f"{name} cannot be loaded: {exc}")
+    return problems
 
 
 def _range_problems(connection: Connection) -> Iterable[tuple[str, list[str]]]:

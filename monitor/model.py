@@ -126,6 +126,27 @@ class Patient(Entered, Base):
     __table_args__ = (Index("ix_patients_name", "name"),)
 
 
+class ProtocolVersion(Base):
+    """A protocol as sessions ran under it: its full text and the SHA-256 of that text.
+
+    Stored the first time a session starts under it and never changed: UPDATE and DELETE
+    are refused by triggers created in migration 0004. The id is derived from the hash
+    (:func:`monitor.protocol_store.version_id`), so every tablet names the same row.
+    """
+
+    __tablename__ = "protocol_versions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    #: The profile the text was loaded for (``iv_ketamine``), and the version it declares.
+    profile: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(20))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The protocol written out in full, inherited parameters included
+    #: (:func:`monitor.protocol_store.resolved_toml`).
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class TreatmentSession(Entered, Base):
     """One infusion visit: check-in details, dose plan and the chair it happens in."""
 
@@ -137,6 +158,10 @@ class TreatmentSession(Entered, Base):
     chair: Mapped[str] = mapped_column(String(20), default="")
     profile: Mapped[str] = mapped_column(String(40))
     protocol_version: Mapped[str] = mapped_column(String(20), default="")
+    #: The stored protocol version the session is judged by (:mod:`monitor.protocol_store`);
+    #: None only for a session an upgrade could not pin (its profile's file was unreadable).
+    protocol_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("protocol_versions.id"), default=None)
     weight_kg: Mapped[float | None] = mapped_column(Float)
     planned_mg_per_kg: Mapped[float | None] = mapped_column(Float)
     infusion_minutes: Mapped[int | None] = mapped_column(Integer)

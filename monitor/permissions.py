@@ -5,7 +5,8 @@ every public method that changes the record checks :func:`allowed` for the actin
 member and refuses with :class:`PermissionDenied` (the refusal itself is audited).
 
 * nurse: enter readings and events, check patients in, acknowledge flags, void their own
-  entries (undo), sign discharge when every criterion is met, export.
+  entries (undo), sign discharge when every criterion is met, export, import a session
+  recorded elsewhere (``python -m monitor import --as``).
 * clinician: everything a nurse can, and amend, void anyone's entry, override discharge,
   review sessions, view the audit trail.
 * admin: manage staff, change the protocol, view the audit trail; no clinical record actions.
@@ -43,7 +44,7 @@ STAFF_ROLES: tuple[str, ...] = ("nurse", "clinician", "admin")
 
 _NURSE = frozenset({
     Action.ENTER_READING, Action.ENTER_EVENT, Action.CHECK_IN, Action.ACKNOWLEDGE,
-    Action.VOID, Action.SIGN_DISCHARGE, Action.EXPORT,
+    Action.VOID, Action.SIGN_DISCHARGE, Action.EXPORT, Action.IMPORT,
 })
 _CLINICIAN = _NURSE | {
     Action.AMEND, Action.VOID_ANY, Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT,

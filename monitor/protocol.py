@@ -8,6 +8,10 @@ source = "NEWS2 band 111–130" }``), so the app can show where every limit come
 A bad file is refused with a :class:`ProtocolError` naming the file, the line and the field.
 ``tomllib`` reports no positions for keys, so this module indexes the file's lines itself.
 Per-patient limits (:meth:`Protocol.with_overrides`) go through the same checks.
+
+:func:`load_protocol_text` reads a protocol written out as one self-contained document
+(:func:`monitor.protocol_store.resolved_toml`), the form in which each version a session
+ran under is kept.
 """
 
 from __future__ import annotations
@@ -273,7 +277,8 @@ class Protocol:
     name: str
     version: str
     extends: str | None
-    path: Path
+    #: The file it was loaded from; None for a stored version (:func:`load_protocol_text`).
+    path: Path | None
     baseline_bp: BaselineBloodPressure
     bp: BloodPressure
     hr: HeartRate
@@ -337,6 +342,23 @@ def load_protocol(name_or_path: str | Path, directory: Path | None = None) -> Pr
     return _load(_resolve(name_or_path, directory or PROTOCOL_DIR), ())
 
 
+def load_protocol_text(text: str, origin: str, *, fill_from: Protocol | None = None) -> Protocol:
+    """Load and validate a protocol from its text, as
+    :func:`monitor.protocol_store.resolved_toml` writes it.
+
+    ``origin`` names the text in error messages and as each parameter's origin. The text
+    must be self-contained (no ``extends``). A parameter this code requires that the text
+    lacks (one added to ChairSide after the text was written) is taken from ``fill_from``
+    when given, keeping that protocol's origin; otherwise it is refused as missing.
+    """
+    source = _parse_text(text, None, origin)
+    header = _read_header(source)
+    if header.extends is not None:
+        raise source.error("a stored protocol is written out in full and extends nothing",
+                           "protocol", "extends", "protocol.extends")
+    return _load_base(source, header, fill_from)
+
+
 def available_profiles(directory: Path | None = None) -> list[tuple[str, str]]:
     """``(id, name)`` of every protocol in ``directory``, base protocols first.
 
@@ -356,22 +378,22 @@ class _Header:
     name: str
     version: str
     extends: str | None
-    path: Path
+    path: Path | None
 
 
 @dataclass(frozen=True, slots=True)
 class _SourceFile:
-    """A parsed file and where each of its keys sits, for error messages."""
+    """A parsed file (or stored text) and where each of its keys sits, for error messages.
 
-    path: Path
+    ``origin`` is the file's name, or what names the stored text.
+    """
+
+    path: Path | None
+    origin: str
     data: dict[str, Any]
     lines: dict[tuple[str, str], int]
     headers: dict[str, int]
     line_count: int
-
-    @property
-    def origin(self) -> str:
-        return self.path.name
 
     def line_of(self, table: str, key: str | None = None) -> int:
         if key is not None and (table, key) in self.lines:
@@ -419,6 +441,10 @@ def _parse(path: Path) -> _SourceFile:
         raise ProtocolError(path.name, f"cannot read the file ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
         raise ProtocolError(path.name, "the file is not UTF-8 text") from exc
+    return _parse_text(text, path, path.name)
+
+
+def _parse_text(text: str, path: Path | None, origin: str) -> _SourceFile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -430,9 +456,9 @@ def _parse(path: Path) -> _SourceFile:
         detail = _SYNTAX_POSITION.sub("", message)
         if position:
             detail += f" (column {position.group(2)})"
-        raise ProtocolError(path.name, f"TOML syntax error: {detail}", line=line) from exc
+        raise ProtocolError(origin, f"TOML syntax error: {detail}", line=line) from exc
     lines, headers = _index_lines(text)
-    return _SourceFile(path, data, lines, headers, max(1, len(text.splitlines())))
+    return _SourceFile(path, origin, data, lines, headers, max(1, len(text.splitlines())))
 
 
 def _resolve(name_or_path: str | Path, directory: Path) -> Path:
@@ -451,23 +477,9 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Protocol:
     path = path.resolve()
     source = _parse(path)
     header = _read_header(source)
-    sections = {k: v for k, v in source.data.items() if k not in ("protocol", "medications")}
-    for name in sections:
-        if name not in SECTIONS:
-            line = source.headers.get(name) or source.lines.get(("", name), source.line_count)
-            raise ProtocolError(source.origin,
-                                f"unknown section [{name}] (known: {', '.join(SECTIONS)})",
-                                line=line, field=name)
-    parameters = _read_parameters(source, sections)
-    medications = _read_medications(source) if "medications" in source.data else None
-
     if header.extends is None:
-        for section, cls in SECTIONS.items():
-            for key in _field_types(cls):
-                if (section, key) not in parameters:
-                    raise source.error("missing parameter", section, field_name=f"{section}.{key}")
-        merged = {f"{s}.{k}": p for (s, k), p in parameters.items()}
-        return _assemble(header, merged, medications or (), source.origin)
+        return _load_base(source, header, None)
+    parameters, medications = _read_body(source)
 
     parent_path = (path.parent / f"{header.extends}.toml").resolve()
     if parent_path == path or parent_path in chain:
@@ -481,6 +493,36 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Protocol:
     merged.update({f"{s}.{k}": p for (s, k), p in parameters.items()})
     inherited = parent.medications if medications is None else medications
     return _assemble(header, merged, inherited, source.origin)
+
+
+def _read_body(
+    source: _SourceFile,
+) -> tuple[dict[tuple[str, str], Parameter], tuple[Medication, ...] | None]:
+    """The parameters and medications (None when the file lists none) a file sets itself."""
+    sections = {k: v for k, v in source.data.items() if k not in ("protocol", "medications")}
+    for name in sections:
+        if name not in SECTIONS:
+            line = source.headers.get(name) or source.lines.get(("", name), source.line_count)
+            raise ProtocolError(source.origin,
+                                f"unknown section [{name}] (known: {', '.join(SECTIONS)})",
+                                line=line, field=name)
+    parameters = _read_parameters(source, sections)
+    medications = _read_medications(source) if "medications" in source.data else None
+    return parameters, medications
+
+
+def _load_base(source: _SourceFile, header: _Header, fill_from: Protocol | None) -> Protocol:
+    """A protocol that extends nothing: every parameter set here (or taken from ``fill_from``)."""
+    parameters, medications = _read_body(source)
+    for section, cls in SECTIONS.items():
+        for key in _field_types(cls):
+            if (section, key) in parameters:
+                continue
+            if fill_from is None:
+                raise source.error("missing parameter", section, field_name=f"{section}.{key}")
+            parameters[(section, key)] = fill_from.parameter(section, key)
+    merged = {f"{s}.{k}": p for (s, k), p in parameters.items()}
+    return _assemble(header, merged, medications or (), source.origin)
 
 
 def _read_header(source: _SourceFile) -> _Header:

@@ -194,7 +194,7 @@ def _header(view: SessionView) -> Fields:
         ("Session", f"{_date(info.time)} {_clock(info.time)} ({_zone(info.time)})"),
         ("Chair", info.chair or NOT_RECORDED),
         ("Profile", f"{view.protocol.name} · {info.profile}, protocol version "
-                    f"{view.protocol.version}"),
+                    f"{view.protocol.version}{_hash_words(info.protocol_hash)}"),
         ("Dose plan", dose_plan(view)),
         ("Drug lot", info.lot_number or NOT_RECORDED),
         ("Escort / driver", info.escort_name or NOT_RECORDED),
@@ -202,6 +202,11 @@ def _header(view: SessionView) -> Fields:
         ("Staff", ", ".join(staff_names(view)) or NOT_RECORDED),
         ("Status", _status(view)),
     ))
+
+
+def _hash_words(digest: str) -> str:
+    """The start of the stored version's SHA-256: enough to tell versions apart on paper."""
+    return f" (SHA-256 {digest[:12]}…)" if digest else ""
 
 
 def dose_plan(view: SessionView) -> str:

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, String, Table, bindparam, func, insert, select, type_coerce
@@ -31,7 +32,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from monitor import audit, start_gate
+from monitor import audit, protocol_store, start_gate
 from monitor.auth import (
     LOCK_DURATION,
     MAX_FAILURES,
@@ -71,6 +72,7 @@ from monitor.model import (
     EventRow,
     FlagRow,
     Patient,
+    ProtocolVersion,
     ReadingRow,
     Signature,
     Staff,
@@ -150,6 +152,14 @@ class SessionInfo:
     concomitant_medications: Mapping[str, Any]
     escort_name: str
     source: str
+    #: Who checked the patient in (staff id and name), e.g. for the FHIR export's weight.
+    entered_by: uuid.UUID | None = None
+    entered_by_name: str = ""
+    #: The stored protocol version the session is judged by (:mod:`monitor.protocol_store`):
+    #: its id, the version it declares and the SHA-256 of its content.
+    protocol_version_id: uuid.UUID | None = None
+    protocol_version: str = ""
+    protocol_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,9 +271,14 @@ class ImportedRow:
 
 
 class ClinicService:
-    """Creates and reads the clinical record. Every public method is one transaction."""
+    """Creates and reads the clinical record. Every public method is one transaction.
 
-    def __init__(self, store: Store, clock: Clock, *, secret: bytes) -> None:
+    A session is judged by the protocol version stored when it started, whatever the
+    protocol files (``protocol_dir``, default the shipped ones) say now.
+    """
+
+    def __init__(self, store: Store, clock: Clock, *, secret: bytes,
+                 protocol_dir: Path | None = None) -> None:
         if len(secret) < 16:
             raise ValueError("the secret must be at least 16 bytes (monitor.auth.load_secret)")
         self.store = store
@@ -271,6 +286,10 @@ class ClinicService:
         self._secret = secret
         self._audit_key = audit_key(secret)
         self._protocols: dict[tuple[str, tuple[tuple[str, Any], ...]], Protocol] = {}
+        self._protocol_dir = protocol_dir
+        #: Stored protocol versions (immutable) and, with a patient's overrides, as applied.
+        self._versions = protocol_store.VersionCache(protocol_dir)
+        self._pinned: dict[tuple[uuid.UUID, tuple[tuple[str, Any], ...]], Protocol] = {}
         self._tails: dict[uuid.UUID, _Tail] = {}  # see _reading_flags
         self._loaded: dict[uuid.UUID, _Loaded] = {}  # see _load_evaluated
         #: Locks this process saw begin or observed: (stored start, monotonic start).
@@ -279,14 +298,24 @@ class ClinicService:
     # -- protocol -------------------------------------------------------------------------
 
     def protocol_for(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Protocol:
+        """The profile's protocol as its file says now: what a session started now runs under.
+
+        A session already started is judged by its own version (:meth:`session_protocol`).
+        """
         key = (profile, tuple(sorted((overrides or {}).items())))
         protocol = self._protocols.get(key)
         if protocol is None:
-            protocol = load_protocol(profile)
+            protocol = load_protocol(profile, self._protocol_dir)
             if overrides:
                 protocol = protocol.with_overrides(dict(overrides))
             self._protocols[key] = protocol
         return protocol
+
+    def session_protocol(self, session_id: uuid.UUID) -> Protocol:
+        """The protocol the session is judged by: its stored version, with the patient's limits."""
+        with self.store.read() as db:
+            connection = db.connection()
+            return self._protocol_of(connection, _session_info(connection, session_id))
 
     # -- staff and patients ----------------------------------------------------------------
 
@@ -428,8 +457,11 @@ class ClinicService:
             self._audit(db, staff_id, "screen_lock", "staff", staff_id, now=now,
                         new={"reason": reason})
 
-    def set_demo_pins(self, pin: str) -> int:
-        """Give every person without a PIN ``pin``: demo databases only (``--demo``)."""
+    def set_demo_pins(self, pin: str, *, by: uuid.UUID | None = None) -> int:
+        """Give every person without a PIN ``pin``: demo databases only (``--demo``).
+
+        ``by``: who set them (the command line's identity); each person by default.
+        """
         self._new_pin_hash(pin)  # refuses a PIN that breaks the rules
         now = self.clock.now()
         with self.store.write() as db:
@@ -437,9 +469,16 @@ class ClinicService:
                 Staff.pin_hash.is_(None), Staff.role.in_(STAFF_ROLES))))
             for row in rows:
                 row.pin_hash = hash_pin(pin, self._secret)  # a salt of its own each
-                self._audit(db, row.id, "pin_reset", "staff", row.id, now=now,
+                self._audit(db, by or row.id, "pin_reset", "staff", row.id, now=now,
                             new={"demo": True})
             return len(rows)
+
+    def record_demo_data(self, details: Mapping[str, Any], *, by: uuid.UUID) -> None:
+        """Audit that synthetic demo data was written, with what regenerates it (the seed,
+        the number of sessions and the generation time) and what it holds."""
+        with self.store.write() as db:
+            self._audit(db, by, "demo_data", "database", None, now=self.clock.now(),
+                        new=dict(details))
 
     def record_protocol_change(
         self, profile: str, *, by: uuid.UUID, old: Mapping[str, Any], new: Mapping[str, Any],
@@ -667,8 +706,9 @@ class ClinicService:
                     note="pre-infusion mood scores", on_oxygen=False, now=now, by=by,
                 )))
                 db.flush()
-                protocol = self.protocol_for(session.profile, patient.limit_overrides)
-                self._raise_flags(db.connection(), session.id, protocol, now)
+                connection = db.connection()
+                protocol = self._protocol_of(connection, _session_info(connection, session.id))
+                self._raise_flags(connection, session.id, protocol, now)
             self._audit(db, by, "create", "session", session.id, now=now,
                         session_id=session.id, patient_id=patient.id,
                         new={**_session_values(session), "mrn": patient.mrn,
@@ -704,10 +744,12 @@ class ClinicService:
         plan: DosePlan | None = None
         if weight is not None:
             plan = plan_dose(weight, mg_per_kg, minutes, bag, protocol)
+        version = protocol_store.store(db.connection(), protocol, profile=profile, now=now)
         session = TreatmentSession(
             id=session_id or uuid.uuid4(), patient_id=patient.id,
             time=ensure_utc(time) if time is not None else now,
             chair=chair, profile=profile, protocol_version=protocol.version,
+            protocol_version_id=version.id,
             weight_kg=weight, planned_mg_per_kg=mg_per_kg, infusion_minutes=minutes,
             bag_volume_ml=bag,
             dose_mg=plan.dose_mg if plan else None,
@@ -751,7 +793,8 @@ class ClinicService:
                                   note=note, on_oxygen=on_oxygen, now=now, by=by)
             if connection.execute(_insert_reading(connection.dialect.name), row).rowcount == 0:
                 return SavedReading(rid, ())  # an earlier attempt did commit
-            new_flags = self._raise_flags(connection, session_id, self._protocol_of(info), now,
+            new_flags = self._raise_flags(connection, session_id,
+                                          self._protocol_of(connection, info), now,
                                           appended=rid)
             self._audit(db, by, "create", "reading", rid, now=now, session_id=session_id,
                         patient_id=info.patient.id,
@@ -860,7 +903,8 @@ class ClinicService:
             detail=detail, data=dict(data or {}), recorded_at=now, entered_by=by,
         ))
         db.flush()
-        self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
+        self._raise_flags(db.connection(), session_id, self._protocol_of(db.connection(), info),
+                          now)
         return info
 
     def acknowledge(
@@ -1075,7 +1119,8 @@ class ClinicService:
             ))
             db.flush()
             info = _session_info(db.connection(), session_id)
-            self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
+            self._raise_flags(db.connection(), session_id,
+                              self._protocol_of(db.connection(), info), now)
             self._audit(db, by, "amend", "reading", target_id, now=now, session_id=session_id,
                         patient_id=info.patient.id, old=_row_values(original),
                         new={**_row_values(replacement), "replacement": replacement.id,
@@ -1094,16 +1139,21 @@ class ClinicService:
         date_of_birth: date | None = None,
         weight_kg: float | None = None,
         profile: str = "iv_ketamine",
+        origin: Mapping[str, str] | None = None,
     ) -> uuid.UUID:
         """Store a whole session recorded elsewhere, in one transaction (all or nothing).
 
-        ``rows`` must already be validated (``monitor.csvio`` does that).
+        ``rows`` must already be validated (``monitor.csvio`` does that). The audit trail
+        gets the import (with ``origin``: where it was run from), the new patient if any,
+        and a ``create`` entry with the values of every reading and event, as if each had
+        been entered: the import can be reconstructed from the trail alone.
         """
         self._require(by, Action.IMPORT)
         now = self.clock.now()
         ordered = sorted(rows, key=lambda r: r.time)
         with self.store.write() as db:
             patient = db.scalar(select(Patient).where(Patient.mrn == mrn))
+            new_patient = patient is None
             if patient is None:
                 patient = self._add_patient(
                     db, mrn=mrn, by=by, name=name, date_of_birth=date_of_birth,
@@ -1115,25 +1165,39 @@ class ClinicService:
                 lot_number="", concomitant_medications=None, escort_name="",
                 time=ordered[0].time if ordered else now, session_id=None, source="import",
             )
+            created: list[ReadingRow | EventRow] = []
             for row in ordered:
                 if row.values:
-                    db.add(ReadingRow(**_reading_values(
+                    created.append(ReadingRow(**_reading_values(
                         rid=uuid.uuid4(), session_id=session.id, when=row.time,
                         values=row.values, note=row.note if row.event is None else "",
                         on_oxygen=False, now=now, by=by,
                     )))
                 if row.event is not None:
-                    db.add(EventRow(
+                    created.append(EventRow(
                         id=uuid.uuid4(), session_id=session.id, time=row.time,
                         kind=row.event.value, detail=row.note, data={},
                         recorded_at=now, entered_by=by,
                     ))
+            db.add_all(created)
             db.flush()
-            protocol = self.protocol_for(session.profile, patient.limit_overrides)
-            self._raise_flags(db.connection(), session.id, protocol, now)
+            connection = db.connection()
+            protocol = self._protocol_of(connection, _session_info(connection, session.id))
+            self._raise_flags(connection, session.id, protocol, now)
+            readings = sum(isinstance(r, ReadingRow) for r in created)
             self._audit(db, by, "import", "session", session.id, now=now,
                         session_id=session.id, patient_id=patient.id,
-                        new={**_session_values(session), "mrn": mrn, "rows": len(ordered)})
+                        new={**_session_values(session), "mrn": mrn, "rows": len(ordered),
+                             "readings": readings, "events": len(created) - readings,
+                             **dict(origin or {})})
+            if new_patient:
+                self._audit(db, by, "create", "patient", patient.id, now=now,
+                            patient_id=patient.id, new=_patient_values(patient))
+            for created_row in created:
+                kind = "reading" if isinstance(created_row, ReadingRow) else "event"
+                self._audit(db, by, "create", kind, created_row.id, now=now,
+                            session_id=session.id, patient_id=patient.id,
+                            new={**_row_values(created_row), "source": "import"})
             return session.id
 
     # -- reading back ------------------------------------------------------------------------
@@ -1150,7 +1214,7 @@ class ClinicService:
         with self.store.read() as db:
             connection = db.connection()
             info = _session_info(connection, session_id)
-            protocol = self._protocol_of(info)
+            protocol = self._protocol_of(connection, info)
             if entered_only:
                 record, superseded, corrections = _load_record(connection, session_id, at,
                                                                entered_only=True)
@@ -1444,8 +1508,24 @@ class ClinicService:
             )
         return row
 
-    def _protocol_of(self, info: SessionInfo) -> Protocol:
-        return self.protocol_for(info.profile, info.patient.limit_overrides)
+    def _protocol_of(self, connection: Connection, info: SessionInfo) -> Protocol:
+        """The session's stored protocol version with the patient's limits applied.
+
+        The same object each time for the same version and limits (the kept evaluations
+        compare protocols by identity). A session an upgrade could not pin is judged by
+        its profile's file.
+        """
+        overrides = info.patient.limit_overrides
+        if info.protocol_version_id is None:
+            return self.protocol_for(info.profile, overrides)
+        key = (info.protocol_version_id, tuple(sorted(overrides.items())))
+        protocol = self._pinned.get(key)
+        if protocol is None:
+            protocol = self._versions.protocol(connection, info.protocol_version_id)
+            if overrides:
+                protocol = protocol.with_overrides(dict(overrides))
+            self._pinned[key] = protocol
+        return protocol
 
     def _raise_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
                      now: datetime, *, appended: uuid.UUID | None = None) -> tuple[Flag, ...]:
@@ -1578,7 +1658,7 @@ class ClinicService:
             for summary in connection.execute(_PATIENT_SESSIONS, {"patient_id": patient_id}):
                 info = _session_info(connection, summary.id)
                 record, superseded, corrections = _load_record(connection, summary.id, at)
-                views.append(_evaluate(info=info, protocol=self._protocol_of(info),
+                views.append(_evaluate(info=info, protocol=self._protocol_of(connection, info),
                                        record=record, at=at, superseded=superseded,
                                        corrections=corrections))
             return review.course_of(_patient_info(patient), views)
@@ -1740,7 +1820,9 @@ def _session_values(session: TreatmentSession) -> dict[str, Any]:
     return {"time": session.time, "chair": session.chair, "profile": session.profile,
             "weight_kg": session.weight_kg, "planned_mg_per_kg": session.planned_mg_per_kg,
             "infusion_minutes": session.infusion_minutes, "dose_mg": session.dose_mg,
-            "lot_number": session.lot_number, "source": session.source}
+            "lot_number": session.lot_number, "source": session.source,
+            "protocol_version": session.protocol_version,
+            "protocol_version_id": session.protocol_version_id}
 
 
 def _row_values(row: ReadingRow | EventRow) -> dict[str, Any]:
@@ -1781,6 +1863,9 @@ def _session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
         pump_ml_per_h=row.pump_ml_per_h, lot_number=row.lot_number,
         concomitant_medications=dict(row.concomitant_medications or {}),
         escort_name=row.escort_name, source=row.source,
+        entered_by=row.entered_by, entered_by_name=row.entered_by_name or "",
+        protocol_version_id=row.protocol_version_id, protocol_version=row.protocol_version,
+        protocol_hash=row.protocol_hash,
     )
 
 
@@ -1930,6 +2015,7 @@ _ACKNOWLEDGEMENTS = _table(AckRow)
 _CORRECTIONS = _table(Correction)
 _FLAGS = _table(FlagRow)
 _STAFF = _table(Staff)
+_VERSIONS = _table(ProtocolVersion)
 
 _READING_COUNTS = (
     select(_READINGS.c.session_id, func.count().label("n"))
@@ -1947,15 +2033,23 @@ _PATIENT_SESSIONS = (
     .order_by(_SESSIONS.c.time.desc())
 )
 
-#: The session's columns that :class:`SessionInfo` holds, and its patient's.
+#: The session's columns that :class:`SessionInfo` holds, its patient's, and its protocol
+#: version's (the label the stored version declares, else the one the session recorded).
 _SESSION_WITH_PATIENT = (
     select(
-        *(_SESSIONS.c[f.name] for f in fields(SessionInfo) if f.name != "patient"),
+        *(_SESSIONS.c[f.name] for f in fields(SessionInfo)
+          if f.name not in {"patient", "entered_by_name", "protocol_version", "protocol_hash"}),
         _PATIENTS.c.id.label("patient_id"), _PATIENTS.c.mrn,
         _PATIENTS.c.name.label("patient_name"), _PATIENTS.c.date_of_birth,
         _PATIENTS.c.weight_kg.label("patient_weight_kg"), _PATIENTS.c.limit_overrides,
+        _STAFF.c.name.label("entered_by_name"),
+        func.coalesce(_VERSIONS.c.version, _SESSIONS.c.protocol_version)
+        .label("protocol_version"),
+        func.coalesce(_VERSIONS.c.hash, "").label("protocol_hash"),
     )
     .join(_PATIENTS, _PATIENTS.c.id == _SESSIONS.c.patient_id)
+    .outerjoin(_STAFF, _STAFF.c.id == _SESSIONS.c.entered_by)
+    .outerjoin(_VERSIONS, _VERSIONS.c.id == _SESSIONS.c.protocol_version_id)
     .where(_SESSIONS.c.id == bindparam("session_id"))
 )
 

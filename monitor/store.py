@@ -18,6 +18,7 @@ violated, a programming error) propagates unchanged: those are bugs, not the env
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -41,6 +42,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.migrations import HEAD_REVISION
+from monitor.private_files import create_private_file, make_private_dir, tighten, tighten_sqlite
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -290,6 +292,7 @@ def backup_sqlite(path: Path, label: str, now: datetime | None = None) -> Path:
     """Copy a live SQLite database (WAL included) beside itself, consistently."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.{label}.{stamp}.bak")
+    create_private_file(target)  # a full copy of the record: owner only, like the original
     source = sqlite3.connect(path)
     try:
         destination = sqlite3.connect(target)
@@ -350,7 +353,7 @@ def open_store(url: str | URL | None = None, *, migrate_schema: bool = True) -> 
     url = make_url(url or default_url())
     path = sqlite_file(url)
     if path is not None and "mode=ro" not in str(url):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _prepare_private_sqlite(path)
     engine = make_engine(url)
     try:
         if url.get_backend_name() == "sqlite":
@@ -367,7 +370,29 @@ def open_store(url: str | URL | None = None, *, migrate_schema: bool = True) -> 
     except BaseException:
         engine.dispose()
         raise
+    if path is not None and "mode=ro" not in str(url):
+        with contextlib.suppress(PermissionError):  # logged by _prepare_private_sqlite
+            tighten_sqlite(path)  # -wal and -shm, made by the first connection
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), url=url)
+
+
+def _prepare_private_sqlite(path: Path) -> None:
+    """The database folder 0700 and the file 0600 before SQLite opens it (POSIX).
+
+    SQLite creates the ``-wal`` and ``-shm`` files later with the database file's mode, so
+    they are 0600 too. The app's own data folder is tightened even when it exists already
+    (earlier versions made it 0755); a folder named by ``--db`` is only created, never
+    changed.
+    """
+    make_private_dir(path.parent)
+    try:
+        if path.parent == default_database_path().parent:
+            tighten(path.parent)
+        create_private_file(path)
+        tighten_sqlite(path)
+    except PermissionError as exc:
+        # Another account's file or folder: SQLite says whether it can be used at all.
+        log.warning("could not make %s private: %s", path, exc)
 
 
 def _ping(engine: Engine) -> None:

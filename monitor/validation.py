@@ -371,6 +371,45 @@ def validate_reading(
     return ReadingCheck(values, errors, needs_confirmation)
 
 
+#: The keypad field of the entry screen that holds a blood pressure ("128/82").
+BP_FIELD = "bp"
+
+
+def check_typed_key(field: str, text: str, key: str) -> FieldError | None:
+    """Whether ``key`` may be typed after ``text`` in the entry field ``field``; a refusal.
+
+    ``field`` is :data:`BP_FIELD` or a whole-number measure of a reading. A number field
+    takes ASCII digits only, and no more digits than its highest accepted value has; the
+    blood pressure field also takes one "/" between systolic and diastolic. A key refused
+    here is not typed and nothing typed before it is cut: the message names the field, the
+    key and what the field accepts, so that "130/80" typed into heart rate is never kept as
+    130.
+    """
+    if field == BP_FIELD:
+        sbp, dbp = MEASURES["sbp"], MEASURES["dbp"]
+        label = "Blood pressure"
+        accepted = (f"digits 0-9 and one '/' between systolic ({sbp.low}-{sbp.high}) and "
+                    f"diastolic ({dbp.low}-{dbp.high}), e.g. 128/82")
+        limits: tuple[int, ...] = (len(str(sbp.high)), len(str(dbp.high)))
+    else:
+        spec = MEASURES[field]
+        label = spec.label
+        accepted = f"digits 0-9 only: {spec.accepted}"
+        limits = (len(str(spec.high)),)
+    shown = key if key.isprintable() and not key.isspace() else "that key"
+    refusal = FieldError(field, f"{label} takes {accepted}; “{shown}” was not typed")
+    candidate = text + key
+    if not re.fullmatch(r"[0-9]", key) and not (key == "/" and len(limits) == 2):
+        return refusal
+    parts = candidate.split("/")
+    if len(parts) > len(limits) or (len(parts) == 2 and not parts[0]):
+        return refusal
+    if any(len(part) > limit for part, limit in zip(parts, limits, strict=False)):
+        return FieldError(field, f"{label} takes {accepted}; “{shown}” was not typed: "
+                                 f"“{candidate}” has too many digits")
+    return None
+
+
 def _check_bp(
     raw: Mapping[str, RawValue],
     values: dict[str, int | tuple[int, ...]],

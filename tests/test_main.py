@@ -29,6 +29,8 @@ def test_demo_opens_a_clinic_whose_first_chair_runs_by_itself(qapp, monkeypatch)
         seen["hooks"] = len(window.tick_hooks)
         seen["idle_s"] = window.idle.idle_s
         seen["signed_in"] = window.staff_name
+        seen["size"] = window.size()
+        seen["screen"] = window.screen().availableGeometry().size()
         window.close()
         return 0
 
@@ -44,6 +46,7 @@ def test_demo_opens_a_clinic_whose_first_chair_runs_by_itself(qapp, monkeypatch)
     assert seen["hooks"] == 1
     assert seen["signed_in"] == "Demo Nurse", "a newcomer starts without a PIN"
     assert seen["idle_s"] == 600 * main.DEMO_SPEED, "ten real minutes on the fast demo clock"
+    assert seen["size"] == seen["screen"], "the whole screen, even without a window manager"
 
 
 def test_screenshot_writes_every_main_screen(tmp_path):

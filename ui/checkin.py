@@ -16,6 +16,11 @@ Every value is checked with :mod:`monitor.validation` when the nurse taps "Check
 refusal appears under its field, naming it and the accepted range. Nothing is stored here:
 the screen emits a :class:`CheckIn` and ``main`` hands it to the service. The form scrolls
 (kinetically) in one column on a portrait screen and two on a landscape one, never sideways.
+
+Controls keep their place while the nurse works: the keypad's dock keeps its room when no
+number field is being typed in (opening it squeezes no column), a medication's "Yes:" note
+has its room before it shows, and a refusal that goes (the field was answered) leaves its
+room until the next "Check in", so nothing moves under a finger between two taps.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -234,6 +240,9 @@ class FieldMessage(SharedFieldMessage):
     """What is wrong with one field, under it: icon + text, and "Confirm" for an unusual
     value (its button named ``confirm-<field>``).
 
+    A message that goes while the nurse works keeps its room (the rows under it stay
+    where they are) until :meth:`release` gives it back, when the form is checked again.
+
     Signals:
         confirmClicked(): the nurse confirmed the unusual value.
         cleared(str): a message that was showing went (the field was changed); the field.
@@ -250,9 +259,15 @@ class FieldMessage(SharedFieldMessage):
 
     def clear(self) -> None:
         showing = not self.isHidden()
+        if showing:
+            _retain_room(self, True)
         super().clear()
         if showing:
             self.cleared.emit(self.field)
+
+    def release(self) -> None:
+        """Give back the room a cleared message kept."""
+        _retain_room(self, False)
 
 
 class _Card(QFrame):
@@ -307,6 +322,8 @@ class ScoreForm(QWidget):
         warning_row.addWidget(warning_icon, 0, Qt.AlignmentFlag.AlignTop)
         warning_row.addWidget(self.item9_text, 1)
         self.item9_warning.hide()
+        # The warning's room is kept while the items show (set_included): answering item 9
+        # moves no row.
         self.message = FieldMessage(theme, field)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -326,6 +343,7 @@ class ScoreForm(QWidget):
 
     def set_included(self, included: bool) -> None:
         self._body.setVisible(included)
+        _retain_room(self.item9_warning, included)
         self.toggle.setText(f"Remove {self.scale.name}" if included else f"Add {self.scale.name}")
         if not included:
             for segmented in self.items:
@@ -429,7 +447,22 @@ class CheckInScreen(QWidget):
         self.keypad.setObjectName("checkin-keypad")
         self.keypad.setMinimumWidth(KEYPAD_WIDTH)
         self.keypad.submitted.connect(lambda _text: self.hide_keypad())
-        self.keypad.hide()
+        # The dock keeps the keypad's room when it is put away: a keypad that opened into
+        # the form's room would squeeze its columns under the finger (the weight field
+        # sliding into the escort's place, the month into the day's).
+        self._dock_hint = QFrame()
+        self._dock_hint.setProperty("role", "card")
+        hint_text = _label("Keypad: tap a number field (weight, bag volume, date of birth) "
+                           "to type it here.", "muted")
+        hint_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint_layout = QVBoxLayout(self._dock_hint)
+        hint_layout.setContentsMargins(24, 24, 24, 24)
+        hint_layout.addWidget(hint_text)
+        self._dock = QStackedWidget()
+        self._dock.setObjectName("keypad-dock")
+        self._dock.addWidget(self._dock_hint)
+        self._dock.addWidget(self.keypad)
+        self._dock.setCurrentWidget(self._dock_hint)
 
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
@@ -447,7 +480,7 @@ class CheckInScreen(QWidget):
         self._body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self._body.setSpacing(12)
         self._body.addWidget(self.scroll, 1)
-        self._body.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignCenter)
+        self._body.addWidget(self._dock, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addLayout(head)
         layout.addLayout(self._body, 1)
         layout.addLayout(foot)
@@ -455,6 +488,11 @@ class CheckInScreen(QWidget):
         self._place()
         self._choose_profile(self._profiles[0][0])
         self._set_mode("find")
+        # Aimed at a field from the start: the keypad's own display (shown only while it has
+        # no field) would otherwise go at the first tap and change the dock's size.
+        options = self.weight.property("keypad")
+        self.keypad.set_target(self.weight, decimal=options["decimal"], slash=False,
+                               max_length=options["max_length"])
 
     # -- building --------------------------------------------------------------------------
 
@@ -618,6 +656,9 @@ class CheckInScreen(QWidget):
             row.addWidget(question_label, 0, 0)
             row.addWidget(segmented, 0, 1, 2, 1, Qt.AlignmentFlag.AlignTop)
             hint = _label(f"Yes: {note}", "confirm")
+            # Its room is kept: a "Yes" that pushed the rows below down would turn the next
+            # quick tap into an answer to the wrong question.
+            _retain_room(hint, True)
             hint.hide()
             row.addWidget(hint, 1, 0)
             row.setColumnStretch(0, 1)
@@ -681,12 +722,12 @@ class CheckInScreen(QWidget):
                                    max_length=options["max_length"])
         # The field being typed into is outlined, so the nurse sees where the keys go.
         restyle(edit, active=True)
-        self.keypad.show()
+        self._dock.setCurrentWidget(self.keypad)
         self.scroll.ensureWidgetVisible(edit, 0, 24)
 
     def hide_keypad(self) -> None:
         restyle(self.keypad.target(), active=False)
-        self.keypad.hide()
+        self._dock.setCurrentWidget(self._dock_hint)
 
     def select_patient(self, patient: PatientInfo) -> None:
         """Check in ``patient`` (on file); their last weight fills today's weight."""
@@ -757,6 +798,7 @@ class CheckInScreen(QWidget):
         """Show refusals (from this screen or from the service) under their fields."""
         for message in self.messages.values():
             message.clear()
+            message.release()
         unplaced: list[str] = []
         for error in errors:
             message = self.messages.get(error.field)
@@ -1036,6 +1078,14 @@ _FIELD_NAMES = {
     "bag_volume_ml": "Bag volume", "lot": "Lot number", "medications": "Medications",
     "escort": "Escort", "phq9_items": "PHQ-9", "gad7_items": "GAD-7",
 }
+
+
+def _retain_room(widget: QWidget, retain: bool) -> None:
+    """Whether ``widget`` keeps its room in the layout while hidden."""
+    policy = widget.sizePolicy()
+    if policy.retainSizeWhenHidden() != retain:
+        policy.setRetainSizeWhenHidden(retain)
+        widget.setSizePolicy(policy)
 
 
 def _dose_error(text: str) -> FieldError:

@@ -6,8 +6,12 @@ tapping. Each form:
 
 * gives what was entered with ``raw()`` (text as typed for keypad fields, ints for scores)
   and, on Save, checks it with :func:`monitor.validation.validate_reading` before it emits
-  anything: a refusal is shown under its field with the field's name and accepted range, an
-  unusual value waits for a "Confirm <value>" tap;
+  anything: a refusal is shown with the field's name and accepted range, and the field is
+  outlined; an unusual value waits for a "Confirm <value>" tap;
+* keeps every control where it is while the nurse works: messages, the save state and
+  "Confirm" buttons share one feedback strip of fixed height above Save (it scrolls when
+  several show), and a late entry is said in the time row, so nothing that appears or goes
+  moves a field, a key or Save under a finger;
 * emits ``submitted(raw, when, confirmed)`` and never touches storage itself. The caller
   saves and then reports back with ``show_saving()``, ``show_saved(text)``,
   ``show_not_saved(message)`` or ``show_errors(...)``. "Saved" appears only when the
@@ -23,8 +27,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QHideEvent, QIcon, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -45,6 +49,7 @@ from monitor.validation import (
     ITEM_SCALES,
     MEASURES,
     FieldError,
+    check_typed_key,
     validate_reading,
     validate_time,
 )
@@ -58,10 +63,16 @@ from ui.widgets import FieldMessage, KeypadField, VerticalScroll, restyle
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
 READING_KEYS = frozenset(MEASURES) | frozenset(ITEM_SCALES)
+#: The feedback strip above Save: one message with its "Confirm" button beside it, or the
+#: save state with Retry. It never grows: more messages scroll inside it.
+FEEDBACK_PX = TOUCH_MIN + 4
 #: Score buttons are a little over the touch minimum: they are tapped in quick succession.
 SEGMENT_MIN = 56
 ICON_PX = 28
 NOTE_MAX_LENGTH = 500
+#: Prefix of the confirmation that a value copied from the last reading is unchanged
+#: ("same:bp"); never passed on with the confirmed measures.
+SAME_AS_LAST = "same:"
 #: Horizontal padding, border and a margin of a value field, beside its text.
 _VALUE_EDIT_FRAME = 36
 _VALUE_EDIT_MAX = 360
@@ -113,6 +124,11 @@ class _Message(FieldMessage):
     ) -> None:
         super().__init__(theme, _button("Confirm", "confirm"), marked=marked,
                          margins=(0, 2, 0, 2), parent=parent)
+        # The strip is wide and one button high: "Confirm" goes beside the words.
+        grid = self.layout()
+        assert isinstance(grid, QGridLayout)
+        grid.removeWidget(self.confirm_button())
+        grid.addWidget(self.confirm_button(), 0, 2, Qt.AlignmentFlag.AlignVCenter)
         #: Field names (as in ``FieldError.field``) this message speaks for.
         self.fields = frozenset(fields)
         #: What "Confirm …" names: the value as it stands on screen.
@@ -187,8 +203,12 @@ class EntryTime(QWidget):
     """The time an entry describes: now, or earlier for a late entry, never later than now.
 
     "Now" follows the clock until the nurse steps back (−15, −5, −1 min); from then on the
-    entry describes that fixed time, shown as "late entry: describes 10:32, entered 10:41".
-    The first step back starts from the current whole minute, so −5 at 10:41:37 gives 10:36.
+    entry describes that fixed time, tagged "late" in the time row, and the form's Save
+    says it too ("Save vitals · late entry for 10:32"); :meth:`late_text` gives the whole
+    "late entry: describes 10:32, entered 10:41". Nothing is added under the row: a row
+    that comes and goes pushes Save and the keys away under the finger. The first step
+    back starts from the current whole minute, so −5 at 10:41:37 gives 10:36. Its
+    :attr:`message` is placed by the form, in the feedback strip.
 
     Signals:
         changed(object): the described time, or ``None`` when back to "now".
@@ -207,7 +227,9 @@ class EntryTime(QWidget):
 
         self._time = _label(role="total")
         self._time.setObjectName("entry-time")
+        # "now" or "late": words of one width, so the row never reflows.
         self._tag = _label(role="muted")
+        self._tag.setObjectName("late-entry")
         row = QHBoxLayout()
         row.setSpacing(6)
         row.addWidget(_label("Time", "field"))
@@ -223,25 +245,11 @@ class EntryTime(QWidget):
         self._now.clicked.connect(self.reset)
         row.addWidget(self._now)
 
-        self._late_icon = QLabel()
-        self._late_icon.setFixedSize(ICON_PX, ICON_PX)
-        self._late_icon.setPixmap(icon(theme, "overdue", ICON_PX).pixmap(ICON_PX, ICON_PX))
-        self._late = _label(role="late", wrap=True)
-        self._late.setObjectName("late-entry")
-        self._late_box = QWidget()
-        late_row = QHBoxLayout(self._late_box)
-        late_row.setContentsMargins(0, 0, 0, 0)
-        late_row.addWidget(self._late_icon)
-        late_row.addWidget(self._late, 1)
-
         self.message = _Message(theme, ("time",), self.text)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
         layout.addLayout(row)
-        layout.addWidget(self._late_box)
-        layout.addWidget(self.message)
 
         self._timer = QTimer(self)
         self._timer.setInterval(self.REFRESH_MS)
@@ -264,7 +272,10 @@ class EntryTime(QWidget):
 
     def late_text(self) -> str:
         """"late entry: describes 10:32, entered 10:41", or "" when the entry is for now."""
-        return self._late.text() if self.is_late() else ""
+        if not self.is_late():
+            return ""
+        return (f"late entry: describes {clock_time(self.when())}, "
+                f"entered {clock_time(self._clock.now())}")
 
     def step_back(self, minutes: int) -> None:
         if self.is_late() and self._described is not None:
@@ -290,18 +301,25 @@ class EntryTime(QWidget):
 
     def refresh(self) -> None:
         """Re-read the clock and update what is shown."""
-        if self._described is not None and not self.is_late():
+        dropped = self._described is not None and not self.is_late()
+        if dropped:
             # The wall clock was set back past the late time: the entry describes now.
             self._described = None
-        now = self._clock.now()
         late = self.is_late()
         self._time.setText(clock_time(self.when()))
-        self._tag.setText("" if late else "now")
-        self._late.setText(
-            f"late entry: describes {clock_time(self.when())}, entered {clock_time(now)}"
+        if (self._tag.text() == "late") != late:
+            self._tag.setText("late" if late else "now")
+            restyle(self._tag, role="late" if late else "muted")
+        # As wide as the wider word in bold, whichever shows: the row never reflows.
+        bold = QFont(self._tag.font())
+        bold.setBold(True)
+        self._tag.setFixedWidth(
+            max(QFontMetrics(bold).horizontalAdvance(word) for word in ("now", "late")) + 2
         )
-        self._late_box.setVisible(late)
+        self._tag.setAccessibleName(self.late_text() or "now")
         self._now.setEnabled(late)
+        if dropped:
+            self.changed.emit(None)
 
     def showEvent(self, event: QShowEvent) -> None:
         self.refresh()
@@ -326,11 +344,6 @@ class _Banner(QFrame):
         super().__init__(parent)
         self.theme = theme
         self.setObjectName("save-banner")
-        # The banner keeps its room when empty: a keypad that jumps up the moment "Saved"
-        # goes away turns the nurse's next taps into the wrong digits.
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.setSizePolicy(policy)
         self._state: str | None = None
         self._icon = QLabel()
         self._icon.setFixedSize(ICON_PX, ICON_PX)
@@ -340,7 +353,8 @@ class _Banner(QFrame):
         self._retry = _button("Retry", "retry")
         self._retry.clicked.connect(self.retry)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 8, 6)
+        # One Retry high, like a message with its "Confirm": the strip shows exactly one.
+        layout.setContentsMargins(12, 2, 8, 2)
         layout.addWidget(self._icon)
         layout.addWidget(self._text, 1)
         layout.addWidget(self._retry)
@@ -384,7 +398,8 @@ def _typed(value: Any) -> bool:
 
 
 class _EntryForm(QWidget):
-    """What every entry form shares: scrolling body, entry time, save state, Save button.
+    """What every entry form shares: scrolling body, entry time, the feedback strip (save
+    state and every message), Save button.
 
     Signals:
         submitted(dict, object, object): ``raw()``, the time the entry describes (aware
@@ -411,18 +426,31 @@ class _EntryForm(QWidget):
         self.body_layout = QVBoxLayout(self._body)
         self.body_layout.setContentsMargins(10, 10, 10, 10)
         self.body_layout.setSpacing(10)
-        # Refusals that belong to no one field ("enter at least one vital sign").
-        self._general = self.add_message((), lambda: "")
-        self.body_layout.addWidget(self._general)
         self._scroll = VerticalScroll(self._body)
 
-        self.time = EntryTime(theme, clock)
-        self._messages.append(self.time.message)
-        self.time.changed.connect(lambda _when: self._edited("time"))
+        # The feedback strip: a fixed height in the footer, whatever it shows. The banner's
+        # and every message's appearing or going then moves no control outside it (a keypad
+        # that jumps the moment "Saved" goes turns the next taps into the wrong digits).
         self._banner = _Banner(theme)
         self._banner.retry.connect(self._retry)
+        self._feedback = QWidget()
+        self._feedback.setObjectName("feedback")
+        self._feedback_layout = QVBoxLayout(self._feedback)
+        self._feedback_layout.setContentsMargins(0, 0, 0, 0)
+        self._feedback_layout.setSpacing(4)
+        self._feedback_layout.addWidget(self._banner)
+        self._feedback_layout.addStretch(1)
+        self._feedback_scroll = VerticalScroll(self._feedback)
+        self._feedback_scroll.setFixedHeight(FEEDBACK_PX)
+        # Refusals that belong to no one field ("enter at least one vital sign").
+        self._general = self.add_message((), lambda: "")
+
+        self.time = EntryTime(theme, clock)
+        self._place_message(self.time.message)
+        self.time.changed.connect(self._time_changed)
         self._save = _button(self.save_text, "save", min_height=PRIMARY_MIN)
         self._save.setProperty("primary", True)
+        self._save.setIconSize(QSize(ICON_PX, ICON_PX))
         self._save.clicked.connect(self.save)
 
         footer = QFrame()
@@ -431,7 +459,7 @@ class _EntryForm(QWidget):
         footer_layout.setContentsMargins(12, 8, 12, 12)
         footer_layout.setSpacing(8)
         footer_layout.addWidget(self.time)
-        footer_layout.addWidget(self._banner)
+        footer_layout.addWidget(self._feedback_scroll)
         footer_layout.addWidget(self._save)
 
         #: Beside the scrolling body, for what must never scroll away (the keypad).
@@ -556,10 +584,24 @@ class _EntryForm(QWidget):
     def add_message(
         self, fields: Iterable[str], value_text: Callable[[], str], marked: QWidget | None = None
     ) -> _Message:
+        """A message for ``fields``, placed in the feedback strip (``marked`` is the field
+        outlined while it shows a refusal)."""
         message = _Message(self.theme, fields, value_text, marked)
+        self._place_message(message)
+        return message
+
+    def _place_message(self, message: _Message) -> None:
         message.confirmClicked.connect(lambda m=message: self._confirm(m))
         self._messages.append(message)
-        return message
+        self._feedback_layout.insertWidget(self._feedback_layout.count() - 1, message)
+
+    def _time_changed(self, _when: object) -> None:
+        # Said on Save itself, the button tapped to keep it: no line comes and goes.
+        late = self.time.is_late()
+        self._save.setText(f"{self.save_text} · late entry for {self.time.text()}" if late
+                           else self.save_text)
+        self._save.setIcon(icon(self.theme, "overdue", ICON_PX) if late else QIcon())
+        self._edited("time")
 
     def _edited(self, *fields: str) -> None:
         """A value changed: its message and any stale confirmation go, Retry goes."""
@@ -590,6 +632,7 @@ class _EntryForm(QWidget):
             return
         for message in self._messages:
             message.clear()
+        confirmed = frozenset(f for f in confirmed if not f.startswith(SAME_AS_LAST))
         self._pending = (dict(raw), when, confirmed)
         self.submitted.emit(dict(raw), when, confirmed)
 
@@ -620,7 +663,9 @@ class _EntryForm(QWidget):
         raw = self.raw()
         for field in message.pending:
             self._confirmed[field] = str(raw.get(field))
-        message.show_note(f"{message.value_text()} confirmed: tap {self.save_text} to keep it")
+        what = ("same as last" if any(f.startswith(SAME_AS_LAST) for f in message.pending)
+                else "confirmed")
+        message.show_note(f"{message.value_text()} {what}: tap {self.save_text} to keep it")
 
     def _message_widget(self, field: str) -> _Message:
         for message in self._messages:
@@ -644,18 +689,24 @@ class _EntryForm(QWidget):
             if message not in refusals:
                 asks.setdefault(message, []).append(request)
         for message, fields in asks.items():
+            same = any(f.field.startswith(SAME_AS_LAST) for f in fields)
             message.show_confirm(
                 "\n".join(f.message for f in fields), message.value_text(),
-                [f.field for f in fields]
+                [f.field for f in fields],
+                button_text=f"Same as last: {message.value_text()}" if same else None,
             )
         confirmed = self._confirmed_fields(raw)
         for message in self._messages:
             if message.isHidden() and message.fields & confirmed:
                 message.show_note(f"{message.value_text()} confirmed")
-        # Bring the first problem into view; the time's message is in the footer, always seen.
-        shown = [m for m in self._messages if not m.isHidden() and self._body.isAncestorOf(m)]
+        # The first problem into view inside the strip, a refusal before a question; the
+        # form itself does not scroll.
+        shown = sorted((m for m in self._messages if not m.isHidden()),
+                       key=lambda m: m not in refusals)
         if shown:
-            self._scroll.ensureWidgetVisible(shown[0])
+            # Laid out first: a message shown just now has no place in the strip yet.
+            self._feedback_layout.activate()
+            self._feedback_scroll.ensureWidgetVisible(shown[0], 0, 0)
 
 
 class _VitalField:
@@ -676,8 +727,23 @@ class _VitalField:
         self.edit.setAccessibleName(MEASURES[key].label if key in MEASURES else "Blood pressure")
         self.name = _label(name, "field")
         self.detail = _label(unit, "muted", wrap=True)
-        self.fields = ("sbp", "dbp") if slash else (key,)
+        #: What the field's message speaks for: its measures, and the confirmation that a
+        #: copied last value is unchanged (dropped, like any confirmation, on an edit).
+        self.fields = (*(("sbp", "dbp") if slash else (key,)), f"{SAME_AS_LAST}{key}")
         self.message = form.add_message(self.fields, self.edit.text, self.edit)
+        #: The text stands as copied from the last reading, not typed: it is no reading
+        #: until the nurse says it is the same.
+        self.copied = False
+        #: Why a key typed here was refused; it stands (and Save refuses) until the nurse
+        #: takes characters away, so that what was typed after it is never kept cut short.
+        self.refusal: str | None = None
+        #: The text as it stood after the last key, to tell an added key from a removal.
+        self.typed = ""
+
+    def check_key(self, text: str, key: str) -> str | None:
+        """The refusal of ``key`` typed after ``text`` (see :func:`check_typed_key`)."""
+        refusal = check_typed_key(self.key, text, key)
+        return refusal.message if refusal is not None else None
 
     def set_last(self, text: str) -> None:
         self.last = text
@@ -689,9 +755,12 @@ class VitalsEntry(_EntryForm):
     room air / on oxygen, and a note.
 
     Tapping a field points the keypad at it and fills it with its last recorded value
-    (:meth:`set_last`), selected, so an unchanged value costs one tap and a new one is typed
-    straight over it. Enter moves to the next field without filling it: a value is only
-    recorded for a field the nurse tapped or typed in.
+    (:meth:`set_last`), selected, as a starting point: a new value is typed straight over
+    it, and Save refuses a copy left unchanged until the nurse taps "Same as last" (a copy
+    is never a reading by itself). Enter moves to the next field without filling it. A key
+    a field does not take (a letter, "/" in heart rate, a fourth digit) is refused under
+    the field, and Save refuses the field until characters are taken away: nothing typed
+    is kept cut short.
 
     ``raw()``: ``sbp``, ``dbp`` (the BP entry split at its "/"), ``hr``, ``spo2``, ``rr`` as
     typed (``""`` when empty); ``on_oxygen`` (bool) and ``note`` (str), which go to the
@@ -718,21 +787,21 @@ class VitalsEntry(_EntryForm):
         self.keypad.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.keypad.valueChanged.connect(self._typed)
         self.keypad.submitted.connect(self._next_field)
+        self.keypad.refused.connect(self._key_refused)
 
         self._last_time = _label(role="muted", wrap=True)
         self._last_time.setObjectName("last-reading")
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(4)
+        grid.setVerticalSpacing(8)
         for index, field in enumerate(self._fields):
             names = QVBoxLayout()
             names.setSpacing(0)
             names.addWidget(field.name)
             names.addWidget(field.detail)
             names.addStretch(1)
-            grid.addLayout(names, 2 * index, 0)
-            grid.addWidget(field.edit, 2 * index, 1)
-            grid.addWidget(field.message, 2 * index + 1, 0, 1, 2)
+            grid.addLayout(names, index, 0)
+            grid.addWidget(field.edit, index, 1)
             field.edit.tapped.connect(lambda f=field: self._activate(f, load_last=True))
         grid.setColumnStretch(1, 1)
 
@@ -822,9 +891,30 @@ class VitalsEntry(_EntryForm):
         return [FieldError("vitals", "Enter at least one vital sign: BP, heart rate, SpO2 or "
                                      "respiratory rate")]
 
+    def _check(
+        self, raw: Mapping[str, Any], confirmed: frozenset[str]
+    ) -> tuple[list[FieldError], list[FieldError]]:
+        errors, requests = super()._check(raw, confirmed)
+        said = {error.field for error in errors}
+        for field in self._fields:
+            if field.refusal is not None and field.fields[0] not in said:
+                errors.append(FieldError(field.fields[0], field.refusal))
+            same = field.fields[-1]
+            if field.copied and field.edit.text() and same not in confirmed:
+                # Asked first: an unusual value is confirmed once it is known to be meant.
+                requests = [r for r in requests if r.field not in field.fields]
+                requests.append(FieldError(
+                    same, f"{field.name.text()} {field.edit.text()} is the last reading's "
+                          "value, copied, not typed: type the value measured now, or tap "
+                          "“Same as last” if it has not changed"))
+        return errors, requests
+
     def _clear_values(self) -> None:
         for field in self._fields:
             field.edit.clear()
+            field.copied = False
+            field.refusal = None
+            field.typed = ""
         self._note.clear()
         self._activate(self._fields[0], load_last=False)
 
@@ -836,15 +926,36 @@ class VitalsEntry(_EntryForm):
             restyle(self._active.edit, active=False)
         self._active = field
         restyle(field.edit, active=True)
-        self.keypad.set_target(field.edit, slash=field.slash, max_length=field.max_length)
+        self.keypad.set_target(field.edit, slash=field.slash, max_length=field.max_length,
+                               check=field.check_key)
+        copy = not field.edit.text() and load_last and bool(field.last)
         text = field.edit.text() or (field.last if load_last else "")
         self.keypad.set_text(text, replace_on_type=True)
+        if copy:
+            field.copied = True
+        field.typed = field.edit.text()
         if self.keypad.isVisible():
             self.keypad.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _typed(self, _text: str) -> None:
-        if self._active is not None:
-            self._edited(*self._active.fields)
+    def _typed(self, text: str) -> None:
+        field = self._active
+        if field is None:
+            return
+        added = len(text) > len(field.typed) and text.startswith(field.typed)
+        field.typed = text
+        field.copied = False
+        self._edited(*field.fields)
+        if field.refusal is not None and added:
+            field.message.show_error(field.refusal)
+        elif not added:
+            field.refusal = None
+
+    def _key_refused(self, refusal: str) -> None:
+        field = self._active
+        if field is None:
+            return
+        field.refusal = refusal
+        field.message.show_error(refusal)
 
     def _next_field(self, _text: str) -> None:
         if self._active is None:
@@ -875,7 +986,6 @@ class CadssEntry(_EntryForm):
         self._total_message = self.add_message(("cadss6_items", "cadss6"), self._total.text)
         self.body_layout.addWidget(self._total)
         self.body_layout.addWidget(_label(CADSS_ANCHORS, "muted", wrap=True))
-        self.body_layout.addWidget(self._total_message)
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
@@ -981,7 +1091,6 @@ class MoaasEntry(_EntryForm):
         self._choices: dict[int, _Choice] = {}
         self.body_layout.addWidget(_label("MOAA/S: how does the patient respond?", "field"))
         self._message = self.add_message(("moaas",), lambda: str(self._value))
-        self.body_layout.addWidget(self._message)
         for level in sorted(MOAAS_LEVELS, reverse=True):
             text = MOAAS_LEVELS[level]
             choice = _Choice(f"moaas-{level}", str(level), f"{text[:1].upper()}{text[1:]}")
@@ -1038,10 +1147,9 @@ class ComfortEntry(_EntryForm):
             spec = MEASURES[key]
             row = _Segmented(key, range(spec.high + 1), allow_none=True, spacing=3)
             row.changed.connect(lambda _value, k=key: self._edited(k))
-            message = self.add_message((key,), lambda r=row: str(r.value()))
+            self.add_message((key,), lambda r=row: str(r.value()))
             self.body_layout.addWidget(_label(spec.label, "field"))
             self.body_layout.addWidget(row)
-            self.body_layout.addWidget(message)
             self._rows[key] = row
         self.body_layout.addStretch(1)
 
@@ -1095,7 +1203,7 @@ class EventEntry(_EntryForm):
         )
         self._kind.changed.connect(self._kind_chosen)
         self.body_layout.addWidget(self._kind)
-        self.body_layout.addWidget(self.add_message(("kind",), lambda: ""))
+        self.add_message(("kind",), lambda: "")
 
         self._medication = _Segmented(
             "medication", range(len(self._medications)), [m.label for m in self._medications],
@@ -1119,12 +1227,12 @@ class EventEntry(_EntryForm):
                 _label("The protocol lists no medications: describe it in the note.",
                        "muted", wrap=True)
             )
-        medication_layout.addWidget(self.add_message(("medication",), lambda: ""))
+        self.add_message(("medication",), lambda: "")
         adverse_page = QWidget()
         adverse_layout = QVBoxLayout(adverse_page)
         adverse_layout.setContentsMargins(0, 0, 0, 0)
         adverse_layout.addWidget(self._adverse)
-        adverse_layout.addWidget(self.add_message(("adverse_event",), lambda: ""))
+        self.add_message(("adverse_event",), lambda: "")
         self._pages = {EventKind.MEDICATION: medication_page, EventKind.ADVERSE_EVENT: adverse_page}
         self.body_layout.addWidget(medication_page)
         self.body_layout.addWidget(adverse_page)
@@ -1137,7 +1245,7 @@ class EventEntry(_EntryForm):
         self._note.textEdited.connect(lambda _text: self._edited("note"))
         self.body_layout.addWidget(self._note_label)
         self.body_layout.addWidget(self._note)
-        self.body_layout.addWidget(self.add_message(("note",), self._note.text, self._note))
+        self.add_message(("note",), self._note.text, self._note)
         self.body_layout.addStretch(1)
         self._kind_chosen(None)
 

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from monitor.clock import Clock
 from monitor.exports import BatchResult, batch_export, export_text, file_name, write_atomically
+from monitor.private_files import usable_folder
 from ui.review import touch_calendar
 from ui.style import TouchButton
 from ui.theme import TEXT_PX, TOUCH_MIN, Theme
@@ -65,10 +66,14 @@ CHOICE_MIN_PX = 56
 
 
 def documents_folder() -> Path:
-    """The user's documents folder, where exports go unless another folder is chosen."""
+    """The user's documents folder, where exports go unless another folder is chosen.
+
+    Created (owner only) when missing, as on a fresh account; if it cannot be, the home
+    folder (or, failing that, the temporary folder) is used. The dialogs show the path.
+    """
     location = QStandardPaths.writableLocation(
         QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(location) if location else Path.home()
+    return usable_folder([Path(location) if location else None, Path.home()])
 
 
 def export_stem(view: SessionView) -> str:
@@ -314,7 +319,7 @@ class ExportDialog(QDialog):
         self.message.setStyleSheet(f"color: {self.theme.critical}; font-weight: bold;")
 
     def show_done(self, path: Path) -> None:
-        self.message.setText(f"Exported to {path}")
+        self.message.setText(f"Exported to {path.absolute()}")
         self.message.setStyleSheet(f"color: {self.theme.text};")
 
 

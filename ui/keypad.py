@@ -10,11 +10,17 @@ digits, Backspace, Delete (clear), Enter, and "/" or "." where the field takes t
 (:meth:`NumericKeypad.handle_key`; a form forwards the keys it is sent).
 
 The keypad only ever puts the ASCII characters ``0``–``9``, ``/`` and ``.`` into its
-target. It does not judge the number: the entry forms pass the text to
+target. A key it will not type (a letter from a hardware keyboard, "/" in heart rate, a digit
+past the field's length) is never dropped in silence: :attr:`NumericKeypad.refused` says why,
+for the form to show, and nothing typed before it is cut. The form may give the target a
+``check`` (its field's rule from :func:`monitor.validation.check_typed_key`), which then
+words the refusal. The keypad does not judge the number: the entry forms pass the text to
 :func:`monitor.validation.validate_reading`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -28,6 +34,8 @@ DIGITS = "0123456789"
 BACKSPACE, CLEAR, ENTER = "back", "clear", "enter"
 #: Long enough for "300/200", the widest blood pressure accepted.
 DEFAULT_MAX_LENGTH = 7
+#: A field's rule for a key: ``check(text, key)`` gives the refusal message, or ``None``.
+KeyCheck = Callable[[str, str], str | None]
 #: Keys grow with the space they are given, up to this: beyond it a thumb travels further
 #: for nothing.
 KEY_MAX = 104
@@ -46,10 +54,12 @@ class NumericKeypad(QWidget):
     Signals:
         valueChanged(str): the new text, whenever a key or :meth:`set_text` changed it.
         submitted(str): Enter was tapped; the text as it stands.
+        refused(str): a key was not typed; why, naming what the field takes.
     """
 
     valueChanged = Signal(str)
     submitted = Signal(str)
+    refused = Signal(str)
 
     def __init__(
         self,
@@ -67,6 +77,7 @@ class NumericKeypad(QWidget):
         self._decimal = decimal
         self._max_length = max_length
         self._replace_on_type = False
+        self._check: KeyCheck | None = None
 
         self._own_display = QLineEdit(self)
         self._own_display.setReadOnly(True)
@@ -118,13 +129,16 @@ class NumericKeypad(QWidget):
         slash: bool | None = None,
         decimal: bool | None = None,
         max_length: int | None = None,
+        check: KeyCheck | None = None,
     ) -> None:
         """Write into ``target`` from now on (``None``: the keypad's own display).
 
         ``slash``, ``decimal`` and ``max_length`` change what the keys may type for the new
-        target; left out, they stay as they were. The target's text is kept as it is, cut
-        down to what the keypad may type.
+        target; left out, they stay as they were. ``check`` is the new target's own rule for
+        each key (none: only the keypad's). The target's text is kept as it is, cut down to
+        what the keypad may type.
         """
+        self._check = check
         if slash is not None:
             self._slash = slash
         if decimal is not None:
@@ -154,28 +168,32 @@ class NumericKeypad(QWidget):
         self.set_text("")
 
     def handle_key(self, event: QKeyEvent) -> bool:
-        """Type a hardware key as the keypad key it stands for; whether it was one.
+        """Type a hardware key as the keypad key it stands for; whether it was taken.
 
-        A key the current field does not take ("/" in heart rate) is swallowed, as its
-        greyed keypad key would be.
+        A printable key the current field does not take (a letter, "/" in heart rate) is
+        taken and refused: :attr:`refused` says so, and nothing is typed.
         """
-        name = self._key_for(event)
-        if name is None or not self.isEnabled():
+        if not self.isEnabled() or event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+            | Qt.KeyboardModifier.MetaModifier
+        ):
             return False
-        if self._buttons[name].isEnabled():
+        name = self._key_for(event)
+        if name is not None:
             self._press(name)
-        return True
+            return True
+        text = event.text()
+        if len(text) == 1 and text.isprintable() and not text.isspace():
+            self._refuse(text)
+            return True
+        return False
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self.handle_key(event):
             super().keyPressEvent(event)
 
-    @staticmethod
-    def _key_for(event: QKeyEvent) -> str | None:
-        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                | Qt.KeyboardModifier.AltModifier
-                                | Qt.KeyboardModifier.MetaModifier):
-            return None
+    def _key_for(self, event: QKeyEvent) -> str | None:
+        """The keypad key a hardware key stands for in the current field, if any."""
         special = {Qt.Key.Key_Backspace: BACKSPACE, Qt.Key.Key_Delete: CLEAR,
                    Qt.Key.Key_Return: ENTER, Qt.Key.Key_Enter: ENTER}
         key = Qt.Key(event.key())
@@ -185,7 +203,7 @@ class NumericKeypad(QWidget):
         if len(text) == 1 and text in DIGITS:
             return text
         # "/" and "." share the punctuation key; a decimal comma is a point here.
-        if text in ("/", ".", ","):
+        if (text == "/" and self._slash) or (text in (".", ",") and self._decimal):
             return "/"
         return None
 
@@ -240,9 +258,31 @@ class NumericKeypad(QWidget):
         else:
             char = "." if name == "/" and not self._slash else name
             base = "" if self._replace_on_type and char in DIGITS else text
-            new = base + char if self._may_append(base, char) else base
+            refusal = self._check(base, char) if self._check is not None else None
+            if refusal is None and not self._may_append(base, char):
+                refusal = self._refusal(char)
+            if refusal is not None:
+                # The key is not typed; what stands (a loaded value too) stays as it is.
+                self.refused.emit(refusal)
+                return
+            new = base + char
         self._replace_on_type = False
         self._write(new)
+
+    def _refuse(self, char: str) -> None:
+        refusal = self._check(self.text(), char) if self._check is not None else None
+        self.refused.emit(refusal or self._refusal(char))
+
+    def _refusal(self, char: str) -> str:
+        """Why ``char`` was not typed, by the keypad's own rules."""
+        takes = ["digits 0-9"]
+        if self._slash:
+            takes.append("one '/' after a digit")
+        if self._decimal:
+            takes.append("one '.' after a digit")
+        shown = char if char.isprintable() and not char.isspace() else "that key"
+        return (f"“{shown}” was not typed: this field takes {' and '.join(takes)}, "
+                f"at most {self._max_length} characters")
 
     def _may_append(self, text: str, char: str) -> bool:
         if len(text) >= self._max_length:

@@ -356,9 +356,11 @@ class MainWindow(QMainWindow):
             presenter = SessionPresenter(self.service, self.clock, session_id, self.staff_id,
                                          parent=self)
             presenter.signatureNeeded.connect(self.ask_signature)
-            view = self._guard(lambda: self.service.session_info(session_id))
-            profile = view.profile if view is not None else "iv_ketamine"
-            medications = self.service.protocol_for(profile).medications
+            # The pick list of the protocol version the session runs under.
+            protocol = self._guard(lambda: self.service.session_protocol(session_id))
+            if protocol is None:
+                protocol = self.service.protocol_for("iv_ketamine")
+            medications = protocol.medications
             from ui.session_screen import SessionScreen  # noqa: PLC0415 - built on first use
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
             screen.back.connect(self.show_overview)

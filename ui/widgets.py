@@ -120,11 +120,13 @@ class FieldMessage(QWidget):
         self._show(text, "error", tier_icon(self.theme, Severity.CRITICAL, MESSAGE_ICON_PX))
         self._mark_field(problem=True)
 
-    def show_confirm(self, text: str, value_text: str, fields: Iterable[str] = ()) -> None:
-        """An unusual value: warning icon and "Confirm ``value_text``" for ``fields``."""
+    def show_confirm(self, text: str, value_text: str, fields: Iterable[str] = (), *,
+                     button_text: str | None = None) -> None:
+        """An unusual value: warning icon and "Confirm ``value_text``" (or ``button_text``)
+        for ``fields``."""
         self._show(text, "confirm", tier_icon(self.theme, Severity.WARNING, MESSAGE_ICON_PX))
         self.pending = tuple(fields)
-        self._confirm.setText(f"Confirm {value_text}")
+        self._confirm.setText(button_text or f"Confirm {value_text}")
         self._confirm.show()
         self._mark_field(problem=False)
 

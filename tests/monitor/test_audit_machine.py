@@ -90,7 +90,12 @@ class AuditMachine(RuleBasedStateMachine):
         if action is Action.VIEW_AUDIT:
             assert entries == []
             return result
-        (entry,) = entries
+        if action is Action.IMPORT:
+            # The import, then the patient and every reading and event it created.
+            entry, *created = entries
+            assert {(e.action, e.staff_id) for e in created} <= {("create", by)}
+        else:
+            (entry,) = entries
         assert (entry.action, entry.staff_id) == (audited, by)
         return result
 

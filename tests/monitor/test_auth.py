@@ -61,6 +61,13 @@ def test_the_key_file_is_created_once_with_mode_0600(tmp_path):
     assert load_secret(tmp_path) == secret
 
 
+def test_the_key_files_new_folder_is_the_owners_only(tmp_path):
+    folder = tmp_path / "config" / "ChairSide"
+    load_secret(folder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(folder.parent).st_mode) == 0o700
+
+
 def test_no_pin_or_secret_is_stored_in_the_database(service, nurse):
     service.login(nurse, TEST_PIN)
     with pytest.raises(LoginRefused):

@@ -12,7 +12,9 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from monitor.cli import main
+from monitor.cli_identity import host_name, os_account
 from monitor.exports import session_csv
+from monitor.fhir_codes import MRN_SYSTEM_VARIABLE
 from monitor.service import ClinicService
 from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.monitor.exported import full_session
@@ -50,7 +52,8 @@ def test_csv_export_writes_the_import_format_and_prints_the_audit_chain_head(
     exports = service.audit_entries(by=service.ensure_staff("Cleo Clinician", "clinician"),
                                     action="export", session_id=session_id)
     assert len(exports) == 1
-    assert exports[0].staff_name == "Command-line export"
+    # Made by the account and host that ran the command.
+    assert exports[0].staff_name == f"{os_account()}@{host_name()} (command line)"
 
 
 def test_fhir_export_writes_a_bundle_that_validates(session_id, db_url, clock, tmp_path, capsys):
@@ -60,6 +63,38 @@ def test_fhir_export_writes_a_bundle_that_validates(session_id, db_url, clock, t
     assert status == 0, err
     bundle = Bundle.model_validate_json(target.read_text(encoding="utf-8"))
     assert bundle.entry[0].resource.identifier[0].value == "MRN777001"
+
+
+def test_fhir_export_takes_the_clinics_mrn_system(
+    session_id, db_url, clock, tmp_path, capsys, monkeypatch
+):
+    target = tmp_path / "session.fhir.json"
+    monkeypatch.setenv(MRN_SYSTEM_VARIABLE, "urn:oid:1.2.840.99999.7")
+    argv = ["export", str(session_id), "--format", "fhir", "-o", str(target), "--db", db_url]
+    assert run(argv, clock, capsys)[0] == 0
+    bundle = Bundle.model_validate_json(target.read_text(encoding="utf-8"))
+    assert bundle.entry[0].resource.identifier[0].system == "urn:oid:1.2.840.99999.7"
+    status, _, err = run([*argv, "--mrn-system", "https://clinic.test/mrn"], clock, capsys)
+    assert status == 0, err
+    bundle = Bundle.model_validate_json(target.read_text(encoding="utf-8"))
+    assert bundle.entry[0].resource.identifier[0].system == "https://clinic.test/mrn"
+
+
+@pytest.mark.parametrize(("option", "setting"), [
+    (["--mrn-system", "our mrns"], "--mrn-system"),
+    ([], MRN_SYSTEM_VARIABLE),
+])
+def test_an_mrn_system_that_is_not_a_uri_exits_2_naming_the_setting(
+    session_id, db_url, clock, tmp_path, capsys, monkeypatch, option, setting
+):
+    monkeypatch.setenv(MRN_SYSTEM_VARIABLE, "clinic|mrn")
+    target = tmp_path / "session.fhir.json"
+    status, _, err = run(["export", str(session_id), "--format", "fhir", "-o", str(target),
+                          "--db", db_url, *option], clock, capsys)
+    assert status == 2
+    assert err.startswith(f"{setting}: ")
+    assert "absolute URI" in err
+    assert not target.exists()
 
 
 def test_an_unknown_session_exits_1_and_writes_nothing(

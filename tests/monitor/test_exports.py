@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.csvio import MEASURE_COLUMNS, parse_session_csv
+from monitor.csvio import ITEM_COLUMNS, MEASURE_COLUMNS, parse_session_csv
 from monitor.domain import IMPORTABLE_EVENTS
 from monitor.exports import batch_export, file_name, session_csv
 from monitor.permissions import PermissionDenied
@@ -24,8 +26,8 @@ def clinician(service) -> uuid.UUID:
 
 
 def reading_values(view):
-    return [(r.time, tuple(getattr(r, name) for name in MEASURE_COLUMNS), r.note)
-            for r in view.record.readings]
+    return [(r.time, tuple(getattr(r, name) for name in (*MEASURE_COLUMNS, *ITEM_COLUMNS)),
+             r.note) for r in view.record.readings]
 
 
 def reading_flags(view):
@@ -45,12 +47,10 @@ def test_csv_export_then_import_gives_back_the_same_readings_events_and_flags(
     copy_id = service.import_session(parsed.rows, mrn="MRN777002", by=system)
     copy = service.load(copy_id, original.at)
 
-    # The check-in questionnaires have no CSV columns and are left out, not made notes.
-    kept = [r for r in original.record.readings
-            if any(getattr(r, name) is not None for name in MEASURE_COLUMNS)]
-    assert len(kept) == len(original.record.readings) - 1
-    assert reading_values(copy) == [
-        (r.time, tuple(getattr(r, name) for name in MEASURE_COLUMNS), r.note) for r in kept]
+    # Every effective reading comes back, the check-in questionnaires with their items;
+    # the voided reading and the flag rows are for the record and are not imported.
+    assert reading_values(copy) == reading_values(original)
+    assert copy.record.readings[0].phq9_items == (2, 2, 2, 2, 2, 2, 2, 2, 0)
     assert [(e.time, e.kind, e.detail) for e in copy.record.events] == [
         (e.time, e.kind, e.detail) for e in original.record.events
         if e.kind in IMPORTABLE_EVENTS]
@@ -58,16 +58,57 @@ def test_csv_export_then_import_gives_back_the_same_readings_events_and_flags(
     assert reading_flags(copy)  # the session did raise flags
 
 
-def test_the_csv_carries_amended_values_and_leaves_voided_readings_out(
+def csv_rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_csv_carries_each_readings_status_and_the_voided_one_as_entered_in_error(
     service, nurse, clinician, clock
 ):
     exported = full_session(service, nurse, clinician, clock)
     text = session_csv(service.load(exported.session_id))
-    assert ",85," not in text  # the voided SpO2
-    assert ",118," not in text  # the amended heart rate …
-    assert ",88," in text  # … exported with its replacement value
-    assert text.splitlines()[0] == ("time,sbp,dbp,hr,spo2,rr,cadss6,moaas,nausea,event,note,"
-                                    "anxiety,pain")
+    header = text.splitlines()[0]
+    # The columns of earlier exports keep their places; new ones follow.
+    assert header.startswith("time,sbp,dbp,hr,spo2,rr,cadss6,moaas,nausea,event,note,"
+                             "anxiety,pain,phq9,gad7,phq9_items,gad7_items,status,")
+    readings = [r for r in csv_rows(text) if r["status"]]
+    by_status = {}
+    for row in readings:
+        by_status.setdefault(row["status"], []).append(row)
+    (voided,) = by_status["entered-in-error"]
+    assert voided["spo2"] == "85"
+    (amended,) = by_status["amended"]
+    assert (amended["hr"], amended["entered_by"]) == ("88", "Cleo Clinician")
+    assert "118" not in {r["hr"] for r in readings}
+    (check_in,) = [r for r in readings if r["phq9"]]
+    assert (check_in["phq9"], check_in["gad7"]) == ("16", "8")
+    assert (check_in["phq9_items"], check_in["gad7_items"]) == (
+        "2 2 2 2 2 2 2 2 0", "1 1 1 1 1 1 2")
+
+
+def test_the_csv_lists_every_flag_with_its_acknowledgement(service, nurse, clinician, clock):
+    exported = full_session(service, nurse, clinician, clock)
+    view = service.load(exported.session_id)
+    flag_rows = [r for r in csv_rows(session_csv(view)) if r["flag"]]
+    assert len(flag_rows) == len(view.flags) + len(view.superseded_flags)
+    acknowledged = [r for r in flag_rows if r["ack_by"]]
+    assert acknowledged
+    for row in acknowledged:
+        assert row["ack_by"] == "Cleo Clinician"
+        assert row["ack_action"] == "repeated, informed the clinician"
+        assert row["ack_time"]
+        assert row["flag_severity"] in {"critical", "warning", "advisory"}
+    surge = next(f for f in view.flags if f.acknowledgement is not None)
+    assert any(r["flag"] == surge.message and r["time"] == surge.time.isoformat()
+               for r in flag_rows)
+
+
+def test_the_import_refuses_an_unknown_status_naming_the_column(clock):
+    text = "time,hr,status\n2026-03-02T09:10:00+00:00,72,maybe\n"
+    parsed = parse_session_csv(text, now=clock.now())
+    assert parsed.errors == [
+        "row 1, column status: unknown status 'maybe'; accepted: final, amended, "
+        "entered-in-error"]
 
 
 def fake_pdf(view, path: Path, chain_head: str) -> None:

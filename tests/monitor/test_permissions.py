@@ -23,10 +23,11 @@ VITALS = {"sbp": 128, "dbp": 78, "hr": 72, "spo2": 98}
 #: The contract's matrix, written out by hand.
 EXPECTED = {
     "nurse": {Action.ENTER_READING, Action.ENTER_EVENT, Action.CHECK_IN, Action.ACKNOWLEDGE,
-              Action.VOID, Action.SIGN_DISCHARGE, Action.EXPORT},
+              Action.VOID, Action.SIGN_DISCHARGE, Action.EXPORT, Action.IMPORT},
     "clinician": {Action.ENTER_READING, Action.ENTER_EVENT, Action.CHECK_IN, Action.ACKNOWLEDGE,
                   Action.VOID, Action.VOID_ANY, Action.AMEND, Action.SIGN_DISCHARGE,
-                  Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT, Action.EXPORT},
+                  Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT, Action.EXPORT,
+                  Action.IMPORT},
     "admin": {Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT},
     "system": {Action.IMPORT, Action.EXPORT},
 }

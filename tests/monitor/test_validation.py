@@ -23,6 +23,7 @@ from monitor.validation import (
     READING_MEASURES,
     FieldError,
     ValidationError,
+    check_typed_key,
     parse_decimal,
     parse_time,
     parse_whole,
@@ -706,3 +707,40 @@ def test_dob_parts_still_refuse_a_future_date() -> None:
     assert check.value is None
     assert check.error is not None
     assert "in the future" in check.error.message
+
+
+# -- keys typed into the entry screen's number fields -----------------------------------------
+
+
+@pytest.mark.parametrize(("field", "text", "key"), [
+    ("bp", "", "1"), ("bp", "128", "/"), ("bp", "128/8", "2"), ("hr", "13", "0"),
+    ("spo2", "9", "7"), ("rr", "", "1"),
+])
+def test_a_key_that_can_still_make_a_value_is_typed(field, text, key):
+    assert check_typed_key(field, text, key) is None
+
+
+@pytest.mark.parametrize(("field", "text", "key", "words"), [
+    ("hr", "130", "/", "Heart rate takes digits 0-9 only"),
+    ("hr", "130", "8", "too many digits"),
+    ("bp", "128/82", "a", "Blood pressure takes digits 0-9 and one '/'"),
+    ("bp", "128/82", "/", "Blood pressure"),
+    ("bp", "", "/", "Blood pressure"),
+    ("bp", "1284", "0", "too many digits"),
+    ("spo2", "", "٧", "SpO2 takes digits 0-9 only"),
+    ("rr", "1", ".", "Respiratory rate takes digits 0-9 only"),
+])
+def test_a_key_that_cannot_make_a_value_is_refused_naming_field_and_range(
+    field, text, key, words
+):
+    refusal = check_typed_key(field, text, key)
+    assert refusal is not None
+    assert refusal.field == field
+    assert words in refusal.message
+    assert "was not typed" in refusal.message
+
+
+@given(st.from_regex(r"[0-9]{0,3}(/[0-9]{0,3})?", fullmatch=True), st.characters())
+def test_an_accepted_key_always_leaves_ascii_digits_and_at_most_one_slash(text, key):
+    if check_typed_key("bp", text, key) is None:
+        assert re.fullmatch(r"[0-9]{1,3}(/[0-9]{0,3})?", text + key)

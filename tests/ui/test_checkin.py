@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScroller
 
+from tests.ui.geometry import control_places, moved
 from tests.ui.sessions import host
 from tests.ui.touch import small_touch_targets
 from ui.checkin import MEDICATIONS, CheckIn, CheckInScreen, NewPatient, number_text
@@ -412,3 +413,58 @@ def test_a_fixed_field_leaves_the_others_in_the_summary(qtbot, screen):
     assert screen.summary.text().startswith("Check: ")
     assert "Escort" not in screen.summary.text()
     assert "Patient" in screen.summary.text()
+
+
+# -- controls keep their place ------------------------------------------------------------------
+
+
+def assert_nothing_moves(screen, change):
+    before = control_places(screen)
+    change()
+    assert moved(before, control_places(screen)) == []
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+def test_opening_the_keypad_moves_no_control(qtbot, screen, ada, size):
+    resize(qtbot, screen, size)
+    choose_ada(qtbot, screen)
+    assert_nothing_moves(screen, lambda: click(qtbot, screen.weight))
+    assert screen.keypad.isVisible()
+    assert_nothing_moves(screen, lambda: click(qtbot, screen.keypad.button("enter")))
+    assert not screen.keypad.isVisible()
+    click(qtbot, screen.mode.button("new"))
+    screen.scroll.ensureWidgetVisible(screen.dob_day, 0, 24)
+    assert_nothing_moves(screen, lambda: click(qtbot, screen.dob_month))
+    assert screen.keypad.target() is screen.dob_month
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+def test_answering_medications_after_a_refusal_moves_no_control(qtbot, screen, ada, size):
+    resize(qtbot, screen, size)
+    choose_ada(qtbot, screen)
+    screen.escort.setText("Sam Escort")
+    with qtbot.assertNotEmitted(screen.checkInRequested):
+        click(qtbot, screen.submit_button)
+    assert "Answer yes or no" in screen.messages["medications"].text()
+    # Scrolled as far as it goes: a form that shrank would pull the rows down under the finger.
+    screen.scroll.ensureWidgetVisible(screen.messages["medications"], 0, 0)
+    bar = screen.scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    for key, _question, _note in MEDICATIONS:
+        yes = key in ("psychostimulants", "maois")
+        assert_nothing_moves(screen, lambda k=key, y=yes: click(
+            qtbot, screen.medications[k].button(y)))
+        assert screen.medication_notes[key].isVisible() is yes
+    assert screen.messages["medications"].text() == ""
+    with qtbot.waitSignal(screen.checkInRequested) as blocker:
+        click(qtbot, screen.submit_button)
+    assert blocker.args[0].medications["maois"] is True
+    assert blocker.args[0].medications["ssris_snris"] is False
+
+
+def test_a_phq9_item_9_warning_moves_no_control(qtbot, screen):
+    screen.phq9.set_included(True)
+    item9 = screen.phq9.items[8]
+    screen.scroll.ensureWidgetVisible(item9, 0, 24)
+    assert_nothing_moves(screen, lambda: click(qtbot, item9.button(2)))
+    assert screen.phq9.item9_warning.isVisible()

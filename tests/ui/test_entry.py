@@ -9,13 +9,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller, QWidget
 
 from monitor.domain import EventKind, Reading
 from monitor.protocol import Medication
 from monitor.scores import MOAAS_LEVELS
 from monitor.validation import FieldError
+from tests.ui.geometry import control_places, moved
 from ui.entry import (
     CadssEntry,
     ComfortEntry,
@@ -23,6 +24,7 @@ from ui.entry import (
     EventEntry,
     MoaasEntry,
     VitalsEntry,
+    _Message,
 )
 from ui.keypad import ENTER
 from ui.labels import clock_time
@@ -108,6 +110,8 @@ def test_enter_moves_to_the_next_field_without_filling_it(qtbot, vitals, last_re
     type_keys(qtbot, vitals, "80")
     tap(qtbot, vitals.keypad.button(ENTER))
     type_keys(qtbot, vitals, "95")
+    save_refused(qtbot, vitals)  # BP still stands as copied from the last reading
+    tap(qtbot, vitals.confirm_button("sbp"))
     raw, _when, _confirmed = save(qtbot, vitals)
     assert (raw["sbp"], raw["dbp"], raw["hr"], raw["spo2"], raw["rr"]) == (
         "128", "82", "80", "95", ""
@@ -141,8 +145,65 @@ def test_tapping_a_field_opens_the_keypad_on_the_last_value(qtbot, vitals, last_
     assert vitals.active_field() == "hr"
     assert vitals.keypad.text() == "72"
     assert vitals.field("hr").text() == "72"
-    raw, _when, _confirmed = save(qtbot, vitals)  # one tap on HR, then Save
+
+
+def test_an_unchanged_copy_of_the_last_value_is_saved_only_as_same_as_last(
+    qtbot, vitals, last_reading
+):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("hr"))
+    save_refused(qtbot, vitals)  # one tap on HR, then Save: the copy is no reading
+    assert "last reading" in vitals.message_for("hr")
+    same = vitals.confirm_button("hr")
+    assert same.isVisible()
+    assert same.text() == "Same as last: 72"
+    tap(qtbot, same)
+    raw, _when, confirmed = save(qtbot, vitals)
     assert raw["hr"] == "72"
+    assert confirmed == frozenset()  # "same as last" is not a confirmed unusual value
+
+
+def test_a_copy_typed_over_is_a_reading(qtbot, vitals, last_reading):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("hr"))
+    type_keys(qtbot, vitals, "72")  # typed, even if the same number
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert raw["hr"] == "72"
+
+
+def test_letters_typed_over_a_copied_bp_are_refused_and_nothing_is_saved(
+    qtbot, vitals, last_reading
+):
+    vitals.set_last(last_reading)
+    tap(qtbot, vitals.field("bp"))
+    qtbot.keyClicks(vitals.keypad, "abc/xy")
+    message = vitals.message_for("sbp")
+    assert "Blood pressure takes digits 0-9 and one '/'" in message
+    save_refused(qtbot, vitals)
+    assert "Blood pressure" in vitals.message_for("sbp")
+    assert vitals.field("bp").text() == "128/82"
+
+
+def test_a_bp_typed_into_heart_rate_is_refused_never_cut(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "130/80")
+    assert "Heart rate takes digits 0-9 only" in vitals.message_for("hr")
+    save_refused(qtbot, vitals)  # never saved as HR 130
+    assert "Heart rate" in vitals.message_for("hr")
+    qtbot.keyClick(vitals.keypad, Qt.Key.Key_Delete)
+    assert vitals.message_for("hr") == ""
+    type_keys(qtbot, vitals, "72")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert raw["hr"] == "72"
+
+
+def test_a_refusal_stands_while_digits_are_added_after_it(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "13/0")  # "130" on screen, but "/" was refused
+    assert vitals.field("hr").text() == "130"
+    save_refused(qtbot, vitals)
+    qtbot.keyClick(vitals.keypad, Qt.Key.Key_Backspace)
+    assert vitals.message_for("hr") == ""
 
 
 def test_typing_over_the_last_value_replaces_it(qtbot, vitals, last_reading):
@@ -594,3 +655,83 @@ def test_vital_values_are_at_least_24_px(qtbot, clock, theme):
     for key in ("bp", "hr", "spo2", "rr"):
         assert form.field(key).font().pixelSize() >= 24, key
 
+
+
+# -- controls keep their place ------------------------------------------------------------------
+
+#: The entry panel as a 1280 × 800 and an 800 × 1280 session screen give it room.
+PANELS = {"landscape": (700, 520), "portrait": (788, 470)}
+
+
+@pytest.fixture(params=PANELS.values(), ids=PANELS.keys())
+def panel(qtbot, clock, request, last_reading):
+    form = show(qtbot, VitalsEntry(DIM, clock), DIM, request.param)
+    form.set_last(last_reading)
+    return form
+
+
+def assert_nothing_moves(form, change):
+    before, minimum = control_places(form), form.minimumSizeHint()
+    change()
+    after = control_places(form)
+    assert moved(before, after) == []
+    # A form that needs more height would take it from the screen around it (the tiles);
+    # a wider minimum is harmless while it fits the panel.
+    assert form.minimumSizeHint().height() == minimum.height()
+    assert form.minimumSizeHint().width() <= form.width()
+
+
+def test_a_late_entry_step_moves_no_control(qtbot, panel):
+    tap(qtbot, panel.field("bp"))
+    assert_nothing_moves(panel, lambda: tap(qtbot, panel.findChild(QAbstractButton,
+                                                                     "time-back-15")))
+    assert panel.time.is_late()
+    assert "late entry for" in panel.save_button().text()
+    assert_nothing_moves(panel, lambda: tap(qtbot, panel.findChild(QAbstractButton, "time-now")))
+    assert panel.save_button().text() == "Save vitals"
+
+
+def test_a_refused_key_moves_no_control(qtbot, panel):
+    tap(qtbot, panel.field("hr"))
+    assert_nothing_moves(panel, lambda: qtbot.keyClicks(panel.keypad, "1x"))
+    assert "Heart rate" in panel.message_for("hr")
+    assert_nothing_moves(panel, lambda: qtbot.keyClick(panel.keypad, Qt.Key.Key_Backspace))
+    assert panel.message_for("hr") == ""
+
+
+def test_messages_appearing_and_clearing_on_save_move_no_control(qtbot, panel):
+    enter_value(qtbot, panel, "hr", "300")
+    enter_value(qtbot, panel, "bp", "230/90")
+    assert_nothing_moves(panel, lambda: save_refused(qtbot, panel))
+    assert "Heart rate" in panel.message_for("hr")
+    assert panel.confirm_button("sbp").isVisible()
+    assert_nothing_moves(panel, lambda: tap(qtbot, panel.confirm_button("sbp")))
+    assert_nothing_moves(panel, lambda: enter_value(qtbot, panel, "hr", "72"))
+    assert panel.message_for("hr") == ""
+
+
+def test_the_save_states_move_no_control(qtbot, panel):
+    enter_value(qtbot, panel, "hr", "72")
+    assert_nothing_moves(panel, lambda: save(qtbot, panel))
+    assert_nothing_moves(panel, panel.show_saving)
+    assert_nothing_moves(panel, lambda: panel.show_not_saved("the database is not reachable"))
+    assert_nothing_moves(panel, lambda: panel.show_saved("Saved 09:00"))
+    assert_nothing_moves(panel, lambda: enter_value(qtbot, panel, "spo2", "97"))
+
+
+@pytest.mark.parametrize("name", ["cadss", "moaas", "comfort", "event"])
+def test_refusals_in_the_score_and_event_forms_move_no_control(qtbot, clock, name):
+    form = show(qtbot, FORMS[name](DIM, clock), DIM, PANELS["landscape"])
+    assert_nothing_moves(form, lambda: save_refused(qtbot, form))
+    assert form.findChildren(_Message)  # the refusals showed in the strip
+    assert any(m.text() for m in form.findChildren(_Message))
+
+
+def test_the_strip_shows_a_refusal_before_a_question(qtbot, panel):
+    enter_value(qtbot, panel, "bp", "230/90")
+    enter_value(qtbot, panel, "hr", "300")
+    save_refused(qtbot, panel)
+    strip = panel.findChild(QWidget, "feedback").parentWidget()  # the strip's viewport
+    hr = next(m for m in panel.findChildren(_Message) if "hr" in m.fields)
+    top = hr.mapTo(strip, QPoint(0, 0)).y()
+    assert 0 <= top < strip.height()

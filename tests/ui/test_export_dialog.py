@@ -4,6 +4,8 @@ and printing to a PDF-file printer."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from ui.export_dialog import (
     BatchRequest,
     ExportDialog,
     SessionExporter,
+    documents_folder,
 )
 from ui.session_review import SessionReviewScreen, replay_loader
 from ui.theme import DIM
@@ -265,6 +268,28 @@ def test_dialog_touch_targets_are_large_enough(qtbot, tmp_path, size):
         qtbot.waitExposed(dialog)
         assert dialog.width() <= size[0]
         assert small_touch_targets(dialog) == []
+
+
+def test_a_fresh_account_gets_its_documents_folder_made_for_the_first_export(
+    tmp_path, monkeypatch
+):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    folder = documents_folder()
+    assert folder == home / "Documents"
+    assert folder.is_dir()
+    if os.name == "posix":
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_the_done_message_names_the_file_in_full(qtbot, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    dialog = ExportDialog(DIM, folder=Path(), stem="x")
+    qtbot.addWidget(dialog)
+    dialog.show_done(Path("x.pdf"))
+    assert dialog.message.text() == f"Exported to {tmp_path / 'x.pdf'}"
 
 
 def test_documents_folder_is_the_default_export_place(qtbot, service):

@@ -96,10 +96,12 @@ def test_enter_submits_the_text(qtbot, keypad):
     assert blocker.args == ["72"]
 
 
-def test_text_stops_at_the_maximum_length(qtbot, keypad):
+def test_text_stops_at_the_maximum_length_and_says_so(qtbot, keypad):
     keypad.set_target(None, max_length=3)
-    tap(qtbot, keypad, "12345")
+    with qtbot.waitSignal(keypad.refused) as refused:
+        tap(qtbot, keypad, "12345")
     assert keypad.text() == "123"
+    assert "at most 3 characters" in refused.args[0]
 
 
 def test_a_loaded_value_is_replaced_by_the_first_digit(qtbot, bp_keypad):
@@ -200,12 +202,38 @@ def test_hardware_backspace_delete_and_enter_work(qtbot, bp_keypad):
     assert bp_keypad.text() == ""
 
 
-def test_hardware_keys_the_field_does_not_take_type_nothing(qtbot, keypad):
+def test_hardware_keys_the_field_does_not_take_type_nothing_and_are_refused(qtbot, keypad):
+    refusals = []
+    keypad.refused.connect(refusals.append)
     qtbot.keyClicks(keypad, "9/a.")
     assert keypad.text() == "9"
+    assert [r[:3] for r in refusals] == ["“/”", "“a”", "“.”"]
+    assert all("digits 0-9" in r for r in refusals)
     keypad.set_target(None, decimal=True)
     qtbot.keyClicks(keypad, ".5")
     assert keypad.text() == "9.5"
+
+
+def test_a_fields_own_check_words_the_refusal_and_stops_the_key(qtbot, keypad):
+    keypad.set_target(None, check=lambda text, key: None if key != "7" else f"no 7 after {text}")
+    with qtbot.waitSignal(keypad.refused) as refused:
+        tap(qtbot, keypad, "17")
+    assert keypad.text() == "1"
+    assert refused.args == ["no 7 after 1"]
+
+
+def test_a_refused_key_leaves_a_loaded_value_as_it_stands(qtbot, keypad):
+    keypad.set_text("72", replace_on_type=True)
+    qtbot.keyClicks(keypad, "x")
+    assert keypad.text() == "72"
+    tap(qtbot, keypad, "8")
+    assert keypad.text() == "8"  # still typed over: the refusal changed nothing
+
+
+def test_space_tab_and_enter_are_not_refusals(qtbot, keypad):
+    with qtbot.assertNotEmitted(keypad.refused):
+        qtbot.keyClick(keypad, Qt.Key.Key_Space)
+        qtbot.keyClick(keypad, Qt.Key.Key_Tab)
 
 
 def test_shortcut_chords_are_left_alone(qtbot, keypad):
