@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import re
-import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,13 +28,14 @@ from typing import Any, Protocol
 
 from platformdirs import user_data_dir
 
+from monitor.private_files import make_private_dir, tighten
+
 #: A draft's forms: form name → its typed state (JSON values only).
 Forms = Mapping[str, Mapping[str, Any]]
 
 #: Drafts older than this are removed when the app starts: the session they belong to is
 #: long over, and they hold patient data.
 MAX_AGE = timedelta(hours=24)
-DIR_MODE = 0o700
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -144,9 +144,9 @@ class DraftStore:
         return removed
 
     def _ensure_directory(self) -> None:
-        self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        if stat.S_IMODE(self.directory.stat().st_mode) != DIR_MODE:
-            self.directory.chmod(DIR_MODE)
+        # The app's own folder: made owner-only, and tightened if an older one was not.
+        make_private_dir(self.directory)
+        tighten(self.directory)
 
     def _sync_directory(self) -> None:
         """Make the rename itself durable (POSIX; elsewhere the rename is as good as it gets)."""
