@@ -2,7 +2,8 @@
 
 The overview is the nurse's start screen: one tile per chair with the patient's initials
 and MRN tail, the phase and how long it has run, the latest BP, HR and SpO2, the countdown
-to the next reading (overdue marked), and the worst open flag. Everything on a tile is
+to the next reading (overdue marked; named a repeat when a BP, HR or SpO2 warning brought it
+forward), and the worst open flag. Everything on a tile is
 computed here, so the Qt tile only draws it.
 """
 
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from monitor.domain import Flag, Phase, Reading
+from monitor.domain import Flag, Measure, Phase, Reading
 from monitor.rules import infusion_started_at, infusion_stopped_at
 from monitor.service import SessionView
+from monitor.wording import MEASURE_NAMES
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class ChairTile:
     next_due: datetime | None = None
     #: Seconds until the next reading is due; negative when overdue.
     due_in: timedelta | None = None
+    #: The measures the next reading repeats after a warning or critical (due sooner).
+    repeat_for: tuple[Measure, ...] = ()
     worst_flag: Flag | None = None
     open_flag_count: int = 0
 
@@ -44,6 +48,11 @@ class ChairTile:
     @property
     def overdue(self) -> bool:
         return self.due_in is not None and self.due_in < timedelta(0)
+
+    @property
+    def repeat_text(self) -> str:
+        """:func:`repeat_label` of :attr:`repeat_for`."""
+        return repeat_label(self.repeat_for)
 
     @property
     def phase_text(self) -> str:
@@ -68,6 +77,11 @@ def format_elapsed(delta: timedelta | None) -> str:
         return ""
     seconds = max(0, int(delta.total_seconds()))
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def repeat_label(measures: tuple[Measure, ...]) -> str:
+    """"BP", "HR, SpO2": what a repeat reading is for ("" for the usual reading)."""
+    return ", ".join(MEASURE_NAMES[m] for m in measures)
 
 
 def initials(name: str | None) -> str:
@@ -118,6 +132,7 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         spo2=spo2_reading.spo2 if spo2_reading else None,
         next_due=view.next_due,
         due_in=view.next_due - view.at if view.next_due is not None else None,
+        repeat_for=view.repeat_for if view.next_due is not None else (),
         worst_flag=worst,
         open_flag_count=len(open_flags),
     )

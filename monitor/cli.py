@@ -254,8 +254,9 @@ def _flag_json(flag: Flag) -> dict[str, Any]:
 def _score_json(score: Score) -> dict[str, Any]:
     return {
         "total": score.total, "max": score.max_total, "passing": score.passing,
-        "passed": score.passed,
-        "items": [{"name": i.name, "points": i.points, "max": i.max_points, "detail": i.detail}
+        "passed": score.passed, "complete": score.complete,
+        "items": [{"name": i.name, "points": i.points, "max": i.max_points, "detail": i.detail,
+                   "assessed": i.assessed}
                   for i in score.items],
     }
 

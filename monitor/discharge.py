@@ -319,17 +319,23 @@ def _flags_acknowledged(flags: Sequence[Flag]) -> Criterion:
 def _modified_aldrete(facts: _Facts, protocol: Protocol) -> Score:
     """The modified Aldrete score (0–10) from what was measured after the infusion stopped.
 
+    An item nothing was measured for is *not assessed*: 0 points, and the score is
+    incomplete (it does not pass) until it is measured.
+
     - activity: 2 when oriented ×3 and steady gait are attested (the patient moves all
       extremities and walks); 1 when awake enough to move on command (MOAA/S ≥ 4) but gait is
-      not attested yet; 0 otherwise.
-    - breathing: from the last RR — 2 when no RR limit is reached, 1 in the warning band,
-      0 in the critical band. RR is optional: without one, 2 when the last SpO2 on room air
-      meets the discharge limit (breathing adequately), 1 when it does not, 0 with no SpO2.
+      not attested yet; 0 when less awake; not assessed with neither gait nor MOAA/S.
+    - breathing: from the last RR — 2 when no RR limit is reached, 1 in the low advisory
+      or high warning band, 0 in the critical band. RR is optional: without one, 2 when
+      the last SpO2 on room air meets the discharge limit (breathing adequately), 1 when
+      it does not; not assessed with neither.
     - circulation: the larger deviation of SBP and DBP from baseline — 2 within ±20 %,
-      1 from 20 % to 49 %, 0 at 50 % or more (or no BP).
+      1 from 20 % to 49 %, 0 at 50 % or more; not assessed without a BP since the stop and
+      at baseline.
     - consciousness: from MOAA/S — 2 fully awake (5), 1 arousable by voice (3–4),
-      0 responding only to touch or pain, or not at all (0–2).
-    - SpO2: 2 above 92 % on room air, 1 above 90 % (or on oxygen), 0 otherwise.
+      0 responding only to touch or pain, or not at all (0–2); not assessed without one.
+    - SpO2: 2 above 92 % on room air, 1 above 90 % (or on oxygen), 0 otherwise; not
+      assessed without one.
     """
     items = (
         _aldrete_activity(facts),
@@ -345,17 +351,20 @@ def _modified_aldrete(facts: _Facts, protocol: Protocol) -> Score:
 def _adapted_padss(facts: _Facts, protocol: Protocol) -> Score:
     """The Post-Anesthetic Discharge Scoring System adapted to an infusion (0–8).
 
-    Bleeding and fluids/voiding do not apply, so four of the six items remain:
+    Bleeding and fluids/voiding do not apply, so four of the six items remain. An item
+    nothing was measured for is *not assessed*: 0 points, and the score is incomplete (it
+    does not pass) until it is measured — a missing pain score is not "no pain".
 
     - vital signs: the largest deviation of SBP, DBP and HR from baseline — 2 within 20 %,
-      1 from 20 % to 40 %, 0 beyond 40 % (or not measured).
+      1 from 20 % to 40 %, 0 beyond 40 %; not assessed without BP and HR since the stop
+      and at baseline.
     - ambulation/orientation: 2 when oriented ×3 and steady gait are attested, 1 when fully
-      awake (MOAA/S 5) but not attested yet, 0 otherwise.
+      awake (MOAA/S 5) but not attested yet, 0 when less awake; not assessed with neither.
     - nausea/vomiting: from the last nausea score — 2 at or below the discharge limit
-      (minimal), 1 below the nausea advisory limit (moderate), 0 at or above it (severe or
-      not scored).
-    - pain: from the last pain score — 2 at 0–3, 1 at 4–6, 0 at 7–10; a patient who reported
-      no pain since the stop scores 2 (pain is logged only when present).
+      (minimal), 1 below the nausea advisory limit (moderate), 0 at or above it (severe);
+      not assessed without one.
+    - pain: from the last pain score — 2 at 0–3, 1 at 4–6, 0 at 7–10; not assessed
+      without one.
     """
     items = (
         _padss_vitals(facts),
@@ -371,9 +380,11 @@ def _aldrete_activity(facts: _Facts) -> ScoreItem:
     last = facts.last("moaas")
     if facts.gait_at is not None:
         return ScoreItem("activity", 2, 2, "steady gait attested")
-    if last is not None and last.moaas is not None and last.moaas >= 4:
+    if last is None or last.moaas is None:
+        return _not_assessed("activity", "gait not attested and no MOAA/S since infusion stop")
+    if last.moaas >= 4:
         return ScoreItem("activity", 1, 2, f"MOAA/S {last.moaas}, gait not attested yet")
-    return ScoreItem("activity", 0, 2, "gait not attested and not awake (MOAA/S < 4)")
+    return ScoreItem("activity", 0, 2, f"gait not attested and not awake (MOAA/S {last.moaas})")
 
 
 def _aldrete_breathing(facts: _Facts, protocol: Protocol) -> ScoreItem:
@@ -383,12 +394,14 @@ def _aldrete_breathing(facts: _Facts, protocol: Protocol) -> ScoreItem:
         value = last.rr
         if value <= rr.low_critical_at_or_below or value >= rr.high_critical_at_or_above:
             return ScoreItem("breathing", 0, 2, f"RR {value} in the critical band")
-        if value <= rr.low_warning_at_or_below or value >= rr.high_warning_at_or_above:
+        if value >= rr.high_warning_at_or_above:
             return ScoreItem("breathing", 1, 2, f"RR {value} in the warning band")
+        if value <= rr.low_advisory_at_or_below:
+            return ScoreItem("breathing", 1, 2, f"RR {value} in the advisory band")
         return ScoreItem("breathing", 2, 2, f"RR {value}")
     spo2 = facts.last("spo2")
     if spo2 is None or spo2.spo2 is None:
-        return ScoreItem("breathing", 0, 2, "no RR or SpO2 since infusion stop")
+        return _not_assessed("breathing", "no RR or SpO2 since infusion stop")
     if not spo2.on_oxygen and spo2.spo2 >= protocol.discharge.spo2_at_or_above:
         return ScoreItem("breathing", 2, 2, f"RR not recorded; SpO2 {spo2.spo2} % on room air")
     return ScoreItem("breathing", 1, 2, f"RR not recorded; SpO2 {spo2.spo2} %"
@@ -398,7 +411,7 @@ def _aldrete_breathing(facts: _Facts, protocol: Protocol) -> ScoreItem:
 def _aldrete_circulation(facts: _Facts) -> ScoreItem:
     last, base = facts.last("sbp"), facts.baseline
     if last is None or base is None or base.sbp is None:
-        return ScoreItem("circulation", 0, 2, "no BP since infusion stop or no baseline")
+        return _not_assessed("circulation", "no BP since infusion stop or no baseline BP")
     value, reference, deviation = _worst_bp_deviation(last, base)
     detail = f"BP {_bp(last)} is {deviation:.0f} % off baseline {_bp(base)}"
     if _within(value, reference, _ALDRETE_BP_FULL_PERCENT):
@@ -411,7 +424,7 @@ def _aldrete_circulation(facts: _Facts) -> ScoreItem:
 def _aldrete_consciousness(facts: _Facts) -> ScoreItem:
     last = facts.last("moaas")
     if last is None or last.moaas is None:
-        return ScoreItem("consciousness", 0, 2, "no MOAA/S since infusion stop")
+        return _not_assessed("consciousness", "no MOAA/S since infusion stop")
     detail = f"MOAA/S {last.moaas} ({MOAAS_LEVELS.get(last.moaas, '')})"
     points = 2 if last.moaas >= 5 else 1 if last.moaas >= 3 else 0
     return ScoreItem("consciousness", points, 2, detail)
@@ -420,7 +433,7 @@ def _aldrete_consciousness(facts: _Facts) -> ScoreItem:
 def _aldrete_spo2(facts: _Facts) -> ScoreItem:
     last = facts.last("spo2")
     if last is None or last.spo2 is None:
-        return ScoreItem("SpO2", 0, 2, "no SpO2 since infusion stop")
+        return _not_assessed("SpO2", "no SpO2 since infusion stop")
     air = "on oxygen" if last.on_oxygen else "on room air"
     detail = f"SpO2 {last.spo2} % {air}"
     if not last.on_oxygen and last.spo2 > _ALDRETE_SPO2_ROOM_AIR_ABOVE:
@@ -434,8 +447,8 @@ def _padss_vitals(facts: _Facts) -> ScoreItem:
     base = facts.baseline
     bp, hr = facts.last("sbp"), facts.last("hr")
     if base is None or base.sbp is None or base.hr is None or bp is None or hr is None:
-        return ScoreItem("vital signs", 0, 2, "BP and HR since infusion stop and at baseline "
-                                              "are needed")
+        return _not_assessed("vital signs", "BP and HR since infusion stop and at baseline "
+                                            "are needed")
     assert hr.hr is not None
     bp_value, bp_base, _ = _worst_bp_deviation(bp, base)
     pairs = ((bp_value, bp_base), (hr.hr, base.hr))
@@ -451,15 +464,19 @@ def _padss_ambulation(facts: _Facts) -> ScoreItem:
     last = facts.last("moaas")
     if facts.gait_at is not None:
         return ScoreItem("ambulation/orientation", 2, 2, "oriented ×3 and steady gait attested")
-    if last is not None and last.moaas is not None and last.moaas >= 5:
+    if last is None or last.moaas is None:
+        return _not_assessed("ambulation/orientation",
+                             "gait not attested and no MOAA/S since infusion stop")
+    if last.moaas >= 5:
         return ScoreItem("ambulation/orientation", 1, 2, "awake (MOAA/S 5), gait not attested")
-    return ScoreItem("ambulation/orientation", 0, 2, "gait not attested, not fully awake")
+    return ScoreItem("ambulation/orientation", 0, 2,
+                     f"gait not attested, not fully awake (MOAA/S {last.moaas})")
 
 
 def _padss_nausea(facts: _Facts, protocol: Protocol) -> ScoreItem:
     last = facts.last("nausea")
     if last is None or last.nausea is None:
-        return ScoreItem("nausea/vomiting", 0, 2, "no nausea score since infusion stop")
+        return _not_assessed("nausea/vomiting", "no nausea score since infusion stop")
     detail = f"nausea {last.nausea}/10"
     if last.nausea <= protocol.discharge.nausea_at_or_below:
         return ScoreItem("nausea/vomiting", 2, 2, f"{detail} (minimal)")
@@ -471,7 +488,7 @@ def _padss_nausea(facts: _Facts, protocol: Protocol) -> ScoreItem:
 def _padss_pain(facts: _Facts) -> ScoreItem:
     last = facts.last("pain")
     if last is None or last.pain is None:
-        return ScoreItem("pain", 2, 2, "no pain reported since infusion stop")
+        return _not_assessed("pain", "no pain score since infusion stop")
     detail = f"pain {last.pain}/10"
     if last.pain <= _PAIN_MILD_AT_OR_BELOW:
         return ScoreItem("pain", 2, 2, detail)
@@ -481,6 +498,11 @@ def _padss_pain(facts: _Facts) -> ScoreItem:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _not_assessed(name: str, why: str) -> ScoreItem:
+    """An item nothing was measured for: no points, and the score stays incomplete."""
+    return ScoreItem(name, 0, 2, why, assessed=False)
 
 
 def _within(value: int, reference: int, percent: int) -> bool:

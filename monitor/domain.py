@@ -214,15 +214,28 @@ class Criterion:
 
 @dataclass(frozen=True, slots=True)
 class ScoreItem:
+    """One item of a composite score; an item nothing was measured for is *not assessed*:
+    it scores 0 and leaves the score incomplete, never full marks by default."""
+
     name: str
     points: int
     max_points: int
     detail: str
+    assessed: bool = True
+
+    @property
+    def text(self) -> str:
+        """``pain: 2 of 2 — pain 1/10`` or ``pain: not assessed — no pain score …``."""
+        points = f"{self.points} of {self.max_points}" if self.assessed else "not assessed"
+        return f"{self.name}: {points} — {self.detail}"
 
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """A composite score with its items (modified Aldrete, adapted PADSS)."""
+    """A composite score with its items (modified Aldrete, adapted PADSS).
+
+    A score with an item not assessed is *incomplete*: it does not pass, whatever its total.
+    """
 
     name: str
     total: int
@@ -231,8 +244,29 @@ class Score:
     items: tuple[ScoreItem, ...] = field(default_factory=tuple)
 
     @property
+    def not_assessed(self) -> tuple[str, ...]:
+        """Names of the items nothing was measured for."""
+        return tuple(item.name for item in self.items if not item.assessed)
+
+    @property
+    def complete(self) -> bool:
+        return not self.not_assessed
+
+    @property
     def passed(self) -> bool:
-        return self.total >= self.passing
+        return self.complete and self.total >= self.passing
+
+    @property
+    def verdict(self) -> str:
+        """``passed``, ``not passed`` or ``incomplete: pain not assessed``."""
+        if not self.complete:
+            return f"incomplete: {', '.join(self.not_assessed)} not assessed"
+        return "passed" if self.passed else "not passed"
+
+    @property
+    def summary(self) -> str:
+        """``adapted PADSS 6 of 8 — incomplete: pain not assessed``."""
+        return f"{self.name} {self.total} of {self.max_total} — {self.verdict}"
 
 
 @dataclass(frozen=True, slots=True)

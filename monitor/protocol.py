@@ -1,7 +1,7 @@
 """The clinic's protocol: every limit the rules use, loaded from a validated TOML file.
 
 A protocol file holds one line per parameter, an inline table with the value, its unit and
-the source of the default (``hr.high_warning_at_or_above = { value = 110, unit = "/min",
+the source of the default (``hr.high_warning_at_or_above = { value = 111, unit = "/min",
 source = "NEWS2 band 111–130" }``), so the app can show where every limit comes from. A
 *profile* (``extends = "iv_ketamine"``) lists only what differs from its parent.
 
@@ -103,9 +103,11 @@ class BloodPressure:
 
 @dataclass(frozen=True, slots=True)
 class HeartRate:
+    """NEWS2 bands: the band's points set the tier (1 advisory, 2 warning, 3 critical)."""
+
     high_warning_at_or_above: PulseRate
     high_critical_at_or_above: PulseRate
-    low_warning_at_or_below: PulseRate
+    low_advisory_at_or_below: PulseRate
     low_critical_at_or_below: PulseRate
 
 
@@ -117,7 +119,9 @@ class Oxygen:
 
 @dataclass(frozen=True, slots=True)
 class Respiration:
-    low_warning_at_or_below: BreathRate
+    """NEWS2 bands: the band's points set the tier (1 advisory, 2 warning, 3 critical)."""
+
+    low_advisory_at_or_below: BreathRate
     low_critical_at_or_below: BreathRate
     high_warning_at_or_above: BreathRate
     high_critical_at_or_above: BreathRate
@@ -148,6 +152,8 @@ class SelfHarm:
 class Intervals:
     infusion_reading_every_min: Minutes
     recovery_reading_every_min: Minutes
+    #: The next reading while the latest BP, HR or SpO2 meets a warning or critical tier.
+    repeat_after_flag_min: Minutes
     overdue_grace_min: Annotated[int, Range(0, 60)]
 
 
@@ -208,15 +214,15 @@ _ORDER: tuple[tuple[str, str, bool, str], ...] = (
      "the low limit must be below the high limit"),
     ("hr.high_warning_at_or_above", "hr.high_critical_at_or_above", True,
      "the warning tier must come before the critical tier"),
-    ("hr.low_critical_at_or_below", "hr.low_warning_at_or_below", True,
-     "the warning tier must come before the critical tier"),
-    ("hr.low_warning_at_or_below", "hr.high_warning_at_or_above", True,
+    ("hr.low_critical_at_or_below", "hr.low_advisory_at_or_below", True,
+     "the advisory tier must come before the critical tier"),
+    ("hr.low_advisory_at_or_below", "hr.high_warning_at_or_above", True,
      "the low limit must be below the high limit"),
     ("spo2.low_critical_at_or_below", "spo2.low_warning_at_or_below", True,
      "the warning tier must come before the critical tier"),
-    ("rr.low_critical_at_or_below", "rr.low_warning_at_or_below", True,
-     "the warning tier must come before the critical tier"),
-    ("rr.low_warning_at_or_below", "rr.high_warning_at_or_above", True,
+    ("rr.low_critical_at_or_below", "rr.low_advisory_at_or_below", True,
+     "the advisory tier must come before the critical tier"),
+    ("rr.low_advisory_at_or_below", "rr.high_warning_at_or_above", True,
      "the low limit must be below the high limit"),
     ("rr.high_warning_at_or_above", "rr.high_critical_at_or_above", True,
      "the warning tier must come before the critical tier"),
@@ -224,6 +230,10 @@ _ORDER: tuple[tuple[str, str, bool, str], ...] = (
      "the warning tier must come before the critical tier"),
     ("spo2.low_warning_at_or_below", "discharge.spo2_at_or_above", True,
      "discharge must not allow an SpO2 that raises a warning"),
+    ("intervals.repeat_after_flag_min", "intervals.infusion_reading_every_min", False,
+     "a repeat after a flag must not come later than the usual reading"),
+    ("intervals.repeat_after_flag_min", "intervals.recovery_reading_every_min", False,
+     "a repeat after a flag must not come later than the usual reading"),
     ("dose.mg_per_kg_min", "dose.mg_per_kg_default", False,
      "the default dose must lie in the allowed range"),
     ("dose.mg_per_kg_default", "dose.mg_per_kg_max", False,

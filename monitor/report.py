@@ -442,9 +442,12 @@ def _gad7(readings: Sequence[Reading]) -> str:
 
 
 def _score_table(score: Score, at: str) -> Table:
-    rows = [Row((item.name, f"{item.points} of {item.max_points}", item.detail))
+    rows = [Row((item.name, f"{item.points} of {item.max_points}" if item.assessed
+                 else "not assessed", item.detail), strong=not item.assessed)
             for item in score.items]
     verdict = "passed" if score.passed else "NOT passed"
+    if not score.complete:
+        verdict = f"NOT passed, {score.verdict}"
     rows.append(Row(("Total", f"{score.total} of {score.max_total}",
                      f"≥ {score.passing} needed: {verdict}"), strong=not score.passed))
     return Table((score.name, "Points", "Why"), tuple(rows), (30, 14, 56),

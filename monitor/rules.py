@@ -13,6 +13,15 @@ episode a flag fires only when the tier rises above what the episode already rea
 same unchanged condition does not fire again while a worse one does. A new episode does not
 fire while an earlier flag of the same condition, at the same or a higher tier, is still
 unacknowledged: a value oscillating around a limit must not flood the nurse.
+
+When the next reading is due. Readings come every protocol interval (infusion, recovery),
+counted from the last reading with vital signs. While the latest BP, HR or SpO2 meets a
+warning or critical tier (acknowledged or not: an acknowledged 188/106 is still there), the
+next reading comes sooner, ``intervals.repeat_after_flag_min`` after the last (the clinic
+rule: two readings > 180/110 five minutes apart). The shorter interval ends with the first
+later reading of that measure below the warning tier: the repeat the flag asked for has
+been taken and no longer meets the condition. A reading without the measure neither
+ends nor starts it. The overdue advisory follows the same due time.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from monitor.domain import (
 )
 from monitor.protocol import Protocol
 from monitor.scores import MOAAS_LEVELS
+from monitor.wording import MEASURE_NAMES
 
 # --- phases -------------------------------------------------------------------------------
 
@@ -232,8 +242,10 @@ class _BpHigh:
             level = _Level(Severity.CRITICAL, f"BP {_bp(reading)}: still {limit} on repeat "
                                               f"(first {clock_time(run_start.time)})")
         elif high:
+            # The repeat is asked for at the interval the next reading is due by.
+            repeat_in = ctx.protocol.intervals.repeat_after_flag_min
             level = _Level(Severity.WARNING, f"BP {_bp(reading)}: {limit} — repeat within "
-                                             f"{bp.repeat_window_min} min")
+                                             f"{repeat_in} min")
         elif ctx.in_baseline(reading) and (
                 _at_or_above(reading.sbp, base.warning_sbp_at_or_above)
                 or _at_or_above(reading.dbp, base.warning_dbp_at_or_above)):
@@ -298,13 +310,14 @@ def _above(label: str, value: int | None, warning: int | None, critical: int | N
     return _NORMAL
 
 
-def _below(label: str, value: int | None, warning: int, critical: int,
-           unit: str = "") -> _Level | None:
-    """Level of a value with ``≤`` warning and critical limits."""
+def _below(label: str, value: int | None, warning: int | None, critical: int, *,
+           advisory: int | None = None, unit: str = "") -> _Level | None:
+    """Level of a value with ``≤`` limits at any of the three tiers (``None``: no such tier)."""
     if value is None:
         return None
-    for severity, limit in ((Severity.CRITICAL, critical), (Severity.WARNING, warning)):
-        if value <= limit:
+    for severity, limit in ((Severity.CRITICAL, critical), (Severity.WARNING, warning),
+                            (Severity.ADVISORY, advisory)):
+        if limit is not None and value <= limit:
             return _Level(severity, f"{label} {value}{unit} ≤ {limit}{unit}")
     return _NORMAL
 
@@ -316,7 +329,8 @@ def _hr_high(reading: Reading, ctx: _Context) -> _Level | None:
 
 def _hr_low(reading: Reading, ctx: _Context) -> _Level | None:
     hr = ctx.protocol.hr
-    return _below("HR", reading.hr, hr.low_warning_at_or_below, hr.low_critical_at_or_below)
+    return _below("HR", reading.hr, None, hr.low_critical_at_or_below,
+                  advisory=hr.low_advisory_at_or_below)
 
 
 def _spo2_low(reading: Reading, ctx: _Context) -> _Level | None:
@@ -330,7 +344,8 @@ def _spo2_low(reading: Reading, ctx: _Context) -> _Level | None:
 
 def _rr_low(reading: Reading, ctx: _Context) -> _Level | None:
     rr = ctx.protocol.rr
-    return _below("RR", reading.rr, rr.low_warning_at_or_below, rr.low_critical_at_or_below)
+    return _below("RR", reading.rr, None, rr.low_critical_at_or_below,
+                  advisory=rr.low_advisory_at_or_below)
 
 
 def _rr_high(reading: Reading, ctx: _Context) -> _Level | None:
@@ -413,6 +428,9 @@ _READING_RULES: dict[str, _Rule] = {
 
 OVERDUE = "overdue"
 
+#: The measures whose warning or critical tier brings the next reading forward.
+REPEAT_MEASURES = (Measure.BP, Measure.HR, Measure.SPO2)
+
 
 # --- firing -------------------------------------------------------------------------------
 
@@ -426,9 +444,11 @@ def evaluate_flags(record: SessionRecord, protocol: Protocol, at: datetime) -> l
     readings = _in_order(record.readings)
     changes = phase_changes(record)
     acks = _first_acknowledgements(record.acknowledgements)
-    flags = FlagEvaluation.of(record, protocol, readings=readings, changes=changes,
-                              acks=acks).flags()
-    flags.extend(_overdue_flags(record, readings, protocol, at, changes=changes, acks=acks))
+    evaluation = FlagEvaluation.of(record, protocol, readings=readings, changes=changes,
+                                   acks=acks)
+    flags = evaluation.flags()
+    flags.extend(_overdue_flags(record, readings, protocol, at, changes=changes, acks=acks,
+                                evaluation=evaluation))
     return sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
 
 
@@ -441,7 +461,7 @@ def evaluate_flags_from(evaluation: FlagEvaluation, record: SessionRecord, proto
     acks = _first_acknowledgements(record.acknowledgements)
     flags = evaluation.flags()
     flags.extend(_overdue_flags(record, readings, protocol, at, changes=evaluation.ctx.changes,
-                                acks=acks))
+                                acks=acks, evaluation=evaluation))
     return sorted(flags, key=lambda f: (not f.open, -f.severity, f.time))
 
 
@@ -476,7 +496,7 @@ def _worst_current(latest: Iterable[tuple[Measure, _Level | None]]) -> dict[Meas
 class _Firing:
     """One condition's flags so far, and where its current episode stands."""
 
-    __slots__ = ("episode", "fired", "key", "latest", "measure", "reached", "rule")
+    __slots__ = ("episode", "fired", "key", "latest", "measure", "pressing", "reached", "rule")
 
     def __init__(self, key: str, measure: Measure, rule: _Rule) -> None:
         self.key = key
@@ -486,12 +506,16 @@ class _Firing:
         self.episode: list[int] = []  # indexes in ``fired`` of the current episode's flags
         self.reached: Severity | None = None  # highest tier of the episode; None outside one
         self.latest: _Level | None = None  # level of the latest reading with the measure
+        #: When its readings stood at a warning or critical tier: ``(from, until)``, the
+        #: reading that reached the tier and the first later one below it (None: still).
+        self.pressing: list[tuple[datetime, datetime | None]] = []
 
     def copy(self) -> _Firing:
         rule = self.rule.copy() if isinstance(self.rule, _BpHigh) else self.rule
         twin = _Firing(self.key, self.measure, rule)
         twin.fired, twin.episode = list(self.fired), list(self.episode)
         twin.reached, twin.latest = self.reached, self.latest
+        twin.pressing = list(self.pressing)
         return twin
 
     def step(self, session_id: UUID, reading: Reading, ctx: _Context,
@@ -500,6 +524,7 @@ class _Firing:
         if level is None:
             return  # measure absent: neither continues nor ends the episode
         self.latest = level
+        self._press(reading.time, level)
         if level.severity is None:
             self.reached = None
             self.episode = []
@@ -523,6 +548,15 @@ class _Firing:
                           time=reading.time, message=level.message, reading_id=reading.id,
                           acknowledgement=acks.get(fid)))
         self.episode.append(len(fired) - 1)
+
+    def _press(self, when: datetime, level: _Level) -> None:
+        """Keep :attr:`pressing` up to date with the level of a reading with the measure."""
+        pressing = level.severity is not None and level.severity >= Severity.WARNING
+        still = bool(self.pressing) and self.pressing[-1][1] is None
+        if pressing and not still:
+            self.pressing.append((when, None))
+        elif still and not pressing:
+            self.pressing[-1] = (self.pressing[-1][0], when)
 
 
 def _rules() -> list[tuple[str, Measure, _Rule]]:
@@ -594,6 +628,21 @@ class FlagEvaluation:
     def current_levels(self) -> dict[Measure, Severity]:
         """:func:`current_levels` of the record evaluated."""
         return _worst_current((firing.measure, firing.latest) for firing in self.firings)
+
+    def repeat_for(self, when: datetime) -> tuple[Measure, ...]:
+        """The measures (of BP, HR, SpO2) whose latest value at ``when``, a reading's time,
+        met a warning or critical tier: the next reading is a repeat, due sooner."""
+        measures: list[Measure] = []
+        for firing in self.firings:
+            if firing.measure in REPEAT_MEASURES and firing.measure not in measures and any(
+                    start <= when and (until is None or when < until)
+                    for start, until in firing.pressing):
+                measures.append(firing.measure)
+        return tuple(sorted(measures, key=REPEAT_MEASURES.index))
+
+    def pressing(self) -> bool:
+        """Whether any BP, HR or SpO2 condition ever reached a warning or critical tier."""
+        return any(f.pressing for f in self.firings if f.measure in REPEAT_MEASURES)
 
     def extended(self, reading: Reading,
                  acknowledgements: Iterable[Acknowledgement]) -> FlagEvaluation | None:
@@ -712,11 +761,24 @@ def _schedules(changes: Sequence[tuple[datetime, Phase]], protocol: Protocol) ->
     return schedules
 
 
-def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime) -> datetime | None:
-    """When the next reading is due at ``at``; ``None`` in baseline and after discharge.
+@dataclass(frozen=True, slots=True)
+class NextReading:
+    """When the next reading is due, and whether it is a repeat after a BP, HR or SpO2
+    warning or critical (``repeat_for`` names those measures; empty: the usual reading)."""
+
+    due: datetime
+    repeat_for: tuple[Measure, ...] = ()
+
+
+def next_reading(record: SessionRecord, protocol: Protocol, at: datetime, *,
+                 evaluation: FlagEvaluation | None = None) -> NextReading | None:
+    """The next reading due at ``at``; ``None`` in baseline and after discharge.
 
     Due = the later of the last reading with vital signs and the start of the current
-    stretch (infusion or recovery), plus that stretch's interval.
+    stretch (infusion or recovery), plus that stretch's interval — or plus
+    ``intervals.repeat_after_flag_min`` while the latest BP, HR or SpO2 at that reading met
+    a warning or critical tier (see the module docstring). ``evaluation``, if given, is
+    that of the record's readings as of ``at``.
     """
     record = record.as_of(at)
     schedules = _schedules(phase_changes(record), protocol)
@@ -725,15 +787,31 @@ def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime) ->
     if current is None:
         return None
     last = next((r.time for r in reversed(_in_order(record.readings)) if r.has_vitals), None)
-    anchor = current.start if last is None else max(last, current.start)
-    return anchor + current.interval
+    if last is None:
+        return NextReading(current.start + current.interval)
+    if evaluation is None:
+        evaluation = FlagEvaluation.of(record, protocol)
+    repeat_for = evaluation.repeat_for(last)
+    interval = current.interval
+    if repeat_for:
+        interval = min(interval, timedelta(minutes=protocol.intervals.repeat_after_flag_min))
+    return NextReading(max(last, current.start) + interval, repeat_for)
+
+
+def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime, *,
+                     evaluation: FlagEvaluation | None = None) -> datetime | None:
+    """When the next reading is due at ``at`` (:func:`next_reading`); ``None`` in baseline
+    and after discharge."""
+    upcoming = next_reading(record, protocol, at, evaluation=evaluation)
+    return upcoming.due if upcoming is not None else None
 
 
 def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol: Protocol,
                    at: datetime, *, changes: Sequence[tuple[datetime, Phase]],
-                   acks: dict[UUID, Acknowledgement]) -> list[Flag]:
+                   acks: dict[UUID, Acknowledgement],
+                   evaluation: FlagEvaluation) -> list[Flag]:
     """One advisory per gap between ``readings`` (the record's, in time order) that ran past
-    due + grace.
+    due + grace; due as :func:`next_reading` says (``evaluation`` is of the same readings).
 
     A gap is checked against each stretch it overlaps (a gap that starts in the infusion and
     runs into recovery is due by the infusion interval, and if it was not late by then, by
@@ -745,20 +823,29 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
     discharged = next((t for t, p in changes if p is Phase.DISCHARGED), None)
     times = [r.time for r in readings if r.has_vitals]
     flags: list[Flag] = []
+    repeat = timedelta(minutes=protocol.intervals.repeat_after_flag_min)
     # A gap no longer than the shortest interval plus grace cannot run late (a reading is
-    # due no earlier than the interval after the last); long sessions have thousands.
+    # due no earlier than the interval after the last); long sessions have thousands. Only
+    # a gap after a reading that asked for a repeat can run late sooner.
     shortest = min((s.interval for s in schedules), default=timedelta(0)) + grace
+    quickest = min(shortest, repeat + grace) if evaluation.pressing() else shortest
     ends: list[datetime | None] = [*times[1:], None] if times else []
-    gaps = [(last, following) for last, following in zip(times, ends, strict=True)
-            if (following if following is not None else at) - last > shortest]
-    for last, following in [(None, times[0] if times else None), *gaps]:
+    gaps: list[tuple[datetime | None, datetime | None]] = [(None, times[0] if times else None)]
+    for previous, following in zip(times, ends, strict=True):
+        gap = (following if following is not None else at) - previous
+        if gap > shortest or (gap > quickest and evaluation.repeat_for(previous)):
+            gaps.append((previous, following))
+    for last, following in gaps:
         horizon = following if following is not None else at
+        repeat_for = evaluation.repeat_for(last) if last is not None else ()
+        names = ", ".join(MEASURE_NAMES[m] for m in repeat_for)
+        what = f"Repeat {names}" if names else "Reading"
         for schedule in schedules:
             if schedule.start >= horizon or (last is not None and schedule.end is not None
                                              and schedule.end <= last):
                 continue
             due = schedule.start if last is None else max(last, schedule.start)
-            due += schedule.interval
+            due += min(schedule.interval, repeat) if repeat_for else schedule.interval
             late_at = due + grace
             stretch_end = horizon if schedule.end is None else min(schedule.end, horizon)
             if stretch_end <= late_at:
@@ -772,7 +859,7 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
                 time=late_at, resolved_at=resolved,
                 resolution=resolution if resolved is not None else "",
                 acknowledgement=acks.get(fid),
-                message=f"Reading overdue by > {protocol.intervals.overdue_grace_min} min "
+                message=f"{what} overdue by > {protocol.intervals.overdue_grace_min} min "
                         f"(due {clock_time(due)})",
             ))
             break

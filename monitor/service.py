@@ -84,10 +84,8 @@ from monitor.rules import (
     PHQ9_ACK_CHOICES,
     PHQ9_ITEM9_FLAG,
     FlagEvaluation,
-    current_levels,
-    evaluate_flags,
     evaluate_flags_from,
-    next_reading_due,
+    next_reading,
     session_phase,
 )
 from monitor.store import Store
@@ -226,6 +224,9 @@ class SessionView:
     flags: tuple[Flag, ...]
     discharge: DischargeAssessment
     next_due: datetime | None
+    #: BP, HR or SpO2 when the next reading is a repeat after a warning or critical (due
+    #: sooner); empty for the usual reading.
+    repeat_for: tuple[Measure, ...] = ()
     #: Entries no longer effective (voided or amended away), for the chart's history.
     superseded_readings: tuple[Reading, ...] = ()
     superseded_events: tuple[Event, ...] = ()
@@ -1676,18 +1677,18 @@ def _evaluate(
 ) -> SessionView:
     """The view of ``record``; ``evaluation``, if given, is that of its readings as of ``at``."""
     if evaluation is None:
-        flags = tuple(evaluate_flags(record, protocol, at))
-        levels = current_levels(record, protocol, at)
-    else:
-        flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
-        levels = evaluation.current_levels()
+        evaluation = FlagEvaluation.of(record.as_of(at), protocol)
+    flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
+    levels = evaluation.current_levels()
+    upcoming = next_reading(record, protocol, at, evaluation=evaluation)
     return SessionView(
         info=info, at=at, protocol=protocol, record=record,
         phase=session_phase(record, at),
         flags=flags,
         discharge=evaluate_discharge(record, protocol, list(flags), at,
                                      escort_name=info.escort_name),
-        next_due=next_reading_due(record, protocol, at),
+        next_due=upcoming.due if upcoming is not None else None,
+        repeat_for=upcoming.repeat_for if upcoming is not None else (),
         superseded_readings=superseded.readings,
         superseded_events=superseded.events,
         corrections=corrections,

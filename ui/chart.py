@@ -797,7 +797,7 @@ class SessionChart(QWidget):
                          f"SBP {p.bp.high_warning_sbp_at_or_above}"),
             "sbp_low": (p.bp.low_warning_sbp_below, f"SBP {p.bp.low_warning_sbp_below}"),
             "hr_high": (p.hr.high_warning_at_or_above, f"HR {p.hr.high_warning_at_or_above}"),
-            "hr_low": (p.hr.low_warning_at_or_below, f"HR {p.hr.low_warning_at_or_below}"),
+            "hr_low": (p.hr.low_advisory_at_or_below, f"HR {p.hr.low_advisory_at_or_below}"),
             "spo2_discharge": (p.discharge.spo2_at_or_above,
                                f"{p.discharge.spo2_at_or_above} home"),
             "spo2_warning": (p.spo2.low_warning_at_or_below,

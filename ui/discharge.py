@@ -410,13 +410,10 @@ class DischargePanel(QWidget):
         self.attest_box.setEnabled(not done)
 
     def _show_score(self, key: str, score: Score) -> None:
-        verdict = "passed" if score.passed else "not passed"
         name = score.name[:1].upper() + score.name[1:]
-        self.scores[key].setText(f"{name}: {score.total} of {score.max_total} — {verdict} "
-                                 f"(≥ {score.passing} needed)")
-        self.score_items[key].setText("\n".join(
-            f"{item.name}: {item.points} of {item.max_points} — {item.detail}"
-            for item in score.items))
+        self.scores[key].setText(f"{name}: {score.total} of {score.max_total} — "
+                                 f"{score.verdict} (≥ {score.passing} needed)")
+        self.score_items[key].setText("\n".join(item.text for item in score.items))
 
     def _show_discharged(self, view: SessionView, discharged_by: str) -> None:
         event = _discharge_event(view.record.events)

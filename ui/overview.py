@@ -2,8 +2,9 @@
 
 Each tile draws a :class:`monitor.board.ChairTile` (everything on it is computed in the
 core): the chair, the patient's initials and MRN tail, the phase and how long it has run,
-the latest BP, HR and SpO2 in large type, the countdown to the next reading (overdue shown
-with the clock icon, the word OVERDUE and the advisory colour) and the worst open flag
+the latest BP, HR and SpO2 in large type, the countdown to the next reading (a repeat after
+a warning says so and is bold; overdue shown with the clock icon, the word OVERDUE and the
+advisory colour) and the worst open flag
 with its tier icon, word and colour. The whole tile is one button: tapping an occupied
 chair opens it, tapping a free chair starts its check-in. A discharged chair keeps its
 patient on the tile until the next check-in, with a "Check in next patient" button.
@@ -56,12 +57,15 @@ def chair_title(chair: str) -> str:
     return f"Chair {chair}" if chair.isdigit() else chair
 
 
-def countdown_text(due_in: timedelta | None) -> str:
-    """"next in 04:12", "OVERDUE 02:10", or "" when no reading is due."""
+def countdown_text(due_in: timedelta | None, repeat: str = "") -> str:
+    """"next in 04:12", "repeat BP in 04:12" (``repeat`` names what a warning asks to
+    repeat), "OVERDUE 02:10", or "" when no reading is due."""
     if due_in is None:
         return ""
     if due_in < timedelta(0):
         return f"OVERDUE {format_elapsed(-due_in)}"
+    if repeat:
+        return f"repeat {repeat} in {format_elapsed(due_in)}"
     return f"next in {format_elapsed(due_in)}"
 
 
@@ -126,7 +130,7 @@ class ChairTileWidget(QPushButton):
 
         self.due_icon = _label()
         self.due_icon.setFixedSize(ICON_PX, ICON_PX)
-        self.due = _label(px=PHASE_PX, bold=True)
+        self.due = _label(px=PHASE_PX, bold=True, wrap=True)
         self.flag_icon = _label()
         self.flag_icon.setFixedSize(ICON_PX, ICON_PX)
         self.flag_word = _label(bold=True)
@@ -273,7 +277,7 @@ class ChairTileWidget(QPushButton):
         self.values["bp"].setText(bp)
         self.values["hr"].setText(str(tile.hr) if tile.hr is not None else "–")
         self.values["spo2"].setText(str(tile.spo2) if tile.spo2 is not None else "–")
-        self.due.setText(countdown_text(tile.due_in))
+        self.due.setText(countdown_text(tile.due_in, tile.repeat_text))
         self.due.setVisible(bool(self.due.text()))
         self.due_icon.setVisible(tile.overdue)
         flag = tile.worst_flag
@@ -303,6 +307,8 @@ class ChairTileWidget(QPushButton):
         if tile.overdue:
             self.due_icon.setPixmap(icon(t, "overdue", ICON_PX).pixmap(ICON_PX))
             _set_look(self.due, px=PHASE_PX, bold=True, colour=t.advisory)
+        elif tile.repeat_for:
+            _set_look(self.due, px=PHASE_PX, bold=True, colour=t.text)
         else:
             _set_look(self.due, px=PHASE_PX, colour=t.text_muted)
         if tile.ready:

@@ -317,8 +317,10 @@ def discharge_html(view: SessionView, theme: Theme) -> str:
                      f"<b>{_esc(criterion_name(c.id, view.protocol))}</b>: {_esc(c.detail)}</p>")
     for score in (d.aldrete, d.padss):
         passed = "passes" if score.passed else "does not pass"
+        if not score.complete:
+            passed = f"does not pass, {score.verdict}"
         lines.append(f"<p><b>{_esc(score.name)}</b> {score.total} of {score.max_total} "
-                     f"({passed}; {score.passing} needed)</p>")
+                     f"({_esc(passed)}; {score.passing} needed)</p>")
     if d.would_have_been_ready_at is not None:
         lines.append(f"<p>Would have been ready (without the minimum stay) at "
                      f"{clock_time(d.would_have_been_ready_at)}</p>")

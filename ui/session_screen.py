@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.board import format_elapsed
+from monitor.board import format_elapsed, repeat_label
 from monitor.clock import Clock
 from monitor.domain import EventKind, Flag, Phase
 from monitor.protocol import Medication
@@ -250,7 +250,10 @@ class SessionHeader(QFrame):
                     f"font-size: {TEXT_PX + 2}px; font-weight: bold; color: {self.theme.warning};")
                 self.due_icon.setPixmap(icon(self.theme, "overdue", 28).pixmap(28))
             else:
-                self.due.setText(f"Next reading in {format_elapsed(left)} "
+                repeat = repeat_label(view.repeat_for)
+                # As short as the usual line, so the portrait header keeps it on one line.
+                which = f"Repeat {repeat}" if repeat else "Next reading"
+                self.due.setText(f"{which} in {format_elapsed(left)} "
                                  f"(due {clock_time(view.next_due)})")
                 self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
                 self.due_icon.clear()

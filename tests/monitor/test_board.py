@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from monitor.board import format_elapsed, initials, tile_for
-from monitor.domain import EventKind, Phase, Severity
+from monitor.domain import EventKind, Measure, Phase, Severity
 
 MIN = timedelta(minutes=1)
 
@@ -46,6 +46,30 @@ def test_the_countdown_turns_overdue(service, running, clock):
     tile = tile_for("3", service.load(running))
     assert tile.overdue
     assert tile.due_in == -2 * MIN
+
+
+def test_a_warning_bp_brings_the_countdown_forward_until_a_normal_repeat(
+    service, nurse, running, clock
+):
+    clock.advance(10 * MIN)
+    service.record_reading(running, {"sbp": "186", "dbp": "96", "hr": "80", "spo2": "97"},
+                           by=nurse)
+    clock.advance(MIN)
+    tile = tile_for("3", service.load(running))
+    assert tile.due_in == 4 * MIN  # 5 min after the warning, not 10
+    assert (tile.repeat_for, tile.repeat_text) == ((Measure.BP,), "BP")
+    clock.advance(6 * MIN + timedelta(seconds=30))  # the repeat is 2.5 min late
+    view = service.load(running)
+    tile = tile_for("3", view)
+    assert tile.overdue
+    assert tile.due_in == -(2 * MIN + timedelta(seconds=30))
+    # The overdue advisory follows the same due time (past its 2-min grace).
+    assert [f.measure for f in view.open_flags if f.measure is Measure.OVERDUE] == [
+        Measure.OVERDUE]
+    service.record_reading(running, {"sbp": "150", "dbp": "90", "hr": "80", "spo2": "97"},
+                           by=nurse)
+    tile = tile_for("3", service.load(running))
+    assert (tile.due_in, tile.repeat_for) == (10 * MIN, ())
 
 
 def test_the_worst_open_flag_is_shown(service, nurse, running, clock):

@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from monitor import demo
 from monitor.clock import ManualClock
-from monitor.domain import EventKind
+from monitor.domain import EventKind, SessionRecord, Severity
 from monitor.model import Acknowledgement as AckRow
 from monitor.model import Base, EventRow, FlagRow, Patient, ReadingRow, TreatmentSession
 from monitor.protocol import load_protocol
-from monitor.rules import evaluate_flags
+from monitor.rules import evaluate_flags, next_reading
 from monitor.service import READING_FIELDS, ClinicService
 from monitor.store import Store, open_store
 from monitor.validation import validate_reading
@@ -325,6 +325,33 @@ def test_ordinary_sessions_raise_no_flag_at_any_moment(history):
         moments = sorted({r.time for r in record.readings} | {e.time for e in record.events})
         for moment in moments:
             assert evaluate_flags(record, protocol, moment) == [], (session_id, moment)
+
+
+def test_normal_sessions_raise_no_warning_or_critical_at_any_moment(tmp_path, monkeypatch):
+    """The published course (+16/+11 mmHg at 40 min, HR slightly up, SpO2 95–99 %) in every
+    session without an incident: no warning or critical flag, and no reading asked for
+    sooner than the protocol's interval."""
+    protocol = load_protocol("iv_ketamine")
+    normal: list[SessionRecord] = []
+    finish = demo._Builder.finish
+
+    def keep(builder, session, incident, batch, discharged):
+        if incident is None:
+            normal.append(SessionRecord(session.id, tuple(session.readings),
+                                        tuple(session.events)))
+        finish(builder, session, incident, batch, discharged)
+
+    monkeypatch.setattr(demo._Builder, "finish", keep)
+    _fill(tmp_path / "normal.sqlite3", sessions=100, seed=SEED + 1)
+    assert len(normal) >= 90
+    for record in normal:
+        moments = sorted({r.time for r in record.readings} | {e.time for e in record.events})
+        for moment in moments:
+            pressing = [f for f in evaluate_flags(record, protocol, moment)
+                        if f.severity >= Severity.WARNING]
+            assert pressing == [], (record.session_id, moment)
+            upcoming = next_reading(record, protocol, moment)
+            assert upcoming is None or upcoming.repeat_for == (), (record.session_id, moment)
 
 
 def test_stored_flags_are_what_the_service_derives_and_every_session_is_dischargeable(history):

@@ -41,7 +41,7 @@ DEMO_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASELINE: dict[str, Any] = {"sbp": 120, "dbp": 80, "hr": 70, "spo2": 97, "rr": 14, "cadss6": 1,
                             "moaas": 5, "nausea": 0}
 RECOVERED: dict[str, Any] = {"sbp": 126, "dbp": 82, "hr": 74, "spo2": 97, "rr": 14, "cadss6": 2,
-                             "moaas": 5, "nausea": 1}
+                             "moaas": 5, "nausea": 1, "pain": 0}
 
 
 # --- builder ------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def test_unacknowledged_warning_blocks_discharge_until_acknowledged() -> None:
     assessment = assess(record(*items), 72)
     c = criterion(assessment, "flags_acknowledged")
     assert not c.met
-    assert c.detail == "1 not acknowledged — warning: HR 115 ≥ 110"
+    assert c.detail == "1 not acknowledged — warning: HR 115 ≥ 111"
     flag = next(f for f in evaluate_flags(record(*items), PROTOCOL, t(72)) if f.key == "hr-high")
     acknowledged = assess(record(*items, ack(flag, 72)), 72)
     assert criterion(acknowledged, "flags_acknowledged").met
@@ -332,7 +332,7 @@ def test_aldrete_items_from_what_was_measured() -> None:
     assessment = assess(rec, 55)
     assert items_of(assessment.aldrete) == {
         "activity": 1,  # awake (MOAA/S 4), gait not attested
-        "breathing": 1,  # RR 10: warning band
+        "breathing": 1,  # RR 10: advisory band
         "circulation": 1,  # DBP +25 %
         "consciousness": 1,  # MOAA/S 4: arousable by voice
         "SpO2": 1,  # 92 % on room air
@@ -387,12 +387,62 @@ def test_aldrete_breathing_without_rr_is_judged_from_room_air_spo2() -> None:
         ({"pain": 3}, "pain", 2),
         ({"pain": 6}, "pain", 1),
         ({"pain": 7}, "pain", 0),
-        ({}, "pain", 2),
     ],
 )
 def test_padss_item_bands(values: dict[str, Any], item: str, points: int) -> None:
     rec = record(*infusion(), r(50, **{**RECOVERED, **values}))
     assert items_of(assess(rec, 55).padss)[item] == points
+
+
+def without_pain() -> list[Reading | Event]:
+    """:func:`ready_course` with no pain score since the stop."""
+    no_pain = {k: v for k, v in RECOVERED.items() if k != "pain"}
+    return [*infusion(), r(55, **no_pain), r(70, **no_pain),
+            ev(71, EventKind.ORIENTED_STEADY_GAIT)]
+
+
+def test_missing_pain_score_is_not_assessed_and_leaves_padss_incomplete() -> None:
+    padss = assess(record(*without_pain()), 72).padss
+    pain = next(i for i in padss.items if i.name == "pain")
+    assert (pain.points, pain.assessed) == (0, False)
+    assert pain.text == "pain: not assessed — no pain score since infusion stop"
+    assert padss.total == 6
+    assert padss.not_assessed == ("pain",)
+    assert not padss.passed  # 6 < 7, and incomplete whatever the total
+    assert padss.summary == "adapted PADSS 6 of 8 — incomplete: pain not assessed"
+
+
+def test_an_incomplete_score_does_not_pass_even_above_its_threshold() -> None:
+    protocol = PROTOCOL.with_overrides({"discharge.padss_passing_at_or_above": 6})
+    padss = assess(record(*without_pain()), 72, protocol).padss
+    assert padss.total == 6 >= padss.passing
+    assert not padss.passed
+    assert padss.verdict == "incomplete: pain not assessed"
+
+
+def test_a_pain_score_from_before_the_stop_does_not_count() -> None:
+    padss = assess(record(*infusion(pain=0), r(50, **{**RECOVERED, "pain": None})), 55).padss
+    assert "pain" in padss.not_assessed
+
+
+def test_missing_aldrete_items_are_not_assessed_and_score_nothing() -> None:
+    rec = record(*infusion(), r(50, sbp=126, dbp=82, hr=74))  # BP and HR only
+    aldrete = assess(rec, 55).aldrete
+    assert aldrete.not_assessed == ("activity", "breathing", "consciousness", "SpO2")
+    assert items_of(aldrete) == {"activity": 0, "breathing": 0, "circulation": 2,
+                                 "consciousness": 0, "SpO2": 0}
+    assert aldrete.summary == ("modified Aldrete 2 of 10 — incomplete: activity, breathing, "
+                               "consciousness, SpO2 not assessed")
+    assert not aldrete.passed
+
+
+def test_measured_low_values_are_assessed_at_zero_not_missing() -> None:
+    rec = record(*infusion(), r(50, **{**RECOVERED, "moaas": 2, "nausea": 8, "pain": 9}))
+    assessment = assess(rec, 55)
+    assert assessment.aldrete.complete
+    assert assessment.padss.complete
+    assert items_of(assessment.padss)["pain"] == 0
+    assert items_of(assessment.aldrete)["activity"] == 0
 
 
 def test_padss_ambulation_needs_the_gait_attestation() -> None:

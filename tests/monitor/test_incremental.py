@@ -25,7 +25,13 @@ from monitor.domain import (
 )
 from monitor.model import FlagRow
 from monitor.protocol import load_protocol
-from monitor.rules import FlagEvaluation, current_levels, evaluate_flags
+from monitor.rules import (
+    FlagEvaluation,
+    current_levels,
+    evaluate_flags,
+    next_reading,
+    next_reading_due,
+)
 from tests.conftest import TEST_PIN
 from tests.monitor.builders import SESSION, ev, r, t
 
@@ -97,6 +103,8 @@ def test_extending_by_each_new_reading_equals_evaluating_the_whole_record(steps)
         if extended is not None:
             assert _order(extended.flags()) == _order(full.flags())
             assert extended.current_levels() == full.current_levels()
+            assert (next_reading(record, PROTOCOL, at, evaluation=extended)
+                    == next_reading(record, PROTOCOL, at, evaluation=full))
         assert _order(full.flags()) == reading_flags(record, at)
         assert full.current_levels() == current_levels(record, PROTOCOL, at)
         # As in the service: an acknowledgement leaves the kept evaluation as it was; any
@@ -194,6 +202,7 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
         everything = evaluate_flags(view.record, view.protocol, view.at)
         assert list(view.flags) == everything
         assert view.current_levels == current_levels(view.record, view.protocol, view.at)
+        assert view.next_due == next_reading_due(view.record, view.protocol, view.at)
         expected = _order([f for f in everything if f.reading_id is not None])
         if kind in ("append", "late") and values:
             tail = service._tails[session]  # the evaluation kept between saves

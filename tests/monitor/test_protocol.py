@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,13 @@ PRODUCT_DEFAULTS: dict[tuple[str, str], object] = {
     ("bp", "rise_advisory_percent_at_or_above"): 30,
     ("bp", "low_warning_sbp_below"): 90,
     ("bp", "low_critical_sbp_below"): 80,
-    ("hr", "high_warning_at_or_above"): 110,
-    ("hr", "high_critical_at_or_above"): 130,
-    ("hr", "low_warning_at_or_below"): 50,
+    ("hr", "high_warning_at_or_above"): 111,
+    ("hr", "high_critical_at_or_above"): 131,
+    ("hr", "low_advisory_at_or_below"): 50,
     ("hr", "low_critical_at_or_below"): 40,
     ("spo2", "low_warning_at_or_below"): 93,
     ("spo2", "low_critical_at_or_below"): 91,
-    ("rr", "low_warning_at_or_below"): 11,
+    ("rr", "low_advisory_at_or_below"): 11,
     ("rr", "low_critical_at_or_below"): 8,
     ("rr", "high_warning_at_or_above"): 21,
     ("rr", "high_critical_at_or_above"): 25,
@@ -48,6 +49,7 @@ PRODUCT_DEFAULTS: dict[tuple[str, str], object] = {
     ("phq9", "item9_warning_above"): 0,
     ("intervals", "infusion_reading_every_min"): 10,
     ("intervals", "recovery_reading_every_min"): 15,
+    ("intervals", "repeat_after_flag_min"): 5,
     ("intervals", "overdue_grace_min"): 2,
     ("discharge", "min_observation_min"): 30,
     ("discharge", "min_observation_from"): "infusion_stop",
@@ -85,7 +87,8 @@ def write_variant(tmp_path: Path, old: str, new: str, name: str = "iv_ketamine.t
 
 
 HR_WARNING_LINE = (
-    'high_warning_at_or_above = { value = 110, unit = "/min", source = "NEWS2 band 111–130" }'
+    'high_warning_at_or_above = { value = 111, unit = "/min", '
+    'source = "NEWS2 band 111–130 (2 points: warning)" }'
 )
 
 
@@ -119,12 +122,64 @@ def test_sources_name_where_defaults_come_from() -> None:
     assert "clinic-set" in protocol.parameter("discharge", "padss_passing_at_or_above").source
 
 
+#: "NEWS2 band 111–130 (2 points: warning)", "NEWS2 … band ≤ 91 (3 points: critical)".
+NEWS2_BAND = re.compile(r"NEWS2 .*band (?:(\d+)–(\d+)|([≤≥]) (\d+)) \((\d) points?: (\w+)\)")
+NEWS2_TIER = {"1": "advisory", "2": "warning", "3": "critical"}
+
+
+def test_news2_defaults_sit_on_the_band_they_cite_at_the_tier_its_points_set() -> None:
+    protocol = load_protocol("iv_ketamine")
+    cited = 0
+    for parameter in protocol.parameters:
+        band = NEWS2_BAND.search(parameter.source)
+        if band is None:
+            continue
+        cited += 1
+        low, high, sign, edge, points, tier = band.groups()
+        assert tier == NEWS2_TIER[points], parameter.field
+        assert parameter.key.split("_")[1] == tier, parameter.field
+        if parameter.key.endswith("_at_or_above"):
+            assert parameter.value == int(low or edge), parameter.field
+            assert sign in (None, "≥"), parameter.field
+        else:
+            assert parameter.key.endswith("_at_or_below"), parameter.field
+            assert parameter.value == int(high or edge), parameter.field
+            assert sign in (None, "≤"), parameter.field
+    assert cited == 10  # HR ×4, SpO2 ×2, RR ×4
+
+
+def test_repeat_after_a_flag_cites_the_clinic_rule() -> None:
+    parameter = load_protocol("iv_ketamine").parameter("intervals", "repeat_after_flag_min")
+    assert (parameter.value, parameter.unit) == (5, "min")
+    assert "clinic rule: two readings > 180/110 five minutes apart" in parameter.source
+
+
+def test_repeat_after_a_flag_later_than_the_usual_reading_is_refused(tmp_path: Path) -> None:
+    path = write_variant(tmp_path, "repeat_after_flag_min = { value = 5,",
+                         "repeat_after_flag_min = { value = 12,")
+    line = line_of(SHIPPED, "repeat_after_flag_min = ")
+    with pytest.raises(ProtocolError) as error:
+        load_protocol(path)
+    assert str(error.value) == (
+        f"iv_ketamine.toml, line {line}, field intervals.repeat_after_flag_min: 12 must be at "
+        "most intervals.infusion_reading_every_min (10): a repeat after a flag must not come "
+        "later than the usual reading")
+
+
+def test_repeat_after_a_flag_of_zero_minutes_is_refused(tmp_path: Path) -> None:
+    path = write_variant(tmp_path, "repeat_after_flag_min = { value = 5,",
+                         "repeat_after_flag_min = { value = 0,")
+    with pytest.raises(ProtocolError, match=r"field intervals.repeat_after_flag_min: 0 is "
+                                            r"outside the accepted range 1–480"):
+        load_protocol(path)
+
+
 def test_sections_read_as_typed_attributes() -> None:
     protocol = load_protocol("iv_ketamine")
-    assert protocol.hr.high_warning_at_or_above == 110
+    assert protocol.hr.high_warning_at_or_above == 111
     assert protocol.discharge.min_observation_from is ObservationAnchor.INFUSION_STOP
     assert protocol.dose.mg_per_kg_max == 1.0
-    assert (protocol.id, protocol.version, protocol.extends) == ("iv_ketamine", "1.0", None)
+    assert (protocol.id, protocol.version, protocol.extends) == ("iv_ketamine", "1.1", None)
 
 
 def test_medication_pick_list_is_loaded() -> None:
@@ -178,7 +233,7 @@ def test_load_by_path(tmp_path: Path) -> None:
 
 def test_wrong_type_names_file_line_and_field(tmp_path: Path) -> None:
     path = write_variant(tmp_path, HR_WARNING_LINE,
-                         HR_WARNING_LINE.replace("value = 110", 'value = "110"'))
+                         HR_WARNING_LINE.replace("value = 111", 'value = "111"'))
     line = line_of(SHIPPED, HR_WARNING_LINE)
     with pytest.raises(ProtocolError) as error:
         load_protocol(path)
@@ -191,7 +246,7 @@ def test_wrong_type_names_file_line_and_field(tmp_path: Path) -> None:
 
 def test_fraction_for_whole_number_is_refused(tmp_path: Path) -> None:
     path = write_variant(tmp_path, HR_WARNING_LINE,
-                         HR_WARNING_LINE.replace("value = 110", "value = 110.5"))
+                         HR_WARNING_LINE.replace("value = 111", "value = 111.5"))
     with pytest.raises(ProtocolError, match=r"field hr.high_warning_at_or_above: expected a whole"):
         load_protocol(path)
 
@@ -219,7 +274,7 @@ def test_unknown_section_names_its_header_line(tmp_path: Path) -> None:
 
 
 def test_missing_source_is_refused(tmp_path: Path) -> None:
-    path = write_variant(tmp_path, ', source = "NEWS2 band 111–130" }', " }")
+    path = write_variant(tmp_path, ', source = "NEWS2 band 111–130 (2 points: warning)" }', " }")
     line = line_of(SHIPPED, HR_WARNING_LINE)
     with pytest.raises(ProtocolError, match=rf"line {line}, field hr.high_warning_at_or_above: "
                                             "missing source"):
@@ -227,13 +282,13 @@ def test_missing_source_is_refused(tmp_path: Path) -> None:
 
 
 def test_empty_unit_is_refused(tmp_path: Path) -> None:
-    path = write_variant(tmp_path, 'value = 110, unit = "/min"', 'value = 110, unit = ""')
+    path = write_variant(tmp_path, 'value = 111, unit = "/min"', 'value = 111, unit = ""')
     with pytest.raises(ProtocolError, match=r"field hr.high_warning_at_or_above: unit must be"):
         load_protocol(path)
 
 
 def test_bare_value_without_unit_and_source_is_refused(tmp_path: Path) -> None:
-    path = write_variant(tmp_path, HR_WARNING_LINE, "high_warning_at_or_above = 110")
+    path = write_variant(tmp_path, HR_WARNING_LINE, "high_warning_at_or_above = 111")
     with pytest.raises(ProtocolError, match=r"field hr.high_warning_at_or_above: expected \{"):
         load_protocol(path)
 
@@ -247,7 +302,7 @@ def test_missing_parameter_is_refused_in_a_base_protocol(tmp_path: Path) -> None
 
 
 def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
-    path = write_variant(tmp_path, HR_WARNING_LINE, "high_warning_at_or_above = { value = 110,")
+    path = write_variant(tmp_path, HR_WARNING_LINE, "high_warning_at_or_above = { value = 111,")
     line = line_of(SHIPPED, HR_WARNING_LINE)
     with pytest.raises(ProtocolError, match=rf"^iv_ketamine.toml, line {line}: TOML syntax error"):
         load_protocol(path)
@@ -255,13 +310,13 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 def test_inverted_thresholds_name_the_field(tmp_path: Path) -> None:
     path = write_variant(tmp_path, HR_WARNING_LINE,
-                         HR_WARNING_LINE.replace("value = 110", "value = 140"))
+                         HR_WARNING_LINE.replace("value = 111", "value = 140"))
     line = line_of(SHIPPED, HR_WARNING_LINE)
     with pytest.raises(ProtocolError) as error:
         load_protocol(path)
     assert str(error.value) == (
         f"iv_ketamine.toml, line {line}, field hr.high_warning_at_or_above: 140 must be below "
-        "hr.high_critical_at_or_above (130): the warning tier must come before the critical tier"
+        "hr.high_critical_at_or_above (131): the warning tier must come before the critical tier"
     )
 
 
@@ -295,7 +350,7 @@ def test_unknown_observation_anchor_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_protocol_header_field_is_refused(tmp_path: Path) -> None:
-    path = write_variant(tmp_path, 'version = "1.0"\n', "")
+    path = write_variant(tmp_path, 'version = "1.1"\n', "")
     with pytest.raises(ProtocolError, match=r"field protocol.version: missing"):
         load_protocol(path)
 
@@ -324,7 +379,7 @@ def test_profile_inherits_everything_it_does_not_list(tmp_path: Path) -> None:
     child = load_protocol(path)
     assert child.hr.high_warning_at_or_above == 115
     assert child.parameter("hr", "high_warning_at_or_above").line == 8
-    assert child.hr.high_critical_at_or_above == 130
+    assert child.hr.high_critical_at_or_above == 131
     assert child.parameter("hr", "high_critical_at_or_above").origin == "iv_ketamine.toml"
 
 
@@ -357,7 +412,7 @@ def test_override_changes_the_limit_and_says_where_it_comes_from() -> None:
     parameter = protocol.parameter("hr", "high_warning_at_or_above")
     assert parameter.origin == "per-patient override"
     assert parameter.line is None
-    assert "protocol default 110" in parameter.source
+    assert "protocol default 111" in parameter.source
     assert protocol.overrides == (("hr.high_warning_at_or_above", 120),)
 
 
@@ -369,19 +424,19 @@ def test_overrides_accumulate() -> None:
     assert protocol.spo2.low_warning_at_or_below == 92
     again = protocol.with_overrides({"hr.high_warning_at_or_above": 125})
     assert again.parameter("hr", "high_warning_at_or_above").source == (
-        "per-patient override (protocol default 110)"
+        "per-patient override (protocol default 111)"
     )
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"hr.high_warning_at_or_above": 130},
-         "per-patient override, field hr.high_warning_at_or_above: 130 must be below "
-         "hr.high_critical_at_or_above (130)"),
+        ({"hr.high_warning_at_or_above": 131},
+         "per-patient override, field hr.high_warning_at_or_above: 131 must be below "
+         "hr.high_critical_at_or_above (131)"),
         ({"hr.high_critical_at_or_above": 100},
          "per-patient override, field hr.high_critical_at_or_above: 100 must be above "
-         "hr.high_warning_at_or_above (110)"),
+         "hr.high_warning_at_or_above (111)"),
         ({"hr.high_warning_at_or_above": 112.5},
          "per-patient override, field hr.high_warning_at_or_above: expected a whole number"),
         ({"hr.high_warning_at_or_above": True},

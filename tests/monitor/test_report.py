@@ -216,6 +216,18 @@ def test_scores_section_has_cadss6_moaas_mood_scores_and_both_discharge_scores(r
     assert aldrete.rows[-1].cells[0] == "Total"
 
 
+def test_a_score_item_not_assessed_says_so_and_the_total_is_incomplete(report):
+    """No pain score was taken after the stop: not "no pain", and PADSS does not pass."""
+    padss = [b for b in section(report, "Scores").blocks if isinstance(b, Table)][1]
+    pain = next(r for r in padss.rows if r.cells[0] == "pain")
+    assert pain.cells[1:] == ("not assessed", "no pain score since infusion stop")
+    assert pain.strong
+    total = padss.rows[-1]
+    assert total.cells[0] == "Total"
+    assert total.cells[2].endswith("needed: NOT passed, incomplete: pain not assessed")
+    assert total.strong
+
+
 def test_events_table_lists_events_with_detail(report):
     events = only_table(report, "Events")
     med = row_with(events, "Ondansetron 4 mg IV")

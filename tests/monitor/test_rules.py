@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from monitor.rules import (
     evaluate_flags,
     infusion_started_at,
     infusion_stopped_at,
+    next_reading,
     next_reading_due,
     session_phase,
 )
@@ -89,22 +91,22 @@ W, C, A = Severity.WARNING, Severity.CRITICAL, Severity.ADVISORY
         ("bp-low", {"sbp": 89, "dbp": 60}, [W]),
         ("bp-low", {"sbp": 80, "dbp": 50}, [W]),
         ("bp-low", {"sbp": 79, "dbp": 50}, [C]),
-        ("hr-high", {"hr": 109}, []),
-        ("hr-high", {"hr": 110}, [W]),
-        ("hr-high", {"hr": 129}, [W]),
-        ("hr-high", {"hr": 130}, [C]),
+        ("hr-high", {"hr": 110}, []),  # NEWS2 91–110: 1 point, no flag of its own
+        ("hr-high", {"hr": 111}, [W]),  # NEWS2 111–130: 2 points
+        ("hr-high", {"hr": 130}, [W]),
+        ("hr-high", {"hr": 131}, [C]),  # NEWS2 ≥ 131: 3 points
         ("hr-low", {"hr": 51}, []),
-        ("hr-low", {"hr": 50}, [W]),
-        ("hr-low", {"hr": 41}, [W]),
-        ("hr-low", {"hr": 40}, [C]),
+        ("hr-low", {"hr": 50}, [A]),  # NEWS2 41–50: 1 point
+        ("hr-low", {"hr": 41}, [A]),
+        ("hr-low", {"hr": 40}, [C]),  # NEWS2 ≤ 40: 3 points
         ("spo2-low", {"spo2": 94}, []),
         ("spo2-low", {"spo2": 93}, [W]),
         ("spo2-low", {"spo2": 92}, [W]),
         ("spo2-low", {"spo2": 91}, [C]),
         ("rr-low", {"rr": 12}, []),
-        ("rr-low", {"rr": 11}, [W]),
-        ("rr-low", {"rr": 9}, [W]),
-        ("rr-low", {"rr": 8}, [C]),
+        ("rr-low", {"rr": 11}, [A]),  # NEWS2 9–11: 1 point
+        ("rr-low", {"rr": 9}, [A]),
+        ("rr-low", {"rr": 8}, [C]),  # NEWS2 ≤ 8: 3 points
         ("rr-high", {"rr": 20}, []),
         ("rr-high", {"rr": 21}, [W]),
         ("rr-high", {"rr": 24}, [W]),
@@ -187,8 +189,8 @@ def test_messages_give_value_and_limit() -> None:
     rec = record(r(-5, **NORMAL), start(0),
                  r(5, sbp=182, dbp=96, hr=132, spo2=92, rr=26, moaas=3, cadss6=17, nausea=7))
     messages = {f.key: f.message for f in flags_at(rec, 5)}
-    assert messages["bp-high"] == "BP 182/96: systolic ≥ 180 — repeat within 10 min"
-    assert messages["hr-high"] == "HR 132 ≥ 130"
+    assert messages["bp-high"] == "BP 182/96: systolic ≥ 180 — repeat within 5 min"
+    assert messages["hr-high"] == "HR 132 ≥ 131"
     assert messages["spo2-low"] == "SpO2 92 % ≤ 93 %"
     assert messages["rr-high"] == "RR 26 ≥ 25"
     assert messages["moaas-low"] == (
@@ -228,7 +230,7 @@ def test_bp_warning_message_names_the_part_that_crossed(sbp: int, dbp: int,
     rec = record(r(-5, **NORMAL), start(0), r(5, sbp=sbp, dbp=dbp))
     (flag,) = flags_at(rec, 5, "bp-high")
     assert flag.severity is W
-    assert flag.message == f"BP {sbp}/{dbp}: {crossed} — repeat within 10 min"
+    assert flag.message == f"BP {sbp}/{dbp}: {crossed} — repeat within 5 min"
 
 
 @pytest.mark.parametrize(
@@ -515,6 +517,109 @@ def test_gap_running_into_recovery_raises_one_flag() -> None:
     assert [f.time for f in flags_at(rec, 70, "overdue")] == [t(42)]
 
 
+# --- the repeat after a BP, HR or SpO2 warning --------------------------------------------
+
+
+def due_at(rec: SessionRecord, minute: float) -> float | None:
+    """Minutes since the start at which the next reading is due at ``minute``."""
+    due = next_reading_due(rec, PROTOCOL, t(minute))
+    return None if due is None else (due - t(0)).total_seconds() / 60
+
+
+def test_a_warning_bp_brings_the_next_reading_forward_to_the_repeat_interval() -> None:
+    rec = record(*infusion_with_readings(10), r(20, sbp=184, dbp=96))
+    assert due_at(rec, 21) == 25  # not 30
+    upcoming = next_reading(rec, PROTOCOL, t(21))
+    assert upcoming is not None
+    assert upcoming.repeat_for == (Measure.BP,)
+    (flag,) = flags_at(rec, 21, "bp-high")
+    assert flag.message == "BP 184/96: systolic ≥ 180 — repeat within 5 min"
+
+
+@pytest.mark.parametrize(("values", "measure"), [
+    ({"hr": 115}, Measure.HR), ({"hr": 135}, Measure.HR), ({"hr": 38}, Measure.HR),
+    ({"spo2": 93}, Measure.SPO2), ({"spo2": 90}, Measure.SPO2),
+    ({"sbp": 85, "dbp": 55}, Measure.BP), ({"sbp": 205, "dbp": 100}, Measure.BP),
+])
+def test_a_warning_or_critical_hr_spo2_or_bp_asks_for_the_repeat(values: dict[str, Any],
+                                                                 measure: Measure) -> None:
+    rec = record(*infusion_with_readings(10), r(20, **{**NORMAL, **values}))
+    upcoming = next_reading(rec, PROTOCOL, t(21))
+    assert upcoming is not None
+    assert (upcoming.due, upcoming.repeat_for) == (t(25), (measure,))
+
+
+@pytest.mark.parametrize("values", [
+    {"hr": 48}, {"rr": 10}, {"sbp": 170, "dbp": 100}, {"moaas": 3}, {"rr": 22},
+    {"cadss6": 18}, {"nausea": 8},
+])
+def test_advisories_and_other_measures_keep_the_usual_interval(values: dict[str, Any]) -> None:
+    rec = record(*infusion_with_readings(10), r(20, **{**NORMAL, **values}))
+    assert flags_at(rec, 20, None) != []
+    assert due_at(rec, 21) == 30
+
+
+def test_the_repeat_stays_while_the_condition_does_even_when_acknowledged() -> None:
+    base = [*infusion_with_readings(10), r(20, sbp=184, dbp=96)]
+    (flag,) = flags_at(record(*base), 20, "bp-high")
+    rec = record(*base, ack(flag, 21), r(25, sbp=182, dbp=98))  # still high: critical now
+    assert due_at(rec, 26) == 30
+    recovered = record(*base, ack(flag, 21), r(25, sbp=150, dbp=90))
+    assert due_at(recovered, 26) == 35  # the repeat no longer meets it: back to 10 min
+
+
+def test_the_repeat_ends_with_a_normal_repeat_even_before_the_acknowledgement() -> None:
+    rec = record(*infusion_with_readings(10), r(20, hr=118), r(25, hr=96))
+    (flag,) = flags_at(rec, 26, "hr-high")
+    assert flag.open  # still to be acknowledged, but the repeat was taken and is normal
+    assert due_at(rec, 26) == 35
+
+
+def test_a_reading_without_the_measure_neither_ends_nor_starts_the_repeat() -> None:
+    rec = record(*infusion_with_readings(10), r(20, sbp=184, dbp=96), r(23, hr=80, spo2=97))
+    assert due_at(rec, 24) == 28  # 5 min after the last reading, BP still to be repeated
+
+
+def test_each_measure_ends_its_own_repeat() -> None:
+    rec = record(*infusion_with_readings(10), r(20, sbp=184, dbp=96, spo2=92),
+                 r(25, sbp=150, dbp=90, spo2=92))
+    upcoming = next_reading(rec, PROTOCOL, t(26))
+    assert upcoming is not None
+    assert (upcoming.due, upcoming.repeat_for) == (t(30), (Measure.SPO2,))
+
+
+def test_the_repeat_applies_in_recovery_too() -> None:
+    rec = record(*infusion_with_readings(10, 20, 30, 40), stop(40), r(55, spo2=93))
+    assert due_at(rec, 56) == 60  # not 70
+
+
+def test_a_warning_just_before_the_stop_is_repeated_from_the_stop() -> None:
+    rec = record(*infusion_with_readings(10, 20, 30), r(39, hr=120), stop(40))
+    assert due_at(rec, 41) == 45
+
+
+def test_the_overdue_advisory_follows_the_repeat_due_time() -> None:
+    rec = record(*infusion_with_readings(10), r(20, sbp=184, dbp=96))
+    assert flags_at(rec, 27, "overdue") == []
+    (flag,) = flags_at(rec, 27 + 1 / 60, "overdue")
+    assert flag.time == t(27)
+    assert flag.message == "Repeat BP overdue by > 2 min (due 10:25)"
+    late = record(*infusion_with_readings(10), r(20, sbp=184, dbp=96), r(28, sbp=150, dbp=90))
+    (taken,) = flags_at(late, 40, "overdue")
+    assert (taken.time, taken.resolved_at) == (t(27), t(28))
+
+
+def test_the_usual_overdue_returns_after_a_normal_repeat() -> None:
+    rec = record(*infusion_with_readings(10), r(20, hr=118), r(25, hr=96), r(35, **NORMAL))
+    assert flags_at(rec, 36, "overdue") == []
+
+
+def test_a_repeat_interval_longer_than_the_usual_one_is_never_used() -> None:
+    relaxed = PROTOCOL.with_overrides({"intervals.repeat_after_flag_min": 10})
+    rec = record(*infusion_with_readings(10), r(20, hr=118))
+    assert next_reading_due(rec, relaxed, t(21)) == t(30)
+
+
 # --- per-patient overrides ----------------------------------------------------------------
 
 
@@ -549,6 +654,23 @@ def test_normal_course_raises_nothing_at_any_minute() -> None:
     rec = record(*normal_course())
     for minute in range(-10, 85):
         assert flags_at(rec, minute) == [], f"false alarm at minute {minute}"
+
+
+def test_a_fit_slow_pulse_and_slow_breathing_are_advisory_at_most() -> None:
+    """A fit adult with a pulse of 48 breathing 10 a minute, through the normal course
+    (+16/+11 mmHg at 40 min): NEWS2 gives each 1 point, an advisory, never a warning."""
+    items = [replace(item, hr=48, rr=10) if isinstance(item, Reading) else item
+             for item in normal_course()]
+    rec = record(*items)
+    for minute in range(-10, 85):
+        flags = flags_at(rec, minute)
+        assert all(f.severity is A for f in flags if f.key != "overdue"), minute
+        assert {f.key for f in flags} <= {"hr-low", "rr-low"}, minute
+    assert {(f.key, f.message) for f in flags_at(rec, 85)} == {("hr-low", "HR 48 ≤ 50"),
+                                                                ("rr-low", "RR 10 ≤ 11")}
+    upcoming = next_reading(rec, PROTOCOL, t(56))
+    assert upcoming is not None
+    assert upcoming.repeat_for == ()
 
 
 def test_normal_course_with_a_pause_and_extra_readings_raises_nothing() -> None:

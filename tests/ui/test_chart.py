@@ -210,7 +210,7 @@ def test_protocol_limits_are_drawn_from_the_view_protocol(chart, view):
     limits = chart.limit_lines
     assert limits["sbp_high"].value() == view.protocol.bp.high_warning_sbp_at_or_above == 180
     assert limits["sbp_low"].value() == 90
-    assert limits["hr_high"].value() == 110
+    assert limits["hr_high"].value() == 111
     assert limits["hr_low"].value() == 50
     assert limits["spo2_discharge"].value() == 94
     assert limits["spo2_warning"].value() == 93

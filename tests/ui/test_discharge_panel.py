@@ -148,6 +148,16 @@ def test_scores_show_totals_and_items(panel, service, clock, nurse):
     assert panel.score_items["padss"].text().count("\n") == 3
 
 
+def test_a_missing_pain_score_leaves_padss_incomplete_not_full(panel, service, clock, nurse):
+    view = service.load(recovering_session(service, clock, nurse))  # no pain score taken
+    panel.show_view(view)
+    padss = view.discharge.padss
+    assert panel.scores["padss"].text() == (
+        f"Adapted PADSS: {padss.total} of 8 — incomplete: pain not assessed (≥ 7 needed)")
+    assert ("pain: not assessed — no pain score since infusion stop"
+            in panel.score_items["padss"].text().splitlines())
+
+
 def test_the_override_needs_a_written_reason(qtbot, panel, service, clock, nurse):
     panel.show_view(service.load(recovering_session(service, clock, nurse, attested=False)))
     click(qtbot, panel.override_button)

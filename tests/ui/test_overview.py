@@ -33,7 +33,8 @@ def _session(service: ClinicService, nurse, chair: str, mrn: str, name: str):
 
 def build_room(service: ClinicService, clock: ManualClock, nurse) -> dict[str, object]:
     """Four chairs as a morning looks: chair 4 discharged, chairs 1 and 2 infusing (2 with
-    a reading overdue, 1 with two open flags), chair 3 free. The clock ends at "now"."""
+    a reading overdue, 1 with two open warnings and their repeat due), chair 3 free. The
+    clock ends at "now"."""
     discharged = _session(service, nurse, "4", "MRN-000400", "Dora Ellis")
     service.record_reading(discharged, BASELINE, by=nurse)
     service.record_event(discharged, EventKind.INFUSION_START, by=nurse)
@@ -51,10 +52,10 @@ def build_room(service: ClinicService, clock: ManualClock, nurse) -> dict[str, o
     for session_id in (flagged, overdue):
         service.record_reading(session_id, BASELINE, by=nurse)
         service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
-    clock.advance(8 * MIN)
+    clock.advance(10 * MIN)
     service.record_reading(flagged, {"sbp": "150", "dbp": "90", "hr": "112", "spo2": "93"},
                            by=nurse)
-    clock.advance(5 * MIN + timedelta(seconds=10))
+    clock.advance(3 * MIN + timedelta(seconds=10))
     return {"1": flagged, "2": overdue, "4": discharged}
 
 
@@ -84,7 +85,8 @@ def test_an_infusing_tile_shows_chair_patient_phase_and_latest_vitals(screen, se
     assert texts[:3] == ["Chair 1", "AB · …4211", "Infusing 13:10 elapsed"]
     values = {key: label.text() for key, label in screen.tile("1").values.items()}
     assert values == {"bp": "150/90", "hr": "112", "spo2": "93"}
-    assert "next in 04:50" in texts
+    # HR 112 and SpO2 93 are warnings: repeated 5 min after the reading, not 10.
+    assert "repeat HR, SpO2 in 01:50" in texts
 
 
 def test_vital_values_are_at_least_24_px(screen, service, room):
@@ -185,6 +187,7 @@ def test_a_tile_for_a_chair_not_on_the_overview_is_refused(screen):
 
 def test_countdown_text():
     assert countdown_text(timedelta(minutes=4, seconds=12)) == "next in 04:12"
+    assert countdown_text(timedelta(minutes=4, seconds=12), "BP") == "repeat BP in 04:12"
     assert countdown_text(-timedelta(minutes=2, seconds=10)) == "OVERDUE 02:10"
     assert countdown_text(None) == ""
 

@@ -162,6 +162,14 @@ def test_the_discharge_record_says_each_criterion_and_that_it_is_not_signed(scre
     assert "Not discharged" in text
 
 
+def test_the_discharge_record_names_a_score_item_not_assessed(screen):
+    # The infusion has not stopped: nothing since the stop is measured, so neither score
+    # can pass, and each says which items are not assessed rather than scoring them.
+    assert ("<b>adapted PADSS</b> 0 of 8 (does not pass, incomplete: vital signs, "
+            "ambulation/orientation, nausea/vomiting, pain not assessed; 7 needed)"
+            in screen.discharge.text())
+
+
 def test_session_end_counts_corrections_and_acknowledgements(service, replay):
     view = service.load(replay.session_id)
     assert session_end(view) == replay.checked_in + VOID_MINUTE * MIN
