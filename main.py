@@ -75,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
+    from monitor.drafts import DraftStore, default_draft_dir  # noqa: PLC0415
     from monitor.service import ClinicService  # noqa: PLC0415
     from ui.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.main_window import MainWindow  # noqa: PLC0415
@@ -123,8 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
         # minutes, not seventeen seconds.
         idle_s = IDLE_LOCK_S * (DEMO_SPEED if demo_dir is not None else 1)
+        # Entries typed but not saved are kept beside the data; the demo's go with it.
+        drafts = DraftStore(Path(demo_dir.name) / "drafts" if demo_dir is not None
+                            else default_draft_dir())
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
-                            login_hint=hint, idle_lock_s=idle_s)
+                            login_hint=hint, idle_lock_s=idle_s, drafts=drafts)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from monitor import audit, protocol_store
+from monitor import audit, protocol_store, start_gate
 from monitor.auth import (
     LOCK_DURATION,
     MAX_FAILURES,
@@ -81,6 +81,8 @@ from monitor.model import (
 from monitor.permissions import STAFF_ROLES, Action, PermissionDenied, allowed
 from monitor.protocol import Protocol, load_protocol
 from monitor.rules import (
+    PHQ9_ACK_CHOICES,
+    PHQ9_ITEM9_FLAG,
     FlagEvaluation,
     evaluate_flags_from,
     next_reading,
@@ -94,6 +96,8 @@ if TYPE_CHECKING:  # the review queries load with the first review, not at start
 
 #: A clinician's override of discharge criteria needs a written reason of at least this length.
 MIN_OVERRIDE_REASON = 10
+#: Who is refused, at the start of a sentence.
+_ARTICLE_CAP = {"nurse": "A nurse", "admin": "An admin", "system": "The system identity"}
 
 #: Reading columns a caller may set, in the order the record shows them.
 READING_FIELDS: tuple[str, ...] = (
@@ -808,13 +812,22 @@ class ClinicService:
         detail: str = "",
         data: Mapping[str, Any] | None = None,
         event_id: uuid.UUID | None = None,
+        confirmed: Collection[str] = (),
+        override_reason: str = "",
     ) -> uuid.UUID:
+        """Record one event. The infusion start is held while PHQ-9 item 9 waits for a
+        clinician (:mod:`monitor.start_gate`), unless a clinician starts with a written
+        ``override_reason``; a start without a complete baseline keeps, in its data, what
+        was missing and whether the nurse confirmed it (``confirmed`` holds "baseline")."""
         self._require(by, Action.ENTER_EVENT, session_id=session_id)
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
         problem = validate_time(when, now)
         if problem is not None:
             raise InvalidEntryError([problem])
+        if EventKind(kind) is EventKind.INFUSION_START:
+            data = self._start_data(session_id, by, now, data=data, confirmed=confirmed,
+                                    override_reason=override_reason)
         eid = event_id or uuid.uuid4()
         with self.store.write() as db:
             if db.get(EventRow, eid) is not None:
@@ -826,6 +839,51 @@ class ClinicService:
                         new={"time": when, "kind": EventKind(kind).value, "detail": detail,
                              **({"data": dict(data)} if data else {})})
         return eid
+
+    def _start_data(
+        self,
+        session_id: uuid.UUID,
+        by: uuid.UUID,
+        now: datetime,
+        *,
+        data: Mapping[str, Any] | None,
+        confirmed: Collection[str],
+        override_reason: str,
+    ) -> dict[str, Any]:
+        """The start event's data, with what the start went ahead without; refused while
+        PHQ-9 item 9 waits for a clinician and no clinician overrides with a reason."""
+        view = self.load(session_id, now)
+        result = dict(data or {})
+        with self.store.read() as db:
+            clinicians = [
+                Acknowledgement(flag_id=row.flag_id, time=row.time, action=row.action)
+                for row in db.execute(
+                    select(AckRow.flag_id, AckRow.time, AckRow.action)
+                    .join(Staff, Staff.id == AckRow.entered_by)
+                    .where(AckRow.session_id == session_id, Staff.role == "clinician"))]
+        hold = start_gate.phq9_hold(view.flags, clinicians)
+        reason = override_reason.strip()
+        if hold is not None and not reason:
+            raise InvalidEntryError([FieldError(
+                "phq9_item9", f"The infusion waits for {hold} (or a clinician's start "
+                "with a written reason)")])
+        if hold is not None:
+            role = self._role(by)
+            if role != "clinician":
+                self._deny(by, role, Action.ENTER_EVENT, session_id=session_id,
+                           message=f"{_ARTICLE_CAP.get(role or '', 'This staff member')} "
+                                   f"cannot start the infusion while it waits for {hold}; "
+                                   "a clinician can, with a reason.")
+            if len(reason) < MIN_OVERRIDE_REASON:
+                raise InvalidEntryError([FieldError(
+                    "override_reason", "Write the reason for starting (at least "
+                    f"{MIN_OVERRIDE_REASON} characters)")])
+            result["phq9_item9_override"] = reason
+        missing = start_gate.missing_baseline(view.record)
+        if missing:
+            result["baseline_missing"] = ", ".join(missing)
+            result["baseline_missing_confirmed"] = start_gate.CONFIRM_BASELINE in confirmed
+        return result
 
     def _insert_event(
         self,
@@ -869,6 +927,8 @@ class ClinicService:
         self._require(by, Action.ACKNOWLEDGE, session_id=session_id)
         if not action.strip():
             raise InvalidEntryError([FieldError("action", "Choose the action taken")])
+        if flag.key == PHQ9_ITEM9_FLAG:
+            self._check_phq9_acknowledgement(by, action, session_id=session_id)
         critical = flag.severity >= Severity.CRITICAL
         signer = self._signer(by, pin, MEANING_CRITICAL_ACK) if critical else None
         now = self.clock.now()
@@ -894,6 +954,20 @@ class ClinicService:
                              "message": flag.message, "action": action.strip(),
                              "note": note.strip(), "signed": signer is not None})
             return ack.id
+
+    def _check_phq9_acknowledgement(self, by: uuid.UUID, action: str, *,
+                                    session_id: uuid.UUID) -> None:
+        """PHQ-9 item 9 is acknowledged by a clinician, with a clinical finding."""
+        role = self._role(by)
+        if role != "clinician":
+            self._deny(by, role, Action.ACKNOWLEDGE, session_id=session_id,
+                       message=f"{_ARTICLE_CAP.get(role or '', 'This staff member')} cannot "
+                               "acknowledge PHQ-9 item 9; a clinician can.")
+        chosen = [part.strip() for part in action.split(";") if part.strip()]
+        if not chosen or any(c not in PHQ9_ACK_CHOICES for c in chosen):
+            raise InvalidEntryError([FieldError(
+                "action", "PHQ-9 item 9 is acknowledged with " + ", ".join(
+                    f'"{c}"' for c in PHQ9_ACK_CHOICES))])
 
     # -- discharge ---------------------------------------------------------------------------
 
@@ -1260,8 +1334,9 @@ class ClinicService:
         patient_id: uuid.UUID | None = None,
         record_kind: str = "",
         record_id: uuid.UUID | None = None,
+        message: str | None = None,
     ) -> None:
-        refused = PermissionDenied(role, action)
+        refused = PermissionDenied(role, action, message)
         now = self.clock.now()
         with self.store.write() as db:
             self._audit(db, by, "denied", record_kind, record_id, now=now,

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain import Flag, Phase, Severity
+from monitor.rules import PHQ9_ACK_CHOICES, PHQ9_ITEM9_FLAG
 from monitor.wording import MEASURE_NAMES
 from ui.labels import clock_time, short_name
 from ui.style import tier_icon
@@ -356,13 +357,16 @@ class AcknowledgeDialog(QDialog):
         head.addWidget(icon)
         head.addWidget(word, 1)
 
-        prompt = QLabel("What was done? Choose all that apply.")
+        # PHQ-9 item 9 is a clinician's to acknowledge, with what was found, not done.
+        clinical = flag.key == PHQ9_ITEM9_FLAG
+        prompt = QLabel("Clinician: what did you find? Choose all that apply." if clinical
+                        else "What was done? Choose all that apply.")
         prompt.setProperty("role", "field")
         self.choices = QButtonGroup(self)
         self.choices.setExclusive(False)
         grid = QGridLayout()
         grid.setSpacing(10)
-        for number, action in enumerate(ACKNOWLEDGE_ACTIONS):
+        for number, action in enumerate(PHQ9_ACK_CHOICES if clinical else ACKNOWLEDGE_ACTIONS):
             button = QPushButton(action)
             button.setProperty("action", action)
             button.setCheckable(True)
@@ -400,7 +404,8 @@ class AcknowledgeDialog(QDialog):
             button.setMinimumSize(TOUCH_MIN * 3, TOUCH_MIN + 8)
 
         self.note = QLineEdit()
-        self.note.setPlaceholderText("Note (optional; required for Other)")
+        self.note.setPlaceholderText("Note (optional)" if clinical
+                                     else "Note (optional; required for Other)")
         self.note.setMinimumHeight(TOUCH_MIN)
         self.note.textChanged.connect(self._update)
         buttons = QHBoxLayout()

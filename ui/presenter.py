@@ -136,9 +136,12 @@ class SessionPresenter(QObject):
         data: Mapping[str, Any] | None = None,
         when: datetime | None = None,
         label: str | None = None,
+        confirmed: Collection[str] = (),
+        override_reason: str = "",
     ) -> bool:
         event_id = self._attempt(lambda: self.service.record_event(
             self.session_id, kind, by=self.staff_id, time=when, detail=detail, data=data,
+            confirmed=confirmed, override_reason=override_reason,
         ))
         if event_id is None:
             return False
@@ -146,6 +149,14 @@ class SessionPresenter(QObject):
         self._remember("event", event_id, text)
         self._done(f"Saved {text}")
         return True
+
+    def is_clinician(self) -> bool:
+        """Whether the one entering records now is a clinician (who may start the infusion
+        with a written reason while PHQ-9 item 9 waits)."""
+        try:
+            return self.service.staff_info(self.staff_id).role == "clinician"
+        except (NotFoundError, StorageError):
+            return False
 
     def acknowledge(self, flag: Flag, action: str, note: str = "",
                     pin: str | None = None) -> bool:

@@ -37,8 +37,17 @@ from monitor.clock import Clock
 from monitor.domain import EventKind, Flag, Phase
 from monitor.protocol import Medication
 from monitor.rules import infusion_started_at, infusion_stopped_at
-from monitor.service import SessionView
+from monitor.service import MIN_OVERRIDE_REASON, SessionView
+from monitor.start_gate import (
+    CONFIRM_BASELINE,
+    DEFERRED_PHQ9,
+    WAITING_PHQ9,
+    baseline_question,
+    missing_baseline,
+    phq9_hold,
+)
 from ui.chart import SessionChart
+from ui.confirm import ConfirmDialog, ReasonDialog
 from ui.discharge import DischargePanel
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.flags import FlagsPanel
@@ -52,6 +61,11 @@ from ui.theme import TEXT_PX, Theme
 
 #: Size of the worst open tier's icon on the flags tab (portrait).
 FLAG_TAB_ICON_PX = 24
+
+START_TEXT = "▶ Start infusion"
+#: What the start button's second line says it waits for (short; the tooltip is whole).
+START_WAITS = {WAITING_PHQ9: "clinician: PHQ-9 item 9",
+               DEFERRED_PHQ9: "clinician: deferred (PHQ-9 9)"}
 
 #: Event kinds the event form can produce, from its ``kind`` value.
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
@@ -163,7 +177,7 @@ class SessionHeader(QFrame):
         self.undo_button.hide()
         self.controls: dict[EventKind, TouchButton] = {}
         for kind, text in (
-            (EventKind.INFUSION_START, "▶ Start infusion"),
+            (EventKind.INFUSION_START, START_TEXT),
             (EventKind.INFUSION_PAUSE, "❚❚ Pause"),
             (EventKind.INFUSION_RESUME, "▶ Resume"),
             (EventKind.RATE_CHANGE, "Rate…"),
@@ -251,6 +265,24 @@ class SessionHeader(QFrame):
         }.get(phase, set())
         for kind, button in self.controls.items():
             button.setVisible(kind in allowed)
+        self._show_start(view)
+
+    def _show_start(self, view: SessionView) -> None:
+        """The start button says what the start waits for, or what it would go without."""
+        button = self.controls[EventKind.INFUSION_START]
+        text, tip = START_TEXT, ""
+        if view.phase is Phase.BASELINE:
+            hold = phq9_hold(view.flags, view.record.acknowledgements)
+            missing = missing_baseline(view.record)
+            if hold is not None:
+                text = f"{START_TEXT}\nwaits for {START_WAITS.get(hold, hold)}"
+                tip = f"The infusion waits for {hold}."
+            elif missing:
+                text = f"{START_TEXT}\nno baseline {', '.join(missing)}"
+                tip = baseline_question(missing)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setProperty("waiting", "true" if "waits" in text else "false")
 
     def show_notice(self, text: str, *, problem: bool) -> None:
         colour = self.theme.critical if problem else self.theme.ok
@@ -486,11 +518,52 @@ class SessionScreen(QWidget):
             self._record_event(kind, label="rate change", detail=f"Pump rate {rate:g} mL/h",
                                data={"pump_ml_per_h": rate})
             return
+        if kind is EventKind.INFUSION_START and self.view is not None:
+            self._start(self.view)
+            return
         labels = {EventKind.INFUSION_START: "infusion start",
                   EventKind.INFUSION_PAUSE: "infusion pause",
                   EventKind.INFUSION_RESUME: "infusion resume",
                   EventKind.INFUSION_STOP: "infusion stop"}
         self._record_event(kind, label=labels[kind])
+
+    def _start(self, view: SessionView) -> None:
+        """Start: a clinician may start with a written reason while PHQ-9 item 9 waits (the
+        service refuses anyone else, and says why); a start without a complete baseline is
+        asked about first."""
+        hold = phq9_hold(view.flags, view.record.acknowledgements)
+        reason = ""
+        if hold is not None and self.presenter.is_clinician():
+            reason = self.ask_start_reason(hold)
+            if not reason:
+                return
+        missing = missing_baseline(view.record)
+        if missing and (hold is None or reason) and not self.confirm_start(missing):
+            return
+        self._active_form = None
+        self.presenter.record_event(EventKind.INFUSION_START, label="infusion start",
+                                    confirmed={CONFIRM_BASELINE} if missing else (),
+                                    override_reason=reason)
+
+    def ask_start_reason(self, hold: str) -> str:
+        """A clinician's reason for starting while the start waits for ``hold`` ("" when
+        cancelled)."""
+        dialog = ReasonDialog(
+            self.theme, "Start although PHQ-9 item 9 waits?",
+            f"The start waits for {hold}. To start now, write why; the reason is kept with "
+            "the start in the record and the audit trail.",
+            action="Start with this reason", min_length=MIN_OVERRIDE_REASON,
+            placeholder="e.g. Assessed in clinic this morning; safety plan on file",
+            parent=self)
+        return dialog.reason() if dialog.exec() == QDialog.DialogCode.Accepted else ""
+
+    def confirm_start(self, missing: Sequence[str]) -> bool:
+        """Ask before starting without a complete baseline, naming what is missing."""
+        dialog = ConfirmDialog(
+            self.theme, "Start without a complete baseline?", baseline_question(missing),
+            action="Start without it", keep="Go back",
+            detail="Your confirmation is kept with the start in the record.", parent=self)
+        return dialog.exec() == QDialog.DialogCode.Accepted
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask before an action that cannot simply be undone (stopping the infusion)."""

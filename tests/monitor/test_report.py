@@ -59,6 +59,10 @@ def signed_session(service: ClinicService, clock: ManualClock, nurse: uuid.UUID,
 
     reading(-10, sbp=128, dbp=82, hr=72, spo2=98, rr=14, cadss6=0, moaas=5,
             phq9_items=[2, 1, 1, 1, 1, 1, 1, 1, 1], gad7_items=[1, 1, 1, 1, 1, 1, 1])
+    # PHQ-9 item 9 scored 1: the infusion starts once a clinician has seen the patient.
+    (item9,) = service.load(session_id).open_flags
+    service.acknowledge(session_id, item9, action="Assessed by clinician", by=clinician,
+                        note="seen at the chair")
     service.record_event(session_id, EventKind.INFUSION_START, by=nurse, time=at(0))
     reading(10, sbp=150, dbp=90, hr=80, spo2=97, cadss6=6, moaas=5)
     surge = reading(20, sbp=186, dbp=112, hr=88, spo2=96, cadss6=11, moaas=4)

@@ -80,7 +80,8 @@ def test_pdf_text_has_patient_values_flags_acknowledgements_and_sign_off(pdf):
     text = " ".join(pdftotext(pdf).split())
     for expected in ("Alex Example", "MRN-300", "1980-05-17", "LOT-7731", "Sam Driver",
                      "0.5 mg/kg × 70 kg = 35 mg", "186/112", "130/82", "WARNING",
-                     "BP 186/112: systolic ≥ 180 and diastolic ≥", "Clinician informed",
+                     "BP 186/112: systolic ≥ 180 and diastolic ≥",
+                     "Cara Clinician: Assessed by clinician",
                      "modified Aldrete",
                      "adapted PADSS", "PHQ-9", "GAD-7", "Ondansetron 4 mg IV",
                      "Discharge signed at", "No driving"):
