@@ -520,6 +520,24 @@ def validate_time(
     return None
 
 
+def validate_after_check_in(
+    when: datetime, check_in: datetime, *, field: str = "time", label: str = "Time"
+) -> FieldError | None:
+    """Refuse a time before the session's check-in: a late entry describes the session.
+
+    Both times must be aware. Entry times are chosen to the minute, so the check-in's own
+    minute counts as during the session.
+    """
+    when, check_in = ensure_utc(when), ensure_utc(check_in)
+    if when < check_in.replace(second=0, microsecond=0):
+        return FieldError(
+            field,
+            f"{label} {when:%Y-%m-%d %H:%M} UTC is before the check-in at "
+            f"{check_in:%H:%M} UTC; an entry can describe only a time during the session",
+        )
+    return None
+
+
 def parse_time(text: str, *, field: str = "time", label: str = "Time") -> datetime:
     """Parse an ISO 8601 time with an explicit offset, e.g. ``2026-03-02T09:10:00+01:00``.
 
