@@ -226,6 +226,8 @@ class ExportDialog(QDialog):
         self.file.setObjectName("export-file")
         self.file.setMinimumHeight(TOUCH_MIN + 8)
         self.file.setMinimumWidth(520)
+        # A refusal speaks of the file as it was: a new file or folder makes it stale.
+        self.file.textChanged.connect(self._file_changed)
         self.folder_button = TouchButton("Choose folder…")
         self.folder_button.setObjectName("choose-folder")
         self.folder_button.clicked.connect(self.choose_folder)
@@ -273,6 +275,11 @@ class ExportDialog(QDialog):
                 break
         self.file.setText(str(current.with_name((name or self._stem) + FORMATS[fmt][0])))
         self.message.clear()
+
+    def _file_changed(self) -> None:
+        if self.message.property("role") == "error":
+            self.message.setProperty("role", None)
+            self.message.clear()
 
     def choose_folder(self) -> QFileDialog:
         """Open a folder picker (not blocking); the chosen folder replaces the file's."""
@@ -413,6 +420,8 @@ class BatchExportDialog(QDialog):
         self.folder.setObjectName("batch-folder")
         self.folder.setMinimumHeight(TOUCH_MIN + 8)
         self.folder.setMinimumWidth(440)
+        self.folder.textChanged.connect(self._folder_changed)
+        self._status_is_error = False
         self.folder_button = TouchButton("Choose folder…")
         self.folder_button.setObjectName("batch-choose-folder")
         self.folder_button.clicked.connect(self.choose_folder)
@@ -576,7 +585,13 @@ class BatchExportDialog(QDialog):
         else:
             self._say(f"Done: {done} {noun} exported to {self.folder.text()}.")
 
+    def _folder_changed(self) -> None:
+        """A refusal of the old folder does not stay beside a new one."""
+        if self._status_is_error and not self.running:
+            self._say("")
+
     def _say(self, text: str, *, error: bool = False) -> None:
+        self._status_is_error = error
         self.status.setText(text)
         colour = self.theme.critical if error else self.theme.text
         self.status.setStyleSheet(f"color: {colour};" + (" font-weight: bold;" if error else ""))

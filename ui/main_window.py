@@ -431,6 +431,15 @@ class MainWindow(QMainWindow):
             documents_folder,
         )
 
+        previous = self.batch_dialog
+        if previous is not None and previous.running:
+            previous.show()
+            previous.raise_()
+            return previous
+        if previous is not None:
+            # Opened again, the dialog starts afresh: the last one's refusal is not shown.
+            previous.close()
+            previous.deleteLater()
         dialog = BatchExportDialog(self.theme, self._exporter().batch,
                                    folder=documents_folder(),
                                    today=self.clock.now().astimezone().date(),

@@ -73,6 +73,14 @@ def test_choose_folder_does_not_block_and_replaces_the_folder(qtbot, dialog, tmp
     picker.reject()
 
 
+def test_a_new_folder_takes_the_old_folders_refusal_away(qtbot, dialog, tmp_path):
+    assert not dialog.export_to(tmp_path / "nowhere" / "x.csv")
+    picker = dialog.choose_folder()
+    picker.fileSelected.emit(str(tmp_path))
+    picker.reject()
+    assert dialog.message.text() == ""
+
+
 @pytest.fixture
 def review(qtbot, service, clock, nurse, tmp_path):
     built = replayed_session(service, clock, nurse)
@@ -215,6 +223,15 @@ def test_an_end_date_before_the_start_is_refused(qtbot, tmp_path):
     assert not dialog.start()
     assert dialog.status.text() == "NOT started. To: must be on or after From (2026-03-02)."
     assert batch.requests == []
+
+
+def test_a_new_batch_folder_takes_the_old_folders_refusal_away(qtbot, tmp_path):
+    dialog = batch_dialog(qtbot, FakeBatch(1), tmp_path)
+    dialog.folder.setText(str(tmp_path / "nowhere"))
+    assert not dialog.start()
+    assert dialog.status.text().startswith("NOT started. Folder:")
+    dialog.folder.setText(str(tmp_path))
+    assert dialog.status.text() == ""
 
 
 def test_a_failed_batch_says_why(qtbot, tmp_path):

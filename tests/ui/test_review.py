@@ -240,6 +240,19 @@ def test_batch_export_opens_from_the_review(qtbot, service, clock):
     assert not window.batch_dialog.isModal()
 
 
+def test_batch_export_opened_again_shows_no_old_refusal(qtbot, service, clock, tmp_path):
+    clinician = service.ensure_staff("Cleo Clinician", "clinician")
+    window = window_for(qtbot, service, clock, clinician, "Cleo Clinician")
+    first = window.open_batch_export()
+    first.folder.setText(str(tmp_path / "nowhere"))
+    assert not first.start()
+    assert first.status.text().startswith("NOT started. Folder:")
+    first.reject()
+    again = window.open_batch_export()
+    assert again.status.text() == ""
+    assert not first.isVisible()
+
+
 def test_date_calendar_opens_on_the_clinic_month_while_any_date(qtbot):
     screen = ReviewScreen(DIM, FakeFetch(1), today=lambda: date(2026, 3, 2))
     qtbot.addWidget(screen)
