@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from monitor.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
 from monitor.board import ChairTile, tile_for
 from monitor.clock import Clock
-from monitor.permissions import PermissionDenied
+from monitor.permissions import Action, PermissionDenied, allowed
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
 from ui.chime import Chime
@@ -333,6 +333,7 @@ class MainWindow(QMainWindow):
             self.presenters[chair] = presenter
             self.sessions[chair] = screen
             self.stack.addWidget(screen)
+        screen.discharge.allow_override(allowed(self.staff_role, Action.OVERRIDE_DISCHARGE))
         screen.presenter.refresh()
         self._show(screen)
         return screen
@@ -521,6 +522,10 @@ class MainWindow(QMainWindow):
         self.overview.show_review_entry(info.role == "clinician")
         for presenter in self.presenters.values():
             presenter.set_staff(info.id)
+        # An action's outcome belongs to whoever acted: it is not shown to the next sign-in.
+        for screen in self.sessions.values():
+            screen.header.clear_notice()
+            screen.discharge.allow_override(allowed(info.role, Action.OVERRIDE_DISCHARGE))
         self.idle.reset()
         under, self._under_lock = self._under_lock, None
         was_locked, self.locked = self.locked, False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -52,6 +52,9 @@ from ui.theme import TEXT_PX, Theme
 
 #: Size of the worst open tier's icon on the flags tab (portrait).
 FLAG_TAB_ICON_PX = 24
+#: How long the outcome of an action stays in the header: long enough to be read after
+#: looking up from the patient, short enough not to be taken for the state of things later.
+NOTICE_LASTS = timedelta(minutes=2)
 
 #: Event kinds the event form can produce, from its ``kind`` value.
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
@@ -191,6 +194,8 @@ class SessionHeader(QFrame):
         policy.setRetainSizeWhenHidden(True)
         self.notice.setSizePolicy(policy)
         self.notice.hide()
+        #: When the notice was shown (the clock's time), so that it can go when it is old.
+        self._notice_at: datetime | None = None
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         top = QHBoxLayout()
@@ -210,6 +215,8 @@ class SessionHeader(QFrame):
         )
 
     def show_view(self, view: SessionView) -> None:
+        if self._notice_at is not None and view.at - self._notice_at >= NOTICE_LASTS:
+            self.clear_notice()
         info = view.info
         name = info.patient.name or "(name not recorded)"
         chair = f"Chair {info.chair} · " if info.chair else ""
@@ -249,11 +256,22 @@ class SessionHeader(QFrame):
         for kind, button in self.controls.items():
             button.setVisible(kind in allowed)
 
-    def show_notice(self, text: str, *, problem: bool) -> None:
+    def show_notice(self, text: str, *, problem: bool, at: datetime) -> None:
+        """Show the outcome of an action taken at ``at``; it goes after :data:`NOTICE_LASTS`."""
         colour = self.theme.critical if problem else self.theme.ok
         self.notice.setStyleSheet(f"font-weight: bold; color: {colour};")
         self.notice.setText(("⚠ " if problem else "✓ ") + text)
         self.notice.show()
+        self._notice_at = at
+
+    def clear_notice(self) -> None:
+        self.notice.clear()
+        self.notice.hide()
+        self._notice_at = None
+
+    def notice_text(self) -> str:
+        """The notice as shown ("" when none)."""
+        return self.notice.text() if not self.notice.isHidden() else ""
 
     def show_undo(self, label: str) -> None:
         self.undo_button.setText(f"Undo {label}" if label else "Undo")
@@ -524,15 +542,16 @@ class SessionScreen(QWidget):
             return
         self.header.show_notice(
             "Not recorded: " + "; ".join(e.message for e in [*errors, *needs_confirmation]),
-            problem=True)
+            problem=True, at=self.clock.now())
 
     def _not_saved(self, message: str) -> None:
         form = self._active_form
         if form is not None:
             form.show_not_saved(message)
             return
-        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True)
+        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True,
+                                at=self.clock.now())
 
     def flash(self, text: str) -> None:
         """The last confirmation, in the header, for actions outside the forms."""
-        self.header.show_notice(text, problem=False)
+        self.header.show_notice(text, problem=False, at=self.clock.now())

@@ -150,6 +150,7 @@ def test_scores_show_totals_and_items(panel, service, clock, nurse):
 
 def test_the_override_needs_a_written_reason(qtbot, panel, service, clock, nurse):
     panel.show_view(service.load(recovering_session(service, clock, nurse, attested=False)))
+    panel.allow_override(True)
     click(qtbot, panel.override_button)
     dialog = panel.override_dialog
     qtbot.waitUntil(dialog.isVisible)
@@ -166,6 +167,7 @@ def test_the_override_needs_a_written_reason(qtbot, panel, service, clock, nurse
 
 def test_a_cancelled_override_emits_nothing(qtbot, panel, service, clock, nurse):
     panel.show_view(service.load(recovering_session(service, clock, nurse)))
+    panel.allow_override(True)
     click(qtbot, panel.override_button)
     panel.override_dialog.text.setPlainText("A reason long enough")
     with qtbot.assertNotEmitted(panel.overrideRequested):
