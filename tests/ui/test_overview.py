@@ -81,10 +81,10 @@ def screen(qtbot, request):
 def test_an_infusing_tile_shows_chair_patient_phase_and_latest_vitals(screen, service, room):
     screen.show_tiles(room_tiles(service, room))
     texts = screen.tile("1").texts()
-    assert texts[:3] == ["Chair 1", "AB · …4211", "Infusing 13:10 elapsed"]
+    assert texts[:3] == ["Chair 1", "AB · …4211", "Infusing 13:10 min elapsed"]
     values = {key: label.text() for key, label in screen.tile("1").values.items()}
     assert values == {"bp": "150/90", "hr": "112", "spo2": "93"}
-    assert "next in 04:50" in texts
+    assert "next in 4:50 min" in texts
 
 
 def test_vital_values_are_at_least_24_px(screen, service, room):
@@ -96,7 +96,7 @@ def test_vital_values_are_at_least_24_px(screen, service, room):
 def test_an_overdue_reading_is_marked_with_icon_word_and_colour(screen, service, room):
     screen.show_tiles(room_tiles(service, room))
     tile = screen.tile("2")
-    assert tile.due.text() == "OVERDUE 03:10"
+    assert tile.due.text() == "OVERDUE 3:10 min"
     assert tile.due_icon.isVisibleTo(tile)
     assert not tile.due_icon.pixmap().isNull()
     assert screen.theme.advisory in tile.due.styleSheet()
@@ -184,8 +184,8 @@ def test_a_tile_for_a_chair_not_on_the_overview_is_refused(screen):
 
 
 def test_countdown_text():
-    assert countdown_text(timedelta(minutes=4, seconds=12)) == "next in 04:12"
-    assert countdown_text(-timedelta(minutes=2, seconds=10)) == "OVERDUE 02:10"
+    assert countdown_text(timedelta(minutes=4, seconds=12)) == "next in 4:12 min"
+    assert countdown_text(-timedelta(minutes=2, seconds=10)) == "OVERDUE 2:10 min"
     assert countdown_text(None) == ""
 
 
