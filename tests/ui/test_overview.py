@@ -178,6 +178,12 @@ def test_the_theme_button_emits_theme_toggled(qtbot, screen):
         qtbot.mouseClick(screen.theme_button, Qt.MouseButton.LeftButton)
 
 
+def test_the_theme_button_names_the_theme_in_force_like_the_chime_button(screen):
+    current, other = ("dim", "light") if screen.theme.name == "dim" else ("light", "dim")
+    assert screen.theme_button.text() == f"Theme: {current} room"
+    assert screen.theme_button.toolTip() == f"Tap to switch to the {other} room theme"
+
+
 def test_a_tile_for_a_chair_not_on_the_overview_is_refused(screen):
     with pytest.raises(ValueError, match="no chair 9"):
         screen.show_tiles([tile_for("9", None)])
