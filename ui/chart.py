@@ -131,13 +131,14 @@ def event_label(kind: EventKind, detail: str) -> str:
 def chart_origin(view: SessionView) -> tuple[datetime, bool]:
     """Time zero of the x axis and whether it is the infusion start.
 
-    Before the infusion starts, zero is the first reading (voided ones included, since they
-    are drawn too), or the moment of the view when there is none.
+    Before the infusion starts, zero is the first effective reading, or the moment of the
+    view when there is none. A voided reading does not set it: one entered at a wrong time
+    and voided would otherwise shift the whole axis.
     """
     start = infusion_started_at(view.record)
     if start is not None:
         return start, True
-    times = [r.time for r in (*view.record.readings, *view.superseded_readings)]
+    times = [r.time for r in view.record.readings]
     return (min(times) if times else view.at), False
 
 
@@ -670,7 +671,9 @@ class SessionChart(QWidget):
 
         now = minutes_since(origin, view.at)
         self._points = self._points_of(readings, voided, origin)
-        xs = [now] + [p[0] for p in self._points]
+        # The axis spans the effective record; voided points are drawn where they fall in it
+        # but do not stretch it (one entered at a wrong time would squeeze every other).
+        xs = [now] + [p[0] for p in self._points if not p[2]]
         xs += [minutes_since(origin, e.time) for e in view.record.events]
         first = min(0.0, *xs) if started else min(xs)
         self._x_extent = (first - X_MARGIN_BEFORE, max(xs) + self.margin_after)

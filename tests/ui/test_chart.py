@@ -195,6 +195,15 @@ def test_baseline_readings_fall_at_negative_minutes_and_x_spans_them_to_now(char
         assert pane.plot.getViewBox().viewRange()[0] == pytest.approx([low, high])
 
 
+def test_a_voided_reading_long_before_does_not_stretch_the_x_axis(chart, view):
+    chart.show_view(view)
+    low, high = chart.top.plot.getViewBox().viewRange()[0]
+    stray = dataclasses.replace(view.superseded_readings[0],
+                                time=view.record.readings[0].time - timedelta(minutes=45))
+    chart.show_view(dataclasses.replace(view, superseded_readings=(stray,)))
+    assert chart.top.plot.getViewBox().viewRange()[0] == pytest.approx([low, high])
+
+
 def test_y_ranges_are_fixed_whatever_the_data(chart, view, service, built):
     ranges = []
     for at_minute in (0, 35, INCIDENT_NOW):
