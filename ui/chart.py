@@ -801,10 +801,12 @@ class SessionChart(QWidget):
             "sbp_low": (p.bp.low_warning_sbp_below, f"SBP {p.bp.low_warning_sbp_below}"),
             "hr_high": (p.hr.high_warning_at_or_above, f"HR {p.hr.high_warning_at_or_above}"),
             "hr_low": (p.hr.low_warning_at_or_below, f"HR {p.hr.low_warning_at_or_below}"),
+            # Named like the other limits, and the discharge line says what it is for:
+            # "94 home" beside "93 warn" read as a value, not as a criterion.
             "spo2_discharge": (p.discharge.spo2_at_or_above,
-                               f"{p.discharge.spo2_at_or_above} home"),
+                               f"Discharge ≥ {p.discharge.spo2_at_or_above}"),
             "spo2_warning": (p.spo2.low_warning_at_or_below,
-                             f"{p.spo2.low_warning_at_or_below} warn"),
+                             f"SpO2 {p.spo2.low_warning_at_or_below}"),
             "cadss6": (p.cadss6.advisory_at_or_above, f"CADSS {p.cadss6.advisory_at_or_above}"),
             "moaas": (p.moaas.warning_at_or_below * MOAAS_SCALE,
                       f"MOAA/S {p.moaas.warning_at_or_below}"),

@@ -224,6 +224,8 @@ def test_protocol_limits_are_drawn_from_the_view_protocol(chart, view):
     assert limits["spo2_discharge"].value() == 94
     assert limits["spo2_warning"].value() == 93
     assert limits["sbp_high"].label.textItem.toPlainText() == "SBP 180"
+    assert limits["spo2_warning"].label.textItem.toPlainText() == "SpO2 93"
+    assert limits["spo2_discharge"].label.textItem.toPlainText() == "Discharge ≥ 94"
     overridden = dataclasses.replace(
         view, protocol=view.protocol.with_overrides({"hr.high_warning_at_or_above": 120}))
     chart.show_view(overridden)
