@@ -13,13 +13,13 @@ from monitor.domain import EventKind, Reading
 from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.session_review import (
-    session_start,
     ActivityModel,
     ReadingsModel,
     SessionReviewScreen,
     activities,
     replay_loader,
     session_end,
+    session_start,
 )
 from ui.theme import DIM
 
