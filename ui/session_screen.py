@@ -443,6 +443,10 @@ class SessionScreen(QWidget):
         self._update_flag_tab()
         last = view.record.readings[-1] if view.record.readings else None
         self.vitals.set_last(last)
+        # The entry time shown as "now" follows the clock at every tick, not on a slower
+        # timer of its own (which left it a minute behind, five in the fast demo).
+        for form in self.forms:
+            form.time.refresh()
 
     # -- forwarding --------------------------------------------------------------------------
 
