@@ -172,6 +172,34 @@ class BatchPdfWriter:
             self._writer = None
 
 
+#: The folder picker on a touch screen: Qt's own dialog (the platform's is sized for a
+#: mouse), large, with fingertip rows, fields and buttons.
+PICKER_SIZE = (960, 680)
+PICKER_STYLE = (
+    f"QPushButton, QToolButton {{ min-height: {TOUCH_MIN}px; min-width: {TOUCH_MIN}px; }}"
+    f" QLineEdit, QComboBox {{ min-height: {TOUCH_MIN}px; }}"
+    " QListView::item, QTreeView::item { min-height: 44px; }"
+    f" QFileDialog {{ font-size: {TEXT_PX}px; }}"
+)
+
+
+def folder_picker(parent: QWidget, start: str) -> QFileDialog:
+    """A folder picker a fingertip can use, opening at ``start`` (not yet shown)."""
+    picker = QFileDialog(parent, "Export to folder", start)
+    picker.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    picker.setFileMode(QFileDialog.FileMode.Directory)
+    picker.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    picker.setStyleSheet(PICKER_STYLE)
+    # As large as the app's main window allows (the export dialog itself is small).
+    outer = parent
+    while outer.parentWidget() is not None:
+        outer = outer.parentWidget()
+    window = outer.window().size()
+    picker.resize(max(min(PICKER_SIZE[0], window.width() - 40), 600),
+                  max(min(PICKER_SIZE[1], window.height() - 40), 480))
+    return picker
+
+
 def _choice(text: str, name: str) -> QPushButton:
     button = TouchButton(text, min_height=CHOICE_MIN_PX)
     button.setObjectName(name)
@@ -285,9 +313,7 @@ class ExportDialog(QDialog):
         """Open a folder picker (not blocking); the chosen folder replaces the file's."""
         if self.picker is not None:
             self.picker.deleteLater()
-        picker = QFileDialog(self, "Export to folder", str(self.path().parent))
-        picker.setFileMode(QFileDialog.FileMode.Directory)
-        picker.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        picker = folder_picker(self, str(self.path().parent))
         picker.fileSelected.connect(self.set_folder)
         self.picker = picker
         picker.open()
@@ -490,9 +516,7 @@ class BatchExportDialog(QDialog):
     def choose_folder(self) -> QFileDialog:
         if self.picker is not None:
             self.picker.deleteLater()
-        picker = QFileDialog(self, "Export to folder", self.folder.text())
-        picker.setFileMode(QFileDialog.FileMode.Directory)
-        picker.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        picker = folder_picker(self, self.folder.text())
         picker.fileSelected.connect(lambda folder: folder and self.folder.setText(folder))
         self.picker = picker
         picker.open()

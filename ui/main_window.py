@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -36,6 +35,7 @@ from monitor.clock import Clock
 from monitor.permissions import Action, PermissionDenied, allowed
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
+from ui.ask import tell
 from ui.chime import Chime
 from ui.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
 from ui.login import FirstAdminScreen, LoginScreen
@@ -649,8 +649,7 @@ class MainWindow(QMainWindow):
                 self.checkin.show_errors(exc.errors)
             return
         except StorageError as exc:
-            QMessageBox.critical(self, "NOT saved",
-                                 f"{exc.message}\nThe check-in is still on screen; try again.")
+            tell(self, "NOT saved", f"{exc.message}\nThe check-in is still on screen; try again.")
             return
         self.show_session(data.chair, session_id)
 
@@ -658,7 +657,7 @@ class MainWindow(QMainWindow):
         unsaved = [chair for chair, screen in self.sessions.items()
                    if screen.has_unsaved_entry()]
         if unsaved:
-            QMessageBox.information(
+            tell(
                 self, "Theme not changed",
                 "Save or clear the entry open on chair " + ", ".join(unsaved) +
                 " first: changing the theme redraws every screen.")

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -38,6 +37,7 @@ from monitor.domain import EventKind, Flag, Phase
 from monitor.protocol import Medication
 from monitor.rules import infusion_started_at, infusion_stopped_at
 from monitor.service import SessionView
+from ui.ask import ask
 from ui.chart import SessionChart
 from ui.discharge import DischargePanel
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
@@ -513,8 +513,7 @@ class SessionScreen(QWidget):
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask before an action that cannot simply be undone (stopping the infusion)."""
-        asked = QMessageBox.question(self, title, text)
-        return asked == QMessageBox.StandardButton.Yes
+        return ask(self, title, text)
 
     def _acknowledge(self, flag: Flag, action: str, note: str, record_pause: bool = False) -> None:
         """Record the acknowledgement; first the infusion pause, if the nurse chose to record

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QFileDialog
 
 from monitor.exports import BatchResult, session_csv
 from tests.ui.test_session_review import replayed_session
@@ -70,6 +71,17 @@ def test_choose_folder_does_not_block_and_replaces_the_folder(qtbot, dialog, tmp
     other.mkdir()
     picker.fileSelected.emit(str(other))
     assert dialog.path() == other / "MRN-555-20260302-0900.csv"
+    picker.reject()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_the_folder_picker_is_the_apps_own_large_and_fingertip_sized(qtbot, dialog):
+    picker = dialog.choose_folder()
+    qtbot.waitExposed(picker)
+    assert picker.testOption(QFileDialog.Option.DontUseNativeDialog)
+    assert picker.width() >= 600
+    assert picker.height() >= 480
+    assert small_touch_targets(picker) == []
     picker.reject()
 
 

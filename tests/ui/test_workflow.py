@@ -252,7 +252,7 @@ def test_the_theme_switches_but_never_drops_an_unsaved_entry(qtbot, window, monk
     click(qtbot, session.vitals.field("hr"))
     type_keys(qtbot, session.vitals.keypad, "77")
     told = []
-    monkeypatch.setattr("ui.main_window.QMessageBox.information",
+    monkeypatch.setattr("ui.main_window.tell",
                         lambda _parent, _title, text: told.append(text))
     window.toggle_theme()
     assert window.theme.name == "dim"
