@@ -26,6 +26,9 @@ from monitor.store import StorageError, StoreOpenError, default_url, open_store
 #: session (infusion, a flag, recovery, ready) plays in about two minutes.
 DEMO_SPEED = 36.0
 DEMO_HISTORY_SESSIONS = 60
+#: After the demo chair's discharge, its next patient is checked in this much (demo) time
+#: later: "Discharged" is seen for a few seconds, and the demo goes on.
+DEMO_NEXT_PATIENT = timedelta(minutes=10)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -114,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             service.ensure_staff("Demo Admin", "admin", pin=DEMO_PIN)
             service.set_demo_pins(DEMO_PIN)
             staff = (nurse, "Demo Nurse")
-            chair = DemoChair(service, nurse, chair=chairs[0], pin=DEMO_PIN)
+            chair = DemoChair(service, nurse, chair=chairs[0], pin=DEMO_PIN,
+                              next_after=DEMO_NEXT_PATIENT)
             chair.advance()
             hooks.append(chair.advance)
         else:

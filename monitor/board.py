@@ -56,7 +56,7 @@ class ChairTile:
 
     @property
     def phase_text(self) -> str:
-        """``baseline``, ``infusing 12:05 elapsed``, ``recovery 08:30 since stop``, ``ready``…
+        """``baseline``, ``infusing 12:05 min elapsed``, ``recovery 8:30 min since stop``…
 
         Elapsed times say so: a bare ``12:05`` beside the wall clock reads as a time of day.
         """
@@ -72,11 +72,15 @@ class ChairTile:
 
 
 def format_elapsed(delta: timedelta | None) -> str:
-    """``mm:ss`` (minutes may exceed 59: an infusion plus observation is counted in minutes)."""
+    """``1:05 min``, ``75:03 min``: minutes and seconds, with the unit.
+
+    Minutes may exceed 59 (an infusion plus observation is counted in minutes); without the
+    unit, ``01:05`` read as an hour and five minutes.
+    """
     if delta is None:
         return ""
     seconds = max(0, int(delta.total_seconds()))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d} min"
 
 
 def repeat_label(measures: tuple[Measure, ...]) -> str:

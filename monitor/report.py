@@ -585,11 +585,14 @@ def _record_blocks(view: SessionView, generated_at: datetime,
                       f"local)"),
         ("Record as of", f"{_utc(view.at)}"),
         ("Audit chain head", chain_head or NOT_RECORDED),
+        # What the chain head means, beside it: as a paragraph of its own after the table,
+        # it was the one sentence a page break could leave alone on the last page.
+        ("", "identifies the state of the audit trail when this report was made; any "
+             "later change to the record changes it"),
         ("Session id", str(view.info.id)),
         ("Times", f"local clock time, {_zone(view.info.time)}; Min = minutes since the "
                   "infusion started"),
-    )), Paragraph("The audit chain head identifies the state of the audit trail when this "
-                  "report was made; any later change to the record changes it."))
+    )),)
 
 
 # -- plain text --------------------------------------------------------------------------------

@@ -119,6 +119,9 @@ class CourseRow:
     #: Minutes from the infusion stop to the moment every discharge criterion but the
     #: minimum stay held (``would_have_been_ready_at``).
     minutes_to_ready: float | None
+    #: Minutes from the infusion stop to the discharge (signed or overridden), beside the
+    #: would-have-been-ready figure: a patient ready at 12 min still stays the minimum time.
+    minutes_to_discharge: float | None
     #: Answered before the infusion started (at check-in).
     phq9: int | None
     gad7: int | None
@@ -273,6 +276,10 @@ def course_row(view: SessionView) -> CourseRow:
     ready_at = view.discharge.would_have_been_ready_at
     minutes = ((ready_at - stopped).total_seconds() / 60
                if ready_at is not None and stopped is not None else None)
+    discharged = [e.time for e in record.events
+                  if e.kind in (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)]
+    left = ((min(discharged) - stopped).total_seconds() / 60
+            if discharged and stopped is not None else None)
     counts: dict[int, int] = {}
     for flag in view.flags:
         if flag.reading_id is not None and flag.measure is not Measure.OVERDUE:
@@ -289,6 +296,7 @@ def course_row(view: SessionView) -> CourseRow:
         lowest_moaas=_extreme(record.readings, "moaas", min),
         flags_by_tier=counts,
         minutes_to_ready=minutes,
+        minutes_to_discharge=left,
         phq9=_last(before, "phq9"),
         gad7=_last(before, "gad7"),
     )

@@ -89,7 +89,12 @@ from monitor.rules import (
     session_phase,
 )
 from monitor.store import Store
-from monitor.validation import FieldError, validate_reading, validate_time
+from monitor.validation import (
+    FieldError,
+    validate_after_check_in,
+    validate_reading,
+    validate_time,
+)
 
 if TYPE_CHECKING:  # the review queries load with the first review, not at start-up
     from monitor import review
@@ -790,6 +795,7 @@ class ClinicService:
         with self.store.write() as db:
             connection = db.connection()
             info = _session_info(connection, session_id)
+            _refuse_before_check_in(when, info)
             row = _reading_values(rid=rid, session_id=session_id, when=when, values=values,
                                   note=note, on_oxygen=on_oxygen, now=now, by=by)
             if connection.execute(_insert_reading(connection.dialect.name), row).rowcount == 0:
@@ -899,6 +905,7 @@ class ClinicService:
         event_id: uuid.UUID,
     ) -> SessionInfo:
         info = _session_info(db.connection(), session_id)
+        _refuse_before_check_in(when, info)
         db.add(EventRow(
             id=event_id, session_id=session_id, time=when, kind=EventKind(kind).value,
             detail=detail, data=dict(data or {}), recorded_at=now, entered_by=by,
@@ -1845,6 +1852,12 @@ def _patient_info(patient: Patient) -> PatientInfo:
         id=patient.id, mrn=patient.mrn, name=patient.name, date_of_birth=patient.date_of_birth,
         weight_kg=patient.weight_kg, limit_overrides=dict(patient.limit_overrides or {}),
     )
+
+
+def _refuse_before_check_in(when: datetime, info: SessionInfo) -> None:
+    problem = validate_after_check_in(when, info.time)
+    if problem is not None:
+        raise InvalidEntryError([problem])
 
 
 def _session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:

@@ -63,6 +63,7 @@ from monitor.validation import (
     ValidationError,
     parse_whole,
     validate_dob_parts,
+    validate_escort,
     validate_mrn,
     validate_name,
     validate_reading,
@@ -833,7 +834,7 @@ class CheckInScreen(QWidget):
         patient = self._patient(errors)
         plan = self._plan(errors, for_submit=True)
         medications = self._medication_answers(errors)
-        escort = validate_name(self.escort.text(), field="escort", label="Escort name")
+        escort = validate_escort(self.escort.text())
         if escort.error is not None:
             errors.append(FieldError("escort", f"{escort.error.message} (required: the patient "
                                                "must not drive for 24 hours)"))

@@ -68,10 +68,12 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
     Signals: only those of :class:`QAbstractTableModel`; :meth:`set_course` resets the model.
     """
 
-    NUMBER, DATE, DOSE, PEAK_BP, RISE, CADSS6, MOAAS, FLAGS, READY, PHQ9, GAD7 = range(11)
+    NUMBER, DATE, DOSE, PEAK_BP, RISE, CADSS6, MOAAS, FLAGS, READY, LEFT, PHQ9, GAD7 = range(12)
+    #: "Ready (min) 12" for a patient who left 31 min after the stop read as a mistake: the
+    #: column says what the figure is, and the time the patient left stands beside it.
     HEADERS: ClassVar[tuple[str, ...]] = (
         "#", "Date", "mg/kg", "Peak BP", "Rise", "CADSS-6 max", "MOAA/S min", "Flags",
-        "Ready (min)", "PHQ-9", "GAD-7")
+        "Would be ready\n(min after stop)", "Left\n(min after stop)", "PHQ-9", "GAD-7")
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +121,8 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
             return flags_text(row.flags_by_tier)
         if column == self.READY:
             return _number(row.minutes_to_ready, "{:.0f}")
+        if column == self.LEFT:
+            return _number(row.minutes_to_discharge, "{:.0f}")
         if column == self.PHQ9:
             return band_text(PHQ9, row.phq9)
         return band_text(GAD7, row.gad7)

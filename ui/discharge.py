@@ -257,6 +257,9 @@ class DischargePanel(QWidget):
         self.override_button = TouchButton("Clinician override", min_height=PRIMARY_MIN)
         self.override_button.setObjectName("clinician-override")
         self.override_button.clicked.connect(self.open_override)
+        # Offered only to staff whose role may override (see :meth:`allow_override`): a nurse
+        # would be refused only after writing the reason and entering the PIN.
+        self.override_button.hide()
         self.override_dialog = OverrideDialog(theme, self)
         self.override_dialog.accepted.connect(
             lambda: self.overrideRequested.emit(self.override_dialog.reason()))
@@ -352,6 +355,10 @@ class DischargePanel(QWidget):
         ]
         self.signatures.setText("\n".join(lines))
         self.signatures.setVisible(bool(lines))
+
+    def allow_override(self, allowed: bool) -> None:
+        """Offer "Clinician override" (``allowed``: the signed-in role may override)."""
+        self.override_button.setVisible(allowed)
 
     def open_override(self) -> None:
         """Ask for the override reason (non-blocking: the panel keeps updating)."""

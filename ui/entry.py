@@ -629,6 +629,9 @@ class _EntryForm(QWidget):
             errors.append(time_error)
         if errors or requests:
             self._show_problems(errors, requests, raw)
+            # The last entry's "Saved" beside this one's refusal reads as if this one saved.
+            if self._banner.state() == "saved":
+                self._banner.clear()
             return
         for message in self._messages:
             message.clear()

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -36,9 +35,10 @@ from monitor.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
 from monitor.board import ChairTile, tile_for
 from monitor.clock import Clock
 from monitor.drafts import DraftKeeper, DraftKey, DraftStore, Forms
-from monitor.permissions import PermissionDenied
+from monitor.permissions import Action, PermissionDenied, allowed
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
+from ui.ask import tell
 from ui.chime import Chime
 from ui.confirm import ConfirmDialog
 from ui.drafts import DraftInput, restore_session, session_drafts, unsaved_forms
@@ -349,7 +349,8 @@ class MainWindow(QMainWindow):
         assert self.staff_id is not None
         assert self.staff_role != "admin", "an administrator opens no patient record"
         screen = self.sessions.get(chair)
-        if screen is None or screen.presenter.session_id != session_id:
+        opened = screen is None or screen.presenter.session_id != session_id
+        if opened:
             if screen is not None:
                 self.stack.removeWidget(screen)
                 screen.deleteLater()
@@ -370,10 +371,11 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(screen)
             # A save empties its form: its draft goes at once, not after the pause.
             presenter.saved.connect(self._flush_drafts)
-            screen.presenter.refresh()
+        assert screen is not None
+        screen.discharge.allow_override(allowed(self.staff_role, Action.OVERRIDE_DISCHARGE))
+        screen.presenter.refresh()
+        if opened:
             self._restore_session(screen)
-        else:
-            screen.presenter.refresh()
         self._show(screen)
         return screen
 
@@ -554,6 +556,15 @@ class MainWindow(QMainWindow):
             documents_folder,
         )
 
+        previous = self.batch_dialog
+        if previous is not None and previous.running:
+            previous.show()
+            previous.raise_()
+            return previous
+        if previous is not None:
+            # Opened again, the dialog starts afresh: the last one's refusal is not shown.
+            previous.close()
+            previous.deleteLater()
         dialog = BatchExportDialog(self.theme, self._exporter().batch,
                                    folder=documents_folder(),
                                    today=self.clock.now().astimezone().date(),
@@ -635,6 +646,10 @@ class MainWindow(QMainWindow):
         self.overview.show_review_entry(info.role == "clinician")
         for presenter in self.presenters.values():
             presenter.set_staff(info.id)
+        # An action's outcome belongs to whoever acted: it is not shown to the next sign-in.
+        for screen in self.sessions.values():
+            screen.header.clear_notice()
+            screen.discharge.allow_override(allowed(info.role, Action.OVERRIDE_DISCHARGE))
         self.idle.reset()
         under, self._under_lock = self._under_lock, None
         was_locked, self.locked = self.locked, False
@@ -758,8 +773,7 @@ class MainWindow(QMainWindow):
                 self.checkin.show_errors(exc.errors)
             return
         except StorageError as exc:
-            QMessageBox.critical(self, "NOT saved",
-                                 f"{exc.message}\nThe check-in is still on screen; try again.")
+            tell(self, "NOT saved", f"{exc.message}\nThe check-in is still on screen; try again.")
             return
         if self.drafts is not None:
             self.drafts.discard(self._draft_key("checkin", data.chair))
@@ -769,7 +783,7 @@ class MainWindow(QMainWindow):
         unsaved = [chair for chair, screen in self.sessions.items()
                    if screen.has_unsaved_entry()]
         if unsaved:
-            QMessageBox.information(
+            tell(
                 self, "Theme not changed",
                 "Save or clear the entry open on chair " + ", ".join(unsaved) +
                 " first: changing the theme redraws every screen.")

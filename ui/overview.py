@@ -533,6 +533,8 @@ class OverviewScreen(QWidget):
             self._grid.setRowStretch(row, 1)
 
     def _update_theme_button(self) -> None:
-        other = "Light room" if self.theme.name == "dim" else "Dim room"
-        self.theme_button.setText(f"Theme: {other}")
-        self.theme_button.setToolTip(f"Switch to the {other.lower()} theme")
+        # Like "Chime: off", the button names the state now in force, not the one a tap gives.
+        current, other = ("dim room", "light room") if self.theme.name == "dim" \
+            else ("light room", "dim room")
+        self.theme_button.setText(f"Theme: {current}")
+        self.theme_button.setToolTip(f"Tap to switch to the {other} theme")

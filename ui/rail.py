@@ -119,7 +119,9 @@ class ValueTile(QFrame):
         self.age.setText(age or "no reading")
         if flag is None and current is not None:
             # Acknowledged, yet the latest value still meets a tier: it must not look normal.
-            self._show_tier(current, f"{tier_style(self.theme, current).text} · acknowledged",
+            # On two lines: "CRITICAL · acknowledged" is wider than a tile five to a row,
+            # and was cut to "CRITICAL · acknowledg".
+            self._show_tier(current, f"{tier_style(self.theme, current).text}\nacknowledged",
                             colour_value=True)
             return
         if flag is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -46,6 +45,7 @@ from monitor.start_gate import (
     missing_baseline,
     phq9_hold,
 )
+from ui.ask import ask
 from ui.chart import SessionChart
 from ui.confirm import ConfirmDialog, ReasonDialog
 from ui.discharge import DischargePanel
@@ -61,6 +61,9 @@ from ui.theme import TEXT_PX, Theme
 
 #: Size of the worst open tier's icon on the flags tab (portrait).
 FLAG_TAB_ICON_PX = 24
+#: How long the outcome of an action stays in the header: long enough to be read after
+#: looking up from the patient, short enough not to be taken for the state of things later.
+NOTICE_LASTS = timedelta(minutes=2)
 
 START_TEXT = "▶ Start infusion"
 #: What the start button's second line says it waits for (short; the tooltip is whole).
@@ -205,6 +208,8 @@ class SessionHeader(QFrame):
         policy.setRetainSizeWhenHidden(True)
         self.notice.setSizePolicy(policy)
         self.notice.hide()
+        #: When the notice was shown (the clock's time), so that it can go when it is old.
+        self._notice_at: datetime | None = None
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         top = QHBoxLayout()
@@ -224,6 +229,8 @@ class SessionHeader(QFrame):
         )
 
     def show_view(self, view: SessionView) -> None:
+        if self._notice_at is not None and view.at - self._notice_at >= NOTICE_LASTS:
+            self.clear_notice()
         info = view.info
         name = info.patient.name or "(name not recorded)"
         chair = f"Chair {info.chair} · " if info.chair else ""
@@ -284,11 +291,22 @@ class SessionHeader(QFrame):
         button.setToolTip(tip)
         button.setProperty("waiting", "true" if "waits" in text else "false")
 
-    def show_notice(self, text: str, *, problem: bool) -> None:
+    def show_notice(self, text: str, *, problem: bool, at: datetime) -> None:
+        """Show the outcome of an action taken at ``at``; it goes after :data:`NOTICE_LASTS`."""
         colour = self.theme.critical if problem else self.theme.ok
         self.notice.setStyleSheet(f"font-weight: bold; color: {colour};")
         self.notice.setText(("⚠ " if problem else "✓ ") + text)
         self.notice.show()
+        self._notice_at = at
+
+    def clear_notice(self) -> None:
+        self.notice.clear()
+        self.notice.hide()
+        self._notice_at = None
+
+    def notice_text(self) -> str:
+        """The notice as shown ("" when none)."""
+        return self.notice.text() if not self.notice.isHidden() else ""
 
     def show_undo(self, label: str) -> None:
         self.undo_button.setText(f"Undo {label}" if label else "Undo")
@@ -460,6 +478,10 @@ class SessionScreen(QWidget):
         self._update_flag_tab()
         last = view.record.readings[-1] if view.record.readings else None
         self.vitals.set_last(last)
+        # The entry time shown as "now" follows the clock at every tick, not on a slower
+        # timer of its own (which left it a minute behind, five in the fast demo).
+        for form in self.forms:
+            form.time.refresh()
 
     # -- forwarding --------------------------------------------------------------------------
 
@@ -567,8 +589,7 @@ class SessionScreen(QWidget):
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask before an action that cannot simply be undone (stopping the infusion)."""
-        asked = QMessageBox.question(self, title, text)
-        return asked == QMessageBox.StandardButton.Yes
+        return ask(self, title, text)
 
     def _acknowledge(self, flag: Flag, action: str, note: str, record_pause: bool = False) -> None:
         """Record the acknowledgement; first the infusion pause, if the nurse chose to record
@@ -600,15 +621,16 @@ class SessionScreen(QWidget):
             return
         self.header.show_notice(
             "Not recorded: " + "; ".join(e.message for e in [*errors, *needs_confirmation]),
-            problem=True)
+            problem=True, at=self.clock.now())
 
     def _not_saved(self, message: str) -> None:
         form = self._active_form
         if form is not None:
             form.show_not_saved(message)
             return
-        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True)
+        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True,
+                                at=self.clock.now())
 
     def flash(self, text: str) -> None:
         """The last confirmation, in the header, for actions outside the forms."""
-        self.header.show_notice(text, problem=False)
+        self.header.show_notice(text, problem=False, at=self.clock.now())

@@ -35,7 +35,7 @@ def test_an_infusing_chair_shows_initials_mrn_tail_phase_and_latest_values(
     tile = tile_for("3", service.load(running))
     assert (tile.initials, tile.mrn_tail) == ("AB", "4211")
     assert tile.phase is Phase.INFUSING
-    assert tile.phase_text == "infusing 12:05 elapsed"
+    assert tile.phase_text == "infusing 12:05 min elapsed"
     assert (tile.bp, tile.hr, tile.spo2) == ((128, 78), 72, 98)
 
 
@@ -96,4 +96,9 @@ def test_search_patients_by_name_or_mrn(service, nurse, running):
 def test_helpers():
     assert initials("mary-jane o'neil") == "MJO"
     assert initials(None) == "?"
-    assert format_elapsed(timedelta(minutes=75, seconds=3)) == "75:03"
+    assert format_elapsed(timedelta(minutes=75, seconds=3)) == "75:03 min"
+
+
+def test_an_elapsed_time_cannot_be_read_as_hours_and_minutes():
+    assert format_elapsed(timedelta(minutes=1, seconds=5)) == "1:05 min"
+    assert format_elapsed(timedelta(seconds=9)) == "0:09 min"

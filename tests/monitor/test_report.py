@@ -272,6 +272,15 @@ def test_record_section_and_footer_carry_the_chain_head_and_generation_time(repo
     assert f"{clock.now():%Y-%m-%d %H:%M} UTC" in report.footer
 
 
+def test_the_record_section_ends_with_its_fields_not_a_sentence_alone(report):
+    (fields,) = section(report, "Record").blocks
+    assert isinstance(fields, Fields)
+    labels = [label for label, _ in fields.items]
+    meaning = fields.items[labels.index("Audit chain head") + 1]
+    assert meaning[0] == ""
+    assert meaning[1].startswith("identifies the state of the audit trail")
+
+
 def test_chart_comes_first_with_a_key_that_does_not_rely_on_colour(report):
     chart = report.sections[0]
     assert chart.title == "Chart"

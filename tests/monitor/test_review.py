@@ -215,6 +215,8 @@ def test_the_course_has_one_row_per_session_with_the_hand_computed_values(
     assert two.flags_by_tier == {}
     assert one.minutes_to_ready == 15.0
     assert two.minutes_to_ready == 15.0
+    # Signed off 75 min after the stop: ready at 15, the patient left at 75.
+    assert one.minutes_to_discharge == two.minutes_to_discharge == 75.0
     assert course.series("phq9") == [(one.time, 16.0), (two.time, 7.0)]
 
 
@@ -228,6 +230,7 @@ def test_a_session_without_an_infusion_has_no_rise_or_ready_time(
     assert row.session_id == sid
     assert (row.peak_sbp, row.sbp_rise) == (130, 0)
     assert (row.minutes_to_ready, row.phq9, row.peak_cadss6) == (None, None, None)
+    assert row.minutes_to_discharge is None
 
 
 def test_the_course_of_an_unknown_patient_is_not_found(service, clinician):
