@@ -38,9 +38,8 @@ from monitor.drafts import DraftKeeper, DraftKey, DraftStore, Forms
 from monitor.permissions import Action, PermissionDenied, allowed
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
-from ui.ask import tell
+from ui.ask import ConfirmDialog, tell
 from ui.chime import Chime
-from ui.confirm import ConfirmDialog
 from ui.drafts import DraftInput, restore_session, session_drafts, unsaved_forms
 from ui.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
 from ui.login import FirstAdminScreen, LoginScreen

@@ -45,9 +45,8 @@ from monitor.start_gate import (
     missing_baseline,
     phq9_hold,
 )
-from ui.ask import ask
+from ui.ask import ConfirmDialog, ReasonDialog, ask
 from ui.chart import SessionChart
-from ui.confirm import ConfirmDialog, ReasonDialog
 from ui.discharge import DischargePanel
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.flags import FlagsPanel

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QWidget
 
 from tests.ui.touch import small_touch_targets
-from ui.ask import TouchQuestion, ask, tell
+from ui.ask import ConfirmDialog, ask, tell
 from ui.style import PRIMARY_MIN, apply_theme
 from ui.theme import DIM, LIGHT
 
@@ -29,19 +29,20 @@ def parent(qtbot):
 @pytest.mark.parametrize("theme", [DIM, LIGHT], ids=["dim", "light"])
 def test_the_buttons_are_fingertip_sized(qtbot, parent, theme):
     apply_theme(parent, theme)
-    dialog = TouchQuestion(parent, "Stop infusion", "Record the infusion as stopped at 10:42?")
+    dialog = ConfirmDialog(None, "Stop infusion", "Record the infusion as stopped at 10:42?",
+                           action="Yes", keep="No", parent=parent)
     qtbot.addWidget(dialog)
     dialog.open()
     qtbot.waitExposed(dialog)
     assert small_touch_targets(dialog) == []
-    assert dialog.yes_button.height() >= PRIMARY_MIN
-    assert dialog.no_button.height() >= PRIMARY_MIN
-    assert dialog.no_button.width() >= 160
-    assert dialog.no_button.isDefault(), "Enter gives the safe answer"
+    assert dialog.act.height() >= PRIMARY_MIN
+    assert dialog.keep.height() >= PRIMARY_MIN
+    assert dialog.keep.width() >= 160
+    assert dialog.keep.isDefault(), "Enter gives the safe answer"
 
 
 @dialog_window
-@pytest.mark.parametrize(("button", "answer"), [("ask-yes", True), ("ask-no", False)])
+@pytest.mark.parametrize(("button", "answer"), [("confirm-act", True), ("confirm-keep", False)])
 def test_ask_answers_by_the_button_tapped(qtbot, parent, button, answer):
     def tap():
         dialog = next(d for d in parent.findChildren(QDialog) if d.isVisible())
@@ -57,8 +58,8 @@ def test_tell_has_one_button(qtbot, parent):
 
     def tap():
         dialog = next(d for d in parent.findChildren(QDialog) if d.isVisible())
-        seen.append((dialog.no_button.isVisible(), dialog.yes_button.text()))
-        qtbot.mouseClick(dialog.yes_button, Qt.MouseButton.LeftButton)
+        seen.append((dialog.keep.isVisible(), dialog.act.text()))
+        qtbot.mouseClick(dialog.act, Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(0, tap)
     tell(parent, "Theme not changed", "Save or clear the entry first.")

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog
 from monitor.domain import EventKind, Phase
 from monitor.model import EventRow
 from tests.ui.sessions import host
-from ui.confirm import ConfirmDialog, ReasonDialog
+from ui.ask import ConfirmDialog, ReasonDialog
 from ui.flags import AcknowledgeDialog
 from ui.presenter import SessionPresenter
 from ui.session_screen import SessionScreen
