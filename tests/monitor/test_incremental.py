@@ -179,7 +179,8 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
             service.record_reading(session, values, by=nurse, time=when, confirmed=values)
         elif kind == "void" and readings:
             target = readings[step[1] % len(readings)]
-            service.void(session, "reading", target.id, reason="wrong chair", by=clinician)
+            service.void(session, "reading", target.id, reason="wrong chair", by=clinician,
+                         pin=TEST_PIN)
         elif kind == "amend" and readings and values:
             target = readings[step[1] % len(readings)]
             service.amend_reading(session, target.id, values, reason="mistyped", by=clinician,
