@@ -135,12 +135,14 @@ def check_early_stop(data: Mapping[str, Any] | None, stop: EarlyStop) -> dict[st
         name = DOSE_GIVEN_MG if isinstance(dose, FieldError) else VOLUME_GIVEN_ML
         errors.append(FieldError(name, _range_text(name, plan)))
         raise EarlyStopError(errors)
+    volume_refused = False
     if dose is None and volume is not None:
         if plan.bag_volume_ml is not None and volume > plan.bag_volume_ml:
             errors.append(FieldError(VOLUME_GIVEN_ML, _range_text(VOLUME_GIVEN_ML, plan)))
+            volume_refused = True
         elif plan.mg_per_ml is not None:
             dose = round(volume * plan.mg_per_ml, 2)
-    missing = dose is None and not errors
+    missing = dose is None and not volume_refused
     out_of_range = dose is not None and planned_mg is not None and not 0 <= dose <= planned_mg
     if missing or out_of_range:
         errors.append(FieldError(DOSE_GIVEN_MG, _range_text(DOSE_GIVEN_MG, plan)))
