@@ -29,6 +29,13 @@ STOP_REASON = "early_stop_reason"
 MINUTES_RUN = "minutes_run"
 PLANNED_MINUTES = "planned_minutes"
 
+#: Keys :func:`check_early_stop` sets; a stop that is not early carries none of them.
+EARLY_STOP_KEYS = (DOSE_GIVEN_MG, VOLUME_GIVEN_ML, STOP_REASON, MINUTES_RUN, PLANNED_MINUTES)
+
+#: A stop within this many minutes of the planned duration is on time: the nurse taps Stop
+#: when the pump says it is done, which is not to the second.
+ON_TIME_WITHIN_MIN = 1.0
+
 #: A dose or volume typed by hand: digits, at most one decimal point (ASCII only).
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 
@@ -113,7 +120,7 @@ def early_stop(record: SessionRecord, plan: Plan, at: datetime) -> EarlyStop | N
     if phase not in (Phase.INFUSING, Phase.PAUSED) or not plan.minutes:
         return None
     run = minutes_run(record, at)
-    return EarlyStop(run, plan) if run < plan.minutes else None
+    return EarlyStop(run, plan) if run < plan.minutes - ON_TIME_WITHIN_MIN else None
 
 
 def check_early_stop(data: Mapping[str, Any] | None, stop: EarlyStop) -> dict[str, Any]:

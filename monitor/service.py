@@ -62,6 +62,7 @@ from monitor.domain import (
 )
 from monitor.dosing import DosePlan, plan_dose
 from monitor.infusion import (
+    EARLY_STOP_KEYS,
     DoseDelivered,
     EarlyStop,
     EarlyStopError,
@@ -1815,7 +1816,8 @@ def _stop_detail(connection: Connection, info: SessionInfo, when: datetime, deta
     record, _, _ = _load_record(connection, info.id, when)
     stop = early_stop(record, _plan(info), when)
     if stop is None:
-        return detail, data
+        kept = {k: v for k, v in (data or {}).items() if k not in EARLY_STOP_KEYS}
+        return detail, kept or None
     try:
         checked = check_early_stop(data, stop)
     except EarlyStopError as refused:

@@ -58,7 +58,8 @@ def replayed_session(service, clock, nurse) -> Replay:
     flag = next(f for f in service.load(session_id).flags if f.reading_id == readings[25])
     service.acknowledge(session_id, flag, action="Repeated reading", by=nurse)
     clock.set_wall(checked_in + VOID_MINUTE * MIN)
-    service.void(session_id, "reading", readings[VOIDED], reason="probe slipped", by=nurse)
+    service.void(session_id, "reading", readings[VOIDED], reason="probe slipped", by=nurse,
+                 pin=TEST_PIN)
     clock.set_wall(checked_in + 90 * MIN)
     return Replay(session_id, checked_in, readings)
 
