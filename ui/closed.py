@@ -83,7 +83,8 @@ class ClosedPanel(QFrame):
 
     def show_state(self, signed: SignOff, late_reason: str | None) -> None:
         """Closed by ``signed``; ``late_reason`` set while a clinician enters after it."""
-        self.why.setText(signed.closed_text())
+        why = signed.closed_text().removeprefix("Session closed: ")  # the title says it
+        self.why.setText(why[:1].upper() + why[1:])
         entering = late_reason is not None
         for widget in (self.reason, self.open_button):
             widget.setVisible(not entering)

@@ -69,7 +69,7 @@ class EarlyStopDialog(QDialog):
 
         self.units = QButtonGroup(self)
         units = QHBoxLayout()
-        units.addWidget(QLabel("Given as"))
+        units.addWidget(QLabel("Amount given, in"))
         for index, text in enumerate(("mg", "mL")):
             button = TouchButton(text)
             button.setCheckable(True)
@@ -78,18 +78,12 @@ class EarlyStopDialog(QDialog):
             units.addWidget(button)
         units.addStretch(1)
         self.units.button(0).setChecked(True)
-        self.units.idToggled.connect(lambda _id, _on: self._show_value(self.keypad.text()))
-        self.value = QLabel()
-        self.value.setObjectName("dose-given")
-        self.value.setStyleSheet("font-size: 34px; font-weight: bold;")
-        self.value.setMinimumHeight(56)
         self.message = QLabel("")
         self.message.setObjectName("early-stop-message")
         self.message.setWordWrap(True)
         self.message.setStyleSheet(f"color: {theme.critical}; font-weight: bold;")
         self.keypad = NumericKeypad(theme, decimal=True, max_length=6)
         self.keypad.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.keypad.valueChanged.connect(self._show_value)
         self.keypad.submitted.connect(lambda _text: self.accept())
 
         buttons = QHBoxLayout()
@@ -108,18 +102,15 @@ class EarlyStopDialog(QDialog):
         layout.addLayout(reason_grid)
         layout.addWidget(self.detail)
         layout.addLayout(units)
-        layout.addWidget(self.value)
         layout.addWidget(self.message)
         layout.addWidget(self.keypad)
         layout.addLayout(buttons)
-        self._show_value("")
         self.keypad.setFocus()
 
     def set_given(self, text: str, *, unit: str = "mg") -> None:
         """Type ``text`` as the amount given, in ``unit`` (for tests and screenshots)."""
         self.units.button(0 if unit == "mg" else 1).setChecked(True)
         self.keypad.set_text(text)
-        self._show_value(text)
 
     def choose_reason(self, index: int, detail: str = "") -> None:
         self.reasons.button(index).setChecked(True)
@@ -145,7 +136,3 @@ class EarlyStopDialog(QDialog):
             self.message.setText("⚠ " + "; ".join(e.message for e in refused.errors))
             return
         super().accept()
-
-    def _show_value(self, text: str) -> None:
-        unit = "mg" if self.units.checkedId() == 0 else "mL"
-        self.value.setText(f"{text or '–'} {unit}")

@@ -237,9 +237,10 @@ class ChairTileWidget(QPushButton):
             grid.removeWidget(value)
             grid.removeWidget(badge)
             if stacked:
-                grid.addWidget(name, index, 0, Qt.AlignmentFlag.AlignVCenter)
-                grid.addWidget(value, index, 1, Qt.AlignmentFlag.AlignVCenter)
-                grid.addWidget(badge, index, 2, Qt.AlignmentFlag.AlignVCenter)
+                # The badge under its value: beside it, it would crowd a BP off the tile.
+                grid.addWidget(name, 2 * index, 0, Qt.AlignmentFlag.AlignVCenter)
+                grid.addWidget(value, 2 * index, 1, Qt.AlignmentFlag.AlignVCenter)
+                grid.addWidget(badge, 2 * index + 1, 1, Qt.AlignmentFlag.AlignTop)
             else:
                 grid.addWidget(name, 0, index)
                 grid.addWidget(value, 1, index)
@@ -313,12 +314,14 @@ class ChairTileWidget(QPushButton):
         t, tile = self.theme, self._tile
         border, width = t.border, 2
         flag = tile.worst_flag
-        tier = flag.severity if flag is not None else tile.standing
-        if tier is not None and tile.phase is not Phase.DISCHARGED:
-            style = tier_style(t, tier)
-            border = style.colour
-            width = 5 if tier is Severity.CRITICAL else 3
-            self.flag_icon.setPixmap(tier_icon(t, tier, ICON_PX).pixmap(ICON_PX))
+        shown = flag.severity if flag is not None else tile.standing  # the flag row's tier
+        # The frame takes the worst of the open flag and a value still at its tier.
+        worst = max((s for s in (shown, tile.standing) if s is not None), default=None)
+        if shown is not None and worst is not None and tile.phase is not Phase.DISCHARGED:
+            style = tier_style(t, shown)
+            border = tier_style(t, worst).colour
+            width = 5 if worst is Severity.CRITICAL else 3
+            self.flag_icon.setPixmap(tier_icon(t, shown, ICON_PX).pixmap(ICON_PX))
             _set_look(self.flag_word, px=TEXT_PX + 2, bold=True, colour=style.colour)
             _set_look(self.flag_message, px=TEXT_PX, colour=t.text)
         if tile.overdue:

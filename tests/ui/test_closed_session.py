@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QApplication, QDialog
 
 from monitor.board import tile_for
 from monitor.domain import EventKind, Severity
@@ -36,6 +36,7 @@ SHOTS = os.environ.get("CHAIRSIDE_TEST_SHOTS")
 
 def _shot(widget, name: str) -> None:
     if SHOTS:
+        QApplication.processEvents()  # the layout settles before the grab
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
 
@@ -43,9 +44,9 @@ def _shot(widget, name: str) -> None:
 def _screen(qtbot, service, clock, session_id, staff, size):
     presenter = SessionPresenter(service, clock, session_id, staff)
     screen = SessionScreen(DIM, clock, presenter, ())
+    screen.set_orientation(Qt.Orientation.Horizontal if size[0] > size[1]
+                           else Qt.Orientation.Vertical)
     window = host(qtbot, screen, *size)
-    if size[0] < size[1]:
-        screen.set_orientation(Qt.Orientation.Vertical)
     presenter.refresh()
     return presenter, screen, window
 
@@ -66,7 +67,8 @@ def test_after_sign_off_the_entry_panel_says_the_session_is_closed_and_why(
     assert "Closed" in titles
     assert not {"Vitals", "CADSS-6", "MOAA/S", "Comfort", "Event"} & set(titles)
     assert screen.tabs.currentWidget() is screen.closed_panel
-    assert screen.closed_panel.why.text().startswith("Session closed: discharge signed ")
+    assert screen.closed_panel.title.text() == "Session closed"
+    assert screen.closed_panel.why.text().startswith("Discharge signed ")
     assert "by Nora Nurse" in screen.closed_panel.why.text()
     assert small_touch_targets(screen.closed_panel) == []
     _shot(window, f"session-closed-{size[0]}x{size[1]}")
@@ -224,6 +226,7 @@ def test_the_overview_tile_shows_an_acknowledged_critical_bp_as_critical(
     assert "CRITICAL · acknowledged" in texts
     assert not any(text.startswith("ADVISORY · ") for text in texts)
     assert DIM.critical in widget.values["bp"].styleSheet()
+    assert f"5px solid {DIM.critical}" in widget.styleSheet()  # the frame, as the rail's
     _shot(widget, f"overview-tile-{size[0]}x{size[1]}")
     window.close()
 
