@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.domain import CHAIRSIDE_URI, EventKind, Phase, Reading
+from monitor.fhir_dose import dose_administration
 from monitor.service import PatientInfo, SessionView
 
 LOINC = "http://loinc.org"
@@ -88,6 +89,9 @@ def session_bundle(view: SessionView, patient: PatientInfo) -> Any:
     for reading in view.record.readings:
         status = "amended" if reading.id in amended else "final"
         entries.extend(_entry(o) for o in _reading_observations(reading, status, context))
+    given = dose_administration(view, context)
+    if given is not None:
+        entries.append(_entry(given))
     return Bundle.model_validate({
         "resourceType": "Bundle",
         "id": str(view.info.id),

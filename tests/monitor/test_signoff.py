@@ -260,3 +260,36 @@ def test_a_stop_at_the_planned_time_delivered_the_planned_dose(service, nurse, s
     service.record_event(session_id, EventKind.INFUSION_STOP, by=nurse)
     delivered = service.load(session_id).dose_delivered
     assert (delivered.dose_mg, delivered.early) == (35.0, False)
+
+
+def test_the_csv_and_fhir_exports_carry_the_dose_delivered(service, nurse, session_id, clock):
+    from monitor.csvio import write_session_csv  # noqa: PLC0415 - exports load on use
+    from monitor.fhir import session_bundle  # noqa: PLC0415
+
+    started(service, session_id, nurse, clock)
+    service.record_event(session_id, EventKind.INFUSION_STOP, by=nurse,
+                         data={STOP_REASON: "agitation", DOSE_GIVEN_MG: "12"})
+    view = service.load(session_id)
+    text = write_session_csv(view)
+    assert "Stopped early at 13 of 40 min: agitation; 12 mg given" in text
+    bundle = json.loads(session_bundle(view, view.info.patient).model_dump_json())
+    (given,) = [e["resource"] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "MedicationAdministration"]
+    assert given["status"] == "stopped"
+    assert given["dosage"]["dose"] == {"value": 12.0, "unit": "mg",
+                                       "system": "http://unitsofmeasure.org", "code": "mg"}
+    assert given["statusReason"] == [{"text": "agitation"}]
+
+
+def test_the_csv_export_marks_an_entry_after_sign_off_by_its_reason(
+    service, nurse, clinician, session_id, clock
+):
+    from monitor.csvio import write_session_csv  # noqa: PLC0415 - exports load on use
+
+    ready(service, session_id, nurse, clock)
+    service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
+    clock.advance(5 * MIN)
+    service.record_reading(session_id, CALM, by=clinician,
+                           after_signoff_reason="BP taken at the door")
+    text = write_session_csv(service.load(session_id))
+    assert "Entered after sign-off: BP taken at the door" in text
