@@ -244,3 +244,24 @@ def test_the_course_shows_the_dose_given_and_an_early_stop(qtbot, qapp, service,
     model.set_course(course)
     assert model.HEADERS[model.GIVEN] == "Given mg"
     assert model.index(0, model.GIVEN).data() == "11.4 stopped early"
+
+
+def test_an_entry_after_sign_off_is_marked_in_the_history_and_on_the_chart(
+    qtbot, qapp, service, clock, nurse, clinician
+):
+    from ui.chart import AFTER_SIGNOFF_MARK, SessionChart  # noqa: PLC0415
+    from ui.history import history_entries  # noqa: PLC0415
+
+    session_id = recovering_session(service, clock, nurse)
+    service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
+    clock.advance(5 * MIN)
+    saved = service.record_reading(session_id, {"sbp": "150", "dbp": "90"}, by=clinician,
+                                   after_signoff_reason="BP taken at the door")
+    view = service.load(session_id)
+    (entry,) = [e for e in history_entries(view) if e.id == saved.id]
+    assert entry.status.startswith("AFTER SIGN-OFF, entered ")
+    assert "after sign-off: BP taken at the door" in entry.values
+    chart = SessionChart(DIM)
+    qtbot.addWidget(chart)
+    chart.show_view(view)
+    assert AFTER_SIGNOFF_MARK in [text for _, text in chart._event_marks]
