@@ -1,9 +1,9 @@
 """A patient's course of treatment: one row per session, and charts across sessions.
 
-:class:`CourseModel` is the table of :class:`monitor.review.Course` rows (date, dose,
-the dose given (marked when the infusion stopped early), blood-pressure peak and rise over
-baseline, the deepest dissociation and sedation, flags by
-tier, minutes from the infusion stop to ready, PHQ-9 and GAD-7 with their severity band).
+:class:`CourseModel` is the table of :class:`monitor.review.Course` rows (date, dose, the
+dose given — "11.4 early" when the infusion stopped before its planned time — blood-pressure
+peak and rise over baseline, the deepest dissociation and sedation, flags by tier, minutes
+from the infusion stop to ready, PHQ-9 and GAD-7 with their severity band).
 :class:`CourseScreen` shows it with four charts across the sessions (x = session number,
 the date under it): peak blood pressure, peak CADSS-6 with the lowest MOAA/S, and PHQ-9 and
 GAD-7 before each session drawn over their severity bands (``monitor.scores``), the
@@ -107,7 +107,7 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
             return _number(row.dose_mg_per_kg, "{:.2f}")
         if column == self.GIVEN:
             given = _number(row.dose_given_mg)
-            return f"{given} stopped early" if given and row.stopped_early else given
+            return f"{given} early" if given and row.stopped_early else given
         if column == self.PEAK_BP:
             if row.peak_sbp is None and row.peak_dbp is None:
                 return ""

@@ -243,7 +243,7 @@ def test_the_course_shows_the_dose_given_and_an_early_stop(qtbot, qapp, service,
     model = CourseModel(DIM)
     model.set_course(course)
     assert model.HEADERS[model.GIVEN] == "Given mg"
-    assert model.index(0, model.GIVEN).data() == "11.4 stopped early"
+    assert model.index(0, model.GIVEN).data() == "11.4 early"
 
 
 def test_an_entry_after_sign_off_is_marked_in_the_history_and_on_the_chart(
