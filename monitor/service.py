@@ -238,6 +238,7 @@ MEANING_DISCHARGE = "discharge sign-off"
 MEANING_OVERRIDE = "discharge override"
 MEANING_CRITICAL_ACK = "critical flag acknowledged"
 MEANING_CRITICAL_VOID = "critical flag closed by voiding its reading"
+MEANING_CRITICAL_AMEND = "critical flag closed by amending its reading"
 
 
 @dataclass(frozen=True)
@@ -1093,14 +1094,7 @@ class ClinicService:
         """The open critical flags that voiding this entry would close."""
         if target_kind != "reading":
             return ()
-        view = self.load(session_id, now)
-        open_critical = [f for f in view.open_flags if f.severity >= Severity.CRITICAL]
-        if not open_critical or not any(r.id == target_id for r in view.record.readings):
-            return ()
-        without = replace(view.record, readings=tuple(
-            r for r in view.record.readings if r.id != target_id))
-        still = {f.id for f in evaluate_flags(without, view.protocol, now) if f.open}
-        return tuple(f for f in open_critical if f.id not in still)
+        return _criticals_closed(self.load(session_id, now), target_id, None, now)
 
     def amend_reading(
         self,
@@ -1113,13 +1107,27 @@ class ClinicService:
         time: datetime | None = None,
         confirmed: Collection[str] = (),
         note: str = "",
+        pin: str | None = None,
     ) -> uuid.UUID:
-        """Replace a reading's values by a new row; the original stays, marked amended."""
+        """Replace a reading's values by a new row; the original stays, marked amended.
+
+        When the new values no longer raise an open critical flag of the original, the
+        amendment closes it: an e-signature, ``pin`` required, as for :meth:`void`.
+        """
         self._require(by, Action.AMEND, session_id=session_id, record_kind="reading",
                       record_id=target_id)
         if not reason.strip():
             raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
         now = self.clock.now()
+        view = self.load(session_id, now)
+        shown = next((r for r in view.record.readings if r.id == target_id), None)
+        signer = None
+        if shown is not None:
+            when = ensure_utc(time) if time is not None else shown.time
+            values = self._validated(raw, confirmed, when, now)
+            closing = _criticals_closed(view, target_id, Reading(
+                id=uuid.uuid4(), time=when, on_oxygen=shown.on_oxygen, **values), now)
+            signer = self._signer(by, pin, MEANING_CRITICAL_VOID) if closing else None
         with self.store.write() as db:
             original = self._require_target(db, session_id, "reading", target_id)
             assert isinstance(original, ReadingRow)
@@ -1130,18 +1138,23 @@ class ClinicService:
                 on_oxygen=original.on_oxygen, now=now, by=by,
             ))
             db.add(replacement)
+            correction_id = uuid.uuid4()
             db.add(Correction(
-                id=uuid.uuid4(), session_id=session_id, time=now, target_kind="reading",
+                id=correction_id, session_id=session_id, time=now, target_kind="reading",
                 target_id=target_id, action="amend", replacement_id=replacement.id,
                 reason=reason.strip(), recorded_at=now, entered_by=by,
             ))
             db.flush()
+            if signer is not None:
+                self._sign(db, session_id=session_id, signer=signer,
+                           meaning=MEANING_CRITICAL_AMEND, record_kind="correction",
+                           record_id=correction_id, now=now)
             info = _session_info(db.connection(), session_id)
             self._raise_flags(db.connection(), session_id, self._protocol_of(info), now)
             self._audit(db, by, "amend", "reading", target_id, now=now, session_id=session_id,
                         patient_id=info.patient.id, old=_row_values(original),
                         new={**_row_values(replacement), "replacement": replacement.id,
-                             "reason": reason.strip()})
+                             "reason": reason.strip(), "signed": signer is not None})
             return replacement.id
 
     # -- import ------------------------------------------------------------------------------
@@ -1682,6 +1695,25 @@ def _evaluate(
         corrections=corrections,
         current_levels=levels,
     )
+
+
+def _criticals_closed(view: SessionView, target_id: uuid.UUID, replacement: Reading | None,
+                      now: datetime) -> tuple[Flag, ...]:
+    """The open critical flags that taking the reading ``target_id`` out of the record
+    (voided) or putting ``replacement`` in its place (amended) would close."""
+    open_critical = [f for f in view.open_flags if f.severity >= Severity.CRITICAL]
+    if not open_critical or not any(r.id == target_id for r in view.record.readings):
+        return ()
+    readings = [r for r in view.record.readings if r.id != target_id]
+    if replacement is not None:
+        readings = sorted([*readings, replacement], key=lambda r: r.time)
+    changed = replace(view.record, readings=tuple(readings))
+    still = [f for f in evaluate_flags(changed, view.protocol, now) if f.open]
+    # An amendment that is just as critical raises the same condition again, still open.
+    ids = {f.id for f in still}
+    conditions = {(f.key, f.severity) for f in still}
+    return tuple(f for f in open_critical
+                 if f.id not in ids and (f.key, f.severity) not in conditions)
 
 
 def _signed_assessment(info: SessionInfo, protocol: Protocol, record: SessionRecord,

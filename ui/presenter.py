@@ -25,6 +25,7 @@ from monitor.service import ClinicService, InvalidEntryError, NotFoundError, Ses
 from monitor.store import StorageError
 from monitor.validation import FieldError
 from ui.signature import (
+    AMEND_CRITICAL_MEANING,
     CRITICAL_ACK_MEANING,
     DISCHARGE_MEANING,
     OVERRIDE_MEANING,
@@ -213,15 +214,23 @@ class SessionPresenter(QObject):
         raw: Mapping[str, Any],
         reason: str,
         confirmed: Collection[str] = (),
+        pin: str | None = None,
     ) -> bool:
-        """Amend a reading; its note is carried over to the replacement."""
+        """Amend a reading; its note is carried over to the replacement. When that closes
+        an open critical flag, the amendment is signed (:attr:`signatureNeeded`) first."""
         readings = self.view.record.readings if self.view is not None else ()
         original = next((r for r in readings if r.id == target_id), None)
         note = original.note if original is not None else ""
-        done = self._attempt(lambda: self.service.amend_reading(
-            self.session_id, target_id, raw, reason=reason, by=self.staff_id,
-            confirmed=confirmed, note=note,
-        ))
+        try:
+            done = self._attempt(lambda: self.service.amend_reading(
+                self.session_id, target_id, raw, reason=reason, by=self.staff_id,
+                confirmed=confirmed, note=note, pin=pin,
+            ), signature=pin is None)
+        except SignatureRequired:
+            return self._ask_signature(
+                "Amend reading behind a critical flag",
+                AMEND_CRITICAL_MEANING.format(reason=reason.strip()),
+                lambda p: self.amend_reading(target_id, raw, reason, confirmed, p))
         if done is None:
             return False
         self._done("Amended reading")

@@ -184,7 +184,7 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
         elif kind == "amend" and readings and values:
             target = readings[step[1] % len(readings)]
             service.amend_reading(session, target.id, values, reason="mistyped", by=clinician,
-                                  confirmed=values)
+                                  confirmed=values, pin=TEST_PIN)
         elif kind == "ack" and view.open_flags:
             flag = view.open_flags[step[1] % len(view.open_flags)]
             service.acknowledge(session, flag, action="checked", by=nurse, pin=TEST_PIN)

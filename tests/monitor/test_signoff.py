@@ -293,3 +293,20 @@ def test_the_csv_export_marks_an_entry_after_sign_off_by_its_reason(
                            after_signoff_reason="BP taken at the door")
     text = write_session_csv(service.load(session_id))
     assert "Entered after sign-off: BP taken at the door" in text
+
+
+def test_amending_away_the_value_behind_an_open_critical_flag_needs_the_pin(
+    service, nurse, clinician, session_id, clock
+):
+    service.record_reading(session_id, CALM, by=nurse)
+    clock.advance(MIN)
+    wrong = service.record_reading(session_id, {**CALM, "spo2": "85"}, by=nurse)
+    clock.advance(MIN)
+    with pytest.raises(SignatureRequired):
+        service.amend_reading(session_id, wrong.id, {**CALM, "spo2": "97"},
+                              reason="typed 85 for 97", by=clinician)
+    assert count(service, Correction) == 0
+    # Just as critical after the amendment: the flag stays open, no signature is needed.
+    service.amend_reading(session_id, wrong.id, {**CALM, "spo2": "84"},
+                          reason="typed 85 for 84", by=clinician)
+    assert [f.severity for f in service.load(session_id).open_flags] == [Severity.CRITICAL]
