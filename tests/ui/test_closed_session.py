@@ -265,3 +265,20 @@ def test_an_entry_after_sign_off_is_marked_in_the_history_and_on_the_chart(
     qtbot.addWidget(chart)
     chart.show_view(view)
     assert AFTER_SIGNOFF_MARK in [text for _, text in chart._event_marks]
+
+
+def test_the_discharge_panel_shows_the_criteria_as_signed(qtbot, qapp, service, clock, nurse,
+                                                          clinician):
+    from ui.discharge import DischargePanel  # noqa: PLC0415
+
+    session_id = recovering_session(service, clock, nurse)
+    signed_at = clock.now()
+    service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
+    clock.advance(10 * MIN)
+    service.record_reading(session_id, {"spo2": "88", "moaas": "3"}, by=clinician,
+                           after_signoff_reason="reading taken in the car park")
+    panel = DischargePanel(DIM)
+    qtbot.addWidget(panel)
+    panel.show_view(service.load(session_id))
+    stamp = f"{signed_at.astimezone():%H:%M}"
+    assert f"Criteria as they stood at the signature, {stamp}." in panel.discharged.text()
