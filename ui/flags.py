@@ -535,7 +535,7 @@ class FlagsPanel(QWidget):
             self.list.scrollToTop()
         self._seen |= ids
         open_flags = [f for f in view.flags if f.open]
-        if not view.flags:
+        if not view.flags and not view.superseded_flags:
             self.summary.setText("No flags")
         elif not open_flags:
             self.summary.setText("Flags: none open")

@@ -147,6 +147,7 @@ def test_the_flags_panel_shows_the_voids_reason(qtbot, qapp, service, clock, nur
     texts = [screen.flags.model.index(row, screen.flags.model.STATUS).data()
              for row in range(screen.flags.model.rowCount())]
     assert any("probe slipped off" in text for text in texts)
+    assert screen.flags.summary.text() == "Flags: none open"  # the closed one is listed
     _shot(window, f"flags-void-{size[0]}x{size[1]}")
     window.close()
 
