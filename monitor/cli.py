@@ -265,6 +265,15 @@ def _score_json(score: Score) -> dict[str, Any]:
     }
 
 
+def _dose_json(view: SessionView) -> dict[str, Any] | None:
+    delivered = view.dose_delivered
+    if delivered is None:
+        return None
+    return {"mg": delivered.dose_mg, "planned_mg": delivered.planned_mg,
+            "early_stop": delivered.early, "reason": delivered.reason,
+            "volume_ml": delivered.volume_ml, "minutes_run": delivered.minutes_run}
+
+
 def view_to_json(view: SessionView) -> dict[str, Any]:
     """The ``show --json`` document (see docs/cli.md)."""
     info = view.info
@@ -301,17 +310,21 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
                 "id": str(r.id), "time": _iso(r.time), "sbp": r.sbp, "dbp": r.dbp, "hr": r.hr,
                 "spo2": r.spo2, "rr": r.rr, "cadss6": r.cadss6, "moaas": r.moaas,
                 "nausea": r.nausea, "anxiety": r.anxiety, "pain": r.pain, "phq9": r.phq9,
-                "gad7": r.gad7, "note": r.note,
+                "gad7": r.gad7, "note": r.note, "after_signoff": view.after_signoff(r),
             }
             for r in view.record.readings
         ],
         "events": [
-            {"id": str(e.id), "time": _iso(e.time), "kind": e.kind.value, "detail": e.detail}
+            {"id": str(e.id), "time": _iso(e.time), "kind": e.kind.value, "detail": e.detail,
+             "after_signoff": view.after_signoff(e)}
             for e in view.record.events
         ],
         "flags": [_flag_json(f) for f in view.flags],
+        "dose_delivered": _dose_json(view),
         "discharge": {
             "ready": discharge.ready,
+            "assessed_at": _iso(view.assessed_at),
+            "signed_at": _iso(view.sign_off.time) if view.sign_off else None,
             "criteria": [{"id": c.id, "met": c.met, "detail": c.detail}
                          for c in discharge.criteria],
             "would_have_been_ready_at": _iso(discharge.would_have_been_ready_at),

@@ -125,6 +125,10 @@ class CourseRow:
     #: Answered before the infusion started (at check-in).
     phq9: int | None
     gad7: int | None
+    #: The dose the patient received (mg), once the infusion stopped; ``stopped_early``
+    #: when it stopped before its planned minutes, with the dose the nurse recorded.
+    dose_given_mg: float | None = None
+    stopped_early: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,7 +288,10 @@ def course_row(view: SessionView) -> CourseRow:
     for flag in view.flags:
         if flag.reading_id is not None and flag.measure is not Measure.OVERDUE:
             counts[int(flag.severity)] = counts.get(int(flag.severity), 0) + 1
+    delivered = view.dose_delivered
     return CourseRow(
+        dose_given_mg=delivered.dose_mg if delivered is not None else None,
+        stopped_early=delivered is not None and delivered.early,
         session_id=view.info.id,
         time=view.info.time,
         dose_mg_per_kg=view.info.planned_mg_per_kg,

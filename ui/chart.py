@@ -117,6 +117,10 @@ _DETAILED_EVENTS = (EventKind.MEDICATION, EventKind.ADVERSE_EVENT)
 _EVENT_DETAIL_CHARS = 14
 
 
+#: The mark at a reading entered after the discharge was signed.
+AFTER_SIGNOFF_MARK = "Entry after sign-off"
+
+
 def event_label(kind: EventKind, detail: str) -> str:
     """The short label of an event line: "Start", "Med: ondansetron", "AE: nausea"."""
     word = _EVENT_WORDS[kind]
@@ -876,7 +880,12 @@ class SessionChart(QWidget):
 
     def _show_events(self, view: SessionView, origin: datetime) -> None:
         events = sorted(view.record.events, key=lambda e: e.time)
-        marks = [(minutes_since(origin, e.time), event_label(e.kind, e.detail)) for e in events]
+        marks = [(minutes_since(origin, e.time), event_label(e.kind, e.detail)
+                  + (" · after sign-off" if view.after_signoff(e) else "")) for e in events]
+        # A reading a clinician added after the discharge was signed is marked where it sits.
+        marks += [(minutes_since(origin, r.time), AFTER_SIGNOFF_MARK)
+                  for r in view.record.readings if view.after_signoff(r)]
+        marks.sort(key=lambda mark: mark[0])
         if not self._changed("events", marks):
             return
         x = np.array([minute for minute, _ in marks], dtype=float)

@@ -425,17 +425,21 @@ class DischargePanel(QWidget):
     def _show_discharged(self, view: SessionView, discharged_by: str) -> None:
         event = _discharge_event(view.record.events)
         by = f" by {discharged_by}" if discharged_by else ""
+        # The criteria shown are those signed: what was entered later does not change them.
+        as_signed = (f" Criteria as they stood at the signature, {clock_time(view.assessed_at)}."
+                     if view.sign_off is not None else "")
         if event is None:
             self._set_status("ok", "Discharged")
             self.discharged.setText("Discharged")
         elif event.kind is EventKind.DISCHARGE_OVERRIDE:
             self._set_status("ok", f"Discharged {clock_time(event.time)} (clinician override)")
-            self.discharged.setText(f"Clinician override {clock_time(event.time)}{by}. "
-                                    f"Reason: {event.detail}")
+            self.discharged.setText(f"Clinician override {clock_time(event.time)}{by}."
+                                    f"{as_signed} Reason: {event.detail}")
         else:
             self._set_status("ok", f"Discharged {clock_time(event.time)}")
             detail = f". {event.detail}" if event.detail else ""
-            self.discharged.setText(f"Signed off {clock_time(event.time)}{by}{detail}")
+            self.discharged.setText(f"Signed off {clock_time(event.time)}{by}{detail}."
+                                    f"{as_signed}")
 
     def _set_status(self, icon_name: str | None, text: str) -> None:
         self.status.setText(text)

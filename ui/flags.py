@@ -103,14 +103,17 @@ _Index = QModelIndex | QPersistentModelIndex
 def flag_status(flag: Flag) -> str:
     """"open", "acknowledged 10:44 by N. Nurse: Repeated reading — Dr Kim aware", or what
     resolved it: "reading taken 10:32" (overdue), "escalated 10:29" (a worse flag of the
-    same condition took over), "reading amended 10:50"."""
+    same condition took over), "reading voided 10:50 (signed by Dr Lee): probe slipped off"."""
     ack = flag.acknowledgement
     if ack is not None:
         by = f" by {short_name(ack.by)}" if ack.by else ""
         note = f" — {ack.note}" if ack.note else ""
         return f"acknowledged {clock_time(ack.time)}{by}: {ack.action}{note}"
     if flag.resolved_at is not None:
-        return f"{flag.resolution or 'resolved'} {clock_time(flag.resolved_at)}"
+        # "reading voided 12:40 (signed by Dr Lee): probe slipped off": the time goes with
+        # what happened, before who did it and why.
+        head, _, why = (flag.resolution or "resolved").partition(" (")
+        return f"{head} {clock_time(flag.resolved_at)}" + (f" ({why}" if why else "")
     return "open"
 
 
@@ -568,7 +571,7 @@ class FlagsPanel(QWidget):
             self.list.scrollToTop()
         self._seen |= ids
         open_flags = [f for f in view.flags if f.open]
-        if not view.flags:
+        if not view.flags and not view.superseded_flags:
             self.summary.setText("No flags")
         elif not open_flags:
             self.summary.setText("Flags: none open")

@@ -47,7 +47,9 @@ from monitor.start_gate import (
 )
 from ui.ask import ConfirmDialog, ReasonDialog, ask
 from ui.chart import SessionChart
+from ui.closed import ClosedPanel
 from ui.discharge import DischargePanel
+from ui.early_stop import EarlyStopDialog
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.flags import FlagsPanel
 from ui.history import HistoryPanel
@@ -347,7 +349,10 @@ class SessionScreen(QWidget):
         self.event_form = EventEntry(theme, clock, medications)
         self.discharge = DischargePanel(theme)
         self.history = HistoryPanel(theme)
+        self.closed_panel = ClosedPanel(theme)
         self.forms = (self.vitals, self.cadss, self.moaas, self.comfort, self.event_form)
+        #: What the entry tabs show: (the closed panel, the forms).
+        self._entry_tabs = (False, True)
         #: The form whose submission is being saved: the presenter's answer goes to it.
         self._active_form: Any = None
         #: A reading id per form, kept across Retry so a save is never stored twice.
@@ -398,6 +403,8 @@ class SessionScreen(QWidget):
             lambda kind: self._record_event(kind, label=kind.value.replace("_", " ")))
         self.discharge.signRequested.connect(presenter.sign_discharge)
         self.discharge.overrideRequested.connect(presenter.override_discharge)
+        self.closed_panel.lateEntryRequested.connect(self._late_entry)
+        self.closed_panel.lateEntryEnded.connect(lambda: presenter.enter_after_signoff(None))
         self.history.voidRequested.connect(presenter.void)
         self.history.amendRequested.connect(presenter.amend_reading)
         presenter.viewChanged.connect(self.show_view)
@@ -463,6 +470,36 @@ class SessionScreen(QWidget):
         self.tabs.setTabIcon(index, tier_icon(self.theme, worst, FLAG_TAB_ICON_PX))
         self.tabs.setTabToolTip(index, f"{len(open_flags)} open flags, the worst {worst.label}")
 
+    def _show_closed(self, view: SessionView) -> None:
+        """Once the discharge is signed the entry forms give way to the closed panel, which
+        says why; they come back beside it while a clinician enters after sign-off."""
+        entering = self.presenter.after_signoff_reason
+        if view.sign_off is not None:
+            self.closed_panel.show_state(view.sign_off, entering)
+        wanted = (view.sign_off is not None, view.sign_off is None or entering is not None)
+        if wanted == self._entry_tabs:
+            return
+        self._entry_tabs = wanted
+        for page in (self.closed_panel, *self.forms):
+            index = self.tabs.indexOf(page)
+            if index >= 0:
+                self.tabs.removeTab(index)
+        at = self.tabs.indexOf(self.discharge)
+        pages: list[tuple[QWidget, str]] = []
+        if wanted[0]:
+            pages.append((self.closed_panel, "Closed"))
+        if wanted[1]:
+            pages += list(zip(self.forms, ("Vitals", "CADSS-6", "MOAA/S", "Comfort", "Event"),
+                              strict=True))
+        for offset, (page, title) in enumerate(pages):
+            self.tabs.insertTab(at + offset, page, title)
+        self.tabs.setCurrentWidget(self.vitals if entering is not None else pages[0][0])
+
+    def _late_entry(self, reason: str) -> None:
+        self._active_form = None
+        if not self.presenter.enter_after_signoff(reason):
+            self.closed_panel.show_problem(self.presenter.last_refusal)
+
     def has_unsaved_entry(self) -> bool:
         return any(_unsaved(form.raw()) for form in self.forms)
 
@@ -470,6 +507,7 @@ class SessionScreen(QWidget):
 
     def show_view(self, view: SessionView) -> None:
         self.view = view
+        self._show_closed(view)
         self.header.show_view(view)
         self.rail.show_view(view)
         self.chart.show_view(view)
@@ -526,6 +564,14 @@ class SessionScreen(QWidget):
         self.presenter.record_event(kind, detail=detail, data=data, label=label)
 
     def _infusion(self, kind: EventKind) -> None:
+        early = (self.view.early_stop(self.clock.now())
+                 if kind is EventKind.INFUSION_STOP and self.view is not None else None)
+        if early is not None:
+            dialog = EarlyStopDialog(self.theme, early, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            self._record_event(kind, label="early stop", data=dialog.data())
+            return
         if kind is EventKind.INFUSION_STOP and not self.confirm(
             "Stop infusion", f"Record the infusion as stopped at {clock_time(self.clock.now())}?"
         ):

@@ -76,7 +76,7 @@ def signed_session(service: ClinicService, clock: ManualClock, nurse: uuid.UUID,
     service.record_event(session_id, EventKind.ORIENTED_STEADY_GAIT, by=nurse, time=at(73))
     service.record_event(session_id, EventKind.ESCORT_PRESENT, by=nurse, time=at(73))
     at(74)
-    service.void(session_id, "reading", voided, reason=VOID_REASON, by=nurse)
+    service.void(session_id, "reading", voided, reason=VOID_REASON, by=nurse, pin=TEST_PIN)
     service.amend_reading(session_id, amended, {"sbp": 150, "dbp": 92, "hr": 84, "spo2": 96,
                                                 "cadss6": 14, "moaas": 4},
                           reason=AMEND_REASON, by=clinician)
@@ -244,8 +244,9 @@ def test_discharge_section_gives_each_criterion_the_sign_off_and_the_signature(r
     criteria, signatures = (b for b in blocks if isinstance(b, Table))
     assert len(criteria.rows) == len(view.discharge.criteria)
     assert row_with(criteria, "Escort present").cells[1] == "Met"
-    assert signatures.rows[0].cells[1] == "Nora Nurse (nurse)"
-    assert signatures.rows[0].cells[3] == "valid"
+    discharge = row_with(signatures, "discharge sign-off")
+    assert discharge.cells[1] == "Nora Nurse (nurse)"
+    assert discharge.cells[3] == "valid"
 
 
 def test_instructions_forbid_driving_even_when_the_clinic_text_does_not(view, clock):

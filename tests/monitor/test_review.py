@@ -18,7 +18,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def clinician(service) -> uuid.UUID:
-    return service.ensure_staff("Cleo Clinician", "clinician")
+    return service.ensure_staff("Cleo Clinician", "clinician", pin=TEST_PIN)
 
 
 @pytest.fixture
@@ -92,7 +92,8 @@ def test_flagged_only_lists_sessions_with_flags_of_the_effective_record(
     saved = service.record_reading(s["ben_mar02"], {"sbp": "120", "dbp": "80", "spo2": "86"},
                                    by=nurse)
     assert ids(service.find_sessions(query, by=clinician)) == [s["ben_mar02"], s["ben_feb28"]]
-    service.void(s["ben_mar02"], "reading", saved.id, reason="probe off the finger", by=nurse)
+    service.void(s["ben_mar02"], "reading", saved.id, reason="probe off the finger", by=nurse,
+                 pin=TEST_PIN)
     assert ids(service.find_sessions(query, by=clinician)) == [s["ben_feb28"]]
     combined = SessionQuery(text="ada", flagged_only=True)
     assert ids(service.find_sessions(combined, by=clinician)) == []
@@ -137,8 +138,8 @@ def test_a_page_limit_outside_the_accepted_range_is_refused(service, clinician, 
 
 def test_a_signed_session_is_marked_signed(service, nurse, clinician, clinic, clock):
     _, _, s = clinic
-    service.record_event(s["ben_mar02"], EventKind.DISCHARGE_OVERRIDE, by=clinician,
-                         detail="transferred to the emergency department")
+    service.override_discharge(s["ben_mar02"], by=clinician, pin=TEST_PIN,
+                               reason="transferred to the emergency department")
     rows = service.find_sessions(SessionQuery(text="carter"), by=clinician).rows
     assert [row.signed for row in rows] == [True, False]
 

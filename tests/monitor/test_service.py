@@ -379,7 +379,7 @@ def test_the_flag_of_an_amended_reading_stays_listed_with_its_acknowledgement(
     (kept,) = view.superseded_flags
     assert kept.id == flag.id
     assert kept.acknowledgement.note == "probe on ear"
-    assert kept.resolution == "reading amended"
+    assert kept.resolution == "reading amended (by Cleo Clinician): Entered in error"
     assert kept.resolved_at == clock.now()
     assert not kept.open
 

@@ -59,7 +59,8 @@ def replayed_session(service, clock, nurse) -> Replay:
     flag = next(f for f in service.load(session_id).flags if f.reading_id == readings[25])
     service.acknowledge(session_id, flag, action="Repeated reading", by=nurse)
     clock.set_wall(checked_in + VOID_MINUTE * MIN)
-    service.void(session_id, "reading", readings[VOIDED], reason="probe slipped", by=nurse)
+    service.void(session_id, "reading", readings[VOIDED], reason="probe slipped", by=nurse,
+                 pin=TEST_PIN)
     clock.set_wall(checked_in + 90 * MIN)
     return Replay(session_id, checked_in, readings)
 
@@ -219,7 +220,8 @@ def test_an_override_shows_its_reason_escaped_and_its_signature(qtbot, service, 
     assert "<h3>Signatures</h3>" in text
     assert "Cleo Clinician (clinician)" in text
     signed = [a for a in screen.activity.activities() if a.what.startswith("Signed: ")]
-    assert [a.who for a in signed] == ["Cleo Clinician (clinician)"]
+    # The void of the reading behind a critical flag was signed first.
+    assert [a.who for a in signed] == ["Nora Nurse (nurse)", "Cleo Clinician (clinician)"]
 
 
 def _print_dialogs():
