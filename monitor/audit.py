@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, text
 
+from monitor.changes.announce import announce
 from monitor.model import AuditLog
 
 #: The mac before the first entry.
@@ -139,6 +140,8 @@ def append(
         "record_kind": record_kind, "record_id": record_id, "session_id": session_id,
         "patient_id": patient_id, "old": old_text, "new": new_text, "mac": mac,
     })
+    announce(connection, seq=seq, at=at, staff_id=staff_id, action=action,
+             record_kind=record_kind, record_id=record_id, session_id=session_id, new=new)
     return mac
 
 
