@@ -1,7 +1,7 @@
 """Benchmark of live changes: commit on one tablet → delivery by another tablet's feed.
 
     python bench/bench_changes.py [--db URL] [--chairs 4] [--readings 40] [--speedup 10]
-                                  [--idle 10]
+                                  [--idle 10] [--saves 100]
 
 a. ``--chairs`` nurses (a thread each, on one tablet's service) save readings at 1 reading/s
    per chair, accelerated ``--speedup`` times, ``--readings`` each. A second
@@ -13,6 +13,8 @@ b. The feed then sits idle for ``--idle`` seconds; the statements it sent are co
    client (every statement of the feed's engine) and, on PostgreSQL, the server's own view
    of the listener's connection (``pg_stat_activity.state_change``) shows whether it moved.
    Reported per minute. Target: (almost) none.
+c. What announcing costs a save: ``--saves`` readings saved with the announcement and as
+   many with it replaced by a no-op, alternating, on the same database; medians.
 
 PostgreSQL by default (``--db``, else ``$CHAIRSIDE_TEST_PG_URL``), in a schema of its own
 that is dropped afterwards; a ``sqlite:///`` URL runs the SQLite feed (``data_version``).
@@ -37,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from monitor import audit
 from monitor.changes import Change, ChangeKind
 from monitor.changes.feed import open_feed
 from monitor.clock import SystemClock
@@ -70,7 +73,8 @@ def drop_schema(url: str, schema: str) -> None:
     admin.dispose()
 
 
-def run(url: str, chairs: int, readings: int, speedup: float, idle_s: float) -> dict[str, Any]:
+def run(url: str, chairs: int, readings: int, speedup: float, idle_s: float,  # noqa: PLR0917
+        saves: int) -> dict[str, Any]:
     clock = SystemClock()
     writer_store, reader_store = open_store(url), open_store(url)
     writer = ClinicService(writer_store, clock, secret=SECRET)
@@ -126,8 +130,9 @@ def run(url: str, chairs: int, readings: int, speedup: float, idle_s: float) -> 
     idle_statements = feed.statements - before
     state_after = server_state(url, pid)
     feed.stop()
-    writer_store.close()
     reader_store.close()
+    with_ms, without_ms = save_cost(writer, sessions[0], nurses[0], saves)
+    writer_store.close()
     return {
         "backend": make_url(url).get_backend_name(),
         "chairs": chairs, "readings": expected, "delivered": len(latencies),
@@ -140,7 +145,28 @@ def run(url: str, chairs: int, readings: int, speedup: float, idle_s: float) -> 
         "idle_statements": idle_statements,
         "idle_statements_per_min": round(idle_statements * 60 / idle_s, 2),
         "server_saw_activity_while_idle": None if pid is None else state_before != state_after,
+        "save_p50_ms_announced": with_ms,
+        "save_p50_ms_not_announced": without_ms,
     }
+
+
+def save_cost(service: ClinicService, session_id: uuid.UUID, nurse: uuid.UUID,
+              saves: int) -> tuple[float, float]:
+    """Median save time with the announcement and with it replaced by a no-op."""
+    announce = audit.announce
+    times: dict[bool, list[float]] = {True: [], False: []}
+    reading = {"sbp": "126", "dbp": "78", "hr": "72", "spo2": "98"}
+    try:
+        for n in range(2 * saves):
+            announced = n % 2 == 0
+            audit.announce = announce if announced else (lambda *_a, **_k: None)
+            started = time.perf_counter()
+            service.record_reading(session_id, reading, by=nurse)
+            times[announced].append(time.perf_counter() - started)
+    finally:
+        audit.announce = announce
+    return (round(statistics.median(times[True]) * 1000, 2),
+            round(statistics.median(times[False]) * 1000, 2))
 
 
 def server_state(url: str, pid: int | None) -> Any:
@@ -165,6 +191,7 @@ def main() -> int:
     parser.add_argument("--speedup", type=float, default=10.0,
                         help="how many times faster than 1 reading/s per chair")
     parser.add_argument("--idle", type=float, default=10.0, help="idle window, seconds")
+    parser.add_argument("--saves", type=int, default=100, help="saves of each kind for c.")
     args = parser.parse_args()
     if not args.db:
         parser.error("--db or $CHAIRSIDE_TEST_PG_URL is needed")
@@ -175,7 +202,7 @@ def main() -> int:
     elif url in {"sqlite://", "sqlite:///"}:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     try:
-        result = run(url, args.chairs, args.readings, args.speedup, args.idle)
+        result = run(url, args.chairs, args.readings, args.speedup, args.idle, args.saves)
     finally:
         if schema is not None:
             drop_schema(args.db, schema)

@@ -6,6 +6,11 @@ the notification when (and only if) the transaction commits, in commit order, so
 uncommitted or rolled back is ever announced. Audit appends are serialized by an advisory
 lock held to the end of the transaction, so announcements arrive in sequence order.
 
+One statement per announced entry: the server adds the session's chair and the flags the
+save raised to the entry and sends it; the listener maps them to changes with
+:func:`monitor.changes.kinds.changes_of`, as it does when catching up from the trail. An
+announcement that would be too long for NOTIFY names only its sequence number.
+
 On SQLite nothing is sent: a feed learns of commits from ``PRAGMA data_version`` and from
 its own process's commits (:mod:`monitor.changes.feed`).
 
@@ -23,14 +28,30 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from monitor.changes.kinds import Entry, chair_and_flags, changes_of, kind_of, payload
+from monitor.changes.kinds import MAX_PAYLOAD, Entry, entry_json, kind_of
 
 CHANNEL = "chairside_changes"
 #: The channel of the connection's schema, computed by the server (one expression for the
 #: sender and the listener).
 CHANNEL_SQL = (f"CASE current_schema() WHEN 'public' THEN '{CHANNEL}' "
                f"ELSE '{CHANNEL}:' || current_schema() END")
-_NOTIFY = text(f"SELECT pg_notify({CHANNEL_SQL}, :payload)")
+_NOTIFY = text(f"""
+WITH announcement AS (
+    SELECT json_build_object(
+        'seq', CAST(:seq AS bigint),
+        'entry', CAST(:entry AS json),
+        'chair', (SELECT chair FROM sessions WHERE id = :session_id),
+        'flags', (SELECT json_agg(json_build_object('id', id, 'severity', severity,
+                                                    'reading_id', reading_id)
+                                  ORDER BY severity DESC, id)
+                  FROM flags WHERE session_id = :session_id AND raised_at = :at)
+    )::text AS body
+)
+SELECT pg_notify({CHANNEL_SQL},
+                 CASE WHEN octet_length(body) < {MAX_PAYLOAD} THEN body
+                      ELSE json_build_object('seq', CAST(:seq AS bigint))::text END)
+FROM announcement
+""")
 
 
 def announce(
@@ -51,6 +72,5 @@ def announce(
     severity = (new or {}).get("severity")
     entry = Entry(seq, at, staff_id, action, record_kind, record_id, session_id,
                   severity if isinstance(severity, int) else None)
-    chair, flags = (None, []) if session_id is None else chair_and_flags(connection,
-                                                                          session_id, at)
-    connection.execute(_NOTIFY, {"payload": payload(seq, changes_of(entry, chair, flags))})
+    connection.execute(_NOTIFY, {"seq": seq, "entry": entry_json(entry),
+                                 "session_id": session_id, "at": at})

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 
 from monitor.domain import Severity
 from monitor.model import AuditLog, FlagRow, TreatmentSession
@@ -159,31 +159,33 @@ def changes_of(entry: Entry, chair: str | None, flags: Sequence[RaisedFlag]) -> 
 MAX_PAYLOAD = 7000
 
 
-def payload(seq: int, changes: Sequence[Change]) -> str:
-    """The text of one announcement: the entry's sequence number and its changes."""
-    text = json.dumps({"seq": seq, "changes": [c.as_json() for c in changes]},
-                      separators=(",", ":"))
-    if len(text.encode("utf-8")) > MAX_PAYLOAD:
-        return json.dumps({"seq": seq, "more": True})
-    return text
+def entry_json(entry: Entry) -> str:
+    """The entry's part of an announcement (the server adds the chair and the flags)."""
+    return json.dumps({
+        "at": entry.at.astimezone(UTC).isoformat(), "by": _uuid_text(entry.staff_id),
+        "action": entry.action, "record_kind": entry.record_kind,
+        "record_id": _uuid_text(entry.record_id), "session_id": _uuid_text(entry.session_id),
+        "severity": entry.severity,
+    }, separators=(",", ":"))
 
 
 def parse_payload(text: str) -> tuple[int, list[Change] | None]:
-    """An announcement's sequence number and changes (None: read them from the trail)."""
+    """An announcement's sequence number and changes (None: read them from the trail).
+
+    The announcement carries the entry, its session's chair and the flags raised with it,
+    the arguments of :func:`changes_of`, which maps them here as it does when catching up.
+    """
     data = json.loads(text)
     seq = int(data["seq"])
-    if "changes" not in data:
+    if "entry" not in data:
         return seq, None
-    return seq, [_change_from_json(seq, item) for item in data["changes"]]
-
-
-def _change_from_json(seq: int, item: Mapping[str, Any]) -> Change:
-    return Change(
-        seq=seq, kind=ChangeKind(item["kind"]), session_id=_uuid(item["session_id"]),
-        record_id=_uuid(item["record_id"]), chair=item["chair"],
-        time=datetime.fromisoformat(item["time"]), by=_uuid(item["by"]),
-        severity=item["severity"],
-    )
+    item = data["entry"]
+    entry = Entry(seq, datetime.fromisoformat(item["at"]), _uuid(item["by"]), item["action"],
+                  item["record_kind"], _uuid(item["record_id"]), _uuid(item["session_id"]),
+                  item["severity"])
+    flags = [RaisedFlag(uuid.UUID(f["id"]), int(f["severity"]), _uuid(f["reading_id"]))
+             for f in data["flags"] or ()]
+    return seq, changes_of(entry, data["chair"], flags)
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -206,16 +208,6 @@ _AUDIT = _table(AuditLog)
 _SESSIONS = _table(TreatmentSession)
 _FLAGS = _table(FlagRow)
 
-#: The chair of one session and the flags raised in it at one time (one statement).
-_CHAIR_AND_FLAGS = (
-    select(_SESSIONS.c.chair, _FLAGS.c.id, _FLAGS.c.severity, _FLAGS.c.reading_id)
-    .select_from(_SESSIONS)
-    .outerjoin(_FLAGS, and_(_FLAGS.c.session_id == _SESSIONS.c.id,
-                            _FLAGS.c.raised_at == bindparam("at")))
-    .where(_SESSIONS.c.id == bindparam("session_id"))
-    .order_by(_FLAGS.c.severity.desc(), _FLAGS.c.id)
-)
-
 _HEAD_SEQ = select(_AUDIT.c.seq).order_by(_AUDIT.c.seq.desc()).limit(1)
 
 _ENTRIES_SINCE = (
@@ -237,18 +229,6 @@ _FLAGS_SINCE = (
            .exists())
     .order_by(_FLAGS.c.severity.desc(), _FLAGS.c.id)
 )
-
-
-def chair_and_flags(connection: Connection, session_id: uuid.UUID,
-                    at: datetime) -> tuple[str | None, list[RaisedFlag]]:
-    """The session's chair and the flags raised in it at ``at`` (the save's time)."""
-    chair: str | None = None
-    flags: list[RaisedFlag] = []
-    for row in connection.execute(_CHAIR_AND_FLAGS, {"session_id": session_id, "at": at}):
-        chair = row.chair
-        if row.id is not None:
-            flags.append(RaisedFlag(row.id, row.severity, row.reading_id))
-    return chair, flags
 
 
 def head_seq(connection: Connection) -> int:
@@ -282,10 +262,3 @@ def _recorded_severity(new: str | None) -> int | None:
         return None
     value = json.loads(new).get("severity")
     return value if isinstance(value, int) else None
-
-
-def group_by_seq(changes: Iterable[Change]) -> dict[int, list[Change]]:
-    grouped: dict[int, list[Change]] = {}
-    for change in changes:
-        grouped.setdefault(change.seq, []).append(change)
-    return grouped

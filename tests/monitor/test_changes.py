@@ -14,12 +14,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
 from monitor import audit
 from monitor.changes import Change, ChangeKind
 from monitor.changes.feed import ChangeFeed, backoff, open_feed
-from monitor.changes.kinds import MAX_PAYLOAD, parse_payload, payload
+from monitor.cli_watch import line
+from monitor.model import FlagRow
 from monitor.service import ClinicService, ImportedRow
 from monitor.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
@@ -254,13 +255,36 @@ def test_backoff_doubles_up_to_its_limit():
     assert [next(delays) for _ in range(6)] == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
 
 
-def test_an_announcement_too_long_for_notify_names_only_its_entry():
-    change = Change(7, ChangeKind.FLAG, uuid.uuid4(), uuid.uuid4(), "2",
-                    datetime(2026, 3, 2, 10, 0, tzinfo=UTC), None, "critical")
-    text_ = payload(7, [change] * 100)
-    assert len(text_) < MAX_PAYLOAD
-    assert parse_payload(text_) == (7, None)
-    assert parse_payload(payload(7, [change])) == (7, [change])
+@pytest.mark.postgres
+def test_an_announcement_too_long_for_notify_is_read_from_the_trail(pg_url, clock):
+    stores = [open_store(pg_url), open_store(pg_url)]
+    a, b = (ClinicService(s, clock, secret=TEST_SECRET) for s in stores)
+    nurse = a.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
+    patient = a.add_patient("MRN100200", by=nurse, name="Ada Byrne")
+    session_id = a.start_session(patient.id, by=nurse, chair="3")
+    got = Collected()
+    feed = feed_of(b)
+    feed.subscribe(got)
+    event_id, now = uuid.uuid4(), clock.now()
+    flags = [{"id": uuid.uuid4(), "session_id": session_id, "key": f"k{n}", "measure": "sbp",
+              "severity": 2, "time": now, "message": "m", "reading_id": None, "raised_at": now}
+             for n in range(80)]  # far more than one save raises: too long for NOTIFY
+    try:
+        at_rest = feed.statements
+        with a.store.write() as db:
+            db.execute(insert(FlagRow), flags)
+            audit.append(db.connection(), a._audit_key, at=now, staff_id=nurse,
+                         action="create", record_kind="event", record_id=event_id,
+                         session_id=session_id)
+        got.wait_for(ChangeKind.EVENT, event_id)
+        for flag in flags:
+            got.wait_for(ChangeKind.FLAG, flag["id"])
+    finally:
+        feed.stop()
+        for s in stores:
+            s.close()
+    assert len(got.keys()) == 81
+    assert feed.statements == at_rest + 2  # the changes read from the trail
 
 
 @pytest.mark.postgres
@@ -362,3 +386,15 @@ def test_watch_prints_one_json_line_per_change_and_stops_on_sigint(db_url, clock
     assert lines[1]["session_id"] == str(session_id)
     assert lines[1]["chair"] == "4"
     assert lines[2]["severity"] in ("advisory", "warning", "critical")
+
+
+def test_watch_text_line_names_each_field():
+    session_id, flag_id, nurse = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    change = Change(9, ChangeKind.FLAG, session_id, flag_id, "2",
+                    datetime(2026, 3, 2, 10, 0, tzinfo=UTC), nurse, "warning")
+    assert line(change, as_json=False).split("\t") == [
+        "2026-03-02T10:00:00+00:00", "flag", "chair 2", f"session {session_id}",
+        f"record {flag_id}", f"by {nurse}", "warning"]
+    staff = Change(10, ChangeKind.STAFF, None, nurse, None, change.time, None)
+    assert line(staff, as_json=False).split("\t")[2:] == [
+        "chair -", "session -", f"record {nurse}", "by -"]
