@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -354,7 +355,16 @@ def test_a_listener_hears_changes_without_sending_statements(pg_url, clock):
         store.close()
 
 
-def test_watch_prints_one_json_line_per_change_and_stops_on_sigint(db_url, clock, tmp_path):
+def lines_of(stream, readers: list[threading.Thread]) -> queue.Queue[str]:
+    """The lines of a child's output, readable with a timeout (a hung child fails the test)."""
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in stream], daemon=True)
+    reader.start()
+    readers.append(reader)
+    return lines
+
+
+def test_watch_prints_one_json_line_per_change_and_stops_on_sigint(db_url, clock):
     store = open_store(db_url)
     service = ClinicService(store, clock, secret=TEST_SECRET)
     nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
@@ -363,22 +373,28 @@ def test_watch_prints_one_json_line_per_change_and_stops_on_sigint(db_url, clock
     watch = subprocess.Popen(
         [sys.executable, "-m", "monitor", "watch", "--json"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    readers: list[threading.Thread] = []
+    out, err = lines_of(watch.stdout, readers), lines_of(watch.stderr, readers)
     try:
-        ready = watch.stderr.readline()
+        ready = err.get(timeout=WAIT_S)
         assert ready.startswith("watching for changes"), ready
         session_id = service.start_session(patient.id, by=nurse, chair="4")
         clock.advance(MIN)
         rid = service.record_reading(session_id, vitals(spo2=90), by=nurse).id
-        lines = [json.loads(watch.stdout.readline()) for _ in range(3)]
+        lines = [json.loads(out.get(timeout=WAIT_S)) for _ in range(3)]
         watch.send_signal(signal.SIGINT)
-        out, err = watch.communicate(timeout=WAIT_S)
+        watch.wait(timeout=WAIT_S)
     finally:
         if watch.poll() is None:
             watch.kill()
-            watch.communicate()
+            watch.wait()
+        for reader in readers:
+            reader.join(WAIT_S)
+        watch.stdout.close()
+        watch.stderr.close()
         store.close()
-    assert watch.returncode == 0, err
-    assert out == ""
+    assert watch.returncode == 0, list(err.queue)
+    assert out.empty()
     assert [line["kind"] for line in lines] == ["session", "reading", "flag"]
     assert {tuple(sorted(line)) for line in lines} == {
         ("by", "chair", "kind", "record_id", "session_id", "severity", "time")}
