@@ -181,6 +181,8 @@ class ChangeFeed:
                     log.exception("change feed failed; connecting again")
                 else:
                     log.info("change feed lost its connection (%s); connecting again", exc)
+            if self.connected.is_set():
+                delays = backoff(*self._backoff)  # it was up: start again from the first delay
             self.connected.clear()
             self.backend_pid = None
             if self._stopping.is_set() or self._wait(next(delays)):
