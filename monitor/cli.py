@@ -20,6 +20,9 @@ from typing import Any
 
 from monitor import cli_export, cli_identity, cli_staff
 from monitor.auth import DEMO_PIN, load_secret
+from monitor.cli_watch import COMMAND as WATCH
+from monitor.cli_watch import add_command as add_watch_command
+from monitor.cli_watch import run as watch
 from monitor.clock import Clock, SystemClock
 from monitor.domain import Flag, Score
 from monitor.feed import cli as feed_cli
@@ -79,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_identity.add_as_option(demo)
     db_option(demo)
 
+    add_watch_command(commands, db_option)
     check = commands.add_parser("check", help="check the database's integrity")
     db_option(check)
     cli_staff.add_commands(commands, db_option)
@@ -104,6 +108,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return cli_staff.run(args, url, clock)
         if args.command == cli_export.COMMAND:
             return cli_export.run(args, url, clock)
+        if args.command == WATCH:
+            return watch(args, url)
         return _check(url)
     except StoreOpenError as exc:
         print(f"error: {exc}", file=sys.stderr)
