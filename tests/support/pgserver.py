@@ -36,6 +36,9 @@ PG_BIN = Path(os.environ.get("CHAIRSIDE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVER_USER = "chairside-pg"
 SHARED_PORT = 5432
 START_TIMEOUT = 30.0
+#: Trust, for 127.0.0.1 only: sessions and replication (pg_basebackup, a standby).
+HBA_TRUST_LOOPBACK = ["host all all 127.0.0.1/32 trust",
+                      "host replication all 127.0.0.1/32 trust"]
 
 _template: Path | None = None
 
@@ -108,13 +111,18 @@ def _give_to_server_user(path: Path) -> None:
             os.lchown(Path(root) / name, account.pw_uid, account.pw_gid)
 
 
+def run_as_server_user(command: list[str], what: str) -> None:
+    """Run a PostgreSQL tool as the account the server runs as (files it writes are its)."""
+    _run(command, what)
+
+
 def _run(command: list[str], what: str) -> None:
     done = subprocess.run(_as_server_user(command), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ServerError(f"{what} failed ({done.returncode}): {done.stderr.strip()}")
 
 
-def _private_dir(prefix: str) -> Path:
+def private_dir(prefix: str) -> Path:
     # Not pytest's tmp_path: that lies under a root-only folder the server user cannot enter.
     path = Path(tempfile.mkdtemp(prefix=prefix))
     _give_to_server_user(path)
@@ -125,7 +133,7 @@ def _cluster_template() -> Path:
     """An initdb'd cluster made once per test run and copied for every server."""
     global _template  # noqa: PLW0603 - one template per process, made on first use
     if _template is None:
-        folder = _private_dir("chairside-pg-template-")
+        folder = private_dir("chairside-pg-template-")
         atexit.register(shutil.rmtree, folder, True)
         data = folder / "data"
         _run([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
@@ -139,14 +147,16 @@ class PrivateServer:
 
     ``url`` is a SQLAlchemy URL for database ``postgres`` as superuser ``postgres``;
     ``dsn`` the same for psycopg. ``settings`` go into ``postgresql.conf``; ``hba`` replaces
-    the ``pg_hba.conf`` lines (trust for 127.0.0.1 by default).
+    the ``pg_hba.conf`` lines (trust for 127.0.0.1 by default). ``data_from``: a data
+    directory to start from (a base backup) instead of a fresh cluster.
     """
 
     def __init__(self, *, settings: dict[str, str] | None = None,
-                 hba: list[str] | None = None) -> None:
-        self.folder = _private_dir("chairside-pg-")
+                 hba: list[str] | None = None, data_from: Path | None = None) -> None:
+        self.folder = private_dir("chairside-pg-")
         self.data = self.folder / "data"
-        _run(["cp", "-a", str(_cluster_template()), str(self.data)], "copying the cluster")
+        source = data_from or _cluster_template()
+        _run(["cp", "-a", str(source), str(self.data)], "copying the cluster")
         self.port = free_port()
         self.log = self.folder / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -165,7 +175,7 @@ class PrivateServer:
         conf.update(settings or {})
         with (self.data / "postgresql.auto.conf").open("a") as file:
             file.writelines(f"{key} = {value}\n" for key, value in conf.items())
-        lines = hba or ["host all all 127.0.0.1/32 trust"]
+        lines = hba or HBA_TRUST_LOOPBACK
         (self.data / "pg_hba.conf").write_text("".join(f"{line}\n" for line in lines))
         _give_to_server_user(self.folder)
 

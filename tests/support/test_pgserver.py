@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from monitor.store import Store, StoreUnavailableError, make_engine
 from tests.support.pgserver import (
+    HBA_TRUST_LOOPBACK,
     SHARED_PORT,
     PrivateServer,
     private_server,
@@ -48,7 +49,7 @@ def test_private_server_runs_apart_from_the_shared_one_with_fsync_and_loopback_t
     assert int(settings["port"]) == server.port
     assert settings["data_directory"] == str(server.data)
     hba = (server.data / "pg_hba.conf").read_text().split("\n")
-    assert [line for line in hba if line] == ["host all all 127.0.0.1/32 trust"]
+    assert [line for line in hba if line] == HBA_TRUST_LOOPBACK
 
 
 @pytest.mark.slow
