@@ -14,6 +14,9 @@ import getpass
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from monitor.server_admin import (
     DEFAULT_APP_ROLE,
     DEFAULT_OWNER_ROLE,
@@ -22,7 +25,7 @@ from monitor.server_admin import (
 )
 
 COMMAND = "server"
-EXIT_OK, EXIT_INVALID = 0, 2
+EXIT_OK, EXIT_INVALID, EXIT_STORAGE = 0, 2, 3
 
 
 def add_command(
@@ -55,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     except ServerInitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except (OperationalError, InterfaceError) as exc:
+        shown = make_url(args.db).render_as_string(hide_password=True)
+        print(f"error: could not use the database at {shown}: {getattr(exc, 'orig', exc)}",
+              file=sys.stderr)
+        return EXIT_STORAGE
     for line in report.lines:
         print(line)
     return EXIT_OK

@@ -260,6 +260,15 @@ def test_cli_refuses_bad_role_names_naming_the_option(
     assert message in capsys.readouterr().err
 
 
+def test_cli_reports_an_unreachable_server_with_exit_status_3(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["server", "init", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/x"])
+    assert status == 3
+    assert "error: could not use the database at postgresql+psycopg://postgres@127.0.0.1:1/x" \
+        in capsys.readouterr().err
+
+
 def test_init_refuses_sqlite_naming_the_option(tmp_path) -> None:
     with pytest.raises(ServerInitError, match="--db: server init sets up a PostgreSQL"):
         init_server(f"sqlite:///{tmp_path / 'x.sqlite3'}")
@@ -273,3 +282,14 @@ def test_scram_verifier_matches_the_rfc_7677_example() -> None:
     assert verifier == ("SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$"
                         "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:"
                         "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=")
+
+
+def test_init_as_a_role_that_cannot_create_roles_is_refused_naming_it(
+    clinic_db: ClinicDatabase,
+) -> None:
+    _init(clinic_db)
+    with pytest.raises(ServerInitError) as refused:
+        init_server(clinic_db.app_url, app_role="other_app", owner_role=clinic_db.owner_role)
+    assert str(refused.value) == (
+        f"--db: connect as a superuser or a role with CREATEROLE (connected as "
+        f"{clinic_db.app_role})")
