@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from monitor.auth import LoginRefused
 from monitor.cli import main
 from monitor.domain import EventKind, Phase
+from monitor.model import Base
 from monitor.server_admin import APP_UPDATES, ServerInitError, init_server, scram_verifier
 from monitor.service import ClinicService
 from monitor.store import StoreOpenError, current_revision, head_revision, open_store
@@ -293,3 +294,21 @@ def test_init_as_a_role_that_cannot_create_roles_is_refused_naming_it(
     assert str(refused.value) == (
         f"--db: connect as a superuser or a role with CREATEROLE (connected as "
         f"{clinic_db.app_role})")
+
+
+def test_init_on_a_database_the_app_created_as_superuser_hands_it_to_the_owner(
+    clinic_db: ClinicDatabase,
+) -> None:
+    open_store(clinic_db.superuser_url).close()  # as a single-user set-up would have it
+    lines = _init(clinic_db)
+    tables = len(Base.metadata.tables) + 1  # and alembic_version
+    assert (f"ownership: {tables} table(s) and 2 trigger function(s) handed to "
+            f"{clinic_db.owner_role}") in lines
+    with psycopg.connect(clinic_db.dsn("postgres")) as connection:
+        owners = set(connection.execute(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' UNION "
+            "SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE pronamespace = "
+            "'public'::regnamespace").fetchall())
+    assert owners == {(clinic_db.owner_role,)}
+    assert _refused(clinic_db, "DELETE FROM audit_log") == "42501"
+    assert f"schema: at {head_revision()} already (the newest this ChairSide knows)" in lines
