@@ -85,12 +85,16 @@ def ensure_server_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(SERVER_USER)
     except KeyError:
-        subprocess.run(
+        done = subprocess.run(
             ["useradd", "--system", "--user-group", "--no-create-home",
              "--shell", "/usr/sbin/nologin", SERVER_USER],
-            check=True, capture_output=True,
+            check=False, capture_output=True, text=True,
         )
+    try:  # another test run may have created it meanwhile
         return pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        raise ServerError(f"could not create the account {SERVER_USER}: "
+                          f"{done.stderr.strip()}") from None
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -300,9 +304,10 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def private_server(**options: object) -> Iterator[PrivateServer]:
+def private_server(*, settings: dict[str, str] | None = None,
+                   hba: list[str] | None = None) -> Iterator[PrivateServer]:
     """A started :class:`PrivateServer`, removed afterwards."""
-    server = PrivateServer(**options)  # type: ignore[arg-type]
+    server = PrivateServer(settings=settings, hba=hba)
     try:
         server.start()
         yield server
