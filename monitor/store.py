@@ -7,7 +7,8 @@ and brings the schema up to date with Alembic (backing up a SQLite file first).
   with WAL, ``synchronous=FULL``, foreign keys on and a busy timeout; ``PRAGMA quick_check``
   runs at open, and a damaged or foreign file is refused with :class:`StoreOpenError`.
 * PostgreSQL (``postgresql+psycopg://…``, the shared database of a clinic with several
-  tablets): the same code.
+  tablets): the same code; each connection names its device (``application_name``) and
+  has a connect timeout, TCP keepalives and a statement timeout (docs/clinic-server.md).
 
 Writes go through :meth:`Store.write`, a transaction that commits on leaving the block.
 When the environment fails — disk full, read-only database, server unreachable, database
@@ -270,9 +271,19 @@ def _pg_connect_args(url: URL, application_name: str | None = None) -> dict[str,
     # ``options`` (a search_path, another statement_timeout) are kept.
     options = str(url.query.get("options", ""))
     if "statement_timeout" not in options:
-        timeout = os.environ.get(PG_STATEMENT_TIMEOUT_ENV, str(PG_STATEMENT_TIMEOUT_MS))
-        args["options"] = f"{options} -c statement_timeout={int(timeout)}".strip()
+        args["options"] = f"{options} -c statement_timeout={_statement_timeout_ms()}".strip()
     return args
+
+
+def _statement_timeout_ms() -> int:
+    given = os.environ.get(PG_STATEMENT_TIMEOUT_ENV)
+    if given is None:
+        return PG_STATEMENT_TIMEOUT_MS
+    if not given.strip().isdigit():
+        raise StoreOpenError(
+            f"{PG_STATEMENT_TIMEOUT_ENV}: a whole number of milliseconds, 0 (no limit) or more "
+            f"(got {given!r})")
+    return int(given)
 
 
 def _alembic_config(connection: Any) -> Config:

@@ -19,7 +19,13 @@ from sqlalchemy.engine import make_url
 from monitor.audit import PG_LOCK_KEY
 from monitor.clock import ManualClock
 from monitor.service import ClinicService
-from monitor.store import PG_STATEMENT_TIMEOUT_ENV, NotSavedError, Store, open_store
+from monitor.store import (
+    PG_STATEMENT_TIMEOUT_ENV,
+    NotSavedError,
+    Store,
+    StoreOpenError,
+    open_store,
+)
 from tests.conftest import TEST_SECRET
 
 pytestmark = pytest.mark.postgres
@@ -84,6 +90,15 @@ def test_statement_timeout_is_overridden_by_the_environment_or_the_url(
         assert _show(store, "statement_timeout") == "1500ms"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("given", ["5s", "-1", ""])
+def test_a_statement_timeout_that_is_not_milliseconds_is_refused_naming_the_variable(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, given: str,
+) -> None:
+    monkeypatch.setenv(PG_STATEMENT_TIMEOUT_ENV, given)
+    with pytest.raises(StoreOpenError, match=f"{PG_STATEMENT_TIMEOUT_ENV}: a whole number"):
+        open_store(pg_url)
 
 
 def test_a_save_blocked_by_another_devices_lock_is_not_saved_within_the_timeout(
