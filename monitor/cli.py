@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import cli_export, cli_identity, cli_staff
+from monitor import cli_export, cli_identity, cli_server, cli_staff
 from monitor.auth import DEMO_PIN, load_secret
 from monitor.cli_watch import COMMAND as WATCH
 from monitor.cli_watch import add_command as add_watch_command
@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_staff.add_commands(commands, db_option)
     cli_export.add_command(commands, db_option)
     feed_cli.add_command(commands)
+    cli_server.add_command(commands, db_option)
     return parser
 
 
@@ -110,6 +111,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return cli_export.run(args, url, clock)
         if args.command == WATCH:
             return watch(args, url)
+        if args.command == cli_server.COMMAND:
+            return cli_server.run(args)
         return _check(url)
     except StoreOpenError as exc:
         print(f"error: {exc}", file=sys.stderr)
