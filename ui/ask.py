@@ -54,19 +54,8 @@ class ConfirmDialog(QDialog):
         self.detail.setProperty("role", "muted")
         self.detail.setWordWrap(True)
         self.detail.setVisible(bool(detail))
-        self.keep = TouchButton(keep, min_size=BUTTON_MIN_WIDTH, min_height=PRIMARY_MIN)
-        self.keep.setObjectName("confirm-keep")
+        self.keep, self.act, buttons = _answer_buttons(self, keep, action, name="confirm")
         self.keep.setVisible(bool(keep))
-        self.act = TouchButton(action, min_size=BUTTON_MIN_WIDTH, min_height=PRIMARY_MIN)
-        self.act.setObjectName("confirm-act")
-        self.act.setProperty("primary", True)
-        self.keep.clicked.connect(self.reject)
-        self.act.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(16)
-        buttons.addWidget(self.keep)
-        buttons.addStretch(1)
-        buttons.addWidget(self.act)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(14)
@@ -110,19 +99,9 @@ class ReasonDialog(QDialog):
         self.text.setMinimumHeight(3 * TOUCH_MIN)
         self.count = QLabel()
         self.count.setProperty("role", "muted")
-        self.keep = TouchButton("Cancel", min_size=BUTTON_MIN_WIDTH, min_height=PRIMARY_MIN)
-        self.keep.setObjectName("reason-cancel")
-        self.act = TouchButton(action, min_size=BUTTON_MIN_WIDTH, min_height=PRIMARY_MIN)
-        self.act.setObjectName("reason-act")
-        self.act.setProperty("primary", True)
-        self.keep.clicked.connect(self.reject)
-        self.act.clicked.connect(self.accept)
+        self.keep, self.act, buttons = _answer_buttons(self, "Cancel", action, name="reason",
+                                                       keep_name="reason-cancel")
         self.text.textChanged.connect(self._update)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(16)
-        buttons.addWidget(self.keep)
-        buttons.addStretch(1)
-        buttons.addWidget(self.act)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
@@ -141,6 +120,24 @@ class ReasonDialog(QDialog):
         length = len(self.reason())
         self.act.setEnabled(length >= self.min_length)
         self.count.setText(f"{length} characters (at least {self.min_length})")
+
+
+def _answer_buttons(dialog: QDialog, keep: str, action: str, *, name: str,
+                    keep_name: str = "") -> tuple[TouchButton, TouchButton, QHBoxLayout]:
+    """The safe choice (rejects) on the left and the action (accepts) on the right."""
+    safe = TouchButton(keep, min_size=BUTTON_MIN_WIDTH, min_height=PRIMARY_MIN)
+    safe.setObjectName(keep_name or f"{name}-keep")
+    act = TouchButton(action, min_size=BUTTON_MIN_WIDTH, min_height=PRIMARY_MIN)
+    act.setObjectName(f"{name}-act")
+    act.setProperty("primary", True)
+    safe.clicked.connect(dialog.reject)
+    act.clicked.connect(dialog.accept)
+    row = QHBoxLayout()
+    row.setSpacing(16)
+    row.addWidget(safe)
+    row.addStretch(1)
+    row.addWidget(act)
+    return safe, act, row
 
 
 def ask(parent: QWidget | None, title: str, text: str, *, yes: str = "Yes",
