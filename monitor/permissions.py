@@ -8,8 +8,9 @@ member and refuses with :class:`PermissionDenied` (the refusal itself is audited
   entries (undo), sign discharge when every criterion is met, export, import a session
   recorded elsewhere (``python -m monitor import --as``).
 * clinician: everything a nurse can, and amend, void anyone's entry, override discharge,
-  review sessions, view the audit trail.
-* admin: manage staff, change the protocol, view the audit trail; no clinical record actions.
+  review sessions, view the audit trail, approve a protocol draft for clinical use.
+* admin: manage staff, change the protocol (write and import drafts), view the audit
+  trail; no clinical record actions. Everyone may read the protocol and its versions.
 * system (imports and the command line): import and export only.
 """
 
@@ -32,6 +33,8 @@ class Action(StrEnum):
     OVERRIDE_DISCHARGE = "override_discharge"
     MANAGE_STAFF = "manage_staff"
     CHANGE_PROTOCOL = "change_protocol"
+    #: Approve a protocol draft for clinical use (an e-signature).
+    APPROVE_PROTOCOL = "approve_protocol"
     VIEW_AUDIT = "view_audit"
     REVIEW = "review"
     EXPORT = "export"
@@ -48,6 +51,7 @@ _NURSE = frozenset({
 })
 _CLINICIAN = _NURSE | {
     Action.AMEND, Action.VOID_ANY, Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT,
+    Action.APPROVE_PROTOCOL,
 }
 _ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT})
 _SYSTEM = frozenset({Action.IMPORT, Action.EXPORT})
@@ -72,6 +76,7 @@ _WORDS: dict[Action, str] = {
     Action.OVERRIDE_DISCHARGE: "override discharge",
     Action.MANAGE_STAFF: "manage staff",
     Action.CHANGE_PROTOCOL: "change the protocol",
+    Action.APPROVE_PROTOCOL: "approve a protocol version for clinical use",
     Action.VIEW_AUDIT: "view the audit trail",
     Action.REVIEW: "review sessions",
     Action.EXPORT: "export records",
