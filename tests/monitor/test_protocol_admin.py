@@ -84,7 +84,9 @@ def test_the_factory_file_seeds_the_first_version_and_the_listing_says_who_and_w
     assert approved.activation.content_hash == approved.version.hash
     assert service.protocols.draft(draft).state == APPROVED
     rows = {r.field: r for r in service.protocols.parameters("iv_ketamine")}
-    assert rows[HR].differs and rows[HR].value == 105 and rows[HR].factory_value == 111
+    assert rows[HR].differs
+    assert rows[HR].value == 105
+    assert rows[HR].factory_value == 111
     assert rows[HR].source == "clinic review 2026"
     assert not rows["hr.high_critical_at_or_above"].differs
 
@@ -181,7 +183,8 @@ def test_every_step_is_audited_with_old_and_new_values(service, admin, clinician
     assert edit.new["rr.high_warning_at_or_above"]["value"] == 22
     approve = entries["protocol_approve"]
     assert approve.staff_name == "Cleo Clinician"
-    assert approve.new is not None and approve.new["meaning"] == MEANING_APPROVE
+    assert approve.new is not None
+    assert approve.new["meaning"] == MEANING_APPROVE
     assert entries["protocol_activate"].new is not None
     assert service.verify_audit().ok
 
