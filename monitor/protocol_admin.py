@@ -571,12 +571,14 @@ def _checked_value(field: str, raw: object, unit: str) -> Any:
     try:
         return check_parameter(field, value, "draft")
     except ProtocolError as exc:
-        if accepted is not None:
-            span = f"accepted {accepted.low:g}–{accepted.high:g}" + (f" {unit}" if unit else "")
+        if accepted is None:
+            problem = f"{exc.problem} (accepted: {', '.join(choices(field))})"
+        elif "accepted range" in exc.problem:
+            problem = f"{exc.problem} {unit}".rstrip()
         else:
-            span = "accepted " + ", ".join(choices(field))
-        raise ProtocolChangeError([FieldError(field, f"{label}: {exc.problem} ({span})")]
-                                    ) from exc
+            problem = (f"{exc.problem} (accepted {accepted.low:g}–{accepted.high:g}"
+                       f"{' ' + unit if unit else ''})")
+        raise ProtocolChangeError([FieldError(field, f"{label}: {problem}")]) from exc
 
 
 def _changes(base: Protocol, earlier: Mapping[str, Any], parameters: Mapping[str, Any],

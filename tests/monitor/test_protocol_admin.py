@@ -96,12 +96,12 @@ def test_values_are_refused_naming_parameter_unit_and_accepted_range(service, ad
         _draft(service, admin, **{HR: 300})
     assert refused.value.errors[0].field == HR
     assert "hr.high_warning_at_or_above (/min)" in str(refused.value)
-    assert "accepted 20–250 /min" in str(refused.value)
+    assert "300 is outside the accepted range 20–250 /min" in str(refused.value)
     assert service.protocols.check(HR, "abc", unit="/min")[0].message.startswith(
         "hr.high_warning_at_or_above (/min): expected a whole number")
     assert service.protocols.check(HR, "120") == []
     assert service.protocols.check("discharge.min_observation_from", "dawn")[0].message \
-        .endswith("(accepted infusion_stop, infusion_start)")
+        .endswith("(accepted: infusion_stop, infusion_start)")
     assert service.protocols.drafts() == []
 
 
