@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -35,6 +34,10 @@ if TYPE_CHECKING:
     from monitor.protocol_admin import DraftInfo, ParameterRow, VersionInfo
     from monitor.service import ClinicService
     from ui.main_window import MainWindow
+
+#: Widths of a parameter's name and value.
+NAME_PX = 240
+VALUE_PX = 160
 
 #: The words of a protocol approval, as the signer reads them.
 APPROVE_MEANING = ("I approve this protocol version for clinical use: sessions started from "
@@ -87,26 +90,23 @@ class ProtocolScreen(QWidget):
             button.setCheckable(True)
             button.setChecked(profile == self.profile)
             button.clicked.connect(lambda _c=False, p=profile: self.profileChosen.emit(p))
+            # Room for the bold face of the chosen one.
+            button.setMinimumWidth(button.sizeHint().width() + 32)
             self.profile_buttons[profile] = button
             head.addWidget(button)
         head.addWidget(self.back_button)
 
         self.title = label("", "field")
         self.title.setObjectName("protocol-title")
-        self._rows = QWidget()
-        self._grid = QGridLayout(self._rows)
-        self._grid.setHorizontalSpacing(10)
-        self._grid.setVerticalSpacing(6)
-        self._grid.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self._grid.setColumnStretch(3, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self._rows)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        kinetic(scroll.viewport())
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        kinetic(self.scroll.viewport())
+        self._new_grid()
+        self.scroll.setWidget(self._rows)
         left = QVBoxLayout()
         left.addWidget(self.title)
-        left.addWidget(scroll, 1)
+        left.addWidget(self.scroll, 1)
 
         self.current_button = TouchButton("Current version")
         self.current_button.setObjectName("protocol-current")
@@ -154,12 +154,13 @@ class ProtocolScreen(QWidget):
         side_scroll.setWidgetResizable(True)
         side_scroll.setWidget(side_widget)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.side = side_scroll
 
         self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.body.setSpacing(16)
-        self.body.addLayout(left, 3)
-        self.body.addWidget(self.side, 2)
+        self.body.addLayout(left, 2)
+        self.body.addWidget(self.side, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 12, 20, 16)
         layout.setSpacing(10)
@@ -173,8 +174,8 @@ class ProtocolScreen(QWidget):
         vertical = orientation == Qt.Orientation.Vertical
         self.body.setDirection(QBoxLayout.Direction.TopToBottom if vertical
                                else QBoxLayout.Direction.LeftToRight)
-        self.body.setStretch(0, 3)
-        self.body.setStretch(1, 2)
+        self.body.setStretch(0, 3 if vertical else 2)
+        self.body.setStretch(1, 1)
 
     def set_role(self, role: str) -> None:
         """Administrators write drafts, clinicians approve them, nurses read."""
@@ -190,29 +191,24 @@ class ProtocolScreen(QWidget):
         """Every parameter by section: value (editable in an open draft, for an
         administrator), unit, source, and a mark where it differs from the factory file."""
         self.draft = draft
-        while self._grid.count():
-            item = self._grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
+        self._new_grid()
         self.fields, self.errors, self.shown, self.sources = {}, {}, {}, {}
         editable = self._editable()
         self.title.setText(
             f"Draft by {draft.created_by_name} ({draft.state}): {draft.reason}" if draft
             else f"{self.profile.replace('_', ' ')}: the version in force")
-        row_number = 0
         section = ""
         for row in rows:
             if row.section != section:
                 section = row.section
-                self._grid.addWidget(label(f"[{section}]", "field"), row_number, 0, 1, 4)
-                row_number += 1
+                self._list.addWidget(label(f"[{section}]", "field"))
             name = label(row.key.replace("_", " "))
             name.setObjectName(f"protocol-name-{row.field}")
+            name.setFixedWidth(NAME_PX)
             value = QLineEdit(_text(row.value))
             value.setObjectName(f"protocol-value-{row.field}")
             value.setMinimumHeight(KEY_MIN)
-            value.setMaximumWidth(160)
+            value.setFixedWidth(VALUE_PX)
             value.setReadOnly(not editable)
             value.textEdited.connect(lambda text, f=row.field: self.valueTyped.emit(f, text))
             self.fields[row.field] = value
@@ -230,12 +226,15 @@ class ProtocolScreen(QWidget):
             error.setObjectName(f"protocol-error-{row.field}")
             error.hide()
             self.errors[row.field] = error
-            self._grid.addWidget(name, row_number, 0)
-            self._grid.addWidget(value, row_number, 1)
-            self._grid.addWidget(unit, row_number, 2)
-            self._grid.addWidget(source, row_number, 3)
-            self._grid.addWidget(error, row_number + 1, 0, 1, 4)
-            row_number += 2
+            line = QHBoxLayout()
+            line.addWidget(name)
+            line.addWidget(value)
+            line.addWidget(unit, 1)
+            self._list.addLayout(line)
+            self._list.addWidget(source)
+            self._list.addWidget(error)
+        self._list.addStretch(1)
+        self.scroll.setWidget(self._rows)  # deletes the grid it held
         self._update_actions()
 
     def show_drafts(self, drafts: Sequence[DraftInfo]) -> None:
@@ -245,8 +244,9 @@ class ProtocolScreen(QWidget):
             if widget is not None:
                 widget.deleteLater()
         for draft in drafts:
-            button = TouchButton(f"{draft.created_by_name} · {draft.state} · "
-                                 f"{clock_time(draft.updated_at)}: {draft.reason}")
+            reason = draft.reason if len(draft.reason) <= 18 else draft.reason[:17] + "…"
+            button = TouchButton(f"{draft.state} · {clock_time(draft.updated_at)} · {reason}")
+            button.setToolTip(f"{draft.created_by_name}: {draft.reason}")
             button.setObjectName(f"protocol-draft-{draft.id}")
             button.clicked.connect(lambda _c=False, d=draft.id: self.draftChosen.emit(d))
             self.drafts_box.addWidget(button)
@@ -288,6 +288,12 @@ class ProtocolScreen(QWidget):
         return {f: w.text() for f, w in self.fields.items() if w.text() != self.shown.get(f)}
 
     # -- internals -------------------------------------------------------------------------
+
+    def _new_grid(self) -> None:
+        """A fresh list of parameters, given to the scroll area once filled."""
+        self._rows = QWidget()
+        self._list = QVBoxLayout(self._rows)
+        self._list.setSpacing(4)
 
     def _editable(self) -> bool:
         return self.role == "admin" and self.draft is not None and self.draft.state == "draft"
