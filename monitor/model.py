@@ -129,8 +129,9 @@ class Patient(Entered, Base):
 class ProtocolVersion(Base):
     """A protocol as sessions ran under it: its full text and the SHA-256 of that text.
 
-    Stored the first time a session starts under it and never changed: UPDATE and DELETE
-    are refused by triggers created in migration 0004. The id is derived from the hash
+    Stored the first time a session starts under it, or when a clinician approves a draft
+    (:mod:`monitor.protocol_admin`), and never changed: UPDATE and DELETE are refused by
+    triggers created in migration 0004. The id is derived from the hash
     (:func:`monitor.protocol_store.version_id`), so every tablet names the same row.
     """
 

@@ -224,3 +224,20 @@ def test_export_of_a_version_and_a_draft_loads_back_to_the_same_version(
 def test_next_label_counts_up_the_last_number():
     assert [next_label(x) for x in ("1.1", "2.9", "1.1-clinic", "draft")] == [
         "1.2", "2.10", "1.2-clinic", "draft.1"]
+
+
+def test_check_names_an_approval_whose_signed_hash_is_not_its_versions(
+        service, admin, clinician, store, db_url):
+    from monitor.integrity import check_database  # noqa: PLC0415
+
+    service.protocols.approve(_draft(service, admin), by=clinician, pin=TEST_PIN)
+    assert not [p for p in check_database(db_url).problems if "approval" in p]
+    with store.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(sa.text("DROP TRIGGER protocol_activations_no_update"))
+        else:
+            connection.execute(sa.text(
+                "ALTER TABLE protocol_activations DISABLE TRIGGER protocol_activations_no_change"))
+        connection.execute(sa.text(f"UPDATE protocol_activations SET content_hash = '{'0' * 64}'"))
+    (problem,) = [p for p in check_database(db_url).problems if "approval" in p]
+    assert "was signed for SHA-256 0000000000" in problem

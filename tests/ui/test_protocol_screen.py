@@ -47,7 +47,8 @@ def test_an_admin_writes_a_draft_and_a_value_is_checked_as_typed(qtbot, service,
     screen.reason.setText("Clinic review of HR bands")
     click(qtbot, screen.new_button)
     (draft,) = service.protocols.drafts()
-    assert screen.draft is not None and screen.draft.id == draft.id
+    assert screen.draft is not None
+    assert screen.draft.id == draft.id
     assert not screen.fields[HR].isReadOnly()
 
     _type(qtbot, screen.fields[HR], "300")
