@@ -241,3 +241,14 @@ def test_check_names_an_approval_whose_signed_hash_is_not_its_versions(
         connection.execute(sa.text(f"UPDATE protocol_activations SET content_hash = '{'0' * 64}'"))
     (problem,) = [p for p in check_database(db_url).problems if "approval" in p]
     assert "was signed for SHA-256 0000000000" in problem
+
+
+def test_the_author_of_a_draft_cannot_approve_it(service, admin, clinician, store):
+    draft = _draft(service, admin)
+    with store.engine.begin() as connection:  # as if the clinician had written it
+        connection.execute(sa.text("UPDATE protocol_drafts SET created_by = :who"),
+                           {"who": clinician if connection.dialect.name == "postgresql"
+                            else clinician.hex})
+    with pytest.raises(ProtocolChangeError, match="The author of a draft cannot approve it"):
+        service.protocols.approve(draft, by=clinician, pin=TEST_PIN)
+    assert service.protocols.active()["iv_ketamine"] is None
