@@ -27,7 +27,8 @@ from monitor.cli_staff import find_staff, read_pin
 from monitor.clock import Clock
 from monitor.permissions import PermissionDenied
 from monitor.protocol import ProtocolError
-from monitor.protocol_admin import DraftNotFoundError, ProtocolAdmin, ProtocolChangeError
+from monitor.protocol_admin import DraftNotFoundError, ProtocolAdmin
+from monitor.protocol_changes import ProtocolChangeError
 from monitor.service import ClinicService, NotFoundError
 from monitor.store import open_store
 

@@ -15,12 +15,12 @@ clinician approves, and which version each profile runs under now.
 The author of a draft may not approve it (drafts are written by admins and approved by
 clinicians, so the four-eyes rule holds by role as well). Every creation, edit, import,
 withdrawal, approval and activation is audited, an edit with the old and new value of each
-parameter it changed.
+parameter it changed. What a draft changes, and the checks on it, are in
+:mod:`monitor.protocol_changes`.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,17 +38,22 @@ from monitor.model import ProtocolActivation, ProtocolDraft, Staff
 from monitor.permissions import Action
 from monitor.protocol import (
     SECTIONS,
-    Medication,
-    Parameter,
     Protocol,
     ProtocolError,
-    accepted_range,
     available_profiles,
-    check_parameter,
-    choices,
     load_protocol,
     read_revision,
     revised,
+)
+from monitor.protocol_changes import (
+    ProtocolChangeError,
+    checked_reason,
+    checked_value,
+    difference,
+    field_error,
+    medication_dict,
+    merged_changes,
+    resolve,
 )
 from monitor.store import Store
 from monitor.validation import FieldError
@@ -57,21 +62,11 @@ from monitor.validation import FieldError
 MEANING_APPROVE = "I approve this protocol version for clinical use"
 
 DRAFT, APPROVED, WITHDRAWN = "draft", "approved", "withdrawn"
-#: A reason for a change must say something.
-MIN_REASON = 5
 
 _ACTIVATIONS = ProtocolActivation.__table__
 _DRAFTS = ProtocolDraft.__table__
 assert isinstance(_ACTIVATIONS, Table)
 assert isinstance(_DRAFTS, Table)
-
-
-class ProtocolChangeError(ValueError):
-    """A draft, edit, import or approval was refused; ``errors`` name each field and why."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(e.message for e in errors))
 
 
 class DraftNotFoundError(LookupError):
@@ -164,15 +159,6 @@ def active_version_id(connection: Connection, profile: str) -> uuid.UUID | None:
     return row[0] if row is not None else None
 
 
-def next_label(label: str) -> str:
-    """The version label after ``label``: its last number plus one (``1.1`` → ``1.2``)."""
-    match = re.search(r"(\d+)(\D*)$", label)
-    if match is None:
-        return f"{label}.1"[:20]
-    number = str(int(match.group(1)) + 1)
-    return (label[:match.start(1)] + number + match.group(2))[:20]
-
-
 class ProtocolAdmin:
     """Drafts, approval and the active version of each profile; Qt-free, one transaction per
     public method. Built by :class:`monitor.service.ClinicService` (``service.protocols``),
@@ -262,7 +248,7 @@ class ProtocolAdmin:
             connection = db.connection()
             draft = _draft_info(connection, draft_id)
             base = self._versions.protocol(connection, draft.base_version_id)
-        return _resolve(base, draft.id, draft.changes)
+        return resolve(base, draft.id, draft.changes)
 
     def parameters(self, profile: str, *, draft_id: uuid.UUID | None = None,
                    version_id: uuid.UUID | None = None) -> list[ParameterRow]:
@@ -293,7 +279,7 @@ class ProtocolAdmin:
     def check(self, field: str, raw: object, *, unit: str = "") -> list[FieldError]:
         """The refusals of one value as typed (text is read as a number where one is due)."""
         try:
-            _checked_value(field, raw, unit)
+            checked_value(field, raw, unit)
         except ProtocolChangeError as exc:
             return exc.errors
         return []
@@ -310,13 +296,13 @@ class ProtocolAdmin:
         "source"}`` (unit and source default to the base version's).
         """
         self._require(by, Action.CHANGE_PROTOCOL, record_kind="protocol_draft")
-        reason = _checked_reason(reason)
+        reason = checked_reason(reason)
         now = self.clock.now()
         draft_id = uuid.uuid4()
         with self.store.write() as db:
             base_version, base = self._seed(db.connection(), profile, now)
-            changes = _changes(base, {}, parameters or {}, medications, version)
-            _resolve(base, draft_id, changes)
+            changes = merged_changes(base, {}, parameters or {}, medications, version)
+            resolve(base, draft_id, changes)
             db.add(ProtocolDraft(
                 id=draft_id, profile=profile, base_version_id=base_version.id, changes=changes,
                 created_by=by, created_at=now, updated_at=now, reason=reason, state=DRAFT))
@@ -341,15 +327,15 @@ class ProtocolAdmin:
             draft = _draft_info(connection, draft_id, lock=True)
             _require_open(draft)
             base = self._versions.protocol(connection, draft.base_version_id)
-            changes = _changes(base, draft.changes, parameters or {}, medications, version)
-            _resolve(base, draft.id, changes)
-            old, new = _difference(base, draft.changes, changes)
+            changes = merged_changes(base, draft.changes, parameters or {}, medications, version)
+            resolve(base, draft.id, changes)
+            old, new = difference(base, draft.changes, changes)
             row = db.get(ProtocolDraft, draft_id)
             assert row is not None
             row.changes = changes
             row.updated_at = now
             if reason is not None and reason.strip() != draft.reason:
-                old["reason"], new["reason"] = draft.reason, _checked_reason(reason)
+                old["reason"], new["reason"] = draft.reason, checked_reason(reason)
                 row.reason = new["reason"]
             if not new and not old:
                 return
@@ -361,7 +347,7 @@ class ProtocolAdmin:
         """Close a draft without approving it; it is kept, and never changes again."""
         self._require(by, Action.CHANGE_PROTOCOL, record_kind="protocol_draft",
                       record_id=draft_id)
-        reason = _checked_reason(reason)
+        reason = checked_reason(reason)
         now = self.clock.now()
         with self.store.write() as db:
             draft = _draft_info(db.connection(), draft_id, lock=True)
@@ -378,11 +364,11 @@ class ProtocolAdmin:
         """A draft from a TOML document: a full protocol, or one that ``extends`` a profile
         and lists only what it changes. Malformed input is refused with its line and field."""
         self._require(by, Action.CHANGE_PROTOCOL, record_kind="protocol_draft")
-        why = _checked_reason(reason or f"imported from {origin}")
+        why = checked_reason(reason or f"imported from {origin}")
         try:
             revision = read_revision(text, origin)
         except ProtocolError as exc:
-            raise ProtocolChangeError([_field_error(exc)]) from exc
+            raise ProtocolChangeError([field_error(exc)]) from exc
         if revision.profile not in self.profiles():
             raise ProtocolChangeError([FieldError(
                 "protocol.extends", f"{origin}: no profile {revision.profile!r} "
@@ -399,17 +385,17 @@ class ProtocolAdmin:
                 checked = revised(base, revision.parameters, version=base.version,
                                   medications=revision.medications, origin=origin)
             except ProtocolError as exc:
-                raise ProtocolChangeError([_field_error(exc)]) from exc
+                raise ProtocolChangeError([field_error(exc)]) from exc
             parameters = {
                 p.field: {"value": p.value, "unit": p.unit, "source": p.source}
                 for p, was in zip(checked.parameters, base.parameters, strict=True)
                 if (p.value, p.unit, p.source) != (was.value, was.unit, was.source)}
-            medications = ([_medication_dict(m) for m in revision.medications]
+            medications = ([medication_dict(m) for m in revision.medications]
                            if revision.medications is not None
                            and revision.medications != base.medications else None)
             label = revision.version if revision.version not in (None, base.version) else None
-            changes = _changes(base, {}, parameters, medications, label)
-            _resolve(base, draft_id, changes)
+            changes = merged_changes(base, {}, parameters, medications, label)
+            resolve(base, draft_id, changes)
             db.add(ProtocolDraft(
                 id=draft_id, profile=revision.profile, base_version_id=base_version.id,
                 changes=changes, created_by=by, created_at=now, updated_at=now, reason=why,
@@ -451,7 +437,7 @@ class ProtocolAdmin:
                     f", but {current} is the {draft.profile} protocol now: withdraw the draft "
                     "and write it again on the current version")])
             base = self._versions.protocol(connection, draft.base_version_id)
-            protocol = _resolve(base, draft.id, draft.changes)
+            protocol = resolve(base, draft.id, draft.changes)
             if protocol_store.version_of(protocol, draft.profile, now).id == current:
                 raise ProtocolChangeError([FieldError(
                     "changes", "This draft changes nothing: there is no new version to "
@@ -506,7 +492,7 @@ class ProtocolAdmin:
         try:
             factory = self.factory(profile)
         except ProtocolError as exc:
-            raise ProtocolChangeError([_field_error(exc)]) from exc
+            raise ProtocolChangeError([field_error(exc)]) from exc
         stored = protocol_store.store(connection, factory, profile=profile, now=now)
         return self._versions.get(connection, stored.id)
 
@@ -530,147 +516,6 @@ def _require_open(draft: DraftInfo) -> None:
     if draft.state != DRAFT:
         raise ProtocolChangeError([FieldError(
             "state", f"This draft is {draft.state}: it no longer changes")])
-
-
-def _checked_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if len(text) < MIN_REASON:
-        raise ProtocolChangeError([FieldError(
-            "reason", f"Write why the protocol changes (at least {MIN_REASON} characters)")])
-    return text
-
-
-def _field_error(exc: ProtocolError) -> FieldError:
-    return FieldError(exc.field or "protocol", str(exc))
-
-
-def _unit_of(field: str, base: Protocol | None) -> str:
-    if base is None:
-        return ""
-    section, _, key = field.partition(".")
-    try:
-        return base.parameter(section, key).unit
-    except KeyError:
-        return ""
-
-
-def _checked_value(field: str, raw: object, unit: str) -> Any:
-    """``raw`` (a value, or text as typed) checked as the parameter ``field``."""
-    label = f"{field} ({unit})" if unit else field
-    try:
-        accepted = accepted_range(field)
-    except KeyError:
-        raise ProtocolChangeError([FieldError(field, f"{field}: no such parameter")]) from None
-    value = raw
-    if isinstance(raw, str) and accepted is not None:
-        text = raw.strip().replace(",", ".")
-        try:
-            value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
-        except ValueError:
-            value = raw
-    try:
-        return check_parameter(field, value, "draft")
-    except ProtocolError as exc:
-        if accepted is None:
-            problem = f"{exc.problem} (accepted: {', '.join(choices(field))})"
-        elif "accepted range" in exc.problem:
-            problem = f"{exc.problem} {unit}".rstrip()
-        else:
-            problem = (f"{exc.problem} (accepted {accepted.low:g}–{accepted.high:g}"
-                       f"{' ' + unit if unit else ''})")
-        raise ProtocolChangeError([FieldError(field, f"{label}: {problem}")]) from exc
-
-
-def _changes(base: Protocol, earlier: Mapping[str, Any], parameters: Mapping[str, Any],
-             medications: Sequence[Mapping[str, str]] | None, version: str | None
-             ) -> dict[str, Any]:
-    """The draft's changes after applying ``parameters`` etc. to ``earlier`` (validated
-    value by value; a parameter set back to the base is no longer a change)."""
-    kept: dict[str, Any] = dict(earlier.get("parameters", {}))
-    errors: list[FieldError] = []
-    for field, given in parameters.items():
-        entry = dict(given) if isinstance(given, Mapping) else {"value": given}
-        unit = _unit_of(field, base)
-        try:
-            value = _checked_value(field, entry.get("value"), str(entry.get("unit") or unit))
-        except ProtocolChangeError as exc:
-            errors += exc.errors
-            continue
-        section, _, key = field.partition(".")
-        was = base.parameter(section, key)
-        previous = kept.get(field, {})
-        change = {"value": value,
-                  "unit": str(entry.get("unit") or previous.get("unit") or was.unit).strip(),
-                  "source": str(entry.get("source") or previous.get("source")
-                                or was.source).strip()}
-        if (change["value"], change["unit"], change["source"]) == (was.value, was.unit,
-                                                                   was.source):
-            kept.pop(field, None)
-        else:
-            kept[field] = change
-    if errors:
-        raise ProtocolChangeError(errors)
-    result: dict[str, Any] = {"parameters": dict(sorted(kept.items())),
-                              "medications": earlier.get("medications"),
-                              "version": earlier.get("version")}
-    if medications is not None:
-        result["medications"] = [dict(m) for m in medications]
-    if version is not None:
-        label = version.strip()
-        if not label or len(label) > 20:
-            raise ProtocolChangeError([FieldError(
-                "protocol.version", "The version label is 1 to 20 characters")])
-        result["version"] = label
-    return result
-
-
-def _resolve(base: Protocol, draft_id: uuid.UUID, changes: Mapping[str, Any]) -> Protocol:
-    """The protocol ``changes`` make of ``base``; refused naming the field at fault."""
-    origin = f"draft {str(draft_id)[:8]}"
-    parameters = {}
-    for field, entry in changes.get("parameters", {}).items():
-        section, _, key = field.partition(".")
-        parameters[field] = Parameter(section, key, entry["value"], entry["unit"],
-                                      entry["source"], origin, None)
-    medications = changes.get("medications")
-    try:
-        return revised(
-            base, parameters, version=changes.get("version") or next_label(base.version),
-            medications=None if medications is None else tuple(
-                Medication(m["name"], m["dose"], m["route"]) for m in medications),
-            origin=origin)
-    except ProtocolError as exc:
-        unit = _unit_of(exc.field or "", base)
-        where = f"{exc.field} ({unit})" if exc.field and unit else (exc.field or "protocol")
-        raise ProtocolChangeError([FieldError(exc.field or "protocol",
-                                                f"{where}: {exc.problem}")]) from exc
-    except (KeyError, TypeError) as exc:
-        raise ProtocolChangeError([FieldError(
-            "medications", "each medication needs a name, dose and route")]) from exc
-
-
-def _difference(base: Protocol, before: Mapping[str, Any], after: Mapping[str, Any]
-                ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Old and new value of each parameter (and label, medications) an edit changed."""
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
-    was_parameters = before.get("parameters", {})
-    now_parameters = after.get("parameters", {})
-    for field in sorted(set(was_parameters) | set(now_parameters)):
-        section, _, key = field.partition(".")
-        default = base.parameter(section, key)
-        plain = {"value": default.value, "unit": default.unit, "source": default.source}
-        a, b = was_parameters.get(field, plain), now_parameters.get(field, plain)
-        if a != b:
-            old[field], new[field] = a, b
-    for part in ("medications", "version"):
-        if before.get(part) != after.get(part):
-            old[part], new[part] = before.get(part), after.get(part)
-    return old, new
-
-
-def _medication_dict(medication: Medication) -> dict[str, str]:
-    return {"name": medication.name, "dose": medication.dose, "route": medication.route}
 
 
 _DRAFT_COLUMNS = (_DRAFTS.c.id, _DRAFTS.c.profile, _DRAFTS.c.base_version_id,

@@ -389,7 +389,7 @@ class ProtocolController:
         def submit(pin: str) -> str | None:
             from monitor.auth import AccountLocked, LoginRefused  # noqa: PLC0415
             from monitor.permissions import PermissionDenied  # noqa: PLC0415
-            from monitor.protocol_admin import ProtocolChangeError  # noqa: PLC0415
+            from monitor.protocol_changes import ProtocolChangeError  # noqa: PLC0415
             try:
                 self.service.protocols.approve(draft_id, by=self._by(), pin=pin)
             except (LoginRefused, AccountLocked, PermissionDenied, ProtocolChangeError) as exc:
@@ -407,7 +407,7 @@ class ProtocolController:
 
     def _run(self, action: Callable[[], None]) -> None:
         from monitor.permissions import PermissionDenied  # noqa: PLC0415
-        from monitor.protocol_admin import ProtocolChangeError  # noqa: PLC0415
+        from monitor.protocol_changes import ProtocolChangeError  # noqa: PLC0415
         try:
             action()
         except ProtocolChangeError as exc:

@@ -12,12 +12,8 @@ from monitor import protocol_store
 from monitor.auth import LoginRefused, SignatureRequired
 from monitor.permissions import PermissionDenied
 from monitor.protocol import load_protocol, load_protocol_text
-from monitor.protocol_admin import (
-    APPROVED,
-    MEANING_APPROVE,
-    ProtocolChangeError,
-    next_label,
-)
+from monitor.protocol_admin import APPROVED, MEANING_APPROVE
+from monitor.protocol_changes import ProtocolChangeError, next_label
 from tests.conftest import TEST_PIN
 
 HR = "hr.high_warning_at_or_above"
