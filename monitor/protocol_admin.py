@@ -330,15 +330,14 @@ class ProtocolAdmin:
             changes = merged_changes(base, draft.changes, parameters or {}, medications, version)
             resolve(base, draft.id, changes)
             old, new = difference(base, draft.changes, changes)
-            row = db.get(ProtocolDraft, draft_id)
-            assert row is not None
-            row.changes = changes
-            row.updated_at = now
             if reason is not None and reason.strip() != draft.reason:
                 old["reason"], new["reason"] = draft.reason, checked_reason(reason)
-                row.reason = new["reason"]
             if not new and not old:
-                return
+                return  # nothing changed: nothing written
+            row = db.get(ProtocolDraft, draft_id)
+            assert row is not None
+            row.changes, row.updated_at = changes, now
+            row.reason = new.get("reason", row.reason)
             db.flush()
             self._audit(db, by, "protocol_draft_edit", "protocol_draft", draft_id, now=now,
                         old=old, new=new)

@@ -248,3 +248,16 @@ def test_the_author_of_a_draft_cannot_approve_it(service, admin, clinician, stor
     with pytest.raises(ProtocolChangeError, match="The author of a draft cannot approve it"):
         service.protocols.approve(draft, by=clinician, pin=TEST_PIN)
     assert service.protocols.active()["iv_ketamine"] is None
+
+
+def test_saving_a_draft_unchanged_writes_nothing(service, admin, clock):
+    draft = _draft(service, admin)
+    before = (service.protocols.draft(draft).updated_at, service.audit_head())
+    clock.advance(timedelta(minutes=3))
+    service.protocols.edit_draft(draft, by=admin, parameters={HR: 105},
+                                 reason="Clinic review of HR bands")
+    assert (service.protocols.draft(draft).updated_at, service.audit_head()) == before
+    service.protocols.edit_draft(draft, by=admin, reason="Clinic review of the HR bands")
+    entry = service.audit_entries(by=admin, action="protocol_draft_edit")[0]
+    assert (entry.old, entry.new) == ({"reason": "Clinic review of HR bands"},
+                                      {"reason": "Clinic review of the HR bands"})
