@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import cli_export, cli_identity, cli_server, cli_staff
+from monitor import cli_export, cli_identity, cli_protocol, cli_server, cli_staff
 from monitor.auth import DEMO_PIN, load_secret
 from monitor.cli_watch import COMMAND as WATCH
 from monitor.cli_watch import add_command as add_watch_command
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(check)
     cli_staff.add_commands(commands, db_option)
     cli_export.add_command(commands, db_option)
+    cli_protocol.add_command(commands, db_option)
     feed_cli.add_command(commands)
     cli_server.add_command(commands, db_option)
     return parser
@@ -113,6 +114,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return watch(args, url)
         if args.command == cli_server.COMMAND:
             return cli_server.run(args)
+        if args.command == cli_protocol.COMMAND:
+            return cli_protocol.run(args, url, clock)
         return _check(url)
     except StoreOpenError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,7 +11,8 @@ one before trusting it:
   correction points at an entry of its session, an amendment's replacement exists, a
   flag's reading exists, every stored value is one the entry form accepts), and every
   session is pinned to a stored protocol version whose content still matches its SHA-256
-  and loads (:mod:`monitor.protocol_store`).
+  and loads (:mod:`monitor.protocol_store`), and every protocol approval was signed for
+  the content its version holds.
 
 It never raises for the database's sake: a damaged file, a file that is not a database or
 a server that does not answer is a problem in the result, with the reason. It never
@@ -48,7 +49,16 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from monitor import protocol_store
-from monitor.model import Base, Correction, EventRow, FlagRow, ReadingRow, TreatmentSession
+from monitor.model import (
+    Base,
+    Correction,
+    EventRow,
+    FlagRow,
+    ProtocolActivation,
+    ProtocolVersion,
+    ReadingRow,
+    TreatmentSession,
+)
 from monitor.protocol import ProtocolError
 from monitor.store import _alembic_config, head_revision, make_engine, sqlite_file
 from monitor.validation import MEASURES
@@ -292,6 +302,8 @@ _events = EventRow.__table__
 _corrections = Correction.__table__
 _flags = FlagRow.__table__
 _sessions = TreatmentSession.__table__
+_activations = ProtocolActivation.__table__
+_versions = ProtocolVersion.__table__
 
 
 def _text(column: Any) -> ColumnElement[str]:
@@ -369,6 +381,13 @@ def _unpinned_sessions() -> _Query:
         _sessions.c.protocol_version_id.is_(None))
 
 
+def _approvals_not_matching() -> _Query:
+    return select(_text(_activations.c.id), _activations.c.profile,
+                  _activations.c.content_hash).join(
+        _versions, _versions.c.id == _activations.c.version_id).where(
+        _activations.c.content_hash != _versions.c.hash)
+
+
 _INVARIANTS: tuple[tuple[str, Callable[[], _Query], Callable[[Any], str]], ...] = (
     ("Correction of a missing entry", _bad_targets,
      lambda r: f"correction {r[0]} targets {r[1]} {r[2]}, not found in its session"),
@@ -386,6 +405,9 @@ _INVARIANTS: tuple[tuple[str, Callable[[], _Query], Callable[[Any], str]], ...] 
      lambda r: f"reading {r[0]} has systolic {r[1]} and diastolic {r[2]}"),
     ("Session without a stored protocol version", _unpinned_sessions,
      lambda r: f"session {r[0]} (profile {r[1]}) is judged by its profile's current file"),
+    ("Protocol approval not matching its version", _approvals_not_matching,
+     lambda r: f"activation {r[0]} ({r[1]}) was signed for SHA-256 {r[2]}, which is not the "
+               "stored version's"),
 )
 
 

@@ -129,8 +129,9 @@ class Patient(Entered, Base):
 class ProtocolVersion(Base):
     """A protocol as sessions ran under it: its full text and the SHA-256 of that text.
 
-    Stored the first time a session starts under it and never changed: UPDATE and DELETE
-    are refused by triggers created in migration 0004. The id is derived from the hash
+    Stored the first time a session starts under it, or when a clinician approves a draft
+    (:mod:`monitor.protocol_admin`), and never changed: UPDATE and DELETE are refused by
+    triggers created in migration 0004. The id is derived from the hash
     (:func:`monitor.protocol_store.version_id`), so every tablet names the same row.
     """
 
@@ -145,6 +146,61 @@ class ProtocolVersion(Base):
     #: (:func:`monitor.protocol_store.resolved_toml`).
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class ProtocolDraft(Base):
+    """A change to a profile's protocol that an admin is still writing; editable until approved.
+
+    ``changes`` holds only what differs from ``base_version_id`` (the version it was made
+    from): ``{"parameters": {"hr.high_warning_at_or_above": {"value": …, "unit": …,
+    "source": …}}, "medications": [...] or null, "version": "label" or null}``. A draft that
+    is approved or withdrawn never changes again (triggers of migration 0008); approval
+    writes a new :class:`ProtocolVersion` and a :class:`ProtocolActivation`.
+    """
+
+    __tablename__ = "protocol_drafts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    #: The profile it extends (``iv_ketamine``) and the stored version it was made from.
+    profile: Mapped[str] = mapped_column(String(40))
+    base_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("protocol_versions.id"))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    #: Why the protocol is to change.
+    reason: Mapped[str] = mapped_column(Text)
+    #: ``draft``, ``approved`` or ``withdrawn``.
+    state: Mapped[str] = mapped_column(String(12))
+    #: The version its approval stored.
+    approved_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("protocol_versions.id"), default=None)
+
+
+class ProtocolActivation(Base):
+    """A protocol version made the clinic's protocol for a profile by a clinician's e-signature.
+
+    The clinic's protocol for a profile is its latest activation, else the profile's file.
+    Append-only: UPDATE and DELETE are refused by triggers of migration 0008.
+    """
+
+    __tablename__ = "protocol_activations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    profile: Mapped[str] = mapped_column(String(40))
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("protocol_versions.id"))
+    draft_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("protocol_drafts.id"))
+    activated_at: Mapped[datetime]
+    #: The approving clinician, their printed name and role at signing, and the meaning.
+    approved_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    approver_name: Mapped[str] = mapped_column(String(120))
+    approver_role: Mapped[str] = mapped_column(String(20))
+    meaning: Mapped[str] = mapped_column(String(80))
+    #: The SHA-256 of the approved version's content (what the signature covers).
+    content_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_protocol_activations_profile", "profile", "activated_at"),)
 
 
 class TreatmentSession(Entered, Base):

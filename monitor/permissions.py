@@ -9,8 +9,9 @@ member and refuses with :class:`PermissionDenied` (the refusal itself is audited
   recorded elsewhere (``python -m monitor import --as``).
 * clinician: everything a nurse can, and amend, void anyone's entry, override discharge,
   add a late entry (with a reason) after the discharge is signed, review sessions, view the
-  audit trail.
-* admin: manage staff, change the protocol, view the audit trail; no clinical record actions.
+  audit trail, approve a protocol draft for clinical use.
+* admin: manage staff, change the protocol (write and import drafts), view the audit
+  trail; no clinical record actions. Everyone may read the protocol and its versions.
 * system (imports and the command line): import and export only.
 """
 
@@ -33,6 +34,8 @@ class Action(StrEnum):
     OVERRIDE_DISCHARGE = "override_discharge"
     MANAGE_STAFF = "manage_staff"
     CHANGE_PROTOCOL = "change_protocol"
+    #: Approve a protocol draft for clinical use (an e-signature).
+    APPROVE_PROTOCOL = "approve_protocol"
     VIEW_AUDIT = "view_audit"
     REVIEW = "review"
     EXPORT = "export"
@@ -51,7 +54,7 @@ _NURSE = frozenset({
 })
 _CLINICIAN = _NURSE | {
     Action.AMEND, Action.VOID_ANY, Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT,
-    Action.ENTER_AFTER_SIGNOFF,
+    Action.ENTER_AFTER_SIGNOFF, Action.APPROVE_PROTOCOL,
 }
 _ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT})
 _SYSTEM = frozenset({Action.IMPORT, Action.EXPORT})
@@ -76,6 +79,7 @@ _WORDS: dict[Action, str] = {
     Action.OVERRIDE_DISCHARGE: "override discharge",
     Action.MANAGE_STAFF: "manage staff",
     Action.CHANGE_PROTOCOL: "change the protocol",
+    Action.APPROVE_PROTOCOL: "approve a protocol version for clinical use",
     Action.VIEW_AUDIT: "view the audit trail",
     Action.REVIEW: "review sessions",
     Action.EXPORT: "export records",

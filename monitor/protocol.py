@@ -230,6 +230,10 @@ _ORDER: tuple[tuple[str, str, bool, str], ...] = (
      "the warning tier must come before the critical tier"),
     ("spo2.low_warning_at_or_below", "discharge.spo2_at_or_above", True,
      "discharge must not allow an SpO2 that raises a warning"),
+    ("moaas.warning_at_or_below", "discharge.moaas_at_or_above", True,
+     "discharge must not allow a MOAA/S level that raises a warning"),
+    ("discharge.nausea_at_or_below", "nausea.advisory_at_or_above", True,
+     "discharge must not allow a nausea score that raises an advisory"),
     ("intervals.repeat_after_flag_min", "intervals.infusion_reading_every_min", False,
      "a repeat after a flag must not come later than the usual reading"),
     ("intervals.repeat_after_flag_min", "intervals.recovery_reading_every_min", False,
@@ -377,6 +381,109 @@ def available_profiles(directory: Path | None = None) -> list[tuple[str, str]]:
     loaded = [_load(path, ()) for path in sorted((directory or PROTOCOL_DIR).glob("*.toml"))]
     loaded.sort(key=lambda p: (p.extends is not None, p.name))
     return [(p.id, p.name) for p in loaded]
+
+
+def accepted_range(field_name: str) -> Range | None:
+    """The sanity range of a numeric parameter (``"hr.high_warning_at_or_above"``), else None.
+
+    :class:`KeyError` for a name that is no parameter.
+    """
+    section, _, key = field_name.partition(".")
+    cls = SECTIONS.get(section)
+    if cls is None or key not in _field_types(cls):
+        raise KeyError(field_name)
+    if _field_types(cls)[key] not in (int, float):
+        return None
+    return _field_range(cls, key)
+
+
+def choices(field_name: str) -> tuple[str, ...]:
+    """The values a parameter that is a choice accepts (empty for a number)."""
+    section, _, key = field_name.partition(".")
+    kind = _field_types(SECTIONS[section])[key]
+    return tuple(m.value for m in kind) if issubclass(kind, StrEnum) else ()
+
+
+def check_parameter(field_name: str, raw: object, origin: str,
+                    line: int | None = None) -> ParameterValue:
+    """``raw`` as the value of the parameter ``field_name``, checked for type and range.
+
+    A :class:`ProtocolError` naming ``origin``, ``line`` and the field says what is wrong.
+    """
+    section, _, key = field_name.partition(".")
+    cls = SECTIONS.get(section)
+    if cls is None or key not in _field_types(cls):
+        raise ProtocolError(origin, "no such parameter", line=line, field=field_name)
+    return _check_value(raw, _field_types(cls)[key], cls, key,
+                        ProtocolError(origin, "", line=line, field=field_name))
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What a protocol document changes, as read by :func:`read_revision`.
+
+    ``profile`` is the profile it changes (``extends``, else ``id``); ``full`` whether it
+    sets every parameter (a self-contained document) rather than only what differs.
+    """
+
+    profile: str
+    version: str | None
+    name: str | None
+    full: bool
+    parameters: dict[str, Parameter]
+    medications: tuple[Medication, ...] | None
+
+
+def read_revision(text: str, origin: str) -> Revision:
+    """Read a protocol document that changes a profile, each error with its line and field.
+
+    Either a full protocol (no ``extends``: every parameter, validated like a stored
+    version) or a partial one whose ``[protocol]`` table names the profile it ``extends``
+    and which lists only what it changes (``id``, ``name`` and ``version`` optional).
+    """
+    source = _parse_text(text, None, origin)
+    table = source.data.get("protocol")
+    if not isinstance(table, dict):
+        raise source.error("missing [protocol] table: name the profile with extends = "
+                           '"iv_ketamine" (or id, for a full protocol)', "protocol",
+                           field_name="protocol")
+    allowed = ("id", "name", "version", "extends")
+    for key, value in table.items():
+        if key not in allowed:
+            raise source.error(f"unknown field (known: {', '.join(allowed)})", "protocol", key,
+                               f"protocol.{key}")
+        if not isinstance(value, str) or not value.strip():
+            raise source.error("expected non-empty text in quotes", "protocol", key,
+                               f"protocol.{key}")
+    extends = table.get("extends")
+    if extends is None:
+        full = load_protocol_text(text, origin)
+        return Revision(full.id, full.version, full.name, True,
+                        {p.field: p for p in full.parameters}, full.medications)
+    if "id" in table and table["id"] != extends:
+        raise source.error(f"a draft changes the profile it extends ({extends!r}); leave id "
+                           "out or make it the same", "protocol", "id", "protocol.id")
+    parameters, medications = _read_body(source)
+    return Revision(extends, table.get("version"), table.get("name"), False,
+                    {f"{s}.{k}": p for (s, k), p in parameters.items()}, medications)
+
+
+def revised(base: Protocol, changes: typing.Mapping[str, Parameter], *, version: str,
+            medications: tuple[Medication, ...] | None, origin: str) -> Protocol:
+    """``base`` with ``changes`` (each a :class:`Parameter` whose ``origin`` is ``origin``),
+    checked like a file: every value's type and range, and the order of tiers across
+    parameters (an order error names the changed parameter, with its line if it has one).
+    """
+    by_field = {p.field: p for p in base.parameters}
+    for name, parameter in changes.items():
+        if name not in by_field:
+            raise ProtocolError(origin, "no such parameter", line=parameter.line, field=name)
+        value = check_parameter(name, parameter.value, origin, parameter.line)
+        by_field[name] = Parameter(parameter.section, parameter.key, value, parameter.unit,
+                                   parameter.source, origin, parameter.line)
+    header = _Header(base.id, base.name, version, None, None)
+    return _assemble(header, by_field, base.medications if medications is None else medications,
+                     origin)
 
 
 # --- loading ------------------------------------------------------------------------------

@@ -38,9 +38,12 @@ from monitor.store import current_revision, head_revision, make_engine, migrate
 DEFAULT_APP_ROLE = "chairside_app"
 DEFAULT_OWNER_ROLE = "chairside_owner"
 #: The only UPDATEs the app makes: a staff member's PIN, sign-in failures, lock and
-#: whether the account is active (:mod:`monitor.service`). Every other table is append-only.
+#: whether the account is active (:mod:`monitor.service`), and a protocol draft while it is
+#: a draft (:mod:`monitor.protocol_admin`; a trigger refuses any change once it is approved
+#: or withdrawn). Every other table is append-only.
 APP_UPDATES: dict[str, tuple[str, ...]] = {
     "staff": ("pin_hash", "failed_logins", "locked_at", "active"),
+    "protocol_drafts": ("changes", "updated_at", "reason", "state", "approved_version_id"),
 }
 #: Alembic's table: the app reads it at start-up to see whether the schema is current.
 REVISION_TABLE = "alembic_version"

@@ -91,6 +91,7 @@ from monitor.model import (
 )
 from monitor.permissions import STAFF_ROLES, Action, PermissionDenied, allowed
 from monitor.protocol import Protocol, load_protocol
+from monitor.protocol_admin import ProtocolAdmin, active_version_id
 from monitor.rules import (
     PHQ9_ACK_CHOICES,
     PHQ9_ITEM9_FLAG,
@@ -366,6 +367,7 @@ class ClinicService:
         #: Stored protocol versions (immutable) and, with a patient's overrides, as applied.
         self._versions = protocol_store.VersionCache(protocol_dir)
         self._pinned: dict[tuple[uuid.UUID, tuple[tuple[str, Any], ...]], Protocol] = {}
+        self._protocol_admin: ProtocolAdmin | None = None
         self._tails: dict[uuid.UUID, _Tail] = {}  # see _reading_flags
         self._loaded: dict[uuid.UUID, _Loaded] = {}  # see _load_evaluated
         #: Locks this process saw begin or observed: (stored start, monotonic start).
@@ -374,10 +376,40 @@ class ClinicService:
     # -- protocol -------------------------------------------------------------------------
 
     def protocol_for(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Protocol:
-        """The profile's protocol as its file says now: what a session started now runs under.
+        """What a session started now runs under: the profile's version the clinic approved
+        last (:mod:`monitor.protocol_admin`), else its file.
 
         A session already started is judged by its own version (:meth:`session_protocol`).
         """
+        with self.store.read() as db:
+            return self._current_protocol(db.connection(), profile, overrides)
+
+    @property
+    def protocols(self) -> ProtocolAdmin:
+        """Protocol drafts, approval and the active version of each profile."""
+        if self._protocol_admin is None:
+            self._protocol_admin = ProtocolAdmin(
+                self.store, self.clock, require=self._require, signer=self._signer,
+                audit=self._audit, versions=self._versions, protocol_dir=self._protocol_dir)
+        return self._protocol_admin
+
+    def _current_protocol(self, connection: Connection, profile: str,
+                          overrides: Mapping[str, Any] | None = None) -> Protocol:
+        active = active_version_id(connection, profile)
+        if active is None:
+            return self._file_protocol(profile, overrides)
+        key = (active, tuple(sorted((overrides or {}).items())))
+        protocol = self._pinned.get(key)
+        if protocol is None:
+            protocol = self._versions.protocol(connection, active)
+            if overrides:
+                protocol = protocol.with_overrides(dict(overrides))
+            self._pinned[key] = protocol
+        return protocol
+
+    def _file_protocol(self, profile: str, overrides: Mapping[str, Any] | None = None
+                       ) -> Protocol:
+        """The profile's protocol as its file says now."""
         key = (profile, tuple(sorted((overrides or {}).items())))
         protocol = self._protocols.get(key)
         if protocol is None:
@@ -811,7 +843,7 @@ class ClinicService:
         session_id: uuid.UUID | None,
         source: str,
     ) -> TreatmentSession:
-        protocol = self.protocol_for(profile)
+        protocol = self._current_protocol(db.connection(), profile)
         now = self.clock.now()
         weight = weight_kg if weight_kg is not None else patient.weight_kg
         mg_per_kg = planned_mg_per_kg or protocol.dose.mg_per_kg_default
@@ -1674,7 +1706,7 @@ class ClinicService:
         """
         overrides = info.patient.limit_overrides
         if info.protocol_version_id is None:
-            return self.protocol_for(info.profile, overrides)
+            return self._file_protocol(info.profile, overrides)
         key = (info.protocol_version_id, tuple(sorted(overrides.items())))
         protocol = self._pinned.get(key)
         if protocol is None:

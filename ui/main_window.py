@@ -26,6 +26,7 @@ from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QHBoxLayout,
     QMainWindow,
     QStackedWidget,
     QWidget,
@@ -46,7 +47,7 @@ from ui.login import FirstAdminScreen, LoginScreen
 from ui.overview import OverviewScreen
 from ui.presenter import SessionPresenter
 from ui.signature import SignatureDialog, SignatureRequest
-from ui.style import apply_theme, busy_cursor
+from ui.style import TouchButton, apply_theme, busy_cursor
 from ui.theme import DIM, LIGHT, Theme
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from ui.checkin import CheckIn, CheckInScreen
     from ui.course import CourseScreen
     from ui.export_dialog import BatchExportDialog, SessionExporter
+    from ui.protocol_screen import ProtocolController, ProtocolScreen
     from ui.review import ReviewScreen
     from ui.session_review import SessionReviewScreen
     from ui.session_screen import SessionScreen
@@ -129,6 +131,8 @@ class MainWindow(QMainWindow):
         self.first_admin: FirstAdminScreen | None = None
         self.staff_admin: StaffAdminScreen | None = None
         self.audit: AuditScreen | None = None
+        self.protocol_screen: ProtocolScreen | None = None
+        self._protocol_controller: ProtocolController | None = None
         self._audit_actions: set[str] = set()
         self.idle = IdleWatcher(clock, idle_lock_s, self)
         app = QApplication.instance()
@@ -208,6 +212,13 @@ class MainWindow(QMainWindow):
         self.overview.chimeToggled.connect(self.toggle_chime)
         self.overview.show_chime(on=self.chime.enabled, unavailable=self.chime.unavailable)
         self.overview.show_review_entry(self.staff_role == "clinician")
+        # The clinic protocol, for everyone signed in (read; drafts; approval).
+        self.protocol_button = TouchButton("Protocol")
+        self.protocol_button.setObjectName("protocol")
+        self.protocol_button.clicked.connect(self.show_protocol)
+        tools = self.overview.tools.layout()
+        if isinstance(tools, QHBoxLayout):
+            tools.insertWidget(1, self.protocol_button)
         self.stack.addWidget(self.login_screen)
         self.stack.addWidget(self.lock_screen)
         self.stack.addWidget(self.overview)
@@ -230,7 +241,7 @@ class MainWindow(QMainWindow):
         orientation = self.orientation()
         self.overview.set_orientation(orientation)
         for other in (self.login_screen, self.lock_screen, self.first_admin, self.staff_admin,
-                      self.audit):
+                      self.audit, self.protocol_screen):
             if other is not None:
                 other.set_orientation(orientation)
         for screen in self.sessions.values():
@@ -315,12 +326,30 @@ class MainWindow(QMainWindow):
             self.staff_admin.disableRequested.connect(self._disable_staff)
             self.staff_admin.resetPinRequested.connect(self._reset_pin)
             self.staff_admin.auditRequested.connect(self.show_audit)
+            self.staff_admin.protocolRequested.connect(self.show_protocol)
             self.staff_admin.lockRequested.connect(self.lock_by_hand)
             self.staff_admin.set_orientation(self.orientation())
             self.stack.addWidget(self.staff_admin)
         self.staff_admin.show_user(self.staff_name)
         self._refresh_admin()
         self._show(self.staff_admin)
+
+    def show_protocol(self) -> None:
+        """The clinic protocol: nurses read, administrators write drafts, clinicians approve."""
+        from ui.protocol_screen import (  # noqa: PLC0415 - built on first use
+            ProtocolController,
+            ProtocolScreen,
+        )
+        if self.protocol_screen is None:
+            profiles = self._guard(self.service.protocols.profiles) or []
+            self.protocol_screen = ProtocolScreen(self.theme, profiles)
+            self.protocol_screen.back.connect(self.show_overview)
+            self.protocol_screen.set_orientation(self.orientation())
+            self._protocol_controller = ProtocolController(self, self.protocol_screen)
+            self.stack.addWidget(self.protocol_screen)
+        assert self._protocol_controller is not None
+        self._guard(self._protocol_controller.refresh)
+        self._show(self.protocol_screen)
 
     def show_audit(self) -> None:
         """The audit trail, unfiltered at first (clinicians and administrators)."""

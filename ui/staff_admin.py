@@ -56,6 +56,7 @@ class StaffAdminScreen(QWidget):
         disableRequested(object): the staff id to disable (after a second, confirming tap).
         resetPinRequested(object, str): a staff id and their new PIN.
         auditRequested(): open the audit trail.
+        protocolRequested(): open the clinic protocol.
         lockRequested(): lock the tablet (or hand it to someone else).
     """
 
@@ -63,6 +64,7 @@ class StaffAdminScreen(QWidget):
     disableRequested = Signal(object)
     resetPinRequested = Signal(object, str)
     auditRequested = Signal()
+    protocolRequested = Signal()
     lockRequested = Signal()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
@@ -77,6 +79,9 @@ class StaffAdminScreen(QWidget):
         self.audit_button = TouchButton("Audit trail")
         self.audit_button.setObjectName("admin-audit")
         self.audit_button.clicked.connect(self.auditRequested)
+        self.protocol_button = TouchButton("Protocol")
+        self.protocol_button.setObjectName("admin-protocol")
+        self.protocol_button.clicked.connect(self.protocolRequested)
         self.lock_button = TouchButton("Lock / switch user")
         self.lock_button.setObjectName("admin-lock")
         self.lock_button.clicked.connect(self.lockRequested)
@@ -85,6 +90,7 @@ class StaffAdminScreen(QWidget):
         head.addStretch(1)
         head.addWidget(self.user)
         head.addWidget(self.audit_button)
+        head.addWidget(self.protocol_button)
         head.addWidget(self.lock_button)
 
         self._rows = QWidget()

@@ -453,3 +453,24 @@ def test_bad_override_is_refused_naming_the_field(overrides: dict[str, float],
     with pytest.raises(ProtocolError) as error:
         load_protocol("iv_ketamine").with_overrides(overrides)
     assert str(error.value).startswith(message)
+
+
+def test_discharge_at_a_sedation_level_that_raises_a_warning_is_refused(tmp_path: Path) -> None:
+    path = write_variant(tmp_path, "moaas_at_or_above = { value = 5,",
+                         "moaas_at_or_above = { value = 3,")
+    line = line_of(SHIPPED, "warning_at_or_below = { value = 3,")
+    with pytest.raises(ProtocolError) as error:
+        load_protocol(path)
+    assert str(error.value) == (
+        f"iv_ketamine.toml, line {line}, field moaas.warning_at_or_below: 3 must be below "
+        "discharge.moaas_at_or_above (3): discharge must not allow a MOAA/S level that raises "
+        "a warning")
+
+
+def test_discharge_at_a_nausea_score_that_raises_an_advisory_is_refused(tmp_path: Path) -> None:
+    path = write_variant(tmp_path, "nausea_at_or_below = { value = 3,",
+                         "nausea_at_or_below = { value = 7,")
+    line = line_of(SHIPPED, "nausea_at_or_below = ")
+    with pytest.raises(ProtocolError, match=rf"line {line}, field discharge.nausea_at_or_below: "
+                                            r"7 must be below nausea.advisory_at_or_above"):
+        load_protocol(path)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,6 +19,7 @@ from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from monitor import migrations
 from monitor.auth import LoginRefused
 from monitor.cli import main
 from monitor.domain import EventKind, Phase
@@ -159,6 +161,16 @@ def test_app_role_runs_a_whole_session_and_manages_staff(clinic_db: ClinicDataba
         service.reset_pin(nurse, "593720", by=admin)
         service.disable_staff(nurse, by=admin)
         assert [s.name for s in service.staff_list()] == ["Ada Admin"]
+
+        # A protocol draft is written, edited and approved through the same column grants.
+        clinician = service.add_staff("Cara Clinician", "clinician", TEST_PIN, by=admin)
+        draft = service.protocols.create_draft(
+            "iv_ketamine", by=admin, reason="Clinic review of the HR limits",
+            parameters={"hr.high_warning_at_or_above": 115})
+        service.protocols.edit_draft(draft, by=admin,
+                                     parameters={"hr.high_warning_at_or_above": 112})
+        version = service.protocols.approve(draft, by=clinician, pin=TEST_PIN)
+        assert service.protocols.active()["iv_ketamine"] == version
         assert service.verify_audit().ok
     finally:
         store.close()
@@ -302,7 +314,9 @@ def test_init_on_a_database_the_app_created_as_superuser_hands_it_to_the_owner(
     open_store(clinic_db.superuser_url).close()  # as a single-user set-up would have it
     lines = _init(clinic_db)
     tables = len(Base.metadata.tables) + 1  # and alembic_version
-    assert (f"ownership: {tables} table(s) and 2 trigger function(s) handed to "
+    functions = sum(text.count("RETURNS trigger")
+                    for text in _migration_texts())
+    assert (f"ownership: {tables} table(s) and {functions} trigger function(s) handed to "
             f"{clinic_db.owner_role}") in lines
     with psycopg.connect(clinic_db.dsn("postgres")) as connection:
         owners = set(connection.execute(
@@ -312,3 +326,9 @@ def test_init_on_a_database_the_app_created_as_superuser_hands_it_to_the_owner(
     assert owners == {(clinic_db.owner_role,)}
     assert _refused(clinic_db, "DELETE FROM audit_log") == "42501"
     assert f"schema: at {head_revision()} already (the newest this ChairSide knows)" in lines
+
+
+def _migration_texts() -> list[str]:
+    """The migration scripts' text: each PostgreSQL trigger function is created in one."""
+    folder = Path(migrations.__file__).parent / "versions"
+    return [path.read_text(encoding="utf-8") for path in sorted(folder.glob("0*.py"))]
