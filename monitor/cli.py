@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import cli_export, cli_identity, cli_staff
+from monitor import cli_export, cli_identity, cli_protocol_whatif, cli_staff
 from monitor.auth import DEMO_PIN, load_secret
 from monitor.clock import Clock, SystemClock
 from monitor.domain import Flag, Score
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(check)
     cli_staff.add_commands(commands, db_option)
     cli_export.add_command(commands, db_option)
+    cli_protocol_whatif.add_command(commands, db_option)
     feed_cli.add_command(commands)
     return parser
 
@@ -104,6 +105,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return cli_staff.run(args, url, clock)
         if args.command == cli_export.COMMAND:
             return cli_export.run(args, url, clock)
+        if args.command == cli_protocol_whatif.COMMAND:
+            return cli_protocol_whatif.run(args, url)
         return _check(url)
     except StoreOpenError as exc:
         print(f"error: {exc}", file=sys.stderr)
