@@ -229,7 +229,8 @@ def what_if(
         result.cancelled = _run_here(store, context, chunks, report, cancel)
     else:
         url = store.url.render_as_string(hide_password=False)
-        result.cancelled = _run_pool(url, context, chunks, workers, report, cancel)
+        result.cancelled = _run_pool(url, context, chunks, workers, report=report,
+                                     cancel=cancel)
     for index in sorted(done):
         result.add(done[index])
     result.changed.sort(key=lambda c: (c.time, str(c.session_id)))
@@ -252,7 +253,7 @@ def _run_here(store: Store, context: _Context, chunks: list[list[SessionJob]],
     return False
 
 
-def _run_pool(url: str, context: _Context, chunks: list[list[SessionJob]], workers: int,
+def _run_pool(url: str, context: _Context, chunks: list[list[SessionJob]], workers: int, *,
               report: Callable[[int, WhatIfResult], None],
               cancel: threading.Event | None) -> bool:
     """Evaluate the chunks in ``workers`` processes, a few chunks ahead of the finished ones
