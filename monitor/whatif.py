@@ -25,6 +25,7 @@ with a Cancel button. A cancelled run reports the chunks finished so far.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import multiprocessing
 import os
 import statistics
@@ -37,7 +38,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, literal, select
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    String,
+    Table,
+    TypeDecorator,
+    literal,
+    select,
+    type_coerce,
+)
 
 from monitor import protocol_store
 from monitor.discharge import ready_at
@@ -431,12 +441,28 @@ def _period(since: datetime | None, until: datetime | None) -> Any:
     return query
 
 
+class _Items(TypeDecorator[tuple[int, ...]]):
+    """A questionnaire's item answers (a JSON list column) as a tuple, decoded only where
+    there are any: most readings have none, stored as JSON ``null`` (SQLite hands the
+    text back; PostgreSQL's driver decodes JSON itself)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[int, ...] | None:
+        if isinstance(value, str):
+            value = None if value == "null" else json.loads(value)
+        return tuple(value) if value is not None else None
+
+
 def _reading_column(name: str) -> Any:
     # Who entered a reading does not matter to the rules: no join to the staff.
-    return literal("").label(name) if name == "by" else _READINGS.c[name]
+    if name == "by":
+        return literal("").label(name)
+    column = _READINGS.c[name]
+    return type_coerce(column, _Items).label(name) if name.endswith("_items") else column
 
 
-_ITEMS = tuple(i for i, f in enumerate(fields(Reading)) if f.name.endswith("_items"))
 _READINGS_OF = select(_READINGS.c.session_id,
                       *(_reading_column(f.name) for f in fields(Reading)))
 _EVENTS_OF = select(_EVENTS.c.session_id, _EVENTS.c.id, _EVENTS.c.time, _EVENTS.c.kind,
@@ -455,13 +481,8 @@ def load_records(connection: Connection,
     readings: dict[uuid.UUID, list[Reading]] = {i: [] for i in ids}
     for row in connection.execute(_READINGS_OF.where(_READINGS.c.session_id.in_(ids))
                                   .order_by(_READINGS.c.time, _READINGS.c.recorded_at)):
-        if row.id in hidden:
-            continue
-        values = list(row[1:])
-        for index in _ITEMS:
-            if values[index] is not None:
-                values[index] = tuple(values[index])
-        readings[row.session_id].append(Reading(*values))
+        if row.id not in hidden:
+            readings[row.session_id].append(Reading(*row[1:]))
     events: dict[uuid.UUID, list[Event]] = {i: [] for i in ids}
     for row in connection.execute(_EVENTS_OF.where(_EVENTS.c.session_id.in_(ids))
                                   .order_by(_EVENTS.c.time, _EVENTS.c.recorded_at)):
