@@ -235,7 +235,7 @@ def what_if(
         if progress is not None:
             progress(finished, len(jobs))
 
-    if workers == 1 or len(chunks) <= 1:
+    if workers == 1 or len(chunks) <= 1 or _in_memory(store):
         result.cancelled = _run_here(store, context, chunks, report, cancel)
     else:
         url = store.url.render_as_string(hide_password=False)
@@ -246,6 +246,12 @@ def what_if(
     result.changed.sort(key=lambda c: (c.time, str(c.session_id)))
     result.refused.sort(key=lambda r: str(r[0]))
     return result
+
+
+def _in_memory(store: Store) -> bool:
+    """An in-memory SQLite database, which another process cannot open."""
+    return store.url.get_backend_name() == "sqlite" and store.url.database in (None, "",
+                                                                                ":memory:")
 
 
 def _cancelled(cancel: threading.Event | None) -> bool:

@@ -216,6 +216,17 @@ def test_one_worker_and_two_give_the_same_answer(clinic, tmp_path):
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 
+def test_an_in_memory_database_is_evaluated_in_this_process(tmp_path):
+    store = open_store("sqlite://")
+    try:
+        demo.generate(store, sessions=30, seed=SEED, clock_now=NOW)
+        result = what_if(store, load_draft(_draft(tmp_path / "same.toml")), workers=2,
+                         chunk_sessions=10)
+    finally:
+        store.close()
+    assert result.sessions == 30
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_cancel_stops_between_chunks_and_reports_what_was_done(clinic, tmp_path, workers):
     cancel = threading.Event()
