@@ -116,7 +116,8 @@ class WhatIfResult:
     ready_minutes_after: list[float] = field(default_factory=list)
     ready_earlier: int = 0
     ready_later: int = 0
-    #: Sessions whose patient's own limits do not fit the draft: (session, why).
+    #: Sessions not compared, (session, why): the patient's own limits do not fit the draft,
+    #: or the version the session ran under no longer loads.
     refused: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
     def add(self, other: WhatIfResult) -> None:
@@ -217,8 +218,12 @@ def what_if(
                            tuple(sorted((r.limit_overrides or {}).items())))
                 for r in rows if r.profile == profile]
         cache = protocol_store.VersionCache(protocol_dir)
-        pinned = {v: cache.protocol(connection, v)
-                  for v in {j.version_id for j in jobs if j.version_id is not None}}
+        pinned: dict[uuid.UUID, Protocol | ProtocolError] = {}
+        for version in {j.version_id for j in jobs if j.version_id is not None}:
+            try:
+                pinned[version] = cache.protocol(connection, version)
+            except ProtocolError as exc:  # its sessions are named, not compared
+                pinned[version] = exc
     unpinned = (load_protocol(profile, protocol_dir)
                 if any(j.version_id is None for j in jobs) else None)
     result = WhatIfResult(profile=profile, total=len(jobs),
@@ -231,7 +236,7 @@ def what_if(
     def report(index: int, part: WhatIfResult) -> None:
         nonlocal finished
         done[index] = part
-        finished += part.sessions
+        finished += len(chunks[index])
         if progress is not None:
             progress(finished, len(jobs))
 
@@ -313,7 +318,7 @@ def default_workers() -> int:
 class _Context:
     """The protocols a chunk is judged by, with each patient's limits applied once."""
 
-    def __init__(self, draft: Protocol, pinned: Mapping[uuid.UUID, Protocol],
+    def __init__(self, draft: Protocol, pinned: Mapping[uuid.UUID, Protocol | ProtocolError],
                  unpinned: Protocol | None) -> None:
         self.draft = draft
         self.pinned = dict(pinned)
@@ -343,7 +348,10 @@ class _Context:
         if job.version_id is None:
             assert self.unpinned is not None, "loaded whenever a session is not pinned"
             return self._with_limits(None, self.unpinned, job.overrides)
-        return self._with_limits(job.version_id, self.pinned[job.version_id], job.overrides)
+        pinned = self.pinned[job.version_id]
+        if isinstance(pinned, ProtocolError):
+            return pinned
+        return self._with_limits(job.version_id, pinned, job.overrides)
 
     def after(self, job: SessionJob) -> Protocol | ProtocolError:
         return self._with_limits("draft", self.draft, job.overrides)

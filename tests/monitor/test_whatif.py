@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from monitor import demo
+from monitor import demo, protocol_store
 from monitor.cli import main
 from monitor.domain import EventKind, Measure, Severity
 from monitor.model import EventRow, Patient, ReadingRow, TreatmentSession
-from monitor.protocol import load_draft, load_protocol
+from monitor.protocol import ProtocolError, load_draft, load_protocol
 from monitor.store import Store, open_store
 from monitor.whatif import WhatIfResult, what_if
 
@@ -294,11 +294,30 @@ def test_a_patient_limit_the_draft_cannot_take_is_named_not_compared(service, nu
         db.execute(update(Patient).where(Patient.id == patient).values(
             limit_overrides={"bp.high_critical_sbp_at_or_above": 165}))
 
-    result = what_if(store, load_draft(_sbp_draft(tmp_path / "draft.toml", 170)))
+    seen: list[tuple[int, int]] = []
+    result = what_if(store, load_draft(_sbp_draft(tmp_path / "draft.toml", 170)),
+                     progress=lambda done, total: seen.append((done, total)))
 
     assert result.sessions == 0
+    assert seen == [(1, 1)]
     assert [s for s, _ in result.refused] == [session]
     assert "bp.high_critical_sbp_at_or_above" in result.refused[0][1]
+
+
+def test_a_session_whose_version_does_not_load_is_named_not_compared(
+        service, nurse, clock, store, tmp_path, monkeypatch):
+    session = _session_with_bp(service, nurse, clock, [165])
+
+    def damaged(*_: object) -> None:
+        raise ProtocolError("stored protocol iv_ketamine", "the stored content does not "
+                                                           "match its SHA-256")
+
+    monkeypatch.setattr(protocol_store.VersionCache, "protocol", damaged)
+    result = what_if(store, load_draft(_draft(tmp_path / "same.toml")))
+
+    assert result.sessions == 0
+    assert result.refused == [(session, "stored protocol iv_ketamine: the stored content "
+                                        "does not match its SHA-256")]
 
 
 def test_a_voided_reading_is_not_replayed(service, nurse, clock, store, tmp_path):
