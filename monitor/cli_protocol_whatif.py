@@ -125,6 +125,7 @@ def summary(result: WhatIfResult, path: Path, version: str) -> str:
     for severity in Severity:
         lines.append(f"  {severity.label:<10}{data['flags_before'][severity.label]:>8}"
                      f"{data['flags_after'][severity.label]:>8}")
+    lines.append("  by measure")
     for measure in Measure:
         before = sum(data["flags_by_measure_before"][measure.value].values())
         after = sum(data["flags_by_measure_after"][measure.value].values())

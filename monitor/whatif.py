@@ -398,8 +398,9 @@ def _compare(part: WhatIfResult, job: SessionJob, record: SessionRecord, before:
 
 
 def _flag_keys(record: SessionRecord, protocol: Protocol, at: datetime) -> tuple[FlagKey, ...]:
-    return tuple(sorted((f.measure, f.severity, f.time)
-                        for f in evaluate_flags(record, protocol, at)))
+    flags = sorted(evaluate_flags(record, protocol, at),
+                   key=lambda f: (f.time, f.measure.value, f.severity))
+    return tuple((f.measure, f.severity, f.time) for f in flags)
 
 
 def _latest_entry(record: SessionRecord, start: datetime) -> datetime:

@@ -139,9 +139,9 @@ def test_lower_sbp_warning_changes_exactly_the_sessions_the_readings_say(clinic,
     expected, between = _expected_changes(clinic, NEW_SBP_WARNING)
 
     assert {c.session_id for c in result.changed} == expected
-    # The data holds the cases that make the plain "a reading between the limits" wrong:
-    # a baseline reading already at the baseline warning tier, and a repeat within an
-    # episode that had reached critical already.
+    # The data holds a case that makes the plain "a reading between the limits" wrong
+    # (with this seed: a repeat within an episode that had reached critical already, so
+    # the lower limit raises nothing new there).
     assert len(expected) >= 10
     assert between - expected
     for changed in result.changed:
@@ -153,6 +153,8 @@ def test_lower_sbp_warning_changes_exactly_the_sessions_the_readings_say(clinic,
     assert result.warning_sessions_after > result.warning_sessions_before
     assert result.sessions == SESSIONS
     assert not result.cancelled
+    for changed in result.changed:  # each side's flags in time order, as documented
+        assert [f[2] for f in changed.after] == sorted(f[2] for f in changed.after)
 
 
 def test_a_draft_that_changes_nothing_changes_no_session(clinic, tmp_path):
