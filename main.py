@@ -26,6 +26,9 @@ from monitor.store import StorageError, StoreOpenError, default_url, open_store
 #: session (infusion, a flag, recovery, ready) plays in about two minutes.
 DEMO_SPEED = 36.0
 DEMO_HISTORY_SESSIONS = 60
+#: After the demo chair's discharge, its next patient is checked in this much (demo) time
+#: later: "Discharged" is seen for a few seconds, and the demo goes on.
+DEMO_NEXT_PATIENT = timedelta(minutes=10)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -75,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
+    from monitor.drafts import DraftStore, default_draft_dir  # noqa: PLC0415
     from monitor.service import ClinicService  # noqa: PLC0415
     from ui.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.main_window import MainWindow  # noqa: PLC0415
@@ -113,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             service.ensure_staff("Demo Admin", "admin", pin=DEMO_PIN)
             service.set_demo_pins(DEMO_PIN)
             staff = (nurse, "Demo Nurse")
-            chair = DemoChair(service, nurse, chair=chairs[0], pin=DEMO_PIN)
+            chair = DemoChair(service, nurse, chair=chairs[0], pin=DEMO_PIN,
+                              next_after=DEMO_NEXT_PATIENT)
             chair.advance()
             hooks.append(chair.advance)
         else:
@@ -123,8 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
         # minutes, not seventeen seconds.
         idle_s = IDLE_LOCK_S * (DEMO_SPEED if demo_dir is not None else 1)
+        # Entries typed but not saved are kept beside the data; the demo's go with it.
+        drafts = DraftStore(Path(demo_dir.name) / "drafts" if demo_dir is not None
+                            else default_draft_dir())
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
-                            login_hint=hint, idle_lock_s=idle_s)
+                            login_hint=hint, idle_lock_s=idle_s, drafts=drafts)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given

@@ -4,7 +4,8 @@ Every change to the record, every sign-in and failed sign-in, lock, export, refu
 protocol change is appended to ``audit_log`` by :func:`append`, inside the transaction of
 the action it records, with who did it, when (UTC), the action, the record and its old and
 new values. The table is append-only: triggers refuse UPDATE and DELETE (SQLite and
-PostgreSQL alike; see migration 0002).
+PostgreSQL alike; see migration 0002). The changes an entry records are announced to the
+other tablets in the same transaction (:mod:`monitor.changes`): only committed ones are heard.
 
 Each entry carries ``mac = HMAC-SHA256(key, canonical(entry) ‖ seq ‖ previous mac)``, keyed
 by a key derived from the secret kept outside the database (:func:`monitor.auth.audit_key`).
@@ -31,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, text
 
+from monitor.changes.announce import announce
 from monitor.model import AuditLog
 
 #: The mac before the first entry.
@@ -139,6 +141,8 @@ def append(
         "record_kind": record_kind, "record_id": record_id, "session_id": session_id,
         "patient_id": patient_id, "old": old_text, "new": new_text, "mac": mac,
     })
+    announce(connection, seq=seq, at=at, staff_id=staff_id, action=action,
+             record_kind=record_kind, record_id=record_id, session_id=session_id, new=new)
     return mac
 
 

@@ -9,14 +9,58 @@ computed here, so the Qt tile only draws it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from monitor.domain import Flag, Measure, Phase, Reading
+from monitor.domain import Flag, Measure, Phase, Reading, Severity, clock_time
 from monitor.rules import infusion_started_at, infusion_stopped_at
 from monitor.service import SessionView
 from monitor.wording import MEASURE_NAMES
+
+#: The tier in words, as every screen writes it.
+TIER_WORDS: dict[Severity, str] = {
+    Severity.CRITICAL: "CRITICAL", Severity.WARNING: "WARNING", Severity.ADVISORY: "ADVISORY",
+}
+
+
+@dataclass(frozen=True)
+class ValueBadge:
+    """The tier beside a shown value, and whose it is.
+
+    ``on_value``: the badge is the value's own (its open flag, or its tier once
+    acknowledged: "CRITICAL · acknowledged"); otherwise it is an earlier reading's open
+    flag, and says when ("WARNING · 09:50"). ``value_tier`` is the tier to colour the value
+    in (None: its plain colour).
+    """
+
+    severity: Severity
+    text: str
+    on_value: bool
+    value_tier: Severity | None
+
+
+def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
+                current: Severity | None) -> ValueBadge | None:
+    """The badge of ``measure``'s shown value: the value's open flag; else, when the value
+    itself still meets a tier at least as bad as any open flag of the measure, that tier
+    (acknowledged); else the worst open flag of an earlier reading, with its time. An
+    acknowledged critical value must not look normal, nor wear an older advisory's time.
+    """
+    open_flags = [f for f in flags if f.open and f.measure is measure]
+    worst = max(open_flags, key=lambda f: (f.severity, f.time), default=None)
+    own = [f for f in open_flags if shown is not None and f.reading_id == shown.id]
+    if own:
+        flag = max(own, key=lambda f: f.severity)
+        if worst is None or flag.severity >= worst.severity:
+            return ValueBadge(flag.severity, TIER_WORDS[flag.severity], True, flag.severity)
+    if current is not None and (worst is None or current >= worst.severity):
+        return ValueBadge(current, f"{TIER_WORDS[current]} · acknowledged", True, current)
+    if worst is None:
+        return None
+    return ValueBadge(worst.severity, f"{TIER_WORDS[worst.severity]} · {clock_time(worst.time)}",
+                      False, current)
 
 
 @dataclass(frozen=True)
@@ -40,6 +84,12 @@ class ChairTile:
     repeat_for: tuple[Measure, ...] = ()
     worst_flag: Flag | None = None
     open_flag_count: int = 0
+    #: The badge beside each value shown ("bp", "hr", "spo2"), as the session rail shows it.
+    badges: Mapping[str, ValueBadge] = field(default_factory=dict)
+    #: With no open flag: the worst tier a latest value still meets, acknowledged, in words
+    #: ("BP still critical · acknowledged"), so the tile does not look calm when it is not.
+    standing: Severity | None = None
+    standing_text: str = ""
 
     @property
     def empty(self) -> bool:
@@ -56,7 +106,7 @@ class ChairTile:
 
     @property
     def phase_text(self) -> str:
-        """``baseline``, ``infusing 12:05 elapsed``, ``recovery 08:30 since stop``, ``ready``…
+        """``baseline``, ``infusing 12:05 min elapsed``, ``recovery 8:30 min since stop``…
 
         Elapsed times say so: a bare ``12:05`` beside the wall clock reads as a time of day.
         """
@@ -72,11 +122,15 @@ class ChairTile:
 
 
 def format_elapsed(delta: timedelta | None) -> str:
-    """``mm:ss`` (minutes may exceed 59: an infusion plus observation is counted in minutes)."""
+    """``1:05 min``, ``75:03 min``: minutes and seconds, with the unit.
+
+    Minutes may exceed 59 (an infusion plus observation is counted in minutes); without the
+    unit, ``01:05`` read as an hour and five minutes.
+    """
     if delta is None:
         return ""
     seconds = max(0, int(delta.total_seconds()))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d} min"
 
 
 def repeat_label(measures: tuple[Measure, ...]) -> str:
@@ -118,6 +172,14 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
     spo2_reading = _latest(record.readings, "spo2")
     open_flags = [f for f in view.flags if f.open]
     worst = max(open_flags, key=lambda f: (f.severity, f.time), default=None)
+    badges: dict[str, ValueBadge] = {}
+    for key, measure, reading in (("bp", Measure.BP, bp_reading if bp else None),
+                                  ("hr", Measure.HR, hr_reading),
+                                  ("spo2", Measure.SPO2, spo2_reading)):
+        badge = value_badge(measure, reading, view.flags, view.current_levels.get(measure))
+        if badge is not None:
+            badges[key] = badge
+    standing, standing_text = _standing(view, worst)
     mrn = view.info.patient.mrn
     return ChairTile(
         chair=chair,
@@ -135,4 +197,19 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         repeat_for=view.repeat_for if view.next_due is not None else (),
         worst_flag=worst,
         open_flag_count=len(open_flags),
+        badges=badges,
+        standing=standing,
+        standing_text=standing_text,
     )
+
+
+def _standing(view: SessionView, worst: Flag | None) -> tuple[Severity | None, str]:
+    """The worst tier a latest value still meets when it is worse than any open flag."""
+    levels = [(level, measure) for measure, level in view.current_levels.items()
+              if measure is not Measure.OVERDUE]
+    if not levels:
+        return None, ""
+    level, measure = max(levels, key=lambda pair: pair[0])
+    if worst is not None and worst.severity >= level:
+        return None, ""
+    return level, f"{MEASURE_NAMES[measure]} still {level.label} · acknowledged"

@@ -18,8 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import cli_export, cli_identity, cli_protocol_whatif, cli_staff
+from monitor import cli_export, cli_identity, cli_protocol_whatif, cli_server, cli_staff
 from monitor.auth import DEMO_PIN, load_secret
+from monitor.cli_watch import COMMAND as WATCH
+from monitor.cli_watch import add_command as add_watch_command
+from monitor.cli_watch import run as watch
 from monitor.clock import Clock, SystemClock
 from monitor.domain import Flag, Score
 from monitor.feed import cli as feed_cli
@@ -79,12 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     cli_identity.add_as_option(demo)
     db_option(demo)
 
+    add_watch_command(commands, db_option)
     check = commands.add_parser("check", help="check the database's integrity")
     db_option(check)
     cli_staff.add_commands(commands, db_option)
     cli_export.add_command(commands, db_option)
     cli_protocol_whatif.add_command(commands, db_option)
     feed_cli.add_command(commands)
+    cli_server.add_command(commands, db_option)
     return parser
 
 
@@ -105,6 +110,10 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return cli_staff.run(args, url, clock)
         if args.command == cli_export.COMMAND:
             return cli_export.run(args, url, clock)
+        if args.command == WATCH:
+            return watch(args, url)
+        if args.command == cli_server.COMMAND:
+            return cli_server.run(args)
         if args.command == cli_protocol_whatif.COMMAND:
             return cli_protocol_whatif.run(args, url)
         return _check(url)
@@ -268,6 +277,15 @@ def _score_json(score: Score) -> dict[str, Any]:
     }
 
 
+def _dose_json(view: SessionView) -> dict[str, Any] | None:
+    delivered = view.dose_delivered
+    if delivered is None:
+        return None
+    return {"mg": delivered.dose_mg, "planned_mg": delivered.planned_mg,
+            "early_stop": delivered.early, "reason": delivered.reason,
+            "volume_ml": delivered.volume_ml, "minutes_run": delivered.minutes_run}
+
+
 def view_to_json(view: SessionView) -> dict[str, Any]:
     """The ``show --json`` document (see docs/cli.md)."""
     info = view.info
@@ -304,17 +322,21 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
                 "id": str(r.id), "time": _iso(r.time), "sbp": r.sbp, "dbp": r.dbp, "hr": r.hr,
                 "spo2": r.spo2, "rr": r.rr, "cadss6": r.cadss6, "moaas": r.moaas,
                 "nausea": r.nausea, "anxiety": r.anxiety, "pain": r.pain, "phq9": r.phq9,
-                "gad7": r.gad7, "note": r.note,
+                "gad7": r.gad7, "note": r.note, "after_signoff": view.after_signoff(r),
             }
             for r in view.record.readings
         ],
         "events": [
-            {"id": str(e.id), "time": _iso(e.time), "kind": e.kind.value, "detail": e.detail}
+            {"id": str(e.id), "time": _iso(e.time), "kind": e.kind.value, "detail": e.detail,
+             "after_signoff": view.after_signoff(e)}
             for e in view.record.events
         ],
         "flags": [_flag_json(f) for f in view.flags],
+        "dose_delivered": _dose_json(view),
         "discharge": {
             "ready": discharge.ready,
+            "assessed_at": _iso(view.assessed_at),
+            "signed_at": _iso(view.sign_off.time) if view.sign_off else None,
             "criteria": [{"id": c.id, "met": c.met, "detail": c.detail}
                          for c in discharge.criteria],
             "would_have_been_ready_at": _iso(discharge.would_have_been_ready_at),

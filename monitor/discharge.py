@@ -286,16 +286,17 @@ def _dissociation(facts: _Facts, protocol: Protocol) -> Criterion:
     last = facts.last("cadss6")
     if last is None or last.cadss6 is None:
         return Criterion("dissociation", False, "no CADSS-6 since infusion stop")
-    recorded = facts.baseline is not None and facts.baseline.cadss6 is not None
-    # Without a baseline score the strictest assumption is none (0).
-    base = facts.baseline.cadss6 if facts.baseline is not None and recorded else 0
-    assert base is not None
-    note = "" if recorded else " (no baseline CADSS-6 recorded; taken as 0)"
+    base = facts.baseline.cadss6 if facts.baseline is not None else None
+    if base is None:
+        # Nothing to compare with: not assessable, so not met (a clinician may override).
+        return Criterion("dissociation", False,
+                         f"CADSS-6 {last.cadss6}, but no baseline CADSS-6 recorded: not "
+                         "assessable without one (a clinician may override)")
     if last.cadss6 <= base + allowance:
         return Criterion("dissociation", True,
-                         f"CADSS-6 {last.cadss6} ≤ baseline {base} + {allowance}{note}")
+                         f"CADSS-6 {last.cadss6} ≤ baseline {base} + {allowance}")
     return Criterion("dissociation", False,
-                     f"CADSS-6 {last.cadss6} > baseline {base} + {allowance}{note}")
+                     f"CADSS-6 {last.cadss6} > baseline {base} + {allowance}")
 
 
 def _nausea(facts: _Facts, protocol: Protocol) -> Criterion:

@@ -10,9 +10,11 @@ replaced by its amendment.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import Any
 from uuid import UUID, uuid5
 
 #: Namespace for identifiers derived from content (flags), so that evaluating the same
@@ -134,6 +136,9 @@ class Event:
     detail: str = ""
     recorded_at: datetime | None = None
     by: str = ""
+    #: Structured detail stored with it: a medication's dose, an early stop's dose given,
+    #: the discharge criteria as they stood at a sign-off.
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ from monitor.fhir_codes import (
     mrn_system,
     scores_code_system,
 )
+from monitor.fhir_dose import dose_administration
 from monitor.reading_status import VOIDED, amended_from, first_entered, reading_statuses
 from monitor.service import PatientInfo, SessionView
 
@@ -110,6 +111,11 @@ def session_bundle(view: SessionView, patient: PatientInfo, *,
         *(_entry(_practitioner(url, name)) for url, name in sorted(staff.items())),
         *(_entry(o) for o in observations),
     ]
+    given = dose_administration(view, {"subject": {"reference": context.subject},
+                                       "encounter": {"reference": context.encounter}})
+    if given is not None:
+        given["text"] = _narrative(given["note"][0]["text"])
+        entries.append(_entry(given))
     return Bundle.model_validate({
         "resourceType": "Bundle",
         "id": str(view.info.id),

@@ -8,7 +8,8 @@ member and refuses with :class:`PermissionDenied` (the refusal itself is audited
   entries (undo), sign discharge when every criterion is met, export, import a session
   recorded elsewhere (``python -m monitor import --as``).
 * clinician: everything a nurse can, and amend, void anyone's entry, override discharge,
-  review sessions, view the audit trail.
+  add a late entry (with a reason) after the discharge is signed, review sessions, view the
+  audit trail.
 * admin: manage staff, change the protocol, view the audit trail; no clinical record actions.
 * system (imports and the command line): import and export only.
 """
@@ -36,6 +37,8 @@ class Action(StrEnum):
     REVIEW = "review"
     EXPORT = "export"
     IMPORT = "import"
+    #: Add an entry, with a reason, to a session whose discharge is signed.
+    ENTER_AFTER_SIGNOFF = "enter_after_signoff"
 
 
 ROLES: tuple[str, ...] = ("nurse", "clinician", "admin", "system")
@@ -48,6 +51,7 @@ _NURSE = frozenset({
 })
 _CLINICIAN = _NURSE | {
     Action.AMEND, Action.VOID_ANY, Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT,
+    Action.ENTER_AFTER_SIGNOFF,
 }
 _ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT})
 _SYSTEM = frozenset({Action.IMPORT, Action.EXPORT})
@@ -76,6 +80,7 @@ _WORDS: dict[Action, str] = {
     Action.REVIEW: "review sessions",
     Action.EXPORT: "export records",
     Action.IMPORT: "import sessions",
+    Action.ENTER_AFTER_SIGNOFF: "add an entry after the discharge is signed",
 }
 
 _ARTICLE = {"nurse": "a nurse", "clinician": "a clinician", "admin": "an admin",

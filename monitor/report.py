@@ -196,6 +196,8 @@ def _header(view: SessionView) -> Fields:
         ("Profile", f"{view.protocol.name} · {info.profile}, protocol version "
                     f"{view.protocol.version}{_hash_words(info.protocol_hash)}"),
         ("Dose plan", dose_plan(view)),
+        ("Dose delivered", view.dose_delivered.words if view.dose_delivered is not None
+         else "infusion not stopped"),
         ("Drug lot", info.lot_number or NOT_RECORDED),
         ("Escort / driver", info.escort_name or NOT_RECORDED),
         ("Concomitant medications", _medications(info.concomitant_medications)),
@@ -300,7 +302,9 @@ def _readings_table(view: SessionView, origin: datetime) -> Table:
         amendment = amendments.get(reading.id)
         if amendment is not None:
             notes.append(f"amendment ({amendment.reason}; {amendment.by})")
-        if reading.is_late_entry and reading.recorded_at is not None:
+        if view.after_signoff(reading) and reading.recorded_at is not None:
+            notes.append(f"AFTER SIGN-OFF, entered {_clock(reading.recorded_at)}")
+        elif reading.is_late_entry and reading.recorded_at is not None:
             notes.append(f"late entry, entered {_clock(reading.recorded_at)}")
         if reading.note:
             notes.append(reading.note)
@@ -411,7 +415,7 @@ def _score_blocks(view: SessionView) -> tuple[Block, ...]:
         items.append(("MOAA/S (0–5)", NOT_RECORDED))
     items.append(("PHQ-9 (pre-infusion)", _phq9(readings)))
     items.append(("GAD-7 (pre-infusion)", _gad7(readings)))
-    at = f"as assessed at {_clock(view.at)}"
+    at = _assessed_words(view)
     return (Fields(tuple(items)),
             _score_table(view.discharge.aldrete, at),
             _score_table(view.discharge.padss, at))
@@ -471,7 +475,10 @@ def _events_table(view: SessionView, origin: datetime) -> Table:
         notes = [event.by or "name not recorded"]
         if superseded:
             notes.insert(0, _correction_words(corrections.get(event.id)))
-        if event.recorded_at is not None and (event.recorded_at - event.time).total_seconds() > 60:
+        if view.after_signoff(event) and event.recorded_at is not None:
+            notes.append(f"AFTER SIGN-OFF, entered {_clock(event.recorded_at)}")
+        elif (event.recorded_at is not None
+              and (event.recorded_at - event.time).total_seconds() > 60):
             notes.append(f"late entry, entered {_clock(event.recorded_at)}")
         rows.append(Row((_clock(event.time), _minutes(origin, event.time),
                          EVENT_NAMES.get(event.kind, str(event.kind)), event.detail,
@@ -536,7 +543,7 @@ def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:
     ready = ("all criteria met" if assessment.ready
              else f"{sum(not c.met for c in assessment.criteria)} criteria not met")
     blocks.append(Table(("Criterion", "Status", "Why"), rows, (36, 12, 52),
-                        caption=f"Discharge criteria as assessed at {_clock(view.at)}: {ready}."))
+                        caption=f"Discharge criteria {_assessed_words(view)}: {ready}."))
     would = assessment.would_have_been_ready_at
     blocks.append(Fields((("Could have left at",
                            f"{_clock(would)} (had there been no minimum stay)"
@@ -552,6 +559,14 @@ def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:
             (20, 24, 18, 22, 16), caption="Content hash: the first 12 hex digits of what "
                                           "was signed."))
     return tuple(blocks)
+
+
+def _assessed_words(view: SessionView) -> str:
+    """"as signed at 12:21" once the discharge is signed (the criteria are kept as they
+    stood then; later entries do not change them), else "as assessed at 12:40"."""
+    if view.sign_off is not None:
+        return f"as signed at {_clock(view.assessed_at)}"
+    return f"as assessed at {_clock(view.at)}"
 
 
 def _sign_off(view: SessionView) -> str:
@@ -585,11 +600,14 @@ def _record_blocks(view: SessionView, generated_at: datetime,
                       f"local)"),
         ("Record as of", f"{_utc(view.at)}"),
         ("Audit chain head", chain_head or NOT_RECORDED),
+        # What the chain head means, beside it: as a paragraph of its own after the table,
+        # it was the one sentence a page break could leave alone on the last page.
+        ("", "identifies the state of the audit trail when this report was made; any "
+             "later change to the record changes it"),
         ("Session id", str(view.info.id)),
         ("Times", f"local clock time, {_zone(view.info.time)}; Min = minutes since the "
                   "infusion started"),
-    )), Paragraph("The audit chain head identifies the state of the audit trail when this "
-                  "report was made; any later change to the record changes it."))
+    )),)
 
 
 # -- plain text --------------------------------------------------------------------------------

@@ -119,9 +119,16 @@ class CourseRow:
     #: Minutes from the infusion stop to the moment every discharge criterion but the
     #: minimum stay held (``would_have_been_ready_at``).
     minutes_to_ready: float | None
+    #: Minutes from the infusion stop to the discharge (signed or overridden), beside the
+    #: would-have-been-ready figure: a patient ready at 12 min still stays the minimum time.
+    minutes_to_discharge: float | None
     #: Answered before the infusion started (at check-in).
     phq9: int | None
     gad7: int | None
+    #: The dose the patient received (mg), once the infusion stopped; ``stopped_early``
+    #: when it stopped before its planned minutes, with the dose the nurse recorded.
+    dose_given_mg: float | None = None
+    stopped_early: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,11 +280,18 @@ def course_row(view: SessionView) -> CourseRow:
     ready_at = view.discharge.would_have_been_ready_at
     minutes = ((ready_at - stopped).total_seconds() / 60
                if ready_at is not None and stopped is not None else None)
+    discharged = [e.time for e in record.events
+                  if e.kind in (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)]
+    left = ((min(discharged) - stopped).total_seconds() / 60
+            if discharged and stopped is not None else None)
     counts: dict[int, int] = {}
     for flag in view.flags:
         if flag.reading_id is not None and flag.measure is not Measure.OVERDUE:
             counts[int(flag.severity)] = counts.get(int(flag.severity), 0) + 1
+    delivered = view.dose_delivered
     return CourseRow(
+        dose_given_mg=delivered.dose_mg if delivered is not None else None,
+        stopped_early=delivered is not None and delivered.early,
         session_id=view.info.id,
         time=view.info.time,
         dose_mg_per_kg=view.info.planned_mg_per_kg,
@@ -289,6 +303,7 @@ def course_row(view: SessionView) -> CourseRow:
         lowest_moaas=_extreme(record.readings, "moaas", min),
         flags_by_tier=counts,
         minutes_to_ready=minutes,
+        minutes_to_discharge=left,
         phq9=_last(before, "phq9"),
         gad7=_last(before, "gad7"),
     )

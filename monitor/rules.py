@@ -373,6 +373,18 @@ def _nausea_high(reading: Reading, ctx: _Context) -> _Level | None:
                   advisory=ctx.protocol.nausea.advisory_at_or_above, unit="/10")
 
 
+#: The flag raised by PHQ-9 item 9 (thoughts of self-harm) above the protocol's limit.
+PHQ9_ITEM9_FLAG = "phq9-item9"
+#: What a clinician records on acknowledging that flag: a clinical finding, not an action on
+#: the infusion. "Infusion deferred" acknowledges the flag but does not clear the start.
+PHQ9_ASSESSED = "Assessed by clinician"
+PHQ9_SAFETY_PLAN = "Safety plan in place"
+PHQ9_DEFERRED = "Infusion deferred"
+PHQ9_ACK_CHOICES: tuple[str, ...] = (PHQ9_ASSESSED, PHQ9_SAFETY_PLAN, PHQ9_DEFERRED)
+#: The choices after which the infusion may start.
+PHQ9_CLEARS_START: frozenset[str] = frozenset({PHQ9_ASSESSED, PHQ9_SAFETY_PLAN})
+
+
 def _phq9_item9(reading: Reading, ctx: _Context) -> _Level | None:
     item9 = reading.phq9_item9
     if item9 is None:

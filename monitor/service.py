@@ -32,7 +32,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from monitor import audit, protocol_store
+from monitor import audit, protocol_store, start_gate
 from monitor.auth import (
     LOCK_DURATION,
     MAX_FAILURES,
@@ -62,6 +62,17 @@ from monitor.domain import (
     Severity,
 )
 from monitor.dosing import DosePlan, plan_dose
+from monitor.infusion import (
+    EARLY_STOP_KEYS,
+    DoseDelivered,
+    EarlyStop,
+    EarlyStopError,
+    Plan,
+    check_early_stop,
+    dose_delivered,
+    early_stop,
+    early_stop_detail,
+)
 from monitor.model import (
     Acknowledgement as AckRow,
 )
@@ -81,19 +92,42 @@ from monitor.model import (
 from monitor.permissions import STAFF_ROLES, Action, PermissionDenied, allowed
 from monitor.protocol import Protocol, load_protocol
 from monitor.rules import (
+    PHQ9_ACK_CHOICES,
+    PHQ9_ITEM9_FLAG,
     FlagEvaluation,
+    evaluate_flags,
     evaluate_flags_from,
     next_reading,
     session_phase,
 )
+from monitor.signoff import (
+    AFTER_SIGNOFF_PREFIX,
+    CLOSING_EVENTS,
+    MIN_AFTER_SIGNOFF_REASON,
+    SignOff,
+    after_signoff,
+    after_signoff_note,
+    assessment_data,
+    assessment_from,
+    closing_event,
+    entered_by,
+    sign_off,
+)
 from monitor.store import Store
-from monitor.validation import FieldError, validate_reading, validate_time
+from monitor.validation import (
+    FieldError,
+    validate_after_check_in,
+    validate_reading,
+    validate_time,
+)
 
 if TYPE_CHECKING:  # the review queries load with the first review, not at start-up
     from monitor import review
 
 #: A clinician's override of discharge criteria needs a written reason of at least this length.
 MIN_OVERRIDE_REASON = 10
+#: Who is refused, at the start of a sentence.
+_ARTICLE_CAP = {"nurse": "A nurse", "admin": "An admin", "system": "The system identity"}
 
 #: Reading columns a caller may set, in the order the record shows them.
 READING_FIELDS: tuple[str, ...] = (
@@ -116,6 +150,21 @@ class InvalidEntryError(Exception):
 
 class NotFoundError(LookupError):
     """No session, patient or entry with that id."""
+
+
+class SessionClosedError(InvalidEntryError):
+    """The discharge is signed: the session takes no more entries at the chair.
+
+    ``sign_off`` says who signed and when; a clinician may still add an entry with a reason.
+    """
+
+    def __init__(self, signed: SignOff) -> None:
+        self.sign_off = signed
+        super().__init__([FieldError("session", signed.closed_text())])
+
+
+class _NeedsClinician(Exception):  # noqa: N818 - internal signal, turned into PermissionDenied
+    """An entry after sign-off by someone who may not add one (audited outside the write)."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +255,8 @@ class AuditEntry:
 MEANING_DISCHARGE = "discharge sign-off"
 MEANING_OVERRIDE = "discharge override"
 MEANING_CRITICAL_ACK = "critical flag acknowledged"
+MEANING_CRITICAL_VOID = "critical flag closed by voiding its reading"
+MEANING_CRITICAL_AMEND = "critical flag closed by amending its reading"
 
 
 @dataclass(frozen=True)
@@ -234,10 +285,38 @@ class SessionView:
     superseded_flags: tuple[Flag, ...] = ()
     #: E-signatures given on the session, oldest first, each valid or superseded.
     signatures: tuple[SignatureInfo, ...] = ()
+    #: The discharge sign-off that closed the session, if signed; ``discharge`` is then the
+    #: assessment as it stood at the signature, made at ``discharge_assessed_at``.
+    sign_off: SignOff | None = None
+    discharge_assessed_at: datetime | None = None
 
     @property
     def open_flags(self) -> tuple[Flag, ...]:
         return tuple(f for f in self.flags if f.open)
+
+    @property
+    def assessed_at(self) -> datetime:
+        """When ``discharge`` was assessed: at the signature once signed, else ``at``."""
+        return self.discharge_assessed_at or self.at
+
+    def after_signoff(self, entry: Reading | Event) -> bool:
+        """Whether ``entry`` was entered after the discharge was signed."""
+        return after_signoff(entry, self.sign_off)
+
+    @property
+    def closed(self) -> bool:
+        """The discharge is signed: no more entries at the chair."""
+        return self.sign_off is not None
+
+    @property
+    def dose_delivered(self) -> DoseDelivered | None:
+        """The dose the patient received, once the infusion stopped."""
+        return dose_delivered(self.record, _plan(self.info))
+
+    def early_stop(self, at: datetime | None = None) -> EarlyStop | None:
+        """What stopping the infusion at ``at`` (default the view's moment) would be, when
+        that is before its planned duration: the stop then asks for reason and dose given."""
+        return early_stop(self.record, _plan(self.info), at or self.at)
 
 
 @dataclass(frozen=True)
@@ -772,30 +851,47 @@ class ClinicService:
         note: str = "",
         on_oxygen: bool = False,
         reading_id: uuid.UUID | None = None,
+        after_signoff_reason: str | None = None,
     ) -> SavedReading:
         """Validate and save one reading, raising any new flags in the same transaction.
 
         ``reading_id`` is generated by the caller so that retrying a save whose outcome
         was unknown (connection lost during commit) cannot store the reading twice.
+        Once the discharge is signed the session is closed (:class:`SessionClosedError`);
+        a clinician adds an entry then with ``after_signoff_reason``, kept in its note.
         """
-        self._require(by, Action.ENTER_READING, session_id=session_id)
+        role = self._require(by, Action.ENTER_READING, session_id=session_id)
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
         values = self._validated(raw, confirmed, when, now)
         rid = reading_id or uuid.uuid4()
-        with self.store.write() as db:
-            connection = db.connection()
-            info = _session_info(connection, session_id)
-            row = _reading_values(rid=rid, session_id=session_id, when=when, values=values,
-                                  note=note, on_oxygen=on_oxygen, now=now, by=by)
-            if connection.execute(_insert_reading(connection.dialect.name), row).rowcount == 0:
-                return SavedReading(rid, ())  # an earlier attempt did commit
-            new_flags = self._raise_flags(connection, session_id,
-                                          self._protocol_of(connection, info), now,
-                                          appended=rid)
-            self._audit(db, by, "create", "reading", rid, now=now, session_id=session_id,
-                        patient_id=info.patient.id,
-                        new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})
+        try:
+            with self.store.write() as db:
+                connection = db.connection()
+                info = _session_info(connection, session_id)
+                _refuse_before_check_in(when, info)
+                note = _open_or_reason(connection, session_id, role, after_signoff_reason, note)
+                saved = self._store_reading(db, info, rid, when, values, note=note,
+                                            on_oxygen=on_oxygen, now=now, by=by)
+        except _NeedsClinician:
+            self._deny(by, role, Action.ENTER_AFTER_SIGNOFF, session_id=session_id)
+            raise AssertionError("unreachable") from None  # pragma: no cover
+        return saved
+
+    def _store_reading(self, db: Session, info: SessionInfo, rid: uuid.UUID, when: datetime,
+                       values: Mapping[str, Any], *, note: str, on_oxygen: bool,
+                       now: datetime, by: uuid.UUID) -> SavedReading:
+        """Insert one reading row in the caller's transaction, with its flags and audit."""
+        connection = db.connection()
+        row = _reading_values(rid=rid, session_id=info.id, when=when, values=values,
+                              note=note, on_oxygen=on_oxygen, now=now, by=by)
+        if connection.execute(_insert_reading(connection.dialect.name), row).rowcount == 0:
+            return SavedReading(rid, ())  # an earlier attempt did commit
+        new_flags = self._raise_flags(connection, info.id, self._protocol_of(connection, info), now,
+                                      appended=rid)
+        self._audit(db, by, "create", "reading", rid, now=now, session_id=info.id,
+                    patient_id=info.patient.id,
+                    new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})
         return SavedReading(rid, new_flags)
 
     def record_event(
@@ -808,24 +904,98 @@ class ClinicService:
         detail: str = "",
         data: Mapping[str, Any] | None = None,
         event_id: uuid.UUID | None = None,
+        confirmed: Collection[str] = (),
+        override_reason: str = "",
+        after_signoff_reason: str | None = None,
     ) -> uuid.UUID:
-        self._require(by, Action.ENTER_EVENT, session_id=session_id)
+        """Record one event. The infusion start is held while PHQ-9 item 9 waits for a
+        clinician (:mod:`monitor.start_gate`), unless a clinician starts with a written
+        ``override_reason``; a start without a complete baseline keeps, in its data, what
+        was missing and whether the nurse confirmed it (``confirmed`` holds "baseline").
+        Stopping the infusion before its planned duration needs the reason and the dose (or
+        volume) given in ``data`` (:mod:`monitor.infusion`). Once the discharge is signed,
+        as :meth:`record_reading`."""
+        role = self._require(by, Action.ENTER_EVENT, session_id=session_id)
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
         problem = validate_time(when, now)
         if problem is not None:
             raise InvalidEntryError([problem])
+        if EventKind(kind) in CLOSING_EVENTS:
+            raise InvalidEntryError([FieldError(
+                "kind", "A discharge is signed from the discharge panel, with a PIN")])
+        if EventKind(kind) is EventKind.INFUSION_START:
+            data = self._start_data(session_id, by, now, data=data, confirmed=confirmed,
+                                    override_reason=override_reason)
         eid = event_id or uuid.uuid4()
-        with self.store.write() as db:
-            if db.get(EventRow, eid) is not None:
-                return eid
-            info = self._insert_event(db, session_id, kind, by=by, when=when, now=now,
-                                      detail=detail, data=data, event_id=eid)
-            self._audit(db, by, "create", "event", eid, now=now, session_id=session_id,
-                        patient_id=info.patient.id,
-                        new={"time": when, "kind": EventKind(kind).value, "detail": detail,
-                             **({"data": dict(data)} if data else {})})
+        try:
+            with self.store.write() as db:
+                if db.get(EventRow, eid) is not None:
+                    return eid
+                connection = db.connection()
+                info = _session_info(connection, session_id)
+                detail = _open_or_reason(connection, session_id, role, after_signoff_reason,
+                                         detail)
+                if after_signoff_reason is not None and detail.startswith(
+                        AFTER_SIGNOFF_PREFIX):
+                    data = {**(data or {}), "after_signoff_reason": after_signoff_reason.strip()}
+                if EventKind(kind) is EventKind.INFUSION_STOP:
+                    detail, data = _stop_detail(connection, info, when, detail, data)
+                self._insert_event(db, session_id, kind, by=by, when=when, now=now,
+                                   detail=detail, data=data, event_id=eid)
+                self._audit(db, by, "create", "event", eid, now=now, session_id=session_id,
+                            patient_id=info.patient.id,
+                            new={"time": when, "kind": EventKind(kind).value, "detail": detail,
+                                 **({"data": dict(data)} if data else {})})
+        except _NeedsClinician:
+            self._deny(by, role, Action.ENTER_AFTER_SIGNOFF, session_id=session_id)
+            raise AssertionError("unreachable") from None  # pragma: no cover
         return eid
+
+    def _start_data(
+        self,
+        session_id: uuid.UUID,
+        by: uuid.UUID,
+        now: datetime,
+        *,
+        data: Mapping[str, Any] | None,
+        confirmed: Collection[str],
+        override_reason: str,
+    ) -> dict[str, Any]:
+        """The start event's data, with what the start went ahead without; refused while
+        PHQ-9 item 9 waits for a clinician and no clinician overrides with a reason."""
+        view = self.load(session_id, now)
+        result = dict(data or {})
+        with self.store.read() as db:
+            clinicians = [
+                Acknowledgement(flag_id=row.flag_id, time=row.time, action=row.action)
+                for row in db.execute(
+                    select(AckRow.flag_id, AckRow.time, AckRow.action)
+                    .join(Staff, Staff.id == AckRow.entered_by)
+                    .where(AckRow.session_id == session_id, Staff.role == "clinician"))]
+        hold = start_gate.phq9_hold(view.flags, clinicians)
+        reason = override_reason.strip()
+        if hold is not None and not reason:
+            raise InvalidEntryError([FieldError(
+                "phq9_item9", f"The infusion waits for {hold} (or a clinician's start "
+                "with a written reason)")])
+        if hold is not None:
+            role = self._role(by)
+            if role != "clinician":
+                self._deny(by, role, Action.ENTER_EVENT, session_id=session_id,
+                           message=f"{_ARTICLE_CAP.get(role or '', 'This staff member')} "
+                                   f"cannot start the infusion while it waits for {hold}; "
+                                   "a clinician can, with a reason.")
+            if len(reason) < MIN_OVERRIDE_REASON:
+                raise InvalidEntryError([FieldError(
+                    "override_reason", "Write the reason for starting (at least "
+                    f"{MIN_OVERRIDE_REASON} characters)")])
+            result["phq9_item9_override"] = reason
+        missing = start_gate.missing_baseline(view.record)
+        if missing:
+            result["baseline_missing"] = ", ".join(missing)
+            result["baseline_missing_confirmed"] = start_gate.CONFIRM_BASELINE in confirmed
+        return result
 
     def _insert_event(
         self,
@@ -841,6 +1011,7 @@ class ClinicService:
         event_id: uuid.UUID,
     ) -> SessionInfo:
         info = _session_info(db.connection(), session_id)
+        _refuse_before_check_in(when, info)
         db.add(EventRow(
             id=event_id, session_id=session_id, time=when, kind=EventKind(kind).value,
             detail=detail, data=dict(data or {}), recorded_at=now, entered_by=by,
@@ -869,6 +1040,8 @@ class ClinicService:
         self._require(by, Action.ACKNOWLEDGE, session_id=session_id)
         if not action.strip():
             raise InvalidEntryError([FieldError("action", "Choose the action taken")])
+        if flag.key == PHQ9_ITEM9_FLAG:
+            self._check_phq9_acknowledgement(by, action, session_id=session_id)
         critical = flag.severity >= Severity.CRITICAL
         signer = self._signer(by, pin, MEANING_CRITICAL_ACK) if critical else None
         now = self.clock.now()
@@ -895,6 +1068,20 @@ class ClinicService:
                              "note": note.strip(), "signed": signer is not None})
             return ack.id
 
+    def _check_phq9_acknowledgement(self, by: uuid.UUID, action: str, *,
+                                    session_id: uuid.UUID) -> None:
+        """PHQ-9 item 9 is acknowledged by a clinician, with a clinical finding."""
+        role = self._role(by)
+        if role != "clinician":
+            self._deny(by, role, Action.ACKNOWLEDGE, session_id=session_id,
+                       message=f"{_ARTICLE_CAP.get(role or '', 'This staff member')} cannot "
+                               "acknowledge PHQ-9 item 9; a clinician can.")
+        chosen = [part.strip() for part in action.split(";") if part.strip()]
+        if not chosen or any(c not in PHQ9_ACK_CHOICES for c in chosen):
+            raise InvalidEntryError([FieldError(
+                "action", "PHQ-9 item 9 is acknowledged with " + ", ".join(
+                    f'"{c}"' for c in PHQ9_ACK_CHOICES))])
+
     # -- discharge ---------------------------------------------------------------------------
 
     def sign_discharge(
@@ -902,7 +1089,9 @@ class ClinicService:
     ) -> uuid.UUID:
         """The nurse's discharge sign-off, an e-signature; refused while a criterion is unmet.
 
-        ``pin`` is required (:class:`SignatureRequired` without it).
+        ``pin`` is required (:class:`SignatureRequired` without it). The criteria and scores
+        as they stand are stored with it: the record shows them so from then on, and the
+        session takes no more entries at the chair.
         """
         self._require(by, Action.SIGN_DISCHARGE, session_id=session_id)
         now = self.clock.now()
@@ -917,7 +1106,9 @@ class ClinicService:
         signer = self._signer(by, pin, MEANING_DISCHARGE)
         return self._signed_event(
             session_id, EventKind.DISCHARGE_SIGNED, signer=signer, now=now,
-            detail=_discharge_summary(view), data=None, meaning=MEANING_DISCHARGE,
+            detail=_discharge_summary(view),
+            data={"assessment": assessment_data(view.discharge, now)},
+            meaning=MEANING_DISCHARGE,
             audit_action="sign", patient_id=view.info.patient.id,
         )
 
@@ -942,7 +1133,9 @@ class ClinicService:
         unmet = "; ".join(c.id for c in view.discharge.criteria if not c.met) or "none"
         return self._signed_event(
             session_id, EventKind.DISCHARGE_OVERRIDE, signer=signer, now=now,
-            detail=reason.strip(), data={"criteria_not_met": unmet}, meaning=MEANING_OVERRIDE,
+            detail=reason.strip(),
+            data={"criteria_not_met": unmet, "assessment": assessment_data(view.discharge, now)},
+            meaning=MEANING_OVERRIDE,
             audit_action="override", patient_id=view.info.patient.id,
         )
 
@@ -981,16 +1174,21 @@ class ClinicService:
         *,
         reason: str,
         by: uuid.UUID,
+        pin: str | None = None,
     ) -> uuid.UUID:
         """Void a reading or event; it stays in the record, marked void, with the reason.
 
-        A nurse may void only their own entries (undo); a clinician any.
+        A nurse may void only their own entries (undo); a clinician any. Voiding a reading
+        that an open critical flag stands on closes that flag, so it is an e-signature, as
+        acknowledging the flag is: ``pin`` is required (:class:`SignatureRequired`).
         """
         role = self._require(by, Action.VOID, session_id=session_id,
                              record_kind=target_kind, record_id=target_id)
         if not reason.strip():
             raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
         now = self.clock.now()
+        closing = self._criticals_closed_by_void(session_id, target_kind, target_id, now)
+        signer = self._signer(by, pin, MEANING_CRITICAL_VOID) if closing else None
         with self.store.write() as db:
             target = self._require_target(db, session_id, target_kind, target_id)
             someone_else = target.entered_by != by and not allowed(role, Action.VOID_ANY)
@@ -1002,14 +1200,27 @@ class ClinicService:
                 )
                 db.add(correction)
                 db.flush()
+                closes = {"closes_critical": [f.message for f in closing]} if closing else {}
+                if signer is not None:
+                    self._sign(db, session_id=session_id, signer=signer,
+                               meaning=MEANING_CRITICAL_VOID, record_kind="correction",
+                               record_id=correction.id, now=now)
                 self._audit(db, by, "void", target_kind, target_id, now=now,
                             session_id=session_id, patient_id=_patient_of(db, session_id),
                             old=_row_values(target),
-                            new={"void": True, "reason": reason.strip()})
+                            new={"void": True, "reason": reason.strip(), **closes,
+                                 "signed": signer is not None})
                 return correction.id
         self._deny(by, role, Action.VOID_ANY, session_id=session_id, record_kind=target_kind,
                    record_id=target_id)
         raise AssertionError("unreachable")  # pragma: no cover - _deny raises
+
+    def _criticals_closed_by_void(self, session_id: uuid.UUID, target_kind: str,
+                                  target_id: uuid.UUID, now: datetime) -> tuple[Flag, ...]:
+        """The open critical flags that voiding this entry would close."""
+        if target_kind != "reading":
+            return ()
+        return _criticals_closed(self.load(session_id, now), target_id, None, now)
 
     def amend_reading(
         self,
@@ -1022,13 +1233,27 @@ class ClinicService:
         time: datetime | None = None,
         confirmed: Collection[str] = (),
         note: str = "",
+        pin: str | None = None,
     ) -> uuid.UUID:
-        """Replace a reading's values by a new row; the original stays, marked amended."""
+        """Replace a reading's values by a new row; the original stays, marked amended.
+
+        When the new values no longer raise an open critical flag of the original, the
+        amendment closes it: an e-signature, ``pin`` required, as for :meth:`void`.
+        """
         self._require(by, Action.AMEND, session_id=session_id, record_kind="reading",
                       record_id=target_id)
         if not reason.strip():
             raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
         now = self.clock.now()
+        view = self.load(session_id, now)
+        shown = next((r for r in view.record.readings if r.id == target_id), None)
+        signer = None
+        if shown is not None:
+            when = ensure_utc(time) if time is not None else shown.time
+            values = self._validated(raw, confirmed, when, now)
+            closing = _criticals_closed(view, target_id, Reading(
+                id=uuid.uuid4(), time=when, on_oxygen=shown.on_oxygen, **values), now)
+            signer = self._signer(by, pin, MEANING_CRITICAL_VOID) if closing else None
         with self.store.write() as db:
             original = self._require_target(db, session_id, "reading", target_id)
             assert isinstance(original, ReadingRow)
@@ -1039,19 +1264,24 @@ class ClinicService:
                 on_oxygen=original.on_oxygen, now=now, by=by,
             ))
             db.add(replacement)
+            correction_id = uuid.uuid4()
             db.add(Correction(
-                id=uuid.uuid4(), session_id=session_id, time=now, target_kind="reading",
+                id=correction_id, session_id=session_id, time=now, target_kind="reading",
                 target_id=target_id, action="amend", replacement_id=replacement.id,
                 reason=reason.strip(), recorded_at=now, entered_by=by,
             ))
             db.flush()
+            if signer is not None:
+                self._sign(db, session_id=session_id, signer=signer,
+                           meaning=MEANING_CRITICAL_AMEND, record_kind="correction",
+                           record_id=correction_id, now=now)
             info = _session_info(db.connection(), session_id)
             self._raise_flags(db.connection(), session_id,
                               self._protocol_of(db.connection(), info), now)
             self._audit(db, by, "amend", "reading", target_id, now=now, session_id=session_id,
                         patient_id=info.patient.id, old=_row_values(original),
                         new={**_row_values(replacement), "replacement": replacement.id,
-                             "reason": reason.strip()})
+                             "reason": reason.strip(), "signed": signer is not None})
             return replacement.id
 
     # -- import ------------------------------------------------------------------------------
@@ -1260,8 +1490,9 @@ class ClinicService:
         patient_id: uuid.UUID | None = None,
         record_kind: str = "",
         record_id: uuid.UUID | None = None,
+        message: str | None = None,
     ) -> None:
-        refused = PermissionDenied(role, action)
+        refused = PermissionDenied(role, action, message)
         now = self.clock.now()
         with self.store.write() as db:
             self._audit(db, by, "denied", record_kind, record_id, now=now,
@@ -1606,12 +1837,20 @@ def _evaluate(
     flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
     levels = evaluation.current_levels()
     upcoming = next_reading(record, protocol, at, evaluation=evaluation)
+    signed = sign_off(record.as_of(at))
+    if signed is None:
+        discharge = evaluate_discharge(record, protocol, list(flags), at,
+                                       escort_name=info.escort_name)
+        assessed_at = None
+    else:
+        discharge, assessed_at = _signed_assessment(info, protocol, record, signed)
     return SessionView(
         info=info, at=at, protocol=protocol, record=record,
         phase=session_phase(record, at),
         flags=flags,
-        discharge=evaluate_discharge(record, protocol, list(flags), at,
-                                     escort_name=info.escort_name),
+        discharge=discharge,
+        sign_off=signed,
+        discharge_assessed_at=assessed_at,
         next_due=upcoming.due if upcoming is not None else None,
         repeat_for=upcoming.repeat_for if upcoming is not None else (),
         superseded_readings=superseded.readings,
@@ -1619,6 +1858,39 @@ def _evaluate(
         corrections=corrections,
         current_levels=levels,
     )
+
+
+def _criticals_closed(view: SessionView, target_id: uuid.UUID, replacement: Reading | None,
+                      now: datetime) -> tuple[Flag, ...]:
+    """The open critical flags that taking the reading ``target_id`` out of the record
+    (voided) or putting ``replacement`` in its place (amended) would close."""
+    open_critical = [f for f in view.open_flags if f.severity >= Severity.CRITICAL]
+    if not open_critical or not any(r.id == target_id for r in view.record.readings):
+        return ()
+    readings = [r for r in view.record.readings if r.id != target_id]
+    if replacement is not None:
+        readings = sorted([*readings, replacement], key=lambda r: r.time)
+    changed = replace(view.record, readings=tuple(readings))
+    still = [f for f in evaluate_flags(changed, view.protocol, now) if f.open]
+    # An amendment that is just as critical raises the same condition again, still open.
+    ids = {f.id for f in still}
+    conditions = {(f.key, f.severity) for f in still}
+    return tuple(f for f in open_critical
+                 if f.id not in ids and (f.key, f.severity) not in conditions)
+
+
+def _signed_assessment(info: SessionInfo, protocol: Protocol, record: SessionRecord,
+                       signed: SignOff) -> tuple[DischargeAssessment, datetime]:
+    """The discharge criteria as they stood at the sign-off: as stored with it, or (signed
+    before they were stored) assessed again on what had been entered by then."""
+    event = closing_event(record)
+    stored = assessment_from(event.data) if event is not None else None
+    if stored is not None:
+        return stored
+    then = entered_by(record, signed.time)
+    flags = evaluate_flags(then, protocol, signed.time)
+    return (evaluate_discharge(then, protocol, flags, signed.time, escort_name=info.escort_name),
+            signed.time)
 
 
 def _flags_of_superseded(
@@ -1631,7 +1903,10 @@ def _flags_of_superseded(
     """The stored flags of readings no longer effective, closed at their correction."""
     if not superseded.readings:
         return ()
-    corrected_at = {c.target_id: (c.time, c.action) for c in corrections}
+    corrected_at = {c.target_id: c for c in corrections}
+    signed_by = {row.record_id: row.signer_name for row in db.execute(
+        select(Signature.record_id, Signature.signer_name)
+        .where(Signature.session_id == session_id, Signature.record_kind == "correction"))}
     ids = [r.id for r in superseded.readings]
     rows = db.execute(
         select(FlagRow, AckRow, Staff.name)
@@ -1644,8 +1919,14 @@ def _flags_of_superseded(
     for flag_row, ack_row, by in rows:
         if flag_row.id in flags or flag_row.reading_id is None:
             continue
-        when, action = corrected_at.get(flag_row.reading_id, (at, "void"))
-        word = "voided" if action == "void" else "amended"
+        correction = corrected_at.get(flag_row.reading_id)
+        when = correction.time if correction is not None else at
+        word = "voided" if correction is None or correction.action == "void" else "amended"
+        resolution = f"reading {word}"
+        if correction is not None:
+            signer = signed_by.get(correction.id)
+            who = f"signed by {signer}" if signer else f"by {correction.by}"
+            resolution = f"reading {word} ({who}): {correction.reason}"
         flags[flag_row.id] = Flag(
             id=flag_row.id, key=flag_row.key, measure=Measure(flag_row.measure),
             severity=Severity(flag_row.severity), time=flag_row.time,
@@ -1655,7 +1936,7 @@ def _flags_of_superseded(
                 flag_id=flag_row.id, time=ack_row.time, action=ack_row.action,
                 note=ack_row.note, by=by or ""),
             resolved_at=when,
-            resolution=f"reading {word}",
+            resolution=resolution,
         )
     return tuple(flags.values())
 
@@ -1697,6 +1978,47 @@ def _signatures(
         )
         for row in rows
     )
+
+
+def _open_or_reason(connection: Connection, session_id: uuid.UUID, role: str,
+                    reason: str | None, note: str) -> str:
+    """``note`` while the session is open; once the discharge is signed, the note of a
+    clinician's entry after sign-off (the reason first). Refused otherwise:
+    :class:`SessionClosedError` without a reason, :class:`_NeedsClinician` for a nurse."""
+    row = connection.execute(_CLOSING_OF_SESSION, {"session_id": session_id}).first()
+    if row is None:
+        return note
+    if reason is None:
+        raise SessionClosedError(SignOff(time=row.recorded_at, by=row.name,
+                                         override=row.kind == EventKind.DISCHARGE_OVERRIDE))
+    if not allowed(role, Action.ENTER_AFTER_SIGNOFF):
+        raise _NeedsClinician
+    if len(reason.strip()) < MIN_AFTER_SIGNOFF_REASON:
+        raise InvalidEntryError([FieldError(
+            "reason", f"Reason for an entry after sign-off: at least {MIN_AFTER_SIGNOFF_REASON} "
+            "characters")])
+    return after_signoff_note(reason, note)
+
+
+def _plan(info: SessionInfo) -> Plan:
+    return Plan(minutes=info.infusion_minutes, dose_mg=info.dose_mg,
+                bag_volume_ml=info.bag_volume_ml)
+
+
+def _stop_detail(connection: Connection, info: SessionInfo, when: datetime, detail: str,
+                 data: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any] | None]:
+    """A stop's detail and data: checked and described when the stop is early."""
+    record, _, _ = _load_record(connection, info.id, when)
+    stop = early_stop(record, _plan(info), when)
+    if stop is None:
+        kept = {k: v for k, v in (data or {}).items() if k not in EARLY_STOP_KEYS}
+        return detail, kept or None
+    try:
+        checked = check_early_stop(data, stop)
+    except EarlyStopError as refused:
+        raise InvalidEntryError(refused.errors) from None
+    words = early_stop_detail(checked, stop)
+    return (f"{words} · {detail}" if detail else words), checked
 
 
 def _discharge_summary(view: SessionView) -> str:
@@ -1770,6 +2092,12 @@ def _patient_info(patient: Patient) -> PatientInfo:
         id=patient.id, mrn=patient.mrn, name=patient.name, date_of_birth=patient.date_of_birth,
         weight_kg=patient.weight_kg, limit_overrides=dict(patient.limit_overrides or {}),
     )
+
+
+def _refuse_before_check_in(when: datetime, info: SessionInfo) -> None:
+    problem = validate_after_check_in(when, info.time)
+    if problem is not None:
+        raise InvalidEntryError([problem])
 
 
 def _session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
@@ -1909,7 +2237,7 @@ def _load_record(
         if e.id in replacements_later or (entered_only and e.recorded_at > at):
             continue
         event = Event(id=e.id, time=e.time, kind=EventKind(e.kind), detail=e.detail,
-                      recorded_at=e.recorded_at, by=e.by_name)
+                      recorded_at=e.recorded_at, by=e.by_name, data=e.data or {})
         (superseded_events if e.id in hidden else events).append(event)
     acknowledgements = tuple(
         Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
@@ -2032,7 +2360,7 @@ _READINGS_AS_OF = (
 )
 _EVENTS_AS_OF = (
     select(_EVENTS.c.id, _EVENTS.c.time, _EVENTS.c.kind, _EVENTS.c.detail,
-           _EVENTS.c.recorded_at, _ENTERED_BY_NAME)
+           _EVENTS.c.recorded_at, _ENTERED_BY_NAME, _EVENTS.c.data)
     .outerjoin(_STAFF, _STAFF.c.id == _EVENTS.c.entered_by)
     .where(_EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.time <= bindparam("at"))
     .order_by(_EVENTS.c.time, _EVENTS.c.recorded_at)
@@ -2073,6 +2401,18 @@ _SIGNATURES_AS_OF = (
 )
 
 _FLAG_IDS = select(_FLAGS.c.id).where(_FLAGS.c.session_id == bindparam("session_id"))
+
+#: The session's discharge sign-off, if one stands (not voided): it closes the session.
+_CLOSING_OF_SESSION = (
+    select(_EVENTS.c.recorded_at, _EVENTS.c.kind, _STAFF.c.name)
+    .join(_STAFF, _STAFF.c.id == _EVENTS.c.entered_by)
+    .where(_EVENTS.c.session_id == bindparam("session_id"),
+           _EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS]),
+           _EVENTS.c.id.not_in(select(_CORRECTIONS.c.target_id).where(
+               _CORRECTIONS.c.session_id == bindparam("session_id"))))
+    .order_by(_EVENTS.c.recorded_at)
+    .limit(1)
+)
 
 #: Stores a reading unless one with its id is stored already: a retried save whose first
 #: attempt did commit. One statement instead of a look-up before every insert.

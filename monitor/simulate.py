@@ -4,8 +4,10 @@ A scripted, typical session: baseline, a 40-minute infusion with a hypertensive 
 confirmed by a repeat (so a newcomer sees a flag appear and escalate), acknowledgement,
 recovery, attestations, a last set of vitals and the discharge sign-off. :class:`DemoChair`
 performs each step through the clinic service, like a nurse would, when the (accelerated)
-clock reaches it. It shows good practice: it never signs the discharge while a reading is
-due, and takes the reading first if a late tick finds one due.
+clock reaches it, and (with ``next_after``) checks the next patient in a while after the
+sign-off, so that the running demo never goes still. It shows good practice: it never signs
+the discharge while a reading is due, and takes the reading first if a late tick finds one
+due.
 """
 
 from __future__ import annotations
@@ -72,11 +74,16 @@ class DemoChair:
     script: tuple[Step, ...] = field(default=SCRIPT)
     #: The staff member's PIN, to sign the acknowledgement of a critical flag.
     pin: str | None = None
+    #: How long after the sign-off the next patient is checked in (``None``: the chair
+    #: stays on its discharged session). The running demo keeps going this way.
+    next_after: timedelta | None = None
+    #: How many patients this chair has had before the current one.
+    rounds: int = 0
 
     def check_in(self) -> uuid.UUID:
-        mrn = f"DEMO{self.chair.zfill(4)}"
-        name = DEMO_PATIENTS[(int(self.chair) - 1) % len(DEMO_PATIENTS)] if (
-            self.chair.isdigit()) else DEMO_PATIENTS[0]
+        number = (int(self.chair) - 1 if self.chair.isdigit() else 0) + self.rounds
+        mrn = f"DEMO{self.chair.zfill(4)}" + (f"-{self.rounds + 1}" if self.rounds else "")
+        name = DEMO_PATIENTS[number % len(DEMO_PATIENTS)]
         patient = self.service.find_patient(mrn) or self.service.add_patient(
             mrn, by=self.staff_id, name=name, date_of_birth=date(1984, 6, 1), weight_kg=70.0,
         )
@@ -93,6 +100,9 @@ class DemoChair:
 
     def advance(self) -> int:
         """Perform every step whose time has come; returns how many were performed."""
+        if self._next_patient_due():
+            self.rounds += 1
+            self.session_id, self.started, self.done = None, None, 0
         if self.session_id is None or self.started is None:
             self.check_in()
         started = self.started
@@ -108,6 +118,12 @@ class DemoChair:
             self.done += 1
             performed += 1
         return performed
+
+    def _next_patient_due(self) -> bool:
+        if self.next_after is None or not self.finished or self.started is None:
+            return False
+        ended = self.started + timedelta(minutes=self.script[-1].minute)
+        return self.service.clock.now() >= ended + self.next_after
 
     def _perform(self, step: Step, when: datetime) -> None:
         assert self.session_id is not None

@@ -7,7 +7,8 @@ and brings the schema up to date with Alembic (backing up a SQLite file first).
   with WAL, ``synchronous=FULL``, foreign keys on and a busy timeout; ``PRAGMA quick_check``
   runs at open, and a damaged or foreign file is refused with :class:`StoreOpenError`.
 * PostgreSQL (``postgresql+psycopg://…``, the shared database of a clinic with several
-  tablets): the same code.
+  tablets): the same code; each connection names its device (``application_name``) and
+  has a connect timeout, TCP keepalives and a statement timeout (docs/clinic-server.md).
 
 Writes go through :meth:`Store.write`, a transaction that commits on leaving the block.
 When the environment fails — disk full, read-only database, server unreachable, database
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +55,13 @@ log = logging.getLogger(__name__)
 DB_URL_ENV = "CHAIRSIDE_DB"
 #: How long a writer waits for another writer's lock before the save is reported NOT saved.
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: PostgreSQL: seconds to wait for a connection, and the default ``statement_timeout`` (ms),
+#: which ``CHAIRSIDE_PG_STATEMENT_TIMEOUT_MS`` or the URL's ``options`` override.
+PG_CONNECT_TIMEOUT_S = 5
+PG_STATEMENT_TIMEOUT_MS = 5000
+PG_STATEMENT_TIMEOUT_ENV = "CHAIRSIDE_PG_STATEMENT_TIMEOUT_MS"
+#: PostgreSQL's SQLSTATE for "permission denied".
+INSUFFICIENT_PRIVILEGE = "42501"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -220,8 +229,12 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str | URL) -> Engine:
-    """An engine configured for ChairSide; no checks, no migrations (see :func:`open_store`)."""
+def make_engine(url: str | URL, *, application_name: str | None = None) -> Engine:
+    """An engine configured for ChairSide; no checks, no migrations (see :func:`open_store`).
+
+    ``application_name`` names this device in the server's ``pg_stat_activity`` (a
+    tablet's name; default: the host name).
+    """
     url = make_url(url)
     # hide_parameters: error messages (and the log lines made from them) must not carry the
     # values of a failed statement, which are patients' names, MRNs and vital signs.
@@ -230,15 +243,47 @@ def make_engine(url: str | URL) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, hide_parameters=True, connect_args=_pg_connect_args(url)
+        url, pool_pre_ping=True, hide_parameters=True,
+        connect_args=_pg_connect_args(url, application_name),
     )
 
 
-def _pg_connect_args(url: URL) -> dict[str, Any]:
+def _pg_connect_args(url: URL, application_name: str | None = None) -> dict[str, Any]:
+    """libpq settings for a clinic's server; anything the URL sets itself is kept."""
     if url.get_backend_name() != "postgresql":
         return {}
-    # A server that does not answer should be reported in seconds, not hang the tablet.
-    return {"connect_timeout": 5}
+    args: dict[str, Any] = {
+        # A server that does not answer should be reported in seconds, not hang the tablet.
+        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        # A peer that vanished (Wi-Fi gone, server powered off) is noticed in about 25 s on
+        # an idle connection, and a write nobody acknowledges fails after 15 s, instead of
+        # after the operating system's two hours.
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 15000,
+        "application_name": (application_name or socket.gethostname() or "ChairSide")[:63],
+    }
+    args = {key: value for key, value in args.items() if key not in url.query}
+    # A statement that runs longer than this is stopped by the server, so a lock held by a
+    # stuck device turns into "NOT saved" instead of a tablet that hangs. The URL's own
+    # ``options`` (a search_path, another statement_timeout) are kept.
+    options = str(url.query.get("options", ""))
+    if "statement_timeout" not in options:
+        args["options"] = f"{options} -c statement_timeout={_statement_timeout_ms()}".strip()
+    return args
+
+
+def _statement_timeout_ms() -> int:
+    given = os.environ.get(PG_STATEMENT_TIMEOUT_ENV)
+    if given is None:
+        return PG_STATEMENT_TIMEOUT_MS
+    if not given.strip().isdigit():
+        raise StoreOpenError(
+            f"{PG_STATEMENT_TIMEOUT_ENV}: a whole number of milliseconds, 0 (no limit) or more "
+            f"(got {given!r})")
+    return int(given)
 
 
 def _alembic_config(connection: Any) -> Config:
@@ -327,8 +372,17 @@ def migrate(engine: Engine, *, backup_dir_label: str = "before-migration") -> Pa
 
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Rebuilding an index on a large record may take longer than a statement may.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             command.upgrade(_alembic_config(connection), "head")
     except DatabaseError as exc:
+        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            # A clinic's app role may not change the schema; its owner brings it up to date.
+            raise StoreOpenError(
+                f"the database schema is at {current or 'nothing (empty)'}, this app needs "
+                f"{head}: run `python -m monitor server init` as the owner"
+            ) from exc
         # A schema that cannot be upgraded (tables without a version, a read-only file, a
         # full disk) is a start-up refusal with a sentence, not a traceback.
         kept = f"; the copy taken before the attempt is {backup}" if backup else ""
@@ -344,8 +398,14 @@ def _has_tables(engine: Engine) -> bool:
         return bool(inspect(connection).get_table_names())
 
 
-def open_store(url: str | URL | None = None, *, migrate_schema: bool = True) -> Store:
+def open_store(url: str | URL | None = None, *, migrate_schema: bool = True,
+               application_name: str | None = None) -> Store:
     """Open (creating if needed) the database at ``url`` and make it ready for use.
+
+    A schema already at the newest revision is left alone, so a PostgreSQL role without
+    rights to change the schema (a clinic's app role) opens it; one that is behind is
+    refused with a sentence naming ``server init``. ``application_name``: see
+    :func:`make_engine`.
 
     Raises :class:`StoreOpenError` for a damaged or foreign file or a schema from a newer
     version, and :class:`StoreUnavailableError` when a server cannot be reached.
@@ -354,7 +414,7 @@ def open_store(url: str | URL | None = None, *, migrate_schema: bool = True) -> 
     path = sqlite_file(url)
     if path is not None and "mode=ro" not in str(url):
         _prepare_private_sqlite(path)
-    engine = make_engine(url)
+    engine = make_engine(url, application_name=application_name)
     try:
         if url.get_backend_name() == "sqlite":
             quick_check(engine)

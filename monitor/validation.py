@@ -261,6 +261,9 @@ _OFFSET_TIME = re.compile(
 )
 #: Punctuation a person's name may contain besides letters and single spaces.
 _NAME_PUNCTUATION = frozenset(" '’-.,")
+#: An escort is written down as people write who is collecting the patient:
+#: "Tom Byrne (husband)", "Ann & Joe Lee", "Ann/Joe Lee".
+_ESCORT_PUNCTUATION = _NAME_PUNCTUATION | frozenset("()&/")
 
 
 def parse_whole(text: str, *, field: str = "value", label: str = "Value") -> int:
@@ -556,6 +559,24 @@ def validate_time(
     return None
 
 
+def validate_after_check_in(
+    when: datetime, check_in: datetime, *, field: str = "time", label: str = "Time"
+) -> FieldError | None:
+    """Refuse a time before the session's check-in: a late entry describes the session.
+
+    Both times must be aware. Entry times are chosen to the minute, so the check-in's own
+    minute counts as during the session.
+    """
+    when, check_in = ensure_utc(when), ensure_utc(check_in)
+    if when < check_in.replace(second=0, microsecond=0):
+        return FieldError(
+            field,
+            f"{label} {when:%Y-%m-%d %H:%M} UTC is before the check-in at "
+            f"{check_in:%H:%M} UTC; an entry can describe only a time during the session",
+        )
+    return None
+
+
 def parse_time(text: str, *, field: str = "time", label: str = "Time") -> datetime:
     """Parse an ISO 8601 time with an explicit offset, e.g. ``2026-03-02T09:10:00+01:00``.
 
@@ -618,26 +639,41 @@ def validate_mrn(raw: str | None) -> ValueCheck[str]:
 
 
 def validate_name(raw: str | None, *, field: str = "name", label: str = "Name") -> ValueCheck[str]:
-    """A person's name (patient, escort): letters in any script, spaces and ' - . ,
+    """A person's name (patient, staff): letters in any script, spaces and ' - . ,
 
     The name is NFC-normalised so that the same name typed on two keyboards compares equal.
     It must start with a letter, which also keeps spreadsheet formulas (``=…``, ``+…``,
     ``-…``, ``@…``) out of exported files.
     """
+    return _validate_person(raw, field, label, _NAME_PUNCTUATION, "' - . ,")
+
+
+def validate_escort(raw: str | None) -> ValueCheck[str]:
+    """The escort's name as the nurse writes it: a name, and also ( ) & / for who they are.
+
+    "Tom Byrne (husband)" and "Ann & Joe Lee" are accepted; like any name it starts with a
+    letter, so nothing in it can read as a spreadsheet formula.
+    """
+    return _validate_person(
+        raw, "escort", "Escort name", _ESCORT_PUNCTUATION, "' - . , ( ) & /"
+    )
+
+
+def _validate_person(
+    raw: str | None, field: str, label: str, punctuation: frozenset[str], shown: str
+) -> ValueCheck[str]:
     text = raw.strip(ASCII_WHITESPACE) if isinstance(raw, str) else ""
     text = unicodedata.normalize("NFC", text)
     if not text:
         return ValueCheck(None, FieldError(field, f"Enter the {label.lower()}"))
-    allowed = all(
-        char in _NAME_PUNCTUATION or unicodedata.category(char)[0] in "LM" for char in text
-    )
+    allowed = all(char in punctuation or unicodedata.category(char)[0] in "LM" for char in text)
     if len(text) > NAME_MAX_LENGTH or not allowed or not text[0].isalpha():
         return ValueCheck(
             None,
             FieldError(
                 field,
                 f"{label} must be 1 to {NAME_MAX_LENGTH} characters: letters, spaces and "
-                "' - . , starting with a letter",
+                f"{shown} starting with a letter",
             ),
         )
     return ValueCheck(text)

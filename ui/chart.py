@@ -117,6 +117,10 @@ _DETAILED_EVENTS = (EventKind.MEDICATION, EventKind.ADVERSE_EVENT)
 _EVENT_DETAIL_CHARS = 14
 
 
+#: The mark at a reading entered after the discharge was signed.
+AFTER_SIGNOFF_MARK = "Entry after sign-off"
+
+
 def event_label(kind: EventKind, detail: str) -> str:
     """The short label of an event line: "Start", "Med: ondansetron", "AE: nausea"."""
     word = _EVENT_WORDS[kind]
@@ -131,13 +135,14 @@ def event_label(kind: EventKind, detail: str) -> str:
 def chart_origin(view: SessionView) -> tuple[datetime, bool]:
     """Time zero of the x axis and whether it is the infusion start.
 
-    Before the infusion starts, zero is the first reading (voided ones included, since they
-    are drawn too), or the moment of the view when there is none.
+    Before the infusion starts, zero is the first effective reading, or the moment of the
+    view when there is none. A voided reading does not set it: one entered at a wrong time
+    and voided would otherwise shift the whole axis.
     """
     start = infusion_started_at(view.record)
     if start is not None:
         return start, True
-    times = [r.time for r in (*view.record.readings, *view.superseded_readings)]
+    times = [r.time for r in view.record.readings]
     return (min(times) if times else view.at), False
 
 
@@ -670,7 +675,9 @@ class SessionChart(QWidget):
 
         now = minutes_since(origin, view.at)
         self._points = self._points_of(readings, voided, origin)
-        xs = [now] + [p[0] for p in self._points]
+        # The axis spans the effective record; voided points are drawn where they fall in it
+        # but do not stretch it (one entered at a wrong time would squeeze every other).
+        xs = [now] + [p[0] for p in self._points if not p[2]]
         xs += [minutes_since(origin, e.time) for e in view.record.events]
         first = min(0.0, *xs) if started else min(xs)
         self._x_extent = (first - X_MARGIN_BEFORE, max(xs) + self.margin_after)
@@ -798,10 +805,12 @@ class SessionChart(QWidget):
             "sbp_low": (p.bp.low_warning_sbp_below, f"SBP {p.bp.low_warning_sbp_below}"),
             "hr_high": (p.hr.high_warning_at_or_above, f"HR {p.hr.high_warning_at_or_above}"),
             "hr_low": (p.hr.low_advisory_at_or_below, f"HR {p.hr.low_advisory_at_or_below}"),
+            # Named like the other limits, and the discharge line says what it is for:
+            # "94 home" beside "93 warn" read as a value, not as a criterion.
             "spo2_discharge": (p.discharge.spo2_at_or_above,
-                               f"{p.discharge.spo2_at_or_above} home"),
+                               f"Discharge ≥ {p.discharge.spo2_at_or_above}"),
             "spo2_warning": (p.spo2.low_warning_at_or_below,
-                             f"{p.spo2.low_warning_at_or_below} warn"),
+                             f"SpO2 {p.spo2.low_warning_at_or_below}"),
             "cadss6": (p.cadss6.advisory_at_or_above, f"CADSS {p.cadss6.advisory_at_or_above}"),
             "moaas": (p.moaas.warning_at_or_below * MOAAS_SCALE,
                       f"MOAA/S {p.moaas.warning_at_or_below}"),
@@ -871,7 +880,12 @@ class SessionChart(QWidget):
 
     def _show_events(self, view: SessionView, origin: datetime) -> None:
         events = sorted(view.record.events, key=lambda e: e.time)
-        marks = [(minutes_since(origin, e.time), event_label(e.kind, e.detail)) for e in events]
+        marks = [(minutes_since(origin, e.time), event_label(e.kind, e.detail)
+                  + (" · after sign-off" if view.after_signoff(e) else "")) for e in events]
+        # A reading a clinician added after the discharge was signed is marked where it sits.
+        marks += [(minutes_since(origin, r.time), AFTER_SIGNOFF_MARK)
+                  for r in view.record.readings if view.after_signoff(r)]
+        marks.sort(key=lambda mark: mark[0])
         if not self._changed("events", marks):
             return
         x = np.array([minute for minute, _ in marks], dtype=float)

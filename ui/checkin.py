@@ -63,6 +63,7 @@ from monitor.validation import (
     ValidationError,
     parse_whole,
     validate_dob_parts,
+    validate_escort,
     validate_mrn,
     validate_name,
     validate_reading,
@@ -743,6 +744,53 @@ class CheckInScreen(QWidget):
     def selected_patient(self) -> PatientInfo | None:
         return self._selected
 
+    def draft_state(self) -> dict[str, Any]:
+        """Everything typed or chosen, as JSON values, to keep as a draft."""
+        return {
+            "mode": self.mode.value(), "search": self.search.text(),
+            "patient_mrn": self._selected.mrn if self._selected is not None else None,
+            "mrn": self.mrn.text(), "name": self.name.text(),
+            "dob": [self.dob_year.text(), self.dob_month.text(), self.dob_day.text()],
+            "profile": self.profile.value(), "weight": self.weight.text(),
+            "mg_per_kg": self.mg_per_kg.value(), "minutes": self.minutes.value(),
+            "bag": self.bag.text(), "lot": self.lot.text(), "escort": self.escort.text(),
+            "medications": {key: row.value() for key, row in self.medications.items()},
+            "phq9": self.phq9.answers() if self.phq9.included() else None,
+            "gad7": self.gad7.answers() if self.gad7.included() else None,
+        }
+
+    def restore_draft(self, state: Mapping[str, Any]) -> None:
+        """Put a kept draft back (a patient on file is found again by MRN)."""
+        if state.get("profile") in self.profile.values():
+            self._choose_profile(state["profile"])
+        mrn = state.get("patient_mrn")
+        patient = self.service.find_patient(mrn) if isinstance(mrn, str) else None
+        if patient is not None:
+            self.select_patient(patient)
+        self._set_mode(state.get("mode") if state.get("mode") in ("find", "new") else "find")
+        texts = ((self.mrn, "mrn"), (self.name, "name"), (self.weight, "weight"),
+                 (self.bag, "bag"), (self.lot, "lot"), (self.escort, "escort"))
+        for edit, key in texts:
+            if isinstance(state.get(key), str):
+                edit.setText(state[key])
+        dob = state.get("dob")
+        if isinstance(dob, list) and len(dob) == 3:  # year, month, day
+            for edit, text in zip((self.dob_year, self.dob_month, self.dob_day), dob,
+                                  strict=True):
+                edit.setText(str(text))
+        for row, key in ((self.mg_per_kg, "mg_per_kg"), (self.minutes, "minutes")):
+            if state.get(key) in row.values():
+                row.set_value(state[key])
+        for key, value in (state.get("medications") or {}).items():
+            if key in self.medications and value in (True, False):
+                self.medications[key].set_value(value)
+                self._medication_answered(self.medication_notes[key], value)
+        for form, key in ((self.phq9, "phq9"), (self.gad7, "gad7")):
+            answers = state.get(key)
+            if isinstance(answers, list) and len(answers) == len(form.items):
+                form.set_answers(answers)
+        self._update_dose()
+
     def dose_texts(self) -> dict[str, str]:
         """What the dose panel shows: ``{"dose": "35", "rate": "0.875", "pump": "150"}``."""
         return {key: label.text() for key, label in self.dose_values.items()}
@@ -786,7 +834,7 @@ class CheckInScreen(QWidget):
         patient = self._patient(errors)
         plan = self._plan(errors, for_submit=True)
         medications = self._medication_answers(errors)
-        escort = validate_name(self.escort.text(), field="escort", label="Escort name")
+        escort = validate_escort(self.escort.text())
         if escort.error is not None:
             errors.append(FieldError("escort", f"{escort.error.message} (required: the patient "
                                                "must not drive for 24 hours)"))

@@ -1,8 +1,9 @@
 """A patient's course of treatment: one row per session, and charts across sessions.
 
-:class:`CourseModel` is the table of :class:`monitor.review.Course` rows (date, dose,
-blood-pressure peak and rise over baseline, the deepest dissociation and sedation, flags by
-tier, minutes from the infusion stop to ready, PHQ-9 and GAD-7 with their severity band).
+:class:`CourseModel` is the table of :class:`monitor.review.Course` rows (date, dose, the
+dose given — "11.4 early" when the infusion stopped before its planned time — blood-pressure
+peak and rise over baseline, the deepest dissociation and sedation, flags by tier, minutes
+from the infusion stop to ready, PHQ-9 and GAD-7 with their severity band).
 :class:`CourseScreen` shows it with four charts across the sessions (x = session number,
 the date under it): peak blood pressure, peak CADSS-6 with the lowest MOAA/S, and PHQ-9 and
 GAD-7 before each session drawn over their severity bands (``monitor.scores``), the
@@ -68,10 +69,13 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
     Signals: only those of :class:`QAbstractTableModel`; :meth:`set_course` resets the model.
     """
 
-    NUMBER, DATE, DOSE, PEAK_BP, RISE, CADSS6, MOAAS, FLAGS, READY, PHQ9, GAD7 = range(11)
+    NUMBER, DATE, DOSE, GIVEN, PEAK_BP, RISE, CADSS6, MOAAS, FLAGS, READY, LEFT, PHQ9, GAD7 = (
+        range(13))
+    #: "Ready (min) 12" for a patient who left 31 min after the stop read as a mistake: the
+    #: column says what the figure is, and the time the patient left stands beside it.
     HEADERS: ClassVar[tuple[str, ...]] = (
-        "#", "Date", "mg/kg", "Peak BP", "Rise", "CADSS-6 max", "MOAA/S min", "Flags",
-        "Ready (min)", "PHQ-9", "GAD-7")
+        "#", "Date", "mg/kg", "Given mg", "Peak BP", "Rise", "CADSS-6 max", "MOAA/S min",
+        "Flags", "Would be ready\n(min after stop)", "Left\n(min after stop)", "PHQ-9", "GAD-7")
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +107,9 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
             return f"{row.time.astimezone():%Y-%m-%d} {clock_time(row.time)}"
         if column == self.DOSE:
             return _number(row.dose_mg_per_kg, "{:.2f}")
+        if column == self.GIVEN:
+            given = _number(row.dose_given_mg)
+            return f"{given} early" if given and row.stopped_early else given
         if column == self.PEAK_BP:
             if row.peak_sbp is None and row.peak_dbp is None:
                 return ""
@@ -119,6 +126,8 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
             return flags_text(row.flags_by_tier)
         if column == self.READY:
             return _number(row.minutes_to_ready, "{:.0f}")
+        if column == self.LEFT:
+            return _number(row.minutes_to_discharge, "{:.0f}")
         if column == self.PHQ9:
             return band_text(PHQ9, row.phq9)
         return band_text(GAD7, row.gad7)

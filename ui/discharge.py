@@ -257,6 +257,9 @@ class DischargePanel(QWidget):
         self.override_button = TouchButton("Clinician override", min_height=PRIMARY_MIN)
         self.override_button.setObjectName("clinician-override")
         self.override_button.clicked.connect(self.open_override)
+        # Offered only to staff whose role may override (see :meth:`allow_override`): a nurse
+        # would be refused only after writing the reason and entering the PIN.
+        self.override_button.hide()
         self.override_dialog = OverrideDialog(theme, self)
         self.override_dialog.accepted.connect(
             lambda: self.overrideRequested.emit(self.override_dialog.reason()))
@@ -353,6 +356,10 @@ class DischargePanel(QWidget):
         self.signatures.setText("\n".join(lines))
         self.signatures.setVisible(bool(lines))
 
+    def allow_override(self, allowed: bool) -> None:
+        """Offer "Clinician override" (``allowed``: the signed-in role may override)."""
+        self.override_button.setVisible(allowed)
+
     def open_override(self) -> None:
         """Ask for the override reason (non-blocking: the panel keeps updating)."""
         self.override_dialog.text.clear()
@@ -418,17 +425,21 @@ class DischargePanel(QWidget):
     def _show_discharged(self, view: SessionView, discharged_by: str) -> None:
         event = _discharge_event(view.record.events)
         by = f" by {discharged_by}" if discharged_by else ""
+        # The criteria shown are those signed: what was entered later does not change them.
+        as_signed = (f" Criteria as they stood at the signature, {clock_time(view.assessed_at)}."
+                     if view.sign_off is not None else "")
         if event is None:
             self._set_status("ok", "Discharged")
             self.discharged.setText("Discharged")
         elif event.kind is EventKind.DISCHARGE_OVERRIDE:
             self._set_status("ok", f"Discharged {clock_time(event.time)} (clinician override)")
-            self.discharged.setText(f"Clinician override {clock_time(event.time)}{by}. "
-                                    f"Reason: {event.detail}")
+            self.discharged.setText(f"Clinician override {clock_time(event.time)}{by}."
+                                    f"{as_signed} Reason: {event.detail}")
         else:
             self._set_status("ok", f"Discharged {clock_time(event.time)}")
             detail = f". {event.detail}" if event.detail else ""
-            self.discharged.setText(f"Signed off {clock_time(event.time)}{by}{detail}")
+            self.discharged.setText(f"Signed off {clock_time(event.time)}{by}{detail}."
+                                    f"{as_signed}")
 
     def _set_status(self, icon_name: str | None, text: str) -> None:
         self.status.setText(text)

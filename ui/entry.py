@@ -390,6 +390,13 @@ class _Banner(QFrame):
         self.hide()
 
 
+def _typed(value: Any) -> bool:
+    """Whether a draft value holds something typed or chosen (a score of 0 does)."""
+    if isinstance(value, list):
+        return any(v is not None for v in value)
+    return value is not None and value is not False and value != ""
+
+
 class _EntryForm(QWidget):
     """What every entry form shares: scrolling body, entry time, the feedback strip (save
     state and every message), Save button.
@@ -546,6 +553,32 @@ class _EntryForm(QWidget):
     def confirm_button(self, field: str) -> QPushButton:
         return self._message_widget(field).confirm_button()
 
+    # -- drafts: what was typed, kept until it is saved --------------------------------------
+
+    def draft_state(self) -> dict[str, Any]:
+        """What the nurse typed or chose, as JSON values, to keep as a draft; ``{}`` when
+        nothing is typed or the form keeps no drafts (one without ``_restore_values``)."""
+        if not hasattr(self, "_restore_values"):
+            return {}
+        state = {key: list(value) if isinstance(value, tuple) else value
+                 for key, value in self.raw().items()}
+        typed = any(_typed(value) for key, value in state.items() if key != "on_oxygen")
+        return state if typed else {}
+
+    def restore_draft(self, state: Mapping[str, Any], saved_at: str = "") -> None:
+        """Put a kept draft back, saying it is not saved yet."""
+        restore: Callable[[Mapping[str, Any]], None] | None = getattr(
+            self, "_restore_values", None)
+        if restore is None or not state:
+            return
+        self._clearing = True
+        try:
+            restore(state)
+        finally:
+            self._clearing = False
+        when = f" (typed {saved_at})" if saved_at else ""
+        self._banner.show_state("not_saved", f"Draft restored{when}: NOT saved yet")
+
     # -- building blocks for subclasses ----------------------------------------------------
 
     def add_message(
@@ -596,6 +629,9 @@ class _EntryForm(QWidget):
             errors.append(time_error)
         if errors or requests:
             self._show_problems(errors, requests, raw)
+            # The last entry's "Saved" beside this one's refusal reads as if this one saved.
+            if self._banner.state() == "saved":
+                self._banner.clear()
             return
         for message in self._messages:
             message.clear()
@@ -843,6 +879,15 @@ class VitalsEntry(_EntryForm):
             "note": self._note.text(),
         }
 
+    def _restore_values(self, state: Mapping[str, Any]) -> None:
+        sbp, dbp = str(state.get("sbp") or ""), str(state.get("dbp") or "")
+        self._field("bp").edit.setText(f"{sbp}/{dbp}" if dbp else sbp)
+        for key in ("hr", "spo2", "rr"):
+            self._field(key).edit.setText(str(state.get(key) or ""))
+        self._oxygen.set_value(bool(state.get("on_oxygen")))
+        self._note.setText(str(state.get("note") or ""))
+        self._activate(self._fields[0], load_last=False)
+
     def _missing(self, raw: Mapping[str, Any]) -> list[FieldError]:
         if any(raw[key] for key in ("sbp", "dbp", "hr", "spo2", "rr")):
             return []
@@ -988,6 +1033,11 @@ class CadssEntry(_EntryForm):
             item.set_value(None)
         self._update_total()
 
+    def _restore_values(self, state: Mapping[str, Any]) -> None:
+        for item, value in zip(self._items, state.get("cadss6_items") or (), strict=False):
+            item.set_value(value)
+        self._update_total()
+
     def _scored(self) -> None:
         self._update_total()
         self._edited("cadss6_items")
@@ -1066,6 +1116,9 @@ class MoaasEntry(_EntryForm):
     def _clear_values(self) -> None:
         self._set(None)
 
+    def _restore_values(self, state: Mapping[str, Any]) -> None:
+        self._set(state.get("moaas"))
+
     def _choose(self, level: int) -> None:
         self._set(level)
         self._edited("moaas")
@@ -1117,6 +1170,10 @@ class ComfortEntry(_EntryForm):
     def _clear_values(self) -> None:
         for row in self._rows.values():
             row.set_value(None)
+
+    def _restore_values(self, state: Mapping[str, Any]) -> None:
+        for key, row in self._rows.items():
+            row.set_value(state.get(key))
 
 
 class EventEntry(_EntryForm):

@@ -177,6 +177,34 @@ class BatchPdfWriter:
             self._writer = None
 
 
+#: The folder picker on a touch screen: Qt's own dialog (the platform's is sized for a
+#: mouse), large, with fingertip rows, fields and buttons.
+PICKER_SIZE = (960, 680)
+PICKER_STYLE = (
+    f"QPushButton, QToolButton {{ min-height: {TOUCH_MIN}px; min-width: {TOUCH_MIN}px; }}"
+    f" QLineEdit, QComboBox {{ min-height: {TOUCH_MIN}px; }}"
+    " QListView::item, QTreeView::item { min-height: 44px; }"
+    f" QFileDialog {{ font-size: {TEXT_PX}px; }}"
+)
+
+
+def folder_picker(parent: QWidget, start: str) -> QFileDialog:
+    """A folder picker a fingertip can use, opening at ``start`` (not yet shown)."""
+    picker = QFileDialog(parent, "Export to folder", start)
+    picker.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    picker.setFileMode(QFileDialog.FileMode.Directory)
+    picker.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    picker.setStyleSheet(PICKER_STYLE)
+    # As large as the app's main window allows (the export dialog itself is small).
+    outer = parent
+    while outer.parentWidget() is not None:
+        outer = outer.parentWidget()
+    window = outer.window().size()
+    picker.resize(max(min(PICKER_SIZE[0], window.width() - 40), 600),
+                  max(min(PICKER_SIZE[1], window.height() - 40), 480))
+    return picker
+
+
 def _choice(text: str, name: str) -> QPushButton:
     button = TouchButton(text, min_height=CHOICE_MIN_PX)
     button.setObjectName(name)
@@ -231,6 +259,8 @@ class ExportDialog(QDialog):
         self.file.setObjectName("export-file")
         self.file.setMinimumHeight(TOUCH_MIN + 8)
         self.file.setMinimumWidth(520)
+        # A refusal speaks of the file as it was: a new file or folder makes it stale.
+        self.file.textChanged.connect(self._file_changed)
         self.folder_button = TouchButton("Choose folder…")
         self.folder_button.setObjectName("choose-folder")
         self.folder_button.clicked.connect(self.choose_folder)
@@ -279,13 +309,16 @@ class ExportDialog(QDialog):
         self.file.setText(str(current.with_name((name or self._stem) + FORMATS[fmt][0])))
         self.message.clear()
 
+    def _file_changed(self) -> None:
+        if self.message.property("role") == "error":
+            self.message.setProperty("role", None)
+            self.message.clear()
+
     def choose_folder(self) -> QFileDialog:
         """Open a folder picker (not blocking); the chosen folder replaces the file's."""
         if self.picker is not None:
             self.picker.deleteLater()
-        picker = QFileDialog(self, "Export to folder", str(self.path().parent))
-        picker.setFileMode(QFileDialog.FileMode.Directory)
-        picker.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        picker = folder_picker(self, str(self.path().parent))
         picker.fileSelected.connect(self.set_folder)
         self.picker = picker
         picker.open()
@@ -418,6 +451,8 @@ class BatchExportDialog(QDialog):
         self.folder.setObjectName("batch-folder")
         self.folder.setMinimumHeight(TOUCH_MIN + 8)
         self.folder.setMinimumWidth(440)
+        self.folder.textChanged.connect(self._folder_changed)
+        self._status_is_error = False
         self.folder_button = TouchButton("Choose folder…")
         self.folder_button.setObjectName("batch-choose-folder")
         self.folder_button.clicked.connect(self.choose_folder)
@@ -486,9 +521,7 @@ class BatchExportDialog(QDialog):
     def choose_folder(self) -> QFileDialog:
         if self.picker is not None:
             self.picker.deleteLater()
-        picker = QFileDialog(self, "Export to folder", self.folder.text())
-        picker.setFileMode(QFileDialog.FileMode.Directory)
-        picker.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        picker = folder_picker(self, self.folder.text())
         picker.fileSelected.connect(lambda folder: folder and self.folder.setText(folder))
         self.picker = picker
         picker.open()
@@ -581,7 +614,13 @@ class BatchExportDialog(QDialog):
         else:
             self._say(f"Done: {done} {noun} exported to {self.folder.text()}.")
 
+    def _folder_changed(self) -> None:
+        """A refusal of the old folder does not stay beside a new one."""
+        if self._status_is_error and not self.running:
+            self._say("")
+
     def _say(self, text: str, *, error: bool = False) -> None:
+        self._status_is_error = error
         self.status.setText(text)
         colour = self.theme.critical if error else self.theme.text
         self.status.setStyleSheet(f"color: {colour};" + (" font-weight: bold;" if error else ""))

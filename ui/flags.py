@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain import Flag, Phase, Severity
+from monitor.rules import PHQ9_ACK_CHOICES, PHQ9_ITEM9_FLAG
 from monitor.wording import MEASURE_NAMES
 from ui.labels import clock_time, short_name
 from ui.style import tier_icon
@@ -77,13 +78,15 @@ ACTION_SEPARATOR = "; "
 #: The flag behind a row, for the panel and the delegate.
 FlagRole = Qt.ItemDataRole.UserRole + 1
 
-#: Row heights: a header line and two lines of message (and the status line when closed),
-#: one more line for a message that needs it. An open critical row always has room for
-#: three lines, so that it stands out as the tallest even in a long list.
-ROW_PX = {Severity.CRITICAL: 138, Severity.WARNING: 108, Severity.ADVISORY: 108}
-CLOSED_ROW_PX = 128
 #: Lines of message a row shows before the rest is elided (the tooltip has it whole).
 MESSAGE_LINES = 3
+#: Lines of message a row keeps room for however short its message: an open critical row
+#: keeps two, so that it stands out as the tallest among one-line rows.
+MIN_MESSAGE_LINES = {Severity.CRITICAL: 2, Severity.WARNING: 1, Severity.ADVISORY: 1}
+#: Padding above the header line and below the last line, inside a row.
+ROW_PAD_PX = 8
+#: More room below an open critical row's message: it stays the tallest of equal rows.
+CRITICAL_EXTRA_PX = 8
 #: Width of the tier bar at the left of an open row: wider for a worse tier.
 BAR_PX = {Severity.CRITICAL: 12, Severity.WARNING: 8, Severity.ADVISORY: 5}
 #: Tint of an open row's background (alpha of the tier colour).
@@ -100,14 +103,17 @@ _Index = QModelIndex | QPersistentModelIndex
 def flag_status(flag: Flag) -> str:
     """"open", "acknowledged 10:44 by N. Nurse: Repeated reading — Dr Kim aware", or what
     resolved it: "reading taken 10:32" (overdue), "escalated 10:29" (a worse flag of the
-    same condition took over), "reading amended 10:50"."""
+    same condition took over), "reading voided 10:50 (signed by Dr Lee): probe slipped off"."""
     ack = flag.acknowledgement
     if ack is not None:
         by = f" by {short_name(ack.by)}" if ack.by else ""
         note = f" — {ack.note}" if ack.note else ""
         return f"acknowledged {clock_time(ack.time)}{by}: {ack.action}{note}"
     if flag.resolved_at is not None:
-        return f"{flag.resolution or 'resolved'} {clock_time(flag.resolved_at)}"
+        # "reading voided 12:40 (signed by Dr Lee): probe slipped off": the time goes with
+        # what happened, before who did it and why.
+        head, _, why = (flag.resolution or "resolved").partition(" (")
+        return f"{head} {clock_time(flag.resolved_at)}" + (f" ({why}" if why else "")
     return "open"
 
 
@@ -184,18 +190,19 @@ class _FlagDelegate(QStyledItemDelegate):
         return flag
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        # As tall as the row's own lines need, no taller: at 1280 x 800 the panel under the
+        # chart then holds two open flags, not one card and white space.
         flag = self._flag(index)
-        height = ROW_PX[flag.severity] if flag.open else CLOSED_ROW_PX
         view = self.parent()
         width = view.viewport().width() if isinstance(view, QListView) else option.rect.width()
-        if width > 0 and height < ROW_PX[Severity.CRITICAL]:
+        lines = MESSAGE_LINES
+        if width > 0:
             font = QFont(option.font)
             font.setPixelSize(TEXT_PX)
             font.setBold(flag.open and flag.severity is Severity.CRITICAL)
-            row = QRect(0, 0, width, height)
-            lines = _wrap(QFontMetrics(font), flag.message, self._text_width(row, flag))
-            height += max(len(lines) - 2, 0) * (TEXT_PX + 6)
-        return QSize(width, height)
+            row = QRect(0, 0, width, 0)
+            lines = len(_wrap(QFontMetrics(font), flag.message, self._text_width(row, flag)))
+        return QSize(width, row_height(flag.severity, lines, is_open=flag.open))
 
     def _text_width(self, row: QRect, flag: Flag) -> int:
         left = row.left() + BAR_PX[Severity.CRITICAL] + 12
@@ -302,6 +309,19 @@ class _FlagDelegate(QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)
 
 
+def row_height(severity: Severity, lines: int, *, is_open: bool = True) -> int:
+    """The height of a flag's row when its message takes ``lines`` lines: the header
+    line, the message, the status line of a closed row; an open row holds its button."""
+    if is_open:
+        lines = max(lines, MIN_MESSAGE_LINES[severity])
+    height = 2 + ROW_PAD_PX + ICON_PX + 2 + lines * (TEXT_PX + 6) + ROW_PAD_PX + 2
+    if not is_open:
+        return height + SMALL_PX + 6
+    if severity is Severity.CRITICAL:
+        height += CRITICAL_EXTRA_PX
+    return max(height, BUTTON_SIZE.height() + 2 * ROW_PAD_PX + 4)
+
+
 def _wrap(metrics: QFontMetrics, text: str, width: int, limit: int = MESSAGE_LINES) -> list[str]:
     """``text`` wrapped at word boundaries into at most ``limit`` lines of ``width`` px, the
     last elided if the message is longer still."""
@@ -356,13 +376,16 @@ class AcknowledgeDialog(QDialog):
         head.addWidget(icon)
         head.addWidget(word, 1)
 
-        prompt = QLabel("What was done? Choose all that apply.")
+        # PHQ-9 item 9 is a clinician's to acknowledge, with what was found, not done.
+        clinical = flag.key == PHQ9_ITEM9_FLAG
+        prompt = QLabel("Clinician: what did you find? Choose all that apply." if clinical
+                        else "What was done? Choose all that apply.")
         prompt.setProperty("role", "field")
         self.choices = QButtonGroup(self)
         self.choices.setExclusive(False)
         grid = QGridLayout()
         grid.setSpacing(10)
-        for number, action in enumerate(ACKNOWLEDGE_ACTIONS):
+        for number, action in enumerate(PHQ9_ACK_CHOICES if clinical else ACKNOWLEDGE_ACTIONS):
             button = QPushButton(action)
             button.setProperty("action", action)
             button.setCheckable(True)
@@ -400,7 +423,8 @@ class AcknowledgeDialog(QDialog):
             button.setMinimumSize(TOUCH_MIN * 3, TOUCH_MIN + 8)
 
         self.note = QLineEdit()
-        self.note.setPlaceholderText("Note (optional; required for Other)")
+        self.note.setPlaceholderText("Note (optional)" if clinical
+                                     else "Note (optional; required for Other)")
         self.note.setMinimumHeight(TOUCH_MIN)
         self.note.textChanged.connect(self._update)
         buttons = QHBoxLayout()
@@ -502,7 +526,8 @@ class FlagsPanel(QWidget):
 
         self.summary = QLabel("No flags")
         self.summary.setProperty("role", "field")
-        self.summary.setMinimumHeight(TOUCH_MIN)
+        # Not a touch target: one line of text, so that the room goes to the flags.
+        self.summary.setWordWrap(True)
         self.list = QListView()
         self.list.setModel(self.model)
         self.list.setModelColumn(FlagsModel.MESSAGE)
@@ -522,6 +547,20 @@ class FlagsPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.list, 1)
 
+    def sizeHint(self) -> QSize:
+        """Room for the summary and two open flags of two lines each: beside the chart at
+        1280 x 800 the second flag is seen whole without scrolling."""
+        hint = super().sizeHint()
+        rows = (row_height(Severity.CRITICAL, 2) + row_height(Severity.WARNING, 2)
+                + 4 * self.list.spacing())
+        frame = 2 * self.list.frameWidth()
+        summary = self.summary.fontMetrics().height() + 2 * self.summary.margin()
+        return QSize(hint.width(), summary + self.layout().spacing() + rows + frame)
+
+    def minimumSizeHint(self) -> QSize:
+        # The splitter under the chart gives a panel its minimum first: so it is this one.
+        return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
+
     def show_view(self, view: SessionView) -> None:
         self.phase = view.phase
         # Flags of corrected readings stay listed (closed), with the action once taken.
@@ -532,15 +571,16 @@ class FlagsPanel(QWidget):
             self.list.scrollToTop()
         self._seen |= ids
         open_flags = [f for f in view.flags if f.open]
-        if not view.flags:
+        if not view.flags and not view.superseded_flags:
             self.summary.setText("No flags")
         elif not open_flags:
             self.summary.setText("Flags: none open")
         else:
-            worst = max(open_flags, key=lambda f: f.severity)
-            counts = sum(1 for f in open_flags if f.severity is worst.severity)
-            word = tier_style(self.theme, worst.severity).text
-            self.summary.setText(f"Flags: {len(open_flags)} open  ·  {counts} {word}")
+            # Every tier is counted, the worst first: an advisory is still open.
+            tiers = [f"{count} {tier_style(self.theme, severity).text}"
+                     for severity in sorted(Severity, reverse=True)
+                     if (count := sum(1 for f in open_flags if f.severity is severity))]
+            self.summary.setText(f"Flags: {len(open_flags)} open · " + " · ".join(tiers))
 
     def acknowledge(self, flag: Flag) -> AcknowledgeDialog:
         """Open the acknowledgement dialog for ``flag`` (window-modal, non-blocking)."""

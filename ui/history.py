@@ -58,7 +58,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.domain import Reading
+from monitor.domain import Event, Reading
 from monitor.validation import FieldError, validate_reading
 from monitor.wording import EVENT_NAMES
 from ui.keypad import NumericKeypad
@@ -208,6 +208,15 @@ def reading_values(reading: Reading) -> str:
     return " · ".join(parts)
 
 
+def _after_signoff(view: SessionView, entry: Reading | Event) -> str:
+    """"AFTER SIGN-OFF, entered 12:40 by Dr Lee" for an entry added after the discharge
+    was signed (its reason is in its note), else ""."""
+    if not view.after_signoff(entry) or entry.recorded_at is None:
+        return ""
+    by = f" by {short_name(entry.by)}" if entry.by else ""
+    return f"AFTER SIGN-OFF, entered {clock_time(entry.recorded_at)}{by}"
+
+
 def _by_when(correction: CorrectionInfo) -> str:
     by = f"{short_name(correction.by)}, " if correction.by else ""
     return f"({by}{clock_time(correction.time)})"
@@ -235,7 +244,8 @@ def history_entries(view: SessionView, made: _Made | None = None) -> list[Histor
         correction = corrections.get(reading.id)
         if correction is None:
             amended = replaced_by.get(reading.id)
-            status = f"amendment of an earlier entry {_by_when(amended)}" if amended else ""
+            status = (f"amendment of an earlier entry {_by_when(amended)}" if amended
+                      else _after_signoff(view, reading))
             action = ""
         elif correction.action == "amend":
             replacement = readings.get(correction.replacement_id) if (
@@ -253,7 +263,7 @@ def history_entries(view: SessionView, made: _Made | None = None) -> list[Histor
     for event in view.record.events:
         entries.append(HistoryEntry(
             "event", event.id, event.time, event.time, EVENT_NAMES.get(event.kind, event.kind),
-            event.detail, effective=True, status="",
+            event.detail, effective=True, status=_after_signoff(view, event),
         ))
     for event in view.superseded_events:
         correction = corrections.get(event.id)
@@ -267,7 +277,8 @@ def history_entries(view: SessionView, made: _Made | None = None) -> list[Histor
 
 
 def _with_plain_entries_kept(view: SessionView, made: _Made) -> list[HistoryEntry]:
-    if view.corrections or view.superseded_readings or view.superseded_events:
+    if (view.corrections or view.superseded_readings or view.superseded_events
+            or view.sign_off is not None):
         made.clear()
         return history_entries(view)
     entries: list[HistoryEntry] = []

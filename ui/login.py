@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QGridLayout,
@@ -359,6 +359,13 @@ class FirstAdminScreen(QWidget):
         self.body.setDirection(QBoxLayout.Direction.TopToBottom
                                if orientation == Qt.Orientation.Vertical
                                else QBoxLayout.Direction.LeftToRight)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # The name comes first: the PIN fields, created with the keypad, would otherwise
+        # take the focus and the typed name would go nowhere.
+        super().showEvent(event)
+        if not self.name.text():
+            self.name.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_error(self, text: str) -> None:
         self.message.setText(text)

@@ -14,18 +14,19 @@ window's shape: portrait when taller than wide.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -33,10 +34,13 @@ from PySide6.QtWidgets import (
 from monitor.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
 from monitor.board import ChairTile, tile_for
 from monitor.clock import Clock
-from monitor.permissions import PermissionDenied
+from monitor.drafts import DraftKeeper, DraftKey, DraftStore, Forms
+from monitor.permissions import Action, PermissionDenied, allowed
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
+from ui.ask import ConfirmDialog, tell
 from ui.chime import Chime
+from ui.drafts import DraftInput, restore_session, session_drafts, unsaved_forms
 from ui.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
 from ui.login import FirstAdminScreen, LoginScreen
 from ui.overview import OverviewScreen
@@ -62,6 +66,8 @@ if TYPE_CHECKING:
 TICK_MS = 1000
 #: The most audit entries one filter shows.
 AUDIT_LIMIT = 500
+#: How long typing pauses before what was typed is kept as a draft, in milliseconds.
+DRAFT_DELAY_MS = 800
 
 T = TypeVar("T")
 
@@ -91,12 +97,15 @@ class MainWindow(QMainWindow):
         idle_lock_s: float = IDLE_LOCK_S,
         login_hint: str = "",
         chime: Chime | None = None,
+        drafts: DraftStore | None = None,
+        draft_delay_ms: int = DRAFT_DELAY_MS,
         parent: QWidget | None = None,
     ) -> None:
         """``staff``: someone already signed in (tests, the demo); otherwise the window
         starts at sign-in. ``idle_lock_s``: seconds without input before it locks.
         ``login_hint``: a line for the sign-in screen (the demo's PIN). ``chime``: the
-        soft overdue chime (off until the nurse switches it on; tests pass a fake player)."""
+        soft overdue chime (off until the nurse switches it on; tests pass a fake player).
+        ``drafts``: where typed-but-unsaved entries are kept (none kept without it)."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service
@@ -128,6 +137,29 @@ class MainWindow(QMainWindow):
         self.presenters: dict[str, SessionPresenter] = {}
         self.sessions: dict[str, SessionScreen] = {}
         self.checkin: CheckInScreen | None = None
+        #: The check-in screen's state as it opened: a draft only once it differs.
+        self._checkin_blank: dict[str, object] = {}
+        #: The close asked about and confirmed: the next close goes through.
+        self._close_confirmed = False
+        self.close_dialog: ConfirmDialog | None = None
+        self.drafts: DraftKeeper | None = None
+        if drafts is not None:
+            draft_timer = QTimer(self)
+            draft_timer.setSingleShot(True)
+            draft_timer.setInterval(draft_delay_ms)
+            # The keeper reaches the window only weakly: a closed window must be freed (its
+            # tick would otherwise run on against a database already closed).
+            on_screen = weakref.WeakMethod(self._drafts_on_screen)
+            self.drafts = DraftKeeper(
+                drafts, draft_timer,
+                lambda: collect() if (collect := on_screen()) is not None else {}, clock.now)
+            draft_timer.timeout.connect(self._flush_drafts)
+            with contextlib.suppress(OSError):  # an unreadable directory keeps its drafts
+                drafts.prune(clock.now())
+            if app is not None:
+                watcher = DraftInput(self)
+                watcher.edited.connect(self._draft_edited)
+                app.installEventFilter(watcher)
         #: Called on every tick, after the screens are refreshed (the demo chair's driver).
         self.tick_hooks: list[Callable[[], None]] = []
         self.setWindowTitle("ChairSide")
@@ -316,7 +348,8 @@ class MainWindow(QMainWindow):
         assert self.staff_id is not None
         assert self.staff_role != "admin", "an administrator opens no patient record"
         screen = self.sessions.get(chair)
-        if screen is None or screen.presenter.session_id != session_id:
+        opened = screen is None or screen.presenter.session_id != session_id
+        if opened:
             if screen is not None:
                 self.stack.removeWidget(screen)
                 screen.deleteLater()
@@ -335,7 +368,13 @@ class MainWindow(QMainWindow):
             self.presenters[chair] = presenter
             self.sessions[chair] = screen
             self.stack.addWidget(screen)
+            # A save empties its form: its draft goes at once, not after the pause.
+            presenter.saved.connect(self._flush_drafts)
+        assert screen is not None
+        screen.discharge.allow_override(allowed(self.staff_role, Action.OVERRIDE_DISCHARGE))
         screen.presenter.refresh()
+        if opened:
+            self._restore_session(screen)
         self._show(screen)
         return screen
 
@@ -347,9 +386,92 @@ class MainWindow(QMainWindow):
         self.checkin = CheckInScreen(self.theme, self.service, self.clock, chair)
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
-        self.checkin.cancelled.connect(self.show_overview)
+        self.checkin.cancelled.connect(self._checkin_cancelled)
         self.stack.addWidget(self.checkin)
+        self._checkin_blank = self.checkin.draft_state()
+        draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None
+        if draft is not None and draft.forms.get("checkin"):
+            self.checkin.restore_draft(draft.forms["checkin"])
         self._show(self.checkin)
+
+    # -- drafts ------------------------------------------------------------------------------
+
+    def _draft_key(self, kind: str, place: str) -> DraftKey:
+        return DraftKey(kind, place, str(self.staff_id))
+
+    def _drafts_on_screen(self) -> dict[DraftKey, Forms]:
+        """Every screen's typed state now, for the draft keeper."""
+        if self.staff_id is None:
+            return {}
+        found: dict[DraftKey, Forms] = {
+            self._draft_key("session", str(screen.presenter.session_id)): session_drafts(screen)
+            for screen in self.sessions.values() if shiboken6.isValid(screen)}
+        if self.checkin is not None and shiboken6.isValid(self.checkin):
+            state = self.checkin.draft_state()
+            found[self._draft_key("checkin", self.checkin.chair)] = (
+                {"checkin": state} if state != self._checkin_blank else {})
+        return found
+
+    def _draft_edited(self) -> None:
+        if self.drafts is not None:
+            self.drafts.edited()
+
+    def _flush_drafts(self) -> None:
+        if self.drafts is not None:
+            self.drafts.flush()
+            if self.drafts.problem:
+                self.statusBar().showMessage(self.drafts.problem, 10_000)
+
+    def _restore_session(self, screen: SessionScreen) -> None:
+        if self.drafts is None:
+            return
+        draft = self.drafts.restore(self._draft_key("session", str(screen.presenter.session_id)))
+        if draft is not None:
+            restore_session(screen, draft)
+
+    def _checkin_cancelled(self) -> None:
+        """The nurse left the check-in on purpose: what she typed there is not kept."""
+        if self.drafts is not None and self.checkin is not None:
+            self.drafts.discard(self._draft_key("checkin", self.checkin.chair))
+        self.show_overview()
+
+    def unsaved_entries(self) -> list[str]:
+        """Where something is typed but not saved, in words ("Chair 2: vitals")."""
+        found = [f"Chair {chair}: {', '.join(forms)}"
+                 for chair, screen in self.sessions.items()
+                 if shiboken6.isValid(screen) and (forms := unsaved_forms(screen))]
+        if (self.checkin is not None and shiboken6.isValid(self.checkin)
+                and self.checkin.draft_state() != self._checkin_blank):
+            found.append(f"Chair {self.checkin.chair}: check-in")
+        return found
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing with entries typed but not saved asks first; what was typed is kept."""
+        unsaved = [] if self._close_confirmed else self.unsaved_entries()
+        if unsaved:
+            event.ignore()
+            self.ask_close(unsaved)
+            return
+        self._flush_drafts()
+        super().closeEvent(event)
+
+    def ask_close(self, unsaved: Sequence[str]) -> ConfirmDialog:
+        """The question before closing, shown without blocking; "Close" closes."""
+        kept = ("What was typed is kept as a draft on this tablet and comes back when the "
+                "chair is opened again." if self.drafts is not None else
+                "What was typed will be lost.")
+        if self.close_dialog is not None:
+            self.close_dialog.deleteLater()
+        self.close_dialog = ConfirmDialog(
+            self.theme, "Close ChairSide?", "Not saved yet: " + "; ".join(unsaved) + ".",
+            action="Close ChairSide", keep="Keep working", detail=kept, parent=self)
+        self.close_dialog.accepted.connect(self._close_anyway)
+        self.close_dialog.open()
+        return self.close_dialog
+
+    def _close_anyway(self) -> None:
+        self._close_confirmed = True
+        self.close()
 
     # -- review (clinicians) -----------------------------------------------------------------
 
@@ -433,6 +555,15 @@ class MainWindow(QMainWindow):
             documents_folder,
         )
 
+        previous = self.batch_dialog
+        if previous is not None and previous.running:
+            previous.show()
+            previous.raise_()
+            return previous
+        if previous is not None:
+            # Opened again, the dialog starts afresh: the last one's refusal is not shown.
+            previous.close()
+            previous.deleteLater()
         dialog = BatchExportDialog(self.theme, self._exporter().batch,
                                    folder=documents_folder(),
                                    today=self.clock.now().astimezone().date(),
@@ -514,6 +645,10 @@ class MainWindow(QMainWindow):
         self.overview.show_review_entry(info.role == "clinician")
         for presenter in self.presenters.values():
             presenter.set_staff(info.id)
+        # An action's outcome belongs to whoever acted: it is not shown to the next sign-in.
+        for screen in self.sessions.values():
+            screen.header.clear_notice()
+            screen.discharge.allow_override(allowed(info.role, Action.OVERRIDE_DISCHARGE))
         self.idle.reset()
         under, self._under_lock = self._under_lock, None
         was_locked, self.locked = self.locked, False
@@ -637,16 +772,17 @@ class MainWindow(QMainWindow):
                 self.checkin.show_errors(exc.errors)
             return
         except StorageError as exc:
-            QMessageBox.critical(self, "NOT saved",
-                                 f"{exc.message}\nThe check-in is still on screen; try again.")
+            tell(self, "NOT saved", f"{exc.message}\nThe check-in is still on screen; try again.")
             return
+        if self.drafts is not None:
+            self.drafts.discard(self._draft_key("checkin", data.chair))
         self.show_session(data.chair, session_id)
 
     def toggle_theme(self) -> None:
         unsaved = [chair for chair, screen in self.sessions.items()
                    if screen.has_unsaved_entry()]
         if unsaved:
-            QMessageBox.information(
+            tell(
                 self, "Theme not changed",
                 "Save or clear the entry open on chair " + ", ".join(unsaved) +
                 " first: changing the theme redraws every screen.")

@@ -116,9 +116,14 @@ class ChairTileWidget(QPushButton):
 
         self.value_names: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
+        #: The tier beside each value, as the session's rail shows it (word, never colour
+        #: alone): "CRITICAL · acknowledged", "WARNING", "ADVISORY · 09:50".
+        self.badges: dict[str, QLabel] = {}
         for key, name in (("bp", "BP mmHg"), ("hr", "HR /min"), ("spo2", "SpO2 %")):
             self.value_names[key] = _label(name)
             self.values[key] = _label("–")
+            self.badges[key] = _label(px=SMALL_PX, bold=True, wrap=True)
+            self.badges[key].setObjectName(f"badge-{key}")
         self._vitals_grid = QGridLayout()
         self._vitals_grid.setContentsMargins(0, 0, 0, 0)
         self._vitals_grid.setHorizontalSpacing(16)
@@ -231,15 +236,19 @@ class ChairTileWidget(QPushButton):
         self._stacked = stacked
         grid = self._vitals_grid
         for index, key in enumerate(self.values):
-            name, value = self.value_names[key], self.values[key]
+            name, value, badge = self.value_names[key], self.values[key], self.badges[key]
             grid.removeWidget(name)
             grid.removeWidget(value)
+            grid.removeWidget(badge)
             if stacked:
-                grid.addWidget(name, index, 0, Qt.AlignmentFlag.AlignVCenter)
-                grid.addWidget(value, index, 1, Qt.AlignmentFlag.AlignVCenter)
+                # The badge under its value: beside it, it would crowd a BP off the tile.
+                grid.addWidget(name, 2 * index, 0, Qt.AlignmentFlag.AlignVCenter)
+                grid.addWidget(value, 2 * index, 1, Qt.AlignmentFlag.AlignVCenter)
+                grid.addWidget(badge, 2 * index + 1, 1, Qt.AlignmentFlag.AlignTop)
             else:
                 grid.addWidget(name, 0, index)
                 grid.addWidget(value, 1, index)
+                grid.addWidget(badge, 2, index, Qt.AlignmentFlag.AlignTop)
         for column in range(3):
             grid.setColumnStretch(column, 0 if stacked else 1)
         grid.setColumnStretch(1, 1)
@@ -251,7 +260,8 @@ class ChairTileWidget(QPushButton):
         if self.vitals.isHidden():
             return []
         return [label for key in self.values
-                for label in (self.value_names[key], self.values[key])]
+                for label in (self.value_names[key], self.values[key], self.badges[key])
+                if not label.isHidden() and label.text()]
 
     def _show_free(self, tile: ChairTile) -> None:
         self.title.setText(f"{chair_title(tile.chair)} — free")
@@ -277,6 +287,10 @@ class ChairTileWidget(QPushButton):
         self.values["bp"].setText(bp)
         self.values["hr"].setText(str(tile.hr) if tile.hr is not None else "–")
         self.values["spo2"].setText(str(tile.spo2) if tile.spo2 is not None else "–")
+        for key, label in self.badges.items():
+            badge = tile.badges.get(key)
+            label.setText(badge.text if badge is not None else "")
+            label.setVisible(badge is not None)
         self.due.setText(countdown_text(tile.due_in, tile.repeat_text))
         self.due.setVisible(bool(self.due.text()))
         self.due_icon.setVisible(tile.overdue)
@@ -291,17 +305,27 @@ class ChairTileWidget(QPushButton):
             self.flag_word.setText(tier_style(self.theme, flag.severity).text)
             # Flag messages name their measure already ("HR 112 ≥ 110").
             self.flag_message.setText(flag.message)
+        elif tile.standing is not None and not discharged:
+            # Acknowledged, yet a value still meets its tier: the tile says so, as the rail.
+            self.flag_word.setText(f"{tier_style(self.theme, tile.standing).text} · "
+                                   "acknowledged")
+            self.flag_message.setText(tile.standing_text)
+            for widget in (self.flag_icon, self.flag_word, self.flag_message):
+                widget.show()
 
     def _restyle(self) -> None:
         """Colours and icons that depend on the theme and on what the tile shows."""
         t, tile = self.theme, self._tile
         border, width = t.border, 2
         flag = tile.worst_flag
-        if flag is not None and tile.phase is not Phase.DISCHARGED:
-            style = tier_style(t, flag.severity)
-            border = style.colour
-            width = 5 if flag.severity is Severity.CRITICAL else 3
-            self.flag_icon.setPixmap(tier_icon(t, flag.severity, ICON_PX).pixmap(ICON_PX))
+        shown = flag.severity if flag is not None else tile.standing  # the flag row's tier
+        # The frame takes the worst of the open flag and a value still at its tier.
+        worst = max((s for s in (shown, tile.standing) if s is not None), default=None)
+        if shown is not None and worst is not None and tile.phase is not Phase.DISCHARGED:
+            style = tier_style(t, shown)
+            border = tier_style(t, worst).colour
+            width = 5 if worst is Severity.CRITICAL else 3
+            self.flag_icon.setPixmap(tier_icon(t, shown, ICON_PX).pixmap(ICON_PX))
             _set_look(self.flag_word, px=TEXT_PX + 2, bold=True, colour=style.colour)
             _set_look(self.flag_message, px=TEXT_PX, colour=t.text)
         if tile.overdue:
@@ -319,8 +343,13 @@ class ChairTileWidget(QPushButton):
         muted = t.text_muted
         for name in self.value_names.values():
             _set_look(name, px=TEXT_PX if self._stacked else SMALL_PX, colour=muted)
-        for value in self.values.values():
-            _set_look(value, px=STACKED_VALUE_PX if self._stacked else TILE_VALUE_PX, bold=True)
+        for key, value in self.values.items():
+            badge = tile.badges.get(key)
+            value_tier = badge.value_tier if badge is not None else None
+            _set_look(value, px=STACKED_VALUE_PX if self._stacked else TILE_VALUE_PX, bold=True,
+                      colour=tier_style(t, value_tier).colour if value_tier else None)
+            _set_look(self.badges[key], px=SMALL_PX, bold=True,
+                      colour=tier_style(t, badge.severity).colour if badge else muted)
         _set_look(self.more_flags, px=SMALL_PX, colour=muted)
         _set_look(self.hint, px=PHASE_PX, colour=muted)
         free = tile.empty
@@ -533,6 +562,8 @@ class OverviewScreen(QWidget):
             self._grid.setRowStretch(row, 1)
 
     def _update_theme_button(self) -> None:
-        other = "Light room" if self.theme.name == "dim" else "Dim room"
-        self.theme_button.setText(f"Theme: {other}")
-        self.theme_button.setToolTip(f"Switch to the {other.lower()} theme")
+        # Like "Chime: off", the button names the state now in force, not the one a tap gives.
+        current, other = ("dim room", "light room") if self.theme.name == "dim" \
+            else ("light room", "dim room")
+        self.theme_button.setText(f"Theme: {current}")
+        self.theme_button.setToolTip(f"Tap to switch to the {other} theme")

@@ -20,14 +20,16 @@ from PySide6.QtCore import QObject, Signal
 from monitor.auth import AccountLocked, LoginRefused, SignatureRequired
 from monitor.clock import Clock
 from monitor.domain import EventKind, Flag, Phase
-from monitor.permissions import PermissionDenied
+from monitor.permissions import Action, PermissionDenied, allowed, refusal
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
 from monitor.store import StorageError
 from monitor.validation import FieldError
 from ui.signature import (
+    AMEND_CRITICAL_MEANING,
     CRITICAL_ACK_MEANING,
     DISCHARGE_MEANING,
     OVERRIDE_MEANING,
+    VOID_CRITICAL_MEANING,
     SignatureRequest,
 )
 
@@ -84,6 +86,9 @@ class SessionPresenter(QObject):
         self._last: LastEntry | None = None
         #: Why the last action was not recorded ("" when it was).
         self.last_refusal = ""
+        #: A clinician's reason for entries after the discharge was signed (None: the chair
+        #: enters as usual, and a signed session refuses).
+        self.after_signoff_reason: str | None = None
 
     # -- reading back --------------------------------------------------------------------
 
@@ -118,7 +123,7 @@ class SessionPresenter(QObject):
         rid = reading_id or uuid.uuid4()
         result = self._attempt(lambda: self.service.record_reading(
             self.session_id, raw, by=self.staff_id, time=when, confirmed=confirmed, note=note,
-            on_oxygen=on_oxygen, reading_id=rid,
+            on_oxygen=on_oxygen, reading_id=rid, after_signoff_reason=self.after_signoff_reason,
         ))
         if result is None:
             return False
@@ -136,9 +141,13 @@ class SessionPresenter(QObject):
         data: Mapping[str, Any] | None = None,
         when: datetime | None = None,
         label: str | None = None,
+        confirmed: Collection[str] = (),
+        override_reason: str = "",
     ) -> bool:
         event_id = self._attempt(lambda: self.service.record_event(
             self.session_id, kind, by=self.staff_id, time=when, detail=detail, data=data,
+            confirmed=confirmed, override_reason=override_reason,
+            after_signoff_reason=self.after_signoff_reason,
         ))
         if event_id is None:
             return False
@@ -146,6 +155,14 @@ class SessionPresenter(QObject):
         self._remember("event", event_id, text)
         self._done(f"Saved {text}")
         return True
+
+    def is_clinician(self) -> bool:
+        """Whether the one entering records now is a clinician (who may start the infusion
+        with a written reason while PHQ-9 item 9 waits)."""
+        try:
+            return self.service.staff_info(self.staff_id).role == "clinician"
+        except (NotFoundError, StorageError):
+            return False
 
     def acknowledge(self, flag: Flag, action: str, note: str = "",
                     pin: str | None = None) -> bool:
@@ -164,13 +181,42 @@ class SessionPresenter(QObject):
         self._done("Flag acknowledged")
         return True
 
-    def void(self, target_kind: str, target_id: uuid.UUID, reason: str) -> bool:
-        done = self._attempt(lambda: self.service.void(
-            self.session_id, target_kind, target_id, reason=reason, by=self.staff_id,
-        ))
+    def void(self, target_kind: str, target_id: uuid.UUID, reason: str,
+             pin: str | None = None) -> bool:
+        """Void an entry; when that closes an open critical flag, the void is an
+        e-signature and asks for it (:attr:`signatureNeeded`) first."""
+        try:
+            done = self._attempt(lambda: self.service.void(
+                self.session_id, target_kind, target_id, reason=reason, by=self.staff_id,
+                pin=pin,
+            ), signature=pin is None)
+        except SignatureRequired:
+            return self._ask_signature(
+                "Void reading behind a critical flag",
+                VOID_CRITICAL_MEANING.format(reason=reason.strip()),
+                lambda p: self.void(target_kind, target_id, reason, p))
         if done is None:
             return False
+        if self._last is not None and self._last.id == target_id:
+            self._last = None
+            self.undoAvailable.emit("")
         self._done(f"Voided {target_kind}")
+        return True
+
+    def enter_after_signoff(self, reason: str | None) -> bool:
+        """Entries from now on are a clinician's entries after sign-off, for ``reason``
+        (None: back to the chair's closed state). Refused at once for a role that may not
+        add them (the service checks each entry again)."""
+        self.last_refusal = ""
+        if reason is not None:
+            role = self.service.staff_info(self.staff_id).role
+            if not allowed(role, Action.ENTER_AFTER_SIGNOFF):
+                self.last_refusal = refusal(role, Action.ENTER_AFTER_SIGNOFF)
+                self.refused.emit([FieldError("permission", self.last_refusal)], [])
+                return False
+        self.after_signoff_reason = reason.strip() if reason is not None else None
+        if self.view is not None:
+            self.viewChanged.emit(self.view)
         return True
 
     def amend_reading(
@@ -179,15 +225,23 @@ class SessionPresenter(QObject):
         raw: Mapping[str, Any],
         reason: str,
         confirmed: Collection[str] = (),
+        pin: str | None = None,
     ) -> bool:
-        """Amend a reading; its note is carried over to the replacement."""
+        """Amend a reading; its note is carried over to the replacement. When that closes
+        an open critical flag, the amendment is signed (:attr:`signatureNeeded`) first."""
         readings = self.view.record.readings if self.view is not None else ()
         original = next((r for r in readings if r.id == target_id), None)
         note = original.note if original is not None else ""
-        done = self._attempt(lambda: self.service.amend_reading(
-            self.session_id, target_id, raw, reason=reason, by=self.staff_id,
-            confirmed=confirmed, note=note,
-        ))
+        try:
+            done = self._attempt(lambda: self.service.amend_reading(
+                self.session_id, target_id, raw, reason=reason, by=self.staff_id,
+                confirmed=confirmed, note=note, pin=pin,
+            ), signature=pin is None)
+        except SignatureRequired:
+            return self._ask_signature(
+                "Amend reading behind a critical flag",
+                AMEND_CRITICAL_MEANING.format(reason=reason.strip()),
+                lambda p: self.amend_reading(target_id, raw, reason, confirmed, p))
         if done is None:
             return False
         self._done("Amended reading")
@@ -224,6 +278,8 @@ class SessionPresenter(QObject):
         if staff_id != self.staff_id and self._last is not None:
             self._last = None
             self.undoAvailable.emit("")
+        if staff_id != self.staff_id:
+            self.after_signoff_reason = None  # a reason is one clinician's, not the next
         self.staff_id = staff_id
 
     # -- undo ------------------------------------------------------------------------------
@@ -245,10 +301,14 @@ class SessionPresenter(QObject):
         last = self._last
         if last is None or not self.can_undo():
             return False
-        done = self._attempt(lambda: self.service.void(
-            self.session_id, last.kind, last.id, reason=f"Undone at the chair ({last.label})",
-            by=self.staff_id,
-        ))
+        reason = f"Undone at the chair ({last.label})"
+        try:
+            done = self._attempt(lambda: self.service.void(
+                self.session_id, last.kind, last.id, reason=reason, by=self.staff_id,
+            ), signature=True)
+        except SignatureRequired:
+            # The entry raised a critical flag still open: undoing it closes the flag.
+            return self.void(last.kind, last.id, reason)
         if done is None:
             return False
         self._last = None

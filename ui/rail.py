@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
-from monitor.domain import Flag, Measure, Reading, Severity
+from monitor.board import ValueBadge, value_badge
+from monitor.domain import Measure, Reading, Severity
 from monitor.wording import MEASURE_NAMES
 from ui.labels import ago, bp_text, clock_time
 from ui.style import tier_icon
@@ -96,7 +97,7 @@ class ValueTile(QFrame):
         grid.addLayout(self._row(self.flag_icon, self.flag_word), 2, 0, 1, 2)
         grid.setColumnStretch(1, 1)
         self.setMinimumHeight(TOUCH_MIN)
-        self.show_value(None, None, None)
+        self.show_value(None, None)
 
     @staticmethod
     def _row(first: QLabel, second: QLabel) -> QHBoxLayout:
@@ -107,32 +108,25 @@ class ValueTile(QFrame):
         row.addStretch(1)
         return row
 
-    def show_value(self, value: str | None, age: str | None, flag: Flag | None,
-                   *, flag_is_on_value: bool = False, current: Severity | None = None) -> None:
-        """Show a value and the worst open flag of its measure.
-
-        ``flag_is_on_value`` says the flag was raised by the reading shown; otherwise the
-        flag concerns an earlier reading and says when, and the value keeps its plain colour
-        (a normal 130/82 must not look critical because 228/118 at 09:50 still is open).
-        """
+    def show_value(self, value: str | None, age: str | None,
+                   badge: ValueBadge | None = None) -> None:
+        """Show a value and its badge (:func:`monitor.board.value_badge`): the value's own
+        tier, open or acknowledged, or an earlier reading's open flag with its time, when
+        the value keeps its plain colour (a normal 130/82 must not look critical because
+        228/118 at 09:50 still is open)."""
         self.value.setText(value if value is not None else "–")
         self.age.setText(age or "no reading")
-        if flag is None and current is not None:
-            # Acknowledged, yet the latest value still meets a tier: it must not look normal.
-            self._show_tier(current, f"{tier_style(self.theme, current).text} · acknowledged",
-                            colour_value=True)
-            return
-        if flag is None:
+        if badge is None:
             self.flag_icon.clear()
             self.flag_word.clear()
             self.value.setStyleSheet("")
             self.setStyleSheet("")
             return
-        word = tier_style(self.theme, flag.severity).text
-        self._show_tier(flag.severity, word if flag_is_on_value
-                        else f"{word} · {clock_time(flag.time)}",
-                        colour_value=flag_is_on_value or current is not None,
-                        value_tier=current)
+        # On two lines: "CRITICAL · acknowledged" is wider than a tile five to a row, and
+        # was cut to "CRITICAL · acknowledg".
+        word = badge.text.replace(" · acknowledged", "\nacknowledged")
+        self._show_tier(badge.severity, word, colour_value=badge.value_tier is not None,
+                        value_tier=badge.value_tier)
 
     def _show_tier(self, severity: Severity, word: str, *, colour_value: bool,
                    value_tier: Severity | None = None) -> None:
@@ -196,7 +190,6 @@ class ValueRail(QWidget):
         self._grid.setRowStretch(self._grid.rowCount(), 1 if columns == 1 else 0)
 
     def show_view(self, view: SessionView) -> None:
-        worst = _worst_open_flags(view.flags)
         placement_changed = False
         latest_of = self._latest_values(view.record.readings)
         for shown in SHOWN:
@@ -205,14 +198,10 @@ class ValueRail(QWidget):
             if shown.optional and (latest is not None) != (shown.measure in self._present):
                 self._present ^= {shown.measure}
                 placement_changed = True
-            if latest is None:
-                tile.show_value(None, None, worst.get(shown.measure))
-                continue
-            reading, value = latest
-            flag = worst.get(shown.measure)
-            tile.show_value(value, _age(reading.time, view.at), flag,
-                            flag_is_on_value=flag is not None and flag.reading_id == reading.id,
-                            current=view.current_levels.get(shown.measure))
+            reading, value = latest if latest is not None else (None, None)
+            badge = value_badge(shown.measure, reading, view.flags,
+                                view.current_levels.get(shown.measure))
+            tile.show_value(value, _age(reading.time, view.at) if reading else None, badge)
         if placement_changed:
             self._place()
 
@@ -242,15 +231,3 @@ class ValueRail(QWidget):
 
 def _age(when: datetime, at: datetime) -> str:
     return f"{clock_time(when)} · {ago(when, at)}"
-
-
-def _worst_open_flags(flags: tuple[Flag, ...]) -> dict[Measure, Flag]:
-    """For each measure, its open flag of the highest tier (the latest among equals)."""
-    worst: dict[Measure, Flag] = {}
-    for flag in flags:
-        if not flag.open:
-            continue
-        current = worst.get(flag.measure)
-        if current is None or (flag.severity, flag.time) > (current.severity, current.time):
-            worst[flag.measure] = flag
-    return worst

@@ -231,11 +231,8 @@ def _paint_pages(painter: QPainter, report: SessionReport, chart: _PrintChart,
     footer_height = 2 * metrics.lineSpacing() + metrics.height() * 0.6
     body_height = height - footer_height
 
-    laid = _lay_out(report, device, QSizeF(width, body_height))
+    laid, chart_rect = _lay_out(report, device, QSizeF(width, body_height))
     document = laid.document
-    chart_rect = QRectF()
-    if laid.chart_frame is not None:
-        chart_rect = _keep_on_one_page(document, laid.chart_frame, body_height)
     pages = document.pageCount()
     context = QAbstractTextDocumentLayout.PaintContext()
     context.palette.setColor(QPalette.ColorRole.Text, QColor("black"))
@@ -315,17 +312,53 @@ class _Laid:
     chunks: list[tuple[int, int]]
 
 
-def _lay_out(report: SessionReport, device: QPagedPaintDevice, page: QSizeF) -> _Laid:
-    """The report cut into pages, no table row or short paragraph split across two, no
-    heading left at the foot of a page.
+#: A last page filled less than this (a fraction of the page) is avoided if tighter spacing
+#: between sections and paragraphs brings its few lines back onto the page before.
+NEARLY_EMPTY = 0.2
+#: Tighter spacings tried in turn, the first that saves the page kept: headings closer to
+#: what they follow, then paragraphs, then both. Only spacing changes, never the text size;
+#: and since a page break moves whole rows and paragraphs, a tighter spacing does not
+#: always give fewer pages, so each is tried.
+TIGHTER_CSS = (
+    "h2 { margin-top: 8pt; margin-bottom: 2pt; }",
+    "p { margin-top: 2pt; margin-bottom: 2pt; }",
+    "h2 { margin-top: 6pt; margin-bottom: 2pt; } p { margin-top: 2pt; margin-bottom: 2pt; }",
+)
 
-    Qt breaks a tall row between its lines. Each time a row would straddle a page, the table
-    is split before it and the rest starts on the next page under a repeated head; then the
-    report is laid out again, since everything after moved.
-    """
+
+def _lay_out(report: SessionReport, device: QPagedPaintDevice,
+             page: QSizeF) -> tuple[_Laid, QRectF]:
+    """The report cut into pages, and where the chart goes: no table row or short paragraph
+    split across two pages, no heading left at the foot of a page, the chart on one page,
+    and no last page holding only a line or two when tighter spacing saves it."""
+    laid, chart = _lay_out_spaced(report, device, page, css="")
+    pages = laid.document.pageCount()
+    last = laid.document.size().height() - (pages - 1) * page.height()
+    if pages > 1 and last < NEARLY_EMPTY * page.height():
+        for css in TIGHTER_CSS:
+            tight, tight_chart = _lay_out_spaced(report, device, page, css=css)
+            if tight.document.pageCount() < pages:
+                return tight, tight_chart
+    return laid, chart
+
+
+def _lay_out_spaced(report: SessionReport, device: QPagedPaintDevice, page: QSizeF, *,
+                    css: str) -> tuple[_Laid, QRectF]:
+    """Qt breaks a tall row between its lines. Each time a row would straddle a page, the
+    table is split before it and the rest starts on the next page under a repeated head;
+    then the report is laid out again, since everything after moved."""
+    laid = _paged(report, device, page, css=css)
+    chart = QRectF()
+    if laid.chart_frame is not None:
+        chart = _keep_on_one_page(laid.document, laid.chart_frame, page.height())
+    return laid, chart
+
+
+def _paged(report: SessionReport, device: QPagedPaintDevice, page: QSizeF, *,
+           css: str) -> _Laid:
     breaks: dict[int, set[int]] = {}
     while True:
-        laid = _document(report, device, page, breaks)
+        laid = _document(report, device, page, breaks, css=css)
         _keep_blocks_together(laid.document, page.height())
         straddling = _first_straddling_row(laid, page.height(), breaks)
         if straddling is None:
@@ -381,7 +414,7 @@ def _first_straddling_row(laid: _Laid, page_height: float,
 
 
 def _document(report: SessionReport, device: QPagedPaintDevice, page: QSizeF,
-              breaks: Mapping[int, set[int]]) -> _Laid:
+              breaks: Mapping[int, set[int]], *, css: str = "") -> _Laid:
     """The report as a document cut into pages of ``page``, each report table split into a
     new table, on a new page, before the rows in ``breaks``; an empty frame keeps the chart's
     place (the chart is drawn over it)."""
@@ -392,6 +425,8 @@ def _document(report: SessionReport, device: QPagedPaintDevice, page: QSizeF,
     # Unhinted metrics: the same line breaks on a 300 dpi PDF and a 1200 dpi printer.
     document.setUseDesignMetrics(True)
     document.setPageSize(page)
+    if css:
+        document.setDefaultStyleSheet(css)
     laid = _Laid(document, None, [])
 
     cursor = QTextCursor(document)

@@ -316,7 +316,10 @@ class ReviewScreen(QWidget):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 24
                                  + (ICON_PX if column == SessionListModel.FLAGS else 0))
         header.setSectionResizeMode(SessionListModel.PATIENT, QHeaderView.ResizeMode.Stretch)
-        self.table.setWordWrap(False)
+        # A row has room for two lines: "1 critical · 1 warning · 1 advisory" and a long
+        # name wrap onto the second instead of being cut ("1 critical · 1 warning…").
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         kinetic(self.table.viewport())
         self.table.clicked.connect(self._tapped)
         self.model.searched.connect(lambda _q: self._update_summary())

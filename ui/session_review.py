@@ -95,9 +95,12 @@ def session_end(view: SessionView) -> datetime:
 
 
 def session_start(view: SessionView) -> datetime:
-    """Check-in, or the first entry if one describes an earlier time (an import)."""
-    times = [view.info.time, *(r.time for r in (*view.record.readings,
-                                                 *view.superseded_readings))]
+    """Check-in, or the first effective entry if one describes an earlier time (an import).
+
+    A voided entry does not count: one entered at a wrong time and voided would otherwise
+    start the replay long before anything happened.
+    """
+    times = [view.info.time, *(r.time for r in view.record.readings)]
     times += [e.time for e in view.record.events]
     return min(times)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -37,9 +36,20 @@ from monitor.clock import Clock
 from monitor.domain import EventKind, Flag, Phase
 from monitor.protocol import Medication
 from monitor.rules import infusion_started_at, infusion_stopped_at
-from monitor.service import SessionView
+from monitor.service import MIN_OVERRIDE_REASON, SessionView
+from monitor.start_gate import (
+    CONFIRM_BASELINE,
+    DEFERRED_PHQ9,
+    WAITING_PHQ9,
+    baseline_question,
+    missing_baseline,
+    phq9_hold,
+)
+from ui.ask import ConfirmDialog, ReasonDialog, ask
 from ui.chart import SessionChart
+from ui.closed import ClosedPanel
 from ui.discharge import DischargePanel
+from ui.early_stop import EarlyStopDialog
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.flags import FlagsPanel
 from ui.history import HistoryPanel
@@ -52,6 +62,14 @@ from ui.theme import TEXT_PX, Theme
 
 #: Size of the worst open tier's icon on the flags tab (portrait).
 FLAG_TAB_ICON_PX = 24
+#: How long the outcome of an action stays in the header: long enough to be read after
+#: looking up from the patient, short enough not to be taken for the state of things later.
+NOTICE_LASTS = timedelta(minutes=2)
+
+START_TEXT = "▶ Start infusion"
+#: What the start button's second line says it waits for (short; the tooltip is whole).
+START_WAITS = {WAITING_PHQ9: "clinician: PHQ-9 item 9",
+               DEFERRED_PHQ9: "clinician: deferred (PHQ-9 9)"}
 
 #: Event kinds the event form can produce, from its ``kind`` value.
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
@@ -163,7 +181,7 @@ class SessionHeader(QFrame):
         self.undo_button.hide()
         self.controls: dict[EventKind, TouchButton] = {}
         for kind, text in (
-            (EventKind.INFUSION_START, "▶ Start infusion"),
+            (EventKind.INFUSION_START, START_TEXT),
             (EventKind.INFUSION_PAUSE, "❚❚ Pause"),
             (EventKind.INFUSION_RESUME, "▶ Resume"),
             (EventKind.RATE_CHANGE, "Rate…"),
@@ -191,6 +209,8 @@ class SessionHeader(QFrame):
         policy.setRetainSizeWhenHidden(True)
         self.notice.setSizePolicy(policy)
         self.notice.hide()
+        #: When the notice was shown (the clock's time), so that it can go when it is old.
+        self._notice_at: datetime | None = None
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         top = QHBoxLayout()
@@ -210,6 +230,8 @@ class SessionHeader(QFrame):
         )
 
     def show_view(self, view: SessionView) -> None:
+        if self._notice_at is not None and view.at - self._notice_at >= NOTICE_LASTS:
+            self.clear_notice()
         info = view.info
         name = info.patient.name or "(name not recorded)"
         chair = f"Chair {info.chair} · " if info.chair else ""
@@ -251,12 +273,41 @@ class SessionHeader(QFrame):
         }.get(phase, set())
         for kind, button in self.controls.items():
             button.setVisible(kind in allowed)
+        self._show_start(view)
 
-    def show_notice(self, text: str, *, problem: bool) -> None:
+    def _show_start(self, view: SessionView) -> None:
+        """The start button says what the start waits for, or what it would go without."""
+        button = self.controls[EventKind.INFUSION_START]
+        text, tip = START_TEXT, ""
+        if view.phase is Phase.BASELINE:
+            hold = phq9_hold(view.flags, view.record.acknowledgements)
+            missing = missing_baseline(view.record)
+            if hold is not None:
+                text = f"{START_TEXT}\nwaits for {START_WAITS.get(hold, hold)}"
+                tip = f"The infusion waits for {hold}."
+            elif missing:
+                text = f"{START_TEXT}\nno baseline {', '.join(missing)}"
+                tip = baseline_question(missing)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setProperty("waiting", "true" if "waits" in text else "false")
+
+    def show_notice(self, text: str, *, problem: bool, at: datetime) -> None:
+        """Show the outcome of an action taken at ``at``; it goes after :data:`NOTICE_LASTS`."""
         colour = self.theme.critical if problem else self.theme.ok
         self.notice.setStyleSheet(f"font-weight: bold; color: {colour};")
         self.notice.setText(("⚠ " if problem else "✓ ") + text)
         self.notice.show()
+        self._notice_at = at
+
+    def clear_notice(self) -> None:
+        self.notice.clear()
+        self.notice.hide()
+        self._notice_at = None
+
+    def notice_text(self) -> str:
+        """The notice as shown ("" when none)."""
+        return self.notice.text() if not self.notice.isHidden() else ""
 
     def show_undo(self, label: str) -> None:
         self.undo_button.setText(f"Undo {label}" if label else "Undo")
@@ -298,7 +349,10 @@ class SessionScreen(QWidget):
         self.event_form = EventEntry(theme, clock, medications)
         self.discharge = DischargePanel(theme)
         self.history = HistoryPanel(theme)
+        self.closed_panel = ClosedPanel(theme)
         self.forms = (self.vitals, self.cadss, self.moaas, self.comfort, self.event_form)
+        #: What the entry tabs show: (the closed panel, the forms).
+        self._entry_tabs = (False, True)
         #: The form whose submission is being saved: the presenter's answer goes to it.
         self._active_form: Any = None
         #: A reading id per form, kept across Retry so a save is never stored twice.
@@ -349,6 +403,8 @@ class SessionScreen(QWidget):
             lambda kind: self._record_event(kind, label=kind.value.replace("_", " ")))
         self.discharge.signRequested.connect(presenter.sign_discharge)
         self.discharge.overrideRequested.connect(presenter.override_discharge)
+        self.closed_panel.lateEntryRequested.connect(self._late_entry)
+        self.closed_panel.lateEntryEnded.connect(lambda: presenter.enter_after_signoff(None))
         self.history.voidRequested.connect(presenter.void)
         self.history.amendRequested.connect(presenter.amend_reading)
         presenter.viewChanged.connect(self.show_view)
@@ -414,6 +470,36 @@ class SessionScreen(QWidget):
         self.tabs.setTabIcon(index, tier_icon(self.theme, worst, FLAG_TAB_ICON_PX))
         self.tabs.setTabToolTip(index, f"{len(open_flags)} open flags, the worst {worst.label}")
 
+    def _show_closed(self, view: SessionView) -> None:
+        """Once the discharge is signed the entry forms give way to the closed panel, which
+        says why; they come back beside it while a clinician enters after sign-off."""
+        entering = self.presenter.after_signoff_reason
+        if view.sign_off is not None:
+            self.closed_panel.show_state(view.sign_off, entering)
+        wanted = (view.sign_off is not None, view.sign_off is None or entering is not None)
+        if wanted == self._entry_tabs:
+            return
+        self._entry_tabs = wanted
+        for page in (self.closed_panel, *self.forms):
+            index = self.tabs.indexOf(page)
+            if index >= 0:
+                self.tabs.removeTab(index)
+        at = self.tabs.indexOf(self.discharge)
+        pages: list[tuple[QWidget, str]] = []
+        if wanted[0]:
+            pages.append((self.closed_panel, "Closed"))
+        if wanted[1]:
+            pages += list(zip(self.forms, ("Vitals", "CADSS-6", "MOAA/S", "Comfort", "Event"),
+                              strict=True))
+        for offset, (page, title) in enumerate(pages):
+            self.tabs.insertTab(at + offset, page, title)
+        self.tabs.setCurrentWidget(self.vitals if entering is not None else pages[0][0])
+
+    def _late_entry(self, reason: str) -> None:
+        self._active_form = None
+        if not self.presenter.enter_after_signoff(reason):
+            self.closed_panel.show_problem(self.presenter.last_refusal)
+
     def has_unsaved_entry(self) -> bool:
         return any(_unsaved(form.raw()) for form in self.forms)
 
@@ -421,6 +507,7 @@ class SessionScreen(QWidget):
 
     def show_view(self, view: SessionView) -> None:
         self.view = view
+        self._show_closed(view)
         self.header.show_view(view)
         self.rail.show_view(view)
         self.chart.show_view(view)
@@ -428,6 +515,10 @@ class SessionScreen(QWidget):
         self._update_flag_tab()
         last = view.record.readings[-1] if view.record.readings else None
         self.vitals.set_last(last)
+        # The entry time shown as "now" follows the clock at every tick, not on a slower
+        # timer of its own (which left it a minute behind, five in the fast demo).
+        for form in self.forms:
+            form.time.refresh()
 
     # -- forwarding --------------------------------------------------------------------------
 
@@ -473,6 +564,14 @@ class SessionScreen(QWidget):
         self.presenter.record_event(kind, detail=detail, data=data, label=label)
 
     def _infusion(self, kind: EventKind) -> None:
+        early = (self.view.early_stop(self.clock.now())
+                 if kind is EventKind.INFUSION_STOP and self.view is not None else None)
+        if early is not None:
+            dialog = EarlyStopDialog(self.theme, early, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            self._record_event(kind, label="early stop", data=dialog.data())
+            return
         if kind is EventKind.INFUSION_STOP and not self.confirm(
             "Stop infusion", f"Record the infusion as stopped at {clock_time(self.clock.now())}?"
         ):
@@ -486,16 +585,56 @@ class SessionScreen(QWidget):
             self._record_event(kind, label="rate change", detail=f"Pump rate {rate:g} mL/h",
                                data={"pump_ml_per_h": rate})
             return
+        if kind is EventKind.INFUSION_START and self.view is not None:
+            self._start(self.view)
+            return
         labels = {EventKind.INFUSION_START: "infusion start",
                   EventKind.INFUSION_PAUSE: "infusion pause",
                   EventKind.INFUSION_RESUME: "infusion resume",
                   EventKind.INFUSION_STOP: "infusion stop"}
         self._record_event(kind, label=labels[kind])
 
+    def _start(self, view: SessionView) -> None:
+        """Start: a clinician may start with a written reason while PHQ-9 item 9 waits (the
+        service refuses anyone else, and says why); a start without a complete baseline is
+        asked about first."""
+        hold = phq9_hold(view.flags, view.record.acknowledgements)
+        reason = ""
+        if hold is not None and self.presenter.is_clinician():
+            reason = self.ask_start_reason(hold)
+            if not reason:
+                return
+        missing = missing_baseline(view.record)
+        if missing and (hold is None or reason) and not self.confirm_start(missing):
+            return
+        self._active_form = None
+        self.presenter.record_event(EventKind.INFUSION_START, label="infusion start",
+                                    confirmed={CONFIRM_BASELINE} if missing else (),
+                                    override_reason=reason)
+
+    def ask_start_reason(self, hold: str) -> str:
+        """A clinician's reason for starting while the start waits for ``hold`` ("" when
+        cancelled)."""
+        dialog = ReasonDialog(
+            self.theme, "Start although PHQ-9 item 9 waits?",
+            f"The start waits for {hold}. To start now, write why; the reason is kept with "
+            "the start in the record and the audit trail.",
+            action="Start with this reason", min_length=MIN_OVERRIDE_REASON,
+            placeholder="e.g. Assessed in clinic this morning; safety plan on file",
+            parent=self)
+        return dialog.reason() if dialog.exec() == QDialog.DialogCode.Accepted else ""
+
+    def confirm_start(self, missing: Sequence[str]) -> bool:
+        """Ask before starting without a complete baseline, naming what is missing."""
+        dialog = ConfirmDialog(
+            self.theme, "Start without a complete baseline?", baseline_question(missing),
+            action="Start without it", keep="Go back",
+            detail="Your confirmation is kept with the start in the record.", parent=self)
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
     def confirm(self, title: str, text: str) -> bool:
         """Ask before an action that cannot simply be undone (stopping the infusion)."""
-        asked = QMessageBox.question(self, title, text)
-        return asked == QMessageBox.StandardButton.Yes
+        return ask(self, title, text)
 
     def _acknowledge(self, flag: Flag, action: str, note: str, record_pause: bool = False) -> None:
         """Record the acknowledgement; first the infusion pause, if the nurse chose to record
@@ -527,15 +666,16 @@ class SessionScreen(QWidget):
             return
         self.header.show_notice(
             "Not recorded: " + "; ".join(e.message for e in [*errors, *needs_confirmation]),
-            problem=True)
+            problem=True, at=self.clock.now())
 
     def _not_saved(self, message: str) -> None:
         form = self._active_form
         if form is not None:
             form.show_not_saved(message)
             return
-        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True)
+        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True,
+                                at=self.clock.now())
 
     def flash(self, text: str) -> None:
         """The last confirmation, in the header, for actions outside the forms."""
-        self.header.show_notice(text, problem=False)
+        self.header.show_notice(text, problem=False, at=self.clock.now())

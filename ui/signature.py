@@ -32,6 +32,10 @@ OVERRIDE_MEANING = ("I release the patient although not every discharge criterio
                     "for the reason I wrote: “{reason}”.")
 CRITICAL_ACK_MEANING = ("I have seen the critical flag “{flag}” and confirm the action taken: "
                         "{action}.")
+AMEND_CRITICAL_MEANING = ("I amend this reading, which closes its critical flag, for the reason "
+                          "I wrote: “{reason}”.")
+VOID_CRITICAL_MEANING = ("I void this reading, which closes its critical flag, for the reason I "
+                         "wrote: “{reason}”.")
 
 
 @dataclass(frozen=True)

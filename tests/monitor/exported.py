@@ -40,7 +40,7 @@ def full_session(service, nurse, clinician, clock, *, mrn="MRN777001") -> Export
     service.record_reading(sid, {**BASE, "sbp": "150", "dbp": "90", "cadss6": "6"}, by=nurse)
     clock.advance(10 * MIN)
     wrong = service.record_reading(sid, {**BASE, "spo2": "85"}, by=nurse)
-    service.void(sid, "reading", wrong.id, reason="probe slipped off", by=nurse)
+    service.void(sid, "reading", wrong.id, reason="probe slipped off", by=nurse, pin=TEST_PIN)
     surge = service.record_reading(sid, {**BASE, "sbp": "172", "dbp": "96", "cadss6": "12",
                                          "moaas": "4", "nausea": "3"}, by=nurse)
     typo = service.record_reading(sid, {**BASE, "hr": "118"}, by=nurse)

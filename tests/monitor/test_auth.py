@@ -309,11 +309,12 @@ def test_a_later_amendment_shows_the_signature_as_superseded(service, nurse, cli
     assert then.valid
 
 
-def test_a_reading_after_the_signature_does_not_supersede_it(service, nurse, clock):
+def test_a_reading_after_the_signature_does_not_supersede_it(service, nurse, clinician, clock):
     session_id, _ = _ready(service, nurse, clock)
     service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
     clock.advance(MIN)
-    service.record_event(session_id, EventKind.NOTE, by=nurse, detail="left with escort")
+    service.record_event(session_id, EventKind.NOTE, by=clinician, detail="left with escort",
+                         after_signoff_reason="seen leaving with the escort")
     (signature,) = service.load(session_id).signatures
     assert signature.valid
 

@@ -35,7 +35,7 @@ def test_an_infusing_chair_shows_initials_mrn_tail_phase_and_latest_values(
     tile = tile_for("3", service.load(running))
     assert (tile.initials, tile.mrn_tail) == ("AB", "4211")
     assert tile.phase is Phase.INFUSING
-    assert tile.phase_text == "infusing 12:05 elapsed"
+    assert tile.phase_text == "infusing 12:05 min elapsed"
     assert (tile.bp, tile.hr, tile.spo2) == ((128, 78), 72, 98)
 
 
@@ -96,4 +96,49 @@ def test_search_patients_by_name_or_mrn(service, nurse, running):
 def test_helpers():
     assert initials("mary-jane o'neil") == "MJO"
     assert initials(None) == "?"
-    assert format_elapsed(timedelta(minutes=75, seconds=3)) == "75:03"
+    assert format_elapsed(timedelta(minutes=75, seconds=3)) == "75:03 min"
+
+
+def test_an_elapsed_time_cannot_be_read_as_hours_and_minutes():
+    assert format_elapsed(timedelta(minutes=1, seconds=5)) == "1:05 min"
+    assert format_elapsed(timedelta(seconds=9)) == "0:09 min"
+
+
+def _acknowledged_critical_bp(service, nurse, running, clock):
+    """A rise advisory left open at 10 min, then 188/114 twice: critical, acknowledged."""
+    from tests.conftest import TEST_PIN  # noqa: PLC0415 - only these tests sign
+
+    clock.advance(10 * MIN)
+    service.record_reading(running, {"sbp": "170", "dbp": "96"}, by=nurse)
+    clock.advance(4 * MIN)
+    service.record_reading(running, {"sbp": "188", "dbp": "114"}, by=nurse)
+    clock.advance(5 * MIN)
+    service.record_reading(running, {"sbp": "188", "dbp": "114"}, by=nurse)
+    view = service.load(running)
+    (critical,) = [f for f in view.open_flags if f.severity is Severity.CRITICAL]
+    service.acknowledge(running, critical, action="Clinician informed", by=nurse, pin=TEST_PIN)
+    return service.load(running)
+
+
+def test_an_acknowledged_critical_bp_keeps_its_tier_on_the_tile(service, nurse, running, clock):
+    view = _acknowledged_critical_bp(service, nurse, running, clock)
+    assert [f.severity for f in view.open_flags] == [Severity.ADVISORY]
+    tile = tile_for("3", view)
+    assert tile.bp == (188, 114)
+    badge = tile.badges["bp"]
+    assert (badge.severity, badge.text, badge.on_value, badge.value_tier) == (
+        Severity.CRITICAL, "CRITICAL · acknowledged", True, Severity.CRITICAL)
+    assert tile.standing is Severity.CRITICAL
+    assert tile.standing_text == "BP still critical · acknowledged"
+
+
+def test_an_earlier_readings_open_flag_says_when_and_leaves_a_normal_value_plain(
+    service, nurse, running, clock
+):
+    clock.advance(10 * MIN)
+    service.record_reading(running, {"sbp": "130", "dbp": "80", "hr": "112"}, by=nurse)
+    clock.advance(5 * MIN)
+    service.record_reading(running, {"sbp": "130", "dbp": "80", "hr": "80"}, by=nurse)
+    badge = tile_for("3", service.load(running)).badges["hr"]
+    assert badge.text.startswith("WARNING · ")
+    assert (badge.on_value, badge.value_tier) == (False, None)

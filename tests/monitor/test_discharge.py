@@ -201,12 +201,16 @@ def test_dissociation_back_to_baseline_plus_two(cadss6: int, met: bool) -> None:
     assert c.detail == f"CADSS-6 {cadss6} {sign} baseline 1 + 2"
 
 
-def test_dissociation_without_baseline_score_takes_zero() -> None:
+def test_dissociation_without_baseline_score_is_not_assessable_and_not_met() -> None:
     items = [i for i in ready_course() if not (isinstance(i, Reading) and i.time < t(0))]
     rec = record(r(-5, sbp=120, dbp=80, hr=70, spo2=97), *items)
-    c = criterion(assess(rec, 72), "dissociation")
-    assert c.met
-    assert c.detail == "CADSS-6 2 ≤ baseline 0 + 2 (no baseline CADSS-6 recorded; taken as 0)"
+    assessment = assess(rec, 72)
+    c = criterion(assessment, "dissociation")
+    assert not c.met
+    assert not assessment.ready
+    assert "no baseline CADSS-6" in c.detail
+    assert "not assessable" in c.detail
+    assert "taken as 0" not in c.detail
 
 
 @pytest.mark.parametrize(

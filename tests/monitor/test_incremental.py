@@ -187,16 +187,19 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
             service.record_reading(session, values, by=nurse, time=when, confirmed=values)
         elif kind == "void" and readings:
             target = readings[step[1] % len(readings)]
-            service.void(session, "reading", target.id, reason="wrong chair", by=clinician)
+            service.void(session, "reading", target.id, reason="wrong chair", by=clinician,
+                         pin=TEST_PIN)
         elif kind == "amend" and readings and values:
             target = readings[step[1] % len(readings)]
             service.amend_reading(session, target.id, values, reason="mistyped", by=clinician,
-                                  confirmed=values)
+                                  confirmed=values, pin=TEST_PIN)
         elif kind == "ack" and view.open_flags:
             flag = view.open_flags[step[1] % len(view.open_flags)]
             service.acknowledge(session, flag, action="checked", by=nurse, pin=TEST_PIN)
         elif kind == "event":
-            service.record_event(session, step[1], by=nurse)
+            # A stop before the planned minutes records the dose given (any stop may carry it).
+            service.record_event(session, step[1], by=nurse,
+                                 data={"early_stop_reason": "stopped", "dose_given_mg": 0})
         view = service.load(session, clock.now())
         # The view may use the evaluation kept by the last save: it must not matter.
         everything = evaluate_flags(view.record, view.protocol, view.at)

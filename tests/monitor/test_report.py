@@ -59,6 +59,10 @@ def signed_session(service: ClinicService, clock: ManualClock, nurse: uuid.UUID,
 
     reading(-10, sbp=128, dbp=82, hr=72, spo2=98, rr=14, cadss6=0, moaas=5,
             phq9_items=[2, 1, 1, 1, 1, 1, 1, 1, 1], gad7_items=[1, 1, 1, 1, 1, 1, 1])
+    # PHQ-9 item 9 scored 1: the infusion starts once a clinician has seen the patient.
+    (item9,) = service.load(session_id).open_flags
+    service.acknowledge(session_id, item9, action="Assessed by clinician", by=clinician,
+                        note="seen at the chair")
     service.record_event(session_id, EventKind.INFUSION_START, by=nurse, time=at(0))
     reading(10, sbp=150, dbp=90, hr=80, spo2=97, cadss6=6, moaas=5)
     surge = reading(20, sbp=186, dbp=112, hr=88, spo2=96, cadss6=11, moaas=4)
@@ -72,7 +76,7 @@ def signed_session(service: ClinicService, clock: ManualClock, nurse: uuid.UUID,
     service.record_event(session_id, EventKind.ORIENTED_STEADY_GAIT, by=nurse, time=at(73))
     service.record_event(session_id, EventKind.ESCORT_PRESENT, by=nurse, time=at(73))
     at(74)
-    service.void(session_id, "reading", voided, reason=VOID_REASON, by=nurse)
+    service.void(session_id, "reading", voided, reason=VOID_REASON, by=nurse, pin=TEST_PIN)
     service.amend_reading(session_id, amended, {"sbp": 150, "dbp": 92, "hr": 84, "spo2": 96,
                                                 "cadss6": 14, "moaas": 4},
                           reason=AMEND_REASON, by=clinician)
@@ -240,8 +244,9 @@ def test_discharge_section_gives_each_criterion_the_sign_off_and_the_signature(r
     criteria, signatures = (b for b in blocks if isinstance(b, Table))
     assert len(criteria.rows) == len(view.discharge.criteria)
     assert row_with(criteria, "Escort present").cells[1] == "Met"
-    assert signatures.rows[0].cells[1] == "Nora Nurse (nurse)"
-    assert signatures.rows[0].cells[3] == "valid"
+    discharge = row_with(signatures, "discharge sign-off")
+    assert discharge.cells[1] == "Nora Nurse (nurse)"
+    assert discharge.cells[3] == "valid"
 
 
 def test_instructions_forbid_driving_even_when_the_clinic_text_does_not(view, clock):
@@ -266,6 +271,15 @@ def test_record_section_and_footer_carry_the_chain_head_and_generation_time(repo
     assert record["Generated"].startswith(f"{clock.now():%Y-%m-%d %H:%M} UTC")
     assert CHAIN_HEAD in report.footer
     assert f"{clock.now():%Y-%m-%d %H:%M} UTC" in report.footer
+
+
+def test_the_record_section_ends_with_its_fields_not_a_sentence_alone(report):
+    (fields,) = section(report, "Record").blocks
+    assert isinstance(fields, Fields)
+    labels = [label for label, _ in fields.items]
+    meaning = fields.items[labels.index("Audit chain head") + 1]
+    assert meaning[0] == ""
+    assert meaning[1].startswith("identifies the state of the audit trail")
 
 
 def test_chart_comes_first_with_a_key_that_does_not_rely_on_colour(report):

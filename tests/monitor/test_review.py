@@ -18,7 +18,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def clinician(service) -> uuid.UUID:
-    return service.ensure_staff("Cleo Clinician", "clinician")
+    return service.ensure_staff("Cleo Clinician", "clinician", pin=TEST_PIN)
 
 
 @pytest.fixture
@@ -92,7 +92,8 @@ def test_flagged_only_lists_sessions_with_flags_of_the_effective_record(
     saved = service.record_reading(s["ben_mar02"], {"sbp": "120", "dbp": "80", "spo2": "86"},
                                    by=nurse)
     assert ids(service.find_sessions(query, by=clinician)) == [s["ben_mar02"], s["ben_feb28"]]
-    service.void(s["ben_mar02"], "reading", saved.id, reason="probe off the finger", by=nurse)
+    service.void(s["ben_mar02"], "reading", saved.id, reason="probe off the finger", by=nurse,
+                 pin=TEST_PIN)
     assert ids(service.find_sessions(query, by=clinician)) == [s["ben_feb28"]]
     combined = SessionQuery(text="ada", flagged_only=True)
     assert ids(service.find_sessions(combined, by=clinician)) == []
@@ -137,8 +138,8 @@ def test_a_page_limit_outside_the_accepted_range_is_refused(service, clinician, 
 
 def test_a_signed_session_is_marked_signed(service, nurse, clinician, clinic, clock):
     _, _, s = clinic
-    service.record_event(s["ben_mar02"], EventKind.DISCHARGE_OVERRIDE, by=clinician,
-                         detail="transferred to the emergency department")
+    service.override_discharge(s["ben_mar02"], by=clinician, pin=TEST_PIN,
+                               reason="transferred to the emergency department")
     rows = service.find_sessions(SessionQuery(text="carter"), by=clinician).rows
     assert [row.signed for row in rows] == [True, False]
 
@@ -215,6 +216,8 @@ def test_the_course_has_one_row_per_session_with_the_hand_computed_values(
     assert two.flags_by_tier == {}
     assert one.minutes_to_ready == 15.0
     assert two.minutes_to_ready == 15.0
+    # Signed off 75 min after the stop: ready at 15, the patient left at 75.
+    assert one.minutes_to_discharge == two.minutes_to_discharge == 75.0
     assert course.series("phq9") == [(one.time, 16.0), (two.time, 7.0)]
 
 
@@ -228,6 +231,7 @@ def test_a_session_without_an_infusion_has_no_rise_or_ready_time(
     assert row.session_id == sid
     assert (row.peak_sbp, row.sbp_rise) == (130, 0)
     assert (row.minutes_to_ready, row.phq9, row.peak_cadss6) == (None, None, None)
+    assert row.minutes_to_discharge is None
 
 
 def test_the_course_of_an_unknown_patient_is_not_found(service, clinician):

@@ -96,6 +96,26 @@ def test_a_future_time_is_refused(service, nurse, session_id, clock):
     assert refused.value.errors[0].field == "time"
 
 
+def test_a_late_entry_before_the_check_in_is_refused_and_nothing_is_stored(
+    service, nurse, session_id, clock
+):
+    clock.advance(20 * MIN)
+    checked_in = service.session_info(session_id).time
+    with pytest.raises(InvalidEntryError) as refused:
+        service.record_reading(session_id, vitals(120, 80), by=nurse,
+                               time=checked_in - 5 * MIN)
+    (error,) = refused.value.errors
+    assert error.field == "time"
+    assert "before the check-in" in error.message
+    with pytest.raises(InvalidEntryError):
+        service.record_event(session_id, EventKind.NOTE, by=nurse, detail="x",
+                             time=checked_in - 5 * MIN)
+    assert count_rows(service, ReadingRow) == 0
+    assert service.load(session_id).record.events == ()
+    # The check-in's own minute is during the session.
+    service.record_reading(session_id, vitals(120, 80), by=nurse, time=checked_in)
+
+
 def test_retrying_a_save_with_the_same_id_stores_it_once(service, nurse, session_id):
     rid = uuid.uuid4()
     service.record_reading(session_id, vitals(128, 78), by=nurse, reading_id=rid)
@@ -359,7 +379,7 @@ def test_the_flag_of_an_amended_reading_stays_listed_with_its_acknowledgement(
     (kept,) = view.superseded_flags
     assert kept.id == flag.id
     assert kept.acknowledgement.note == "probe on ear"
-    assert kept.resolution == "reading amended"
+    assert kept.resolution == "reading amended (by Cleo Clinician): Entered in error"
     assert kept.resolved_at == clock.now()
     assert not kept.open
 

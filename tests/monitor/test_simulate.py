@@ -65,3 +65,25 @@ def test_a_late_tick_performs_every_step_that_fell_due(service, nurse, clock):
     chair.advance()
     clock.advance(timedelta(minutes=25))
     assert chair.advance() == 3
+
+
+def test_with_next_after_the_chair_checks_the_next_patient_in_after_the_discharge(
+        service, nurse, clock):
+    chair = DemoChair(service, nurse, pin=TEST_PIN, next_after=timedelta(minutes=10))
+    chair.advance()
+    first = chair.session_id
+    while not chair.finished:
+        clock.advance(timedelta(minutes=1))
+        chair.advance()
+    assert service.load(first).phase is Phase.DISCHARGED
+    clock.advance(timedelta(minutes=9))
+    chair.advance()
+    assert chair.session_id == first, "the discharge is seen for a while"
+    clock.advance(timedelta(minutes=1))
+    chair.advance()
+    assert chair.session_id not in (None, first)
+    second = service.load(chair.session_id)
+    assert second.info.chair == "1"
+    assert second.phase is not Phase.DISCHARGED
+    assert second.info.patient.mrn == "DEMO0001-2"
+    assert service.active_sessions(["1"]) == {"1": chair.session_id}

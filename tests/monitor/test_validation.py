@@ -29,6 +29,7 @@ from monitor.validation import (
     parse_whole,
     validate_dob,
     validate_dob_parts,
+    validate_escort,
     validate_mrn,
     validate_name,
     validate_reading,
@@ -494,6 +495,23 @@ def test_bad_names_are_refused(name: str) -> None:
     assert check.value is None
     assert check.error is not None
     assert check.error.field == "escort"
+
+
+@pytest.mark.parametrize(
+    "escort", ["Tom Byrne (husband)", "Ann & Joe Lee", "Ann/Joe Lee", "Mary O'Neill, sister"]
+)
+def test_escort_accepts_ordinary_name_punctuation(escort: str) -> None:
+    assert validate_escort(escort).value == escort
+
+
+@pytest.mark.parametrize("escort", ["(husband) Tom", "=HYPERLINK(1)", "Tom <husband>", "R2D2"])
+def test_escort_still_starts_with_a_letter_and_refuses_other_signs(escort: str) -> None:
+    check = validate_escort(escort)
+
+    assert check.value is None
+    assert check.error is not None
+    assert check.error.field == "escort"
+    assert "( ) & /" in check.error.message
 
 
 @pytest.mark.parametrize(

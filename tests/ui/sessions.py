@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 from monitor.clock import ManualClock
 from monitor.domain import EventKind
 from monitor.service import ClinicService
+from tests.conftest import TEST_PIN
 
 #: Infusion start in the incident session; the x axis is in minutes from here.
 START_OFFSET = timedelta(minutes=15)
@@ -63,6 +64,8 @@ INCIDENT_EVENTS: tuple[tuple[float, EventKind, str], ...] = (
     (40, EventKind.INFUSION_STOP, ""),
     (75, EventKind.NOTE, "resting, eyes closed"),
 )
+#: The 5-minute pause made the stop at 40 min an early one (35 of 40 min run).
+INCIDENT_STOP = {"early_stop_reason": "paused for nausea; not run on", "dose_given_mg": "30.6"}
 #: Minutes since start at which the view is taken.
 INCIDENT_NOW = 104
 
@@ -85,10 +88,12 @@ def incident_session(service: ClinicService, clock: ManualClock, nurse: uuid.UUI
     }
     voided_id = service.record_reading(
         session_id, VOIDED_VALUES, by=nurse, time=start + timedelta(minutes=VOIDED_MINUTE)).id
-    service.void(session_id, "reading", voided_id, reason="probe slipped off finger", by=nurse)
+    service.void(session_id, "reading", voided_id, reason="probe slipped off finger", by=nurse,
+                 pin=TEST_PIN)
     for minute, kind, detail in INCIDENT_EVENTS:
         service.record_event(session_id, kind, by=nurse, detail=detail,
-                             time=start + timedelta(minutes=minute))
+                             time=start + timedelta(minutes=minute),
+                             data=INCIDENT_STOP if kind is EventKind.INFUSION_STOP else None)
     view = service.load(session_id)
     bp_warning = next(f for f in view.flags if f.reading_id == readings[30])
     service.acknowledge(session_id, bp_warning, action="Repeated reading", by=nurse,

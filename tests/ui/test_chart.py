@@ -195,6 +195,15 @@ def test_baseline_readings_fall_at_negative_minutes_and_x_spans_them_to_now(char
         assert pane.plot.getViewBox().viewRange()[0] == pytest.approx([low, high])
 
 
+def test_a_voided_reading_long_before_does_not_stretch_the_x_axis(chart, view):
+    chart.show_view(view)
+    low, high = chart.top.plot.getViewBox().viewRange()[0]
+    stray = dataclasses.replace(view.superseded_readings[0],
+                                time=view.record.readings[0].time - timedelta(minutes=45))
+    chart.show_view(dataclasses.replace(view, superseded_readings=(stray,)))
+    assert chart.top.plot.getViewBox().viewRange()[0] == pytest.approx([low, high])
+
+
 def test_y_ranges_are_fixed_whatever_the_data(chart, view, service, built):
     ranges = []
     for at_minute in (0, 35, INCIDENT_NOW):
@@ -215,6 +224,8 @@ def test_protocol_limits_are_drawn_from_the_view_protocol(chart, view):
     assert limits["spo2_discharge"].value() == 94
     assert limits["spo2_warning"].value() == 93
     assert limits["sbp_high"].label.textItem.toPlainText() == "SBP 180"
+    assert limits["spo2_warning"].label.textItem.toPlainText() == "SpO2 93"
+    assert limits["spo2_discharge"].label.textItem.toPlainText() == "Discharge ≥ 94"
     overridden = dataclasses.replace(
         view, protocol=view.protocol.with_overrides({"hr.high_warning_at_or_above": 120}))
     chart.show_view(overridden)

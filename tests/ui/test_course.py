@@ -25,7 +25,8 @@ def course_row(number: int, **changes) -> CourseRow:
         "dose_mg_per_kg": 0.5 + 0.05 * number, "peak_sbp": 150 + number,
         "peak_dbp": 90 + number, "sbp_rise": 20 + number, "dbp_rise": 8,
         "peak_cadss6": 12 - number, "lowest_moaas": 4, "flags_by_tier": {2: 1} if number else {},
-        "minutes_to_ready": 35.0 + number, "phq9": 22 - 3 * number, "gad7": 16 - 2 * number,
+        "minutes_to_ready": 35.0 + number, "minutes_to_discharge": 40.0 + number,
+        "phq9": 22 - 3 * number, "gad7": 16 - 2 * number,
     }
     values.update(changes)
     return CourseRow(**values)
@@ -65,8 +66,17 @@ def test_table_has_one_row_per_session_with_its_values(screen):
     assert cell(screen, 1, CourseModel.FLAGS) == "1 warning"
     assert cell(screen, 0, CourseModel.FLAGS) == "none"
     assert cell(screen, 1, CourseModel.READY) == "36"
+    assert cell(screen, 1, CourseModel.LEFT) == "41"
     assert cell(screen, 2, CourseModel.PEAK_BP) == ""
     assert cell(screen, 2, CourseModel.GAD7) == ""
+
+
+def test_the_ready_column_says_what_it_counts_beside_when_the_patient_left(screen):
+    def header(column):
+        return screen.model.headerData(column, Qt.Orientation.Horizontal)
+
+    assert header(CourseModel.READY) == "Would be ready\n(min after stop)"
+    assert header(CourseModel.LEFT) == "Left\n(min after stop)"
 
 
 def test_mood_scores_show_their_severity_band(screen):

@@ -160,6 +160,7 @@ def test_a_missing_pain_score_leaves_padss_incomplete_not_full(panel, service, c
 
 def test_the_override_needs_a_written_reason(qtbot, panel, service, clock, nurse):
     panel.show_view(service.load(recovering_session(service, clock, nurse, attested=False)))
+    panel.allow_override(True)
     click(qtbot, panel.override_button)
     dialog = panel.override_dialog
     qtbot.waitUntil(dialog.isVisible)
@@ -176,6 +177,7 @@ def test_the_override_needs_a_written_reason(qtbot, panel, service, clock, nurse
 
 def test_a_cancelled_override_emits_nothing(qtbot, panel, service, clock, nurse):
     panel.show_view(service.load(recovering_session(service, clock, nurse)))
+    panel.allow_override(True)
     click(qtbot, panel.override_button)
     panel.override_dialog.text.setPlainText("A reason long enough")
     with qtbot.assertNotEmitted(panel.overrideRequested):

@@ -542,6 +542,16 @@ def test_clear_after_success_empties_the_form_but_keeps_the_saved_note(qtbot, vi
     assert vitals.banner_text() == ""
 
 
+def test_a_refused_save_after_a_saved_one_takes_the_saved_note_away(qtbot, vitals):
+    enter_value(qtbot, vitals, "hr", "72")
+    save(qtbot, vitals)
+    vitals.show_saved("Saved 10:42")
+    vitals.clear()
+    tap(qtbot, vitals.save_button())  # nothing entered this time
+    assert "Enter at least one vital sign" in vitals.message_for("vitals")
+    assert vitals.banner_text() == ""
+
+
 def test_not_saved_keeps_the_values_and_retry_sends_them_again(qtbot, vitals, clock):
     enter_value(qtbot, vitals, "bp", "230/90")
     save_refused(qtbot, vitals)

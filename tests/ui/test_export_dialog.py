@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QFileDialog
 
 from monitor.exports import BatchResult, session_csv
 from tests.ui.test_session_review import replayed_session
@@ -74,6 +75,25 @@ def test_choose_folder_does_not_block_and_replaces_the_folder(qtbot, dialog, tmp
     picker.fileSelected.emit(str(other))
     assert dialog.path() == other / "MRN-555-20260302-0900.csv"
     picker.reject()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_the_folder_picker_is_the_apps_own_large_and_fingertip_sized(qtbot, dialog):
+    picker = dialog.choose_folder()
+    qtbot.waitExposed(picker)
+    assert picker.testOption(QFileDialog.Option.DontUseNativeDialog)
+    assert picker.width() >= 600
+    assert picker.height() >= 480
+    assert small_touch_targets(picker) == []
+    picker.reject()
+
+
+def test_a_new_folder_takes_the_old_folders_refusal_away(qtbot, dialog, tmp_path):
+    assert not dialog.export_to(tmp_path / "nowhere" / "x.csv")
+    picker = dialog.choose_folder()
+    picker.fileSelected.emit(str(tmp_path))
+    picker.reject()
+    assert dialog.message.text() == ""
 
 
 @pytest.fixture
@@ -218,6 +238,15 @@ def test_an_end_date_before_the_start_is_refused(qtbot, tmp_path):
     assert not dialog.start()
     assert dialog.status.text() == "NOT started. To: must be on or after From (2026-03-02)."
     assert batch.requests == []
+
+
+def test_a_new_batch_folder_takes_the_old_folders_refusal_away(qtbot, tmp_path):
+    dialog = batch_dialog(qtbot, FakeBatch(1), tmp_path)
+    dialog.folder.setText(str(tmp_path / "nowhere"))
+    assert not dialog.start()
+    assert dialog.status.text().startswith("NOT started. Folder:")
+    dialog.folder.setText(str(tmp_path))
+    assert dialog.status.text() == ""
 
 
 def test_a_failed_batch_says_why(qtbot, tmp_path):

@@ -15,11 +15,11 @@ from tests.ui.sessions import host, incident_session, patient_session
 from ui.flags import (
     ACKNOWLEDGE_ACTIONS,
     NO_ACTION,
-    ROW_PX,
     FlagRole,
     FlagsModel,
     FlagsPanel,
     flag_status,
+    row_height,
 )
 from ui.labels import clock_time
 from ui.presenter import SessionPresenter
@@ -118,13 +118,49 @@ def test_a_resolved_flag_says_what_resolved_it(service, clock, nurse):
     assert flag_status(warning) == f"escalated {clock_time(clock.now())}"
 
 
+def test_the_summary_counts_every_open_flag_by_tier_advisories_too(panel, view):
+    panel.show_view(view)
+    open_flags = [f for f in view.flags if f.open]
+    assert Severity.ADVISORY in {f.severity for f in open_flags}
+    counts = [(sum(f.severity is s for f in open_flags), s.label.upper())
+              for s in (Severity.CRITICAL, Severity.WARNING, Severity.ADVISORY)]
+    tiers = " · ".join(f"{n} {word}" for n, word in counts if n)
+    assert panel.summary.text() == f"Flags: {len(open_flags)} open · {tiers}"
+
+
+def test_two_open_flags_are_seen_whole_beside_the_chart_at_1280_by_800(
+        qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98}, by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=10))
+    service.record_reading(session_id, {"sbp": 120, "dbp": 75, "hr": 125, "spo2": 90}, by=nurse,
+                           confirmed=("hr", "spo2"))
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 1280, 800)
+    apply_theme(window, DIM)
+    screen.set_orientation(Qt.Orientation.Horizontal)
+    presenter.refresh()
+    assert len(presenter.view.open_flags) >= 2
+    listed = screen.flags.list
+    qtbot.waitUntil(lambda: listed.viewport().height() > 100)
+    viewport = listed.viewport().rect()
+    for row in (0, 1):
+        rect = listed.visualRect(screen.flags.model.index(row, FlagsModel.MESSAGE))
+        assert rect.top() >= 0, (row, rect)
+        assert rect.bottom() <= viewport.bottom(), (row, rect, viewport)
+    window.close()
+
+
 def test_the_panel_summarises_and_lists_big_rows(panel, view):
     panel.show_view(view)
-    assert panel.summary.text() == "Flags: 4 open  ·  1 CRITICAL"
+    assert panel.summary.text().startswith("Flags: 4 open · 1 CRITICAL")
     rows = [panel.list.visualRect(panel.model.index(r, FlagsModel.MESSAGE)).height()
             for r in range(panel.model.rowCount())]
     assert min(rows) >= 56
-    assert rows[0] > rows[1]  # the critical row is the tallest
+    # The critical row leads, with room for two lines even when its message needs one.
+    assert rows[0] >= row_height(Severity.CRITICAL, 2) > row_height(Severity.WARNING, 2)
     assert QScroller.hasScroller(panel.list.viewport())
 
 
@@ -334,7 +370,7 @@ def test_a_long_message_is_shown_on_up_to_three_lines(qtbot, view, width):
     widget.list.doItemsLayout()
     row = widget.model.flags_shown().index(long)
     tall = widget.list.visualRect(widget.model.index(row, FlagsModel.MESSAGE)).height()
-    assert tall > ROW_PX[flag.severity]
+    assert tall > row_height(flag.severity, 2)
     window.close()
 
 

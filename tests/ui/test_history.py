@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller
 
 from monitor.domain import EventKind
 from monitor.service import ClinicService
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.history import (
     AMEND_REASONS,
@@ -43,7 +43,7 @@ def local_service(sqlite_store, clock):
 
 @pytest.fixture
 def nurse(local_service):
-    return local_service.ensure_staff("Nora Nurse", "nurse")
+    return local_service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
 
 
 @pytest.fixture

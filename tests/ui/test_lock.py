@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from monitor.domain import EventKind
+from monitor.validation import FieldError
 from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.main_window import MainWindow
@@ -151,6 +152,46 @@ def test_a_colleague_signing_in_at_the_lock_records_the_next_reading(
     with qtbot.waitSignal(session.presenter.saved):
         session.presenter.save_reading({"sbp": "130", "dbp": "80", "hr": "70", "spo2": "98"})
     assert service.load(session_id).record.readings[-1].by == "Dr Lee"
+
+
+def test_a_refusal_in_the_header_goes_after_two_minutes(qtbot, window, service, clock, nurse):
+    start_session(service, nurse, chair="2")
+    window.open_chair("2")
+    session = window.current_session()
+    session.presenter.refused.emit([FieldError("role", "Only a clinician may override")], [])
+    assert "Only a clinician may override" in session.header.notice_text()
+    clock.advance(timedelta(seconds=119))
+    window.tick()
+    assert "Only a clinician may override" in session.header.notice_text()
+    clock.advance(timedelta(seconds=1))
+    window.tick()
+    assert session.header.notice_text() == ""
+
+
+def test_a_refusal_in_the_header_is_not_shown_after_lock_and_unlock(
+        qtbot, window, service, clock, nurse):
+    start_session(service, nurse, chair="2")
+    window.open_chair("2")
+    session = window.current_session()
+    session.presenter.refused.emit([FieldError("role", "Only a clinician may override")], [])
+    window.lock("manual")
+    unlock(qtbot, window, nurse, TEST_PIN)
+    assert window.current_session() is session
+    assert session.header.notice_text() == ""
+
+
+def test_the_override_is_offered_only_to_whoever_may_override(
+        qtbot, window, service, clock, nurse, clinician):
+    start_session(service, nurse, chair="2")
+    window.open_chair("2")
+    session = window.current_session()
+    assert session.discharge.override_button.isHidden(), "a nurse may not override"
+    window.lock("manual")
+    unlock(qtbot, window, clinician, "739104")
+    assert not session.discharge.override_button.isHidden()
+    window.lock("manual")
+    unlock(qtbot, window, nurse, TEST_PIN)
+    assert session.discharge.override_button.isHidden()
 
 
 def test_a_wrong_pin_at_the_lock_says_how_many_tries_are_left(qtbot, window, nurse):

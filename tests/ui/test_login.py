@@ -170,6 +170,7 @@ def test_the_first_start_creates_an_administrator_who_lands_on_staff_admin(
         qtbot, window_for, service):
     window = window_for()
     assert window.stack.currentWidget() is window.first_admin
+    assert window.focusWidget() is window.first_admin.name, "the name is asked first"
     window.first_admin.name.setText("Sam Admin")
     window.first_admin.pin.setText("918273")
     window.first_admin.repeat.setText("918273")

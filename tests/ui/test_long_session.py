@@ -11,6 +11,7 @@ from datetime import timedelta
 import numpy as np
 
 from monitor.domain import EventKind
+from tests.conftest import TEST_PIN
 from tests.ui.sessions import host, patient_session
 from ui.chart import SessionChart
 from ui.history import EntriesModel, history_entries
@@ -54,7 +55,8 @@ def test_chart_rail_and_history_after_saves_equal_a_fresh_build(qtbot, service, 
         ids.append(service.record_reading(session, values, by=nurse,
                                           confirmed=tuple(values)).id)
         if i == 25:  # a correction: everything is worked out again
-            service.void(session, "reading", ids[3], reason="wrong patient", by=nurse)
+            service.void(session, "reading", ids[3], reason="wrong patient", by=nurse,
+                         pin=TEST_PIN)
         view = service.load(session)
         kept_chart.show_view(view)
         kept_rail.show_view(view)

@@ -82,11 +82,11 @@ def screen(qtbot, request):
 def test_an_infusing_tile_shows_chair_patient_phase_and_latest_vitals(screen, service, room):
     screen.show_tiles(room_tiles(service, room))
     texts = screen.tile("1").texts()
-    assert texts[:3] == ["Chair 1", "AB · …4211", "Infusing 13:10 elapsed"]
+    assert texts[:3] == ["Chair 1", "AB · …4211", "Infusing 13:10 min elapsed"]
     values = {key: label.text() for key, label in screen.tile("1").values.items()}
     assert values == {"bp": "150/90", "hr": "112", "spo2": "93"}
     # HR 112 and SpO2 93 are warnings: repeated 5 min after the reading, not 10.
-    assert "repeat HR, SpO2 in 01:50" in texts
+    assert "repeat HR, SpO2 in 1:50 min" in texts
 
 
 def test_vital_values_are_at_least_24_px(screen, service, room):
@@ -98,7 +98,7 @@ def test_vital_values_are_at_least_24_px(screen, service, room):
 def test_an_overdue_reading_is_marked_with_icon_word_and_colour(screen, service, room):
     screen.show_tiles(room_tiles(service, room))
     tile = screen.tile("2")
-    assert tile.due.text() == "OVERDUE 03:10"
+    assert tile.due.text() == "OVERDUE 3:10 min"
     assert tile.due_icon.isVisibleTo(tile)
     assert not tile.due_icon.pixmap().isNull()
     assert screen.theme.advisory in tile.due.styleSheet()
@@ -180,15 +180,21 @@ def test_the_theme_button_emits_theme_toggled(qtbot, screen):
         qtbot.mouseClick(screen.theme_button, Qt.MouseButton.LeftButton)
 
 
+def test_the_theme_button_names_the_theme_in_force_like_the_chime_button(screen):
+    current, other = ("dim", "light") if screen.theme.name == "dim" else ("light", "dim")
+    assert screen.theme_button.text() == f"Theme: {current} room"
+    assert screen.theme_button.toolTip() == f"Tap to switch to the {other} room theme"
+
+
 def test_a_tile_for_a_chair_not_on_the_overview_is_refused(screen):
     with pytest.raises(ValueError, match="no chair 9"):
         screen.show_tiles([tile_for("9", None)])
 
 
 def test_countdown_text():
-    assert countdown_text(timedelta(minutes=4, seconds=12)) == "next in 04:12"
-    assert countdown_text(timedelta(minutes=4, seconds=12), "BP") == "repeat BP in 04:12"
-    assert countdown_text(-timedelta(minutes=2, seconds=10)) == "OVERDUE 02:10"
+    assert countdown_text(timedelta(minutes=4, seconds=12)) == "next in 4:12 min"
+    assert countdown_text(timedelta(minutes=4, seconds=12), "BP") == "repeat BP in 4:12 min"
+    assert countdown_text(-timedelta(minutes=2, seconds=10)) == "OVERDUE 2:10 min"
     assert countdown_text(None) == ""
 
 

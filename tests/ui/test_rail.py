@@ -8,9 +8,12 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.domain import Measure
+from tests.conftest import TEST_PIN
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.labels import clock_time
+from ui.presenter import SessionPresenter
 from ui.rail import ValueRail
+from ui.session_screen import SessionScreen
 from ui.style import apply_theme
 from ui.theme import DIM, LIGHT, TOUCH_MIN, VALUE_PX
 
@@ -77,7 +80,7 @@ def test_an_acknowledged_value_that_is_still_abnormal_never_looks_normal(
     assert spo2.flag_word.text() == "WARNING"
     service.acknowledge(session_id, view.open_flags[0], action="Repeated reading", by=nurse)
     rail.show_view(service.load(session_id))
-    assert spo2.flag_word.text() == "WARNING · acknowledged"
+    assert spo2.flag_word.text() == "WARNING\nacknowledged"
     assert not spo2.flag_icon.pixmap().isNull()
     assert rail.theme.warning in spo2.value.styleSheet()
     clock.advance(timedelta(minutes=2))
@@ -85,6 +88,34 @@ def test_an_acknowledged_value_that_is_still_abnormal_never_looks_normal(
     rail.show_view(service.load(session_id))
     assert spo2.flag_word.text() == ""
     assert spo2.styleSheet() == ""
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_an_acknowledged_tier_is_shown_whole_on_the_session_screen(
+        qtbot, service, clock, nurse, size):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 120, "dbp": 80, "hr": 72, "spo2": 90,
+                                        "cadss6": 2, "moaas": 5}, by=nurse, confirmed=("spo2",))
+    flag = next(f for f in service.load(session_id).open_flags if f.measure is Measure.SPO2)
+    service.acknowledge(session_id, flag, action="Repeated reading", by=nurse, pin=TEST_PIN)
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, *size)
+    apply_theme(window, DIM)
+    screen.set_orientation(Qt.Orientation.Horizontal if size[0] > size[1]
+                           else Qt.Orientation.Vertical)
+    presenter.refresh()
+    tile = screen.rail.tiles[Measure.SPO2]
+    word = tile.flag_word
+    assert word.text().endswith("acknowledged")
+    metrics = word.fontMetrics()
+    lines = word.text().splitlines()
+    # Laid out, every line of the word is whole inside its tile, and the tile on screen.
+    qtbot.waitUntil(lambda: len(lines) * metrics.lineSpacing() <= word.height() + 2)
+    left = word.mapTo(tile, word.rect().topLeft()).x()
+    assert left + max(metrics.horizontalAdvance(line) for line in lines) <= tile.width()
+    assert tile.mapTo(window, tile.rect().topRight()).x() <= window.width()
+    window.close()
 
 
 def test_the_age_is_relative_to_the_view_not_the_wall_clock(rail, service, clock, nurse):

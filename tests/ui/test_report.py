@@ -17,14 +17,24 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMarginsF
-from PySide6.QtGui import QPageLayout, QPageSize
+from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
 from PySide6.QtPrintSupport import QPrinter
 
+from monitor.report import build_report
 from tests.conftest import TEST_PIN
 from tests.monitor.test_report import VOID_REASON, signed_session
 from tests.ui.sessions import long_session
-from ui.report import MARGIN_MM, ReportWriter, print_session, write_session_pdf
+from ui.report import (
+    MARGIN_MM,
+    NEARLY_EMPTY,
+    PDF_RESOLUTION,
+    ReportWriter,
+    _lay_out,
+    _lay_out_spaced,
+    print_session,
+    write_session_pdf,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="poppler-utils (pdftotext, pdfimages) not installed")
@@ -80,7 +90,8 @@ def test_pdf_text_has_patient_values_flags_acknowledgements_and_sign_off(pdf):
     text = " ".join(pdftotext(pdf).split())
     for expected in ("Alex Example", "MRN-300", "1980-05-17", "LOT-7731", "Sam Driver",
                      "0.5 mg/kg × 70 kg = 35 mg", "186/112", "130/82", "WARNING",
-                     "BP 186/112: systolic ≥ 180 and diastolic ≥", "Clinician informed",
+                     "BP 186/112: systolic ≥ 180 and diastolic ≥",
+                     "Cara Clinician: Assessed by clinician",
                      "modified Aldrete",
                      "adapted PADSS", "PHQ-9", "GAD-7", "Ondansetron 4 mg IV",
                      "Discharge signed at", "No driving"):
@@ -171,6 +182,25 @@ def test_no_table_row_is_split_across_pages(service, clock, nurse, tmp_path):
     assert len(pages) >= 3
     for note in notes:
         assert sum(note in page for page in pages) == 1, note
+
+
+def test_a_nearly_empty_last_page_is_saved_by_tighter_spacing(view, clock, tmp_path):
+    report = build_report(view, generated_at=clock.now(), chain_head=CHAIN_HEAD)
+    writer = QPdfWriter(str(tmp_path / "layout.pdf"))
+    writer.setResolution(PDF_RESOLUTION)
+    width = 2000.0
+    # A page height at which the usual spacing leaves a line or two alone on the last page.
+    for height in range(1500, 3500, 25):
+        page = QSizeF(width, height)
+        usual, _chart = _lay_out_spaced(report, writer, page, css="")
+        pages = usual.document.pageCount()
+        last = usual.document.size().height() - (pages - 1) * height
+        if pages > 1 and last < NEARLY_EMPTY * height / 2:
+            break
+    else:
+        pytest.fail("no page height left a nearly empty last page")
+    laid, _chart = _lay_out(report, writer, page)
+    assert laid.document.pageCount() == pages - 1
 
 
 def test_print_session_to_a_pdf_printer_writes_the_same_content(view, clock, pdf, tmp_path):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QRect, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QApplication
 
@@ -16,7 +16,7 @@ from monitor.review import Cursor, Page, SessionQuery, SessionRow
 from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.main_window import MainWindow
-from ui.review import ANY_DATE, ReviewScreen, SessionListModel, flags_text
+from ui.review import ANY_DATE, ICON_PX, ReviewScreen, SessionListModel, flags_text
 from ui.theme import DIM
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -142,6 +142,30 @@ def test_rows_say_flags_in_words_and_whether_signed(qtbot):
     assert flags_text({3: 1, 1: 2}) == "1 critical · 2 advisory"
 
 
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_every_tier_of_a_flags_cell_is_shown_whole(qtbot, size):
+    three = {int(Severity.CRITICAL): 1, int(Severity.WARNING): 2, int(Severity.ADVISORY): 3}
+
+    def fetch(query, after, limit):
+        return Page([replace(row(0), flags_by_tier=three, worst=Severity.CRITICAL)], None)
+
+    screen = screen_with(qtbot, fetch)
+    screen.resize(*size)
+    screen.set_orientation(Qt.Orientation.Horizontal if size[0] > size[1]
+                           else Qt.Orientation.Vertical)
+    screen.search()
+    table = screen.table
+    index = screen.model.index(0, SessionListModel.FLAGS)
+    text = index.data()
+    assert text == "1 critical · 2 warning · 3 advisory"
+    assert table.wordWrap()
+    cell = table.visualRect(index)
+    metrics = table.fontMetrics()
+    room = QRect(0, 0, cell.width() - 24 - ICON_PX, 10_000)
+    needed = metrics.boundingRect(room, Qt.TextFlag.TextWordWrap, text)
+    assert needed.height() <= cell.height()
+
+
 def test_tapping_a_row_opens_its_session(qtbot):
     screen = screen_with(qtbot, FakeFetch(5))
     screen.search()
@@ -238,6 +262,19 @@ def test_batch_export_opens_from_the_review(qtbot, service, clock):
     assert window.batch_dialog is not None
     assert window.batch_dialog.isVisible()
     assert not window.batch_dialog.isModal()
+
+
+def test_batch_export_opened_again_shows_no_old_refusal(qtbot, service, clock, tmp_path):
+    clinician = service.ensure_staff("Cleo Clinician", "clinician")
+    window = window_for(qtbot, service, clock, clinician, "Cleo Clinician")
+    first = window.open_batch_export()
+    first.folder.setText(str(tmp_path / "nowhere"))
+    assert not first.start()
+    assert first.status.text().startswith("NOT started. Folder:")
+    first.reject()
+    again = window.open_batch_export()
+    assert again.status.text() == ""
+    assert not first.isVisible()
 
 
 def test_date_calendar_opens_on_the_clinic_month_while_any_date(qtbot):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 
-from monitor.domain import EventKind
+from monitor.domain import EventKind, Reading
 from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.session_review import (
@@ -19,6 +19,7 @@ from ui.session_review import (
     activities,
     replay_loader,
     session_end,
+    session_start,
 )
 from ui.theme import DIM
 
@@ -58,7 +59,8 @@ def replayed_session(service, clock, nurse) -> Replay:
     flag = next(f for f in service.load(session_id).flags if f.reading_id == readings[25])
     service.acknowledge(session_id, flag, action="Repeated reading", by=nurse)
     clock.set_wall(checked_in + VOID_MINUTE * MIN)
-    service.void(session_id, "reading", readings[VOIDED], reason="probe slipped", by=nurse)
+    service.void(session_id, "reading", readings[VOIDED], reason="probe slipped", by=nurse,
+                 pin=TEST_PIN)
     clock.set_wall(checked_in + 90 * MIN)
     return Replay(session_id, checked_in, readings)
 
@@ -122,6 +124,14 @@ def test_a_late_entry_appears_from_the_minute_it_was_entered(qtbot, service, clo
     screen.set_minute(90)
     assert shown(screen)[late] is True
     assert screen.readings.index(4, ReadingsModel.TIME).data().endswith("(late)")
+
+
+def test_a_voided_entry_before_the_check_in_does_not_start_the_replay(service, replay):
+    # An entry at a wrong time (an import, or entered before times were checked) and voided.
+    view = service.load(replay.session_id)
+    stray = Reading(uuid.uuid4(), replay.checked_in - 45 * MIN, hr=70)
+    voided = replace(view, superseded_readings=(*view.superseded_readings, stray))
+    assert session_start(voided) == replay.checked_in
 
 
 def test_a_later_voided_reading_is_still_valid_before_its_void(screen, replay):
@@ -210,7 +220,8 @@ def test_an_override_shows_its_reason_escaped_and_its_signature(qtbot, service, 
     assert "<h3>Signatures</h3>" in text
     assert "Cleo Clinician (clinician)" in text
     signed = [a for a in screen.activity.activities() if a.what.startswith("Signed: ")]
-    assert [a.who for a in signed] == ["Cleo Clinician (clinician)"]
+    # The void of the reading behind a critical flag was signed first.
+    assert [a.who for a in signed] == ["Nora Nurse (nurse)", "Cleo Clinician (clinician)"]
 
 
 def _print_dialogs():

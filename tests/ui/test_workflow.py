@@ -11,12 +11,13 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from monitor.domain import EventKind, Phase, Severity
 from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.checkin import MEDICATIONS
+from ui.labels import clock_time
 from ui.main_window import MainWindow
 
 MIN = timedelta(minutes=1)
@@ -204,6 +205,16 @@ def test_undo_voids_the_last_entry_and_the_chart_shows_it_hollow(qtbot, window, 
     assert not session.header.undo_button.isVisible()
 
 
+def test_the_entry_time_shown_as_now_follows_the_clock_at_each_tick(qtbot, window, clock):
+    sign_in(qtbot, window)
+    session = check_in(qtbot, window)
+    clock.advance(90)
+    window.tick()
+    for form in session.forms:
+        shown = form.time.findChild(QLabel, "entry-time")
+        assert shown.text() == clock_time(clock.now())
+
+
 def test_a_half_typed_entry_survives_going_to_another_chair(qtbot, window, clock):
     sign_in(qtbot, window)
     session = check_in(qtbot, window)
@@ -241,7 +252,7 @@ def test_the_theme_switches_but_never_drops_an_unsaved_entry(qtbot, window, monk
     click(qtbot, session.vitals.field("hr"))
     type_keys(qtbot, session.vitals.keypad, "77")
     told = []
-    monkeypatch.setattr("ui.main_window.QMessageBox.information",
+    monkeypatch.setattr("ui.main_window.tell",
                         lambda _parent, _title, text: told.append(text))
     window.toggle_theme()
     assert window.theme.name == "dim"
