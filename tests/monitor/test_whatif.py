@@ -218,6 +218,17 @@ def test_one_worker_and_two_give_the_same_answer(clinic, tmp_path):
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 
+def test_worker_processes_open_the_same_database_on_each_backend(store, tmp_path):
+    demo.generate(store, sessions=40, seed=SEED, clock_now=NOW)
+    draft = load_draft(_sbp_draft(tmp_path / "draft.toml"))
+
+    single = what_if(store, draft, workers=1, chunk_sessions=10)
+    pooled = what_if(store, draft, workers=2, chunk_sessions=10)
+
+    assert single.sessions == 40
+    assert pooled.to_json() == single.to_json()
+
+
 def test_an_in_memory_database_is_evaluated_in_this_process(tmp_path):
     store = open_store("sqlite://")
     try:
