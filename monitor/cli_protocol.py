@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from monitor import protocol_store
+from monitor import cli_protocol_whatif, protocol_store
 from monitor.auth import AccountLocked, LoginRefused, SignatureRequired, load_secret
 from monitor.cli_identity import IdentityRefused, acting_staff
 from monitor.cli_staff import find_staff, read_pin
@@ -62,9 +62,12 @@ def add_command(
                        help="the profile's current version (default iv_ketamine)")
     export.add_argument("-o", dest="output", required=True, metavar="FILE", type=Path)
     db_option(export)
+    cli_protocol_whatif.add_what_if(verbs, db_option)
 
 
 def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
+    if args.protocol_command == cli_protocol_whatif.WHAT_IF:
+        return cli_protocol_whatif.run(args, url)
     store = open_store(url)
     try:
         service = ClinicService(store, clock, secret=load_secret())

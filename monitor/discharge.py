@@ -157,8 +157,34 @@ def _would_have_been_ready_at(record: SessionRecord, protocol: Protocol, facts: 
     # after the stop), so the answer is none while one is missing, and no earlier moment.
     if facts.stop is None or facts.gait_at is None or facts.escort_at is None:
         return None
-    earliest = max(facts.gait_at, facts.escort_at)
-    times = [*(r.time for r in record.readings), *(e.time for e in record.events),
+    return _first_met(record, protocol, facts, flags, max(facts.gait_at, facts.escort_at))
+
+
+def ready_at(record: SessionRecord, protocol: Protocol, flags: Sequence[Flag]) -> datetime | None:
+    """The earliest moment at which every criterion held, the minimum stay included.
+
+    As :attr:`DischargeAssessment.would_have_been_ready_at`, but not before the minimum
+    observation time has passed; ``None`` while some criterion never held. ``flags`` are
+    :func:`monitor.rules.evaluate_flags` of the record at its latest moment (an empty list
+    leaves the acknowledgement of flags out of the question).
+    """
+    facts = _Facts.of(record)
+    if facts.stop is None or facts.gait_at is None or facts.escort_at is None:
+        return None
+    rule = protocol.discharge
+    anchor = facts.stop
+    if rule.min_observation_from is ObservationAnchor.INFUSION_START and facts.start is not None:
+        anchor = facts.start
+    stay_ends = anchor + timedelta(minutes=rule.min_observation_min)
+    return _first_met(record, protocol, facts, flags,
+                      max(facts.gait_at, facts.escort_at, stay_ends))
+
+
+def _first_met(record: SessionRecord, protocol: Protocol, facts: _Facts, flags: Sequence[Flag],
+               earliest: datetime) -> datetime | None:
+    """The first moment from ``earliest`` on at which every criterion but the minimum stay
+    held; ``facts`` and ``flags`` as for :func:`_would_have_been_ready_at`."""
+    times = [earliest, *(r.time for r in record.readings), *(e.time for e in record.events),
              *(a.time for a in record.acknowledgements)]
     # Only warning and critical flags count for discharge (_flags_acknowledged), and the
     # rules raise those on readings: such a flag carries its reading's time, is never

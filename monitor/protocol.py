@@ -373,6 +373,31 @@ def load_protocol_text(text: str, origin: str, *, fill_from: Protocol | None = N
     return _load_base(source, header, fill_from)
 
 
+def load_draft(path: Path, directory: Path | None = None) -> Protocol:
+    """Load a draft: a file that lists only what it changes of the profile it ``extends``.
+
+    Unlike :func:`load_protocol`, the profile it extends is looked up in ``directory``
+    (default :data:`PROTOCOL_DIR`, the files new sessions start with), not next to the
+    draft, so a draft can be kept anywhere. A file that extends nothing is a protocol in
+    full. Errors name the draft's line and field as for any protocol file.
+    """
+    path = path.resolve()
+    source = _parse(path)
+    header = _read_header(source)
+    if header.extends is None:
+        return _load_base(source, header, None)
+    parameters, medications = _read_body(source)
+    try:
+        parent = load_protocol(header.extends, directory)
+    except ProtocolError as exc:
+        raise source.error(f"extends {header.extends!r}, which does not load: {exc}",
+                           "protocol", "extends", "protocol.extends") from exc
+    merged = {p.field: p for p in parent.parameters}
+    merged.update({f"{s}.{k}": p for (s, k), p in parameters.items()})
+    inherited = parent.medications if medications is None else medications
+    return _assemble(header, merged, inherited, source.origin)
+
+
 def available_profiles(directory: Path | None = None) -> list[tuple[str, str]]:
     """``(id, name)`` of every protocol in ``directory``, base protocols first.
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from monitor import demo
 from monitor.clock import ManualClock
-from monitor.discharge import CRITERIA, evaluate_discharge
+from monitor.discharge import CRITERIA, evaluate_discharge, ready_at
 from monitor.domain import (
     Acknowledgement,
     Criterion,
@@ -308,6 +308,24 @@ def test_would_have_been_ready_waits_for_the_acknowledgement() -> None:
 def test_would_have_been_ready_is_none_if_never_ready() -> None:
     assessment = assess(record(*ready_course(moaas=4)), 90)
     assert assessment.would_have_been_ready_at is None
+
+
+def test_ready_at_waits_for_the_minimum_stay_from_its_anchor() -> None:
+    rec = record(*infusion(), r(48, **{**RECOVERED, "moaas": 4}), r(50, **RECOVERED),
+                 ev(52, EventKind.ORIENTED_STEADY_GAIT))
+    stay = PROTOCOL.discharge.min_observation_min
+    assert ready_at(rec, PROTOCOL, ()) == t(40 + stay)  # counted from the stop
+    assert ready_at(rec, REMS, ()) == t(REMS.discharge.min_observation_min)  # from the dose
+
+
+def test_ready_at_is_the_first_moment_every_criterion_held_together() -> None:
+    stay = PROTOCOL.discharge.min_observation_min
+    # Ready but for the stay at 52; sedated again before the stay ends; fine again later.
+    rec = record(*infusion(), r(50, **RECOVERED), ev(52, EventKind.ORIENTED_STEADY_GAIT),
+                 r(40 + stay - 1, **{**RECOVERED, "moaas": 4}),
+                 r(40 + stay + 7, **RECOVERED))
+    assert ready_at(rec, PROTOCOL, ()) == t(40 + stay + 7)
+    assert ready_at(record(*ready_course(moaas=4)), PROTOCOL, ()) is None
 
 
 # --- scores -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from monitor.protocol import (
     ObservationAnchor,
     ProtocolError,
     available_profiles,
+    load_draft,
     load_protocol,
 )
 
@@ -474,3 +475,42 @@ def test_discharge_at_a_nausea_score_that_raises_an_advisory_is_refused(tmp_path
     with pytest.raises(ProtocolError, match=rf"line {line}, field discharge.nausea_at_or_below: "
                                             r"7 must be below nausea.advisory_at_or_above"):
         load_protocol(path)
+
+
+# --- drafts -------------------------------------------------------------------------------
+
+DRAFT_HEADER = ('[protocol]\nid = "iv_ketamine"\nname = "IV ketamine (draft)"\n'
+                'version = "2.0-draft"\nextends = "iv_ketamine"\n')
+
+
+def test_a_draft_kept_anywhere_extends_the_shipped_profile(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere.toml"
+    path.write_text(DRAFT_HEADER + '\n[bp]\nhigh_warning_sbp_at_or_above = '
+                                   '{ value = 170, unit = "mmHg", source = "draft" }\n',
+                    encoding="utf-8")
+    draft = load_draft(path)
+    shipped = load_protocol("iv_ketamine")
+    assert draft.bp.high_warning_sbp_at_or_above == 170
+    assert draft.hr == shipped.hr
+    assert draft.medications == shipped.medications
+    assert draft.parameter("bp", "high_warning_sbp_at_or_above").line == 8
+    assert draft.parameter("hr", "high_warning_at_or_above").origin == "iv_ketamine.toml"
+
+
+def test_a_malformed_draft_is_refused_with_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(DRAFT_HEADER + '\n[bp]\nhigh_warning_sbp_at_or_above = '
+                                   '{ value = "high", unit = "mmHg", source = "x" }\n',
+                    encoding="utf-8")
+    with pytest.raises(ProtocolError) as refused:
+        load_draft(path)
+    assert (refused.value.line, refused.value.field) == (8, "bp.high_warning_sbp_at_or_above")
+
+
+def test_a_draft_extending_an_unknown_profile_is_refused_at_its_extends_line(
+        tmp_path: Path) -> None:
+    path = tmp_path / "lost.toml"
+    path.write_text(DRAFT_HEADER.replace('"iv_ketamine"\n', '"ivketamine"\n'), encoding="utf-8")
+    with pytest.raises(ProtocolError) as refused:
+        load_draft(path)
+    assert (refused.value.line, refused.value.field) == (5, "protocol.extends")
