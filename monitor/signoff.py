@@ -140,7 +140,7 @@ def _score_data(score: Score) -> dict[str, Any]:
     return {"name": score.name, "total": score.total, "max_total": score.max_total,
             "passing": score.passing,
             "items": [{"name": i.name, "points": i.points, "max_points": i.max_points,
-                       "detail": i.detail} for i in score.items]}
+                       "detail": i.detail, "assessed": i.assessed} for i in score.items]}
 
 
 def _score_from(data: Mapping[str, Any]) -> Score:
@@ -148,5 +148,6 @@ def _score_from(data: Mapping[str, Any]) -> Score:
     return Score(name=data["name"], total=int(data["total"]), max_total=int(data["max_total"]),
                  passing=int(data["passing"]),
                  items=tuple(ScoreItem(name=i["name"], points=int(i["points"]),
-                                       max_points=int(i["max_points"]), detail=i["detail"])
+                                       max_points=int(i["max_points"]), detail=i["detail"],
+                                       assessed=bool(i.get("assessed", True)))
                              for i in items))

@@ -26,10 +26,10 @@ def test_the_header_counts_down_to_the_repeat_a_warning_asks_for(qtbot, service,
     window = host(qtbot, screen, 1280, 800)
     presenter.refresh()
     due = clock_time(clock.now() + 5 * MIN)
-    assert screen.header.due.text() == f"Repeat HR in 05:00 (due {due})"
+    assert screen.header.due.text() == f"Repeat HR in 5:00 min (due {due})"
     # The repeat is taken and HR is back below the warning: the usual interval again.
     clock.advance(4 * MIN)
     presenter.save_reading({"sbp": "122", "dbp": "76", "hr": "96", "spo2": "97"})
     due = clock_time(clock.now() + 10 * MIN)
-    assert screen.header.due.text() == f"Next reading in 10:00 (due {due})"
+    assert screen.header.due.text() == f"Next reading in 10:00 min (due {due})"
     window.close()
