@@ -10,7 +10,8 @@ member and refuses with :class:`PermissionDenied` (the refusal itself is audited
 * clinician: everything a nurse can, and amend, void anyone's entry, override discharge,
   add a late entry (with a reason) after the discharge is signed, review sessions, view the
   audit trail.
-* admin: manage staff, change the protocol, view the audit trail; no clinical record actions.
+* admin: manage staff, change the protocol, view the audit trail, bind bedside monitors to
+  chairs; no clinical record actions.
 * system (imports and the command line): import and export only.
 """
 
@@ -39,6 +40,8 @@ class Action(StrEnum):
     IMPORT = "import"
     #: Add an entry, with a reason, to a session whose discharge is signed.
     ENTER_AFTER_SIGNOFF = "enter_after_signoff"
+    #: Bind a bedside monitor to a chair, or unbind it.
+    BIND_MONITOR = "bind_monitor"
 
 
 ROLES: tuple[str, ...] = ("nurse", "clinician", "admin", "system")
@@ -53,7 +56,8 @@ _CLINICIAN = _NURSE | {
     Action.AMEND, Action.VOID_ANY, Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT,
     Action.ENTER_AFTER_SIGNOFF,
 }
-_ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT})
+_ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT,
+                    Action.BIND_MONITOR})
 _SYSTEM = frozenset({Action.IMPORT, Action.EXPORT})
 
 MATRIX: dict[str, frozenset[Action]] = {
@@ -81,6 +85,7 @@ _WORDS: dict[Action, str] = {
     Action.EXPORT: "export records",
     Action.IMPORT: "import sessions",
     Action.ENTER_AFTER_SIGNOFF: "add an entry after the discharge is signed",
+    Action.BIND_MONITOR: "bind a bedside monitor to a chair",
 }
 
 _ARTICLE = {"nurse": "a nurse", "clinician": "a clinician", "admin": "an admin",
