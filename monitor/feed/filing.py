@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from monitor.clock import ensure_utc
 from monitor.feed.interpret import Interpretation
 from monitor.feed.mapping import Ignored, Observation, Rejected, dedup_key
 from monitor.model import (
@@ -56,7 +57,6 @@ from monitor.service import (
     _refuse_before_check_in,
     _session_info,
 )
-from monitor.clock import ensure_utc
 from monitor.validation import FieldError
 
 #: Vitals are taken into a BP reading when observed this close to the cuff time.
@@ -225,28 +225,46 @@ class FeedFiling:
 
     def file(self, message: Interpretation, received_at: datetime) -> FiledMessage:
         """Keep every observation of ``message`` and make device readings from its NIBP."""
+        return self.file_batch([(message, received_at)])[0]
+
+    def file_batch(
+        self, messages: Sequence[tuple[Interpretation, datetime]]
+    ) -> list[FiledMessage]:
+        """:meth:`file` for messages in arrival order, in one transaction (one commit)."""
+        filed: list[FiledMessage] = []
+        auto: list[uuid.UUID] = []
+        with self.service.store.write() as db:
+            for message, received_at in messages:
+                result, accepted = self._file_one(db, message, received_at)
+                filed.append(result)
+                auto += accepted
+        for reading_id in auto:
+            self._file(reading_id, self._system_identity(), role=None)
+        return filed
+
+    def _file_one(self, db: Session, message: Interpretation,
+                  received_at: datetime) -> tuple[FiledMessage, list[uuid.UUID]]:
         key = device_key(message.device_id, message.location)
         statuses: dict[str, int] = {}
         made: list[uuid.UUID] = []
         auto: list[uuid.UUID] = []
-        with self.service.store.write() as db:
-            self._seen(db, key, message, received_at)
-            target = self._target(db, key, message.mrn, received_at)
-            rows = [self._row(db, key, message, target, outcome, received_at)
-                    for outcome in message.outcomes]
-            db.add_all(rows)
-            db.flush()
-            for row in rows:
-                statuses[row.status] = statuses.get(row.status, 0) + 1
-            if target.status is None and target.session_id is not None:
-                for reading in self._device_readings(db, key, target, rows, message,
-                                                     received_at):
-                    made.append(reading.id)
-                    if self._auto_accept(db, target.session_id):
-                        auto.append(reading.id)
-        for reading_id in auto:
-            self._file(reading_id, self._system_identity(), role=None)
-        return FiledMessage(key, target.chair, statuses, tuple(made))
+        self._seen(db, key, message, received_at)
+        target = self._target(db, key, message.mrn, received_at)
+        seen = self._seen_keys(db, message)
+        rows = [self._row(seen, key, message, target, outcome=outcome, now=received_at)
+                for outcome in message.outcomes]
+        db.add_all(rows)
+        db.flush()
+        for row in rows:
+            statuses[row.status] = statuses.get(row.status, 0) + 1
+        if target.status is None and target.session_id is not None:
+            for reading in self._device_readings(db, key, target, rows=rows, message=message,
+                                               now=received_at):
+                made.append(reading.id)
+                if self._auto_accept(db, target.session_id):
+                    auto.append(reading.id)
+        db.flush()
+        return FiledMessage(key, target.chair, statuses, tuple(made)), auto
 
     @staticmethod
     def _seen(db: Session, key: str, message: Interpretation, now: datetime) -> None:
@@ -286,12 +304,24 @@ class FeedFiling:
         return _Target(chair, session.id, None, "")
 
     @staticmethod
-    def _row(db: Session, key: str, message: Interpretation, target: _Target,
+    def _seen_keys(db: Session, message: Interpretation) -> set[str]:
+        """The de-duplication keys of the message's observations received before."""
+        keys = [dedup_key(o) for o in message.observations]
+        if not keys:
+            return set()
+        stored = db.execute(select(FeedObservation.dedup_key).where(
+            FeedObservation.dedup_key.in_(keys))).scalars()
+        return {key for key in stored if key is not None}
+
+    @staticmethod
+    def _row(seen: set[str], key: str, message: Interpretation, target: _Target, *,
              outcome: Observation | Rejected | Ignored, now: datetime) -> FeedObservation:
-        common: dict[str, Any] = dict(
-            id=uuid.uuid4(), device_key=key, location=message.location, chair=target.chair,
-            session_id=target.session_id, received_at=now, message_id=message.message_id[:80],
-            mrn=(message.mrn or None) and message.mrn[:32], code=outcome.code[:40])
+        """The observation's row; ``seen`` (keys already stored) gains its key."""
+        common: dict[str, Any] = {
+            "id": uuid.uuid4(), "device_key": key, "location": message.location,
+            "chair": target.chair, "session_id": target.session_id, "received_at": now,
+            "message_id": message.message_id[:80], "code": outcome.code[:40],
+            "mrn": (message.mrn or None) and message.mrn[:32]}
         if isinstance(outcome, Rejected):
             return FeedObservation(**common, measure=outcome.measure or "",
                                    value=outcome.raw_value[:40], unit=outcome.raw_unit[:20],
@@ -303,11 +333,10 @@ class FeedFiling:
         row = FeedObservation(**common, measure=outcome.measure, value=str(outcome.value),
                               unit=outcome.unit, observed_at=outcome.observed_at,
                               status="", reason="")
-        first = db.execute(select(FeedObservation.id).where(
-            FeedObservation.dedup_key == dedup)).first()
-        if first is not None:
+        if dedup in seen:
             row.status, row.reason = "duplicate", "the same observation was received before"
             return row
+        seen.add(dedup)
         row.dedup_key = dedup
         if target.status is not None:
             row.status, row.reason = target.status, target.reason
@@ -319,10 +348,11 @@ class FeedFiling:
             row.status, row.reason = "ignored", f"{outcome.measure} is not charted"
         return row
 
-    def _device_readings(self, db: Session, key: str, target: _Target,
+    def _device_readings(self, db: Session, key: str, target: _Target, *,
                          rows: Sequence[FeedObservation], message: Interpretation,
                          now: datetime) -> list[DeviceReading]:
-        assert target.session_id is not None and target.chair is not None
+        assert target.session_id is not None
+        assert target.chair is not None
         by_time: dict[datetime, list[FeedObservation]] = {}
         for row in rows:
             if row.status == "pending" and row.observed_at is not None:

@@ -2,7 +2,8 @@
 
 Each message is interpreted and acknowledged on the event loop (no database there, so the
 ACK is never delayed by it); the interpretation is then queued to one filing thread, which
-files messages in the order they arrived. When the database refuses a write for a reason
+files messages in the order they arrived (those that queued up meanwhile together, in one
+transaction). When the database refuses a write for a reason
 of the environment (server gone, disk full) the thread retries the message every
 :data:`RETRY_EVERY` seconds up to :data:`RETRIES` times before it logs the message as not
 filed. Log lines name devices, message ids and counts, never patient values.
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 RETRY_EVERY = 2.0
 RETRIES = 30
+#: Messages queued together are filed in one transaction (one commit), up to this many.
+BATCH = 50
 
 _STOP = None
 
@@ -67,34 +70,48 @@ class FilingReceiver:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            batch = [self._queue.get()]
+            while len(batch) < BATCH and batch[-1] is not _STOP:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                if item is _STOP:
-                    return
-                self._file(*item)
+                messages = [item for item in batch if item is not _STOP]
+                if messages:
+                    self._file(messages)
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
+            if batch[-1] is _STOP:
+                return
 
-    def _file(self, message: Interpretation, received_at: datetime) -> None:
+    def _file(self, messages: list[tuple[Interpretation, datetime]]) -> None:
         for attempt in range(RETRIES + 1):
             try:
-                filed = self.filing.file(message, received_at)
+                filed = self.filing.file_batch(messages)
             except StorageError as exc:
-                log.warning("message %s from %s not filed yet (%s); attempt %d",
-                            message.message_id, message.device_id, exc.reason, attempt + 1)
+                log.warning("%d messages not filed yet (%s); attempt %d", len(messages),
+                            exc.reason, attempt + 1)
                 if self._stopping.wait(RETRY_EVERY):
                     break
                 continue
-            except Exception as exc:  # one bad message must not stop the feed
+            except Exception as exc:  # noqa: BLE001 - one bad message must not cost the others
+                if len(messages) > 1:
+                    for one in messages:
+                        self._file([one])
+                    return
+                message = messages[0][0]
                 log.error("message %s from %s could not be filed: %s", message.message_id,
                           message.device_id, type(exc).__name__)
                 return
-            counts = ", ".join(f"{n} {status}" for status, n in sorted(filed.statuses.items()))
-            log.info("message %s from %s (chair %s): %s; %d device readings",
-                     message.message_id, filed.device_key, filed.chair or "-", counts or "none",
-                     len(filed.device_readings))
-            if self.on_filed is not None:
-                self.on_filed(filed)
+            for (message, _), result in zip(messages, filed, strict=True):
+                counts = ", ".join(f"{n} {status}"
+                                   for status, n in sorted(result.statuses.items()))
+                log.info("message %s from %s (chair %s): %s; %d device readings",
+                         message.message_id, result.device_key, result.chair or "-",
+                         counts or "none", len(result.device_readings))
+                if self.on_filed is not None:
+                    self.on_filed(result)
             return
-        log.error("message %s from %s NOT filed: the database stayed unavailable",
-                  message.message_id, message.device_id)
+        log.error("%d messages NOT filed: the database stayed unavailable", len(messages))

@@ -83,7 +83,8 @@ def test_an_nibp_from_a_bound_monitor_waits_for_the_nurse_then_files_with_its_fl
     filing.bind("1", device=DEVICE, by=admin)
     clock.advance(timedelta(minutes=5))
     filed = file_at(filing, clock, message(clock.now(), nibp=(190, 95), hr=88))
-    assert filed.chair == "1" and len(filed.device_readings) == 1
+    assert filed.chair == "1"
+    assert len(filed.device_readings) == 1
     [pending] = filing.pending(session_id)
     assert pending.values == {"sbp": 190, "dbp": 95, "hr": 88, "spo2": 97, "rr": 14}
     assert service.load(session_id).record.readings == ()  # nothing counts before confirming
@@ -136,7 +137,8 @@ def test_observations_of_an_unbound_monitor_are_kept_and_never_filed(
         filing, admin, session_id, clock):
     clock.advance(timedelta(minutes=1))
     filed = file_at(filing, clock, message(clock.now(), nibp=(130, 80)))
-    assert set(filed.statuses) == {"unbound"} and filed.device_readings == ()
+    assert set(filed.statuses) == {"unbound"}
+    assert filed.device_readings == ()
     assert len(filing.observations(device=DEVICE)) == 5
     [device] = filing.devices()
     assert (device.eui64, device.chair, device.last_message_at) == (DEVICE, None, clock.now())
@@ -252,7 +254,7 @@ def test_four_monitors_for_ten_minutes_file_every_reading_once(
         readings = db.execute(select(DeviceReading.chair, func.count()).group_by(
             DeviceReading.chair)).all()
     # An NIBP at 0 and at 5 minutes on each monitor, each repeated in 599 later messages.
-    assert dict(readings) == {chair: 2 for chair in chairs}
+    assert dict(readings) == dict.fromkeys(chairs, 2)
     counts: dict[str, int] = {}
     for observation in filing.observations(limit=100_000):
         counts[observation.status] = counts.get(observation.status, 0) + 1
