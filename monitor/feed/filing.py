@@ -203,13 +203,15 @@ class FeedFiling:
         return [f"{row.device_key} on {row.chair}" for row in rows]
 
     def devices(self) -> list[DeviceInfo]:
-        """Every monitor that sent or is bound, with its chair and last message time."""
+        """Every monitor that sent or was ever bound, with its chair (None when not bound
+        now) and last message time."""
         with self.service.store.read() as db:
             seen = {row.key: row for row in db.execute(select(FeedDevice)).scalars()}
+            ever = set(db.execute(select(FeedBinding.device_key).distinct()).scalars())
             bound = {row.device_key: row for row in db.execute(
                 select(FeedBinding).where(FeedBinding.unbound_at.is_(None))).scalars()}
         result = []
-        for key in sorted(seen.keys() | bound.keys()):
+        for key in sorted(seen.keys() | ever):
             device, binding = seen.get(key), bound.get(key)
             eui = key if not key.startswith(("location:", "unknown")) else None
             location = key.removeprefix("location:") if key.startswith("location:") else None
