@@ -241,8 +241,22 @@ class FeedFiling:
                 filed.append(result)
                 auto += accepted
         for reading_id in auto:
-            self._file(reading_id, self._system_identity(), role=None)
+            self._auto_file(reading_id)
         return filed
+
+    def _auto_file(self, reading_id: uuid.UUID) -> None:
+        """File an auto-accepted device reading; one the record refuses (a cuff time ahead
+        of ChairSide's clock, a session discharged meanwhile) waits for the nurse instead,
+        with the reason."""
+        try:
+            self._file(reading_id, self._system_identity(), role=None)
+        except (InvalidEntryError, SessionClosedError) as exc:
+            problems = getattr(exc, "errors", ())
+            why = "; ".join(f"{e.field}: {e.message}" for e in problems) or str(exc)
+            with self.service.store.write() as db:
+                reading = db.get(DeviceReading, reading_id)
+                if reading is not None:
+                    reading.reason = f"not auto-accepted: {why}"[:500]
 
     def _file_one(self, db: Session, message: Interpretation,
                   received_at: datetime) -> tuple[FiledMessage, list[uuid.UUID]]:

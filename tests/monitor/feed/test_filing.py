@@ -267,3 +267,18 @@ def test_an_unknown_device_reading_is_refused(filing, nurse):
 
     with pytest.raises(NotFoundError):
         filing.confirm(uuid.uuid4(), by=nurse)
+
+
+def test_an_auto_accepted_reading_the_record_refuses_waits_for_the_nurse(
+        service, filing, admin, nurse, session_id, clock, monkeypatch):
+    monkeypatch.setattr(FeedFiling, "_auto_accept", lambda self, db, sid: True)
+    filing.bind("1", device=DEVICE, by=admin)
+    clock.advance(timedelta(minutes=1))
+    ahead = clock.now() + timedelta(seconds=20)  # the monitor's clock runs ahead
+    file_at(filing, clock, message(ahead, nibp=(130, 80)))
+    [waiting] = filing.pending(session_id)
+    assert waiting.reason.startswith("not auto-accepted: time:")
+    assert service.load(session_id).record.readings == ()
+    clock.advance(timedelta(minutes=1))
+    filing.confirm(waiting.id, by=nurse)
+    assert len(service.load(session_id).record.readings) == 1
