@@ -271,14 +271,14 @@ class FeedFiling:
                 for outcome in message.outcomes]
         db.add_all(rows)
         db.flush()
-        for row in rows:
-            statuses[row.status] = statuses.get(row.status, 0) + 1
         if target.status is None and target.session_id is not None:
             for reading in self._device_readings(db, key, target, rows=rows, message=message,
                                                now=received_at):
                 made.append(reading.id)
                 if self._auto_accept(db, target.session_id):
                     auto.append(reading.id)
+        for row in rows:
+            statuses[row.status] = statuses.get(row.status, 0) + 1
         db.flush()
         return FiledMessage(key, target.chair, statuses, tuple(made)), auto
 
