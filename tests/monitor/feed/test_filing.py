@@ -153,6 +153,9 @@ def test_unbinding_keeps_the_binding_with_its_end_time(service, filing, admin, c
         rows = db.execute(select(FeedBinding).order_by(FeedBinding.bound_at)).scalars().all()
         assert [(r.device_key, r.unbound_at is not None) for r in rows] == [
             (DEVICE, True), (OTHER, True)]
+        actions = db.execute(select(AuditLog.action).where(
+            AuditLog.record_kind == "monitor").order_by(AuditLog.seq)).scalars().all()
+        assert actions == ["bind", "bind", "unbind"]
     assert all(d.chair is None for d in filing.devices())
 
 
