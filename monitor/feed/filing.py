@@ -527,11 +527,10 @@ class FeedFiling:
             db.expunge_all()
             return list(rows)
 
-    def last_messages(self) -> dict[str, datetime]:
-        """Each bound chair's monitor's last message time (chairs whose monitor never sent
-        are left out)."""
+    def last_messages(self) -> dict[str, datetime | None]:
+        """Each bound chair's monitor's last message time (None: it never sent)."""
         query = (select(FeedBinding.chair, FeedDevice.last_message_at)
-                 .join(FeedDevice, FeedDevice.key == FeedBinding.device_key)
+                 .outerjoin(FeedDevice, FeedDevice.key == FeedBinding.device_key)
                  .where(FeedBinding.unbound_at.is_(None)))
         with self.service.store.read() as db:
             return {row.chair: row.last_message_at for row in db.execute(query)}

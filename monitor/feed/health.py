@@ -2,6 +2,7 @@
 
 * :func:`monitor_state`: ``receiving`` (a message within :data:`RECEIVING_WITHIN`),
   ``silent`` with how long (``silent 3:05``), or ``never`` (bound, nothing received yet).
+* :func:`chair_feeds`: both, for every bound chair at once.
 * :func:`feed_lost`: during an active session, a monitor silent longer than the protocol's
   ``[feed] silence_advisory_min`` gives one advisory "monitor feed lost". The advisory is
   named by the chair and the moment the silence began (:attr:`FeedLost.key`), so it is the
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,3 +84,28 @@ def feed_lost(chair: str, last_message_at: datetime | None, now: datetime, *,
     if silent_for <= silence:
         return None
     return FeedLost(chair, since, silent_for)
+
+
+@dataclass(frozen=True, slots=True)
+class ChairFeed:
+    """One bound chair's monitor: its state and, during a long silence, the advisory."""
+
+    state: MonitorState
+    lost: FeedLost | None
+
+
+def chair_feeds(last_messages: Mapping[str, datetime | None],
+                sessions: Mapping[str, tuple[datetime, bool]], now: datetime, *,
+                silence: Mapping[str, timedelta]) -> dict[str, ChairFeed]:
+    """Every bound chair's feed (``last_messages``: :meth:`FeedFiling.last_messages`),
+    with ``sessions`` giving each chair's session start and whether it is active, and
+    ``silence`` each chair's protocol ``[feed] silence_advisory_min``."""
+    feeds = {}
+    for chair, last in sorted(last_messages.items()):
+        start, active = sessions.get(chair, (None, False))
+        lost = None
+        if chair in silence:
+            lost = feed_lost(chair, last, now, session_start=start, session_active=active,
+                             silence=silence[chair])
+        feeds[chair] = ChairFeed(monitor_state(chair, last, now), lost)
+    return feeds

@@ -46,3 +46,27 @@ def test_no_advisory_without_an_active_session_and_silence_counts_from_its_start
     assert lost(None, START + SILENCE * 3, active=False) is None
     before = lost(START - timedelta(hours=2), START + SILENCE + timedelta(seconds=1))
     assert before.since == START
+
+
+def test_each_bound_chair_gets_its_state_and_the_advisory_of_its_silence(service, clock):
+    from monitor.feed.filing import FeedFiling  # noqa: PLC0415
+    from monitor.feed.health import chair_feeds  # noqa: PLC0415
+    from monitor.feed.interpret import interpret  # noqa: PLC0415
+
+    from .samples import UTC_ZONE  # noqa: PLC0415
+    from .test_filing import DEVICE, OTHER, message  # noqa: PLC0415
+
+    admin = service.ensure_staff("Ada Admin", "admin")
+    filing = FeedFiling(service)
+    filing.bind("1", device=DEVICE, by=admin)
+    filing.bind("2", device=OTHER, by=admin)
+    raw = message(clock.now(), mrn=None)
+    filing.file(interpret(raw, received_at=clock.now(), zone=UTC_ZONE), clock.now())
+    start = clock.now()
+    clock.advance(SILENCE + timedelta(minutes=1))
+    feeds = chair_feeds(filing.last_messages(), {"1": (start, True), "2": (start, True)},
+                        clock.now(), silence={"1": SILENCE, "2": SILENCE})
+    assert feeds["1"].state.label == "silent 11:00"
+    assert feeds["1"].lost is not None
+    assert feeds["2"].state.label == "no messages"
+    assert feeds["2"].lost.since == start
