@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_staff.add_commands(commands, db_option)
     cli_export.add_command(commands, db_option)
     cli_protocol.add_command(commands, db_option)
-    feed_cli.add_command(commands)
+    feed_cli.add_command(commands, db_option)
     cli_server.add_command(commands, db_option)
     return parser
 
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == feed_cli.COMMAND:
-        return feed_cli.run(args)
+        return feed_cli.run(args, clock)
     clock = clock or SystemClock()
     url = args.db or default_url()
     try:

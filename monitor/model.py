@@ -387,3 +387,102 @@ class Signature(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_signatures_session", "session_id"),)
+
+
+class FeedDevice(Base):
+    """A bedside monitor that has sent messages: its EUI-64 and/or its bed location.
+
+    ``key`` names it in the other feed tables: the EUI-64 when the monitor sends one,
+    otherwise ``location:`` and its PV1-3 location.
+    """
+
+    __tablename__ = "feed_devices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    eui64: Mapped[str | None] = mapped_column(String(16))
+    location: Mapped[str | None] = mapped_column(String(120))
+    first_message_at: Mapped[datetime]
+    last_message_at: Mapped[datetime]
+
+
+class FeedBinding(Base):
+    """A monitor bound to a chair by an admin. Unbinding sets ``unbound_at``; rows stay."""
+
+    __tablename__ = "feed_bindings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    device_key: Mapped[str] = mapped_column(String(200))
+    chair: Mapped[str] = mapped_column(String(20))
+    bound_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    bound_at: Mapped[datetime]
+    unbound_at: Mapped[datetime | None] = mapped_column(default=None)
+    unbound_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), default=None)
+
+    __table_args__ = (Index("ix_feed_bindings_device", "device_key"),
+                      Index("ix_feed_bindings_chair", "chair"))
+
+
+class FeedObservation(Base):
+    """Every observation a monitor sent, and what became of it (``status``, ``reason``).
+
+    ``status``: filed, pending, duplicate, rejected, ignored, unbound or held. ``dedup_key``
+    (:func:`monitor.feed.mapping.dedup_key`, which names the device) is set on the first
+    receipt only, so a repeat cannot be stored as a second observation.
+    """
+
+    __tablename__ = "feed_observations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    device_key: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(120))
+    chair: Mapped[str | None] = mapped_column(String(20))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"))
+    measure: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    #: The value as text (exact decimal), in ``unit``; the device's raw value when refused.
+    value: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str] = mapped_column(String(20))
+    observed_at: Mapped[datetime | None] = mapped_column(default=None)
+    received_at: Mapped[datetime]
+    message_id: Mapped[str] = mapped_column(String(80))
+    mrn: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    dedup_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    device_reading_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+
+    __table_args__ = (Index("ix_feed_observations_device_observed", "device_key", "observed_at"),
+                      Index("ix_feed_observations_received", "received_at"))
+
+
+class DeviceReading(Base):
+    """A reading assembled from a monitor's NIBP and the vitals nearest it.
+
+    ``status``: pending (waiting for the nurse), confirmed, auto (accepted by the protocol's
+    ``[feed] auto_accept``) or discarded (with ``reason``). ``reading_id`` is the reading row
+    it becomes; it is chosen when the device reading is made, so filing it twice is one row.
+    """
+
+    __tablename__ = "device_readings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    device_key: Mapped[str] = mapped_column(String(200))
+    chair: Mapped[str] = mapped_column(String(20))
+    #: The cuff time (the NIBP's observation time, from the device).
+    time: Mapped[datetime]
+    sbp: Mapped[int | None] = mapped_column(SmallInteger)
+    dbp: Mapped[int | None] = mapped_column(SmallInteger)
+    mean_bp: Mapped[int | None] = mapped_column(SmallInteger)
+    hr: Mapped[int | None] = mapped_column(SmallInteger)
+    spo2: Mapped[int | None] = mapped_column(SmallInteger)
+    rr: Mapped[int | None] = mapped_column(SmallInteger)
+    message_id: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    reading_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+
+    __table_args__ = (Index("ix_device_readings_session", "session_id", "status"),)

@@ -11,7 +11,8 @@ member and refuses with :class:`PermissionDenied` (the refusal itself is audited
   add a late entry (with a reason) after the discharge is signed, review sessions, view the
   audit trail, approve a protocol draft for clinical use.
 * admin: manage staff, change the protocol (write and import drafts), view the audit
-  trail; no clinical record actions. Everyone may read the protocol and its versions.
+  trail, bind bedside monitors to chairs; no clinical record actions. Everyone may read
+  the protocol and its versions.
 * system (imports and the command line): import and export only.
 """
 
@@ -42,6 +43,8 @@ class Action(StrEnum):
     IMPORT = "import"
     #: Add an entry, with a reason, to a session whose discharge is signed.
     ENTER_AFTER_SIGNOFF = "enter_after_signoff"
+    #: Bind a bedside monitor to a chair, or unbind it.
+    BIND_MONITOR = "bind_monitor"
 
 
 ROLES: tuple[str, ...] = ("nurse", "clinician", "admin", "system")
@@ -56,7 +59,8 @@ _CLINICIAN = _NURSE | {
     Action.AMEND, Action.VOID_ANY, Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT,
     Action.ENTER_AFTER_SIGNOFF, Action.APPROVE_PROTOCOL,
 }
-_ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT})
+_ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT,
+                    Action.BIND_MONITOR})
 _SYSTEM = frozenset({Action.IMPORT, Action.EXPORT})
 
 MATRIX: dict[str, frozenset[Action]] = {
@@ -85,6 +89,7 @@ _WORDS: dict[Action, str] = {
     Action.EXPORT: "export records",
     Action.IMPORT: "import sessions",
     Action.ENTER_AFTER_SIGNOFF: "add an entry after the discharge is signed",
+    Action.BIND_MONITOR: "bind a bedside monitor to a chair",
 }
 
 _ARTICLE = {"nurse": "a nurse", "clinician": "a clinician", "admin": "an admin",

@@ -158,6 +158,15 @@ class Intervals:
 
 
 @dataclass(frozen=True, slots=True)
+class Feed:
+    """The bedside-monitor feed: whether device readings need a nurse's confirmation, and
+    how long a silent monitor is tolerated during a session."""
+
+    auto_accept: bool
+    silence_advisory_min: Minutes
+
+
+@dataclass(frozen=True, slots=True)
 class Discharge:
     min_observation_min: Annotated[int, Range(0, 720)]
     min_observation_from: ObservationAnchor
@@ -195,6 +204,7 @@ SECTIONS: dict[str, type] = {
     "intervals": Intervals,
     "discharge": Discharge,
     "dose": Dose,
+    "feed": Feed,
 }
 
 #: Pairs that must keep their order, ``(lower, higher, strict, why)``: a warning must come
@@ -305,6 +315,7 @@ class Protocol:
     intervals: Intervals
     discharge: Discharge
     dose: Dose
+    feed: Feed
     medications: tuple[Medication, ...]
     parameters: tuple[Parameter, ...]
     #: Per-patient overrides applied to the file's values, as ``("section.key", value)``.
@@ -762,6 +773,10 @@ def _field_range(cls: type, key: str) -> Range:
 def _check_value(raw: object, kind: type, cls: type, key: str,
                  where: ProtocolError) -> ParameterValue:
     """``raw`` converted to the parameter's type; ``where`` locates any error."""
+    if kind is bool:
+        if not isinstance(raw, bool):
+            raise _restate(where, f"expected true or false, got {raw!r}")
+        return raw
     if issubclass(kind, StrEnum):
         choices = [member.value for member in kind]
         if raw not in choices:

@@ -95,6 +95,8 @@ def _toml_text(text: str) -> str:
 def _toml_value(value: ParameterValue) -> str:
     if isinstance(value, str):
         return _toml_text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return repr(value)
 
 

@@ -40,10 +40,17 @@ DEFAULT_OWNER_ROLE = "chairside_owner"
 #: The only UPDATEs the app makes: a staff member's PIN, sign-in failures, lock and
 #: whether the account is active (:mod:`monitor.service`), and a protocol draft while it is
 #: a draft (:mod:`monitor.protocol_admin`; a trigger refuses any change once it is approved
-#: or withdrawn). Every other table is append-only.
+#: or withdrawn), and the bedside-monitor feed's own bookkeeping (:mod:`monitor.feed.filing`:
+#: a monitor's last message, a binding's end, what became of an observation and of a device
+#: reading; the readings it files are inserted like typed ones). Every other table is
+#: append-only.
 APP_UPDATES: dict[str, tuple[str, ...]] = {
     "staff": ("pin_hash", "failed_logins", "locked_at", "active"),
     "protocol_drafts": ("changes", "updated_at", "reason", "state", "approved_version_id"),
+    "feed_devices": ("last_message_at", "location"),
+    "feed_bindings": ("unbound_at", "unbound_by"),
+    "feed_observations": ("status", "reason", "device_reading_id"),
+    "device_readings": ("status", "reason", "decided_by", "decided_at"),
 }
 #: Alembic's table: the app reads it at start-up to see whether the schema is current.
 REVISION_TABLE = "alembic_version"

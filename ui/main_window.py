@@ -392,6 +392,7 @@ class MainWindow(QMainWindow):
             medications = protocol.medications
             from ui.session_screen import SessionScreen  # noqa: PLC0415 - built on first use
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
+            self._add_device_readings(screen, presenter)
             screen.back.connect(self.show_overview)
             screen.set_orientation(self.orientation())
             self.presenters[chair] = presenter
@@ -406,6 +407,34 @@ class MainWindow(QMainWindow):
             self._restore_session(screen)
         self._show(screen)
         return screen
+
+    def _add_device_readings(self, screen: SessionScreen, presenter: SessionPresenter) -> None:
+        """The bedside monitor's readings to confirm, above the chart (in the chart's column,
+        so the values rail keeps its height in landscape)."""
+        from monitor.feed.filing import FeedFiling  # noqa: PLC0415 - built on first use
+        from ui.device_readings import (  # noqa: PLC0415
+            DeviceReadingsController,
+            DeviceReadingsPanel,
+        )
+        panel = DeviceReadingsPanel(self.theme)
+        splitter = screen.left
+        splitter.insertWidget(0, panel)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 3)
+
+        def fit(height: int) -> None:
+            # The panel's height comes from the last pane (the flags in landscape, which
+            # scroll; the chart in portrait), so the column and the values rail above it
+            # keep their size.
+            sizes = splitter.sizes()
+            if height <= 0 or len(sizes) < 2 or sizes[0] >= height:
+                return
+            sizes[-1] -= height - sizes[0]
+            sizes[0] = height
+            splitter.setSizes(sizes)
+
+        panel.heightWanted.connect(fit)
+        DeviceReadingsController(FeedFiling(self.service), presenter, panel, parent=screen)
 
     def check_in_chair(self, chair: str) -> None:
         if self.checkin is not None:

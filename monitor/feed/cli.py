@@ -1,4 +1,6 @@
-"""``python -m monitor feed …``: the bedside-monitor feed commands that need no database.
+"""``python -m monitor feed …``: the bedside-monitor feed commands that need no database
+(those that do, ``listen``, ``bind``, ``unbind``, ``devices`` and ``show``, are
+:mod:`monitor.feed.cli_db`).
 
 * ``feed send FILE --to HOST:PORT`` sends the messages of a file (one per MSH, any line
   endings) over MLLP and prints each acknowledgement's code.
@@ -17,14 +19,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.clock import SystemClock
-from monitor.feed import hl7msg, mllp
+from monitor.clock import Clock, SystemClock
+from monitor.feed import cli_db, hl7msg, mllp
 from monitor.feed.interpret import Interpretation, interpret
 from monitor.feed.mapping import Observation, Outcome, Rejected, dedup_key
 from monitor.feed.simulate import DEFAULT_DEVICE, PERIOD, SimulatedMonitor
@@ -34,10 +36,16 @@ COMMAND = "feed"
 EXIT_OK, EXIT_NO, EXIT_INVALID = 0, 1, 2
 
 
-def add_command(commands: Any) -> None:
-    """Add ``feed`` and its subcommands to the top-level parser's subparsers."""
+def add_command(commands: Any,
+                db_option: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
+    """Add ``feed`` and its subcommands to the top-level parser's subparsers.
+
+    With ``db_option`` the commands that use the database are added too
+    (:mod:`monitor.feed.cli_db`).
+    """
     feed = commands.add_parser(
-        COMMAND, help="bedside monitor feed (HL7 v2 over MLLP): send test messages, parse files"
+        COMMAND,
+        help="bedside monitor feed (HL7 v2 over MLLP): receive and file, bind, send, parse",
     )
     sub = feed.add_subparsers(dest="feed_command", required=True, metavar="SUBCOMMAND")
     send = sub.add_parser("send", help="send HL7 messages over MLLP and print each ACK code")
@@ -60,9 +68,13 @@ def add_command(commands: Any) -> None:
     parse.add_argument("--received-at", metavar="TIME",
                        help="when the messages were received, ISO 8601 with offset "
                             "(default: now); device clock skew is measured against it")
+    if db_option is not None:
+        cli_db.add_commands(sub, db_option)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
+    if args.feed_command in cli_db.COMMANDS:
+        return cli_db.run(args, clock)
     if args.feed_command == "send":
         return _send(args)
     return _parse(args)

@@ -11,6 +11,7 @@ import pytest
 
 from monitor.auth import SignatureRequired
 from monitor.domain import EventKind, Flag, Measure, Severity
+from monitor.feed.filing import FeedFiling
 from monitor.model import EventRow, ReadingRow
 from monitor.permissions import MATRIX, Action, PermissionDenied, allowed, refusal
 from monitor.review import SessionQuery
@@ -28,7 +29,8 @@ EXPECTED = {
                   Action.VOID, Action.VOID_ANY, Action.AMEND, Action.SIGN_DISCHARGE,
                   Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT, Action.EXPORT,
                   Action.IMPORT, Action.ENTER_AFTER_SIGNOFF, Action.APPROVE_PROTOCOL},
-    "admin": {Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT},
+    "admin": {Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT,
+              Action.BIND_MONITOR},
     "system": {Action.IMPORT, Action.EXPORT},
 }
 
@@ -91,6 +93,8 @@ CALLS: dict[Action, Callable[[World], object]] = {
     Action.REVIEW: lambda w: w.service.find_sessions(SessionQuery(), by=w.actor),
     Action.EXPORT: lambda w: w.service.record_export(w.session_id, "csv", by=w.actor),
     Action.ENTER_AFTER_SIGNOFF: lambda w: w.after_signoff(),
+    Action.BIND_MONITOR: lambda w: FeedFiling(w.service).bind(
+        "1", device="0012A3FFFE4B5C6D", by=w.actor),
     Action.IMPORT: lambda w: w.service.import_session(
         [ImportedRow(time=w.service.clock.now() - timedelta(hours=1), values=VITALS)],
         mrn="MRN902", by=w.actor),

@@ -68,6 +68,9 @@ PRODUCT_DEFAULTS: dict[tuple[str, str], object] = {
     ("dose", "minutes_min"): 40,
     ("dose", "minutes_max"): 60,
     ("dose", "bag_volume_ml_default"): 100,
+    # Not in PRODUCT.md: the monitor feed's clinic setting and the infusion interval.
+    ("feed", "auto_accept"): False,
+    ("feed", "silence_advisory_min"): 10,
 }
 
 
@@ -514,3 +517,16 @@ def test_a_draft_extending_an_unknown_profile_is_refused_at_its_extends_line(
     with pytest.raises(ProtocolError) as refused:
         load_draft(path)
     assert (refused.value.line, refused.value.field) == (5, "protocol.extends")
+
+
+def test_feed_auto_accept_must_be_true_or_false(tmp_path) -> None:
+    old = 'auto_accept = { value = false,'
+    path = tmp_path / "clinic.toml"
+    path.write_text(SHIPPED.replace(old, 'auto_accept = { value = "yes",', 1), encoding="utf-8")
+    with pytest.raises(ProtocolError) as refused:
+        load_protocol(path)
+    assert refused.value.field == "feed.auto_accept"
+    assert refused.value.line == line_of(SHIPPED, "auto_accept = ")
+    assert "expected true or false" in str(refused.value)
+    path.write_text(SHIPPED.replace(old, "auto_accept = { value = true,", 1), encoding="utf-8")
+    assert load_protocol(path).feed.auto_accept is True
