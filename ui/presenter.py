@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from monitor.auth import AccountLocked, LoginRefused, SignatureRequired
 from monitor.clock import Clock
 from monitor.domain import EventKind, Flag, Phase
+from monitor.live_view import view_at
 from monitor.permissions import Action, PermissionDenied, allowed, refusal
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
 from monitor.store import StorageError
@@ -101,11 +102,24 @@ class SessionPresenter(QObject):
             return self.view
         except NotFoundError:
             return None
+        self._announce()
+        return self.view
+
+    def retime(self) -> SessionView | None:
+        """Announce the session as last loaded, brought forward to the clock (countdown,
+        overdue, time since start or stop); nothing is read. Before the first load, load."""
+        if self.view is None:
+            return self.refresh()
+        self.view = view_at(self.view, self.clock.now())
+        self._announce()
+        return self.view
+
+    def _announce(self) -> None:
+        assert self.view is not None
         self.viewChanged.emit(self.view)
         if self._last is not None and not self.can_undo():
             self._last = None
             self.undoAvailable.emit("")
-        return self.view
 
     # -- entries ---------------------------------------------------------------------------
 
