@@ -3,7 +3,7 @@
 :class:`ChairViews` keeps which session sits on each chair and each one's
 :class:`~monitor.service.SessionView`. The window's one-second tick asks it for the tiles
 (:meth:`ChairViews.tiles`): the views are brought forward to the clock
-(:func:`monitor.live_view.view_at`) without a statement to the database. A change committed
+(:class:`monitor.live_view.MovingView`) without a statement to the database. A change committed
 anywhere (another tablet, this one) reloads what it touched: a session's change that
 session, a check-in the list of chairs' sessions.
 
@@ -19,8 +19,8 @@ from typing import TypeVar
 
 from monitor.board import ChairTile, tile_for
 from monitor.clock import Clock
-from monitor.live_view import view_at
-from monitor.service import ClinicService, NotFoundError, SessionView
+from monitor.live_view import MovingView
+from monitor.service import ClinicService, NotFoundError
 from monitor.store import StorageError
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ class ChairViews:
         self._problem = problem
         #: chair → its session (None: not loaded yet, or the database could not be read).
         self._active: dict[str, uuid.UUID] | None = None
-        self._views: dict[uuid.UUID, SessionView] = {}
+        self._views: dict[uuid.UUID, MovingView] = {}
 
     def tiles(self) -> list[ChairTile] | None:
         """Each chair's tile now (None: the database cannot be read)."""
@@ -55,7 +55,7 @@ class ChairViews:
         for chair in self.chairs:
             session_id = self._active.get(chair)
             view = self._views.get(session_id) if session_id is not None else None
-            tiles.append(tile_for(chair, view_at(view, now) if view is not None else None))
+            tiles.append(tile_for(chair, view.at(now) if view is not None else None))
         return tiles
 
     def reload(self) -> None:
@@ -87,7 +87,7 @@ class ChairViews:
             return False
         view = self._read(lambda: self.service.load(session_id, self.clock.now()))
         if view is not None:
-            self._views[session_id] = view
+            self._views[session_id] = MovingView(view)
         return True
 
     def _read(self, action: Callable[[], T]) -> T | None:
