@@ -950,7 +950,7 @@ class MainWindow(QMainWindow):
 
         current = self.stack.currentWidget()
         if current is not None and current is self.review_screen:
-            self.review_screen.search()
+            self.review_screen.refresh()
         elif current is not None and current is self.audit and self.staff_id is not None:
             self._load_audit(self.audit.current_filter() or AuditFilter())
 

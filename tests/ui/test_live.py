@@ -129,6 +129,15 @@ def tablet_b(sqlite_url, clock):
     store.close()
 
 
+@pytest.fixture
+def pg_tablets(pg_url, clock) -> Iterator[tuple[ClinicService, ClinicService]]:
+    """Two tablets, each with its own store and service, over one PostgreSQL schema."""
+    stores = [open_store(pg_url), open_store(pg_url)]
+    yield tuple(ClinicService(store, clock, secret=TEST_SECRET) for store in stores)
+    for store in stores:
+        store.close()
+
+
 def _tile_texts(window: MainWindow, chair: str) -> list[str]:
     return window.overview.tiles[chair].texts()
 
@@ -156,6 +165,32 @@ def test_a_reading_saved_on_one_tablet_shows_on_the_other(qtbot, service, tablet
         qtbot.waitUntil(lambda: "64" in _tile_texts(b_overview, "1"), timeout=ARRIVES_MS)
         # The other chair was not touched: its tile stays as it was.
         assert b_overview.chair_tiles()[1].hr == 72
+        for window in (a, b, b_overview):
+            window.close()
+
+
+def test_on_postgresql_a_saved_reading_and_its_flags_reach_the_other_tablet(
+        qtbot, pg_tablets, clock):
+    service, tablet_b = pg_tablets
+    nurse = service.ensure_staff("Nora Nurse", "nurse", pin="402913")
+    sessions = two_chairs(service, clock, nurse)
+    with listening(service) as changes_a, listening(tablet_b) as changes_b:
+        a = _window(qtbot, service, clock, nurse, changes_a)
+        b = _window(qtbot, tablet_b, clock, nurse, changes_b)
+        b.open_chair("1")
+        on_b = b.presenters["1"]
+        b_overview = _window(qtbot, tablet_b, clock, nurse, changes_b)
+        a.open_chair("1")
+        assert a.presenters["1"].save_reading({"sbp": "150", "dbp": "90", "hr": "112",
+                                               "spo2": "93"})
+        raised = {f.id for f in a.presenters["1"].view.open_flags}
+        assert raised
+        qtbot.waitUntil(lambda: {f.id for f in on_b.view.open_flags} == raised,
+                        timeout=ARRIVES_MS)
+        assert on_b.session_id == sessions["1"]
+        qtbot.waitUntil(lambda: b_overview.overview.tiles["1"].tile().hr == 112,
+                        timeout=ARRIVES_MS)
+        assert b_overview.overview.tiles["1"].tile().open_flag_count == len(raised)
         for window in (a, b, b_overview):
             window.close()
 
@@ -212,4 +247,46 @@ def test_a_new_staff_member_appears_on_the_other_tablets_sign_in(qtbot, service,
         assert "Tess Nurse" not in names()
         service.ensure_staff("Tess Nurse", "nurse", pin="402913")
         qtbot.waitUntil(lambda: "Tess Nurse" in names(), timeout=ARRIVES_MS)
+        b.close()
+
+
+def test_the_review_list_reads_again_once_after_changes_elsewhere(qtbot, service, tablet_b,
+                                                                   clock, nurse, clinician):
+    sessions = two_chairs(service, clock, nurse)
+    with listening(tablet_b) as changes_b:
+        b = MainWindow(tablet_b, clock, staff=(clinician, "Cleo"), tick_ms=3_600_000,
+                       changes=changes_b)
+        qtbot.addWidget(b)
+        review = b.show_review()
+        shown = review.model.rowCount()
+        searches: list[object] = []
+        review.model.searched.connect(searches.append)
+        third = _session(service, nurse, "3", "MRN-001234", "Cal Dunn")
+        qtbot.waitUntil(lambda: review.model.rowCount() == shown + 1, timeout=ARRIVES_MS)
+        assert third in {row.session_id for row in review.model.rows()}
+        assert not b._lists_timer.isActive()
+        searches.clear()
+        # A save that raises flags announces several changes: the list is read once.
+        service.record_reading(sessions["1"], {"sbp": "150", "dbp": "90", "hr": "112",
+                                               "spo2": "93"}, by=nurse)
+        qtbot.waitUntil(lambda: len(searches) == 1, timeout=ARRIVES_MS)
+        assert not b._lists_timer.isActive()
+        assert len(searches) == 1
+        b.close()
+
+
+def test_the_audit_trail_shown_reads_again_after_a_change_elsewhere(qtbot, service,
+                                                                     tablet_b, clock, nurse,
+                                                                     clinician):
+    sessions = two_chairs(service, clock, nurse)
+    with listening(tablet_b) as changes_b:
+        b = MainWindow(tablet_b, clock, staff=(clinician, "Cleo"), tick_ms=3_600_000,
+                       changes=changes_b, reload_delay_ms=0)
+        qtbot.addWidget(b)
+        b.show_audit()
+        assert b.audit is not None
+        shown = b.audit.model.rowCount()
+        service.record_event(sessions["2"], EventKind.INFUSION_PAUSE, by=nurse,
+                             detail="nausea")
+        qtbot.waitUntil(lambda: b.audit.model.rowCount() > shown, timeout=ARRIVES_MS)
         b.close()
