@@ -10,6 +10,12 @@ It switches between screens, keeps one session screen per chair (so an entry hal
 one chair is still there when the nurse comes back from another), refreshes what is shown
 once a second from the injected clock (countdowns, overdue readings), and follows the
 window's shape: portrait when taller than wide.
+
+Given the changes committed anywhere (:class:`~ui.change_signals.ChangeSignals`), the
+one-second refresh reads nothing: it moves the views last loaded on with the clock
+(:class:`ui.live.ChairViews`), and a change reloads only what it touched — the session's
+tile and open screen, the chairs' sessions after a check-in, the names at sign-in after a
+staff change, the review list or audit trail shown once the changes settle.
 """
 
 from __future__ import annotations

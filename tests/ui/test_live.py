@@ -79,7 +79,7 @@ def _idle_ticks(window: MainWindow, clock: ManualClock, engine: Engine, ticks: i
     return len(sent)
 
 
-@pytest.mark.parametrize("screen", ["overview", "session"])
+@pytest.mark.parametrize("screen", ["overview", "session", "locked"])
 def test_an_idle_clinic_sends_no_statement_on_the_tick(qtbot, service, clock, nurse, screen):
     sessions = two_chairs(service, clock, nurse)
     with listening(service) as changes:
@@ -87,6 +87,8 @@ def test_an_idle_clinic_sends_no_statement_on_the_tick(qtbot, service, clock, nu
         window.chime.set_enabled(True)
         if screen == "session":
             window.open_chair("1")
+        if screen == "locked":
+            window.lock_by_hand()
         engine = service.store.engine
         due = window.chair_tiles()[0].due_in
         assert _idle_ticks(window, clock, engine, 60) == 0
