@@ -7,6 +7,9 @@
 anywhere (another tablet, this one) reloads what it touched: a session's change that
 session, a check-in the list of chairs' sessions.
 
+A reload the database refused (unreachable, busy) is tried again at the next
+:meth:`ChairViews.tiles`, until it succeeds: a change is never lost to a passing failure.
+
 Without a change feed (``live`` False) every :meth:`ChairViews.tiles` reads the record, as
 a lone tablet did before changes were announced.
 """
@@ -42,11 +45,18 @@ class ChairViews:
         #: chair → its session (None: not loaded yet, or the database could not be read).
         self._active: dict[str, uuid.UUID] | None = None
         self._views: dict[uuid.UUID, MovingView] = {}
+        #: Reloads the database refused, tried again on the next tiles.
+        self._stale: set[uuid.UUID] = set()
+        self._chairs_stale = False
 
     def tiles(self) -> list[ChairTile] | None:
         """Each chair's tile now (None: the database cannot be read)."""
         if not self.live:
             self._forget()
+        if self._chairs_stale:
+            self.reload_chairs()
+        for session_id in list(self._stale):
+            self.reload_session(session_id)
         if self._active is None and not self.reload_chairs():
             return None
         assert self._active is not None
@@ -66,11 +76,14 @@ class ChairViews:
     def _forget(self) -> None:
         self._active = None
         self._views.clear()
+        self._stale.clear()
+        self._chairs_stale = False
 
     def reload_chairs(self) -> bool:
         """Read which session sits on each chair (after a check-in anywhere); the views of
         sessions new to a chair are loaded, those of sessions gone are dropped."""
         active = self._read(lambda: self.service.active_sessions(self.chairs))
+        self._chairs_stale = active is None and self.live
         if active is None:
             return False
         self._active = dict(active)
@@ -85,9 +98,17 @@ class ChairViews:
         """Load ``session_id`` again if it sits on a chair; whether it does."""
         if self._active is None or session_id not in self._active.values():
             return False
-        view = self._read(lambda: self.service.load(session_id, self.clock.now()))
-        if view is not None:
-            self._views[session_id] = MovingView(view)
+        try:
+            self._views[session_id] = MovingView(
+                self.service.load(session_id, self.clock.now()))
+        except StorageError as exc:
+            self._problem(exc.message)
+            if self.live:
+                self._stale.add(session_id)
+        except NotFoundError:
+            self._views.pop(session_id, None)
+        else:
+            self._stale.discard(session_id)
         return True
 
     def _read(self, action: Callable[[], T]) -> T | None:

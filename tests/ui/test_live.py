@@ -14,7 +14,7 @@ from monitor.changes.feed import ChangeFeed, open_feed
 from monitor.clock import ManualClock
 from monitor.domain import EventKind
 from monitor.service import ClinicService
-from monitor.store import open_store
+from monitor.store import StorageError, open_store
 from tests.conftest import TEST_SECRET
 from tests.ui.test_overview import BASELINE, _session
 from ui.change_signals import ChangeSignals
@@ -292,3 +292,30 @@ def test_the_audit_trail_shown_reads_again_after_a_change_elsewhere(qtbot, servi
                              detail="nausea")
         qtbot.waitUntil(lambda: b.audit.model.rowCount() > shown, timeout=ARRIVES_MS)
         b.close()
+
+
+def test_a_reload_the_database_refused_is_tried_again_on_the_next_tick(
+        qtbot, service, clock, nurse, monkeypatch):
+    sessions = two_chairs(service, clock, nurse)
+    with listening(service) as changes:
+        window = _window(qtbot, service, clock, nurse, changes)
+        load = service.load
+
+        def unreachable(*_args, **_kwargs):
+            raise StorageError("unreachable", "The database cannot be reached.")
+
+        monkeypatch.setattr(service, "load", unreachable)
+        service.record_reading(sessions["2"], {"sbp": "124", "dbp": "80", "hr": "64",
+                                               "spo2": "98"}, by=nurse)
+        qtbot.waitUntil(lambda: "cannot be reached" in window.statusBar().currentMessage(),
+                        timeout=ARRIVES_MS)
+        assert window.chair_tiles()[1].hr == 72
+        monkeypatch.setattr(service, "load", load)
+        clock.advance(1)
+        window.tick()
+        assert window.overview.tiles["2"].tile().hr == 64
+        with statements(service.store.engine) as sent:
+            clock.advance(1)
+            window.tick()
+        assert sent == []  # read once, then idle again
+        window.close()
