@@ -5,6 +5,7 @@
     python main.py --demo               a throw-away demo clinic with a self-running chair
     python main.py --screenshot DIR [--size WxH]
                                         render every main screen from demo data to PNGs
+                                        (still pictures: no change feed is opened)
 """
 
 from __future__ import annotations
@@ -78,8 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
+    from monitor.changes.feed import ChangeFeed, open_feed  # noqa: PLC0415
     from monitor.drafts import DraftStore, default_draft_dir  # noqa: PLC0415
     from monitor.service import ClinicService  # noqa: PLC0415
+    from ui.change_signals import ChangeSignals  # noqa: PLC0415
     from ui.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.main_window import MainWindow  # noqa: PLC0415
     from ui.theme import THEMES  # noqa: PLC0415
@@ -99,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreOpenError, StorageError) as exc:
         QMessageBox.critical(None, "ChairSide cannot open its database", str(exc))
         return 1
+    feed: ChangeFeed | None = None
+    changes: ChangeSignals | None = None
     try:
         staff = None
         hooks = []
@@ -131,8 +136,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Entries typed but not saved are kept beside the data; the demo's go with it.
         drafts = DraftStore(Path(demo_dir.name) / "drafts" if demo_dir is not None
                             else default_draft_dir())
+        # One feed for the app: what any tablet commits (this one's too) reloads what it
+        # touched; the one-second tick then reads nothing. The demo listens too: its
+        # self-running chair is seen as another tablet's would be.
+        feed = open_feed(store)
+        changes = ChangeSignals(feed)
+        feed.start()
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
-                            login_hint=hint, idle_lock_s=idle_s, drafts=drafts)
+                            login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
+                            changes=changes)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -143,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.showMaximized()
         return app.exec()
     finally:
+        if changes is not None:
+            changes.close()
+        if feed is not None:
+            feed.stop()
         store.close()
         if demo_dir is not None:
             demo_dir.cleanup()

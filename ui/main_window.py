@@ -10,6 +10,12 @@ It switches between screens, keeps one session screen per chair (so an entry hal
 one chair is still there when the nurse comes back from another), refreshes what is shown
 once a second from the injected clock (countdowns, overdue readings), and follows the
 window's shape: portrait when taller than wide.
+
+Given the changes committed anywhere (:class:`~ui.change_signals.ChangeSignals`), the
+one-second refresh reads nothing: it moves the views last loaded on with the clock
+(:class:`ui.live.ChairViews`), and a change reloads only what it touched — the session's
+tile and open screen, the chairs' sessions after a check-in, the names at sign-in after a
+staff change, the review list or audit trail shown once the changes settle.
 """
 
 from __future__ import annotations
@@ -33,15 +39,18 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
-from monitor.board import ChairTile, tile_for
+from monitor.board import ChairTile
+from monitor.changes import Change, ChangeKind
 from monitor.clock import Clock
 from monitor.drafts import DraftKeeper, DraftKey, DraftStore, Forms
 from monitor.permissions import Action, PermissionDenied, allowed
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError
 from monitor.store import StorageError
 from ui.ask import ConfirmDialog, tell
+from ui.change_signals import ChangeSignals
 from ui.chime import Chime
 from ui.drafts import DraftInput, restore_session, session_drafts, unsaved_forms
+from ui.live import ChairViews
 from ui.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
 from ui.login import FirstAdminScreen, LoginScreen
 from ui.overview import OverviewScreen
@@ -70,6 +79,8 @@ TICK_MS = 1000
 AUDIT_LIMIT = 500
 #: How long typing pauses before what was typed is kept as a draft, in milliseconds.
 DRAFT_DELAY_MS = 800
+#: How long changes elsewhere settle before the review list or audit trail is read again.
+RELOAD_DELAY_MS = 300
 
 T = TypeVar("T")
 
@@ -101,13 +112,18 @@ class MainWindow(QMainWindow):
         chime: Chime | None = None,
         drafts: DraftStore | None = None,
         draft_delay_ms: int = DRAFT_DELAY_MS,
+        changes: ChangeSignals | None = None,
+        reload_delay_ms: int = RELOAD_DELAY_MS,
         parent: QWidget | None = None,
     ) -> None:
         """``staff``: someone already signed in (tests, the demo); otherwise the window
         starts at sign-in. ``idle_lock_s``: seconds without input before it locks.
         ``login_hint``: a line for the sign-in screen (the demo's PIN). ``chime``: the
         soft overdue chime (off until the nurse switches it on; tests pass a fake player).
-        ``drafts``: where typed-but-unsaved entries are kept (none kept without it)."""
+        ``drafts``: where typed-but-unsaved entries are kept (none kept without it).
+        ``changes``: the changes committed anywhere; the tick then moves countdowns on from
+        the clock without reading, and only what a change touched is read again (without
+        it, every tick reads the chairs and the open session again)."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service
@@ -166,6 +182,27 @@ class MainWindow(QMainWindow):
                 app.installEventFilter(watcher)
         #: Called on every tick, after the screens are refreshed (the demo chair's driver).
         self.tick_hooks: list[Callable[[], None]] = []
+        self.live = changes is not None
+        shown = weakref.WeakMethod(self._show_problem)
+        self.board = ChairViews(
+            service, clock, self.chairs, live=self.live,
+            problem=lambda text: show(text) if (show := shown()) is not None else None)
+        #: Sessions (and whether the chairs' list) changed since the screens last read them:
+        #: a save announces several changes at once, read together when the events settle.
+        self._changed_sessions: set[uuid.UUID] = set()
+        self._chairs_changed = False
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.setInterval(0)
+        self._apply_timer.timeout.connect(self._apply_changes)
+        self._lists_timer = QTimer(self)
+        self._lists_timer.setSingleShot(True)
+        self._lists_timer.setInterval(reload_delay_ms)
+        self._lists_timer.timeout.connect(self._reload_lists)
+        if changes is not None:
+            changes.changed.connect(self._changed)
+            changes.sessionChanged.connect(self._session_changed)
+            changes.staffChanged.connect(self._staff_changed)
         self.setWindowTitle("ChairSide")
 
         self.stack = QStackedWidget()
@@ -282,18 +319,9 @@ class MainWindow(QMainWindow):
         self._show(self.overview)
 
     def chair_tiles(self) -> list[ChairTile] | None:
-        """Each chair's tile as the record stands now (None: the database cannot be read)."""
-        active = self._guard(lambda: self.service.active_sessions(self.chairs))
-        if active is None:
-            return None
-        tiles = []
-        for chair in self.chairs:
-            session_id = active.get(chair)
-            view = None
-            if session_id is not None:
-                view = self._guard(lambda s=session_id: self.service.load(s, self.clock.now()))
-            tiles.append(tile_for(chair, view))
-        return tiles
+        """Each chair's tile now, from the sessions as last loaded (None: the database
+        cannot be read)."""
+        return self.board.tiles()
 
     def refresh_overview(self) -> None:
         tiles = self.chair_tiles()
@@ -400,6 +428,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(screen)
             # A save empties its form: its draft goes at once, not after the pause.
             presenter.saved.connect(self._flush_drafts)
+            # The chair's tile shows the save at once, whatever the feed's pace.
+            presenter.saved.connect(self._own_save)
         assert screen is not None
         screen.discharge.allow_override(allowed(self.staff_role, Action.OVERRIDE_DISCHARGE))
         screen.presenter.refresh()
@@ -469,6 +499,11 @@ class MainWindow(QMainWindow):
             found[self._draft_key("checkin", self.checkin.chair)] = (
                 {"checkin": state} if state != self._checkin_blank else {})
         return found
+
+    def _own_save(self) -> None:
+        presenter = self.sender()
+        if self.live and isinstance(presenter, SessionPresenter):
+            self.board.reload_session(presenter.session_id)
 
     def _draft_edited(self) -> None:
         if self.drafts is not None:
@@ -834,6 +869,8 @@ class MainWindow(QMainWindow):
             return
         if self.drafts is not None:
             self.drafts.discard(self._draft_key("checkin", data.chair))
+        if self.live:
+            self.board.reload_chairs()
         self.show_session(data.chair, session_id)
 
     def toggle_theme(self) -> None:
@@ -891,11 +928,69 @@ class MainWindow(QMainWindow):
         elif current is self.overview:
             self.refresh_overview()
         elif (session := self._as_session(current)) is not None:
-            session.presenter.refresh()
+            if self.live:
+                session.presenter.retime()
+            else:
+                session.presenter.refresh()
         if current is not self.overview:
             self._listen_for_overdue()
         for hook in self.tick_hooks:
             hook()
+
+    # -- changes committed anywhere ----------------------------------------------------------
+
+    def _changed(self, change: Change) -> None:
+        if change.kind is ChangeKind.SESSION:
+            self._chairs_changed = True  # a check-in: which session sits where
+            self._apply_timer.start()
+        if change.kind is not ChangeKind.STAFF or self.audit is not None:
+            self._lists_timer.start()
+
+    def _session_changed(self, session_id: uuid.UUID) -> None:
+        self._changed_sessions.add(session_id)
+        self._apply_timer.start()
+
+    def _apply_changes(self) -> None:
+        """Read again what changed: the chairs' sessions, the changed sessions' tiles and
+        any open session screen of theirs; then redraw what is shown."""
+        changed, self._changed_sessions = self._changed_sessions, set()
+        if self._chairs_changed:
+            self._chairs_changed = False
+            self.board.reload_chairs()
+        for session_id in changed:
+            self.board.reload_session(session_id)
+            for presenter in self.presenters.values():
+                if presenter.session_id == session_id:
+                    presenter.refresh()
+        current = self.stack.currentWidget()
+        if current is self.overview:
+            self.refresh_overview()
+        elif current is self.lock_screen:
+            self._refresh_lock()
+
+    def _staff_changed(self) -> None:
+        current = self.stack.currentWidget()
+        if current is self.login_screen:
+            self.login_screen.show_staff(self._guard(self.service.staff_list) or [],
+                                         at=self.clock.now())
+        elif current is self.lock_screen:
+            self.lock_screen.show_staff(self._guard(self.service.staff_list) or [],
+                                        at=self.clock.now())
+        elif current is self.staff_admin:
+            self._refresh_admin()
+
+    def _reload_lists(self) -> None:
+        """The review list or the audit trail, if shown, read again with its own filter."""
+        from ui.audit_view import AuditFilter  # noqa: PLC0415 - with the audit screen
+
+        current = self.stack.currentWidget()
+        if current is not None and current is self.review_screen:
+            self.review_screen.refresh()
+        elif current is not None and current is self.audit and self.staff_id is not None:
+            self._load_audit(self.audit.current_filter() or AuditFilter())
+
+    def _show_problem(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
 
     def _guard(self, action: Callable[[], T]) -> T | None:
         """Run a read; a database that cannot be reached is said once, not a crash."""

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from monitor.auth import AccountLocked, LoginRefused, SignatureRequired
 from monitor.clock import Clock
 from monitor.domain import EventKind, Flag, Phase
+from monitor.live_view import MovingView
 from monitor.permissions import Action, PermissionDenied, allowed, refusal
 from monitor.service import ClinicService, InvalidEntryError, NotFoundError, SessionView
 from monitor.store import StorageError
@@ -83,6 +84,8 @@ class SessionPresenter(QObject):
         self.session_id = session_id
         self.staff_id = staff_id
         self.view: SessionView | None = None
+        #: The view as last loaded, moved on with the clock by :meth:`retime`.
+        self._loaded: MovingView | None = None
         self._last: LastEntry | None = None
         #: Why the last action was not recorded ("" when it was).
         self.last_refusal = ""
@@ -96,16 +99,30 @@ class SessionPresenter(QObject):
         """Reload the session as it stands now and announce it."""
         try:
             self.view = self.service.load(self.session_id, self.clock.now())
+            self._loaded = MovingView(self.view)
         except StorageError as exc:
             self.notSaved.emit(exc.message)
             return self.view
         except NotFoundError:
             return None
+        self._announce()
+        return self.view
+
+    def retime(self) -> SessionView | None:
+        """Announce the session as last loaded, brought forward to the clock (countdown,
+        overdue, time since start or stop); nothing is read. Before the first load, load."""
+        if self._loaded is None:
+            return self.refresh()
+        self.view = self._loaded.at(self.clock.now())
+        self._announce()
+        return self.view
+
+    def _announce(self) -> None:
+        assert self.view is not None
         self.viewChanged.emit(self.view)
         if self._last is not None and not self.can_undo():
             self._last = None
             self.undoAvailable.emit("")
-        return self.view
 
     # -- entries ---------------------------------------------------------------------------
 
