@@ -176,7 +176,17 @@ class DeviceReadingsController(QObject):
         self.panel = panel
         panel.confirmRequested.connect(self.confirm)
         panel.discardRequested.connect(self.discard)
-        presenter.viewChanged.connect(lambda _view: self.reload())
+        self._record: object = None
+        presenter.viewChanged.connect(self._view_changed)
+
+    def _view_changed(self, view: object) -> None:
+        """Read again when the record changed, not when the clock moved it on (the tick
+        re-shows the same record; a monitor's new reading arrives as a change of the
+        session, which loads a new one)."""
+        record = getattr(view, "record", None)
+        if record is not self._record:
+            self._record = record
+            self.reload()
 
     def reload(self) -> None:
         try:

@@ -48,6 +48,8 @@ KINDS: Mapping[tuple[str, str], ChangeKind] = {
     ("create", "session"): ChangeKind.SESSION,
     ("import", "session"): ChangeKind.SESSION,
     ("create", "reading"): ChangeKind.READING,
+    # A bedside monitor's reading waiting for the nurse's confirmation.
+    ("receive", "device_reading"): ChangeKind.READING,
     ("create", "event"): ChangeKind.EVENT,
     ("acknowledge", "flag"): ChangeKind.ACKNOWLEDGEMENT,
     ("void", "reading"): ChangeKind.CORRECTION,

@@ -393,6 +393,10 @@ class FeedFiling:
                     row.status, row.reason = "pending", "in a device reading"
             db.add(reading)
             made.append(reading)
+            # Announced like a reading (monitor.changes), so every tablet shows it waiting.
+            self.service._audit(db, None, "receive", "device_reading", reading.id, now=now,
+                                session_id=target.session_id,
+                                new={**{m: values.get(m) for m in _BP}, **_source(reading)})
         return made
 
     @staticmethod

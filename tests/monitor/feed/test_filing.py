@@ -107,6 +107,23 @@ def test_an_nibp_from_a_bound_monitor_waits_for_the_nurse_then_files_with_its_fl
         filing.confirm(pending.id, by=nurse)
 
 
+def test_a_device_reading_waiting_for_the_nurse_is_audited_and_announced_as_a_reading(
+        service, filing, admin, session_id, clock):
+    from monitor.changes.kinds import ChangeKind, kind_of  # noqa: PLC0415
+
+    filing.bind("1", device=DEVICE, by=admin)
+    clock.advance(timedelta(minutes=5))
+    file_at(filing, clock, message(clock.now(), nibp=(150, 90), hr=80))
+    [pending] = filing.pending(session_id)
+    [entry] = service.audit_entries(by=admin, action="receive", session_id=session_id)
+    assert (entry.record_kind, entry.record_id, entry.staff_id) == (
+        "device_reading", pending.id, None)
+    assert entry.new is not None
+    assert (entry.new["sbp"], entry.new["dbp"], entry.new["message_id"]) == (150, 90, "1")
+    # Every tablet's open session screen reloads on it, as on a typed reading.
+    assert kind_of("receive", "device_reading") is ChangeKind.READING
+
+
 def test_a_repeated_nibp_is_one_observation_and_one_device_reading(
         filing, admin, session_id, clock):
     filing.bind("1", device=DEVICE, by=admin)
