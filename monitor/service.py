@@ -950,7 +950,8 @@ class ClinicService:
         connection = db.connection()
         row = _reading_values(rid=rid, session_id=info.id, when=when, values=values,
                               note=note, on_oxygen=on_oxygen, now=now, by=by)
-        if connection.execute(_insert_reading(connection.dialect.name), row).rowcount == 0:
+        # RETURNING, not rowcount: psycopg reports -1 rows for an insert that did nothing
+        if connection.execute(_insert_reading(connection.dialect.name), row).first() is None:
             _refuse_changed_retry(connection, "reading", _READINGS, row,
                                   ("session_id", *(("time",) if time_given else ()), "note",
                                    "on_oxygen", *READING_FIELDS))
@@ -1602,13 +1603,15 @@ class ClinicService:
 
     @staticmethod
     def _refuse_second(connection: Connection, table: Table, column: str, value: uuid.UUID,
-                       *, own_id: uuid.UUID, done: str, field_name: str) -> None:
+                       *, own_id: uuid.UUID | None = None, done: str,
+                       field_name: str) -> None:
         """Raise :class:`AlreadyDoneError` when a row other than ``own_id`` of ``table``
         has ``column`` = ``value``, naming who entered it and when."""
         row = connection.execute(
             select(_STAFF.c.name, table.c.recorded_at)
             .join(_STAFF, _STAFF.c.id == table.c.entered_by)
-            .where(table.c[column] == value, table.c.id != own_id)
+            .where(table.c[column] == value,
+                   *((table.c.id != own_id,) if own_id is not None else ()))
             .order_by(table.c.recorded_at).limit(1)).first()
         if row is not None:
             raise AlreadyDoneError(field_name, conflicts.already_done(done, row[0], row[1]))
@@ -1845,11 +1848,8 @@ class ClinicService:
             raise ValueError(f"target_kind must be 'reading' or 'event', not {target_kind!r}")
         if row is None or row.session_id != session_id:
             raise NotFoundError(f"no {target_kind} {target_id} in session {session_id}")
-        already = db.scalar(select(Correction.id).where(Correction.target_id == target_id))
-        if already is not None:
-            raise InvalidEntryError(
-                [FieldError(target_kind, f"This {target_kind} was already corrected")]
-            )
+        self._refuse_second(db.connection(), _CORRECTIONS, "target_id", target_id,
+                            done="corrected", field_name=target_kind)
         return row
 
     def _protocol_of(self, connection: Connection, info: SessionInfo) -> Protocol:
@@ -2615,7 +2615,7 @@ def _insert_reading(dialect_name: str) -> Any:
     if statement is None:
         dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
         statement = dialect.insert(_READINGS).on_conflict_do_nothing(
-            index_elements=[_READINGS.c.id])
+            index_elements=[_READINGS.c.id]).returning(_READINGS.c.id)
         _INSERT_READING[dialect_name] = statement
     return statement
 
