@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, String, Table, bindparam, func, select, type_coerce
+from sqlalchemy import Connection, String, Table, bindparam, func, select, text, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -801,7 +801,11 @@ class ClinicService:
         """Check a patient in to a chair, in one transaction.
 
         Either ``patient_id`` (on file) or ``new_patient`` (``mrn``, ``name``,
-        ``date_of_birth``) is given. Pre-infusion PHQ-9 and GAD-7 answers are stored as the
+        ``date_of_birth``) is given. A chair, or a patient, with a session not yet discharged
+        (begun in the last 12 hours) is refused with :class:`AlreadyDoneError` naming who
+        checked in there and when; two tablets checking in at once are serialised by a lock
+        on the chair (PostgreSQL) or the single writer (SQLite). ``session_id`` retries.
+        Pre-infusion PHQ-9 and GAD-7 answers are stored as the
         session's first reading, so PHQ-9 item 9 > 0 raises its flag at once.
         """
         self._require(by, Action.CHECK_IN, patient_id=patient_id)
@@ -818,6 +822,7 @@ class ClinicService:
                                       {"id": session_id, "chair": chair, "profile": profile},
                                       ("chair", "profile"))
                 return session_id  # a retry of a check-in that did commit
+            _refuse_occupied(db.connection(), chair=chair, patient_id=patient_id, now=now)
             if new_patient is not None:
                 patient = self._add_patient(
                     db, mrn=new_patient["mrn"], by=by, name=new_patient.get("name"),
@@ -2648,3 +2653,41 @@ def _refuse_changed_retry(connection: Connection, kind: str, table: Table,
                                     {name: given[name] for name in names})
     if errors:
         raise ConflictingRetryError(errors)
+
+
+#: A session begun this long ago or more no longer holds its chair or its patient.
+OCCUPIED_WITHIN = timedelta(hours=12)
+
+
+def _refuse_occupied(connection: Connection, *, chair: str, patient_id: uuid.UUID | None,
+                     now: datetime) -> None:
+    """Refuse a check-in on a chair, or of a patient, whose session is not discharged.
+
+    On PostgreSQL a transaction-scoped advisory lock per chair (and per patient) makes two
+    tablets' check-ins take turns, so the second sees the first's session once it commits.
+    """
+    keys = [f"chair:{chair}"] if chair else []
+    if patient_id is not None:
+        keys.append(f"patient:{patient_id}")
+    if connection.dialect.name == "postgresql":
+        for key in sorted(keys):
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                               {"key": key})
+    holding = []
+    if chair:
+        holding.append(("chair", _SESSIONS.c.chair == chair, f"Chair {chair} is"))
+    if patient_id is not None:
+        holding.append(("patient", _SESSIONS.c.patient_id == patient_id,
+                        "This patient is"))
+    for field_name, where, subject in holding:
+        row = connection.execute(
+            select(_STAFF.c.name, _SESSIONS.c.recorded_at)
+            .join(_STAFF, _STAFF.c.id == _SESSIONS.c.entered_by)
+            .where(where, _SESSIONS.c.time >= now - OCCUPIED_WITHIN,
+                   ~select(_EVENTS.c.id).where(
+                       _EVENTS.c.session_id == _SESSIONS.c.id,
+                       _EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS])).exists())
+            .order_by(_SESSIONS.c.recorded_at.desc()).limit(1)).first()
+        if row is not None:
+            raise AlreadyDoneError(field_name, f"{subject} in a session not yet discharged: "
+                                   + conflicts.already_done("checked in", row[0], row[1]))
