@@ -13,7 +13,15 @@ from sqlalchemy import event, func, select, text
 
 from monitor.domain import EventKind, Flag, Measure, Severity
 from monitor.integrity import check_database
-from monitor.model import Acknowledgement, AuditLog, Correction, EventRow, FlagRow, ReadingRow
+from monitor.model import (
+    Acknowledgement,
+    AuditLog,
+    Correction,
+    EventRow,
+    FlagRow,
+    ReadingRow,
+    TreatmentSession,
+)
 from monitor.service import (
     AlreadyDoneError,
     ClinicService,
@@ -298,6 +306,30 @@ def test_two_tablets_voiding_one_reading_store_one_correction(tablets, clock, pg
         _one_won(results, "Already corrected by ")
     assert count_rows(one, Correction) == rounds
     assert check_database(pg_url).ok
+
+
+@pytest.mark.postgres
+def test_two_tablets_checking_in_on_one_chair_make_one_session(tablets, clock):
+    one, two = tablets
+    quinn = one.ensure_staff("N. Quinn", "nurse", pin=TEST_PIN)
+    reyes = one.ensure_staff("T. Reyes", "nurse", pin=TEST_PIN)
+    barrier = threading.Barrier(2)
+    rounds = 20
+    plan = {"weight_kg": 70, "planned_mg_per_kg": 0.5, "infusion_minutes": 40,
+            "bag_volume_ml": 100}
+    for index in range(rounds):
+        first = one.add_patient(f"MRN6{index:05d}", by=quinn, weight_kg=70.0)
+        second = one.add_patient(f"MRN7{index:05d}", by=quinn, weight_kg=70.0)
+        chair = f"C{index}"
+        results = race(
+            barrier,
+            lambda c=chair, p=first: one.check_in(by=quinn, chair=c, patient_id=p.id, **plan),
+            lambda c=chair, p=second: two.check_in(by=reyes, chair=c, patient_id=p.id, **plan),
+        )
+        _one_won(results, f"Chair {chair} is in a session not yet discharged: "
+                          "Already checked in by ")
+        assert len(one.active_sessions([chair])) == 1
+    assert count_rows(one, TreatmentSession) == rounds
 
 
 @pytest.mark.postgres
