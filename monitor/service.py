@@ -1203,6 +1203,8 @@ class ClinicService:
         now = self.clock.now()
         view = self.load(session_id, now)
         if view.phase is Phase.DISCHARGED:
+            with self.store.read() as db:
+                _refuse_discharged(db.connection(), session_id)
             raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
         if not view.discharge.ready:
             raise InvalidEntryError([
@@ -1237,6 +1239,8 @@ class ClinicService:
         now = self.clock.now()
         view = self.load(session_id, now)
         if view.phase is Phase.DISCHARGED:
+            with self.store.read() as db:
+                _refuse_discharged(db.connection(), session_id)
             raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
         signer = self._signer(by, pin, MEANING_OVERRIDE)
         unmet = "; ".join(c.id for c in view.discharge.criteria if not c.met) or "none"
@@ -1264,6 +1268,10 @@ class ClinicService:
     ) -> uuid.UUID:
         eid = event_id or uuid.uuid4()
         with self.store.write() as db:
+            # One sign-off per discharge: two tablets signing at once take turns here, and
+            # the second is told who discharged the patient and when.
+            _take_turns(db.connection(), f"discharge:{session_id}")
+            _refuse_discharged(db.connection(), session_id)
             self._insert_event(db, session_id, kind, by=signer.id, when=now, now=now,
                                detail=detail, data=data, event_id=eid)
             signature = self._sign(db, session_id=session_id, signer=signer, meaning=meaning,
@@ -2669,10 +2677,8 @@ def _refuse_occupied(connection: Connection, *, chair: str, patient_id: uuid.UUI
     keys = [f"chair:{chair}"] if chair else []
     if patient_id is not None:
         keys.append(f"patient:{patient_id}")
-    if connection.dialect.name == "postgresql":
-        for key in sorted(keys):
-            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                               {"key": key})
+    for key in sorted(keys):
+        _take_turns(connection, key)
     holding = []
     if chair:
         holding.append(("chair", _SESSIONS.c.chair == chair, f"Chair {chair} is"))
@@ -2691,3 +2697,18 @@ def _refuse_occupied(connection: Connection, *, chair: str, patient_id: uuid.UUI
         if row is not None:
             raise AlreadyDoneError(field_name, f"{subject} in a session not yet discharged: "
                                    + conflicts.already_done("checked in", row[0], row[1]))
+
+
+def _take_turns(connection: Connection, key: str) -> None:
+    """Hold, until the transaction ends, PostgreSQL's advisory lock named by ``key``, so
+    that two tablets doing the same once-only thing take turns. SQLite has one writer."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def _refuse_discharged(connection: Connection, session_id: uuid.UUID) -> None:
+    """:class:`AlreadyDoneError` naming who discharged the session and when, if anyone."""
+    closed = connection.execute(_CLOSING_OF_SESSION, {"session_id": session_id}).first()
+    if closed is not None:
+        raise AlreadyDoneError("discharge", conflicts.already_done(
+            "discharged", closed.name, closed.recorded_at))

@@ -30,6 +30,7 @@ from monitor.service import (
 )
 from monitor.store import Store, open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
+from tests.monitor.test_signoff import ready
 
 MIN = timedelta(minutes=1)
 
@@ -330,6 +331,29 @@ def test_two_tablets_checking_in_on_one_chair_make_one_session(tablets, clock):
                           "Already checked in by ")
         assert len(one.active_sessions([chair])) == 1
     assert count_rows(one, TreatmentSession) == rounds
+
+
+@pytest.mark.postgres
+def test_two_tablets_signing_one_discharge_store_one_sign_off(tablets, clock):
+    one, two = tablets
+    quinn = one.ensure_staff("N. Quinn", "nurse", pin=TEST_PIN)
+    reyes = one.ensure_staff("T. Reyes", "nurse", pin=TEST_PIN)
+    barrier = threading.Barrier(2)
+    rounds = 5
+    for index in range(rounds):
+        patient = one.add_patient(f"MRN8{index:05d}", by=quinn, weight_kg=70.0)
+        session = one.start_session(patient.id, by=quinn, chair="1", escort_name="Sam",
+                                    planned_mg_per_kg=0.5, infusion_minutes=40,
+                                    bag_volume_ml=100.0)
+        ready(one, session, quinn, clock)
+        results = race(
+            barrier,
+            lambda s=session: one.sign_discharge(s, by=quinn, pin=TEST_PIN),
+            lambda s=session: two.sign_discharge(s, by=reyes, pin=TEST_PIN),
+        )
+        _one_won(results, "Already discharged by ")
+        assert count_rows(one, EventRow, session_id=session,
+                          kind=EventKind.DISCHARGE_SIGNED.value) == 1
 
 
 @pytest.mark.postgres
