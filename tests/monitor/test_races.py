@@ -63,6 +63,11 @@ def a_flag(session_id: uuid.UUID, clock, key: str = "overdue") -> Flag:
                 time=clock.now(), message=f"{key} for {session_id}")
 
 
+def hex_ids(problem: str, record_id: uuid.UUID) -> str:
+    """``problem`` naming ``record_id`` as SQLite stores it (32 hex digits)."""
+    return problem.replace(str(record_id), record_id.hex)
+
+
 # -- retries: the same id and values are one entry; other values are refused -----------------
 
 
@@ -212,7 +217,7 @@ def test_check_names_a_flag_acknowledged_twice_when_the_index_is_missing(
             "entered_by": nurse})
     result = check_database(db_url)
     (problem,) = result.problems
-    assert problem.replace("-", "") == (
+    assert hex_ids(problem, flag.id) == (
         f"Flag acknowledged more than once: flag {flag.id.hex} has 2 acknowledgements "
         "(one at most)")
     # The migration's index creation leaves the index out over duplicates, saying why.
@@ -225,6 +230,27 @@ def test_check_names_a_flag_acknowledged_twice_when_the_index_is_missing(
     with service.store.engine.begin() as connection:
         (left_out,) = migration.create_missing(connection)
     assert left_out.startswith("uq_acknowledgements_flag not created: 1 flag_id value(s)")
+
+
+def test_check_names_a_discharge_signed_twice(service, nurse, clock, db_url):
+    patient = service.add_patient("MRN300500", by=nurse, weight_kg=70.0)
+    session = service.start_session(patient.id, by=nurse, chair="2", escort_name="Sam",
+                                    planned_mg_per_kg=0.5, infusion_minutes=40,
+                                    bag_volume_ml=100.0)
+    ready(service, session, nurse, clock)
+    service.sign_discharge(session, by=nurse, pin=TEST_PIN)
+    assert check_database(db_url).ok
+    with pytest.raises(AlreadyDoneError, match="Already discharged by Nora Nurse"):
+        service.sign_discharge(session, by=nurse, pin=TEST_PIN)
+    with service.store.engine.begin() as connection:
+        connection.execute(EventRow.__table__.insert(), {
+            "id": uuid.uuid4(), "session_id": session, "time": clock.now(),
+            "kind": EventKind.DISCHARGE_SIGNED.value, "detail": "", "data": {},
+            "recorded_at": clock.now(), "entered_by": nurse})
+    (problem,) = check_database(db_url).problems
+    assert hex_ids(problem, session) == (
+        f"Discharge signed more than once: session {session.hex} has 2 discharge sign-offs "
+        "standing (one at most)")
 
 
 # -- two tablets on one PostgreSQL server ------------------------------------------------------
