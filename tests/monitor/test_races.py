@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, inspect, select, text
 
 from monitor.domain import EventKind, Flag, Measure, Severity
 from monitor.integrity import check_database
@@ -251,6 +251,33 @@ def test_check_names_a_discharge_signed_twice(service, nurse, clock, db_url):
     assert hex_ids(problem, session) == (
         f"Discharge signed more than once: session {session.hex} has 2 discharge sign-offs "
         "standing (one at most)")
+
+
+def test_the_upgrade_over_duplicates_leaves_their_index_out_and_check_names_them(
+    service, nurse, session_id, clock, db_url
+):
+    from alembic import command  # noqa: PLC0415 - only this test migrates by hand
+
+    from monitor.store import _alembic_config  # noqa: PLC0415
+
+    flag = a_flag(session_id, clock)
+    service.acknowledge(session_id, flag, action="Repeated reading", by=nurse)
+    with service.store.engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0008")
+        connection.execute(Acknowledgement.__table__.insert(), {
+            "id": uuid.uuid4(), "session_id": session_id, "flag_id": flag.id,
+            "time": clock.now(), "action": "again", "note": "", "recorded_at": clock.now(),
+            "entered_by": nurse})
+    with service.store.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+    with service.store.engine.connect() as connection:
+        indexes = {i["name"] for i in inspect(connection).get_indexes("acknowledgements")}
+        corrections = {i["name"] for i in inspect(connection).get_indexes("corrections")}
+    assert "uq_acknowledgements_flag" not in indexes
+    assert "uq_corrections_target" in corrections
+    assert [hex_ids(p, flag.id) for p in check_database(db_url).problems] == [
+        f"Flag acknowledged more than once: flag {flag.id.hex} has 2 acknowledgements "
+        "(one at most)"]
 
 
 # -- two tablets on one PostgreSQL server ------------------------------------------------------
