@@ -1198,7 +1198,8 @@ class ClinicService:
         session takes no more entries at the chair.
         """
         self._require(by, Action.SIGN_DISCHARGE, session_id=session_id)
-        if event_id is not None and self.stored("event", event_id):
+        if event_id is not None and self._retried_event(
+                session_id, event_id, EventKind.DISCHARGE_SIGNED):
             return event_id  # a retry of a sign-off that did commit
         now = self.clock.now()
         view = self.load(session_id, now)
@@ -1234,7 +1235,8 @@ class ClinicService:
             raise InvalidEntryError([FieldError(
                 "reason", f"Write the reason for the override (at least {MIN_OVERRIDE_REASON} "
                 "characters)")])
-        if event_id is not None and self.stored("event", event_id):
+        if event_id is not None and self._retried_event(
+                session_id, event_id, EventKind.DISCHARGE_OVERRIDE):
             return event_id  # a retry of an override that did commit
         now = self.clock.now()
         view = self.load(session_id, now)
@@ -1613,6 +1615,20 @@ class ClinicService:
         with self.store.read() as db:
             return db.execute(select(table.c.id).where(table.c.id == record_id)).first() \
                 is not None
+
+    def _retried_event(self, session_id: uuid.UUID, event_id: uuid.UUID,
+                       kind: EventKind) -> bool:
+        """Whether ``event_id`` is stored as this session's ``kind`` (a retry that did
+        commit); :class:`ConflictingRetryError` when it is stored as something else."""
+        with self.store.read() as db:
+            connection = db.connection()
+            if connection.execute(select(_EVENTS.c.id).where(
+                    _EVENTS.c.id == event_id)).first() is None:
+                return False
+            _refuse_changed_retry(connection, "event", _EVENTS,
+                                  {"id": event_id, "session_id": session_id,
+                                   "kind": kind.value}, ("session_id", "kind"))
+        return True
 
     @staticmethod
     def _refuse_second(connection: Connection, table: Table, column: str, value: uuid.UUID,

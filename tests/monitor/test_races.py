@@ -232,14 +232,18 @@ def test_check_names_a_flag_acknowledged_twice_when_the_index_is_missing(
     assert left_out.startswith("uq_acknowledgements_flag not created: 1 flag_id value(s)")
 
 
-def test_check_names_a_discharge_signed_twice(service, nurse, clock, db_url):
+def test_check_names_a_discharge_signed_twice(service, nurse, clinician, clock, db_url):
     patient = service.add_patient("MRN300500", by=nurse, weight_kg=70.0)
     session = service.start_session(patient.id, by=nurse, chair="2", escort_name="Sam",
                                     planned_mg_per_kg=0.5, infusion_minutes=40,
                                     bag_volume_ml=100.0)
     ready(service, session, nurse, clock)
-    service.sign_discharge(session, by=nurse, pin=TEST_PIN)
     assert check_database(db_url).ok
+    signed = service.sign_discharge(session, by=nurse, pin=TEST_PIN, event_id=uuid.uuid4())
+    assert service.sign_discharge(session, by=nurse, pin=TEST_PIN, event_id=signed) == signed
+    with pytest.raises(ConflictingRetryError, match="kind"):
+        service.override_discharge(session, reason="retried as an override", by=clinician,
+                                   pin=TEST_PIN, event_id=signed)
     with pytest.raises(AlreadyDoneError, match="Already discharged by Nora Nurse"):
         service.sign_discharge(session, by=nurse, pin=TEST_PIN)
     with service.store.engine.begin() as connection:
