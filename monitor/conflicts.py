@@ -5,10 +5,12 @@ was unknown (the link dropped around COMMIT) is retried with the same id: the sa
 are the same entry, stored once; other values under that id are refused with
 :class:`ConflictingRetryError`, naming what differs, never reported "Saved".
 
-Two tablets doing the one thing that may be done once (acknowledging a flag, voiding an
-entry, signing a discharge, checking in on a chair) are refused by the database's unique
-indexes (migration 0010); the second tablet is told who did it and when
-(:class:`AlreadyDoneError`), never shown a database error.
+Two tablets doing the one thing that may be done once are refused by the database, not
+by luck: acknowledging a flag and correcting an entry by unique indexes (migration 0010);
+signing a discharge and checking in on a chair (or a patient) by taking turns under a
+PostgreSQL advisory lock held to COMMIT (SQLite has one writer); flags, whose ids are
+their episode's, by an insert that keeps the stored row. The second tablet is told who did
+it and when (:class:`AlreadyDoneError`), never shown a database error.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 from monitor.clock import ensure_utc
 from monitor.validation import FieldError
 
-# The service's error types live in monitor.service; imported lazily there to avoid a cycle.
+# The error types (ConflictingRetryError, AlreadyDoneError) are in monitor.service, beside
+# InvalidEntryError, which they extend.
 
 
 def differences(stored: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
