@@ -50,6 +50,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from monitor import protocol_store
 from monitor.model import (
+    Acknowledgement,
     Base,
     Correction,
     EventRow,
@@ -301,6 +302,7 @@ _readings = ReadingRow.__table__
 _events = EventRow.__table__
 _corrections = Correction.__table__
 _flags = FlagRow.__table__
+_acknowledgements = Acknowledgement.__table__
 _sessions = TreatmentSession.__table__
 _activations = ProtocolActivation.__table__
 _versions = ProtocolVersion.__table__
@@ -355,6 +357,25 @@ def _corrected_twice() -> _Query:
     )
 
 
+def _acknowledged_twice() -> _Query:
+    return (
+        select(_text(_acknowledgements.c.flag_id), func.count())
+        .group_by(_acknowledgements.c.flag_id)
+        .having(func.count() > 1)
+    )
+
+
+def _discharged_twice() -> _Query:
+    """Sessions with more than one sign-off or override of discharge standing (not void)."""
+    return (
+        select(_text(_events.c.session_id), func.count())
+        .where(_events.c.kind.in_(("discharge_signed", "discharge_override")),
+               ~exists().where(_corrections.c.target_id == _events.c.id))
+        .group_by(_events.c.session_id)
+        .having(func.count() > 1)
+    )
+
+
 def _orphan_flags() -> _Query:
     return select(_text(_flags.c.id), _text(_flags.c.reading_id)).where(
         _flags.c.reading_id.is_not(None),
@@ -397,6 +418,10 @@ _INVARIANTS: tuple[tuple[str, Callable[[], _Query], Callable[[Any], str]], ...] 
      lambda r: f"correction {r[0]} names replacement {r[1]}, not found in its session"),
     ("Entry corrected more than once", _corrected_twice,
      lambda r: f"entry {r[0]} has {r[1]} corrections (one at most)"),
+    ("Flag acknowledged more than once", _acknowledged_twice,
+     lambda r: f"flag {r[0]} has {r[1]} acknowledgements (one at most)"),
+    ("Discharge signed more than once", _discharged_twice,
+     lambda r: f"session {r[0]} has {r[1]} discharge sign-offs standing (one at most)"),
     ("Flag of a missing reading", _orphan_flags,
      lambda r: f"flag {r[0]} names reading {r[1]}, which does not exist"),
     ("Diastolic BP not below systolic", _diastolic_not_below_systolic,

@@ -314,7 +314,9 @@ class Acknowledgement(Entered, Base):
     action: Mapped[str] = mapped_column(String(80))
     note: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_acknowledgements_session", "session_id"),)
+    #: One acknowledgement per flag: two tablets acknowledging at once store one (0010).
+    __table_args__ = (Index("ix_acknowledgements_session", "session_id"),
+                      Index("uq_acknowledgements_flag", "flag_id", unique=True))
 
 
 class Correction(Entered, Base):
@@ -331,7 +333,9 @@ class Correction(Entered, Base):
     replacement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reason: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_corrections_session", "session_id"),)
+    #: One correction per entry: two tablets voiding at once store one (0010).
+    __table_args__ = (Index("ix_corrections_session", "session_id"),
+                      Index("uq_corrections_target", "target_id", unique=True))
 
 
 class AuditLog(Base):

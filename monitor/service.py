@@ -27,12 +27,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, String, Table, bindparam, func, insert, select, type_coerce
+from sqlalchemy import Connection, String, Table, bindparam, func, select, text, type_coerce
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from monitor import audit, protocol_store, start_gate
+from monitor import audit, conflicts, protocol_store, start_gate
 from monitor.auth import (
     LOCK_DURATION,
     MAX_FAILURES,
@@ -162,6 +163,20 @@ class SessionClosedError(InvalidEntryError):
     def __init__(self, signed: SignOff) -> None:
         self.sign_off = signed
         super().__init__([FieldError("session", signed.closed_text())])
+
+
+class ConflictingRetryError(InvalidEntryError):
+    """An entry's id is stored already with other values: a retry that changed the entry.
+
+    Nothing is saved; ``errors`` name each field whose value differs from the stored one.
+    """
+
+
+class AlreadyDoneError(InvalidEntryError):
+    """What may be done once was done already, on this tablet or another: who and when."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__([FieldError(field_name, message)])
 
 
 class _NeedsClinician(Exception):  # noqa: N818 - internal signal, turned into PermissionDenied
@@ -743,6 +758,12 @@ class ClinicService:
     ) -> uuid.UUID:
         self._require(by, Action.CHECK_IN, patient_id=patient_id)
         with self.store.write() as db:
+            if session_id is not None and db.get(TreatmentSession, session_id) is not None:
+                _refuse_changed_retry(db.connection(), "session", _SESSIONS,
+                                      {"id": session_id, "patient_id": patient_id,
+                                       "chair": chair, "profile": profile},
+                                      ("patient_id", "chair", "profile"))
+                return session_id  # a retry of a start that did commit
             patient = db.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError(f"no patient {patient_id}")
@@ -775,11 +796,16 @@ class ClinicService:
         escort_name: str = "",
         phq9_items: Sequence[int] | None = None,
         gad7_items: Sequence[int] | None = None,
+        session_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         """Check a patient in to a chair, in one transaction.
 
         Either ``patient_id`` (on file) or ``new_patient`` (``mrn``, ``name``,
-        ``date_of_birth``) is given. Pre-infusion PHQ-9 and GAD-7 answers are stored as the
+        ``date_of_birth``) is given. A chair, or a patient, with a session not yet discharged
+        (begun in the last 12 hours) is refused with :class:`AlreadyDoneError` naming who
+        checked in there and when; two tablets checking in at once are serialised by a lock
+        on the chair (PostgreSQL) or the single writer (SQLite). ``session_id`` retries.
+        Pre-infusion PHQ-9 and GAD-7 answers are stored as the
         session's first reading, so PHQ-9 item 9 > 0 raises its flag at once.
         """
         self._require(by, Action.CHECK_IN, patient_id=patient_id)
@@ -791,6 +817,12 @@ class ClinicService:
             mood["gad7_items"] = tuple(gad7_items)
         values = self._validated(mood, (), now, now) if mood else None
         with self.store.write() as db:
+            if session_id is not None and db.get(TreatmentSession, session_id) is not None:
+                _refuse_changed_retry(db.connection(), "check-in", _SESSIONS,
+                                      {"id": session_id, "chair": chair, "profile": profile},
+                                      ("chair", "profile"))
+                return session_id  # a retry of a check-in that did commit
+            _refuse_occupied(db.connection(), chair=chair, patient_id=patient_id, now=now)
             if new_patient is not None:
                 patient = self._add_patient(
                     db, mrn=new_patient["mrn"], by=by, name=new_patient.get("name"),
@@ -806,7 +838,7 @@ class ClinicService:
                 planned_mg_per_kg=planned_mg_per_kg, infusion_minutes=infusion_minutes,
                 bag_volume_ml=bag_volume_ml, lot_number=lot_number,
                 concomitant_medications=concomitant_medications, escort_name=escort_name,
-                time=now, session_id=None, source="chair",
+                time=now, session_id=session_id, source="chair",
             )
             if values is not None:
                 db.add(ReadingRow(**_reading_values(
@@ -904,7 +936,8 @@ class ClinicService:
                 _refuse_before_check_in(when, info)
                 note = _open_or_reason(connection, session_id, role, after_signoff_reason, note)
                 saved = self._store_reading(db, info, rid, when, values, note=note,
-                                            on_oxygen=on_oxygen, now=now, by=by)
+                                            on_oxygen=on_oxygen, now=now, by=by,
+                                            time_given=time is not None)
         except _NeedsClinician:
             self._deny(by, role, Action.ENTER_AFTER_SIGNOFF, session_id=session_id)
             raise AssertionError("unreachable") from None  # pragma: no cover
@@ -912,13 +945,22 @@ class ClinicService:
 
     def _store_reading(self, db: Session, info: SessionInfo, rid: uuid.UUID, when: datetime,
                        values: Mapping[str, Any], *, note: str, on_oxygen: bool,
-                       now: datetime, by: uuid.UUID) -> SavedReading:
-        """Insert one reading row in the caller's transaction, with its flags and audit."""
+                       now: datetime, by: uuid.UUID, time_given: bool = True) -> SavedReading:
+        """Insert one reading row in the caller's transaction, with its flags and audit.
+
+        A reading whose id is stored already is a retry: the same values return it as
+        stored; other values raise :class:`ConflictingRetryError`. Its time is compared
+        only when given (a retry without one is timed by the retry's clock).
+        """
         connection = db.connection()
         row = _reading_values(rid=rid, session_id=info.id, when=when, values=values,
                               note=note, on_oxygen=on_oxygen, now=now, by=by)
-        if connection.execute(_insert_reading(connection.dialect.name), row).rowcount == 0:
-            return SavedReading(rid, ())  # an earlier attempt did commit
+        # RETURNING, not rowcount: psycopg reports -1 rows for an insert that did nothing
+        if connection.execute(_insert_reading(connection.dialect.name), row).first() is None:
+            _refuse_changed_retry(connection, "reading", _READINGS, row,
+                                  ("session_id", *(("time",) if time_given else ()), "note",
+                                   "on_oxygen", *READING_FIELDS))
+            return SavedReading(rid, ())  # an earlier attempt did commit, with these values
         new_flags = self._raise_flags(connection, info.id, self._protocol_of(connection, info), now,
                                       appended=rid)
         self._audit(db, by, "create", "reading", rid, now=now, session_id=info.id,
@@ -962,9 +1004,14 @@ class ClinicService:
         eid = event_id or uuid.uuid4()
         try:
             with self.store.write() as db:
-                if db.get(EventRow, eid) is not None:
-                    return eid
                 connection = db.connection()
+                if db.get(EventRow, eid) is not None:
+                    _refuse_changed_retry(
+                        connection, "event", _EVENTS,
+                        {"id": eid, "session_id": session_id, "kind": EventKind(kind).value,
+                         "time": when},
+                        ("session_id", "kind", *(("time",) if time is not None else ())))
+                    return eid
                 info = _session_info(connection, session_id)
                 detail = _open_or_reason(connection, session_id, role, after_signoff_reason,
                                          detail)
@@ -1063,11 +1110,15 @@ class ClinicService:
         note: str = "",
         time: datetime | None = None,
         pin: str | None = None,
+        acknowledgement_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         """Record who acknowledged ``flag``, when, and the action taken.
 
         Acknowledging a critical flag is an e-signature: ``pin`` is required
         (:class:`SignatureRequired` without it) and a wrong one counts towards the lock.
+        A flag is acknowledged once: a second acknowledgement (another tablet's, at the same
+        moment or later) is refused with :class:`AlreadyDoneError` naming who and when. A
+        retry with the same ``acknowledgement_id`` and values returns it unchanged.
         """
         self._require(by, Action.ACKNOWLEDGE, session_id=session_id)
         if not action.strip():
@@ -1078,15 +1129,35 @@ class ClinicService:
         signer = self._signer(by, pin, MEANING_CRITICAL_ACK) if critical else None
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
+        aid = acknowledgement_id or uuid.uuid4()
+        try:
+            return self._store_acknowledgement(session_id, flag, aid, action=action, by=by,
+                                               note=note, when=when, now=now, signer=signer)
+        except IntegrityError:
+            pass  # another tablet acknowledged it between our look and our insert
+        with self.store.read() as db:
+            self._refuse_second(db.connection(), _ACKNOWLEDGEMENTS, "flag_id", flag.id,
+                                own_id=aid, done="acknowledged", field_name="flag")
+        raise AssertionError("unreachable")  # pragma: no cover - _refuse_second raises
+
+    def _store_acknowledgement(self, session_id: uuid.UUID, flag: Flag, aid: uuid.UUID, *,
+                               action: str, by: uuid.UUID, note: str, when: datetime,
+                               now: datetime, signer: StaffInfo | None) -> uuid.UUID:
         with self.store.write() as db:
             session = self._require_session(db, session_id)
-            if db.get(FlagRow, flag.id) is None:
-                db.add(_flag_row(session_id, flag, now))
-                db.flush()
-            ack = AckRow(
-                id=uuid.uuid4(), session_id=session_id, flag_id=flag.id, time=when,
-                action=action.strip(), note=note.strip(), recorded_at=now, entered_by=by,
-            )
+            connection = db.connection()
+            given = {"id": aid, "session_id": session_id, "flag_id": flag.id, "time": when,
+                     "action": action.strip(), "note": note.strip()}
+            if connection.execute(select(_ACKNOWLEDGEMENTS.c.id).where(
+                    _ACKNOWLEDGEMENTS.c.id == aid)).first() is not None:
+                _refuse_changed_retry(connection, "acknowledgement", _ACKNOWLEDGEMENTS, given,
+                                      ("session_id", "flag_id", "action", "note"))
+                return aid
+            self._refuse_second(connection, _ACKNOWLEDGEMENTS, "flag_id", flag.id,
+                                own_id=aid, done="acknowledged", field_name="flag")
+            connection.execute(_insert_once(connection.dialect.name, _FLAGS),
+                               _flag_values(session_id, flag, now))
+            ack = AckRow(**given, recorded_at=now, entered_by=by)
             db.add(ack)
             db.flush()
             if signer is not None:
@@ -1117,7 +1188,8 @@ class ClinicService:
     # -- discharge ---------------------------------------------------------------------------
 
     def sign_discharge(
-        self, session_id: uuid.UUID, *, by: uuid.UUID, pin: str | None = None
+        self, session_id: uuid.UUID, *, by: uuid.UUID, pin: str | None = None,
+        event_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         """The nurse's discharge sign-off, an e-signature; refused while a criterion is unmet.
 
@@ -1126,9 +1198,14 @@ class ClinicService:
         session takes no more entries at the chair.
         """
         self._require(by, Action.SIGN_DISCHARGE, session_id=session_id)
+        if event_id is not None and self._retried_event(
+                session_id, event_id, EventKind.DISCHARGE_SIGNED):
+            return event_id  # a retry of a sign-off that did commit
         now = self.clock.now()
         view = self.load(session_id, now)
         if view.phase is Phase.DISCHARGED:
+            with self.store.read() as db:
+                _refuse_discharged(db.connection(), session_id)
             raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
         if not view.discharge.ready:
             raise InvalidEntryError([
@@ -1141,11 +1218,12 @@ class ClinicService:
             detail=_discharge_summary(view),
             data={"assessment": assessment_data(view.discharge, now)},
             meaning=MEANING_DISCHARGE,
-            audit_action="sign", patient_id=view.info.patient.id,
+            audit_action="sign", patient_id=view.info.patient.id, event_id=event_id,
         )
 
     def override_discharge(
-        self, session_id: uuid.UUID, *, reason: str, by: uuid.UUID, pin: str | None = None
+        self, session_id: uuid.UUID, *, reason: str, by: uuid.UUID, pin: str | None = None,
+        event_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         """A clinician discharges although criteria are not met; the written reason is kept.
 
@@ -1157,9 +1235,14 @@ class ClinicService:
             raise InvalidEntryError([FieldError(
                 "reason", f"Write the reason for the override (at least {MIN_OVERRIDE_REASON} "
                 "characters)")])
+        if event_id is not None and self._retried_event(
+                session_id, event_id, EventKind.DISCHARGE_OVERRIDE):
+            return event_id  # a retry of an override that did commit
         now = self.clock.now()
         view = self.load(session_id, now)
         if view.phase is Phase.DISCHARGED:
+            with self.store.read() as db:
+                _refuse_discharged(db.connection(), session_id)
             raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
         signer = self._signer(by, pin, MEANING_OVERRIDE)
         unmet = "; ".join(c.id for c in view.discharge.criteria if not c.met) or "none"
@@ -1168,7 +1251,7 @@ class ClinicService:
             detail=reason.strip(),
             data={"criteria_not_met": unmet, "assessment": assessment_data(view.discharge, now)},
             meaning=MEANING_OVERRIDE,
-            audit_action="override", patient_id=view.info.patient.id,
+            audit_action="override", patient_id=view.info.patient.id, event_id=event_id,
         )
 
     def _signed_event(
@@ -1183,9 +1266,14 @@ class ClinicService:
         meaning: str,
         audit_action: str,
         patient_id: uuid.UUID,
+        event_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
-        eid = uuid.uuid4()
+        eid = event_id or uuid.uuid4()
         with self.store.write() as db:
+            # One sign-off per discharge: two tablets signing at once take turns here, and
+            # the second is told who discharged the patient and when.
+            _take_turns(db.connection(), f"discharge:{session_id}")
+            _refuse_discharged(db.connection(), session_id)
             self._insert_event(db, session_id, kind, by=signer.id, when=now, now=now,
                                detail=detail, data=data, event_id=eid)
             signature = self._sign(db, session_id=session_id, signer=signer, meaning=meaning,
@@ -1207,8 +1295,13 @@ class ClinicService:
         reason: str,
         by: uuid.UUID,
         pin: str | None = None,
+        correction_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         """Void a reading or event; it stays in the record, marked void, with the reason.
+
+        An entry is corrected once: a second correction (another tablet's) is refused with
+        :class:`AlreadyDoneError`; a retry with the same ``correction_id`` and values
+        returns it unchanged.
 
         A nurse may void only their own entries (undo); a clinician any. Voiding a reading
         that an open critical flag stands on closes that flag, so it is an e-signature, as
@@ -1221,12 +1314,43 @@ class ClinicService:
         now = self.clock.now()
         closing = self._criticals_closed_by_void(session_id, target_kind, target_id, now)
         signer = self._signer(by, pin, MEANING_CRITICAL_VOID) if closing else None
+        cid = correction_id or uuid.uuid4()
+        try:
+            corrected = self._store_void(session_id, target_kind, target_id, cid, role=role,
+                                         reason=reason, by=by, now=now, closing=closing,
+                                         signer=signer)
+        except IntegrityError:
+            with self.store.read() as db:
+                self._refuse_second(db.connection(), _CORRECTIONS, "target_id", target_id,
+                                    own_id=cid, done="corrected", field_name="entry")
+            raise AssertionError("unreachable") from None  # pragma: no cover
+        if corrected is not None:
+            return corrected
+        self._deny(by, role, Action.VOID_ANY, session_id=session_id, record_kind=target_kind,
+                   record_id=target_id)
+        raise AssertionError("unreachable")  # pragma: no cover - _deny raises
+
+    def _store_void(self, session_id: uuid.UUID, target_kind: str, target_id: uuid.UUID,
+                    cid: uuid.UUID, *, role: str, reason: str, by: uuid.UUID, now: datetime,
+                    closing: tuple[Flag, ...], signer: StaffInfo | None) -> uuid.UUID | None:
+        """The void's correction id, or None when this staff member may not void it."""
         with self.store.write() as db:
+            connection = db.connection()
+            if connection.execute(select(_CORRECTIONS.c.id).where(
+                    _CORRECTIONS.c.id == cid)).first() is not None:
+                _refuse_changed_retry(
+                    connection, "correction", _CORRECTIONS,
+                    {"id": cid, "session_id": session_id, "target_kind": target_kind,
+                     "target_id": target_id, "action": "void", "reason": reason.strip()},
+                    ("session_id", "target_kind", "target_id", "action", "reason"))
+                return cid
             target = self._require_target(db, session_id, target_kind, target_id)
             someone_else = target.entered_by != by and not allowed(role, Action.VOID_ANY)
             if not someone_else:
+                self._refuse_second(connection, _CORRECTIONS, "target_id", target_id,
+                                    own_id=cid, done="corrected", field_name="entry")
                 correction = Correction(
-                    id=uuid.uuid4(), session_id=session_id, time=now, target_kind=target_kind,
+                    id=cid, session_id=session_id, time=now, target_kind=target_kind,
                     target_id=target_id, action="void", replacement_id=None,
                     reason=reason.strip(), recorded_at=now, entered_by=by,
                 )
@@ -1243,9 +1367,7 @@ class ClinicService:
                             new={"void": True, "reason": reason.strip(), **closes,
                                  "signed": signer is not None})
                 return correction.id
-        self._deny(by, role, Action.VOID_ANY, session_id=session_id, record_kind=target_kind,
-                   record_id=target_id)
-        raise AssertionError("unreachable")  # pragma: no cover - _deny raises
+        return None
 
     def _criticals_closed_by_void(self, session_id: uuid.UUID, target_kind: str,
                                   target_id: uuid.UUID, now: datetime) -> tuple[Flag, ...]:
@@ -1266,8 +1388,12 @@ class ClinicService:
         confirmed: Collection[str] = (),
         note: str = "",
         pin: str | None = None,
+        correction_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         """Replace a reading's values by a new row; the original stays, marked amended.
+
+        Corrected once, and retried by ``correction_id``, as :meth:`void`; returns the
+        replacement reading's id.
 
         When the new values no longer raise an open critical flag of the original, the
         amendment closes it: an e-signature, ``pin`` required, as for :meth:`void`.
@@ -1286,35 +1412,53 @@ class ClinicService:
             closing = _criticals_closed(view, target_id, Reading(
                 id=uuid.uuid4(), time=when, on_oxygen=shown.on_oxygen, **values), now)
             signer = self._signer(by, pin, MEANING_CRITICAL_VOID) if closing else None
-        with self.store.write() as db:
-            original = self._require_target(db, session_id, "reading", target_id)
-            assert isinstance(original, ReadingRow)
-            when = ensure_utc(time) if time is not None else original.time
-            values = self._validated(raw, confirmed, when, now)
-            replacement = ReadingRow(**_reading_values(
-                rid=uuid.uuid4(), session_id=session_id, when=when, values=values, note=note,
-                on_oxygen=original.on_oxygen, now=now, by=by,
-            ))
-            db.add(replacement)
-            correction_id = uuid.uuid4()
-            db.add(Correction(
-                id=correction_id, session_id=session_id, time=now, target_kind="reading",
-                target_id=target_id, action="amend", replacement_id=replacement.id,
-                reason=reason.strip(), recorded_at=now, entered_by=by,
-            ))
-            db.flush()
-            if signer is not None:
-                self._sign(db, session_id=session_id, signer=signer,
-                           meaning=MEANING_CRITICAL_AMEND, record_kind="correction",
-                           record_id=correction_id, now=now)
-            info = _session_info(db.connection(), session_id)
-            self._raise_flags(db.connection(), session_id,
-                              self._protocol_of(db.connection(), info), now)
-            self._audit(db, by, "amend", "reading", target_id, now=now, session_id=session_id,
-                        patient_id=info.patient.id, old=_row_values(original),
-                        new={**_row_values(replacement), "replacement": replacement.id,
-                             "reason": reason.strip(), "signed": signer is not None})
-            return replacement.id
+        cid = correction_id or uuid.uuid4()
+        try:
+            with self.store.write() as db:
+                connection = db.connection()
+                stored = connection.execute(select(_CORRECTIONS).where(
+                    _CORRECTIONS.c.id == cid)).first()
+                if stored is not None:
+                    _refuse_changed_retry(
+                        connection, "correction", _CORRECTIONS,
+                        {"id": cid, "session_id": session_id, "target_id": target_id,
+                         "action": "amend", "reason": reason.strip()},
+                        ("session_id", "target_id", "action", "reason"))
+                    return uuid.UUID(str(stored.replacement_id))
+                self._refuse_second(connection, _CORRECTIONS, "target_id", target_id,
+                                    own_id=cid, done="corrected", field_name="entry")
+                original = self._require_target(db, session_id, "reading", target_id)
+                assert isinstance(original, ReadingRow)
+                when = ensure_utc(time) if time is not None else original.time
+                values = self._validated(raw, confirmed, when, now)
+                replacement = ReadingRow(**_reading_values(
+                    rid=uuid.uuid4(), session_id=session_id, when=when, values=values, note=note,
+                    on_oxygen=original.on_oxygen, now=now, by=by,
+                ))
+                db.add(replacement)
+                db.add(Correction(
+                    id=cid, session_id=session_id, time=now, target_kind="reading",
+                    target_id=target_id, action="amend", replacement_id=replacement.id,
+                    reason=reason.strip(), recorded_at=now, entered_by=by,
+                ))
+                db.flush()
+                if signer is not None:
+                    self._sign(db, session_id=session_id, signer=signer,
+                               meaning=MEANING_CRITICAL_AMEND, record_kind="correction",
+                               record_id=cid, now=now)
+                info = _session_info(db.connection(), session_id)
+                self._raise_flags(db.connection(), session_id,
+                                  self._protocol_of(db.connection(), info), now)
+                self._audit(db, by, "amend", "reading", target_id, now=now, session_id=session_id,
+                            patient_id=info.patient.id, old=_row_values(original),
+                            new={**_row_values(replacement), "replacement": replacement.id,
+                                 "reason": reason.strip(), "signed": signer is not None})
+                return replacement.id
+        except IntegrityError:
+            with self.store.read() as db:
+                self._refuse_second(db.connection(), _CORRECTIONS, "target_id", target_id,
+                                    own_id=cid, done="corrected", field_name="entry")
+            raise AssertionError("unreachable") from None  # pragma: no cover
 
     # -- import ------------------------------------------------------------------------------
 
@@ -1457,6 +1601,49 @@ class ClinicService:
         with self.store.read() as db:
             rows = db.connection().execute(_PATIENT_SESSIONS, {"patient_id": patient_id})
             return [SessionSummary(*row) for row in rows]
+
+    # -- unknown outcomes and races ---------------------------------------------------------
+
+    def stored(self, kind: str, record_id: uuid.UUID) -> bool:
+        """Whether the server has the entry ``record_id`` of ``kind`` (a key of
+        :data:`STORED_KINDS`): after a save failed around COMMIT (:class:`StorageError`),
+        it tells whether that save is Saved or NOT saved. Raises
+        :class:`StoreUnavailableError` while the server cannot be asked."""
+        table = STORED_KINDS.get(kind)
+        if table is None:
+            raise ValueError(f"no kind of entry {kind!r}; one of {', '.join(STORED_KINDS)}")
+        with self.store.read() as db:
+            return db.execute(select(table.c.id).where(table.c.id == record_id)).first() \
+                is not None
+
+    def _retried_event(self, session_id: uuid.UUID, event_id: uuid.UUID,
+                       kind: EventKind) -> bool:
+        """Whether ``event_id`` is stored as this session's ``kind`` (a retry that did
+        commit); :class:`ConflictingRetryError` when it is stored as something else."""
+        with self.store.read() as db:
+            connection = db.connection()
+            if connection.execute(select(_EVENTS.c.id).where(
+                    _EVENTS.c.id == event_id)).first() is None:
+                return False
+            _refuse_changed_retry(connection, "event", _EVENTS,
+                                  {"id": event_id, "session_id": session_id,
+                                   "kind": kind.value}, ("session_id", "kind"))
+        return True
+
+    @staticmethod
+    def _refuse_second(connection: Connection, table: Table, column: str, value: uuid.UUID,
+                       *, own_id: uuid.UUID | None = None, done: str,
+                       field_name: str) -> None:
+        """Raise :class:`AlreadyDoneError` when a row other than ``own_id`` of ``table``
+        has ``column`` = ``value``, naming who entered it and when."""
+        row = connection.execute(
+            select(_STAFF.c.name, table.c.recorded_at)
+            .join(_STAFF, _STAFF.c.id == table.c.entered_by)
+            .where(table.c[column] == value,
+                   *((table.c.id != own_id,) if own_id is not None else ()))
+            .order_by(table.c.recorded_at).limit(1)).first()
+        if row is not None:
+            raise AlreadyDoneError(field_name, conflicts.already_done(done, row[0], row[1]))
 
     # -- internals: permissions, audit, PINs -------------------------------------------------
 
@@ -1690,11 +1877,8 @@ class ClinicService:
             raise ValueError(f"target_kind must be 'reading' or 'event', not {target_kind!r}")
         if row is None or row.session_id != session_id:
             raise NotFoundError(f"no {target_kind} {target_id} in session {session_id}")
-        already = db.scalar(select(Correction.id).where(Correction.target_id == target_id))
-        if already is not None:
-            raise InvalidEntryError(
-                [FieldError(target_kind, f"This {target_kind} was already corrected")]
-            )
+        self._refuse_second(db.connection(), _CORRECTIONS, "target_id", target_id,
+                            done="corrected", field_name=target_kind)
         return row
 
     def _protocol_of(self, connection: Connection, info: SessionInfo) -> Protocol:
@@ -1729,7 +1913,9 @@ class ClinicService:
         known = set(connection.scalars(_FLAG_IDS, {"session_id": session_id}))
         new = tuple(f for f in raised if f.id not in known)
         if new:
-            connection.execute(insert(_FLAGS), [_flag_values(session_id, f, now) for f in new])
+            # another tablet's save may store the same flags (their ids are their episode's)
+            connection.execute(_insert_once(connection.dialect.name, _FLAGS),
+                               [_flag_values(session_id, f, now) for f in new])
         return new
 
     def _load_evaluated(
@@ -2458,6 +2644,87 @@ def _insert_reading(dialect_name: str) -> Any:
     if statement is None:
         dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
         statement = dialect.insert(_READINGS).on_conflict_do_nothing(
-            index_elements=[_READINGS.c.id])
+            index_elements=[_READINGS.c.id]).returning(_READINGS.c.id)
         _INSERT_READING[dialect_name] = statement
     return statement
+
+
+#: The tables :meth:`ClinicService.stored` asks about, by kind of entry.
+STORED_KINDS: dict[str, Table] = {
+    "reading": _READINGS, "event": _EVENTS, "acknowledgement": _ACKNOWLEDGEMENTS,
+    "correction": _CORRECTIONS, "session": _SESSIONS, "flag": _FLAGS,
+}
+
+_INSERT_ONCE: dict[tuple[str, str], Any] = {}
+
+
+def _insert_once(dialect_name: str, table: Table) -> Any:
+    """An insert that stores nothing where a row with the same id is stored already."""
+    statement = _INSERT_ONCE.get((dialect_name, table.name))
+    if statement is None:
+        dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
+        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.id])
+        _INSERT_ONCE[(dialect_name, table.name)] = statement
+    return statement
+
+
+def _refuse_changed_retry(connection: Connection, kind: str, table: Table,
+                          given: Mapping[str, Any], names: Sequence[str]) -> None:
+    """A retry of an entry whose id is stored: :class:`ConflictingRetryError` naming each
+    field of ``names`` whose given value is not the stored one; nothing when all match."""
+    stored = connection.execute(select(table).where(table.c.id == given["id"])).one()
+    errors = conflicts.retry_errors(kind, dict(stored._mapping),
+                                    {name: given[name] for name in names})
+    if errors:
+        raise ConflictingRetryError(errors)
+
+
+#: A session begun this long ago or more no longer holds its chair or its patient.
+OCCUPIED_WITHIN = timedelta(hours=12)
+
+
+def _refuse_occupied(connection: Connection, *, chair: str, patient_id: uuid.UUID | None,
+                     now: datetime) -> None:
+    """Refuse a check-in on a chair, or of a patient, whose session is not discharged.
+
+    On PostgreSQL a transaction-scoped advisory lock per chair (and per patient) makes two
+    tablets' check-ins take turns, so the second sees the first's session once it commits.
+    """
+    keys = [f"chair:{chair}"] if chair else []
+    if patient_id is not None:
+        keys.append(f"patient:{patient_id}")
+    for key in sorted(keys):
+        _take_turns(connection, key)
+    holding = []
+    if chair:
+        holding.append(("chair", _SESSIONS.c.chair == chair, f"Chair {chair} is"))
+    if patient_id is not None:
+        holding.append(("patient", _SESSIONS.c.patient_id == patient_id,
+                        "This patient is"))
+    for field_name, where, subject in holding:
+        row = connection.execute(
+            select(_STAFF.c.name, _SESSIONS.c.recorded_at)
+            .join(_STAFF, _STAFF.c.id == _SESSIONS.c.entered_by)
+            .where(where, _SESSIONS.c.time >= now - OCCUPIED_WITHIN,
+                   ~select(_EVENTS.c.id).where(
+                       _EVENTS.c.session_id == _SESSIONS.c.id,
+                       _EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS])).exists())
+            .order_by(_SESSIONS.c.recorded_at.desc()).limit(1)).first()
+        if row is not None:
+            raise AlreadyDoneError(field_name, f"{subject} in a session not yet discharged: "
+                                   + conflicts.already_done("checked in", row[0], row[1]))
+
+
+def _take_turns(connection: Connection, key: str) -> None:
+    """Hold, until the transaction ends, PostgreSQL's advisory lock named by ``key``, so
+    that two tablets doing the same once-only thing take turns. SQLite has one writer."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def _refuse_discharged(connection: Connection, session_id: uuid.UUID) -> None:
+    """:class:`AlreadyDoneError` naming who discharged the session and when, if anyone."""
+    closed = connection.execute(_CLOSING_OF_SESSION, {"session_id": session_id}).first()
+    if closed is not None:
+        raise AlreadyDoneError("discharge", conflicts.already_done(
+            "discharged", closed.name, closed.recorded_at))
