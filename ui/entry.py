@@ -739,7 +739,10 @@ class _VitalField:
         self.copied = False
         #: Why a key typed here was refused; it stands (and Save refuses) until the nurse
         #: takes characters away, so that what was typed after it is never kept cut short.
+        #: A key refused in an empty field cut nothing short: it is said, and blocks nothing.
         self.refusal: str | None = None
+        #: The key that was refused, for Save to name.
+        self.refused_key = ""
         #: The text as it stood after the last key, to tell an added key from a removal.
         self.typed = ""
 
@@ -901,7 +904,11 @@ class VitalsEntry(_EntryForm):
         said = {error.field for error in errors}
         for field in self._fields:
             if field.refusal is not None and field.fields[0] not in said:
-                errors.append(FieldError(field.fields[0], field.refusal))
+                # Said anew on Save, so the nurse sees it answer and knows what to do.
+                errors.append(FieldError(
+                    field.fields[0],
+                    f"{field.edit.accessibleName()}: '{field.edit.text()}' came with a refused "
+                    f"'{field.refused_key}', tap Clear or correct it"))
             same = field.fields[-1]
             if field.copied and field.edit.text() and same not in confirmed:
                 # Asked first: an unusual value is confirmed once it is known to be meant.
@@ -957,7 +964,11 @@ class VitalsEntry(_EntryForm):
         field = self._active
         if field is None:
             return
-        field.refusal = refusal
+        if field.edit.text():
+            if field.refusal is None:
+                # The first key refused is the one that cut the value short.
+                field.refused_key = self.keypad.refused_key()
+            field.refusal = refusal
         field.message.show_error(refusal)
 
     def _next_field(self, _text: str) -> None:

@@ -745,3 +745,50 @@ def test_the_strip_shows_a_refusal_before_a_question(qtbot, panel):
     hr = next(m for m in panel.findChildren(_Message) if "hr" in m.fields)
     top = hr.mapTo(strip, QPoint(0, 0)).y()
     assert 0 <= top < strip.height()
+
+
+# -- save always answers --------------------------------------------------------------------------
+
+
+def test_save_names_the_field_a_refused_key_still_blocks(qtbot, vitals):
+    tap(qtbot, vitals.field("bp"))
+    qtbot.keyClicks(vitals.keypad, "abc")  # refused with nothing typed: nothing cut short
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "130/80")  # "130" kept, "/" refused
+    tap(qtbot, vitals.field("bp"))
+    type_keys(qtbot, vitals, "128/82")
+    save_refused(qtbot, vitals)
+    assert vitals.message_for("sbp") == ""  # the letters blocked nothing
+    assert vitals.message_for("hr") == (
+        "Heart rate: '130' came with a refused '/', tap Clear or correct it")
+
+
+def test_save_goes_through_once_the_blocking_field_is_retyped(qtbot, vitals):
+    tap(qtbot, vitals.field("bp"))
+    qtbot.keyClicks(vitals.keypad, "abc")
+    type_keys(qtbot, vitals, "128/82")
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "130/80")
+    tap(qtbot, vitals.field("hr"))  # the whole value selected: typing replaces it
+    type_keys(qtbot, vitals, "72")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert (raw["sbp"], raw["dbp"], raw["hr"]) == ("128", "82", "72")
+
+
+def test_backspace_on_a_selected_value_removes_all_of_it(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    type_keys(qtbot, vitals, "130")
+    tap(qtbot, vitals.field("hr"))
+    assert vitals.field("hr").selectedText() == "130"
+    tap(qtbot, vitals.keypad.button("back"))
+    type_keys(qtbot, vitals, "72")
+    assert vitals.field("hr").text() == "72"
+
+
+def test_ctrl_a_selects_the_whole_value_so_typing_replaces_it(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    type_keys(qtbot, vitals, "130")
+    qtbot.keyClick(vitals.keypad, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert vitals.field("hr").selectedText() == "130"
+    qtbot.keyClicks(vitals.keypad, "72")
+    assert vitals.field("hr").text() == "72"
