@@ -421,6 +421,9 @@ class _EntryForm(QWidget):
         self._pending: tuple[dict[str, Any], datetime, frozenset[str]] | None = None
         #: Set while :meth:`clear` empties the form: emptying is not the nurse editing.
         self._clearing = False
+        #: The time the last submission described, when it was a late entry: "Saved" names
+        #: it (the caller's text names when it was saved). Kept through :meth:`clear`.
+        self._submitted_late: datetime | None = None
 
         self._body = QWidget()
         self.body_layout = QVBoxLayout(self._body)
@@ -496,8 +499,12 @@ class _EntryForm(QWidget):
         self._save.setEnabled(False)
 
     def show_saved(self, text: str) -> None:
-        """The caller committed the entry: show ``text`` (e.g. "Saved 10:42")."""
+        """The caller committed the entry: show ``text`` (e.g. "Saved 10:42"); a late entry
+        is said with the time it describes instead ("Saved vitals for 10:32 (late entry)")."""
         self._pending = None
+        if self._submitted_late is not None:
+            done = self.save_text.replace("Save", "Saved", 1)
+            text = f"{done} for {clock_time(self._submitted_late)} (late entry)"
         self._banner.show_state("saved", text)
         self._save.setEnabled(True)
 
@@ -637,6 +644,7 @@ class _EntryForm(QWidget):
             message.clear()
         confirmed = frozenset(f for f in confirmed if not f.startswith(SAME_AS_LAST))
         self._pending = (dict(raw), when, confirmed)
+        self._submitted_late = when if self.time.is_late() else None
         self.submitted.emit(dict(raw), when, confirmed)
 
     def _check(
@@ -856,6 +864,10 @@ class VitalsEntry(_EntryForm):
         """The session's last reading: what each field opens on, and the oxygen default
         (oxygen is rarely changed between readings, and a forgotten toggle would record an
         SpO2 on oxygen as room air)."""
+        if reading is not None and all(
+                getattr(reading, key) is None for key in ("sbp", "dbp", "hr", "spo2", "rr")):
+            # Scores only (comfort, CADSS-6): no vital sign to start from.
+            reading = None
         bp = ""
         if reading is not None and reading.sbp is not None and reading.dbp is not None:
             bp = f"{reading.sbp}/{reading.dbp}"
@@ -866,7 +878,7 @@ class VitalsEntry(_EntryForm):
         self._last_time.setText(
             f"Last reading {clock_time(reading.time)}: tap a field to start from it"
             if reading is not None
-            else "No earlier reading in this session"
+            else "No reading yet"
         )
 
     def raw(self) -> dict[str, Any]:

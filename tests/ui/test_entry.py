@@ -792,3 +792,22 @@ def test_ctrl_a_selects_the_whole_value_so_typing_replaces_it(qtbot, vitals):
     assert vitals.field("hr").selectedText() == "130"
     qtbot.keyClicks(vitals.keypad, "72")
     assert vitals.field("hr").text() == "72"
+
+
+def test_a_saved_late_entry_says_the_time_it_describes(qtbot, vitals, clock):
+    tap(qtbot, vitals.findChild(QAbstractButton, "time-back-5"))
+    described = vitals.time.text()
+    enter_value(qtbot, vitals, "hr", "72")
+    save(qtbot, vitals)
+    vitals.clear()  # as the session screen does once the reading is committed
+    vitals.show_saved(f"Saved vitals {clock_time(clock.now())}")
+    assert vitals.banner_text() == f"Saved vitals for {described} (late entry)"
+
+
+def test_a_reading_without_vitals_offers_no_last_vitals(qtbot, vitals, clock):
+    scores_only = Reading(uuid.uuid4(), clock.now() - timedelta(minutes=3), nausea=2)
+    vitals.set_last(scores_only)
+    assert "tap a field" not in vitals.last_reading_text()
+    assert vitals.last_reading_text() == "No reading yet"
+    vitals.set_last(None)
+    assert vitals.last_reading_text() == "No reading yet"
