@@ -58,7 +58,7 @@ from ui.keypad import NumericKeypad
 from ui.labels import clock_time
 from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.theme import TOUCH_MIN, Theme
-from ui.widgets import FieldMessage, KeypadField, VerticalScroll, restyle
+from ui.widgets import FieldMessage, FittedLabel, KeypadField, VerticalScroll, restyle
 
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
@@ -123,7 +123,7 @@ class _Message(FieldMessage):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(theme, _button("Confirm", "confirm"), marked=marked,
-                         margins=(0, 2, 0, 2), parent=parent)
+                         margins=(0, 2, 0, 2), text_height=FEEDBACK_PX - 4, parent=parent)
         # The strip is wide and one button high: "Confirm" goes beside the words.
         grid = self.layout()
         assert isinstance(grid, QGridLayout)
@@ -347,7 +347,7 @@ class _Banner(QFrame):
         self._state: str | None = None
         self._icon = QLabel()
         self._icon.setFixedSize(ICON_PX, ICON_PX)
-        self._text = _label(wrap=True)
+        self._text = FittedLabel(FEEDBACK_PX - 4)
         self._text.setObjectName("save-state")
         self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._retry = _button("Retry", "retry")
@@ -521,7 +521,22 @@ class _EntryForm(QWidget):
         """The service refused the entry: show each refusal at its field, keep the values."""
         self._pending = None
         self._show_problems(list(errors), list(needs_confirmation), self.raw())
-        self._banner.show_state("not_saved", "NOT saved: check the marked fields")
+        if errors:
+            # One whole message in the strip: the first refusal, said with "NOT saved" in
+            # the banner; the others stay outlined at their fields (said again on Save).
+            refusals = [m for m in self._messages if not m.isHidden() and m.is_error()]
+            marked = [m for m in refusals if m.marked is not None]
+            for message in self._messages:
+                message.hide()
+            more = len(errors) - 1
+            text = f"NOT saved: {errors[0].message}"
+            if more and marked:
+                text += f" (and {more} more: see the fields outlined in red)"
+            self._banner.show_state("not_saved", text)
+            self._feedback_layout.activate()
+            self._feedback_scroll.ensureWidgetVisible(self._banner, 0, 0)
+        else:
+            self._banner.clear()
         self._save.setEnabled(True)
 
     def clear(self) -> None:
@@ -926,9 +941,8 @@ class VitalsEntry(_EntryForm):
                 # Asked first: an unusual value is confirmed once it is known to be meant.
                 requests = [r for r in requests if r.field not in field.fields]
                 requests.append(FieldError(
-                    same, f"{field.name.text()} {field.edit.text()} is the last reading's "
-                          "value, copied, not typed: type the value measured now, or tap "
-                          "“Same as last” if it has not changed"))
+                    same, f"{field.name.text()} {field.edit.text()} is copied from the last "
+                          "reading: type today's value, or tap “Same as last”"))
         return errors, requests
 
     def _clear_values(self) -> None:

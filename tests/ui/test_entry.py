@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QScroller, QWidget
 
 from monitor.domain import EventKind, Reading
 from monitor.protocol import Medication
@@ -308,8 +308,9 @@ def test_refusals_from_the_service_are_shown_at_their_fields(qtbot, vitals):
     enter_value(qtbot, vitals, "hr", "72")
     save(qtbot, vitals)
     vitals.show_errors([FieldError("hr", "Heart rate must be a whole number from 20 to 250 /min")])
-    assert "20 to 250" in vitals.message_for("hr")
-    assert vitals.banner_text().startswith("NOT saved")
+    assert vitals.banner_text() == (
+        "NOT saved: Heart rate must be a whole number from 20 to 250 /min")
+    assert vitals.field("hr").property("problem")  # outlined
     assert vitals.field("hr").text() == "72"
 
 
@@ -811,3 +812,52 @@ def test_a_reading_without_vitals_offers_no_last_vitals(qtbot, vitals, clock):
     assert vitals.last_reading_text() == "No reading yet"
     vitals.set_last(None)
     assert vitals.last_reading_text() == "No reading yet"
+
+
+# -- the feedback strip shows one whole message -----------------------------------------------
+
+
+def strip_viewport(form):
+    return form.findChild(QWidget, "feedback").parentWidget()
+
+
+def wholly_in_strip(form, widget):
+    viewport = strip_viewport(form)
+    top_left = widget.mapTo(viewport, QPoint(0, 0))
+    return (widget.isVisible() and top_left.y() >= 0
+            and top_left.y() + widget.height() <= viewport.height())
+
+
+def text_fits(label):
+    """Whether the label's whole text shows in the height it was given."""
+    needed = label.fontMetrics().boundingRect(
+        0, 0, label.width(), 10_000, int(Qt.TextFlag.TextWordWrap), label.text()).height()
+    return needed <= label.height()
+
+
+def test_the_same_as_last_question_shows_whole_with_its_button(qtbot, panel):
+    tap(qtbot, panel.field("bp"))  # opens on the last reading's 128/82, copied
+    save_refused(qtbot, panel)
+    button = panel.confirm_button("same:bp")
+    assert button.text() == "Same as last: 128/82"
+    assert button.height() >= TOUCH_MIN
+    assert wholly_in_strip(panel, button)
+    message = next(m for m in panel.findChildren(_Message) if "sbp" in m.fields)
+    assert wholly_in_strip(panel, message)
+    assert text_fits(next(label for label in message.findChildren(QLabel) if label.text()))
+
+
+def test_a_refusal_from_the_service_shows_whole_and_names_no_unmarked_fields(qtbot, panel):
+    tap(qtbot, panel.findChild(QAbstractButton, "time-back-15"))
+    enter_value(qtbot, panel, "hr", "72")
+    save(qtbot, panel)
+    late = ("Time 2026-03-02 13:55 UTC is before the check-in at 14:00 UTC; an entry can "
+            "describe only a time during the session")
+    assert_nothing_moves(panel, lambda: panel.show_errors([FieldError("time", late)]))
+    assert panel.banner_text() == f"NOT saved: {late}"
+    assert "marked" not in panel.banner_text()
+    banner = panel.findChild(QWidget, "save-banner")
+    assert wholly_in_strip(panel, banner)
+    assert text_fits(banner.findChild(QLabel, "save-state"))
+    shown = [m for m in panel.findChildren(_Message) if m.isVisible()]
+    assert shown == []  # one message in the strip, not two sharing its height
