@@ -447,7 +447,7 @@ class CheckInScreen(QWidget):
         self.keypad = NumericKeypad(theme, max_length=8)
         self.keypad.setObjectName("checkin-keypad")
         self.keypad.setMinimumWidth(KEYPAD_WIDTH)
-        self.keypad.submitted.connect(lambda _text: self.hide_keypad())
+        self.keypad.submitted.connect(lambda _text: self._keypad_enter())
         # The dock keeps the keypad's room when it is put away: a keypad that opened into
         # the form's room would squeeze its columns under the finger (the weight field
         # sliding into the escort's place, the month into the day's).
@@ -725,6 +725,17 @@ class CheckInScreen(QWidget):
         restyle(edit, active=True)
         self._dock.setCurrentWidget(self.keypad)
         self.scroll.ensureWidgetVisible(edit, 0, 24)
+
+    def _keypad_enter(self) -> None:
+        """Enter: on to the next date-of-birth field with the keypad still open; elsewhere
+        the keypad is put away."""
+        following = {self.dob_year: self.dob_month, self.dob_month: self.dob_day}.get(
+            self.keypad.target())
+        if following is not None and following.isVisible():
+            following.setFocus()
+            self.show_keypad(following)
+        else:
+            self.hide_keypad()
 
     def hide_keypad(self) -> None:
         restyle(self.keypad.target(), active=False)

@@ -58,7 +58,7 @@ from ui.keypad import NumericKeypad
 from ui.labels import clock_time
 from ui.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.theme import TOUCH_MIN, Theme
-from ui.widgets import FieldMessage, KeypadField, VerticalScroll, restyle
+from ui.widgets import FieldMessage, FittedLabel, KeypadField, VerticalScroll, restyle
 
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
@@ -123,7 +123,7 @@ class _Message(FieldMessage):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(theme, _button("Confirm", "confirm"), marked=marked,
-                         margins=(0, 2, 0, 2), parent=parent)
+                         margins=(0, 2, 0, 2), text_height=FEEDBACK_PX - 4, parent=parent)
         # The strip is wide and one button high: "Confirm" goes beside the words.
         grid = self.layout()
         assert isinstance(grid, QGridLayout)
@@ -347,7 +347,7 @@ class _Banner(QFrame):
         self._state: str | None = None
         self._icon = QLabel()
         self._icon.setFixedSize(ICON_PX, ICON_PX)
-        self._text = _label(wrap=True)
+        self._text = FittedLabel(FEEDBACK_PX - 4)
         self._text.setObjectName("save-state")
         self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._retry = _button("Retry", "retry")
@@ -421,6 +421,9 @@ class _EntryForm(QWidget):
         self._pending: tuple[dict[str, Any], datetime, frozenset[str]] | None = None
         #: Set while :meth:`clear` empties the form: emptying is not the nurse editing.
         self._clearing = False
+        #: The time the last submission described, when it was a late entry: "Saved" names
+        #: it (the caller's text names when it was saved). Kept through :meth:`clear`.
+        self._submitted_late: datetime | None = None
 
         self._body = QWidget()
         self.body_layout = QVBoxLayout(self._body)
@@ -496,8 +499,12 @@ class _EntryForm(QWidget):
         self._save.setEnabled(False)
 
     def show_saved(self, text: str) -> None:
-        """The caller committed the entry: show ``text`` (e.g. "Saved 10:42")."""
+        """The caller committed the entry: show ``text`` (e.g. "Saved 10:42"); a late entry
+        is said with the time it describes instead ("Saved vitals for 10:32 (late entry)")."""
         self._pending = None
+        if self._submitted_late is not None:
+            done = self.save_text.replace("Save", "Saved", 1)
+            text = f"{done} for {clock_time(self._submitted_late)} (late entry)"
         self._banner.show_state("saved", text)
         self._save.setEnabled(True)
 
@@ -514,7 +521,22 @@ class _EntryForm(QWidget):
         """The service refused the entry: show each refusal at its field, keep the values."""
         self._pending = None
         self._show_problems(list(errors), list(needs_confirmation), self.raw())
-        self._banner.show_state("not_saved", "NOT saved: check the marked fields")
+        if errors:
+            # One whole message in the strip: the first refusal, said with "NOT saved" in
+            # the banner; the others stay outlined at their fields (said again on Save).
+            refusals = [m for m in self._messages if not m.isHidden() and m.is_error()]
+            marked = [m for m in refusals if m.marked is not None]
+            for message in self._messages:
+                message.hide()
+            more = len(errors) - 1
+            text = f"NOT saved: {errors[0].message}"
+            if more and marked:
+                text += f" (and {more} more: see the fields outlined in red)"
+            self._banner.show_state("not_saved", text)
+            self._feedback_layout.activate()
+            self._feedback_scroll.ensureWidgetVisible(self._banner, 0, 0)
+        else:
+            self._banner.clear()
         self._save.setEnabled(True)
 
     def clear(self) -> None:
@@ -637,6 +659,7 @@ class _EntryForm(QWidget):
             message.clear()
         confirmed = frozenset(f for f in confirmed if not f.startswith(SAME_AS_LAST))
         self._pending = (dict(raw), when, confirmed)
+        self._submitted_late = when if self.time.is_late() else None
         self.submitted.emit(dict(raw), when, confirmed)
 
     def _check(
@@ -739,7 +762,10 @@ class _VitalField:
         self.copied = False
         #: Why a key typed here was refused; it stands (and Save refuses) until the nurse
         #: takes characters away, so that what was typed after it is never kept cut short.
+        #: A key refused in an empty field cut nothing short: it is said, and blocks nothing.
         self.refusal: str | None = None
+        #: The key that was refused, for Save to name.
+        self.refused_key = ""
         #: The text as it stood after the last key, to tell an added key from a removal.
         self.typed = ""
 
@@ -853,6 +879,10 @@ class VitalsEntry(_EntryForm):
         """The session's last reading: what each field opens on, and the oxygen default
         (oxygen is rarely changed between readings, and a forgotten toggle would record an
         SpO2 on oxygen as room air)."""
+        if reading is not None and all(
+                getattr(reading, key) is None for key in ("sbp", "dbp", "hr", "spo2", "rr")):
+            # Scores only (comfort, CADSS-6): no vital sign to start from.
+            reading = None
         bp = ""
         if reading is not None and reading.sbp is not None and reading.dbp is not None:
             bp = f"{reading.sbp}/{reading.dbp}"
@@ -863,7 +893,7 @@ class VitalsEntry(_EntryForm):
         self._last_time.setText(
             f"Last reading {clock_time(reading.time)}: tap a field to start from it"
             if reading is not None
-            else "No earlier reading in this session"
+            else "No reading yet"
         )
 
     def raw(self) -> dict[str, Any]:
@@ -901,15 +931,18 @@ class VitalsEntry(_EntryForm):
         said = {error.field for error in errors}
         for field in self._fields:
             if field.refusal is not None and field.fields[0] not in said:
-                errors.append(FieldError(field.fields[0], field.refusal))
+                # Said anew on Save, so the nurse sees it answer and knows what to do.
+                errors.append(FieldError(
+                    field.fields[0],
+                    f"{field.edit.accessibleName()}: '{field.edit.text()}' came with a refused "
+                    f"'{field.refused_key}', tap Clear or correct it"))
             same = field.fields[-1]
             if field.copied and field.edit.text() and same not in confirmed:
                 # Asked first: an unusual value is confirmed once it is known to be meant.
                 requests = [r for r in requests if r.field not in field.fields]
                 requests.append(FieldError(
-                    same, f"{field.name.text()} {field.edit.text()} is the last reading's "
-                          "value, copied, not typed: type the value measured now, or tap "
-                          "“Same as last” if it has not changed"))
+                    same, f"{field.name.text()} {field.edit.text()} is copied from the last "
+                          "reading: type today's value, or tap “Same as last”"))
         return errors, requests
 
     def _clear_values(self) -> None:
@@ -957,7 +990,11 @@ class VitalsEntry(_EntryForm):
         field = self._active
         if field is None:
             return
-        field.refusal = refusal
+        if field.edit.text():
+            if field.refusal is None:
+                # The first key refused is the one that cut the value short.
+                field.refused_key = self.keypad.refused_key()
+            field.refusal = refusal
         field.message.show_error(refusal)
 
     def _next_field(self, _text: str) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QGridLayout, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.style import KEY_MIN, TouchButton
@@ -48,8 +48,9 @@ class NumericKeypad(QWidget):
     :meth:`set_target`), or a large read-only display of its own.
 
     Text loaded with ``replace_on_type=True`` (a field's last value) is shown selected, and
-    the first digit typed replaces it, so an unchanged value needs no key at all and a new
-    one needs no clearing first.
+    the first digit typed replaces it (Backspace removes it whole), so an unchanged value
+    needs no key at all and a new one needs no clearing first. Ctrl+A selects the value the
+    same way.
 
     Signals:
         valueChanged(str): the new text, whenever a key or :meth:`set_text` changed it.
@@ -78,6 +79,7 @@ class NumericKeypad(QWidget):
         self._max_length = max_length
         self._replace_on_type = False
         self._check: KeyCheck | None = None
+        self._refused_key = ""
 
         self._own_display = QLineEdit(self)
         self._own_display.setReadOnly(True)
@@ -173,6 +175,9 @@ class NumericKeypad(QWidget):
         A printable key the current field does not take (a letter, "/" in heart rate) is
         taken and refused: :attr:`refused` says so, and nothing is typed.
         """
+        if self.isEnabled() and event.matches(QKeySequence.StandardKey.SelectAll):
+            self.select_all()
+            return True
         if not self.isEnabled() or event.modifiers() & (
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
             | Qt.KeyboardModifier.MetaModifier
@@ -187,6 +192,16 @@ class NumericKeypad(QWidget):
             self._refuse(text)
             return True
         return False
+
+    def select_all(self) -> None:
+        """Select the whole value: the next digit replaces it, Backspace removes it."""
+        self._replace_on_type = bool(self._target.text())
+        if self._replace_on_type:
+            self._target.selectAll()
+
+    def refused_key(self) -> str:
+        """The key last refused (as typed), "" before any."""
+        return self._refused_key
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self.handle_key(event):
@@ -254,7 +269,8 @@ class NumericKeypad(QWidget):
         if name == CLEAR:
             new = ""
         elif name == BACKSPACE:
-            new = text[:-1]
+            # Like any text field: Backspace removes a selected value whole.
+            new = "" if self._replace_on_type else text[:-1]
         else:
             char = "." if name == "/" and not self._slash else name
             base = "" if self._replace_on_type and char in DIGITS else text
@@ -263,6 +279,7 @@ class NumericKeypad(QWidget):
                 refusal = self._refusal(char)
             if refusal is not None:
                 # The key is not typed; what stands (a loaded value too) stays as it is.
+                self._refused_key = char
                 self.refused.emit(refusal)
                 return
             new = base + char
@@ -271,6 +288,7 @@ class NumericKeypad(QWidget):
 
     def _refuse(self, char: str) -> None:
         refusal = self._check(self.text(), char) if self._check is not None else None
+        self._refused_key = char
         self.refused.emit(refusal or self._refusal(char))
 
     def _refusal(self, char: str) -> str:

@@ -132,15 +132,22 @@ class PinEntry(QWidget):
         self.select(self.fields[0])
 
     def select(self, field: PinField) -> None:
-        """Make ``field`` the one the keypad types into (outlined)."""
+        """Make ``field`` the one the keypad types into (outlined) and the keyboard too: the
+        outlined field is where typed digits go, whichever the nurse types on."""
         self.keypad.set_target(field)
         for each in self.fields:
             restyle(each, active=each is field)
+        field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def clear(self) -> None:
         for field in self.fields:
             field.clear()
         self.select(self.fields[0])
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Focus given before the window shows is lost to its first button: give it again.
+        super().showEvent(event)
+        self.keypad.target().setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 class LoginScreen(QWidget):

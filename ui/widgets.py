@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QMouseEvent
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -60,6 +60,50 @@ def restyle(widget: QWidget, **properties: object) -> None:
     widget.update()
 
 
+class FittedLabel(QLabel):
+    """A wrapped label that keeps its whole text within ``max_height``: a text that would
+    need more lines is drawn in a smaller font (down to ``min_px``), never cut off.
+
+    The style sheet's font size is the starting point; only a text too long for the room
+    is made smaller.
+    """
+
+    def __init__(self, max_height: int, *, min_px: int = 13,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self._max_height = max_height
+        self._min_px = min_px
+        self.setMaximumHeight(max_height)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.width()
+        if width <= 0 or not self.text():
+            return
+        if self.styleSheet():
+            self.setStyleSheet("")  # back to the style sheet's size to measure from
+        self.ensurePolished()
+        font = QFont(self.font())
+        start = font.pixelSize() if font.pixelSize() > 0 else round(font.pointSizeF() * 4 / 3)
+        for px in range(start, self._min_px - 1, -1):
+            font.setPixelSize(px)
+            needed = QFontMetrics(font).boundingRect(
+                QRect(0, 0, width, 10 * self._max_height),
+                int(Qt.TextFlag.TextWordWrap), self.text()).height()
+            if needed <= self._max_height:
+                break
+        if px != start:
+            self.setStyleSheet(f"font-size: {px}px;")
+
+
 class FieldMessage(QWidget):
     """Feedback under one field: icon + text, and a "Confirm <value>" button for an unusual
     value. Hidden until something is shown; :meth:`text` is "" while hidden.
@@ -67,7 +111,9 @@ class FieldMessage(QWidget):
     ``confirm`` is the button to use (the caller sets its object name and focus policy); by
     default a plain "Confirm" :class:`TouchButton`. ``marked``, if given, is the field
     outlined (style-sheet property ``problem``) while a refusal shows. The button goes
-    under the text, not beside it, so a narrow column keeps its words.
+    under the text, not beside it, so a narrow column keeps its words. With
+    ``text_height`` the words never take more height than that: a long text is drawn
+    smaller (:class:`FittedLabel`), whole.
 
     Signals:
         confirmClicked(): the nurse tapped "Confirm <value>".
@@ -83,6 +129,7 @@ class FieldMessage(QWidget):
         marked: QWidget | None = None,
         margins: tuple[int, int, int, int] = (0, 0, 0, 0),
         expand_text: bool = True,
+        text_height: int | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -93,7 +140,8 @@ class FieldMessage(QWidget):
         self.pending: tuple[str, ...] = ()
         self._icon = QLabel()
         self._icon.setFixedSize(MESSAGE_ICON_PX, MESSAGE_ICON_PX)
-        self._text = QLabel()
+        self._text: QLabel = (QLabel() if text_height is None
+                              else FittedLabel(text_height))
         self._text.setWordWrap(True)
         if expand_text:
             self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -114,6 +162,10 @@ class FieldMessage(QWidget):
 
     def confirm_button(self) -> QPushButton:
         return self._confirm
+
+    def is_error(self) -> bool:
+        """Whether a refusal shows (its field outlined)."""
+        return not self.isHidden() and self._text.property("role") == "error"
 
     def show_error(self, text: str) -> None:
         """A refusal: critical icon, the field outlined, no "Confirm"."""

@@ -468,3 +468,13 @@ def test_a_phq9_item_9_warning_moves_no_control(qtbot, screen):
     screen.scroll.ensureWidgetVisible(item9, 0, 24)
     assert_nothing_moves(screen, lambda: click(qtbot, item9.button(2)))
     assert screen.phq9.item9_warning.isVisible()
+
+
+def test_keypad_enter_moves_to_the_next_date_of_birth_field_and_stays_open(qtbot, screen):
+    click(qtbot, screen.mode.button("new"))
+    type_on_keypad(qtbot, screen, screen.dob_month, "7")
+    click(qtbot, screen.keypad.button("enter"))
+    assert screen.keypad.target() is screen.dob_day
+    assert screen.keypad.isVisible()
+    click(qtbot, screen.keypad.button("1"))
+    assert screen.dob_day.text() == "1"

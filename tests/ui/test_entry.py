@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QScroller, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QScroller, QWidget
 
 from monitor.domain import EventKind, Reading
 from monitor.protocol import Medication
@@ -308,8 +308,9 @@ def test_refusals_from_the_service_are_shown_at_their_fields(qtbot, vitals):
     enter_value(qtbot, vitals, "hr", "72")
     save(qtbot, vitals)
     vitals.show_errors([FieldError("hr", "Heart rate must be a whole number from 20 to 250 /min")])
-    assert "20 to 250" in vitals.message_for("hr")
-    assert vitals.banner_text().startswith("NOT saved")
+    assert vitals.banner_text() == (
+        "NOT saved: Heart rate must be a whole number from 20 to 250 /min")
+    assert vitals.field("hr").property("problem")  # outlined
     assert vitals.field("hr").text() == "72"
 
 
@@ -745,3 +746,118 @@ def test_the_strip_shows_a_refusal_before_a_question(qtbot, panel):
     hr = next(m for m in panel.findChildren(_Message) if "hr" in m.fields)
     top = hr.mapTo(strip, QPoint(0, 0)).y()
     assert 0 <= top < strip.height()
+
+
+# -- save always answers --------------------------------------------------------------------------
+
+
+def test_save_names_the_field_a_refused_key_still_blocks(qtbot, vitals):
+    tap(qtbot, vitals.field("bp"))
+    qtbot.keyClicks(vitals.keypad, "abc")  # refused with nothing typed: nothing cut short
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "130/80")  # "130" kept, "/" refused
+    tap(qtbot, vitals.field("bp"))
+    type_keys(qtbot, vitals, "128/82")
+    save_refused(qtbot, vitals)
+    assert vitals.message_for("sbp") == ""  # the letters blocked nothing
+    assert vitals.message_for("hr") == (
+        "Heart rate: '130' came with a refused '/', tap Clear or correct it")
+
+
+def test_save_goes_through_once_the_blocking_field_is_retyped(qtbot, vitals):
+    tap(qtbot, vitals.field("bp"))
+    qtbot.keyClicks(vitals.keypad, "abc")
+    type_keys(qtbot, vitals, "128/82")
+    tap(qtbot, vitals.field("hr"))
+    qtbot.keyClicks(vitals.keypad, "130/80")
+    tap(qtbot, vitals.field("hr"))  # the whole value selected: typing replaces it
+    type_keys(qtbot, vitals, "72")
+    raw, _when, _confirmed = save(qtbot, vitals)
+    assert (raw["sbp"], raw["dbp"], raw["hr"]) == ("128", "82", "72")
+
+
+def test_backspace_on_a_selected_value_removes_all_of_it(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    type_keys(qtbot, vitals, "130")
+    tap(qtbot, vitals.field("hr"))
+    assert vitals.field("hr").selectedText() == "130"
+    tap(qtbot, vitals.keypad.button("back"))
+    type_keys(qtbot, vitals, "72")
+    assert vitals.field("hr").text() == "72"
+
+
+def test_ctrl_a_selects_the_whole_value_so_typing_replaces_it(qtbot, vitals):
+    tap(qtbot, vitals.field("hr"))
+    type_keys(qtbot, vitals, "130")
+    qtbot.keyClick(vitals.keypad, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert vitals.field("hr").selectedText() == "130"
+    qtbot.keyClicks(vitals.keypad, "72")
+    assert vitals.field("hr").text() == "72"
+
+
+def test_a_saved_late_entry_says_the_time_it_describes(qtbot, vitals, clock):
+    tap(qtbot, vitals.findChild(QAbstractButton, "time-back-5"))
+    described = vitals.time.text()
+    enter_value(qtbot, vitals, "hr", "72")
+    save(qtbot, vitals)
+    vitals.clear()  # as the session screen does once the reading is committed
+    vitals.show_saved(f"Saved vitals {clock_time(clock.now())}")
+    assert vitals.banner_text() == f"Saved vitals for {described} (late entry)"
+
+
+def test_a_reading_without_vitals_offers_no_last_vitals(qtbot, vitals, clock):
+    scores_only = Reading(uuid.uuid4(), clock.now() - timedelta(minutes=3), nausea=2)
+    vitals.set_last(scores_only)
+    assert "tap a field" not in vitals.last_reading_text()
+    assert vitals.last_reading_text() == "No reading yet"
+    vitals.set_last(None)
+    assert vitals.last_reading_text() == "No reading yet"
+
+
+# -- the feedback strip shows one whole message -----------------------------------------------
+
+
+def strip_viewport(form):
+    return form.findChild(QWidget, "feedback").parentWidget()
+
+
+def wholly_in_strip(form, widget):
+    viewport = strip_viewport(form)
+    top_left = widget.mapTo(viewport, QPoint(0, 0))
+    return (widget.isVisible() and top_left.y() >= 0
+            and top_left.y() + widget.height() <= viewport.height())
+
+
+def text_fits(label):
+    """Whether the label's whole text shows in the height it was given."""
+    needed = label.fontMetrics().boundingRect(
+        0, 0, label.width(), 10_000, int(Qt.TextFlag.TextWordWrap), label.text()).height()
+    return needed <= label.height()
+
+
+def test_the_same_as_last_question_shows_whole_with_its_button(qtbot, panel):
+    tap(qtbot, panel.field("bp"))  # opens on the last reading's 128/82, copied
+    save_refused(qtbot, panel)
+    button = panel.confirm_button("same:bp")
+    assert button.text() == "Same as last: 128/82"
+    assert button.height() >= TOUCH_MIN
+    assert wholly_in_strip(panel, button)
+    message = next(m for m in panel.findChildren(_Message) if "sbp" in m.fields)
+    assert wholly_in_strip(panel, message)
+    assert text_fits(next(label for label in message.findChildren(QLabel) if label.text()))
+
+
+def test_a_refusal_from_the_service_shows_whole_and_names_no_unmarked_fields(qtbot, panel):
+    tap(qtbot, panel.findChild(QAbstractButton, "time-back-15"))
+    enter_value(qtbot, panel, "hr", "72")
+    save(qtbot, panel)
+    late = ("Time 2026-03-02 13:55 UTC is before the check-in at 14:00 UTC; an entry can "
+            "describe only a time during the session")
+    assert_nothing_moves(panel, lambda: panel.show_errors([FieldError("time", late)]))
+    assert panel.banner_text() == f"NOT saved: {late}"
+    assert "marked" not in panel.banner_text()
+    banner = panel.findChild(QWidget, "save-banner")
+    assert wholly_in_strip(panel, banner)
+    assert text_fits(banner.findChild(QLabel, "save-state"))
+    shown = [m for m in panel.findChildren(_Message) if m.isVisible()]
+    assert shown == []  # one message in the strip, not two sharing its height

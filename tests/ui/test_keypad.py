@@ -118,10 +118,13 @@ def test_enter_on_a_loaded_value_submits_it_unchanged(qtbot, keypad):
     assert blocker.args == ["72"]
 
 
-def test_backspace_on_a_loaded_value_edits_it(qtbot, keypad):
+def test_backspace_on_a_loaded_value_removes_it_whole(qtbot, keypad):
+    # The value shows selected; like any text field, Backspace removes the selection.
     keypad.set_text("72", replace_on_type=True)
-    tap(qtbot, keypad, [BACKSPACE, "5"])
-    assert keypad.text() == "75"
+    tap(qtbot, keypad, [BACKSPACE])
+    assert keypad.text() == ""
+    tap(qtbot, keypad, ["6", "8", BACKSPACE, "5"])
+    assert keypad.text() == "65"
 
 
 def test_it_edits_a_line_edit_it_is_given(qtbot):

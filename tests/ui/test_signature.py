@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from tests.ui.touch import small_touch_targets
 from ui.signature import DISCHARGE_MEANING, SignatureDialog, SignatureRequest
@@ -173,3 +174,15 @@ def test_acknowledging_a_critical_flag_needs_the_pin(qtbot, service, clock, nurs
     with qtbot.waitSignal(dialog.signed):
         _type(qtbot, dialog, TEST_PIN)
     assert critical[0].id not in {f.id for f in service.load(session_id).open_flags}
+
+
+def test_a_hardware_keyboard_types_the_pin(qtbot, dialog, tried):
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    assert QApplication.focusWidget() is dialog.pin
+    qtbot.keyClicks(QApplication.focusWidget(), "314159")
+    assert dialog.pin.text() == "314159"
+    with qtbot.waitSignal(dialog.signed):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    assert tried == ["314159"]
