@@ -62,6 +62,8 @@ from ui.theme import TEXT_PX, Theme
 
 #: Size of the worst open tier's icon on the flags tab (portrait).
 FLAG_TAB_ICON_PX = 24
+#: The vital signs the vitals form opens on.
+VITAL_KEYS = ("sbp", "dbp", "hr", "spo2", "rr")
 #: How long the outcome of an action stays in the header: long enough to be read after
 #: looking up from the patient, short enough not to be taken for the state of things later.
 NOTICE_LASTS = timedelta(minutes=2)
@@ -513,7 +515,10 @@ class SessionScreen(QWidget):
         self.chart.show_view(view)
         self._show_tab_pages()
         self._update_flag_tab()
-        last = view.record.readings[-1] if view.record.readings else None
+        # The vitals form starts from the last reading with a vital sign: a comfort or
+        # CADSS-6 entry after it leaves the last BP what the nurse starts from.
+        last = next((r for r in reversed(view.record.readings)
+                     if any(getattr(r, key) is not None for key in VITAL_KEYS)), None)
         self.vitals.set_last(last)
         # The entry time shown as "now" follows the clock at every tick, not on a slower
         # timer of its own (which left it a minute behind, five in the fast demo).

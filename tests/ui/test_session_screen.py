@@ -33,3 +33,19 @@ def test_the_header_counts_down_to_the_repeat_a_warning_asks_for(qtbot, service,
     due = clock_time(clock.now() + 10 * MIN)
     assert screen.header.due.text() == f"Next reading in 10:00 min (due {due})"
     window.close()
+
+
+def test_the_vitals_form_starts_from_the_last_vitals_after_a_scores_only_entry(
+        qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 128, "dbp": 82, "hr": 70, "spo2": 98},
+                           by=nurse)
+    clock.advance(2 * MIN)
+    service.record_reading(session_id, {"nausea": 2}, by=nurse)
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 1280, 800)
+    presenter.refresh()
+    assert window.isVisible()
+    assert screen.vitals.last_reading_text().startswith(
+        f"Last reading {clock_time(clock.now() - 2 * MIN)}")
