@@ -341,7 +341,7 @@ class SessionScreen(QWidget):
         self.header = SessionHeader(theme)
         self.rail = ValueRail(theme)
         self.chart = SessionChart(theme)
-        self.flags = FlagsPanel(theme)
+        self.flags = FlagsPanel(theme, is_clinician=presenter.is_clinician)
         self.vitals = VitalsEntry(theme, clock)
         self.cadss = CadssEntry(theme, clock)
         self.moaas = MoaasEntry(theme, clock)
