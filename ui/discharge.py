@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from monitor.domain import Criterion, Event, EventKind, Phase, Score
 from monitor.protocol import Protocol
 from monitor.service import MIN_OVERRIDE_REASON
+from monitor.signature_labels import OTHER_HEADING, meaning_words, split_signatures, validity
 from monitor.wording import criterion_name
 from ui.labels import clock_time
 from ui.style import PRIMARY_MIN, TouchButton, icon
@@ -348,11 +349,19 @@ class DischargePanel(QWidget):
         self._show_signatures(view)
 
     def _show_signatures(self, view: SessionView) -> None:
+        # Only the discharge's own signatures read as a sign-off; a critical flag's
+        # acknowledgement, void or amendment is listed apart, by what it means.
+        discharge, others = split_signatures(getattr(view, "signatures", ()))
         lines = [
             f"Signed ({s.meaning}): {s.signer_name}, {s.signer_role}, {clock_time(s.signed_at)}"
-            + ("" if s.valid else " — SUPERSEDED: the record changed after signing")
-            for s in getattr(view, "signatures", ())
+            + ("" if s.valid else f" — {validity(s)}")
+            for s in discharge
         ]
+        if others:
+            lines.append(f"{OTHER_HEADING}:")
+            lines += [f"{meaning_words(s)}: {s.signer_name}, {s.signer_role}, "
+                      f"{clock_time(s.signed_at)}" + ("" if s.valid else f" — {validity(s)}")
+                      for s in others]
         self.signatures.setText("\n".join(lines))
         self.signatures.setVisible(bool(lines))
 
