@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -127,6 +127,10 @@ class OverrideDialog(QDialog):
         self.text.setPlaceholderText("Why the patient may leave although criteria are not met")
         self.text.setMinimumHeight(3 * TOUCH_MIN)
         self.count = _label(role="muted")
+        #: The criteria not met, by name and why: what the clinician is overriding.
+        self.unmet = _label()
+        self.unmet.setObjectName("override-unmet")
+        self.unmet.setStyleSheet(f"QLabel {{ color: {t.warning}; font-weight: bold; }}")
         self.confirm = TouchButton("Discharge with override", min_height=PRIMARY_MIN)
         self.confirm.setObjectName("override-confirm")
         self.confirm.setProperty("primary", True)
@@ -144,6 +148,7 @@ class OverrideDialog(QDialog):
         layout.addWidget(_headline("Clinician override"))
         layout.addWidget(_label("The patient is discharged although not every criterion is "
                                 "met. The reason is kept in the record and the audit trail."))
+        layout.addWidget(self.unmet)
         layout.addWidget(_label("Reason", "field"))
         layout.addWidget(self.text)
         layout.addWidget(self.count)
@@ -153,6 +158,18 @@ class OverrideDialog(QDialog):
 
     def reason(self) -> str:
         return self.text.toPlainText().strip()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Word-wrapped lines need more height than the layout's minimum says: keep the room
+        # they ask for, so the reason box does not run under the buttons.
+        self.setMinimumHeight(self.layout().totalHeightForWidth(self.width()))
+        super().showEvent(event)
+
+    def set_unmet(self, criteria: list[tuple[str, str]]) -> None:
+        """List the criteria not met, each ``(name, why)``, above the reason."""
+        lines = [f"• {name}: {why}" if why else f"• {name}" for name, why in criteria]
+        self.unmet.setText("\n".join(["Not met:", *lines]) if lines
+                           else "Every criterion is met.")
 
     def _update(self) -> None:
         length = len(self.reason())
@@ -372,6 +389,11 @@ class DischargePanel(QWidget):
     def open_override(self) -> None:
         """Ask for the override reason (non-blocking: the panel keeps updating)."""
         self.override_dialog.text.clear()
+        view = self._view
+        self.override_dialog.set_unmet(
+            [] if view is None else
+            [(criterion_name(c.id, view.protocol), c.detail)
+             for c in view.discharge.criteria if not c.met])
         self.override_dialog.open()
 
     def criterion_texts(self) -> dict[str, tuple[str, str, str]]:
