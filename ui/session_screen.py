@@ -50,6 +50,7 @@ from ui.chart import SessionChart
 from ui.closed import ClosedPanel
 from ui.discharge import DischargePanel
 from ui.early_stop import EarlyStopDialog
+from ui.elided import ElidedLabel
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.flags import FlagsPanel
 from ui.history import HistoryPanel
@@ -140,6 +141,10 @@ class RateDialog(QDialog):
         super().accept()
 
 
+#: Lines the header keeps for its notice, shown or not.
+NOTICE_LINES = 2
+
+
 class SessionHeader(QFrame):
     """Back button, who and where, phase with elapsed time, next reading, undo, controls.
 
@@ -173,8 +178,9 @@ class SessionHeader(QFrame):
         self.due_icon = QLabel()
         #: The outcome of the last action taken outside the entry forms (infusion controls,
         #: acknowledgements, discharge): "Saved …", a refusal, or NOT saved. Never modal.
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
+        # Two lines at most, elided with the whole text in the tooltip: a wrapped notice
+        # made the header up to three lines taller and moved the tabs, tiles and keypad.
+        self.notice = ElidedLabel(NOTICE_LINES)
         self.notice.setObjectName("session-notice")
         self.undo_button = TouchButton("Undo")
         self.undo_button.clicked.connect(self.undo)
