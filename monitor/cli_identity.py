@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 
 from monitor.auth import AccountLocked, LoginRefused
-from monitor.cli_staff import find_staff, read_pin
+from monitor.cli_staff import NoPinGiven, find_staff, read_pin
 from monitor.service import ClinicService, NotFoundError
 
 #: Set to 1 (or yes/true/on) to refuse command-line writes that do not name a person.
@@ -80,8 +80,9 @@ def staff_required() -> bool:
 def acting_staff(service: ClinicService, acting: str | None, command: str) -> Actor:
     """The staff member a command-line write is made by.
 
-    Raises :class:`IdentityRefused` when ``--as`` is required but missing, names nobody, or
-    the PIN is refused (the refusal is audited by the sign-in itself).
+    Raises :class:`IdentityRefused` when ``--as`` is required but missing, names nobody, no
+    PIN is given (not a sign-in attempt, so not counted), or the PIN is refused (the refusal
+    is audited by the sign-in itself).
     """
     where = origin(command)
     if acting is None:
@@ -97,6 +98,6 @@ def acting_staff(service: ClinicService, acting: str | None, command: str) -> Ac
         raise IdentityRefused(f"--as: {exc}; nothing was stored") from exc
     try:
         person = service.login(staff_id, read_pin(f"PIN of {acting}: "))
-    except (LoginRefused, AccountLocked) as exc:
+    except (NoPinGiven, LoginRefused, AccountLocked) as exc:
         raise IdentityRefused(f"--as: {exc}; nothing was stored") from exc
     return Actor(staff_id, person.name, where)

@@ -23,7 +23,7 @@ from typing import Any
 from monitor import cli_protocol_whatif, protocol_store
 from monitor.auth import AccountLocked, LoginRefused, SignatureRequired, load_secret
 from monitor.cli_identity import IdentityRefused, acting_staff
-from monitor.cli_staff import find_staff, read_pin
+from monitor.cli_staff import NoPinGiven, find_staff, read_pin
 from monitor.clock import Clock
 from monitor.permissions import PermissionDenied
 from monitor.protocol import ProtocolError
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
         service = ClinicService(store, clock, secret=load_secret())
         return _run(service, args)
     except (ProtocolChangeError, PermissionDenied, IdentityRefused, LoginRefused,
-            AccountLocked, SignatureRequired, ProtocolError) as exc:
+            AccountLocked, NoPinGiven, SignatureRequired, ProtocolError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (DraftNotFoundError, NotFoundError) as exc:

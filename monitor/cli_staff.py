@@ -86,10 +86,22 @@ def _verify(service: ClinicService, head: str | None) -> int:
     return EXIT_NO
 
 
+class NoPinGiven(Exception):  # noqa: N818 - a refusal, like LoginRefused
+    """Nothing was typed for a PIN (empty input or end of input): refused before any sign-in,
+    so a script without a terminal cannot lock a person out by counting as wrong PINs."""
+
+
 def read_pin(prompt: str) -> str:
-    if sys.stdin.isatty():
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\r\n")
+    """One PIN, from the terminal without echo or one line of stdin.
+
+    Raises :class:`NoPinGiven` when nothing is given (end of input or an empty line).
+    """
+    terminal = sys.stdin.isatty()
+    pin = getpass.getpass(prompt) if terminal else sys.stdin.readline().rstrip("\r\n")
+    if not pin:
+        raise NoPinGiven(f"{prompt.rstrip(': ')}: no PIN given (type it at the terminal, or "
+                         "pass one line on stdin); not counted as a wrong PIN")
+    return pin
 
 
 def find_staff(service: ClinicService, who: str) -> uuid.UUID:
@@ -139,7 +151,8 @@ def _staff(service: ClinicService, args: argparse.Namespace) -> int:
             target = find_staff(service, args.who)
             service.reset_pin(target, read_pin(f"New PIN for {args.who}: "), by=admin)
         return EXIT_OK
-    except (InvalidEntryError, PermissionDenied, LoginRefused, AccountLocked) as exc:
+    except (InvalidEntryError, PermissionDenied, LoginRefused, AccountLocked,
+            NoPinGiven) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except NotFoundError as exc:

@@ -22,7 +22,7 @@ status          a reading's status: ``final``, ``amended`` (it replaced an earli
                 ``entered-in-error`` (voided: written for the record, not imported)
 =============== =========================================================================
 
-Exports also write :data:`RECORD_COLUMNS` (who entered each row, flags and their
+Exports also write :data:`RECORD_COLUMNS` (who entered each row and when, flags and their
 acknowledgements); the import accepts and ignores them: the rules raise the flags again on
 the imported readings, and a row holding only a flag is skipped.
 
@@ -37,7 +37,7 @@ import csv
 import io
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from monitor.domain import IMPORTABLE_EVENTS, EventKind, Flag, Reading
 from monitor.reading_status import STATUSES, VOIDED, reading_statuses
@@ -61,7 +61,7 @@ STATUS = "status"
 #: Columns written for the record that an import accepts and ignores.
 RECORD_COLUMNS: tuple[str, ...] = (
     "entered_by", "flag_severity", "flag", "flag_resolution", "ack_time", "ack_by",
-    "ack_action", "ack_note",
+    "ack_action", "ack_note", "entered_at",
 )
 #: The columns an export writes, in this order; an import accepts them in any order. New
 #: columns go at the end, so that scripts reading the older columns by position still work.
@@ -257,7 +257,8 @@ def write_session_csv(view: SessionView) -> str:
                                    for name in (*MEASURE_COLUMNS, *ITEM_COLUMNS)):
             lines.append((reading.time, 0, _reading_cells(reading, status)))
     lines += [(event.time, 1, {"time": event.time.isoformat(), "event": event.kind.value,
-                               "note": event.detail, "entered_by": event.by})
+                               "note": event.detail, "entered_by": event.by,
+                               "entered_at": _utc(event.recorded_at)})
               for event in view.record.events if event.kind in IMPORTABLE_EVENTS]
     lines += [(flag.time, 2, _flag_cells(flag))
               for flag in sorted((*view.flags, *view.superseded_flags),
@@ -268,7 +269,7 @@ def write_session_csv(view: SessionView) -> str:
 
 def _reading_cells(reading: Reading, status: str) -> dict[str, str]:
     cells = {"time": reading.time.isoformat(), "note": reading.note, STATUS: status,
-             "entered_by": reading.by}
+             "entered_by": reading.by, "entered_at": _utc(reading.recorded_at)}
     for name in MEASURE_COLUMNS:
         value = getattr(reading, name)
         cells[name] = "" if value is None else str(value)
@@ -276,6 +277,13 @@ def _reading_cells(reading: Reading, status: str) -> dict[str, str]:
         items = getattr(reading, name)
         cells[name] = "" if items is None else " ".join(str(i) for i in items)
     return cells
+
+
+def _utc(when: datetime | None) -> str:
+    """When a row was entered, in UTC: a late entry shows beside the time it is for."""
+    if when is None:
+        return ""
+    return (when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)).isoformat()
 
 
 def _flag_cells(flag: Flag) -> dict[str, str]:

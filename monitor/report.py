@@ -31,6 +31,7 @@ from monitor.domain import (
 )
 from monitor.rules import baseline, infusion_started_at
 from monitor.scores import GAD7, MOAAS_LEVELS, PHQ9
+from monitor.signature_labels import DISCHARGE_HEADING, OTHER_HEADING, split_signatures, validity
 from monitor.wording import EVENT_NAMES, MEASURE_NAMES, criterion_name
 
 if TYPE_CHECKING:
@@ -548,16 +549,18 @@ def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:
     blocks.append(Fields((("Could have left at",
                            f"{_clock(would)} (had there been no minimum stay)"
                            if would is not None else "not reached"),)))
-    signatures = view.signatures
-    if signatures:
-        blocks.append(Table(
-            ("Signature", "Signed by", "Signed at", "Valid", "Content hash"),
-            tuple(Row((s.meaning, f"{s.signer_name} ({s.signer_role})",
-                       f"{_date(s.signed_at)} {_clock(s.signed_at)}",
-                       "valid" if s.valid else "SUPERSEDED: the record changed after signing",
-                       s.content_hash[:12]), strong=not s.valid) for s in signatures),
-            (20, 24, 18, 22, 16), caption="Content hash: the first 12 hex digits of what "
-                                          "was signed."))
+    # The discharge's own signatures apart from the others (a critical flag acknowledged,
+    # or closed by a void or an amendment), each table saying which it lists.
+    for heading, signatures in zip((DISCHARGE_HEADING, OTHER_HEADING),
+                                   split_signatures(view.signatures), strict=True):
+        if signatures:
+            blocks.append(Table(
+                ("Meaning", "Signed by", "Signed at", "Valid", "Content hash"),
+                tuple(Row((s.meaning, f"{s.signer_name} ({s.signer_role})",
+                           f"{_date(s.signed_at)} {_clock(s.signed_at)}", validity(s),
+                           s.content_hash[:12]), strong=not s.valid) for s in signatures),
+                (20, 24, 18, 22, 16), caption=f"{heading}. Content hash: the first 12 hex "
+                                              "digits of what was signed."))
     return tuple(blocks)
 
 

@@ -8,6 +8,8 @@ each such entry as made after sign-off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
@@ -16,6 +18,8 @@ from ui.style import PRIMARY_MIN, TouchButton, icon
 from ui.theme import TEXT_PX, TOUCH_MIN, Theme
 
 ICON_PX = 32
+#: Beside the disabled button when someone other than a clinician is signed in.
+CLINICIAN_ONLY = "Only a clinician can add entries after sign-off: ask one to sign in."
 
 
 class ClosedPanel(QFrame):
@@ -29,9 +33,13 @@ class ClosedPanel(QFrame):
     lateEntryRequested = Signal(str)
     lateEntryEnded = Signal()
 
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+    def __init__(self, theme: Theme, parent: QWidget | None = None, *,
+                 is_clinician: Callable[[], bool] = lambda: True) -> None:
         super().__init__(parent)
         self.theme = theme
+        #: Asked each time the state is shown: only a clinician may enter after sign-off, so
+        #: for anyone else the button is disabled with the reason right under it.
+        self.is_clinician = is_clinician
         self.setObjectName("closed-panel")
         self.icon = QLabel()
         self.icon.setFixedSize(ICON_PX, ICON_PX)
@@ -55,6 +63,11 @@ class ClosedPanel(QFrame):
         self.open_button = TouchButton("Add entries after sign-off", min_height=PRIMARY_MIN)
         self.open_button.setObjectName("open-after-signoff")
         self.open_button.clicked.connect(self._open)
+        self.clinician_only = QLabel(CLINICIAN_ONLY)
+        self.clinician_only.setObjectName("after-signoff-clinician-only")
+        self.clinician_only.setWordWrap(True)
+        self.clinician_only.setStyleSheet(f"font-size: {TEXT_PX}px; color: {theme.warning};")
+        self.clinician_only.hide()
         self.end_button = TouchButton("Close entries again", min_height=PRIMARY_MIN)
         self.end_button.setObjectName("end-after-signoff")
         self.end_button.clicked.connect(self.lateEntryEnded)
@@ -76,6 +89,7 @@ class ClosedPanel(QFrame):
         layout.addWidget(self.reason)
         layout.addWidget(self.message)
         layout.addWidget(self.open_button)
+        layout.addWidget(self.clinician_only)
         layout.addWidget(self.state)
         layout.addWidget(self.end_button)
         layout.addStretch(1)
@@ -88,6 +102,11 @@ class ClosedPanel(QFrame):
         entering = late_reason is not None
         for widget in (self.reason, self.open_button):
             widget.setVisible(not entering)
+        allowed = self.is_clinician()
+        self.reason.setEnabled(allowed)
+        self.open_button.setEnabled(allowed)
+        self.open_button.setToolTip("" if allowed else CLINICIAN_ONLY)
+        self.clinician_only.setVisible(not entering and not allowed)
         self.message.hide()
         self.state.setVisible(entering)
         self.end_button.setVisible(entering)

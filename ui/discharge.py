@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from monitor.domain import Criterion, Event, EventKind, Phase, Score
 from monitor.protocol import Protocol
 from monitor.service import MIN_OVERRIDE_REASON
+from monitor.signature_labels import OTHER_HEADING, meaning_words, split_signatures, validity
 from monitor.wording import criterion_name
 from ui.labels import clock_time
 from ui.style import PRIMARY_MIN, TouchButton, icon
@@ -126,6 +127,10 @@ class OverrideDialog(QDialog):
         self.text.setPlaceholderText("Why the patient may leave although criteria are not met")
         self.text.setMinimumHeight(3 * TOUCH_MIN)
         self.count = _label(role="muted")
+        #: The criteria not met, by name and why: what the clinician is overriding.
+        self.unmet = _label()
+        self.unmet.setObjectName("override-unmet")
+        self.unmet.setStyleSheet(f"QLabel {{ color: {t.warning}; font-weight: bold; }}")
         self.confirm = TouchButton("Discharge with override", min_height=PRIMARY_MIN)
         self.confirm.setObjectName("override-confirm")
         self.confirm.setProperty("primary", True)
@@ -143,6 +148,7 @@ class OverrideDialog(QDialog):
         layout.addWidget(_headline("Clinician override"))
         layout.addWidget(_label("The patient is discharged although not every criterion is "
                                 "met. The reason is kept in the record and the audit trail."))
+        layout.addWidget(self.unmet)
         layout.addWidget(_label("Reason", "field"))
         layout.addWidget(self.text)
         layout.addWidget(self.count)
@@ -152,6 +158,18 @@ class OverrideDialog(QDialog):
 
     def reason(self) -> str:
         return self.text.toPlainText().strip()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Word-wrapped lines need more height than the layout's minimum says: keep the room
+        # they ask for, so the reason box does not run under the buttons.
+        self.setMinimumHeight(self.layout().totalHeightForWidth(self.width()))
+        super().showEvent(event)
+
+    def set_unmet(self, criteria: list[tuple[str, str]]) -> None:
+        """List the criteria not met, each ``(name, why)``, above the reason."""
+        lines = [f"• {name}: {why}" if why else f"• {name}" for name, why in criteria]
+        self.unmet.setText("\n".join(["Not met:", *lines]) if lines
+                           else "Every criterion is met.")
 
     def _update(self) -> None:
         length = len(self.reason())
@@ -348,11 +366,19 @@ class DischargePanel(QWidget):
         self._show_signatures(view)
 
     def _show_signatures(self, view: SessionView) -> None:
+        # Only the discharge's own signatures read as a sign-off; a critical flag's
+        # acknowledgement, void or amendment is listed apart, by what it means.
+        discharge, others = split_signatures(getattr(view, "signatures", ()))
         lines = [
             f"Signed ({s.meaning}): {s.signer_name}, {s.signer_role}, {clock_time(s.signed_at)}"
-            + ("" if s.valid else " — SUPERSEDED: the record changed after signing")
-            for s in getattr(view, "signatures", ())
+            + ("" if s.valid else f" — {validity(s)}")
+            for s in discharge
         ]
+        if others:
+            lines.append(f"{OTHER_HEADING}:")
+            lines += [f"{meaning_words(s)}: {s.signer_name}, {s.signer_role}, "
+                      f"{clock_time(s.signed_at)}" + ("" if s.valid else f" — {validity(s)}")
+                      for s in others]
         self.signatures.setText("\n".join(lines))
         self.signatures.setVisible(bool(lines))
 
@@ -363,6 +389,11 @@ class DischargePanel(QWidget):
     def open_override(self) -> None:
         """Ask for the override reason (non-blocking: the panel keeps updating)."""
         self.override_dialog.text.clear()
+        view = self._view
+        self.override_dialog.set_unmet(
+            [] if view is None else
+            [(criterion_name(c.id, view.protocol), c.detail)
+             for c in view.discharge.criteria if not c.met])
         self.override_dialog.open()
 
     def criterion_texts(self) -> dict[str, tuple[str, str, str]]:

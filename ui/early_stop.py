@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -36,6 +37,16 @@ from ui.theme import TEXT_PX, TOUCH_MIN, Theme
 
 #: Reasons offered with one tap; "Other" needs words.
 REASONS = ("Adverse effect", "Patient asked to stop", "Line or pump problem", "Other")
+
+
+def _landscape(parent: QWidget | None) -> bool:
+    """Whether the window the dialog opens over (or else the screen) is wider than tall."""
+    if parent is not None:
+        size = parent.window().size()
+    else:
+        screen = QGuiApplication.primaryScreen()
+        size = screen.availableSize() if screen is not None else None
+    return size is None or size.width() > size.height()
 
 
 class EarlyStopDialog(QDialog):
@@ -96,16 +107,32 @@ class EarlyStopDialog(QDialog):
         buttons.addWidget(cancel)
         buttons.addWidget(ok)
 
+        questions = QVBoxLayout()
+        questions.setContentsMargins(0, 0, 0, 0)
+        questions.addWidget(intro)
+        questions.addWidget(QLabel("Why did it stop early?"))
+        questions.addLayout(reason_grid)
+        questions.addWidget(self.detail)
+        questions.addLayout(units)
+        questions.addWidget(self.message)
+        questions.addStretch(1)
+        # On a landscape screen the keypad stands beside the questions: stacked, the dialog
+        # is taller than 800 px and its title goes off the top. On a portrait one, below.
+        body = QHBoxLayout() if _landscape(parent) else QVBoxLayout()
+        body.setSpacing(16)
+        body.addLayout(questions, 1)
+        body.addWidget(self.keypad)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(QLabel("Why did it stop early?"))
-        layout.addLayout(reason_grid)
-        layout.addWidget(self.detail)
-        layout.addLayout(units)
-        layout.addWidget(self.message)
-        layout.addWidget(self.keypad)
+        layout.addLayout(body, 1)
         layout.addLayout(buttons)
         self.keypad.setFocus()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # The layout's minimum leaves out what word-wrapped text needs: at that size the
+        # reasons and the keypad's last row were overlapped. Once styled, keep the room all
+        # of it asks for.
+        self.setMinimumSize(self.sizeHint().expandedTo(self.minimumSizeHint()))
+        super().showEvent(event)
 
     def set_given(self, text: str, *, unit: str = "mg") -> None:
         """Type ``text`` as the amount given, in ``unit`` (for tests and screenshots)."""

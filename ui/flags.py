@@ -13,6 +13,7 @@ the service. When a new flag is raised the list goes back to the top, where open
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import (
@@ -72,6 +73,12 @@ PAUSED_ACTION = "Infusion paused"
 #: Says that nothing else was done, so it is not combined with another action.
 NO_ACTION = "Observed — no action needed"
 RECORD_PAUSE_TEXT = "Also record the pause now"
+#: Said up front, beside the disabled choices, when someone other than a clinician opens
+#: the acknowledgement of a flag only a clinician acknowledges.
+CLINICIAN_ONLY_REASON = ("A clinician acknowledges PHQ-9 item 9, with what they found: "
+                         "ask the clinician to sign in and acknowledge it.")
+#: The row's button for such a flag, seen by someone other than a clinician.
+CLINICIAN_ONLY_BUTTON = "Clinician only"
 #: How several actions are joined into the one action text that is stored.
 ACTION_SEPARATOR = "; "
 
@@ -182,6 +189,9 @@ class _FlagDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.theme = theme
         self._icons = {severity: tier_icon(theme, severity, ICON_PX) for severity in Severity}
+        #: Whether the one signed in is a clinician: if not, a flag only a clinician
+        #: acknowledges shows a muted "Clinician only" button instead of "Acknowledge".
+        self.clinician = True
 
     @staticmethod
     def _flag(index: _Index) -> Flag:
@@ -283,8 +293,24 @@ class _FlagDelegate(QStyledItemDelegate):
             self._paint_button(painter, self.button_rect(row), flag)
         painter.restore()
 
+    def button_text(self, flag: Flag) -> str:
+        """The open row's button: "Clinician only" on a flag that is not this person's."""
+        if self.clinician or not clinician_only(flag):
+            return "Acknowledge"
+        return CLINICIAN_ONLY_BUTTON
+
     def _paint_button(self, painter: QPainter, rect: QRect, flag: Flag) -> None:
         t = self.theme
+        if self.button_text(flag) == CLINICIAN_ONLY_BUTTON:
+            # Looks disabled; a tap still opens the dialog, which says who acknowledges it.
+            painter.setPen(QPen(QColor(t.text_muted), 2))
+            painter.setBrush(QColor(t.surface))
+            painter.drawRoundedRect(rect, 8, 8)
+            font = QFont(painter.font())
+            font.setPixelSize(TEXT_PX)
+            painter.setFont(font)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, CLINICIAN_ONLY_BUTTON)
+            return
         critical = flag.severity is Severity.CRITICAL
         fill = QColor(t.tier_colour(flag.severity) if critical else t.surface)
         painter.setPen(QPen(QColor(t.tier_colour(flag.severity) if critical else t.accent), 2))
@@ -307,6 +333,12 @@ class _FlagDelegate(QStyledItemDelegate):
                 self.acknowledgeClicked.emit(flag)
                 return True
         return super().editorEvent(event, model, option, index)
+
+
+def clinician_only(flag: Flag) -> bool:
+    """Whether only a clinician acknowledges ``flag`` (PHQ-9 item 9: the service refuses
+    anyone else; the screens say so before anything is chosen)."""
+    return flag.key == PHQ9_ITEM9_FLAG
 
 
 def row_height(severity: Severity, lines: int, *, is_open: bool = True) -> int:
@@ -356,11 +388,14 @@ class AcknowledgeDialog(QDialog):
     chosen = Signal(str, str, bool)
 
     def __init__(self, theme: Theme, flag: Flag, parent: QWidget | None = None, *,
-                 phase: Phase | None = None) -> None:
+                 phase: Phase | None = None, clinician: bool = True) -> None:
         super().__init__(parent)
         self.theme = theme
         self.flag = flag
         self.phase = phase
+        #: False when the flag is a clinician's and someone else opened it: nothing can be
+        #: chosen, and :attr:`refusal` says why, above the choices.
+        self.allowed = clinician or not clinician_only(flag)
         self.setWindowTitle("Acknowledge flag")
         style = tier_style(theme, flag.severity)
 
@@ -381,6 +416,11 @@ class AcknowledgeDialog(QDialog):
         prompt = QLabel("Clinician: what did you find? Choose all that apply." if clinical
                         else "What was done? Choose all that apply.")
         prompt.setProperty("role", "field")
+        self.refusal = QLabel(CLINICIAN_ONLY_REASON)
+        self.refusal.setObjectName("clinician-only")
+        self.refusal.setProperty("role", "confirm")
+        self.refusal.setWordWrap(True)
+        self.refusal.setVisible(not self.allowed)
         self.choices = QButtonGroup(self)
         self.choices.setExclusive(False)
         grid = QGridLayout()
@@ -393,6 +433,7 @@ class AcknowledgeDialog(QDialog):
             button.setMinimumHeight(CHOICE_MIN_PX)
             # No keyboard focus: a focus frame on the first choice reads as "already chosen".
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setEnabled(self.allowed)
             self.choices.addButton(button, number)
             grid.addWidget(button, number // 2, number % 2)
         self.choices.buttonToggled.connect(self._toggled)
@@ -426,6 +467,7 @@ class AcknowledgeDialog(QDialog):
         self.note.setPlaceholderText("Note (optional)" if clinical
                                      else "Note (optional; required for Other)")
         self.note.setMinimumHeight(TOUCH_MIN)
+        self.note.setEnabled(self.allowed)
         self.note.textChanged.connect(self._update)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -438,6 +480,7 @@ class AcknowledgeDialog(QDialog):
         layout.addLayout(head)
         layout.addWidget(message)
         layout.addSpacing(8)
+        layout.addWidget(self.refusal)
         layout.addWidget(prompt)
         layout.addLayout(grid)
         layout.addWidget(self.record_pause)
@@ -479,15 +522,19 @@ class AcknowledgeDialog(QDialog):
         for button in (*self.choices.buttons(), self.record_pause):
             text = str(button.property("action") or RECORD_PAUSE_TEXT)
             button.setText(f"✓ {text}" if button.isChecked() else text)
-            # Wide enough for the tick from the start, so a choice never grows when tapped.
-            ticked = button.fontMetrics().horizontalAdvance(f"✓ {text}") + CHOICE_PADDING_PX
+            # Wide enough for the tick from the start, so a choice never grows when tapped;
+            # measured in bold, as the style sheet draws a chosen one.
+            bold = QFont(button.font())
+            bold.setBold(True)
+            ticked = QFontMetrics(bold).horizontalAdvance(f"✓ {text}") + CHOICE_PADDING_PX
             button.setMinimumWidth(max(button.minimumWidth(), ticked))
         actions = self.actions()
         paused = PAUSED_ACTION in actions
         self.record_pause.setVisible(paused and self.phase is Phase.INFUSING)
         self.pause_note.setVisible(paused and self.phase is Phase.PAUSED)
         complete = bool(actions) and (OTHER_ACTION not in actions or bool(self.note_text()))
-        self.ok.setEnabled(complete)
+        self.ok.setEnabled(self.allowed and complete)
+        self.ok.setToolTip("" if self.allowed else CLINICIAN_ONLY_REASON)
         self.ok.setText("Acknowledge + record pause" if self.will_record_pause()
                         else "Acknowledge")
 
@@ -514,9 +561,13 @@ class FlagsPanel(QWidget):
 
     acknowledgeRequested = Signal(object, str, str, bool)
 
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+    def __init__(self, theme: Theme, parent: QWidget | None = None, *,
+                 is_clinician: Callable[[], bool] = lambda: True) -> None:
         super().__init__(parent)
         self.theme = theme
+        #: Asked when flags are shown and a dialog opens: whether the one signed in is a
+        #: clinician (a flag only a clinician acknowledges says so up front to anyone else).
+        self.is_clinician = is_clinician
         self.model = FlagsModel(theme, self)
         self.dialog: AcknowledgeDialog | None = None
         #: The session's phase, for the dialog's offer to record a pause.
@@ -563,6 +614,7 @@ class FlagsPanel(QWidget):
 
     def show_view(self, view: SessionView) -> None:
         self.phase = view.phase
+        self.delegate.clinician = self.is_clinician()
         # Flags of corrected readings stay listed (closed), with the action once taken.
         self.model.set_flags((*view.flags, *view.superseded_flags))
         ids = {f.id for f in view.flags}
@@ -587,7 +639,8 @@ class FlagsPanel(QWidget):
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
-        dialog = AcknowledgeDialog(self.theme, flag, self, phase=self.phase)
+        dialog = AcknowledgeDialog(self.theme, flag, self, phase=self.phase,
+                                   clinician=self.is_clinician())
         dialog.chosen.connect(lambda action, note, pause: self.acknowledgeRequested.emit(
             flag, action, note, pause))
         self.dialog = dialog

@@ -50,6 +50,7 @@ from ui.chart import SessionChart
 from ui.closed import ClosedPanel
 from ui.discharge import DischargePanel
 from ui.early_stop import EarlyStopDialog
+from ui.elided import ElidedLabel
 from ui.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.flags import FlagsPanel
 from ui.history import HistoryPanel
@@ -142,6 +143,10 @@ class RateDialog(QDialog):
         super().accept()
 
 
+#: Lines the header keeps for its notice, shown or not.
+NOTICE_LINES = 2
+
+
 class SessionHeader(QFrame):
     """Back button, who and where, phase with elapsed time, next reading, undo, controls.
 
@@ -175,8 +180,9 @@ class SessionHeader(QFrame):
         self.due_icon = QLabel()
         #: The outcome of the last action taken outside the entry forms (infusion controls,
         #: acknowledgements, discharge): "Saved …", a refusal, or NOT saved. Never modal.
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
+        # Two lines at most, elided with the whole text in the tooltip: a wrapped notice
+        # made the header up to three lines taller and moved the tabs, tiles and keypad.
+        self.notice = ElidedLabel(NOTICE_LINES)
         self.notice.setObjectName("session-notice")
         self.undo_button = TouchButton("Undo")
         self.undo_button.clicked.connect(self.undo)
@@ -343,7 +349,7 @@ class SessionScreen(QWidget):
         self.header = SessionHeader(theme)
         self.rail = ValueRail(theme)
         self.chart = SessionChart(theme)
-        self.flags = FlagsPanel(theme)
+        self.flags = FlagsPanel(theme, is_clinician=presenter.is_clinician)
         self.vitals = VitalsEntry(theme, clock)
         self.cadss = CadssEntry(theme, clock)
         self.moaas = MoaasEntry(theme, clock)
@@ -351,7 +357,7 @@ class SessionScreen(QWidget):
         self.event_form = EventEntry(theme, clock, medications)
         self.discharge = DischargePanel(theme)
         self.history = HistoryPanel(theme)
-        self.closed_panel = ClosedPanel(theme)
+        self.closed_panel = ClosedPanel(theme, is_clinician=presenter.is_clinician)
         self.forms = (self.vitals, self.cadss, self.moaas, self.comfort, self.event_form)
         #: What the entry tabs show: (the closed panel, the forms).
         self._entry_tabs = (False, True)

@@ -191,3 +191,24 @@ def test_export_as_a_nurse_is_audited_as_her(
     assert out.splitlines()[0].endswith(f"to {target}")
     (entry,) = service.audit_entries(by=clinician, action="export")
     assert entry.staff_id == nurse
+
+
+@pytest.mark.parametrize("stdin", ["", "\n"], ids=["end-of-input", "empty-line"])
+def test_export_as_with_no_pin_given_is_refused_without_counting_a_wrong_pin(
+    service, nurse, db_url, cli_clock, tmp_path, capsys, monkeypatch, stdin
+):
+    status, out, err = run(import_args(tmp_path, db_url), cli_clock, capsys)
+    assert status == 0, err
+    session_id = out.strip().splitlines()[-1]
+    for _ in range(6):  # more than the wrong PINs that lock an account
+        status, _out, err = run(["export", session_id, "--format", "csv",
+                                 "-o", str(tmp_path / "out.csv"), "--as", "Nora Nurse",
+                                 "--db", db_url],
+                                cli_clock, capsys, stdin=stdin, monkeypatch=monkeypatch)
+        assert status == 2
+        assert "no PIN given" in err
+        assert "tries left" not in err
+    assert not (tmp_path / "out.csv").exists()
+    (person,) = [p for p in service.staff_list() if p.id == nurse]
+    assert person.locked_until is None
+    assert service.login(nurse, TEST_PIN).name == "Nora Nurse"

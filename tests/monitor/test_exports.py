@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.csvio import ITEM_COLUMNS, MEASURE_COLUMNS, parse_session_csv
-from monitor.domain import IMPORTABLE_EVENTS
+from monitor.domain import IMPORTABLE_EVENTS, EventKind
 from monitor.exports import batch_export, file_name, session_csv
 from monitor.permissions import PermissionDenied
 from tests.conftest import TEST_PIN
@@ -101,6 +101,32 @@ def test_the_csv_lists_every_flag_with_its_acknowledgement(service, nurse, clini
     surge = next(f for f in view.flags if f.acknowledgement is not None)
     assert any(r["flag"] == surge.message and r["time"] == surge.time.isoformat()
                for r in flag_rows)
+
+
+def test_the_csv_says_when_each_row_was_entered_so_a_late_entry_shows(
+    service, nurse, clinician, clock
+):
+    session_id = service.check_in(
+        by=nurse, chair="4", new_patient={"mrn": "MRN777009", "name": "Lou Hart"},
+        weight_kg=70, planned_mg_per_kg=0.5, infusion_minutes=40, bag_volume_ml=100.0,
+        escort_name="Max Hart")
+    clock.advance(timedelta(minutes=5))
+    service.record_reading(session_id, {"hr": "72"}, by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=40))
+    late_time = clock.now() - timedelta(minutes=30)
+    service.record_reading(session_id, {"hr": "77"}, by=nurse, time=late_time,
+                           note="written up late")
+    text = session_csv(service.load(session_id))
+    assert text.splitlines()[0].endswith(",entered_at")  # new columns go at the end
+    rows = csv_rows(text)
+    (late,) = [r for r in rows if r["note"] == "written up late"]
+    assert late["time"] == late_time.isoformat()
+    assert late["entered_at"] == clock.now().astimezone(UTC).isoformat()
+    assert all(r["entered_at"] for r in rows if r["status"] or r["event"])
+    assert not any(r["entered_at"] for r in rows if r["flag"])  # a flag is raised, not entered
+    parsed = parse_session_csv(text, now=clock.now())  # the import accepts and ignores it
+    assert parsed.errors == []
 
 
 def test_the_import_refuses_an_unknown_status_naming_the_column(clock):

@@ -241,12 +241,30 @@ def test_discharge_section_gives_each_criterion_the_sign_off_and_the_signature(r
     assert isinstance(blocks[0], Paragraph)
     assert blocks[0].text.startswith("Discharge signed at ")
     assert "by Nora Nurse" in blocks[0].text
-    criteria, signatures = (b for b in blocks if isinstance(b, Table))
+    criteria, signatures, *_others = (b for b in blocks if isinstance(b, Table))
     assert len(criteria.rows) == len(view.discharge.criteria)
     assert row_with(criteria, "Escort present").cells[1] == "Met"
     discharge = row_with(signatures, "discharge sign-off")
     assert discharge.cells[1] == "Nora Nurse (nurse)"
     assert discharge.cells[3] == "valid"
+
+
+def test_a_void_signature_is_listed_by_its_meaning_apart_from_the_discharge_sign_off(
+        view, clock):
+    (sign_off,) = (s for s in view.signatures if s.meaning == "discharge sign-off")
+    void = dataclasses.replace(sign_off, id=uuid.uuid4(), valid=False,
+                               meaning="critical flag closed by voiding its reading")
+    both = dataclasses.replace(view, signatures=(void, sign_off))
+    blocks = section(build_report(both, generated_at=clock.now(), chain_head=CHAIN_HEAD),
+                     "Discharge").blocks
+    _criteria, discharge, others = (b for b in blocks if isinstance(b, Table))
+    assert discharge.caption.startswith("Discharge e-signatures.")
+    assert [r.cells[0] for r in discharge.rows] == ["discharge sign-off"]
+    assert others.caption.startswith("Other e-signatures.")
+    (row,) = others.rows
+    assert row.cells[0] == "critical flag closed by voiding its reading"
+    assert "SUPERSEDED" not in row.cells[3]
+    assert row.cells[3] == "the record before it changed since"
 
 
 def test_instructions_forbid_driving_even_when_the_clinic_text_does_not(view, clock):

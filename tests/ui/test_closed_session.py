@@ -75,15 +75,36 @@ def test_after_sign_off_the_entry_panel_says_the_session_is_closed_and_why(
     window.close()
 
 
-def test_a_nurse_cannot_open_entries_after_sign_off(qtbot, qapp, service, clock, nurse):
+@pytest.mark.parametrize("size", SIZES, ids=["landscape", "portrait"])
+def test_a_nurse_sees_entries_after_sign_off_disabled_with_the_reason_beside_the_button(
+    qtbot, qapp, service, clock, nurse, size
+):
+    apply_theme(qapp, DIM)
     session_id = recovering_session(service, clock, nurse)
     service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
-    _presenter, screen, window = _screen(qtbot, service, clock, session_id, nurse, SIZES[0])
-    screen.closed_panel.reason.setText("BP taken at the door")
-    qtbot.mouseClick(screen.closed_panel.open_button, Qt.MouseButton.LeftButton)
-    assert "A nurse cannot add an entry after the discharge is signed" in (
-        screen.closed_panel.message.text())
+    _presenter, screen, window = _screen(qtbot, service, clock, session_id, nurse, size)
+    panel = screen.closed_panel
+    assert not panel.open_button.isEnabled()
+    assert not panel.reason.isEnabled()
+    assert panel.clinician_only.isVisible()
+    assert panel.clinician_only.text().startswith("Only a clinician can add entries")
+    button = panel.open_button.geometry()
+    note = panel.clinician_only.geometry()
+    assert 0 <= note.top() - button.bottom() <= 24  # right under the button, not far off
+    qtbot.mouseClick(panel.open_button, Qt.MouseButton.LeftButton)
     assert "Vitals" not in _tab_titles(screen)
+    _shot(window, f"session-closed-nurse-{size[0]}x{size[1]}")
+    window.close()
+
+
+def test_a_clinician_sees_entries_after_sign_off_enabled(qtbot, qapp, service, clock, nurse,
+                                                         clinician):
+    session_id = recovering_session(service, clock, nurse)
+    service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)
+    _presenter, screen, window = _screen(qtbot, service, clock, session_id, clinician,
+                                         SIZES[0])
+    assert screen.closed_panel.open_button.isEnabled()
+    assert not screen.closed_panel.clinician_only.isVisible()
     window.close()
 
 

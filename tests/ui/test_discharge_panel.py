@@ -175,6 +175,22 @@ def test_the_override_needs_a_written_reason(qtbot, panel, service, clock, nurse
     assert blocker.args == ["Escort arrived late; clinician saw patient"]
 
 
+def test_the_override_dialog_lists_the_criteria_not_met(qtbot, panel, service, clock, nurse):
+    view = service.load(recovering_session(service, clock, nurse, attested=False))
+    unmet = [c for c in view.discharge.criteria if not c.met]
+    assert "escort" in {c.id for c in unmet}
+    panel.show_view(view)
+    panel.allow_override(True)
+    click(qtbot, panel.override_button)
+    dialog = panel.override_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    lines = dialog.unmet.text().splitlines()
+    assert lines[0] == "Not met:"
+    assert lines[1:] == [f"• {criterion_name(c.id, view.protocol)}: {c.detail}" for c in unmet]
+    assert dialog.unmet.isVisible()
+    click(qtbot, dialog.cancel)
+
+
 def test_a_cancelled_override_emits_nothing(qtbot, panel, service, clock, nurse):
     panel.show_view(service.load(recovering_session(service, clock, nurse)))
     panel.allow_override(True)

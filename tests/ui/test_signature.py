@@ -156,6 +156,29 @@ def test_a_superseded_signature_says_so_on_the_discharge_panel(qtbot, service, c
     assert "SUPERSEDED" in session.discharge.signatures.text()
 
 
+def test_a_void_signature_is_listed_apart_from_the_discharge_sign_off(
+        qtbot, service, clock, nurse):
+    from dataclasses import replace  # noqa: PLC0415
+
+    clinician = service.ensure_staff("Dr Lee", "clinician", pin="739104")
+    session_id = _session(service, nurse)
+    service.override_discharge(session_id, reason="Clinician reviewed, escort waiting",
+                               by=clinician, pin="739104")
+    window = _window(qtbot, service, clock, (clinician, "Dr Lee"))
+    session = window.show_session("1", session_id)
+    view = session.presenter.view
+    (override,) = view.signatures
+    void = replace(override, signer_name="Nora Quinn", signer_role="nurse", valid=False,
+                   meaning="critical flag closed by voiding its reading")
+    session.discharge.show_view(replace(view, signatures=(void, override)))
+    lines = session.discharge.signatures.text().splitlines()
+    assert lines[0].startswith("Signed (discharge override): Dr Lee")
+    assert lines[1] == "Other e-signatures:"
+    assert lines[2].startswith("Critical flag closed by voiding its reading: Nora Quinn, nurse")
+    assert "SUPERSEDED" not in lines[2]
+    assert not any(line.startswith("Signed (critical") for line in lines)
+
+
 def test_acknowledging_a_critical_flag_needs_the_pin(qtbot, service, clock, nurse):
     from tests.conftest import TEST_PIN  # noqa: PLC0415
 
