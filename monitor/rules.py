@@ -775,9 +775,10 @@ def next_reading(record: SessionRecord, protocol: Protocol, at: datetime, *,
     """The next reading due at ``at``; ``None`` in baseline and after discharge.
 
     Due = the later of the last reading with vital signs and the start of the current
-    stretch (infusion or recovery), plus that stretch's interval — or plus
-    ``intervals.repeat_after_flag_min`` while the latest BP, HR or SpO2 at that reading met
-    a warning or critical tier (see the module docstring). ``evaluation``, if given, is
+    stretch (infusion or recovery), plus that stretch's interval — or, while the latest BP,
+    HR or SpO2 at that reading met a warning or critical tier (see the module docstring),
+    ``intervals.repeat_after_flag_min`` after that reading itself, even when the phase
+    changed since (the earlier of the two). ``evaluation``, if given, is
     that of the record's readings as of ``at``.
     """
     record = record.as_of(at)
@@ -792,10 +793,17 @@ def next_reading(record: SessionRecord, protocol: Protocol, at: datetime, *,
     if evaluation is None:
         evaluation = FlagEvaluation.of(record, protocol)
     repeat_for = evaluation.repeat_for(last)
-    interval = current.interval
-    if repeat_for:
-        interval = min(interval, timedelta(minutes=protocol.intervals.repeat_after_flag_min))
-    return NextReading(max(last, current.start) + interval, repeat_for)
+    repeat = timedelta(minutes=protocol.intervals.repeat_after_flag_min)
+    return NextReading(_due(last, current, repeat if repeat_for else None), repeat_for)
+
+
+def _due(last: datetime, schedule: _Schedule, repeat: timedelta | None) -> datetime:
+    """When the reading after ``last`` is due in ``schedule``; ``repeat``, if given, is the
+    interval a warning asked for. That repeat stays counted from the reading that asked for
+    it, whatever the phase change since (a pause, a stop, an early stop): moving it to the
+    start of the new stretch would push back a repeat the clinic rule wants on time."""
+    usual = max(last, schedule.start) + schedule.interval
+    return usual if repeat is None else min(usual, last + repeat)
 
 
 def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime, *,
@@ -844,8 +852,8 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
             if schedule.start >= horizon or (last is not None and schedule.end is not None
                                              and schedule.end <= last):
                 continue
-            due = schedule.start if last is None else max(last, schedule.start)
-            due += min(schedule.interval, repeat) if repeat_for else schedule.interval
+            due = (schedule.start + schedule.interval if last is None
+                   else _due(last, schedule, repeat if repeat_for else None))
             late_at = due + grace
             stretch_end = horizon if schedule.end is None else min(schedule.end, horizon)
             if stretch_end <= late_at:
