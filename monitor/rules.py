@@ -538,8 +538,11 @@ class _Firing:
         if covered:
             return
         # A worse flag of the same episode takes over the lower ones still waiting: the
-        # nurse acknowledges the surge once, at its worst, not once per tier.
-        for index in self.episode:
+        # nurse acknowledges the surge once, at its worst, not once per tier. Not a high BP
+        # before the start: each such flag waits for a clinician's review before the
+        # infusion may start (monitor.start_gate), and a worse reading is no review.
+        held = self.key == "bp-high" and ctx.in_baseline(reading)
+        for index in () if held else self.episode:
             lower = fired[index]
             if not _acknowledged_by(lower, reading.time) and lower.resolved_at is None:
                 fired[index] = replace(lower, resolved_at=reading.time, resolution="escalated")
