@@ -1073,11 +1073,15 @@ class ClinicService:
         note: str = "",
         time: datetime | None = None,
         pin: str | None = None,
+        record_pause: bool = False,
     ) -> uuid.UUID:
         """Record who acknowledged ``flag``, when, and the action taken.
 
         Acknowledging a critical flag is an e-signature: ``pin`` is required
         (:class:`SignatureRequired` without it) and a wrong one counts towards the lock.
+        With ``record_pause``, the infusion pause is recorded at the same time, in the same
+        transaction: both are recorded, or neither (a cancelled or refused signature records
+        no pause).
         """
         self._require(by, Action.ACKNOWLEDGE, session_id=session_id)
         if not action.strip():
@@ -1105,6 +1109,14 @@ class ClinicService:
                 self._sign(db, session_id=session_id, signer=signer,
                            meaning=MEANING_CRITICAL_ACK, record_kind="acknowledgement",
                            record_id=ack.id, now=now)
+            if record_pause:
+                pause_id = uuid.uuid4()
+                self._insert_event(db, session_id, EventKind.INFUSION_PAUSE, by=by, when=when,
+                                   now=now, detail="", data=None, event_id=pause_id)
+                self._audit(db, by, "create", "event", pause_id, now=now,
+                            session_id=session_id, patient_id=session.patient_id,
+                            new={"time": when, "kind": EventKind.INFUSION_PAUSE.value,
+                                 "detail": "", "acknowledgement": str(ack.id)})
             self._audit(db, by, "acknowledge", "flag", flag.id, now=now, session_id=session_id,
                         patient_id=session.patient_id,
                         new={"time": when, "flag": flag.key, "severity": int(flag.severity),

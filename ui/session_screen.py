@@ -641,15 +641,12 @@ class SessionScreen(QWidget):
         return ask(self, title, text)
 
     def _acknowledge(self, flag: Flag, action: str, note: str, record_pause: bool = False) -> None:
-        """Record the acknowledgement; first the infusion pause, if the nurse chose to record
-        it in the dialog, exactly as the "Pause" control would. If the pause is not
-        recorded, neither is the acknowledgement: the notice says why and the flag stays
-        open."""
+        """Record the acknowledgement, with the infusion pause if the nurse chose to record
+        it in the dialog: both in one step, once any signature is given. If either is
+        refused (or the signature cancelled), neither is recorded: the notice says why and
+        the flag stays open."""
         self._active_form = None
-        if record_pause and not self.presenter.record_event(
-                EventKind.INFUSION_PAUSE, label="infusion pause"):
-            return
-        self.presenter.acknowledge(flag, action, note)
+        self.presenter.acknowledge(flag, action, note, record_pause=record_pause)
 
     # -- answers from the presenter --------------------------------------------------------
 
