@@ -250,7 +250,15 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when is not None else None
 
 
-def _flag_json(flag: Flag) -> dict[str, Any]:
+def _all_flags(view: SessionView) -> list[Flag]:
+    """Every flag the session raised, as in the PDF: those of the effective readings and
+    those of readings since voided or amended (closed, with that resolution); open first,
+    then by tier (worst first), then by time."""
+    return sorted((*view.flags, *view.superseded_flags),
+                  key=lambda f: (not f.open, -f.severity, f.time))
+
+
+def _flag_json(flag: Flag, *, superseded: bool = False) -> dict[str, Any]:
     ack = flag.acknowledgement
     return {
         "id": str(flag.id),
@@ -264,6 +272,7 @@ def _flag_json(flag: Flag) -> dict[str, Any]:
         },
         "resolved_at": _iso(flag.resolved_at),
         "resolution": flag.resolution or None,
+        "reading_corrected": superseded,
     }
 
 
@@ -291,6 +300,7 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
     info = view.info
     patient = info.patient
     discharge = view.discharge
+    superseded = {f.id for f in view.superseded_flags}
     return {
         "session": {
             "id": str(info.id),
@@ -331,7 +341,7 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
              "after_signoff": view.after_signoff(e)}
             for e in view.record.events
         ],
-        "flags": [_flag_json(f) for f in view.flags],
+        "flags": [_flag_json(f, superseded=f.id in superseded) for f in _all_flags(view)],
         "dose_delivered": _dose_json(view),
         "discharge": {
             "ready": discharge.ready,
@@ -356,7 +366,8 @@ def view_to_text(view: SessionView) -> str:
         f"{len(view.record.readings)} readings, {len(view.record.events)} events",
         "Flags:",
         *(f"  [{f.severity.label}] {f.time.isoformat()} {f.message}"
-          f"{' (acknowledged)' if f.acknowledged else ''}" for f in view.flags),
+          f"{' (acknowledged)' if f.acknowledged else ''}"
+          f"{f' ({f.resolution})' if f.resolution else ''}" for f in _all_flags(view)),
         f"Discharge: {'READY' if view.discharge.ready else 'not ready'}",
         *(f"  {'met    ' if c.met else 'NOT met'} {c.id}: {c.detail}"
           for c in view.discharge.criteria),

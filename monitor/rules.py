@@ -538,8 +538,11 @@ class _Firing:
         if covered:
             return
         # A worse flag of the same episode takes over the lower ones still waiting: the
-        # nurse acknowledges the surge once, at its worst, not once per tier.
-        for index in self.episode:
+        # nurse acknowledges the surge once, at its worst, not once per tier. Not a high BP
+        # before the start: each such flag waits for a clinician's review before the
+        # infusion may start (monitor.start_gate), and a worse reading is no review.
+        held = self.key == "bp-high" and ctx.in_baseline(reading)
+        for index in () if held else self.episode:
             lower = fired[index]
             if not _acknowledged_by(lower, reading.time) and lower.resolved_at is None:
                 fired[index] = replace(lower, resolved_at=reading.time, resolution="escalated")
@@ -775,9 +778,10 @@ def next_reading(record: SessionRecord, protocol: Protocol, at: datetime, *,
     """The next reading due at ``at``; ``None`` in baseline and after discharge.
 
     Due = the later of the last reading with vital signs and the start of the current
-    stretch (infusion or recovery), plus that stretch's interval — or plus
-    ``intervals.repeat_after_flag_min`` while the latest BP, HR or SpO2 at that reading met
-    a warning or critical tier (see the module docstring). ``evaluation``, if given, is
+    stretch (infusion or recovery), plus that stretch's interval — or, while the latest BP,
+    HR or SpO2 at that reading met a warning or critical tier (see the module docstring),
+    ``intervals.repeat_after_flag_min`` after that reading itself, even when the phase
+    changed since (the earlier of the two). ``evaluation``, if given, is
     that of the record's readings as of ``at``.
     """
     record = record.as_of(at)
@@ -792,10 +796,17 @@ def next_reading(record: SessionRecord, protocol: Protocol, at: datetime, *,
     if evaluation is None:
         evaluation = FlagEvaluation.of(record, protocol)
     repeat_for = evaluation.repeat_for(last)
-    interval = current.interval
-    if repeat_for:
-        interval = min(interval, timedelta(minutes=protocol.intervals.repeat_after_flag_min))
-    return NextReading(max(last, current.start) + interval, repeat_for)
+    repeat = timedelta(minutes=protocol.intervals.repeat_after_flag_min)
+    return NextReading(_due(last, current, repeat if repeat_for else None), repeat_for)
+
+
+def _due(last: datetime, schedule: _Schedule, repeat: timedelta | None) -> datetime:
+    """When the reading after ``last`` is due in ``schedule``; ``repeat``, if given, is the
+    interval a warning asked for. That repeat stays counted from the reading that asked for
+    it, whatever the phase change since (a pause, a stop, an early stop): moving it to the
+    start of the new stretch would push back a repeat the clinic rule wants on time."""
+    usual = max(last, schedule.start) + schedule.interval
+    return usual if repeat is None else min(usual, last + repeat)
 
 
 def next_reading_due(record: SessionRecord, protocol: Protocol, at: datetime, *,
@@ -844,8 +855,8 @@ def _overdue_flags(record: SessionRecord, readings: Sequence[Reading], protocol:
             if schedule.start >= horizon or (last is not None and schedule.end is not None
                                              and schedule.end <= last):
                 continue
-            due = schedule.start if last is None else max(last, schedule.start)
-            due += min(schedule.interval, repeat) if repeat_for else schedule.interval
+            due = (schedule.start + schedule.interval if last is None
+                   else _due(last, schedule, repeat if repeat_for else None))
             late_at = due + grace
             stretch_end = horizon if schedule.end is None else min(schedule.end, horizon)
             if stretch_end <= late_at:

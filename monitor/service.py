@@ -99,6 +99,7 @@ from monitor.rules import (
     FlagEvaluation,
     evaluate_flags,
     evaluate_flags_from,
+    infusion_started_at,
     next_reading,
     session_phase,
 )
@@ -1000,7 +1001,7 @@ class ClinicService:
                 "kind", "A discharge is signed from the discharge panel, with a PIN")])
         if EventKind(kind) is EventKind.INFUSION_START:
             data = self._start_data(session_id, by, now, data=data, confirmed=confirmed,
-                                    override_reason=override_reason)
+                                    override_reason=override_reason, at=when)
         eid = event_id or uuid.uuid4()
         try:
             with self.store.write() as db:
@@ -1040,9 +1041,11 @@ class ClinicService:
         data: Mapping[str, Any] | None,
         confirmed: Collection[str],
         override_reason: str,
+        at: datetime,
     ) -> dict[str, Any]:
         """The start event's data, with what the start went ahead without; refused while
-        PHQ-9 item 9 waits for a clinician and no clinician overrides with a reason."""
+        PHQ-9 item 9, or a high BP before the start (``at``), waits for a clinician and no
+        clinician overrides with a reason."""
         view = self.load(session_id, now)
         result = dict(data or {})
         with self.store.read() as db:
@@ -1052,12 +1055,16 @@ class ClinicService:
                     select(AckRow.flag_id, AckRow.time, AckRow.action)
                     .join(Staff, Staff.id == AckRow.entered_by)
                     .where(AckRow.session_id == session_id, Staff.role == "clinician"))]
-        hold = start_gate.phq9_hold(view.flags, clinicians)
+        phq9 = start_gate.phq9_hold(view.flags, clinicians)
+        before = [f for f in view.flags if f.time <= at]
+        bp = (start_gate.baseline_bp_hold(before, clinicians)
+              if infusion_started_at(view.record) is None else None)
+        hold = phq9 or bp
         reason = override_reason.strip()
         if hold is not None and not reason:
             raise InvalidEntryError([FieldError(
-                "phq9_item9", f"The infusion waits for {hold} (or a clinician's start "
-                "with a written reason)")])
+                "phq9_item9" if phq9 else "baseline_bp", f"The infusion waits for {hold} (or "
+                "a clinician's start with a written reason)")])
         if hold is not None:
             role = self._role(by)
             if role != "clinician":
@@ -1069,7 +1076,10 @@ class ClinicService:
                 raise InvalidEntryError([FieldError(
                     "override_reason", "Write the reason for starting (at least "
                     f"{MIN_OVERRIDE_REASON} characters)")])
-            result["phq9_item9_override"] = reason
+            if phq9 is not None:
+                result["phq9_item9_override"] = reason
+            if bp is not None:
+                result["baseline_bp_override"] = reason
         missing = start_gate.missing_baseline(view.record)
         if missing:
             result["baseline_missing"] = ", ".join(missing)
@@ -1111,6 +1121,7 @@ class ClinicService:
         time: datetime | None = None,
         pin: str | None = None,
         acknowledgement_id: uuid.UUID | None = None,
+        record_pause: bool = False,
     ) -> uuid.UUID:
         """Record who acknowledged ``flag``, when, and the action taken.
 
@@ -1119,12 +1130,17 @@ class ClinicService:
         A flag is acknowledged once: a second acknowledgement (another tablet's, at the same
         moment or later) is refused with :class:`AlreadyDoneError` naming who and when. A
         retry with the same ``acknowledgement_id`` and values returns it unchanged.
+        With ``record_pause``, the infusion pause is recorded at the same time, in the same
+        transaction: both are recorded, or neither (a cancelled or refused signature records
+        no pause).
         """
         self._require(by, Action.ACKNOWLEDGE, session_id=session_id)
         if not action.strip():
             raise InvalidEntryError([FieldError("action", "Choose the action taken")])
         if flag.key == PHQ9_ITEM9_FLAG:
             self._check_phq9_acknowledgement(by, action, session_id=session_id)
+        elif start_gate.needs_baseline_bp_review(flag, self.load(session_id).phase):
+            self._check_baseline_bp_review(by, action, session_id=session_id)
         critical = flag.severity >= Severity.CRITICAL
         signer = self._signer(by, pin, MEANING_CRITICAL_ACK) if critical else None
         now = self.clock.now()
@@ -1132,7 +1148,8 @@ class ClinicService:
         aid = acknowledgement_id or uuid.uuid4()
         try:
             return self._store_acknowledgement(session_id, flag, aid, action=action, by=by,
-                                               note=note, when=when, now=now, signer=signer)
+                                               note=note, when=when, now=now, signer=signer,
+                                               record_pause=record_pause)
         except IntegrityError:
             pass  # another tablet acknowledged it between our look and our insert
         with self.store.read() as db:
@@ -1142,7 +1159,8 @@ class ClinicService:
 
     def _store_acknowledgement(self, session_id: uuid.UUID, flag: Flag, aid: uuid.UUID, *,
                                action: str, by: uuid.UUID, note: str, when: datetime,
-                               now: datetime, signer: StaffInfo | None) -> uuid.UUID:
+                               now: datetime, signer: StaffInfo | None,
+                               record_pause: bool = False) -> uuid.UUID:
         with self.store.write() as db:
             session = self._require_session(db, session_id)
             connection = db.connection()
@@ -1164,12 +1182,34 @@ class ClinicService:
                 self._sign(db, session_id=session_id, signer=signer,
                            meaning=MEANING_CRITICAL_ACK, record_kind="acknowledgement",
                            record_id=ack.id, now=now)
+            if record_pause:
+                pause_id = uuid.uuid4()
+                self._insert_event(db, session_id, EventKind.INFUSION_PAUSE, by=by, when=when,
+                                   now=now, detail="", data=None, event_id=pause_id)
+                self._audit(db, by, "create", "event", pause_id, now=now,
+                            session_id=session_id, patient_id=session.patient_id,
+                            new={"time": when, "kind": EventKind.INFUSION_PAUSE.value,
+                                 "detail": "", "acknowledgement": str(ack.id)})
             self._audit(db, by, "acknowledge", "flag", flag.id, now=now, session_id=session_id,
                         patient_id=session.patient_id,
                         new={"time": when, "flag": flag.key, "severity": int(flag.severity),
                              "message": flag.message, "action": action.strip(),
                              "note": note.strip(), "signed": signer is not None})
             return ack.id
+
+    def _check_baseline_bp_review(self, by: uuid.UUID, action: str, *,
+                                  session_id: uuid.UUID) -> None:
+        """A high BP before the start is reviewed by a clinician, with a clinical choice."""
+        role = self._role(by)
+        if role != "clinician":
+            self._deny(by, role, Action.ACKNOWLEDGE, session_id=session_id,
+                       message=f"{_ARTICLE_CAP.get(role or '', 'This staff member')} cannot "
+                               "review a high baseline BP; a clinician can.")
+        chosen = [part.strip() for part in action.split(";") if part.strip()]
+        if not chosen or any(c not in start_gate.BASELINE_BP_CHOICES for c in chosen):
+            raise InvalidEntryError([FieldError(
+                "action", "A high baseline BP is reviewed with " + ", ".join(
+                    f'"{c}"' for c in start_gate.BASELINE_BP_CHOICES))])
 
     def _check_phq9_acknowledgement(self, by: uuid.UUID, action: str, *,
                                     session_id: uuid.UUID) -> None:

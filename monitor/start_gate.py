@@ -1,6 +1,7 @@
-"""What the infusion start waits for: a complete baseline, and PHQ-9 item 9 seen by a clinician.
+"""What the infusion start waits for: a complete baseline, PHQ-9 item 9 and a high baseline
+BP seen by a clinician.
 
-Two checks, both Qt-free, used by :class:`monitor.service.ClinicService` when the start is
+The checks, both Qt-free, used by :class:`monitor.service.ClinicService` when the start is
 recorded and by the session screen to say on the start button what it waits for:
 
 * :func:`missing_baseline` names the baseline measures (BP, HR, SpO2, CADSS-6, MOAA/S) not
@@ -11,13 +12,17 @@ recorded and by the session screen to say on the start button what it waits for:
   ("Assessed by clinician", "Safety plan in place"). "Infusion deferred" acknowledges the
   flag and keeps the start held. A clinician may instead start with a written reason (an
   override), which the service records with the start.
+* :func:`baseline_bp_hold` does the same for a BP at a warning tier or worse before the start
+  (the protocol's "≥ 160/100: clinician review before start"): every such flag waits for a
+  clinician's review, "Reviewed — proceed"; "Infusion deferred" keeps the start held.
+* :func:`start_hold` is the first of the two holds, the one the start button names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from monitor.domain import Acknowledgement, Flag, SessionRecord
+from monitor.domain import Acknowledgement, Flag, Phase, SessionRecord, Severity
 from monitor.rules import (
     PHQ9_CLEARS_START,
     PHQ9_DEFERRED,
@@ -35,6 +40,18 @@ CONFIRM_BASELINE = "baseline"
 WAITING_PHQ9 = "a clinician's acknowledgement of PHQ-9 item 9"
 #: What it waits for once the clinician deferred the infusion.
 DEFERRED_PHQ9 = "a clinician: the infusion was deferred (PHQ-9 item 9)"
+#: What the start waits for while a high baseline BP is not reviewed by a clinician.
+WAITING_BASELINE_BP = "a clinician's review of the baseline BP"
+#: What it waits for once the clinician deferred the infusion over the baseline BP.
+DEFERRED_BASELINE_BP = "a clinician: the infusion was deferred (baseline BP)"
+
+#: The condition whose flags before the start need a clinician's review.
+BP_HIGH_FLAG = "bp-high"
+#: What a clinician records on reviewing a high baseline BP. "Infusion deferred"
+#: acknowledges the flag and keeps the start held.
+BASELINE_BP_REVIEWED = "Reviewed — proceed"
+BASELINE_BP_DEFERRED = PHQ9_DEFERRED
+BASELINE_BP_CHOICES: tuple[str, ...] = (BASELINE_BP_REVIEWED, BASELINE_BP_DEFERRED)
 
 
 def missing_baseline(record: SessionRecord) -> tuple[str, ...]:
@@ -63,6 +80,46 @@ def phq9_hold(flags: Sequence[Flag],
             return DEFERRED_PHQ9
         return WAITING_PHQ9
     return None
+
+
+def needs_baseline_bp_review(flag: Flag, phase: Phase) -> bool:
+    """Whether ``flag``, in a session in ``phase``, is a high BP before the start that a
+    clinician reviews (with :data:`BASELINE_BP_CHOICES`) before the infusion may start."""
+    return (phase is Phase.BASELINE and flag.key == BP_HIGH_FLAG
+            and flag.severity >= Severity.WARNING)
+
+
+def baseline_bp_hold(flags: Sequence[Flag],
+                     acknowledgements: Iterable[Acknowledgement]) -> str | None:
+    """What the start waits for about a high baseline BP, or None when it may start.
+
+    ``flags`` are those of a session whose infusion has not started; ``acknowledgements``
+    those to count (the service passes only clinicians'). Every BP flag at a warning tier
+    or worse needs one that says "Reviewed — proceed". A flag closed because a worse one
+    took over ("escalated") still needs it: escalation is no review. A flag whose reading
+    was voided or amended no longer holds.
+    """
+    acks = list(acknowledgements)
+    waiting: list[set[str]] = []  # each unreviewed flag's findings so far
+    for flag in flags:
+        if not needs_baseline_bp_review(flag, Phase.BASELINE):
+            continue
+        if flag.resolved_at is not None and flag.resolution != "escalated":
+            continue
+        findings = set().union(*(_choices(a.action) for a in acks if a.flag_id == flag.id))
+        if BASELINE_BP_REVIEWED not in findings:
+            waiting.append(findings)
+    if any(BASELINE_BP_DEFERRED in findings for findings in waiting):
+        return DEFERRED_BASELINE_BP
+    return WAITING_BASELINE_BP if waiting else None
+
+
+def start_hold(flags: Sequence[Flag],
+               acknowledgements: Iterable[Acknowledgement]) -> str | None:
+    """What the start waits for from a clinician (PHQ-9 item 9 first, then the baseline BP),
+    or None when it may start."""
+    acks = list(acknowledgements)
+    return phq9_hold(flags, acks) or baseline_bp_hold(flags, acks)
 
 
 def _choices(action: str) -> list[str]:

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from monitor.domain import Flag, Phase, Severity
 from monitor.rules import PHQ9_ACK_CHOICES, PHQ9_ITEM9_FLAG
+from monitor.start_gate import BASELINE_BP_CHOICES, needs_baseline_bp_review
 from monitor.wording import MEASURE_NAMES
 from ui.labels import clock_time, short_name
 from ui.style import tier_icon
@@ -412,7 +413,12 @@ class AcknowledgeDialog(QDialog):
         head.addWidget(word, 1)
 
         # PHQ-9 item 9 is a clinician's to acknowledge, with what was found, not done.
+        # So is a high BP before the start: the infusion waits for the review.
         clinical = flag.key == PHQ9_ITEM9_FLAG
+        review = phase is not None and needs_baseline_bp_review(flag, phase)
+        choices = (PHQ9_ACK_CHOICES if clinical else BASELINE_BP_CHOICES if review
+                   else ACKNOWLEDGE_ACTIONS)
+        clinical = clinical or review
         prompt = QLabel("Clinician: what did you find? Choose all that apply." if clinical
                         else "What was done? Choose all that apply.")
         prompt.setProperty("role", "field")
@@ -425,7 +431,7 @@ class AcknowledgeDialog(QDialog):
         self.choices.setExclusive(False)
         grid = QGridLayout()
         grid.setSpacing(10)
-        for number, action in enumerate(PHQ9_ACK_CHOICES if clinical else ACKNOWLEDGE_ACTIONS):
+        for number, action in enumerate(choices):
             button = QPushButton(action)
             button.setProperty("action", action)
             button.setCheckable(True)

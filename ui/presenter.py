@@ -182,20 +182,25 @@ class SessionPresenter(QObject):
             return False
 
     def acknowledge(self, flag: Flag, action: str, note: str = "",
-                    pin: str | None = None) -> bool:
+                    pin: str | None = None, *, record_pause: bool = False) -> bool:
         """Acknowledge ``flag``; a flag whose acknowledgement is an e-signature asks for it
-        (:attr:`signatureNeeded`) and is recorded once the PIN is given."""
+        (:attr:`signatureNeeded`) and is recorded once the PIN is given. With
+        ``record_pause``, the infusion pause is recorded with the acknowledgement, in one
+        step: a cancelled signature records neither."""
         try:
             done = self._attempt(lambda: self.service.acknowledge(
                 self.session_id, flag, action=action, note=note, by=self.staff_id, pin=pin,
+                record_pause=record_pause,
             ), signature=pin is None)
         except SignatureRequired:
             meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
-            return self._ask_signature("Acknowledge critical flag", meaning,
-                                       lambda p: self.acknowledge(flag, action, note, p))
+            return self._ask_signature(
+                "Acknowledge critical flag", meaning,
+                lambda p: self.acknowledge(flag, action, note, p, record_pause=record_pause))
         if done is None:
             return False
-        self._done("Flag acknowledged")
+        self._done("Flag acknowledged, infusion pause recorded" if record_pause
+                   else "Flag acknowledged")
         return True
 
     def void(self, target_kind: str, target_id: uuid.UUID, reason: str,

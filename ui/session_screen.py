@@ -39,11 +39,13 @@ from monitor.rules import infusion_started_at, infusion_stopped_at
 from monitor.service import MIN_OVERRIDE_REASON, SessionView
 from monitor.start_gate import (
     CONFIRM_BASELINE,
+    DEFERRED_BASELINE_BP,
     DEFERRED_PHQ9,
+    WAITING_BASELINE_BP,
     WAITING_PHQ9,
     baseline_question,
     missing_baseline,
-    phq9_hold,
+    start_hold,
 )
 from ui.ask import ConfirmDialog, ReasonDialog, ask
 from ui.chart import SessionChart
@@ -72,7 +74,9 @@ NOTICE_LASTS = timedelta(minutes=2)
 START_TEXT = "▶ Start infusion"
 #: What the start button's second line says it waits for (short; the tooltip is whole).
 START_WAITS = {WAITING_PHQ9: "clinician: PHQ-9 item 9",
-               DEFERRED_PHQ9: "clinician: deferred (PHQ-9 9)"}
+               DEFERRED_PHQ9: "clinician: deferred (PHQ-9 9)",
+               WAITING_BASELINE_BP: "clinician: baseline BP",
+               DEFERRED_BASELINE_BP: "clinician: deferred (BP)"}
 
 #: Event kinds the event form can produce, from its ``kind`` value.
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
@@ -288,7 +292,7 @@ class SessionHeader(QFrame):
         button = self.controls[EventKind.INFUSION_START]
         text, tip = START_TEXT, ""
         if view.phase is Phase.BASELINE:
-            hold = phq9_hold(view.flags, view.record.acknowledgements)
+            hold = start_hold(view.flags, view.record.acknowledgements)
             missing = missing_baseline(view.record)
             if hold is not None:
                 text = f"{START_TEXT}\nwaits for {START_WAITS.get(hold, hold)}"
@@ -606,10 +610,10 @@ class SessionScreen(QWidget):
         self._record_event(kind, label=labels[kind])
 
     def _start(self, view: SessionView) -> None:
-        """Start: a clinician may start with a written reason while PHQ-9 item 9 waits (the
-        service refuses anyone else, and says why); a start without a complete baseline is
-        asked about first."""
-        hold = phq9_hold(view.flags, view.record.acknowledgements)
+        """Start: a clinician may start with a written reason while PHQ-9 item 9 or a high
+        baseline BP waits for review (the service refuses anyone else, and says why); a
+        start without a complete baseline is asked about first."""
+        hold = start_hold(view.flags, view.record.acknowledgements)
         reason = ""
         if hold is not None and self.presenter.is_clinician():
             reason = self.ask_start_reason(hold)
@@ -627,7 +631,7 @@ class SessionScreen(QWidget):
         """A clinician's reason for starting while the start waits for ``hold`` ("" when
         cancelled)."""
         dialog = ReasonDialog(
-            self.theme, "Start although PHQ-9 item 9 waits?",
+            self.theme, "Start before the clinician's review?",
             f"The start waits for {hold}. To start now, write why; the reason is kept with "
             "the start in the record and the audit trail.",
             action="Start with this reason", min_length=MIN_OVERRIDE_REASON,
@@ -648,15 +652,12 @@ class SessionScreen(QWidget):
         return ask(self, title, text)
 
     def _acknowledge(self, flag: Flag, action: str, note: str, record_pause: bool = False) -> None:
-        """Record the acknowledgement; first the infusion pause, if the nurse chose to record
-        it in the dialog, exactly as the "Pause" control would. If the pause is not
-        recorded, neither is the acknowledgement: the notice says why and the flag stays
-        open."""
+        """Record the acknowledgement, with the infusion pause if the nurse chose to record
+        it in the dialog: both in one step, once any signature is given. If either is
+        refused (or the signature cancelled), neither is recorded: the notice says why and
+        the flag stays open."""
         self._active_form = None
-        if record_pause and not self.presenter.record_event(
-                EventKind.INFUSION_PAUSE, label="infusion pause"):
-            return
-        self.presenter.acknowledge(flag, action, note)
+        self.presenter.acknowledge(flag, action, note, record_pause=record_pause)
 
     # -- answers from the presenter --------------------------------------------------------
 

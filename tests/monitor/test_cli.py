@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from monitor.cli import main
+from monitor.cli import main, view_to_json, view_to_text
 from monitor.clock import ManualClock
+from monitor.domain import EventKind
 from monitor.model import EventRow, Patient, ReadingRow, TreatmentSession
 from monitor.store import open_store
+from tests.conftest import TEST_PIN
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -247,6 +249,26 @@ def test_show_reports_flags_with_their_measure_and_severity(
     assert bp[0]["severity"] == "warning"
     assert datetime.fromisoformat(bp[0]["time"]) == START + timedelta(minutes=32)
     assert bp[0]["acknowledged"] is False
+
+
+def test_show_lists_the_flag_of_a_voided_reading_with_its_resolution(service, clock, nurse):
+    patient = service.add_patient("MRN-V1", by=nurse, name="Val Void", weight_kg=70)
+    session_id = service.start_session(patient.id, by=nurse, chair="1", escort_name="Sam")
+    service.record_reading(session_id, {"sbp": 128, "dbp": 78, "hr": 72, "spo2": 98}, by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=10))
+    high = service.record_reading(session_id, {"sbp": 205, "dbp": 122}, by=nurse,
+                                  confirmed=("sbp", "dbp")).id
+    clock.advance(timedelta(minutes=1))
+    service.void(session_id, "reading", high, reason="cuff on the wrong arm", by=nurse,
+                 pin=TEST_PIN)
+    view = service.load(session_id)
+    (flag,) = [f for f in view_to_json(view)["flags"] if f["severity"] == "critical"]
+    assert flag["reading_corrected"] is True
+    assert flag["message"].startswith("BP 205/122")
+    assert flag["resolution"].startswith("reading voided")
+    assert flag["resolved_at"] is not None
+    assert "BP 205/122" in view_to_text(view)
 
 
 def test_show_refuses_a_bad_id_and_an_unknown_session(sqlite_url, cli_clock, capsys):

@@ -32,6 +32,7 @@ from monitor.rules import (
     next_reading,
     next_reading_due,
 )
+from monitor.start_gate import BASELINE_BP_REVIEWED, needs_baseline_bp_review
 from tests.conftest import TEST_PIN
 from tests.monitor.builders import SESSION, ev, r, t
 
@@ -198,11 +199,17 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
                                   confirmed=values, pin=TEST_PIN)
         elif kind == "ack" and view.open_flags:
             flag = view.open_flags[step[1] % len(view.open_flags)]
-            service.acknowledge(session, flag, action="checked", by=nurse, pin=TEST_PIN)
+            if needs_baseline_bp_review(flag, view.phase):
+                service.acknowledge(session, flag, action=BASELINE_BP_REVIEWED, by=clinician,
+                                    pin=TEST_PIN)
+            else:
+                service.acknowledge(session, flag, action="checked", by=nurse, pin=TEST_PIN)
         elif kind == "event":
             # A stop before the planned minutes records the dose given (any stop may carry it).
-            service.record_event(session, step[1], by=nurse,
-                                 data={"early_stop_reason": "stopped", "dose_given_mg": 0})
+            # A clinician's start, with a reason: a high baseline BP holds the nurse's.
+            service.record_event(session, step[1], by=clinician,
+                                 data={"early_stop_reason": "stopped", "dose_given_mg": 0},
+                                 override_reason="reviewed at the chair")
         view = service.load(session, clock.now())
         # The view may use the evaluation kept by the last save: it must not matter.
         everything = evaluate_flags(view.record, view.protocol, view.at)

@@ -593,9 +593,25 @@ def test_the_repeat_applies_in_recovery_too() -> None:
     assert due_at(rec, 56) == 60  # not 70
 
 
-def test_a_warning_just_before_the_stop_is_repeated_from_the_stop() -> None:
+def test_a_warning_just_before_the_stop_is_repeated_from_the_reading() -> None:
     rec = record(*infusion_with_readings(10, 20, 30), r(39, hr=120), stop(40))
-    assert due_at(rec, 41) == 45
+    assert due_at(rec, 41) == 44
+
+
+@pytest.mark.parametrize("change", [EventKind.INFUSION_STOP, EventKind.INFUSION_PAUSE])
+def test_a_phase_change_does_not_push_back_a_pending_repeat(change: EventKind) -> None:
+    # 186/112 at 10:13 asks for a repeat by 10:18; stopping early at 10:15 keeps it there.
+    rec = record(*infusion_with_readings(10), r(13, sbp=186, dbp=112), ev(15, change))
+    upcoming = next_reading(rec, PROTOCOL, t(16))
+    assert upcoming is not None
+    assert (upcoming.due, upcoming.repeat_for) == (t(18), (Measure.BP,))
+
+
+def test_the_overdue_repeat_after_an_early_stop_counts_from_the_reading() -> None:
+    rec = record(*infusion_with_readings(10), r(13, sbp=186, dbp=112), stop(15))
+    (flag,) = flags_at(rec, 21, "overdue")
+    assert flag.time == t(20)
+    assert flag.message == "Repeat BP overdue by > 2 min (due 10:18)"
 
 
 def test_the_overdue_advisory_follows_the_repeat_due_time() -> None:

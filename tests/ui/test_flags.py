@@ -11,6 +11,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QPushButton, QScroller
 
 from monitor.domain import EventKind, Measure, Phase, Severity
+from tests.conftest import TEST_PIN
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.flags import (
     ACKNOWLEDGE_ACTIONS,
@@ -458,4 +459,40 @@ def test_the_flags_tab_has_no_tier_once_nothing_is_open(qtbot, service, clock, n
     index = screen.tabs.indexOf(screen.flags)
     assert screen.tabs.tabText(index) == "Flags"
     assert screen.tabs.tabIcon(index).isNull()
+    window.close()
+
+
+@dialog_window
+def test_a_cancelled_signature_records_no_pause_and_the_signed_one_records_both(
+        qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 130, "dbp": 80, "hr": 70, "spo2": 98}, by=nurse)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    clock.advance(timedelta(minutes=10))
+    service.record_reading(session_id, {"sbp": 120, "dbp": 75, "hr": 70, "spo2": 88}, by=nurse,
+                           confirmed=("spo2",))
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 1280, 800)
+    presenter.refresh()
+    flag = next(f for f in presenter.view.open_flags if f.severity is Severity.CRITICAL)
+    dialog = screen.flags.acknowledge(flag)
+    choices = choices_of(dialog)
+    qtbot.mouseClick(choices["Infusion paused"], Qt.MouseButton.LeftButton)
+    assert dialog.will_record_pause()
+    with qtbot.waitSignal(presenter.signatureNeeded) as asked:
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    # The PIN is asked for and the nurse cancels: nothing is recorded.
+    after = service.load(session_id)
+    assert after.phase is Phase.INFUSING
+    assert [e.kind for e in after.record.events] == [EventKind.INFUSION_START]
+    assert next(f for f in after.flags if f.id == flag.id).open
+    # A wrong PIN records nothing either; the right one records both.
+    request = asked.args[0]
+    assert request.submit("0000") is not None
+    assert service.load(session_id).phase is Phase.INFUSING
+    assert request.submit(TEST_PIN) is None
+    after = service.load(session_id)
+    assert after.phase is Phase.PAUSED
+    assert next(f for f in after.flags if f.id == flag.id).acknowledged
     window.close()

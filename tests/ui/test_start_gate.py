@@ -150,3 +150,30 @@ def test_the_reason_dialog_needs_a_reason_long_enough(qtbot):
     dialog.text.setPlainText("Seen today, safety plan on file")
     assert dialog.act.isEnabled()
     assert dialog.act.height() >= TOUCH_MIN
+
+
+@dialog_window
+def test_a_high_baseline_bp_holds_the_start_until_a_clinician_reviews_it(
+        qtbot, service, clock, nurse, clinician):
+    session_id = checked_in(service, nurse, (0,) * 9)
+    service.record_reading(session_id, {"sbp": "165", "dbp": "102", "hr": "80", "spo2": "98",
+                                        **SCORES}, by=nurse)
+    screen, _window = screen_for(qtbot, service, clock, nurse, session_id)
+    start = screen.header.controls[EventKind.INFUSION_START]
+    assert "waits for clinician: baseline BP" in start.text()
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    assert service.load(session_id).phase is Phase.BASELINE
+    assert "baseline BP" in screen.header.notice.text()
+
+    screen.presenter.set_staff(clinician)
+    (flag,) = screen.view.open_flags
+    dialog = screen.flags.acknowledge(flag)
+    choices = [b.text() for b in dialog.choices.buttons()]
+    assert choices == ["Reviewed — proceed", "Infusion deferred"]
+    qtbot.mouseClick(dialog.choices.buttons()[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert screen.view.open_flags == ()
+    assert "waits" not in start.text()
+    screen.presenter.set_staff(nurse)
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    assert service.load(session_id).phase is Phase.INFUSING
