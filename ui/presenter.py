@@ -83,6 +83,8 @@ class SessionPresenter(QObject):
         self.clock = clock
         self.session_id = session_id
         self.staff_id = staff_id
+        #: The role of ``staff_id``, read on first need (see :meth:`is_clinician`).
+        self._role: str | None = None
         self.view: SessionView | None = None
         #: The view as last loaded, moved on with the clock by :meth:`retime`.
         self._loaded: MovingView | None = None
@@ -175,11 +177,17 @@ class SessionPresenter(QObject):
 
     def is_clinician(self) -> bool:
         """Whether the one entering records now is a clinician (who may start the infusion
-        with a written reason while PHQ-9 item 9 waits)."""
-        try:
-            return self.service.staff_info(self.staff_id).role == "clinician"
-        except (NotFoundError, StorageError):
-            return False
+        with a written reason while PHQ-9 item 9 waits).
+
+        Read once: a staff member's role never changes, and the screens ask on every
+        repaint, which must not cost the database a statement a second. (Whether the person
+        may still act is checked by the service at every action.)"""
+        if self._role is None:
+            try:
+                self._role = self.service.staff_info(self.staff_id).role
+            except (NotFoundError, StorageError):
+                return False
+        return self._role == "clinician"
 
     def acknowledge(self, flag: Flag, action: str, note: str = "",
                     pin: str | None = None, *, record_pause: bool = False) -> bool:
@@ -302,6 +310,7 @@ class SessionPresenter(QObject):
             self.undoAvailable.emit("")
         if staff_id != self.staff_id:
             self.after_signoff_reason = None  # a reason is one clinician's, not the next
+            self._role = None
         self.staff_id = staff_id
 
     # -- undo ------------------------------------------------------------------------------

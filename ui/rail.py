@@ -119,6 +119,7 @@ class ValueTile(QFrame):
         if badge is None:
             self.flag_icon.clear()
             self.flag_word.clear()
+            self.flag_word.setMinimumHeight(0)
             self.value.setStyleSheet("")
             self.setStyleSheet("")
             return
@@ -137,6 +138,11 @@ class ValueTile(QFrame):
         # property of the app style sheet; the icon and the word carry the tier as well.
         self.flag_word.setStyleSheet(f"color: {style.colour}; font-weight: bold;"
                                      f"font-size: {TEXT_PX}px;")
+        # Room for every line of the word ("CRITICAL" over "acknowledged"): the tile grows
+        # rather than cut the second line when the header above it is tall.
+        lines = word.count("\n") + 1
+        self.flag_word.ensurePolished()
+        self.flag_word.setMinimumHeight(lines * self.flag_word.fontMetrics().lineSpacing())
         value_colour = tier_style(self.theme, value_tier or severity).colour
         self.value.setStyleSheet(f"color: {value_colour};" if colour_value else "")
         width = 4 if severity is Severity.CRITICAL else 3
