@@ -116,9 +116,11 @@ class PinEntry(QWidget):
     submitted = Signal()
 
     def __init__(self, theme: Theme, fields: Sequence[PinField],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, focus_on_show: bool = True) -> None:
         super().__init__(parent)
         self.fields = tuple(fields)
+        #: Whether showing takes the keyboard focus (not where a name is typed first).
+        self.focus_on_show = focus_on_show
         self.keypad = NumericKeypad(theme, max_length=MAX_PIN, target=self.fields[0])
         self.keypad.submitted.connect(lambda _text: self.submitted.emit())
         layout = QVBoxLayout(self)
@@ -129,15 +131,16 @@ class PinEntry(QWidget):
             field.returnPressed.connect(self.submitted)
             layout.addWidget(field)
         layout.addWidget(self.keypad)
-        self.select(self.fields[0])
+        self.select(self.fields[0], focus=focus_on_show)
 
-    def select(self, field: PinField) -> None:
+    def select(self, field: PinField, *, focus: bool = True) -> None:
         """Make ``field`` the one the keypad types into (outlined) and the keyboard too: the
         outlined field is where typed digits go, whichever the nurse types on."""
         self.keypad.set_target(field)
         for each in self.fields:
             restyle(each, active=each is field)
-        field.setFocus(Qt.FocusReason.OtherFocusReason)
+        if focus:
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def clear(self) -> None:
         for field in self.fields:
@@ -147,7 +150,8 @@ class PinEntry(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         # Focus given before the window shows is lost to its first button: give it again.
         super().showEvent(event)
-        self.keypad.target().setFocus(Qt.FocusReason.OtherFocusReason)
+        if self.focus_on_show:
+            self.keypad.target().setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 class LoginScreen(QWidget):
@@ -331,7 +335,8 @@ class FirstAdminScreen(QWidget):
         self.name.setMinimumHeight(KEY_MIN)
         self.pin = PinField("admin-pin", f"PIN (at least {MIN_PIN} digits)")
         self.repeat = PinField("admin-pin-repeat", "The same PIN again")
-        self.entry = PinEntry(theme, [self.pin, self.repeat])
+        # The name comes first: the PIN fields do not take the focus when the screen shows.
+        self.entry = PinEntry(theme, [self.pin, self.repeat], focus_on_show=False)
         self.entry.submitted.connect(self._next_or_submit)
         self.message = label("", "error")
         self.message.setObjectName("admin-message")
