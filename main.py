@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from monitor.auth import DEMO_PIN, load_secret
 from monitor.clock import AcceleratedClock, Clock, SystemClock
-from monitor.store import StorageError, StoreOpenError, default_url, open_store
+from monitor.service.auth import DEMO_PIN, load_secret
+from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
 
 #: The demo chair's clock runs this many times faster than real time: its 72-minute
 #: session (infusion, a flag, recovery, ready) plays in about two minutes.
@@ -63,14 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from ui.screenshots import render_all  # noqa: PLC0415 - Qt starts only after the env
+        from ui.app.screenshots import render_all  # noqa: PLC0415 - Qt starts only after the env
 
         written = render_all(args.screenshot, (args.width, args.height))
         for path in written:
             print(path)
         return 0
 
-    from ui.platform_check import xcb_problem  # noqa: PLC0415 - before Qt loads
+    from ui.app.platform_check import xcb_problem  # noqa: PLC0415 - before Qt loads
 
     problem = xcb_problem()
     if problem is not None:
@@ -79,13 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
-    from monitor.changes.feed import ChangeFeed, open_feed  # noqa: PLC0415
-    from monitor.drafts import DraftStore, default_draft_dir  # noqa: PLC0415
-    from monitor.service import ClinicService  # noqa: PLC0415
-    from ui.change_signals import ChangeSignals  # noqa: PLC0415
-    from ui.lock import IDLE_LOCK_S  # noqa: PLC0415
-    from ui.main_window import MainWindow  # noqa: PLC0415
-    from ui.theme import THEMES  # noqa: PLC0415
+    from monitor.service.clinic import ClinicService  # noqa: PLC0415
+    from monitor.storage.changes.feed import ChangeFeed, open_feed  # noqa: PLC0415
+    from monitor.storage.drafts import DraftStore, default_draft_dir  # noqa: PLC0415
+    from ui.app.change_signals import ChangeSignals  # noqa: PLC0415
+    from ui.app.lock import IDLE_LOCK_S  # noqa: PLC0415
+    from ui.app.main_window import MainWindow  # noqa: PLC0415
+    from ui.common.theme import THEMES  # noqa: PLC0415
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
@@ -108,8 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         staff = None
         hooks = []
         if demo_dir is not None:
-            from monitor.demo import generate  # noqa: PLC0415
-            from monitor.simulate import DemoChair  # noqa: PLC0415
+            from monitor.demo.data import generate  # noqa: PLC0415
+            from monitor.demo.simulate import DemoChair  # noqa: PLC0415
 
             now = clock.now()
             generate(store, sessions=DEMO_HISTORY_SESSIONS, seed=1,

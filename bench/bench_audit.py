@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from monitor import audit
-from monitor.auth import audit_key
 from monitor.clock import ManualClock
-from monitor.service import ClinicService
-from monitor.store import open_store
+from monitor.service.auth import audit_key
+from monitor.service.clinic import ClinicService
+from monitor.storage import audit
+from monitor.storage.store import open_store
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 VERIFY_TARGET_S = 5.0

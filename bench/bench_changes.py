@@ -5,7 +5,7 @@
 
 a. ``--chairs`` nurses (a thread each, on one tablet's service) save readings at 1 reading/s
    per chair, accelerated ``--speedup`` times, ``--readings`` each. A second
-   store's :class:`monitor.changes.feed.ChangeFeed` (the other tablet) receives them. The
+   store's :class:`monitor.storage.changes.feed.ChangeFeed` (the other tablet) receives them. The
    propagation time of each reading is from the moment its transaction committed on the
    writer (a SQLAlchemy ``after_commit`` hook) to the moment the feed's subscriber got it.
    Target: p95 ≤ 1 s (aim: 250 ms).
@@ -39,12 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from monitor import audit
-from monitor.changes import Change, ChangeKind
-from monitor.changes.feed import open_feed
 from monitor.clock import SystemClock
-from monitor.service import ClinicService
-from monitor.store import open_store
+from monitor.service.clinic import ClinicService
+from monitor.storage import audit
+from monitor.storage.changes import Change, ChangeKind
+from monitor.storage.changes.feed import open_feed
+from monitor.storage.store import open_store
 
 SECRET = b"bench-changes-secret-0123456789ab"
 PIN = "482913"

@@ -2,7 +2,7 @@
 
     python bench/bench_chart.py [--sessions 40] [--repeat 200]
 
-Fills a temporary SQLite store with :func:`monitor.demo.generate`, takes the session with the
+Fills a temporary SQLite store with :func:`monitor.demo.data.generate`, takes the session with the
 most readings (a two-hour session at auto-cycling-cuff pace: about 30 time points and their
 events), and times on the offscreen platform, at 780 × 460 px:
 
@@ -34,13 +34,13 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
 from monitor.clock import ManualClock
-from monitor.demo import generate
-from monitor.model import ReadingRow
-from monitor.service import ClinicService
-from monitor.store import open_store
-from ui.chart import SessionChart
-from ui.style import apply_theme
-from ui.theme import DIM
+from monitor.demo.data import generate
+from monitor.service.clinic import ClinicService
+from monitor.storage.model import ReadingRow
+from monitor.storage.store import open_store
+from ui.common.style import apply_theme
+from ui.common.theme import DIM
+from ui.session.chart import SessionChart
 
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 

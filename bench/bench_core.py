@@ -2,7 +2,7 @@
 
     python bench/bench_core.py [--sessions 75000] [--db PATH | --db-url URL] [--reuse]
 
-Fills a database with :func:`monitor.demo.generate` (or reuses one filled earlier: filling
+Fills a database with :func:`monitor.demo.data.generate` (or reuses one filled earlier: filling
 75,000 sessions takes minutes), then times, each over many repetitions on randomly picked
 patients and sessions (fixed seed):
 
@@ -47,12 +47,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import URL, make_url
 
+from monitor.clinical.domain import EventKind
 from monitor.clock import ManualClock
-from monitor.demo import generate
-from monitor.domain import EventKind
-from monitor.model import Base, Patient, TreatmentSession
-from monitor.service import ClinicService
-from monitor.store import SQLITE_BUSY_TIMEOUT_MS, Store, open_store, sqlite_file
+from monitor.demo.data import generate
+from monitor.service.clinic import ClinicService
+from monitor.storage.model import Base, Patient, TreatmentSession
+from monitor.storage.store import SQLITE_BUSY_TIMEOUT_MS, Store, open_store, sqlite_file
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 #: The "now" the demo history ends at; fixed so that a reused database fits the clock.

@@ -12,7 +12,7 @@ a. ``write_session_pdf`` of the session, A4 (what the export button and the CLI 
 a2. ``ReportWriter.write_pdf`` on a writer kept from one report to the next (a batch
    export: the chart is built once);
 b. the baseline: a bare QTextDocument holding the same report as plain text
-   (:func:`monitor.report.report_text`), printed to a QPdfWriter.
+   (:func:`monitor.exports.report.report_text`), printed to a QPdfWriter.
 
 Prints the median and spread of the wall-clock time of each, the median CPU time (the
 process's own, which other load on the machine inflates less), and the ratios to b.
@@ -38,12 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QApplication
 
+from monitor.clinical.domain import EventKind, Severity
 from monitor.clock import ManualClock
-from monitor.domain import EventKind, Severity
-from monitor.report import build_report, report_text
-from monitor.service import ClinicService, SessionView
-from monitor.store import open_store
-from ui.report import PDF_RESOLUTION, ReportWriter, write_session_pdf
+from monitor.exports.report import build_report, report_text
+from monitor.service.clinic import ClinicService, SessionView
+from monitor.storage.store import open_store
+from ui.review.report import PDF_RESOLUTION, ReportWriter, write_session_pdf
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PIN = "482913"

@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select
 
 from monitor.clock import ManualClock
-from monitor.model import FlagRow, Patient, TreatmentSession
-from monitor.review import Cursor, SessionQuery, find_sessions
-from monitor.service import ClinicService
-from monitor.store import open_store
+from monitor.service.clinic import ClinicService
+from monitor.service.review import Cursor, SessionQuery, find_sessions
+from monitor.storage.model import FlagRow, Patient, TreatmentSession
+from monitor.storage.store import open_store
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 #: The "now" bench_core fills up to; the clock stays there so the records read as recent.

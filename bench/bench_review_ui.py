@@ -36,15 +36,15 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
 from monitor.clock import ManualClock
-from monitor.model import Staff, TreatmentSession
-from monitor.review import SessionQuery
-from monitor.service import ClinicService
-from monitor.store import open_store
-from ui.course import CourseScreen
-from ui.review import ReviewScreen
-from ui.session_review import SessionReviewScreen, replay_loader
-from ui.style import apply_theme
-from ui.theme import DIM
+from monitor.service.clinic import ClinicService
+from monitor.service.review import SessionQuery
+from monitor.storage.model import Staff, TreatmentSession
+from monitor.storage.store import open_store
+from ui.common.style import apply_theme
+from ui.common.theme import DIM
+from ui.review.course import CourseScreen
+from ui.review.search import ReviewScreen
+from ui.review.session import SessionReviewScreen, replay_loader
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 #: The "now" the bench_core fill ends at (bench/bench_core.py FILL_NOW).

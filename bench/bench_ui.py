@@ -91,9 +91,9 @@ def _signed_in_window(folder: Path) -> tuple[Any, Any, Any, Any, Any, Any]:
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
     from monitor.clock import ManualClock  # noqa: PLC0415
-    from monitor.service import ClinicService  # noqa: PLC0415
-    from monitor.store import open_store  # noqa: PLC0415
-    from ui.main_window import MainWindow  # noqa: PLC0415
+    from monitor.service.clinic import ClinicService  # noqa: PLC0415
+    from monitor.storage.store import open_store  # noqa: PLC0415
+    from ui.app.main_window import MainWindow  # noqa: PLC0415
 
     app = QApplication.instance() or QApplication([])
     store = open_store(f"sqlite:///{folder / 'bench.sqlite3'}")
@@ -109,7 +109,7 @@ def _signed_in_window(folder: Path) -> tuple[Any, Any, Any, Any, Any, Any]:
 def bench_save_to_repaint(saves: int) -> list[float]:
     sys.path.insert(0, str(ROOT))
 
-    from monitor.domain import EventKind  # noqa: PLC0415
+    from monitor.clinical.domain import EventKind  # noqa: PLC0415
 
     timings = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,8 +151,8 @@ def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, 
     """
     sys.path.insert(0, str(ROOT))
 
-    from monitor.domain import EventKind  # noqa: PLC0415
-    from monitor.service import ImportedRow  # noqa: PLC0415
+    from monitor.clinical.domain import EventKind  # noqa: PLC0415
+    from monitor.service.clinic import ImportedRow  # noqa: PLC0415
 
     results: list[tuple[int, str, list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:

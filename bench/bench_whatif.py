@@ -2,7 +2,7 @@
 
     python bench/bench_whatif.py [--sessions 75000] [--db PATH] [--reuse] [--workers N]
 
-Fills a SQLite database with :func:`monitor.demo.generate` (or reuses one filled earlier
+Fills a SQLite database with :func:`monitor.demo.data.generate` (or reuses one filled earlier
 with ``--reuse``: filling 75,000 sessions takes many minutes), then times, in the same run:
 
 a. the baseline: reading every session's record in chunks, as the what-if does, without
@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select
 
-from monitor.demo import generate
-from monitor.model import TreatmentSession
-from monitor.protocol import load_draft
-from monitor.store import Store, open_store
-from monitor.whatif import CHUNK_SESSIONS, default_workers, load_records, what_if
+from monitor.clinical.protocol import load_draft
+from monitor.demo.data import generate
+from monitor.service.whatif import CHUNK_SESSIONS, default_workers, load_records, what_if
+from monitor.storage.model import TreatmentSession
+from monitor.storage.store import Store, open_store
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 #: The "now" the demo history ends at; fixed so that a reused database is the same history.

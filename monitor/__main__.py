@@ -1,7 +1,7 @@
-"""``python -m monitor``: see :mod:`monitor.cli` and docs/cli.md."""
+"""``python -m monitor``: see :mod:`monitor.cli.main` and docs/cli.md."""
 
 import sys
 
-from monitor.cli import main
+from monitor.cli.main import main
 
 sys.exit(main())

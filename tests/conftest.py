@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from monitor.clock import ManualClock
-from monitor.store import Store, open_store
+from monitor.storage.store import Store, open_store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Messages name local wall-clock times; the tests pin the zone so they read the same anywhere.
@@ -44,7 +44,7 @@ def pg_base_url() -> str | None:
 @pytest.fixture(autouse=True)
 def _key_file(tmp_path_factory, monkeypatch) -> None:
     """Commands that load the secret use a key file of the test's own, never the keyring."""
-    from monitor.auth import KEY_FILE_ENV  # noqa: PLC0415 - keeps UI-only runs light
+    from monitor.service.auth import KEY_FILE_ENV  # noqa: PLC0415 - keeps UI-only runs light
 
     monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path_factory.mktemp("key") / "chairside.key"))
 
@@ -110,7 +110,7 @@ def sqlite_store(sqlite_url) -> Iterator[Store]:
 
 @pytest.fixture
 def service(store, clock):
-    from monitor.service import ClinicService  # noqa: PLC0415 - keeps UI-only runs light
+    from monitor.service.clinic import ClinicService  # noqa: PLC0415 - keeps UI-only runs light
 
     return ClinicService(store, clock, secret=TEST_SECRET)
 

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 import main
-from ui.main_window import MainWindow
+from ui.app.main_window import MainWindow
 
 
 def test_size_and_chairs_are_checked():

@@ -35,19 +35,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from monitor.clinical.permissions import Action
+from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
 from monitor.feed.interpret import Interpretation
 from monitor.feed.mapping import Ignored, Observation, Rejected, dedup_key
-from monitor.model import (
-    DeviceReading,
-    FeedBinding,
-    FeedDevice,
-    FeedObservation,
-    Patient,
-    TreatmentSession,
-)
-from monitor.permissions import Action
-from monitor.service import (
+from monitor.service.clinic import (
     ClinicService,
     InvalidEntryError,
     NotFoundError,
@@ -57,7 +50,14 @@ from monitor.service import (
     _refuse_before_check_in,
     _session_info,
 )
-from monitor.validation import FieldError
+from monitor.storage.model import (
+    DeviceReading,
+    FeedBinding,
+    FeedDevice,
+    FeedObservation,
+    Patient,
+    TreatmentSession,
+)
 
 #: Vitals are taken into a BP reading when observed this close to the cuff time.
 NEAREST_WITHIN = timedelta(minutes=2)
@@ -393,7 +393,7 @@ class FeedFiling:
                     row.status, row.reason = "pending", "in a device reading"
             db.add(reading)
             made.append(reading)
-            # Announced like a reading (monitor.changes), so every tablet shows it waiting.
+            # Announced like a reading (monitor.storage.changes), so every tablet shows it waiting.
             self.service._audit(db, None, "receive", "device_reading", reading.id, now=now,
                                 session_id=target.session_id,
                                 new={**{m: values.get(m) for m in _BP}, **_source(reading)})

@@ -10,7 +10,7 @@
 * **Validity.** A value is refused when the device says it is not real (OBX-11 ``X``; OBX-8
   ``INV``, ``NAV``, ``DEMO``, ``TEST``, ``BUSY``, ``CAL``), when it is empty, a sentinel
   (8388607, 32767, -999, -1 …) or outside the accepted range of the measure. The ranges are
-  :data:`monitor.validation.MEASURES`, the same the nurse's entry screen enforces.
+  :data:`monitor.clinical.validation.MEASURES`, the same the nurse's entry screen enforces.
 
 The result is an :class:`Observation` (a candidate for filing), a :class:`Rejected` or an
 :class:`Ignored` value, each carrying where it came from. :func:`dedup_key` and
@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Protocol
 
-from monitor.validation import MEASURES
+from monitor.clinical.validation import MEASURES
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _measure(name: str, spec_name: str, label: str, dimension: str) -> MeasureDe
     )
 
 
-#: The measures, with the accepted ranges of :data:`monitor.validation.MEASURES`. The mean
+#: The measures, with the accepted ranges of :data:`monitor.clinical.validation.MEASURES`. The mean
 #: pressure lies between diastolic and systolic, so it takes the span of the two; a pulse
 #: rate is a heart rate counted at the finger or the cuff.
 FEED_MEASURES: MappingProxyType[str, MeasureDef] = MappingProxyType({

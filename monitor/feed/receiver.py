@@ -20,7 +20,7 @@ from datetime import datetime
 from monitor.feed.filing import FeedFiling
 from monitor.feed.interpret import FeedHandler, Interpretation
 from monitor.feed.mllp import HandlerResult
-from monitor.store import StorageError
+from monitor.storage.store import StorageError
 
 log = logging.getLogger(__name__)
 

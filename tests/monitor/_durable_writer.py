@@ -23,8 +23,8 @@ import traceback
 from typing import NoReturn
 
 from monitor.clock import SystemClock
-from monitor.service import ClinicService
-from monitor.store import open_store
+from monitor.service.clinic import ClinicService
+from monitor.storage.store import open_store
 
 READING = {"sbp": 126, "dbp": 79, "hr": 74, "spo2": 98}
 

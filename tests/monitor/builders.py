@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from monitor.domain import Acknowledgement, Event, EventKind, Flag, Reading, SessionRecord
+from monitor.clinical.domain import Acknowledgement, Event, EventKind, Flag, Reading, SessionRecord
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SESSION = UUID(int=7)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from monitor.domain import EventKind
+from monitor.clinical.domain import EventKind
 from tests.conftest import TEST_PIN
 
 MIN = timedelta(minutes=1)

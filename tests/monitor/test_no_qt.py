@@ -10,7 +10,7 @@ PROBE = """
 import importlib, pkgutil, sys
 import monitor
 names = [m.name for m in pkgutil.walk_packages(monitor.__path__, "monitor.")
-         if not m.name.startswith("monitor.migrations") and m.name != "monitor.__main__"]
+         if not m.name.startswith("monitor.storage.migrations") and m.name != "monitor.__main__"]
 for name in names:
     importlib.import_module(name)
 QT = {"PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6"}

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from monitor.store import Store, StoreUnavailableError, make_engine
+from monitor.storage.store import Store, StoreUnavailableError, make_engine
 from tests.support.pgserver import (
     HBA_TRUST_LOOPBACK,
     SHARED_PORT,

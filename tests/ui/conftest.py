@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
-from monitor.service import ClinicService
+from monitor.service.clinic import ClinicService
 from tests.conftest import TEST_SECRET
 
 

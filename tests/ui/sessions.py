@@ -3,7 +3,7 @@ host window to show a widget in.
 
 Each builder records through the service exactly as the nurse's screen would (readings,
 events, a voided reading, an acknowledgement), so the widgets are tested on a
-:class:`~monitor.service.SessionView` produced by the real rules and discharge evaluation.
+:class:`~monitor.service.clinic.SessionView` produced by the real rules and discharge evaluation.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from PySide6.QtWidgets import QWidget
 
+from monitor.clinical.domain import EventKind
 from monitor.clock import ManualClock
-from monitor.domain import EventKind
-from monitor.service import ClinicService
+from monitor.service.clinic import ClinicService
 from tests.conftest import TEST_PIN
 
 #: Infusion start in the incident session; the x axis is in minutes from here.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
 
-from ui.theme import TOUCH_MIN
+from ui.common.theme import TOUCH_MIN
 
 
 def small_touch_targets(root: QWidget) -> list[str]:

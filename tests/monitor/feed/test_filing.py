@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from monitor.clinical.permissions import PermissionDenied
 from monitor.feed.filing import FeedError, FeedFiling
 from monitor.feed.interpret import FeedHandler, interpret
 from monitor.feed.mllp import MllpServer, send_messages
 from monitor.feed.receiver import FilingReceiver
 from monitor.feed.simulate import SimulatedMonitor
-from monitor.model import AuditLog, DeviceReading, FeedBinding, ReadingRow
-from monitor.permissions import PermissionDenied
-from monitor.service import InvalidEntryError
+from monitor.service.clinic import InvalidEntryError
+from monitor.storage.model import AuditLog, DeviceReading, FeedBinding, ReadingRow
 
 from .samples import UTC_ZONE
 
@@ -109,7 +109,7 @@ def test_an_nibp_from_a_bound_monitor_waits_for_the_nurse_then_files_with_its_fl
 
 def test_a_device_reading_waiting_for_the_nurse_is_audited_and_announced_as_a_reading(
         service, filing, admin, session_id, clock):
-    from monitor.changes.kinds import ChangeKind, kind_of  # noqa: PLC0415
+    from monitor.storage.changes.kinds import ChangeKind, kind_of  # noqa: PLC0415
 
     filing.bind("1", device=DEVICE, by=admin)
     clock.advance(timedelta(minutes=5))
@@ -283,7 +283,7 @@ def test_four_monitors_for_ten_minutes_file_every_reading_once(
 
 
 def test_an_unknown_device_reading_is_refused(filing, nurse):
-    from monitor.service import NotFoundError  # noqa: PLC0415
+    from monitor.service.clinic import NotFoundError  # noqa: PLC0415
 
     with pytest.raises(NotFoundError):
         filing.confirm(uuid.uuid4(), by=nurse)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from monitor.clinical.protocol import load_protocol
 from monitor.feed.health import feed_lost, monitor_state
-from monitor.protocol import load_protocol
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SILENCE = timedelta(minutes=load_protocol("iv_ketamine").feed.silence_advisory_min)

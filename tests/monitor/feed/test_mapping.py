@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from monitor.clinical.validation import MEASURES
 from monitor.feed.interpret import Interpretation, interpret
 from monitor.feed.mapping import (
     FEED_MEASURES,
@@ -14,7 +15,6 @@ from monitor.feed.mapping import (
     RecentObservations,
     dedup_key,
 )
-from monitor.validation import MEASURES
 
 from .samples import PARIS, RECEIVED, UTC_ZONE, load, one
 

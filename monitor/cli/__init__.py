@@ -1,0 +1,1 @@
+"""``python -m monitor`` and its subcommands."""

@@ -1,0 +1,1 @@
+"""Clinical rules and values: pure functions, no SQL, no I/O."""

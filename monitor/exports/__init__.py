@@ -1,0 +1,1 @@
+"""Session reports' content and the CSV and FHIR exports."""

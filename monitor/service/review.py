@@ -1,0 +1,353 @@
+"""The clinician's review: finding sessions across the clinic, and a patient's course.
+
+:func:`find_sessions` lists sessions newest first, filtered by patient name or MRN, a date
+range and "flagged only", one page at a time. Pages are cut by a keyset — the last row's
+``(time, id)`` — rather than an offset, so a page costs the same however deep the clinician
+scrolls, and a session saved meanwhile neither repeats a row nor hides one. The filters and
+the per-row flag counts run on indexes (``sessions (time, id)``, ``flags (session_id,
+severity)``, ``patients (name)``), so a page is a few milliseconds at clinic scale.
+
+Flags here are those the rules raised on readings and the record keeps (``flags`` rows),
+less those whose reading was since voided or amended: the flags of the effective record.
+Reminders of an overdue reading are not counted; they concern the chair, not the patient.
+
+:func:`course_of` turns a patient's session views into one :class:`CourseRow` per session —
+dose, blood-pressure peak and rise over the baseline, the deepest dissociation and sedation,
+flags by tier, how long after the infusion stopped the patient was ready to go home, and the
+PHQ-9 and GAD-7 answered before the session, the response the treatment is for. The clinical
+facts come from :mod:`monitor.clinical.rules` and :mod:`monitor.clinical.discharge`; nothing is
+re-derived here.
+
+The database side is reached through :class:`monitor.service.clinic.ClinicService`
+(``find_sessions``, ``course``), which checks the reviewer's permission first
+(:attr:`monitor.clinical.permissions.Action.REVIEW`: clinicians).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+)
+
+from monitor.clinical.domain import EventKind, Measure, Reading, Severity
+from monitor.clinical.rules import (
+    baseline,
+    baseline_readings,
+    infusion_started_at,
+    infusion_stopped_at,
+)
+from monitor.storage.model import Correction, EventRow, FlagRow, Patient, TreatmentSession
+
+if TYPE_CHECKING:  # the service imports this module
+    from monitor.service.clinic import PatientInfo, SessionView
+
+#: The most rows one page may hold.
+MAX_PAGE = 500
+#: Events that close a session with a signature.
+SIGNED_EVENTS = (EventKind.DISCHARGE_SIGNED.value, EventKind.DISCHARGE_OVERRIDE.value)
+
+
+@dataclass(frozen=True)
+class SessionQuery:
+    """What the clinician looks for; every part optional.
+
+    ``text`` matches a patient's name or MRN anywhere, ignoring case. ``date_from`` and
+    ``date_to`` are days on the clinic's (the machine's local) calendar, both included.
+    """
+
+    text: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    flagged_only: bool = False
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """Where a page ended: the last row's session time and id (newest-first order)."""
+
+    time: datetime
+    session_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session_id: uuid.UUID
+    patient_id: uuid.UUID
+    mrn: str
+    patient_name: str | None
+    time: datetime
+    chair: str
+    profile: str
+    #: Flags of the effective record, by tier (:class:`Severity` value → count); tiers
+    #: without flags are left out.
+    flags_by_tier: dict[int, int]
+    worst: Severity | None
+    #: Discharge signed, or overridden by a clinician.
+    signed: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[SessionRow]
+    #: Pass as ``after`` for the next page; ``None`` on the last page.
+    next: Cursor | None
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    """One session of a patient's course; ``None`` wherever the record does not say."""
+
+    session_id: uuid.UUID
+    time: datetime
+    dose_mg_per_kg: float | None
+    peak_sbp: int | None
+    peak_dbp: int | None
+    #: Peak minus the baseline value (mmHg), from the infusion start on.
+    sbp_rise: int | None
+    dbp_rise: int | None
+    peak_cadss6: int | None
+    lowest_moaas: int | None
+    flags_by_tier: dict[int, int]
+    #: Minutes from the infusion stop to the moment every discharge criterion but the
+    #: minimum stay held (``would_have_been_ready_at``).
+    minutes_to_ready: float | None
+    #: Minutes from the infusion stop to the discharge (signed or overridden), beside the
+    #: would-have-been-ready figure: a patient ready at 12 min still stays the minimum time.
+    minutes_to_discharge: float | None
+    #: Answered before the infusion started (at check-in).
+    phq9: int | None
+    gad7: int | None
+    #: The dose the patient received (mg), once the infusion stopped; ``stopped_early``
+    #: when it stopped before its planned minutes, with the dose the nurse recorded.
+    dose_given_mg: float | None = None
+    stopped_early: bool = False
+
+
+@dataclass(frozen=True)
+class Course:
+    """A patient's sessions, oldest first: the table and the charts across sessions."""
+
+    patient: PatientInfo
+    rows: list[CourseRow] = field(default_factory=list)
+
+    def series(self, name: str) -> list[tuple[datetime, float]]:
+        """``(session time, value)`` of one :class:`CourseRow` column, sessions without a
+        value left out: the points of a chart across sessions."""
+        points: list[tuple[datetime, float]] = []
+        for row in self.rows:
+            value = getattr(row, name)
+            if value is not None:
+                points.append((row.time, float(value)))
+        return points
+
+
+# -- finding sessions --------------------------------------------------------------------------
+
+
+def find_sessions(
+    connection: Connection,
+    query: SessionQuery,
+    *,
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Page:
+    """One page of the sessions ``query`` matches, newest first, after ``after``."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be from 1 to {MAX_PAGE}, not {limit}")
+    sessions = TreatmentSession.__table__.c
+    patients = Patient.__table__.c
+    statement: Select[Any] = (
+        select(sessions.id, sessions.patient_id, patients.mrn, patients.name, sessions.time,
+               sessions.chair, sessions.profile)
+        .join_from(TreatmentSession.__table__, Patient.__table__,
+                   patients.id == sessions.patient_id)
+        .where(*_conditions(query, after))
+        .order_by(sessions.time.desc(), sessions.id.desc())
+        .limit(limit + 1)
+    )
+    found = list(connection.execute(statement))
+    more = len(found) > limit
+    found = found[:limit]
+    ids = [row.id for row in found]
+    counts = flag_counts(connection, ids)
+    signed = _signed(connection, ids)
+    rows = [
+        SessionRow(
+            session_id=row.id, patient_id=row.patient_id, mrn=row.mrn, patient_name=row.name,
+            time=row.time, chair=row.chair, profile=row.profile,
+            flags_by_tier=counts.get(row.id, {}),
+            worst=_worst(counts.get(row.id, {})),
+            signed=row.id in signed,
+        )
+        for row in found
+    ]
+    last = rows[-1] if rows else None
+    cursor = Cursor(last.time, last.session_id) if more and last is not None else None
+    return Page(rows=rows, next=cursor)
+
+
+def _conditions(query: SessionQuery, after: Cursor | None) -> list[Any]:
+    sessions = TreatmentSession.__table__.c
+    conditions: list[Any] = []
+    if after is not None:
+        conditions.append(tuple_(sessions.time, sessions.id) < tuple_(after.time,
+                                                                     after.session_id))
+    if query.date_from is not None:
+        conditions.append(sessions.time >= _day_start(query.date_from))
+    if query.date_to is not None:
+        conditions.append(sessions.time < _day_start(query.date_to + timedelta(days=1)))
+    needle = query.text.strip().lower()
+    if needle:
+        conditions.append(sessions.patient_id.in_(_patients_matching(needle)))
+    if query.flagged_only:
+        conditions.append(exists(_effective_flags().where(
+            FlagRow.__table__.c.session_id == sessions.id)))
+    return conditions
+
+
+def _patients_matching(needle: str) -> Select[Any]:
+    patients = Patient.__table__.c
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return select(patients.id).where(or_(
+        func.lower(patients.name).like(pattern, escape="\\"),
+        func.lower(patients.mrn).like(pattern, escape="\\"),
+    ))
+
+
+def _day_start(day: date) -> datetime:
+    """Local midnight at the start of ``day``, as an aware datetime."""
+    return datetime.combine(day, time()).astimezone()
+
+
+def _effective_flags() -> Select[Any]:
+    """Stored flags whose reading is still effective (not voided or amended)."""
+    flags = FlagRow.__table__.c
+    corrections = Correction.__table__.c
+    corrected = exists().where(and_(corrections.session_id == flags.session_id,
+                                    corrections.target_id == flags.reading_id))
+    return select(flags.session_id).where(~corrected)
+
+
+def flag_counts(connection: Connection,
+                session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[int, int]]:
+    """Flags of the effective record of each session, by tier."""
+    counts: dict[uuid.UUID, dict[int, int]] = {}
+    if session_ids:
+        for session_id, severity, count in connection.execute(
+                _FLAG_COUNTS, {"ids": list(session_ids)}):
+            counts.setdefault(session_id, {})[int(severity)] = int(count)
+    return counts
+
+
+def _signed(connection: Connection, session_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not session_ids:
+        return set()
+    return set(connection.scalars(_SIGNED, {"ids": list(session_ids)}))
+
+
+def _worst(counts: dict[int, int]) -> Severity | None:
+    tiers = [tier for tier, n in counts.items() if n > 0]
+    return Severity(max(tiers)) if tiers else None
+
+
+# -- course of treatment -----------------------------------------------------------------------
+
+
+def course_of(patient: PatientInfo, views: Iterable[SessionView]) -> Course:
+    """The course table of ``patient`` from its sessions' views (any order), oldest first."""
+    ordered = sorted(views, key=lambda v: (v.info.time, v.info.id))
+    return Course(patient=patient, rows=[course_row(v) for v in ordered])
+
+
+def course_row(view: SessionView) -> CourseRow:
+    """One session's line of the course, from its view (the rules' and discharge's facts)."""
+    record = view.record
+    base = baseline(record)
+    started = infusion_started_at(record)
+    treated = [r for r in record.readings if started is None or r.time >= started]
+    before = baseline_readings(record)
+    peak_sbp = _extreme(treated, "sbp", max)
+    peak_dbp = _extreme(treated, "dbp", max)
+    stopped = infusion_stopped_at(record)
+    ready_at = view.discharge.would_have_been_ready_at
+    minutes = ((ready_at - stopped).total_seconds() / 60
+               if ready_at is not None and stopped is not None else None)
+    discharged = [e.time for e in record.events
+                  if e.kind in (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)]
+    left = ((min(discharged) - stopped).total_seconds() / 60
+            if discharged and stopped is not None else None)
+    counts: dict[int, int] = {}
+    for flag in view.flags:
+        if flag.reading_id is not None and flag.measure is not Measure.OVERDUE:
+            counts[int(flag.severity)] = counts.get(int(flag.severity), 0) + 1
+    delivered = view.dose_delivered
+    return CourseRow(
+        dose_given_mg=delivered.dose_mg if delivered is not None else None,
+        stopped_early=delivered is not None and delivered.early,
+        session_id=view.info.id,
+        time=view.info.time,
+        dose_mg_per_kg=view.info.planned_mg_per_kg,
+        peak_sbp=peak_sbp,
+        peak_dbp=peak_dbp,
+        sbp_rise=_rise(peak_sbp, base.sbp if base is not None else None),
+        dbp_rise=_rise(peak_dbp, base.dbp if base is not None else None),
+        peak_cadss6=_extreme(record.readings, "cadss6", max),
+        lowest_moaas=_extreme(record.readings, "moaas", min),
+        flags_by_tier=counts,
+        minutes_to_ready=minutes,
+        minutes_to_discharge=left,
+        phq9=_last(before, "phq9"),
+        gad7=_last(before, "gad7"),
+    )
+
+
+def _extreme(readings: Iterable[Reading], name: str,
+             pick: Callable[[list[int]], int]) -> int | None:
+    values = [v for v in (getattr(r, name) for r in readings) if v is not None]
+    return pick(values) if values else None
+
+
+def _rise(peak: int | None, base: int | None) -> int | None:
+    return peak - base if peak is not None and base is not None else None
+
+
+def _last(readings: Sequence[Reading], name: str) -> int | None:
+    return next((v for v in (getattr(r, name) for r in reversed(readings)) if v is not None),
+                None)
+
+
+# -- statements built once ---------------------------------------------------------------------
+
+_FLAGS = FlagRow.__table__.c
+_EVENTS = EventRow.__table__.c
+_CORRECTIONS = Correction.__table__.c
+
+_FLAG_COUNTS = (
+    _effective_flags()
+    .add_columns(_FLAGS.severity, func.count())
+    .where(_FLAGS.session_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_FLAGS.session_id, _FLAGS.severity)
+)
+#: Sessions among ``ids`` closed by a signature (a discharge sign-off or override) that was
+#: not voided.
+_SIGNED = (
+    select(_EVENTS.session_id).distinct()
+    .where(_EVENTS.session_id.in_(bindparam("ids", expanding=True)),
+           _EVENTS.kind.in_(SIGNED_EVENTS),
+           ~exists().where(and_(_CORRECTIONS.session_id == _EVENTS.session_id,
+                                _CORRECTIONS.target_id == _EVENTS.id)))
+)

@@ -1,0 +1,1 @@
+"""The one way into the database: engine, schema, migrations, audit trail, files."""

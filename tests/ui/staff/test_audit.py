@@ -1,0 +1,164 @@
+"""The audit trail screen: a checked table model, filters by patient, session, staff, action
+and date, readable and touchable at both sizes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from monitor.clinical.domain import EventKind
+from tests.ui.touch import small_touch_targets
+from ui.app.main_window import MainWindow
+from ui.staff.audit import AuditModel
+
+
+def click(qtbot, widget):
+    assert widget.isVisible(), widget
+    assert widget.isEnabled(), widget
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+@pytest.fixture
+def clinician(service):
+    return service.ensure_staff("Dr Lee", "clinician", pin="739104")
+
+
+@pytest.fixture
+def record(service, clock, nurse):
+    """Two patients' sessions a day apart."""
+    sessions = {}
+    for mrn, name in (("MRN-004211", "Ada Byrne"), ("MRN-007730", "Ben Okafor")):
+        patient = service.add_patient(mrn, by=nurse, name=name, date_of_birth=date(1980, 4, 2),
+                                      weight_kg=70)
+        session_id = service.start_session(patient.id, by=nurse, chair="1")
+        service.record_reading(session_id, {"sbp": "128", "dbp": "78", "hr": "72"}, by=nurse)
+        service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+        sessions[mrn] = session_id
+        clock.advance(timedelta(days=1))
+    return sessions
+
+
+@pytest.fixture
+def window(qtbot, service, clock, clinician, record):
+    shown = MainWindow(service, clock, staff=(clinician, "Dr Lee"), tick_ms=3_600_000)
+    qtbot.addWidget(shown)
+    shown.resize(1280, 800)
+    shown.show()
+    qtbot.waitExposed(shown)
+    return shown
+
+
+def open_audit(qtbot, window):
+    click(qtbot, window.overview.audit_button)
+    assert window.stack.currentWidget() is window.audit
+    return window.audit
+
+
+def rows(screen):
+    model = screen.model
+    return [model.entry(r) for r in range(model.rowCount())]
+
+
+def test_the_audit_model_passes_the_model_tester(qtbot, qtmodeltester, service, clinician,
+                                                 record):
+    model = AuditModel()
+    model.set_entries(service.audit_entries(by=clinician))
+    assert model.rowCount() > 0
+    qtmodeltester.check(model)
+
+
+def test_a_clinician_opens_the_whole_trail_newest_first(qtbot, window):
+    screen = open_audit(qtbot, window)
+    entries = rows(screen)
+    assert len(entries) > 4
+    assert [e.seq for e in entries] == sorted((e.seq for e in entries), reverse=True)
+    assert screen.count.text().startswith(f"{len(entries)} entries")
+
+
+def test_the_filter_by_patient_keeps_only_that_patients_entries(qtbot, window, service):
+    screen = open_audit(qtbot, window)
+    screen.mrn.setText("MRN-007730")
+    click(qtbot, screen.apply_button)
+    patient = service.find_patient("MRN-007730")
+    assert rows(screen)
+    assert {e.patient_id for e in rows(screen)} == {patient.id}
+
+
+def test_the_filter_by_session_staff_and_action(qtbot, window, record, nurse):
+    screen = open_audit(qtbot, window)
+    screen.session.setText(str(record["MRN-004211"]))
+    screen.staff.setCurrentIndex(screen.staff.findData(nurse))
+    click(qtbot, screen.apply_button)
+    assert rows(screen)
+    assert {e.session_id for e in rows(screen)} == {record["MRN-004211"]}
+    assert {e.staff_name for e in rows(screen)} == {"Nora Nurse"}
+    action = rows(screen)[0].action
+    screen.action.setCurrentIndex(screen.action.findData(action))
+    click(qtbot, screen.apply_button)
+    assert {e.action for e in rows(screen)} == {action}
+
+
+def test_the_filter_by_date_keeps_that_day(qtbot, window, service, clock, record):
+    screen = open_audit(qtbot, window)
+    first_day = (clock.now() - timedelta(days=2)).astimezone().date()
+    screen.since.setText(first_day.isoformat())
+    screen.until.setText(first_day.isoformat())
+    click(qtbot, screen.apply_button)
+    assert rows(screen)
+    assert {e.at.astimezone().date() for e in rows(screen)} == {first_day}
+
+
+def test_unreadable_filters_name_the_field(qtbot, window):
+    screen = open_audit(qtbot, window)
+    screen.since.setText("2.3.2026")
+    click(qtbot, screen.apply_button)
+    assert screen.message.text().startswith("From: a date as YYYY-MM-DD")
+    screen.since.clear()
+    screen.session.setText("abc")
+    click(qtbot, screen.apply_button)
+    assert screen.message.text().startswith("Session:")
+    screen.session.clear()
+    screen.mrn.setText("MRN-999999")
+    click(qtbot, screen.apply_button)
+    assert screen.message.text() == "Patient: no patient with MRN MRN-999999"
+
+
+def test_a_nurse_is_not_offered_the_audit_trail(qtbot, service, clock, nurse):
+    shown = MainWindow(service, clock, staff=(nurse, "Nora Nurse"), tick_ms=3_600_000)
+    qtbot.addWidget(shown)
+    shown.show()
+    assert not shown.overview.audit_button.isVisible()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_the_audit_trail_is_readable_and_touchable_at_both_sizes(qtbot, window, size):
+    window.resize(*size)
+    screen = open_audit(qtbot, window)
+    qtbot.waitUntil(lambda: window.width() == size[0])
+    assert small_touch_targets(screen) == []
+    assert screen.table.verticalHeader().defaultSectionSize() >= 48
+    assert screen.table.horizontalHeader().sectionSize(AuditModel.TIME) >= \
+        screen.table.fontMetrics().horizontalAdvance("2026-03-02 10:42:00")
+
+
+def _entry(old, new):
+    import uuid  # noqa: PLC0415
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from monitor.service.clinic import AuditEntry  # noqa: PLC0415
+
+    return AuditEntry(seq=1, at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC), staff_id=uuid.uuid4(),
+                      staff_name="Nora Nurse", action="create", record_kind="event",
+                      record_id=uuid.uuid4(), session_id=None, patient_id=None, old=old,
+                      new=new)
+
+
+def test_a_change_reads_as_words_without_empty_values():
+    from ui.staff.audit import change_text  # noqa: PLC0415
+
+    assert change_text(_entry(None, {"detail": "", "kind": "escort_present"})) == \
+        "kind: escort present"
+    assert change_text(_entry({"hr": 140}, {"hr": 104, "note": "typo in HR"})) == \
+        "hr: 140 → hr: 104; note: typo in HR"

@@ -1,0 +1,1 @@
+"""The application window: navigation, lock, tick, and the wiring of the screens."""

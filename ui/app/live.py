@@ -1,0 +1,122 @@
+"""Every chair's session as last loaded, loaded again only when a change says so.
+
+:class:`ChairViews` keeps which session sits on each chair and each one's
+:class:`~monitor.service.clinic.SessionView`. The window's one-second tick asks it for the tiles
+(:meth:`ChairViews.tiles`): the views are brought forward to the clock
+(:class:`monitor.service.live_view.MovingView`) without a statement to the database. A change
+committed
+anywhere (another tablet, this one) reloads what it touched: a session's change that
+session, a check-in the list of chairs' sessions.
+
+A reload the database refused (unreachable, busy) is tried again at the next
+:meth:`ChairViews.tiles`, until it succeeds: a change is never lost to a passing failure.
+
+Without a change feed (``live`` False) every :meth:`ChairViews.tiles` reads the record, as
+a lone tablet did before changes were announced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from monitor.clock import Clock
+from monitor.service.board import ChairTile, tile_for
+from monitor.service.clinic import ClinicService, NotFoundError
+from monitor.service.live_view import MovingView
+from monitor.storage.store import StorageError
+
+T = TypeVar("T")
+
+#: Reports a database that cannot be read (the window's status bar).
+Problem = Callable[[str], None]
+
+
+class ChairViews:
+    """The chairs' sessions and their views, as last loaded."""
+
+    def __init__(self, service: ClinicService, clock: Clock, chairs: Sequence[str], *,
+                 live: bool, problem: Problem) -> None:
+        self.service = service
+        self.clock = clock
+        self.chairs = tuple(chairs)
+        self.live = live
+        self._problem = problem
+        #: chair → its session (None: not loaded yet, or the database could not be read).
+        self._active: dict[str, uuid.UUID] | None = None
+        self._views: dict[uuid.UUID, MovingView] = {}
+        #: Reloads the database refused, tried again on the next tiles.
+        self._stale: set[uuid.UUID] = set()
+        self._chairs_stale = False
+
+    def tiles(self) -> list[ChairTile] | None:
+        """Each chair's tile now (None: the database cannot be read)."""
+        if not self.live:
+            self._forget()
+        if self._chairs_stale:
+            self.reload_chairs()
+        for session_id in list(self._stale):
+            self.reload_session(session_id)
+        if self._active is None and not self.reload_chairs():
+            return None
+        assert self._active is not None
+        now = self.clock.now()
+        tiles = []
+        for chair in self.chairs:
+            session_id = self._active.get(chair)
+            view = self._views.get(session_id) if session_id is not None else None
+            tiles.append(tile_for(chair, view.at(now) if view is not None else None))
+        return tiles
+
+    def reload(self) -> None:
+        """Read every chair again."""
+        self._forget()
+        self.reload_chairs()
+
+    def _forget(self) -> None:
+        self._active = None
+        self._views.clear()
+        self._stale.clear()
+        self._chairs_stale = False
+
+    def reload_chairs(self) -> bool:
+        """Read which session sits on each chair (after a check-in anywhere); the views of
+        sessions new to a chair are loaded, those of sessions gone are dropped."""
+        active = self._read(lambda: self.service.active_sessions(self.chairs))
+        self._chairs_stale = active is None and self.live
+        if active is None:
+            return False
+        self._active = dict(active)
+        shown = set(active.values())
+        for session_id in [s for s in self._views if s not in shown]:
+            del self._views[session_id]
+        for session_id in shown - set(self._views):
+            self.reload_session(session_id)
+        return True
+
+    def reload_session(self, session_id: uuid.UUID) -> bool:
+        """Load ``session_id`` again if it sits on a chair; whether it does."""
+        if self._active is None or session_id not in self._active.values():
+            return False
+        try:
+            self._views[session_id] = MovingView(
+                self.service.load(session_id, self.clock.now()))
+        except StorageError as exc:
+            self._problem(exc.message)
+            if self.live:
+                self._stale.add(session_id)
+        except NotFoundError:
+            self._views.pop(session_id, None)
+        else:
+            self._stale.discard(session_id)
+        return True
+
+    def _read(self, action: Callable[[], T]) -> T | None:
+        try:
+            return action()
+        except StorageError as exc:
+            self._problem(exc.message)
+        except NotFoundError:
+            return None
+        return None

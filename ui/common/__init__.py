@@ -1,0 +1,1 @@
+"""Theme, style and the small widgets every screen shares."""

@@ -1,0 +1,124 @@
+"""The electronic signature: who signs, when, what the signature means, and the PIN again.
+
+A discharge sign-off, a clinician's override and the acknowledgement of a critical flag are
+signed. :class:`SignatureDialog` shows the printed name and role of the signer, the time
+and the meaning in words ("I confirm the discharge criteria are met …"), and asks for the
+signer's PIN once more. It checks nothing itself: "Sign" hands the PIN to the
+:class:`SignatureRequest`'s ``submit``, which passes it to the service and returns the
+refusal to show ("Wrong PIN — 2 tries left …") or None once the signature is recorded.
+
+The dialog is window-modal but never blocks (``open()``, not ``exec()``): tests and the
+auto-lock reach it while it is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
+
+from ui.common.labels import clock_time
+from ui.common.style import PRIMARY_MIN, TouchButton
+from ui.common.theme import Theme
+from ui.staff.login import PinEntry, PinField, heading, label, role_word
+
+#: What each kind of signature means, in the signer's words.
+DISCHARGE_MEANING = ("I confirm the discharge criteria are met and release the patient to "
+                     "their escort.")
+OVERRIDE_MEANING = ("I release the patient although not every discharge criterion is met, "
+                    "for the reason I wrote: “{reason}”.")
+CRITICAL_ACK_MEANING = ("I have seen the critical flag “{flag}” and confirm the action taken: "
+                        "{action}.")
+AMEND_CRITICAL_MEANING = ("I amend this reading, which closes its critical flag, for the reason "
+                          "I wrote: “{reason}”.")
+VOID_CRITICAL_MEANING = ("I void this reading, which closes its critical flag, for the reason I "
+                         "wrote: “{reason}”.")
+
+
+@dataclass(frozen=True)
+class SignatureRequest:
+    """A signature the record needs: its title and meaning, and where the PIN goes.
+
+    ``submit(pin)`` records the signed action and returns None, or returns why it was not
+    recorded (the dialog then stays open and says so).
+    """
+
+    title: str
+    meaning: str
+    submit: Callable[[str], str | None]
+
+
+class SignatureDialog(QDialog):
+    """Name, role, time and meaning of a signature, and the PIN re-entry.
+
+    Signals:
+        signed(): the signature was recorded (the dialog then closes).
+    """
+
+    signed = Signal()
+
+    def __init__(self, theme: Theme, request: SignatureRequest, *, signer: str, role: str,
+                 at: datetime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.request = request
+        self.setWindowTitle(request.title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setObjectName("signature-dialog")
+        self.setStyleSheet(f"SignatureDialog {{ background-color: {theme.background}; }}")
+        self.signer = label(f"{signer} · {role_word(role)}", "field")
+        self.signer.setObjectName("signature-signer")
+        self.time = label(f"Signed at {clock_time(at)} on {at.astimezone():%d %b %Y}")
+        self.time.setObjectName("signature-time")
+        self.meaning = label(request.meaning)
+        self.meaning.setObjectName("signature-meaning")
+        self.meaning.setStyleSheet("QLabel { font-weight: bold; }")
+        self.pin = PinField("signature-pin", "Your PIN")
+        self.entry = PinEntry(theme, [self.pin])
+        self.entry.submitted.connect(self.sign)
+        self.message = label("", "error")
+        self.message.setObjectName("signature-message")
+        self.sign_button = TouchButton("Sign", min_size=160, min_height=PRIMARY_MIN)
+        self.sign_button.setObjectName("signature-sign")
+        self.sign_button.setProperty("primary", True)
+        self.sign_button.clicked.connect(self.sign)
+        self.cancel = TouchButton("Cancel", min_height=PRIMARY_MIN)
+        self.cancel.setObjectName("signature-cancel")
+        self.cancel.clicked.connect(self.reject)
+
+        text = QVBoxLayout()
+        text.setSpacing(8)
+        text.addWidget(heading(request.title))
+        text.addWidget(self.signer)
+        text.addWidget(self.time)
+        text.addWidget(self.meaning)
+        text.addWidget(label("Type your PIN to sign. Your signature is kept with the record.",
+                             "muted"))
+        text.addWidget(self.message)
+        text.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sign_button)
+        text.addLayout(buttons)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(20, 20, 20, 20)
+        layout.setSpacing(20)
+        layout.addLayout(text, 3)
+        layout.addWidget(self.entry, 2)
+        self.resize(760, 520)
+
+    def sign(self) -> None:
+        pin = self.pin.text()
+        if not pin:
+            self.message.setText("PIN: type your PIN to sign")
+            return
+        refusal = self.request.submit(pin)
+        if refusal is not None:
+            self.message.setText(refusal)
+            self.entry.clear()
+            return
+        self.signed.emit()
+        self.accept()

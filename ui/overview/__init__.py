@@ -1,0 +1,1 @@
+"""The chair overview: one tile per chair."""

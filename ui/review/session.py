@@ -1,0 +1,648 @@
+"""A finished (or running) session as the clinician reviews it, replayable minute by minute.
+
+:class:`SessionReviewScreen` shows one session read-only: the chair's chart
+(:class:`ui.session.chart.SessionChart`, without the entry panel), the readings table, the flags
+with their acknowledgements, the events and everything done on the record with who did it
+(entries, acknowledgements, voids and amendments, signatures), and the discharge record.
+
+A scrubber runs from check-in to the end of the session (its last entry, correction or
+signature); at minute *m* every part of the screen shows the session as it stood then, as
+:meth:`ClinicService.load` gives it ``at=`` that moment: a reading voided later is still a
+valid reading before its void, a flag not yet acknowledged is open.
+
+The screen reads through the ``load`` function it is given and stores nothing; exports and
+printing go through the :class:`ui.review.export.SessionExporter` it is given.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QBoxLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSlider,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.clinical.domain import EventKind, Reading
+from monitor.clinical.wording import EVENT_NAMES, criterion_name
+from ui.common.labels import bp_text, clock_time
+from ui.common.style import TouchButton
+from ui.common.tables import ReadOnlyTableModel
+from ui.common.theme import TEXT_PX, Theme
+from ui.common.widgets import kinetic
+from ui.review.export import ExportDialog, SessionExporter, documents_folder, export_stem
+from ui.session.chart import SessionChart
+from ui.session.flags import FlagsModel
+from ui.session.history import history_entries, reading_values
+
+if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    from monitor.service.clinic import ClinicService, SessionView
+
+ROW_PX = 48
+#: The tier icon before a flag's tier word (ui.session.flags draws it this size).
+FLAG_ICON_PX = 32
+#: Room either side of a cell's text.
+CELL_PAD_PX = 12
+SLIDER_PX = 56
+#: The scrubber's handle, dragged with a fingertip.
+HANDLE_PX = 48
+
+Index = QModelIndex | QPersistentModelIndex
+#: ``load(session_id, at)``: the session as it stood at ``at`` (``None``: now).
+Load = Callable[[uuid.UUID, datetime | None], "SessionView"]
+
+
+def replay_loader(service: ClinicService) -> Load:
+    """``service.load`` for the replay: at each moment, only what had been entered by then
+    (a reading entered late appears from the minute it was entered)."""
+    return lambda session_id, at: service.load(session_id, at, entered_only=True)
+
+
+def session_end(view: SessionView) -> datetime:
+    """The last moment anything was entered on the session: an entry (the time it describes
+    or the time it was entered, whichever is later), a correction, an acknowledgement or a
+    signature. The scrubber ends here."""
+    times: list[datetime] = [view.info.time]
+    for entry in (*view.record.readings, *view.superseded_readings,
+                  *view.record.events, *view.superseded_events):
+        times.append(entry.time)
+        if entry.recorded_at is not None:
+            times.append(entry.recorded_at)
+    times += [c.time for c in view.corrections]
+    times += [a.time for a in view.record.acknowledgements]
+    times += [s.signed_at for s in view.signatures]
+    return max(times)
+
+
+def session_start(view: SessionView) -> datetime:
+    """Check-in, or the first effective entry if one describes an earlier time (an import).
+
+    A voided entry does not count: one entered at a wrong time and voided would otherwise
+    start the replay long before anything happened.
+    """
+    times = [view.info.time, *(r.time for r in view.record.readings)]
+    times += [e.time for e in view.record.events]
+    return min(times)
+
+
+#: What each treatment profile is called on screen.
+PROFILE_TITLES = {"iv_ketamine": "IV ketamine", "esketamine_rems": "Esketamine (REMS)"}
+
+
+def session_subtitle(view: SessionView) -> str:
+    """When, where and what, for people:
+    "22 Jul 2025 10:30 · Chair 1 · IV ketamine · 0.75 mg/kg"."""
+    info = view.info
+    when = info.time.astimezone()
+    parts = [f"{when.day} {when:%b %Y %H:%M}"]
+    if info.chair:
+        parts.append(f"Chair {info.chair}")
+    parts.append(PROFILE_TITLES.get(info.profile) or view.protocol.name or info.profile)
+    if info.planned_mg_per_kg:
+        parts.append(f"{info.planned_mg_per_kg:g} mg/kg")
+    return " · ".join(parts)
+
+
+def other_values(reading: Reading) -> str:
+    """"Nausea 2 · PHQ-9 15 · note: …": what a reading holds beyond the vitals and the
+    CADSS-6 and MOAA/S columns."""
+    named = (("Nausea", reading.nausea), ("Anxiety", reading.anxiety), ("Pain", reading.pain),
+             ("PHQ-9", reading.phq9), ("GAD-7", reading.gad7))
+    parts = [f"{name} {value}" for name, value in named if value is not None]
+    if reading.note:
+        parts.append(f"note: {reading.note}")
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class _ReadingRow:
+    reading: Reading
+    effective: bool
+    status: str
+
+
+class ReadingsModel(ReadOnlyTableModel[_ReadingRow]):
+    """Every reading of the view, oldest first, voided and amended ones included (struck
+    through, with the correction in words in the status column).
+
+    Signals: only those of :class:`QAbstractTableModel`; :meth:`set_view` resets the model.
+    """
+
+    TIME, BP, HR, SPO2, RR, CADSS6, MOAAS, OTHER, BY, STATUS = range(10)
+    HEADERS: ClassVar[tuple[str, ...]] = (
+        "Time", "BP", "HR", "SpO2", "RR", "CADSS-6", "MOAA/S", "Other", "Entered by",
+        "Status")
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+
+    def set_view(self, view: SessionView) -> None:
+        rows = [_ReadingRow(e.reading, e.effective, e.status)
+                for e in history_entries(view) if e.reading is not None]
+        rows.sort(key=lambda r: (r.reading.time, not r.effective))
+        self._reset_rows(rows)
+
+    def readings(self) -> list[tuple[Reading, bool]]:
+        """``(reading, effective)`` of every row, in order."""
+        return [(r.reading, r.effective) for r in self._rows]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self._row(index)
+        if row is None:
+            return None
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.FontRole and not row.effective:
+            font = QFont()
+            font.setPixelSize(TEXT_PX)
+            font.setStrikeOut(column != self.STATUS)
+            font.setBold(column == self.STATUS)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole:
+            muted = not row.effective and column != self.STATUS
+            return QColor(self.theme.text_muted if muted else self.theme.text)
+        return None
+
+    def _text(self, row: _ReadingRow, column: int) -> str:
+        r = row.reading
+        if column == self.TIME:
+            late = " (late)" if r.is_late_entry else ""
+            return clock_time(r.time) + late
+        if column == self.BY:
+            return r.by
+        if column == self.STATUS:
+            return row.status
+        if column == self.OTHER:
+            return other_values(r)
+        value: object = {
+            self.BP: bp_text(r), self.HR: r.hr, self.SPO2: r.spo2, self.RR: r.rr,
+            self.CADSS6: r.cadss6, self.MOAAS: r.moaas,
+        }[column]
+        if value is None:
+            return ""
+        if column == self.SPO2 and r.on_oxygen:
+            return f"{value} on O2"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One thing done on the record: when it was done, by whom, and what."""
+
+    time: datetime
+    who: str
+    what: str
+
+
+def activities(view: SessionView) -> list[Activity]:
+    """Everything done on the record up to the view's moment, oldest first: each entry at
+    the time it was entered, each acknowledgement, correction and signature."""
+    done: list[Activity] = []
+    for reading in (*view.record.readings, *view.superseded_readings):
+        when = reading.recorded_at or reading.time
+        late = f" (describes {clock_time(reading.time)})" if reading.is_late_entry else ""
+        done.append(Activity(when, reading.by,
+                             f"Reading {reading_values(reading)}{late}"))
+    for event in (*view.record.events, *view.superseded_events):
+        when = event.recorded_at or event.time
+        detail = f": {event.detail}" if event.detail else ""
+        done.append(Activity(when, event.by,
+                             f"{EVENT_NAMES.get(event.kind, event.kind)}{detail}"))
+    messages = {f.id: f.message for f in (*view.flags, *view.superseded_flags)}
+    for ack in view.record.acknowledgements:
+        note = f" — {ack.note}" if ack.note else ""
+        flag = messages.get(ack.flag_id, "a flag")
+        done.append(Activity(ack.time, ack.by, f"Acknowledged {flag}: {ack.action}{note}"))
+    for correction in view.corrections:
+        word = "Voided" if correction.action == "void" else "Amended"
+        done.append(Activity(correction.time, correction.by,
+                             f"{word} {correction.target_kind}: {correction.reason}"))
+    for signature in view.signatures:
+        state = "" if signature.valid else " — SUPERSEDED (the record changed after signing)"
+        done.append(Activity(signature.signed_at,
+                             f"{signature.signer_name} ({signature.signer_role})",
+                             f"Signed: {signature.meaning}{state}"))
+    done.sort(key=lambda a: a.time)
+    return done
+
+
+class ActivityModel(ReadOnlyTableModel[Activity]):
+    """Who did what on the record, oldest first.
+
+    Signals: only those of :class:`QAbstractTableModel`; :meth:`set_view` resets the model.
+    """
+
+    TIME, WHO, WHAT = range(3)
+    HEADERS: ClassVar[tuple[str, ...]] = ("Time", "Who", "What")
+
+    def set_view(self, view: SessionView) -> None:
+        self._reset_rows(activities(view))
+
+    def activities(self) -> list[Activity]:
+        return list(self._rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self._row(index)
+        if row is None or role not in (Qt.ItemDataRole.DisplayRole,
+                                       Qt.ItemDataRole.ToolTipRole):
+            return None
+        return (clock_time(row.time), row.who, row.what)[index.column()]
+
+
+def _table(model: ReadOnlyTableModel[Any], name: str,
+           widest: dict[int, str] | None = None, *, icon_column: int | None = None,
+           ) -> QTableView:
+    """A read-only touch table over ``model``. Column widths are set once from the header
+    and the ``widest`` text expected in each column (measuring every row's contents on each
+    change would cost more than the rest of opening a session); the last one stretches."""
+    table = QTableView()
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(ROW_PX)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setMinimumSectionSize(48)
+    font = QFont()
+    font.setPixelSize(TEXT_PX)
+    metrics = QFontMetrics(font)
+    for column, title in enumerate(model.HEADERS):
+        sample = (widest or {}).get(column, title)
+        width = max(metrics.horizontalAdvance(title), metrics.horizontalAdvance(sample))
+        width += FLAG_ICON_PX + 8 if column == icon_column else 0
+        header.resizeSection(column, width + 2 * CELL_PAD_PX)
+    table.setWordWrap(False)
+    kinetic(table.viewport())
+    return table
+
+
+def discharge_html(view: SessionView, theme: Theme) -> str:
+    """The discharge record in words: each criterion met or not and why, the scores, the
+    sign-off or override, and the signatures. Everything from the record is escaped (a
+    reason is free text)."""
+    t = theme
+    d = view.discharge
+    lines = [f"<h3>{'Ready for discharge' if d.ready else 'Not ready for discharge'}"
+             f" (as of {clock_time(view.at)})</h3>"]
+    for c in d.criteria:
+        mark = "✔ met" if c.met else "✘ NOT met"
+        colour = t.ok if c.met else t.critical
+        lines.append(f'<p><b style="color:{colour}">{mark}</b> — '
+                     f"<b>{_esc(criterion_name(c.id, view.protocol))}</b>: {_esc(c.detail)}</p>")
+    for score in (d.aldrete, d.padss):
+        passed = "passes" if score.passed else "does not pass"
+        if not score.complete:
+            passed = f"does not pass, {score.verdict}"
+        lines.append(f"<p><b>{_esc(score.name)}</b> {score.total} of {score.max_total} "
+                     f"({_esc(passed)}; {score.passing} needed)</p>")
+    if d.would_have_been_ready_at is not None:
+        lines.append(f"<p>Would have been ready (without the minimum stay) at "
+                     f"{clock_time(d.would_have_been_ready_at)}</p>")
+    closing = [e for e in view.record.events
+               if e.kind in (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)]
+    for event in closing:
+        by = f" by {_esc(event.by)}" if event.by else ""
+        if event.kind is EventKind.DISCHARGE_OVERRIDE:
+            lines.append(f"<p><b>Clinician override</b> {clock_time(event.time)}{by}. "
+                         f"Reason: {_esc(event.detail)}</p>")
+        else:
+            lines.append(f"<p><b>Discharge signed</b> {clock_time(event.time)}{by}. "
+                         f"{_esc(event.detail)}</p>")
+    if not closing:
+        lines.append("<p><b>Not discharged</b> at this moment.</p>")
+    signatures = view.signatures
+    if signatures:
+        lines.append("<h3>Signatures</h3>")
+    for s in signatures:
+        state = ("valid" if s.valid
+                 else f'<b style="color:{t.warning}">SUPERSEDED</b>: the record changed '
+                 "after signing")
+        lines.append(f"<p><b>{_esc(s.meaning)}</b> — {_esc(s.signer_name)} "
+                     f"({_esc(s.signer_role)}), {clock_time(s.signed_at)}; {state}</p>")
+    return "".join(lines)
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+class SessionReviewScreen(QWidget):
+    """One session, read-only, with a scrubber that replays it minute by minute.
+
+    Signals:
+        back(): "Back to list" was tapped.
+        openCourse(object): "Course of treatment" was tapped (the patient's id).
+    """
+
+    back = Signal()
+    openCourse = Signal(object)
+
+    def __init__(self, theme: Theme, load: Load, *, exporter: SessionExporter | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self._load = load
+        self.exporter = exporter
+        #: Where exports go unless another folder is chosen.
+        self.export_folder: Path = documents_folder()
+        self.session_id: uuid.UUID | None = None
+        #: The whole session (at its end): what is exported and printed.
+        self.full_view: SessionView | None = None
+        #: What the screen shows: the session at the scrubber's minute.
+        self.view: SessionView | None = None
+        self.start: datetime | None = None
+        self.end: datetime | None = None
+        self.export_dialog: ExportDialog | None = None
+        self.print_dialog: QPrintDialog | None = None
+
+        self.back_button = TouchButton("Back to list")
+        self.back_button.setObjectName("back-to-list")
+        self.back_button.clicked.connect(self.back)
+        self.title = QLabel()
+        self.title.setObjectName("session-title")
+        self.title.setStyleSheet(f"font-size: {TEXT_PX + 4}px; font-weight: bold;")
+        self.title.setWordWrap(True)
+        self.subtitle = QLabel()
+        self.subtitle.setProperty("role", "muted")
+        self.subtitle.setWordWrap(True)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        self.course_button = TouchButton("Course of treatment")
+        self.course_button.setObjectName("open-course")
+        self.course_button.clicked.connect(self._course)
+        self.export_button = TouchButton("Export…")
+        self.export_button.setObjectName("export-session")
+        self.export_button.clicked.connect(lambda _checked=False: self.open_export())
+        self.print_button = TouchButton("Print…")
+        self.print_button.setObjectName("print-session")
+        self.print_button.clicked.connect(lambda _checked=False: self.open_print())
+        #: Why printing failed, shown to the clinician (hidden while nothing failed).
+        self.print_message = QLabel()
+        self.print_message.setObjectName("print-message")
+        self.print_message.setProperty("role", "error")
+        self.print_message.setWordWrap(True)
+        self.print_message.hide()
+        titles.addWidget(self.print_message)
+        self.head = QHBoxLayout()
+        self.head.addWidget(self.back_button)
+        self.head.addLayout(titles, 1)
+        self.actions = QHBoxLayout()
+        for button in (self.course_button, self.export_button, self.print_button):
+            self.actions.addWidget(button)
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("scrubber")
+        self.slider.setMinimumHeight(SLIDER_PX)
+        self.slider.setPageStep(10)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setTickInterval(15)
+        t = theme
+        # A handle a fingertip can take hold of, on a groove visible in a dim room.
+        self.slider.setStyleSheet(
+            f"QSlider::groove:horizontal {{ height: 10px; background: {t.border};"
+            f" border-radius: 5px; }}"
+            f"QSlider::sub-page:horizontal {{ background: {t.accent}; border-radius: 5px; }}"
+            f"QSlider::handle:horizontal {{ width: {HANDLE_PX}px; margin: -19px 0;"
+            f" border-radius: {HANDLE_PX // 2}px; background: {t.accent};"
+            f" border: 3px solid {t.text}; }}")
+        self.slider.valueChanged.connect(self._scrubbed)
+        self.scrub_label = QLabel()
+        self.scrub_label.setObjectName("scrub-label")
+        self.scrub_label.setStyleSheet(f"font-size: {TEXT_PX}px; font-weight: bold;")
+        self.scrub_label.setMinimumWidth(250)
+        self.end_button = TouchButton("End")
+        self.end_button.setObjectName("scrub-end")
+        self.end_button.clicked.connect(lambda: self.slider.setValue(self.slider.maximum()))
+        scrub = QHBoxLayout()
+        scrub.addWidget(QLabel("Replay"))
+        scrub.addWidget(self.slider, 1)
+        scrub.addWidget(self.scrub_label)
+        scrub.addWidget(self.end_button)
+
+        self.chart = SessionChart(theme)
+        self.chart.setObjectName("review-chart")
+        self.readings = ReadingsModel(theme, self)
+        self.flags = FlagsModel(theme, self)
+        self.activity = ActivityModel(self)
+        self.readings_table = _table(self.readings, "readings-table", {
+            ReadingsModel.TIME: "00:00 (late)", ReadingsModel.BP: "188/112",
+            ReadingsModel.SPO2: "100 on O2", ReadingsModel.OTHER: "Nausea 10 · PHQ-9 27",
+            ReadingsModel.BY: "Firstname Lastname"})
+        self.flags_table = _table(self.flags, "flags-table", {
+            FlagsModel.TIER: "ADVISORY", FlagsModel.STATUS: "acknowledged 00:00 by",
+            FlagsModel.MESSAGE: "SBP 188 ≥ 180"}, icon_column=FlagsModel.TIER)
+        # Few rows, each read whole: what was flagged and what was done about it, wrapped
+        # (the measure is in the message already).
+        self.flags_table.hideColumn(FlagsModel.MEASURE)
+        self.flags_table.horizontalHeader().setStretchLastSection(False)
+        self.flags_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for column in (FlagsModel.MESSAGE, FlagsModel.STATUS):
+            self.flags_table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.Stretch)
+        self.flags_table.setWordWrap(True)
+        self.flags_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.activity_table = _table(self.activity, "activity-table", {
+            ActivityModel.WHO: "Firstname Lastname"})
+        self.discharge = QLabel()
+        self.discharge.setObjectName("discharge-record")
+        self.discharge.setTextFormat(Qt.TextFormat.RichText)
+        self.discharge.setWordWrap(True)
+        self.discharge.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.discharge.setContentsMargins(10, 6, 10, 6)
+        discharge_scroll = QScrollArea()
+        discharge_scroll.setWidgetResizable(True)
+        discharge_scroll.setWidget(self.discharge)
+        kinetic(discharge_scroll.viewport())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("review-tabs")
+        self.tabs.addTab(self.readings_table, "Readings")
+        self.tabs.addTab(self.flags_table, "Flags")
+        self.tabs.addTab(self.activity_table, "Who did what")
+        self.tabs.addTab(discharge_scroll, "Discharge")
+
+        self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.body.setSpacing(10)
+        self.body.addWidget(self.chart, 3)
+        self.body.addWidget(self.tabs, 2)
+        self.top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.top.addLayout(self.head, 1)
+        self.top.addLayout(self.actions)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 10)
+        layout.setSpacing(8)
+        layout.addLayout(self.top)
+        layout.addLayout(scrub)
+        layout.addLayout(self.body, 1)
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        """Landscape: chart and tables side by side; portrait: the tables under the chart,
+        the actions under the title."""
+        portrait = orientation == Qt.Orientation.Vertical
+        self.body.setDirection(QBoxLayout.Direction.TopToBottom if portrait
+                               else QBoxLayout.Direction.LeftToRight)
+        self.body.setStretch(0, 3)
+        self.body.setStretch(1, 2)
+        self.top.setDirection(QBoxLayout.Direction.TopToBottom if portrait
+                              else QBoxLayout.Direction.LeftToRight)
+
+    # -- showing ---------------------------------------------------------------------------
+
+    def open_session(self, session_id: uuid.UUID) -> None:
+        """Show ``session_id`` as it stood at its end, the scrubber at the end."""
+        latest = self._load(session_id, None)
+        self.session_id = session_id
+        self.start, self.end = session_start(latest), session_end(latest)
+        self.full_view = self._load(session_id, self.end)
+        info = self.full_view.info
+        patient = info.patient
+        self.title.setText(f"{patient.name or '(no name)'} · MRN {patient.mrn}")
+        self.subtitle.setText(session_subtitle(self.full_view))
+        minutes = max(1, math.ceil((self.end - self.start).total_seconds() / 60))
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, minutes)
+        self.slider.setValue(minutes)
+        self.slider.blockSignals(False)
+        self._show(self.full_view)
+
+    def minutes(self) -> int:
+        """The scrubber's range: minutes from check-in to the end."""
+        return self.slider.maximum()
+
+    def set_minute(self, minute: int) -> None:
+        """Show the session as it stood ``minute`` minutes after check-in."""
+        self.slider.setValue(minute)
+
+    def moment(self, minute: int) -> datetime:
+        """The time ``minute`` minutes after check-in (the end at the last minute)."""
+        assert self.start is not None
+        assert self.end is not None
+        if minute >= self.slider.maximum():
+            return self.end
+        return self.start + timedelta(minutes=minute)
+
+    def _scrubbed(self, minute: int) -> None:
+        if self.session_id is None:
+            return
+        at = self.moment(minute)
+        view = self.full_view if at == self.end and self.full_view else self._load(
+            self.session_id, at)
+        self._show(view)
+
+    def _show(self, view: SessionView) -> None:
+        self.view = view
+        self.chart.show_view(view)
+        self.readings.set_view(view)
+        self.flags.set_flags([*view.flags, *view.superseded_flags])
+        self.activity.set_view(view)
+        self.discharge.setText(discharge_html(view, self.theme))
+        minute = self.slider.value()
+        at_end = minute >= self.slider.maximum()
+        self.scrub_label.setText(f"{clock_time(view.at)} · {minute} min after check-in"
+                                 + (" (end)" if at_end else ""))
+
+    def _course(self) -> None:
+        if self.full_view is not None:
+            self.openCourse.emit(self.full_view.info.patient.id)
+
+    # -- export and print --------------------------------------------------------------------
+
+    def open_export(self, fmt: str = "pdf") -> ExportDialog | None:
+        """Open the export dialog (non-modal) for the whole session."""
+        if self.full_view is None:
+            return None
+        if self.export_dialog is not None:
+            self.export_dialog.close()
+            self.export_dialog.deleteLater()
+        dialog = ExportDialog(self.theme, folder=self.export_folder,
+                              stem=export_stem(self.full_view), fmt=fmt, parent=self)
+        dialog.exportRequested.connect(self._export)
+        self.export_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _export(self, fmt: str, path: Path) -> None:
+        dialog = self.export_dialog
+        if self.exporter is None or self.full_view is None or dialog is None:
+            return
+        try:
+            written = self.exporter.write(self.full_view, fmt, path)
+        except (OSError, PermissionError) as exc:
+            dialog.show_error(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a refusal (permission, storage) is shown
+            dialog.show_error(str(exc))
+            return
+        dialog.show_done(written)
+
+    def open_print(self) -> QPrintDialog | None:
+        """Open the print dialog (non-modal); printing starts when it is accepted."""
+        from PySide6.QtPrintSupport import (  # noqa: PLC0415 - loaded when first printing
+            QPrintDialog,
+            QPrinter,
+        )
+
+        if self.full_view is None:
+            return None
+        self.print_message.hide()
+        try:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            dialog = QPrintDialog(printer, self)
+            dialog.setWindowModality(Qt.WindowModality.NonModal)
+            dialog.accepted.connect(lambda: self._print_accepted(printer))
+            self.print_dialog = dialog
+            self._printer = printer
+            dialog.show()
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the clinician is told
+            self._print_failed(exc)
+            return None
+        return dialog
+
+    def _print_accepted(self, printer: QPrinter) -> None:
+        try:
+            self.print_to(printer)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the clinician is told
+            self._print_failed(exc)
+
+    def _print_failed(self, exc: BaseException) -> None:
+        self.print_message.setText(f"Not printed: {exc}")
+        self.print_message.show()
+
+    def print_to(self, printer: QPrinter) -> None:
+        """Print the whole session on ``printer``."""
+        if self.exporter is None or self.full_view is None:
+            return
+        self.exporter.print(self.full_view, printer)

@@ -1,0 +1,392 @@
+"""Forwards what the nurse does at one chair to the clinic service, and its answers back.
+
+A :class:`SessionPresenter` belongs to one session. Screens call its methods; it calls
+:class:`monitor.service.clinic.ClinicService` and turns each outcome into a signal: the session's
+new state, "Saved" (only after the commit), a refusal naming fields and ranges, or NOT saved
+(disk full, read-only, database unreachable) with the entry kept by the form. It makes no
+clinical decision itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from monitor.clinical.domain import EventKind, Flag, Phase
+from monitor.clinical.permissions import Action, PermissionDenied, allowed, refusal
+from monitor.clinical.validation import FieldError
+from monitor.clock import Clock
+from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired
+from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError, SessionView
+from monitor.service.live_view import MovingView
+from monitor.storage.store import StorageError
+from ui.common.signature import (
+    AMEND_CRITICAL_MEANING,
+    CRITICAL_ACK_MEANING,
+    DISCHARGE_MEANING,
+    OVERRIDE_MEANING,
+    VOID_CRITICAL_MEANING,
+    SignatureRequest,
+)
+
+#: How long the last entry can be undone (seconds, monotonic clock).
+UNDO_WINDOW_S = 120.0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LastEntry:
+    kind: str  # "reading" | "event"
+    id: uuid.UUID
+    label: str
+    made_at: float  # monotonic seconds
+
+
+class SessionPresenter(QObject):
+    """One session's go-between.
+
+    Signals:
+        viewChanged(object): a new :class:`SessionView` (after every change and tick).
+        saved(str): the change was committed; the text says what and when ("Saved 10:42").
+        refused(list, list): field errors and values needing confirmation (FieldError lists).
+        notSaved(str): the environment failed; nothing was stored; keep the entry and retry.
+        flagsRaised(tuple): flags newly raised by the reading just saved.
+        undoAvailable(str): the last entry can be undone ("" when it no longer can).
+        signatureNeeded(object): a :class:`~ui.common.signature.SignatureRequest`: the action is
+            an e-signature; whoever shows it asks for the PIN and calls its ``submit``.
+    """
+
+    viewChanged = Signal(object)
+    saved = Signal(str)
+    refused = Signal(list, list)
+    notSaved = Signal(str)
+    flagsRaised = Signal(tuple)
+    undoAvailable = Signal(str)
+    signatureNeeded = Signal(object)
+
+    def __init__(
+        self,
+        service: ClinicService,
+        clock: Clock,
+        session_id: uuid.UUID,
+        staff_id: uuid.UUID,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.clock = clock
+        self.session_id = session_id
+        self.staff_id = staff_id
+        #: The role of ``staff_id``, read on first need (see :meth:`is_clinician`).
+        self._role: str | None = None
+        self.view: SessionView | None = None
+        #: The view as last loaded, moved on with the clock by :meth:`retime`.
+        self._loaded: MovingView | None = None
+        self._last: LastEntry | None = None
+        #: Why the last action was not recorded ("" when it was).
+        self.last_refusal = ""
+        #: A clinician's reason for entries after the discharge was signed (None: the chair
+        #: enters as usual, and a signed session refuses).
+        self.after_signoff_reason: str | None = None
+
+    # -- reading back --------------------------------------------------------------------
+
+    def refresh(self) -> SessionView | None:
+        """Reload the session as it stands now and announce it."""
+        try:
+            self.view = self.service.load(self.session_id, self.clock.now())
+            self._loaded = MovingView(self.view)
+        except StorageError as exc:
+            self.notSaved.emit(exc.message)
+            return self.view
+        except NotFoundError:
+            return None
+        self._announce()
+        return self.view
+
+    def retime(self) -> SessionView | None:
+        """Announce the session as last loaded, brought forward to the clock (countdown,
+        overdue, time since start or stop); nothing is read. Before the first load, load."""
+        if self._loaded is None:
+            return self.refresh()
+        self.view = self._loaded.at(self.clock.now())
+        self._announce()
+        return self.view
+
+    def _announce(self) -> None:
+        assert self.view is not None
+        self.viewChanged.emit(self.view)
+        if self._last is not None and not self.can_undo():
+            self._last = None
+            self.undoAvailable.emit("")
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def save_reading(
+        self,
+        raw: Mapping[str, Any],
+        *,
+        when: datetime | None = None,
+        confirmed: Collection[str] = (),
+        note: str = "",
+        on_oxygen: bool = False,
+        reading_id: uuid.UUID | None = None,
+        label: str = "reading",
+    ) -> bool:
+        rid = reading_id or uuid.uuid4()
+        result = self._attempt(lambda: self.service.record_reading(
+            self.session_id, raw, by=self.staff_id, time=when, confirmed=confirmed, note=note,
+            on_oxygen=on_oxygen, reading_id=rid, after_signoff_reason=self.after_signoff_reason,
+        ))
+        if result is None:
+            return False
+        self._remember("reading", result.id, label)
+        self._done(f"Saved {label}")
+        if result.new_flags:
+            self.flagsRaised.emit(result.new_flags)
+        return True
+
+    def record_event(
+        self,
+        kind: EventKind,
+        *,
+        detail: str = "",
+        data: Mapping[str, Any] | None = None,
+        when: datetime | None = None,
+        label: str | None = None,
+        confirmed: Collection[str] = (),
+        override_reason: str = "",
+    ) -> bool:
+        event_id = self._attempt(lambda: self.service.record_event(
+            self.session_id, kind, by=self.staff_id, time=when, detail=detail, data=data,
+            confirmed=confirmed, override_reason=override_reason,
+            after_signoff_reason=self.after_signoff_reason,
+        ))
+        if event_id is None:
+            return False
+        text = label or kind.value.replace("_", " ")
+        self._remember("event", event_id, text)
+        self._done(f"Saved {text}")
+        return True
+
+    def is_clinician(self) -> bool:
+        """Whether the one entering records now is a clinician (who may start the infusion
+        with a written reason while PHQ-9 item 9 waits).
+
+        Read once: a staff member's role never changes, and the screens ask on every
+        repaint, which must not cost the database a statement a second. (Whether the person
+        may still act is checked by the service at every action.)"""
+        if self._role is None:
+            try:
+                self._role = self.service.staff_info(self.staff_id).role
+            except (NotFoundError, StorageError):
+                return False
+        return self._role == "clinician"
+
+    def acknowledge(self, flag: Flag, action: str, note: str = "",
+                    pin: str | None = None, *, record_pause: bool = False) -> bool:
+        """Acknowledge ``flag``; a flag whose acknowledgement is an e-signature asks for it
+        (:attr:`signatureNeeded`) and is recorded once the PIN is given. With
+        ``record_pause``, the infusion pause is recorded with the acknowledgement, in one
+        step: a cancelled signature records neither."""
+        try:
+            done = self._attempt(lambda: self.service.acknowledge(
+                self.session_id, flag, action=action, note=note, by=self.staff_id, pin=pin,
+                record_pause=record_pause,
+            ), signature=pin is None)
+        except SignatureRequired:
+            meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
+            return self._ask_signature(
+                "Acknowledge critical flag", meaning,
+                lambda p: self.acknowledge(flag, action, note, p, record_pause=record_pause))
+        if done is None:
+            return False
+        self._done("Flag acknowledged, infusion pause recorded" if record_pause
+                   else "Flag acknowledged")
+        return True
+
+    def void(self, target_kind: str, target_id: uuid.UUID, reason: str,
+             pin: str | None = None) -> bool:
+        """Void an entry; when that closes an open critical flag, the void is an
+        e-signature and asks for it (:attr:`signatureNeeded`) first."""
+        try:
+            done = self._attempt(lambda: self.service.void(
+                self.session_id, target_kind, target_id, reason=reason, by=self.staff_id,
+                pin=pin,
+            ), signature=pin is None)
+        except SignatureRequired:
+            return self._ask_signature(
+                "Void reading behind a critical flag",
+                VOID_CRITICAL_MEANING.format(reason=reason.strip()),
+                lambda p: self.void(target_kind, target_id, reason, p))
+        if done is None:
+            return False
+        if self._last is not None and self._last.id == target_id:
+            self._last = None
+            self.undoAvailable.emit("")
+        self._done(f"Voided {target_kind}")
+        return True
+
+    def enter_after_signoff(self, reason: str | None) -> bool:
+        """Entries from now on are a clinician's entries after sign-off, for ``reason``
+        (None: back to the chair's closed state). Refused at once for a role that may not
+        add them (the service checks each entry again)."""
+        self.last_refusal = ""
+        if reason is not None:
+            role = self.service.staff_info(self.staff_id).role
+            if not allowed(role, Action.ENTER_AFTER_SIGNOFF):
+                self.last_refusal = refusal(role, Action.ENTER_AFTER_SIGNOFF)
+                self.refused.emit([FieldError("permission", self.last_refusal)], [])
+                return False
+        self.after_signoff_reason = reason.strip() if reason is not None else None
+        if self.view is not None:
+            self.viewChanged.emit(self.view)
+        return True
+
+    def amend_reading(
+        self,
+        target_id: uuid.UUID,
+        raw: Mapping[str, Any],
+        reason: str,
+        confirmed: Collection[str] = (),
+        pin: str | None = None,
+    ) -> bool:
+        """Amend a reading; its note is carried over to the replacement. When that closes
+        an open critical flag, the amendment is signed (:attr:`signatureNeeded`) first."""
+        readings = self.view.record.readings if self.view is not None else ()
+        original = next((r for r in readings if r.id == target_id), None)
+        note = original.note if original is not None else ""
+        try:
+            done = self._attempt(lambda: self.service.amend_reading(
+                self.session_id, target_id, raw, reason=reason, by=self.staff_id,
+                confirmed=confirmed, note=note, pin=pin,
+            ), signature=pin is None)
+        except SignatureRequired:
+            return self._ask_signature(
+                "Amend reading behind a critical flag",
+                AMEND_CRITICAL_MEANING.format(reason=reason.strip()),
+                lambda p: self.amend_reading(target_id, raw, reason, confirmed, p))
+        if done is None:
+            return False
+        self._done("Amended reading")
+        return True
+
+    def sign_discharge(self, pin: str | None = None) -> bool:
+        """Sign the discharge: without ``pin``, the signature is asked for first."""
+        if pin is None:
+            return self._ask_signature("Sign discharge", DISCHARGE_MEANING, self.sign_discharge)
+        done = self._attempt(lambda: self.service.sign_discharge(
+            self.session_id, by=self.staff_id, pin=pin))
+        if done is None:
+            return False
+        self._done("Discharge signed")
+        return True
+
+    def override_discharge(self, reason: str, pin: str | None = None) -> bool:
+        """A clinician's override: without ``pin``, the signature is asked for first."""
+        if pin is None:
+            return self._ask_signature(
+                "Discharge with override", OVERRIDE_MEANING.format(reason=reason.strip()),
+                lambda p: self.override_discharge(reason, p))
+        done = self._attempt(lambda: self.service.override_discharge(
+            self.session_id, reason=reason, by=self.staff_id, pin=pin,
+        ))
+        if done is None:
+            return False
+        self._done("Discharge override recorded")
+        return True
+
+    def set_staff(self, staff_id: uuid.UUID) -> None:
+        """Entries are recorded under ``staff_id`` from now on; another person's last entry
+        is no longer theirs to undo."""
+        if staff_id != self.staff_id and self._last is not None:
+            self._last = None
+            self.undoAvailable.emit("")
+        if staff_id != self.staff_id:
+            self.after_signoff_reason = None  # a reason is one clinician's, not the next
+            self._role = None
+        self.staff_id = staff_id
+
+    # -- undo ------------------------------------------------------------------------------
+
+    def can_undo(self) -> bool:
+        """The last entry made here can still be undone: within the undo window, and the
+        discharge not signed (nor overridden); a signed record is corrected through its
+        history, with a reason."""
+        last = self._last
+        return (last is not None and not self.discharged()
+                and self.clock.monotonic() - last.made_at <= UNDO_WINDOW_S)
+
+    def discharged(self) -> bool:
+        """The session, as last loaded, is discharged (signed or overridden)."""
+        return self.view is not None and self.view.phase is Phase.DISCHARGED
+
+    def undo_last(self) -> bool:
+        """Void the last entry made here, if still within the undo window (recorded)."""
+        last = self._last
+        if last is None or not self.can_undo():
+            return False
+        reason = f"Undone at the chair ({last.label})"
+        try:
+            done = self._attempt(lambda: self.service.void(
+                self.session_id, last.kind, last.id, reason=reason, by=self.staff_id,
+            ), signature=True)
+        except SignatureRequired:
+            # The entry raised a critical flag still open: undoing it closes the flag.
+            return self.void(last.kind, last.id, reason)
+        if done is None:
+            return False
+        self._last = None
+        self.undoAvailable.emit("")
+        self._done(f"Undone: {last.label}")
+        return True
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _attempt(self, action: Callable[[], T], *, signature: bool = False) -> T | None:
+        """Run ``action``; a refusal is announced (and kept in :attr:`last_refusal`).
+
+        With ``signature``, :class:`SignatureRequired` is passed on to the caller.
+        """
+        self.last_refusal = ""
+        try:
+            return action()
+        except InvalidEntryError as exc:
+            self.last_refusal = "; ".join(
+                e.message for e in [*exc.errors, *exc.needs_confirmation])
+            self.refused.emit(exc.errors, exc.needs_confirmation)
+        except (LoginRefused, AccountLocked, PermissionDenied, SignatureRequired) as exc:
+            if signature and isinstance(exc, SignatureRequired):
+                raise
+            self.last_refusal = str(exc)
+            field = "permission" if isinstance(exc, PermissionDenied) else "pin"
+            self.refused.emit([FieldError(field, str(exc))], [])
+        except StorageError as exc:
+            self.last_refusal = f"NOT saved: {exc.message}"
+            self.notSaved.emit(exc.message)
+        return None
+
+    def _ask_signature(self, title: str, meaning: str,
+                       signed: Callable[[str], bool]) -> bool:
+        """Announce that ``signed(pin)`` needs the signer's PIN; nothing is recorded yet."""
+        def submit(pin: str) -> str | None:
+            return None if signed(pin) else (self.last_refusal or "Not signed")
+
+        self.signatureNeeded.emit(SignatureRequest(title, meaning, submit))
+        return False
+
+    def _remember(self, kind: str, entry_id: uuid.UUID, label: str) -> None:
+        if self.discharged():
+            return
+        self._last = LastEntry(kind, entry_id, label, self.clock.monotonic())
+        self.undoAvailable.emit(label)
+
+    def _done(self, text: str) -> None:
+        self.saved.emit(f"{text} {self.clock.now().astimezone().strftime('%H:%M')}")
+        self.refresh()

@@ -1,0 +1,1 @@
+"""Sign-in, staff administration and the audit trail on screen."""
