@@ -171,7 +171,8 @@ class ChairTileWidget(QPushButton):
         flag_row.addWidget(self.flag_message, 1, 1, 1, 2)
         flag_row.setColumnStretch(1, 1)
 
-        layout = QVBoxLayout(self)
+        #: The tile's content, which its size hints follow.
+        self._content = layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 12, 18, 14)
         layout.setSpacing(6)
         layout.addLayout(head)
@@ -219,10 +220,10 @@ class ChairTileWidget(QPushButton):
 
     def sizeHint(self) -> QSize:
         # QPushButton sizes itself from its text; this button's content is its layout.
-        return self.layout().sizeHint().expandedTo(TILE_MIN)
+        return self._content.sizeHint().expandedTo(TILE_MIN)
 
     def minimumSizeHint(self) -> QSize:
-        return self.layout().minimumSize().expandedTo(QSize(TOUCH_MIN, TOUCH_MIN))
+        return self._content.minimumSize().expandedTo(QSize(TOUCH_MIN, TOUCH_MIN))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -354,11 +355,11 @@ class ChairTileWidget(QPushButton):
         _set_look(self.hint, px=PHASE_PX, colour=muted)
         free = tile.empty
         background = t.background if free else t.surface
-        style = "dashed" if free else "solid"
+        line = "dashed" if free else "solid"
         # The tile's frame shows its state, so it is drawn here rather than by a sheet role;
         # the inner "Check in next patient" button keeps the app's look.
         self.setStyleSheet(
-            f"ChairTileWidget {{ background-color: {background}; border: {width}px {style} "
+            f"ChairTileWidget {{ background-color: {background}; border: {width}px {line} "
             f"{border}; border-radius: 14px; padding: 0; text-align: left; }}"
             f"ChairTileWidget:pressed {{ background-color: {t.surface_raised}; "
             f"border-color: {t.accent}; }}"

@@ -160,8 +160,9 @@ class DeviceReadingsPanel(QWidget):
                    "confirm" if pending else "No monitor reading to confirm")
         self.summary.setText(f"{waiting} · {filed} from the monitor, not typed")
         self.setVisible(bool(pending) or filed > 0)
-        self.heightWanted.emit(self._layout.sizeHint().height() if self.isVisibleTo(
-            self.parentWidget()) else 0)
+        parent = self.parentWidget()
+        shown = self.isVisibleTo(parent) if parent is not None else self.isVisible()
+        self.heightWanted.emit(self._layout.sizeHint().height() if shown else 0)
 
 
 class DeviceReadingsController(QObject):
@@ -208,8 +209,11 @@ class DeviceReadingsController(QObject):
         return True
 
     def discard(self, device_reading_id: uuid.UUID, reason: str) -> bool:
-        done = self._attempt(lambda: self.filing.discard(
-            device_reading_id, reason, by=self.presenter.staff_id) or True)
+        def discard() -> bool:
+            self.filing.discard(device_reading_id, reason, by=self.presenter.staff_id)
+            return True
+
+        done = self._attempt(discard)
         if done is None:
             return False
         self.presenter._done("Discarded monitor reading")

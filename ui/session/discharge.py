@@ -148,7 +148,7 @@ class OverrideDialog(QDialog):
         buttons.addWidget(self.cancel)
         buttons.addStretch(1)
         buttons.addWidget(self.confirm)
-        layout = QVBoxLayout(self)
+        self._content = layout = QVBoxLayout(self)
         layout.setSpacing(10)
         layout.addWidget(_headline("Clinician override"))
         layout.addWidget(_label("The patient is discharged although not every criterion is "
@@ -167,7 +167,7 @@ class OverrideDialog(QDialog):
     def showEvent(self, event: QShowEvent) -> None:
         # Word-wrapped lines need more height than the layout's minimum says: keep the room
         # they ask for, so the reason box does not run under the buttons.
-        self.setMinimumHeight(self.layout().totalHeightForWidth(self.width()))
+        self.setMinimumHeight(self._content.totalHeightForWidth(self.width()))
         super().showEvent(event)
 
     def set_unmet(self, criteria: list[tuple[str, str]]) -> None:
@@ -305,15 +305,16 @@ class DischargePanel(QWidget):
             body.addWidget(self.score_items[key])
         body.addWidget(self.would_have_been_ready)
         body.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(content)
-        kinetic(self.scroll.viewport())
+        self._scroll = QScrollArea()
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setWidget(content)
+        kinetic(self._scroll.viewport())
 
-        self.actions = QWidget()
-        actions = QHBoxLayout(self.actions)
+        #: Override and Sign, hidden once the patient is discharged.
+        self.action_bar = QWidget()
+        actions = QHBoxLayout(self.action_bar)
         actions.setContentsMargins(8, 0, 8, 8)
         actions.addWidget(self.override_button)
         actions.addStretch(1)
@@ -321,8 +322,8 @@ class DischargePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(self.scroll, 1)
-        layout.addWidget(self.actions)
+        layout.addWidget(self._scroll, 1)
+        layout.addWidget(self.action_bar)
         self.clear()
 
     # -- public API ------------------------------------------------------------------------
@@ -363,7 +364,7 @@ class DischargePanel(QWidget):
             self._set_status(None, f"Not ready: {unmet} of {len(assessment.criteria)} "
                                    "criteria not met")
         self.discharged_box.setVisible(done)
-        self.actions.setVisible(not done)
+        self.action_bar.setVisible(not done)
         self.sign_button.setEnabled(assessment.ready and not done)
         self.sign_button.setToolTip("" if assessment.ready else
                                     "Every criterion must be met before signing")
@@ -409,8 +410,8 @@ class DischargePanel(QWidget):
     # -- drawing ---------------------------------------------------------------------------
 
     def _show_criteria(self, view: SessionView) -> None:
-        for row in self.rows.values():
-            for widget in (row.icon, row.word, row.name, row.detail):
+        for shown in self.rows.values():
+            for widget in (shown.icon, shown.word, shown.name, shown.detail):
                 widget.hide()
         for criterion in view.discharge.criteria:
             row = self.rows.get(criterion.id)

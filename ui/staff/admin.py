@@ -182,8 +182,9 @@ class StaffAdminScreen(QWidget):
         """Every staff member, disabled ones included, with their state."""
         while self._grid.count():
             item = self._grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.row_buttons.clear()
         self._arming = None
         self.staff = list(staff)

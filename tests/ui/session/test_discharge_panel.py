@@ -212,7 +212,7 @@ def test_once_signed_it_shows_when_and_the_instructions(panel, service, clock, n
     assert "by Nora Nurse" in panel.discharged.text()
     assert panel.instructions.text().startswith("No driving, operating machinery or important "
                                                 "decisions for 24 hours")
-    assert not panel.actions.isVisibleTo(panel)
+    assert not panel.action_bar.isVisibleTo(panel)
     assert not any(b.isEnabled() for b in panel.attest_buttons.values())
 
 
