@@ -25,8 +25,9 @@ from monitor.clock import Clock
 from monitor.service.board import ChairTile
 from ui.common.labels import clock_time
 from ui.common.theme import Theme
+from ui.common.widgets import heading, label
 from ui.overview.screen import chair_title
-from ui.staff.login import LoginScreen, heading, label
+from ui.staff.login import LoginScreen
 
 if TYPE_CHECKING:
     from monitor.service.clinic import StaffInfo

@@ -1,7 +1,7 @@
-"""Words the session widgets show: measure names, clock times, "3 min ago", reading summaries.
+"""Words the widgets show: clock times, "3 min ago", reading summaries, staff names and roles.
 
-Shared by the chart, the latest-value rail and the flags list so that a measure, a time or a
-reading reads the same everywhere on the session screen. Times in the record are UTC; they
+Shared by the chart, the latest-value rail, the flags list and the staff screens so that a
+measure, a time, a reading or a role reads the same everywhere. Times in the record are UTC; they
 are shown in the tablet's local time, the time on the clinic's wall clock.
 """
 
@@ -27,6 +27,15 @@ def ago(when: datetime, at: datetime) -> str:
     if minutes < 60:
         return f"{minutes} min ago"
     return f"{minutes // 60} h {minutes % 60:02d} min ago"
+
+
+ROLE_WORDS = {"nurse": "Nurse", "clinician": "Clinician", "admin": "Administrator",
+              "system": "System"}
+
+
+def role_word(role: str) -> str:
+    """"Nurse", "Clinician", "Administrator": a staff role as the screens say it."""
+    return ROLE_WORDS.get(role, role.capitalize())
 
 
 def short_name(name: str) -> str:

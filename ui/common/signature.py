@@ -20,10 +20,11 @@ from datetime import datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
-from ui.common.labels import clock_time
+from ui.common.labels import clock_time, role_word
+from ui.common.pin import PinEntry, PinField
 from ui.common.style import PRIMARY_MIN, TouchButton
 from ui.common.theme import Theme
-from ui.staff.login import PinEntry, PinField, heading, label, role_word
+from ui.common.widgets import heading, label
 
 #: What each kind of signature means, in the signer's words.
 DISCHARGE_MEANING = ("I confirm the discharge criteria are met and release the patient to "

@@ -3,6 +3,7 @@
 :class:`FieldMessage` is the feedback line under a form field (check-in, reading entry,
 amend dialog): a refusal, an unusual value waiting for its "Confirm <value>" tap, or a
 note, each with its icon. :class:`KeypadField` is a value field the built-in keypad writes.
+:func:`label` and :func:`heading` make the text labels every screen shows.
 :func:`kinetic` lets a finger flick a scrolling viewport.
 :func:`restyle` re-polishes a widget after a style-sheet property changes.
 """
@@ -28,10 +29,34 @@ from PySide6.QtWidgets import (
 
 from monitor.clinical.domain import Severity
 from ui.common.style import KEY_MIN, TouchButton, icon, tier_icon
-from ui.common.theme import Theme
+from ui.common.theme import TEXT_PX, Theme
 
 #: Size of a field message's icon.
 MESSAGE_ICON_PX = 28
+#: A screen's title: bigger than any role of the app sheet.
+HEADING_PX = TEXT_PX + 10
+
+
+def label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
+    """A text label styled by the app sheet's ``role`` ("field", "muted", "error", …).
+
+    It wraps by default, so a long sentence never widens its column; ``wrap=False`` for a
+    value or a name that must stay on one line.
+    """
+    shown = QLabel(text)
+    if role is not None:
+        shown.setProperty("role", role)
+    shown.setWordWrap(wrap)
+    return shown
+
+
+def heading(text: str, *, px: int = HEADING_PX) -> QLabel:
+    """A bold title of ``px`` pixels, set on the label itself: no role of the app sheet is
+    that big."""
+    shown = QLabel(text)
+    shown.setWordWrap(True)
+    shown.setStyleSheet(f"QLabel {{ font-size: {px}px; font-weight: bold; }}")
+    return shown
 
 
 def kinetic(viewport: QWidget) -> None:
@@ -261,6 +286,7 @@ class VerticalScroll(QScrollArea):
         kinetic(self.viewport())
 
     def minimumSizeHint(self) -> QSize:
-        body = self.widget().minimumSizeHint()
+        held = self.widget()
+        body = held.minimumSizeHint() if held is not None else QSize(0, 0)
         bar = self.verticalScrollBar().sizeHint().width()
         return QSize(body.width() + bar, super().minimumSizeHint().height())

@@ -27,8 +27,7 @@ from ui.common.labels import clock_time
 from ui.common.signature import SignatureRequest
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
 from ui.common.theme import Theme
-from ui.common.widgets import kinetic, restyle
-from ui.staff.login import heading, label
+from ui.common.widgets import heading, kinetic, label, restyle
 
 if TYPE_CHECKING:
     from monitor.service.clinic import ClinicService

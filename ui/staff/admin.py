@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.clinical.validation import validate_name
-from ui.common.labels import clock_time
+from ui.common.labels import clock_time, role_word
+from ui.common.pin import MIN_PIN, PinEntry, PinField, pin_problem
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
 from ui.common.theme import Theme
-from ui.common.widgets import kinetic, restyle
-from ui.staff.login import MIN_PIN, PinEntry, PinField, heading, label, pin_problem, role_word
+from ui.common.widgets import heading, kinetic, label, restyle
 
 if TYPE_CHECKING:
     from monitor.service.clinic import StaffInfo

@@ -33,8 +33,7 @@ from PySide6.QtWidgets import (
 from ui.common.style import TouchButton
 from ui.common.tables import Index, ReadOnlyTableModel
 from ui.common.theme import TOUCH_MIN, Theme
-from ui.common.widgets import kinetic
-from ui.staff.login import heading, label
+from ui.common.widgets import heading, kinetic, label
 
 if TYPE_CHECKING:
     from monitor.service.clinic import AuditEntry, StaffInfo

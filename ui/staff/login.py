@@ -9,8 +9,8 @@ and the window passes them to :meth:`monitor.service.clinic.ClinicService.login`
 :class:`FirstAdminScreen` is the first start: a name and a PIN typed twice. The PIN check
 here (length, both the same) only saves a round trip; the service checks again.
 
-:class:`PinEntry` (a masked field with the keypad under it) is shared with the lock screen,
-the signature dialog and staff administration.
+:class:`~ui.common.pin.PinEntry` (a masked field with the keypad under it) is shared with the
+lock screen, the signature dialog and staff administration.
 """
 
 from __future__ import annotations
@@ -21,137 +21,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QBoxLayout,
-    QGridLayout,
-    QLabel,
-    QLineEdit,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QKeyEvent, QShowEvent
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from monitor.clinical.validation import validate_name
-from monitor.service.auth import MAX_PIN_LENGTH, MIN_PIN_DIGITS, InvalidPin, check_new_pin
-from ui.common.keypad import NumericKeypad
-from ui.common.labels import clock_time
+from ui.common.labels import clock_time, role_word
+from ui.common.pin import MIN_PIN, PinEntry, PinField, pin_problem
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
-from ui.common.theme import TEXT_PX, Theme
-from ui.common.widgets import kinetic, restyle
+from ui.common.theme import Theme
+from ui.common.widgets import heading, kinetic, label
 
 if TYPE_CHECKING:
     from monitor.service.clinic import StaffInfo
 
-#: The shortest PIN accepted (digits).
-MIN_PIN = MIN_PIN_DIGITS
-#: Long enough for a password typed on the keypad or a keyboard.
-MAX_PIN = MAX_PIN_LENGTH
 #: Name buttons are tapped first thing, often in a hurry.
 NAME_MIN = 72
-HEADING_PX = TEXT_PX + 10
-
-ROLE_WORDS = {"nurse": "Nurse", "clinician": "Clinician", "admin": "Administrator",
-              "system": "System"}
-
-
-def role_word(role: str) -> str:
-    return ROLE_WORDS.get(role, role.capitalize())
-
-
-def pin_problem(pin: str) -> str | None:
-    """Why ``pin`` cannot be a new PIN or password (the service's rule), or None."""
-    try:
-        check_new_pin(pin)
-    except InvalidPin as exc:
-        return str(exc)
-    return None
-
-
-def heading(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setStyleSheet(f"QLabel {{ font-size: {HEADING_PX}px; font-weight: bold; }}")
-    label.setWordWrap(True)
-    return label
-
-
-def label(text: str = "", role: str | None = None) -> QLabel:
-    shown = QLabel(text)
-    shown.setWordWrap(True)
-    if role is not None:
-        shown.setProperty("role", role)
-    return shown
-
-
-class PinField(QLineEdit):
-    """A masked PIN or password field. The keypad writes it; a keyboard may type in it too.
-
-    Signals:
-        tapped(): the field was touched (make it the keypad's target).
-    """
-
-    tapped = Signal()
-
-    def __init__(self, name: str, placeholder: str = "PIN", parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.setEchoMode(QLineEdit.EchoMode.Password)
-        self.setPlaceholderText(placeholder)
-        self.setMaxLength(MAX_PIN)
-        self.setMinimumHeight(KEY_MIN)
-        self.setProperty("value", True)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        super().mousePressEvent(event)
-        self.tapped.emit()
-
-
-class PinEntry(QWidget):
-    """One or more :class:`PinField` over the built-in keypad; a tap picks the field typed.
-
-    Signals:
-        submitted(): Enter on the keypad or Return in a field.
-    """
-
-    submitted = Signal()
-
-    def __init__(self, theme: Theme, fields: Sequence[PinField],
-                 parent: QWidget | None = None, *, focus_on_show: bool = True) -> None:
-        super().__init__(parent)
-        self.fields = tuple(fields)
-        #: Whether showing takes the keyboard focus (not where a name is typed first).
-        self.focus_on_show = focus_on_show
-        self.keypad = NumericKeypad(theme, max_length=MAX_PIN, target=self.fields[0])
-        self.keypad.submitted.connect(lambda _text: self.submitted.emit())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        for field in self.fields:
-            field.tapped.connect(lambda f=field: self.select(f))
-            field.returnPressed.connect(self.submitted)
-            layout.addWidget(field)
-        layout.addWidget(self.keypad)
-        self.select(self.fields[0], focus=focus_on_show)
-
-    def select(self, field: PinField, *, focus: bool = True) -> None:
-        """Make ``field`` the one the keypad types into (outlined) and the keyboard too: the
-        outlined field is where typed digits go, whichever the nurse types on."""
-        self.keypad.set_target(field)
-        for each in self.fields:
-            restyle(each, active=each is field)
-        if focus:
-            field.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def clear(self) -> None:
-        for field in self.fields:
-            field.clear()
-        self.select(self.fields[0])
-
-    def showEvent(self, event: QShowEvent) -> None:
-        # Focus given before the window shows is lost to its first button: give it again.
-        super().showEvent(event)
-        if self.focus_on_show:
-            self.keypad.target().setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 class LoginScreen(QWidget):
@@ -244,8 +128,9 @@ class LoginScreen(QWidget):
         """A button for each active staff member; one locked out says until when."""
         while self._grid.count():
             item = self._grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            shown = item.widget() if item is not None else None
+            if shown is not None:
+                shown.deleteLater()
         self.name_buttons.clear()
         self.staff = [s for s in staff if s.active]
         for index, person in enumerate(self.staff):
@@ -340,10 +225,10 @@ class FirstAdminScreen(QWidget):
         self.entry.submitted.connect(self._next_or_submit)
         self.message = label("", "error")
         self.message.setObjectName("admin-message")
-        self.create = TouchButton("Create administrator", min_height=PRIMARY_MIN)
-        self.create.setObjectName("admin-create")
-        self.create.setProperty("primary", True)
-        self.create.clicked.connect(self.submit)
+        self.create_button = TouchButton("Create administrator", min_height=PRIMARY_MIN)
+        self.create_button.setObjectName("admin-create")
+        self.create_button.setProperty("primary", True)
+        self.create_button.clicked.connect(self.submit)
 
         intro = QVBoxLayout()
         intro.setSpacing(10)
@@ -356,7 +241,7 @@ class FirstAdminScreen(QWidget):
         intro.addWidget(self.name)
         intro.addWidget(self.message)
         intro.addStretch(1)
-        intro.addWidget(self.create)
+        intro.addWidget(self.create_button)
         pins = QVBoxLayout()
         pins.addWidget(label(f"PIN: at least {MIN_PIN} digits, typed twice", "field"))
         pins.addWidget(self.entry)

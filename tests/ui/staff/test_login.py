@@ -112,7 +112,7 @@ def test_first_admin_types_the_pin_twice(qtbot, first):
     assert first.entry.keypad.target() is first.repeat
     type_pin(qtbot, first.entry.keypad, "918273")
     with qtbot.waitSignal(first.created) as created:
-        click(qtbot, first.create)
+        click(qtbot, first.create_button)
     assert created.args == ["Sam Admin", "918273"]
 
 
@@ -121,16 +121,16 @@ def test_first_admin_refuses_a_short_or_different_pin_naming_the_field(qtbot, fi
     first.pin.setText("1234")
     first.repeat.setText("1234")
     with qtbot.assertNotEmitted(first.created):
-        click(qtbot, first.create)
+        click(qtbot, first.create_button)
     assert first.message.text().startswith("PIN: at least 6 digits")
     first.pin.setText("918273")
     first.repeat.setText("918274")
     with qtbot.assertNotEmitted(first.created):
-        click(qtbot, first.create)
+        click(qtbot, first.create_button)
     assert "not the same" in first.message.text()
     first.name.setText("")
     with qtbot.assertNotEmitted(first.created):
-        click(qtbot, first.create)
+        click(qtbot, first.create_button)
     assert "name" in first.message.text().lower()
 
 
@@ -174,7 +174,7 @@ def test_the_first_start_creates_an_administrator_who_lands_on_staff_admin(
     window.first_admin.name.setText("Sam Admin")
     window.first_admin.pin.setText("918273")
     window.first_admin.repeat.setText("918273")
-    click(qtbot, window.first_admin.create)
+    click(qtbot, window.first_admin.create_button)
     assert window.stack.currentWidget() is window.staff_admin
     assert (window.staff_name, window.staff_role) == ("Sam Admin", "admin")
     assert not service.needs_first_admin()
