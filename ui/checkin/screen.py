@@ -42,9 +42,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -70,10 +68,11 @@ from monitor.clinical.validation import (
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService, PatientInfo
 from ui.common.keypad import NumericKeypad
+from ui.common.segmented import SEGMENT_MIN, Segmented
 from ui.common.style import PRIMARY_MIN, TouchButton, tier_icon
 from ui.common.theme import TEXT_PX, TOUCH_MIN, Theme
 from ui.common.widgets import FieldMessage as SharedFieldMessage
-from ui.common.widgets import kinetic, restyle
+from ui.common.widgets import heading, kinetic, label, restyle
 from ui.overview.screen import chair_title
 
 #: Planned doses offered as buttons, where the profile's range allows them.
@@ -83,7 +82,10 @@ MINUTES_CHOICES: tuple[int, ...] = (40, 50, 60)
 #: Search result rows: above the touch minimum, tapped while holding the tablet.
 RESULT_ROW_PX = 64
 RESULT_ROWS_SHOWN = 4
-SEGMENT_MIN = 56
+#: Room between the buttons of a choice: a little more than the entry forms' scores.
+SEGMENT_SPACING = 6
+#: The title and the cards' headings: a size below other screens' titles, the form is long.
+FORM_HEADING_PX = TEXT_PX + 6
 ICON_PX = 28
 LOT_MAX_LENGTH = 40
 #: Bag volumes are whole millilitres; four digits cover any infusion bag.
@@ -158,22 +160,6 @@ def number_text(value: float, places: int = 3) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    if role is not None:
-        label.setProperty("role", role)
-    label.setWordWrap(wrap)
-    return label
-
-
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    # Bigger than any role of the app sheet, so set on the label itself.
-    label.setStyleSheet(f"QLabel {{ font-size: {TEXT_PX + 6}px; font-weight: bold; }}")
-    return label
-
-
 def _line_edit(name: str, placeholder: str = "", *, max_length: int = 100) -> QLineEdit:
     edit = QLineEdit()
     edit.setObjectName(name)
@@ -181,60 +167,6 @@ def _line_edit(name: str, placeholder: str = "", *, max_length: int = 100) -> QL
     edit.setMaxLength(max_length)
     edit.setMinimumHeight(TOUCH_MIN)
     return edit
-
-
-class Segmented(QWidget):
-    """A row of buttons of which at most one is chosen (a segmented control).
-
-    The chosen button is filled, thickly outlined and bold (the app sheet's ``:checked``),
-    so the choice shows without relying on colour.
-
-    Signals:
-        changed(object): the chosen value, or ``None``.
-    """
-
-    changed = Signal(object)
-
-    def __init__(self, name: str, values: Sequence[Any], labels: Sequence[str] | None = None,
-                 *, min_height: int = SEGMENT_MIN, vertical: bool = False,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._value: Any = None
-        self._buttons: dict[Any, QPushButton] = {}
-        # Long labels (protocol names) go one under another, so a narrow column keeps them.
-        layout = QVBoxLayout(self) if vertical else QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        for value, text in zip(values, labels or [str(v) for v in values], strict=True):
-            button = TouchButton(text, min_height=min_height)
-            button.setObjectName(f"{name}-{value}")
-            button.setCheckable(True)
-            button.setProperty("choice" if vertical else "segment", True)
-            # A focus frame left on a tapped segment would look like a second choice.
-            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            button.clicked.connect(lambda _checked=False, v=value: self._clicked(v))
-            layout.addWidget(button)
-            self._buttons[value] = button
-
-    def value(self) -> Any:
-        return self._value
-
-    def values(self) -> list[Any]:
-        return list(self._buttons)
-
-    def set_value(self, value: Any) -> None:
-        """Show ``value`` as chosen (``None``: nothing), without emitting ``changed``."""
-        self._value = value
-        for key, button in self._buttons.items():
-            button.setChecked(key == value)
-
-    def button(self, value: Any) -> QPushButton:
-        return self._buttons[value]
-
-    def _clicked(self, value: Any) -> None:
-        self.set_value(value)
-        self.changed.emit(value)
 
 
 class FieldMessage(SharedFieldMessage):
@@ -281,7 +213,7 @@ class _Card(QFrame):
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(14, 10, 14, 14)
         self.body.setSpacing(8)
-        self.body.addWidget(_heading(title))
+        self.body.addWidget(heading(title, px=FORM_HEADING_PX))
 
 
 class ScoreForm(QWidget):
@@ -300,16 +232,17 @@ class ScoreForm(QWidget):
         self.toggle = TouchButton(f"Add {scale.name}")
         self.toggle.setObjectName(f"{field}-toggle")
         self.toggle.clicked.connect(lambda: self.set_included(not self.included()))
-        self.total = _label(role="field")
+        self.total = label(role="field")
         self.items: list[Segmented] = []
         self._body = QWidget()
         body = QVBoxLayout(self._body)
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(4)
-        body.addWidget(_label(MOOD_ANCHORS, "muted"))
+        body.addWidget(label(MOOD_ANCHORS, "muted"))
         for number, text in enumerate(scale.items, start=1):
-            body.addWidget(_label(f"{number}. {text}"))
-            segmented = Segmented(f"{field}-{number}", range(scale.item_max + 1))
+            body.addWidget(label(f"{number}. {text}"))
+            segmented = Segmented(f"{field}-{number}", range(scale.item_max + 1),
+                                  spacing=SEGMENT_SPACING)
             segmented.changed.connect(lambda _v: self._update())
             body.addWidget(segmented)
             self.items.append(segmented)
@@ -319,7 +252,7 @@ class ScoreForm(QWidget):
         warning_icon = QLabel()
         warning_icon.setPixmap(tier_icon(theme, Severity.WARNING, ICON_PX).pixmap(ICON_PX))
         warning_icon.setFixedSize(ICON_PX, ICON_PX)
-        self.item9_text = _label(ITEM9_WARNING, "confirm")
+        self.item9_text = label(ITEM9_WARNING, "confirm")
         warning_row.addWidget(warning_icon, 0, Qt.AlignmentFlag.AlignTop)
         warning_row.addWidget(self.item9_text, 1)
         self.item9_warning.hide()
@@ -330,7 +263,7 @@ class ScoreForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         head = QHBoxLayout()
-        head.addWidget(_label(f"{scale.name} (optional)", "field"), 1)
+        head.addWidget(label(f"{scale.name} (optional)", "field"), 1)
         head.addWidget(self.toggle)
         layout.addLayout(head)
         layout.addWidget(self._body)
@@ -413,7 +346,7 @@ class CheckInScreen(QWidget):
         self._build_escort()
         self._build_mood()
 
-        self.title = _heading(f"Check in — {chair_title(chair)}")
+        self.title = heading(f"Check in — {chair_title(chair)}", px=FORM_HEADING_PX)
         self.cancel_button = TouchButton("Cancel", min_size=PRIMARY_MIN * 2,
                                          min_height=PRIMARY_MIN)
         self.cancel_button.setObjectName("cancel")
@@ -423,7 +356,7 @@ class CheckInScreen(QWidget):
         self.submit_button.setObjectName("check-in")
         self.submit_button.setProperty("primary", True)
         self.submit_button.clicked.connect(self.submit)
-        self.summary = _label(role="error")
+        self.summary = label(role="error")
         self.summary.hide()
 
         self._content = QWidget()
@@ -453,7 +386,7 @@ class CheckInScreen(QWidget):
         # sliding into the escort's place, the month into the day's).
         self._dock_hint = QFrame()
         self._dock_hint.setProperty("role", "card")
-        hint_text = _label("Keypad: tap a number field (weight, bag volume, date of birth) "
+        hint_text = label("Keypad: tap a number field (weight, bag volume, date of birth) "
                            "to type it here.", "muted")
         hint_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint_layout = QVBoxLayout(self._dock_hint)
@@ -503,17 +436,18 @@ class CheckInScreen(QWidget):
         self.messages[field] = message
         return message
 
-    def _field_row(self, card: _Card, label: str, widget: QWidget, field: str, *,
+    def _field_row(self, card: _Card, caption: str, widget: QWidget, field: str, *,
                    marked: QWidget | None = None, hint: str = "") -> None:
-        card.body.addWidget(_label(label, "field"))
+        card.body.addWidget(label(caption, "field"))
         if hint:
-            card.body.addWidget(_label(hint, "muted"))
+            card.body.addWidget(label(hint, "muted"))
         card.body.addWidget(widget)
         card.body.addWidget(self._message(field, marked))
 
     def _build_patient(self) -> None:
         card = self.patient_card = _Card("Patient", "patient-card")
-        self.mode = Segmented("mode", ["find", "new"], ["Find patient", "New patient"])
+        self.mode = Segmented("mode", ["find", "new"], ["Find patient", "New patient"],
+                              spacing=SEGMENT_SPACING)
         self.mode.changed.connect(self._set_mode)
         card.body.addWidget(self.mode)
 
@@ -535,7 +469,7 @@ class CheckInScreen(QWidget):
         search_row.addWidget(self.search, 1)
         search_row.addWidget(self.search_clear)
         search_row.addWidget(self.search_keypad)
-        find.addWidget(_label("Search", "field"))
+        find.addWidget(label("Search", "field"))
         find.addLayout(search_row)
         self.results = QListWidget()
         self.results.setObjectName("results")
@@ -553,9 +487,9 @@ class CheckInScreen(QWidget):
         self.results.itemClicked.connect(self._result_chosen)
         kinetic(self.results.viewport())
         find.addWidget(self.results)
-        self.no_results = _label(role="muted")
+        self.no_results = label(role="muted")
         find.addWidget(self.no_results)
-        self.selected = _label(role="field")
+        self.selected = label(role="field")
         self.selected.setObjectName("selected-patient")
         find.addWidget(self.selected)
         find.addWidget(self._message("patient", self.search))
@@ -567,10 +501,10 @@ class CheckInScreen(QWidget):
         new.setSpacing(6)
         self.mrn = _line_edit("mrn", "e.g. MRN-004211", max_length=MRN_MAX_LENGTH)
         self.name = _line_edit("name", "Given name and family name", max_length=NAME_MAX_LENGTH)
-        new.addWidget(_label("MRN", "field"))
+        new.addWidget(label("MRN", "field"))
         new.addWidget(self.mrn)
         new.addWidget(self._message("mrn", self.mrn))
-        new.addWidget(_label("Name", "field"))
+        new.addWidget(label("Name", "field"))
         new.addWidget(self.name)
         new.addWidget(self._message("name", self.name))
         self.dob_year = _line_edit("dob-year", "YYYY", max_length=4)
@@ -581,7 +515,7 @@ class CheckInScreen(QWidget):
         for edit, stretch in ((self.dob_year, 2), (self.dob_month, 1), (self.dob_day, 1)):
             self._keypad_field(edit, max_length=edit.maxLength())
             dob_row.addWidget(edit, stretch)
-        new.addWidget(_label("Date of birth (year, month, day)", "field"))
+        new.addWidget(label("Date of birth (year, month, day)", "field"))
         new.addLayout(dob_row)
         new.addWidget(self._message("dob", self.dob_year))
         card.body.addWidget(self.new_box)
@@ -595,10 +529,12 @@ class CheckInScreen(QWidget):
 
     def _build_dose(self) -> None:
         card = self.dose_card = _Card("Protocol and dose", "dose-card")
+        # One under another: a narrow column keeps the long protocol names.
         self.profile = Segmented("profile", [p for p, _ in self._profiles],
-                                 [name for _, name in self._profiles], vertical=True)
+                                 [name for _, name in self._profiles], spacing=SEGMENT_SPACING,
+                                 columns=1)
         self.profile.changed.connect(self._choose_profile)
-        card.body.addWidget(_label("Protocol profile", "field"))
+        card.body.addWidget(label("Protocol profile", "field"))
         card.body.addWidget(self.profile)
         self.weight = _line_edit("weight", "kg", max_length=5)
         self._keypad_field(self.weight, decimal=True, max_length=5)
@@ -607,12 +543,12 @@ class CheckInScreen(QWidget):
         self.messages["weight"].confirmClicked.connect(self._confirm_weight)
         self._mg_box = QVBoxLayout()
         self._minutes_box = QVBoxLayout()
-        self.mg_per_kg = Segmented("mg_per_kg", [])
-        self.minutes = Segmented("minutes", [])
-        card.body.addWidget(_label("Planned dose (mg/kg)", "field"))
+        self.mg_per_kg = Segmented("mg_per_kg", [], spacing=SEGMENT_SPACING)
+        self.minutes = Segmented("minutes", [], spacing=SEGMENT_SPACING)
+        card.body.addWidget(label("Planned dose (mg/kg)", "field"))
         card.body.addLayout(self._mg_box)
         card.body.addWidget(self._message("mg_per_kg"))
-        card.body.addWidget(_label("Infusion time (min)", "field"))
+        card.body.addWidget(label("Infusion time (min)", "field"))
         card.body.addLayout(self._minutes_box)
         card.body.addWidget(self._message("minutes"))
         self.bag = _line_edit("bag", "mL", max_length=BAG_MAX_DIGITS)
@@ -629,13 +565,13 @@ class CheckInScreen(QWidget):
         self.dose_values: dict[str, QLabel] = {}
         for column, (key, name) in enumerate((("dose", "Dose mg"), ("rate", "Rate mg/min"),
                                               ("pump", "Pump mL/h"))):
-            result.addWidget(_label(name, "muted", wrap=False), 0, column)
-            value = _label("–", "value", wrap=False)
+            result.addWidget(label(name, "muted", wrap=False), 0, column)
+            value = label("–", "value", wrap=False)
             value.setObjectName(f"dose-{key}")
             self.dose_values[key] = value
             result.addWidget(value, 1, column)
             result.setColumnStretch(column, 1)
-        self.dose_note = _label(role="muted")
+        self.dose_note = label(role="muted")
         result.addWidget(self.dose_note, 2, 0, 1, 3)
         card.body.addWidget(self.dose_result)
 
@@ -644,19 +580,20 @@ class CheckInScreen(QWidget):
 
     def _build_medications(self) -> None:
         card = self.medications_card = _Card("Concomitant medications", "medications-card")
-        card.body.addWidget(_label("Is the patient taking… (REMS form)", "muted"))
+        card.body.addWidget(label("Is the patient taking… (REMS form)", "muted"))
         self.medications: dict[str, Segmented] = {}
         self.medication_notes: dict[str, QLabel] = {}
         for key, question, note in MEDICATIONS:
             row = QGridLayout()
             row.setHorizontalSpacing(10)
-            segmented = Segmented(f"med-{key}", [False, True], ["No", "Yes"])
+            segmented = Segmented(f"med-{key}", [False, True], ["No", "Yes"],
+                                  spacing=SEGMENT_SPACING)
             segmented.setFixedWidth(180)
-            question_label = _label(question)
+            question_label = label(question)
             question_label.setMinimumHeight(SEGMENT_MIN)
             row.addWidget(question_label, 0, 0)
             row.addWidget(segmented, 0, 1, 2, 1, Qt.AlignmentFlag.AlignTop)
-            hint = _label(f"Yes: {note}", "confirm")
+            hint = label(f"Yes: {note}", "confirm")
             # Its room is kept: a "Yes" that pushed the rows below down would turn the next
             # quick tap into an answer to the wrong question.
             _retain_room(hint, True)
@@ -804,7 +741,7 @@ class CheckInScreen(QWidget):
 
     def dose_texts(self) -> dict[str, str]:
         """What the dose panel shows: ``{"dose": "35", "rate": "0.875", "pump": "150"}``."""
-        return {key: label.text() for key, label in self.dose_values.items()}
+        return {key: value.text() for key, value in self.dose_values.items()}
 
     def show_errors(self, errors: Sequence[FieldError]) -> None:
         """Show refusals (from this screen or from the service) under their fields."""
@@ -949,7 +886,7 @@ class CheckInScreen(QWidget):
                            values: Sequence[Any], labels: Sequence[str]) -> Segmented:
         box.removeWidget(old)
         old.deleteLater()
-        new = Segmented(name, values, labels)
+        new = Segmented(name, values, labels, spacing=SEGMENT_SPACING)
         new.changed.connect(lambda _v: self._field_changed(name))
         box.addWidget(new)
         return new
@@ -997,8 +934,8 @@ class CheckInScreen(QWidget):
         errors: list[FieldError] = []
         plan = self._plan(errors)
         if plan is None:
-            for label in self.dose_values.values():
-                label.setText("–")
+            for value in self.dose_values.values():
+                value.setText("–")
             reasons = [e.message for e in errors if e.field in ("weight", "bag_volume_ml")
                        and (e.field != "weight" or self.weight.text())]
             self.dose_note.setText(reasons[0] if reasons else
@@ -1103,8 +1040,8 @@ def _retain_room(widget: QWidget, retain: bool) -> None:
 def _dose_error(text: str) -> FieldError:
     """A :func:`plan_dose` refusal ("bag_volume_ml: 0 must be …") under its field's name."""
     argument, _, problem = text.partition(": ")
-    field, label = _DOSE_FIELDS.get(argument, ("weight", argument))
-    return FieldError(field, f"{label}: {problem}")
+    field, name = _DOSE_FIELDS.get(argument, ("weight", argument))
+    return FieldError(field, f"{name}: {problem}")
 
 
 def _mg_per_kg_text(value: float) -> str:

@@ -56,9 +56,17 @@ from monitor.clinical.wording import MEASURE_NAMES
 from monitor.clock import Clock, ensure_utc
 from ui.common.keypad import NumericKeypad
 from ui.common.labels import clock_time
+from ui.common.segmented import Segmented
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.common.theme import TOUCH_MIN, Theme
-from ui.common.widgets import FieldMessage, FittedLabel, KeypadField, VerticalScroll, restyle
+from ui.common.widgets import (
+    FieldMessage,
+    FittedLabel,
+    KeypadField,
+    VerticalScroll,
+    label,
+    restyle,
+)
 
 #: Keys of ``raw()`` that :func:`validate_reading` checks; the others (note, oxygen) are
 #: passed to the service beside the reading.
@@ -66,8 +74,6 @@ READING_KEYS = frozenset(MEASURES) | frozenset(ITEM_SCALES)
 #: The feedback strip above Save: one message with its "Confirm" button beside it, or the
 #: save state with Retry. It never grows: more messages scroll inside it.
 FEEDBACK_PX = TOUCH_MIN + 4
-#: Score buttons are a little over the touch minimum: they are tapped in quick succession.
-SEGMENT_MIN = 56
 ICON_PX = 28
 NOTE_MAX_LENGTH = 500
 #: Prefix of the confirmation that a value copied from the last reading is unchanged
@@ -88,14 +94,6 @@ ADVERSE_EVENTS: tuple[tuple[str, str], ...] = (
     ("dizziness", "Dizziness"),
     ("other", "Other"),
 )
-
-
-def _label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:
-    label = QLabel(text)
-    if role is not None:
-        label.setProperty("role", role)
-    label.setWordWrap(wrap)
-    return label
 
 
 def _button(text: str, name: str, *, min_height: int = TOUCH_MIN) -> QPushButton:
@@ -135,70 +133,6 @@ class _Message(FieldMessage):
         self.value_text = value_text
 
 
-class _Segmented(QWidget):
-    """A row of buttons for the values of one score; at most one is chosen.
-
-    The chosen button is filled, outlined thickly and bold (the style sheet's ``:checked``),
-    so the choice shows without relying on colour. With ``allow_none`` a second tap on the
-    chosen button takes the choice back.
-
-    Signals:
-        changed(object): the chosen value, or ``None``.
-    """
-
-    changed = Signal(object)
-
-    def __init__(
-        self,
-        name: str,
-        values: Sequence[Any],
-        labels: Sequence[str] | None = None,
-        *,
-        allow_none: bool = False,
-        min_height: int = SEGMENT_MIN,
-        spacing: int = 4,
-        columns: int | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._value: Any = None
-        self._allow_none = allow_none
-        self._buttons: dict[Any, QPushButton] = {}
-        # One row for scores; a grid of ``columns`` for long labels (medications).
-        layout = QHBoxLayout(self) if columns is None else QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(spacing)
-        for index, (value, text) in enumerate(
-            zip(values, labels or [str(v) for v in values], strict=True)
-        ):
-            button = _button(text, f"{name}-{value}", min_height=min_height)
-            button.setCheckable(True)
-            button.setProperty("choice" if columns else "segment", True)
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            button.clicked.connect(lambda _checked, v=value: self._clicked(v))
-            if isinstance(layout, QGridLayout) and columns:
-                layout.addWidget(button, index // columns, index % columns)
-            else:
-                layout.addWidget(button)
-            self._buttons[value] = button
-
-    def value(self) -> Any:
-        return self._value
-
-    def set_value(self, value: Any) -> None:
-        """Show ``value`` as chosen (``None``: nothing), without emitting ``changed``."""
-        self._value = value
-        for key, button in self._buttons.items():
-            button.setChecked(key == value)
-
-    def button(self, value: Any) -> QPushButton:
-        return self._buttons[value]
-
-    def _clicked(self, value: Any) -> None:
-        self.set_value(None if value == self._value and self._allow_none else value)
-        self.changed.emit(self._value)
-
-
 class EntryTime(QWidget):
     """The time an entry describes: now, or earlier for a late entry, never later than now.
 
@@ -225,14 +159,14 @@ class EntryTime(QWidget):
         self._clock = clock
         self._described: datetime | None = None
 
-        self._time = _label(role="total")
+        self._time = label(role="total", wrap=False)
         self._time.setObjectName("entry-time")
         # "now" or "late": words of one width, so the row never reflows.
-        self._tag = _label(role="muted")
+        self._tag = label(role="muted", wrap=False)
         self._tag.setObjectName("late-entry")
         row = QHBoxLayout()
         row.setSpacing(6)
-        row.addWidget(_label("Time", "field"))
+        row.addWidget(label("Time", "field", wrap=False))
         row.addWidget(self._time)
         row.addWidget(self._tag)
         row.addStretch(1)
@@ -751,8 +685,8 @@ class _VitalField:
         self.edit = KeypadField(f"field-{key}", "300/200" if slash else "250",
                                  frame=_VALUE_EDIT_FRAME, max_width=_VALUE_EDIT_MAX)
         self.edit.setAccessibleName(MEASURES[key].label if key in MEASURES else "Blood pressure")
-        self.name = _label(name, "field")
-        self.detail = _label(unit, "muted", wrap=True)
+        self.name = label(name, "field", wrap=False)
+        self.detail = label(unit, "muted")
         #: What the field's message speaks for: its measures, and the confirmation that a
         #: copied last value is unchanged (dropped, like any confirmation, on an edit).
         self.fields = (*(("sbp", "dbp") if slash else (key,)), f"{SAME_AS_LAST}{key}")
@@ -818,7 +752,7 @@ class VitalsEntry(_EntryForm):
         self.keypad.submitted.connect(self._next_field)
         self.keypad.refused.connect(self._key_refused)
 
-        self._last_time = _label(role="muted", wrap=True)
+        self._last_time = label(role="muted")
         self._last_time.setObjectName("last-reading")
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
@@ -834,7 +768,7 @@ class VitalsEntry(_EntryForm):
             field.edit.tapped.connect(lambda f=field: self._activate(f, load_last=True))
         grid.setColumnStretch(1, 1)
 
-        self._oxygen = _Segmented("oxygen", (False, True), ("Room air", "On oxygen"))
+        self._oxygen = Segmented("oxygen", (False, True), ("Room air", "On oxygen"))
         self._oxygen.set_value(False)
         self._oxygen.changed.connect(lambda _value: self._edited("on_oxygen"))
         self._note = QLineEdit()
@@ -1019,31 +953,31 @@ class CadssEntry(_EntryForm):
 
     def __init__(self, theme: Theme, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(theme, clock, parent)
-        self._items: list[_Segmented] = []
+        self._items: list[Segmented] = []
         self._labels: list[QLabel] = []
-        self._total = _label(role="total")
+        self._total = label(role="total", wrap=False)
         self._total.setObjectName("cadss-total")
         self._total_message = self.add_message(("cadss6_items", "cadss6"), self._total.text)
         self.body_layout.addWidget(self._total)
-        self.body_layout.addWidget(_label(CADSS_ANCHORS, "muted", wrap=True))
+        self.body_layout.addWidget(label(CADSS_ANCHORS, "muted"))
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
         for index, text in enumerate(CADSS6.items):
-            label = _label(f"{index + 1}. {text[:1].upper()}{text[1:]}", wrap=True)
-            segmented = _Segmented(f"cadss-{index + 1}", range(CADSS6.item_max + 1))
+            item_label = label(f"{index + 1}. {text[:1].upper()}{text[1:]}")
+            segmented = Segmented(f"cadss-{index + 1}", range(CADSS6.item_max + 1))
             segmented.changed.connect(lambda _value: self._scored())
-            grid.addWidget(label, index, 0)
+            grid.addWidget(item_label, index, 0)
             grid.addWidget(segmented, index, 1)
             self._items.append(segmented)
-            self._labels.append(label)
+            self._labels.append(item_label)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 2)
         self.body_layout.addLayout(grid)
         self.body_layout.addStretch(1)
         self._update_total()
 
-    def item(self, number: int) -> _Segmented:
+    def item(self, number: int) -> Segmented:
         """Item ``number`` (1–6)."""
         return self._items[number - 1]
 
@@ -1097,10 +1031,10 @@ class _Choice(TouchButton):
         self.setProperty("choice", True)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.setAccessibleName(f"{number}: {description}")
-        self._number = _label(number, "value")
+        self._number = label(number, "value", wrap=False)
         self._number.setFixedWidth(KEY_MIN)
         self._number.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._description = _label(description, wrap=True)
+        self._description = label(description)
         for child in (self._number, self._description):
             # Taps land on the button, not on the labels drawn over it.
             child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -1129,7 +1063,8 @@ class MoaasEntry(_EntryForm):
         super().__init__(theme, clock, parent)
         self._value: int | None = None
         self._choices: dict[int, _Choice] = {}
-        self.body_layout.addWidget(_label("MOAA/S: how does the patient respond?", "field"))
+        self.body_layout.addWidget(
+            label("MOAA/S: how does the patient respond?", "field", wrap=False))
         self._message = self.add_message(("moaas",), lambda: str(self._value))
         for level in sorted(MOAAS_LEVELS, reverse=True):
             text = MOAAS_LEVELS[level]
@@ -1181,19 +1116,19 @@ class ComfortEntry(_EntryForm):
 
     def __init__(self, theme: Theme, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(theme, clock, parent)
-        self._rows: dict[str, _Segmented] = {}
-        self.body_layout.addWidget(_label("0 none · 10 worst imaginable", "muted"))
+        self._rows: dict[str, Segmented] = {}
+        self.body_layout.addWidget(label("0 none · 10 worst imaginable", "muted", wrap=False))
         for key in self.SCORES:
             spec = MEASURES[key]
-            row = _Segmented(key, range(spec.high + 1), allow_none=True, spacing=3)
+            row = Segmented(key, range(spec.high + 1), allow_none=True, spacing=3)
             row.changed.connect(lambda _value, k=key: self._edited(k))
             self.add_message((key,), lambda r=row: str(r.value()))
-            self.body_layout.addWidget(_label(spec.label, "field"))
+            self.body_layout.addWidget(label(spec.label, "field", wrap=False))
             self.body_layout.addWidget(row)
             self._rows[key] = row
         self.body_layout.addStretch(1)
 
-    def row(self, key: str) -> _Segmented:
+    def row(self, key: str) -> Segmented:
         return self._rows[key]
 
     def raw(self) -> dict[str, Any]:
@@ -1237,7 +1172,7 @@ class EventEntry(_EntryForm):
     ) -> None:
         super().__init__(theme, clock, parent)
         self._medications = tuple(medications)
-        self._kind = _Segmented(
+        self._kind = Segmented(
             "kind", [k.value for k in self.KINDS], ("Medication given", "Adverse event", "Note"),
             min_height=PRIMARY_MIN,
         )
@@ -1245,12 +1180,12 @@ class EventEntry(_EntryForm):
         self.body_layout.addWidget(self._kind)
         self.add_message(("kind",), lambda: "")
 
-        self._medication = _Segmented(
+        self._medication = Segmented(
             "medication", range(len(self._medications)), [m.label for m in self._medications],
             min_height=PRIMARY_MIN, spacing=8, columns=2,
         )
         self._medication.changed.connect(lambda _value: self._edited("medication"))
-        self._adverse = _Segmented(
+        self._adverse = Segmented(
             "adverse", [value for value, _text in ADVERSE_EVENTS],
             [text for _value, text in ADVERSE_EVENTS], min_height=PRIMARY_MIN, spacing=8,
             columns=2,
@@ -1264,8 +1199,8 @@ class EventEntry(_EntryForm):
             medication_layout.addWidget(self._medication)
         else:
             medication_layout.addWidget(
-                _label("The protocol lists no medications: describe it in the note.",
-                       "muted", wrap=True)
+                label("The protocol lists no medications: describe it in the note.",
+                      "muted")
             )
         self.add_message(("medication",), lambda: "")
         adverse_page = QWidget()
@@ -1277,7 +1212,7 @@ class EventEntry(_EntryForm):
         self.body_layout.addWidget(medication_page)
         self.body_layout.addWidget(adverse_page)
 
-        self._note_label = _label("Note (optional)", "field")
+        self._note_label = label("Note (optional)", "field", wrap=False)
         self._note = QLineEdit()
         self._note.setObjectName("note")
         self._note.setMaxLength(NOTE_MAX_LENGTH)
@@ -1289,7 +1224,7 @@ class EventEntry(_EntryForm):
         self.body_layout.addStretch(1)
         self._kind_chosen(None)
 
-    def kind(self) -> _Segmented:
+    def kind(self) -> Segmented:
         return self._kind
 
     def medication_button(self, index: int) -> QPushButton:
