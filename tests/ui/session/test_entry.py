@@ -28,8 +28,8 @@ from ui.session.entry import (
     EventEntry,
     MoaasEntry,
     VitalsEntry,
-    _Message,
 )
+from ui.session.entry.feedback import FeedbackMessage
 
 LEFT = Qt.MouseButton.LeftButton
 MEDICATIONS = (
@@ -734,8 +734,8 @@ def test_the_save_states_move_no_control(qtbot, panel):
 def test_refusals_in_the_score_and_event_forms_move_no_control(qtbot, clock, name):
     form = show(qtbot, FORMS[name](DIM, clock), DIM, PANELS["landscape"])
     assert_nothing_moves(form, lambda: save_refused(qtbot, form))
-    assert form.findChildren(_Message)  # the refusals showed in the strip
-    assert any(m.text() for m in form.findChildren(_Message))
+    assert form.findChildren(FeedbackMessage)  # the refusals showed in the strip
+    assert any(m.text() for m in form.findChildren(FeedbackMessage))
 
 
 def test_the_strip_shows_a_refusal_before_a_question(qtbot, panel):
@@ -743,7 +743,7 @@ def test_the_strip_shows_a_refusal_before_a_question(qtbot, panel):
     enter_value(qtbot, panel, "hr", "300")
     save_refused(qtbot, panel)
     strip = panel.findChild(QWidget, "feedback").parentWidget()  # the strip's viewport
-    hr = next(m for m in panel.findChildren(_Message) if "hr" in m.fields)
+    hr = next(m for m in panel.findChildren(FeedbackMessage) if "hr" in m.fields)
     top = hr.mapTo(strip, QPoint(0, 0)).y()
     assert 0 <= top < strip.height()
 
@@ -842,7 +842,7 @@ def test_the_same_as_last_question_shows_whole_with_its_button(qtbot, panel):
     assert button.text() == "Same as last: 128/82"
     assert button.height() >= TOUCH_MIN
     assert wholly_in_strip(panel, button)
-    message = next(m for m in panel.findChildren(_Message) if "sbp" in m.fields)
+    message = next(m for m in panel.findChildren(FeedbackMessage) if "sbp" in m.fields)
     assert wholly_in_strip(panel, message)
     assert text_fits(next(label for label in message.findChildren(QLabel) if label.text()))
 
@@ -859,5 +859,5 @@ def test_a_refusal_from_the_service_shows_whole_and_names_no_unmarked_fields(qtb
     banner = panel.findChild(QWidget, "save-banner")
     assert wholly_in_strip(panel, banner)
     assert text_fits(banner.findChild(QLabel, "save-state"))
-    shown = [m for m in panel.findChildren(_Message) if m.isVisible()]
+    shown = [m for m in panel.findChildren(FeedbackMessage) if m.isVisible()]
     assert shown == []  # one message in the strip, not two sharing its height
