@@ -98,9 +98,9 @@ def test_a_half_filled_check_in_comes_back(qtbot, service, clock, nurse, store):
     window = open_window(qtbot, service, clock, nurse, store)
     window.open_chair("1")
     checkin = window.checkin
-    click(qtbot, checkin.mode.button("new"))
-    checkin.mrn.setText("MRN-9001")
-    checkin.name.setText("Ada Byrne")
+    click(qtbot, checkin.patient_card.mode.button("new"))
+    checkin.patient_card.mrn.setText("MRN-9001")
+    checkin.patient_card.name.setText("Ada Byrne")
     checkin.escort.setText("Sam Byrne")
     click(qtbot, checkin.phq9.toggle)
     window.drafts.flush()
@@ -110,8 +110,9 @@ def test_a_half_filled_check_in_comes_back(qtbot, service, clock, nurse, store):
     again = open_window(qtbot, service, clock, nurse, store)
     again.open_chair("1")
     restored = again.checkin
-    assert restored.mode.value() == "new"
-    assert (restored.mrn.text(), restored.name.text(), restored.escort.text()) == (
+    assert restored.patient_card.mode.value() == "new"
+    who = restored.patient_card
+    assert (who.mrn.text(), who.name.text(), restored.escort.text()) == (
         "MRN-9001", "Ada Byrne", "Sam Byrne")
     assert restored.phq9.included()
 

@@ -17,7 +17,7 @@ from monitor.clinical.domain import EventKind, Phase, Severity
 from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.app.main_window import MainWindow
-from ui.checkin.screen import MEDICATIONS
+from ui.checkin.values import MEDICATIONS
 from ui.common.labels import clock_time
 
 MIN = timedelta(minutes=1)
@@ -70,17 +70,17 @@ def check_in(qtbot, window):
     click(qtbot, window.overview.tile("1"))
     screen = window.checkin
     assert window.stack.currentWidget() is screen
-    click(qtbot, screen.mode.button("new"))
-    screen.mrn.setText("MRN-004211")
-    screen.name.setText("Ada Byrne")
-    screen.dob_year.setText("1980")
-    screen.dob_month.setText("04")
-    screen.dob_day.setText("02")
-    screen.weight.setText("70")
+    click(qtbot, screen.patient_card.mode.button("new"))
+    screen.patient_card.mrn.setText("MRN-004211")
+    screen.patient_card.name.setText("Ada Byrne")
+    screen.patient_card.dob_year.setText("1980")
+    screen.patient_card.dob_month.setText("04")
+    screen.patient_card.dob_day.setText("02")
+    screen.dose_card.weight.setText("70")
     for key, _question, _note in MEDICATIONS:
         click(qtbot, screen.medications[key].button(key == "ssris_snris"))
     screen.escort.setText("Sam Byrne")
-    screen.lot.setText("KX-2291")
+    screen.dose_card.lot.setText("KX-2291")
     click(qtbot, screen.submit_button)
     session = window.current_session()
     assert session is not None, "check-in should open the session screen"

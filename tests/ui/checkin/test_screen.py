@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QScroller
 from tests.ui.geometry import control_places, moved
 from tests.ui.sessions import host
 from tests.ui.touch import small_touch_targets
-from ui.checkin.screen import MEDICATIONS, CheckIn, CheckInScreen, NewPatient, number_text
+from ui.checkin.screen import CheckInScreen
+from ui.checkin.values import MEDICATIONS, CheckIn, NewPatient, number_text
 from ui.common.style import apply_theme
 from ui.common.theme import DIM, LIGHT
 
@@ -55,10 +56,10 @@ def answer_medications(qtbot, screen, yes=()):
 
 
 def choose_ada(qtbot, screen):
-    screen.search.setText("byr")
-    item = screen.results.item(0)
-    qtbot.mouseClick(screen.results.viewport(), Qt.MouseButton.LeftButton,
-                     pos=screen.results.visualItemRect(item).center())
+    screen.patient_card.search.setText("byr")
+    item = screen.patient_card.results.item(0)
+    qtbot.mouseClick(screen.patient_card.results.viewport(), Qt.MouseButton.LeftButton,
+                     pos=screen.patient_card.results.visualItemRect(item).center())
 
 
 def resize(qtbot, screen, size):
@@ -66,50 +67,51 @@ def resize(qtbot, screen, size):
                            else Qt.Orientation.Vertical)
     screen.window().resize(*size)
     screen.setGeometry(0, 0, *size)
-    qtbot.waitUntil(lambda: screen.scroll.viewport().width() < size[0] - 24)
+    qtbot.waitUntil(lambda: screen.form_scroll.viewport().width() < size[0] - 24)
 
 
 def test_the_dose_is_computed_live_from_weight_plan_and_bag(qtbot, screen):
-    assert screen.mg_per_kg.value() == 0.5
-    assert screen.minutes.value() == 40
-    assert screen.bag.text() == "100"
-    type_on_keypad(qtbot, screen, screen.weight, "70")
-    assert screen.weight.text() == "70"
-    assert screen.dose_texts() == {"dose": "35", "rate": "0.875", "pump": "150"}
-    click(qtbot, screen.mg_per_kg.button(1.0))
-    click(qtbot, screen.minutes.button(60))
-    assert screen.dose_texts() == {"dose": "70", "rate": "1.167", "pump": "100"}
+    assert screen.dose_card.mg_per_kg.value() == 0.5
+    assert screen.dose_card.minutes.value() == 40
+    assert screen.dose_card.bag.text() == "100"
+    type_on_keypad(qtbot, screen, screen.dose_card.weight, "70")
+    assert screen.dose_card.weight.text() == "70"
+    assert screen.dose_card.dose_texts() == {"dose": "35", "rate": "0.875", "pump": "150"}
+    click(qtbot, screen.dose_card.mg_per_kg.button(1.0))
+    click(qtbot, screen.dose_card.minutes.button(60))
+    assert screen.dose_card.dose_texts() == {"dose": "70", "rate": "1.167", "pump": "100"}
 
 
 def test_the_dose_choices_lie_in_the_profile_range(screen):
-    dose = screen.protocol().dose
-    assert screen.mg_per_kg.values() == [0.5, 0.75, 1.0]
-    assert all(dose.mg_per_kg_min <= v <= dose.mg_per_kg_max for v in screen.mg_per_kg.values())
-    assert screen.minutes.values() == [40, 50, 60]
+    dose = screen.dose_card.protocol().dose
+    assert screen.dose_card.mg_per_kg.values() == [0.5, 0.75, 1.0]
+    assert all(dose.mg_per_kg_min <= v <= dose.mg_per_kg_max
+               for v in screen.dose_card.mg_per_kg.values())
+    assert screen.dose_card.minutes.values() == [40, 50, 60]
 
 
 def test_an_impossible_weight_is_refused_naming_the_field_and_range(qtbot, screen, ada):
     choose_ada(qtbot, screen)
     answer_medications(qtbot, screen)
     screen.escort.setText("Sam Escort")
-    screen.weight.setText("500")
-    assert screen.dose_texts()["dose"] == "–"
+    screen.dose_card.weight.setText("500")
+    assert screen.dose_card.dose_texts()["dose"] == "–"
     with qtbot.assertNotEmitted(screen.checkInRequested):
         click(qtbot, screen.submit_button)
     message = screen.messages["weight"].text()
     assert "Weight" in message
     assert "20 to 300 kg" in message
     assert "Weight" in screen.summary.text()
-    assert screen.weight.property("problem") is True
+    assert screen.dose_card.weight.property("problem") is True
 
 
 def test_an_empty_bag_is_refused_under_its_field(qtbot, screen, ada):
     choose_ada(qtbot, screen)
-    screen.bag.setText("0")
+    screen.dose_card.bag.setText("0")
     with qtbot.assertNotEmitted(screen.checkInRequested):
         click(qtbot, screen.submit_button)
     assert screen.messages["bag_volume_ml"].text() == "Bag volume: 0 must be a number above 0"
-    screen.bag.setText("1e3")
+    screen.dose_card.bag.setText("1e3")
     click(qtbot, screen.submit_button)
     assert screen.messages["bag_volume_ml"].text().startswith("Bag volume must be a whole number")
 
@@ -118,7 +120,7 @@ def test_an_unusual_weight_is_kept_only_after_confirmation(qtbot, screen, ada):
     choose_ada(qtbot, screen)
     answer_medications(qtbot, screen)
     screen.escort.setText("Sam Escort")
-    screen.weight.setText("25")
+    screen.dose_card.weight.setText("25")
     with qtbot.assertNotEmitted(screen.checkInRequested):
         click(qtbot, screen.submit_button)
     confirm = screen.messages["weight"].confirm_button()
@@ -164,12 +166,12 @@ def test_a_yes_to_ssris_says_closer_bp_watch(qtbot, screen):
 
 def test_a_patient_on_file_is_found_and_checked_in(qtbot, screen, ada):
     choose_ada(qtbot, screen)
-    assert screen.selected_patient() == ada
-    assert screen.weight.text() == "70"
-    assert "Ada Byrne" in screen.selected.text()
+    assert screen.patient_card.selected_patient() == ada
+    assert screen.dose_card.weight.text() == "70"
+    assert "Ada Byrne" in screen.patient_card.selected.text()
     answer_medications(qtbot, screen, yes={"ssris_snris"})
     screen.escort.setText("Sam Escort")
-    screen.lot.setText("KX-2291")
+    screen.dose_card.lot.setText("KX-2291")
     screen.phq9.set_answers([1, 2, 1, 2, 1, 0, 1, 0, 0])
     with qtbot.waitSignal(screen.checkInRequested) as blocker:
         click(qtbot, screen.submit_button)
@@ -191,39 +193,39 @@ def test_a_patient_on_file_is_found_and_checked_in(qtbot, screen, ada):
 
 
 def test_search_results_are_large_rows_that_scroll_kinetically(qtbot, screen, ada):
-    screen.search.setText("MRN")
-    item = screen.results.item(0)
-    assert screen.results.visualItemRect(item).height() >= 56
-    assert QScroller.hasScroller(screen.results.viewport())
-    assert QScroller.hasScroller(screen.scroll.viewport())
-    screen.search.setText("nobody")
-    assert screen.results.count() == 0
-    assert "New patient" in screen.no_results.text()
+    screen.patient_card.search.setText("MRN")
+    item = screen.patient_card.results.item(0)
+    assert screen.patient_card.results.visualItemRect(item).height() >= 56
+    assert QScroller.hasScroller(screen.patient_card.results.viewport())
+    assert QScroller.hasScroller(screen.form_scroll.viewport())
+    screen.patient_card.search.setText("nobody")
+    assert screen.patient_card.results.count() == 0
+    assert "New patient" in screen.patient_card.no_results.text()
 
 
 def test_the_search_field_takes_a_keyboard_or_the_keypad(qtbot, screen, ada):
-    click(qtbot, screen.search)
+    click(qtbot, screen.patient_card.search)
     assert not screen.keypad.isVisible()  # names come from a keyboard
-    qtbot.keyClicks(screen.search, "Byr")
-    assert screen.results.count() == 1
-    click(qtbot, screen.search_keypad)
-    assert screen.keypad.target() is screen.search
+    qtbot.keyClicks(screen.patient_card.search, "Byr")
+    assert screen.patient_card.results.count() == 1
+    click(qtbot, screen.patient_card.search_keypad)
+    assert screen.keypad.target() is screen.patient_card.search
     for key in ("clear", "4", "2", "1", "1"):
         click(qtbot, screen.keypad.button(key))
-    assert screen.search.text() == "4211"
-    assert screen.results.count() == 1
+    assert screen.patient_card.search.text() == "4211"
+    assert screen.patient_card.results.count() == 1
 
 
 def test_a_new_patient_is_entered_and_validated(qtbot, screen):
-    click(qtbot, screen.mode.button("new"))
-    assert screen.new_box.isVisible()
-    assert not screen.find_box.isVisible()
-    screen.mrn.setText("MRN-009001")
-    screen.name.setText("Cara Dunne")
-    type_on_keypad(qtbot, screen, screen.dob_year, "1990")
-    screen.dob_month.setText("07")
-    screen.dob_day.setText("15")
-    screen.weight.setText("64.5")
+    click(qtbot, screen.patient_card.mode.button("new"))
+    assert screen.patient_card.new_box.isVisible()
+    assert not screen.patient_card.find_box.isVisible()
+    screen.patient_card.mrn.setText("MRN-009001")
+    screen.patient_card.name.setText("Cara Dunne")
+    type_on_keypad(qtbot, screen, screen.patient_card.dob_year, "1990")
+    screen.patient_card.dob_month.setText("07")
+    screen.patient_card.dob_day.setText("15")
+    screen.dose_card.weight.setText("64.5")
     answer_medications(qtbot, screen)
     screen.escort.setText("Dan Dunne")
     with qtbot.waitSignal(screen.checkInRequested) as blocker:
@@ -234,12 +236,12 @@ def test_a_new_patient_is_entered_and_validated(qtbot, screen):
 
 
 def test_new_patient_fields_are_refused_under_their_field(qtbot, screen, ada):
-    click(qtbot, screen.mode.button("new"))
-    screen.mrn.setText("MRN-004211")
-    screen.name.setText("=cmd")
-    screen.dob_year.setText("2090")
-    screen.dob_month.setText("01")
-    screen.dob_day.setText("01")
+    click(qtbot, screen.patient_card.mode.button("new"))
+    screen.patient_card.mrn.setText("MRN-004211")
+    screen.patient_card.name.setText("=cmd")
+    screen.patient_card.dob_year.setText("2090")
+    screen.patient_card.dob_month.setText("01")
+    screen.patient_card.dob_day.setText("01")
     with qtbot.assertNotEmitted(screen.checkInRequested):
         click(qtbot, screen.submit_button)
     assert "already on file" in screen.messages["mrn"].text()
@@ -248,13 +250,13 @@ def test_new_patient_fields_are_refused_under_their_field(qtbot, screen, ada):
 
 
 def _fill_new_patient(qtbot, screen, year: str, month: str, day: str) -> None:
-    click(qtbot, screen.mode.button("new"))
-    screen.mrn.setText("MRN-009002")
-    screen.name.setText("Cara Dunne")
-    screen.dob_year.setText(year)
-    screen.dob_month.setText(month)
-    screen.dob_day.setText(day)
-    screen.weight.setText("64.5")
+    click(qtbot, screen.patient_card.mode.button("new"))
+    screen.patient_card.mrn.setText("MRN-009002")
+    screen.patient_card.name.setText("Cara Dunne")
+    screen.patient_card.dob_year.setText(year)
+    screen.patient_card.dob_month.setText(month)
+    screen.patient_card.dob_day.setText(day)
+    screen.dose_card.weight.setText("64.5")
     answer_medications(qtbot, screen)
     screen.escort.setText("Dan Dunne")
 
@@ -279,7 +281,8 @@ def test_impossible_date_of_birth_is_refused_naming_the_box(qtbot, screen, month
     with qtbot.assertNotEmitted(screen.checkInRequested):
         click(qtbot, screen.submit_button)
     assert screen.messages["dob"].text() == message
-    assert (screen.dob_year.text(), screen.dob_month.text(), screen.dob_day.text()) == (
+    who = screen.patient_card
+    assert (who.dob_year.text(), who.dob_month.text(), who.dob_day.text()) == (
         "1980", month, day)
 
 
@@ -316,7 +319,7 @@ def test_the_esketamine_profile_can_be_chosen(qtbot, screen, ada):
     choose_ada(qtbot, screen)
     answer_medications(qtbot, screen)
     screen.escort.setText("Sam Escort")
-    click(qtbot, screen.profile.button("esketamine_rems"))
+    click(qtbot, screen.dose_card.profile.button("esketamine_rems"))
     with qtbot.waitSignal(screen.checkInRequested) as blocker:
         click(qtbot, screen.submit_button)
     assert blocker.args[0].profile == "esketamine_rems"
@@ -343,13 +346,13 @@ def test_two_columns_in_landscape_and_one_in_portrait_never_scrolling_sideways(q
         resize(qtbot, screen, size)
         for keypad in (False, True):
             if keypad:
-                screen.show_keypad(screen.weight)
+                screen.show_keypad(screen.dose_card.weight)
             else:
                 screen.hide_keypad()
-            qtbot.waitUntil(lambda: screen.scroll.widget().width()
-                            <= screen.scroll.viewport().width())
-            assert screen.scroll.widget().minimumSizeHint().width() \
-                <= screen.scroll.viewport().width()
+            qtbot.waitUntil(lambda: screen.form_scroll.widget().width()
+                            <= screen.form_scroll.viewport().width())
+            assert screen.form_scroll.widget().minimumSizeHint().width() \
+                <= screen.form_scroll.viewport().width()
         same_column = screen.dose_card.x() == screen.patient_card.x()
         assert same_column is (size == PORTRAIT)
 
@@ -357,13 +360,13 @@ def test_two_columns_in_landscape_and_one_in_portrait_never_scrolling_sideways(q
 @pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
 def test_every_visible_button_and_field_is_at_least_48_px(qtbot, screen, ada, size):
     resize(qtbot, screen, size)
-    screen.search.setText("byr")
+    screen.patient_card.search.setText("byr")
     screen.phq9.set_included(True)
     screen.gad7.set_included(True)
-    screen.show_keypad(screen.bag)
+    screen.show_keypad(screen.dose_card.bag)
     qtbot.waitUntil(screen.keypad.isVisible)
     assert small_touch_targets(screen) == []
-    click(qtbot, screen.mode.button("new"))
+    click(qtbot, screen.patient_card.mode.button("new"))
     assert small_touch_targets(screen) == []
 
 
@@ -428,14 +431,14 @@ def assert_nothing_moves(screen, change):
 def test_opening_the_keypad_moves_no_control(qtbot, screen, ada, size):
     resize(qtbot, screen, size)
     choose_ada(qtbot, screen)
-    assert_nothing_moves(screen, lambda: click(qtbot, screen.weight))
+    assert_nothing_moves(screen, lambda: click(qtbot, screen.dose_card.weight))
     assert screen.keypad.isVisible()
     assert_nothing_moves(screen, lambda: click(qtbot, screen.keypad.button("enter")))
     assert not screen.keypad.isVisible()
-    click(qtbot, screen.mode.button("new"))
-    screen.scroll.ensureWidgetVisible(screen.dob_day, 0, 24)
-    assert_nothing_moves(screen, lambda: click(qtbot, screen.dob_month))
-    assert screen.keypad.target() is screen.dob_month
+    click(qtbot, screen.patient_card.mode.button("new"))
+    screen.form_scroll.ensureWidgetVisible(screen.patient_card.dob_day, 0, 24)
+    assert_nothing_moves(screen, lambda: click(qtbot, screen.patient_card.dob_month))
+    assert screen.keypad.target() is screen.patient_card.dob_month
 
 
 @pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
@@ -447,8 +450,8 @@ def test_answering_medications_after_a_refusal_moves_no_control(qtbot, screen, a
         click(qtbot, screen.submit_button)
     assert "Answer yes or no" in screen.messages["medications"].text()
     # Scrolled as far as it goes: a form that shrank would pull the rows down under the finger.
-    screen.scroll.ensureWidgetVisible(screen.messages["medications"], 0, 0)
-    bar = screen.scroll.verticalScrollBar()
+    screen.form_scroll.ensureWidgetVisible(screen.messages["medications"], 0, 0)
+    bar = screen.form_scroll.verticalScrollBar()
     bar.setValue(bar.maximum())
     for key, _question, _note in MEDICATIONS:
         yes = key in ("psychostimulants", "maois")
@@ -465,16 +468,16 @@ def test_answering_medications_after_a_refusal_moves_no_control(qtbot, screen, a
 def test_a_phq9_item_9_warning_moves_no_control(qtbot, screen):
     screen.phq9.set_included(True)
     item9 = screen.phq9.items[8]
-    screen.scroll.ensureWidgetVisible(item9, 0, 24)
+    screen.form_scroll.ensureWidgetVisible(item9, 0, 24)
     assert_nothing_moves(screen, lambda: click(qtbot, item9.button(2)))
     assert screen.phq9.item9_warning.isVisible()
 
 
 def test_keypad_enter_moves_to_the_next_date_of_birth_field_and_stays_open(qtbot, screen):
-    click(qtbot, screen.mode.button("new"))
-    type_on_keypad(qtbot, screen, screen.dob_month, "7")
+    click(qtbot, screen.patient_card.mode.button("new"))
+    type_on_keypad(qtbot, screen, screen.patient_card.dob_month, "7")
     click(qtbot, screen.keypad.button("enter"))
-    assert screen.keypad.target() is screen.dob_day
+    assert screen.keypad.target() is screen.patient_card.dob_day
     assert screen.keypad.isVisible()
     click(qtbot, screen.keypad.button("1"))
-    assert screen.dob_day.text() == "1"
+    assert screen.patient_card.dob_day.text() == "1"
