@@ -45,7 +45,7 @@ from monitor.service.clinic import MIN_OVERRIDE_REASON
 from ui.common.labels import clock_time
 from ui.common.style import PRIMARY_MIN, TouchButton, icon
 from ui.common.theme import RESOURCES, TEXT_PX, TOUCH_MIN, Theme
-from ui.common.widgets import kinetic
+from ui.common.widgets import heading, kinetic, label
 
 if TYPE_CHECKING:
     from monitor.service.clinic import SessionView
@@ -91,21 +91,6 @@ def not_met_pixmap(theme: Theme, px: int = ICON_PX) -> QPixmap:
     return pixmap
 
 
-def _label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    if role is not None:
-        label.setProperty("role", role)
-    label.setWordWrap(wrap)
-    return label
-
-
-def _headline(text: str = "") -> QLabel:
-    label = _label(text)
-    # Bigger than any role of the app sheet, so set on the label itself.
-    label.setStyleSheet(f"QLabel {{ font-size: {HEADLINE_PX}px; font-weight: bold; }}")
-    return label
-
-
 class OverrideDialog(QDialog):
     """A clinician's discharge override: the written reason, at least
     :data:`monitor.service.clinic.MIN_OVERRIDE_REASON` characters.
@@ -131,9 +116,9 @@ class OverrideDialog(QDialog):
         self.text.setObjectName("override-reason")
         self.text.setPlaceholderText("Why the patient may leave although criteria are not met")
         self.text.setMinimumHeight(3 * TOUCH_MIN)
-        self.count = _label(role="muted")
+        self.count = label(role="muted")
         #: The criteria not met, by name and why: what the clinician is overriding.
-        self.unmet = _label()
+        self.unmet = label()
         self.unmet.setObjectName("override-unmet")
         self.unmet.setStyleSheet(f"QLabel {{ color: {t.warning}; font-weight: bold; }}")
         self.confirm = TouchButton("Discharge with override", min_height=PRIMARY_MIN)
@@ -150,11 +135,11 @@ class OverrideDialog(QDialog):
         buttons.addWidget(self.confirm)
         self._content = layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        layout.addWidget(_headline("Clinician override"))
-        layout.addWidget(_label("The patient is discharged although not every criterion is "
-                                "met. The reason is kept in the record and the audit trail."))
+        layout.addWidget(heading("Clinician override", px=HEADLINE_PX))
+        layout.addWidget(label("The patient is discharged although not every criterion is "
+                               "met. The reason is kept in the record and the audit trail."))
         layout.addWidget(self.unmet)
-        layout.addWidget(_label("Reason", "field"))
+        layout.addWidget(label("Reason", "field"))
         layout.addWidget(self.text)
         layout.addWidget(self.count)
         layout.addLayout(buttons)
@@ -188,9 +173,9 @@ class _CriterionRow:
     def __init__(self, grid: QGridLayout, row: int) -> None:
         self.icon = QLabel()
         self.icon.setFixedSize(ICON_PX, ICON_PX)
-        self.word = _label(wrap=False)
-        self.name = _label(role="field")
-        self.detail = _label(role="muted")
+        self.word = label(wrap=False)
+        self.name = label(role="field")
+        self.detail = label(role="muted")
         grid.addWidget(self.icon, 2 * row, 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.word, 2 * row, 1, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.name, 2 * row, 2)
@@ -221,7 +206,7 @@ class DischargePanel(QWidget):
 
         self.status_icon = QLabel()
         self.status_icon.setFixedSize(ICON_PX, ICON_PX)
-        self.status = _headline()
+        self.status = heading("", px=HEADLINE_PX)
         self.status.setObjectName("discharge-status")
 
         self._criteria_grid = QGridLayout()
@@ -239,7 +224,7 @@ class DischargePanel(QWidget):
             button.setIconSize(QSize(ICON_PX, ICON_PX))
             button.setObjectName(f"attest-{kind.value}")
             button.clicked.connect(lambda _c=False, k=kind: self.attestRequested.emit(k))
-            note = _label(role="muted")
+            note = label(role="muted")
             attest.addWidget(button, row, 0)
             attest.addWidget(note, row, 1)
             self.attest_buttons[kind] = button
@@ -248,16 +233,16 @@ class DischargePanel(QWidget):
         self.attest_box = QWidget()
         self.attest_box.setLayout(attest)
 
-        self.scores: dict[str, QLabel] = {"aldrete": _label(role="field"),
-                                          "padss": _label(role="field")}
-        self.score_items: dict[str, QLabel] = {"aldrete": _label(role="muted"),
-                                               "padss": _label(role="muted")}
-        self.would_have_been_ready = _label()
+        self.scores: dict[str, QLabel] = {"aldrete": label(role="field"),
+                                          "padss": label(role="field")}
+        self.score_items: dict[str, QLabel] = {"aldrete": label(role="muted"),
+                                               "padss": label(role="muted")}
+        self.would_have_been_ready = label()
         self.would_have_been_ready.setObjectName("would-have-been-ready")
 
-        self.discharged = _label(role="field")
+        self.discharged = label(role="field")
         self.discharged.setObjectName("discharged-by")
-        self.instructions = _label(self.instructions_text)
+        self.instructions = label(self.instructions_text)
         self.instructions.setObjectName("discharge-instructions")
         self.instructions.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.discharged_box = QFrame()
@@ -265,10 +250,10 @@ class DischargePanel(QWidget):
         discharged = QVBoxLayout(self.discharged_box)
         discharged.setContentsMargins(12, 10, 12, 12)
         discharged.addWidget(self.discharged)
-        discharged.addWidget(_label("Discharge instructions", "field"))
+        discharged.addWidget(label("Discharge instructions", "field"))
         discharged.addWidget(self.instructions)
         #: The session's e-signatures, each "superseded" once the record changed after it.
-        self.signatures = _label(role="field")
+        self.signatures = label(role="field")
         self.signatures.setObjectName("discharge-signatures")
         self.signatures.hide()
 
@@ -298,7 +283,7 @@ class DischargePanel(QWidget):
         body.addWidget(self.discharged_box)
         body.addWidget(self.signatures)
         body.addLayout(self._criteria_grid)
-        body.addWidget(_label("Nurse attests", "field"))
+        body.addWidget(label("Nurse attests", "field"))
         body.addWidget(self.attest_box)
         for key in ("aldrete", "padss"):
             body.addWidget(self.scores[key])
