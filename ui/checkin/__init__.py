@@ -1,1 +1,2 @@
-"""The check-in screen."""
+"""The check-in screen: its cards (patient, dose), the parts they share, and what a check-in
+hands to the service."""
