@@ -64,8 +64,8 @@ class ChairViews:
         now = self.clock.now()
         tiles = []
         for chair in self.chairs:
-            session_id = self._active.get(chair)
-            view = self._views.get(session_id) if session_id is not None else None
+            seated = self._active.get(chair)
+            view = self._views.get(seated) if seated is not None else None
             tiles.append(tile_for(chair, view.at(now) if view is not None else None))
         return tiles
 

@@ -16,6 +16,9 @@ one-second refresh reads nothing: it moves the views last loaded on with the clo
 (:class:`ui.app.live.ChairViews`), and a change reloads only what it touched — the session's
 tile and open screen, the chairs' sessions after a check-in, the names at sign-in after a
 staff change, the review list or audit trail shown once the changes settle.
+
+The window is built from parts (:mod:`ui.app.frame` lists them); this module builds the
+screens and follows the window's shape, the theme, the clock and the changes.
 """
 
 from __future__ import annotations
@@ -24,72 +27,44 @@ import contextlib
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QHBoxLayout,
-    QMainWindow,
-    QStackedWidget,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QApplication, QDialog, QHBoxLayout, QStackedWidget, QWidget
 
-from monitor.clinical.permissions import Action, PermissionDenied, allowed
 from monitor.clock import Clock
-from monitor.service.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
-from monitor.service.board import ChairTile
-from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError
+from monitor.service.clinic import ClinicService
 from monitor.storage.changes import Change, ChangeKind
-from monitor.storage.drafts import DraftKeeper, DraftKey, DraftStore, Forms
-from monitor.storage.store import StorageError
+from monitor.storage.drafts import DraftKeeper, DraftStore
+from ui.app.chair_flows import ChairFlows
 from ui.app.change_signals import ChangeSignals
 from ui.app.chime import Chime
-from ui.app.drafts import DraftInput, restore_session, session_drafts, unsaved_forms
+from ui.app.drafts import DraftInput
 from ui.app.live import ChairViews
 from ui.app.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
+from ui.app.review_flows import ReviewFlows
+from ui.app.staff_flows import StaffFlows
 from ui.common.ask import ConfirmDialog, tell
-from ui.common.signature import SignatureDialog, SignatureRequest
+from ui.common.signature import SignatureDialog
 from ui.common.style import TouchButton, apply_theme, busy_cursor
 from ui.common.theme import DIM, LIGHT, Theme
 from ui.overview.screen import OverviewScreen
 from ui.session.presenter import SessionPresenter
 from ui.staff.login import FirstAdminScreen, LoginScreen
 
-if TYPE_CHECKING:
-    from monitor.service.review import Cursor, Page, SessionQuery
-    from ui.checkin.screen import CheckIn, CheckInScreen
-    from ui.protocol.screen import ProtocolController, ProtocolScreen
-    from ui.review.course import CourseScreen
-    from ui.review.export import BatchExportDialog, SessionExporter
-    from ui.review.search import ReviewScreen
-    from ui.review.session import SessionReviewScreen
-    from ui.session.screen import SessionScreen
-    from ui.staff.admin import StaffAdminScreen
-
-    # Built on first use, so that start-up loads only what the first screen shows.
-    from ui.staff.audit import AuditFilter, AuditScreen
-
 #: How often countdowns and the overview are brought up to date, in milliseconds.
 TICK_MS = 1000
-#: The most audit entries one filter shows.
-AUDIT_LIMIT = 500
 #: How long typing pauses before what was typed is kept as a draft, in milliseconds.
 DRAFT_DELAY_MS = 800
 #: How long changes elsewhere settle before the review list or audit trail is read again.
 RELOAD_DELAY_MS = 300
 
-T = TypeVar("T")
-
-
 #: The smallest window the app allows, in either direction.
 MIN_WINDOW_PX = 480
 
 
-class MainWindow(QMainWindow):
+class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
     """ChairSide's window.
 
     Signals:
@@ -145,18 +120,18 @@ class MainWindow(QMainWindow):
         self._hidden_dialogs: list[QDialog] = []
         self.signature_dialog: SignatureDialog | None = None
         self.first_admin: FirstAdminScreen | None = None
-        self.staff_admin: StaffAdminScreen | None = None
-        self.audit: AuditScreen | None = None
-        self.protocol_screen: ProtocolScreen | None = None
-        self._protocol_controller: ProtocolController | None = None
+        self.staff_admin = None
+        self.audit = None
+        self.protocol_screen = None
+        self._protocol_controller = None
         self._audit_actions: set[str] = set()
         self.idle = IdleWatcher(clock, idle_lock_s, self)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.idle)
         self.presenters: dict[str, SessionPresenter] = {}
-        self.sessions: dict[str, SessionScreen] = {}
-        self.checkin: CheckInScreen | None = None
+        self.sessions = {}
+        self.checkin = None
         #: The check-in screen's state as it opened: a draft only once it differs.
         self._checkin_blank: dict[str, object] = {}
         #: The close asked about and confirmed: the next close goes through.
@@ -261,14 +236,10 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.overview)
         self.first_admin = self.staff_admin = self.audit = None
         # The review screens are built on first use (start-up stays fast).
-        self.review_screen: ReviewScreen | None = None
-        self.session_review: SessionReviewScreen | None = None
-        self.course_screen: CourseScreen | None = None
-        self.batch_dialog: BatchExportDialog | None = None
-
-    def orientation(self) -> Qt.Orientation:
-        return (Qt.Orientation.Vertical if self.height() > self.width()
-                else Qt.Orientation.Horizontal)
+        self.review_screen = None
+        self.session_review = None
+        self.course_screen = None
+        self.batch_dialog = None
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -289,46 +260,6 @@ class MainWindow(QMainWindow):
             if review is not None:
                 review.set_orientation(orientation)
 
-    def _show(self, screen: QWidget) -> None:
-        """Bring ``screen`` to the front, or, while locked, behind the lock."""
-        if self.locked:
-            self._under_lock = screen
-        else:
-            self.stack.setCurrentWidget(screen)
-
-    def show_login(self) -> None:
-        """Sign-in (or, on a database without an administrator, the first administrator)."""
-        if self._guard(self.service.needs_first_admin):
-            if self.first_admin is None:
-                self.first_admin = FirstAdminScreen(self.theme)
-                self.first_admin.created.connect(self._create_first_admin)
-                self.first_admin.set_orientation(self.orientation())
-                self.stack.addWidget(self.first_admin)
-            self.stack.setCurrentWidget(self.first_admin)
-            return
-        self.login_screen.show_staff(self._guard(self.service.staff_list) or [],
-                                     at=self.clock.now())
-        self.login_screen.set_orientation(self.orientation())
-        self.stack.setCurrentWidget(self.login_screen)
-
-    def show_overview(self) -> None:
-        if self.staff_role == "admin":
-            self.show_admin()
-            return
-        self.refresh_overview()
-        self._show(self.overview)
-
-    def chair_tiles(self) -> list[ChairTile] | None:
-        """Each chair's tile now, from the sessions as last loaded (None: the database
-        cannot be read)."""
-        return self.board.tiles()
-
-    def refresh_overview(self) -> None:
-        tiles = self.chair_tiles()
-        if tiles is not None:
-            self.overview.show_tiles(tiles)
-            self.chime.observe(tiles)
-
     def toggle_chime(self) -> None:
         """Switch the soft overdue chime on or off (for this run of the app)."""
         on = self.chime.set_enabled(not self.chime.enabled)
@@ -345,23 +276,6 @@ class MainWindow(QMainWindow):
             if tiles is not None:
                 self.chime.observe(tiles)
 
-    def show_admin(self) -> None:
-        """Staff administration: an administrator's only screen besides the audit trail."""
-        if self.staff_admin is None:
-            from ui.staff.admin import StaffAdminScreen  # noqa: PLC0415 - built on first use
-            self.staff_admin = StaffAdminScreen(self.theme)
-            self.staff_admin.addRequested.connect(self._add_staff)
-            self.staff_admin.disableRequested.connect(self._disable_staff)
-            self.staff_admin.resetPinRequested.connect(self._reset_pin)
-            self.staff_admin.auditRequested.connect(self.show_audit)
-            self.staff_admin.protocolRequested.connect(self.show_protocol)
-            self.staff_admin.lockRequested.connect(self.lock_by_hand)
-            self.staff_admin.set_orientation(self.orientation())
-            self.stack.addWidget(self.staff_admin)
-        self.staff_admin.show_user(self.staff_name)
-        self._refresh_admin()
-        self._show(self.staff_admin)
-
     def show_protocol(self) -> None:
         """The clinic protocol: nurses read, administrators write drafts, clinicians approve."""
         from ui.protocol.screen import (  # noqa: PLC0415 - built on first use
@@ -373,505 +287,12 @@ class MainWindow(QMainWindow):
             self.protocol_screen = ProtocolScreen(self.theme, profiles)
             self.protocol_screen.back.connect(self.show_overview)
             self.protocol_screen.set_orientation(self.orientation())
-            self._protocol_controller = ProtocolController(self, self.protocol_screen)
+            self._protocol_controller = ProtocolController(
+                self.service.protocols, self.protocol_screen, self)
             self.stack.addWidget(self.protocol_screen)
         assert self._protocol_controller is not None
         self._guard(self._protocol_controller.refresh)
         self._show(self.protocol_screen)
-
-    def show_audit(self) -> None:
-        """The audit trail, unfiltered at first (clinicians and administrators)."""
-        from ui.staff.audit import AuditFilter, AuditScreen  # noqa: PLC0415 - on first use
-        if self.audit is None:
-            self.audit = AuditScreen(self.theme)
-            self.audit.filterRequested.connect(self._load_audit)
-            self.audit.back.connect(self.show_overview)
-            self.audit.set_orientation(self.orientation())
-            self.stack.addWidget(self.audit)
-        self.audit.set_staff(self._guard(
-            lambda: self.service.staff_list(include_disabled=True)) or [])
-        self._load_audit(self.audit.current_filter() or AuditFilter())
-        self._show(self.audit)
-
-    def open_chair(self, chair: str) -> None:
-        active = self._guard(lambda: self.service.active_sessions([chair])) or {}
-        session_id = active.get(chair)
-        if session_id is None:
-            self.check_in_chair(chair)
-            return
-        self.show_session(chair, session_id)
-
-    def show_session(self, chair: str, session_id: uuid.UUID) -> SessionScreen:
-        assert self.staff_id is not None
-        assert self.staff_role != "admin", "an administrator opens no patient record"
-        screen = self.sessions.get(chair)
-        opened = screen is None or screen.presenter.session_id != session_id
-        if opened:
-            if screen is not None:
-                self.stack.removeWidget(screen)
-                screen.deleteLater()
-            presenter = SessionPresenter(self.service, self.clock, session_id, self.staff_id,
-                                         parent=self)
-            presenter.signatureNeeded.connect(self.ask_signature)
-            # The pick list of the protocol version the session runs under.
-            protocol = self._guard(lambda: self.service.session_protocol(session_id))
-            if protocol is None:
-                protocol = self.service.protocol_for("iv_ketamine")
-            medications = protocol.medications
-            from ui.session.screen import SessionScreen  # noqa: PLC0415 - built on first use
-            screen = SessionScreen(self.theme, self.clock, presenter, medications)
-            self._add_device_readings(screen, presenter)
-            screen.back.connect(self.show_overview)
-            screen.set_orientation(self.orientation())
-            self.presenters[chair] = presenter
-            self.sessions[chair] = screen
-            self.stack.addWidget(screen)
-            # A save empties its form: its draft goes at once, not after the pause.
-            presenter.saved.connect(self._flush_drafts)
-            # The chair's tile shows the save at once, whatever the feed's pace.
-            presenter.saved.connect(self._own_save)
-        assert screen is not None
-        screen.discharge.allow_override(allowed(self.staff_role, Action.OVERRIDE_DISCHARGE))
-        screen.presenter.refresh()
-        if opened:
-            self._restore_session(screen)
-        self._show(screen)
-        return screen
-
-    def _add_device_readings(self, screen: SessionScreen, presenter: SessionPresenter) -> None:
-        """The bedside monitor's readings to confirm, above the chart (in the chart's column,
-        so the values rail keeps its height in landscape)."""
-        from monitor.feed.filing import FeedFiling  # noqa: PLC0415 - built on first use
-        from ui.session.device_readings import (  # noqa: PLC0415
-            DeviceReadingsController,
-            DeviceReadingsPanel,
-        )
-        panel = DeviceReadingsPanel(self.theme)
-        splitter = screen.left
-        splitter.insertWidget(0, panel)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 3)
-
-        def fit(height: int) -> None:
-            # The panel's height comes from the last pane (the flags in landscape, which
-            # scroll; the chart in portrait), so the column and the values rail above it
-            # keep their size.
-            sizes = splitter.sizes()
-            if height <= 0 or len(sizes) < 2 or sizes[0] >= height:
-                return
-            sizes[-1] -= height - sizes[0]
-            sizes[0] = height
-            splitter.setSizes(sizes)
-
-        panel.heightWanted.connect(fit)
-        DeviceReadingsController(FeedFiling(self.service), presenter, panel, parent=screen)
-
-    def check_in_chair(self, chair: str) -> None:
-        if self.checkin is not None:
-            self.stack.removeWidget(self.checkin)
-            self.checkin.deleteLater()
-        from ui.checkin.screen import CheckInScreen  # noqa: PLC0415 - built on first use
-        self.checkin = CheckInScreen(self.theme, self.service, self.clock, chair)
-        self.checkin.set_orientation(self.orientation())
-        self.checkin.checkInRequested.connect(self._checked_in)
-        self.checkin.cancelled.connect(self._checkin_cancelled)
-        self.stack.addWidget(self.checkin)
-        self._checkin_blank = self.checkin.draft_state()
-        draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None
-        if draft is not None and draft.forms.get("checkin"):
-            self.checkin.restore_draft(draft.forms["checkin"])
-        self._show(self.checkin)
-
-    # -- drafts ------------------------------------------------------------------------------
-
-    def _draft_key(self, kind: str, place: str) -> DraftKey:
-        return DraftKey(kind, place, str(self.staff_id))
-
-    def _drafts_on_screen(self) -> dict[DraftKey, Forms]:
-        """Every screen's typed state now, for the draft keeper."""
-        if self.staff_id is None:
-            return {}
-        found: dict[DraftKey, Forms] = {
-            self._draft_key("session", str(screen.presenter.session_id)): session_drafts(screen)
-            for screen in self.sessions.values() if shiboken6.isValid(screen)}
-        if self.checkin is not None and shiboken6.isValid(self.checkin):
-            state = self.checkin.draft_state()
-            found[self._draft_key("checkin", self.checkin.chair)] = (
-                {"checkin": state} if state != self._checkin_blank else {})
-        return found
-
-    def _own_save(self) -> None:
-        presenter = self.sender()
-        if self.live and isinstance(presenter, SessionPresenter):
-            self.board.reload_session(presenter.session_id)
-
-    def _draft_edited(self) -> None:
-        if self.drafts is not None:
-            self.drafts.edited()
-
-    def _flush_drafts(self) -> None:
-        if self.drafts is not None:
-            self.drafts.flush()
-            if self.drafts.problem:
-                self.statusBar().showMessage(self.drafts.problem, 10_000)
-
-    def _restore_session(self, screen: SessionScreen) -> None:
-        if self.drafts is None:
-            return
-        draft = self.drafts.restore(self._draft_key("session", str(screen.presenter.session_id)))
-        if draft is not None:
-            restore_session(screen, draft)
-
-    def _checkin_cancelled(self) -> None:
-        """The nurse left the check-in on purpose: what she typed there is not kept."""
-        if self.drafts is not None and self.checkin is not None:
-            self.drafts.discard(self._draft_key("checkin", self.checkin.chair))
-        self.show_overview()
-
-    def unsaved_entries(self) -> list[str]:
-        """Where something is typed but not saved, in words ("Chair 2: vitals")."""
-        found = [f"Chair {chair}: {', '.join(forms)}"
-                 for chair, screen in self.sessions.items()
-                 if shiboken6.isValid(screen) and (forms := unsaved_forms(screen))]
-        if (self.checkin is not None and shiboken6.isValid(self.checkin)
-                and self.checkin.draft_state() != self._checkin_blank):
-            found.append(f"Chair {self.checkin.chair}: check-in")
-        return found
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing with entries typed but not saved asks first; what was typed is kept."""
-        unsaved = [] if self._close_confirmed else self.unsaved_entries()
-        if unsaved:
-            event.ignore()
-            self.ask_close(unsaved)
-            return
-        self._flush_drafts()
-        super().closeEvent(event)
-
-    def ask_close(self, unsaved: Sequence[str]) -> ConfirmDialog:
-        """The question before closing, shown without blocking; "Close" closes."""
-        kept = ("What was typed is kept as a draft on this tablet and comes back when the "
-                "chair is opened again." if self.drafts is not None else
-                "What was typed will be lost.")
-        if self.close_dialog is not None:
-            self.close_dialog.deleteLater()
-        self.close_dialog = ConfirmDialog(
-            self.theme, "Close ChairSide?", "Not saved yet: " + "; ".join(unsaved) + ".",
-            action="Close ChairSide", keep="Keep working", detail=kept, parent=self)
-        self.close_dialog.accepted.connect(self._close_anyway)
-        self.close_dialog.open()
-        return self.close_dialog
-
-    def _close_anyway(self) -> None:
-        self._close_confirmed = True
-        self.close()
-
-    # -- review (clinicians) -----------------------------------------------------------------
-
-    def show_review(self) -> ReviewScreen:
-        """The search of past sessions, built on first use."""
-        from ui.review.search import ReviewScreen  # noqa: PLC0415 - built on first use
-
-        if self.review_screen is None:
-            screen = ReviewScreen(self.theme, self._find_sessions,
-                                  today=lambda: self.clock.now().astimezone().date())
-            screen.openSession.connect(self.show_session_review)
-            screen.back.connect(self.show_overview)
-            screen.batchExport.connect(self.open_batch_export)
-            screen.set_orientation(self.orientation())
-            self.stack.addWidget(screen)
-            self.review_screen = screen
-            screen.search()
-        self._show(self.review_screen)
-        return self.review_screen
-
-    def _find_sessions(self, query: SessionQuery, after: Cursor | None, limit: int) -> Page:
-        from monitor.service.review import Page  # noqa: PLC0415 - with the review screen
-
-        try:
-            return self.service.find_sessions(query, by=self._by(), after=after, limit=limit)
-        except (StorageError, PermissionDenied) as exc:
-            self.statusBar().showMessage(_message(exc), 10_000)
-            return Page([], None)
-
-    def _exporter(self) -> SessionExporter:
-        from ui.review.export import SessionExporter  # noqa: PLC0415 - loads the exports
-
-        return SessionExporter(self.service, self.clock, lambda: self.staff_id)
-
-    def show_session_review(self, session_id: uuid.UUID) -> SessionReviewScreen | None:
-        """One session read-only, with the scrubber, exports and printing."""
-        from ui.review.session import (  # noqa: PLC0415 - built on first use
-            SessionReviewScreen,
-            replay_loader,
-        )
-
-        if self.session_review is None:
-            screen = SessionReviewScreen(self.theme, replay_loader(self.service),
-                                         exporter=self._exporter())
-            screen.back.connect(self.show_review)
-            screen.openCourse.connect(self.show_course)
-            screen.set_orientation(self.orientation())
-            self.stack.addWidget(screen)
-            self.session_review = screen
-        screen = self.session_review
-        if self._guard(lambda: screen.open_session(session_id) or True) is None:
-            return None
-        self._show(screen)
-        return screen
-
-    def show_course(self, patient_id: uuid.UUID) -> CourseScreen | None:
-        """A patient's course of treatment across sessions."""
-        from ui.review.course import CourseScreen  # noqa: PLC0415 - built on first use
-
-        try:
-            course = self.service.course(patient_id, by=self._by())
-        except (StorageError, PermissionDenied) as exc:
-            self.statusBar().showMessage(_message(exc), 10_000)
-            return None
-        if self.course_screen is None:
-            screen = CourseScreen(self.theme)
-            screen.back.connect(lambda: self._show(self.session_review or self.overview))
-            screen.openSession.connect(self.show_session_review)
-            screen.set_orientation(self.orientation())
-            self.stack.addWidget(screen)
-            self.course_screen = screen
-        self.course_screen.show_course(course)
-        self._show(self.course_screen)
-        return self.course_screen
-
-    def open_batch_export(self) -> BatchExportDialog:
-        """Export a date range of sessions to a folder (non-modal, with progress)."""
-        from ui.review.export import (  # noqa: PLC0415 - loads the exports
-            BatchExportDialog,
-            BatchPdfWriter,
-            documents_folder,
-        )
-
-        previous = self.batch_dialog
-        if previous is not None and previous.running:
-            previous.show()
-            previous.raise_()
-            return previous
-        if previous is not None:
-            # Opened again, the dialog starts afresh: the last one's refusal is not shown.
-            previous.close()
-            previous.deleteLater()
-        dialog = BatchExportDialog(self.theme, self._exporter().batch,
-                                   folder=documents_folder(),
-                                   today=self.clock.now().astimezone().date(),
-                                   pdf_writer=BatchPdfWriter(self.clock), parent=self)
-        self.batch_dialog = dialog
-        dialog.show()
-        return dialog
-
-    def current_session(self) -> SessionScreen | None:
-        return self._as_session(self.stack.currentWidget())
-
-    def _as_session(self, widget: object) -> SessionScreen | None:
-        """``widget`` if it is one of the chairs' session screens (without importing the
-        session screen's module before the first one is built)."""
-        return next((screen for screen in self.sessions.values() if screen is widget), None)
-
-    # -- actions ---------------------------------------------------------------------------
-
-    def ask_signature(self, request: SignatureRequest) -> SignatureDialog:
-        """Ask the signed-in staff member to sign ``request`` (non-blocking dialog)."""
-        if self.signature_dialog is not None:
-            self.signature_dialog.close()
-            self.signature_dialog.deleteLater()
-        dialog = SignatureDialog(self.theme, request, signer=self.staff_name,
-                                 role=self.staff_role, at=self.clock.now(), parent=self)
-        self.signature_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def lock(self, reason: str = "idle") -> None:
-        """Cover every screen with the lock screen; the screens stay as they are beneath."""
-        if self.locked or self.staff_id is None:
-            return
-        staff_id = self.staff_id
-        self._guard(lambda: self.service.record_lock(staff_id, reason=reason))
-        if self.signature_dialog is not None:
-            # A signature belongs to who was signed in: it is asked again after the lock.
-            self.signature_dialog.reject()
-        # Open dialogs (an acknowledgement half-chosen) may show values: hidden, kept.
-        self._hidden_dialogs = [d for d in self.findChildren(QDialog) if d.isVisible()]
-        for dialog in self._hidden_dialogs:
-            dialog.hide()
-        self._under_lock = self.stack.currentWidget()
-        self.locked = True
-        self.lock_screen.show_locked(self.clock.now(), self.staff_name)
-        self.lock_screen.show_staff(self._guard(self.service.staff_list) or [],
-                                    at=self.clock.now())
-        self.lock_screen.set_orientation(self.orientation())
-        self._refresh_lock()
-        self.stack.setCurrentWidget(self.lock_screen)
-
-    def lock_by_hand(self) -> None:
-        """"Lock" was tapped: the same or another staff member signs in to continue."""
-        self.lock("manual")
-
-    def _refresh_lock(self) -> None:
-        tiles = self.chair_tiles()
-        if tiles is not None:
-            self.lock_screen.show_chairs(tiles)
-
-    def _login(self, staff_id: uuid.UUID, pin: str) -> None:
-        screen = self.lock_screen if self.locked else self.login_screen
-        try:
-            info = self.service.login(staff_id, pin)
-        except (LoginRefused, AccountLocked) as exc:
-            screen.show_error(str(exc))
-            screen.show_staff(self._guard(self.service.staff_list) or [], at=self.clock.now())
-            return
-        except StorageError as exc:
-            screen.show_error(f"{exc.message} Try again.")
-            return
-        self._signed_in(info)
-
-    def _signed_in(self, info: StaffInfo) -> None:
-        """``info`` is now the one entering records; the screen under a lock comes back."""
-        self.staff_id, self.staff_name, self.staff_role = info.id, info.name, info.role
-        self.overview.show_user(info.name, info.role)
-        self.overview.show_audit_entry(info.role == "clinician")
-        self.overview.show_review_entry(info.role == "clinician")
-        for presenter in self.presenters.values():
-            presenter.set_staff(info.id)
-        # An action's outcome belongs to whoever acted: it is not shown to the next sign-in.
-        for screen in self.sessions.values():
-            screen.header.clear_notice()
-            screen.discharge.allow_override(allowed(info.role, Action.OVERRIDE_DISCHARGE))
-        self.idle.reset()
-        under, self._under_lock = self._under_lock, None
-        was_locked, self.locked = self.locked, False
-        self.login_screen.reset()
-        hidden, self._hidden_dialogs = self._hidden_dialogs, []
-        if info.role == "admin":
-            self.show_admin()
-            return
-        clinical = under is not None and under not in (self.staff_admin, self.audit,
-                                                       self.login_screen, self.lock_screen)
-        if info.role != "clinician" and under in (self.review_screen, self.session_review,
-                                                  self.course_screen):
-            under = None  # the review is a clinician's: someone else lands on the overview
-        if was_locked and clinical and under is not None and self.stack.indexOf(under) >= 0:
-            self.stack.setCurrentWidget(under)
-            if (session := self._as_session(under)) is not None:
-                session.presenter.refresh()
-            for dialog in hidden:
-                dialog.show()
-        else:
-            self.show_overview()
-
-    def _landing(self) -> None:
-        """Where a signed-in staff member starts: administrators at staff administration."""
-        if self.staff_role == "admin":
-            self.show_admin()
-        else:
-            self.show_overview()
-
-    def _create_first_admin(self, name: str, pin: str) -> None:
-        assert self.first_admin is not None
-        try:
-            admin_id = self.service.create_first_admin(name, pin)
-        except (InvalidEntryError, InvalidPin, PermissionDenied, ValueError) as exc:
-            self.first_admin.show_error(_message(exc))
-            return
-        except StorageError as exc:
-            self.first_admin.show_error(f"NOT saved: {exc.message}")
-            return
-        self._signed_in(StaffInfo(admin_id, name, "admin", True, None))
-
-    def _by(self) -> uuid.UUID:
-        assert self.staff_id is not None
-        return self.staff_id
-
-    def _refresh_admin(self) -> None:
-        if self.staff_admin is not None:
-            self.staff_admin.show_staff(
-                self._guard(lambda: self.service.staff_list(include_disabled=True)) or [],
-                at=self.clock.now())
-
-    def _add_staff(self, name: str, role: str, pin: str) -> None:
-        if self._manage(f"Added {name}: they sign in with the PIN you set",
-                        lambda: self.service.add_staff(name, role, pin, by=self._by())):
-            assert self.staff_admin is not None
-            self.staff_admin.show_add()
-
-    def _disable_staff(self, staff_id: uuid.UUID) -> None:
-        self._manage("Disabled: they can no longer sign in",
-                     lambda: self.service.disable_staff(staff_id, by=self._by()))
-
-    def _reset_pin(self, staff_id: uuid.UUID, pin: str) -> None:
-        if self._manage("New PIN saved", lambda: self.service.reset_pin(
-                staff_id, pin, by=self._by())):
-            assert self.staff_admin is not None
-            self.staff_admin.show_add()
-
-    def _manage(self, done: str, action: Callable[[], object]) -> bool:
-        """Run a staff change; the admin screen says what happened or why not."""
-        assert self.staff_admin is not None
-        try:
-            action()
-        except (InvalidEntryError, InvalidPin, PermissionDenied, ValueError, NotFoundError,
-                StorageError) as exc:
-            self.staff_admin.show_error(_message(exc))
-            return False
-        self._refresh_admin()
-        self.staff_admin.show_message(done)
-        return True
-
-    def _load_audit(self, chosen: AuditFilter) -> None:
-        assert self.audit is not None
-        patient_id = None
-        if chosen.mrn:
-            patient = self._guard(lambda: self.service.find_patient(chosen.mrn))
-            if patient is None:
-                self.audit.show_error(f"Patient: no patient with MRN {chosen.mrn}")
-                return
-            patient_id = patient.id
-        try:
-            entries = self.service.audit_entries(
-                by=self._by(), patient_id=patient_id, session_id=chosen.session_id,
-                staff_id=chosen.staff_id, action=chosen.action, since=chosen.since,
-                until=chosen.until, limit=AUDIT_LIMIT)
-        except (PermissionDenied, StorageError) as exc:
-            self.audit.show_error(_message(exc))
-            return
-        self._audit_actions.update(e.action for e in entries)
-        self.audit.set_actions(sorted(self._audit_actions))
-        self.audit.show_entries(entries, limit=AUDIT_LIMIT)
-
-    def _checked_in(self, data: CheckIn) -> None:
-        assert self.staff_id is not None
-        staff_id = self.staff_id
-        from ui.checkin.screen import NewPatient  # noqa: PLC0415 - loaded with the check-in screen
-        new = data.patient if isinstance(data.patient, NewPatient) else None
-        try:
-            session_id = self.service.check_in(
-                by=staff_id, chair=data.chair,
-                patient_id=None if new else data.patient,  # type: ignore[arg-type]
-                new_patient={"mrn": new.mrn, "name": new.name,
-                             "date_of_birth": new.date_of_birth} if new else None,
-                profile=data.profile, weight_kg=data.weight_kg,
-                planned_mg_per_kg=data.mg_per_kg, infusion_minutes=data.minutes,
-                bag_volume_ml=data.bag_volume_ml, lot_number=data.lot_number,
-                concomitant_medications=dict(data.medications), escort_name=data.escort_name,
-                phq9_items=data.phq9_items, gad7_items=data.gad7_items,
-            )
-        except InvalidEntryError as exc:
-            if self.checkin is not None:
-                self.checkin.show_errors(exc.errors)
-            return
-        except StorageError as exc:
-            tell(self, "NOT saved", f"{exc.message}\nThe check-in is still on screen; try again.")
-            return
-        if self.drafts is not None:
-            self.drafts.discard(self._draft_key("checkin", data.chair))
-        if self.live:
-            self.board.reload_chairs()
-        self.show_session(data.chair, session_id)
 
     def toggle_theme(self) -> None:
         unsaved = [chair for chair, screen in self.sessions.items()
@@ -896,6 +317,7 @@ class MainWindow(QMainWindow):
         calling = self.sender()
         while self.stack.count():
             widget = self.stack.widget(0)
+            assert widget is not None
             self.stack.removeWidget(widget)
             if widget is calling or widget is self.overview:
                 widget.deleteLater()  # its button may still be inside its click
@@ -988,25 +410,3 @@ class MainWindow(QMainWindow):
             self.review_screen.refresh()
         elif current is not None and current is self.audit and self.staff_id is not None:
             self._load_audit(self.audit.current_filter() or AuditFilter())
-
-    def _show_problem(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10_000)
-
-    def _guard(self, action: Callable[[], T]) -> T | None:
-        """Run a read; a database that cannot be reached is said once, not a crash."""
-        try:
-            return action()
-        except StorageError as exc:
-            self.statusBar().showMessage(exc.message, 10_000)
-        except NotFoundError:
-            return None
-        return None
-
-
-def _message(exc: Exception) -> str:
-    """The words of a refusal: a field error's message, a storage error's, or the text."""
-    if isinstance(exc, InvalidEntryError):
-        return "; ".join(e.message for e in [*exc.errors, *exc.needs_confirmation])
-    if isinstance(exc, StorageError):
-        return f"NOT saved: {exc.message}"
-    return str(exc)

@@ -51,7 +51,8 @@ def build_clinic(service: ClinicService, clock: ManualClock) -> dict[str, DemoCh
 def render_all(directory: Path, size: tuple[int, int]) -> list[Path]:
     """Render the main screens to ``directory``; returns the files written."""
     directory.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication([])
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication([])
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="chairside-shots-") as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'shots.sqlite3'}")

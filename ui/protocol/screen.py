@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,9 +30,12 @@ from ui.common.theme import Theme
 from ui.common.widgets import heading, kinetic, label, restyle
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import ClinicService
-    from monitor.service.protocol_admin import DraftInfo, ParameterRow, VersionInfo
-    from ui.app.main_window import MainWindow
+    from monitor.service.protocol_admin import (
+        DraftInfo,
+        ParameterRow,
+        ProtocolAdmin,
+        VersionInfo,
+    )
 
 #: Widths of a parameter's name and value.
 NAME_PX = 240
@@ -97,15 +100,15 @@ class ProtocolScreen(QWidget):
 
         self.title = label("", "field")
         self.title.setObjectName("protocol-title")
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        kinetic(self.scroll.viewport())
+        self.parameter_area = QScrollArea()
+        self.parameter_area.setWidgetResizable(True)
+        self.parameter_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        kinetic(self.parameter_area.viewport())
         self._new_grid()
-        self.scroll.setWidget(self._rows)
+        self.parameter_area.setWidget(self._rows)
         left = QVBoxLayout()
         left.addWidget(self.title)
-        left.addWidget(self.scroll, 1)
+        left.addWidget(self.parameter_area, 1)
 
         self.current_button = TouchButton("Current version")
         self.current_button.setObjectName("protocol-current")
@@ -233,7 +236,7 @@ class ProtocolScreen(QWidget):
             self._list.addWidget(source)
             self._list.addWidget(error)
         self._list.addStretch(1)
-        self.scroll.setWidget(self._rows)  # deletes the grid it held
+        self.parameter_area.setWidget(self._rows)  # deletes the grid it held
         self._update_actions()
 
     def show_drafts(self, drafts: Sequence[DraftInfo]) -> None:
@@ -319,11 +322,27 @@ def _text(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+class SignedIn(Protocol):
+    """Who is signed in, as the protocol screen needs them (the application window)."""
+
+    @property
+    def staff_id(self) -> uuid.UUID | None: ...
+
+    @property
+    def staff_role(self) -> str: ...
+
+    def ask_signature(self, request: SignatureRequest) -> object:
+        """Ask the signed-in staff member to sign ``request``."""
+        ...
+
+
 class ProtocolController:
     """Connects a :class:`ProtocolScreen` to ``service.protocols`` for the signed-in person."""
 
-    def __init__(self, window: MainWindow, screen: ProtocolScreen) -> None:
-        self.window = window
+    def __init__(self, protocols: ProtocolAdmin, screen: ProtocolScreen,
+                 signed_in: SignedIn) -> None:
+        self.protocols = protocols
+        self.signed_in = signed_in
         self.screen = screen
         self.draft_id: uuid.UUID | None = None
         screen.profileChosen.connect(self.choose_profile)
@@ -333,19 +352,15 @@ class ProtocolController:
         screen.saveRequested.connect(self.save)
         screen.approveRequested.connect(self.approve)
 
-    @property
-    def service(self) -> ClinicService:
-        return self.window.service
-
     def refresh(self) -> None:
-        admin = self.service.protocols
         profile = self.screen.profile
-        self.screen.set_role(self.window.staff_role)
+        self.screen.set_role(self.signed_in.staff_role)
         self.screen.show_profile(profile)
-        draft = admin.draft(self.draft_id) if self.draft_id is not None else None
-        self.screen.show_parameters(admin.parameters(profile, draft_id=self.draft_id), draft)
-        self.screen.show_drafts([d for d in admin.drafts() if d.profile == profile])
-        self.screen.show_versions([v for v in admin.versions()
+        draft = self.protocols.draft(self.draft_id) if self.draft_id is not None else None
+        self.screen.show_parameters(
+            self.protocols.parameters(profile, draft_id=self.draft_id), draft)
+        self.screen.show_drafts([d for d in self.protocols.drafts() if d.profile == profile])
+        self.screen.show_versions([v for v in self.protocols.versions()
                                    if v.version.profile == profile])
 
     def choose_profile(self, profile: str) -> None:
@@ -359,16 +374,16 @@ class ProtocolController:
 
     def new_draft(self, reason: str) -> None:
         def create() -> None:
-            self.draft_id = self.service.protocols.create_draft(
+            self.draft_id = self.protocols.create_draft(
                 self.screen.profile, by=self._by(), reason=reason)
             self.refresh()
             self.screen.show_message("Draft saved: edit its values, then save")
         self._run(create)
 
     def check(self, field: str, text: str) -> None:
-        unit = next((r.unit for r in self.service.protocols.parameters(
+        unit = next((r.unit for r in self.protocols.parameters(
             self.screen.profile, draft_id=self.draft_id) if r.field == field), "")
-        errors = self.service.protocols.check(field, text, unit=unit)
+        errors = self.protocols.check(field, text, unit=unit)
         self.screen.show_field_error(field, errors[0].message if errors else None)
 
     def save(self, edits: dict[str, str]) -> None:
@@ -377,32 +392,33 @@ class ProtocolController:
         draft_id = self.draft_id
 
         def store() -> None:
-            self.service.protocols.edit_draft(draft_id, by=self._by(), parameters=edits)
+            self.protocols.edit_draft(draft_id, by=self._by(), parameters=edits)
             self.refresh()
             self.screen.show_message("Saved")
         self._run(store)
 
     def approve(self, draft_id: uuid.UUID) -> None:
-        draft = self.service.protocols.draft(draft_id)
+        draft = self.protocols.draft(draft_id)
 
         def submit(pin: str) -> str | None:
             from monitor.clinical.permissions import PermissionDenied  # noqa: PLC0415
             from monitor.clinical.protocol_changes import ProtocolChangeError  # noqa: PLC0415
             from monitor.service.auth import AccountLocked, LoginRefused  # noqa: PLC0415
             try:
-                self.service.protocols.approve(draft_id, by=self._by(), pin=pin)
+                self.protocols.approve(draft_id, by=self._by(), pin=pin)
             except (LoginRefused, AccountLocked, PermissionDenied, ProtocolChangeError) as exc:
                 return str(exc)
             self.draft_id = None
             self._run(self.refresh)
             self.screen.show_message("Approved: sessions started from now on use it")
             return None
-        self.window.ask_signature(SignatureRequest(
+        self.signed_in.ask_signature(SignatureRequest(
             "Approve the protocol", APPROVE_MEANING.format(reason=draft.reason), submit))
 
     def _by(self) -> uuid.UUID:
-        assert self.window.staff_id is not None
-        return self.window.staff_id
+        staff_id = self.signed_in.staff_id
+        assert staff_id is not None
+        return staff_id
 
     def _run(self, action: Callable[[], None]) -> None:
         from monitor.clinical.permissions import PermissionDenied  # noqa: PLC0415

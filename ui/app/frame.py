@@ -1,0 +1,177 @@
+"""What every part of the application window shares: the stack of screens, who is signed in,
+and the moves between screens.
+
+:class:`ui.app.main_window.MainWindow` is built from parts, each a flow of the work at the
+chairs: signing in and staff administration (:mod:`ui.app.staff_flows`), opening a chair's
+session or check-in with its drafts (:mod:`ui.app.chair_flows`), and the clinicians' review
+(:mod:`ui.app.review_flows`). :class:`WindowFrame` is what they stand on: the state the
+window keeps, declared once, and the moves every part makes (bring a screen to the front,
+read without crashing on a database that cannot be reached).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget, QWidget
+
+from monitor.service.board import ChairTile
+from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError
+from monitor.storage.store import StorageError
+from ui.common.signature import SignatureDialog, SignatureRequest
+
+if TYPE_CHECKING:
+    from monitor.clock import Clock
+    from monitor.storage.drafts import DraftKeeper
+    from ui.app.chime import Chime
+    from ui.app.live import ChairViews
+    from ui.app.lock import IdleWatcher, LockScreen
+    from ui.checkin.screen import CheckInScreen
+    from ui.common.ask import ConfirmDialog
+    from ui.common.style import TouchButton
+    from ui.common.theme import Theme
+    from ui.overview.screen import OverviewScreen
+    from ui.protocol.screen import ProtocolController, ProtocolScreen
+    from ui.review.course import CourseScreen
+    from ui.review.export import BatchExportDialog
+    from ui.review.search import ReviewScreen
+    from ui.review.session import SessionReviewScreen
+    from ui.session.presenter import SessionPresenter
+    from ui.session.screen import SessionScreen
+    from ui.staff.admin import StaffAdminScreen
+    from ui.staff.audit import AuditScreen
+    from ui.staff.login import FirstAdminScreen, LoginScreen
+
+T = TypeVar("T")
+
+
+class WindowFrame(QMainWindow):
+    """The application window's shared state and moves (built by ``MainWindow``)."""
+
+    service: ClinicService
+    clock: Clock
+    chairs: tuple[str, ...]
+    theme: Theme
+    #: Who is signed in (None before the first sign-in), and their name and role.
+    staff_id: uuid.UUID | None
+    staff_name: str
+    staff_role: str
+    chime: Chime
+    #: Whether changes committed anywhere are followed (the tick then reads nothing).
+    live: bool
+    board: ChairViews
+    idle: IdleWatcher
+    locked: bool
+    #: The screen the lock covers, shown again on unlock.
+    _under_lock: QWidget | None
+    _hidden_dialogs: list[QDialog]
+    stack: QStackedWidget
+    login_screen: LoginScreen
+    lock_screen: LockScreen
+    overview: OverviewScreen
+    protocol_button: TouchButton
+    first_admin: FirstAdminScreen | None
+    staff_admin: StaffAdminScreen | None
+    audit: AuditScreen | None
+    _audit_actions: set[str]
+    protocol_screen: ProtocolScreen | None
+    _protocol_controller: ProtocolController | None
+    signature_dialog: SignatureDialog | None
+    presenters: dict[str, SessionPresenter]
+    sessions: dict[str, SessionScreen]
+    checkin: CheckInScreen | None
+    #: The check-in screen's state as it opened: a draft only once it differs.
+    _checkin_blank: dict[str, object]
+    drafts: DraftKeeper | None
+    #: The close asked about and confirmed: the next close goes through.
+    _close_confirmed: bool
+    close_dialog: ConfirmDialog | None
+    review_screen: ReviewScreen | None
+    session_review: SessionReviewScreen | None
+    course_screen: CourseScreen | None
+    batch_dialog: BatchExportDialog | None
+
+    def orientation(self) -> Qt.Orientation:
+        return (Qt.Orientation.Vertical if self.height() > self.width()
+                else Qt.Orientation.Horizontal)
+
+    def _show(self, screen: QWidget) -> None:
+        """Bring ``screen`` to the front, or, while locked, behind the lock."""
+        if self.locked:
+            self._under_lock = screen
+        else:
+            self.stack.setCurrentWidget(screen)
+
+    def show_overview(self) -> None:
+        if self.staff_role == "admin":
+            self.show_admin()
+            return
+        self.refresh_overview()
+        self._show(self.overview)
+
+    def show_admin(self) -> None:
+        """Staff administration (built by :class:`ui.app.staff_flows.StaffFlows`)."""
+        raise NotImplementedError
+
+    def show_protocol(self) -> None:
+        """The clinic protocol (built by ``MainWindow``)."""
+        raise NotImplementedError
+
+    def chair_tiles(self) -> list[ChairTile] | None:
+        """Each chair's tile now, from the sessions as last loaded (None: the database
+        cannot be read)."""
+        return self.board.tiles()
+
+    def refresh_overview(self) -> None:
+        tiles = self.chair_tiles()
+        if tiles is not None:
+            self.overview.show_tiles(tiles)
+            self.chime.observe(tiles)
+
+    def current_session(self) -> SessionScreen | None:
+        return self._as_session(self.stack.currentWidget())
+
+    def _as_session(self, widget: object) -> SessionScreen | None:
+        """``widget`` if it is one of the chairs' session screens (without importing the
+        session screen's module before the first one is built)."""
+        return next((screen for screen in self.sessions.values() if screen is widget), None)
+
+    def _by(self) -> uuid.UUID:
+        assert self.staff_id is not None
+        return self.staff_id
+
+    def ask_signature(self, request: SignatureRequest) -> SignatureDialog:
+        """Ask the signed-in staff member to sign ``request`` (non-blocking dialog)."""
+        if self.signature_dialog is not None:
+            self.signature_dialog.close()
+            self.signature_dialog.deleteLater()
+        dialog = SignatureDialog(self.theme, request, signer=self.staff_name,
+                                 role=self.staff_role, at=self.clock.now(), parent=self)
+        self.signature_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _show_problem(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
+    def _guard(self, action: Callable[[], T]) -> T | None:
+        """Run a read; a database that cannot be reached is said once, not a crash."""
+        try:
+            return action()
+        except StorageError as exc:
+            self.statusBar().showMessage(exc.message, 10_000)
+        except NotFoundError:
+            return None
+        return None
+
+
+def message(exc: Exception) -> str:
+    """The words of a refusal: a field error's message, a storage error's, or the text."""
+    if isinstance(exc, InvalidEntryError):
+        return "; ".join(e.message for e in [*exc.errors, *exc.needs_confirmation])
+    if isinstance(exc, StorageError):
+        return f"NOT saved: {exc.message}"
+    return str(exc)
