@@ -1,8 +1,9 @@
 """The session screen: everything about one chair on one screen.
 
 A header (back to the chairs, patient, phase and elapsed time, the next reading's countdown,
-undo, infusion controls), the latest-value rail, the live chart, the flags list, and the
-entry panel with its tabs (vitals, CADSS-6, MOAA/S, comfort, event, discharge, history).
+undo, infusion controls: :mod:`ui.session.header`), the latest-value rail, the live chart,
+the flags list, and the entry panel with its tabs (vitals, CADSS-6, MOAA/S, comfort, event,
+discharge, history).
 It shows what its :class:`~ui.session.presenter.SessionPresenter` announces and forwards what the
 nurse does to it; it decides nothing clinical.
 
@@ -14,51 +15,40 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
-    QBoxLayout,
     QDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from monitor.clinical.domain import EventKind, Flag, Phase
+from monitor.clinical.domain import EventKind, Flag
 from monitor.clinical.protocol import Medication
-from monitor.clinical.rules import infusion_started_at, infusion_stopped_at
 from monitor.clinical.start_gate import (
     CONFIRM_BASELINE,
-    DEFERRED_BASELINE_BP,
-    DEFERRED_PHQ9,
-    WAITING_BASELINE_BP,
-    WAITING_PHQ9,
     baseline_question,
     missing_baseline,
     start_hold,
 )
 from monitor.clock import Clock
-from monitor.service.board import format_elapsed, repeat_label
 from monitor.service.clinic import MIN_OVERRIDE_REASON, SessionView
 from ui.common.ask import ConfirmDialog, ReasonDialog, ask
-from ui.common.elided import ElidedLabel
-from ui.common.keypad import NumericKeypad
 from ui.common.labels import clock_time
-from ui.common.style import TouchButton, icon, tier_icon
-from ui.common.theme import TEXT_PX, Theme
+from ui.common.style import tier_icon
+from ui.common.theme import Theme
 from ui.session.chart import SessionChart
 from ui.session.closed import ClosedPanel
 from ui.session.discharge import DischargePanel
 from ui.session.early_stop import EarlyStopDialog
 from ui.session.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.session.flags import FlagsPanel
+from ui.session.header import RateDialog, SessionHeader
 from ui.session.history import HistoryPanel
 from ui.session.presenter import SessionPresenter
 from ui.session.rail import ValueRail
@@ -67,17 +57,6 @@ from ui.session.rail import ValueRail
 FLAG_TAB_ICON_PX = 24
 #: The vital signs the vitals form opens on.
 VITAL_KEYS = ("sbp", "dbp", "hr", "spo2", "rr")
-#: How long the outcome of an action stays in the header: long enough to be read after
-#: looking up from the patient, short enough not to be taken for the state of things later.
-NOTICE_LASTS = timedelta(minutes=2)
-
-START_TEXT = "▶ Start infusion"
-#: What the start button's second line says it waits for (short; the tooltip is whole).
-START_WAITS = {WAITING_PHQ9: "clinician: PHQ-9 item 9",
-               DEFERRED_PHQ9: "clinician: deferred (PHQ-9 9)",
-               WAITING_BASELINE_BP: "clinician: baseline BP",
-               DEFERRED_BASELINE_BP: "clinician: deferred (BP)"}
-
 #: Event kinds the event form can produce, from its ``kind`` value.
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
 
@@ -97,233 +76,6 @@ def _unsaved(raw: dict[str, Any]) -> bool:
 
 #: Tab padding in portrait, where eight tabs share 800 px.
 PORTRAIT_TABS = "QTabBar::tab { padding-left: 4px; padding-right: 4px; }"
-
-
-class RateDialog(QDialog):
-    """Asks for the new pump rate (mL/h) with the built-in keypad."""
-
-    def __init__(self, theme: Theme, current: float | None, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("Change infusion rate")
-        layout = QVBoxLayout(self)
-        now = f"now {current:g} mL/h" if current else "current rate not recorded"
-        layout.addWidget(QLabel(f"New pump rate in mL/h ({now})"))
-        self.value = QLabel("")
-        self.value.setStyleSheet("font-size: 34px; font-weight: bold;")
-        self.value.setMinimumHeight(56)
-        layout.addWidget(self.value)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        self.keypad = NumericKeypad(theme, decimal=True, max_length=5)
-        # Hardware digit keys type the rate too.
-        self.keypad.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.keypad.valueChanged.connect(self.value.setText)
-        self.keypad.submitted.connect(lambda _text: self.accept())
-        layout.addWidget(self.keypad)
-        buttons = QHBoxLayout()
-        cancel = TouchButton("Cancel")
-        cancel.clicked.connect(self.reject)
-        ok = TouchButton("Record rate change")
-        ok.setProperty("primary", True)
-        ok.clicked.connect(self.accept)
-        buttons.addWidget(cancel)
-        buttons.addWidget(ok)
-        layout.addLayout(buttons)
-        self.keypad.setFocus()
-
-    def rate(self) -> float | None:
-        text = self.keypad.text()
-        try:
-            value = float(text) if text else None
-        except ValueError:
-            return None
-        return value if value is not None and 0 < value <= 999 else None
-
-    def accept(self) -> None:
-        if self.rate() is None:
-            self.message.setText("Pump rate must be a number from 0.1 to 999 mL/h")
-            return
-        super().accept()
-
-
-#: Lines the header keeps for its notice, shown or not.
-NOTICE_LINES = 2
-
-
-class SessionHeader(QFrame):
-    """Back button, who and where, phase with elapsed time, next reading, undo, controls.
-
-    Signals:
-        back(): return to the chair overview.
-        undo(): undo the last entry.
-        infusion(object): an infusion control was tapped (an :class:`EventKind`).
-    """
-
-    back = Signal()
-    undo = Signal()
-    infusion = Signal(object)
-
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.theme = theme
-        self.setProperty("role", "card")
-        self.back_button = TouchButton("◀ Chairs")
-        self.back_button.clicked.connect(self.back)
-        self.who = QLabel()
-        self.who.setStyleSheet(f"font-size: {TEXT_PX + 4}px; font-weight: bold;")
-        self.who.setWordWrap(True)
-        self.phase = QLabel()
-        self.phase.setStyleSheet(f"font-size: {TEXT_PX + 2}px;")
-        # One line ("Infusing · 34:00 elapsed"): wrapped, it broke early and made the header
-        # a line taller, which the chart needs.
-        self.phase.setWordWrap(False)
-        self.due = QLabel()
-        self.due.setWordWrap(True)
-        self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
-        self.due_icon = QLabel()
-        #: The outcome of the last action taken outside the entry forms (infusion controls,
-        #: acknowledgements, discharge): "Saved …", a refusal, or NOT saved. Never modal.
-        # Two lines at most, elided with the whole text in the tooltip: a wrapped notice
-        # made the header up to three lines taller and moved the tabs, tiles and keypad.
-        self.notice = ElidedLabel(NOTICE_LINES)
-        self.notice.setObjectName("session-notice")
-        self.undo_button = TouchButton("Undo")
-        self.undo_button.clicked.connect(self.undo)
-        self.undo_button.hide()
-        self.controls: dict[EventKind, TouchButton] = {}
-        for kind, text in (
-            (EventKind.INFUSION_START, START_TEXT),
-            (EventKind.INFUSION_PAUSE, "❚❚ Pause"),
-            (EventKind.INFUSION_RESUME, "▶ Resume"),
-            (EventKind.RATE_CHANGE, "Rate…"),
-            (EventKind.INFUSION_STOP, "■ Stop infusion"),
-        ):
-            button = TouchButton(text)
-            button.setObjectName(f"infusion-{kind.value}")
-            button.clicked.connect(lambda _checked=False, k=kind: self.infusion.emit(k))
-            self.controls[kind] = button
-
-        texts = QVBoxLayout()
-        texts.setSpacing(2)
-        texts.addWidget(self.who)
-        status = QHBoxLayout()
-        # The labels share the row's width: left at their own size hint, wrapped labels
-        # broke "Infusing · 34:00 elapsed" over two lines and made the header taller.
-        status.addWidget(self.phase)
-        status.addSpacing(16)
-        status.addWidget(self.due_icon)
-        status.addWidget(self.due, 1)
-        texts.addLayout(status)
-        texts.addWidget(self.notice)
-        # Room for the notice is kept, so the screen does not shift when one appears.
-        policy = self.notice.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.notice.setSizePolicy(policy)
-        self.notice.hide()
-        #: When the notice was shown (the clock's time), so that it can go when it is old.
-        self._notice_at: datetime | None = None
-        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
-        self._layout.setContentsMargins(8, 6, 8, 6)
-        top = QHBoxLayout()
-        top.addWidget(self.back_button)
-        top.addLayout(texts, 1)
-        top.addWidget(self.undo_button)
-        self._controls_row = QHBoxLayout()
-        for button in self.controls.values():
-            self._controls_row.addWidget(button)
-        self._layout.addLayout(top, 1)
-        self._layout.addLayout(self._controls_row)
-
-    def set_orientation(self, orientation: Qt.Orientation) -> None:
-        self._layout.setDirection(
-            QBoxLayout.Direction.LeftToRight if orientation == Qt.Orientation.Horizontal
-            else QBoxLayout.Direction.TopToBottom
-        )
-
-    def show_view(self, view: SessionView) -> None:
-        if self._notice_at is not None and view.at - self._notice_at >= NOTICE_LASTS:
-            self.clear_notice()
-        info = view.info
-        name = info.patient.name or "(name not recorded)"
-        chair = f"Chair {info.chair} · " if info.chair else ""
-        self.who.setText(f"{chair}{name} · MRN {info.patient.mrn}")
-        record = view.record
-        started, stopped = infusion_started_at(record), infusion_stopped_at(record)
-        phase = view.phase
-        if phase in (Phase.INFUSING, Phase.PAUSED) and started is not None:
-            text = f"{phase.value.capitalize()} · {format_elapsed(view.at - started)} elapsed"
-        elif phase is Phase.RECOVERY and stopped is not None:
-            state = "Ready for discharge" if view.discharge.ready else "Recovery"
-            text = f"{state} · {format_elapsed(view.at - stopped)} since stop"
-        else:
-            text = phase.value.capitalize()
-        self.phase.setText(text)
-        if view.next_due is None:
-            self.due.setText("")
-            self.due_icon.clear()
-        else:
-            left = view.next_due - view.at
-            if left.total_seconds() < 0:
-                self.due.setText(f"Reading OVERDUE by {format_elapsed(-left)}")
-                self.due.setStyleSheet(
-                    f"font-size: {TEXT_PX + 2}px; font-weight: bold; color: {self.theme.warning};")
-                self.due_icon.setPixmap(icon(self.theme, "overdue", 28).pixmap(28))
-            else:
-                repeat = repeat_label(view.repeat_for)
-                # As short as the usual line, so the portrait header keeps it on one line.
-                which = f"Repeat {repeat}" if repeat else "Next reading"
-                self.due.setText(f"{which} in {format_elapsed(left)} "
-                                 f"(due {clock_time(view.next_due)})")
-                self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
-                self.due_icon.clear()
-        allowed = {
-            Phase.BASELINE: {EventKind.INFUSION_START},
-            Phase.INFUSING: {EventKind.INFUSION_PAUSE, EventKind.RATE_CHANGE,
-                             EventKind.INFUSION_STOP},
-            Phase.PAUSED: {EventKind.INFUSION_RESUME, EventKind.INFUSION_STOP},
-        }.get(phase, set())
-        for kind, button in self.controls.items():
-            button.setVisible(kind in allowed)
-        self._show_start(view)
-
-    def _show_start(self, view: SessionView) -> None:
-        """The start button says what the start waits for, or what it would go without."""
-        button = self.controls[EventKind.INFUSION_START]
-        text, tip = START_TEXT, ""
-        if view.phase is Phase.BASELINE:
-            hold = start_hold(view.flags, view.record.acknowledgements)
-            missing = missing_baseline(view.record)
-            if hold is not None:
-                text = f"{START_TEXT}\nwaits for {START_WAITS.get(hold, hold)}"
-                tip = f"The infusion waits for {hold}."
-            elif missing:
-                text = f"{START_TEXT}\nno baseline {', '.join(missing)}"
-                tip = baseline_question(missing)
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setProperty("waiting", "true" if "waits" in text else "false")
-
-    def show_notice(self, text: str, *, problem: bool, at: datetime) -> None:
-        """Show the outcome of an action taken at ``at``; it goes after :data:`NOTICE_LASTS`."""
-        colour = self.theme.critical if problem else self.theme.ok
-        self.notice.setStyleSheet(f"font-weight: bold; color: {colour};")
-        self.notice.setText(("⚠ " if problem else "✓ ") + text)
-        self.notice.show()
-        self._notice_at = at
-
-    def clear_notice(self) -> None:
-        self.notice.clear()
-        self.notice.hide()
-        self._notice_at = None
-
-    def notice_text(self) -> str:
-        """The notice as shown ("" when none)."""
-        return self.notice.text() if not self.notice.isHidden() else ""
-
-    def show_undo(self, label: str) -> None:
-        self.undo_button.setText(f"Undo {label}" if label else "Undo")
-        self.undo_button.setVisible(bool(label))
 
 
 class SessionScreen(QWidget):
@@ -492,8 +244,8 @@ class SessionScreen(QWidget):
         if wanted == self._entry_tabs:
             return
         self._entry_tabs = wanted
-        for page in (self.closed_panel, *self.forms):
-            index = self.tabs.indexOf(page)
+        for shown in (self.closed_panel, *self.forms):
+            index = self.tabs.indexOf(shown)
             if index >= 0:
                 self.tabs.removeTab(index)
         at = self.tabs.indexOf(self.discharge)
@@ -582,10 +334,10 @@ class SessionScreen(QWidget):
         early = (self.view.early_stop(self.clock.now())
                  if kind is EventKind.INFUSION_STOP and self.view is not None else None)
         if early is not None:
-            dialog = EarlyStopDialog(self.theme, early, self)
-            if dialog.exec() != QDialog.DialogCode.Accepted:
+            early_dialog = EarlyStopDialog(self.theme, early, self)
+            if early_dialog.exec() != QDialog.DialogCode.Accepted:
                 return
-            self._record_event(kind, label="early stop", data=dialog.data())
+            self._record_event(kind, label="early stop", data=early_dialog.data())
             return
         if kind is EventKind.INFUSION_STOP and not self.confirm(
             "Stop infusion", f"Record the infusion as stopped at {clock_time(self.clock.now())}?"
