@@ -16,9 +16,8 @@ from tests.ui.sessions import host, incident_session, patient_session
 from ui.common.labels import clock_time
 from ui.common.style import apply_theme
 from ui.common.theme import DIM, LIGHT, TOUCH_MIN
+from ui.session.acknowledge import ACKNOWLEDGE_ACTIONS, NO_ACTION
 from ui.session.flags import (
-    ACKNOWLEDGE_ACTIONS,
-    NO_ACTION,
     FlagRole,
     FlagsModel,
     FlagsPanel,
@@ -210,7 +209,7 @@ def test_several_actions_can_be_chosen_and_are_stored_together(qtbot, panel, vie
     choices = choices_of(dialog)
     qtbot.mouseClick(choices["Informed clinician"], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(choices["Repeated reading"], Qt.MouseButton.LeftButton)
-    assert dialog.actions() == ["Repeated reading", "Informed clinician"]
+    assert dialog.chosen_actions() == ["Repeated reading", "Informed clinician"]
     # Chosen in words as well as colour.
     assert choices["Informed clinician"].text() == "✓ Informed clinician"
     assert choices["Other"].text() == "Other"
@@ -227,7 +226,7 @@ def test_a_second_tap_unchooses_an_action(qtbot, panel, view):
     choice = choices_of(dialog)["Repeated reading"]
     qtbot.mouseClick(choice, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(choice, Qt.MouseButton.LeftButton)
-    assert dialog.actions() == []
+    assert dialog.chosen_actions() == []
     assert not dialog.ok.isEnabled()
 
 
@@ -238,9 +237,9 @@ def test_no_action_needed_is_not_combined_with_an_action(qtbot, panel, view):
     choices = choices_of(dialog)
     qtbot.mouseClick(choices["Repeated reading"], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(choices[NO_ACTION], Qt.MouseButton.LeftButton)
-    assert dialog.actions() == [NO_ACTION]
+    assert dialog.chosen_actions() == [NO_ACTION]
     qtbot.mouseClick(choices["Informed clinician"], Qt.MouseButton.LeftButton)
-    assert dialog.actions() == ["Informed clinician"]
+    assert dialog.chosen_actions() == ["Informed clinician"]
 
 
 def infusing(view):

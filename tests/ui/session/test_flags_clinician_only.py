@@ -13,7 +13,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from tests.ui.sessions import host
 from ui.common.style import apply_theme
 from ui.common.theme import DIM
-from ui.session.flags import CLINICIAN_ONLY_BUTTON, CLINICIAN_ONLY_REASON
+from ui.session.acknowledge import CLINICIAN_ONLY_BUTTON, CLINICIAN_ONLY_REASON
 from ui.session.presenter import SessionPresenter
 from ui.session.screen import SessionScreen
 
@@ -53,7 +53,7 @@ def test_a_nurse_is_told_up_front_that_a_clinician_acknowledges_phq9_item9(
     assert dialog.refusal.text() == CLINICIAN_ONLY_REASON
     assert not any(button.isEnabled() for button in dialog.choices.buttons())
     qtbot.mouseClick(dialog.choices.buttons()[0], Qt.MouseButton.LeftButton)
-    assert dialog.actions() == []
+    assert dialog.chosen_actions() == []
     assert not dialog.ok.isEnabled()
     assert dialog.ok.toolTip() == CLINICIAN_ONLY_REASON
 
