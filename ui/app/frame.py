@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from ui.common.theme import Theme
     from ui.overview.screen import OverviewScreen
     from ui.protocol.screen import ProtocolController, ProtocolScreen
+    from ui.review.batch_export import BatchExportDialog
     from ui.review.course import CourseScreen
-    from ui.review.export import BatchExportDialog
     from ui.review.search import ReviewScreen
     from ui.review.session import SessionReviewScreen
     from ui.session.presenter import SessionPresenter

@@ -15,8 +15,9 @@ from ui.app.frame import WindowFrame, message
 
 if TYPE_CHECKING:
     from monitor.service.review import Cursor, Page, SessionQuery
+    from ui.review.batch_export import BatchExportDialog
     from ui.review.course import CourseScreen
-    from ui.review.export import BatchExportDialog, SessionExporter
+    from ui.review.export import SessionExporter
     from ui.review.search import ReviewScreen
     from ui.review.session import SessionReviewScreen
 
@@ -103,11 +104,11 @@ class ReviewFlows(WindowFrame):
 
     def open_batch_export(self) -> BatchExportDialog:
         """Export a date range of sessions to a folder (non-modal, with progress)."""
-        from ui.review.export import (  # noqa: PLC0415 - loads the exports
+        from ui.review.batch_export import (  # noqa: PLC0415 - loads the exports
             BatchExportDialog,
             BatchPdfWriter,
-            documents_folder,
         )
+        from ui.review.export import documents_folder  # noqa: PLC0415
 
         previous = self.batch_dialog
         if previous is not None and previous.running:

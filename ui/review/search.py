@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from PySide6.QtCore import (
     QDate,
@@ -222,7 +222,7 @@ def _date_field(name: str, today: Callable[[], date]) -> QDateEdit:
 def field_date(field: QDateEdit) -> date | None:
     """The date in ``field``; None when it shows "any date"."""
     value = field.date()
-    return None if value == field.minimumDate() else value.toPython()
+    return None if value == field.minimumDate() else cast(date, value.toPython())
 
 
 class ReviewScreen(QWidget):

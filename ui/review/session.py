@@ -12,62 +12,55 @@ valid reading before its void, a flag not yet acknowledged is open.
 
 The screen reads through the ``load`` function it is given and stores nothing; exports and
 printing go through the :class:`ui.review.export.SessionExporter` it is given.
+Its tables and the discharge record in words are :mod:`ui.review.session_tables`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QBoxLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
     QSlider,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from monitor.clinical.domain import EventKind, Reading
-from monitor.clinical.wording import EVENT_NAMES, criterion_name
-from ui.common.labels import bp_text, clock_time
+from monitor.clinical.domain import Event, Reading
+from ui.common.labels import clock_time
 from ui.common.style import TouchButton
-from ui.common.tables import ReadOnlyTableModel
 from ui.common.theme import TEXT_PX, Theme
 from ui.common.widgets import kinetic
 from ui.review.export import ExportDialog, SessionExporter, documents_folder, export_stem
+from ui.review.session_tables import (
+    ActivityModel,
+    ReadingsModel,
+    discharge_html,
+    touch_table,
+)
 from ui.session.chart import SessionChart
 from ui.session.flags import FlagsModel
-from ui.session.history import history_entries, reading_values
 
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
     from monitor.service.clinic import ClinicService, SessionView
 
-ROW_PX = 48
-#: The tier icon before a flag's tier word (ui.session.flags draws it this size).
-FLAG_ICON_PX = 32
-#: Room either side of a cell's text.
-CELL_PAD_PX = 12
+#: The scrubber's height.
 SLIDER_PX = 56
 #: The scrubber's handle, dragged with a fingertip.
 HANDLE_PX = 48
-
-Index = QModelIndex | QPersistentModelIndex
 #: ``load(session_id, at)``: the session as it stood at ``at`` (``None``: now).
 Load = Callable[[uuid.UUID, datetime | None], "SessionView"]
 
@@ -83,8 +76,9 @@ def session_end(view: SessionView) -> datetime:
     or the time it was entered, whichever is later), a correction, an acknowledgement or a
     signature. The scrubber ends here."""
     times: list[datetime] = [view.info.time]
-    for entry in (*view.record.readings, *view.superseded_readings,
-                  *view.record.events, *view.superseded_events):
+    entries: list[Reading | Event] = [*view.record.readings, *view.superseded_readings,
+                                      *view.record.events, *view.superseded_events]
+    for entry in entries:
         times.append(entry.time)
         if entry.recorded_at is not None:
             times.append(entry.recorded_at)
@@ -121,238 +115,6 @@ def session_subtitle(view: SessionView) -> str:
     if info.planned_mg_per_kg:
         parts.append(f"{info.planned_mg_per_kg:g} mg/kg")
     return " · ".join(parts)
-
-
-def other_values(reading: Reading) -> str:
-    """"Nausea 2 · PHQ-9 15 · note: …": what a reading holds beyond the vitals and the
-    CADSS-6 and MOAA/S columns."""
-    named = (("Nausea", reading.nausea), ("Anxiety", reading.anxiety), ("Pain", reading.pain),
-             ("PHQ-9", reading.phq9), ("GAD-7", reading.gad7))
-    parts = [f"{name} {value}" for name, value in named if value is not None]
-    if reading.note:
-        parts.append(f"note: {reading.note}")
-    return " · ".join(parts)
-
-
-@dataclass(frozen=True)
-class _ReadingRow:
-    reading: Reading
-    effective: bool
-    status: str
-
-
-class ReadingsModel(ReadOnlyTableModel[_ReadingRow]):
-    """Every reading of the view, oldest first, voided and amended ones included (struck
-    through, with the correction in words in the status column).
-
-    Signals: only those of :class:`QAbstractTableModel`; :meth:`set_view` resets the model.
-    """
-
-    TIME, BP, HR, SPO2, RR, CADSS6, MOAAS, OTHER, BY, STATUS = range(10)
-    HEADERS: ClassVar[tuple[str, ...]] = (
-        "Time", "BP", "HR", "SpO2", "RR", "CADSS-6", "MOAA/S", "Other", "Entered by",
-        "Status")
-
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.theme = theme
-
-    def set_view(self, view: SessionView) -> None:
-        rows = [_ReadingRow(e.reading, e.effective, e.status)
-                for e in history_entries(view) if e.reading is not None]
-        rows.sort(key=lambda r: (r.reading.time, not r.effective))
-        self._reset_rows(rows)
-
-    def readings(self) -> list[tuple[Reading, bool]]:
-        """``(reading, effective)`` of every row, in order."""
-        return [(r.reading, r.effective) for r in self._rows]
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self._row(index)
-        if row is None:
-            return None
-        column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._text(row, column)
-        if role == Qt.ItemDataRole.FontRole and not row.effective:
-            font = QFont()
-            font.setPixelSize(TEXT_PX)
-            font.setStrikeOut(column != self.STATUS)
-            font.setBold(column == self.STATUS)
-            return font
-        if role == Qt.ItemDataRole.ForegroundRole:
-            muted = not row.effective and column != self.STATUS
-            return QColor(self.theme.text_muted if muted else self.theme.text)
-        return None
-
-    def _text(self, row: _ReadingRow, column: int) -> str:
-        r = row.reading
-        if column == self.TIME:
-            late = " (late)" if r.is_late_entry else ""
-            return clock_time(r.time) + late
-        if column == self.BY:
-            return r.by
-        if column == self.STATUS:
-            return row.status
-        if column == self.OTHER:
-            return other_values(r)
-        value: object = {
-            self.BP: bp_text(r), self.HR: r.hr, self.SPO2: r.spo2, self.RR: r.rr,
-            self.CADSS6: r.cadss6, self.MOAAS: r.moaas,
-        }[column]
-        if value is None:
-            return ""
-        if column == self.SPO2 and r.on_oxygen:
-            return f"{value} on O2"
-        return str(value)
-
-
-@dataclass(frozen=True)
-class Activity:
-    """One thing done on the record: when it was done, by whom, and what."""
-
-    time: datetime
-    who: str
-    what: str
-
-
-def activities(view: SessionView) -> list[Activity]:
-    """Everything done on the record up to the view's moment, oldest first: each entry at
-    the time it was entered, each acknowledgement, correction and signature."""
-    done: list[Activity] = []
-    for reading in (*view.record.readings, *view.superseded_readings):
-        when = reading.recorded_at or reading.time
-        late = f" (describes {clock_time(reading.time)})" if reading.is_late_entry else ""
-        done.append(Activity(when, reading.by,
-                             f"Reading {reading_values(reading)}{late}"))
-    for event in (*view.record.events, *view.superseded_events):
-        when = event.recorded_at or event.time
-        detail = f": {event.detail}" if event.detail else ""
-        done.append(Activity(when, event.by,
-                             f"{EVENT_NAMES.get(event.kind, event.kind)}{detail}"))
-    messages = {f.id: f.message for f in (*view.flags, *view.superseded_flags)}
-    for ack in view.record.acknowledgements:
-        note = f" — {ack.note}" if ack.note else ""
-        flag = messages.get(ack.flag_id, "a flag")
-        done.append(Activity(ack.time, ack.by, f"Acknowledged {flag}: {ack.action}{note}"))
-    for correction in view.corrections:
-        word = "Voided" if correction.action == "void" else "Amended"
-        done.append(Activity(correction.time, correction.by,
-                             f"{word} {correction.target_kind}: {correction.reason}"))
-    for signature in view.signatures:
-        state = "" if signature.valid else " — SUPERSEDED (the record changed after signing)"
-        done.append(Activity(signature.signed_at,
-                             f"{signature.signer_name} ({signature.signer_role})",
-                             f"Signed: {signature.meaning}{state}"))
-    done.sort(key=lambda a: a.time)
-    return done
-
-
-class ActivityModel(ReadOnlyTableModel[Activity]):
-    """Who did what on the record, oldest first.
-
-    Signals: only those of :class:`QAbstractTableModel`; :meth:`set_view` resets the model.
-    """
-
-    TIME, WHO, WHAT = range(3)
-    HEADERS: ClassVar[tuple[str, ...]] = ("Time", "Who", "What")
-
-    def set_view(self, view: SessionView) -> None:
-        self._reset_rows(activities(view))
-
-    def activities(self) -> list[Activity]:
-        return list(self._rows)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self._row(index)
-        if row is None or role not in (Qt.ItemDataRole.DisplayRole,
-                                       Qt.ItemDataRole.ToolTipRole):
-            return None
-        return (clock_time(row.time), row.who, row.what)[index.column()]
-
-
-def _table(model: ReadOnlyTableModel[Any], name: str,
-           widest: dict[int, str] | None = None, *, icon_column: int | None = None,
-           ) -> QTableView:
-    """A read-only touch table over ``model``. Column widths are set once from the header
-    and the ``widest`` text expected in each column (measuring every row's contents on each
-    change would cost more than the rest of opening a session); the last one stretches."""
-    table = QTableView()
-    table.setObjectName(name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(ROW_PX)
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    header.setMinimumSectionSize(48)
-    font = QFont()
-    font.setPixelSize(TEXT_PX)
-    metrics = QFontMetrics(font)
-    for column, title in enumerate(model.HEADERS):
-        sample = (widest or {}).get(column, title)
-        width = max(metrics.horizontalAdvance(title), metrics.horizontalAdvance(sample))
-        width += FLAG_ICON_PX + 8 if column == icon_column else 0
-        header.resizeSection(column, width + 2 * CELL_PAD_PX)
-    table.setWordWrap(False)
-    kinetic(table.viewport())
-    return table
-
-
-def discharge_html(view: SessionView, theme: Theme) -> str:
-    """The discharge record in words: each criterion met or not and why, the scores, the
-    sign-off or override, and the signatures. Everything from the record is escaped (a
-    reason is free text)."""
-    t = theme
-    d = view.discharge
-    lines = [f"<h3>{'Ready for discharge' if d.ready else 'Not ready for discharge'}"
-             f" (as of {clock_time(view.at)})</h3>"]
-    for c in d.criteria:
-        mark = "✔ met" if c.met else "✘ NOT met"
-        colour = t.ok if c.met else t.critical
-        lines.append(f'<p><b style="color:{colour}">{mark}</b> — '
-                     f"<b>{_esc(criterion_name(c.id, view.protocol))}</b>: {_esc(c.detail)}</p>")
-    for score in (d.aldrete, d.padss):
-        passed = "passes" if score.passed else "does not pass"
-        if not score.complete:
-            passed = f"does not pass, {score.verdict}"
-        lines.append(f"<p><b>{_esc(score.name)}</b> {score.total} of {score.max_total} "
-                     f"({_esc(passed)}; {score.passing} needed)</p>")
-    if d.would_have_been_ready_at is not None:
-        lines.append(f"<p>Would have been ready (without the minimum stay) at "
-                     f"{clock_time(d.would_have_been_ready_at)}</p>")
-    closing = [e for e in view.record.events
-               if e.kind in (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)]
-    for event in closing:
-        by = f" by {_esc(event.by)}" if event.by else ""
-        if event.kind is EventKind.DISCHARGE_OVERRIDE:
-            lines.append(f"<p><b>Clinician override</b> {clock_time(event.time)}{by}. "
-                         f"Reason: {_esc(event.detail)}</p>")
-        else:
-            lines.append(f"<p><b>Discharge signed</b> {clock_time(event.time)}{by}. "
-                         f"{_esc(event.detail)}</p>")
-    if not closing:
-        lines.append("<p><b>Not discharged</b> at this moment.</p>")
-    signatures = view.signatures
-    if signatures:
-        lines.append("<h3>Signatures</h3>")
-    for s in signatures:
-        state = ("valid" if s.valid
-                 else f'<b style="color:{t.warning}">SUPERSEDED</b>: the record changed '
-                 "after signing")
-        lines.append(f"<p><b>{_esc(s.meaning)}</b> — {_esc(s.signer_name)} "
-                     f"({_esc(s.signer_role)}), {clock_time(s.signed_at)}; {state}</p>")
-    return "".join(lines)
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 class SessionReviewScreen(QWidget):
@@ -417,9 +179,9 @@ class SessionReviewScreen(QWidget):
         self.head = QHBoxLayout()
         self.head.addWidget(self.back_button)
         self.head.addLayout(titles, 1)
-        self.actions = QHBoxLayout()
+        self.action_row = QHBoxLayout()
         for button in (self.course_button, self.export_button, self.print_button):
-            self.actions.addWidget(button)
+            self.action_row.addWidget(button)
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("scrubber")
@@ -455,11 +217,11 @@ class SessionReviewScreen(QWidget):
         self.readings = ReadingsModel(theme, self)
         self.flags = FlagsModel(theme, self)
         self.activity = ActivityModel(self)
-        self.readings_table = _table(self.readings, "readings-table", {
+        self.readings_table = touch_table(self.readings, "readings-table", {
             ReadingsModel.TIME: "00:00 (late)", ReadingsModel.BP: "188/112",
             ReadingsModel.SPO2: "100 on O2", ReadingsModel.OTHER: "Nausea 10 · PHQ-9 27",
             ReadingsModel.BY: "Firstname Lastname"})
-        self.flags_table = _table(self.flags, "flags-table", {
+        self.flags_table = touch_table(self.flags, "flags-table", {
             FlagsModel.TIER: "ADVISORY", FlagsModel.STATUS: "acknowledged 00:00 by",
             FlagsModel.MESSAGE: "SBP 188 ≥ 180"}, icon_column=FlagsModel.TIER)
         # Few rows, each read whole: what was flagged and what was done about it, wrapped
@@ -473,7 +235,7 @@ class SessionReviewScreen(QWidget):
         self.flags_table.setWordWrap(True)
         self.flags_table.verticalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
-        self.activity_table = _table(self.activity, "activity-table", {
+        self.activity_table = touch_table(self.activity, "activity-table", {
             ActivityModel.WHO: "Firstname Lastname"})
         self.discharge = QLabel()
         self.discharge.setObjectName("discharge-record")
@@ -498,7 +260,7 @@ class SessionReviewScreen(QWidget):
         self.body.addWidget(self.tabs, 2)
         self.top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.top.addLayout(self.head, 1)
-        self.top.addLayout(self.actions)
+        self.top.addLayout(self.action_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 10)
         layout.setSpacing(8)

@@ -18,9 +18,8 @@ from monitor.exports.batch import BatchResult, session_csv
 from tests.ui.review.test_session import replayed_session
 from tests.ui.touch import small_touch_targets
 from ui.common.theme import DIM
+from ui.review.batch_export import BatchExportDialog, BatchPdfWriter
 from ui.review.export import (
-    BatchExportDialog,
-    BatchPdfWriter,
     BatchRequest,
     ExportDialog,
     SessionExporter,

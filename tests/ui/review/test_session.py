@@ -13,15 +13,8 @@ from monitor.clinical.domain import EventKind, Reading
 from tests.conftest import TEST_PIN
 from tests.ui.touch import small_touch_targets
 from ui.common.theme import DIM
-from ui.review.session import (
-    ActivityModel,
-    ReadingsModel,
-    SessionReviewScreen,
-    activities,
-    replay_loader,
-    session_end,
-    session_start,
-)
+from ui.review.session import SessionReviewScreen, replay_loader, session_end, session_start
+from ui.review.session_tables import ActivityModel, ReadingsModel, activities
 
 MIN = timedelta(minutes=1)
 
