@@ -7,15 +7,9 @@ page footed with the patient, "Page i of n", the time the report was made and th
 chain head. Pages never split a table row or a short paragraph, nor leave a heading at the
 foot of a page; a table carried over repeats its head.
 
-The chart is the session screen's own :class:`~ui.session.chart.SessionChart`, built offscreen in
-the
-light theme at a fixed size; an empty frame of its size keeps its place in the text, and it
-is drawn over that frame by rendering its graphics scene through the page's
-:class:`QPainter`. On a PDF page that gives paths and text, not a picture: pyqtgraph's
-export mode makes markers draw one by one instead of from its pixmap atlas, and the axes
-draw straight onto the page instead of replaying a :class:`QPicture` (whose text comes out
-at the wrong size on a device of another resolution). Nothing goes through SVG. For grey-scale
-print, series differ by marker shape and line style as well as colour (MOAA/S dashed).
+The chart (:class:`ui.review.print_chart.PrintChart`) is the session screen's own, drawn as
+vectors; an empty frame of its size keeps its place in the text, and it is drawn over that
+frame.
 
 No display is needed: without an application one is made on the offscreen platform.
 """
@@ -25,20 +19,18 @@ from __future__ import annotations
 import html
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, QSizeF, Qt, QThread
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
     QFont,
     QFontMetricsF,
-    QImage,
     QPagedPaintDevice,
     QPageLayout,
     QPageSize,
@@ -52,7 +44,7 @@ from PySide6.QtGui import (
     QTextFrameFormat,
     QTextTable,
 )
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QApplication
 
 from monitor.exports.report import (
     Block,
@@ -64,8 +56,7 @@ from monitor.exports.report import (
     Table,
     build_report,
 )
-from ui.common.theme import LIGHT
-from ui.session.chart import SessionChart
+from ui.review.print_chart import PrintChart
 
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
@@ -82,18 +73,6 @@ PAGE_SIZES: dict[str, QPageSize.PageSizeId] = {
 #: outputs gives the same fonts and line breaks.
 PDF_RESOLUTION = 300
 MARGIN_MM = 14.0
-
-#: The chart is laid out at this size in screen pixels (its fonts and markers are sized in
-#: pixels), then scaled to the page width: 1000 px across 180 mm sets its 15 px text at 7.7 pt.
-CHART_SIZE = (1000, 780)
-
-#: Markers on a page of :data:`PDF_RESOLUTION`, relative to their size on screen in pixels:
-#: chosen so that they stand to the chart's lines and text as they do on the tablet.
-MARKER_SCALE = 1.8
-
-#: Minutes of chart after the last entry: room for the labels of the events that end a session
-#: (oriented, escort, discharged), which come within minutes of each other.
-PRINT_MARGIN_AFTER = 20.0
 
 BODY_PT = 9.0
 TABLE_PT = 7.8
@@ -145,7 +124,7 @@ class ReportWriter:
         if QThread.currentThread() is not app.thread():
             raise RuntimeError("The PDF report draws the session chart, a widget: write it "
                                "on the application's main (GUI) thread")
-        self._chart: _PrintChart | None = None
+        self._chart: PrintChart | None = None
 
     def write_pdf(self, view: SessionView, path: Path, *, generated_at: datetime,
                   chain_head: str, page_size: str = "A4") -> None:
@@ -184,7 +163,7 @@ class ReportWriter:
                device: QPagedPaintDevice) -> int:
         """Draw ``report`` (of ``view``) on ``device``, page by page; the number of pages."""
         if self._chart is None:
-            self._chart = _PrintChart()
+            self._chart = PrintChart()
         self._chart.show(view)
         painter = QPainter()
         if not painter.begin(device):
@@ -223,7 +202,7 @@ _keep: list[QCoreApplication] = []
 # -- pages -------------------------------------------------------------------------------------
 
 
-def _paint_pages(painter: QPainter, report: SessionReport, chart: _PrintChart,
+def _paint_pages(painter: QPainter, report: SessionReport, chart: PrintChart,
                  device: QPagedPaintDevice) -> int:
     area = device.pageLayout().paintRectPixels(device.logicalDpiX())
     width, height = float(area.width()), float(area.height())
@@ -272,8 +251,9 @@ def _paint_footer(painter: QPainter, report: SessionReport, rect: QRectF,
     painter.setPen(QColor("black"))
     top = rect.top() + metrics.height() * 0.6
     painter.setPen(QColor(RULE_COLOUR))
-    painter.drawLine(rect.left(), top - metrics.height() * 0.3, rect.right(),
-                     top - metrics.height() * 0.3)
+    # Whole device pixels, as the line was always drawn: Qt's integer overload.
+    rule = int(top - metrics.height() * 0.3)
+    painter.drawLine(int(rect.left()), rule, int(rect.right()), rule)
     painter.setPen(QColor("black"))
     first = QRectF(rect.left(), top, rect.width(), metrics.lineSpacing())
     number = f"Page {page} of {pages}"
@@ -441,7 +421,7 @@ def _document(report: SessionReport, device: QPagedPaintDevice, page: QSizeF,
                 parts = []
                 place = QTextFrameFormat()
                 place.setWidth(page.width())
-                place.setHeight(_PrintChart.height_for(page.width()))
+                place.setHeight(PrintChart.height_for(page.width()))
                 place.setBorder(0)
                 place.setMargin(0)
                 place.setPadding(0)
@@ -527,96 +507,3 @@ def _row_html(row: Row) -> str:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
-
-
-# -- the chart ---------------------------------------------------------------------------------
-
-
-class _PrintChart:
-    """The session chart, built offscreen for the page, and drawn as vectors by :meth:`draw`."""
-
-    def __init__(self) -> None:
-        self.chart = SessionChart(LIGHT)
-        _style_for_print(self.chart)
-        # Laid out as the screen lays it out, at a fixed size, but never on a screen: the
-        # chart shares its height among the panes when it is resized while shown.
-        self.chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
-        self.chart.resize(*CHART_SIZE)
-        self.chart.show()
-        self.chart.layout().activate()
-        self.chart.graphics.ci.layout.activate()
-        # The "now" line marks the nurse's present; on a report it would only mark the
-        # moment the report was made.
-        for pane in self.chart.panes:
-            pane.now.setVisible(False)
-
-    def show(self, view: SessionView) -> None:
-        self.chart.show_view(view)
-
-    @staticmethod
-    def height_for(width: float) -> float:
-        return width * CHART_SIZE[1] / CHART_SIZE[0]
-
-    def draw(self, painter: QPainter, rect: QRectF) -> None:
-        scene = self.chart.graphics.scene()
-        # Markers are drawn in pixels of the device, not of the chart: size them to match.
-        _prepare_export(scene, MARKER_SCALE)
-        graphics = self.chart.graphics
-        source = QRectF(0, 0, graphics.width(), graphics.height())
-        # A pyqtgraph text item sets the painter's transform to its own the first time it is
-        # painted, which on the page would draw its backing (the box that keeps a limit
-        # line from running through its label) far from its text. Paint once off the page.
-        scratch = QImage(8, 8, QImage.Format.Format_ARGB32)
-        scratch_painter = QPainter(scratch)
-        scene.render(scratch_painter, QRectF(scratch.rect()), source)
-        scratch_painter.end()
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        scene.render(painter, rect, source, Qt.AspectRatioMode.KeepAspectRatio)
-        painter.restore()
-
-    def close(self) -> None:
-        self.chart.close()
-        self.chart.deleteLater()
-
-
-def _style_for_print(chart: SessionChart) -> None:
-    """Make the chart read in grey-scale: MOAA/S dashed, apart from the solid CADSS-6. The
-    chart's own colour key is left out: the report prints its key in words."""
-    chart.legend.hide()
-    chart.margin_after = PRINT_MARGIN_AFTER
-    theme = chart.theme
-    chart.moaas.setPen(pg.mkPen(theme.moaas, width=2.5, style=Qt.PenStyle.DashLine))
-
-
-def _prepare_export(scene: QGraphicsScene, scale: float) -> None:
-    """Put every item of ``scene`` in pyqtgraph's export mode (markers as paths, not from a
-    pixmap atlas, ``scale`` times their screen size) and have the axes draw straight onto
-    the page."""
-    options = {"antialias": True, "background": None, "painter": None,
-               "resolutionScale": scale}
-    for item in scene.items():
-        if hasattr(item, "setExportMode"):
-            item.setExportMode(True, options)
-        if isinstance(item, pg.AxisItem):
-            item.paint = _direct_axis_paint(item)
-
-
-def _direct_axis_paint(axis: pg.AxisItem) -> Callable[..., None]:
-    """An axis ``paint`` that draws its ticks and labels on the painter it is given.
-
-    pyqtgraph records an axis into a QPicture and replays it; replayed on a 300 dpi page the
-    tick labels come out three times too large.
-    """
-
-    def paint(painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        painter.save()
-        if axis.style["tickFont"]:
-            painter.setFont(axis.style["tickFont"])
-        specs = axis.generateDrawSpecs(painter)
-        if specs is not None:
-            axis.drawPicture(painter, *specs)
-        painter.restore()
-
-    return paint
