@@ -155,8 +155,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
                 watcher = DraftInput(self)
                 watcher.edited.connect(self._draft_edited)
                 app.installEventFilter(watcher)
-        #: Called on every tick, after the screens are refreshed (the demo chair's driver).
-        self.tick_hooks: list[Callable[[], None]] = []
+        #: Called on every tick, after the screens are refreshed (the demo chair's driver); what
+        #: a hook returns is not used.
+        self.tick_hooks: list[Callable[[], object]] = []
         self.live = changes is not None
         shown = weakref.WeakMethod(self._show_problem)
         self.board = ChairViews(
