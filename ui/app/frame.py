@@ -168,7 +168,7 @@ class WindowFrame(QMainWindow):
         return None
 
 
-def message(exc: Exception) -> str:
+def refusal_text(exc: Exception) -> str:
     """The words of a refusal: a field error's message, a storage error's, or the text."""
     if isinstance(exc, InvalidEntryError):
         return "; ".join(e.message for e in [*exc.errors, *exc.needs_confirmation])

@@ -67,6 +67,11 @@ MIN_WINDOW_PX = 480
 class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
     """ChairSide's window.
 
+    Its flows are its parts: :class:`~ui.app.staff_flows.StaffFlows` (sign-in, the lock,
+    staff administration, the audit trail), :class:`~ui.app.chair_flows.ChairFlows` (a
+    chair's session or check-in, drafts, closing) and :class:`~ui.app.review_flows.ReviewFlows`
+    (the clinicians' review), over the state they share (:class:`~ui.app.frame.WindowFrame`).
+
     Signals:
         themeChanged(object): the theme now in use.
     """

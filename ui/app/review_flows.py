@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from monitor.clinical.permissions import PermissionDenied
 from monitor.storage.store import StorageError
-from ui.app.frame import WindowFrame, message
+from ui.app.frame import WindowFrame, refusal_text
 
 if TYPE_CHECKING:
     from monitor.service.review import Cursor, Page, SessionQuery
@@ -48,7 +48,7 @@ class ReviewFlows(WindowFrame):
         try:
             return self.service.find_sessions(query, by=self._by(), after=after, limit=limit)
         except (StorageError, PermissionDenied) as exc:
-            self.statusBar().showMessage(message(exc), 10_000)
+            self.statusBar().showMessage(refusal_text(exc), 10_000)
             return Page([], None)
 
     def _exporter(self) -> SessionExporter:
@@ -89,7 +89,7 @@ class ReviewFlows(WindowFrame):
         try:
             course = self.service.course(patient_id, by=self._by())
         except (StorageError, PermissionDenied) as exc:
-            self.statusBar().showMessage(message(exc), 10_000)
+            self.statusBar().showMessage(refusal_text(exc), 10_000)
             return None
         if self.course_screen is None:
             screen = CourseScreen(self.theme)

@@ -20,7 +20,7 @@ from monitor.clinical.permissions import Action, PermissionDenied, allowed
 from monitor.service.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
 from monitor.service.clinic import InvalidEntryError, NotFoundError
 from monitor.storage.store import StorageError
-from ui.app.frame import WindowFrame, message
+from ui.app.frame import WindowFrame, refusal_text
 from ui.staff.login import FirstAdminScreen
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class StaffFlows(WindowFrame):
         try:
             admin_id = self.service.create_first_admin(name, pin)
         except (InvalidEntryError, InvalidPin, PermissionDenied, ValueError) as exc:
-            self.first_admin.show_error(message(exc))
+            self.first_admin.show_error(refusal_text(exc))
             return
         except StorageError as exc:
             self.first_admin.show_error(f"NOT saved: {exc.message}")
@@ -205,7 +205,7 @@ class StaffFlows(WindowFrame):
             action()
         except (InvalidEntryError, InvalidPin, PermissionDenied, ValueError, NotFoundError,
                 StorageError) as exc:
-            self.staff_admin.show_error(message(exc))
+            self.staff_admin.show_error(refusal_text(exc))
             return False
         self._refresh_admin()
         self.staff_admin.show_message(done)
@@ -226,7 +226,7 @@ class StaffFlows(WindowFrame):
                 staff_id=chosen.staff_id, action=chosen.action, since=chosen.since,
                 until=chosen.until, limit=AUDIT_LIMIT)
         except (PermissionDenied, StorageError) as exc:
-            self.audit.show_error(message(exc))
+            self.audit.show_error(refusal_text(exc))
             return
         self._audit_actions.update(e.action for e in entries)
         self.audit.set_actions(sorted(self._audit_actions))
