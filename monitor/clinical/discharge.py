@@ -25,8 +25,8 @@ from monitor.clinical.domain import (
     Severity,
     clock_time,
 )
+from monitor.clinical.phases import baseline, infusion_started_at, infusion_stopped_at
 from monitor.clinical.protocol import ObservationAnchor, Protocol
-from monitor.clinical.rules import baseline, infusion_started_at, infusion_stopped_at
 from monitor.clinical.scores import MOAAS_LEVELS
 
 #: Criterion ids in the order the nurse sees them.

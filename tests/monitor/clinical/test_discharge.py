@@ -23,8 +23,9 @@ from monitor.clinical.domain import (
     Reading,
     SessionRecord,
 )
+from monitor.clinical.phases import infusion_stopped_at
 from monitor.clinical.protocol import Protocol, load_protocol
-from monitor.clinical.rules import evaluate_flags, infusion_stopped_at
+from monitor.clinical.rules import evaluate_flags
 from monitor.clock import ManualClock
 from monitor.demo import data as demo
 from monitor.service.clinic import ClinicService
