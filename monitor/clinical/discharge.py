@@ -26,7 +26,8 @@ from monitor.clinical.domain import (
     clock_time,
 )
 from monitor.clinical.phases import baseline, infusion_started_at, infusion_stopped_at
-from monitor.clinical.protocol import ObservationAnchor, Protocol
+from monitor.clinical.protocol import Protocol
+from monitor.clinical.protocol_schema import ObservationAnchor
 from monitor.clinical.scores import MOAAS_LEVELS
 
 #: Criterion ids in the order the nurse sees them.
