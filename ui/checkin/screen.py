@@ -50,23 +50,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.clinical.domain import Severity
-from monitor.clinical.dosing import DosePlan, plan_dose
-from monitor.clinical.protocol import Protocol, available_profiles
-from monitor.clinical.scores import GAD7, PHQ9, PHQ9_SELF_HARM_ITEM, Scale
-from monitor.clinical.validation import (
+from monitor.clinical.checkin import (
     MRN_MAX_LENGTH,
     NAME_MAX_LENGTH,
-    FieldError,
-    ValidationError,
-    parse_whole,
     validate_dob_parts,
     validate_escort,
     validate_mrn,
     validate_name,
-    validate_reading,
     validate_weight,
 )
+from monitor.clinical.domain import Severity
+from monitor.clinical.dosing import DosePlan, plan_dose
+from monitor.clinical.protocol import Protocol, available_profiles
+from monitor.clinical.scores import GAD7, PHQ9, PHQ9_SELF_HARM_ITEM, Scale
+from monitor.clinical.validation import FieldError, ValidationError, parse_whole, validate_reading
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService, PatientInfo
 from ui.common.keypad import NumericKeypad

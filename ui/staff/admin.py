@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.clinical.validation import validate_name
+from monitor.clinical.checkin import validate_name
 from ui.common.labels import clock_time
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
 from ui.common.theme import Theme

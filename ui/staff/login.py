@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.clinical.validation import validate_name
+from monitor.clinical.checkin import validate_name
 from monitor.service.auth import MAX_PIN_LENGTH, MIN_PIN_DIGITS, InvalidPin, check_new_pin
 from ui.common.keypad import NumericKeypad
 from ui.common.labels import clock_time
