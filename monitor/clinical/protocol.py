@@ -27,6 +27,7 @@ from monitor.clinical.protocol_file import (
     SourceFile,
     parse_file,
     parse_text,
+    protocol_table,
     read_body,
     read_header,
     resolve,
@@ -282,19 +283,8 @@ def read_revision(text: str, origin: str) -> Revision:
     and which lists only what it changes (``id``, ``name`` and ``version`` optional).
     """
     source = parse_text(text, None, origin)
-    table = source.data.get("protocol")
-    if not isinstance(table, dict):
-        raise source.error("missing [protocol] table: name the profile with extends = "
-                           '"iv_ketamine" (or id, for a full protocol)', "protocol",
-                           field_name="protocol")
-    allowed = ("id", "name", "version", "extends")
-    for key, value in table.items():
-        if key not in allowed:
-            raise source.error(f"unknown field (known: {', '.join(allowed)})", "protocol", key,
-                               f"protocol.{key}")
-        if not isinstance(value, str) or not value.strip():
-            raise source.error("expected non-empty text in quotes", "protocol", key,
-                               f"protocol.{key}")
+    table = protocol_table(source, "missing [protocol] table: name the profile with extends = "
+                                   '"iv_ketamine" (or id, for a full protocol)')
     extends = table.get("extends")
     if extends is None:
         full = load_protocol_text(text, origin)

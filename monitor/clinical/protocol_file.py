@@ -149,20 +149,26 @@ def read_body(
     return parameters, medications
 
 
-def read_header(source: SourceFile) -> Header:
-    """The ``[protocol]`` table, checked: id, name and version as text, extends optional."""
+def protocol_table(source: SourceFile, missing: str) -> dict[str, str]:
+    """The ``[protocol]`` table, each of its fields known and non-empty text; ``missing`` is
+    the problem reported when there is none."""
     table = source.data.get("protocol")
     if not isinstance(table, dict):
-        raise source.error("missing [protocol] table with id, name and version", "protocol",
-                           field_name="protocol")
+        raise source.error(missing, "protocol", field_name="protocol")
     allowed = ("id", "name", "version", "extends")
     for key, value in table.items():
         if key not in allowed:
             raise source.error(f"unknown field (known: {', '.join(allowed)})", "protocol", key,
-                                f"protocol.{key}")
+                               f"protocol.{key}")
         if not isinstance(value, str) or not value.strip():
             raise source.error("expected non-empty text in quotes", "protocol", key,
                                f"protocol.{key}")
+    return table
+
+
+def read_header(source: SourceFile) -> Header:
+    """The ``[protocol]`` table, checked: id, name and version as text, extends optional."""
+    table = protocol_table(source, "missing [protocol] table with id, name and version")
     for key in ("id", "name", "version"):
         if key not in table:
             raise source.error("missing", "protocol", field_name=f"protocol.{key}")
