@@ -27,17 +27,11 @@ from monitor.cli import staff as cli_staff
 from monitor.cli.watch import COMMAND as WATCH
 from monitor.cli.watch import add_command as add_watch_command
 from monitor.cli.watch import run as watch
+from monitor.clinical.checkin import validate_dob, validate_mrn, validate_name, validate_weight
 from monitor.clinical.domain import Flag, Score
 from monitor.clinical.permissions import PermissionDenied
 from monitor.clinical.protocol import available_profiles
-from monitor.clinical.validation import (
-    ValidationError,
-    parse_time,
-    validate_dob,
-    validate_mrn,
-    validate_name,
-    validate_weight,
-)
+from monitor.clinical.validation import ValidationError, parse_time
 from monitor.clock import Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError, SessionView

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.clinical.domain import EventKind, Phase, SessionRecord
-from monitor.clinical.rules import phase_changes
+from monitor.clinical.phases import phase_changes
 from monitor.clinical.validation import FieldError
 
 #: Keys of an early stop's event data.

@@ -15,15 +15,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from monitor.clinical.protocol import (
+from monitor.clinical.protocol import Protocol, revised
+from monitor.clinical.protocol_schema import (
     Medication,
     Parameter,
-    Protocol,
     ProtocolError,
     accepted_range,
     check_parameter,
     choices,
-    revised,
 )
 from monitor.clinical.validation import FieldError
 

@@ -23,12 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from monitor.clinical.domain import Acknowledgement, Flag, Phase, SessionRecord, Severity
-from monitor.clinical.rules import (
-    PHQ9_CLEARS_START,
-    PHQ9_DEFERRED,
-    PHQ9_ITEM9_FLAG,
-    baseline_readings,
-)
+from monitor.clinical.phases import baseline_readings
+from monitor.clinical.rules import PHQ9_CLEARS_START, PHQ9_DEFERRED, PHQ9_ITEM9_FLAG
 
 #: The baseline the infusion should start from: reading attribute and its name on screen.
 BASELINE_MEASURES: tuple[tuple[str, str], ...] = (

@@ -1,8 +1,9 @@
 """Validation of what a person or a CSV file hands to ChairSide.
 
 The nurse's entry screen, the check-in screen and the CSV import all pass raw input through
-this module, so a value is refused (or held for confirmation) the same way wherever it comes
-from. Three rules run through it:
+this module (and the check-in values, MRN, names, date of birth and weight, through
+:mod:`monitor.clinical.checkin`, which follows it), so a value is refused (or held for
+confirmation) the same way wherever it comes from. Three rules run through it:
 
 * **Only ASCII digits are numbers.** ``int()``, ``float()`` and ``str.isdigit`` accept
   ``'٧٢'``, ``'７２'``, ``'7_2'``, ``'+72'``, ``' 72'``, ``'1e3'`` or ``'nan'``; here every number
@@ -25,13 +26,11 @@ downstream can round once, deliberately.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Generic, TypeVar
 
 from monitor.clock import ensure_utc
 
@@ -50,14 +49,7 @@ MAX_TIME_AGE = timedelta(days=365)
 #: injected clock, and a reading of the future is a typing error, not clock skew.
 FUTURE_TOLERANCE = timedelta(0)
 
-#: Oldest patient accepted by :func:`validate_dob`.
-MAX_AGE_YEARS = 120
-
-MRN_MAX_LENGTH = 32
-NAME_MAX_LENGTH = 100
-
 Number = int | Decimal
-T = TypeVar("T")
 
 
 class ValidationError(Exception):
@@ -209,7 +201,6 @@ READING_MEASURES: tuple[str, ...] = tuple(
     name for name, spec in MEASURES.items() if spec.places == 0
 )
 
-RawScalar = str | int | None
 RawValue = str | int | Sequence[str | int | None] | None
 
 
@@ -230,26 +221,7 @@ class ReadingCheck:
         return not self.errors and not self.needs_confirmation
 
 
-@dataclass(frozen=True, slots=True)
-class ValueCheck(Generic[T]):
-    """The outcome of checking one check-in value.
-
-    ``value`` is ``None`` when the input was refused or (for optional fields) left empty; a
-    value waiting for confirmation is set, and ``ok`` stays false until it is confirmed.
-    """
-
-    value: T | None
-    error: FieldError | None = None
-    needs_confirmation: FieldError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.needs_confirmation is None
-
-
 _WHOLE = re.compile(r"[0-9]+")
-_MRN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9-]{{0,{MRN_MAX_LENGTH - 1}}}")
-_DATE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
 _LOCAL_TIME = (
     r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
     r"[Tt ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
@@ -259,13 +231,6 @@ _NAIVE_TIME = re.compile(_LOCAL_TIME)
 _OFFSET_TIME = re.compile(
     _LOCAL_TIME + r"(?:(?P<utc>[Zz])|(?P<sign>[+-])(?P<off_h>[0-9]{2}):(?P<off_m>[0-9]{2}))"
 )
-#: Punctuation a person's name may contain besides letters and single spaces.
-_NAME_PUNCTUATION = frozenset(" '’-.,")
-#: An escort is written down as people write who is collecting the patient:
-#: "Tom Byrne (husband)", "Ann & Joe Lee", "Ann/Joe Lee".
-_ESCORT_PUNCTUATION = _NAME_PUNCTUATION | frozenset("()&/")
-
-
 def parse_whole(text: str, *, field: str = "value", label: str = "Value") -> int:
     """Parse a whole number written with ASCII digits only.
 
@@ -310,7 +275,8 @@ def parse_decimal(text: str, places: int, *, field: str = "value", label: str = 
     return Decimal(number)
 
 
-def _is_blank(raw: object) -> bool:
+def is_blank(raw: object) -> bool:
+    """Whether ``raw`` was left empty: ``None``, or text of ASCII whitespace only."""
     return raw is None or (isinstance(raw, str) and not raw.strip(ASCII_WHITESPACE))
 
 
@@ -346,7 +312,7 @@ def validate_reading(
     errors: list[FieldError] = []
     for name in READING_MEASURES:
         given = raw.get(name)
-        if _is_blank(given):
+        if is_blank(given):
             continue
         try:
             values[name] = _whole_in_range(MEASURES[name], given)
@@ -363,7 +329,7 @@ def validate_reading(
     errors.extend(
         FieldError(str(name), f"{MEASURES[name].label} is recorded at check-in, not in a reading")
         for name in raw
-        if name in MEASURES and name not in READING_MEASURES and not _is_blank(raw[name])
+        if name in MEASURES and name not in READING_MEASURES and not is_blank(raw[name])
     )
     needs_confirmation = [
         request
@@ -419,7 +385,7 @@ def _check_bp(
     errors: list[FieldError],
 ) -> None:
     """Keep BP only as a whole pair with diastolic below systolic."""
-    sbp_given, dbp_given = not _is_blank(raw.get("sbp")), not _is_blank(raw.get("dbp"))
+    sbp_given, dbp_given = not is_blank(raw.get("sbp")), not is_blank(raw.get("dbp"))
     if sbp_given != dbp_given:
         missing = "dbp" if sbp_given else "sbp"
         errors.append(
@@ -454,15 +420,15 @@ def _check_items(
     )
     # A string is a sequence too: '012340' must not be read as six items.
     if items is None or isinstance(items, int | str | bytes | bytearray):
-        if not _is_blank(items):
+        if not is_blank(items):
             errors.append(FieldError(scale.name, refusal))
         return
     if not isinstance(items, Sequence):
         errors.append(FieldError(scale.name, refusal))
         return
-    if all(_is_blank(item) for item in items):
+    if all(is_blank(item) for item in items):
         return
-    if len(items) != scale.count or any(_is_blank(item) for item in items):
+    if len(items) != scale.count or any(is_blank(item) for item in items):
         errors.append(FieldError(scale.name, refusal))
         return
     item_spec = MeasureSpec(scale.name, scale.label, "", 0, scale.item_high)
@@ -492,43 +458,10 @@ def _check_items(
         )
         del values[scale.total]
         return
-    if given is None and not _is_blank(raw.get(scale.total)):
+    if given is None and not is_blank(raw.get(scale.total)):
         return  # the total typed was refused; its error stands and is not papered over
     values[scale.name] = tuple(scores)
     values[scale.total] = total
-
-
-def _check_decimal(
-    spec: MeasureSpec, raw: RawScalar, *, confirmed: bool, required: bool
-) -> ValueCheck[Decimal]:
-    if _is_blank(raw):
-        if required:
-            message = f"Enter the {spec.label.lower()}: {spec.accepted}"
-            return ValueCheck(None, FieldError(spec.name, message))
-        return ValueCheck(None)
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        return ValueCheck(None, FieldError(spec.name, spec.refusal))
-    if isinstance(raw, int):
-        value = Decimal(raw)
-    else:
-        try:
-            value = parse_decimal(raw, spec.places, field=spec.name, label=spec.label)
-        except ValidationError:
-            return ValueCheck(None, FieldError(spec.name, spec.refusal))
-    if not spec.low <= value <= spec.high:
-        return ValueCheck(None, FieldError(spec.name, spec.refusal))
-    request = None if confirmed else spec.confirmation(value)
-    return ValueCheck(value, needs_confirmation=request)
-
-
-def validate_weight(raw: RawScalar, *, confirmed: bool = False) -> ValueCheck[Decimal]:
-    """The patient's weight in kg (required: the dose is computed from it)."""
-    return _check_decimal(MEASURES["weight"], raw, confirmed=confirmed, required=True)
-
-
-def validate_temperature(raw: RawScalar, *, confirmed: bool = False) -> ValueCheck[Decimal]:
-    """A body temperature in °C; optional, so an empty entry is ``ok`` with no value."""
-    return _check_decimal(MEASURES["temperature"], raw, confirmed=confirmed, required=False)
 
 
 def validate_time(
@@ -619,129 +552,3 @@ def parse_time(text: str, *, field: str = "time", label: str = "Time") -> dateti
     except (ValueError, OverflowError) as exc:
         # Well-formed but impossible: month 13, 25 o'clock, offset +24:00, year 0.
         raise ValidationError(field, f"{label} {stripped!r} is not a real time") from exc
-
-
-def validate_mrn(raw: str | None) -> ValueCheck[str]:
-    """A medical record number: 1–32 ASCII letters, digits and '-', not starting with '-'."""
-    text = raw.strip(ASCII_WHITESPACE) if isinstance(raw, str) else ""
-    if not text:
-        return ValueCheck(None, FieldError("mrn", "Enter the MRN"))
-    if not _MRN.fullmatch(text):
-        return ValueCheck(
-            None,
-            FieldError(
-                "mrn",
-                f"MRN must be 1 to {MRN_MAX_LENGTH} characters: letters A-Z, digits 0-9 "
-                "and '-', starting with a letter or digit",
-            ),
-        )
-    return ValueCheck(text)
-
-
-def validate_name(raw: str | None, *, field: str = "name", label: str = "Name") -> ValueCheck[str]:
-    """A person's name (patient, staff): letters in any script, spaces and ' - . ,
-
-    The name is NFC-normalised so that the same name typed on two keyboards compares equal.
-    It must start with a letter, which also keeps spreadsheet formulas (``=…``, ``+…``,
-    ``-…``, ``@…``) out of exported files.
-    """
-    return _validate_person(raw, field, label, _NAME_PUNCTUATION, "' - . ,")
-
-
-def validate_escort(raw: str | None) -> ValueCheck[str]:
-    """The escort's name as the nurse writes it: a name, and also ( ) & / for who they are.
-
-    "Tom Byrne (husband)" and "Ann & Joe Lee" are accepted; like any name it starts with a
-    letter, so nothing in it can read as a spreadsheet formula.
-    """
-    return _validate_person(
-        raw, "escort", "Escort name", _ESCORT_PUNCTUATION, "' - . , ( ) & /"
-    )
-
-
-def _validate_person(
-    raw: str | None, field: str, label: str, punctuation: frozenset[str], shown: str
-) -> ValueCheck[str]:
-    text = raw.strip(ASCII_WHITESPACE) if isinstance(raw, str) else ""
-    text = unicodedata.normalize("NFC", text)
-    if not text:
-        return ValueCheck(None, FieldError(field, f"Enter the {label.lower()}"))
-    allowed = all(char in punctuation or unicodedata.category(char)[0] in "LM" for char in text)
-    if len(text) > NAME_MAX_LENGTH or not allowed or not text[0].isalpha():
-        return ValueCheck(
-            None,
-            FieldError(
-                field,
-                f"{label} must be 1 to {NAME_MAX_LENGTH} characters: letters, spaces and "
-                f"{shown} starting with a letter",
-            ),
-        )
-    return ValueCheck(text)
-
-
-def validate_dob(raw: date | str | None, *, today: date) -> ValueCheck[date]:
-    """A date of birth (``date`` or ``YYYY-MM-DD``), not in the future, age 0–120 years.
-
-    ``today`` is the clinic's local date from the injected clock.
-    """
-    refusal = FieldError(
-        "dob", "Date of birth must be a date written year-month-day, e.g. 1980-04-23"
-    )
-    if _is_blank(raw):
-        return ValueCheck(None, FieldError("dob", "Enter the date of birth"))
-    # A datetime is a date subclass, but its date depends on a zone: refuse it as ambiguous.
-    if isinstance(raw, datetime):
-        return ValueCheck(None, refusal)
-    if isinstance(raw, date):
-        dob = raw
-    elif isinstance(raw, str) and (match := _DATE.fullmatch(raw.strip(ASCII_WHITESPACE))):
-        try:
-            dob = date(int(match["year"]), int(match["month"]), int(match["day"]))
-        except ValueError:
-            return ValueCheck(None, refusal)
-    else:
-        return ValueCheck(None, refusal)
-    if dob > today:
-        return ValueCheck(None, FieldError("dob", f"Date of birth {dob} is in the future"))
-    age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-    if age > MAX_AGE_YEARS:
-        return ValueCheck(
-            None,
-            FieldError("dob", f"Date of birth {dob} gives an age over {MAX_AGE_YEARS} years"),
-        )
-    return ValueCheck(dob)
-
-
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
-
-
-def validate_dob_parts(year: str, month: str, day: str, *, today: date) -> ValueCheck[date]:
-    """A date of birth typed as three boxes: year (4 digits), month (1–12), day (1–31).
-
-    A one-digit month or day is taken as it is ("5" is May); a refusal names the box at
-    fault and what it accepts. The date found is then checked as :func:`validate_dob`.
-    """
-    y, m, d = (part.strip(ASCII_WHITESPACE) for part in (year, month, day))
-    if not (y or m or d):
-        return ValueCheck(None, FieldError("dob", "Enter the date of birth"))
-    missing = [name for name, part in (("year", y), ("month", m), ("day", d)) if not part]
-    if missing:
-        return ValueCheck(None, FieldError(
-            "dob", f"Date of birth: enter the {' and the '.join(missing)}"))
-    if not re.fullmatch(r"[0-9]{4}", y):
-        return ValueCheck(None, FieldError(
-            "dob", f"Date of birth: year must be 4 digits, e.g. 1980, not “{y}”"))
-    if not re.fullmatch(r"[0-9]{1,2}", m) or not 1 <= int(m) <= 12:
-        return ValueCheck(None, FieldError(
-            "dob", f"Date of birth: month must be 1–12, not “{m}”"))
-    if not re.fullmatch(r"[0-9]{1,2}", d) or not 1 <= int(d) <= 31:
-        return ValueCheck(None, FieldError("dob", f"Date of birth: day must be 1–31, not “{d}”"))
-    try:
-        dob = date(int(y), int(m), int(d))
-    except ValueError:
-        month_name = _MONTH_NAMES[int(m) - 1]
-        where = f"{month_name} {int(y)}" if int(m) == 2 else month_name
-        return ValueCheck(None, FieldError(
-            "dob", f"Date of birth: day {int(d)} does not exist in {where}"))
-    return validate_dob(dob, today=today)

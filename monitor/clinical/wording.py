@@ -7,7 +7,8 @@ what she saw at the chair.
 from __future__ import annotations
 
 from monitor.clinical.domain import EventKind, Measure
-from monitor.clinical.protocol import ObservationAnchor, Protocol
+from monitor.clinical.protocol import Protocol
+from monitor.clinical.protocol_schema import ObservationAnchor
 
 MEASURE_NAMES: dict[Measure, str] = {
     Measure.BP: "BP",

@@ -12,9 +12,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QVBoxLayout
 
+from monitor.clinical.checkin import validate_weight
 from monitor.clinical.dosing import DosePlan, plan_dose
 from monitor.clinical.protocol import Protocol
-from monitor.clinical.validation import FieldError, ValidationError, parse_whole, validate_weight
+from monitor.clinical.validation import FieldError, ValidationError, parse_whole
 from monitor.service.clinic import ClinicService
 from ui.checkin.parts import SEGMENT_SPACING, Card, line_edit, number_field
 from ui.checkin.values import number_text

@@ -19,14 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.clinical.validation import (
+from monitor.clinical.checkin import (
     MRN_MAX_LENGTH,
     NAME_MAX_LENGTH,
-    FieldError,
     validate_dob_parts,
     validate_mrn,
     validate_name,
 )
+from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService, PatientInfo
 from ui.checkin.parts import SEGMENT_SPACING, Card, line_edit, number_field

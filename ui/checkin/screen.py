@@ -43,9 +43,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.clinical.checkin import MRN_MAX_LENGTH, NAME_MAX_LENGTH, validate_escort
 from monitor.clinical.protocol import available_profiles
 from monitor.clinical.scores import GAD7, PHQ9
-from monitor.clinical.validation import MRN_MAX_LENGTH, NAME_MAX_LENGTH, FieldError, validate_escort
+from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService, PatientInfo
 from ui.checkin.dose import DoseCard

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.clinical.validation import validate_name
+from monitor.clinical.checkin import validate_name
 from ui.common.labels import clock_time, role_word
 from ui.common.pin import MIN_PIN, PinEntry, PinField, pin_problem
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton

@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QBoxLayout, QGridLayout, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
-from monitor.clinical.validation import validate_name
+from monitor.clinical.checkin import validate_name
 from ui.common.labels import clock_time, role_word
 from ui.common.pin import MIN_PIN, PinEntry, PinField, pin_problem
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton

@@ -20,6 +20,7 @@ from monitor.clinical.protocol import load_protocol
 from monitor.clinical.rules import evaluate_flags, next_reading
 from monitor.clinical.validation import validate_reading
 from monitor.clock import ManualClock
+from monitor.demo import courses
 from monitor.demo import data as demo
 from monitor.service.clinic import READING_FIELDS, ClinicService
 from monitor.storage.model import Acknowledgement as AckRow
@@ -170,7 +171,7 @@ def test_every_patient_has_a_course_of_6_to_12_sessions(history):
     for times in per_patient.values():
         assert 6 <= len(times) <= 12
         gaps = [(b - a).days for a, b in itertools.pairwise(times)]
-        assert gaps[:5] == list(demo._INDUCTION_GAPS[: len(gaps[:5])])  # twice weekly first
+        assert gaps[:5] == list(courses._INDUCTION_GAPS[: len(gaps[:5])])  # twice weekly first
 
 
 def test_patients_look_like_patients(history):
@@ -333,7 +334,7 @@ def test_normal_sessions_raise_no_warning_or_critical_at_any_moment(tmp_path, mo
     sooner than the protocol's interval."""
     protocol = load_protocol("iv_ketamine")
     normal: list[SessionRecord] = []
-    finish = demo._Builder.finish
+    finish = courses.Builder.finish
 
     def keep(builder, session, incident, batch, discharged):
         if incident is None:
@@ -341,7 +342,7 @@ def test_normal_sessions_raise_no_warning_or_critical_at_any_moment(tmp_path, mo
                                         tuple(session.events)))
         finish(builder, session, incident, batch, discharged)
 
-    monkeypatch.setattr(demo._Builder, "finish", keep)
+    monkeypatch.setattr(courses.Builder, "finish", keep)
     _fill(tmp_path / "normal.sqlite3", sessions=100, seed=SEED + 1)
     assert len(normal) >= 90
     for record in normal:
