@@ -30,7 +30,7 @@ from monitor.storage.model import (
 )
 from monitor.storage.store import Store, open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
-from tests.monitor.test_signoff import ready
+from tests.monitor.clinical.test_signing import ready
 
 MIN = timedelta(minutes=1)
 
