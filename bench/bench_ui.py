@@ -9,9 +9,9 @@ script, launched the same way in the same run, that imports PySide6, pyqtgraph a
 SQLAlchemy and shows an empty PlotWidget. Target: both ≤ 1.3 × the bare script.
 
 Save-to-repaint: in one process, the time from asking the session presenter to save one
-reading (validate, commit with synchronous=FULL, raise flags, reload the session, update
-every widget) to the end of a synchronous repaint of the window. Target: median ≤ 16 ms.
-Both run offscreen.
+reading (validate, commit with synchronous=FULL, raise flags, evaluate the session as it
+then stands, update every widget) to the end of a synchronous repaint of the window.
+Target: median ≤ 16 ms. Both run offscreen.
 """
 
 from __future__ import annotations
@@ -130,12 +130,14 @@ def _signed_in_window(folder: Path) -> tuple[Any, Any, Any, Any, Any, Any]:
     app.processEvents()
     return app, store, clock, service, nurse, window
 
-def bench_save_to_repaint(saves: int) -> list[float]:
+def bench_save_to_repaint(saves: int) -> tuple[list[float], list[float]]:
+    """Each timed save's wall time and processor time."""
     sys.path.insert(0, str(ROOT))
 
     from monitor.clinical.domain import EventKind  # noqa: PLC0415
 
-    timings = []
+    timings: list[float] = []
+    processor: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         app, store, clock, service, nurse, window = _signed_in_window(Path(tmp))
         # Typical sessions: a baseline, the infusion started, then a reading every 5 minutes
@@ -154,15 +156,16 @@ def bench_save_to_repaint(saves: int) -> list[float]:
                 clock.advance(timedelta(minutes=5))
                 raw = {"sbp": str(125 + i % 20), "dbp": str(78 + i % 8),
                        "hr": str(70 + i % 15), "spo2": "97"}
-                start = time.perf_counter()
+                start, used = time.perf_counter(), time.process_time()
                 screen.presenter.save_reading(raw)
                 window.repaint()
                 elapsed = time.perf_counter() - start
                 if i >= 3:
                     timings.append(elapsed)
+                    processor.append(time.process_time() - used)
         window.close()
         store.close()
-    return timings
+    return timings, processor
 
 
 def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, list[float]]]:
@@ -271,12 +274,13 @@ def main() -> int:
     if args.startup_only:
         return 0
 
-    timings = bench_save_to_repaint(args.saves)
+    timings, processor = bench_save_to_repaint(args.saves)
     median = _ms(timings, 0.5)
     print(f"save-to-repaint, one reading into a session of 5-30 readings, {len(timings)} saves")
     print(f"  median {median:.1f} ms, p95 {_ms(timings, 0.95):.1f} ms, "
           f"max {_ms(timings, 1.0):.1f} ms (target median ≤ 16 ms): "
-          f"{'PASS' if median <= 16 else 'MISS'}")
+          f"{'PASS' if median <= 16 else 'MISS'}; processor median "
+          f"{_ms(processor, 0.5):.1f} ms")
     return 0
 
 
