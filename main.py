@@ -19,8 +19,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+# The clinic's own modules, Qt-free, are imported before Qt: PySide6 reads the source of
+# every module imported after it (looking for its feature switches), which costs start-up.
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
+from monitor.service.clinic import ClinicService
+from monitor.storage.changes.feed import ChangeFeed, open_feed
+from monitor.storage.drafts import DraftStore, default_draft_dir
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
 
 #: The demo chair's clock runs this many times faster than real time: its 72-minute
@@ -79,9 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
-    from monitor.service.clinic import ClinicService  # noqa: PLC0415
-    from monitor.storage.changes.feed import ChangeFeed, open_feed  # noqa: PLC0415
-    from monitor.storage.drafts import DraftStore, default_draft_dir  # noqa: PLC0415
     from ui.app.change_signals import ChangeSignals  # noqa: PLC0415
     from ui.app.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.app.main_window import MainWindow  # noqa: PLC0415

@@ -340,8 +340,12 @@ class SessionView:
 
 @dataclass(frozen=True)
 class SavedReading:
+    """A reading saved: its id, the flags it newly raised and, when asked for, the session
+    as it stood right after the save (so that the screen need not load it again)."""
+
     id: uuid.UUID
     new_flags: tuple[Flag, ...]
+    view: SessionView | None = None
 
 
 @dataclass(frozen=True)
@@ -920,6 +924,7 @@ class ClinicService:
         on_oxygen: bool = False,
         reading_id: uuid.UUID | None = None,
         after_signoff_reason: str | None = None,
+        with_view: bool = False,
     ) -> SavedReading:
         """Validate and save one reading, raising any new flags in the same transaction.
 
@@ -927,6 +932,9 @@ class ClinicService:
         was unknown (connection lost during commit) cannot store the reading twice.
         Once the discharge is signed the session is closed (:class:`SessionClosedError`);
         a clinician adds an entry then with ``after_signoff_reason``, kept in its note.
+        ``with_view``: the result carries the session as :meth:`load` would give it at the
+        save's moment, evaluated once in the same transaction from the evaluation the flags
+        were raised with (the chair's screen shows it without loading the session again).
         """
         role = self._require(by, Action.ENTER_READING, session_id=session_id)
         now = self.clock.now()
@@ -942,9 +950,15 @@ class ClinicService:
                 saved = self._store_reading(db, info, rid, when, values, note=note,
                                             on_oxygen=on_oxygen, now=now, by=by,
                                             time_given=time is not None)
+                if with_view:
+                    saved = replace(saved, view=self._view(db, session_id, now))
         except _NeedsClinician:
             self._deny(by, role, Action.ENTER_AFTER_SIGNOFF, session_id=session_id)
             raise AssertionError("unreachable") from None  # pragma: no cover
+        except BaseException:
+            if with_view:  # the record kept for the next load may hold rows not committed
+                self._loaded.pop(session_id, None)
+            raise
         return saved
 
     def _store_reading(self, db: Session, info: SessionInfo, rid: uuid.UUID, when: datetime,
@@ -1588,18 +1602,23 @@ class ClinicService:
         """
         at = ensure_utc(at) if at is not None else self.clock.now()
         with self.store.read() as db:
-            connection = db.connection()
-            info = _session_info(connection, session_id)
-            protocol = self._protocol_of(connection, info)
-            if entered_only:
-                record, superseded, corrections = _load_record(connection, session_id, at,
-                                                               entered_only=True)
-                evaluation = None
-            else:
-                record, superseded, corrections, evaluation = self._load_evaluated(
-                    connection, session_id, protocol, at)
-            earlier = _flags_of_superseded(db, session_id, superseded, corrections, at)
-            signatures = _signatures(connection, session_id, record, at)
+            return self._view(db, session_id, at, entered_only=entered_only)
+
+    def _view(self, db: Session, session_id: uuid.UUID, at: datetime, *,
+              entered_only: bool = False) -> SessionView:
+        """:meth:`load`, in the caller's transaction."""
+        connection = db.connection()
+        info = _session_info(connection, session_id)
+        protocol = self._protocol_of(connection, info)
+        if entered_only:
+            record, superseded, corrections = _load_record(connection, session_id, at,
+                                                           entered_only=True)
+            evaluation = None
+        else:
+            record, superseded, corrections, evaluation = self._load_evaluated(
+                connection, session_id, protocol, at)
+        earlier = _flags_of_superseded(db, session_id, superseded, corrections, at)
+        signatures = _signatures(connection, session_id, record, at)
         view = _evaluate(info=info, protocol=protocol, record=record, at=at,
                          superseded=superseded, corrections=corrections, evaluation=evaluation)
         if signatures:

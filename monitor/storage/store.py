@@ -355,8 +355,58 @@ def backup_sqlite(path: Path, label: str, now: datetime | None = None) -> Path:
     return target
 
 
+#: What the migration scripts add to a SQLite database beside the model's tables: triggers
+#: that keep the audit trail append-only and stored protocol versions, activations and
+#: closed drafts as written. Word for word as the scripts create them.
+_SQLITE_TRIGGERS = tuple(
+    f"CREATE TRIGGER {name} BEFORE {verb} ON {table} {when}BEGIN SELECT RAISE(ABORT, "
+    f"'{message}'); END"
+    for name, verb, table, when, message in (
+        ("audit_log_no_update", "UPDATE", "audit_log", "", "the audit trail is append-only"),
+        ("audit_log_no_delete", "DELETE", "audit_log", "", "the audit trail is append-only"),
+        ("protocol_versions_no_update", "UPDATE", "protocol_versions", "",
+         "a stored protocol version never changes"),
+        ("protocol_versions_no_delete", "DELETE", "protocol_versions", "",
+         "a stored protocol version never changes"),
+        ("protocol_activations_no_update", "UPDATE", "protocol_activations", "",
+         "a protocol activation never changes"),
+        ("protocol_activations_no_delete", "DELETE", "protocol_activations", "",
+         "a protocol activation never changes"),
+        ("protocol_drafts_closed", "UPDATE", "protocol_drafts", "WHEN OLD.state <> 'draft' ",
+         "an approved or withdrawn protocol draft never changes"),
+        ("protocol_drafts_no_delete", "DELETE", "protocol_drafts", "",
+         "a protocol draft is never deleted"),
+    )
+)
+#: Alembic's own table, as Alembic creates it.
+_ALEMBIC_VERSION = ("CREATE TABLE alembic_version (\n\tversion_num VARCHAR(32) NOT NULL, \n"
+                    "\tCONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n)")
+
+
+def create_sqlite_schema(engine: Engine) -> None:
+    """Create the newest schema in an empty SQLite database in one transaction, as running
+    every migration script would leave it: the model's tables and indexes, the scripts'
+    triggers, and the head revision stamped. A new tablet's first start need not load
+    Alembic and rebuild tables script by script (a test keeps the two schemas equal)."""
+    from monitor.storage.model import Base  # noqa: PLC0415 - only a new database needs it
+
+    with engine.begin() as connection:
+        # The sqlite3 module runs DDL outside any transaction, each statement committed and
+        # synced to disk on its own: one explicit transaction, one commit, all or nothing.
+        connection.exec_driver_sql("BEGIN")
+        Base.metadata.create_all(connection, checkfirst=False)  # the database is empty
+        for statement in (*_SQLITE_TRIGGERS, _ALEMBIC_VERSION):
+            connection.exec_driver_sql(statement)
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                           {"head": head_revision()})
+
+
 def migrate(engine: Engine, *, backup_dir_label: str = "before-migration") -> Path | None:
-    """Bring the schema to the newest revision; returns the backup made, if any."""
+    """Bring the schema to the newest revision; returns the backup made, if any.
+
+    An empty SQLite database gets the newest schema at once (:func:`create_sqlite_schema`);
+    a PostgreSQL one is set up by the scripts, as its owner does with ``server init``.
+    """
     head = head_revision()
     current = current_revision(engine)
     if current == head:
@@ -370,12 +420,16 @@ def migrate(engine: Engine, *, backup_dir_label: str = "before-migration") -> Pa
         )
     backup: Path | None = None
     path = sqlite_file(engine.url)
-    if path is not None and path.exists() and _has_tables(engine):
+    empty = not _has_tables(engine)
+    if path is not None and path.exists() and not empty:
         backup = backup_sqlite(path, f"{backup_dir_label}-{current or 'unversioned'}")
         log.info("backed up %s to %s before migrating", path, backup)
-    from alembic import command  # noqa: PLC0415
-
     try:
+        if empty and engine.dialect.name == "sqlite":
+            create_sqlite_schema(engine)
+            return None
+        from alembic import command  # noqa: PLC0415
+
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # Rebuilding an index on a large record may take longer than a statement may.

@@ -139,15 +139,18 @@ class SessionPresenter(QObject):
         reading_id: uuid.UUID | None = None,
         label: str = "reading",
     ) -> bool:
+        """Save one reading; the save gives back the session as it then stands, shown as it
+        is (the session is not loaded again)."""
         rid = reading_id or uuid.uuid4()
         result = self._attempt(lambda: self.service.record_reading(
             self.session_id, raw, by=self.staff_id, time=when, confirmed=confirmed, note=note,
             on_oxygen=on_oxygen, reading_id=rid, after_signoff_reason=self.after_signoff_reason,
+            with_view=True,
         ))
         if result is None:
             return False
         self._remember("reading", result.id, label)
-        self._done(f"Saved {label}")
+        self._done(f"Saved {label}", result.view)
         if result.new_flags:
             self.flagsRaised.emit(result.new_flags)
         return True
@@ -387,6 +390,13 @@ class SessionPresenter(QObject):
         self._last = LastEntry(kind, entry_id, label, self.clock.monotonic())
         self.undoAvailable.emit(label)
 
-    def _done(self, text: str) -> None:
+    def _done(self, text: str, view: SessionView | None = None) -> None:
+        """Announce the change committed, then the session as it now stands: ``view`` when
+        the change gave it back, else loaded again."""
         self.saved.emit(f"{text} {self.clock.now().astimezone().strftime('%H:%M')}")
-        self.refresh()
+        if view is None:
+            self.refresh()
+            return
+        self.view = view
+        self._loaded = MovingView(view)
+        self._announce()

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -32,8 +33,9 @@ from monitor.clinical.rules import (
     next_reading_due,
 )
 from monitor.clinical.start_gate import BASELINE_BP_REVIEWED, needs_baseline_bp_review
+from monitor.service.clinic import ClinicService
 from monitor.storage.model import FlagRow
-from tests.conftest import TEST_PIN
+from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.monitor.builders import SESSION, ev, r, t
 
 PROTOCOL = load_protocol("iv_ketamine")
@@ -188,7 +190,11 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
             when = clock.now() - timedelta(seconds=step[1] if kind == "late" else 0)
             # An entry can describe no time before the check-in.
             when = max(when, checked_in)
-            service.record_reading(session, values, by=nurse, time=when, confirmed=values)
+            saved = service.record_reading(session, values, by=nurse, time=when,
+                                           confirmed=values, with_view=True)
+            # The view the save gives back is the session as loaded afresh, nothing kept.
+            fresh = ClinicService(service.store, clock, secret=TEST_SECRET)
+            assert saved.view == fresh.load(session, clock.now())
         elif kind == "void" and readings:
             target = readings[step[1] % len(readings)]
             service.void(session, "reading", target.id, reason="wrong chair", by=clinician,
@@ -246,3 +252,63 @@ def test_appending_readings_evaluates_only_the_new_one(service, clock, nurse, mo
     service.record_reading(session, {"hr": 75}, by=nurse,
                            time=clock.now() - timedelta(minutes=3))
     assert len(full) == 2  # a late entry evaluates the whole record
+
+
+def test_a_save_with_its_view_evaluates_the_session_once(service, clock, nurse, monkeypatch):
+    """The view a save gives back is evaluated in the save, from the evaluation its flags
+    were raised with: the readings are evaluated once, and the session is not loaded."""
+    from monitor.service import clinic  # noqa: PLC0415
+
+    patient = service.add_patient("INC-VIEW", by=nurse, weight_kg=70)
+    session = service.start_session(patient.id, by=nurse, chair="1")
+    calls: list[str] = []
+    of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended  # type: ignore[attr-defined]
+    evaluate = clinic._evaluate
+
+    def counted_of(cls, *args, **kwargs):
+        calls.append("readings")
+        return of(cls, *args, **kwargs)
+
+    def counted_extended(self, *args, **kwargs):
+        calls.append("readings")
+        return extended(self, *args, **kwargs)
+
+    def counted_evaluate(**kwargs):
+        calls.append("view")
+        return evaluate(**kwargs)
+
+    monkeypatch.setattr(FlagEvaluation, "of", classmethod(counted_of))
+    monkeypatch.setattr(FlagEvaluation, "extended", counted_extended)
+    monkeypatch.setattr(clinic, "_evaluate", counted_evaluate)
+    monkeypatch.setattr(service, "load", lambda *a, **k: pytest.fail("loaded again"))
+    for hr in (70, 130, 72, 140, 150, 71):
+        clock.advance(timedelta(minutes=1))
+        calls.clear()
+        saved = service.record_reading(session, {"hr": hr}, by=nurse, confirmed=("hr",),
+                                       with_view=True)
+        assert sorted(calls) == ["readings", "view"]
+        assert saved.view is not None
+        assert saved.view.record.readings[-1].hr == hr
+        assert saved.view.at == clock.now()
+
+
+def test_a_save_that_fails_keeps_nothing_of_its_view(service, clock, nurse, monkeypatch):
+    """A save whose transaction fails after its view was made leaves the next load to read
+    the record, not the rows the failed save saw."""
+    patient = service.add_patient("INC-FAIL", by=nurse, weight_kg=70)
+    session = service.start_session(patient.id, by=nurse, chair="1")
+    service.record_reading(session, {"hr": 70}, by=nurse, with_view=True)
+    assert session in service._loaded
+    view = service._view
+
+    def fails_after(*args, **kwargs):
+        view(*args, **kwargs)
+        raise RuntimeError("commit failed")
+
+    monkeypatch.setattr(service, "_view", fails_after)
+    clock.advance(timedelta(minutes=1))
+    with pytest.raises(RuntimeError):
+        service.record_reading(session, {"hr": 90}, by=nurse, with_view=True)
+    assert session not in service._loaded
+    monkeypatch.undo()
+    assert [r.hr for r in service.load(session).record.readings] == [70]

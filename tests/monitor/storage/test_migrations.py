@@ -1,8 +1,13 @@
 """The Alembic migrations build exactly the schema the model declares, on both backends."""
 
+import sqlite3
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -18,6 +23,7 @@ from monitor.storage.integrity import check_database
 from monitor.storage.model import Base, UTCDateTime
 from monitor.storage.store import (
     MIGRATIONS_DIR,
+    StoreOpenError,
     _alembic_config,
     head_revision,
     make_engine,
@@ -35,6 +41,88 @@ def test_migrated_schema_matches_the_model(db_url):
             assert compare_metadata(context, Base.metadata) == []
     finally:
         store.close()
+
+
+def _sqlite_schema(path) -> dict[str, object]:
+    """Everything a SQLite database's schema holds, in a form two databases can be compared
+    in: each table's columns (by name), constraints, foreign keys and indexes, each index's
+    and trigger's statement, and the rows stored (none but Alembic's revision)."""
+    connection = sqlite3.connect(path)
+    try:
+        master = connection.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        schema: dict[str, object] = {
+            "objects": [(kind, name, table) for kind, name, table, _ in master],
+            "statements": {name: sql for kind, name, _, sql in master if kind != "table"},
+        }
+        for kind, table, _, sql in master:
+            if kind != "table":
+                continue
+            # A column a script added comes last in its table, where the model may declare
+            # it earlier; no statement of ChairSide relies on the order, so names are compared.
+            columns = {row[1]: row[2:] for row in connection.execute(
+                f'PRAGMA table_xinfo("{table}")')}
+            body = [line.strip().rstrip(",") for line in sql.splitlines()[1:-1]]
+            schema[table] = {
+                "columns": columns,
+                "constraints": sorted(line for line in body if line.startswith("CONSTRAINT")),
+                "foreign keys": sorted(row[2:] for row in connection.execute(
+                    f'PRAGMA foreign_key_list("{table}")')),
+                "indexes": sorted(row[1:] for row in connection.execute(
+                    f'PRAGMA index_list("{table}")')),
+                "rows": connection.execute(f'SELECT * FROM "{table}"').fetchall(),
+            }
+        return schema
+    finally:
+        connection.close()
+
+
+def test_a_new_sqlite_database_is_created_as_the_migrations_would_build_it(tmp_path):
+    """A new SQLite file gets the newest schema in one step, without the scripts: it must
+    be the schema the scripts build, revision included."""
+    created_url = f"sqlite:///{tmp_path / 'created.sqlite3'}"
+    open_store(created_url).close()
+    migrated = tmp_path / "migrated.sqlite3"
+    engine = make_engine(f"sqlite:///{migrated}")
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+    created = _sqlite_schema(tmp_path / "created.sqlite3")
+    assert created == _sqlite_schema(migrated)
+    assert created["alembic_version"]["rows"] == [(head_revision(),)]  # type: ignore[index]
+    assert sum(kind == "trigger" for kind, _, _ in created["objects"]) == 8  # type: ignore[attr-defined]
+
+
+def test_a_new_sqlite_database_is_created_without_loading_alembic(tmp_path):
+    """The first start of a new tablet does not load Alembic (a second of start-up)."""
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    code = ("import sys; from monitor.storage.store import open_store; "
+            f"open_store({url!r}).close(); "
+            "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[3])
+    assert result.stdout.strip() == "False"
+
+
+def test_a_new_sqlite_schema_is_created_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A creation that fails half-way leaves no table behind: the next start creates the
+    schema again instead of refusing a database with tables and no revision."""
+    from monitor.storage import store as store_module  # noqa: PLC0415
+
+    monkeypatch.setattr(store_module, "_SQLITE_TRIGGERS",
+                        (*store_module._SQLITE_TRIGGERS, "CREATE TRIGGER broken"))
+    path = tmp_path / "new.sqlite3"
+    with pytest.raises(StoreOpenError, match="could not be brought up to date"):
+        open_store(f"sqlite:///{path}")
+    assert _sqlite_schema(path) == {"objects": [], "statements": {}}
+    monkeypatch.undo()
+    open_store(f"sqlite:///{path}").close()
+    assert ("trigger", "audit_log_no_update", "audit_log") in _sqlite_schema(path)["objects"]
 
 
 def test_head_revision_constant_names_the_newest_script():

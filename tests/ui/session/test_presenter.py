@@ -42,6 +42,53 @@ def test_saved_is_announced_after_the_commit_with_the_new_view(qtbot, presenter)
     assert views[-1].record.readings[-1].sbp == 128
 
 
+def test_a_saved_reading_is_evaluated_once_and_not_loaded_again(qtbot, presenter, clock,
+                                                                  monkeypatch):
+    """The screen shows the view the save gave back: per save, the readings' rules run
+    once and the session is evaluated once, and the view is the one a load would give."""
+    from monitor.clinical.rules import FlagEvaluation  # noqa: PLC0415
+    from monitor.service import clinic  # noqa: PLC0415
+
+    service = presenter.service
+    presenter.refresh()
+    calls: list[str] = []
+    of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended
+    evaluate, load = clinic._evaluate, service.load
+
+    def counted_of(cls, *args, **kwargs):
+        calls.append("readings")
+        return of(cls, *args, **kwargs)
+
+    def counted_extended(self, *args, **kwargs):
+        calls.append("readings")
+        return extended(self, *args, **kwargs)
+
+    def counted_evaluate(**kwargs):
+        calls.append("view")
+        return evaluate(**kwargs)
+
+    def counted_load(*args, **kwargs):
+        calls.append("load")
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(FlagEvaluation, "of", classmethod(counted_of))
+    monkeypatch.setattr(FlagEvaluation, "extended", counted_extended)
+    monkeypatch.setattr(clinic, "_evaluate", counted_evaluate)
+    monkeypatch.setattr(service, "load", counted_load)
+    views = []
+    presenter.viewChanged.connect(views.append)
+    for hr in ("72", "130", "74", "150"):
+        clock.advance(MIN)
+        calls.clear()
+        assert presenter.save_reading({"hr": hr}, confirmed=("hr",))
+        assert sorted(calls) == ["readings", "view"]
+        assert views[-1] is presenter.view
+        assert presenter.view.record.readings[-1].hr == int(hr)
+    monkeypatch.undo()
+    fresh = ClinicService(service.store, clock, secret=TEST_SECRET)
+    assert presenter.view == fresh.load(presenter.session_id, clock.now())
+
+
 def test_a_refusal_names_the_fields(qtbot, presenter):
     with qtbot.waitSignal(presenter.refused) as blocker:
         assert not presenter.save_reading({"hr": "300"})
