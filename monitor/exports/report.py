@@ -29,6 +29,7 @@ from monitor.clinical.domain import (
     Score,
     Severity,
 )
+from monitor.clinical.lineage import correction_word, lineage
 from monitor.clinical.rules import baseline, infusion_started_at
 from monitor.clinical.scores import GAD7, MOAAS_LEVELS, PHQ9
 from monitor.clinical.wording import EVENT_NAMES, MEASURE_NAMES, criterion_name
@@ -287,9 +288,7 @@ def _status(view: SessionView) -> str:
 
 
 def _readings_table(view: SessionView, origin: datetime) -> Table:
-    corrections = {c.target_id: c for c in view.corrections}
-    amendments = {c.replacement_id: c for c in view.corrections
-                  if c.replacement_id is not None}
+    lines = lineage(view.corrections)
     flags_by_reading: dict[Any, list[Flag]] = {}
     for flag in (*view.flags, *view.superseded_flags):
         if flag.reading_id is not None:
@@ -303,9 +302,8 @@ def _readings_table(view: SessionView, origin: datetime) -> Table:
         flags = sorted(flags_by_reading.get(reading.id, ()), key=lambda f: -f.severity)
         notes = [reading.by or "name not recorded"]
         if superseded:
-            correction = corrections.get(reading.id)
-            notes.insert(0, _correction_words(correction))
-        amendment = amendments.get(reading.id)
+            notes.insert(0, _correction_words(lines.correction(reading.id)))
+        amendment = lines.amendment(reading.id)
         if amendment is not None:
             notes.append(f"amendment ({amendment.reason}; {amendment.by})")
         if view.after_signoff(reading) and reading.recorded_at is not None:
@@ -340,7 +338,7 @@ def _readings_table(view: SessionView, origin: datetime) -> Table:
 def _correction_words(correction: CorrectionInfo | None) -> str:
     if correction is None:
         return "SUPERSEDED"
-    word = "AMENDED" if correction.action == "amend" else "VOIDED"
+    word = correction_word(correction.action)
     return f"{word} {_clock(correction.time)} by {correction.by}: {correction.reason}"
 
 
@@ -472,7 +470,7 @@ EVENT_WIDTHS = (7, 6, 20, 37, 30)
 
 
 def _events_table(view: SessionView, origin: datetime) -> Table:
-    corrections = {c.target_id: c for c in view.corrections}
+    lines = lineage(view.corrections)
     entries: list[tuple[Event, bool]] = [(e, False) for e in view.record.events]
     entries += [(e, True) for e in view.superseded_events]
     entries.sort(key=lambda entry: entry[0].time)
@@ -480,7 +478,7 @@ def _events_table(view: SessionView, origin: datetime) -> Table:
     for event, superseded in entries:
         notes = [event.by or "name not recorded"]
         if superseded:
-            notes.insert(0, _correction_words(corrections.get(event.id)))
+            notes.insert(0, _correction_words(lines.correction(event.id)))
         if view.after_signoff(event) and event.recorded_at is not None:
             notes.append(f"AFTER SIGN-OFF, entered {_clock(event.recorded_at)}")
         elif (event.recorded_at is not None
@@ -502,9 +500,9 @@ def _corrections_table(view: SessionView) -> Table:
     rows = []
     for correction in sorted(view.corrections, key=lambda c: c.time):
         target = _describe_target(correction, readings, events)
-        action = "Amended" if correction.action == "amend" else "Voided"
-        replacement = readings.get(correction.replacement_id) if correction.replacement_id \
-            else None
+        action = correction_word(correction.action).capitalize()
+        replacement = (readings.get(correction.replacement_id)
+                       if correction.replacement_id is not None else None)
         if replacement is not None:
             target += f" → {_reading_summary(replacement)}"
         rows.append(Row((_clock(correction.time), target, action, correction.reason,

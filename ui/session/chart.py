@@ -36,6 +36,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from monitor.clinical.domain import EventKind, Phase, Reading
+from monitor.clinical.lineage import VOID, correction_word, lineage
 from monitor.clinical.rules import infusion_started_at, phase_changes
 from ui.common.labels import clock_time, reading_lines
 from ui.common.theme import SMALL_PX, TEXT_PX, Theme
@@ -970,10 +971,9 @@ class SessionChart(QWidget):
         head = f"<b>{clock_time(reading.time)}</b>&nbsp;&nbsp;({minutes:+.0f} min)"
         rows = [head]
         if voided and self._view is not None:
-            correction = next((c for c in self._view.corrections
-                               if c.target_id == reading.id), None)
+            correction = lineage(self._view.corrections).correction(reading.id)
             why = f": {html.escape(correction.reason)}" if correction else ""
-            word = "AMENDED" if correction and correction.action == "amend" else "VOIDED"
+            word = correction_word(correction.action if correction else VOID)
             rows.append(f'<span style="color:{t.text_muted}"><b>{word}</b>{why}</span>')
         rows += [f'<span style="color:{t.text_muted}">{name}</span>&nbsp;&nbsp;<b>{value}</b>'
                  for name, value in reading_lines(reading)]

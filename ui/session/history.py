@@ -59,6 +59,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.clinical.domain import Event, Reading
+from monitor.clinical.lineage import AMEND, VOID, lineage
 from monitor.clinical.validation import FieldError, validate_reading
 from monitor.clinical.wording import EVENT_NAMES
 from ui.common.keypad import NumericKeypad
@@ -236,26 +237,25 @@ def history_entries(view: SessionView, made: _Made | None = None) -> list[Histor
     """
     if made is not None:
         return _with_plain_entries_kept(view, made)
-    corrections = {c.target_id: c for c in view.corrections}
-    replaced_by = {c.replacement_id: c for c in view.corrections if c.replacement_id}
+    lines = lineage(view.corrections)
     readings = {r.id: r for r in (*view.record.readings, *view.superseded_readings)}
     entries: list[HistoryEntry] = []
     for reading in readings.values():
-        correction = corrections.get(reading.id)
+        correction = lines.correction(reading.id)
         if correction is None:
-            amended = replaced_by.get(reading.id)
+            amended = lines.amendment(reading.id)
             status = (f"amendment of an earlier entry {_by_when(amended)}" if amended
                       else _after_signoff(view, reading))
             action = ""
-        elif correction.action == "amend":
-            replacement = readings.get(correction.replacement_id) if (
-                correction.replacement_id is not None) else None
+        elif correction.action == AMEND:
+            replacement_id = lines.replacement(reading.id)
+            replacement = readings.get(replacement_id) if replacement_id is not None else None
             new = reading_values(replacement) if replacement is not None else "new values"
             status = f"AMENDED → {new} — {correction.reason} {_by_when(correction)}"
-            action = "amend"
+            action = AMEND
         else:
             status = f"VOID — {correction.reason} {_by_when(correction)}"
-            action = "void"
+            action = VOID
         entries.append(HistoryEntry(
             "reading", reading.id, reading.time, reading.time, reading_what(reading),
             reading_values(reading), correction is None, status, reading, action,
@@ -266,11 +266,11 @@ def history_entries(view: SessionView, made: _Made | None = None) -> list[Histor
             event.detail, effective=True, status=_after_signoff(view, event),
         ))
     for event in view.superseded_events:
-        correction = corrections.get(event.id)
+        correction = lines.correction(event.id)
         status = f"VOID — {correction.reason} {_by_when(correction)}" if correction else "VOID"
         entries.append(HistoryEntry(
             "event", event.id, event.time, event.time, EVENT_NAMES.get(event.kind, event.kind),
-            event.detail, effective=False, status=status, action="void",
+            event.detail, effective=False, status=status, action=VOID,
         ))
     entries.sort(key=lambda e: (e.sort_time, e.effective), reverse=True)
     return entries
@@ -522,7 +522,7 @@ class _EntryDelegate(QStyledItemDelegate):
         font.setPixelSize(SMALL_PX)
         font.setBold(True)
         painter.setFont(font)
-        word = "VOID" if entry.action == "void" else "AMENDED"
+        word = "VOID" if entry.action == VOID else "AMENDED"
         rect = QRect(left, top + 2, painter.fontMetrics().horizontalAdvance(word)
                      + 2 * TAG_PAD_X, HEAD_PX - 4)
         painter.setPen(QPen(QColor(t.text), 2))
@@ -698,7 +698,7 @@ class HistoryPanel(QWidget):
         if entry is None:
             hint = "Tap an entry to correct it."
         elif not entry.effective:
-            done = "voided" if entry.action == "void" else "amended"
+            done = "voided" if entry.action == VOID else "amended"
             hint = f"This entry was {done}; it stays in the record as it was."
         elif entry.reading is None:
             hint = "An event can be voided; it cannot be amended."
