@@ -30,7 +30,7 @@ from monitor.clinical.validation import FieldError, validate_reading
 from ui.common.keypad import NumericKeypad
 from ui.common.labels import clock_time
 from ui.common.theme import Theme
-from ui.common.widgets import FieldMessage, KeypadField, VerticalScroll, restyle
+from ui.common.widgets import FieldMessage, KeypadField, VerticalScroll, label, restyle
 from ui.session.history.dialogs import (
     AMEND_REASONS,
     DIALOG_MAX,
@@ -38,7 +38,6 @@ from ui.session.history.dialogs import (
     dialog_footer,
     dialog_frame,
     field_message,
-    label,
 )
 from ui.session.history.entries import HistoryEntry
 
@@ -139,8 +138,8 @@ class AmendDialog(QDialog):
             edit.tapped.connect(lambda r=row: self._activate(r))
             names = QVBoxLayout()
             names.setSpacing(0)
-            names.addWidget(label(name, "field"))
-            names.addWidget(label(f"{unit}\nwas {original}", "muted"))
+            names.addWidget(label(name, "field", wrap=False))
+            names.addWidget(label(f"{unit}\nwas {original}", "muted", wrap=False))
             names.addStretch(1)
             line = 2 * len(self._rows)
             grid.addLayout(names, line, 0)
@@ -155,7 +154,7 @@ class AmendDialog(QDialog):
         if self.reading.cadss6_items is not None:
             fields_layout.addWidget(label(
                 "CADSS-6 item scores are kept only while the total stays "
-                f"{self.reading.cadss6}.", "muted", wrap=True))
+                f"{self.reading.cadss6}.", "muted"))
         fields_layout.addStretch(1)
         self._scroll = _VerticalScroll(fields)
 
@@ -167,9 +166,8 @@ class AmendDialog(QDialog):
         self.ok.clicked.connect(self.accept)
 
         when = clock_time(entry.time) if entry.time is not None else ""
-        title = label(f"Amend reading of {when}", "total")
-        explain = label(f"{entry.what} · the values as entered stay in the history",
-                         "muted", wrap=True)
+        title = label(f"Amend reading of {when}", "total", wrap=False)
+        explain = label(f"{entry.what} · the values as entered stay in the history", "muted")
         editing = QHBoxLayout()
         editing.setSpacing(12)
         editing.addWidget(self._scroll, 1)

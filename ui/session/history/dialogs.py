@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 from ui.common.labels import clock_time
 from ui.common.style import PRIMARY_MIN, TouchButton, palette
 from ui.common.theme import TOUCH_MIN, Theme
-from ui.common.widgets import FieldMessage
+from ui.common.widgets import FieldMessage, label
 from ui.session.history.entries import HistoryEntry
 
 #: Why an entry is corrected. "Other" needs a note saying why.
@@ -62,15 +61,6 @@ def reason_text(choice: str, note: str) -> str:
     if not note:
         return choice
     return f"{choice}: {note}"
-
-
-def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:
-    """A label styled by ``role`` ("field", "muted", "total" …), wrapped or not."""
-    widget = QLabel(text)
-    if role is not None:
-        widget.setProperty("role", role)
-    widget.setWordWrap(wrap)
-    return widget
 
 
 class ReasonPicker(QWidget):
@@ -113,7 +103,7 @@ class ReasonPicker(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(label("Reason (required)", "field"))
+        layout.addWidget(label("Reason (required)", "field", wrap=False))
         layout.addLayout(grid)
         layout.addWidget(self.note)
         self._changed()
@@ -173,12 +163,12 @@ def entry_card(entry: HistoryEntry) -> QFrame:
     layout.setContentsMargins(12, 8, 12, 8)
     layout.setSpacing(2)
     when = clock_time(entry.time) if entry.time is not None else ""
-    layout.addWidget(label(f"{when}   {entry.what}".strip(), "field", wrap=True))
+    layout.addWidget(label(f"{when}   {entry.what}".strip(), "field"))
     if entry.values:
         # A measure and its value stay on one line ("CADSS-6 1", never "CADSS-6" / "1").
         parts = [p.replace(" ", "\u00a0") if len(p) <= 20 else p
                  for p in entry.values.split(" · ")]
-        layout.addWidget(label(" · ".join(parts), wrap=True))
+        layout.addWidget(label(" · ".join(parts)))
     return card
 
 
@@ -200,9 +190,9 @@ class VoidDialog(QDialog):
         self.theme = theme
         self.entry = entry
         dialog_frame(self, theme, "Void entry", entry)
-        question = label(f"Void this {entry.kind}?", "total")
+        question = label(f"Void this {entry.kind}?", "total", wrap=False)
         explain = label("It stays in the chart history, struck through, with your reason.",
-                         "muted", wrap=True)
+                        "muted")
         self.reasons = ReasonPicker(VOID_REASONS)
         self.reasons.changed.connect(self._update)
         footer, self.cancel, self.ok = dialog_footer("Void entry")

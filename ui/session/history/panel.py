@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 from monitor.clinical.lineage import VOID
 from ui.common.style import TouchButton
 from ui.common.theme import TOUCH_MIN, Theme
-from ui.common.widgets import kinetic
+from ui.common.widgets import kinetic, label
 from ui.session.history.amend import AmendDialog
-from ui.session.history.dialogs import VoidDialog, label
+from ui.session.history.dialogs import VoidDialog
 from ui.session.history.entries import HistoryEntry
 from ui.session.history.model import EntriesModel, EntryDelegate
 
@@ -82,7 +82,7 @@ class HistoryPanel(QWidget):
         self.model = EntriesModel(theme, self)
         self.dialog: VoidDialog | AmendDialog | None = None
 
-        self.summary = label("No entries yet", "field")
+        self.summary = label("No entries yet", "field", wrap=False)
         self.summary.setMinimumHeight(TOUCH_MIN)
         self.summary.setContentsMargins(8, 0, 8, 0)
         self.list = _EntryList()
@@ -99,7 +99,7 @@ class HistoryPanel(QWidget):
         kinetic(self.list.viewport())
         self.list.selectionModel().currentChanged.connect(lambda *_: self._update_actions())
 
-        self.hint = label(wrap=True)
+        self.hint = label()
         self.hint.setObjectName("history-hint")
         self.hint.setContentsMargins(8, 0, 0, 0)
         self.void_button = TouchButton("Void…", min_size=ACTION_MIN.width(),
