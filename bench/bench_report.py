@@ -12,7 +12,7 @@ a. ``write_session_pdf`` of the session, A4 (what the export button and the CLI 
 a2. ``ReportWriter.write_pdf`` on a writer kept from one report to the next (a batch
    export: the chart is built once);
 b. the baseline: a bare QTextDocument holding the same report as plain text
-   (:func:`monitor.exports.report.report_text`), printed to a QPdfWriter.
+   (:func:`monitor.exports.report_blocks.report_text`), printed to a QPdfWriter.
 
 Prints the median and spread of the wall-clock time of each, the median CPU time (the
 process's own, which other load on the machine inflates less), and the ratios to b.
@@ -40,7 +40,8 @@ from PySide6.QtWidgets import QApplication
 
 from monitor.clinical.domain import EventKind, Severity
 from monitor.clock import ManualClock
-from monitor.exports.report import build_report, report_text
+from monitor.exports.report import build_report
+from monitor.exports.report_blocks import report_text
 from monitor.service.clinic import ClinicService, SessionView
 from monitor.storage.store import open_store
 from ui.review.report import PDF_RESOLUTION, ReportWriter, write_session_pdf

@@ -4,19 +4,17 @@
 :class:`SessionReport` — the header (patient, session, dose plan, lot, escort, staff), the
 readings with voided and amended values kept and marked, the flags with what was done about
 them, the scores, the events, the corrections, the discharge criteria and sign-off, the
-discharge instructions, and the record's audit chain head. The Qt side (``ui.review.report``) only
-lays this out on pages and draws the chart where :class:`ChartPlace` stands; a plain-text
-rendering (:func:`report_text`) reads the same without Qt.
-
-Times in the record are UTC; the report shows them in the local time of the machine that
-makes it, the clinic's wall clock, and says which offset that is.
+discharge instructions, and the record's audit chain head. The blocks it is made of, and
+their plain-text reading, are in :mod:`monitor.exports.report_blocks`. The Qt side
+(``ui.review.report``) only lays this out on pages and draws the chart where
+:class:`~monitor.exports.report_blocks.ChartPlace` stands. Which entry replaced which comes
+from :mod:`monitor.clinical.lineage`, as on the session screen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +27,29 @@ from monitor.clinical.domain import (
     Score,
     Severity,
 )
+from monitor.clinical.lineage import correction_word, lineage
 from monitor.clinical.rules import baseline, infusion_started_at
 from monitor.clinical.scores import GAD7, MOAAS_LEVELS, PHQ9
 from monitor.clinical.wording import EVENT_NAMES, MEASURE_NAMES, criterion_name
+from monitor.exports.report_blocks import (
+    DASH,
+    NOT_RECORDED,
+    Block,
+    ChartPlace,
+    Fields,
+    Paragraph,
+    Row,
+    Section,
+    SessionReport,
+    Table,
+    clock_text,
+    date_text,
+    minutes_text,
+    number_text,
+    utc_text,
+    value_text,
+    zone_text,
+)
 from monitor.exports.signature_labels import (
     DISCHARGE_HEADING,
     OTHER_HEADING,
@@ -72,78 +90,6 @@ READING_COLUMNS = ("Time", "Min", "BP mmHg", "HR /min", "SpO2 %", "RR /min", "CA
 #: Relative widths of the reading columns, for a layout that keeps the numbers narrow.
 READING_WIDTHS = (6, 5, 9, 6, 7, 6, 7, 7, 9, 14, 24)
 
-NOT_RECORDED = "not recorded"
-#: How a missing value reads in a table cell.
-DASH = "–"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One table row. ``struck`` rows hold values no longer in effect (voided or amended):
-    shown struck through and marked in words; ``strong`` rows need the reader's eye
-    (a critical flag, an open flag, a criterion not met)."""
-
-    cells: tuple[str, ...]
-    struck: bool = False
-    strong: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
-    #: Relative column widths; empty lets the layout decide.
-    widths: tuple[int, ...] = ()
-    #: What the table says when it has no rows.
-    empty: str = "None recorded."
-    caption: str = ""
-
-
-@dataclass(frozen=True)
-class Fields:
-    """Label–value pairs, e.g. the header."""
-
-    items: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-    strong: bool = False
-
-
-@dataclass(frozen=True)
-class ChartPlace:
-    """Where the session chart goes, with the key to reading it (markers and lines, so that
-    it reads in grey-scale print)."""
-
-    legend: str
-
-
-Block = Table | Fields | Paragraph | ChartPlace
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    blocks: tuple[Block, ...]
-
-
-@dataclass(frozen=True)
-class SessionReport:
-    title: str
-    #: One line naming the patient and session, repeated at the foot of every page.
-    running_title: str
-    header: Fields
-    sections: tuple[Section, ...]
-    generated_at: datetime
-    chain_head: str
-
-    @property
-    def footer(self) -> str:
-        """The second footer line: when the report was made and the audit chain head."""
-        return (f"Generated {_utc(self.generated_at)} · audit chain head "
-                f"{self.chain_head or NOT_RECORDED}")
 
 
 def load_instructions(path: Path = INSTRUCTIONS_FILE) -> str:
@@ -171,7 +117,7 @@ def build_report(view: SessionView, *, generated_at: datetime, chain_head: str,
         Section("Record", _record_blocks(view, generated_at, chain_head)),
     )
     name = patient.name or "Name not recorded"
-    running = f"{name} · MRN {patient.mrn} · session {_date(info.time)} · {info.chair}"
+    running = f"{name} · MRN {patient.mrn} · session {date_text(info.time)} · {info.chair}"
     return SessionReport(TITLE, running, _header(view), sections, generated_at, chain_head)
 
 
@@ -195,9 +141,9 @@ def _header(view: SessionView) -> Fields:
         ("MRN", patient.mrn),
         ("Date of birth", f"{patient.date_of_birth:%Y-%m-%d}" if patient.date_of_birth
          else NOT_RECORDED),
-        ("Weight", f"{_num(info.weight_kg)} kg" if info.weight_kg is not None
+        ("Weight", f"{number_text(info.weight_kg)} kg" if info.weight_kg is not None
          else NOT_RECORDED),
-        ("Session", f"{_date(info.time)} {_clock(info.time)} ({_zone(info.time)})"),
+        ("Session", f"{date_text(info.time)} {clock_text(info.time)} ({zone_text(info.time)})"),
         ("Chair", info.chair or NOT_RECORDED),
         ("Profile", f"{view.protocol.name} · {info.profile}, protocol version "
                     f"{view.protocol.version}{_hash_words(info.protocol_hash)}"),
@@ -222,22 +168,23 @@ def dose_plan(view: SessionView) -> str:
     info = view.info
     parts: list[str] = []
     if info.planned_mg_per_kg is not None:
-        dose = f"{_num(info.planned_mg_per_kg)} mg/kg"
+        dose = f"{number_text(info.planned_mg_per_kg)} mg/kg"
         if info.weight_kg is not None:
-            dose += f" × {_num(info.weight_kg)} kg"
+            dose += f" × {number_text(info.weight_kg)} kg"
         if info.dose_mg is not None:
-            dose += f" = {_num(info.dose_mg)} mg"
+            dose += f" = {number_text(info.dose_mg)} mg"
         parts.append(dose)
     elif info.dose_mg is not None:
-        parts.append(f"{_num(info.dose_mg)} mg")
+        parts.append(f"{number_text(info.dose_mg)} mg")
     if info.infusion_minutes is not None:
-        rate = (f" ({_num(info.rate_mg_per_min)} mg/min)" if info.rate_mg_per_min is not None
+        rate = (f" ({number_text(info.rate_mg_per_min)} mg/min)" if info.rate_mg_per_min is not None
                 else "")
         parts.append(f"over {info.infusion_minutes} min{rate}")
     plan = " ".join(parts)
     if info.bag_volume_ml is not None:
-        pump = f" at {_num(info.pump_ml_per_h)} mL/h" if info.pump_ml_per_h is not None else ""
-        plan += f"; {_num(info.bag_volume_ml)} mL bag{pump}"
+        pump = (f" at {number_text(info.pump_ml_per_h)} mL/h"
+                if info.pump_ml_per_h is not None else "")
+        plan += f"; {number_text(info.bag_volume_ml)} mL bag{pump}"
     return plan or NOT_RECORDED
 
 
@@ -276,20 +223,18 @@ def _status(view: SessionView) -> str:
     signed = _last_event(view, EventKind.DISCHARGE_SIGNED)
     override = _last_event(view, EventKind.DISCHARGE_OVERRIDE)
     if override is not None and (signed is None or override.time >= signed.time):
-        return (f"Discharged {_clock(override.time)} by clinician override "
+        return (f"Discharged {clock_text(override.time)} by clinician override "
                 f"({override.by or 'name not recorded'})")
     if signed is not None:
-        return f"Discharged {_clock(signed.time)}, signed by {signed.by or 'name not recorded'}"
-    return f"Not discharged; record as of {_date(view.at)} {_clock(view.at)} ({view.phase})"
+        return f"Discharged {clock_text(signed.time)}, signed by {signed.by or 'name not recorded'}"
+    return f"Not discharged; record as of {date_text(view.at)} {clock_text(view.at)} ({view.phase})"
 
 
 # -- readings ----------------------------------------------------------------------------------
 
 
 def _readings_table(view: SessionView, origin: datetime) -> Table:
-    corrections = {c.target_id: c for c in view.corrections}
-    amendments = {c.replacement_id: c for c in view.corrections
-                  if c.replacement_id is not None}
+    lines = lineage(view.corrections)
     flags_by_reading: dict[Any, list[Flag]] = {}
     for flag in (*view.flags, *view.superseded_flags):
         if flag.reading_id is not None:
@@ -303,27 +248,26 @@ def _readings_table(view: SessionView, origin: datetime) -> Table:
         flags = sorted(flags_by_reading.get(reading.id, ()), key=lambda f: -f.severity)
         notes = [reading.by or "name not recorded"]
         if superseded:
-            correction = corrections.get(reading.id)
-            notes.insert(0, _correction_words(correction))
-        amendment = amendments.get(reading.id)
+            notes.insert(0, _correction_words(lines.correction(reading.id)))
+        amendment = lines.amendment(reading.id)
         if amendment is not None:
             notes.append(f"amendment ({amendment.reason}; {amendment.by})")
         if view.after_signoff(reading) and reading.recorded_at is not None:
-            notes.append(f"AFTER SIGN-OFF, entered {_clock(reading.recorded_at)}")
+            notes.append(f"AFTER SIGN-OFF, entered {clock_text(reading.recorded_at)}")
         elif reading.is_late_entry and reading.recorded_at is not None:
-            notes.append(f"late entry, entered {_clock(reading.recorded_at)}")
+            notes.append(f"late entry, entered {clock_text(reading.recorded_at)}")
         if reading.note:
             notes.append(reading.note)
         rows.append(Row(
             cells=(
-                _clock(reading.time),
-                _minutes(origin, reading.time),
+                clock_text(reading.time),
+                minutes_text(origin, reading.time),
                 _bp(reading),
-                _value(reading.hr),
-                _value(reading.spo2) + (" on O2" if reading.on_oxygen else ""),
-                _value(reading.rr),
-                _value(reading.cadss6),
-                _value(reading.moaas),
+                value_text(reading.hr),
+                value_text(reading.spo2) + (" on O2" if reading.on_oxygen else ""),
+                value_text(reading.rr),
+                value_text(reading.cadss6),
+                value_text(reading.moaas),
                 _comfort(reading),
                 "; ".join(f"{f.severity.label.capitalize()} {MEASURE_NAMES[f.measure]}"
                           for f in flags),
@@ -340,21 +284,21 @@ def _readings_table(view: SessionView, origin: datetime) -> Table:
 def _correction_words(correction: CorrectionInfo | None) -> str:
     if correction is None:
         return "SUPERSEDED"
-    word = "AMENDED" if correction.action == "amend" else "VOIDED"
-    return f"{word} {_clock(correction.time)} by {correction.by}: {correction.reason}"
+    word = correction_word(correction.action)
+    return f"{word} {clock_text(correction.time)} by {correction.by}: {correction.reason}"
 
 
 def _bp(reading: Reading) -> str:
     if reading.sbp is None and reading.dbp is None:
         return DASH
-    return f"{_value(reading.sbp)}/{_value(reading.dbp)}"
+    return f"{value_text(reading.sbp)}/{value_text(reading.dbp)}"
 
 
 def _comfort(reading: Reading) -> str:
     values = (reading.nausea, reading.anxiety, reading.pain)
     if all(v is None for v in values):
         return DASH
-    return "/".join(_value(v) for v in values)
+    return "/".join(value_text(v) for v in values)
 
 
 # -- flags -------------------------------------------------------------------------------------
@@ -368,7 +312,7 @@ def _flags_table(view: SessionView) -> Table:
     superseded = {f.id for f in view.superseded_flags}
     flags = sorted((*view.flags, *view.superseded_flags), key=lambda f: (f.time, -f.severity))
     rows = tuple(
-        Row(cells=(_clock(flag.time), TIER_WORDS[flag.severity], MEASURE_NAMES[flag.measure],
+        Row(cells=(clock_text(flag.time), TIER_WORDS[flag.severity], MEASURE_NAMES[flag.measure],
                    flag.message, flag_outcome(flag, superseded=flag.id in superseded)),
             strong=flag.id not in superseded and (flag.severity is Severity.CRITICAL
                                                   or flag.open))
@@ -382,12 +326,13 @@ def flag_outcome(flag: Flag, *, superseded: bool = False) -> str:
     parts: list[str] = []
     ack = flag.acknowledgement
     if ack is not None:
-        text = f"Acknowledged {_clock(ack.time)} by {ack.by or 'name not recorded'}: {ack.action}"
+        text = (f"Acknowledged {clock_text(ack.time)} by {ack.by or 'name not recorded'}: "
+                f"{ack.action}")
         if ack.note:
             text += f" — {ack.note}"
         parts.append(text)
     if flag.resolved_at is not None:
-        parts.append(f"Resolved {_clock(flag.resolved_at)}: {flag.resolution or 'resolved'}")
+        parts.append(f"Resolved {clock_text(flag.resolved_at)}: {flag.resolution or 'resolved'}")
     if superseded and flag.resolved_at is None:
         parts.append("Reading corrected")
     if not parts:
@@ -407,16 +352,16 @@ def _score_blocks(view: SessionView) -> tuple[Block, ...]:
     if cadss:
         peak = max(cadss, key=lambda p: p[1])
         items.append(("CADSS-6 (0–24)", (
-            f"baseline {_value(base.cadss6 if base else None)} · peak {peak[1]} at "
-            f"{_clock(peak[0])} · last {cadss[-1][1]} at {_clock(cadss[-1][0])}")))
+            f"baseline {value_text(base.cadss6 if base else None)} · peak {peak[1]} at "
+            f"{clock_text(peak[0])} · last {cadss[-1][1]} at {clock_text(cadss[-1][0])}")))
     else:
         items.append(("CADSS-6 (0–24)", NOT_RECORDED))
     if moaas:
         low = min(moaas, key=lambda p: p[1])
         items.append(("MOAA/S (0–5)", (
-            f"baseline {_value(base.moaas if base else None)} · lowest {low[1]} "
-            f"({MOAAS_LEVELS[low[1]]}) at {_clock(low[0])} · last {moaas[-1][1]} at "
-            f"{_clock(moaas[-1][0])}")))
+            f"baseline {value_text(base.moaas if base else None)} · lowest {low[1]} "
+            f"({MOAAS_LEVELS[low[1]]}) at {clock_text(low[0])} · last {moaas[-1][1]} at "
+            f"{clock_text(moaas[-1][0])}")))
     else:
         items.append(("MOAA/S (0–5)", NOT_RECORDED))
     items.append(("PHQ-9 (pre-infusion)", _phq9(readings)))
@@ -433,7 +378,7 @@ def _phq9(readings: Sequence[Reading]) -> str:
         return NOT_RECORDED
     last = scored[-1]
     assert last.phq9 is not None
-    text = f"{last.phq9} of {PHQ9.max_total} ({PHQ9.band(last.phq9)}) at {_clock(last.time)}"
+    text = f"{last.phq9} of {PHQ9.max_total} ({PHQ9.band(last.phq9)}) at {clock_text(last.time)}"
     item9 = last.phq9_item9
     if item9 is not None:
         text += f"; item 9 (thoughts of self-harm): {item9}"
@@ -448,7 +393,7 @@ def _gad7(readings: Sequence[Reading]) -> str:
         return NOT_RECORDED
     last = scored[-1]
     assert last.gad7 is not None
-    return f"{last.gad7} of {GAD7.max_total} ({GAD7.band(last.gad7)}) at {_clock(last.time)}"
+    return f"{last.gad7} of {GAD7.max_total} ({GAD7.band(last.gad7)}) at {clock_text(last.time)}"
 
 
 def _score_table(score: Score, at: str) -> Table:
@@ -472,7 +417,7 @@ EVENT_WIDTHS = (7, 6, 20, 37, 30)
 
 
 def _events_table(view: SessionView, origin: datetime) -> Table:
-    corrections = {c.target_id: c for c in view.corrections}
+    lines = lineage(view.corrections)
     entries: list[tuple[Event, bool]] = [(e, False) for e in view.record.events]
     entries += [(e, True) for e in view.superseded_events]
     entries.sort(key=lambda entry: entry[0].time)
@@ -480,13 +425,13 @@ def _events_table(view: SessionView, origin: datetime) -> Table:
     for event, superseded in entries:
         notes = [event.by or "name not recorded"]
         if superseded:
-            notes.insert(0, _correction_words(corrections.get(event.id)))
+            notes.insert(0, _correction_words(lines.correction(event.id)))
         if view.after_signoff(event) and event.recorded_at is not None:
-            notes.append(f"AFTER SIGN-OFF, entered {_clock(event.recorded_at)}")
+            notes.append(f"AFTER SIGN-OFF, entered {clock_text(event.recorded_at)}")
         elif (event.recorded_at is not None
               and (event.recorded_at - event.time).total_seconds() > 60):
-            notes.append(f"late entry, entered {_clock(event.recorded_at)}")
-        rows.append(Row((_clock(event.time), _minutes(origin, event.time),
+            notes.append(f"late entry, entered {clock_text(event.recorded_at)}")
+        rows.append(Row((clock_text(event.time), minutes_text(origin, event.time),
                          EVENT_NAMES.get(event.kind, str(event.kind)), event.detail,
                          " · ".join(notes)), struck=superseded))
     return Table(EVENT_COLUMNS, tuple(rows), EVENT_WIDTHS, empty="No events recorded.")
@@ -502,12 +447,12 @@ def _corrections_table(view: SessionView) -> Table:
     rows = []
     for correction in sorted(view.corrections, key=lambda c: c.time):
         target = _describe_target(correction, readings, events)
-        action = "Amended" if correction.action == "amend" else "Voided"
-        replacement = readings.get(correction.replacement_id) if correction.replacement_id \
-            else None
+        action = correction_word(correction.action).capitalize()
+        replacement = (readings.get(correction.replacement_id)
+                       if correction.replacement_id is not None else None)
         if replacement is not None:
             target += f" → {_reading_summary(replacement)}"
-        rows.append(Row((_clock(correction.time), target, action, correction.reason,
+        rows.append(Row((clock_text(correction.time), target, action, correction.reason,
                          correction.by)))
     return Table(CORRECTION_COLUMNS, tuple(rows), CORRECTION_WIDTHS,
                  empty="No entries were voided or amended.")
@@ -517,11 +462,11 @@ def _describe_target(correction: CorrectionInfo, readings: Mapping[Any, Reading]
                      events: Mapping[Any, Event]) -> str:
     reading = readings.get(correction.target_id)
     if reading is not None:
-        return f"Reading {_clock(reading.time)}: {_reading_summary(reading)}"
+        return f"Reading {clock_text(reading.time)}: {_reading_summary(reading)}"
     event = events.get(correction.target_id)
     if event is not None:
         name = EVENT_NAMES.get(event.kind, str(event.kind))
-        return f"Event {_clock(event.time)}: {name}" + (f" ({event.detail})" if event.detail
+        return f"Event {clock_text(event.time)}: {name}" + (f" ({event.detail})" if event.detail
                                                         else "")
     return f"{correction.target_kind.capitalize()} {correction.target_id}"
 
@@ -552,7 +497,7 @@ def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:
                         caption=f"Discharge criteria {_assessed_words(view)}: {ready}."))
     would = assessment.would_have_been_ready_at
     blocks.append(Fields((("Could have left at",
-                           f"{_clock(would)} (had there been no minimum stay)"
+                           f"{clock_text(would)} (had there been no minimum stay)"
                            if would is not None else "not reached"),)))
     # The discharge's own signatures apart from the others (a critical flag acknowledged,
     # or closed by a void or an amendment), each table saying which it lists.
@@ -562,7 +507,7 @@ def _discharge_blocks(view: SessionView) -> tuple[Block, ...]:
             blocks.append(Table(
                 ("Meaning", "Signed by", "Signed at", "Valid", "Content hash"),
                 tuple(Row((s.meaning, f"{s.signer_name} ({s.signer_role})",
-                           f"{_date(s.signed_at)} {_clock(s.signed_at)}", validity(s),
+                           f"{date_text(s.signed_at)} {clock_text(s.signed_at)}", validity(s),
                            s.content_hash[:12]), strong=not s.valid) for s in signatures),
                 (20, 24, 18, 22, 16), caption=f"{heading}. Content hash: the first 12 hex "
                                               "digits of what was signed."))
@@ -573,22 +518,22 @@ def _assessed_words(view: SessionView) -> str:
     """"as signed at 12:21" once the discharge is signed (the criteria are kept as they
     stood then; later entries do not change them), else "as assessed at 12:40"."""
     if view.sign_off is not None:
-        return f"as signed at {_clock(view.assessed_at)}"
-    return f"as assessed at {_clock(view.at)}"
+        return f"as signed at {clock_text(view.assessed_at)}"
+    return f"as assessed at {clock_text(view.at)}"
 
 
 def _sign_off(view: SessionView) -> str:
     signed = _last_event(view, EventKind.DISCHARGE_SIGNED)
     override = _last_event(view, EventKind.DISCHARGE_OVERRIDE)
     if override is not None:
-        return (f"Discharged by clinician override at {_clock(override.time)} by "
+        return (f"Discharged by clinician override at {clock_text(override.time)} by "
                 f"{override.by or 'name not recorded'}. Reason: {override.detail}")
     if signed is not None:
-        return (f"Discharge signed at {_clock(signed.time)} by "
+        return (f"Discharge signed at {clock_text(signed.time)} by "
                 f"{signed.by or 'name not recorded'}.")
     if view.phase is Phase.DISCHARGED:
         return "Discharged."
-    return f"Not signed off: the patient was not discharged as of {_clock(view.at)}."
+    return f"Not signed off: the patient was not discharged as of {clock_text(view.at)}."
 
 
 def _instruction_blocks(instructions: str | None) -> tuple[Block, ...]:
@@ -604,91 +549,19 @@ def _instruction_blocks(instructions: str | None) -> tuple[Block, ...]:
 def _record_blocks(view: SessionView, generated_at: datetime,
                    chain_head: str) -> tuple[Block, ...]:
     return (Fields((
-        ("Generated", f"{_utc(generated_at)} ({_date(generated_at)} {_clock(generated_at)} "
-                      f"local)"),
-        ("Record as of", f"{_utc(view.at)}"),
+        ("Generated", f"{utc_text(generated_at)} ({date_text(generated_at)} "
+                      f"{clock_text(generated_at)} local)"),
+        ("Record as of", f"{utc_text(view.at)}"),
         ("Audit chain head", chain_head or NOT_RECORDED),
         # What the chain head means, beside it: as a paragraph of its own after the table,
         # it was the one sentence a page break could leave alone on the last page.
         ("", "identifies the state of the audit trail when this report was made; any "
              "later change to the record changes it"),
         ("Session id", str(view.info.id)),
-        ("Times", f"local clock time, {_zone(view.info.time)}; Min = minutes since the "
+        ("Times", f"local clock time, {zone_text(view.info.time)}; Min = minutes since the "
                   "infusion started"),
     )),)
 
-
-# -- plain text --------------------------------------------------------------------------------
-
-
-def report_text(report: SessionReport) -> str:
-    """The report as plain text, section by section (tables as ``|``-separated rows)."""
-    lines = [report.title, report.running_title, ""]
-    lines += _fields_text(report.header)
-    for section in report.sections:
-        lines += ["", section.title.upper()]
-        for block in section.blocks:
-            lines += _block_text(block)
-    lines += ["", report.footer]
-    return "\n".join(lines) + "\n"
-
-
-def _block_text(block: Block) -> list[str]:
-    if isinstance(block, Fields):
-        return _fields_text(block)
-    if isinstance(block, Paragraph):
-        return [block.text]
-    if isinstance(block, ChartPlace):
-        return [f"[chart] {block.legend}"]
-    lines = [" | ".join(block.columns)]
-    lines += [" | ".join(row.cells) + ("  [struck]" if row.struck else "") for row in block.rows]
-    if not block.rows:
-        lines.append(block.empty)
-    if block.caption:
-        lines.append(block.caption)
-    return lines
-
-
-def _fields_text(fields: Fields) -> list[str]:
-    return [f"{label}: {value}" for label, value in fields.items]
-
-
-# -- formatting --------------------------------------------------------------------------------
-
-
-def _clock(when: datetime) -> str:
-    return f"{when.astimezone():%H:%M}"
-
-
-def _date(when: datetime) -> str:
-    return f"{when.astimezone():%Y-%m-%d}"
-
-
-def _utc(when: datetime) -> str:
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
-def _zone(when: datetime) -> str:
-    offset = when.astimezone().utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _minutes(origin: datetime, when: datetime) -> str:
-    minutes = round((when - origin).total_seconds() / 60)
-    return f"{minutes:+d}" if minutes else "0"
-
-
-def _value(value: int | None) -> str:
-    return DASH if value is None else str(value)
-
-
-def _num(value: float | None) -> str:
-    """A quantity without trailing zeros: 35, 0.875, 70.5."""
-    if value is None:
-        return DASH
-    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def _first_time(view: SessionView) -> datetime:

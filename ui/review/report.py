@@ -46,7 +46,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication
 
-from monitor.exports.report import (
+from monitor.exports.report import build_report
+from monitor.exports.report_blocks import (
     Block,
     ChartPlace,
     Fields,
@@ -54,7 +55,6 @@ from monitor.exports.report import (
     Row,
     SessionReport,
     Table,
-    build_report,
 )
 from ui.review.print_chart import PrintChart
 

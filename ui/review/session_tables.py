@@ -27,7 +27,7 @@ from ui.common.labels import bp_text, clock_time
 from ui.common.tables import ReadOnlyTableModel
 from ui.common.theme import TEXT_PX, Theme
 from ui.common.widgets import kinetic
-from ui.session.history import history_entries, reading_values
+from ui.session.history.entries import history_entries, reading_values
 
 if TYPE_CHECKING:
     from monitor.service.clinic import SessionView

@@ -49,7 +49,7 @@ from ui.session.early_stop import EarlyStopDialog
 from ui.session.entry import CadssEntry, ComfortEntry, EventEntry, MoaasEntry, VitalsEntry
 from ui.session.flags import FlagsPanel
 from ui.session.header import RateDialog, SessionHeader
-from ui.session.history import HistoryPanel
+from ui.session.history.panel import HistoryPanel
 from ui.session.presenter import SessionPresenter
 from ui.session.rail import ValueRail
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from monitor.clinical.domain import EventKind, Severity
 from monitor.clinical.infusion import DOSE_GIVEN_MG, STOP_REASON, VOLUME_GIVEN_ML
 from monitor.clinical.permissions import PermissionDenied
-from monitor.exports.report import build_report, report_text
+from monitor.exports.report import build_report
+from monitor.exports.report_blocks import report_text
 from monitor.service.auth import SignatureRequired
 from monitor.service.clinic import (
     MEANING_CRITICAL_VOID,

@@ -12,14 +12,13 @@ import pytest
 
 from monitor.clinical.domain import EventKind, Severity
 from monitor.clock import ManualClock
-from monitor.exports.report import (
-    NO_DRIVING,
+from monitor.exports.report import NO_DRIVING, build_report
+from monitor.exports.report_blocks import (
     ChartPlace,
     Fields,
     Paragraph,
     SessionReport,
     Table,
-    build_report,
     report_text,
 )
 from monitor.service.clinic import ClinicService, SessionView

@@ -28,7 +28,8 @@ from monitor.clinical.protocol import (
     load_protocol_text,
 )
 from monitor.exports.batch import export_text
-from monitor.exports.report import build_report, report_text
+from monitor.exports.report import build_report
+from monitor.exports.report_blocks import report_text
 from monitor.service.clinic import ClinicService
 from monitor.storage import protocol_store
 from monitor.storage.integrity import check_database

@@ -23,14 +23,9 @@ from tests.ui.sessions import (
 )
 from ui.common.style import apply_theme
 from ui.common.theme import DIM, LIGHT
-from ui.session.chart import (
-    BP_HR_RANGE,
-    MOAAS_SCALE,
-    X_LABEL_NOT_STARTED,
-    X_LABEL_STARTED,
-    SessionChart,
-    event_label,
-)
+from ui.session.chart import SessionChart
+from ui.session.chart_data import BP_HR_RANGE, MOAAS_SCALE, event_label
+from ui.session.chart_panes import X_LABEL_NOT_STARTED, X_LABEL_STARTED
 
 
 @pytest.fixture

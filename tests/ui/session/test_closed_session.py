@@ -271,8 +271,9 @@ def test_the_course_shows_the_dose_given_and_an_early_stop(qtbot, qapp, service,
 def test_an_entry_after_sign_off_is_marked_in_the_history_and_on_the_chart(
     qtbot, qapp, service, clock, nurse, clinician
 ):
-    from ui.session.chart import AFTER_SIGNOFF_MARK, SessionChart  # noqa: PLC0415
-    from ui.session.history import history_entries  # noqa: PLC0415
+    from ui.session.chart import SessionChart  # noqa: PLC0415
+    from ui.session.chart_data import AFTER_SIGNOFF_MARK  # noqa: PLC0415
+    from ui.session.history.entries import history_entries  # noqa: PLC0415
 
     session_id = recovering_session(service, clock, nurse)
     service.sign_discharge(session_id, by=nurse, pin=TEST_PIN)

@@ -21,16 +21,10 @@ from tests.ui.sessions import host, incident_session, patient_session
 from ui.common.labels import clock_time
 from ui.common.style import apply_theme
 from ui.common.theme import DIM, LIGHT, TOUCH_MIN
-from ui.session.history import (
-    AMEND_REASONS,
-    DIALOG_MAX,
-    ROW_MIN_PX,
-    VOID_REASONS,
-    AmendDialog,
-    EntriesModel,
-    HistoryPanel,
-    VoidDialog,
-)
+from ui.session.history.amend import AmendDialog
+from ui.session.history.dialogs import AMEND_REASONS, DIALOG_MAX, VOID_REASONS, VoidDialog
+from ui.session.history.model import ROW_MIN_PX, EntriesModel
+from ui.session.history.panel import HistoryPanel
 from ui.session.presenter import SessionPresenter
 
 SCREENS = {"landscape": (1280, 800), "portrait": (800, 1280)}

@@ -15,7 +15,8 @@ from tests.conftest import TEST_PIN
 from tests.ui.sessions import host, patient_session
 from ui.common.theme import LIGHT
 from ui.session.chart import SessionChart
-from ui.session.history import EntriesModel, history_entries
+from ui.session.history.entries import history_entries
+from ui.session.history.model import EntriesModel
 from ui.session.rail import ValueRail
 
 SCATTERS = ("systolic", "diastolic", "heart_rate_dots", "spo2_dots")
