@@ -42,6 +42,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.clinical.domain import CHAIRSIDE_NAMESPACE, EventKind, Phase, Reading
+from monitor.clinical.lineage import lineage
 from monitor.exports.fhir_codes import (
     ACT_CODE,
     LOINC,
@@ -53,7 +54,7 @@ from monitor.exports.fhir_codes import (
     scores_code_system,
 )
 from monitor.exports.fhir_dose import dose_administration
-from monitor.exports.reading_status import VOIDED, amended_from, first_entered, reading_statuses
+from monitor.exports.reading_status import VOIDED, reading_statuses
 from monitor.service.clinic import PatientInfo, SessionView
 
 PROFILE = "http://hl7.org/fhir/StructureDefinition/"
@@ -235,12 +236,12 @@ def _observations(view: SessionView, context: _Context) -> Iterator[dict[str, An
             _performer(view.info.entered_by, view.info.entered_by_name),
             {"valueQuantity": _quantity(view.info.weight_kg, "kg")},
             f"{WEIGHT[1]} {view.info.weight_kg} kg")
-    amended = amended_from(view)
+    lines = lineage(view.corrections)
     earlier: dict[uuid.UUID, list[Reading]] = {}
     for reading in view.superseded_readings:
-        earlier.setdefault(first_entered(reading.id, amended), []).append(reading)
+        earlier.setdefault(lines.first_entered(reading.id), []).append(reading)
     for reading, status in reading_statuses(view):
-        first = first_entered(reading.id, amended)
+        first = lines.first_entered(reading.id)
         yield from _reading_observations(reading, status, first, context, measures_of(reading))
         # A measure an amendment dropped: its last value is withdrawn under its own id.
         dropped: dict[str, Reading] = {}
