@@ -68,7 +68,7 @@ class ChairFlows(WindowFrame):
             # A save empties its form: its draft goes at once, not after the pause.
             presenter.saved.connect(self._flush_drafts)
             # The chair's tile shows the save at once, whatever the feed's pace.
-            presenter.saved.connect(self._own_save)
+            presenter.committed.connect(self._own_save)
         assert screen is not None
         screen.discharge.allow_override(allowed(self.staff_role, Action.OVERRIDE_DISCHARGE))
         screen.presenter.refresh()
@@ -139,9 +139,15 @@ class ChairFlows(WindowFrame):
                 {"checkin": state} if state != self._checkin_blank else {})
         return found
 
-    def _own_save(self) -> None:
+    def _own_save(self, reading_id: uuid.UUID | None) -> None:
+        """The chair's tile after a save on its screen: a reading's save gave back the view
+        the screen shows, taken as it is; any other change is read again."""
         presenter = self.sender()
-        if self.live and isinstance(presenter, SessionPresenter):
+        if not self.live or not isinstance(presenter, SessionPresenter):
+            return
+        if reading_id is not None and presenter.view is not None:
+            self.board.show_saved(presenter.session_id, presenter.view, reading_id)
+        else:
             self.board.reload_session(presenter.session_id)
 
     def _draft_edited(self) -> None:

@@ -8,6 +8,12 @@ committed
 anywhere (another tablet, this one) reloads what it touched: a session's change that
 session, a check-in the list of chairs' sessions.
 
+A reading saved on this tablet needs no reload: the save gave back the session as it then
+stood, which the chair's screen shows and the chair's tile takes (:meth:`ChairViews.show_saved`);
+the change that announces that save, and the flags it raised, are then known to be shown
+already (:meth:`ChairViews.shown_already`). Any other change, including one from another
+tablet or another of this tablet's windows, reloads.
+
 A reload the database refused (unreachable, busy) is tried again at the next
 :meth:`ChairViews.tiles`, until it succeeds: a change is never lost to a passing failure.
 
@@ -18,19 +24,25 @@ a lone tablet did before changes were announced.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 from monitor.clock import Clock
 from monitor.service.board import ChairTile, tile_for
-from monitor.service.clinic import ClinicService, NotFoundError
+from monitor.service.clinic import ClinicService, NotFoundError, SessionView
 from monitor.service.live_view import MovingView
+from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.store import StorageError
 
 T = TypeVar("T")
 
 #: Reports a database that cannot be read (the window's status bar).
 Problem = Callable[[str], None]
+
+#: Saves remembered until their change arrives (a feed that never delivers one must not make
+#: the memory grow without end).
+_SAVES_REMEMBERED = 256
 
 
 class ChairViews:
@@ -49,6 +61,10 @@ class ChairViews:
         #: Reloads the database refused, tried again on the next tiles.
         self._stale: set[uuid.UUID] = set()
         self._chairs_stale = False
+        #: Readings saved here whose view is shown, until their change arrives: id → session.
+        self._saved: OrderedDict[uuid.UUID, uuid.UUID] = OrderedDict()
+        #: The audit entries of those saves whose change arrived (their flags follow).
+        self._saved_entries: OrderedDict[int, None] = OrderedDict()
 
     def tiles(self) -> list[ChairTile] | None:
         """Each chair's tile now (None: the database cannot be read)."""
@@ -112,6 +128,37 @@ class ChairViews:
             self._stale.discard(session_id)
         return True
 
+    def show_saved(self, session_id: uuid.UUID, view: SessionView,
+                   reading_id: uuid.UUID) -> None:
+        """The session as the save of reading ``reading_id`` here gave it back, taken as the
+        chair's view without loading it; the change announcing that save will not reload it.
+
+        The view was evaluated in the save's transaction, so it holds everything committed
+        before the save: a reload refused earlier is no longer needed. Without a change
+        feed nothing is kept (every tile reads the record)."""
+        if not self.live:
+            return
+        _remember(self._saved, reading_id, session_id)
+        if self._active is not None and session_id in self._active.values():
+            self._views[session_id] = MovingView(view)
+            self._stale.discard(session_id)
+
+    def shown_already(self, change: Change) -> bool:
+        """Whether ``change`` is only the announcement of a reading saved here, or of a flag
+        that save raised, whose view :meth:`show_saved` took: nothing to load again.
+
+        Each save is recognised once, by its reading's id and session; anything else (an
+        event, an acknowledgement, a correction, a sign-off, another tablet's reading, a
+        device reading received) is not shown already."""
+        if change.kind is ChangeKind.READING:
+            if (change.record_id is None or change.session_id is None
+                    or self._saved.get(change.record_id) != change.session_id):
+                return False
+            del self._saved[change.record_id]
+            _remember(self._saved_entries, change.seq, None)
+            return True
+        return change.kind is ChangeKind.FLAG and change.seq in self._saved_entries
+
     def _read(self, action: Callable[[], T]) -> T | None:
         try:
             return action()
@@ -120,3 +167,14 @@ class ChairViews:
         except NotFoundError:
             return None
         return None
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _remember(memory: OrderedDict[K, V], key: K, value: V) -> None:
+    """Keep ``key`` in ``memory``, forgetting the oldest beyond :data:`_SAVES_REMEMBERED`."""
+    memory[key] = value
+    while len(memory) > _SAVES_REMEMBERED:
+        memory.popitem(last=False)

@@ -15,7 +15,8 @@ Given the changes committed anywhere (:class:`~ui.app.change_signals.ChangeSigna
 one-second refresh reads nothing: it moves the views last loaded on with the clock
 (:class:`ui.app.live.ChairViews`), and a change reloads only what it touched — the session's
 tile and open screen, the chairs' sessions after a check-in, the names at sign-in after a
-staff change, the review list or audit trail shown once the changes settle.
+staff change, the review list or audit trail shown once the changes settle. A reading saved
+in this window is shown as its save gave it back; its announcement reloads nothing.
 
 The window is built from parts (:mod:`ui.app.frame` lists them); this module builds the
 screens and follows the window's shape, the theme, the clock and the changes.
@@ -182,7 +183,6 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self._lists_timer.timeout.connect(self._reload_lists)
         if changes is not None:
             changes.changed.connect(self._changed)
-            changes.sessionChanged.connect(self._session_changed)
             changes.staffChanged.connect(self._staff_changed)
         self.setWindowTitle("ChairSide")
 
@@ -368,15 +368,16 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
     # -- changes committed anywhere ----------------------------------------------------------
 
     def _changed(self, change: Change) -> None:
+        """Note what ``change`` touched, to be read again once the changes settle; a reading
+        saved here, whose view the chair's screen and tile show already, is not read again."""
         if change.kind is ChangeKind.SESSION:
             self._chairs_changed = True  # a check-in: which session sits where
             self._apply_timer.start()
+        if isinstance(change.session_id, uuid.UUID) and not self.board.shown_already(change):
+            self._changed_sessions.add(change.session_id)
+            self._apply_timer.start()
         if change.kind is not ChangeKind.STAFF or self.audit is not None:
             self._lists_timer.start()
-
-    def _session_changed(self, session_id: uuid.UUID) -> None:
-        self._changed_sessions.add(session_id)
-        self._apply_timer.start()
 
     def _apply_changes(self) -> None:
         """Read again what changed: the chairs' sessions, the changed sessions' tiles and

@@ -57,6 +57,9 @@ class SessionPresenter(QObject):
         refused(list, list): field errors and values needing confirmation (FieldError lists).
         notSaved(str): the environment failed; nothing was stored; keep the entry and retry.
         flagsRaised(tuple): flags newly raised by the reading just saved.
+        committed(object): a change was committed here and the session is shown as it now
+            stands: the id of the reading whose save gave that view back (nothing loaded),
+            or None when the session was loaded again after the change.
         undoAvailable(str): the last entry can be undone ("" when it no longer can).
         signatureNeeded(object): a :class:`~ui.common.signature.SignatureRequest`: the action is
             an e-signature; whoever shows it asks for the PIN and calls its ``submit``.
@@ -67,6 +70,7 @@ class SessionPresenter(QObject):
     refused = Signal(list, list)
     notSaved = Signal(str)
     flagsRaised = Signal(tuple)
+    committed = Signal(object)
     undoAvailable = Signal(str)
     signatureNeeded = Signal(object)
 
@@ -150,7 +154,7 @@ class SessionPresenter(QObject):
         if result is None:
             return False
         self._remember("reading", result.id, label)
-        self._done(f"Saved {label}", result.view)
+        self._done(f"Saved {label}", result.view, result.id)
         if result.new_flags:
             self.flagsRaised.emit(result.new_flags)
         return True
@@ -390,13 +394,16 @@ class SessionPresenter(QObject):
         self._last = LastEntry(kind, entry_id, label, self.clock.monotonic())
         self.undoAvailable.emit(label)
 
-    def _done(self, text: str, view: SessionView | None = None) -> None:
+    def _done(self, text: str, view: SessionView | None = None,
+              reading_id: uuid.UUID | None = None) -> None:
         """Announce the change committed, then the session as it now stands: ``view`` when
-        the change gave it back, else loaded again."""
+        the change (the save of reading ``reading_id``) gave it back, else loaded again."""
         self.saved.emit(f"{text} {self.clock.now().astimezone().strftime('%H:%M')}")
         if view is None:
             self.refresh()
+            self.committed.emit(None)
             return
         self.view = view
         self._loaded = MovingView(view)
         self._announce()
+        self.committed.emit(reading_id)
