@@ -41,7 +41,8 @@ from PySide6.QtWidgets import QApplication
 from monitor.clinical.domain import EventKind, Severity
 from monitor.clock import ManualClock
 from monitor.exports.report import build_report, report_text
-from monitor.service.clinic import ClinicService, SessionView
+from monitor.service.clinic import ClinicService
+from monitor.service.views import SessionView
 from monitor.storage.store import open_store
 from ui.review.report import PDF_RESOLUTION, ReportWriter, write_session_pdf
 

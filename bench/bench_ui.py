@@ -152,7 +152,7 @@ def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, 
     sys.path.insert(0, str(ROOT))
 
     from monitor.clinical.domain import EventKind  # noqa: PLC0415
-    from monitor.service.clinic import ImportedRow  # noqa: PLC0415
+    from monitor.service.views import ImportedRow  # noqa: PLC0415
 
     results: list[tuple[int, str, list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.service.clinic import MEANING_DISCHARGE, MEANING_OVERRIDE, SignatureInfo
+from monitor.service.views import MEANING_DISCHARGE, MEANING_OVERRIDE, SignatureInfo
 
 #: The meanings that sign the discharge itself.
 DISCHARGE_MEANINGS = frozenset({MEANING_DISCHARGE, MEANING_OVERRIDE})

@@ -42,14 +42,11 @@ from monitor.feed.interpret import Interpretation
 from monitor.feed.mapping import Ignored, Observation, Rejected, dedup_key
 from monitor.service.clinic import (
     ClinicService,
-    InvalidEntryError,
-    NotFoundError,
-    SavedReading,
-    SessionClosedError,
     _open_or_reason,
     _refuse_before_check_in,
     _session_info,
 )
+from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionClosedError
 from monitor.storage.model import (
     DeviceReading,
     FeedBinding,

@@ -22,7 +22,7 @@ from typing import Any
 from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
 
-# The error types (ConflictingRetryError, AlreadyDoneError) are in monitor.service.clinic, beside
+# The error types (ConflictingRetryError, AlreadyDoneError) are in monitor.service.views, beside
 # InvalidEntryError, which they extend.
 
 

@@ -53,7 +53,7 @@ from monitor.clinical.rules import (
 from monitor.storage.model import Correction, EventRow, FlagRow, Patient, TreatmentSession
 
 if TYPE_CHECKING:  # the service imports this module
-    from monitor.service.clinic import PatientInfo, SessionView
+    from monitor.service.views import PatientInfo, SessionView
 
 #: The most rows one page may hold.
 MAX_PAGE = 500

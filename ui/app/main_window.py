@@ -42,7 +42,8 @@ from monitor.clinical.permissions import Action, PermissionDenied, allowed
 from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
 from monitor.service.board import ChairTile
-from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError
+from monitor.service.clinic import ClinicService
+from monitor.service.views import InvalidEntryError, NotFoundError
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.drafts import DraftKeeper, DraftKey, DraftStore, Forms
 from monitor.storage.store import StorageError

@@ -68,7 +68,8 @@ from monitor.clinical.validation import (
     validate_weight,
 )
 from monitor.clock import Clock
-from monitor.service.clinic import ClinicService, PatientInfo
+from monitor.service.clinic import ClinicService
+from monitor.service.views import PatientInfo
 from ui.common.keypad import NumericKeypad
 from ui.common.style import PRIMARY_MIN, TouchButton, tier_icon
 from ui.common.theme import TEXT_PX, TOUCH_MIN, Theme

@@ -59,7 +59,8 @@ from ui.review.search import touch_calendar
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
 
-    from monitor.service.clinic import ClinicService, SessionView
+    from monitor.service.clinic import ClinicService
+    from monitor.service.views import SessionView
     from ui.review.report import ReportWriter
 
 #: Formats a session exports to, with the file suffix each gets and the button text.

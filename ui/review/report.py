@@ -70,7 +70,7 @@ from ui.session.chart import SessionChart
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
 
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 PAGE_SIZES: dict[str, QPageSize.PageSizeId] = {
     "A4": QPageSize.PageSizeId.A4,

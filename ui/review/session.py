@@ -56,7 +56,8 @@ from ui.session.history import history_entries, reading_values
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
-    from monitor.service.clinic import ClinicService, SessionView
+    from monitor.service.clinic import ClinicService
+    from monitor.service.views import SessionView
 
 ROW_PX = 48
 #: The tier icon before a flag's tier word (ui.session.flags draws it this size).

@@ -41,7 +41,7 @@ from ui.common.labels import clock_time, reading_lines
 from ui.common.theme import SMALL_PX, TEXT_PX, Theme
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 #: Fixed y ranges. Narrow enough to read a change of a few units; a value beyond is pinned.
 BP_HR_RANGE = (30.0, 220.0)
@@ -344,7 +344,7 @@ class _Pane:
 class SessionChart(QWidget):
     """The session's vitals and scores on one timeline; tap a point to read its values.
 
-    Signals: none. The chart shows the :class:`~monitor.service.clinic.SessionView` it is given in
+    Signals: none. The chart shows the :class:`~monitor.service.views.SessionView` it is given in
     :meth:`show_view` and changes nothing.
     """
 

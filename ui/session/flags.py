@@ -57,7 +57,7 @@ from ui.common.widgets import kinetic
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 #: What the nurse can say she did. "Other" needs a note saying what.
 ACKNOWLEDGE_ACTIONS: tuple[str, ...] = (

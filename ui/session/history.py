@@ -4,7 +4,7 @@ The record is never edited in place (product brief, "Records"): a wrong entry is
 with a reason, or a reading is *amended* (a new reading replaces it, with a reason), and the
 old entry stays in the history, marked as such, with who corrected it and when.
 
-:class:`EntriesModel` is a table over a :class:`~monitor.service.clinic.SessionView`: effective and
+:class:`EntriesModel` is a table over a :class:`~monitor.service.views.SessionView`: effective and
 superseded entries, newest first, each with a status in words ("VOID — …", "AMENDED → …").
 :class:`HistoryPanel` shows it as a touch list and offers "Void…" and "Amend…" for the
 selected effective entry. :class:`VoidDialog` asks for the reason; :class:`AmendDialog` asks
@@ -69,7 +69,7 @@ from ui.common.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme
 from ui.common.widgets import FieldMessage, KeypadField, VerticalScroll, kinetic, restyle
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import CorrectionInfo, SessionView
+    from monitor.service.views import CorrectionInfo, SessionView
 
 #: Why an entry is corrected. "Other" needs a note saying why.
 VOID_REASONS: tuple[str, ...] = (

@@ -46,7 +46,7 @@ from monitor.clinical.start_gate import (
 )
 from monitor.clock import Clock
 from monitor.service.board import format_elapsed, repeat_label
-from monitor.service.clinic import MIN_OVERRIDE_REASON, SessionView
+from monitor.service.views import MIN_OVERRIDE_REASON, SessionView
 from ui.common.ask import ConfirmDialog, ReasonDialog, ask
 from ui.common.elided import ElidedLabel
 from ui.common.keypad import NumericKeypad

@@ -35,7 +35,7 @@ from ui.common.widgets import kinetic, restyle
 from ui.staff.login import MIN_PIN, PinEntry, PinField, heading, label, pin_problem, role_word
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import StaffInfo
+    from monitor.service.auth import StaffInfo
 
 ROLES = ("nurse", "clinician", "admin")
 

@@ -41,7 +41,7 @@ from ui.common.theme import TEXT_PX, Theme
 from ui.common.widgets import kinetic, restyle
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import StaffInfo
+    from monitor.service.auth import StaffInfo
 
 #: The shortest PIN accepted (digits).
 MIN_PIN = MIN_PIN_DIGITS

@@ -16,8 +16,7 @@ from monitor.feed.hl7msg import parse
 from monitor.feed.interpret import FeedHandler, Interpretation
 from monitor.feed.mllp import MllpServer, ServerEvent
 from monitor.feed.simulate import SimulatedMonitor
-
-from .samples import MESSAGES, UTC_ZONE
+from tests.monitor.feed.samples import MESSAGES, UTC_ZONE
 
 
 class ServerThread:

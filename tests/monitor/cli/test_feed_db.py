@@ -25,8 +25,7 @@ from monitor.service.auth import KEY_FILE_ENV
 from monitor.service.clinic import ClinicService
 from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
-
-from .test_filing import DEVICE, message
+from tests.monitor.feed.test_filing import DEVICE, message
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT_S = 30.0

@@ -16,7 +16,7 @@ from monitor.cli.main import main
 from monitor.service.auth import KEY_FILE_ENV
 from monitor.storage.model import EventRow, ReadingRow
 from tests.conftest import TEST_PIN, TEST_SECRET
-from tests.monitor.test_cli import NORMAL_SESSION, count, write_csv
+from tests.monitor.cli.test_main import NORMAL_SESSION, count, write_csv
 
 OS_IDENTITY = f"{os_account()}@{host_name()} (command line)"
 READING_COLUMNS = ("sbp", "dbp", "hr", "spo2", "cadss6", "moaas", "nausea")

@@ -15,12 +15,8 @@ from monitor.clinical.infusion import DOSE_GIVEN_MG, STOP_REASON, VOLUME_GIVEN_M
 from monitor.clinical.permissions import PermissionDenied
 from monitor.exports.report import build_report, report_text
 from monitor.service.auth import SignatureRequired
-from monitor.service.clinic import (
-    MEANING_CRITICAL_VOID,
-    ClinicService,
-    InvalidEntryError,
-    SessionClosedError,
-)
+from monitor.service.clinic import ClinicService
+from monitor.service.views import MEANING_CRITICAL_VOID, InvalidEntryError, SessionClosedError
 from monitor.storage.model import Correction, EventRow, ReadingRow, Signature
 from tests.conftest import TEST_PIN
 

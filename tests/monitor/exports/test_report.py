@@ -22,7 +22,8 @@ from monitor.exports.report import (
     build_report,
     report_text,
 )
-from monitor.service.clinic import ClinicService, SessionView
+from monitor.service.clinic import ClinicService
+from monitor.service.views import SessionView
 from tests.conftest import TEST_PIN
 
 CHAIN_HEAD = "5f" * 32

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from monitor.clinical.domain import EventKind, Measure, Phase, Severity
 from monitor.clinical.permissions import PermissionDenied
-from monitor.service.clinic import ImportedRow, InvalidEntryError, NotFoundError, SavedReading
+from monitor.service.views import ImportedRow, InvalidEntryError, NotFoundError, SavedReading
 from monitor.storage.model import Correction, FlagRow, ReadingRow
 from tests.conftest import TEST_PIN
 

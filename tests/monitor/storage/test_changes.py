@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import create_engine, insert, text
 
 from monitor.cli.watch import line
-from monitor.service.clinic import ClinicService, ImportedRow
+from monitor.service.clinic import ClinicService
+from monitor.service.views import ImportedRow
 from monitor.storage import audit
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.changes.feed import ChangeFeed, backoff, open_feed

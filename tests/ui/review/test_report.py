@@ -23,7 +23,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 from monitor.exports.report import build_report
 from tests.conftest import TEST_PIN
-from tests.monitor.test_report import VOID_REASON, signed_session
+from tests.monitor.exports.test_report import VOID_REASON, signed_session
 from tests.ui.sessions import long_session
 from ui.review.report import (
     MARGIN_MM,
