@@ -44,7 +44,6 @@ from monitor.service.clinic import (
     ClinicService,
     _open_or_reason,
     _refuse_before_check_in,
-    _session_info,
 )
 from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionClosedError
 from monitor.storage.model import (
@@ -55,6 +54,7 @@ from monitor.storage.model import (
     Patient,
     TreatmentSession,
 )
+from monitor.storage.records import session_info
 
 #: Vitals are taken into a BP reading when observed this close to the cuff time.
 NEAREST_WITHIN = timedelta(minutes=2)
@@ -413,7 +413,7 @@ class FeedFiling:
 
     def _auto_accept(self, db: Session, session_id: uuid.UUID) -> bool:
         connection = db.connection()
-        protocol = self.service._protocol_of(connection, _session_info(connection, session_id))
+        protocol = self.service._protocol_of(connection, session_info(connection, session_id))
         return bool(protocol.feed.auto_accept)
 
     def _system_identity(self) -> uuid.UUID:
@@ -495,7 +495,7 @@ class FeedFiling:
             # clinic's auto-accept) stands for confirming any outside the usual range.
             values = service._validated(raw, tuple(raw), when, now)
             connection = db.connection()
-            info = _session_info(connection, reading.session_id)
+            info = session_info(connection, reading.session_id)
             _refuse_before_check_in(when, info)
             note = _open_or_reason(connection, info.id, role or "nurse", None,
                                    "from the bedside monitor")

@@ -18,27 +18,23 @@ work cost several times what the database itself spends on those rows.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, String, Table, bindparam, func, select, text, type_coerce
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeDecorator
 
 from monitor.clinical import start_gate
 from monitor.clinical.discharge import evaluate_discharge
 from monitor.clinical.domain import (
     Acknowledgement,
     DischargeAssessment,
-    Event,
     EventKind,
     Flag,
     Measure,
@@ -101,6 +97,7 @@ from monitor.service.auth import (
     lock_remaining,
     verify_pin,
 )
+from monitor.service.conflicts import refuse_changed_retry, refuse_second
 from monitor.service.protocol_admin import ProtocolAdmin, active_version_id
 from monitor.service.views import (
     MEANING_CRITICAL_ACK,
@@ -112,7 +109,6 @@ from monitor.service.views import (
     READING_FIELDS,
     AlreadyDoneError,
     AuditEntry,
-    ConflictingRetryError,
     CorrectionInfo,
     ImportedRow,
     InvalidEntryError,
@@ -127,22 +123,31 @@ from monitor.service.views import (
     Superseded,
     infusion_plan,
 )
-from monitor.storage import audit, protocol_store
+from monitor.storage import audit, protocol_store, queries
 from monitor.storage.model import (
     Acknowledgement as AckRow,
 )
 from monitor.storage.model import (
     AuditLog,
-    Base,
     Correction,
     EventRow,
     FlagRow,
     Patient,
-    ProtocolVersion,
     ReadingRow,
     Signature,
     Staff,
     TreatmentSession,
+)
+from monitor.storage.records import (
+    acknowledgements,
+    flag_values,
+    load_record,
+    patient_info,
+    patient_values,
+    reading_values,
+    row_values,
+    session_info,
+    session_values,
 )
 from monitor.storage.store import Store
 
@@ -234,7 +239,7 @@ class ClinicService:
         """The protocol the session is judged by: its stored version, with the patient's limits."""
         with self.store.read() as db:
             connection = db.connection()
-            return self._protocol_of(connection, _session_info(connection, session_id))
+            return self._protocol_of(connection, session_info(connection, session_id))
 
     # -- staff and patients ----------------------------------------------------------------
 
@@ -461,7 +466,7 @@ class ClinicService:
         self._require(by, Action.EXPORT, session_id=session_id)
         now = self.clock.now()
         with self.store.write() as db:
-            info = _session_info(db.connection(), session_id)
+            info = session_info(db.connection(), session_id)
             return self._audit(db, by, "export", "session", session_id, now=now,
                                session_id=session_id, patient_id=info.patient.id,
                                new={"format": fmt})
@@ -489,7 +494,7 @@ class ClinicService:
     def find_patient(self, mrn: str) -> PatientInfo | None:
         with self.store.read() as db:
             patient = db.scalar(select(Patient).where(Patient.mrn == mrn))
-            return _patient_info(patient) if patient is not None else None
+            return patient_info(patient) if patient is not None else None
 
     def add_patient(
         self,
@@ -508,8 +513,8 @@ class ClinicService:
                 weight_kg=weight_kg, patient_id=patient_id,
             )
             self._audit(db, by, "create", "patient", patient.id, now=patient.recorded_at,
-                        patient_id=patient.id, new=_patient_values(patient))
-            return _patient_info(patient)
+                        patient_id=patient.id, new=patient_values(patient))
+            return patient_info(patient)
 
     def _add_patient(
         self,
@@ -555,7 +560,7 @@ class ClinicService:
         self._require(by, Action.CHECK_IN, patient_id=patient_id)
         with self.store.write() as db:
             if session_id is not None and db.get(TreatmentSession, session_id) is not None:
-                _refuse_changed_retry(db.connection(), "session", _SESSIONS,
+                refuse_changed_retry(db.connection(), "session", queries.SESSIONS,
                                       {"id": session_id, "patient_id": patient_id,
                                        "chair": chair, "profile": profile},
                                       ("patient_id", "chair", "profile"))
@@ -572,7 +577,7 @@ class ClinicService:
             )
             self._audit(db, by, "create", "session", session.id, now=session.recorded_at,
                         session_id=session.id, patient_id=patient.id,
-                        new=_session_values(session))
+                        new=session_values(session))
             return session.id
 
     def check_in(
@@ -614,7 +619,7 @@ class ClinicService:
         values = self._validated(mood, (), now, now) if mood else None
         with self.store.write() as db:
             if session_id is not None and db.get(TreatmentSession, session_id) is not None:
-                _refuse_changed_retry(db.connection(), "check-in", _SESSIONS,
+                refuse_changed_retry(db.connection(), "check-in", queries.SESSIONS,
                                       {"id": session_id, "chair": chair, "profile": profile},
                                       ("chair", "profile"))
                 return session_id  # a retry of a check-in that did commit
@@ -637,17 +642,17 @@ class ClinicService:
                 time=now, session_id=session_id, source="chair",
             )
             if values is not None:
-                db.add(ReadingRow(**_reading_values(
+                db.add(ReadingRow(**reading_values(
                     rid=uuid.uuid4(), session_id=session.id, when=now, values=values,
                     note="pre-infusion mood scores", on_oxygen=False, now=now, by=by,
                 )))
                 db.flush()
                 connection = db.connection()
-                protocol = self._protocol_of(connection, _session_info(connection, session.id))
+                protocol = self._protocol_of(connection, session_info(connection, session.id))
                 self._raise_flags(connection, session.id, protocol, now)
             self._audit(db, by, "create", "session", session.id, now=now,
                         session_id=session.id, patient_id=patient.id,
-                        new={**_session_values(session), "mrn": patient.mrn,
+                        new={**session_values(session), "mrn": patient.mrn,
                              "new_patient": new_patient is not None,
                              **({"mood": mood} if mood else {})})
             return session.id
@@ -728,7 +733,7 @@ class ClinicService:
         try:
             with self.store.write() as db:
                 connection = db.connection()
-                info = _session_info(connection, session_id)
+                info = session_info(connection, session_id)
                 _refuse_before_check_in(when, info)
                 note = _open_or_reason(connection, session_id, role, after_signoff_reason, note)
                 saved = self._store_reading(db, info, rid, when, values, note=note,
@@ -749,11 +754,11 @@ class ClinicService:
         only when given (a retry without one is timed by the retry's clock).
         """
         connection = db.connection()
-        row = _reading_values(rid=rid, session_id=info.id, when=when, values=values,
+        row = reading_values(rid=rid, session_id=info.id, when=when, values=values,
                               note=note, on_oxygen=on_oxygen, now=now, by=by)
         # RETURNING, not rowcount: psycopg reports -1 rows for an insert that did nothing
-        if connection.execute(_insert_reading(connection.dialect.name), row).first() is None:
-            _refuse_changed_retry(connection, "reading", _READINGS, row,
+        if connection.execute(queries.insert_reading(connection.dialect.name), row).first() is None:
+            refuse_changed_retry(connection, "reading", queries.READINGS, row,
                                   ("session_id", *(("time",) if time_given else ()), "note",
                                    "on_oxygen", *READING_FIELDS))
             return SavedReading(rid, ())  # an earlier attempt did commit, with these values
@@ -802,13 +807,13 @@ class ClinicService:
             with self.store.write() as db:
                 connection = db.connection()
                 if db.get(EventRow, eid) is not None:
-                    _refuse_changed_retry(
-                        connection, "event", _EVENTS,
+                    refuse_changed_retry(
+                        connection, "event", queries.EVENTS,
                         {"id": eid, "session_id": session_id, "kind": EventKind(kind).value,
                          "time": when},
                         ("session_id", "kind", *(("time",) if time is not None else ())))
                     return eid
-                info = _session_info(connection, session_id)
+                info = session_info(connection, session_id)
                 detail = _open_or_reason(connection, session_id, role, after_signoff_reason,
                                          detail)
                 if after_signoff_reason is not None and detail.startswith(
@@ -894,7 +899,7 @@ class ClinicService:
         data: Mapping[str, Any] | None,
         event_id: uuid.UUID,
     ) -> SessionInfo:
-        info = _session_info(db.connection(), session_id)
+        info = session_info(db.connection(), session_id)
         _refuse_before_check_in(when, info)
         db.add(EventRow(
             id=event_id, session_id=session_id, time=when, kind=EventKind(kind).value,
@@ -948,7 +953,7 @@ class ClinicService:
         except IntegrityError:
             pass  # another tablet acknowledged it between our look and our insert
         with self.store.read() as db:
-            self._refuse_second(db.connection(), _ACKNOWLEDGEMENTS, "flag_id", flag.id,
+            refuse_second(db.connection(), queries.ACKNOWLEDGEMENTS, "flag_id", flag.id,
                                 own_id=aid, done="acknowledged", field_name="flag")
         raise AssertionError("unreachable")  # pragma: no cover - _refuse_second raises
 
@@ -961,15 +966,15 @@ class ClinicService:
             connection = db.connection()
             given = {"id": aid, "session_id": session_id, "flag_id": flag.id, "time": when,
                      "action": action.strip(), "note": note.strip()}
-            if connection.execute(select(_ACKNOWLEDGEMENTS.c.id).where(
-                    _ACKNOWLEDGEMENTS.c.id == aid)).first() is not None:
-                _refuse_changed_retry(connection, "acknowledgement", _ACKNOWLEDGEMENTS, given,
+            if connection.execute(select(queries.ACKNOWLEDGEMENTS.c.id).where(
+                    queries.ACKNOWLEDGEMENTS.c.id == aid)).first() is not None:
+                refuse_changed_retry(connection, "acknowledgement", queries.ACKNOWLEDGEMENTS, given,
                                       ("session_id", "flag_id", "action", "note"))
                 return aid
-            self._refuse_second(connection, _ACKNOWLEDGEMENTS, "flag_id", flag.id,
+            refuse_second(connection, queries.ACKNOWLEDGEMENTS, "flag_id", flag.id,
                                 own_id=aid, done="acknowledged", field_name="flag")
-            connection.execute(_insert_once(connection.dialect.name, _FLAGS),
-                               _flag_values(session_id, flag, now))
+            connection.execute(queries.insert_once(connection.dialect.name, queries.FLAGS),
+                               flag_values(session_id, flag, now))
             ack = AckRow(**given, recorded_at=now, entered_by=by)
             db.add(ack)
             db.flush()
@@ -1107,7 +1112,7 @@ class ClinicService:
         with self.store.write() as db:
             # One sign-off per discharge: two tablets signing at once take turns here, and
             # the second is told who discharged the patient and when.
-            _take_turns(db.connection(), f"discharge:{session_id}")
+            queries.take_turns(db.connection(), f"discharge:{session_id}")
             _refuse_discharged(db.connection(), session_id)
             self._insert_event(db, session_id, kind, by=signer.id, when=now, now=now,
                                detail=detail, data=data, event_id=eid)
@@ -1156,7 +1161,7 @@ class ClinicService:
                                          signer=signer)
         except IntegrityError:
             with self.store.read() as db:
-                self._refuse_second(db.connection(), _CORRECTIONS, "target_id", target_id,
+                refuse_second(db.connection(), queries.CORRECTIONS, "target_id", target_id,
                                     own_id=cid, done="corrected", field_name="entry")
             raise AssertionError("unreachable") from None  # pragma: no cover
         if corrected is not None:
@@ -1171,10 +1176,10 @@ class ClinicService:
         """The void's correction id, or None when this staff member may not void it."""
         with self.store.write() as db:
             connection = db.connection()
-            if connection.execute(select(_CORRECTIONS.c.id).where(
-                    _CORRECTIONS.c.id == cid)).first() is not None:
-                _refuse_changed_retry(
-                    connection, "correction", _CORRECTIONS,
+            if connection.execute(select(queries.CORRECTIONS.c.id).where(
+                    queries.CORRECTIONS.c.id == cid)).first() is not None:
+                refuse_changed_retry(
+                    connection, "correction", queries.CORRECTIONS,
                     {"id": cid, "session_id": session_id, "target_kind": target_kind,
                      "target_id": target_id, "action": "void", "reason": reason.strip()},
                     ("session_id", "target_kind", "target_id", "action", "reason"))
@@ -1182,7 +1187,7 @@ class ClinicService:
             target = self._require_target(db, session_id, target_kind, target_id)
             someone_else = target.entered_by != by and not allowed(role, Action.VOID_ANY)
             if not someone_else:
-                self._refuse_second(connection, _CORRECTIONS, "target_id", target_id,
+                refuse_second(connection, queries.CORRECTIONS, "target_id", target_id,
                                     own_id=cid, done="corrected", field_name="entry")
                 correction = Correction(
                     id=cid, session_id=session_id, time=now, target_kind=target_kind,
@@ -1198,7 +1203,7 @@ class ClinicService:
                                record_id=correction.id, now=now)
                 self._audit(db, by, "void", target_kind, target_id, now=now,
                             session_id=session_id, patient_id=_patient_of(db, session_id),
-                            old=_row_values(target),
+                            old=row_values(target),
                             new={"void": True, "reason": reason.strip(), **closes,
                                  "signed": signer is not None})
                 return correction.id
@@ -1251,22 +1256,22 @@ class ClinicService:
         try:
             with self.store.write() as db:
                 connection = db.connection()
-                stored = connection.execute(select(_CORRECTIONS).where(
-                    _CORRECTIONS.c.id == cid)).first()
+                stored = connection.execute(select(queries.CORRECTIONS).where(
+                    queries.CORRECTIONS.c.id == cid)).first()
                 if stored is not None:
-                    _refuse_changed_retry(
-                        connection, "correction", _CORRECTIONS,
+                    refuse_changed_retry(
+                        connection, "correction", queries.CORRECTIONS,
                         {"id": cid, "session_id": session_id, "target_id": target_id,
                          "action": "amend", "reason": reason.strip()},
                         ("session_id", "target_id", "action", "reason"))
                     return uuid.UUID(str(stored.replacement_id))
-                self._refuse_second(connection, _CORRECTIONS, "target_id", target_id,
+                refuse_second(connection, queries.CORRECTIONS, "target_id", target_id,
                                     own_id=cid, done="corrected", field_name="entry")
                 original = self._require_target(db, session_id, "reading", target_id)
                 assert isinstance(original, ReadingRow)
                 when = ensure_utc(time) if time is not None else original.time
                 values = self._validated(raw, confirmed, when, now)
-                replacement = ReadingRow(**_reading_values(
+                replacement = ReadingRow(**reading_values(
                     rid=uuid.uuid4(), session_id=session_id, when=when, values=values, note=note,
                     on_oxygen=original.on_oxygen, now=now, by=by,
                 ))
@@ -1281,17 +1286,17 @@ class ClinicService:
                     self._sign(db, session_id=session_id, signer=signer,
                                meaning=MEANING_CRITICAL_AMEND, record_kind="correction",
                                record_id=cid, now=now)
-                info = _session_info(db.connection(), session_id)
+                info = session_info(db.connection(), session_id)
                 self._raise_flags(db.connection(), session_id,
                                   self._protocol_of(db.connection(), info), now)
                 self._audit(db, by, "amend", "reading", target_id, now=now, session_id=session_id,
-                            patient_id=info.patient.id, old=_row_values(original),
-                            new={**_row_values(replacement), "replacement": replacement.id,
+                            patient_id=info.patient.id, old=row_values(original),
+                            new={**row_values(replacement), "replacement": replacement.id,
                                  "reason": reason.strip(), "signed": signer is not None})
                 return replacement.id
         except IntegrityError:
             with self.store.read() as db:
-                self._refuse_second(db.connection(), _CORRECTIONS, "target_id", target_id,
+                refuse_second(db.connection(), queries.CORRECTIONS, "target_id", target_id,
                                     own_id=cid, done="corrected", field_name="entry")
             raise AssertionError("unreachable") from None  # pragma: no cover
 
@@ -1336,7 +1341,7 @@ class ClinicService:
             created: list[ReadingRow | EventRow] = []
             for row in ordered:
                 if row.values:
-                    created.append(ReadingRow(**_reading_values(
+                    created.append(ReadingRow(**reading_values(
                         rid=uuid.uuid4(), session_id=session.id, when=row.time,
                         values=row.values, note=row.note if row.event is None else "",
                         on_oxygen=False, now=now, by=by,
@@ -1350,22 +1355,22 @@ class ClinicService:
             db.add_all(created)
             db.flush()
             connection = db.connection()
-            protocol = self._protocol_of(connection, _session_info(connection, session.id))
+            protocol = self._protocol_of(connection, session_info(connection, session.id))
             self._raise_flags(connection, session.id, protocol, now)
             readings = sum(isinstance(r, ReadingRow) for r in created)
             self._audit(db, by, "import", "session", session.id, now=now,
                         session_id=session.id, patient_id=patient.id,
-                        new={**_session_values(session), "mrn": mrn, "rows": len(ordered),
+                        new={**session_values(session), "mrn": mrn, "rows": len(ordered),
                              "readings": readings, "events": len(created) - readings,
                              **dict(origin or {})})
             if new_patient:
                 self._audit(db, by, "create", "patient", patient.id, now=now,
-                            patient_id=patient.id, new=_patient_values(patient))
+                            patient_id=patient.id, new=patient_values(patient))
             for created_row in created:
                 kind = "reading" if isinstance(created_row, ReadingRow) else "event"
                 self._audit(db, by, "create", kind, created_row.id, now=now,
                             session_id=session.id, patient_id=patient.id,
-                            new={**_row_values(created_row), "source": "import"})
+                            new={**row_values(created_row), "source": "import"})
             return session.id
 
     # -- reading back ------------------------------------------------------------------------
@@ -1381,10 +1386,10 @@ class ClinicService:
         at = ensure_utc(at) if at is not None else self.clock.now()
         with self.store.read() as db:
             connection = db.connection()
-            info = _session_info(connection, session_id)
+            info = session_info(connection, session_id)
             protocol = self._protocol_of(connection, info)
             if entered_only:
-                record, superseded, corrections = _load_record(connection, session_id, at,
+                record, superseded, corrections = load_record(connection, session_id, at,
                                                                entered_only=True)
                 evaluation = None
             else:
@@ -1400,7 +1405,7 @@ class ClinicService:
 
     def session_info(self, session_id: uuid.UUID) -> SessionInfo:
         with self.store.read() as db:
-            return _session_info(db.connection(), session_id)
+            return session_info(db.connection(), session_id)
 
     def active_sessions(
         self, chairs: Collection[str], *, within: timedelta = timedelta(hours=12)
@@ -1429,24 +1434,24 @@ class ClinicService:
             .limit(limit)
         )
         with self.store.read() as db:
-            return [_patient_info(p) for p in db.scalars(query)]
+            return [patient_info(p) for p in db.scalars(query)]
 
     def patient_sessions(self, patient_id: uuid.UUID) -> list[SessionSummary]:
         """A patient's sessions, newest first, with how many readings each holds."""
         with self.store.read() as db:
-            rows = db.connection().execute(_PATIENT_SESSIONS, {"patient_id": patient_id})
+            rows = db.connection().execute(queries.PATIENT_SESSIONS, {"patient_id": patient_id})
             return [SessionSummary(*row) for row in rows]
 
     # -- unknown outcomes and races ---------------------------------------------------------
 
     def stored(self, kind: str, record_id: uuid.UUID) -> bool:
         """Whether the server has the entry ``record_id`` of ``kind`` (a key of
-        :data:`STORED_KINDS`): after a save failed around COMMIT (:class:`StorageError`),
+        :data:`queries.STORED_KINDS`): after a save failed around COMMIT (:class:`StorageError`),
         it tells whether that save is Saved or NOT saved. Raises
         :class:`StoreUnavailableError` while the server cannot be asked."""
-        table = STORED_KINDS.get(kind)
+        table = queries.STORED_KINDS.get(kind)
         if table is None:
-            raise ValueError(f"no kind of entry {kind!r}; one of {', '.join(STORED_KINDS)}")
+            raise ValueError(f"no kind of entry {kind!r}; one of {', '.join(queries.STORED_KINDS)}")
         with self.store.read() as db:
             return db.execute(select(table.c.id).where(table.c.id == record_id)).first() \
                 is not None
@@ -1457,28 +1462,13 @@ class ClinicService:
         commit); :class:`ConflictingRetryError` when it is stored as something else."""
         with self.store.read() as db:
             connection = db.connection()
-            if connection.execute(select(_EVENTS.c.id).where(
-                    _EVENTS.c.id == event_id)).first() is None:
+            if connection.execute(select(queries.EVENTS.c.id).where(
+                    queries.EVENTS.c.id == event_id)).first() is None:
                 return False
-            _refuse_changed_retry(connection, "event", _EVENTS,
+            refuse_changed_retry(connection, "event", queries.EVENTS,
                                   {"id": event_id, "session_id": session_id,
                                    "kind": kind.value}, ("session_id", "kind"))
         return True
-
-    @staticmethod
-    def _refuse_second(connection: Connection, table: Table, column: str, value: uuid.UUID,
-                       *, own_id: uuid.UUID | None = None, done: str,
-                       field_name: str) -> None:
-        """Raise :class:`AlreadyDoneError` when a row other than ``own_id`` of ``table``
-        has ``column`` = ``value``, naming who entered it and when."""
-        row = connection.execute(
-            select(_STAFF.c.name, table.c.recorded_at)
-            .join(_STAFF, _STAFF.c.id == table.c.entered_by)
-            .where(table.c[column] == value,
-                   *((table.c.id != own_id,) if own_id is not None else ()))
-            .order_by(table.c.recorded_at).limit(1)).first()
-        if row is not None:
-            raise AlreadyDoneError(field_name, conflicts.already_done(done, row[0], row[1]))
 
     # -- internals: permissions, audit, PINs -------------------------------------------------
 
@@ -1667,7 +1657,7 @@ class ClinicService:
         now: datetime,
     ) -> uuid.UUID:
         """Store an e-signature bound to the hash of the session's content as it stands."""
-        record, _, _ = _load_record(db.connection(), session_id, now)
+        record, _, _ = load_record(db.connection(), session_id, now)
         signature = Signature(
             id=uuid.uuid4(), session_id=session_id, meaning=meaning, signer_id=signer.id,
             signer_name=signer.name, signer_role=signer.role, signed_at=now,
@@ -1712,7 +1702,7 @@ class ClinicService:
             raise ValueError(f"target_kind must be 'reading' or 'event', not {target_kind!r}")
         if row is None or row.session_id != session_id:
             raise NotFoundError(f"no {target_kind} {target_id} in session {session_id}")
-        self._refuse_second(db.connection(), _CORRECTIONS, "target_id", target_id,
+        refuse_second(db.connection(), queries.CORRECTIONS, "target_id", target_id,
                             done="corrected", field_name=target_kind)
         return row
 
@@ -1745,12 +1735,12 @@ class ClinicService:
         raised = self._reading_flags(connection, session_id, protocol, now, appended)
         if not raised:
             return ()  # most saves: nothing to compare with the stored flags
-        known = set(connection.scalars(_FLAG_IDS, {"session_id": session_id}))
+        known = set(connection.scalars(queries.FLAG_IDS, {"session_id": session_id}))
         new = tuple(f for f in raised if f.id not in known)
         if new:
             # another tablet's save may store the same flags (their ids are their episode's)
-            connection.execute(_insert_once(connection.dialect.name, _FLAGS),
-                               [_flag_values(session_id, f, now) for f in new])
+            connection.execute(queries.insert_once(connection.dialect.name, queries.FLAGS),
+                               [flag_values(session_id, f, now) for f in new])
         return new
 
     def _load_evaluated(
@@ -1776,10 +1766,10 @@ class ClinicService:
                 record = _with_saved_reading(connection, kept, shape, tail)
         if record is not None and kept is not None:
             superseded, corrections = kept.superseded, kept.corrections
-            record = replace(record, acknowledgements=_acknowledgements(connection, session_id,
+            record = replace(record, acknowledgements=acknowledgements(connection, session_id,
                                                                         at))
         else:
-            record, superseded, corrections = _load_record(connection, session_id, at)
+            record, superseded, corrections = load_record(connection, session_id, at)
             if self._shape(connection, session_id, tail) != shape:
                 return record, superseded, corrections, None  # rows added meanwhile
         evaluation = None
@@ -1796,7 +1786,7 @@ class ClinicService:
     @staticmethod
     def _shape(connection: Connection, session_id: uuid.UUID, tail: _Tail | None) -> _Shape:
         return _Shape(*connection.execute(
-            _SHAPE, {"session_id": session_id, "stamp": tail.stamp if tail else None}).one())
+            queries.SHAPE, {"session_id": session_id, "stamp": tail.stamp if tail else None}).one())
 
     def _reading_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
                        now: datetime, appended: uuid.UUID | None) -> list[Flag]:
@@ -1816,16 +1806,16 @@ class ClinicService:
         evaluation: FlagEvaluation | None = None
         if (appended is not None and tail is not None and tail.protocol is protocol
                 and shape.settled(now) and shape.follows(tail.shape)):
-            row = connection.execute(_READING_BY_ID, {"reading_id": appended}).first()
+            row = connection.execute(queries.READING_BY_ID, {"reading_id": appended}).first()
             last = tail.evaluation.last_time
             if row is not None and (last is None or row.time > last):
                 acks = [Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action,
                                         note=a.note, by=a.name)
-                        for a in connection.execute(_ACKNOWLEDGEMENTS_AS_OF,
+                        for a in connection.execute(queries.ACKNOWLEDGEMENTS_AS_OF,
                                                     {"session_id": session_id, "at": now})]
                 evaluation = tail.evaluation.extended(Reading(*row), acks)
         if evaluation is None:
-            record, _, _ = _load_record(connection, session_id, now)
+            record, _, _ = load_record(connection, session_id, now)
             evaluation = FlagEvaluation.of(record.as_of(now), protocol)
         if appended is not None and shape.settled(now):
             while len(self._tails) >= _TAILS_KEPT:
@@ -1865,13 +1855,13 @@ class ClinicService:
             if patient is None:
                 raise NotFoundError(f"no patient {patient_id}")
             views = []
-            for summary in connection.execute(_PATIENT_SESSIONS, {"patient_id": patient_id}):
-                info = _session_info(connection, summary.id)
-                record, superseded, corrections = _load_record(connection, summary.id, at)
+            for summary in connection.execute(queries.PATIENT_SESSIONS, {"patient_id": patient_id}):
+                info = session_info(connection, summary.id)
+                record, superseded, corrections = load_record(connection, summary.id, at)
                 views.append(_evaluate(info=info, protocol=self._protocol_of(connection, info),
                                        record=record, at=at, superseded=superseded,
                                        corrections=corrections))
-            return review.course_of(_patient_info(patient), views)
+            return review.course_of(patient_info(patient), views)
 
 
 def _evaluate(
@@ -2021,7 +2011,7 @@ def _signatures(
     connection: Connection, session_id: uuid.UUID, record: SessionRecord, at: datetime
 ) -> tuple[SignatureInfo, ...]:
     """The session's signatures given by ``at``, each checked against the record."""
-    rows = connection.execute(_SIGNATURES_AS_OF, {"session_id": session_id, "at": at}).all()
+    rows = connection.execute(queries.SIGNATURES_AS_OF, {"session_id": session_id, "at": at}).all()
     return tuple(
         SignatureInfo(
             id=row.id, meaning=row.meaning, signer_name=row.signer_name,
@@ -2038,7 +2028,7 @@ def _open_or_reason(connection: Connection, session_id: uuid.UUID, role: str,
     """``note`` while the session is open; once the discharge is signed, the note of a
     clinician's entry after sign-off (the reason first). Refused otherwise:
     :class:`SessionClosedError` without a reason, :class:`_NeedsClinician` for a nurse."""
-    row = connection.execute(_CLOSING_OF_SESSION, {"session_id": session_id}).first()
+    row = connection.execute(queries.CLOSING_OF_SESSION, {"session_id": session_id}).first()
     if row is None:
         return note
     if reason is None:
@@ -2056,7 +2046,7 @@ def _open_or_reason(connection: Connection, session_id: uuid.UUID, role: str,
 def _stop_detail(connection: Connection, info: SessionInfo, when: datetime, detail: str,
                  data: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any] | None]:
     """A stop's detail and data: checked and described when the stop is early."""
-    record, _, _ = _load_record(connection, info.id, when)
+    record, _, _ = load_record(connection, info.id, when)
     stop = early_stop(record, infusion_plan(info), when)
     if stop is None:
         kept = {k: v for k, v in (data or {}).items() if k not in EARLY_STOP_KEYS}
@@ -2075,100 +2065,15 @@ def _discharge_summary(view: SessionView) -> str:
             f"adapted PADSS {padss.total}/{padss.max_total}")
 
 
-def _reading_values(
-    *,
-    rid: uuid.UUID,
-    session_id: uuid.UUID,
-    when: datetime,
-    values: Mapping[str, Any],
-    note: str,
-    on_oxygen: bool,
-    now: datetime,
-    by: uuid.UUID,
-) -> dict[str, Any]:
-    """The columns of a new reading row."""
-    columns = {name: values.get(name) for name in READING_FIELDS}
-    for items in ("cadss6_items", "phq9_items", "gad7_items"):
-        sequence = columns[items]
-        if sequence is not None:
-            columns[items] = list(sequence)
-    return {"id": rid, "session_id": session_id, "time": when, "note": note,
-            "on_oxygen": on_oxygen, "recorded_at": now, "entered_by": by, **columns}
-
-
-def _flag_values(session_id: uuid.UUID, flag: Flag, now: datetime) -> dict[str, Any]:
-    """The columns of a new flag row."""
-    return {"id": flag.id, "session_id": session_id, "key": flag.key,
-            "measure": flag.measure.value, "severity": int(flag.severity), "time": flag.time,
-            "message": flag.message, "reading_id": flag.reading_id, "raised_at": now}
-
-
-def _flag_row(session_id: uuid.UUID, flag: Flag, now: datetime) -> FlagRow:
-    return FlagRow(**_flag_values(session_id, flag, now))
-
-
-def _patient_values(patient: Patient) -> dict[str, Any]:
-    return {"mrn": patient.mrn, "name": patient.name, "date_of_birth": patient.date_of_birth,
-            "weight_kg": patient.weight_kg}
-
-
-def _session_values(session: TreatmentSession) -> dict[str, Any]:
-    return {"time": session.time, "chair": session.chair, "profile": session.profile,
-            "weight_kg": session.weight_kg, "planned_mg_per_kg": session.planned_mg_per_kg,
-            "infusion_minutes": session.infusion_minutes, "dose_mg": session.dose_mg,
-            "lot_number": session.lot_number, "source": session.source,
-            "protocol_version": session.protocol_version,
-            "protocol_version_id": session.protocol_version_id}
-
-
-def _row_values(row: ReadingRow | EventRow) -> dict[str, Any]:
-    """What an audit entry keeps of a reading or event: its time and values."""
-    if isinstance(row, ReadingRow):
-        values = {name: getattr(row, name) for name in READING_FIELDS
-                  if getattr(row, name) is not None}
-        return {"time": row.time, "note": row.note, **values}
-    return {"time": row.time, "kind": row.kind, "detail": row.detail}
-
-
 def _patient_of(db: Session, session_id: uuid.UUID) -> uuid.UUID | None:
     return db.scalar(select(TreatmentSession.patient_id)
                      .where(TreatmentSession.id == session_id))
-
-
-def _patient_info(patient: Patient) -> PatientInfo:
-    return PatientInfo(
-        id=patient.id, mrn=patient.mrn, name=patient.name, date_of_birth=patient.date_of_birth,
-        weight_kg=patient.weight_kg, limit_overrides=dict(patient.limit_overrides or {}),
-    )
 
 
 def _refuse_before_check_in(when: datetime, info: SessionInfo) -> None:
     problem = validate_after_check_in(when, info.time)
     if problem is not None:
         raise InvalidEntryError([problem])
-
-
-def _session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
-    """The session and its patient, in one query; :class:`NotFoundError` if there is none."""
-    row = connection.execute(_SESSION_WITH_PATIENT, {"session_id": session_id}).first()
-    if row is None:
-        raise NotFoundError(f"no session {session_id}")
-    patient = PatientInfo(
-        id=row.patient_id, mrn=row.mrn, name=row.patient_name, date_of_birth=row.date_of_birth,
-        weight_kg=row.patient_weight_kg, limit_overrides=dict(row.limit_overrides or {}),
-    )
-    return SessionInfo(
-        id=row.id, patient=patient, time=row.time, chair=row.chair, profile=row.profile,
-        weight_kg=row.weight_kg, planned_mg_per_kg=row.planned_mg_per_kg,
-        infusion_minutes=row.infusion_minutes, bag_volume_ml=row.bag_volume_ml,
-        dose_mg=row.dose_mg, rate_mg_per_min=row.rate_mg_per_min,
-        pump_ml_per_h=row.pump_ml_per_h, lot_number=row.lot_number,
-        concomitant_medications=dict(row.concomitant_medications or {}),
-        escort_name=row.escort_name, source=row.source,
-        entered_by=row.entered_by, entered_by_name=row.entered_by_name or "",
-        protocol_version_id=row.protocol_version_id, protocol_version=row.protocol_version,
-        protocol_hash=row.protocol_hash,
-    )
 
 
 class _Shape(NamedTuple):
@@ -2225,281 +2130,13 @@ def _with_saved_reading(connection: Connection, kept: _Loaded, shape: _Shape,
     if (tail is None or not shape.stamp_stored or not shape.follows(kept.shape)
             or shape[:6] != tail.shape[:6]):
         return None
-    row = connection.execute(_READING_BY_ID, {"reading_id": tail.stamp}).first()
+    row = connection.execute(queries.READING_BY_ID, {"reading_id": tail.stamp}).first()
     if row is None or any(r.id == tail.stamp
                           for r in (*record.readings, *kept.superseded.readings)):
         return None
     if record.readings and row.time <= record.readings[-1].time:
         return None
     return replace(record, readings=(*record.readings, Reading(*row)))
-
-
-def _acknowledgements(connection: Connection, session_id: uuid.UUID,
-                      at: datetime) -> tuple[Acknowledgement, ...]:
-    return tuple(
-        Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
-                        by=a.name)
-        for a in connection.execute(_ACKNOWLEDGEMENTS_AS_OF,
-                                    {"session_id": session_id, "at": at})
-    )
-
-
-def _load_record(
-    connection: Connection, session_id: uuid.UUID, at: datetime, *, entered_only: bool = False
-) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...]]:
-    """Effective entries of a session as they stood at ``at``.
-
-    A correction counts from the time it was made: before then the original value stands,
-    and an amending row made later is not in the record yet. With ``entered_only``, an
-    entry entered after ``at`` (a late entry) is not in it either.
-    """
-    of_session = {"session_id": session_id}
-    as_of = {"session_id": session_id, "at": at}
-    corrections: list[CorrectionInfo] = []
-    replacements_later: set[uuid.UUID] = set()
-    for c in connection.execute(_CORRECTIONS_OF_SESSION, of_session):
-        if c.time <= at:
-            corrections.append(CorrectionInfo(
-                id=c.id, time=c.time, target_kind=c.target_kind, target_id=c.target_id,
-                action=c.action, replacement_id=c.replacement_id, reason=c.reason, by=c.name,
-            ))
-        elif c.replacement_id is not None:
-            replacements_later.add(c.replacement_id)
-    hidden = {c.target_id for c in corrections}
-    readings: list[Reading] = []
-    superseded: list[Reading] = []
-    for r in connection.execute(_READINGS_AS_OF, as_of):
-        if r.id in replacements_later or (entered_only and r.recorded_at > at):
-            continue
-        (superseded if r.id in hidden else readings).append(Reading(*r))
-    events: list[Event] = []
-    superseded_events: list[Event] = []
-    for e in connection.execute(_EVENTS_AS_OF, as_of):
-        if e.id in replacements_later or (entered_only and e.recorded_at > at):
-            continue
-        event = Event(id=e.id, time=e.time, kind=EventKind(e.kind), detail=e.detail,
-                      recorded_at=e.recorded_at, by=e.by_name, data=e.data or {})
-        (superseded_events if e.id in hidden else events).append(event)
-    acknowledgements = tuple(
-        Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
-                        by=a.name)
-        for a in connection.execute(_ACKNOWLEDGEMENTS_AS_OF, as_of)
-    )
-    record = SessionRecord(
-        session_id=session_id, readings=tuple(readings), events=tuple(events),
-        acknowledgements=acknowledgements,
-    )
-    return (record, Superseded(tuple(superseded), tuple(superseded_events)),
-            tuple(corrections))
-
-
-# -- statements -----------------------------------------------------------------------------
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_SESSIONS = _table(TreatmentSession)
-_PATIENTS = _table(Patient)
-_READINGS = _table(ReadingRow)
-_EVENTS = _table(EventRow)
-_ACKNOWLEDGEMENTS = _table(AckRow)
-_CORRECTIONS = _table(Correction)
-_FLAGS = _table(FlagRow)
-_STAFF = _table(Staff)
-_VERSIONS = _table(ProtocolVersion)
-
-_READING_COUNTS = (
-    select(_READINGS.c.session_id, func.count().label("n"))
-    .join(_SESSIONS, _SESSIONS.c.id == _READINGS.c.session_id)
-    .where(_SESSIONS.c.patient_id == bindparam("patient_id"))
-    .group_by(_READINGS.c.session_id)
-    .subquery()
-)
-_PATIENT_SESSIONS = (
-    select(_SESSIONS.c.id, _SESSIONS.c.time, _SESSIONS.c.chair, _SESSIONS.c.profile,
-           _SESSIONS.c.dose_mg, _SESSIONS.c.planned_mg_per_kg,
-           func.coalesce(_READING_COUNTS.c.n, 0))
-    .outerjoin(_READING_COUNTS, _READING_COUNTS.c.session_id == _SESSIONS.c.id)
-    .where(_SESSIONS.c.patient_id == bindparam("patient_id"))
-    .order_by(_SESSIONS.c.time.desc())
-)
-
-#: The session's columns that :class:`SessionInfo` holds, its patient's, and its protocol
-#: version's (the label the stored version declares, else the one the session recorded).
-_SESSION_WITH_PATIENT = (
-    select(
-        *(_SESSIONS.c[f.name] for f in fields(SessionInfo)
-          if f.name not in {"patient", "entered_by_name", "protocol_version", "protocol_hash"}),
-        _PATIENTS.c.id.label("patient_id"), _PATIENTS.c.mrn,
-        _PATIENTS.c.name.label("patient_name"), _PATIENTS.c.date_of_birth,
-        _PATIENTS.c.weight_kg.label("patient_weight_kg"), _PATIENTS.c.limit_overrides,
-        _STAFF.c.name.label("entered_by_name"),
-        func.coalesce(_VERSIONS.c.version, _SESSIONS.c.protocol_version)
-        .label("protocol_version"),
-        func.coalesce(_VERSIONS.c.hash, "").label("protocol_hash"),
-    )
-    .join(_PATIENTS, _PATIENTS.c.id == _SESSIONS.c.patient_id)
-    .outerjoin(_STAFF, _STAFF.c.id == _SESSIONS.c.entered_by)
-    .outerjoin(_VERSIONS, _VERSIONS.c.id == _SESSIONS.c.protocol_version_id)
-    .where(_SESSIONS.c.id == bindparam("session_id"))
-)
-
-#: All of a session's corrections: those made by the moment loaded apply, later ones only
-#: keep their amending rows out of the record.
-_CORRECTIONS_OF_SESSION = (
-    select(_CORRECTIONS.c.id, _CORRECTIONS.c.time, _CORRECTIONS.c.target_kind,
-           _CORRECTIONS.c.target_id, _CORRECTIONS.c.action, _CORRECTIONS.c.replacement_id,
-           _CORRECTIONS.c.reason, _STAFF.c.name)
-    .join(_STAFF, _STAFF.c.id == _CORRECTIONS.c.entered_by)
-    .where(_CORRECTIONS.c.session_id == bindparam("session_id"))
-    .order_by(_CORRECTIONS.c.time)
-)
-
-
-class _Items(TypeDecorator[tuple[int, ...]]):
-    """A reading's answers to a questionnaire's items (a JSON list column), as a tuple.
-
-    Most readings have none, stored as JSON ``null``. SQLite hands the column back as text,
-    and the JSON type would decode every value where only lists need it; PostgreSQL's driver
-    decodes JSON itself.
-    """
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[int, ...] | None:
-        if isinstance(value, str):
-            value = None if value == "null" else json.loads(value)
-        return tuple(value) if value is not None else None
-
-
-#: Who entered a reading or event, by name, from an outer join to the staff: a missing
-#: staff row shows as no name rather than hiding the entry.
-_ENTERED_BY_NAME = func.coalesce(_STAFF.c.name, "").label("by_name")
-
-
-def _reading_column(name: str) -> Any:
-    """The column for the field ``name`` of :class:`Reading`."""
-    if name == "by":
-        return _ENTERED_BY_NAME
-    column = _READINGS.c[name]
-    return type_coerce(column, _Items).label(name) if name.endswith("_items") else column
-
-
-#: One column per field of Reading, in order, so that a row makes a Reading positionally
-#: (by far the cheapest way to build one).
-_READINGS_AS_OF = (
-    select(*(_reading_column(f.name) for f in fields(Reading)))
-    .outerjoin(_STAFF, _STAFF.c.id == _READINGS.c.entered_by)
-    .where(_READINGS.c.session_id == bindparam("session_id"),
-           _READINGS.c.time <= bindparam("at"))
-    .order_by(_READINGS.c.time, _READINGS.c.recorded_at)
-)
-_EVENTS_AS_OF = (
-    select(_EVENTS.c.id, _EVENTS.c.time, _EVENTS.c.kind, _EVENTS.c.detail,
-           _EVENTS.c.recorded_at, _ENTERED_BY_NAME, _EVENTS.c.data)
-    .outerjoin(_STAFF, _STAFF.c.id == _EVENTS.c.entered_by)
-    .where(_EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.time <= bindparam("at"))
-    .order_by(_EVENTS.c.time, _EVENTS.c.recorded_at)
-)
-_ACKNOWLEDGEMENTS_AS_OF = (
-    select(_ACKNOWLEDGEMENTS.c.flag_id, _ACKNOWLEDGEMENTS.c.time, _ACKNOWLEDGEMENTS.c.action,
-           _ACKNOWLEDGEMENTS.c.note, _STAFF.c.name)
-    .join(_STAFF, _STAFF.c.id == _ACKNOWLEDGEMENTS.c.entered_by)
-    .where(_ACKNOWLEDGEMENTS.c.session_id == bindparam("session_id"),
-           _ACKNOWLEDGEMENTS.c.time <= bindparam("at"))
-    .order_by(_ACKNOWLEDGEMENTS.c.time)
-)
-
-def _count_and_latest(table: Table) -> tuple[Any, Any]:
-    of_session = table.c.session_id == bindparam("session_id")
-    return (select(func.count()).where(of_session).scalar_subquery(),
-            select(func.max(table.c.time)).where(of_session).scalar_subquery())
-
-
-_SHAPE = select(
-    *_count_and_latest(_READINGS), *_count_and_latest(_EVENTS),
-    *_count_and_latest(_CORRECTIONS),
-    select(_READINGS.c.id).where(_READINGS.c.id == bindparam("stamp")).exists(),
-)
-_READING_BY_ID = (
-    select(*(_reading_column(f.name) for f in fields(Reading)))
-    .outerjoin(_STAFF, _STAFF.c.id == _READINGS.c.entered_by)
-    .where(_READINGS.c.id == bindparam("reading_id"))
-)
-
-_SIGNATURES = _table(Signature)
-_SIGNATURES_AS_OF = (
-    select(_SIGNATURES.c.id, _SIGNATURES.c.meaning, _SIGNATURES.c.signer_name,
-           _SIGNATURES.c.signer_role, _SIGNATURES.c.signed_at, _SIGNATURES.c.content_hash)
-    .where(_SIGNATURES.c.session_id == bindparam("session_id"),
-           _SIGNATURES.c.signed_at <= bindparam("at"))
-    .order_by(_SIGNATURES.c.signed_at)
-)
-
-_FLAG_IDS = select(_FLAGS.c.id).where(_FLAGS.c.session_id == bindparam("session_id"))
-
-#: The session's discharge sign-off, if one stands (not voided): it closes the session.
-_CLOSING_OF_SESSION = (
-    select(_EVENTS.c.recorded_at, _EVENTS.c.kind, _STAFF.c.name)
-    .join(_STAFF, _STAFF.c.id == _EVENTS.c.entered_by)
-    .where(_EVENTS.c.session_id == bindparam("session_id"),
-           _EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS]),
-           _EVENTS.c.id.not_in(select(_CORRECTIONS.c.target_id).where(
-               _CORRECTIONS.c.session_id == bindparam("session_id"))))
-    .order_by(_EVENTS.c.recorded_at)
-    .limit(1)
-)
-
-#: Stores a reading unless one with its id is stored already: a retried save whose first
-#: attempt did commit. One statement instead of a look-up before every insert.
-#: Built for the database in use on first save: importing the PostgreSQL dialect (and
-#: asyncio with it) on a tablet that only ever opens SQLite would slow every start-up.
-_INSERT_READING: dict[str, Any] = {}
-
-
-def _insert_reading(dialect_name: str) -> Any:
-    statement = _INSERT_READING.get(dialect_name)
-    if statement is None:
-        dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
-        statement = dialect.insert(_READINGS).on_conflict_do_nothing(
-            index_elements=[_READINGS.c.id]).returning(_READINGS.c.id)
-        _INSERT_READING[dialect_name] = statement
-    return statement
-
-
-#: The tables :meth:`ClinicService.stored` asks about, by kind of entry.
-STORED_KINDS: dict[str, Table] = {
-    "reading": _READINGS, "event": _EVENTS, "acknowledgement": _ACKNOWLEDGEMENTS,
-    "correction": _CORRECTIONS, "session": _SESSIONS, "flag": _FLAGS,
-}
-
-_INSERT_ONCE: dict[tuple[str, str], Any] = {}
-
-
-def _insert_once(dialect_name: str, table: Table) -> Any:
-    """An insert that stores nothing where a row with the same id is stored already."""
-    statement = _INSERT_ONCE.get((dialect_name, table.name))
-    if statement is None:
-        dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
-        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.id])
-        _INSERT_ONCE[(dialect_name, table.name)] = statement
-    return statement
-
-
-def _refuse_changed_retry(connection: Connection, kind: str, table: Table,
-                          given: Mapping[str, Any], names: Sequence[str]) -> None:
-    """A retry of an entry whose id is stored: :class:`ConflictingRetryError` naming each
-    field of ``names`` whose given value is not the stored one; nothing when all match."""
-    stored = connection.execute(select(table).where(table.c.id == given["id"])).one()
-    errors = conflicts.retry_errors(kind, dict(stored._mapping),
-                                    {name: given[name] for name in names})
-    if errors:
-        raise ConflictingRetryError(errors)
 
 
 #: A session begun this long ago or more no longer holds its chair or its patient.
@@ -2517,37 +2154,30 @@ def _refuse_occupied(connection: Connection, *, chair: str, patient_id: uuid.UUI
     if patient_id is not None:
         keys.append(f"patient:{patient_id}")
     for key in sorted(keys):
-        _take_turns(connection, key)
+        queries.take_turns(connection, key)
     holding = []
     if chair:
-        holding.append(("chair", _SESSIONS.c.chair == chair, f"Chair {chair} is"))
+        holding.append(("chair", queries.SESSIONS.c.chair == chair, f"Chair {chair} is"))
     if patient_id is not None:
-        holding.append(("patient", _SESSIONS.c.patient_id == patient_id,
+        holding.append(("patient", queries.SESSIONS.c.patient_id == patient_id,
                         "This patient is"))
     for field_name, where, subject in holding:
         row = connection.execute(
-            select(_STAFF.c.name, _SESSIONS.c.recorded_at)
-            .join(_STAFF, _STAFF.c.id == _SESSIONS.c.entered_by)
-            .where(where, _SESSIONS.c.time >= now - OCCUPIED_WITHIN,
-                   ~select(_EVENTS.c.id).where(
-                       _EVENTS.c.session_id == _SESSIONS.c.id,
-                       _EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS])).exists())
-            .order_by(_SESSIONS.c.recorded_at.desc()).limit(1)).first()
+            select(queries.STAFF.c.name, queries.SESSIONS.c.recorded_at)
+            .join(queries.STAFF, queries.STAFF.c.id == queries.SESSIONS.c.entered_by)
+            .where(where, queries.SESSIONS.c.time >= now - OCCUPIED_WITHIN,
+                   ~select(queries.EVENTS.c.id).where(
+                       queries.EVENTS.c.session_id == queries.SESSIONS.c.id,
+                       queries.EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS])).exists())
+            .order_by(queries.SESSIONS.c.recorded_at.desc()).limit(1)).first()
         if row is not None:
             raise AlreadyDoneError(field_name, f"{subject} in a session not yet discharged: "
                                    + conflicts.already_done("checked in", row[0], row[1]))
 
 
-def _take_turns(connection: Connection, key: str) -> None:
-    """Hold, until the transaction ends, PostgreSQL's advisory lock named by ``key``, so
-    that two tablets doing the same once-only thing take turns. SQLite has one writer."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-
-
 def _refuse_discharged(connection: Connection, session_id: uuid.UUID) -> None:
     """:class:`AlreadyDoneError` naming who discharged the session and when, if anyone."""
-    closed = connection.execute(_CLOSING_OF_SESSION, {"session_id": session_id}).first()
+    closed = connection.execute(queries.CLOSING_OF_SESSION, {"session_id": session_id}).first()
     if closed is not None:
         raise AlreadyDoneError("discharge", conflicts.already_done(
             "discharged", closed.name, closed.recorded_at))

@@ -3,8 +3,10 @@
 Screens, exports and the command line import these; they hold no database handle and are
 never changed once made. :class:`SessionView` is a session as it stood at a moment: its
 effective record, the flags and discharge assessment the rules give, and what was
-superseded, so that the history shows what was once there. The errors say, in the
-nurse's words, which field was refused and why.
+superseded, so that the history shows what was once there. The errors say, in the nurse's
+words, which field was refused and why. The values a session's rows load into
+(:class:`SessionInfo`, :class:`CorrectionInfo`, …) are made in :mod:`monitor.storage.records`
+and named here too, so that callers find every read model in one place.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any
 
 from monitor.clinical.domain import (
     DischargeAssessment,
@@ -30,15 +32,26 @@ from monitor.clinical.infusion import DoseDelivered, EarlyStop, Plan, dose_deliv
 from monitor.clinical.protocol import Protocol
 from monitor.clinical.signing import SignOff, after_signoff
 from monitor.clinical.validation import FieldError
+from monitor.storage.records import (
+    READING_FIELDS,
+    CorrectionInfo,
+    NotFoundError,
+    PatientInfo,
+    SessionInfo,
+    Superseded,
+)
+
+__all__ = [
+    "MEANING_CRITICAL_ACK", "MEANING_CRITICAL_AMEND", "MEANING_CRITICAL_VOID",
+    "MEANING_DISCHARGE", "MEANING_OVERRIDE", "MIN_OVERRIDE_REASON", "READING_FIELDS",
+    "AlreadyDoneError", "AuditEntry", "ConflictingRetryError", "CorrectionInfo", "ImportedRow",
+    "InvalidEntryError", "NotFoundError", "PatientInfo", "SavedReading", "SessionClosedError",
+    "SessionInfo", "SessionSummary", "SessionView", "SignatureInfo", "Superseded",
+    "infusion_plan",
+]
 
 #: A clinician's override of discharge criteria needs a written reason of at least this length.
 MIN_OVERRIDE_REASON = 10
-
-#: Reading columns a caller may set, in the order the record shows them.
-READING_FIELDS: tuple[str, ...] = (
-    "sbp", "dbp", "hr", "spo2", "rr", "cadss6", "cadss6_items", "moaas",
-    "nausea", "anxiety", "pain", "phq9", "phq9_items", "gad7", "gad7_items",
-)
 
 
 class InvalidEntryError(Exception):
@@ -51,10 +64,6 @@ class InvalidEntryError(Exception):
         self.errors = list(errors)
         self.needs_confirmation = list(needs_confirmation)
         super().__init__("; ".join(e.message for e in [*self.errors, *self.needs_confirmation]))
-
-
-class NotFoundError(LookupError):
-    """No session, patient or entry with that id."""
 
 
 class SessionClosedError(InvalidEntryError):
@@ -80,56 +89,6 @@ class AlreadyDoneError(InvalidEntryError):
 
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__([FieldError(field_name, message)])
-
-
-@dataclass(frozen=True)
-class PatientInfo:
-    id: uuid.UUID
-    mrn: str
-    name: str | None
-    date_of_birth: date | None
-    weight_kg: float | None
-    limit_overrides: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    id: uuid.UUID
-    patient: PatientInfo
-    time: datetime
-    chair: str
-    profile: str
-    weight_kg: float | None
-    planned_mg_per_kg: float | None
-    infusion_minutes: int | None
-    bag_volume_ml: float | None
-    dose_mg: float | None
-    rate_mg_per_min: float | None
-    pump_ml_per_h: float | None
-    lot_number: str
-    concomitant_medications: Mapping[str, Any]
-    escort_name: str
-    source: str
-    #: Who checked the patient in (staff id and name), e.g. for the FHIR export's weight.
-    entered_by: uuid.UUID | None = None
-    entered_by_name: str = ""
-    #: The stored protocol version the session is judged by (:mod:`monitor.storage.protocol_store`):
-    #: its id, the version it declares and the SHA-256 of its content.
-    protocol_version_id: uuid.UUID | None = None
-    protocol_version: str = ""
-    protocol_hash: str = ""
-
-
-@dataclass(frozen=True)
-class CorrectionInfo:
-    id: uuid.UUID
-    time: datetime
-    target_kind: str
-    target_id: uuid.UUID
-    action: str
-    replacement_id: uuid.UUID | None
-    reason: str
-    by: str
 
 
 @dataclass(frozen=True)
@@ -259,14 +218,6 @@ class ImportedRow:
     values: Mapping[str, Any] = field(default_factory=dict)
     event: EventKind | None = None
     note: str = ""
-
-
-class Superseded(NamedTuple):
-    """Entries no longer effective: voided, or amended by a later row."""
-
-    readings: tuple[Reading, ...]
-    events: tuple[Event, ...]
-
 
 
 def infusion_plan(info: SessionInfo) -> Plan:
