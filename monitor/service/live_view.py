@@ -19,7 +19,7 @@ from datetime import datetime
 
 from monitor.clinical.rules import FlagEvaluation
 from monitor.clock import ensure_utc
-from monitor.service.clinic import _evaluate
+from monitor.service.evaluation import evaluate
 from monitor.service.views import SessionView, Superseded
 
 
@@ -31,7 +31,7 @@ def view_at(view: SessionView, at: datetime, *,
     at = ensure_utc(at)
     if at == view.at:
         return view
-    moved = _evaluate(info=view.info, protocol=view.protocol, record=view.record, at=at,
+    moved = evaluate(info=view.info, protocol=view.protocol, record=view.record, at=at,
                       superseded=Superseded(view.superseded_readings, view.superseded_events),
                       corrections=view.corrections, evaluation=evaluation)
     return replace(moved, signatures=view.signatures, superseded_flags=view.superseded_flags)

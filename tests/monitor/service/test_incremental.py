@@ -218,7 +218,7 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
         assert view.next_due == next_reading_due(view.record, view.protocol, view.at)
         expected = _order([f for f in everything if f.reading_id is not None])
         if kind in ("append", "late") and values:
-            tail = service._tails[session]  # the evaluation kept between saves
+            tail = service.evaluations._tails[session]  # the evaluation kept between saves
             assert _order(tail.evaluation.flags()) == expected
         if kind != "void" and kind != "ack":  # those store no flags (the next save does)
             with service.store.read() as db:
