@@ -16,7 +16,7 @@ from monitor.service.clinic import ClinicService
 from monitor.storage.changes.feed import ChangeFeed, open_feed
 from monitor.storage.store import StorageError, open_store
 from tests.conftest import TEST_SECRET
-from tests.ui.test_overview import BASELINE, _session
+from tests.ui.overview.test_screen import BASELINE, _session
 from ui.app.change_signals import ChangeSignals
 from ui.app.main_window import MainWindow
 

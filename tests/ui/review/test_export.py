@@ -15,7 +15,7 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog
 
 from monitor.exports.batch import BatchResult, session_csv
-from tests.ui.test_session_review import replayed_session
+from tests.ui.review.test_session import replayed_session
 from tests.ui.touch import small_touch_targets
 from ui.common.theme import DIM
 from ui.review.export import (

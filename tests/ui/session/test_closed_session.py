@@ -16,8 +16,8 @@ from monitor.clinical.domain import EventKind, Severity
 from monitor.clinical.infusion import DOSE_GIVEN_MG, STOP_REASON, EarlyStop, Plan
 from monitor.service.board import tile_for
 from tests.conftest import TEST_PIN
+from tests.ui.session.test_discharge_panel import recovering_session
 from tests.ui.sessions import host, patient_session
-from tests.ui.test_discharge_panel import recovering_session
 from tests.ui.touch import small_touch_targets
 from ui.common.style import apply_theme
 from ui.common.theme import DIM

@@ -104,7 +104,7 @@ def test_acknowledge_and_discharge_go_through_the_service(qtbot, presenter):
 @pytest.mark.parametrize("sign_off", ["signed", "overridden"])
 def test_no_undo_is_offered_once_the_discharge_is_signed_off(qtbot, service, clock, nurse,
                                                             clinician, sign_off):
-    from tests.ui.test_discharge_panel import recovering_session  # noqa: PLC0415
+    from tests.ui.session.test_discharge_panel import recovering_session  # noqa: PLC0415
 
     session_id = recovering_session(service, clock, nurse, attested=False)
     presenter = SessionPresenter(service, clock, session_id, nurse)
