@@ -4,18 +4,17 @@
 responsibility, and hands each the same store, clock and :class:`~monitor.service.guard.Guard`
 (permissions, PINs, the audit trail and e-signatures):
 
-====================  ===================================================================
-``service.staff``     staff, PINs, sign-in and the screen lock (:mod:`.staff`)
-``service.trail``     the audit trail, read and verified; exports (:mod:`.trail`)
-``service.checkin``   patients, check-in and starting a session (:mod:`.checkin`)
-``service.charting``  readings, events, acknowledgements (:mod:`.charting`)
-``service.corrections``  voids and amendments (:mod:`.corrections`)
-``service.signoff``   the discharge sign-off and a clinician's override (:mod:`.signoff`)
-``service.importing`` whole sessions recorded elsewhere (:mod:`.importing`)
-``service.loading``   a session read back as it stood at a moment (:mod:`.loading`)
-``service.review``    the clinician's review (:mod:`.review`, loaded on first use)
-``service.protocols`` protocol drafts and approval (:mod:`.protocol_admin`)
-====================  ===================================================================
+- ``service.staff``: staff, PINs, sign-in and the screen lock (:mod:`monitor.service.staff`);
+- ``service.trail``: the audit trail, read and verified; exports (:mod:`monitor.service.trail`);
+- ``service.checkin``: patients, check-in and starting a session (:mod:`monitor.service.checkin`);
+- ``service.charting``: readings, events, acknowledgements (:mod:`monitor.service.charting`);
+- ``service.corrections``: voids and amendments (:mod:`monitor.service.corrections`);
+- ``service.signoff``: the discharge sign-off and a clinician's override
+  (:mod:`monitor.service.signoff`);
+- ``service.importing``: whole sessions recorded elsewhere (:mod:`monitor.service.importing`);
+- ``service.loading``: a session read back as it stood at a moment (:mod:`monitor.service.loading`);
+- ``service.review``: the clinician's review, loaded on first use (:mod:`monitor.service.review`);
+- ``service.protocols``: protocol drafts and approval (:mod:`monitor.service.protocol_admin`).
 
 Each public method is one transaction: validate, insert (never update), raise any new
 flags, audit, commit. A method returns only after the database committed, so "Saved" may be
