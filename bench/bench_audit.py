@@ -79,7 +79,7 @@ def time_saves(service: ClinicService, session_id: uuid.UUID, staff: uuid.UUID,
     """Alternate audited saves and saves with the append replaced by a no-op."""
     audited: list[float] = []
     bare: list[float] = []
-    real = service._audit
+    real = service.guard.audit
 
     def no_audit(*_args: Any, **_kwargs: Any) -> str:
         return ""
@@ -87,11 +87,11 @@ def time_saves(service: ClinicService, session_id: uuid.UUID, staff: uuid.UUID,
     for n in range(saves * 2):
         clock.advance(timedelta(seconds=20))
         with_audit = n % 2 == 0
-        service._audit = real if with_audit else no_audit  # type: ignore[method-assign]
+        service.guard.audit = real if with_audit else no_audit  # type: ignore[method-assign]
         started = time.perf_counter()
         service.record_reading(session_id, READING, by=staff)
         (audited if with_audit else bare).append(time.perf_counter() - started)
-    service._audit = real  # type: ignore[method-assign]
+    service.guard.audit = real  # type: ignore[method-assign]
     return audited, bare
 
 

@@ -42,7 +42,8 @@ from monitor.clinical.domain import EventKind, Severity
 from monitor.clock import ManualClock
 from monitor.exports.report import build_report
 from monitor.exports.report_blocks import report_text
-from monitor.service.clinic import ClinicService, SessionView
+from monitor.service.clinic import ClinicService
+from monitor.service.views import SessionView
 from monitor.storage.store import open_store
 from ui.review.report import PDF_RESOLUTION, ReportWriter, write_session_pdf
 

@@ -179,7 +179,7 @@ def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, 
     sys.path.insert(0, str(ROOT))
 
     from monitor.clinical.domain import EventKind  # noqa: PLC0415
-    from monitor.service.clinic import ImportedRow  # noqa: PLC0415
+    from monitor.service.views import ImportedRow  # noqa: PLC0415
 
     results: list[tuple[int, str, list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,12 +216,12 @@ def bench_long_sessions(lengths: list[int], saves: int) -> list[tuple[int, str, 
             full_save, full_load = [], []
             for _ in range(12):
                 clock.advance(timedelta(seconds=1))
-                service._tails.clear()  # nothing kept: the baseline
+                service.evaluations._tails.clear()  # nothing kept: the baseline
                 began = time.perf_counter()
                 service.record_reading(session_id, {"sbp": 125, "dbp": 80, "hr": 70}, by=nurse)
                 full_save.append(time.perf_counter() - began)
-                service._loaded.clear()
-                service._tails.clear()
+                service.evaluations._loaded.clear()
+                service.evaluations._tails.clear()
                 began = time.perf_counter()
                 service.load(session_id)
                 full_load.append(time.perf_counter() - began)

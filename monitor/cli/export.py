@@ -30,7 +30,8 @@ from monitor.exports.fhir_codes import (
     mrn_system,
 )
 from monitor.service.auth import load_secret
-from monitor.service.clinic import ClinicService, NotFoundError, SessionView
+from monitor.service.clinic import ClinicService
+from monitor.service.views import NotFoundError, SessionView
 from monitor.storage.store import open_store
 
 EXIT_OK, EXIT_NO, EXIT_INVALID = 0, 1, 2

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 from monitor.cli.staff import NoPinGiven, find_staff, read_pin
 from monitor.service.auth import AccountLocked, LoginRefused
-from monitor.service.clinic import ClinicService, NotFoundError
+from monitor.service.clinic import ClinicService
+from monitor.service.views import NotFoundError
 
 #: Set to 1 (or yes/true/on) to refuse command-line writes that do not name a person.
 REQUIRE_STAFF_ENV = "CHAIRSIDE_CLI_REQUIRE_STAFF"

@@ -34,7 +34,8 @@ from monitor.clinical.protocol import available_profiles
 from monitor.clinical.validation import ValidationError, parse_time
 from monitor.clock import Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
-from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError, SessionView
+from monitor.service.clinic import ClinicService
+from monitor.service.views import InvalidEntryError, NotFoundError, SessionView
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
 
 EXIT_OK, EXIT_NO, EXIT_INVALID, EXIT_STORAGE = 0, 1, 2, 3

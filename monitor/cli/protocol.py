@@ -28,8 +28,9 @@ from monitor.clinical.protocol import ProtocolError
 from monitor.clinical.protocol_changes import ProtocolChangeError
 from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired, load_secret
-from monitor.service.clinic import ClinicService, NotFoundError
+from monitor.service.clinic import ClinicService
 from monitor.service.protocol_admin import DraftNotFoundError, ProtocolAdmin
+from monitor.service.views import NotFoundError
 from monitor.storage import protocol_store
 from monitor.storage.store import open_store
 

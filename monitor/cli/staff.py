@@ -26,7 +26,8 @@ from collections.abc import Callable
 from monitor.clinical.permissions import STAFF_ROLES, PermissionDenied
 from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, load_secret
-from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError
+from monitor.service.clinic import ClinicService
+from monitor.service.views import InvalidEntryError, NotFoundError
 from monitor.storage.store import open_store
 
 EXIT_OK, EXIT_NO, EXIT_INVALID = 0, 1, 2

@@ -33,7 +33,8 @@ from monitor.exports.fhir import session_json
 from monitor.service.review import MAX_PAGE, Cursor, SessionQuery, find_sessions
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import ClinicService, PatientInfo, SessionView
+    from monitor.service.clinic import ClinicService
+    from monitor.service.views import PatientInfo, SessionView
 
 #: The formats an export can take, and each one's file name ending.
 FORMATS: dict[str, str] = {"pdf": ".pdf", "csv": ".csv", "fhir": ".fhir.json"}

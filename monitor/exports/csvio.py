@@ -48,7 +48,7 @@ from monitor.clinical.validation import (
     validate_time,
 )
 from monitor.exports.reading_status import STATUSES, VOIDED, reading_statuses
-from monitor.service.clinic import ImportedRow, SessionView
+from monitor.service.views import ImportedRow, SessionView
 
 MEASURE_COLUMNS: tuple[str, ...] = (
     "sbp", "dbp", "hr", "spo2", "rr", "cadss6", "moaas", "nausea", "anxiety", "pain",

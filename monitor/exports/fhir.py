@@ -55,7 +55,7 @@ from monitor.exports.fhir_codes import (
 )
 from monitor.exports.fhir_dose import dose_administration
 from monitor.exports.reading_status import VOIDED, reading_statuses
-from monitor.service.clinic import PatientInfo, SessionView
+from monitor.service.views import PatientInfo, SessionView
 
 PROFILE = "http://hl7.org/fhir/StructureDefinition/"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from monitor.clinical.domain import CHAIRSIDE_NAMESPACE
 from monitor.clinical.rules import infusion_started_at, infusion_stopped_at
-from monitor.service.clinic import SessionView
+from monitor.service.views import SessionView
 
 #: RxNorm ingredient code of ketamine.
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"

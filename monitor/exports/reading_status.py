@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from monitor.clinical.domain import Reading
 from monitor.clinical.lineage import Standing, lineage
-from monitor.service.clinic import SessionView
+from monitor.service.views import SessionView
 
 FINAL, AMENDED, VOIDED = "final", "amended", "entered-in-error"
 STATUSES: tuple[str, ...] = (FINAL, AMENDED, VOIDED)

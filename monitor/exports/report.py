@@ -1,6 +1,6 @@
 """What the session report says, as plain data: titled sections of fields, tables and text.
 
-:func:`build_report` turns a :class:`~monitor.service.clinic.SessionView` into a
+:func:`build_report` turns a :class:`~monitor.service.views.SessionView` into a
 :class:`SessionReport` — the header (patient, session, dose plan, lot, escort, staff), the
 readings with voided and amended values kept and marked, the flags with what was done about
 them, the scores, the events, the corrections, the discharge criteria and sign-off, the
@@ -58,7 +58,7 @@ from monitor.exports.signature_labels import (
 )
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import CorrectionInfo, SessionView
+    from monitor.service.views import CorrectionInfo, SessionView
 
 #: The clinic's own wording of the discharge instructions (shared with the discharge panel).
 INSTRUCTIONS_FILE = (Path(__file__).resolve().parents[2] / "resources"

@@ -3,7 +3,7 @@
 A critical flag's acknowledgement, or a void or amendment that closed a critical flag, is an
 e-signature too, but not a discharge sign-off: the discharge panel and the report list those
 under "Other e-signatures", each with its meaning. A signature is ``valid`` while what was
-entered up to its time is unchanged (:func:`monitor.service.clinic.signed_content_hash`); for a
+entered up to its time is unchanged (:func:`monitor.service.guard.signed_content_hash`); for a
 discharge sign-off a change means the sign-off is superseded, for the others it says that
 the record before them changed since.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.service.clinic import MEANING_DISCHARGE, MEANING_OVERRIDE, SignatureInfo
+from monitor.service.views import MEANING_DISCHARGE, MEANING_OVERRIDE, SignatureInfo
 
 #: The meanings that sign the discharge itself.
 DISCHARGE_MEANINGS = frozenset({MEANING_DISCHARGE, MEANING_OVERRIDE})

@@ -40,16 +40,9 @@ from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
 from monitor.feed.interpret import Interpretation
 from monitor.feed.mapping import Ignored, Observation, Rejected, dedup_key
-from monitor.service.clinic import (
-    ClinicService,
-    InvalidEntryError,
-    NotFoundError,
-    SavedReading,
-    SessionClosedError,
-    _open_or_reason,
-    _refuse_before_check_in,
-    _session_info,
-)
+from monitor.service.charting import open_or_reason, refuse_before_check_in, validated
+from monitor.service.clinic import ClinicService
+from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionClosedError
 from monitor.storage.model import (
     DeviceReading,
     FeedBinding,
@@ -58,6 +51,7 @@ from monitor.storage.model import (
     Patient,
     TreatmentSession,
 )
+from monitor.storage.records import session_info
 
 #: Vitals are taken into a BP reading when observed this close to the cuff time.
 NEAREST_WITHIN = timedelta(minutes=2)
@@ -152,7 +146,7 @@ class FeedFiling:
         chair = chair.strip()
         if not chair or len(chair) > 20:
             raise FeedError("--chair: a chair name of 1-20 characters")
-        self.service._require(by, Action.BIND_MONITOR)
+        self.service.guard.require(by, Action.BIND_MONITOR)
         now = self.service.clock.now()
         binding_id = uuid.uuid4()
         with self.service.store.write() as db:
@@ -160,21 +154,21 @@ class FeedFiling:
                                        | (FeedBinding.chair == chair))
             db.add(FeedBinding(id=binding_id, device_key=key, chair=chair, bound_by=by,
                                bound_at=now))
-            self.service._audit(db, by, "bind", "monitor", binding_id, now=now,
-                                new={"device": key, "chair": chair, "ended": ended})
+            self.service.guard.audit(db, by, "bind", "monitor", binding_id, now=now,
+                                     new={"device": key, "chair": chair, "ended": ended})
         return binding_id
 
     def unbind(self, *, by: uuid.UUID, device: str | None = None,
                location: str | None = None) -> int:
         """End the monitor's binding; returns how many bindings ended (0: it was not bound)."""
         key = self._key_of(device, location)
-        self.service._require(by, Action.BIND_MONITOR)
+        self.service.guard.require(by, Action.BIND_MONITOR)
         now = self.service.clock.now()
         with self.service.store.write() as db:
             ended = self._end_bindings(db, now, by, FeedBinding.device_key == key)
             if ended:
-                self.service._audit(db, by, "unbind", "monitor", None, now=now,
-                                    new={"device": key, "ended": ended})
+                self.service.guard.audit(db, by, "unbind", "monitor", None, now=now,
+                                         new={"device": key, "ended": ended})
         return len(ended)
 
     @staticmethod
@@ -309,7 +303,7 @@ class FeedFiling:
         if session is None:
             return _Target(chair, None, "ignored", f"no session on chair {chair}")
         try:
-            _open_or_reason(db.connection(), session.id, "nurse", None, "")
+            open_or_reason(db.connection(), session.id, "nurse", None, "")
         except SessionClosedError:
             return _Target(chair, session.id, "ignored",
                            f"the session on chair {chair} is discharged")
@@ -394,9 +388,9 @@ class FeedFiling:
             db.add(reading)
             made.append(reading)
             # Announced like a reading (monitor.storage.changes), so every tablet shows it waiting.
-            self.service._audit(db, None, "receive", "device_reading", reading.id, now=now,
-                                session_id=target.session_id,
-                                new={**{m: values.get(m) for m in _BP}, **_source(reading)})
+            self.service.guard.audit(db, None, "receive", "device_reading", reading.id, now=now,
+                                     session_id=target.session_id,
+                                     new={**{m: values.get(m) for m in _BP}, **_source(reading)})
         return made
 
     @staticmethod
@@ -416,7 +410,8 @@ class FeedFiling:
 
     def _auto_accept(self, db: Session, session_id: uuid.UUID) -> bool:
         connection = db.connection()
-        protocol = self.service._protocol_of(connection, _session_info(connection, session_id))
+        info = session_info(connection, session_id)
+        protocol = self.service.session_protocols.protocol_of(connection, info)
         return bool(protocol.feed.auto_accept)
 
     def _system_identity(self) -> uuid.UUID:
@@ -442,8 +437,8 @@ class FeedFiling:
     def confirm(self, device_reading_id: uuid.UUID, *, by: uuid.UUID) -> SavedReading:
         """File the device reading as a reading of its session (nurse or clinician)."""
         row = self._device_reading(device_reading_id)
-        role = self.service._require(by, Action.ENTER_READING, session_id=row.session_id,
-                                     record_kind="device_reading", record_id=row.id)
+        role = self.service.guard.require(by, Action.ENTER_READING, session_id=row.session_id,
+                                          record_kind="device_reading", record_id=row.id)
         return self._file(device_reading_id, by, role=role)
 
     def discard(self, device_reading_id: uuid.UUID, reason: str, *, by: uuid.UUID) -> None:
@@ -454,8 +449,8 @@ class FeedFiling:
                 "reason", f"Reason for discarding: at least {MIN_DISCARD_REASON} characters "
                 "(e.g. artefact, cuff off, patient moving)")])
         row = self._device_reading(device_reading_id)
-        self.service._require(by, Action.ENTER_READING, session_id=row.session_id,
-                              record_kind="device_reading", record_id=row.id)
+        self.service.guard.require(by, Action.ENTER_READING, session_id=row.session_id,
+                                   record_kind="device_reading", record_id=row.id)
         now = self.service.clock.now()
         with self.service.store.write() as db:
             reading = self._pending_row(db, device_reading_id)
@@ -465,9 +460,9 @@ class FeedFiling:
                 FeedObservation.device_reading_id == reading.id,
                 FeedObservation.status == "pending").values(
                     status="rejected", reason=f"device reading discarded: {reason}"))
-            self.service._audit(db, by, "discard", "device_reading", reading.id, now=now,
-                                session_id=reading.session_id,
-                                new={"reason": reason, **_source(reading)})
+            self.service.guard.audit(db, by, "discard", "device_reading", reading.id, now=now,
+                                     session_id=reading.session_id,
+                                     new={"reason": reason, **_source(reading)})
 
     def _device_reading(self, device_reading_id: uuid.UUID) -> DeviceReadingInfo:
         with self.service.store.read() as db:
@@ -496,23 +491,23 @@ class FeedFiling:
             when = ensure_utc(reading.time)
             # Every value is inside the accepted range; the nurse's confirmation (or the
             # clinic's auto-accept) stands for confirming any outside the usual range.
-            values = service._validated(raw, tuple(raw), when, now)
+            values = validated(raw, tuple(raw), when, now)
             connection = db.connection()
-            info = _session_info(connection, reading.session_id)
-            _refuse_before_check_in(when, info)
-            note = _open_or_reason(connection, info.id, role or "nurse", None,
-                                   "from the bedside monitor")
-            saved = service._store_reading(db, info, reading.reading_id, when, values,
-                                           note=note, on_oxygen=False, now=now, by=by)
+            info = session_info(connection, reading.session_id)
+            refuse_before_check_in(when, info)
+            note = open_or_reason(connection, info.id, role or "nurse", None,
+                                  "from the bedside monitor")
+            saved = service.charting.store_reading(db, info, reading.reading_id, when, values,
+                                                   note=note, on_oxygen=False, now=now, by=by)
             reading.status = "confirmed" if role is not None else "auto"
             reading.decided_by, reading.decided_at = by, now
             db.execute(update(FeedObservation).where(
                 FeedObservation.device_reading_id == reading.id,
                 FeedObservation.status == "pending").values(status="filed", reason=""))
-            service._audit(db, by, "confirm" if role is not None else "auto-accept",
-                           "device_reading", reading.id, now=now, session_id=info.id,
-                           patient_id=info.patient.id,
-                           new={"reading_id": reading.reading_id, **_source(reading)})
+            service.guard.audit(db, by, "confirm" if role is not None else "auto-accept",
+                                "device_reading", reading.id, now=now, session_id=info.id,
+                                patient_id=info.patient.id,
+                                new={"reading_id": reading.reading_id, **_source(reading)})
         return saved
 
     # -- listing ---------------------------------------------------------------------------

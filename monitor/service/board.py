@@ -17,7 +17,7 @@ from uuid import UUID
 from monitor.clinical.domain import Flag, Measure, Phase, Reading, Severity, clock_time
 from monitor.clinical.rules import infusion_started_at, infusion_stopped_at
 from monitor.clinical.wording import MEASURE_NAMES
-from monitor.service.clinic import SessionView
+from monitor.service.views import SessionView
 
 #: The tier in words, as every screen writes it.
 TIER_WORDS: dict[Severity, str] = {

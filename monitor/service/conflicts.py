@@ -15,15 +15,42 @@ it and when (:class:`AlreadyDoneError`), never shown a database error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, Table, select
+
 from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
+from monitor.service.views import AlreadyDoneError, ConflictingRetryError
+from monitor.storage import queries
 
-# The error types (ConflictingRetryError, AlreadyDoneError) are in monitor.service.clinic, beside
-# InvalidEntryError, which they extend.
+
+def refuse_changed_retry(connection: Connection, kind: str, table: Table,
+                         given: Mapping[str, Any], names: Sequence[str]) -> None:
+    """A retry of an entry whose id is stored: :class:`ConflictingRetryError` naming each
+    field of ``names`` whose given value is not the stored one; nothing when all match."""
+    stored = connection.execute(select(table).where(table.c.id == given["id"])).one()
+    errors = retry_errors(kind, dict(stored._mapping), {name: given[name] for name in names})
+    if errors:
+        raise ConflictingRetryError(errors)
+
+
+def refuse_second(connection: Connection, table: Table, column: str, value: uuid.UUID,
+                  *, own_id: uuid.UUID | None = None, done: str, field_name: str) -> None:
+    """Raise :class:`AlreadyDoneError` when a row other than ``own_id`` of ``table``
+    has ``column`` = ``value``, naming who entered it and when."""
+    staff = queries.STAFF
+    row = connection.execute(
+        select(staff.c.name, table.c.recorded_at)
+        .join(staff, staff.c.id == table.c.entered_by)
+        .where(table.c[column] == value,
+               *((table.c.id != own_id,) if own_id is not None else ()))
+        .order_by(table.c.recorded_at).limit(1)).first()
+    if row is not None:
+        raise AlreadyDoneError(field_name, already_done(done, row[0], row[1]))
 
 
 def differences(stored: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:

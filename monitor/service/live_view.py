@@ -1,6 +1,6 @@
 """A loaded session view brought forward to another moment, without reading the database.
 
-A screen that loaded a session keeps its :class:`~monitor.service.clinic.SessionView` and shows it
+A screen that loaded a session keeps its :class:`~monitor.service.views.SessionView` and shows it
 again every second with the clock: the countdown to the next reading, the overdue mark and
 the reading-due flag, the time since the infusion started or stopped and whether the
 observation time needed for discharge has passed all follow the time; what was entered
@@ -19,7 +19,8 @@ from datetime import datetime
 
 from monitor.clinical.rules import FlagEvaluation
 from monitor.clock import ensure_utc
-from monitor.service.clinic import SessionView, Superseded, _evaluate
+from monitor.service.evaluation import evaluate
+from monitor.service.views import SessionView, Superseded
 
 
 def view_at(view: SessionView, at: datetime, *,
@@ -30,7 +31,7 @@ def view_at(view: SessionView, at: datetime, *,
     at = ensure_utc(at)
     if at == view.at:
         return view
-    moved = _evaluate(info=view.info, protocol=view.protocol, record=view.record, at=at,
+    moved = evaluate(info=view.info, protocol=view.protocol, record=view.record, at=at,
                       superseded=Superseded(view.superseded_readings, view.superseded_events),
                       corrections=view.corrections, evaluation=evaluation)
     return replace(moved, signatures=view.signatures, superseded_flags=view.superseded_flags)

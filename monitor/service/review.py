@@ -18,8 +18,8 @@ PHQ-9 and GAD-7 answered before the session, the response the treatment is for. 
 facts come from :mod:`monitor.clinical.rules` and :mod:`monitor.clinical.discharge`; nothing is
 re-derived here.
 
-The database side is reached through :class:`monitor.service.clinic.ClinicService`
-(``find_sessions``, ``course``), which checks the reviewer's permission first
+The database side is reached through :class:`Review` (``service.review``: ``find_sessions``,
+``course``), which checks the reviewer's permission first
 (:attr:`monitor.clinical.permissions.Action.REVIEW`: clinicians).
 """
 
@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -44,16 +44,20 @@ from sqlalchemy import (
 )
 
 from monitor.clinical.domain import EventKind, Measure, Reading, Severity
+from monitor.clinical.permissions import Action
 from monitor.clinical.rules import (
     baseline,
     baseline_readings,
     infusion_started_at,
     infusion_stopped_at,
 )
+from monitor.service.evaluation import evaluate
+from monitor.service.guard import Guard
+from monitor.service.session_protocols import SessionProtocols
+from monitor.service.views import NotFoundError, PatientInfo, SessionView
+from monitor.storage import queries
 from monitor.storage.model import Correction, EventRow, FlagRow, Patient, TreatmentSession
-
-if TYPE_CHECKING:  # the service imports this module
-    from monitor.service.clinic import PatientInfo, SessionView
+from monitor.storage.records import load_record, patient_info, session_info
 
 #: The most rows one page may hold.
 MAX_PAGE = 500
@@ -205,7 +209,7 @@ def _conditions(query: SessionQuery, after: Cursor | None) -> list[Any]:
     conditions: list[Any] = []
     if after is not None:
         conditions.append(tuple_(sessions.time, sessions.id) < tuple_(after.time,
-                                                                     after.session_id))
+                                                                      after.session_id))
     if query.date_from is not None:
         conditions.append(sessions.time >= _day_start(query.date_from))
     if query.date_to is not None:
@@ -328,6 +332,55 @@ def _rise(peak: int | None, base: int | None) -> int | None:
 def _last(readings: Sequence[Reading], name: str) -> int | None:
     return next((v for v in (getattr(r, name) for r in reversed(readings)) if v is not None),
                 None)
+
+
+# -- the review part of the service ------------------------------------------------------------
+
+
+class Review:
+    """The clinician's review, one read each, after the reviewer's permission is checked."""
+
+    def __init__(self, guard: Guard, protocols: SessionProtocols) -> None:
+        self.guard = guard
+        self.store = guard.store
+        self.clock = guard.clock
+        self.protocols = protocols
+
+    def find_sessions(
+        self,
+        query: SessionQuery,
+        *,
+        by: uuid.UUID,
+        after: Cursor | None = None,
+        limit: int = 50,
+    ) -> Page:
+        """One page of the clinic's sessions matching ``query``, newest first (clinicians).
+
+        Pass the page's ``next`` as ``after`` for the following page.
+        """
+        self.guard.require(by, Action.REVIEW)
+        with self.store.read() as db:
+            return find_sessions(db.connection(), query, after=after, limit=limit)
+
+    def course(self, patient_id: uuid.UUID, *, by: uuid.UUID) -> Course:
+        """The patient's course of treatment, one row per session, oldest first (clinicians)."""
+        self.guard.require(by, Action.REVIEW, patient_id=patient_id)
+        at = self.clock.now()
+        with self.store.read() as db:
+            connection = db.connection()
+            patient = db.get(Patient, patient_id)
+            if patient is None:
+                raise NotFoundError(f"no patient {patient_id}")
+            views = []
+            sessions = connection.execute(queries.PATIENT_SESSIONS, {"patient_id": patient_id})
+            for summary in sessions:
+                info = session_info(connection, summary.id)
+                record, superseded, corrections = load_record(connection, summary.id, at)
+                views.append(evaluate(info=info,
+                                      protocol=self.protocols.protocol_of(connection, info),
+                                      record=record, at=at, superseded=superseded,
+                                      corrections=corrections))
+            return course_of(patient_info(patient), views)
 
 
 # -- statements built once ---------------------------------------------------------------------

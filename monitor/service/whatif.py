@@ -26,7 +26,6 @@ with a Cancel button. A cancelled run reports the chunks finished so far.
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import multiprocessing
 import os
 import statistics
@@ -34,37 +33,23 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Dialect,
-    String,
-    Table,
-    TypeDecorator,
-    literal,
-    select,
-    type_coerce,
-)
+from sqlalchemy import Connection
 
 from monitor.clinical.discharge import ready_at
 from monitor.clinical.domain import (
-    Acknowledgement,
-    Event,
-    EventKind,
     Measure,
-    Reading,
     SessionRecord,
     Severity,
 )
 from monitor.clinical.protocol import Protocol, ProtocolError, load_protocol
 from monitor.clinical.rules import evaluate_flags, infusion_stopped_at
-from monitor.storage import protocol_store
-from monitor.storage.model import Acknowledgement as AckRow
-from monitor.storage.model import Correction, EventRow, Patient, ReadingRow, TreatmentSession
+from monitor.storage import protocol_store, queries
+from monitor.storage.records import load_records
 from monitor.storage.store import Store, open_store
 
 #: Sessions read and evaluated together: one unit of work, progress and cancellation.
@@ -214,7 +199,7 @@ def what_if(
     profile = draft_profile(draft)
     with store.read() as db:
         connection = db.connection()
-        rows = connection.execute(_period(since, until)).all()
+        rows = connection.execute(queries.sessions_started(since, until)).all()
         jobs = [SessionJob(r.id, r.time, r.protocol_version_id,
                            tuple(sorted((r.limit_overrides or {}).items())))
                 for r in rows if r.profile == profile]
@@ -426,92 +411,3 @@ def _evaluate_in_worker(chunk: list[SessionJob]) -> WhatIfResult:
     store, context = _WORKER
     with store.read() as db:
         return context.evaluate(db.connection(), chunk)
-
-
-# --- reading many records at once ----------------------------------------------------------
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_SESSIONS = _table(TreatmentSession)
-_PATIENTS = _table(Patient)
-_READINGS = _table(ReadingRow)
-_EVENTS = _table(EventRow)
-_ACKS = _table(AckRow)
-_CORRECTIONS = _table(Correction)
-
-
-def _period(since: datetime | None, until: datetime | None) -> Any:
-    query = (select(_SESSIONS.c.id, _SESSIONS.c.time, _SESSIONS.c.profile,
-                    _SESSIONS.c.protocol_version_id, _PATIENTS.c.limit_overrides)
-             .join(_PATIENTS, _PATIENTS.c.id == _SESSIONS.c.patient_id)
-             .order_by(_SESSIONS.c.time, _SESSIONS.c.id))
-    if since is not None:
-        query = query.where(_SESSIONS.c.time >= since)
-    if until is not None:
-        query = query.where(_SESSIONS.c.time < until)
-    return query
-
-
-class _Items(TypeDecorator[tuple[int, ...]]):
-    """A questionnaire's item answers (a JSON list column) as a tuple, decoded only where
-    there are any: most readings have none, stored as JSON ``null`` (SQLite hands the
-    text back; PostgreSQL's driver decodes JSON itself)."""
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[int, ...] | None:
-        if isinstance(value, str):
-            value = None if value == "null" else json.loads(value)
-        return tuple(value) if value is not None else None
-
-
-def _reading_column(name: str) -> Any:
-    # Who entered a reading does not matter to the rules: no join to the staff.
-    if name == "by":
-        return literal("").label(name)
-    column = _READINGS.c[name]
-    return type_coerce(column, _Items).label(name) if name.endswith("_items") else column
-
-
-_READINGS_OF = select(_READINGS.c.session_id,
-                      *(_reading_column(f.name) for f in fields(Reading)))
-_EVENTS_OF = select(_EVENTS.c.session_id, _EVENTS.c.id, _EVENTS.c.time, _EVENTS.c.kind,
-                    _EVENTS.c.detail, _EVENTS.c.recorded_at)
-_ACKS_OF = select(_ACKS.c.session_id, _ACKS.c.flag_id, _ACKS.c.time, _ACKS.c.action,
-                  _ACKS.c.note)
-_CORRECTED = select(_CORRECTIONS.c.target_id)
-
-
-def load_records(connection: Connection,
-                 session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, SessionRecord]:
-    """The records of these sessions as they stand now (every correction applied), with
-    four queries: the effective entries, as :meth:`ClinicService.load` reads them."""
-    ids = list(session_ids)
-    hidden = set(connection.scalars(_CORRECTED.where(_CORRECTIONS.c.session_id.in_(ids))))
-    readings: dict[uuid.UUID, list[Reading]] = {i: [] for i in ids}
-    for row in connection.execute(_READINGS_OF.where(_READINGS.c.session_id.in_(ids))
-                                  .order_by(_READINGS.c.time, _READINGS.c.recorded_at)):
-        if row.id not in hidden:
-            readings[row.session_id].append(Reading(*row[1:]))
-    events: dict[uuid.UUID, list[Event]] = {i: [] for i in ids}
-    for row in connection.execute(_EVENTS_OF.where(_EVENTS.c.session_id.in_(ids))
-                                  .order_by(_EVENTS.c.time, _EVENTS.c.recorded_at)):
-        if row.id not in hidden:
-            events[row.session_id].append(Event(id=row.id, time=row.time,
-                                                kind=EventKind(row.kind), detail=row.detail,
-                                                recorded_at=row.recorded_at))
-    acks: dict[uuid.UUID, list[Acknowledgement]] = {i: [] for i in ids}
-    for row in connection.execute(_ACKS_OF.where(_ACKS.c.session_id.in_(ids))
-                                  .order_by(_ACKS.c.time)):
-        acks[row.session_id].append(Acknowledgement(flag_id=row.flag_id, time=row.time,
-                                                    action=row.action, note=row.note))
-    return {i: SessionRecord(session_id=i, readings=tuple(readings[i]),
-                             events=tuple(events[i]), acknowledgements=tuple(acks[i]))
-            for i in ids}
-

@@ -3,7 +3,7 @@ host window to show a widget in.
 
 Each builder records through the service exactly as the nurse's screen would (readings,
 events, a voided reading, an acknowledgement), so the widgets are tested on a
-:class:`~monitor.service.clinic.SessionView` produced by the real rules and discharge evaluation.
+:class:`~monitor.service.views.SessionView` produced by the real rules and discharge evaluation.
 """
 
 from __future__ import annotations

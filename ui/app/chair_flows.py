@@ -16,7 +16,7 @@ import shiboken6
 from PySide6.QtGui import QCloseEvent
 
 from monitor.clinical.permissions import Action, allowed
-from monitor.service.clinic import InvalidEntryError
+from monitor.service.views import InvalidEntryError
 from monitor.storage.drafts import DraftKey, Forms
 from monitor.storage.store import StorageError
 from ui.app.drafts import restore_session, session_drafts, unsaved_forms

@@ -19,7 +19,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget, QWidget
 
 from monitor.service.board import ChairTile
-from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError
+from monitor.service.clinic import ClinicService
+from monitor.service.views import InvalidEntryError, NotFoundError
 from monitor.storage.store import StorageError
 from ui.common.signature import SignatureDialog, SignatureRequest
 

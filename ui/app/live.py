@@ -1,7 +1,7 @@
 """Every chair's session as last loaded, loaded again only when a change says so.
 
 :class:`ChairViews` keeps which session sits on each chair and each one's
-:class:`~monitor.service.clinic.SessionView`. The window's one-second tick asks it for the tiles
+:class:`~monitor.service.views.SessionView`. The window's one-second tick asks it for the tiles
 (:meth:`ChairViews.tiles`): the views are brought forward to the clock
 (:class:`monitor.service.live_view.MovingView`) without a statement to the database. A change
 committed
@@ -30,8 +30,9 @@ from typing import TypeVar
 
 from monitor.clock import Clock
 from monitor.service.board import ChairTile, tile_for
-from monitor.service.clinic import ClinicService, NotFoundError, SessionView
+from monitor.service.clinic import ClinicService
 from monitor.service.live_view import MovingView
+from monitor.service.views import NotFoundError, SessionView
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.store import StorageError
 

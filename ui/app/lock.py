@@ -30,7 +30,7 @@ from ui.overview.screen import chair_title
 from ui.staff.login import LoginScreen
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import StaffInfo
+    from monitor.service.auth import StaffInfo
 
 #: Seconds without input before the window locks (the product's default: ten minutes).
 IDLE_LOCK_S = 600.0

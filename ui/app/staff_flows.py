@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialog
 
 from monitor.clinical.permissions import Action, PermissionDenied, allowed
 from monitor.service.auth import AccountLocked, InvalidPin, LoginRefused, StaffInfo
-from monitor.service.clinic import InvalidEntryError, NotFoundError
+from monitor.service.views import InvalidEntryError, NotFoundError
 from monitor.storage.store import StorageError
 from ui.app.frame import WindowFrame, refusal_text
 from ui.staff.login import FirstAdminScreen

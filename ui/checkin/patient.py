@@ -28,7 +28,8 @@ from monitor.clinical.checkin import (
 )
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
-from monitor.service.clinic import ClinicService, PatientInfo
+from monitor.service.clinic import ClinicService
+from monitor.service.views import PatientInfo
 from ui.checkin.parts import SEGMENT_SPACING, Card, line_edit, number_field
 from ui.checkin.values import NewPatient, number_text
 from ui.common.segmented import Segmented

@@ -48,7 +48,8 @@ from monitor.clinical.protocol import available_profiles
 from monitor.clinical.scores import GAD7, PHQ9
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
-from monitor.service.clinic import ClinicService, PatientInfo
+from monitor.service.clinic import ClinicService
+from monitor.service.views import PatientInfo
 from ui.checkin.dose import DoseCard
 from ui.checkin.parts import (
     FORM_HEADING_PX,

@@ -45,7 +45,7 @@ from ui.review.search import touch_calendar
 
 if TYPE_CHECKING:
 
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
     from ui.review.report import ReportWriter
 
 

@@ -50,7 +50,8 @@ from ui.common.theme import TEXT_PX, TOUCH_MIN, Theme
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
 
-    from monitor.service.clinic import ClinicService, SessionView
+    from monitor.service.clinic import ClinicService
+    from monitor.service.views import SessionView
 
 #: Formats a session exports to, with the file suffix each gets and the button text.
 FORMATS: dict[str, tuple[str, str]] = {

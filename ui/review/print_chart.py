@@ -24,7 +24,7 @@ from ui.common.theme import LIGHT
 from ui.session.chart import SessionChart
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 #: The chart is laid out at this size in screen pixels (its fonts and markers are sized in
 #: pixels), then scaled to the page width: 1000 px across 180 mm sets its 15 px text at 7.7 pt.

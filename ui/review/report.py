@@ -61,7 +61,7 @@ from ui.review.print_chart import PrintChart
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
 
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 PAGE_SIZES: dict[str, QPageSize.PageSizeId] = {
     "A4": QPageSize.PageSizeId.A4,

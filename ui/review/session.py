@@ -55,7 +55,8 @@ from ui.session.flags import FlagsModel
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
-    from monitor.service.clinic import ClinicService, SessionView
+    from monitor.service.clinic import ClinicService
+    from monitor.service.views import SessionView
 
 #: The scrubber's height.
 SLIDER_PX = 56

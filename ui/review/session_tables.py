@@ -30,7 +30,7 @@ from ui.common.widgets import kinetic
 from ui.session.history.entries import history_entries, reading_values
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 ROW_PX = 48
 #: The tier icon before a flag's tier word (ui.session.flags draws it this size).

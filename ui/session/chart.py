@@ -93,7 +93,7 @@ from ui.session.chart_panes import (
 if TYPE_CHECKING:
     from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 #: A tap selects the nearest time point within this many pixels (a fingertip is ~ 40 px).
 TAP_TOLERANCE_PX = 40
@@ -102,7 +102,7 @@ TAP_TOLERANCE_PX = 40
 class SessionChart(QWidget):
     """The session's vitals and scores on one timeline; tap a point to read its values.
 
-    Signals: none. The chart shows the :class:`~monitor.service.clinic.SessionView` it is given in
+    Signals: none. The chart shows the :class:`~monitor.service.views.SessionView` it is given in
     :meth:`show_view` and changes nothing.
     """
 

@@ -21,7 +21,7 @@ from monitor.clinical.domain import EventKind, Phase, Reading
 from monitor.clinical.rules import infusion_started_at, phase_changes
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 
 #: Fixed y ranges. Narrow enough to read a change of a few units; a value beyond is pinned.

@@ -41,14 +41,14 @@ from monitor.exports.signature_labels import (
     split_signatures,
     validity,
 )
-from monitor.service.clinic import MIN_OVERRIDE_REASON
+from monitor.service.views import MIN_OVERRIDE_REASON
 from ui.common.labels import clock_time
 from ui.common.style import PRIMARY_MIN, TouchButton, icon
 from ui.common.theme import RESOURCES, TEXT_PX, TOUCH_MIN, Theme
 from ui.common.widgets import heading, kinetic, label
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 INSTRUCTIONS_FILE = RESOURCES / "discharge_instructions.txt"
 ICON_PX = 28
@@ -93,7 +93,7 @@ def not_met_pixmap(theme: Theme, px: int = ICON_PX) -> QPixmap:
 
 class OverrideDialog(QDialog):
     """A clinician's discharge override: the written reason, at least
-    :data:`monitor.service.clinic.MIN_OVERRIDE_REASON` characters.
+    :data:`monitor.service.views.MIN_OVERRIDE_REASON` characters.
 
     Signals: those of :class:`QDialog`; :meth:`reason` holds the text once accepted.
     """

@@ -53,7 +53,7 @@ from ui.session.acknowledge import (
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 #: The flag behind a row, for the panel and the delegate.
 FlagRole = Qt.ItemDataRole.UserRole + 1

@@ -33,7 +33,7 @@ from monitor.clinical.start_gate import (
     start_hold,
 )
 from monitor.service.board import format_elapsed, repeat_label
-from monitor.service.clinic import SessionView
+from monitor.service.views import SessionView
 from ui.common.elided import ElidedLabel
 from ui.common.keypad import NumericKeypad
 from ui.common.labels import clock_time

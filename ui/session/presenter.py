@@ -22,8 +22,9 @@ from monitor.clinical.permissions import Action, PermissionDenied, allowed, refu
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired
-from monitor.service.clinic import ClinicService, InvalidEntryError, NotFoundError, SessionView
+from monitor.service.clinic import ClinicService
 from monitor.service.live_view import MovingView
+from monitor.service.views import InvalidEntryError, NotFoundError, SessionView
 from monitor.storage.store import StorageError
 from ui.common.signature import (
     AMEND_CRITICAL_MEANING,

@@ -27,7 +27,7 @@ from ui.common.style import tier_icon
 from ui.common.theme import TEXT_PX, TOUCH_MIN, Theme, tier_style
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 ICON_PX = 28
 #: Tiles per row when the rail lies across the top of a portrait screen.

@@ -37,7 +37,7 @@ from monitor.clinical.start_gate import (
     start_hold,
 )
 from monitor.clock import Clock
-from monitor.service.clinic import MIN_OVERRIDE_REASON, SessionView
+from monitor.service.views import MIN_OVERRIDE_REASON, SessionView
 from ui.common.ask import ConfirmDialog, ReasonDialog, ask
 from ui.common.labels import clock_time
 from ui.common.style import tier_icon

@@ -35,7 +35,7 @@ from ui.common.theme import Theme
 from ui.common.widgets import heading, kinetic, label, restyle
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import StaffInfo
+    from monitor.service.auth import StaffInfo
 
 ROLES = ("nurse", "clinician", "admin")
 

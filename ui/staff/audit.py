@@ -36,7 +36,8 @@ from ui.common.theme import TOUCH_MIN, Theme
 from ui.common.widgets import heading, kinetic, label
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import AuditEntry, StaffInfo
+    from monitor.service.auth import StaffInfo
+    from monitor.service.views import AuditEntry
 
 #: The longest change text shown in a cell; the whole of it is in the tooltip.
 CHANGE_CHARS = 90

@@ -32,7 +32,7 @@ from ui.common.theme import Theme
 from ui.common.widgets import heading, kinetic, label
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import StaffInfo
+    from monitor.service.auth import StaffInfo
 
 #: Name buttons are tapped first thing, often in a hurry.
 NAME_MIN = 72

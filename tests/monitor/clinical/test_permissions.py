@@ -13,8 +13,9 @@ from monitor.clinical.domain import EventKind, Flag, Measure, Severity
 from monitor.clinical.permissions import MATRIX, Action, PermissionDenied, allowed, refusal
 from monitor.feed.filing import FeedFiling
 from monitor.service.auth import SignatureRequired
-from monitor.service.clinic import ClinicService, ImportedRow, InvalidEntryError
+from monitor.service.clinic import ClinicService
 from monitor.service.review import SessionQuery
+from monitor.service.views import ImportedRow, InvalidEntryError
 from monitor.storage.model import EventRow, ReadingRow
 from tests.conftest import TEST_SECRET
 

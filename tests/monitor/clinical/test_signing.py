@@ -16,12 +16,8 @@ from monitor.clinical.permissions import PermissionDenied
 from monitor.exports.report import build_report
 from monitor.exports.report_blocks import report_text
 from monitor.service.auth import SignatureRequired
-from monitor.service.clinic import (
-    MEANING_CRITICAL_VOID,
-    ClinicService,
-    InvalidEntryError,
-    SessionClosedError,
-)
+from monitor.service.clinic import ClinicService
+from monitor.service.views import MEANING_CRITICAL_VOID, InvalidEntryError, SessionClosedError
 from monitor.storage.model import Correction, EventRow, ReadingRow, Signature
 from tests.conftest import TEST_PIN
 

@@ -33,7 +33,7 @@ from monitor.clinical.start_gate import (
     phq9_hold,
     start_hold,
 )
-from monitor.service.clinic import InvalidEntryError
+from monitor.service.views import InvalidEntryError
 from monitor.storage.model import EventRow
 from tests.monitor.builders import ev, r, record, t
 

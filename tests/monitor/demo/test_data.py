@@ -22,7 +22,8 @@ from monitor.clinical.validation import validate_reading
 from monitor.clock import ManualClock
 from monitor.demo import courses
 from monitor.demo import data as demo
-from monitor.service.clinic import READING_FIELDS, ClinicService
+from monitor.service.clinic import ClinicService
+from monitor.service.views import READING_FIELDS
 from monitor.storage.model import Acknowledgement as AckRow
 from monitor.storage.model import Base, EventRow, FlagRow, Patient, ReadingRow, TreatmentSession
 from monitor.storage.store import Store, open_store

@@ -21,7 +21,8 @@ from monitor.exports.report_blocks import (
     Table,
     report_text,
 )
-from monitor.service.clinic import ClinicService, SessionView
+from monitor.service.clinic import ClinicService
+from monitor.service.views import SessionView
 from tests.conftest import TEST_PIN
 
 CHAIN_HEAD = "5f" * 32

@@ -16,7 +16,7 @@ from monitor.feed.interpret import FeedHandler, interpret
 from monitor.feed.mllp import MllpServer, send_messages
 from monitor.feed.receiver import FilingReceiver
 from monitor.feed.simulate import SimulatedMonitor
-from monitor.service.clinic import InvalidEntryError
+from monitor.service.views import InvalidEntryError
 from monitor.storage.model import AuditLog, DeviceReading, FeedBinding, ReadingRow
 
 from .samples import UTC_ZONE
@@ -283,7 +283,7 @@ def test_four_monitors_for_ten_minutes_file_every_reading_once(
 
 
 def test_an_unknown_device_reading_is_refused(filing, nurse):
-    from monitor.service.clinic import NotFoundError  # noqa: PLC0415
+    from monitor.service.views import NotFoundError  # noqa: PLC0415
 
     with pytest.raises(NotFoundError):
         filing.confirm(uuid.uuid4(), by=nurse)

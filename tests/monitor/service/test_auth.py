@@ -26,7 +26,8 @@ from monitor.service.auth import (
     load_secret,
     verify_pin,
 )
-from monitor.service.clinic import ClinicService, InvalidEntryError
+from monitor.service.clinic import ClinicService
+from monitor.service.views import InvalidEntryError
 from monitor.storage.model import Staff
 from tests.conftest import TEST_PIN, TEST_SECRET
 

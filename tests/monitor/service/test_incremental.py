@@ -224,7 +224,7 @@ def test_saved_flags_equal_a_full_evaluation_after_every_change(service, clock, 
         assert view.next_due == next_reading_due(view.record, view.protocol, view.at)
         expected = _order([f for f in everything if f.reading_id is not None])
         if kind in ("append", "late") and values:
-            tail = service._tails[session]  # the evaluation kept between saves
+            tail = service.evaluations._tails[session]  # the evaluation kept between saves
             assert _order(tail.evaluation.flags()) == expected
         if kind != "void" and kind != "ack":  # those store no flags (the next save does)
             with service.store.read() as db:
@@ -257,13 +257,13 @@ def test_appending_readings_evaluates_only_the_new_one(service, clock, nurse, mo
 def test_a_save_with_its_view_evaluates_the_session_once(service, clock, nurse, monkeypatch):
     """The view a save gives back is evaluated in the save, from the evaluation its flags
     were raised with: the readings are evaluated once, and the session is not loaded."""
-    from monitor.service import clinic  # noqa: PLC0415
+    from monitor.service import loading  # noqa: PLC0415
 
     patient = service.add_patient("INC-VIEW", by=nurse, weight_kg=70)
     session = service.start_session(patient.id, by=nurse, chair="1")
     calls: list[str] = []
     of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended  # type: ignore[attr-defined]
-    evaluate = clinic._evaluate
+    evaluate = loading.evaluate
 
     def counted_of(cls, *args, **kwargs):
         calls.append("readings")
@@ -279,7 +279,7 @@ def test_a_save_with_its_view_evaluates_the_session_once(service, clock, nurse, 
 
     monkeypatch.setattr(FlagEvaluation, "of", classmethod(counted_of))
     monkeypatch.setattr(FlagEvaluation, "extended", counted_extended)
-    monkeypatch.setattr(clinic, "_evaluate", counted_evaluate)
+    monkeypatch.setattr(loading, "evaluate", counted_evaluate)
     monkeypatch.setattr(service, "load", lambda *a, **k: pytest.fail("loaded again"))
     for hr in (70, 130, 72, 140, 150, 71):
         clock.advance(timedelta(minutes=1))
@@ -298,17 +298,17 @@ def test_a_save_that_fails_keeps_nothing_of_its_view(service, clock, nurse, monk
     patient = service.add_patient("INC-FAIL", by=nurse, weight_kg=70)
     session = service.start_session(patient.id, by=nurse, chair="1")
     service.record_reading(session, {"hr": 70}, by=nurse, with_view=True)
-    assert session in service._loaded
-    view = service._view
+    assert session in service.evaluations._loaded
+    view = service.loading.view
 
     def fails_after(*args, **kwargs):
         view(*args, **kwargs)
         raise RuntimeError("commit failed")
 
-    monkeypatch.setattr(service, "_view", fails_after)
+    monkeypatch.setattr(service.loading, "view", fails_after)
     clock.advance(timedelta(minutes=1))
     with pytest.raises(RuntimeError):
         service.record_reading(session, {"hr": 90}, by=nurse, with_view=True)
-    assert session not in service._loaded
+    assert session not in service.evaluations._loaded
     monkeypatch.undo()
     assert [r.hr for r in service.load(session).record.readings] == [70]

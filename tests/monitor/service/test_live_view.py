@@ -8,8 +8,8 @@ import pytest
 
 from monitor.clinical.domain import EventKind, Measure, Phase
 from monitor.service.board import tile_for
-from monitor.service.clinic import SessionView
 from monitor.service.live_view import MovingView, view_at
+from monitor.service.views import SessionView
 
 MIN = timedelta(minutes=1)
 BASELINE = {"sbp": "128", "dbp": "78", "hr": "72", "spo2": "98", "cadss6": "0", "moaas": "5"}

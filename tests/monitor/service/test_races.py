@@ -12,12 +12,8 @@ import pytest
 from sqlalchemy import event, func, inspect, select, text
 
 from monitor.clinical.domain import EventKind, Flag, Measure, Severity
-from monitor.service.clinic import (
-    AlreadyDoneError,
-    ClinicService,
-    ConflictingRetryError,
-    InvalidEntryError,
-)
+from monitor.service.clinic import ClinicService
+from monitor.service.views import AlreadyDoneError, ConflictingRetryError, InvalidEntryError
 from monitor.storage.integrity import check_database
 from monitor.storage.model import (
     Acknowledgement,

@@ -235,7 +235,7 @@ def test_a_session_without_an_infusion_has_no_rise_or_ready_time(
 
 
 def test_the_course_of_an_unknown_patient_is_not_found(service, clinician):
-    from monitor.service.clinic import NotFoundError  # noqa: PLC0415
+    from monitor.service.views import NotFoundError  # noqa: PLC0415
 
     with pytest.raises(NotFoundError):
         service.course(uuid.uuid4(), by=clinician)

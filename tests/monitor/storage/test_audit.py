@@ -17,7 +17,8 @@ from monitor.cli import main as cli
 from monitor.clinical.domain import EventKind
 from monitor.clock import ManualClock
 from monitor.service.auth import KEY_FILE_ENV, load_secret
-from monitor.service.clinic import ClinicService, InvalidEntryError
+from monitor.service.clinic import ClinicService
+from monitor.service.views import InvalidEntryError
 from monitor.storage.audit import GENESIS
 from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET

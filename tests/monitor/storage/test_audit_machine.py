@@ -22,7 +22,8 @@ from monitor.clinical.domain import EventKind, Flag, Measure, Severity
 from monitor.clinical.permissions import Action, PermissionDenied, allowed
 from monitor.clock import ManualClock
 from monitor.service.auth import SignatureRequired
-from monitor.service.clinic import ClinicService, ImportedRow, InvalidEntryError
+from monitor.service.clinic import ClinicService
+from monitor.service.views import ImportedRow, InvalidEntryError
 from monitor.storage.model import AuditLog, Staff
 from monitor.storage.store import open_store
 from tests.conftest import TEST_SECRET

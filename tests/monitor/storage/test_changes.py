@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import create_engine, insert, text
 
 from monitor.cli.watch import line
-from monitor.service.clinic import ClinicService, ImportedRow
+from monitor.service.clinic import ClinicService
+from monitor.service.views import ImportedRow
 from monitor.storage import audit
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.changes.feed import ChangeFeed, backoff, open_feed
@@ -145,7 +146,7 @@ def test_a_rolled_back_save_announces_nothing(tablets, ward):
 
 def _fail_after_audit(service, nurse, session_id, record_id):
     with service.store.write() as db:
-        audit.append(db.connection(), service._audit_key, at=service.clock.now(),
+        audit.append(db.connection(), service.guard.audit_key, at=service.clock.now(),
                      staff_id=nurse, action="create", record_kind="reading",
                      record_id=record_id, session_id=session_id)
         raise RuntimeError("the save fails after its audit entry")
@@ -274,7 +275,7 @@ def test_an_announcement_too_long_for_notify_is_read_from_the_trail(pg_url, cloc
         at_rest = feed.statements
         with a.store.write() as db:
             db.execute(insert(FlagRow), flags)
-            audit.append(db.connection(), a._audit_key, at=now, staff_id=nurse,
+            audit.append(db.connection(), a.guard.audit_key, at=now, staff_id=nurse,
                          action="create", record_kind="event", record_id=event_id,
                          session_id=session_id)
         got.wait_for(ChangeKind.EVENT, event_id)

@@ -12,7 +12,7 @@ import pytest
 
 from monitor.clinical.domain import EventKind, Severity
 from monitor.clinical.rules import FlagEvaluation
-from monitor.service import clinic
+from monitor.service import loading
 from monitor.service.clinic import ClinicService
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.store import open_store
@@ -40,7 +40,7 @@ def counted(service: ClinicService, monkeypatch: pytest.MonkeyPatch) -> Iterator
     readings' rules, "view" for each session evaluated, "load" for each session loaded."""
     calls: list[str] = []
     of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended
-    evaluate, load = clinic._evaluate, service.load
+    evaluate, load = loading.evaluate, service.load
 
     def counted_of(cls, *args, **kwargs):
         calls.append("readings")
@@ -61,7 +61,7 @@ def counted(service: ClinicService, monkeypatch: pytest.MonkeyPatch) -> Iterator
     with monkeypatch.context() as patch:
         patch.setattr(FlagEvaluation, "of", classmethod(counted_of))
         patch.setattr(FlagEvaluation, "extended", counted_extended)
-        patch.setattr(clinic, "_evaluate", counted_evaluate)
+        patch.setattr(loading, "evaluate", counted_evaluate)
         patch.setattr(service, "load", counted_load)
         yield calls
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import Qt
 
-from monitor.service.clinic import PatientInfo
 from monitor.service.review import Course, CourseRow
+from monitor.service.views import PatientInfo
 from tests.ui.touch import small_touch_targets
 from ui.common.theme import DIM
 from ui.review.course import CourseModel, CourseScreen

@@ -47,13 +47,13 @@ def test_a_saved_reading_is_evaluated_once_and_not_loaded_again(qtbot, presenter
     """The screen shows the view the save gave back: per save, the readings' rules run
     once and the session is evaluated once, and the view is the one a load would give."""
     from monitor.clinical.rules import FlagEvaluation  # noqa: PLC0415
-    from monitor.service import clinic  # noqa: PLC0415
+    from monitor.service import loading  # noqa: PLC0415
 
     service = presenter.service
     presenter.refresh()
     calls: list[str] = []
     of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended
-    evaluate, load = clinic._evaluate, service.load
+    evaluate, load = loading.evaluate, service.load
 
     def counted_of(cls, *args, **kwargs):
         calls.append("readings")
@@ -73,7 +73,7 @@ def test_a_saved_reading_is_evaluated_once_and_not_loaded_again(qtbot, presenter
 
     monkeypatch.setattr(FlagEvaluation, "of", classmethod(counted_of))
     monkeypatch.setattr(FlagEvaluation, "extended", counted_extended)
-    monkeypatch.setattr(clinic, "_evaluate", counted_evaluate)
+    monkeypatch.setattr(loading, "evaluate", counted_evaluate)
     monkeypatch.setattr(service, "load", counted_load)
     views = []
     presenter.viewChanged.connect(views.append)

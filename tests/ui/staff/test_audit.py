@@ -147,7 +147,7 @@ def _entry(old, new):
     import uuid  # noqa: PLC0415
     from datetime import UTC, datetime  # noqa: PLC0415
 
-    from monitor.service.clinic import AuditEntry  # noqa: PLC0415
+    from monitor.service.views import AuditEntry  # noqa: PLC0415
 
     return AuditEntry(seq=1, at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC), staff_id=uuid.uuid4(),
                       staff_name="Nora Nurse", action="create", record_kind="event",

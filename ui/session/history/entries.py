@@ -19,7 +19,7 @@ from monitor.clinical.wording import EVENT_NAMES
 from ui.common.labels import bp_text, clock_time, short_name
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import CorrectionInfo, SessionView
+    from monitor.service.views import CorrectionInfo, SessionView
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from ui.common.theme import SMALL_PX, TEXT_PX, Theme
 from ui.session.history.entries import HistoryEntry, Made, history_entries
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 #: The history entry behind a row, for the panel and the delegate.
 EntryRole = Qt.ItemDataRole.UserRole + 1

@@ -36,7 +36,7 @@ from ui.session.history.entries import HistoryEntry
 from ui.session.history.model import EntriesModel, EntryDelegate
 
 if TYPE_CHECKING:
-    from monitor.service.clinic import SessionView
+    from monitor.service.views import SessionView
 
 ACTION_MIN = QSize(168, 56)
 

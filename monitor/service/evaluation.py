@@ -1,0 +1,290 @@
+"""Flags and discharge judged on a record, and the evaluations kept between saves.
+
+:func:`evaluate` turns a session's record as it stood at a moment into the
+:class:`~monitor.service.views.SessionView` the screens show: the flags the rules raise, the
+next reading due, the discharge assessment (as stored with the sign-off once signed).
+
+:class:`Evaluations` keeps, per session, the evaluation the last save of a reading left
+(:meth:`Evaluations.raise_flags`) and the record the last load read
+(:meth:`Evaluations.load_evaluated`), so that a long session is not read and evaluated again
+row by row on every save and refresh. The rows are counted first (:class:`_Shape`); rows are
+only ever added, so the same counts mean the same rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Connection
+
+from monitor.clinical.discharge import evaluate_discharge
+from monitor.clinical.domain import (
+    Acknowledgement,
+    DischargeAssessment,
+    Flag,
+    Reading,
+    SessionRecord,
+    Severity,
+)
+from monitor.clinical.protocol import Protocol
+from monitor.clinical.rules import (
+    FlagEvaluation,
+    evaluate_flags,
+    evaluate_flags_from,
+    next_reading,
+    session_phase,
+)
+from monitor.clinical.signing import SignOff, assessment_from, closing_event, entered_by, sign_off
+from monitor.service.views import CorrectionInfo, SessionInfo, SessionView, Superseded
+from monitor.storage import queries
+from monitor.storage.records import acknowledgements, flag_values, load_record
+
+
+def evaluate(
+    *,
+    info: SessionInfo,
+    protocol: Protocol,
+    record: SessionRecord,
+    at: datetime,
+    superseded: Superseded,
+    corrections: tuple[CorrectionInfo, ...],
+    evaluation: FlagEvaluation | None = None,
+) -> SessionView:
+    """The view of ``record``; ``evaluation``, if given, is that of its readings as of ``at``."""
+    if evaluation is None:
+        evaluation = FlagEvaluation.of(record.as_of(at), protocol)
+    flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
+    levels = evaluation.current_levels()
+    upcoming = next_reading(record, protocol, at, evaluation=evaluation)
+    signed = sign_off(record.as_of(at))
+    if signed is None:
+        discharge = evaluate_discharge(record, protocol, list(flags), at,
+                                       escort_name=info.escort_name)
+        assessed_at = None
+    else:
+        discharge, assessed_at = signed_assessment(info, protocol, record, signed)
+    return SessionView(
+        info=info, at=at, protocol=protocol, record=record,
+        phase=session_phase(record, at),
+        flags=flags,
+        discharge=discharge,
+        sign_off=signed,
+        discharge_assessed_at=assessed_at,
+        next_due=upcoming.due if upcoming is not None else None,
+        repeat_for=upcoming.repeat_for if upcoming is not None else (),
+        superseded_readings=superseded.readings,
+        superseded_events=superseded.events,
+        corrections=corrections,
+        current_levels=levels,
+    )
+
+
+def criticals_closed(view: SessionView, target_id: uuid.UUID, replacement: Reading | None,
+                     now: datetime) -> tuple[Flag, ...]:
+    """The open critical flags that taking the reading ``target_id`` out of the record
+    (voided) or putting ``replacement`` in its place (amended) would close."""
+    open_critical = [f for f in view.open_flags if f.severity >= Severity.CRITICAL]
+    if not open_critical or not any(r.id == target_id for r in view.record.readings):
+        return ()
+    readings = [r for r in view.record.readings if r.id != target_id]
+    if replacement is not None:
+        readings = sorted([*readings, replacement], key=lambda r: r.time)
+    changed = replace(view.record, readings=tuple(readings))
+    still = [f for f in evaluate_flags(changed, view.protocol, now) if f.open]
+    # An amendment that is just as critical raises the same condition again, still open.
+    ids = {f.id for f in still}
+    conditions = {(f.key, f.severity) for f in still}
+    return tuple(f for f in open_critical
+                 if f.id not in ids and (f.key, f.severity) not in conditions)
+
+
+def signed_assessment(info: SessionInfo, protocol: Protocol, record: SessionRecord,
+                      signed: SignOff) -> tuple[DischargeAssessment, datetime]:
+    """The discharge criteria as they stood at the sign-off: as stored with it, or (signed
+    before they were stored) assessed again on what had been entered by then."""
+    event = closing_event(record)
+    stored = assessment_from(event.data) if event is not None else None
+    if stored is not None:
+        return stored
+    then = entered_by(record, signed.time)
+    flags = evaluate_flags(then, protocol, signed.time)
+    return (evaluate_discharge(then, protocol, flags, signed.time, escort_name=info.escort_name),
+            signed.time)
+
+
+class Evaluations:
+    """The evaluations and records kept per session between saves and loads."""
+
+    def __init__(self) -> None:
+        self._tails: dict[uuid.UUID, _Tail] = {}  # see _reading_flags
+        self._loaded: dict[uuid.UUID, _Loaded] = {}  # see load_evaluated
+
+    def forget(self, session_id: uuid.UUID) -> None:
+        """Drop what is kept of ``session_id`` (its next load reads it whole): after a
+        transaction that failed, the kept record may hold rows that were never committed."""
+        self._loaded.pop(session_id, None)
+
+    def raise_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
+                    now: datetime, *, appended: uuid.UUID | None = None) -> tuple[Flag, ...]:
+        """Evaluate the rules and store flags raised by readings that are not stored yet.
+
+        Runs inside the caller's transaction, after its new rows were flushed; ``appended``
+        is the reading it stored, if that is all it stored.
+        """
+        raised = self._reading_flags(connection, session_id, protocol, now, appended)
+        if not raised:
+            return ()  # most saves: nothing to compare with the stored flags
+        known = set(connection.scalars(queries.FLAG_IDS, {"session_id": session_id}))
+        new = tuple(f for f in raised if f.id not in known)
+        if new:
+            # another tablet's save may store the same flags (their ids are their episode's)
+            connection.execute(queries.insert_once(connection.dialect.name, queries.FLAGS),
+                               [flag_values(session_id, f, now) for f in new])
+        return new
+
+    def load_evaluated(
+        self, connection: Connection, session_id: uuid.UUID, protocol: Protocol, at: datetime
+    ) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...], FlagEvaluation | None]:
+        """The record as :func:`~monitor.storage.records.load_record` reads it, and the
+        evaluation of its readings if one is kept.
+
+        A long session is not read and evaluated again row by row on every refresh. The rows
+        are counted first (:class:`_Shape`); rows are only ever added, so the same counts
+        mean the same rows, and the record kept from the last load here is used again with
+        the acknowledgements read afresh. When exactly one reading row was added, and it
+        is the reading the last save here stored after the latest, only that row is read.
+        The evaluation kept by that save (:meth:`_reading_flags`) is used when it evaluated
+        exactly these rows. Anything else reads the whole record.
+        """
+        tail = self._tails.get(session_id)
+        shape = self._shape(connection, session_id, tail)
+        kept = self._loaded.pop(session_id, None)
+        record: SessionRecord | None = None
+        if kept is not None and shape.settled(at):
+            record = kept.record
+            if shape[:6] != kept.shape[:6]:
+                record = _with_saved_reading(connection, kept, shape, tail)
+        if record is not None and kept is not None:
+            superseded, corrections = kept.superseded, kept.corrections
+            record = replace(record, acknowledgements=acknowledgements(connection, session_id,
+                                                                       at))
+        else:
+            record, superseded, corrections = load_record(connection, session_id, at)
+            if self._shape(connection, session_id, tail) != shape:
+                return record, superseded, corrections, None  # rows added meanwhile
+        evaluation = None
+        if shape.settled(at):
+            while len(self._loaded) >= _TAILS_KEPT:
+                del self._loaded[next(iter(self._loaded))]
+            self._loaded[session_id] = _Loaded(shape, replace(record, acknowledgements=()),
+                                               superseded, corrections)
+            if (tail is not None and tail.protocol is protocol and shape.stamp_stored
+                    and shape[:6] == tail.shape[:6]):
+                evaluation = tail.evaluation.refreshed(record.acknowledgements)
+        return record, superseded, corrections, evaluation
+
+    @staticmethod
+    def _shape(connection: Connection, session_id: uuid.UUID, tail: _Tail | None) -> _Shape:
+        return _Shape(*connection.execute(
+            queries.SHAPE, {"session_id": session_id, "stamp": tail.stamp if tail else None}).one())
+
+    def _reading_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
+                       now: datetime, appended: uuid.UUID | None) -> list[Flag]:
+        """The flags readings raised on the session as it stands at ``now``.
+
+        Saving a reading after the latest, the usual case, evaluates only that reading: the
+        evaluation of the record as the last save here left it is kept per session, and
+        extended when the rows show that nothing else changed since — one more reading
+        row, the last save's reading committed, the same number of events and corrections,
+        nothing dated after now, no acknowledgement dated back among the evaluated readings.
+        Anything else (a late entry, a correction, an event, another tablet's entry, a failed
+        commit) evaluates the whole record again. The rows are counted before the record is
+        read, so a row committed in between can only cause a needless full evaluation.
+        """
+        tail = self._tails.pop(session_id, None)
+        shape = self._shape(connection, session_id, tail)
+        evaluation: FlagEvaluation | None = None
+        if (appended is not None and tail is not None and tail.protocol is protocol
+                and shape.settled(now) and shape.follows(tail.shape)):
+            row = connection.execute(queries.READING_BY_ID, {"reading_id": appended}).first()
+            last = tail.evaluation.last_time
+            if row is not None and (last is None or row.time > last):
+                acks = [Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action,
+                                        note=a.note, by=a.name)
+                        for a in connection.execute(queries.ACKNOWLEDGEMENTS_AS_OF,
+                                                    {"session_id": session_id, "at": now})]
+                evaluation = tail.evaluation.extended(Reading(*row), acks)
+        if evaluation is None:
+            record, _, _ = load_record(connection, session_id, now)
+            evaluation = FlagEvaluation.of(record.as_of(now), protocol)
+        if appended is not None and shape.settled(now):
+            while len(self._tails) >= _TAILS_KEPT:
+                del self._tails[next(iter(self._tails))]
+            self._tails[session_id] = _Tail(protocol, shape, appended, evaluation)
+        return evaluation.flags()
+
+
+class _Shape(NamedTuple):
+    """How many rows of each kind a session has, and the latest time among them."""
+
+    readings: int
+    latest_reading: datetime | None
+    events: int
+    latest_event: datetime | None
+    corrections: int
+    latest_correction: datetime | None
+    stamp_stored: bool
+
+    def settled(self, now: datetime) -> bool:
+        """Nothing is dated after ``now`` (such rows join the record later, unannounced)."""
+        return all(t is None or t <= now
+                   for t in (self.latest_reading, self.latest_event, self.latest_correction))
+
+    def follows(self, before: _Shape) -> bool:
+        """Exactly one reading row was added since ``before``, whose own reading is stored."""
+        return (self.stamp_stored and self.readings == before.readings + 1
+                and self.events == before.events and self.corrections == before.corrections)
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """A session's flag evaluation as the last save of a reading (``stamp``) left it."""
+
+    protocol: Protocol
+    shape: _Shape
+    stamp: uuid.UUID
+    evaluation: FlagEvaluation
+
+
+#: Sessions whose evaluation is kept (the chairs of a clinic, with room to spare).
+_TAILS_KEPT = 32
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A session's effective entries as the last load read them (acknowledgements apart)."""
+
+    shape: _Shape
+    record: SessionRecord
+    superseded: Superseded
+    corrections: tuple[CorrectionInfo, ...]
+
+
+def _with_saved_reading(connection: Connection, kept: _Loaded, shape: _Shape,
+                        tail: _Tail | None) -> SessionRecord | None:
+    """The record ``kept`` with the one reading row added since, if that is the reading of
+    the last save (``tail``) and it is the latest; else None."""
+    record = kept.record
+    if (tail is None or not shape.stamp_stored or not shape.follows(kept.shape)
+            or shape[:6] != tail.shape[:6]):
+        return None
+    row = connection.execute(queries.READING_BY_ID, {"reading_id": tail.stamp}).first()
+    if row is None or any(r.id == tail.stamp
+                          for r in (*record.readings, *kept.superseded.readings)):
+        return None
+    if record.readings and row.time <= record.readings[-1].time:
+        return None
+    return replace(record, readings=(*record.readings, Reading(*row)))

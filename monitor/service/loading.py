@@ -1,0 +1,184 @@
+"""Reading a session back: as it stood at a moment, with its flags, discharge and signatures.
+
+:meth:`Loading.load` turns the rows into a :class:`monitor.clinical.domain.SessionRecord` of
+effective entries (voided ones left out, amended ones replaced) as it stood at a given time,
+and evaluates flags and discharge on it (:mod:`monitor.service.evaluation`, which keeps the
+evaluation between saves). The flags of readings since corrected are kept in view, closed,
+and each e-signature is checked against the record it signed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from monitor.clinical.domain import Acknowledgement, Flag, Measure, SessionRecord, Severity
+from monitor.clock import ensure_utc
+from monitor.service.evaluation import Evaluations, evaluate
+from monitor.service.guard import signed_content_hash
+from monitor.service.session_protocols import SessionProtocols
+from monitor.service.views import (
+    CorrectionInfo,
+    SessionInfo,
+    SessionSummary,
+    SessionView,
+    SignatureInfo,
+    Superseded,
+)
+from monitor.storage import queries
+from monitor.storage.model import Acknowledgement as AckRow
+from monitor.storage.model import FlagRow, Signature, Staff, TreatmentSession
+from monitor.storage.records import load_record, session_info
+from monitor.storage.store import Store
+
+
+class Loading:
+    """Sessions read back, one transaction each."""
+
+    def __init__(self, store: Store, protocols: SessionProtocols,
+                 evaluations: Evaluations) -> None:
+        self.store = store
+        self.clock = protocols.clock
+        self.protocols = protocols
+        self.evaluations = evaluations
+
+    def load(self, session_id: uuid.UUID, at: datetime | None = None, *,
+             entered_only: bool = False) -> SessionView:
+        """The session as it stood at ``at`` (default now), with flags and discharge.
+
+        ``entered_only``: leave out readings and events entered after ``at`` even when they
+        describe an earlier time (late entries), so that the view is what staff could see
+        at ``at`` — the review's replay.
+        """
+        at = ensure_utc(at) if at is not None else self.clock.now()
+        with self.store.read() as db:
+            return self.view(db, session_id, at, entered_only=entered_only)
+
+    def view(self, db: Session, session_id: uuid.UUID, at: datetime, *,
+             entered_only: bool = False) -> SessionView:
+        """:meth:`load`, in the caller's transaction."""
+        connection = db.connection()
+        info = session_info(connection, session_id)
+        protocol = self.protocols.protocol_of(connection, info)
+        if entered_only:
+            record, superseded, corrections = load_record(connection, session_id, at,
+                                                          entered_only=True)
+            evaluation = None
+        else:
+            record, superseded, corrections, evaluation = self.evaluations.load_evaluated(
+                connection, session_id, protocol, at)
+        earlier = flags_of_superseded(db, session_id, superseded, corrections, at)
+        signatures = signatures_of(connection, session_id, record, at)
+        view = evaluate(info=info, protocol=protocol, record=record, at=at,
+                        superseded=superseded, corrections=corrections, evaluation=evaluation)
+        if signatures:
+            view = replace(view, signatures=signatures)
+        return replace(view, superseded_flags=earlier) if earlier else view
+
+    def session_info(self, session_id: uuid.UUID) -> SessionInfo:
+        with self.store.read() as db:
+            return session_info(db.connection(), session_id)
+
+    def active_sessions(
+        self, chairs: Collection[str], *, within: timedelta = timedelta(hours=12)
+    ) -> dict[str, uuid.UUID]:
+        """The latest session on each chair begun in the last ``within`` (default 12 h).
+
+        A discharged session stays on its chair until the next check-in there, so the
+        nurse still sees it on the overview.
+        """
+        since = self.clock.now() - within
+        query = (
+            select(TreatmentSession.chair, TreatmentSession.id)
+            .where(TreatmentSession.chair.in_(list(chairs)), TreatmentSession.time >= since)
+            .order_by(TreatmentSession.time, TreatmentSession.recorded_at)
+        )
+        with self.store.read() as db:
+            return {row[0]: row[1] for row in db.execute(query)}
+
+    def patient_sessions(self, patient_id: uuid.UUID) -> list[SessionSummary]:
+        """A patient's sessions, newest first, with how many readings each holds."""
+        with self.store.read() as db:
+            rows = db.connection().execute(queries.PATIENT_SESSIONS, {"patient_id": patient_id})
+            return [SessionSummary(*row) for row in rows]
+
+    def stored(self, kind: str, record_id: uuid.UUID) -> bool:
+        """Whether the server has the entry ``record_id`` of ``kind`` (a key of
+        :data:`monitor.storage.queries.STORED_KINDS`): after a save failed around COMMIT
+        (:class:`StorageError`), it tells whether that save is Saved or NOT saved. Raises
+        :class:`StoreUnavailableError` while the server cannot be asked."""
+        table = queries.STORED_KINDS.get(kind)
+        if table is None:
+            raise ValueError(f"no kind of entry {kind!r}; one of {', '.join(queries.STORED_KINDS)}")
+        with self.store.read() as db:
+            return db.execute(select(table.c.id).where(table.c.id == record_id)).first() \
+                is not None
+
+
+def flags_of_superseded(
+    db: Session,
+    session_id: uuid.UUID,
+    superseded: Superseded,
+    corrections: tuple[CorrectionInfo, ...],
+    at: datetime,
+) -> tuple[Flag, ...]:
+    """The stored flags of readings no longer effective, closed at their correction."""
+    if not superseded.readings:
+        return ()
+    corrected_at = {c.target_id: c for c in corrections}
+    signed_by = {row.record_id: row.signer_name for row in db.execute(
+        select(Signature.record_id, Signature.signer_name)
+        .where(Signature.session_id == session_id, Signature.record_kind == "correction"))}
+    ids = [r.id for r in superseded.readings]
+    rows = db.execute(
+        select(FlagRow, AckRow, Staff.name)
+        .outerjoin(AckRow, (AckRow.flag_id == FlagRow.id) & (AckRow.time <= at))
+        .outerjoin(Staff, Staff.id == AckRow.entered_by)
+        .where(FlagRow.session_id == session_id, FlagRow.reading_id.in_(ids))
+        .order_by(FlagRow.time)
+    ).all()
+    flags: dict[uuid.UUID, Flag] = {}
+    for flag_row, ack_row, by in rows:
+        if flag_row.id in flags or flag_row.reading_id is None:
+            continue
+        correction = corrected_at.get(flag_row.reading_id)
+        when = correction.time if correction is not None else at
+        word = "voided" if correction is None or correction.action == "void" else "amended"
+        resolution = f"reading {word}"
+        if correction is not None:
+            signer = signed_by.get(correction.id)
+            who = f"signed by {signer}" if signer else f"by {correction.by}"
+            resolution = f"reading {word} ({who}): {correction.reason}"
+        flags[flag_row.id] = Flag(
+            id=flag_row.id, key=flag_row.key, measure=Measure(flag_row.measure),
+            severity=Severity(flag_row.severity), time=flag_row.time,
+            message=f"{flag_row.message} (reading since {word})",
+            reading_id=flag_row.reading_id,
+            acknowledgement=None if ack_row is None else Acknowledgement(
+                flag_id=flag_row.id, time=ack_row.time, action=ack_row.action,
+                note=ack_row.note, by=by or ""),
+            resolved_at=when,
+            resolution=resolution,
+        )
+    return tuple(flags.values())
+
+
+def signatures_of(
+    connection: Connection, session_id: uuid.UUID, record: SessionRecord, at: datetime
+) -> tuple[SignatureInfo, ...]:
+    """The session's signatures given by ``at``, each checked against the record."""
+    rows = connection.execute(queries.SIGNATURES_AS_OF, {"session_id": session_id, "at": at}).all()
+    return tuple(
+        SignatureInfo(
+            id=row.id, meaning=row.meaning, signer_name=row.signer_name,
+            signer_role=row.signer_role, signed_at=row.signed_at,
+            content_hash=row.content_hash,
+            valid=signed_content_hash(record, row.signed_at) == row.content_hash,
+        )
+        for row in rows
+    )
