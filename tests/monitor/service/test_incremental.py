@@ -37,6 +37,7 @@ from monitor.service.clinic import ClinicService
 from monitor.storage.model import FlagRow
 from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.monitor.builders import SESSION, ev, r, t
+from tests.monitor.counting import counted
 
 PROTOCOL = load_protocol("iv_ketamine")
 
@@ -257,39 +258,18 @@ def test_appending_readings_evaluates_only_the_new_one(service, clock, nurse, mo
 def test_a_save_with_its_view_evaluates_the_session_once(service, clock, nurse, monkeypatch):
     """The view a save gives back is evaluated in the save, from the evaluation its flags
     were raised with: the readings are evaluated once, and the session is not loaded."""
-    from monitor.service import loading  # noqa: PLC0415
-
     patient = service.add_patient("INC-VIEW", by=nurse, weight_kg=70)
     session = service.start_session(patient.id, by=nurse, chair="1")
-    calls: list[str] = []
-    of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended  # type: ignore[attr-defined]
-    evaluate = loading.evaluate
-
-    def counted_of(cls, *args, **kwargs):
-        calls.append("readings")
-        return of(cls, *args, **kwargs)
-
-    def counted_extended(self, *args, **kwargs):
-        calls.append("readings")
-        return extended(self, *args, **kwargs)
-
-    def counted_evaluate(**kwargs):
-        calls.append("view")
-        return evaluate(**kwargs)
-
-    monkeypatch.setattr(FlagEvaluation, "of", classmethod(counted_of))
-    monkeypatch.setattr(FlagEvaluation, "extended", counted_extended)
-    monkeypatch.setattr(loading, "evaluate", counted_evaluate)
-    monkeypatch.setattr(service, "load", lambda *a, **k: pytest.fail("loaded again"))
-    for hr in (70, 130, 72, 140, 150, 71):
-        clock.advance(timedelta(minutes=1))
-        calls.clear()
-        saved = service.record_reading(session, {"hr": hr}, by=nurse, confirmed=("hr",),
-                                       with_view=True)
-        assert sorted(calls) == ["readings", "view"]
-        assert saved.view is not None
-        assert saved.view.record.readings[-1].hr == hr
-        assert saved.view.at == clock.now()
+    with counted(service, monkeypatch) as calls:
+        for hr in (70, 130, 72, 140, 150, 71):
+            clock.advance(timedelta(minutes=1))
+            calls.clear()
+            saved = service.record_reading(session, {"hr": hr}, by=nurse, confirmed=("hr",),
+                                           with_view=True)
+            assert sorted(calls) == ["readings", "view"]  # and no "load"
+            assert saved.view is not None
+            assert saved.view.record.readings[-1].hr == hr
+            assert saved.view.at == clock.now()
 
 
 def test_a_save_that_fails_keeps_nothing_of_its_view(service, clock, nurse, monkeypatch):

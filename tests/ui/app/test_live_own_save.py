@@ -4,19 +4,17 @@ another tablet, and any other kind of change made here, is still read again."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from monitor.clinical.domain import EventKind, Severity
-from monitor.clinical.rules import FlagEvaluation
-from monitor.service import loading
 from monitor.service.clinic import ClinicService
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
+from tests.monitor.counting import counted
 from tests.ui.app.test_live import ARRIVES_MS, _window, listening, two_chairs
 from ui.app.main_window import MainWindow
 
@@ -32,38 +30,6 @@ def tablets(request, clock) -> Iterator[tuple[ClinicService, ClinicService]]:
     yield tuple(ClinicService(store, clock, secret=TEST_SECRET) for store in stores)
     for store in stores:
         store.close()
-
-
-@contextlib.contextmanager
-def counted(service: ClinicService, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """What is evaluated or loaded inside the block: "readings" for each run of the
-    readings' rules, "view" for each session evaluated, "load" for each session loaded."""
-    calls: list[str] = []
-    of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended
-    evaluate, load = loading.evaluate, service.load
-
-    def counted_of(cls, *args, **kwargs):
-        calls.append("readings")
-        return of(cls, *args, **kwargs)
-
-    def counted_extended(self, *args, **kwargs):
-        calls.append("readings")
-        return extended(self, *args, **kwargs)
-
-    def counted_evaluate(**kwargs):
-        calls.append("view")
-        return evaluate(**kwargs)
-
-    def counted_load(*args, **kwargs):
-        calls.append("load")
-        return load(*args, **kwargs)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(FlagEvaluation, "of", classmethod(counted_of))
-        patch.setattr(FlagEvaluation, "extended", counted_extended)
-        patch.setattr(loading, "evaluate", counted_evaluate)
-        patch.setattr(service, "load", counted_load)
-        yield calls
 
 
 def _heard(window: MainWindow, changes, qtbot, kind: ChangeKind, record_id) -> list[Change]:

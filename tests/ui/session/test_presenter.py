@@ -9,6 +9,7 @@ from monitor.clinical.domain import EventKind, Phase, Severity
 from monitor.service.clinic import ClinicService
 from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
+from tests.monitor.counting import counted
 from ui.session.presenter import UNDO_WINDOW_S, SessionPresenter
 
 MIN = timedelta(minutes=1)
@@ -46,45 +47,18 @@ def test_a_saved_reading_is_evaluated_once_and_not_loaded_again(qtbot, presenter
                                                                   monkeypatch):
     """The screen shows the view the save gave back: per save, the readings' rules run
     once and the session is evaluated once, and the view is the one a load would give."""
-    from monitor.clinical.rules import FlagEvaluation  # noqa: PLC0415
-    from monitor.service import loading  # noqa: PLC0415
-
     service = presenter.service
     presenter.refresh()
-    calls: list[str] = []
-    of, extended = FlagEvaluation.of.__func__, FlagEvaluation.extended
-    evaluate, load = loading.evaluate, service.load
-
-    def counted_of(cls, *args, **kwargs):
-        calls.append("readings")
-        return of(cls, *args, **kwargs)
-
-    def counted_extended(self, *args, **kwargs):
-        calls.append("readings")
-        return extended(self, *args, **kwargs)
-
-    def counted_evaluate(**kwargs):
-        calls.append("view")
-        return evaluate(**kwargs)
-
-    def counted_load(*args, **kwargs):
-        calls.append("load")
-        return load(*args, **kwargs)
-
-    monkeypatch.setattr(FlagEvaluation, "of", classmethod(counted_of))
-    monkeypatch.setattr(FlagEvaluation, "extended", counted_extended)
-    monkeypatch.setattr(loading, "evaluate", counted_evaluate)
-    monkeypatch.setattr(service, "load", counted_load)
     views = []
     presenter.viewChanged.connect(views.append)
-    for hr in ("72", "130", "74", "150"):
-        clock.advance(MIN)
-        calls.clear()
-        assert presenter.save_reading({"hr": hr}, confirmed=("hr",))
-        assert sorted(calls) == ["readings", "view"]
-        assert views[-1] is presenter.view
-        assert presenter.view.record.readings[-1].hr == int(hr)
-    monkeypatch.undo()
+    with counted(service, monkeypatch) as calls:
+        for hr in ("72", "130", "74", "150"):
+            clock.advance(MIN)
+            calls.clear()
+            assert presenter.save_reading({"hr": hr}, confirmed=("hr",))
+            assert sorted(calls) == ["readings", "view"]
+            assert views[-1] is presenter.view
+            assert presenter.view.record.readings[-1].hr == int(hr)
     fresh = ClinicService(service.store, clock, secret=TEST_SECRET)
     assert presenter.view == fresh.load(presenter.session_id, clock.now())
 
