@@ -64,7 +64,7 @@ class ReviewFlows(WindowFrame):
         )
 
         if self.session_review is None:
-            screen = SessionReviewScreen(self.theme, replay_loader(self.service),
+            screen = SessionReviewScreen(self.theme, replay_loader(self.service.loading),
                                          exporter=self._exporter())
             screen.back.connect(self.show_review)
             screen.openCourse.connect(self.show_course)

@@ -7,6 +7,7 @@ shows them and says why none can be computed yet.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,6 @@ from monitor.clinical.checkin import validate_weight
 from monitor.clinical.dosing import DosePlan, plan_dose
 from monitor.clinical.protocol import Protocol
 from monitor.clinical.validation import FieldError, ValidationError, parse_whole
-from monitor.service.clinic import ClinicService
 from ui.checkin.parts import SEGMENT_SPACING, Card, line_edit, number_field
 from ui.checkin.values import number_text
 from ui.common.segmented import Segmented
@@ -37,17 +37,24 @@ _DOSE_FIELDS = {"weight_kg": ("weight", "Weight"), "mg_per_kg": ("mg_per_kg", "P
                 "bag_volume_ml": ("bag_volume_ml", "Bag volume")}
 
 
+class ProtocolSource(typing.Protocol):
+    """The protocol a session started now would run under, by profile
+    (``service.session_protocols``)."""
+
+    def protocol_for(self, profile: str) -> Protocol: ...
+
+
 class DoseCard(Card):
     """The protocol profile and the dose, computed live.
 
-    ``service`` is read only: :meth:`ClinicService.protocol_for` gives each profile's
+    ``service`` is read only: :meth:`~ProtocolSource.protocol_for` gives each profile's
     ranges and defaults. Its messages are in :attr:`messages`, by field ("weight",
     "mg_per_kg", "minutes", "bag_volume_ml", "lot").
 
     Signals: none; the screen reads :meth:`plan` when the nurse checks in.
     """
 
-    def __init__(self, theme: Theme, service: ClinicService,
+    def __init__(self, theme: Theme, service: ProtocolSource,
                  profiles: Sequence[tuple[str, str]]) -> None:
         super().__init__(theme, "Protocol and dose", "dose-card")
         self.service = service

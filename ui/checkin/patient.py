@@ -8,6 +8,7 @@ date of birth (year, month and day typed one after another on the keypad).
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,7 +29,6 @@ from monitor.clinical.checkin import (
 )
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
-from monitor.service.clinic import ClinicService
 from monitor.service.views import PatientInfo
 from ui.checkin.parts import SEGMENT_SPACING, Card, line_edit, number_field
 from ui.checkin.values import NewPatient, number_text
@@ -42,11 +42,19 @@ RESULT_ROW_PX = 64
 RESULT_ROWS_SHOWN = 4
 
 
+class PatientLookup(Protocol):
+    """The patients on file, as the check-in reads them (``service.checkin``)."""
+
+    def find_patient(self, mrn: str) -> PatientInfo | None: ...
+
+    def search_patients(self, text: str) -> list[PatientInfo]: ...
+
+
 class PatientCard(Card):
     """Find patient / New patient, and the patient chosen.
 
-    ``service`` is read only: :meth:`ClinicService.search_patients` and
-    :meth:`~ClinicService.find_patient`. ``clock`` gives today's date for the date of birth.
+    ``service`` is read only: :meth:`~PatientLookup.search_patients` and
+    :meth:`~PatientLookup.find_patient`. ``clock`` gives today's date for the date of birth.
     Its messages are in :attr:`messages`, by field ("patient", "mrn", "name", "dob").
 
     Signals:
@@ -59,7 +67,7 @@ class PatientCard(Card):
     keypadReleased = Signal()
     patientSelected = Signal(object)
 
-    def __init__(self, theme: Theme, service: ClinicService, clock: Clock) -> None:
+    def __init__(self, theme: Theme, service: PatientLookup, clock: Clock) -> None:
         super().__init__(theme, "Patient", "patient-card")
         self.service = service
         self.clock = clock

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -48,9 +48,8 @@ from monitor.clinical.protocol import available_profiles
 from monitor.clinical.scores import GAD7, PHQ9
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
-from monitor.service.clinic import ClinicService
 from monitor.service.views import PatientInfo
-from ui.checkin.dose import DoseCard
+from ui.checkin.dose import DoseCard, ProtocolSource
 from ui.checkin.parts import (
     FORM_HEADING_PX,
     SEGMENT_SPACING,
@@ -60,7 +59,7 @@ from ui.checkin.parts import (
     line_edit,
     retain_room,
 )
-from ui.checkin.patient import PatientCard
+from ui.checkin.patient import PatientCard, PatientLookup
 from ui.checkin.values import MEDICATIONS, CheckIn, NewPatient, number_text
 from ui.common.keypad import NumericKeypad
 from ui.common.segmented import SEGMENT_MIN, Segmented
@@ -87,12 +86,17 @@ _FIELD_NAMES = {
 }
 
 
+class CheckInReads(PatientLookup, ProtocolSource, Protocol):
+    """What the check-in screen reads of the clinic service: the patients on file and the
+    protocol of each profile. :class:`monitor.service.clinic.ClinicService` is one."""
+
+
 class CheckInScreen(QWidget):
     """Check a patient in to one chair.
 
-    ``service`` is used to read only: :meth:`ClinicService.search_patients`,
-    :meth:`~ClinicService.find_patient` (an MRN already on file) and
-    :meth:`~ClinicService.protocol_for`. ``clock`` gives today's date for the date of birth.
+    ``service`` is used to read only: :meth:`~CheckInReads.search_patients`,
+    :meth:`~CheckInReads.find_patient` (an MRN already on file) and
+    :meth:`~CheckInReads.protocol_for`. ``clock`` gives today's date for the date of birth.
     The sections are cards: :attr:`patient_card` (a :class:`PatientCard`),
     :attr:`dose_card` (a :class:`DoseCard`), :attr:`medications_card`, :attr:`escort_card`
     and :attr:`mood_card`.
@@ -105,7 +109,7 @@ class CheckInScreen(QWidget):
     checkInRequested = Signal(object)
     cancelled = Signal()
 
-    def __init__(self, theme: Theme, service: ClinicService, clock: Clock, chair: str, *,
+    def __init__(self, theme: Theme, service: CheckInReads, clock: Clock, chair: str, *,
                  profiles: Sequence[tuple[str, str]] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)

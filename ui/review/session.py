@@ -55,7 +55,7 @@ from ui.session.flags import FlagsModel
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
-    from monitor.service.clinic import ClinicService
+    from monitor.service.loading import Loading
     from monitor.service.views import SessionView
 
 #: The scrubber's height.
@@ -66,10 +66,10 @@ HANDLE_PX = 48
 Load = Callable[[uuid.UUID, datetime | None], "SessionView"]
 
 
-def replay_loader(service: ClinicService) -> Load:
-    """``service.load`` for the replay: at each moment, only what had been entered by then
-    (a reading entered late appears from the minute it was entered)."""
-    return lambda session_id, at: service.load(session_id, at, entered_only=True)
+def replay_loader(loading: Loading) -> Load:
+    """``loading.load`` (``service.loading``) for the replay: at each moment, only what had
+    been entered by then (a reading entered late appears from the minute it was entered)."""
+    return lambda session_id, at: loading.load(session_id, at, entered_only=True)
 
 
 def session_end(view: SessionView) -> datetime:

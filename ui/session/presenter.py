@@ -1,7 +1,8 @@
 """Forwards what the nurse does at one chair to the clinic service, and its answers back.
 
-A :class:`SessionPresenter` belongs to one session. Screens call its methods; it calls
-:class:`monitor.service.clinic.ClinicService` and turns each outcome into a signal: the session's
+A :class:`SessionPresenter` belongs to one session. Screens call its methods; it calls the
+clinic service (what it needs of it is :class:`ChairService`) and turns each outcome into a
+signal: the session's
 new state, "Saved" (only after the commit), a refusal naming fields and ranges, or NOT saved
 (disk full, read-only, database unreachable) with the entry kept by the form. It makes no
 clinical decision itself.
@@ -13,7 +14,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -21,10 +22,9 @@ from monitor.clinical.domain import EventKind, Flag, Phase
 from monitor.clinical.permissions import Action, PermissionDenied, allowed, refusal
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
-from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired
-from monitor.service.clinic import ClinicService
+from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired, StaffInfo
 from monitor.service.live_view import MovingView
-from monitor.service.views import InvalidEntryError, NotFoundError, SessionView
+from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionView
 from monitor.storage.store import StorageError
 from ui.common.signature import (
     AMEND_CRITICAL_MEANING,
@@ -39,6 +39,52 @@ from ui.common.signature import (
 UNDO_WINDOW_S = 120.0
 
 T = TypeVar("T")
+
+
+class ChairService(Protocol):
+    """What a chair's presenter asks of the clinic service: loading the session
+    (``service.loading``), charting, corrections, the discharge sign-off, and the role of
+    whoever is signed in (``service.staff``). :class:`monitor.service.clinic.ClinicService`
+    is one."""
+
+    def load(self, session_id: uuid.UUID, at: datetime | None = None) -> SessionView: ...
+
+    def staff_info(self, staff_id: uuid.UUID) -> StaffInfo: ...
+
+    def record_reading(
+        self, session_id: uuid.UUID, raw: Mapping[str, Any], *, by: uuid.UUID,
+        time: datetime | None, confirmed: Collection[str], note: str, on_oxygen: bool,
+        reading_id: uuid.UUID | None, after_signoff_reason: str | None, with_view: bool,
+    ) -> SavedReading: ...
+
+    def record_event(
+        self, session_id: uuid.UUID, kind: EventKind, *, by: uuid.UUID,
+        time: datetime | None, detail: str, data: Mapping[str, Any] | None,
+        confirmed: Collection[str], override_reason: str, after_signoff_reason: str | None,
+    ) -> uuid.UUID: ...
+
+    def acknowledge(
+        self, session_id: uuid.UUID, flag: Flag, *, action: str, by: uuid.UUID, note: str,
+        pin: str | None, record_pause: bool,
+    ) -> uuid.UUID: ...
+
+    def void(
+        self, session_id: uuid.UUID, target_kind: str, target_id: uuid.UUID, *, reason: str,
+        by: uuid.UUID, pin: str | None = None,
+    ) -> uuid.UUID: ...
+
+    def amend_reading(
+        self, session_id: uuid.UUID, target_id: uuid.UUID, raw: Mapping[str, Any], *,
+        reason: str, by: uuid.UUID, confirmed: Collection[str], note: str, pin: str | None,
+    ) -> uuid.UUID: ...
+
+    def sign_discharge(
+        self, session_id: uuid.UUID, *, by: uuid.UUID, pin: str | None,
+    ) -> uuid.UUID: ...
+
+    def override_discharge(
+        self, session_id: uuid.UUID, *, reason: str, by: uuid.UUID, pin: str | None,
+    ) -> uuid.UUID: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +123,7 @@ class SessionPresenter(QObject):
 
     def __init__(
         self,
-        service: ClinicService,
+        service: ChairService,
         clock: Clock,
         session_id: uuid.UUID,
         staff_id: uuid.UUID,

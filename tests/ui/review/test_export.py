@@ -99,7 +99,7 @@ def test_a_new_folder_takes_the_old_folders_refusal_away(qtbot, dialog, tmp_path
 def review(qtbot, service, clock, nurse, tmp_path):
     built = replayed_session(service, clock, nurse)
     exporter = SessionExporter(service, clock, lambda: nurse)
-    screen = SessionReviewScreen(DIM, replay_loader(service), exporter=exporter)
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading), exporter=exporter)
     screen.export_folder = tmp_path
     qtbot.addWidget(screen)
     screen.resize(1280, 800)
@@ -321,6 +321,6 @@ def test_the_done_message_names_the_file_in_full(qtbot, monkeypatch, tmp_path):
 
 
 def test_documents_folder_is_the_default_export_place(qtbot, service):
-    screen = SessionReviewScreen(DIM, replay_loader(service))
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading))
     qtbot.addWidget(screen)
     assert isinstance(screen.export_folder, Path)

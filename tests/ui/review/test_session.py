@@ -65,7 +65,7 @@ def replay(service, clock, nurse) -> Replay:
 
 @pytest.fixture
 def screen(qtbot, service, replay) -> SessionReviewScreen:
-    screen = SessionReviewScreen(DIM, replay_loader(service))
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading))
     qtbot.addWidget(screen)
     screen.resize(1280, 800)
     screen.show()
@@ -108,7 +108,7 @@ def test_a_late_entry_appears_from_the_minute_it_was_entered(qtbot, service, clo
     # At minute 90 the nurse enters a reading she took at minute 28.
     late = service.record_reading(replay.session_id, {"hr": "76"}, by=nurse,
                                   time=replay.checked_in + 28 * MIN).id
-    screen = SessionReviewScreen(DIM, replay_loader(service))
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading))
     qtbot.addWidget(screen)
     screen.open_session(replay.session_id)
     assert screen.minutes() == 90
@@ -205,7 +205,7 @@ def test_an_override_shows_its_reason_escaped_and_its_signature(qtbot, service, 
                                                                 replay):
     service.override_discharge(replay.session_id, reason="BP <b>fine</b> on repeat, escort here",
                                by=clinician, pin=TEST_PIN)
-    screen = SessionReviewScreen(DIM, replay_loader(service))
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading))
     qtbot.addWidget(screen)
     screen.open_session(replay.session_id)
     text = screen.discharge.text()
@@ -256,7 +256,7 @@ def test_the_subtitle_reads_date_chair_treatment_and_dose_in_words(qtbot, servic
     patient = service.add_patient("MRN-556", by=nurse, name="Bo Ray", weight_kg=70)
     session_id = service.start_session(patient.id, by=nurse, chair="1", escort_name="Sam",
                                        planned_mg_per_kg=0.75)
-    screen = SessionReviewScreen(DIM, replay_loader(service))
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading))
     qtbot.addWidget(screen)
     screen.open_session(session_id)
     when = service.load(session_id).info.time.astimezone()
