@@ -245,6 +245,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.review_screen = None
         self.session_review = None
         self.course_screen = None
+        self.protocol_screen = None
+        self._protocol_controller = None
         self.batch_dialog = None
 
     def resizeEvent(self, event: QResizeEvent) -> None:

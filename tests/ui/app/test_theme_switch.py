@@ -52,3 +52,25 @@ def test_switching_says_so_and_drops_the_old_screens_first(qtbot, service, clock
     assert window.theme is LIGHT
     assert QApplication.overrideCursor() is None
     assert window.overview.theme_button.text() != "Switching theme…"
+
+
+def test_switching_after_the_protocol_screen_builds_it_again(qtbot, service, clock):
+    """The protocol screen is dropped with the others: switching the theme after it was
+    shown neither touches the deleted screen nor leaves the window without one."""
+    nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
+    window = MainWindow(service, clock, staff=(nurse, "Nora Nurse"), tick_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_protocol()
+    old = window.protocol_screen
+    window.show_overview()
+    window.toggle_theme()
+    assert window.theme is LIGHT
+    assert not shiboken6.isValid(old)
+    assert window.protocol_screen is None
+    window.resize(800, 1280)  # the orientation reaches every live screen
+    window.show_protocol()
+    assert window.stack.currentWidget() is window.protocol_screen
+    assert shiboken6.isValid(window.protocol_screen)
