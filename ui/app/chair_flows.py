@@ -106,9 +106,7 @@ class ChairFlows(WindowFrame):
         DeviceReadingsController(FeedFiling(self.service), presenter, panel, parent=screen)
 
     def check_in_chair(self, chair: str) -> None:
-        if self.checkin is not None:
-            self.stack.removeWidget(self.checkin)
-            self.checkin.deleteLater()
+        self._drop_checkin()
         from ui.checkin.screen import CheckInScreen  # noqa: PLC0415 - built on first use
         self.checkin = CheckInScreen(self.theme, self.service, self.clock, chair)
         self.checkin.set_orientation(self.orientation())
@@ -120,6 +118,13 @@ class ChairFlows(WindowFrame):
         if draft is not None and draft.forms.get("checkin"):
             self.checkin.restore_draft(draft.forms["checkin"])
         self._show(self.checkin)
+
+    def _drop_checkin(self) -> None:
+        """Close the check-in screen, with whatever it holds."""
+        if self.checkin is not None:
+            self.stack.removeWidget(self.checkin)
+            self.checkin.deleteLater()
+            self.checkin = None
 
     # -- drafts ------------------------------------------------------------------------------
 
@@ -240,3 +245,6 @@ class ChairFlows(WindowFrame):
         if self.live:
             self.board.reload_chairs()
         self.show_session(data.chair, session_id)
+        # Checked in: the screen goes, so nothing of this patient is kept as a draft or
+        # shown again at the chair's next check-in.
+        self._drop_checkin()

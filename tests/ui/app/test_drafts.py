@@ -173,3 +173,20 @@ def test_a_closed_window_keeping_drafts_is_freed_at_once(qtbot, service, clock, 
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_a_completed_check_in_leaves_no_draft_for_the_next_patient(qtbot, service, clock,
+                                                                    nurse, store):
+    """Once a patient is checked in, nothing of their check-in is kept: later typing
+    anywhere (which writes every screen's drafts) cannot bring their details back into the
+    next check-in on that chair."""
+    from tests.ui.app.test_workflow import check_in  # noqa: PLC0415
+
+    window = open_window(qtbot, service, clock, nurse, store)
+    session = check_in(qtbot, window)
+    assert window.checkin is None
+    type_vitals(qtbot, session, "12", "7")  # typing on the session screen saves drafts
+    window.drafts.edited()
+    window.drafts.flush()
+    assert store.load(DraftKey("checkin", "1", str(nurse))) is None
+    assert store.load(key(session.presenter.session_id, nurse)) is not None
