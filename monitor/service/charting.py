@@ -317,7 +317,7 @@ class Charting:
         transaction: both are recorded, or neither (a cancelled or refused signature records
         no pause).
         """
-        self.guard.require(by, Action.ACKNOWLEDGE, session_id=session_id)
+        role = self.guard.require(by, Action.ACKNOWLEDGE, session_id=session_id)
         if not action.strip():
             raise InvalidEntryError([FieldError("action", "Choose the action taken")])
         if flag.key == PHQ9_ITEM9_FLAG:
@@ -331,8 +331,8 @@ class Charting:
         aid = acknowledgement_id or uuid.uuid4()
         try:
             return self._store_acknowledgement(session_id, flag, aid, action=action, by=by,
-                                               note=note, when=when, now=now, signer=signer,
-                                               record_pause=record_pause)
+                                               role=role, note=note, when=when, now=now,
+                                               signer=signer, record_pause=record_pause)
         except IntegrityError:
             pass  # another tablet acknowledged it between our look and our insert
         with self.store.read() as db:
@@ -341,10 +341,11 @@ class Charting:
         raise AssertionError("unreachable")  # pragma: no cover - refuse_second raises
 
     def _store_acknowledgement(self, session_id: uuid.UUID, flag: Flag, aid: uuid.UUID, *,
-                               action: str, by: uuid.UUID, note: str, when: datetime,
-                               now: datetime, signer: StaffInfo | None,
+                               action: str, by: uuid.UUID, role: str, note: str,
+                               when: datetime, now: datetime, signer: StaffInfo | None,
                                record_pause: bool = False) -> uuid.UUID:
-        with self.store.write() as db:
+        with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
+            db = change.db
             session = self._require_session(db, session_id)
             connection = db.connection()
             given = {"id": aid, "session_id": session_id, "flag_id": flag.id, "time": when,
@@ -369,15 +370,15 @@ class Charting:
                 pause_id = uuid.uuid4()
                 self.insert_event(db, session_id, EventKind.INFUSION_PAUSE, by=by, when=when,
                                   now=now, detail="", data=None, event_id=pause_id)
-                self.guard.audit(db, by, "create", "event", pause_id, now=now,
-                                 session_id=session_id, patient_id=session.patient_id,
-                                 new={"time": when, "kind": EventKind.INFUSION_PAUSE.value,
-                                      "detail": "", "acknowledgement": str(ack.id)})
-            self.guard.audit(db, by, "acknowledge", "flag", flag.id, now=now,
-                             session_id=session_id, patient_id=session.patient_id,
-                             new={"time": when, "flag": flag.key, "severity": int(flag.severity),
-                                  "message": flag.message, "action": action.strip(),
-                                  "note": note.strip(), "signed": signer is not None})
+                change.audit("create", "event", pause_id, session_id=session_id,
+                             patient_id=session.patient_id,
+                             new={"time": when, "kind": EventKind.INFUSION_PAUSE.value,
+                                  "detail": "", "acknowledgement": str(ack.id)})
+            change.audit("acknowledge", "flag", flag.id, session_id=session_id,
+                         patient_id=session.patient_id,
+                         new={"time": when, "flag": flag.key, "severity": int(flag.severity),
+                              "message": flag.message, "action": action.strip(),
+                              "note": note.strip(), "signed": signer is not None})
             return ack.id
 
     def _check_baseline_bp_review(self, by: uuid.UUID, action: str, *,

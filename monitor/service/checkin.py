@@ -86,8 +86,8 @@ class CheckIn:
                 db, mrn=mrn, by=by, name=name, date_of_birth=date_of_birth,
                 weight_kg=weight_kg, patient_id=patient_id,
             )
-            self.guard.audit(db, by, "create", "patient", patient.id, now=patient.recorded_at,
-                             patient_id=patient.id, new=patient_values(patient))
+            change.audit("create", "patient", patient.id, patient_id=patient.id,
+                         new=patient_values(patient), at=patient.recorded_at)
             return patient_info(patient)
 
     def add_patient_row(
@@ -147,9 +147,9 @@ class CheckIn:
                 concomitant_medications=concomitant_medications, escort_name=escort_name,
                 time=time, session_id=session_id, source="chair",
             )
-            self.guard.audit(db, by, "create", "session", session.id, now=session.recorded_at,
-                             session_id=session.id, patient_id=patient.id,
-                             new=session_values(session))
+            change.audit("create", "session", session.id, session_id=session.id,
+                         patient_id=patient.id, new=session_values(session),
+                         at=session.recorded_at)
             return session.id
 
     def check_in(

@@ -100,8 +100,8 @@ class Corrections:
                     cid: uuid.UUID, *, role: str, reason: str, by: uuid.UUID, now: datetime,
                     closing: tuple[Flag, ...], signer: StaffInfo | None) -> uuid.UUID | None:
         """The void's correction id, or None when this staff member may not void it."""
-        with self.store.write() as db:
-            connection = db.connection()
+        with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
+            db, connection = change.db, change.connection
             if connection.execute(select(queries.CORRECTIONS.c.id).where(
                     queries.CORRECTIONS.c.id == cid)).first() is not None:
                 refuse_changed_retry(
@@ -127,11 +127,10 @@ class Corrections:
                     self.guard.sign(db, session_id=session_id, signer=signer,
                                     meaning=MEANING_CRITICAL_VOID, record_kind="correction",
                                     record_id=correction.id, now=now)
-                self.guard.audit(db, by, "void", target_kind, target_id, now=now,
-                                 session_id=session_id, patient_id=_patient_of(db, session_id),
-                                 old=row_values(target),
-                                 new={"void": True, "reason": reason.strip(), **closes,
-                                      "signed": signer is not None})
+                change.audit("void", target_kind, target_id, session_id=session_id,
+                             patient_id=_patient_of(db, session_id), old=row_values(target),
+                             new={"void": True, "reason": reason.strip(), **closes,
+                                  "signed": signer is not None})
                 return correction.id
         return None
 
@@ -164,8 +163,8 @@ class Corrections:
         When the new values no longer raise an open critical flag of the original, the
         amendment closes it: an e-signature, ``pin`` required, as for :meth:`void`.
         """
-        self.guard.require(by, Action.AMEND, session_id=session_id, record_kind="reading",
-                           record_id=target_id)
+        role = self.guard.require(by, Action.AMEND, session_id=session_id,
+                                  record_kind="reading", record_id=target_id)
         if not reason.strip():
             raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
         now = self.clock.now()
@@ -180,8 +179,8 @@ class Corrections:
             signer = self.guard.signer(by, pin, MEANING_CRITICAL_VOID) if closing else None
         cid = correction_id or uuid.uuid4()
         try:
-            with self.store.write() as db:
-                connection = db.connection()
+            with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
+                db, connection = change.db, change.connection
                 stored = connection.execute(select(queries.CORRECTIONS).where(
                     queries.CORRECTIONS.c.id == cid)).first()
                 if stored is not None:
@@ -216,11 +215,10 @@ class Corrections:
                 info = session_info(connection, session_id)
                 self.evaluations.raise_flags(connection, session_id,
                                              self.protocols.protocol_of(connection, info), now)
-                self.guard.audit(db, by, "amend", "reading", target_id, now=now,
-                                 session_id=session_id, patient_id=info.patient.id,
-                                 old=row_values(original),
-                                 new={**row_values(replacement), "replacement": replacement.id,
-                                      "reason": reason.strip(), "signed": signer is not None})
+                change.audit("amend", "reading", target_id, session_id=session_id,
+                             patient_id=info.patient.id, old=row_values(original),
+                             new={**row_values(replacement), "replacement": replacement.id,
+                                  "reason": reason.strip(), "signed": signer is not None})
                 return replacement.id
         except IntegrityError:
             with self.store.read() as db:

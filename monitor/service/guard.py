@@ -71,10 +71,15 @@ class Change:
     def audit(self, action: str, record_kind: str = "", record_id: uuid.UUID | None = None,
               *, session_id: uuid.UUID | None = None, patient_id: uuid.UUID | None = None,
               old: Mapping[str, Any] | None = None,
-              new: Mapping[str, Any] | None = None) -> str:
-        """Append the change's audit entry, by its staff member at its moment."""
-        return self.guard.audit(self.db, self.by, action, record_kind, record_id, now=self.now,
-                                session_id=session_id, patient_id=patient_id, old=old, new=new)
+              new: Mapping[str, Any] | None = None, at: datetime | None = None) -> str:
+        """Append the change's audit entry, by its staff member at its moment.
+
+        ``at`` times the entry as a row written in the change is timed, when that row took
+        its own reading of the clock (a patient added at check-in).
+        """
+        return self.guard.audit(self.db, self.by, action, record_kind, record_id,
+                                now=self.now if at is None else at, session_id=session_id,
+                                patient_id=patient_id, old=old, new=new)
 
 
 class Guard:

@@ -60,10 +60,9 @@ class Importing:
         and a ``create`` entry with the values of every reading and event, as if each had
         been entered: the import can be reconstructed from the trail alone.
         """
-        self.guard.require(by, Action.IMPORT)
-        now = self.clock.now()
         ordered = sorted(rows, key=lambda r: r.time)
-        with self.store.write() as db:
+        with self.guard.change(by, Action.IMPORT) as change:
+            db, now = change.db, change.now
             patient = db.scalar(select(Patient).where(Patient.mrn == mrn))
             new_patient = patient is None
             if patient is None:
@@ -97,17 +96,17 @@ class Importing:
             protocol = self.protocols.protocol_of(connection, session_info(connection, session.id))
             self.evaluations.raise_flags(connection, session.id, protocol, now)
             readings = sum(isinstance(r, ReadingRow) for r in created)
-            self.guard.audit(db, by, "import", "session", session.id, now=now,
-                             session_id=session.id, patient_id=patient.id,
-                             new={**session_values(session), "mrn": mrn, "rows": len(ordered),
-                                  "readings": readings, "events": len(created) - readings,
-                                  **dict(origin or {})})
+            change.audit("import", "session", session.id, session_id=session.id,
+                         patient_id=patient.id,
+                         new={**session_values(session), "mrn": mrn, "rows": len(ordered),
+                              "readings": readings, "events": len(created) - readings,
+                              **dict(origin or {})})
             if new_patient:
-                self.guard.audit(db, by, "create", "patient", patient.id, now=now,
-                                 patient_id=patient.id, new=patient_values(patient))
+                change.audit("create", "patient", patient.id, patient_id=patient.id,
+                             new=patient_values(patient))
             for created_row in created:
                 kind = "reading" if isinstance(created_row, ReadingRow) else "event"
-                self.guard.audit(db, by, "create", kind, created_row.id, now=now,
-                                 session_id=session.id, patient_id=patient.id,
-                                 new={**row_values(created_row), "source": "import"})
+                change.audit("create", kind, created_row.id, session_id=session.id,
+                             patient_id=patient.id,
+                             new={**row_values(created_row), "source": "import"})
             return session.id

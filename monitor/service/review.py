@@ -31,17 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Select,
-    and_,
-    bindparam,
-    exists,
-    func,
-    or_,
-    select,
-    tuple_,
-)
+from sqlalchemy import Connection
 
 from monitor.clinical.domain import EventKind, Measure, Reading, Severity
 from monitor.clinical.permissions import Action
@@ -55,14 +45,12 @@ from monitor.service.evaluation import evaluate
 from monitor.service.guard import Guard
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import NotFoundError, PatientInfo, SessionView
-from monitor.storage import queries
-from monitor.storage.model import Correction, EventRow, FlagRow, Patient, TreatmentSession
+from monitor.storage import queries, review_queries
+from monitor.storage.model import Patient
 from monitor.storage.records import load_record, patient_info, session_info
 
 #: The most rows one page may hold.
 MAX_PAGE = 500
-#: Events that close a session with a signature.
-SIGNED_EVENTS = (EventKind.DISCHARGE_SIGNED.value, EventKind.DISCHARGE_OVERRIDE.value)
 
 
 @dataclass(frozen=True)
@@ -172,17 +160,7 @@ def find_sessions(
     """One page of the sessions ``query`` matches, newest first, after ``after``."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be from 1 to {MAX_PAGE}, not {limit}")
-    sessions = TreatmentSession.__table__.c
-    patients = Patient.__table__.c
-    statement: Select[Any] = (
-        select(sessions.id, sessions.patient_id, patients.mrn, patients.name, sessions.time,
-               sessions.chair, sessions.profile)
-        .join_from(TreatmentSession.__table__, Patient.__table__,
-                   patients.id == sessions.patient_id)
-        .where(*_conditions(query, after))
-        .order_by(sessions.time.desc(), sessions.id.desc())
-        .limit(limit + 1)
-    )
+    statement = review_queries.session_page(_conditions(query, after), limit + 1)
     found = list(connection.execute(statement))
     more = len(found) > limit
     found = found[:limit]
@@ -205,45 +183,16 @@ def find_sessions(
 
 
 def _conditions(query: SessionQuery, after: Cursor | None) -> list[Any]:
-    sessions = TreatmentSession.__table__.c
-    conditions: list[Any] = []
-    if after is not None:
-        conditions.append(tuple_(sessions.time, sessions.id) < tuple_(after.time,
-                                                                      after.session_id))
-    if query.date_from is not None:
-        conditions.append(sessions.time >= _day_start(query.date_from))
-    if query.date_to is not None:
-        conditions.append(sessions.time < _day_start(query.date_to + timedelta(days=1)))
-    needle = query.text.strip().lower()
-    if needle:
-        conditions.append(sessions.patient_id.in_(_patients_matching(needle)))
-    if query.flagged_only:
-        conditions.append(exists(_effective_flags().where(
-            FlagRow.__table__.c.session_id == sessions.id)))
-    return conditions
-
-
-def _patients_matching(needle: str) -> Select[Any]:
-    patients = Patient.__table__.c
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return select(patients.id).where(or_(
-        func.lower(patients.name).like(pattern, escape="\\"),
-        func.lower(patients.mrn).like(pattern, escape="\\"),
-    ))
+    return review_queries.session_conditions(
+        after=(after.time, after.session_id) if after is not None else None,
+        start=_day_start(query.date_from) if query.date_from is not None else None,
+        end=_day_start(query.date_to + timedelta(days=1)) if query.date_to is not None else None,
+        needle=query.text.strip().lower(), flagged_only=query.flagged_only)
 
 
 def _day_start(day: date) -> datetime:
     """Local midnight at the start of ``day``, as an aware datetime."""
     return datetime.combine(day, time()).astimezone()
-
-
-def _effective_flags() -> Select[Any]:
-    """Stored flags whose reading is still effective (not voided or amended)."""
-    flags = FlagRow.__table__.c
-    corrections = Correction.__table__.c
-    corrected = exists().where(and_(corrections.session_id == flags.session_id,
-                                    corrections.target_id == flags.reading_id))
-    return select(flags.session_id).where(~corrected)
 
 
 def flag_counts(connection: Connection,
@@ -252,7 +201,7 @@ def flag_counts(connection: Connection,
     counts: dict[uuid.UUID, dict[int, int]] = {}
     if session_ids:
         for session_id, severity, count in connection.execute(
-                _FLAG_COUNTS, {"ids": list(session_ids)}):
+                review_queries.FLAG_COUNTS, {"ids": list(session_ids)}):
             counts.setdefault(session_id, {})[int(severity)] = int(count)
     return counts
 
@@ -260,7 +209,7 @@ def flag_counts(connection: Connection,
 def _signed(connection: Connection, session_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     if not session_ids:
         return set()
-    return set(connection.scalars(_SIGNED, {"ids": list(session_ids)}))
+    return set(connection.scalars(review_queries.SIGNED, {"ids": list(session_ids)}))
 
 
 def _worst(counts: dict[int, int]) -> Severity | None:
@@ -382,25 +331,3 @@ class Review:
                                       corrections=corrections))
             return course_of(patient_info(patient), views)
 
-
-# -- statements built once ---------------------------------------------------------------------
-
-_FLAGS = FlagRow.__table__.c
-_EVENTS = EventRow.__table__.c
-_CORRECTIONS = Correction.__table__.c
-
-_FLAG_COUNTS = (
-    _effective_flags()
-    .add_columns(_FLAGS.severity, func.count())
-    .where(_FLAGS.session_id.in_(bindparam("ids", expanding=True)))
-    .group_by(_FLAGS.session_id, _FLAGS.severity)
-)
-#: Sessions among ``ids`` closed by a signature (a discharge sign-off or override) that was
-#: not voided.
-_SIGNED = (
-    select(_EVENTS.session_id).distinct()
-    .where(_EVENTS.session_id.in_(bindparam("ids", expanding=True)),
-           _EVENTS.kind.in_(SIGNED_EVENTS),
-           ~exists().where(and_(_CORRECTIONS.session_id == _EVENTS.session_id,
-                                _CORRECTIONS.target_id == _EVENTS.id)))
-)

@@ -61,11 +61,7 @@ class SignOffs:
                 session_id, event_id, EventKind.DISCHARGE_SIGNED):
             return event_id  # a retry of a sign-off that did commit
         now = self.clock.now()
-        view = self.loading.load(session_id, now)
-        if view.phase is Phase.DISCHARGED:
-            with self.store.read() as db:
-                refuse_discharged(db.connection(), session_id)
-            raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
+        view = self._view_to_sign(session_id, now)
         if not view.discharge.ready:
             raise InvalidEntryError([
                 FieldError(c.id, f"Not ready: {c.detail}")
@@ -98,11 +94,7 @@ class SignOffs:
                 session_id, event_id, EventKind.DISCHARGE_OVERRIDE):
             return event_id  # a retry of an override that did commit
         now = self.clock.now()
-        view = self.loading.load(session_id, now)
-        if view.phase is Phase.DISCHARGED:
-            with self.store.read() as db:
-                refuse_discharged(db.connection(), session_id)
-            raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
+        view = self._view_to_sign(session_id, now)
         signer = self.guard.signer(by, pin, MEANING_OVERRIDE)
         unmet = "; ".join(c.id for c in view.discharge.criteria if not c.met) or "none"
         return self._signed_event(
@@ -112,6 +104,15 @@ class SignOffs:
             meaning=MEANING_OVERRIDE,
             audit_action="override", patient_id=view.info.patient.id, event_id=event_id,
         )
+
+    def _view_to_sign(self, session_id: uuid.UUID, now: datetime) -> SessionView:
+        """The session at ``now``, refused when it is discharged already."""
+        view = self.loading.load(session_id, now)
+        if view.phase is Phase.DISCHARGED:
+            with self.store.read() as db:
+                refuse_discharged(db.connection(), session_id)
+            raise InvalidEntryError([FieldError("discharge", "The patient is already discharged")])
+        return view
 
     def _signed_event(
         self,
@@ -128,7 +129,8 @@ class SignOffs:
         event_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         eid = event_id or uuid.uuid4()
-        with self.store.write() as db:
+        with self.guard.write(signer.id, now=now, session_id=session_id) as change:
+            db = change.db
             # One sign-off per discharge: two tablets signing at once take turns here, and
             # the second is told who discharged the patient and when.
             queries.take_turns(db.connection(), f"discharge:{session_id}")
@@ -137,10 +139,10 @@ class SignOffs:
                                        detail=detail, data=data, event_id=eid)
             signature = self.guard.sign(db, session_id=session_id, signer=signer, meaning=meaning,
                                         record_kind="event", record_id=eid, now=now)
-            self.guard.audit(db, signer.id, audit_action, "event", eid, now=now,
-                             session_id=session_id, patient_id=patient_id,
-                             new={"meaning": meaning, "detail": detail, "signature": signature,
-                                  **({"data": dict(data)} if data else {})})
+            change.audit(audit_action, "event", eid, session_id=session_id,
+                         patient_id=patient_id,
+                         new={"meaning": meaning, "detail": detail, "signature": signature,
+                              **({"data": dict(data)} if data else {})})
         return eid
 
     def _retried_event(self, session_id: uuid.UUID, event_id: uuid.UUID,

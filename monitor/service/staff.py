@@ -35,6 +35,8 @@ class StaffManager:
         """
         pin_hash = self.guard.pin_hash(check_new_pin(pin)) if pin is not None else None
         now = self.clock.now()
+        # Not a guarded change: nobody acts before the staff member exists, and the entry is
+        # theirs, found or created inside the transaction.
         with self.store.write() as db:
             found = db.scalar(select(Staff).where(Staff.name == name, Staff.role == role))
             if found is not None:
@@ -63,6 +65,7 @@ class StaffManager:
         clean = self._staff_name(name)
         pin_hash = self._new_pin_hash(pin)
         now = self.clock.now()
+        # Not a guarded change: no one may act before the first admin, whose own entry it is.
         with self.store.write() as db:
             if db.scalar(select(Staff.id).where(Staff.role == "admin").limit(1)) is not None:
                 raise PermissionDenied(None, Action.MANAGE_STAFF, (
@@ -173,6 +176,7 @@ class StaffManager:
         """
         self._new_pin_hash(pin)  # refuses a PIN that breaks the rules
         now = self.clock.now()
+        # Not a guarded change: without ``by`` each entry is the person's own.
         with self.store.write() as db:
             rows = list(db.scalars(select(Staff).where(
                 Staff.pin_hash.is_(None), Staff.role.in_(STAFF_ROLES))))

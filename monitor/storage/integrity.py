@@ -52,15 +52,17 @@ from monitor.clinical.protocol import ProtocolError
 from monitor.clinical.validation import MEASURES
 from monitor.storage import protocol_store
 from monitor.storage.model import (
-    Acknowledgement,
     Base,
-    Correction,
-    EventRow,
-    FlagRow,
     ProtocolActivation,
-    ProtocolVersion,
-    ReadingRow,
-    TreatmentSession,
+)
+from monitor.storage.queries import (
+    ACKNOWLEDGEMENTS,
+    CORRECTIONS,
+    EVENTS,
+    FLAGS,
+    READINGS,
+    SESSIONS,
+    VERSIONS,
 )
 from monitor.storage.store import _alembic_config, head_revision, make_engine, sqlite_file
 
@@ -298,14 +300,7 @@ def _missing_columns(connection: Connection, tables: set[str]) -> list[str]:
 #: A SELECT of any shape (SQLAlchemy 2.1 types a Select by its column types).
 _Query: TypeAlias = "Select[*tuple[Any, ...]]"
 
-_readings = ReadingRow.__table__
-_events = EventRow.__table__
-_corrections = Correction.__table__
-_flags = FlagRow.__table__
-_acknowledgements = Acknowledgement.__table__
-_sessions = TreatmentSession.__table__
 _activations = ProtocolActivation.__table__
-_versions = ProtocolVersion.__table__
 
 
 def _text(column: Any) -> ColumnElement[str]:
@@ -315,52 +310,52 @@ def _text(column: Any) -> ColumnElement[str]:
 def _entry_in_session(table: Any, entry_id: Any) -> ColumnElement[bool]:
     """An entry of ``table`` with id ``entry_id`` in the correction's own session."""
     return exists().where(
-        table.c.id == entry_id, table.c.session_id == _corrections.c.session_id
+        table.c.id == entry_id, table.c.session_id == CORRECTIONS.c.session_id
     )
 
 
 def _bad_targets() -> _Query:
     target_found = or_(
-        and_(_corrections.c.target_kind == "reading",
-             _entry_in_session(_readings, _corrections.c.target_id)),
-        and_(_corrections.c.target_kind == "event",
-             _entry_in_session(_events, _corrections.c.target_id)),
+        and_(CORRECTIONS.c.target_kind == "reading",
+             _entry_in_session(READINGS, CORRECTIONS.c.target_id)),
+        and_(CORRECTIONS.c.target_kind == "event",
+             _entry_in_session(EVENTS, CORRECTIONS.c.target_id)),
     )
     return select(
-        _text(_corrections.c.id), _corrections.c.target_kind, _text(_corrections.c.target_id)
+        _text(CORRECTIONS.c.id), CORRECTIONS.c.target_kind, _text(CORRECTIONS.c.target_id)
     ).where(~target_found)
 
 
 def _bad_actions() -> _Query:
-    return select(_text(_corrections.c.id), _corrections.c.action).where(
-        or_(_corrections.c.action.is_(None), _corrections.c.action.not_in(("void", "amend")))
+    return select(_text(CORRECTIONS.c.id), CORRECTIONS.c.action).where(
+        or_(CORRECTIONS.c.action.is_(None), CORRECTIONS.c.action.not_in(("void", "amend")))
     )
 
 
 def _bad_replacements() -> _Query:
     replacement_found = or_(
-        and_(_corrections.c.target_kind == "reading",
-             _entry_in_session(_readings, _corrections.c.replacement_id)),
-        and_(_corrections.c.target_kind == "event",
-             _entry_in_session(_events, _corrections.c.replacement_id)),
+        and_(CORRECTIONS.c.target_kind == "reading",
+             _entry_in_session(READINGS, CORRECTIONS.c.replacement_id)),
+        and_(CORRECTIONS.c.target_kind == "event",
+             _entry_in_session(EVENTS, CORRECTIONS.c.replacement_id)),
     )
     return select(
-        _text(_corrections.c.id), _text(_corrections.c.replacement_id)
-    ).where(_corrections.c.action == "amend", ~replacement_found)
+        _text(CORRECTIONS.c.id), _text(CORRECTIONS.c.replacement_id)
+    ).where(CORRECTIONS.c.action == "amend", ~replacement_found)
 
 
 def _corrected_twice() -> _Query:
     return (
-        select(_text(_corrections.c.target_id), func.count())
-        .group_by(_corrections.c.target_id)
+        select(_text(CORRECTIONS.c.target_id), func.count())
+        .group_by(CORRECTIONS.c.target_id)
         .having(func.count() > 1)
     )
 
 
 def _acknowledged_twice() -> _Query:
     return (
-        select(_text(_acknowledgements.c.flag_id), func.count())
-        .group_by(_acknowledgements.c.flag_id)
+        select(_text(ACKNOWLEDGEMENTS.c.flag_id), func.count())
+        .group_by(ACKNOWLEDGEMENTS.c.flag_id)
         .having(func.count() > 1)
     )
 
@@ -368,45 +363,45 @@ def _acknowledged_twice() -> _Query:
 def _discharged_twice() -> _Query:
     """Sessions with more than one sign-off or override of discharge standing (not void)."""
     return (
-        select(_text(_events.c.session_id), func.count())
-        .where(_events.c.kind.in_(("discharge_signed", "discharge_override")),
-               ~exists().where(_corrections.c.target_id == _events.c.id))
-        .group_by(_events.c.session_id)
+        select(_text(EVENTS.c.session_id), func.count())
+        .where(EVENTS.c.kind.in_(("discharge_signed", "discharge_override")),
+               ~exists().where(CORRECTIONS.c.target_id == EVENTS.c.id))
+        .group_by(EVENTS.c.session_id)
         .having(func.count() > 1)
     )
 
 
 def _orphan_flags() -> _Query:
-    return select(_text(_flags.c.id), _text(_flags.c.reading_id)).where(
-        _flags.c.reading_id.is_not(None),
-        ~exists().where(_readings.c.id == _flags.c.reading_id),
+    return select(_text(FLAGS.c.id), _text(FLAGS.c.reading_id)).where(
+        FLAGS.c.reading_id.is_not(None),
+        ~exists().where(READINGS.c.id == FLAGS.c.reading_id),
     )
 
 
 def _diastolic_not_below_systolic() -> _Query:
-    return select(_text(_readings.c.id), _readings.c.sbp, _readings.c.dbp).where(
-        _readings.c.sbp.is_not(None), _readings.c.dbp.is_not(None),
-        _readings.c.dbp >= _readings.c.sbp,
+    return select(_text(READINGS.c.id), READINGS.c.sbp, READINGS.c.dbp).where(
+        READINGS.c.sbp.is_not(None), READINGS.c.dbp.is_not(None),
+        READINGS.c.dbp >= READINGS.c.sbp,
     )
 
 
 def _half_blood_pressure() -> _Query:
-    sbp, dbp = _readings.c.sbp, _readings.c.dbp
-    return select(_text(_readings.c.id), sbp, dbp).where(
+    sbp, dbp = READINGS.c.sbp, READINGS.c.dbp
+    return select(_text(READINGS.c.id), sbp, dbp).where(
         or_(and_(sbp.is_(None), dbp.is_not(None)), and_(sbp.is_not(None), dbp.is_(None)))
     )
 
 
 def _unpinned_sessions() -> _Query:
-    return select(_text(_sessions.c.id), _sessions.c.profile).where(
-        _sessions.c.protocol_version_id.is_(None))
+    return select(_text(SESSIONS.c.id), SESSIONS.c.profile).where(
+        SESSIONS.c.protocol_version_id.is_(None))
 
 
 def _approvals_not_matching() -> _Query:
     return select(_text(_activations.c.id), _activations.c.profile,
                   _activations.c.content_hash).join(
-        _versions, _versions.c.id == _activations.c.version_id).where(
-        _activations.c.content_hash != _versions.c.hash)
+        VERSIONS, VERSIONS.c.id == _activations.c.version_id).where(
+        _activations.c.content_hash != VERSIONS.c.hash)
 
 
 _INVARIANTS: tuple[tuple[str, Callable[[], _Query], Callable[[Any], str]], ...] = (
@@ -454,8 +449,8 @@ def _protocol_version_problems(connection: Connection) -> list[str]:
 def _range_problems(connection: Connection) -> Iterable[tuple[str, list[str]]]:
     for name in RANGED_READING_COLUMNS:
         spec = MEASURES[name]
-        column = _readings.c[name]
-        query = select(_text(_readings.c.id), _text(column)).where(
+        column = READINGS.c[name]
+        query = select(_text(READINGS.c.id), _text(column)).where(
             column.is_not(None),
             or_(column < literal(int(spec.low)), column > literal(int(spec.high))),
         )

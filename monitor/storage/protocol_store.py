@@ -18,15 +18,13 @@ life of the process: a version is immutable, so what was loaded once stays right
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from monitor.clinical.protocol import (
     SECTIONS,
@@ -36,13 +34,10 @@ from monitor.clinical.protocol import (
     load_protocol,
     load_protocol_text,
 )
-from monitor.storage.model import ProtocolVersion
+from monitor.storage.queries import VERSIONS, insert_once
 
 #: The namespace of :func:`version_id`: ids are UUID 5 of the content's hash in it.
 ID_NAMESPACE = uuid.UUID("6f1c2d0e-5b7a-4c1e-9a57-3e1b0f4d2c88")
-
-_VERSIONS = ProtocolVersion.__table__
-assert isinstance(_VERSIONS, Table)
 
 
 @dataclass(frozen=True)
@@ -125,7 +120,7 @@ def store(connection: Connection, protocol: Protocol, *, profile: str,
     Runs in the caller's transaction. ``created_at`` of a version stored earlier is kept.
     """
     version = version_of(protocol, profile, now)
-    connection.execute(_insert(connection.dialect.name), {
+    connection.execute(insert_once(connection.dialect.name, VERSIONS), {
         "id": version.id, "profile": version.profile, "version": version.version,
         "hash": version.hash, "content": version.content, "created_at": now,
     })
@@ -148,7 +143,7 @@ def find(connection: Connection, digest: str) -> StoredVersion | None:
 def all_versions(connection: Connection) -> list[StoredVersion]:
     """Every stored version, oldest first."""
     return [StoredVersion(*row) for row in connection.execute(
-        _SELECT.order_by(_VERSIONS.c.created_at, _VERSIONS.c.profile))]
+        _SELECT.order_by(VERSIONS.c.created_at, VERSIONS.c.profile))]
 
 
 def protocol_of(version: StoredVersion, directory: Path | None = None) -> Protocol:
@@ -192,19 +187,6 @@ class VersionCache:
         return self.get(connection, version)[1]
 
 
-_SELECT = select(_VERSIONS.c.id, _VERSIONS.c.profile, _VERSIONS.c.version, _VERSIONS.c.hash,
-                 _VERSIONS.c.content, _VERSIONS.c.created_at)
-_BY_ID = _SELECT.where(_VERSIONS.c.id == bindparam("id"))
-
-#: INSERT that leaves an existing row alone, per dialect, built on first use.
-_INSERTS: dict[str, Any] = {}
-
-
-def _insert(dialect_name: str) -> Any:
-    statement = _INSERTS.get(dialect_name)
-    if statement is None:
-        dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
-        statement = dialect.insert(_VERSIONS).on_conflict_do_nothing(
-            index_elements=[_VERSIONS.c.id])
-        _INSERTS[dialect_name] = statement
-    return statement
+_SELECT = select(VERSIONS.c.id, VERSIONS.c.profile, VERSIONS.c.version, VERSIONS.c.hash,
+                 VERSIONS.c.content, VERSIONS.c.created_at)
+_BY_ID = _SELECT.where(VERSIONS.c.id == bindparam("id"))

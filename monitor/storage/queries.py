@@ -232,9 +232,7 @@ def insert_reading(dialect_name: str) -> Any:
     """The insert of a reading row that returns its id, or nothing when it is stored."""
     statement = _INSERT_READING.get(dialect_name)
     if statement is None:
-        dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
-        statement = dialect.insert(READINGS).on_conflict_do_nothing(
-            index_elements=[READINGS.c.id]).returning(READINGS.c.id)
+        statement = insert_once(dialect_name, READINGS).returning(READINGS.c.id)
         _INSERT_READING[dialect_name] = statement
     return statement
 
