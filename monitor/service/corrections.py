@@ -79,6 +79,10 @@ class Corrections:
             raise InvalidEntryError([FieldError("reason", "A correction needs a reason")])
         now = self.clock.now()
         closing = self._criticals_closed_by_void(session_id, target_kind, target_id, now)
+        if closing and not allowed(role, Action.VOID_ANY) and not self._entered_by(by, target_id):
+            # Refused before the PIN is asked: no signature makes someone else's entry hers.
+            self.guard.deny(by, role, Action.VOID_ANY, session_id=session_id,
+                            record_kind=target_kind, record_id=target_id)
         signer = self.guard.signer(by, pin, MEANING_CRITICAL_VOID) if closing else None
         cid = correction_id or uuid.uuid4()
         try:
@@ -133,6 +137,13 @@ class Corrections:
                                   "signed": signer is not None})
                 return correction.id
         return None
+
+    def _entered_by(self, by: uuid.UUID, reading_id: uuid.UUID) -> bool:
+        """Whether ``by`` entered reading ``reading_id``."""
+        with self.store.read() as db:
+            author = db.connection().execute(select(queries.READINGS.c.entered_by).where(
+                queries.READINGS.c.id == reading_id)).scalar()
+        return author == by
 
     def _criticals_closed_by_void(self, session_id: uuid.UUID, target_kind: str,
                                   target_id: uuid.UUID, now: datetime) -> tuple[Flag, ...]:

@@ -190,6 +190,26 @@ def test_voiding_the_reading_behind_an_open_critical_flag_needs_the_pin(
     assert "probe slipped off" in text
 
 
+def test_a_nurse_is_refused_another_nurses_critical_reading_before_the_pin_is_asked(
+    service, nurse, clinician, session_id, clock
+):
+    """No signature makes another nurse's entry hers: the refusal comes first (and is
+    audited), rather than a PIN prompt that could only end in it."""
+    other = service.ensure_staff("Otto Other", "nurse", pin=TEST_PIN)
+    service.record_reading(session_id, CALM, by=other)
+    clock.advance(MIN)
+    wrong = service.record_reading(session_id, {**CALM, "spo2": "85"}, by=other)
+    clock.advance(MIN)
+    for pin in (None, TEST_PIN):
+        with pytest.raises(PermissionDenied):
+            service.void(session_id, "reading", wrong.id, reason="probe slipped off", by=nurse,
+                         pin=pin)
+    assert count(service, Correction) == 0
+    assert count(service, Signature) == 0
+    refusals = service.audit_entries(by=clinician, action="denied")
+    assert [(e.staff_id, e.record_id) for e in refusals] == [(nurse, wrong.id)] * 2
+
+
 def test_voiding_a_reading_with_no_open_critical_flag_needs_no_pin(
     service, nurse, session_id, clock
 ):
