@@ -13,7 +13,10 @@ and brings the schema up to date with Alembic (backing up a SQLite file first).
 Writes go through :meth:`Store.write`, a transaction that commits on leaving the block.
 When the environment fails — disk full, read-only database, server unreachable, database
 locked — it raises :class:`NotSavedError`: nothing of the transaction was stored and the
-caller must tell the user the entry is NOT saved and keep it. Anything else (a constraint
+caller must tell the user the entry is NOT saved and keep it. When the link drops during the
+COMMIT itself the outcome is not known (the server may have stored it): it raises
+:class:`OutcomeUnknownError`, and the caller asks the server whether the entry's id is
+stored before saying Saved or NOT saved. Anything else (a constraint
 violated, a programming error) propagates unchanged: those are bugs, not the environment.
 """
 
@@ -85,6 +88,11 @@ class StorageError(Exception):
 
 class NotSavedError(StorageError):
     """A write failed for an environmental reason; nothing of it was stored."""
+
+
+class OutcomeUnknownError(StorageError):
+    """The link was lost during COMMIT: the write may or may not be stored. Ask the server
+    for the entry's id (:meth:`monitor.service.loading.Loading.stored`) before saying."""
 
 
 class StoreUnavailableError(StorageError):
@@ -182,17 +190,24 @@ class Store:
     def write(self) -> Iterator[Session]:
         """A transaction that commits when the block ends.
 
-        Raises :class:`NotSavedError` when the environment fails; on any exception the
-        transaction is rolled back, so a failed save leaves nothing behind.
+        Raises :class:`NotSavedError` when the environment fails before the COMMIT; on any
+        such exception the transaction is rolled back, so a failed save leaves nothing
+        behind. The server lost during the COMMIT raises :class:`OutcomeUnknownError`.
         """
         session = self.sessions()
+        committing = False
         try:
             with session.begin():
                 yield session
+                committing = True
         except (OperationalError, InterfaceError, InternalError, DatabaseError) as exc:
             translated = _environmental(exc, NotSavedError)
             if translated is None:
                 raise
+            if committing and translated.reason == "unreachable":
+                translated = OutcomeUnknownError(
+                    "unreachable", "Not known whether saved: the connection to the database "
+                    "was lost while saving.")
             log.warning("write failed: %s", exc)
             raise translated from exc
         finally:

@@ -4,8 +4,11 @@ A :class:`SessionPresenter` belongs to one session. Screens call its methods; it
 clinic service (what it needs of it is :class:`ChairService`) and turns each outcome into a
 signal: the session's
 new state, "Saved" (only after the commit), a refusal naming fields and ranges, or NOT saved
-(disk full, read-only, database unreachable) with the entry kept by the form. It makes no
-clinical decision itself.
+(disk full, read-only, database unreachable) with the entry kept by the form. When the link
+dropped during the COMMIT, it asks the server whether the entry's id is stored and says
+Saved or NOT saved as the server answers, or that it is not known; the entry keeps its id
+until it is saved or refused, so a retry cannot record it twice. It makes no clinical
+decision itself.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired, StaffInfo
 from monitor.service.live_view import MovingView
+from monitor.service.outcome import Verdict, settle
 from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionView
-from monitor.storage.store import StorageError
+from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.common.signature import (
     AMEND_CRITICAL_MEANING,
     CRITICAL_ACK_MEANING,
@@ -51,6 +55,8 @@ class ChairService(Protocol):
 
     def staff_info(self, staff_id: uuid.UUID) -> StaffInfo: ...
 
+    def stored(self, kind: str, record_id: uuid.UUID) -> bool: ...
+
     def record_reading(
         self, session_id: uuid.UUID, raw: Mapping[str, Any], *, by: uuid.UUID,
         time: datetime | None, confirmed: Collection[str], note: str, on_oxygen: bool,
@@ -61,21 +67,23 @@ class ChairService(Protocol):
         self, session_id: uuid.UUID, kind: EventKind, *, by: uuid.UUID,
         time: datetime | None, detail: str, data: Mapping[str, Any] | None,
         confirmed: Collection[str], override_reason: str, after_signoff_reason: str | None,
+        event_id: uuid.UUID | None,
     ) -> uuid.UUID: ...
 
     def acknowledge(
         self, session_id: uuid.UUID, flag: Flag, *, action: str, by: uuid.UUID, note: str,
-        pin: str | None, record_pause: bool,
+        pin: str | None, record_pause: bool, acknowledgement_id: uuid.UUID | None,
     ) -> uuid.UUID: ...
 
     def void(
         self, session_id: uuid.UUID, target_kind: str, target_id: uuid.UUID, *, reason: str,
-        by: uuid.UUID, pin: str | None = None,
+        by: uuid.UUID, pin: str | None = None, correction_id: uuid.UUID | None = None,
     ) -> uuid.UUID: ...
 
     def amend_reading(
         self, session_id: uuid.UUID, target_id: uuid.UUID, raw: Mapping[str, Any], *,
         reason: str, by: uuid.UUID, confirmed: Collection[str], note: str, pin: str | None,
+        correction_id: uuid.UUID | None,
     ) -> uuid.UUID: ...
 
     def sign_discharge(
@@ -103,6 +111,8 @@ class SessionPresenter(QObject):
         saved(str): the change was committed; the text says what and when ("Saved 10:42").
         refused(list, list): field errors and values needing confirmation (FieldError lists).
         notSaved(str): the environment failed; nothing was stored; keep the entry and retry.
+        saveUnknown(str): the link dropped while saving and the server cannot yet say whether
+            the entry is stored; keep the entry (and its id) and retry.
         flagsRaised(tuple): flags newly raised by the reading just saved.
         committed(object): a change was committed here and the session is shown as it now
             stands: the id of the reading whose save gave that view back (nothing loaded),
@@ -116,6 +126,7 @@ class SessionPresenter(QObject):
     saved = Signal(str)
     refused = Signal(list, list)
     notSaved = Signal(str)
+    saveUnknown = Signal(str)
     flagsRaised = Signal(tuple)
     committed = Signal(object)
     undoAvailable = Signal(str)
@@ -145,6 +156,11 @@ class SessionPresenter(QObject):
         #: A clinician's reason for entries after the discharge was signed (None: the chair
         #: enters as usual, and a signed session refuses).
         self.after_signoff_reason: str | None = None
+        #: The id of each entry tried and neither saved nor refused, by its values: a
+        #: retry of the same values is the same entry, stored once.
+        self._retry_ids: dict[tuple[Any, ...], uuid.UUID] = {}
+        #: The last attempt's outcome was unknown and the server then said it is stored.
+        self._stored_after_all = False
 
     # -- reading back --------------------------------------------------------------------
 
@@ -197,9 +213,9 @@ class SessionPresenter(QObject):
             self.session_id, raw, by=self.staff_id, time=when, confirmed=confirmed, note=note,
             on_oxygen=on_oxygen, reading_id=rid, after_signoff_reason=self.after_signoff_reason,
             with_view=True,
-        ))
+        ), entry=("reading", rid))
         if result is None:
-            return False
+            return self._saved_after_all(f"Saved {label}", "reading", rid, label)
         self._remember("reading", result.id, label)
         self._done(f"Saved {label}", result.view, result.id)
         if result.new_flags:
@@ -217,14 +233,16 @@ class SessionPresenter(QObject):
         confirmed: Collection[str] = (),
         override_reason: str = "",
     ) -> bool:
+        eid = self._entry_id("event", kind, detail, repr(data), when, tuple(confirmed),
+                             override_reason, self.after_signoff_reason)
         event_id = self._attempt(lambda: self.service.record_event(
             self.session_id, kind, by=self.staff_id, time=when, detail=detail, data=data,
             confirmed=confirmed, override_reason=override_reason,
-            after_signoff_reason=self.after_signoff_reason,
-        ))
-        if event_id is None:
-            return False
+            after_signoff_reason=self.after_signoff_reason, event_id=eid,
+        ), entry=("event", eid))
         text = label or kind.value.replace("_", " ")
+        if event_id is None:
+            return self._saved_after_all(f"Saved {text}", "event", eid, text)
         self._remember("event", event_id, text)
         self._done(f"Saved {text}")
         return True
@@ -249,37 +267,40 @@ class SessionPresenter(QObject):
         (:attr:`signatureNeeded`) and is recorded once the PIN is given. With
         ``record_pause``, the infusion pause is recorded with the acknowledgement, in one
         step: a cancelled signature records neither."""
+        aid = self._entry_id("acknowledgement", flag.id, action, note, record_pause)
         try:
             done = self._attempt(lambda: self.service.acknowledge(
                 self.session_id, flag, action=action, note=note, by=self.staff_id, pin=pin,
-                record_pause=record_pause,
-            ), signature=pin is None)
+                record_pause=record_pause, acknowledgement_id=aid,
+            ), signature=pin is None, entry=("acknowledgement", aid))
         except SignatureRequired:
             meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
             return self._ask_signature(
                 "Acknowledge critical flag", meaning,
                 lambda p: self.acknowledge(flag, action, note, p, record_pause=record_pause))
+        text = ("Flag acknowledged, infusion pause recorded" if record_pause
+                else "Flag acknowledged")
         if done is None:
-            return False
-        self._done("Flag acknowledged, infusion pause recorded" if record_pause
-                   else "Flag acknowledged")
+            return self._saved_after_all(text)
+        self._done(text)
         return True
 
     def void(self, target_kind: str, target_id: uuid.UUID, reason: str,
              pin: str | None = None) -> bool:
         """Void an entry; when that closes an open critical flag, the void is an
         e-signature and asks for it (:attr:`signatureNeeded`) first."""
+        cid = self._entry_id("correction", target_kind, target_id, reason)
         try:
             done = self._attempt(lambda: self.service.void(
                 self.session_id, target_kind, target_id, reason=reason, by=self.staff_id,
-                pin=pin,
-            ), signature=pin is None)
+                pin=pin, correction_id=cid,
+            ), signature=pin is None, entry=("correction", cid))
         except SignatureRequired:
             return self._ask_signature(
                 "Void reading behind a critical flag",
                 VOID_CRITICAL_MEANING.format(reason=reason.strip()),
                 lambda p: self.void(target_kind, target_id, reason, p))
-        if done is None:
+        if done is None and not self._stored_after_all:
             return False
         if self._last is not None and self._last.id == target_id:
             self._last = None
@@ -316,18 +337,20 @@ class SessionPresenter(QObject):
         readings = self.view.record.readings if self.view is not None else ()
         original = next((r for r in readings if r.id == target_id), None)
         note = original.note if original is not None else ""
+        cid = self._entry_id("correction", "amend", target_id, repr(dict(raw)), reason,
+                             tuple(confirmed))
         try:
             done = self._attempt(lambda: self.service.amend_reading(
                 self.session_id, target_id, raw, reason=reason, by=self.staff_id,
-                confirmed=confirmed, note=note, pin=pin,
-            ), signature=pin is None)
+                confirmed=confirmed, note=note, pin=pin, correction_id=cid,
+            ), signature=pin is None, entry=("correction", cid))
         except SignatureRequired:
             return self._ask_signature(
                 "Amend reading behind a critical flag",
                 AMEND_CRITICAL_MEANING.format(reason=reason.strip()),
                 lambda p: self.amend_reading(target_id, raw, reason, confirmed, p))
         if done is None:
-            return False
+            return self._saved_after_all("Amended reading")
         self._done("Amended reading")
         return True
 
@@ -403,28 +426,79 @@ class SessionPresenter(QObject):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _attempt(self, action: Callable[[], T], *, signature: bool = False) -> T | None:
+    def _attempt(self, action: Callable[[], T], *, signature: bool = False,
+                 entry: tuple[str, uuid.UUID] | None = None) -> T | None:
         """Run ``action``; a refusal is announced (and kept in :attr:`last_refusal`).
 
         With ``signature``, :class:`SignatureRequired` is passed on to the caller.
+        ``entry`` (kind, id) is what ``action`` stores: when the link drops during its
+        COMMIT, the server is asked whether it is stored (then None is returned with
+        :attr:`_stored_after_all` set, and the caller says Saved).
         """
         self.last_refusal = ""
+        self._stored_after_all = False
         try:
-            return action()
+            result = action()
+        except OutcomeUnknownError as exc:
+            self._outcome_unknown(exc, entry)
         except InvalidEntryError as exc:
+            self._forget_entry(entry)
             self.last_refusal = "; ".join(
                 e.message for e in [*exc.errors, *exc.needs_confirmation])
             self.refused.emit(exc.errors, exc.needs_confirmation)
         except (LoginRefused, AccountLocked, PermissionDenied, SignatureRequired) as exc:
             if signature and isinstance(exc, SignatureRequired):
                 raise
+            self._forget_entry(entry)
             self.last_refusal = str(exc)
             field = "permission" if isinstance(exc, PermissionDenied) else "pin"
             self.refused.emit([FieldError(field, str(exc))], [])
         except StorageError as exc:
             self.last_refusal = f"NOT saved: {exc.message}"
             self.notSaved.emit(exc.message)
+        else:
+            self._forget_entry(entry)
+            return result
         return None
+
+    def _outcome_unknown(self, exc: OutcomeUnknownError,
+                         entry: tuple[str, uuid.UUID] | None) -> None:
+        """The link dropped during the COMMIT of ``entry``: say what the server answers."""
+        if entry is None:
+            self.last_refusal = exc.message
+            self.saveUnknown.emit(exc.message)
+            return
+        settled = settle(self.service.stored, *entry)
+        if settled.verdict is Verdict.SAVED:
+            self._forget_entry(entry)
+            self._stored_after_all = True
+        elif settled.verdict is Verdict.NOT_SAVED:
+            self.last_refusal = settled.message
+            self.notSaved.emit(settled.message)
+        else:
+            self.last_refusal = settled.message
+            self.saveUnknown.emit(settled.message)
+
+    def _entry_id(self, *values: Any) -> uuid.UUID:
+        """The id of the entry of these values: the one already tried and neither saved nor
+        refused, else a new one."""
+        return self._retry_ids.setdefault(values, uuid.uuid4())
+
+    def _forget_entry(self, entry: tuple[str, uuid.UUID] | None) -> None:
+        """``entry`` was saved or refused: the same values again are a new entry."""
+        if entry is not None:
+            self._retry_ids = {k: v for k, v in self._retry_ids.items() if v != entry[1]}
+
+    def _saved_after_all(self, text: str, kind: str | None = None,
+                         entry_id: uuid.UUID | None = None, label: str = "") -> bool:
+        """After an attempt that returned nothing: when the server said the entry is stored
+        after all, announce it Saved as a normal save would (the session loaded again)."""
+        if not self._stored_after_all:
+            return False
+        if kind is not None and entry_id is not None:
+            self._remember(kind, entry_id, label)
+        self._done(text)
+        return True
 
     def _ask_signature(self, title: str, meaning: str,
                        signed: Callable[[str], bool]) -> bool:

@@ -175,6 +175,7 @@ class SessionScreen(QWidget):
         presenter.saved.connect(self._saved)
         presenter.refused.connect(self._refused)
         presenter.notSaved.connect(self._not_saved)
+        presenter.saveUnknown.connect(self._save_unknown)
         presenter.undoAvailable.connect(self.header.show_undo)
 
     # -- layout ----------------------------------------------------------------------------
@@ -439,6 +440,13 @@ class SessionScreen(QWidget):
             return
         self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True,
                                 at=self.clock.now())
+
+    def _save_unknown(self, message: str) -> None:
+        form = self._active_form
+        if form is not None:
+            form.show_save_unknown(message)
+            return
+        self.header.show_notice(message, problem=True, at=self.clock.now())
 
     def flash(self, text: str) -> None:
         """The last confirmation, in the header, for actions outside the forms."""

@@ -34,6 +34,7 @@ from monitor.storage.integrity import check_database
 from monitor.storage.model import Base, Correction, ReadingRow, Staff
 from monitor.storage.store import (
     NotSavedError,
+    OutcomeUnknownError,
     Store,
     StoreOpenError,
     StoreUnavailableError,
@@ -421,9 +422,12 @@ def test_save_after_the_server_dropped_the_connection_is_stored_or_reported(
 
 
 @pytest.mark.postgres
-def test_connection_lost_before_commit_is_not_saved_and_nothing_is_stored(
+def test_connection_lost_before_commit_is_an_unknown_outcome_and_nothing_is_stored(
     pg_url: str, pg_admin: Engine
 ) -> None:
+    """The tablet learns of the lost connection only at COMMIT, when it cannot tell
+    whether the server stored the transaction: the outcome is unknown (not "NOT saved"),
+    and asking the server again shows nothing was stored."""
     store = open_store(pg_url)
     try:
         staff_id = uuid.uuid4()
@@ -436,7 +440,7 @@ def test_connection_lost_before_commit_is_not_saved_and_nothing_is_stored(
                 pid = db.scalar(text("SELECT pg_backend_pid()"))
                 assert _terminate(pg_admin, "pid", pid) == 1
 
-        with pytest.raises(NotSavedError) as info:
+        with pytest.raises(OutcomeUnknownError) as info:
             save_while_the_server_ends_the_connection()
         assert info.value.reason == "unreachable"
         # The pool notices the dead connection and the store reads again.

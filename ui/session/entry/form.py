@@ -166,6 +166,12 @@ class EntryForm(QWidget):
         )
         self._save.setEnabled(True)
 
+    def show_save_unknown(self, message: str) -> None:
+        """The link dropped while saving and whether it is stored is not known: keep every
+        value on screen, say so in ``message``'s words, offer Retry (under the same id)."""
+        self._banner.show_state("not_saved", message, retry=self._pending is not None)
+        self._save.setEnabled(True)
+
     def show_errors(
         self, errors: Sequence[FieldError], needs_confirmation: Sequence[FieldError] = ()
     ) -> None:
