@@ -118,6 +118,7 @@ class FittedLabel(QLabel):
         self.ensurePolished()
         font = QFont(self.font())
         start = font.pixelSize() if font.pixelSize() > 0 else round(font.pointSizeF() * 4 / 3)
+        px = start  # a font already below the smallest size is kept as it is
         for px in range(start, self._min_px - 1, -1):
             font.setPixelSize(px)
             needed = QFontMetrics(font).boundingRect(
