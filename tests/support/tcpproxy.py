@@ -9,7 +9,9 @@ of its own; the test thread switches its behaviour:
 * ``stall()`` — keep the connections open but deliver nothing (bytes are held, not lost;
   ``pass_through()`` releases them): a switch, a Wi-Fi access point or a server that hangs;
 * ``drop_all()`` — reset every open connection (RST, as a router that lost its state);
-* ``refuse_new(True)`` — reset each new connection as soon as it arrives.
+* ``refuse_new(True)`` — reset each new connection as soon as it arrives;
+* ``drop_on_reply(marker)`` — the next reply from the server holding ``marker`` (``b"COMMIT\\0"``:
+  the server's answer to a COMMIT it carried out) is not delivered; its connection is reset.
 
 ``counters`` says what happened (accepted, refused, dropped, bytes each way, held now).
 Qt-free and without sleeps: waits in the tests poll the counters with a deadline.
@@ -65,6 +67,7 @@ class FaultyProxy:
         self._lock = threading.Lock()
         self._latency = 0.0
         self._refusing = False
+        self._drop_marker: bytes | None = None
         self._links: set[_Link] = set()
         self._loop = asyncio.new_event_loop()
         self._flowing: asyncio.Event | None = None
@@ -105,6 +108,10 @@ class FaultyProxy:
 
     def refuse_new(self, refuse: bool = True) -> None:
         self._refusing = refuse
+
+    def drop_on_reply(self, marker: bytes) -> None:
+        """Reset the connection instead of delivering the next server reply with ``marker``."""
+        self._drop_marker = marker
 
     def close(self) -> None:
         with contextlib.suppress(RuntimeError):
@@ -188,6 +195,11 @@ class FaultyProxy:
                     self._count(chunks_delayed=1)
                     await asyncio.sleep(wait)  # the latency being simulated
                 await self._flowing.wait()
+                marker = self._drop_marker
+                if counter == "bytes_to_client" and marker is not None and marker in chunk:
+                    self._drop_marker = None
+                    self._end(link, dropped=True)
+                    return
                 writer.write(chunk)
                 await writer.drain()
                 self._count(held=-len(chunk), **{counter: len(chunk)})

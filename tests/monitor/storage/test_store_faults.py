@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from monitor.clock import ManualClock
 from monitor.service.clinic import ClinicService
+from monitor.service.outcome import Verdict, settle
 from monitor.storage.model import ReadingRow
-from monitor.storage.store import StorageError, open_store
+from monitor.storage.store import OutcomeUnknownError, StorageError, open_store
 from tests.conftest import TEST_SECRET
 from tests.support.pgserver import PrivateServer, private_server, require_private_server
 from tests.support.tcpproxy import FaultyProxy
@@ -125,3 +126,24 @@ def test_a_save_to_a_killed_server_is_not_saved_and_saves_resume_after_restart(
     assert {kept, after} <= tablet.stored()
     with tablet.service.store.read() as db:
         assert kept in set(db.scalars(select(ReadingRow.id)))
+
+
+def test_a_save_whose_commit_reply_was_lost_is_found_saved_and_its_retry_stored_once(
+    tablet: Tablet,
+) -> None:
+    """The server committed, the link dropped before its answer: the outcome is unknown
+    to the tablet, the server says the reading is stored, and saving it again under its
+    id stores nothing more."""
+    tablet.clock.advance(timedelta(minutes=5))
+    reading_id = uuid.uuid4()
+    tablet.proxy.drop_on_reply(b"COMMIT\0")
+    with pytest.raises(OutcomeUnknownError):
+        tablet.service.record_reading(tablet.session_id, NORMAL, by=tablet.nurse,
+                                      reading_id=reading_id)
+    assert tablet.proxy.counters.dropped == 1
+    assert settle(tablet.service.stored, "reading", reading_id).verdict is Verdict.SAVED
+    before = len(tablet.stored())
+    tablet.service.record_reading(tablet.session_id, NORMAL, by=tablet.nurse,
+                                  reading_id=reading_id)
+    assert reading_id in tablet.stored()
+    assert len(tablet.stored()) == before
