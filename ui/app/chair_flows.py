@@ -18,7 +18,7 @@ from PySide6.QtGui import QCloseEvent
 from monitor.clinical.permissions import Action, allowed
 from monitor.service.views import InvalidEntryError
 from monitor.storage.drafts import DraftKey, Forms
-from monitor.storage.store import StorageError
+from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.app.drafts import restore_session, session_drafts, unsaved_forms
 from ui.app.frame import WindowFrame
 from ui.common.ask import ConfirmDialog, tell
@@ -238,7 +238,9 @@ class ChairFlows(WindowFrame):
                 self.checkin.show_errors(exc.errors)
             return
         except StorageError as exc:
-            tell(self, "NOT saved", f"{exc.message}\nThe check-in is still on screen; try again.")
+            title = ("Not known whether saved" if isinstance(exc, OutcomeUnknownError)
+                     else "NOT saved")
+            tell(self, title, f"{exc.message}\nThe check-in is still on screen; try again.")
             return
         if self.drafts is not None:
             self.drafts.discard(self._draft_key("checkin", data.chair))

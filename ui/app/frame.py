@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget, QWidget
 from monitor.service.board import ChairTile
 from monitor.service.clinic import ClinicService
 from monitor.service.views import InvalidEntryError, NotFoundError
-from monitor.storage.store import StorageError
+from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.common.signature import SignatureDialog, SignatureRequest
 
 if TYPE_CHECKING:
@@ -173,6 +173,8 @@ def refusal_text(exc: Exception) -> str:
     """The words of a refusal: a field error's message, a storage error's, or the text."""
     if isinstance(exc, InvalidEntryError):
         return "; ".join(e.message for e in [*exc.errors, *exc.needs_confirmation])
+    if isinstance(exc, OutcomeUnknownError):
+        return exc.message  # not known whether saved: never "NOT saved" without knowing
     if isinstance(exc, StorageError):
         return f"NOT saved: {exc.message}"
     return str(exc)
