@@ -91,6 +91,14 @@ class ChairViews:
             tiles.append(tile_for(chair, view.at(now) if view is not None else None))
         return tiles
 
+    def seated(self, chair: str) -> uuid.UUID | None:
+        """The session last loaded on ``chair`` (None: free, or never loaded)."""
+        return self._active.get(chair) if self._active is not None else None
+
+    def known(self) -> bool:
+        """Whether the chairs' sessions were loaded at least once."""
+        return self._active is not None
+
     def reload(self) -> None:
         """Read every chair again (a chair whose session cannot be read keeps its view)."""
         self.reload_chairs(every=True)

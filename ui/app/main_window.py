@@ -380,7 +380,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         elif current is self.overview:
             self.refresh_overview()
         elif (session := self._as_session(current)) is not None:
-            if self.live:
+            # Without a change feed the session is read on every tick, except while the
+            # server is unreachable and the next try is not yet due.
+            if self.live or not self.reachability.due():
                 session.presenter.retime()
             else:
                 session.presenter.refresh()

@@ -19,7 +19,7 @@ from ui.common.theme import TEXT_PX, TOUCH_MIN, Theme
 def unreachable_text(since: datetime) -> str:
     """The banner's words for an outage that began at ``since``."""
     return (f"Server unreachable since {clock_time(since)} — entries are not being saved "
-            "to the server; chairs show what was last read")
+            "to the server")
 
 
 class UnreachableBanner(QLabel):
@@ -39,7 +39,7 @@ class UnreachableBanner(QLabel):
         self.setStyleSheet(
             f"QLabel#unreachable-banner {{ background: {theme.warning}; "
             f"color: {theme.background}; font-size: {TEXT_PX + 4}px; font-weight: bold; "
-            f"padding: 8px 16px; }}")
+            f"padding: 4px 16px; }}")
 
     def show_since(self, since: datetime | None) -> None:
         """Show the banner for an outage begun at ``since``; hide it when None."""

@@ -24,6 +24,7 @@ from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired, StaffInfo
 from monitor.service.live_view import MovingView
+from monitor.service.reachability import Reachability
 from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionView
 from monitor.storage.store import StorageError
 from ui.common.signature import (
@@ -128,8 +129,13 @@ class SessionPresenter(QObject):
         session_id: uuid.UUID,
         staff_id: uuid.UUID,
         parent: QObject | None = None,
+        *,
+        reachability: Reachability | None = None,
     ) -> None:
+        """``reachability``: told of every read and write that went through or found the
+        server unreachable (the window's banner)."""
         super().__init__(parent)
+        self.reachability = reachability
         self.service = service
         self.clock = clock
         self.session_id = session_id
@@ -154,10 +160,12 @@ class SessionPresenter(QObject):
             self.view = self.service.load(self.session_id, self.clock.now())
             self._loaded = MovingView(self.view)
         except StorageError as exc:
+            self._unreachable(exc)
             self.notSaved.emit(exc.message)
             return self.view
         except NotFoundError:
             return None
+        self._reached()
         self._announce()
         return self.view
 
@@ -410,7 +418,7 @@ class SessionPresenter(QObject):
         """
         self.last_refusal = ""
         try:
-            return action()
+            result = action()
         except InvalidEntryError as exc:
             self.last_refusal = "; ".join(
                 e.message for e in [*exc.errors, *exc.needs_confirmation])
@@ -422,9 +430,21 @@ class SessionPresenter(QObject):
             field = "permission" if isinstance(exc, PermissionDenied) else "pin"
             self.refused.emit([FieldError(field, str(exc))], [])
         except StorageError as exc:
+            self._unreachable(exc)
             self.last_refusal = f"NOT saved: {exc.message}"
             self.notSaved.emit(exc.message)
+        else:
+            self._reached()
+            return result
         return None
+
+    def _reached(self) -> None:
+        if self.reachability is not None:
+            self.reachability.succeeded()
+
+    def _unreachable(self, exc: StorageError) -> None:
+        if self.reachability is not None:
+            self.reachability.failed(exc)
 
     def _ask_signature(self, title: str, meaning: str,
                        signed: Callable[[str], bool]) -> bool:

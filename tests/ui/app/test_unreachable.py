@@ -16,7 +16,7 @@ def outage(service, monkeypatch):
     """Make every session read fail as an unreachable server does (``chairs_read``: all but
     the read of which session sits on each chair); ``outage.end()`` ends it.
     ``outage.tries`` counts the reads tried meanwhile."""
-    load, active = service.load, service.active_sessions
+    load, active, protocol = service.load, service.active_sessions, service.session_protocol
 
     class Outage:
         tries = 0
@@ -27,11 +27,13 @@ def outage(service, monkeypatch):
                 raise StorageError("unreachable", "The database cannot be reached.")
 
             monkeypatch.setattr(service, "load", unreachable)
+            monkeypatch.setattr(service, "session_protocol", unreachable)
             if not chairs_read:
                 monkeypatch.setattr(service, "active_sessions", unreachable)
 
         def end(self) -> None:
             monkeypatch.setattr(service, "load", load)
+            monkeypatch.setattr(service, "session_protocol", protocol)
             monkeypatch.setattr(service, "active_sessions", active)
 
     return Outage()
@@ -109,4 +111,37 @@ def test_a_chair_stays_occupied_when_only_its_session_cannot_be_read(
     assert [t.session_id for t in tiles[:2]] == [sessions["1"], sessions["2"]]
     assert window.overview.tiles["2"].tile().session_id == sessions["2"]
     assert window.banner.isVisible()
+    window.close()
+
+
+def test_tapping_an_occupied_chair_in_an_outage_opens_its_session_not_a_check_in(
+        qtbot, service, clock, nurse, outage):
+    sessions = two_chairs(service, clock, nurse)
+    window = _window(qtbot, service, clock, nurse)
+    window.show()
+    outage.start()
+    _ticks(window, clock, 2)
+    window.open_chair("1")
+    screen = window.current_session()
+    assert screen is not None
+    assert screen.presenter.session_id == sessions["1"]
+    assert window.checkin is None
+    assert window.banner.isVisible()
+    window.close()
+
+
+def test_an_open_chair_screen_shows_the_banner_and_clears_it_by_itself(
+        qtbot, service, clock, nurse, outage):
+    two_chairs(service, clock, nurse)
+    window = _window(qtbot, service, clock, nurse)
+    window.show()
+    window.open_chair("2")
+    outage.start()
+    _ticks(window, clock, 30)
+    assert window.banner.isVisible()
+    assert outage.tries < 15  # paced, not one read a second
+    outage.end()
+    _ticks(window, clock, 8)
+    assert window.banner.isHidden()
+    assert window.statusBar().currentMessage() == ""
     window.close()
