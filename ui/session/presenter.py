@@ -155,13 +155,16 @@ class SessionPresenter(QObject):
     # -- reading back --------------------------------------------------------------------
 
     def refresh(self) -> SessionView | None:
-        """Reload the session as it stands now and announce it."""
+        """Reload the session as it stands now and announce it. A read that found the
+        server unreachable is told to ``reachability`` alone (the window's banner says it;
+        a read stores nothing, so "NOT saved" would be untrue); the view last loaded stays."""
         try:
             self.view = self.service.load(self.session_id, self.clock.now())
             self._loaded = MovingView(self.view)
         except StorageError as exc:
             self._unreachable(exc)
-            self.notSaved.emit(exc.message)
+            if self.reachability is None or not self.reachability.unreachable:
+                self.notSaved.emit(exc.message)
             return self.view
         except NotFoundError:
             return None

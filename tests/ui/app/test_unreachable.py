@@ -140,6 +140,11 @@ def test_an_open_chair_screen_shows_the_banner_and_clears_it_by_itself(
     _ticks(window, clock, 30)
     assert window.banner.isVisible()
     assert outage.tries < 15  # paced, not one read a second
+    # A read stores nothing: the chair's screen does not say "NOT saved" for it.
+    screen = window.current_session()
+    assert screen is not None
+    assert "Nothing was recorded" not in screen.header.notice.text()
+    assert screen.header.notice.isHidden()
     outage.end()
     _ticks(window, clock, 8)
     assert window.banner.isHidden()
