@@ -172,6 +172,8 @@ class WindowFrame(QMainWindow):
         hidden and the database problem still on the status bar cleared."""
         since = self.reachability.since
         self.banner.show_since(since)
+        # The banner takes the status line's room while it shows (it says what that would).
+        self.statusBar().setVisible(since is None)
         if since is None and self._problem_text:
             if self.statusBar().currentMessage() == self._problem_text:
                 self.statusBar().clearMessage()

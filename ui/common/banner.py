@@ -1,9 +1,11 @@
 """The banner across the top of the window while the clinic's server cannot be reached.
 
-It is shown on every screen, above whatever the nurse is doing, in large high-contrast type:
+It is shown on every screen, above whatever the nurse is doing, in bold high-contrast type:
 "Server unreachable since 10:42 — entries are not being saved to the server". The window
 shows it with the time of the outage's first failure and hides it on the next read that
-goes through; the banner itself holds no state beyond its words.
+goes through; the banner itself holds no state beyond its words. It is one line of text, not
+a control (nothing to tap), so it takes little height: while it shows, the window's status
+line is hidden and the banner takes its room, and the chair screen's values keep theirs.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ui.common.labels import clock_time
-from ui.common.theme import TEXT_PX, TOUCH_MIN, Theme
+from ui.common.theme import TEXT_PX, Theme
 
 
 def unreachable_text(since: datetime) -> str:
@@ -29,7 +31,6 @@ class UnreachableBanner(QLabel):
         super().__init__(parent)
         self.setObjectName("unreachable-banner")
         self.setWordWrap(True)
-        self.setMinimumHeight(TOUCH_MIN)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.set_theme(theme)
         self.hide()
@@ -38,8 +39,8 @@ class UnreachableBanner(QLabel):
         """Warning colours of ``theme``: its background colour on its warning colour."""
         self.setStyleSheet(
             f"QLabel#unreachable-banner {{ background: {theme.warning}; "
-            f"color: {theme.background}; font-size: {TEXT_PX + 4}px; font-weight: bold; "
-            f"padding: 4px 16px; }}")
+            f"color: {theme.background}; font-size: {TEXT_PX}px; font-weight: bold; "
+            f"padding: 3px 16px; }}")
 
     def show_since(self, since: datetime | None) -> None:
         """Show the banner for an outage begun at ``since``; hide it when None."""
