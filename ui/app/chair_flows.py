@@ -33,7 +33,17 @@ class ChairFlows(WindowFrame):
     """Opening the chairs' sessions and check-ins, and their drafts, as part of the window."""
 
     def open_chair(self, chair: str) -> None:
-        active = self._guard(lambda: self.service.active_sessions([chair])) or {}
+        """The chair's session, or its check-in when it is free. When the chairs cannot be
+        read, the session last loaded on it opens: an occupied chair is never taken for a
+        free one because a read failed (and a chair never loaded opens nothing)."""
+        active = self._guard(lambda: self.service.active_sessions([chair]))
+        if active is None:
+            seated = self.board.seated(chair)
+            if seated is not None:
+                self.show_session(chair, seated)
+            elif self.board.known():
+                self.check_in_chair(chair)
+            return
         session_id = active.get(chair)
         if session_id is None:
             self.check_in_chair(chair)
@@ -50,7 +60,7 @@ class ChairFlows(WindowFrame):
                 self.stack.removeWidget(screen)
                 screen.deleteLater()
             presenter = SessionPresenter(self.service, self.clock, session_id, self.staff_id,
-                                         parent=self)
+                                         parent=self, reachability=self.reachability)
             presenter.signatureNeeded.connect(self.ask_signature)
             # The pick list of the protocol version the session runs under.
             protocol = self._guard(lambda: self.service.session_protocol(session_id))

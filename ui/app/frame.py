@@ -26,12 +26,14 @@ from ui.common.signature import SignatureDialog, SignatureRequest
 
 if TYPE_CHECKING:
     from monitor.clock import Clock
+    from monitor.service.reachability import Reachability
     from monitor.storage.drafts import DraftKeeper
     from ui.app.chime import Chime
     from ui.app.live import ChairViews
     from ui.app.lock import IdleWatcher, LockScreen
     from ui.checkin.screen import CheckInScreen
     from ui.common.ask import ConfirmDialog
+    from ui.common.banner import UnreachableBanner
     from ui.common.style import TouchButton
     from ui.common.theme import Theme
     from ui.overview.screen import OverviewScreen
@@ -64,6 +66,11 @@ class WindowFrame(QMainWindow):
     #: Whether changes committed anywhere are followed (the tick then reads nothing).
     live: bool
     board: ChairViews
+    #: Whether the server answers, as the reads found it, and the banner that says it does not.
+    reachability: Reachability
+    banner: UnreachableBanner
+    #: The last database problem put on the status bar (cleared when the server is back).
+    _problem_text: str
     idle: IdleWatcher
     locked: bool
     #: The screen the lock covers, shown again on unlock.
@@ -156,16 +163,35 @@ class WindowFrame(QMainWindow):
         return dialog
 
     def _show_problem(self, text: str) -> None:
+        self._problem_text = text
         self.statusBar().showMessage(text, 10_000)
+        self._show_reachability()
+
+    def _show_reachability(self) -> None:
+        """The banner while the server is unreachable; once it answers again, the banner
+        hidden and the database problem still on the status bar cleared."""
+        since = self.reachability.since
+        self.banner.show_since(since)
+        # The banner takes the status line's room while it shows (it says what that would).
+        self.statusBar().setVisible(since is None)
+        if since is None and self._problem_text:
+            if self.statusBar().currentMessage() == self._problem_text:
+                self.statusBar().clearMessage()
+            self._problem_text = ""
 
     def _guard(self, action: Callable[[], T]) -> T | None:
         """Run a read; a database that cannot be reached is said once, not a crash."""
         try:
-            return action()
+            result = action()
         except StorageError as exc:
-            self.statusBar().showMessage(exc.message, 10_000)
+            self.reachability.failed(exc)
+            self._show_problem(exc.message)
         except NotFoundError:
-            return None
+            self.reachability.succeeded()
+        else:
+            self.reachability.succeeded()
+            self._show_reachability()
+            return result
         return None
 
 

@@ -14,11 +14,14 @@ the change that announces that save, and the flags it raised, are then known to 
 already (:meth:`ChairViews.shown_already`). Any other change, including one from another
 tablet or another of this tablet's windows, reloads.
 
-A reload the database refused (unreachable, busy) is tried again at the next
-:meth:`ChairViews.tiles`, until it succeeds: a change is never lost to a passing failure.
+A reload the database refused (unreachable, busy) is tried again at a later
+:meth:`ChairViews.tiles`, until it succeeds: a change is never lost to a passing failure. While
+the server is unreachable the reads are paced by :class:`~monitor.service.reachability.Reachability`
+(which every read here reports to), and the chairs keep the views last loaded: a chair occupied
+before the outage stays occupied, never shown free because its session could not be read.
 
-Without a change feed (``live`` False) every :meth:`ChairViews.tiles` reads the record, as
-a lone tablet did before changes were announced.
+Without a change feed (``live`` False) every :meth:`ChairViews.tiles` reads the record again, as
+a lone tablet did before changes were announced (paced the same way while unreachable).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from monitor.clock import Clock
 from monitor.service.board import ChairTile, tile_for
 from monitor.service.clinic import ClinicService
 from monitor.service.live_view import MovingView
+from monitor.service.reachability import Reachability
 from monitor.service.views import NotFoundError, SessionView
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.store import StorageError
@@ -50,12 +54,14 @@ class ChairViews:
     """The chairs' sessions and their views, as last loaded."""
 
     def __init__(self, service: ClinicService, clock: Clock, chairs: Sequence[str], *,
-                 live: bool, problem: Problem) -> None:
+                 live: bool, problem: Problem, reachability: Reachability | None = None,
+                 ) -> None:
         self.service = service
         self.clock = clock
         self.chairs = tuple(chairs)
         self.live = live
         self._problem = problem
+        self.reachability = reachability if reachability is not None else Reachability(clock)
         #: chair → its session (None: not loaded yet, or the database could not be read).
         self._active: dict[str, uuid.UUID] | None = None
         self._views: dict[uuid.UUID, MovingView] = {}
@@ -68,14 +74,13 @@ class ChairViews:
         self._saved_entries: OrderedDict[int, None] = OrderedDict()
 
     def tiles(self) -> list[ChairTile] | None:
-        """Each chair's tile now (None: the database cannot be read)."""
+        """Each chair's tile now (None: the database could never be read)."""
         if not self.live:
-            self._forget()
-        if self._chairs_stale:
-            self.reload_chairs()
-        for session_id in list(self._stale):
-            self.reload_session(session_id)
-        if self._active is None and not self.reload_chairs():
+            if self.reachability.due():
+                self.reload_chairs(every=True)
+        else:
+            self.catch_up()
+        if self._active is None and (not self.reachability.due() or not self.reload_chairs()):
             return None
         assert self._active is not None
         now = self.clock.now()
@@ -86,20 +91,36 @@ class ChairViews:
             tiles.append(tile_for(chair, view.at(now) if view is not None else None))
         return tiles
 
+    def seated(self, chair: str) -> uuid.UUID | None:
+        """The session last loaded on ``chair`` (None: free, or never loaded)."""
+        return self._active.get(chair) if self._active is not None else None
+
+    def known(self) -> bool:
+        """Whether the chairs' sessions were loaded at least once."""
+        return self._active is not None
+
     def reload(self) -> None:
-        """Read every chair again."""
-        self._forget()
-        self.reload_chairs()
+        """Read every chair again (a chair whose session cannot be read keeps its view)."""
+        self.reload_chairs(every=True)
 
-    def _forget(self) -> None:
-        self._active = None
-        self._views.clear()
-        self._stale.clear()
-        self._chairs_stale = False
+    def catch_up(self) -> None:
+        """Read again what the database refused, when the pace of retries allows: the
+        chairs' sessions and the sessions whose reload failed, or, with nothing waiting
+        while the server is unreachable, the chairs' sessions alone (one cheap statement,
+        to notice the server is back). Stops at the first failure."""
+        if not self.reachability.due():
+            return
+        if self._chairs_stale or (self.reachability.unreachable and not self._stale):
+            self.reload_chairs()
+        for session_id in list(self._stale):
+            if not self.reachability.due():
+                return
+            self.reload_session(session_id)
 
-    def reload_chairs(self) -> bool:
+    def reload_chairs(self, *, every: bool = False) -> bool:
         """Read which session sits on each chair (after a check-in anywhere); the views of
-        sessions new to a chair are loaded, those of sessions gone are dropped."""
+        sessions new to a chair (``every``: of all sessions) are loaded, those of sessions
+        gone are dropped. When the chairs cannot be read, the last ones stay shown."""
         active = self._read(lambda: self.service.active_sessions(self.chairs))
         self._chairs_stale = active is None and self.live
         if active is None:
@@ -108,7 +129,11 @@ class ChairViews:
         shown = set(active.values())
         for session_id in [s for s in self._views if s not in shown]:
             del self._views[session_id]
-        for session_id in shown - set(self._views):
+        for session_id in shown if every else shown - set(self._views):
+            if not self.reachability.due():
+                if self.live:
+                    self._stale.add(session_id)
+                continue
             self.reload_session(session_id)
         return True
 
@@ -120,12 +145,15 @@ class ChairViews:
             self._views[session_id] = MovingView(
                 self.service.load(session_id, self.clock.now()))
         except StorageError as exc:
+            self.reachability.failed(exc)
             self._problem(exc.message)
             if self.live:
                 self._stale.add(session_id)
         except NotFoundError:
+            self.reachability.succeeded()
             self._views.pop(session_id, None)
         else:
+            self.reachability.succeeded()
             self._stale.discard(session_id)
         return True
 
@@ -162,11 +190,15 @@ class ChairViews:
 
     def _read(self, action: Callable[[], T]) -> T | None:
         try:
-            return action()
+            result = action()
         except StorageError as exc:
+            self.reachability.failed(exc)
             self._problem(exc.message)
         except NotFoundError:
-            return None
+            self.reachability.succeeded()
+        else:
+            self.reachability.succeeded()
+            return result
         return None
 
 

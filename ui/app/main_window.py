@@ -32,10 +32,18 @@ from collections.abc import Callable, Sequence
 import shiboken6
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QApplication, QDialog, QHBoxLayout, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService
+from monitor.service.reachability import Reachability
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.drafts import DraftKeeper, DraftStore
 from ui.app.chair_flows import ChairFlows
@@ -47,6 +55,7 @@ from ui.app.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
 from ui.app.review_flows import ReviewFlows
 from ui.app.staff_flows import StaffFlows
 from ui.common.ask import ConfirmDialog, tell
+from ui.common.banner import UnreachableBanner
 from ui.common.signature import SignatureDialog
 from ui.common.style import TouchButton, apply_theme, busy_cursor
 from ui.common.theme import DIM, LIGHT, Theme
@@ -111,6 +120,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.clock = clock
         self.chairs = tuple(chairs)
         self.theme = theme
+        self.reachability = Reachability(clock)
+        self._problem_text = ""
+        self.banner = UnreachableBanner(theme)
         self.staff_id: uuid.UUID | None = staff[0] if staff else None
         self.staff_name = staff[1] if staff else ""
         self.staff_role = ""
@@ -168,7 +180,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         shown = weakref.WeakMethod(self._show_problem)
         self.board = ChairViews(
             service, clock, self.chairs, live=self.live,
-            problem=lambda text: show(text) if (show := shown()) is not None else None)
+            problem=lambda text: show(text) if (show := shown()) is not None else None,
+            reachability=self.reachability)
         #: Sessions (and whether the chairs' list) changed since the screens last read them:
         #: a save announces several changes at once, read together when the events settle.
         self._changed_sessions: set[uuid.UUID] = set()
@@ -187,7 +200,14 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.setWindowTitle("ChairSide")
 
         self.stack = QStackedWidget()
-        self.setCentralWidget(self.stack)
+        # The banner sits above every screen, outside the stack the screens switch in.
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         # A set minimum keeps the layouts from imposing theirs on the window: on turning
         # the tablet, the landscape layout's minimum width would otherwise hold the window
         # wider than the portrait screen until the next resize.
@@ -338,6 +358,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.presenters.clear()
         self.sessions.clear()
         self.checkin = None
+        self.banner.set_theme(theme)
         self._build_screens()
         self._apply_orientation()
         if current_chair is not None:
@@ -349,7 +370,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.themeChanged.emit(theme)
 
     def tick(self) -> None:
-        """Bring what is on screen up to date with the clock; lock after idle time."""
+        """Bring what is on screen up to date with the clock; lock after idle time. While the
+        server is unreachable, one read at most tries it again, paced by the back-off."""
         if not self.locked and self.staff_id is not None and self.idle.expired():
             self.lock("idle")
         current = self.stack.currentWidget()
@@ -358,12 +380,17 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         elif current is self.overview:
             self.refresh_overview()
         elif (session := self._as_session(current)) is not None:
-            if self.live:
+            # Without a change feed the session is read on every tick, except while the
+            # server is unreachable and the next try is not yet due.
+            if self.live or not self.reachability.due():
                 session.presenter.retime()
             else:
                 session.presenter.refresh()
         if current is not self.overview:
             self._listen_for_overdue()
+            if self.reachability.unreachable:
+                self.board.catch_up()
+        self._show_reachability()
         for hook in self.tick_hooks:
             hook()
 
@@ -398,6 +425,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
             self.refresh_overview()
         elif current is self.lock_screen:
             self._refresh_lock()
+        self._show_reachability()
 
     def _staff_changed(self) -> None:
         current = self.stack.currentWidget()

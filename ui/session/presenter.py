@@ -28,6 +28,7 @@ from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired, StaffInfo
 from monitor.service.live_view import MovingView
 from monitor.service.outcome import Verdict, settle
+from monitor.service.reachability import Reachability
 from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionView
 from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.common.signature import (
@@ -139,8 +140,13 @@ class SessionPresenter(QObject):
         session_id: uuid.UUID,
         staff_id: uuid.UUID,
         parent: QObject | None = None,
+        *,
+        reachability: Reachability | None = None,
     ) -> None:
+        """``reachability``: told of every read and write that went through or found the
+        server unreachable (the window's banner)."""
         super().__init__(parent)
+        self.reachability = reachability
         self.service = service
         self.clock = clock
         self.session_id = session_id
@@ -165,15 +171,20 @@ class SessionPresenter(QObject):
     # -- reading back --------------------------------------------------------------------
 
     def refresh(self) -> SessionView | None:
-        """Reload the session as it stands now and announce it."""
+        """Reload the session as it stands now and announce it. A read that found the
+        server unreachable is told to ``reachability`` alone (the window's banner says it;
+        a read stores nothing, so "NOT saved" would be untrue); the view last loaded stays."""
         try:
             self.view = self.service.load(self.session_id, self.clock.now())
             self._loaded = MovingView(self.view)
         except StorageError as exc:
-            self.notSaved.emit(exc.message)
+            self._unreachable(exc)
+            if self.reachability is None or not self.reachability.unreachable:
+                self.notSaved.emit(exc.message)
             return self.view
         except NotFoundError:
             return None
+        self._reached()
         self._announce()
         return self.view
 
@@ -440,6 +451,7 @@ class SessionPresenter(QObject):
         try:
             result = action()
         except OutcomeUnknownError as exc:
+            self._unreachable(exc)
             self._outcome_unknown(exc, entry)
         except InvalidEntryError as exc:
             self._forget_entry(entry)
@@ -454,10 +466,12 @@ class SessionPresenter(QObject):
             field = "permission" if isinstance(exc, PermissionDenied) else "pin"
             self.refused.emit([FieldError(field, str(exc))], [])
         except StorageError as exc:
+            self._unreachable(exc)
             self.last_refusal = f"NOT saved: {exc.message}"
             self.notSaved.emit(exc.message)
         else:
             self._forget_entry(entry)
+            self._reached()
             return result
         return None
 
@@ -499,6 +513,14 @@ class SessionPresenter(QObject):
             self._remember(kind, entry_id, label)
         self._done(text)
         return True
+
+    def _reached(self) -> None:
+        if self.reachability is not None:
+            self.reachability.succeeded()
+
+    def _unreachable(self, exc: StorageError) -> None:
+        if self.reachability is not None:
+            self.reachability.failed(exc)
 
     def _ask_signature(self, title: str, meaning: str,
                        signed: Callable[[str], bool]) -> bool:

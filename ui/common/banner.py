@@ -1,0 +1,51 @@
+"""The banner across the top of the window while the clinic's server cannot be reached.
+
+It is shown on every screen, above whatever the nurse is doing, in bold high-contrast type:
+"Server unreachable since 10:42 — entries are not being saved to the server". The window
+shows it with the time of the outage's first failure and hides it on the next read that
+goes through; the banner itself holds no state beyond its words. It is one line of text, not
+a control (nothing to tap), so it takes little height: while it shows, the window's status
+line is hidden and the banner takes its room, and the chair screen's values keep theirs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from ui.common.labels import clock_time
+from ui.common.theme import TEXT_PX, Theme
+
+
+def unreachable_text(since: datetime) -> str:
+    """The banner's words for an outage that began at ``since``."""
+    return (f"Server unreachable since {clock_time(since)} — entries are not being saved "
+            "to the server")
+
+
+class UnreachableBanner(QLabel):
+    """A full-width banner saying since when the server cannot be reached (hidden otherwise)."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("unreachable-banner")
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.set_theme(theme)
+        self.hide()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Warning colours of ``theme``: its background colour on its warning colour."""
+        self.setStyleSheet(
+            f"QLabel#unreachable-banner {{ background: {theme.warning}; "
+            f"color: {theme.background}; font-size: {TEXT_PX}px; font-weight: bold; "
+            f"padding: 3px 16px; }}")
+
+    def show_since(self, since: datetime | None) -> None:
+        """Show the banner for an outage begun at ``since``; hide it when None."""
+        if since is None:
+            self.hide()
+            return
+        self.setText(unreachable_text(since))
+        self.show()
