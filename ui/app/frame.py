@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget, QStatusBar, QWidget
 
 from monitor.service.board import ChairTile
 from monitor.service.clinic import ClinicService
@@ -71,6 +71,8 @@ class WindowFrame(QMainWindow):
     banner: UnreachableBanner
     #: The last database problem put on the status bar (cleared when the server is back).
     _problem_text: str
+    #: Whether the status line showed before the outage the banner stands for (None: none).
+    _status_before_outage: bool | None
     idle: IdleWatcher
     locked: bool
     #: The screen the lock covers, shown again on unlock.
@@ -164,7 +166,8 @@ class WindowFrame(QMainWindow):
 
     def _show_problem(self, text: str) -> None:
         self._problem_text = text
-        self.statusBar().showMessage(text, 10_000)
+        if self.reachability.since is None:  # an outage is the banner's to say
+            self.statusBar().showMessage(text, 10_000)
         self._show_reachability()
 
     def _show_reachability(self) -> None:
@@ -172,11 +175,21 @@ class WindowFrame(QMainWindow):
         hidden and the database problem still on the status bar cleared."""
         since = self.reachability.since
         self.banner.show_since(since)
-        # The banner takes the status line's room while it shows (it says what that would).
-        self.statusBar().setVisible(since is None)
+        # The banner takes the status line's room while it shows (it says what that would);
+        # the status line comes back as it was, and is not made where there was none.
+        bar = self.findChild(QStatusBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        if since is not None:
+            if self._status_before_outage is None:
+                self._status_before_outage = bar is not None and not bar.isHidden()
+            if bar is not None:
+                bar.hide()
+        elif self._status_before_outage is not None:
+            if bar is not None and self._status_before_outage:
+                bar.show()
+            self._status_before_outage = None
         if since is None and self._problem_text:
-            if self.statusBar().currentMessage() == self._problem_text:
-                self.statusBar().clearMessage()
+            if bar is not None and bar.currentMessage() == self._problem_text:
+                bar.clearMessage()
             self._problem_text = ""
 
     def _guard(self, action: Callable[[], T]) -> T | None:

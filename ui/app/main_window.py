@@ -122,6 +122,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.theme = theme
         self.reachability = Reachability(clock)
         self._problem_text = ""
+        self._status_before_outage = None
         self.banner = UnreachableBanner(theme)
         self.staff_id: uuid.UUID | None = staff[0] if staff else None
         self.staff_name = staff[1] if staff else ""
