@@ -74,8 +74,10 @@ from monitor.storage.records import (
 )
 
 
-class Charting:
-    """Readings, events and acknowledgements of a session."""
+class SessionWriter:
+    """What a part that writes to sessions' records is built with: the guard (and its
+    store and clock), which protocol judges a session, the evaluations kept between saves,
+    and the loading of sessions."""
 
     def __init__(self, guard: Guard, protocols: SessionProtocols, evaluations: Evaluations,
                  loading: Loading) -> None:
@@ -85,6 +87,10 @@ class Charting:
         self.protocols = protocols
         self.evaluations = evaluations
         self.loading = loading
+
+
+class Charting(SessionWriter):
+    """Readings, events and acknowledgements of a session."""
 
     def record_reading(
         self,

@@ -23,12 +23,9 @@ from monitor.clinical.permissions import Action, allowed
 from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
 from monitor.service.auth import StaffInfo
-from monitor.service.charting import validated
+from monitor.service.charting import SessionWriter, validated
 from monitor.service.conflicts import refuse_changed_retry, refuse_second
-from monitor.service.evaluation import Evaluations, criticals_closed
-from monitor.service.guard import Guard
-from monitor.service.loading import Loading
-from monitor.service.session_protocols import SessionProtocols
+from monitor.service.evaluation import criticals_closed
 from monitor.service.views import (
     MEANING_CRITICAL_AMEND,
     MEANING_CRITICAL_VOID,
@@ -40,17 +37,8 @@ from monitor.storage.model import Correction, EventRow, ReadingRow, TreatmentSes
 from monitor.storage.records import reading_values, row_values, session_info
 
 
-class Corrections:
+class Corrections(SessionWriter):
     """Voids and amendments of a session's entries."""
-
-    def __init__(self, guard: Guard, protocols: SessionProtocols, evaluations: Evaluations,
-                 loading: Loading) -> None:
-        self.guard = guard
-        self.store = guard.store
-        self.clock = guard.clock
-        self.protocols = protocols
-        self.evaluations = evaluations
-        self.loading = loading
 
     def void(
         self,

@@ -79,6 +79,10 @@ class WindowFrame(QMainWindow):
     _under_lock: QWidget | None
     _hidden_dialogs: list[QDialog]
     stack: QStackedWidget
+    #: Staff administration (:class:`ui.app.staff_flows.StaffFlows`) and the clinic protocol
+    #: (``MainWindow``): the flows provide them, the frame's moves call them.
+    show_admin: Callable[[], None]
+    show_protocol: Callable[[], None]
     login_screen: LoginScreen
     lock_screen: LockScreen
     overview: OverviewScreen
@@ -121,14 +125,6 @@ class WindowFrame(QMainWindow):
             return
         self.refresh_overview()
         self._show(self.overview)
-
-    def show_admin(self) -> None:
-        """Staff administration (built by :class:`ui.app.staff_flows.StaffFlows`)."""
-        raise NotImplementedError
-
-    def show_protocol(self) -> None:
-        """The clinic protocol (built by ``MainWindow``)."""
-        raise NotImplementedError
 
     def chair_tiles(self) -> list[ChairTile] | None:
         """Each chair's tile now, from the sessions as last loaded (None: the database
