@@ -133,7 +133,13 @@ class Evaluations:
 
         Runs inside the caller's transaction, after its new rows were flushed; ``appended``
         is the reading it stored, if that is all it stored.
+
+        Two tablets saving into one session take turns here (a lock held to COMMIT, on
+        PostgreSQL), so each evaluates the rows the other committed: evaluating side by side,
+        each would raise the first flag of one episode from its own reading, and both
+        would be stored.
         """
+        queries.take_turns(connection, f"flags:{session_id}")
         raised = self._reading_flags(connection, session_id, protocol, now, appended)
         if not raised:
             return ()  # most saves: nothing to compare with the stored flags
