@@ -14,6 +14,7 @@ Used by ``test_process_races`` and ``bench/bench_writers.py``.
 from __future__ import annotations
 
 import multiprocessing
+import queue as queue_module
 import time
 import traceback
 import uuid
@@ -40,20 +41,23 @@ def context() -> SpawnContext:
 
 
 class SharedClock:
-    """Wall time that every tablet reads from shared memory; :meth:`tick` moves it a second."""
+    """Wall time shared by the tablets: :meth:`tick` moves the shared count a second on and
+    this tablet's clock to it, so no two tablets' saves are timed the same moment."""
 
     def __init__(self, seconds: Synchronized) -> None:  # type: ignore[type-arg]
         self._seconds = seconds
+        self._at = seconds.value
 
     def tick(self) -> None:
         with self._seconds.get_lock():
             self._seconds.value += 1
+            self._at = self._seconds.value
 
     def now(self) -> datetime:
-        return START + timedelta(seconds=self._seconds.value)
+        return START + timedelta(seconds=self._at)
 
     def monotonic(self) -> float:
-        return float(self._seconds.value)
+        return float(self._at)
 
 
 def vitals(hr: int) -> dict[str, str]:
@@ -86,6 +90,21 @@ def save_readings(url: str, seconds: Synchronized, barrier: Barrier,  # type: ig
     took = time.perf_counter() - began
     service.store.close()
     return took
+
+
+def save_one_into_each(url: str, seconds: Synchronized,  # type: ignore[type-arg]
+                       barrier: Barrier, nurse: uuid.UUID,
+                       sessions: Sequence[uuid.UUID]) -> int:
+    """Save one fast reading into each session at the same moment as the other tablets."""
+    service = _service(url, seconds)
+    clock = service.clock
+    assert isinstance(clock, SharedClock)
+    for session_id in sessions:
+        barrier.wait()
+        clock.tick()
+        service.record_reading(session_id, vitals(131), by=nurse)
+    service.store.close()
+    return len(sessions)
 
 
 def _outcome(call: Callable[[], Any]) -> tuple[str, str]:
@@ -152,10 +171,20 @@ def run_tablets(work: Callable[..., Any], url: str,
     for process in processes:
         process.start()
     results: dict[int, Any] = {}
-    failures = []
+    failures: list[str] = []
+    deadline = time.monotonic() + JOIN_TIMEOUT_S
     try:
-        for _ in processes:
-            index, status, value = queue.get(timeout=JOIN_TIMEOUT_S)
+        while len(results) + len(failures) < len(processes):
+            try:
+                index, status, value = queue.get(timeout=1)
+            except queue_module.Empty:
+                # A tablet that died without a word (killed, failed to start) fails the run.
+                silent = [p.name for p in processes if not p.is_alive() and p.exitcode != 0]
+                if silent or time.monotonic() > deadline:
+                    barrier.abort()
+                    failures.append(f"no result from {silent or 'the tablets in time'}")
+                    break
+                continue
             if status == "ok":
                 results[index] = value
             else:

@@ -23,6 +23,7 @@ from monitor.service.clinic import ClinicService
 from monitor.storage.integrity import check_database
 from monitor.storage.model import Acknowledgement, AuditLog, FlagRow, ReadingRow, TreatmentSession
 from monitor.storage.store import open_store
+from tests.monitor.service import tablet_processes
 from tests.monitor.service.tablet_processes import (
     SECRET,
     START,
@@ -97,9 +98,7 @@ def flags_raised_in_commit_order(office: ClinicService, session: uuid.UUID) -> s
         order = list(db.scalars(select(AuditLog.record_id).where(
             AuditLog.action == "create", AuditLog.record_kind == "reading",
             AuditLog.session_id == session).order_by(AuditLog.seq)))
-    assert isinstance(office.clock, ManualClock)
-    office.clock.advance(timedelta(hours=2))  # past every reading the tablets timed
-    view = office.load(session)
+    view = office.load(session, START + timedelta(days=1))  # after every reading timed
     assert not view.record.events
     assert not view.record.acknowledgements
     readings = {reading.id: reading for reading in view.record.readings}
@@ -131,6 +130,31 @@ def test_three_tablets_saving_into_one_session_store_every_reading_once(office, 
 @pytest.mark.slow
 def test_three_tablets_saving_500_readings_each_store_1500_once(office, pg_url):
     three_tablets_saving(office, pg_url, per_tablet=500)
+
+
+def tablets_raising_one_flag(office: ClinicService, pg_url: str, rounds: int) -> None:
+    """Each round two tablets save a fast reading into a fresh session at the same moment:
+    the flags stored are those the record raised as it stood at each save, in commit order
+    (one flag, or two when the later-dated reading committed first)."""
+    nurse = office.ensure_staff("N. Quinn", "nurse")
+    sessions = []
+    for index in range(rounds):
+        patient = office.add_patient(f"MRN{uuid.uuid4().hex[:8]}", by=nurse, weight_kg=70.0)
+        session = office.start_session(patient.id, by=nurse, chair=f"R{index}")
+        office.record_reading(session, tablet_processes.vitals(72), by=nurse)
+        sessions.append(session)
+    run_tablets(tablet_processes.save_one_into_each, pg_url,
+                [(nurse, sessions), (nurse, sessions)])
+    for session in sessions:
+        with office.store.read() as db:
+            stored = set(db.scalars(select(FlagRow.id).where(FlagRow.session_id == session)))
+        raised = flags_raised_in_commit_order(office, session)
+        assert stored == raised, f"stored {len(stored)} flags, the rules raised {len(raised)}"
+    assert office.verify_audit().first_bad is None
+
+
+def test_two_tablets_saving_fast_readings_at_once_raise_each_flag_once(office, pg_url):
+    tablets_raising_one_flag(office, pg_url, rounds=30)
 
 
 # -- two tablets acknowledging one flag ------------------------------------------------------
