@@ -49,10 +49,12 @@ def test_a_refused_entry_stays_visible_and_is_not_offered_again_until_dismissed(
     outbox.refuse(first, "Session closed: discharge signed by N. Quinn at 10:42")
     assert outbox.first_waiting().entry_id == second
     [refused] = outbox.refused(session)
-    assert refused.entry_id == first and refused.attempts == 1
+    assert refused.entry_id == first
+    assert refused.attempts == 1
     assert "discharge signed" in refused.refused
     outbox.remove(second)
-    assert outbox.count() == 0 and outbox.first_waiting() is None
+    assert outbox.count() == 0
+    assert outbox.first_waiting() is None
     outbox.dismiss(first)
     assert outbox.refused() == []
 
@@ -65,8 +67,8 @@ def test_the_outbox_file_is_private_and_sits_beside_the_drafts(tmp_path):
     outbox.hold(uuid.uuid4(), "reading", uuid.uuid4(), {}, AT)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    mode = outbox._db.execute("PRAGMA journal_mode").fetchone()[0]  # noqa: SLF001
-    sync = outbox._db.execute("PRAGMA synchronous").fetchone()[0]  # noqa: SLF001
+    mode = outbox._db.execute("PRAGMA journal_mode").fetchone()[0]
+    sync = outbox._db.execute("PRAGMA synchronous").fetchone()[0]
     assert (mode, sync) == ("wal", 2)  # 2 = FULL
 
 
