@@ -24,8 +24,10 @@ from pathlib import Path
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService
+from monitor.service.tablet import Drainer, TabletService
 from monitor.storage.changes.feed import ChangeFeed, open_feed
 from monitor.storage.drafts import DraftStore, default_draft_dir
+from monitor.storage.outbox import Outbox, default_outbox_path
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
 
 #: The demo chair's clock runs this many times faster than real time: its 72-minute
@@ -106,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     feed: ChangeFeed | None = None
     changes: ChangeSignals | None = None
+    outbox: Outbox | None = None
+    drainer: Drainer | None = None
     try:
         staff = None
         hooks = []
@@ -144,9 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         feed = open_feed(store)
         changes = ChangeSignals(feed)
         feed.start()
+        # A tablet of the clinic's server charts on through an outage: its entries wait in
+        # an outbox beside the drafts, drained in order when the server is back. A lone
+        # SQLite tablet has none: its database is on the tablet.
+        tablet: TabletService | None = None
+        if not store.is_sqlite:
+            outbox = Outbox(default_outbox_path(default_draft_dir()))
+            tablet = TabletService(service, outbox, clock)
+            drainer = Drainer(tablet)
+            tablet.on_reachable = drainer.poke
+            drainer.start()
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
-                            changes=changes)
+                            changes=changes, chair_service=tablet)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -157,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.showMaximized()
         return app.exec()
     finally:
+        if drainer is not None:
+            drainer.stop()
+        if outbox is not None:
+            outbox.close()
         if changes is not None:
             changes.close()
         if feed is not None:

@@ -55,3 +55,27 @@ def test_screenshot_writes_every_main_screen(tmp_path):
     assert len(names) >= 10
     for screen in ("overview", "check-in", "session-flags", "entry-vitals", "discharge"):
         assert any(screen in name for name in names), screen
+
+
+@pytest.mark.postgres
+def test_a_tablet_of_the_clinic_server_charts_through_an_outbox_beside_its_drafts(
+        qapp, monkeypatch, pg_url, tmp_path):
+    from monitor.service.tablet import TabletService  # noqa: PLC0415
+
+    seen = {}
+
+    def exec_once(_app=None):
+        (window,) = [w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible()]
+        seen["chairs"] = window.chair_service
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    monkeypatch.setattr(main, "default_draft_dir", lambda: tmp_path / "ChairSide" / "drafts")
+    assert main.main(["--db", pg_url]) == 0
+    qapp.setStyleSheet("")
+    qapp.setProperty("chairside_theme", None)
+    assert isinstance(seen["chairs"], TabletService)
+    assert seen["chairs"].outbox.path == tmp_path / "ChairSide" / "outbox.sqlite3"
+    assert seen["chairs"].outbox.path.exists()

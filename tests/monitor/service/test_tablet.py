@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -20,37 +19,12 @@ from monitor.service.tablet import Drainer, TabletService
 from monitor.storage.integrity import check_database
 from monitor.storage.model import AuditLog, ReadingRow
 from monitor.storage.outbox import Outbox
-from monitor.storage.store import NotSavedError, StorageError, Store, StoreUnavailableError
+from monitor.storage.store import NotSavedError, StorageError
 from tests.conftest import TEST_PIN
+from tests.support.outage import Outage
 
 MIN = timedelta(minutes=1)
 NORMAL = {"sbp": "124", "dbp": "78", "hr": "72", "spo2": "98"}
-
-
-class Outage:
-    """The store fails every read and write as a server out of reach does, while on."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def begin(self) -> None:
-        @contextmanager
-        def write() -> Iterator[None]:
-            raise NotSavedError("unreachable", "NOT saved: the database cannot be reached.")
-            yield  # pragma: no cover
-
-        @contextmanager
-        def read() -> Iterator[None]:
-            raise StoreUnavailableError("unreachable",
-                                        "Could not read: the database cannot be reached.")
-            yield  # pragma: no cover
-
-        self.store.write = write  # type: ignore[method-assign]
-        self.store.read = read  # type: ignore[method-assign]
-
-    def end(self) -> None:
-        for name in ("write", "read"):
-            self.store.__dict__.pop(name, None)
 
 
 @pytest.fixture
