@@ -282,7 +282,7 @@ class ChairTileWidget(QPushButton):
         self.phase.show()
         self.phase_icon.setVisible(tile.ready)
         # Entries saved on this tablet while the server is away: how many wait for it.
-        self.hint.setText(f"⏳ {tile.held} saved on this tablet — not yet on the server"
+        self.hint.setText(f"{tile.held} saved on this tablet — not yet on the server"
                           if tile.held else "")
         self.hint.setVisible(bool(tile.held))
         self.check_in_next.setVisible(discharged)

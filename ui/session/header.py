@@ -282,7 +282,7 @@ class SessionHeader(QFrame):
     def show_held(self, text: str, *, at: datetime) -> None:
         """An entry saved on this tablet, not yet on the server: amber, never green."""
         self.notice.setStyleSheet(f"font-weight: bold; color: {self.theme.warning};")
-        self.notice.setText("⏳ " + text)
+        self.notice.setText(text)
         self.notice.show()
         self._notice_at = at
         self._held_shown = True
