@@ -284,19 +284,20 @@ class TabletService:
         Each leaves the outbox only once the server has it (committed, or stored already
         with these values by an earlier try). A refusal is kept with the server's words and
         the drain goes on; it stops at the first failure of the environment (the entry
-        waits for the next drain)."""
+        waits for the next drain, its failed tries counted)."""
         taken = 0
         with self._drain_lock:
             while (entry := self.outbox.first_waiting()) is not None:
-                self.outbox.attempted(entry.entry_id)
                 try:
                     self._replay(entry)
                 except OutcomeUnknownError:
                     if settle(self.service.stored, entry.kind, entry.entry_id).verdict \
                             is not Verdict.SAVED:
+                        self.outbox.attempted(entry.entry_id)
                         break
                 except StorageError as exc:
                     log.info("drain stopped: %s", exc.message)
+                    self.outbox.attempted(entry.entry_id)
                     break
                 except REFUSALS as exc:
                     self.outbox.refuse(entry.entry_id, _refusal_text(exc))

@@ -124,7 +124,7 @@ class Outbox:
         return held
 
     def attempted(self, entry_id: uuid.UUID) -> None:
-        """One more try to give the entry to the server (counted before the try)."""
+        """One more try to give the entry to the server failed."""
         with self._transaction() as db:
             db.execute("UPDATE held SET attempts = attempts + 1 WHERE entry_id = ?",
                        (str(entry_id),))
