@@ -43,6 +43,7 @@ from monitor.clinical.domain import (
     Measure,
     Reading,
     Severity,
+    clock_time,
 )
 from monitor.clinical.infusion import EarlyStopError, check_early_stop
 from monitor.clinical.permissions import PermissionDenied
@@ -300,7 +301,8 @@ class TabletService:
                     self.outbox.attempted(entry.entry_id)
                     break
                 except REFUSALS as exc:
-                    self.outbox.refuse(entry.entry_id, _refusal_text(exc))
+                    self.outbox.refuse(entry.entry_id,
+                                       f"{describe(entry)}: {_refusal_text(exc)}")
                     continue
                 self.outbox.remove(entry.entry_id)
                 taken += 1
@@ -448,6 +450,25 @@ def _with_entry(entry: HeldEntry, readings: list[Reading], events: list[Event],
             events = [*events, Event(id=uuid.uuid5(entry.entry_id, "pause"), time=when,
                                      kind=EventKind.INFUSION_PAUSE, recorded_at=entry.held_at)]
     return readings, events, acks
+
+
+def describe(entry: HeldEntry) -> str:
+    """The held entry in the nurse's words, so that a refused one can be entered again:
+    "Reading 10:32 (hr 72, spo2 88)", "Medication 10:40 (ondansetron 4 mg)"."""
+    p = entry.payload
+    at = clock_time(datetime.fromisoformat(p["time"]))
+    if entry.kind == READING:
+        raw = p["raw"]
+        names = [*(k for k in READING_FIELDS if k in raw), *(k for k in raw
+                                                              if k not in READING_FIELDS)]
+        values = ", ".join(f"{k} {raw[k]}" for k in names if raw[k] not in (None, ""))
+        return f"Reading {at} ({values})"
+    if entry.kind == EVENT:
+        kind = EventKind(p["kind"]).value.replace("_", " ").capitalize()
+        return f"{kind} {at}" + (f" ({p['detail']})" if p["detail"] else "")
+    if entry.kind == ACKNOWLEDGEMENT:
+        return f"Acknowledgement {at} of {p['flag']['message']} ({p['action']})"
+    return f"{entry.kind.capitalize()} {at}"
 
 
 def _flag_payload(flag: Flag) -> dict[str, Any]:

@@ -151,6 +151,7 @@ def test_a_held_entry_the_server_refuses_stays_visible_with_its_words(
     [refused] = tablet.outbox.refused(session_id)
     assert refused.entry_id == saved.id
     assert "spo2 97, not 96" in refused.refused
+    assert refused.refused.startswith("Reading 09:05 (sbp 124, dbp 78, hr 72, spo2 96): ")
     view = tablet.load(session_id)
     assert view.refused_on_server == (refused.refused,)
 
