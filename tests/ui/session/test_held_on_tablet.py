@@ -3,13 +3,14 @@ amber, with how many wait), its flag is shown, and sign-off says it needs the se
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
-from monitor.clinical.domain import Severity
+from monitor.clinical.domain import EventKind, Severity
 from monitor.service.reachability import Reachability
 from monitor.service.tablet import TabletService
 from monitor.storage.outbox import Outbox
@@ -94,3 +95,19 @@ def test_sign_off_says_it_needs_the_server_while_it_is_away_and_is_back_after_th
     assert HELD_ONE not in chair.screen.header.notice_text()
     assert chair.presenter.view is not None
     assert chair.presenter.view.held == 0
+
+
+def test_an_event_is_held_and_a_correction_meanwhile_says_it_waits_for_the_server(
+        qtbot, chair, clock):
+    presenter = chair.presenter
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=2))
+    with qtbot.waitSignal(presenter.heldOnTablet) as held:
+        assert presenter.record_event(EventKind.MEDICATION, detail="ondansetron 4 mg")
+    assert held.args == [HELD_ONE]
+    with qtbot.waitSignal(presenter.notSaved) as refused:
+        assert not presenter.void("reading", uuid.uuid4(), "entered on the wrong chair")
+    assert "A correction waits until the 1 entries saved on this tablet reach the server" \
+        in refused.args[0]
+    assert presenter.view is not None
+    assert any(e.detail == "ondansetron 4 mg" for e in presenter.view.record.events)
