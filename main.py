@@ -123,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             clock = AcceleratedClock(now, DEMO_SPEED)
             # A throwaway secret for a throwaway database; every demo person's PIN is
             # DEMO_PIN (docs/security.md), and only here.
-            service = ClinicService(store, clock, secret=secrets.token_bytes(32))
+            secret = secrets.token_bytes(32)
+            service = ClinicService(store, clock, secret=secret)
             nurse = service.ensure_staff("Demo Nurse", "nurse", pin=DEMO_PIN)
             service.ensure_staff("Demo Admin", "admin", pin=DEMO_PIN)
             service.set_demo_pins(DEMO_PIN)
@@ -133,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chair.advance()
             hooks.append(chair.advance)
         else:
-            service = ClinicService(store, clock, secret=load_secret())
+            secret = load_secret()
+            service = ClinicService(store, clock, secret=secret)
         # The demo nurse is signed in already; after a lock, the demo PIN is on the screen.
         hint = f"Demo database: every PIN is {DEMO_PIN}" if demo_dir is not None else ""
         # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
@@ -154,7 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         tablet: TabletService | None = None
         if not store.is_sqlite:
             outbox = Outbox(default_outbox_path(default_draft_dir()))
-            tablet = TabletService(service, outbox, clock)
+            # The drain runs on a thread of its own, with a service of its own.
+            tablet = TabletService(service, outbox, clock, drain_service=ClinicService(
+                store, clock, secret=secret))
             drainer = Drainer(tablet)
             tablet.on_reachable = drainer.poke
             drainer.start()

@@ -96,12 +96,16 @@ class TabletService:
 
     Everything a chair's presenter asks for; :meth:`drain` gives the held entries to the
     server. ``on_reachable`` is called when a read went through while entries wait (the
-    :class:`Drainer`'s ``poke``).
+    :class:`Drainer`'s ``poke``). ``drain_service``: the service the drain calls (default
+    ``service``); the app gives the drain's thread a service of its own on the same store,
+    so that the two threads share no evaluation kept between saves.
     """
 
     def __init__(self, service: ClinicService, outbox: Outbox, clock: Clock, *,
-                 on_reachable: Callable[[], None] | None = None) -> None:
+                 on_reachable: Callable[[], None] | None = None,
+                 drain_service: ClinicService | None = None) -> None:
         self.service = service
+        self.drain_service = drain_service if drain_service is not None else service
         self.outbox = outbox
         self.clock = clock
         self.on_reachable = on_reachable
@@ -292,7 +296,7 @@ class TabletService:
                 try:
                     self._replay(entry)
                 except OutcomeUnknownError:
-                    if settle(self.service.stored, entry.kind, entry.entry_id).verdict \
+                    if settle(self.drain_service.stored, entry.kind, entry.entry_id).verdict \
                             is not Verdict.SAVED:
                         self.outbox.attempted(entry.entry_id)
                         break
@@ -313,18 +317,19 @@ class TabletService:
         p = entry.payload
         by = uuid.UUID(p["by"])
         when = datetime.fromisoformat(p["time"])
+        service = self.drain_service
         if entry.kind == READING:
-            self.service.record_reading(
+            service.record_reading(
                 entry.session_id, p["raw"], by=by, time=when, confirmed=p["confirmed"],
                 note=p["note"], on_oxygen=p["on_oxygen"], reading_id=entry.entry_id,
                 after_signoff_reason=p["after_signoff_reason"])
         elif entry.kind == EVENT:
-            self.service.record_event(
+            service.record_event(
                 entry.session_id, EventKind(p["kind"]), by=by, time=when, detail=p["detail"],
                 data=p["data"], confirmed=p["confirmed"], override_reason=p["override_reason"],
                 after_signoff_reason=p["after_signoff_reason"], event_id=entry.entry_id)
         elif entry.kind == ACKNOWLEDGEMENT:
-            self.service.acknowledge(
+            service.acknowledge(
                 entry.session_id, _flag_from(p["flag"]), action=p["action"], by=by,
                 note=p["note"], time=when, record_pause=p["record_pause"],
                 acknowledgement_id=entry.entry_id)

@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.clinical.domain import EventKind, Severity
+from monitor.service.clinic import ClinicService
 from monitor.service.tablet import Drainer, TabletService
 from monitor.storage.integrity import check_database
 from monitor.storage.model import AuditLog, ReadingRow
 from monitor.storage.outbox import Outbox
 from monitor.storage.store import NotSavedError, StorageError
-from tests.conftest import TEST_PIN
+from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.support.outage import Outage
 
 MIN = timedelta(minutes=1)
@@ -206,7 +207,10 @@ def test_the_drainer_drains_on_its_own_thread_when_poked(
     saved = reading(tablet, session_id, nurse, clock)
     outage.end()
     drained: list[int] = []
-    drainer = Drainer(tablet, every_s=3600, drained=drained.append)
+    # As the app does: the drain's thread calls a service of its own on the same store.
+    own = TabletService(service, tablet.outbox, clock,
+                        drain_service=ClinicService(service.store, clock, secret=TEST_SECRET))
+    drainer = Drainer(own, every_s=3600, drained=drained.append)
     drainer.start()
     try:
         drainer.poke()
