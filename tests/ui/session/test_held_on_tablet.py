@@ -3,10 +3,12 @@ amber, with how many wait), its flag is shown, and sign-off says it needs the se
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,7 @@ from ui.session.discharge import NEEDS_SERVER
 from ui.session.presenter import SessionPresenter
 from ui.session.screen import SessionScreen
 
+SHOTS = os.environ.get("CHAIRSIDE_SHOTS")  # a folder: the screen is also saved there
 HELD_ONE = "Saved on this tablet — not yet on the server (1)"
 
 
@@ -62,6 +65,8 @@ def test_a_reading_while_the_server_is_away_is_said_saved_on_this_tablet_with_it
     with qtbot.assertNotEmitted(chair.presenter.saved):
         save(qtbot, vitals)
     assert vitals.banner_text() == HELD_ONE
+    if SHOTS:
+        chair.screen.window().grab().save(str(Path(SHOTS) / "held-vitals-1280x800.png"))
     assert vitals._banner.state() == "held"  # amber, not the green of a save on the server
     assert vitals.field("spo2").text() == ""  # kept on the tablet, not left in the form
     assert HELD_ONE in chair.screen.header.notice_text()
