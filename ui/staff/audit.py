@@ -1,11 +1,12 @@
 """The audit trail on screen, for clinicians and administrators.
 
 Every change to the record, sign-in, lock, export and refusal is in the audit trail
-(:mod:`monitor.storage.audit`). :class:`AuditScreen` lists its entries newest first in a
-:class:`AuditModel` table and filters them by patient (MRN), session, staff member, action
-and date. The screen only reads the filter the user typed into an :class:`AuditFilter`
-(naming the field at fault when a date or session id cannot be read); the window asks
-:meth:`monitor.service.clinic.ClinicService.audit_entries` and hands the entries back.
+(:mod:`monitor.storage.audit`), with the tablet it was made on. :class:`AuditScreen` lists
+its entries newest first in a :class:`AuditModel` table and filters them by patient (MRN),
+session, staff member, action and date. The screen only reads the filter the user typed
+into an :class:`AuditFilter` (naming the field at fault when a date or session id cannot be
+read); the window asks :meth:`monitor.service.clinic.ClinicService.audit_entries` and hands
+the entries back.
 """
 
 from __future__ import annotations
@@ -101,13 +102,14 @@ def local_midnight(day: date) -> datetime:
 
 
 class AuditModel(ReadOnlyTableModel["AuditEntry"]):
-    """Audit entries, one per row: time, staff, action, record and the change.
+    """Audit entries, one per row: time, staff, the tablet, action, record and the change.
 
     Signals: only those of :class:`QAbstractTableModel`.
     """
 
-    HEADERS: ClassVar[tuple[str, ...]] = ("Time", "Staff", "Action", "Record", "Change")
-    TIME, STAFF, ACTION, RECORD, CHANGE = range(5)
+    HEADERS: ClassVar[tuple[str, ...]] = ("Time", "Staff", "Tablet", "Action", "Record",
+                                          "Change")
+    TIME, STAFF, TABLET, ACTION, RECORD, CHANGE = range(6)
 
     def set_entries(self, entries: Sequence[AuditEntry]) -> None:
         self._reset_rows(entries)
@@ -133,6 +135,9 @@ class AuditModel(ReadOnlyTableModel["AuditEntry"]):
             return f"{entry.at.astimezone():%Y-%m-%d %H:%M:%S}"
         if column == self.STAFF:
             return entry.staff_name or "—"
+        if column == self.TABLET:
+            # None for the command line and for entries from before tablets had names.
+            return entry.tablet or "—"
         if column == self.ACTION:
             return str(entry.action).replace("_", " ")
         if column == self.RECORD:

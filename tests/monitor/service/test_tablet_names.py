@@ -225,3 +225,32 @@ def test_the_time_is_the_tablets_local_time(monkeypatch):
     finally:
         monkeypatch.setenv("TZ", "UTC")
         time.tzset()
+
+
+# -- the server lists the tablet's connections by its name --------------------------------
+
+
+@pytest.mark.postgres
+def test_the_server_lists_the_tablets_store_and_feed_connections_by_its_name(pg_url):
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+
+    from monitor.storage.changes.feed import open_feed  # noqa: PLC0415
+
+    name = f"Room {uuid.uuid4().hex[:8]}"
+    store = open_store(pg_url, application_name=name)
+    feed = open_feed(store, application_name=name)
+    admin = create_engine(pg_url)
+    try:
+        feed.start()
+        assert feed.connected.wait(10)
+        with store.read() as db:
+            own = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as connection:
+            names = dict(connection.execute(text(
+                "SELECT pid, application_name FROM pg_stat_activity WHERE pid IN (:a, :b)"),
+                {"a": own, "b": feed.backend_pid}).all())
+        assert names == {own: name, feed.backend_pid: name}
+    finally:
+        feed.stop()
+        store.close()
+        admin.dispose()

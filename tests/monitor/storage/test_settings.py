@@ -102,7 +102,7 @@ def test_the_given_name_wins_and_is_kept_the_environment_wins_for_one_run(tmp_pa
 
 def test_a_bad_given_or_environment_name_names_where_it_came_from(tmp_path):
     path = tmp_path / "settings.json"
-    with pytest.raises(ValueError, match="^--tablet: Tablet name: 1 to 32 characters, not 40$"):
+    with pytest.raises(ValueError, match=r"^--tablet: Tablet name: 1 to 32 characters, not 40$"):
         choose_tablet_name(path, given="x" * 40, environ={})
     with pytest.raises(ValueError, match=f"^{TABLET_ENV}: Tablet name: 1 to 32 printable"):
         choose_tablet_name(path, environ={TABLET_ENV: "a\nb"})

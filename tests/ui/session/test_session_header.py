@@ -49,3 +49,36 @@ def test_a_long_notice_moves_nothing_below_the_header(qtbot, qapp, service, cloc
     settle()
     assert moved(before, control_places(screen)) == []
     window.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_the_tablets_name_is_small_under_the_back_button_and_squeezes_nothing(
+    qtbot, qapp, service, clock, nurse, size
+):
+    apply_theme(qapp, DIM)
+    session_id = patient_session(service, nurse)
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    screen.set_orientation(Qt.Orientation.Horizontal if size[0] > size[1]
+                           else Qt.Orientation.Vertical)
+    window = host(qtbot, screen, *size)
+    presenter.refresh()
+    settle()
+    header_height, rail = screen.header.height(), screen.rail.geometry()
+    name = "Infusion room 2, window side (B)"  # the longest a name may be: 32 characters
+    screen.header.set_tablet(name)
+    settle()
+    tablet = screen.header.tablet
+    assert tablet.isVisible()
+    assert tablet.toolTip() == f"Tablet {name}", "whole in the tooltip when elided"
+    assert screen.header.height() == header_height
+    assert screen.rail.geometry() == rail, "the value tiles keep their size and place"
+    button = screen.header.back_button.geometry()
+    assert tablet.geometry().top() >= button.bottom(), "under the back button"
+    assert tablet.width() <= button.width() + 1
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(Path(SHOTS) / f"session-tablet-{size[0]}x{size[1]}.png"))
+    screen.header.set_tablet("")
+    assert not tablet.isVisible()
+    window.close()

@@ -162,3 +162,21 @@ def test_a_change_reads_as_words_without_empty_values():
         "kind: escort present"
     assert change_text(_entry({"hr": 140}, {"hr": 104, "note": "typo in HR"})) == \
         "hr: 140 → hr: 104; note: typo in HR"
+
+
+def test_each_entry_shows_the_tablet_it_was_made_on(qtbot, store, clock, clinician):
+    from monitor.service.clinic import ClinicService  # noqa: PLC0415
+    from tests.conftest import TEST_SECRET  # noqa: PLC0415
+
+    room2 = ClinicService(store, clock, secret=TEST_SECRET, tablet="Room-2")
+    patient = room2.add_patient("MRN-004299", by=clinician, weight_kg=70)
+    model = AuditModel()
+    model.set_entries(room2.audit_entries(by=clinician))
+    assert model.headerData(AuditModel.TABLET, Qt.Orientation.Horizontal) == "Tablet"
+    (row,) = [r for r in range(model.rowCount()) if model.entry(r).patient_id == patient.id]
+    assert model.data(model.index(row, AuditModel.TABLET)) == "Room-2"
+    assert "Room-2" not in model.data(model.index(row, AuditModel.CHANGE)), \
+        "the tablet has its own column, not the change's"
+    others = [r for r in range(model.rowCount()) if not model.entry(r).tablet]
+    assert others, "the fixtures' entries were written without a tablet"
+    assert model.data(model.index(others[0], AuditModel.TABLET)) == "—"
