@@ -124,8 +124,8 @@ class SessionHeader(QFrame):
         self.back_button = TouchButton("◀ Chairs")
         self.back_button.clicked.connect(self.back)
         #: The tablet's name, small under the back button (clinic mode: several tablets
-        #: chart into one database); two lines at most, elided, whole in the tooltip.
-        self.tablet = ElidedLabel(2)
+        #: chart into one database); one line, elided, whole in the tooltip.
+        self.tablet = ElidedLabel(1)
         self.tablet.setObjectName("session-tablet")
         self.tablet.setProperty("role", "muted")
         self.tablet.hide()
@@ -201,8 +201,12 @@ class SessionHeader(QFrame):
         self._layout.addLayout(self._controls_row)
 
     def set_tablet(self, name: str) -> None:
-        """Show which tablet this is ("" shows nothing)."""
-        self.tablet.setText(f"Tablet {name}" if name else "")
+        """Show which tablet this is: "Tablet Room-2", or "Demo tablet" as it is ("" shows
+        nothing)."""
+        shown = name if "tablet" in name.lower() else f"Tablet {name}"
+        # Its height is set from its font: the style sheet's small type, not the default.
+        self.tablet.ensurePolished()
+        self.tablet.setText(shown if name else "")
         self.tablet.setVisible(bool(name))
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
