@@ -21,6 +21,7 @@ from monitor.service.clinic import ClinicService
 from monitor.service.conflicts import already_done
 from monitor.service.views import AlreadyDoneError
 from monitor.storage.audit import TABLET_KEY
+from monitor.storage.integrity import check_database
 from monitor.storage.model import AuditLog
 from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
@@ -102,6 +103,7 @@ def test_every_entry_a_tablet_writes_names_it_and_the_chain_verifies(
     Path(os.environ[KEY_FILE_ENV]).write_text(base64.b64encode(TEST_SECRET).decode())
     assert monitor_main(["audit", "verify", "--db", db_url], clock=clock) == 0
     assert capsys.readouterr().out.startswith("ok: ")
+    assert check_database(db_url).ok
 
 
 def test_a_changed_tablet_name_breaks_the_chain_at_that_entry(room1, quinn, session_id,
