@@ -67,7 +67,9 @@ def _run_once(monkeypatch, seen: dict) -> None:
     """Let main() build its window, note what it shows, and close it instead of running."""
 
     def exec_once(_app=None):
-        (window,) = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        # The one this main() shows (windows of earlier runs are closed, maybe not yet gone).
+        (window,) = [w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible()]
         seen["title"] = window.windowTitle()
         seen["tablet"] = window.service.tablet
         store = window.service.store
