@@ -55,13 +55,19 @@ class ClinicService:
 
     A session is judged by the protocol version stored when it started, whatever the
     protocol files (``protocol_dir``, default the shipped ones) say now.
+
+    ``tablet`` names the tablet this service runs on (:mod:`monitor.storage.settings`): every
+    audit entry it writes records it, and another tablet refused in a race is told it. The
+    command line gives none.
     """
 
     def __init__(self, store: Store, clock: Clock, *, secret: bytes,
-                 protocol_dir: Path | None = None) -> None:
+                 protocol_dir: Path | None = None, tablet: str | None = None) -> None:
         self.store = store
         self.clock = clock
-        self.guard = Guard(store, clock, secret=secret)
+        self.guard = Guard(store, clock, secret=secret, tablet=tablet)
+        #: This tablet's name ("" on the command line).
+        self.tablet = self.guard.tablet or ""
         self.session_protocols = SessionProtocols(self.guard, protocol_dir)
         self.evaluations = Evaluations()
         self.loading = Loading(store, self.session_protocols, self.evaluations)

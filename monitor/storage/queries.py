@@ -211,7 +211,7 @@ FLAG_IDS = select(FLAGS.c.id).where(FLAGS.c.session_id == bindparam("session_id"
 
 #: The session's discharge sign-off, if one stands (not voided): it closes the session.
 CLOSING_OF_SESSION = (
-    select(EVENTS.c.recorded_at, EVENTS.c.kind, STAFF.c.name)
+    select(EVENTS.c.recorded_at, EVENTS.c.kind, STAFF.c.name, EVENTS.c.id)
     .join(STAFF, STAFF.c.id == EVENTS.c.entered_by)
     .where(EVENTS.c.session_id == bindparam("session_id"),
            EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS]),

@@ -69,6 +69,7 @@ class ChairFlows(WindowFrame):
             medications = protocol.medications
             from ui.session.screen import SessionScreen  # noqa: PLC0415 - built on first use
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
+            screen.header.set_tablet(self.service.tablet)
             self._add_device_readings(screen, presenter)
             screen.back.connect(self.show_overview)
             screen.set_orientation(self.orientation())

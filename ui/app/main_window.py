@@ -198,7 +198,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         if changes is not None:
             changes.changed.connect(self._changed)
             changes.staffChanged.connect(self._staff_changed)
-        self.setWindowTitle("ChairSide")
+        # Which tablet this is, in the window's frame too (clinic mode: several share one
+        # database).
+        self.setWindowTitle(f"ChairSide · {service.tablet}" if service.tablet else "ChairSide")
 
         self.stack = QStackedWidget()
         # The banner sits above every screen, outside the stack the screens switch in.
