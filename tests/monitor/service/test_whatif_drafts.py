@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from monitor.cli.main import main
+from monitor.clinical.protocol import load_draft
 from monitor.clock import ManualClock
 from monitor.demo import data as demo
 from monitor.service.auth import KEY_FILE_ENV
 from monitor.service.clinic import ClinicService
-from monitor.clinical.protocol import load_draft
 from monitor.service.whatif import period, what_if
 from monitor.storage.model import AuditLog
 from monitor.storage.store import open_store
