@@ -71,6 +71,7 @@ class ChairFlows(WindowFrame):
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
             self._add_device_readings(screen, presenter)
             screen.back.connect(self.show_overview)
+            screen.limitsRequested.connect(self.show_patient_limits)
             screen.set_orientation(self.orientation())
             self.presenters[chair] = presenter
             self.sessions[chair] = screen
