@@ -86,7 +86,7 @@ class ProtocolFlows(WindowFrame):
         self._whatif_controller.open(
             draft_id, replay, f"What-if: draft by {draft.created_by_name}",
             f"“{draft.reason}” ({draft.profile.replace('_', ' ')}), against the version each "
-            "session ran under")
+            "session ran under", edited=draft.updated_at)
         can_review = allowed(self.staff_role, Action.REVIEW)
         self.whatif_screen.set_can_open(
             can_review, "" if can_review else refusal(self.staff_role, Action.REVIEW))

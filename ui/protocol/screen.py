@@ -341,8 +341,12 @@ class ProtocolScreen(QWidget):
             self.withdrawRequested.emit(self.draft.id)
 
     def _what_if(self) -> None:
-        if self.draft is not None:
-            self.whatIfRequested.emit(self.draft.id)
+        if self.draft is None:
+            return
+        if self.edits():
+            self.show_error("Save the draft first: the what-if tries the draft as saved")
+            return
+        self.whatIfRequested.emit(self.draft.id)
 
 
 def _text(value: object) -> str:

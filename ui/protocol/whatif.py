@@ -163,12 +163,13 @@ class WhatIfScreen(QWidget):
         self.bar.setFormat("%v of %m sessions")
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
+        self.bar.setTextVisible(False)
         self.status = label("Choose the period and tap Run: nothing is changed by a what-if")
         self.status.setObjectName("whatif-status")
 
         self.comparison = ComparisonModel(theme, self)
         self.comparison_table = touch_table(self.comparison, "whatif-comparison", {
-            0: "Median minutes after the infusion stop", 1: "Ran under", 2: "00000",
+            0: "Median minutes, stop to ready", 1: "none ready", 2: "none ready",
             3: "Change"})
         self.comparison_table.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.Stretch)
@@ -232,6 +233,8 @@ class WhatIfScreen(QWidget):
         self.changed.set_sessions([])
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
+        self.bar.setTextVisible(False)
+        self.changed_title.setText("Sessions whose flags change")
         self.set_running(running=False)
         self._say("Choose the period and tap Run: nothing is changed by a what-if")
 
@@ -249,14 +252,21 @@ class WhatIfScreen(QWidget):
         self.until.setReadOnly(running)
 
     def show_started(self) -> None:
+        """A run has started: the last figures go, the bar is busy until the sessions of
+        the period are counted."""
         self.set_running(running=True)
-        self.bar.setRange(0, 0)  # busy until the sessions are counted
+        self.result = None
+        self.comparison.set_rows([])
+        self.changed.set_sessions([])
+        self.changed_title.setText("Sessions whose flags change")
+        self.bar.setTextVisible(True)
+        self.bar.setRange(0, 0)
         self._say("Reading the sessions of the period…")
 
     def show_progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done if total else 1)
-        self._say(f"Replaying: {done} of {total} sessions")
+        self._say(f"Replaying: {done} of {_sessions(total)}")
 
     def show_cancelling(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -272,19 +282,20 @@ class WhatIfScreen(QWidget):
         if result.cancelled:
             self.bar.setRange(0, max(result.total, 1))
             self.bar.setValue(result.sessions)
-            self._say(f"Cancelled after {result.sessions} of {result.total} sessions: the "
+            self._say(f"Cancelled after {result.sessions} of {_sessions(result.total)}: the "
                       "figures cover those only", error=True)
             return
         self.bar.setRange(0, max(result.total, 1))
         self.bar.setValue(max(result.total, 1))
         refused = (f"; {len(result.refused)} not compared (the patient's own limits do not "
                    "fit the draft)" if result.refused else "")
-        self._say(f"{result.sessions} sessions compared{refused}. Nothing was changed.")
+        self._say(f"{_sessions(result.sessions)} compared{refused}. Nothing was changed.")
 
     def show_error(self, text: str) -> None:
         self.set_running(running=False)
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
+        self.bar.setTextVisible(False)
         self._say(text, error=True)
 
     # -- internals ---------------------------------------------------------------------------
@@ -309,6 +320,10 @@ class WhatIfScreen(QWidget):
         session = self.changed.session(row)
         if session is not None:
             self.openSession.emit(session)
+
+
+def _sessions(n: int) -> str:
+    return f"{n} session{'' if n == 1 else 's'}"
 
 
 def _date_field(name: str, placeholder: str) -> QLineEdit:
@@ -369,6 +384,7 @@ class WhatIfController(QObject):
         self.replay: Replay | None = None
         self.job: _Job | None = None
         self.draft_id: uuid.UUID | None = None
+        self.edited: object = None
         screen.runRequested.connect(self.run)
         screen.cancelRequested.connect(self.cancel)
 
@@ -376,12 +392,15 @@ class WhatIfController(QObject):
     def running(self) -> bool:
         return self.job is not None
 
-    def open(self, draft_id: uuid.UUID, replay: Replay, title: str, subtitle: str) -> None:
-        """Show a draft's what-if (the last 30 days) without running it yet; the same
-        draft's run under way or its last figures stay."""
-        if self.draft_id == draft_id and (self.job is not None
-                                          or self.screen.result is not None):
+    def open(self, draft_id: uuid.UUID, replay: Replay, title: str, subtitle: str, *,
+             edited: object = None) -> None:
+        """Show a draft's what-if (the last 30 days) without running it yet. The same
+        draft, not edited since (``edited``: its last edit), keeps its run under way or its
+        last figures."""
+        if (self.draft_id == draft_id and self.edited == edited
+                and (self.job is not None or self.screen.result is not None)):
             return
+        self.edited = edited
         if self.job is not None:
             self.job.cancel.set()
         self.draft_id = draft_id

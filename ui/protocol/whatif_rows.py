@@ -60,6 +60,8 @@ def comparison_rows(data: Mapping[str, Any]) -> list[ComparisonRow]:
     rows += [_row(s.label.capitalize(), data["flags_before"][s.label],
                   data["flags_after"][s.label]) for s in reversed(Severity)]
     rows.append(ComparisonRow("Flags per measure", "", "", "", heading=True))
+    if not any(data["flags_before"].values()) and not any(data["flags_after"].values()):
+        rows.append(ComparisonRow("No flags on either side", "", "", ""))
     for measure in Measure:
         before = data["flags_by_measure_before"][measure.value]
         after = data["flags_by_measure_after"][measure.value]
@@ -73,7 +75,7 @@ def comparison_rows(data: Mapping[str, Any]) -> list[ComparisonRow]:
                      data["sessions_with_warning_after"]))
     rows.append(_row("Whose flags change", 0, len(data["changed_sessions"])))
     rows.append(ComparisonRow("Discharge-ready", "", "", "", heading=True))
-    rows.append(_row("Median minutes after the infusion stop", data["ready_median_min_before"],
+    rows.append(_row("Median minutes, stop to ready", data["ready_median_min_before"],
                      data["ready_median_min_after"]))
     rows.append(_row("Sessions ready", data["ready_sessions_before"],
                      data["ready_sessions_after"]))

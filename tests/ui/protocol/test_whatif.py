@@ -252,3 +252,18 @@ def service_theme():
     from ui.common.theme import DIM  # noqa: PLC0415
 
     return DIM
+
+
+def test_the_what_if_of_a_draft_with_unsaved_values_asks_to_save_first(qtbot, clinic):
+    service, _, admin, _, draft = clinic
+    window = _window(qtbot, service, (admin, "Ada Admin"))
+    protocol = _protocol(qtbot, window)
+    click(qtbot, protocol.findChild(type(protocol.approve_button), f"protocol-draft-{draft}"))
+    protocol.fields[SBP].clear()
+    qtbot.keyClicks(protocol.fields[SBP], "155")
+    click(qtbot, protocol.whatif_button)
+    assert window.stack.currentWidget() is protocol
+    assert protocol.message.text().startswith("Save the draft first")
+    click(qtbot, protocol.save_button)
+    click(qtbot, protocol.whatif_button)
+    assert window.stack.currentWidget() is window.whatif_screen
