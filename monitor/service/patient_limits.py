@@ -10,6 +10,10 @@ Every change is audited with the old and the new value of each limit it changed.
 
 The protocol a patient's limits are shown against is the current version of the profile
 of the patient's latest session (IV ketamine for a patient never treated).
+
+A session keeps the limits its patient had when it started (``sessions.limit_overrides``),
+as it keeps its protocol version: limits set now apply to the sessions started from now on,
+and never re-judge a running or past session.
 """
 
 from __future__ import annotations

@@ -122,7 +122,9 @@ class PatientLimitsScreen(QWidget):
         self.subtitle.setText(
             f"Against the {view.profile.replace('_', ' ')} protocol, version "
             f"{view.protocol_version}. {own} limit{'s' if own != 1 else ''} set for this "
-            "patient; an empty value: the protocol's holds."
+            "patient; an empty value: the protocol's holds. They apply to the sessions "
+            "started from now on; a session already started keeps the limits it started "
+            "with."
             + (f" Reason: “{view.reason}”" if view.reason and own else ""))
         rows = QWidget()
         grid = QVBoxLayout(rows)
@@ -237,7 +239,8 @@ class PatientLimitsController:
             return
         self.screen.show_limits(view)
         self.screen.show_errors({})
-        self.screen.show_message("Saved: this patient's sessions are judged by these limits")
+        self.screen.show_message(
+            "Saved: this patient's sessions started from now on are judged by these limits")
 
 
 def _by_field(errors: list[FieldError]) -> dict[str, str]:

@@ -4,6 +4,7 @@ clinicians with a reason, audited with old and new values; nobody else may set t
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -102,3 +103,23 @@ def test_only_a_clinician_sets_limits_and_the_refusal_is_audited(service, patien
     (denied,) = [new for staff, _, new in _audits(service, "denied") if staff == actor]
     assert denied["action"] == "set_patient_limits"
     assert service.limits.view(patient).rows  # everyone reads
+
+
+def test_limits_set_later_never_re_judge_a_started_session_and_apply_to_the_next(
+        service, clock, patient, nurse, clinician):
+    started = service.start_session(patient, by=nurse, chair="1")
+    clock.advance(timedelta(minutes=1))
+    service.record_reading(started, {"hr": 120}, by=nurse)
+    before = service.load(started)
+    assert [f.measure.value for f in before.flags] == ["hr"]  # 120 ≥ 111: a warning
+
+    service.limits.set_limits(patient, {HR: "125"}, reason="Athlete, resting HR 95",
+                              by=clinician)
+    again = service.load(started)
+    assert again.protocol.hr.high_warning_at_or_above == 111
+    assert [(f.measure, f.severity, f.time) for f in again.flags] == [
+        (f.measure, f.severity, f.time) for f in before.flags]
+
+    clock.advance(timedelta(days=7))  # the patient's next visit
+    later = service.start_session(patient, by=nurse, chair="2")
+    assert service.load(later).protocol.hr.high_warning_at_or_above == 125
