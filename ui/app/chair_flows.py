@@ -71,7 +71,6 @@ class ChairFlows(WindowFrame):
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
             self._add_device_readings(screen, presenter)
             screen.back.connect(self.show_overview)
-            screen.limitsRequested.connect(self.show_patient_limits)
             screen.set_orientation(self.orientation())
             self.presenters[chair] = presenter
             self.sessions[chair] = screen
@@ -123,6 +122,7 @@ class ChairFlows(WindowFrame):
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
         self.checkin.cancelled.connect(self._checkin_cancelled)
+        self.checkin.limitsRequested.connect(self.show_patient_limits)
         self.stack.addWidget(self.checkin)
         self._checkin_blank = self.checkin.draft_state()
         draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None

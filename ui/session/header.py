@@ -111,13 +111,11 @@ class SessionHeader(QFrame):
         back(): return to the chair overview.
         undo(): undo the last entry.
         infusion(object): an infusion control was tapped (an :class:`EventKind`).
-        limits(): "Limits" was tapped: the patient's own limits.
     """
 
     back = Signal()
     undo = Signal()
     infusion = Signal(object)
-    limits = Signal()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,10 +144,6 @@ class SessionHeader(QFrame):
         self.undo_button = TouchButton("Undo")
         self.undo_button.clicked.connect(self.undo)
         self.undo_button.hide()
-        self.limits_button = TouchButton("Limits")
-        self.limits_button.setObjectName("session-limits")
-        self.limits_button.setToolTip("The patient's own limits")
-        self.limits_button.clicked.connect(self.limits)
         self.controls: dict[EventKind, TouchButton] = {}
         for kind, text in (
             (EventKind.INFUSION_START, START_TEXT),
@@ -188,7 +182,6 @@ class SessionHeader(QFrame):
         top.addWidget(self.back_button)
         top.addLayout(texts, 1)
         top.addWidget(self.undo_button)
-        top.addWidget(self.limits_button)
         self._controls_row = QHBoxLayout()
         for button in self.controls.values():
             self._controls_row.addWidget(button)

@@ -83,11 +83,9 @@ class SessionScreen(QWidget):
 
     Signals:
         back(): the nurse wants the chair overview.
-        limitsRequested(object): the patient's own limits (the patient's id).
     """
 
     back = Signal()
-    limitsRequested = Signal(object)
 
     def __init__(
         self,
@@ -159,7 +157,6 @@ class SessionScreen(QWidget):
         layout.addWidget(self.body, 1)
 
         self.header.back.connect(self.back)
-        self.header.limits.connect(self._limits)
         self.header.undo.connect(presenter.undo_last)
         self.header.infusion.connect(self._infusion)
         for form in self.forms:
@@ -333,10 +330,6 @@ class SessionScreen(QWidget):
                       data: dict[str, Any] | None = None) -> None:
         self._active_form = None
         self.presenter.record_event(kind, detail=detail, data=data, label=label)
-
-    def _limits(self) -> None:
-        if self.view is not None:
-            self.limitsRequested.emit(self.view.info.patient.id)
 
     def _infusion(self, kind: EventKind) -> None:
         early = (self.view.early_stop(self.clock.now())

@@ -1,5 +1,5 @@
-"""A patient's own limits on screen: opened from the chair's session, checked as typed, saved
-with a reason by a clinician (audited); read only for nurses."""
+"""A patient's own limits on screen: opened at check-in (a patient on file) or from the review,
+checked as typed, saved with a reason by a clinician (audited); read only for nurses."""
 
 from __future__ import annotations
 
@@ -39,13 +39,15 @@ def _chair_patient(service, nurse):
     return patient.id
 
 
-def test_a_clinician_sets_a_limit_from_the_chair_checked_as_typed_and_audited(
+def test_a_clinician_sets_a_limit_at_check_in_checked_as_typed_and_audited(
         qtbot, service, clock, nurse, clinician):
-    patient = _chair_patient(service, nurse)
+    patient = service.add_patient("MRN5150", by=nurse, weight_kg=70.0, name="Pat Example").id
     window = _window(qtbot, service, clock, (clinician, "Cleo Clinician"))
-    window.open_chair("1")
-    chair = window.sessions["1"]
-    click(qtbot, chair.header.limits_button)
+    window.check_in_chair("1")
+    checkin = window.checkin
+    assert not checkin.patient_card.limits_button.isVisible()
+    checkin.patient_card.select_patient(service.find_patient("MRN5150"))
+    click(qtbot, checkin.patient_card.limits_button)
     screen = window.limits_screen
     assert window.stack.currentWidget() is screen
     assert "Pat Example" in screen.title.text()
@@ -75,8 +77,9 @@ def test_a_clinician_sets_a_limit_from_the_chair_checked_as_typed_and_audited(
     assert entry.new["reason"] == "Athlete, resting HR 95"
     assert small_touch_targets(screen) == []
 
-    click(qtbot, screen.back_button)
-    assert window.stack.currentWidget() is chair
+    click(qtbot, screen.back_button)  # back to the check-in, the patient still chosen
+    assert window.stack.currentWidget() is checkin
+    assert checkin.patient_card.selected_patient().id == patient
 
 
 def test_a_nurse_reads_a_patients_limits_only(qtbot, service, clock, nurse, clinician):
