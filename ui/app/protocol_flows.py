@@ -107,6 +107,7 @@ class ProtocolFlows(WindowFrame):
         if screen is None or screen.full_view is None:
             return
         self._review_return = self.whatif_screen
+        screen.back_button.setText("Back to what-if")
         protocol = screen.full_view.protocol
         screen.show_whatif(
             changed, f"version {protocol.version} (the one the session ran under)",

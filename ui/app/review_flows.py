@@ -74,6 +74,7 @@ class ReviewFlows(WindowFrame):
             self.session_review = screen
         screen = self.session_review
         self._review_return = None
+        screen.back_button.setText("Back to list")
 
         def open_session() -> bool:
             screen.open_session(session_id)

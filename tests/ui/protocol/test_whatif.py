@@ -201,12 +201,14 @@ def test_a_changed_session_opens_in_the_review_with_both_versions_flags(qtbot, c
     assert "Ran under" in review.whatif_legend.text()
     assert "Lower SBP band" in review.whatif_legend.text()
 
+    assert review.back_button.text() == "Back to what-if"
     click(qtbot, review.back_button)  # back to the what-if, its figures kept
     assert window.stack.currentWidget() is screen
     assert screen.result is result
     # Opened from the list, the same session shows no what-if.
     window.show_session_review(changed.session_id)
     assert not review.whatif_panel.isVisible()
+    assert review.back_button.text() == "Back to list"
 
 
 def test_an_admin_runs_the_what_if_but_opens_no_chart_and_a_nurse_has_no_what_if(
