@@ -85,7 +85,8 @@ class ConflictingRetryError(InvalidEntryError):
 
 
 class AlreadyDoneError(InvalidEntryError):
-    """What may be done once was done already, on this tablet or another: who and when."""
+    """What may be done once was done already, on this tablet or another: who, when and on
+    which tablet."""
 
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__([FieldError(field_name, message)])
@@ -110,7 +111,11 @@ class SignatureInfo:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One entry of the audit trail, as :meth:`ClinicService.audit_entries` lists it."""
+    """One entry of the audit trail, as :meth:`ClinicService.audit_entries` lists it.
+
+    ``tablet`` names the tablet that wrote it ("" for the command line and for entries
+    written before tablets had names); ``new`` holds the new values without it.
+    """
 
     seq: int
     at: datetime
@@ -123,6 +128,7 @@ class AuditEntry:
     patient_id: uuid.UUID | None
     old: Mapping[str, Any] | None
     new: Mapping[str, Any] | None
+    tablet: str = ""
 
 
 #: What each kind of e-signature means, in the words printed with it.

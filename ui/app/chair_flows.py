@@ -69,6 +69,7 @@ class ChairFlows(WindowFrame):
             medications = protocol.medications
             from ui.session.screen import SessionScreen  # noqa: PLC0415 - built on first use
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
+            screen.header.set_tablet(self.service.tablet)
             self._add_device_readings(screen, presenter)
             screen.back.connect(self.show_overview)
             screen.set_orientation(self.orientation())
@@ -123,6 +124,7 @@ class ChairFlows(WindowFrame):
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
         self.checkin.cancelled.connect(self._checkin_cancelled)
+        self.checkin.limitsRequested.connect(self.show_patient_limits)
         self.stack.addWidget(self.checkin)
         self._checkin_blank = self.checkin.draft_state()
         draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None

@@ -82,9 +82,17 @@ def _label(text: str = "", *, px: int = TEXT_PX, bold: bool = False, colour: str
 def _set_look(label: QLabel, *, px: int, bold: bool = False, colour: str | None = None) -> None:
     # Set on the label itself: the app sheet's ``QWidget { font-size }`` would otherwise win
     # over a QFont, and these sizes are the tile's own (bigger than any sheet role).
+    # Only when it changes: setting a sheet re-polishes the label (milliseconds each), and
+    # the tiles are redrawn on every tick and every change from another tablet.
     weight = "bold" if bold else "normal"
     colour_rule = f"color: {colour};" if colour else ""
-    label.setStyleSheet(f"QLabel {{ font-size: {px}px; font-weight: {weight}; {colour_rule} }}")
+    _set_sheet(label, f"QLabel {{ font-size: {px}px; font-weight: {weight}; {colour_rule} }}")
+
+
+def _set_sheet(widget: QWidget, sheet: str) -> None:
+    """``widget``'s style sheet, set only when it differs from the one it has."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
 
 
 class ChairTileWidget(QPushButton):
@@ -362,7 +370,8 @@ class ChairTileWidget(QPushButton):
         line = "dashed" if free else "solid"
         # The tile's frame shows its state, so it is drawn here rather than by a sheet role;
         # the inner "Check in next patient" button keeps the app's look.
-        self.setStyleSheet(
+        _set_sheet(
+            self,
             f"ChairTileWidget {{ background-color: {background}; border: {width}px {line} "
             f"{border}; border-radius: 14px; padding: 0; text-align: left; }}"
             f"ChairTileWidget:pressed {{ background-color: {t.surface_raised}; "

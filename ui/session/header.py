@@ -1,9 +1,9 @@
 """The session screen's header and its pump-rate question.
 
-The header carries the back button, who and where, the phase with its elapsed time, the next
-reading's countdown, undo, the outcome of the last action (for a while) and the infusion
-controls; the start button says what the start waits for. It shows a
-:class:`~monitor.service.clinic.SessionView` and emits what was tapped.
+The header carries the back button (with the tablet's name under it), who and where, the
+phase with its elapsed time, the next reading's countdown, undo, the outcome of the last
+action (for a while) and the infusion controls; the start button says what the start waits
+for. It shows a :class:`~monitor.service.clinic.SessionView` and emits what was tapped.
 """
 
 from __future__ import annotations
@@ -123,6 +123,12 @@ class SessionHeader(QFrame):
         self.setProperty("role", "card")
         self.back_button = TouchButton("◀ Chairs")
         self.back_button.clicked.connect(self.back)
+        #: The tablet's name, small under the back button (clinic mode: several tablets
+        #: chart into one database); one line, elided, whole in the tooltip.
+        self.tablet = ElidedLabel(1)
+        self.tablet.setObjectName("session-tablet")
+        self.tablet.setProperty("role", "muted")
+        self.tablet.hide()
         self.who = QLabel()
         self.who.setStyleSheet(f"font-size: {TEXT_PX + 4}px; font-weight: bold;")
         self.who.setWordWrap(True)
@@ -180,8 +186,14 @@ class SessionHeader(QFrame):
         self._held_shown = False
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
+        back = QVBoxLayout()
+        back.setSpacing(2)
+        back.addStretch(1)
+        back.addWidget(self.back_button)
+        back.addWidget(self.tablet)
+        back.addStretch(1)
         top = QHBoxLayout()
-        top.addWidget(self.back_button)
+        top.addLayout(back)
         top.addLayout(texts, 1)
         top.addWidget(self.undo_button)
         self._controls_row = QHBoxLayout()
@@ -189,6 +201,15 @@ class SessionHeader(QFrame):
             self._controls_row.addWidget(button)
         self._layout.addLayout(top, 1)
         self._layout.addLayout(self._controls_row)
+
+    def set_tablet(self, name: str) -> None:
+        """Show which tablet this is: "Tablet Room-2", or "Demo tablet" as it is ("" shows
+        nothing)."""
+        shown = name if "tablet" in name.lower() else f"Tablet {name}"
+        # Its height is set from its font: the style sheet's small type, not the default.
+        self.tablet.ensurePolished()
+        self.tablet.setText(shown if name else "")
+        self.tablet.setVisible(bool(name))
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
         self._layout.setDirection(
