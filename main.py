@@ -26,8 +26,10 @@ from pathlib import Path
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService
+from monitor.service.tablet import Drainer, TabletService
 from monitor.storage.changes.feed import ChangeFeed, open_feed
 from monitor.storage.drafts import DraftStore, default_draft_dir
+from monitor.storage.outbox import Outbox, default_outbox_path
 from monitor.storage.settings import DEMO_TABLET, clean_tablet_name, default_settings_path
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
 
@@ -132,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     feed: ChangeFeed | None = None
     changes: ChangeSignals | None = None
+    outbox: Outbox | None = None
+    drainer: Drainer | None = None
     try:
         staff = None
         hooks = []
@@ -145,8 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             clock = AcceleratedClock(now, DEMO_SPEED)
             # A throwaway secret for a throwaway database; every demo person's PIN is
             # DEMO_PIN (docs/security.md), and only here.
-            service = ClinicService(store, clock, secret=secrets.token_bytes(32),
-                                    tablet=tablet)
+            secret = secrets.token_bytes(32)
+            service = ClinicService(store, clock, secret=secret, tablet=tablet)
             nurse = service.ensure_staff("Demo Nurse", "nurse", pin=DEMO_PIN)
             service.ensure_staff("Demo Admin", "admin", pin=DEMO_PIN)
             service.set_demo_pins(DEMO_PIN)
@@ -156,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chair.advance()
             hooks.append(chair.advance)
         else:
-            service = ClinicService(store, clock, secret=load_secret(), tablet=tablet)
+            secret = load_secret()
+            service = ClinicService(store, clock, secret=secret, tablet=tablet)
         # The demo nurse is signed in already; after a lock, the demo PIN is on the screen.
         hint = f"Demo database: every PIN is {DEMO_PIN}" if demo_dir is not None else ""
         # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
@@ -171,9 +176,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         feed = open_feed(store, application_name=tablet)
         changes = ChangeSignals(feed)
         feed.start()
+        # A tablet of the clinic's server charts on through an outage: its entries wait in
+        # an outbox beside the drafts, drained in order when the server is back. A lone
+        # SQLite tablet has none: its database is on the tablet.
+        on_tablet: TabletService | None = None
+        if not store.is_sqlite:
+            outbox = Outbox(default_outbox_path(default_draft_dir()))
+            # The drain runs on a thread of its own, with a service of its own.
+            on_tablet = TabletService(service, outbox, clock, drain_service=ClinicService(
+                store, clock, secret=secret, tablet=tablet))
+            drainer = Drainer(on_tablet)
+            on_tablet.on_reachable = drainer.poke
+            drainer.start()
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
-                            changes=changes)
+                            changes=changes, chair_service=on_tablet)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -184,6 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.showMaximized()
         return app.exec()
     finally:
+        if drainer is not None:
+            drainer.stop()
+        if outbox is not None:
+            outbox.close()
         if changes is not None:
             changes.close()
         if feed is not None:

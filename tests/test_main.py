@@ -164,3 +164,48 @@ def test_the_server_lists_the_tablets_connection_by_its_name(qapp, monkeypatch, 
     assert seen["application_name"] == name
     qapp.setStyleSheet("")
     qapp.setProperty("chairside_theme", None)
+
+
+@pytest.mark.postgres
+def test_a_tablet_of_the_clinic_server_charts_through_an_outbox_beside_its_drafts(
+        qapp, monkeypatch, settings, pg_url, tmp_path):
+    from monitor.service.tablet import TabletService  # noqa: PLC0415
+
+    seen = {}
+
+    def exec_once(_app=None):
+        (window,) = [w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible()]
+        seen["chairs"] = window.chair_service
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    _never_asked(monkeypatch)
+    monkeypatch.setattr(main, "default_draft_dir", lambda: tmp_path / "ChairSide" / "drafts")
+    assert main.main(["--db", pg_url, "--tablet", "Room-2"]) == 0
+    qapp.setStyleSheet("")
+    qapp.setProperty("chairside_theme", None)
+    assert isinstance(seen["chairs"], TabletService)
+    assert seen["chairs"].outbox.path == tmp_path / "ChairSide" / "outbox.sqlite3"
+    assert seen["chairs"].outbox.path.exists()
+
+
+def test_a_lone_sqlite_tablet_has_no_outbox(qapp, monkeypatch, settings, sqlite_url, tmp_path):
+    seen = {}
+
+    def exec_once(_app=None):
+        (window,) = [w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible()]
+        seen["same"] = window.chair_service is window.service
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    _never_asked(monkeypatch)
+    monkeypatch.setattr(main, "default_draft_dir", lambda: tmp_path / "ChairSide" / "drafts")
+    assert main.main(["--db", sqlite_url, "--tablet", "Room-2"]) == 0
+    qapp.setStyleSheet("")
+    qapp.setProperty("chairside_theme", None)
+    assert seen["same"]
+    assert not (tmp_path / "ChairSide" / "outbox.sqlite3").exists()

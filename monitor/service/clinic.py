@@ -134,6 +134,12 @@ class ClinicService:
         self.patient_sessions = self.loading.patient_sessions
         self.stored = self.loading.stored
 
+    def held(self, session_id: uuid.UUID) -> int:
+        """Entries of the session saved on this device and not yet in the database: none
+        here, where a save returns once committed (a tablet's outbox holds some while its
+        server is away: :class:`monitor.service.tablet.TabletService`)."""
+        return 0
+
     @property
     def protocols(self) -> ProtocolAdmin:
         """Protocol drafts, approval and the active version of each profile."""

@@ -59,7 +59,7 @@ class ChairFlows(WindowFrame):
             if screen is not None:
                 self.stack.removeWidget(screen)
                 screen.deleteLater()
-            presenter = SessionPresenter(self.service, self.clock, session_id, self.staff_id,
+            presenter = SessionPresenter(self.chair_service, self.clock, session_id, self.staff_id,
                                          parent=self, reachability=self.reachability)
             presenter.signatureNeeded.connect(self.ask_signature)
             # The pick list of the protocol version the session runs under.
@@ -78,6 +78,7 @@ class ChairFlows(WindowFrame):
             self.stack.addWidget(screen)
             # A save empties its form: its draft goes at once, not after the pause.
             presenter.saved.connect(self._flush_drafts)
+            presenter.heldOnTablet.connect(self._flush_drafts)
             # The chair's tile shows the save at once, whatever the feed's pace.
             presenter.committed.connect(self._own_save)
         assert screen is not None
@@ -160,7 +161,14 @@ class ChairFlows(WindowFrame):
         """The chair's tile after a save on its screen: a reading's save gave back the view
         the screen shows, taken as it is; any other change is read again."""
         presenter = self.sender()
-        if not self.live or not isinstance(presenter, SessionPresenter):
+        if not isinstance(presenter, SessionPresenter):
+            return
+        if presenter.view is not None and presenter.view.held:
+            # Saved on this tablet only: the tile shows the tablet's copy until the server's
+            # view (after the drain, announced like any commit) replaces it.
+            self.board.show_held(presenter.session_id, presenter.view)
+            return
+        if not self.live:
             return
         if reading_id is not None and presenter.view is not None:
             self.board.show_saved(presenter.session_id, presenter.view, reading_id)

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ui.review.course import CourseScreen
     from ui.review.search import ReviewScreen
     from ui.review.session import SessionReviewScreen
-    from ui.session.presenter import SessionPresenter
+    from ui.session.presenter import ChairService, SessionPresenter
     from ui.session.screen import SessionScreen
     from ui.staff.admin import StaffAdminScreen
     from ui.staff.audit import AuditScreen
@@ -57,6 +57,9 @@ class WindowFrame(QMainWindow):
     """The application window's shared state and moves (built by ``MainWindow``)."""
 
     service: ClinicService
+    #: What a chair's presenter calls: ``service``, or the tablet's that holds entries
+    #: while the server is away (:class:`monitor.service.tablet.TabletService`).
+    chair_service: ChairService
     clock: Clock
     chairs: tuple[str, ...]
     theme: Theme

@@ -61,7 +61,7 @@ from ui.common.signature import SignatureDialog
 from ui.common.style import TouchButton, apply_theme, busy_cursor
 from ui.common.theme import DIM, LIGHT, Theme
 from ui.overview.screen import OverviewScreen
-from ui.session.presenter import SessionPresenter
+from ui.session.presenter import ChairService, SessionPresenter
 from ui.staff.login import FirstAdminScreen, LoginScreen
 
 #: How often countdowns and the overview are brought up to date, in milliseconds.
@@ -107,6 +107,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         draft_delay_ms: int = DRAFT_DELAY_MS,
         changes: ChangeSignals | None = None,
         reload_delay_ms: int = RELOAD_DELAY_MS,
+        chair_service: ChairService | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``staff``: someone already signed in (tests, the demo); otherwise the window
@@ -116,10 +117,14 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         ``drafts``: where typed-but-unsaved entries are kept (none kept without it).
         ``changes``: the changes committed anywhere; the tick then moves countdowns on from
         the clock without reading, and only what a change touched is read again (without
-        it, every tick reads the chairs and the open session again)."""
+        it, every tick reads the chairs and the open session again). ``chair_service``: what
+        the chairs' screens call (default ``service``; a tablet of the clinic's server gives
+        its :class:`~monitor.service.tablet.TabletService`, which charts on through an
+        outage)."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service
+        self.chair_service = chair_service if chair_service is not None else service
         self.clock = clock
         self.chairs = tuple(chairs)
         self.theme = theme

@@ -289,7 +289,10 @@ class ChairTileWidget(QPushButton):
         self.phase.setText("Discharged" if discharged else _capitalised(tile.phase_text))
         self.phase.show()
         self.phase_icon.setVisible(tile.ready)
-        self.hint.hide()
+        # Entries saved on this tablet while the server is away: how many wait for it.
+        self.hint.setText(f"{tile.held} saved on this tablet — not yet on the server"
+                          if tile.held else "")
+        self.hint.setVisible(bool(tile.held))
         self.check_in_next.setVisible(discharged)
         self.vitals.setVisible(not discharged)
         bp = f"{tile.bp[0]}/{tile.bp[1]}" if tile.bp is not None else "–"
@@ -360,7 +363,8 @@ class ChairTileWidget(QPushButton):
             _set_look(self.badges[key], px=SMALL_PX, bold=True,
                       colour=tier_style(t, badge.severity).colour if badge else muted)
         _set_look(self.more_flags, px=SMALL_PX, colour=muted)
-        _set_look(self.hint, px=PHASE_PX, colour=muted)
+        _set_look(self.hint, px=PHASE_PX, bold=bool(tile.held),
+                  colour=t.warning if tile.held else muted)
         free = tile.empty
         background = t.background if free else t.surface
         line = "dashed" if free else "solid"

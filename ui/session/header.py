@@ -32,7 +32,7 @@ from monitor.clinical.start_gate import (
     missing_baseline,
     start_hold,
 )
-from monitor.service.board import format_elapsed, repeat_label
+from monitor.service.board import format_elapsed, held_text, repeat_label
 from monitor.service.views import SessionView
 from ui.common.elided import ElidedLabel
 from ui.common.keypad import NumericKeypad
@@ -182,6 +182,8 @@ class SessionHeader(QFrame):
         self.notice.hide()
         #: When the notice was shown (the clock's time), so that it can go when it is old.
         self._notice_at: datetime | None = None
+        #: The notice shows the entries held on this tablet (cleared once none are).
+        self._held_shown = False
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         back = QVBoxLayout()
@@ -260,6 +262,18 @@ class SessionHeader(QFrame):
         for kind, button in self.controls.items():
             button.setVisible(kind in allowed)
         self._show_start(view)
+        self._show_held(view)
+
+    def _show_held(self, view: SessionView) -> None:
+        """While entries wait on this tablet for the server, the header says how many (in
+        amber); an entry the server refused is said until the session is closed here."""
+        if view.refused_on_server:
+            self.show_notice("The server refused an entry saved on this tablet: "
+                             + view.refused_on_server[-1], problem=True, at=view.at)
+        elif view.held:
+            self.show_held(held_text(view.held), at=view.at)
+        elif self._held_shown:
+            self.clear_notice()
 
     def _show_start(self, view: SessionView) -> None:
         """The start button says what the start waits for, or what it would go without."""
@@ -286,7 +300,16 @@ class SessionHeader(QFrame):
         self.notice.show()
         self._notice_at = at
 
+    def show_held(self, text: str, *, at: datetime) -> None:
+        """An entry saved on this tablet, not yet on the server: amber, never green."""
+        self.notice.setStyleSheet(f"font-weight: bold; color: {self.theme.warning};")
+        self.notice.setText(text)
+        self.notice.show()
+        self._notice_at = at
+        self._held_shown = True
+
     def clear_notice(self) -> None:
+        self._held_shown = False
         self.notice.clear()
         self.notice.hide()
         self._notice_at = None
