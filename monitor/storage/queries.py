@@ -88,9 +88,9 @@ SESSION_COLUMNS = (
     "bag_volume_ml", "dose_mg", "rate_mg_per_min", "pump_ml_per_h", "lot_number",
     "concomitant_medications", "escort_name", "source", "entered_by", "protocol_version_id",
 )
-#: The session's columns, its patient's, and its protocol version's (the label the stored
-#: version declares, else the one the session recorded).
-SESSION_WITH_PATIENT = (
+#: Sessions' columns, their patient's, and their protocol version's (the label the stored
+#: version declares, else the one the session recorded); :data:`SESSION_WITH_PATIENT` picks one.
+SESSIONS_WITH_PATIENT = (
     select(
         *(SESSIONS.c[name] for name in SESSION_COLUMNS),
         PATIENTS.c.id.label("patient_id"), PATIENTS.c.mrn,
@@ -104,8 +104,8 @@ SESSION_WITH_PATIENT = (
     .join(PATIENTS, PATIENTS.c.id == SESSIONS.c.patient_id)
     .outerjoin(STAFF, STAFF.c.id == SESSIONS.c.entered_by)
     .outerjoin(VERSIONS, VERSIONS.c.id == SESSIONS.c.protocol_version_id)
-    .where(SESSIONS.c.id == bindparam("session_id"))
 )
+SESSION_WITH_PATIENT = SESSIONS_WITH_PATIENT.where(SESSIONS.c.id == bindparam("session_id"))
 
 #: All of a session's corrections: those made by the moment loaded apply, later ones only
 #: keep their amending rows out of the record.
