@@ -272,6 +272,7 @@ class CheckIn:
             pump_ml_per_h=plan.pump_ml_per_h if plan else None,
             lot_number=lot_number, concomitant_medications=dict(concomitant_medications or {}),
             escort_name=escort_name, source=source, recorded_at=now, entered_by=by,
+            limit_overrides=dict(patient.limit_overrides or {}),
         )
         db.add(session)
         db.flush()

@@ -38,6 +38,7 @@ from monitor.service.evaluation import Evaluations
 from monitor.service.guard import Guard
 from monitor.service.importing import Importing
 from monitor.service.loading import Loading
+from monitor.service.patient_limits import PatientLimits
 from monitor.service.protocol_admin import ProtocolAdmin
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.signoff import SignOffs
@@ -83,6 +84,7 @@ class ClinicService:
                                    self.checkin)
         self._review: Review | None = None
         self._protocol_admin: ProtocolAdmin | None = None
+        self._limits: PatientLimits | None = None
 
         # The service's own names for what its parts do.
         self.protocol_for = self.session_protocols.protocol_for
@@ -141,6 +143,13 @@ class ClinicService:
                 audit=self.guard.audit, versions=self.session_protocols.versions,
                 protocol_dir=self.session_protocols.protocol_dir)
         return self._protocol_admin
+
+    @property
+    def limits(self) -> PatientLimits:
+        """A patient's own limits: clinicians set them, everyone reads them."""
+        if self._limits is None:
+            self._limits = PatientLimits(self.guard, self.session_protocols)
+        return self._limits
 
     @property
     def review(self) -> Review:

@@ -123,6 +123,7 @@ class ChairFlows(WindowFrame):
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
         self.checkin.cancelled.connect(self._checkin_cancelled)
+        self.checkin.limitsRequested.connect(self.show_patient_limits)
         self.stack.addWidget(self.checkin)
         self._checkin_blank = self.checkin.draft_state()
         draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None

@@ -87,8 +87,10 @@ def early_stop_with_override(service, nurse, clinician, patient, clock) -> uuid.
 
 @pytest.fixture
 def patient_with_a_course(service, nurse, clinician, clock):
-    """Five sessions of one patient with limits of their own, and another patient's."""
+    """Six sessions of one patient with limits of their own (changed after the third),
+    and another patient's."""
     patient = service.add_patient("MRN777000", by=nurse, name="Eve Fisher", weight_kg=70.0)
+    limits(service, patient.id, {"hr.high_warning_at_or_above": 120})
     other = service.add_patient("MRN777001", by=nurse, name="Finn Grey", weight_kg=80.0)
     first = one_session(service, nurse, patient, clock, peak_sbp=168,
                         phq9_items=[2] * 8 + [0], gad7_items=[2] * 7)
@@ -107,6 +109,9 @@ def patient_with_a_course(service, nurse, clinician, clock):
     clock.advance(5 * MIN)
     service.void(bare, "reading", low.id, reason="wrong patient", by=nurse, pin=TEST_PIN)
     clock.advance(DAY)
+    # Limits of the patient's own changed: the sessions from now on start with these.
+    limits(service, patient.id, {"hr.high_warning_at_or_above": 125,
+                                 "bp.high_warning_sbp_at_or_above": 170})
     second = one_session(service, nurse, patient, clock, peak_sbp=150,
                          phq9_items=[1] * 7 + [0, 0], gad7_items=[1] * 7)
     # Two sessions at the same moment, ordered by id.
@@ -116,9 +121,6 @@ def patient_with_a_course(service, nurse, clinician, clock):
     clock.advance(DAY + 10 * MIN)
     for twin in twins:
         service.record_reading(twin, BASE, by=nurse)
-    # Limits of the patient's own, set since: every session is judged with them.
-    with service.store.write() as db:
-        db.get(Patient, patient.id).limit_overrides = {"bp.high_warning_sbp_at_or_above": 160}
     return patient, [first, early, bare, second, *sorted(twins)]
 
 
@@ -140,8 +142,8 @@ def test_the_batched_course_is_the_course_read_one_session_at_a_time(
     assert any(e.kind is EventKind.DISCHARGE_OVERRIDE for e in early.record.events)
     assert any(early.after_signoff(r) for r in early.record.readings)
     assert early.record.acknowledgements
-    assert views[0].protocol.bp.high_warning_sbp_at_or_above == 160
-    assert any(f.measure is Measure.BP and "≥ 160" in f.message for f in views[0].flags)
+    assert [v.protocol.hr.high_warning_at_or_above for v in views] == [120] * 3 + [125] * 3
+    assert views[3].protocol.bp.high_warning_sbp_at_or_above == 170
     course = service.course(patient.id, by=clinician)
     assert course == course_of(_patient(service, patient.id), views)
     assert course.rows[1].stopped_early
@@ -197,6 +199,11 @@ def test_a_course_reads_the_protocol_versions_not_loaded_yet_in_one_statement(
     assert len(first) == len(again) + 1
     assert sum("protocol_versions" in s and "FROM protocol_versions" in s
                for s in first) == 1
+
+
+def limits(service, patient_id: uuid.UUID, overrides: dict[str, int]) -> None:
+    with service.store.write() as db:
+        db.get(Patient, patient_id).limit_overrides = overrides
 
 
 def _patient(service, patient_id: uuid.UUID):
