@@ -93,9 +93,9 @@ SESSION_COLUMNS = (
 _SESSION_LIMITS = func.coalesce(SESSIONS.c.limit_overrides, PATIENTS.c.limit_overrides,
                                 type_=SESSIONS.c.limit_overrides.type)
 
-#: The session's columns, its patient's, and its protocol version's (the label the stored
-#: version declares, else the one the session recorded).
-SESSION_WITH_PATIENT = (
+#: Sessions' columns, their patient's, and their protocol version's (the label the stored
+#: version declares, else the one the session recorded); :data:`SESSION_WITH_PATIENT` picks one.
+SESSIONS_WITH_PATIENT = (
     select(
         *(SESSIONS.c[name] for name in SESSION_COLUMNS),
         PATIENTS.c.id.label("patient_id"), PATIENTS.c.mrn,
@@ -110,8 +110,8 @@ SESSION_WITH_PATIENT = (
     .join(PATIENTS, PATIENTS.c.id == SESSIONS.c.patient_id)
     .outerjoin(STAFF, STAFF.c.id == SESSIONS.c.entered_by)
     .outerjoin(VERSIONS, VERSIONS.c.id == SESSIONS.c.protocol_version_id)
-    .where(SESSIONS.c.id == bindparam("session_id"))
 )
+SESSION_WITH_PATIENT = SESSIONS_WITH_PATIENT.where(SESSIONS.c.id == bindparam("session_id"))
 
 #: All of a session's corrections: those made by the moment loaded apply, later ones only
 #: keep their amending rows out of the record.
