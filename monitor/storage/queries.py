@@ -37,6 +37,7 @@ from monitor.storage.model import Acknowledgement as AckRow
 from monitor.storage.model import (
     Base,
     Correction,
+    DeviceReading,
     EventRow,
     FlagRow,
     Patient,
@@ -64,6 +65,7 @@ FLAGS = _table(FlagRow)
 STAFF = _table(Staff)
 VERSIONS = _table(ProtocolVersion)
 SIGNATURES = _table(Signature)
+DEVICE_READINGS = _table(DeviceReading)
 
 _READING_COUNTS = (
     select(READINGS.c.session_id, func.count().label("n"))
@@ -141,6 +143,14 @@ class ItemAnswers(TypeDecorator[tuple[int, ...]]):
 _ENTERED_BY_NAME = func.coalesce(STAFF.c.name, "").label("by_name")
 
 
+#: The monitor a reading was filed from (its device reading's), NULL for a typed one.
+_DEVICE_OF_READING = (
+    select(DEVICE_READINGS.c.device_key)
+    .where(DEVICE_READINGS.c.reading_id == READINGS.c.id)
+    .scalar_subquery().label("device")
+)
+
+
 def reading_columns(*, named: bool = True) -> list[Any]:
     """One column per field of :class:`Reading`, in order, so that a row makes a Reading
     positionally (by far the cheapest way to build one). ``named``: who entered it, by
@@ -149,6 +159,8 @@ def reading_columns(*, named: bool = True) -> list[Any]:
     for name in (f.name for f in fields(Reading)):
         if name == "by":
             columns.append(_ENTERED_BY_NAME if named else literal("").label(name))
+        elif name == "device":
+            columns.append(_DEVICE_OF_READING)
         elif name.endswith("_items"):
             columns.append(type_coerce(READINGS.c[name], ItemAnswers).label(name))
         else:
