@@ -47,6 +47,8 @@ class Measure(StrEnum):
     NAUSEA = "nausea"
     PHQ9 = "phq9"
     OVERDUE = "overdue"
+    #: The bedside monitor's feed (silent too long during the session).
+    FEED = "feed"
 
 
 class EventKind(StrEnum):

@@ -39,6 +39,8 @@ from monitor.storage.model import (
     Correction,
     DeviceReading,
     EventRow,
+    FeedBinding,
+    FeedDevice,
     FlagRow,
     Patient,
     ProtocolVersion,
@@ -66,6 +68,8 @@ STAFF = _table(Staff)
 VERSIONS = _table(ProtocolVersion)
 SIGNATURES = _table(Signature)
 DEVICE_READINGS = _table(DeviceReading)
+FEED_BINDINGS = _table(FeedBinding)
+FEED_DEVICES = _table(FeedDevice)
 
 _READING_COUNTS = (
     select(READINGS.c.session_id, func.count().label("n"))
@@ -92,6 +96,18 @@ SESSION_COLUMNS = (
 )
 #: The session's columns, its patient's, and its protocol version's (the label the stored
 #: version declares, else the one the session recorded).
+#: The monitor bound to the session's chair now, and its last message (NULL: none bound,
+#: or it never sent): the session's view shows the monitor's state from them.
+_CHAIR_MONITOR = (FEED_BINDINGS.c.chair == SESSIONS.c.chair) & FEED_BINDINGS.c.unbound_at.is_(None)
+_MONITOR_DEVICE = (select(FEED_BINDINGS.c.device_key).where(_CHAIR_MONITOR)
+                   .order_by(FEED_BINDINGS.c.bound_at.desc()).limit(1)
+                   .scalar_subquery().label("monitor_device"))
+_MONITOR_LAST_MESSAGE = (
+    select(FEED_DEVICES.c.last_message_at)
+    .join(FEED_BINDINGS, FEED_BINDINGS.c.device_key == FEED_DEVICES.c.key)
+    .where(_CHAIR_MONITOR).order_by(FEED_BINDINGS.c.bound_at.desc()).limit(1)
+    .scalar_subquery().label("monitor_last_message_at"))
+
 SESSION_WITH_PATIENT = (
     select(
         *(SESSIONS.c[name] for name in SESSION_COLUMNS),
@@ -102,6 +118,7 @@ SESSION_WITH_PATIENT = (
         func.coalesce(VERSIONS.c.version, SESSIONS.c.protocol_version)
         .label("protocol_version"),
         func.coalesce(VERSIONS.c.hash, "").label("protocol_hash"),
+        _MONITOR_DEVICE, _MONITOR_LAST_MESSAGE,
     )
     .join(PATIENTS, PATIENTS.c.id == SESSIONS.c.patient_id)
     .outerjoin(STAFF, STAFF.c.id == SESSIONS.c.entered_by)
