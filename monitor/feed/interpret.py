@@ -158,6 +158,10 @@ def interpret_parsed(
     classification: hl7msg.Classification | None = None,
 ) -> Interpretation:
     """:func:`interpret` for a message already parsed (and classified, if given)."""
+    try:
+        parsed.message  # noqa: B018 - the whole message parsed (the MSH was, for the ACK)
+    except MessageError as exc:
+        return Interpretation("error", exc.message_id, exc.reason)
     classification = classification or hl7msg.classify(parsed)
     base = Interpretation(
         "ignored", parsed.message_id, classification.reason, parsed.message_type,

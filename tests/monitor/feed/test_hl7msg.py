@@ -283,6 +283,7 @@ def test_the_ack_is_made_before_the_observations_are_mapped():
     quick = FeedHandler(ManualClock(NOW), UTC_ZONE).acknowledge(raw, "peer")
     full = FeedHandler(ManualClock(NOW), UTC_ZONE)(raw, "peer")
     assert isinstance(quick.outcome, Received)
+    assert quick.outcome.parsed._whole == []  # the ACK needed the MSH alone
     assert quick.ack == full.ack
     assert quick.outcome.interpretation() == full.outcome
     assert full.outcome.observations  # the mapping the receiver does after the ACK
