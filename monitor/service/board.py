@@ -95,6 +95,8 @@ class ChairTile:
     #: "Monitor: no messages"), "" with no monitor bound; ``monitor_silent`` unless receiving.
     monitor_text: str = ""
     monitor_silent: bool = False
+    #: The session's entries saved on this tablet and not yet on the server.
+    held: int = 0
 
     @property
     def empty(self) -> bool:
@@ -124,6 +126,12 @@ class ChairTile:
         if self.phase in (Phase.INFUSING, Phase.PAUSED) and since:
             return f"{self.phase.value}{since} elapsed"
         return self.phase.value
+
+
+def held_text(held: int) -> str:
+    """How an entry saved on this tablet, not yet on the server, is said (``held`` of the
+    session's entries wait for it)."""
+    return f"Saved on this tablet — not yet on the server ({held})"
 
 
 def format_elapsed(delta: timedelta | None) -> str:
@@ -210,6 +218,7 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         standing_text=standing_text,
         monitor_text=_monitor_words(state),
         monitor_silent=state is not None and state.state != "receiving",
+        held=view.held,
     )
 
 

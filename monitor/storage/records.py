@@ -72,6 +72,8 @@ class SessionInfo:
     protocol_hash: str = ""
     #: The bedside monitor bound to the chair, as loaded with the session (None: none).
     monitor: MonitorLink | None = None
+    #: The patient's own limits the session started with, by which it is judged.
+    limit_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
         protocol_hash=row.protocol_hash,
         monitor=None if row.monitor_device is None else MonitorLink(
             row.monitor_device, row.monitor_last_message_at),
+        limit_overrides=dict(row.session_limit_overrides or {}),
     )
 
 
