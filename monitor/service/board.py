@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from monitor.clinical.domain import Flag, Measure, Phase, Reading, Severity, clock_time
+from monitor.clinical.feed_health import MonitorState, monitor_state
 from monitor.clinical.rules import infusion_started_at, infusion_stopped_at
 from monitor.clinical.wording import MEASURE_NAMES
 from monitor.service.views import SessionView
@@ -92,6 +93,10 @@ class ChairTile:
     #: ("BP still critical · acknowledged"), so the tile does not look calm when it is not.
     standing: Severity | None = None
     standing_text: str = ""
+    #: The bound bedside monitor's state ("Monitor receiving", "Monitor silent 3:05",
+    #: "Monitor: no messages"), "" with no monitor bound; ``monitor_silent`` unless receiving.
+    monitor_text: str = ""
+    monitor_silent: bool = False
     #: The session's entries saved on this tablet and not yet on the server.
     held: int = 0
 
@@ -190,6 +195,9 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         if badge is not None:
             badges[key] = badge
     standing, standing_text = _standing(view, worst)
+    monitor = view.info.monitor
+    state = (monitor_state(chair, monitor.last_message_at, view.at)
+             if monitor is not None else None)
     mrn = view.info.patient.mrn
     return ChairTile(
         chair=chair,
@@ -210,8 +218,16 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         badges=badges,
         standing=standing,
         standing_text=standing_text,
+        monitor_text=_monitor_words(state),
+        monitor_silent=state is not None and state.state != "receiving",
         held=view.held,
     )
+
+
+def _monitor_words(state: MonitorState | None) -> str:
+    if state is None:
+        return ""
+    return "Monitor: no messages" if state.state == "never" else f"Monitor {state.label}"
 
 
 def _standing(view: SessionView, worst: Flag | None) -> tuple[Severity | None, str]:

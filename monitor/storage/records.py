@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from monitor.clinical.domain import Acknowledgement, Event, EventKind, Flag, Reading, SessionRecord
+from monitor.clinical.feed_health import MonitorLink
 from monitor.storage import queries
 from monitor.storage.model import EventRow, Patient, ReadingRow, TreatmentSession
 
@@ -69,6 +70,8 @@ class SessionInfo:
     protocol_version_id: uuid.UUID | None = None
     protocol_version: str = ""
     protocol_hash: str = ""
+    #: The bedside monitor bound to the chair, as loaded with the session (None: none).
+    monitor: MonitorLink | None = None
     #: The patient's own limits the session started with, by which it is judged.
     limit_overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -125,6 +128,8 @@ def session_info_of(row: Any, session_id: uuid.UUID) -> SessionInfo:
         entered_by=row.entered_by, entered_by_name=row.entered_by_name or "",
         protocol_version_id=row.protocol_version_id, protocol_version=row.protocol_version,
         protocol_hash=row.protocol_hash,
+        monitor=None if row.monitor_device is None else MonitorLink(
+            row.monitor_device, row.monitor_last_message_at),
         limit_overrides=dict(row.session_limit_overrides or {}),
     )
 
