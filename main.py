@@ -2,7 +2,11 @@
 
     python main.py                      the clinic's database (default: embedded SQLite)
     python main.py --db URL             another database (e.g. the clinic's PostgreSQL)
+    python main.py --tablet NAME        name this tablet (kept; default: the kept name, else
+                                        asked at the first start; $CHAIRSIDE_TABLET for one run)
     python main.py --demo               a throw-away demo clinic with a self-running chair
+    python main.py --feed-port 2575     also receive the bedside monitor's HL7 feed (MLLP) in
+                                        this app: one tablet with its own monitor
     python main.py --screenshot DIR [--size WxH]
                                         render every main screen from demo data to PNGs
                                         (still pictures: no change feed is opened)
@@ -18,15 +22,23 @@ import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The clinic's own modules, Qt-free, are imported before Qt: PySide6 reads the source of
 # every module imported after it (looking for its feature switches), which costs start-up.
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService
+from monitor.service.tablet import Drainer, TabletService
 from monitor.storage.changes.feed import ChangeFeed, open_feed
 from monitor.storage.drafts import DraftStore, default_draft_dir
+from monitor.storage.outbox import Outbox, default_outbox_path
+from monitor.storage.settings import DEMO_TABLET, clean_tablet_name, default_settings_path
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
+
+if TYPE_CHECKING:
+    from monitor.feed.background import BackgroundReceiver
 
 #: The demo chair's clock runs this many times faster than real time: its 72-minute
 #: session (infusion, a flag, recovery, ready) plays in about two minutes.
@@ -51,7 +63,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="number of chairs on the overview (default 4)")
     parser.add_argument("--theme", choices=("dim", "light"), default="dim",
                         help="start in the dim-room (default) or the light theme")
+    parser.add_argument("--tablet", metavar="NAME",
+                        help="this tablet's name, 1-32 characters, kept for later starts "
+                             "(default: $CHAIRSIDE_TABLET, else the kept name, else asked "
+                             f"at the first start; the demo is {DEMO_TABLET!r})")
+    parser.add_argument("--feed-port", type=int, metavar="PORT",
+                        help="receive the bedside monitor's HL7 v2 feed (MLLP) on PORT in this "
+                        "app, filing into its database (docs/feed.md; the usual port is 2575)")
+    parser.add_argument("--feed-host", default="127.0.0.1", metavar="HOST",
+                        help="the address the feed listens on (default 127.0.0.1; 0.0.0.0 for "
+                        "a monitor on the network)")
+    parser.add_argument("--feed-zone", default="UTC", metavar="ZONE",
+                        help="the clinic's time zone for monitor times sent without an offset "
+                        "(an IANA name such as Europe/Paris; default UTC)")
     args = parser.parse_args(argv)
+    if args.tablet is not None:
+        try:
+            args.tablet = clean_tablet_name(args.tablet, source="--tablet")
+        except ValueError as exc:
+            parser.error(str(exc))
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
@@ -61,6 +91,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.width, args.height = width, height
     if not 1 <= args.chairs <= 12:
         parser.error("--chairs must be from 1 to 12")
+    if args.feed_port is not None and not 0 <= args.feed_port < 65536:
+        parser.error("--feed-port must be a port from 1 to 65535 (0: any free port)")
+    try:
+        args.zone = ZoneInfo(args.feed_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        parser.error(f"--feed-zone: {args.feed_zone!r} is not a time zone name such as "
+                     "Europe/Paris")
     return args
 
 
@@ -87,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.app.change_signals import ChangeSignals  # noqa: PLC0415
     from ui.app.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.app.main_window import MainWindow  # noqa: PLC0415
+    from ui.app.tablet_name import tablet_name_at_start  # noqa: PLC0415
     from ui.common.theme import THEMES  # noqa: PLC0415
 
     existing = QApplication.instance()
@@ -96,16 +134,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     theme = THEMES[args.theme]
     demo_dir = tempfile.TemporaryDirectory(prefix="chairside-demo-") if args.demo else None
     clock: Clock = SystemClock()
+    # Which tablet this is: the demo's is fixed and never asked (nor kept); otherwise
+    # --tablet, $CHAIRSIDE_TABLET, the kept name, or asked once at the first start.
+    if demo_dir is not None:
+        tablet: str | None = args.tablet or DEMO_TABLET
+    else:
+        try:
+            tablet = tablet_name_at_start(default_settings_path(), theme, given=args.tablet)
+        except (ValueError, OSError) as exc:
+            QMessageBox.critical(None, "ChairSide cannot name this tablet", str(exc))
+            return 1
+        if tablet is None:
+            return 1  # asked for its name, the nurse chose to close ChairSide
     url = args.db or default_url()
     if demo_dir is not None:
         url = f"sqlite:///{Path(demo_dir.name) / 'demo.sqlite3'}"
     try:
-        store = open_store(url)
+        # The server lists each connection under the tablet's name (pg_stat_activity).
+        store = open_store(url, application_name=tablet)
     except (StoreOpenError, StorageError) as exc:
         QMessageBox.critical(None, "ChairSide cannot open its database", str(exc))
         return 1
     feed: ChangeFeed | None = None
     changes: ChangeSignals | None = None
+    receiver: BackgroundReceiver | None = None
+    outbox: Outbox | None = None
+    drainer: Drainer | None = None
     try:
         staff = None
         hooks = []
@@ -119,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             clock = AcceleratedClock(now, DEMO_SPEED)
             # A throwaway secret for a throwaway database; every demo person's PIN is
             # DEMO_PIN (docs/security.md), and only here.
-            service = ClinicService(store, clock, secret=secrets.token_bytes(32))
+            secret = secrets.token_bytes(32)
+            service = ClinicService(store, clock, secret=secret, tablet=tablet)
             nurse = service.ensure_staff("Demo Nurse", "nurse", pin=DEMO_PIN)
             service.ensure_staff("Demo Admin", "admin", pin=DEMO_PIN)
             service.set_demo_pins(DEMO_PIN)
@@ -129,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chair.advance()
             hooks.append(chair.advance)
         else:
-            service = ClinicService(store, clock, secret=load_secret())
+            secret = load_secret()
+            service = ClinicService(store, clock, secret=secret, tablet=tablet)
         # The demo nurse is signed in already; after a lock, the demo PIN is on the screen.
         hint = f"Demo database: every PIN is {DEMO_PIN}" if demo_dir is not None else ""
         # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
@@ -141,12 +197,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One feed for the app: what any tablet commits (this one's too) reloads what it
         # touched; the one-second tick then reads nothing. The demo listens too: its
         # self-running chair is seen as another tablet's would be.
-        feed = open_feed(store)
+        feed = open_feed(store, application_name=tablet)
         changes = ChangeSignals(feed)
         feed.start()
+        # A tablet of the clinic's server charts on through an outage: its entries wait in
+        # an outbox beside the drafts, drained in order when the server is back. A lone
+        # SQLite tablet has none: its database is on the tablet.
+        on_tablet: TabletService | None = None
+        if not store.is_sqlite:
+            outbox = Outbox(default_outbox_path(default_draft_dir()))
+            # The drain runs on a thread of its own, with a service of its own.
+            on_tablet = TabletService(service, outbox, clock, drain_service=ClinicService(
+                store, clock, secret=secret, tablet=tablet))
+            drainer = Drainer(on_tablet)
+            on_tablet.on_reachable = drainer.poke
+            drainer.start()
+        if args.feed_port is not None:
+            receiver = start_receiver(service, args)
+            if receiver is None:
+                return 1
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
-                            changes=changes)
+                            changes=changes, chair_service=on_tablet)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -157,6 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.showMaximized()
         return app.exec()
     finally:
+        if receiver is not None:
+            receiver.stop()  # files what was acknowledged before the database closes
+        if drainer is not None:
+            drainer.stop()
+        if outbox is not None:
+            outbox.close()
         if changes is not None:
             changes.close()
         if feed is not None:
@@ -164,6 +242,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.close()
         if demo_dir is not None:
             demo_dir.cleanup()
+
+
+def start_receiver(service: ClinicService, args: argparse.Namespace) -> BackgroundReceiver | None:
+    """The bedside monitor's feed received in this app (``--feed-port``), or None after
+    telling the nurse why it cannot listen."""
+    from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
+    from monitor.feed.background import BackgroundReceiver, ReceiverStartError  # noqa: PLC0415
+
+    receiver = BackgroundReceiver(service, args.zone)
+    try:
+        receiver.start(args.feed_host, args.feed_port)
+    except ReceiverStartError as exc:
+        QMessageBox.critical(None, "ChairSide cannot receive the monitor feed", str(exc))
+        return None
+    return receiver
 
 
 if __name__ == "__main__":

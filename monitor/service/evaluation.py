@@ -29,6 +29,7 @@ from monitor.clinical.domain import (
     SessionRecord,
     Severity,
 )
+from monitor.clinical.feed_health import feed_lost_flags
 from monitor.clinical.protocol import Protocol
 from monitor.clinical.rules import (
     FlagEvaluation,
@@ -57,6 +58,10 @@ def evaluate(
     if evaluation is None:
         evaluation = FlagEvaluation.of(record.as_of(at), protocol)
     flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
+    if info.monitor is not None:  # the bound monitor silent too long: one advisory per silence
+        lost = feed_lost_flags(info.id, info.chair, info.monitor, record, protocol, at=at,
+                               session_start=info.time)
+        flags = tuple(sorted((*flags, *lost), key=lambda f: (not f.open, -f.severity, f.time)))
     levels = evaluation.current_levels()
     upcoming = next_reading(record, protocol, at, evaluation=evaluation)
     signed = sign_off(record.as_of(at))

@@ -37,7 +37,10 @@ from monitor.storage.model import Acknowledgement as AckRow
 from monitor.storage.model import (
     Base,
     Correction,
+    DeviceReading,
     EventRow,
+    FeedBinding,
+    FeedDevice,
     FlagRow,
     Patient,
     ProtocolVersion,
@@ -64,6 +67,9 @@ FLAGS = _table(FlagRow)
 STAFF = _table(Staff)
 VERSIONS = _table(ProtocolVersion)
 SIGNATURES = _table(Signature)
+DEVICE_READINGS = _table(DeviceReading)
+FEED_BINDINGS = _table(FeedBinding)
+FEED_DEVICES = _table(FeedDevice)
 
 _READING_COUNTS = (
     select(READINGS.c.session_id, func.count().label("n"))
@@ -88,24 +94,44 @@ SESSION_COLUMNS = (
     "bag_volume_ml", "dose_mg", "rate_mg_per_min", "pump_ml_per_h", "lot_number",
     "concomitant_medications", "escort_name", "source", "entered_by", "protocol_version_id",
 )
-#: The session's columns, its patient's, and its protocol version's (the label the stored
-#: version declares, else the one the session recorded).
-SESSION_WITH_PATIENT = (
+#: The patient's own limits a session is judged by: those it started with (the patient's now
+#: for a row written without them).
+_SESSION_LIMITS = func.coalesce(SESSIONS.c.limit_overrides, PATIENTS.c.limit_overrides,
+                                type_=SESSIONS.c.limit_overrides.type)
+
+#: The monitor bound to the session's chair now, and its last message (NULL: none bound,
+#: or it never sent): the session's view shows the monitor's state from them.
+_CHAIR_MONITOR = (FEED_BINDINGS.c.chair == SESSIONS.c.chair) & FEED_BINDINGS.c.unbound_at.is_(None)
+_MONITOR_DEVICE = (select(FEED_BINDINGS.c.device_key).where(_CHAIR_MONITOR)
+                   .order_by(FEED_BINDINGS.c.bound_at.desc()).limit(1)
+                   .scalar_subquery().label("monitor_device"))
+_MONITOR_LAST_MESSAGE = (
+    select(FEED_DEVICES.c.last_message_at)
+    .join(FEED_BINDINGS, FEED_BINDINGS.c.device_key == FEED_DEVICES.c.key)
+    .where(_CHAIR_MONITOR).order_by(FEED_BINDINGS.c.bound_at.desc()).limit(1)
+    .scalar_subquery().label("monitor_last_message_at"))
+
+#: Sessions' columns, their patient's, their protocol version's (the label the stored
+#: version declares, else the one the session recorded) and their chair's monitor;
+#: :data:`SESSION_WITH_PATIENT` picks one.
+SESSIONS_WITH_PATIENT = (
     select(
         *(SESSIONS.c[name] for name in SESSION_COLUMNS),
         PATIENTS.c.id.label("patient_id"), PATIENTS.c.mrn,
         PATIENTS.c.name.label("patient_name"), PATIENTS.c.date_of_birth,
         PATIENTS.c.weight_kg.label("patient_weight_kg"), PATIENTS.c.limit_overrides,
+        _SESSION_LIMITS.label("session_limit_overrides"),
         STAFF.c.name.label("entered_by_name"),
         func.coalesce(VERSIONS.c.version, SESSIONS.c.protocol_version)
         .label("protocol_version"),
         func.coalesce(VERSIONS.c.hash, "").label("protocol_hash"),
+        _MONITOR_DEVICE, _MONITOR_LAST_MESSAGE,
     )
     .join(PATIENTS, PATIENTS.c.id == SESSIONS.c.patient_id)
     .outerjoin(STAFF, STAFF.c.id == SESSIONS.c.entered_by)
     .outerjoin(VERSIONS, VERSIONS.c.id == SESSIONS.c.protocol_version_id)
-    .where(SESSIONS.c.id == bindparam("session_id"))
 )
+SESSION_WITH_PATIENT = SESSIONS_WITH_PATIENT.where(SESSIONS.c.id == bindparam("session_id"))
 
 #: All of a session's corrections: those made by the moment loaded apply, later ones only
 #: keep their amending rows out of the record.
@@ -141,6 +167,14 @@ class ItemAnswers(TypeDecorator[tuple[int, ...]]):
 _ENTERED_BY_NAME = func.coalesce(STAFF.c.name, "").label("by_name")
 
 
+#: The monitor a reading was filed from (its device reading's), NULL for a typed one.
+_DEVICE_OF_READING = (
+    select(DEVICE_READINGS.c.device_key)
+    .where(DEVICE_READINGS.c.reading_id == READINGS.c.id)
+    .scalar_subquery().label("device")
+)
+
+
 def reading_columns(*, named: bool = True) -> list[Any]:
     """One column per field of :class:`Reading`, in order, so that a row makes a Reading
     positionally (by far the cheapest way to build one). ``named``: who entered it, by
@@ -149,6 +183,8 @@ def reading_columns(*, named: bool = True) -> list[Any]:
     for name in (f.name for f in fields(Reading)):
         if name == "by":
             columns.append(_ENTERED_BY_NAME if named else literal("").label(name))
+        elif name == "device":
+            columns.append(_DEVICE_OF_READING)
         elif name.endswith("_items"):
             columns.append(type_coerce(READINGS.c[name], ItemAnswers).label(name))
         else:
@@ -222,7 +258,7 @@ FLAG_IDS = select(FLAGS.c.id).where(FLAGS.c.session_id == bindparam("session_id"
 
 #: The session's discharge sign-off, if one stands (not voided): it closes the session.
 CLOSING_OF_SESSION = (
-    select(EVENTS.c.recorded_at, EVENTS.c.kind, STAFF.c.name)
+    select(EVENTS.c.recorded_at, EVENTS.c.kind, STAFF.c.name, EVENTS.c.id)
     .join(STAFF, STAFF.c.id == EVENTS.c.entered_by)
     .where(EVENTS.c.session_id == bindparam("session_id"),
            EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS]),
@@ -279,9 +315,10 @@ def take_turns(connection: Connection, key: str) -> None:
 
 def sessions_started(since: datetime | None, until: datetime | None) -> Select[Any]:
     """The sessions begun in ``[since, until)``, oldest first, with their profile, pinned
-    version and patient's limits."""
+    version and the patient's own limits it started with."""
     query = (select(SESSIONS.c.id, SESSIONS.c.time, SESSIONS.c.profile,
-                    SESSIONS.c.protocol_version_id, PATIENTS.c.limit_overrides)
+                    SESSIONS.c.protocol_version_id,
+                    _SESSION_LIMITS.label("limit_overrides"))
              .join(PATIENTS, PATIENTS.c.id == SESSIONS.c.patient_id)
              .order_by(SESSIONS.c.time, SESSIONS.c.id))
     if since is not None:

@@ -82,9 +82,17 @@ def _label(text: str = "", *, px: int = TEXT_PX, bold: bool = False, colour: str
 def _set_look(label: QLabel, *, px: int, bold: bool = False, colour: str | None = None) -> None:
     # Set on the label itself: the app sheet's ``QWidget { font-size }`` would otherwise win
     # over a QFont, and these sizes are the tile's own (bigger than any sheet role).
+    # Only when it changes: setting a sheet re-polishes the label (milliseconds each), and
+    # the tiles are redrawn on every tick and every change from another tablet.
     weight = "bold" if bold else "normal"
     colour_rule = f"color: {colour};" if colour else ""
-    label.setStyleSheet(f"QLabel {{ font-size: {px}px; font-weight: {weight}; {colour_rule} }}")
+    _set_sheet(label, f"QLabel {{ font-size: {px}px; font-weight: {weight}; {colour_rule} }}")
+
+
+def _set_sheet(widget: QWidget, sheet: str) -> None:
+    """``widget``'s style sheet, set only when it differs from the one it has."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
 
 
 class ChairTileWidget(QPushButton):
@@ -144,6 +152,9 @@ class ChairTileWidget(QPushButton):
                                         QSizePolicy.Policy.Preferred)
         self.more_flags = _label(px=SMALL_PX, colour=theme.text_muted)
         self.hint = _label(px=PHASE_PX, colour=theme.text_muted, wrap=True)
+        #: The bound bedside monitor: "Monitor receiving", "Monitor silent 3:05".
+        self.monitor = _label(px=SMALL_PX, wrap=True)
+        self.monitor.setObjectName("monitor-state")
 
         self.check_in_next = TouchButton("Check in next patient", min_height=PRIMARY_MIN)
         self.check_in_next.setObjectName("check-in-next")
@@ -179,6 +190,7 @@ class ChairTileWidget(QPushButton):
         layout.addLayout(phase_row)
         layout.addWidget(self.vitals)
         layout.addWidget(self.hint)
+        layout.addWidget(self.monitor)
         layout.addStretch(1)
         layout.addLayout(due_row)
         layout.addLayout(flag_row)
@@ -210,7 +222,7 @@ class ChairTileWidget(QPushButton):
     def texts(self) -> list[str]:
         """The words the tile shows, in reading order (its accessible name, and for tests)."""
         labels = (self.title, self.patient, self.phase, *self._vital_texts(), self.hint,
-                  self.due, self.flag_word, self.flag_message, self.more_flags)
+                  self.monitor, self.due, self.flag_word, self.flag_message, self.more_flags)
         shown = [label.text() for label in labels if not label.isHidden() and label.text()]
         if not self.check_in_next.isHidden():
             shown.append(self.check_in_next.text())
@@ -269,7 +281,7 @@ class ChairTileWidget(QPushButton):
         self.hint.setText("Tap to check in")
         for widget in (self.patient, self.phase, self.phase_icon, self.vitals, self.due,
                        self.due_icon, self.flag_icon, self.flag_word, self.flag_message,
-                       self.more_flags, self.check_in_next):
+                       self.more_flags, self.check_in_next, self.monitor):
             widget.hide()
         self.hint.show()
 
@@ -281,9 +293,14 @@ class ChairTileWidget(QPushButton):
         self.phase.setText("Discharged" if discharged else _capitalised(tile.phase_text))
         self.phase.show()
         self.phase_icon.setVisible(tile.ready)
-        self.hint.hide()
+        # Entries saved on this tablet while the server is away: how many wait for it.
+        self.hint.setText(f"{tile.held} saved on this tablet — not yet on the server"
+                          if tile.held else "")
+        self.hint.setVisible(bool(tile.held))
         self.check_in_next.setVisible(discharged)
         self.vitals.setVisible(not discharged)
+        self.monitor.setText(tile.monitor_text)
+        self.monitor.setVisible(bool(tile.monitor_text) and not discharged)
         bp = f"{tile.bp[0]}/{tile.bp[1]}" if tile.bp is not None else "–"
         self.values["bp"].setText(bp)
         self.values["hr"].setText(str(tile.hr) if tile.hr is not None else "–")
@@ -352,13 +369,18 @@ class ChairTileWidget(QPushButton):
             _set_look(self.badges[key], px=SMALL_PX, bold=True,
                       colour=tier_style(t, badge.severity).colour if badge else muted)
         _set_look(self.more_flags, px=SMALL_PX, colour=muted)
-        _set_look(self.hint, px=PHASE_PX, colour=muted)
+        _set_look(self.hint, px=PHASE_PX, bold=bool(tile.held),
+                  colour=t.warning if tile.held else muted)
+        # A silent monitor in the advisory colour and bold, with the word "silent".
+        _set_look(self.monitor, px=SMALL_PX, bold=tile.monitor_silent,
+                  colour=t.advisory if tile.monitor_silent else muted)
         free = tile.empty
         background = t.background if free else t.surface
         line = "dashed" if free else "solid"
         # The tile's frame shows its state, so it is drawn here rather than by a sheet role;
         # the inner "Check in next patient" button keeps the app's look.
-        self.setStyleSheet(
+        _set_sheet(
+            self,
             f"ChairTileWidget {{ background-color: {background}; border: {width}px {line} "
             f"{border}; border-radius: 14px; padding: 0; text-align: left; }}"
             f"ChairTileWidget:pressed {{ background-color: {t.surface_raised}; "
