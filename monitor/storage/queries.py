@@ -199,6 +199,17 @@ READINGS_AS_OF = (
            READINGS.c.time <= bindparam("at"))
     .order_by(READINGS.c.time, READINGS.c.recorded_at)
 )
+#: A session's readings dated after ``after`` and not voided or amended, in the record's
+#: order: those other tablets saved since this one last evaluated the session, and its own.
+READINGS_AFTER = (
+    select(*reading_columns())
+    .outerjoin(STAFF, STAFF.c.id == READINGS.c.entered_by)
+    .where(READINGS.c.session_id == bindparam("session_id"),
+           READINGS.c.time > bindparam("after"),
+           READINGS.c.id.not_in(select(CORRECTIONS.c.target_id).where(
+               CORRECTIONS.c.session_id == bindparam("session_id"))))
+    .order_by(READINGS.c.time, READINGS.c.recorded_at)
+)
 EVENTS_AS_OF = (
     select(EVENTS.c.id, EVENTS.c.time, EVENTS.c.kind, EVENTS.c.detail,
            EVENTS.c.recorded_at, _ENTERED_BY_NAME, EVENTS.c.data)
