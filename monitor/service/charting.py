@@ -11,18 +11,19 @@ entries at the chair; a clinician may still add one, with a reason.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.clinical import start_gate
-from monitor.clinical.domain import Acknowledgement, EventKind, Flag, Severity
+from monitor.clinical.domain import Acknowledgement, EventKind, Flag, Reading, Severity
 from monitor.clinical.infusion import (
     EARLY_STOP_KEYS,
     EarlyStopError,
@@ -62,7 +63,8 @@ from monitor.service.views import (
     SessionInfo,
     infusion_plan,
 )
-from monitor.storage import queries
+from monitor.storage import audit, queries
+from monitor.storage.batch import Statement, run_together
 from monitor.storage.model import Acknowledgement as AckRow
 from monitor.storage.model import EventRow, Staff, TreatmentSession
 from monitor.storage.records import (
@@ -71,7 +73,10 @@ from monitor.storage.records import (
     load_record,
     reading_values,
     session_info,
+    session_info_of,
 )
+
+log = logging.getLogger(__name__)
 
 
 class SessionWriter:
@@ -122,21 +127,96 @@ class Charting(SessionWriter):
         values = validated(raw, confirmed, when, now)
         rid = reading_id or uuid.uuid4()
         try:
-            with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
-                connection = change.connection
-                info = session_info(connection, session_id)
-                refuse_before_check_in(when, info)
-                note = open_or_reason(connection, session_id, role, after_signoff_reason, note)
-                saved = self.store_reading(change.db, info, rid, when, values, note=note,
-                                           on_oxygen=on_oxygen, now=now, by=by,
-                                           time_given=time is not None)
-                if with_view:
-                    saved = replace(saved, view=self.loading.view(change.db, session_id, now))
+            return self._save_reading(session_id, rid, when, values, by=by, role=role, now=now,
+                                      note=note, on_oxygen=on_oxygen, with_view=with_view,
+                                      time_given=time is not None,
+                                      after_signoff_reason=after_signoff_reason)
+        except IntegrityError:
+            # Its id was stored meanwhile: the first attempt of this retry, still under way
+            # on the server when the retry's look found nothing, has committed since.
+            with self.store.read() as db:
+                if db.execute(select(queries.READINGS.c.id).where(
+                        queries.READINGS.c.id == rid)).first() is None:
+                    raise
+                refuse_changed_retry(db.connection(), "reading", queries.READINGS,
+                                     reading_values(rid=rid, session_id=session_id, when=when,
+                                                    values=values, note=note,
+                                                    on_oxygen=on_oxygen, now=now, by=by),
+                                     _retry_fields(time_given=time is not None))
+            return SavedReading(rid, ())
         except BaseException:
             if with_view:  # the record kept for the next load may hold rows not committed
                 self.evaluations.forget(session_id)
             raise
-        return saved
+
+    def _save_reading(self, session_id: uuid.UUID, rid: uuid.UUID, when: datetime,
+                      values: Mapping[str, Any], *, by: uuid.UUID, role: str, now: datetime,
+                      note: str, on_oxygen: bool, with_view: bool, time_given: bool,
+                      after_signoff_reason: str | None) -> SavedReading:
+        """One transaction, two round trips to PostgreSQL: everything the save must know is
+        read together (the session, its sign-off, whether the id is stored, what the flags
+        need, and the audit trail's head under its lock); the reading, its flags and its
+        audit entry are then stored, announced and committed together. Nothing the save
+        wrote is read again. ``with_view``: what the view needs beside the kept record is read
+        with the writes, before their COMMIT."""
+        with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
+            connection = change.connection
+            dialect = connection.dialect.name
+            of_session = {"session_id": session_id}
+            reads: list[Statement] = [
+                (queries.SESSION_WITH_PATIENT, of_session),
+                (queries.CLOSING_OF_SESSION, of_session),
+                (_STORED_AND_NAME, {"reading_id": rid, "staff_id": by}),
+                *self.evaluations.reading_reads(session_id, now),
+                *audit.head_statements(dialect),
+            ]
+            found = run_together(connection, reads)
+            info = session_info_of(first(found[0]), session_id)
+            refuse_before_check_in(when, info)
+            note = note_after_signoff(first(found[1]), role, after_signoff_reason, note)
+            row = reading_values(rid=rid, session_id=session_id, when=when, values=values,
+                                 note=note, on_oxygen=on_oxygen, now=now, by=by)
+            stored_already, staff_name = found[2][0]
+            if stored_already:
+                refuse_changed_retry(connection, "reading", queries.READINGS, row,
+                                     _retry_fields(time_given=time_given))
+                return SavedReading(rid, ())  # an earlier attempt did commit, with these values
+            reading = reading_of(row, by_name=staff_name or "")
+            insert: Statement = (_INSERT_READING, row)
+            stored: list[Statement] = [insert]
+
+            def store_first() -> None:
+                run_together(connection, [insert])
+                stored.clear()
+
+            protocol = self.protocols.protocol_of(connection, info)
+            new_flags, flag_rows = self.evaluations.flags_of_reading(
+                connection, session_id, protocol, now, reading=reading, rows=found[3:6],
+                store=store_first)
+            entry, _ = audit.entry_statement(
+                dialect, self.guard.audit_key, audit.head_of(found[-1]), at=now, staff_id=by,
+                action="create", record_kind="reading", record_id=rid, session_id=session_id,
+                patient_id=info.patient.id,
+                new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})
+            writes = [*stored, *flag_rows, entry]
+            view_reads = self.loading.view_reads_after_save(session_id, now) if with_view else []
+            written = run_together(connection, [*writes, *view_reads], end="COMMIT")
+            saved = SavedReading(rid, new_flags)
+            if not with_view:
+                return saved
+            if self.store.is_sqlite:  # the COMMIT comes when the block ends
+                return replace(saved, view=self.loading.view_after_save(
+                    change.db, info, now, written[len(writes):]))
+            try:
+                # Committed already: a session that must be read whole is read as a load
+                # right after the save would read it.
+                return replace(saved, view=self.loading.view_after_save(
+                    change.db, info, now, written[len(writes):]))
+            except Exception:
+                # The reading is stored: the save says so, and the screen loads the session.
+                log.exception("the view of a saved reading could not be made")
+                self.evaluations.forget(session_id)
+                return saved
 
     def store_reading(self, db: Session, info: SessionInfo, rid: uuid.UUID, when: datetime,
                       values: Mapping[str, Any], *, note: str, on_oxygen: bool,
@@ -433,6 +513,37 @@ def validated(raw: Mapping[str, Any], confirmed: Collection[str], when: datetime
     return dict(check.values)
 
 
+#: Whether a reading id is stored (a retry) and who enters it, by name; and the reading's
+#: insert: a plain INSERT, so that an id stored meanwhile aborts the transaction (and its
+#: audit entry) with it.
+_STORED_AND_NAME = select(
+    select(queries.READINGS.c.id).where(queries.READINGS.c.id == bindparam("reading_id"))
+    .exists().label("stored"),
+    select(queries.STAFF.c.name).where(queries.STAFF.c.id == bindparam("staff_id"))
+    .scalar_subquery().label("name"))
+_INSERT_READING = insert(queries.READINGS)
+
+
+def _retry_fields(*, time_given: bool) -> tuple[str, ...]:
+    """The fields a retry of a reading must repeat; its time only when given (a retry
+    without one is timed by the retry's clock)."""
+    return ("session_id", *(("time",) if time_given else ()), "note", "on_oxygen",
+            *READING_FIELDS)
+
+
+def first(rows: list[Any]) -> Any:
+    return rows[0] if rows else None
+
+
+def reading_of(row: Mapping[str, Any], *, by_name: str) -> Reading:
+    """The reading a new row stores, as the record reads it back."""
+    values = {name: row[name] for name in (f.name for f in fields(Reading)) if name in row}
+    for items in ("cadss6_items", "phq9_items", "gad7_items"):
+        if values.get(items) is not None:
+            values[items] = tuple(values[items])
+    return Reading(**values, by=by_name)
+
+
 def refuse_before_check_in(when: datetime, info: SessionInfo) -> None:
     problem = validate_after_check_in(when, info.time)
     if problem is not None:
@@ -445,6 +556,12 @@ def open_or_reason(connection: Connection, session_id: uuid.UUID, role: str,
     clinician's entry after sign-off (the reason first). Refused otherwise:
     :class:`SessionClosedError` without a reason, :class:`NeedsClinician` for a nurse."""
     row = connection.execute(queries.CLOSING_OF_SESSION, {"session_id": session_id}).first()
+    return note_after_signoff(row, role, reason, note)
+
+
+def note_after_signoff(row: Any, role: str, reason: str | None, note: str) -> str:
+    """:func:`open_or_reason` given the session's row of
+    :data:`queries.CLOSING_OF_SESSION` (None while it is open)."""
     if row is None:
         return note
     if reason is None:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from monitor.clinical.domain import Acknowledgement, Event, EventKind, Flag, Reading, SessionRecord
 from monitor.storage import queries
+from monitor.storage.batch import Statement, run_together
 from monitor.storage.model import EventRow, Patient, ReadingRow, TreatmentSession
 
 #: Reading columns a caller may set, in the order the record shows them.
@@ -100,6 +101,12 @@ def patient_info(patient: Patient) -> PatientInfo:
 def session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
     """The session and its patient, in one query; :class:`NotFoundError` if there is none."""
     row = connection.execute(queries.SESSION_WITH_PATIENT, {"session_id": session_id}).first()
+    return session_info_of(row, session_id)
+
+
+def session_info_of(row: Any, session_id: uuid.UUID) -> SessionInfo:
+    """The session from its row of :data:`queries.SESSION_WITH_PATIENT` (None: there is no
+    session ``session_id``, :class:`NotFoundError`)."""
     if row is None:
         raise NotFoundError(f"no session {session_id}")
     patient = PatientInfo(
@@ -139,11 +146,27 @@ def load_record(
     and an amending row made later is not in the record yet. With ``entered_only``, an
     entry entered after ``at`` (a late entry) is not in it either.
     """
+    return record_of(run_together(connection, record_statements(session_id, at)), session_id,
+                     at, entered_only=entered_only)
+
+
+def record_statements(session_id: uuid.UUID, at: datetime) -> list[Statement]:
+    """The reads :func:`record_of` makes a record of (one round trip to PostgreSQL)."""
     of_session = {"session_id": session_id}
     as_of = {"session_id": session_id, "at": at}
+    return [(queries.CORRECTIONS_OF_SESSION, of_session), (queries.READINGS_AS_OF, as_of),
+            (queries.EVENTS_AS_OF, as_of), (queries.ACKNOWLEDGEMENTS_AS_OF, as_of)]
+
+
+def record_of(
+    rows: Sequence[Sequence[Any]], session_id: uuid.UUID, at: datetime, *,
+    entered_only: bool = False,
+) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...]]:
+    """:func:`load_record` from the rows of :func:`record_statements`."""
+    correction_rows, reading_rows, event_rows, ack_rows = rows[:4]
     corrections: list[CorrectionInfo] = []
     replacements_later: set[uuid.UUID] = set()
-    for c in connection.execute(queries.CORRECTIONS_OF_SESSION, of_session):
+    for c in correction_rows:
         if c.time <= at:
             corrections.append(CorrectionInfo(
                 id=c.id, time=c.time, target_kind=c.target_kind, target_id=c.target_id,
@@ -154,13 +177,13 @@ def load_record(
     hidden = {c.target_id for c in corrections}
     readings: list[Reading] = []
     superseded: list[Reading] = []
-    for r in connection.execute(queries.READINGS_AS_OF, as_of):
+    for r in reading_rows:
         if r.id in replacements_later or (entered_only and r.recorded_at > at):
             continue
         (superseded if r.id in hidden else readings).append(Reading(*r))
     events: list[Event] = []
     superseded_events: list[Event] = []
-    for e in connection.execute(queries.EVENTS_AS_OF, as_of):
+    for e in event_rows:
         if e.id in replacements_later or (entered_only and e.recorded_at > at):
             continue
         event = Event(id=e.id, time=e.time, kind=EventKind(e.kind), detail=e.detail,
@@ -169,7 +192,7 @@ def load_record(
     acknowledgements = tuple(
         Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
                         by=a.name)
-        for a in connection.execute(queries.ACKNOWLEDGEMENTS_AS_OF, as_of)
+        for a in ack_rows
     )
     record = SessionRecord(
         session_id=session_id, readings=tuple(readings), events=tuple(events),
