@@ -14,16 +14,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.clinical import start_gate
-from monitor.clinical.domain import Acknowledgement, EventKind, Flag, Reading, Severity
+from monitor.clinical.domain import Acknowledgement, EventKind, Flag, Severity
 from monitor.clinical.infusion import (
     EARLY_STOP_KEYS,
     EarlyStopError,
@@ -47,8 +47,9 @@ from monitor.clinical.validation import (
     validate_time,
 )
 from monitor.clock import ensure_utc
+from monitor.service import saves
 from monitor.service.auth import StaffInfo
-from monitor.service.conflicts import refuse_changed_retry, refuse_second
+from monitor.service.conflicts import already_done, refuse_changed_retry, refuse_second
 from monitor.service.evaluation import Evaluations
 from monitor.service.guard import Guard, NeedsClinician
 from monitor.service.loading import Loading
@@ -56,6 +57,7 @@ from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import (
     MEANING_CRITICAL_ACK,
     MIN_OVERRIDE_REASON,
+    AlreadyDoneError,
     InvalidEntryError,
     NotFoundError,
     SavedReading,
@@ -72,6 +74,8 @@ from monitor.storage.records import (
     flag_values,
     load_record,
     reading_values,
+    record_of,
+    record_statements,
     session_info,
     session_info_of,
 )
@@ -142,7 +146,7 @@ class Charting(SessionWriter):
                                      reading_values(rid=rid, session_id=session_id, when=when,
                                                     values=values, note=note,
                                                     on_oxygen=on_oxygen, now=now, by=by),
-                                     _retry_fields(time_given=time is not None))
+                                     saves.retry_fields(time_given=time is not None))
             return SavedReading(rid, ())
         except BaseException:
             if with_view:  # the record kept for the next load may hold rows not committed
@@ -166,23 +170,23 @@ class Charting(SessionWriter):
             reads: list[Statement] = [
                 (queries.SESSION_WITH_PATIENT, of_session),
                 (queries.CLOSING_OF_SESSION, of_session),
-                (_STORED_AND_NAME, {"reading_id": rid, "staff_id": by}),
+                (saves.READING_STORED_AND_NAME, {"reading_id": rid, "staff_id": by}),
                 *self.evaluations.reading_reads(session_id, now),
                 *audit.head_statements(dialect),
             ]
             found = run_together(connection, reads)
-            info = session_info_of(first(found[0]), session_id)
+            info = session_info_of(saves.first(found[0]), session_id)
             refuse_before_check_in(when, info)
-            note = note_after_signoff(first(found[1]), role, after_signoff_reason, note)
+            note = note_after_signoff(saves.first(found[1]), role, after_signoff_reason, note)
             row = reading_values(rid=rid, session_id=session_id, when=when, values=values,
                                  note=note, on_oxygen=on_oxygen, now=now, by=by)
             stored_already, staff_name = found[2][0]
             if stored_already:
                 refuse_changed_retry(connection, "reading", queries.READINGS, row,
-                                     _retry_fields(time_given=time_given))
+                                     saves.retry_fields(time_given=time_given))
                 return SavedReading(rid, ())  # an earlier attempt did commit, with these values
-            reading = reading_of(row, by_name=staff_name or "")
-            insert: Statement = (_INSERT_READING, row)
+            reading = saves.reading_of(row, by_name=staff_name or "")
+            insert: Statement = (saves.INSERT_READING, row)
             stored: list[Statement] = [insert]
 
             def store_first() -> None:
@@ -279,28 +283,70 @@ class Charting(SessionWriter):
             data = self._start_data(session_id, by, now, data=data, confirmed=confirmed,
                                     override_reason=override_reason, at=when)
         eid = event_id or uuid.uuid4()
+        given = {"id": eid, "session_id": session_id, "kind": EventKind(kind).value,
+                 "time": when}
+        names = ("session_id", "kind", *(("time",) if time is not None else ()))
+        try:
+            self._save_event(session_id, EventKind(kind), eid, when, by=by, role=role, now=now,
+                             detail=detail, data=data, given=(given, names),
+                             after_signoff_reason=after_signoff_reason)
+        except IntegrityError:
+            # Its id was stored meanwhile (the first attempt of this retry committed since).
+            with self.store.read() as db:
+                if db.get(EventRow, eid) is None:
+                    raise
+                refuse_changed_retry(db.connection(), "event", queries.EVENTS, given, names)
+        return eid
+
+    def _save_event(self, session_id: uuid.UUID, kind: EventKind, eid: uuid.UUID,
+                    when: datetime, *, by: uuid.UUID, role: str, now: datetime, detail: str,
+                    data: Mapping[str, Any] | None,
+                    given: tuple[dict[str, Any], tuple[str, ...]],
+                    after_signoff_reason: str | None) -> None:
+        """One transaction, two round trips to PostgreSQL, as a reading's save: the reads
+        together (the record the flags are judged on among them), then the event, its
+        flags and its audit entry with the COMMIT. The flags are judged on the record read
+        with the event added to it, not read again."""
         with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
             connection = change.connection
-            if change.db.get(EventRow, eid) is not None:
-                refuse_changed_retry(
-                    connection, "event", queries.EVENTS,
-                    {"id": eid, "session_id": session_id, "kind": EventKind(kind).value,
-                     "time": when},
-                    ("session_id", "kind", *(("time",) if time is not None else ())))
-                return eid
-            info = session_info(connection, session_id)
-            detail = open_or_reason(connection, session_id, role, after_signoff_reason, detail)
+            dialect = connection.dialect.name
+            of_session = {"session_id": session_id}
+            found = run_together(connection, [
+                (saves.EVENT_STORED_AND_NAME, {"event_id": eid, "staff_id": by}),
+                (queries.SESSION_WITH_PATIENT, of_session),
+                (queries.CLOSING_OF_SESSION, of_session),
+                *record_statements(session_id, now),
+                (queries.FLAG_IDS, of_session),
+                *audit.head_statements(dialect),
+            ])
+            stored_already, staff_name = found[0][0]
+            if stored_already:
+                refuse_changed_retry(connection, "event", queries.EVENTS, *given)
+                return
+            info = session_info_of(saves.first(found[1]), session_id)
+            detail = note_after_signoff(saves.first(found[2]), role, after_signoff_reason,
+                                        detail)
             if after_signoff_reason is not None and detail.startswith(AFTER_SIGNOFF_PREFIX):
                 data = {**(data or {}), "after_signoff_reason": after_signoff_reason.strip()}
-            if EventKind(kind) is EventKind.INFUSION_STOP:
+            if kind is EventKind.INFUSION_STOP:
                 detail, data = stop_detail(connection, info, when, detail, data)
-            self.insert_event(change.db, session_id, kind, by=by, when=when, now=now,
-                              detail=detail, data=data, event_id=eid)
-            change.audit("create", "event", eid, session_id=session_id,
-                         patient_id=info.patient.id,
-                         new={"time": when, "kind": EventKind(kind).value, "detail": detail,
-                              **({"data": dict(data)} if data else {})})
-        return eid
+            refuse_before_check_in(when, info)
+            row = {"id": eid, "session_id": session_id, "time": when, "kind": kind.value,
+                   "detail": detail, "data": dict(data or {}), "recorded_at": now,
+                   "entered_by": by}
+            record, _, _ = record_of(found[3:7], session_id, now)
+            record = saves.with_event(record, saves.event_of(row, by_name=staff_name or ""))
+            new_flags = self.evaluations.flags_of_record(
+                connection, session_id, self.protocols.protocol_of(connection, info), now,
+                record=record, stored=found[7])
+            entry, _ = audit.entry_statement(
+                dialect, self.guard.audit_key, audit.head_of(found[-1]), at=now, staff_id=by,
+                action="create", record_kind="event", record_id=eid, session_id=session_id,
+                patient_id=info.patient.id,
+                new={"time": when, "kind": kind.value, "detail": detail,
+                     **({"data": dict(data)} if data else {})})
+            run_together(connection, [(saves.INSERT_EVENT, row), *new_flags, entry],
+                         end="COMMIT")
 
     def _start_data(
         self,
@@ -430,6 +476,10 @@ class Charting(SessionWriter):
                                action: str, by: uuid.UUID, role: str, note: str,
                                when: datetime, now: datetime, signer: StaffInfo | None,
                                record_pause: bool = False) -> uuid.UUID:
+        if signer is None and not record_pause:
+            return self._store_plain_acknowledgement(session_id, flag, aid, action=action,
+                                                     by=by, role=role, note=note, when=when,
+                                                     now=now)
         with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
             db = change.db
             session = self._require_session(db, session_id)
@@ -466,6 +516,49 @@ class Charting(SessionWriter):
                               "message": flag.message, "action": action.strip(),
                               "note": note.strip(), "signed": signer is not None})
             return ack.id
+
+    def _store_plain_acknowledgement(self, session_id: uuid.UUID, flag: Flag, aid: uuid.UUID,
+                                     *, action: str, by: uuid.UUID, role: str, note: str,
+                                     when: datetime, now: datetime) -> uuid.UUID:
+        """An acknowledgement without signature or pause, in two round trips to PostgreSQL:
+        the session, the retry by id, another tablet's acknowledgement of the flag and the
+        audit head read together; the flag, the acknowledgement and the audit entry stored
+        with the COMMIT. A second acknowledgement committed in between is refused by the
+        unique index (``IntegrityError``, handled by :meth:`acknowledge`)."""
+        with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
+            connection = change.connection
+            dialect = connection.dialect.name
+            found = run_together(connection, [
+                (saves.ACKNOWLEDGEMENT_CHECKS, {"session_id": session_id, "ack_id": aid,
+                                                "flag_id": flag.id}),
+                (saves.OTHER_ACKNOWLEDGEMENT, {"flag_id": flag.id, "ack_id": aid}),
+                *audit.head_statements(dialect),
+            ])
+            patient_id, stored_already = found[0][0]
+            if patient_id is None:
+                raise NotFoundError(f"no session {session_id}")
+            given = {"id": aid, "session_id": session_id, "flag_id": flag.id, "time": when,
+                     "action": action.strip(), "note": note.strip()}
+            if stored_already:
+                refuse_changed_retry(connection, "acknowledgement", queries.ACKNOWLEDGEMENTS,
+                                     given, ("session_id", "flag_id", "action", "note"))
+                return aid
+            if found[1]:
+                other = found[1][0]
+                raise AlreadyDoneError("flag", already_done("acknowledged", other[0], other[1]))
+            entry, _ = audit.entry_statement(
+                dialect, self.guard.audit_key, audit.head_of(found[-1]), at=now, staff_id=by,
+                action="acknowledge", record_kind="flag", record_id=flag.id,
+                session_id=session_id, patient_id=patient_id,
+                new={"time": when, "flag": flag.key, "severity": int(flag.severity),
+                     "message": flag.message, "action": action.strip(),
+                     "note": note.strip(), "signed": False})
+            run_together(connection, [
+                (queries.insert_once(dialect, queries.FLAGS), flag_values(session_id, flag, now)),
+                (saves.INSERT_ACKNOWLEDGEMENT, {**given, "recorded_at": now, "entered_by": by}),
+                entry,
+            ], end="COMMIT")
+            return aid
 
     def _check_baseline_bp_review(self, by: uuid.UUID, action: str, *,
                                   session_id: uuid.UUID) -> None:
@@ -511,37 +604,6 @@ def validated(raw: Mapping[str, Any], confirmed: Collection[str], when: datetime
     if not check.values:
         raise InvalidEntryError([FieldError("reading", "Enter at least one value")])
     return dict(check.values)
-
-
-#: Whether a reading id is stored (a retry) and who enters it, by name; and the reading's
-#: insert: a plain INSERT, so that an id stored meanwhile aborts the transaction (and its
-#: audit entry) with it.
-_STORED_AND_NAME = select(
-    select(queries.READINGS.c.id).where(queries.READINGS.c.id == bindparam("reading_id"))
-    .exists().label("stored"),
-    select(queries.STAFF.c.name).where(queries.STAFF.c.id == bindparam("staff_id"))
-    .scalar_subquery().label("name"))
-_INSERT_READING = insert(queries.READINGS)
-
-
-def _retry_fields(*, time_given: bool) -> tuple[str, ...]:
-    """The fields a retry of a reading must repeat; its time only when given (a retry
-    without one is timed by the retry's clock)."""
-    return ("session_id", *(("time",) if time_given else ()), "note", "on_oxygen",
-            *READING_FIELDS)
-
-
-def first(rows: list[Any]) -> Any:
-    return rows[0] if rows else None
-
-
-def reading_of(row: Mapping[str, Any], *, by_name: str) -> Reading:
-    """The reading a new row stores, as the record reads it back."""
-    values = {name: row[name] for name in (f.name for f in fields(Reading)) if name in row}
-    for items in ("cadss6_items", "phq9_items", "gad7_items"):
-        if values.get(items) is not None:
-            values[items] = tuple(values[items])
-    return Reading(**values, by=by_name)
 
 
 def refuse_before_check_in(when: datetime, info: SessionInfo) -> None:

@@ -205,6 +205,23 @@ class Evaluations:
             (queries.ACKNOWLEDGEMENTS_AS_OF, {"session_id": session_id, "at": at}),
         ]
 
+    def flags_of_record(self, connection: Connection, session_id: uuid.UUID,
+                        protocol: Protocol, now: datetime, *, record: SessionRecord,
+                        stored: list[Any]) -> list[Statement]:
+        """The statements storing the flags ``record`` raises that are not ``stored`` (the
+        rows of :data:`queries.FLAG_IDS`): :meth:`raise_flags` for a save that added
+        something other than a reading after the latest (the whole record is judged), with
+        the record the save read and completed, not read again."""
+        self._tails.pop(session_id, None)
+        raised = FlagEvaluation.of(record.as_of(now), protocol).flags()
+        known = {row[0] for row in stored}
+        new = [f for f in raised if f.id not in known]
+        if not new:
+            return []
+        # another tablet's save may store the same flags (their ids are their episode's)
+        return [(queries.insert_once(connection.dialect.name, queries.FLAGS),
+                 [flag_values(session_id, f, now) for f in new])]
+
     def load_evaluated(
         self, connection: Connection, session_id: uuid.UUID, protocol: Protocol, at: datetime,
         *, read: Sequence[list[Any]] | None = None,

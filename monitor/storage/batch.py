@@ -198,7 +198,9 @@ def _bind(compiled: Any, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]
     the driver's parameters, converted as :meth:`Connection.execute` converts them."""
     state = compiled.construct_expanded_state(params)
     values = dict(state.parameters)
-    for name, process in state.processors.items():
-        if process is not None and name in values:
-            values[name] = process(values[name])
+    # The processors of the statement's parameters, then those of an IN list's elements.
+    for processors in (compiled._bind_processors, state.processors):
+        for name, process in processors.items():
+            if callable(process) and name in values:
+                values[name] = process(values[name])
     return state.statement, values
