@@ -111,13 +111,16 @@ def _pipelined(connection: Connection, statements: Sequence[Statement],
         raise error from exc
 
 
-def restore(dbapi_connection: Any, _record: Any, info: dict[str, Any] | None = None) -> None:
-    """Take a connection out of the autocommit a batch put it in to begin its transaction
-    (a pool ``checkin`` listener on PostgreSQL engines: the transaction has ended then)."""
-    info = info if info is not None else getattr(_record, "info", {})
-    if info.pop(_BEGUN_HERE, False) and dbapi_connection is not None \
+def restore(dbapi_connection: Any, record: Any, info: dict[str, Any] | None = None) -> None:
+    """Take a connection out of the autocommit a batch put it in to begin its transaction,
+    once that transaction has ended. A pool listener on PostgreSQL engines (``checkin``,
+    after the pool's rollback, and ``checkout``, so that no transaction ever starts on a
+    connection left that way)."""
+    info = info if info is not None else getattr(record, "info", {})
+    if info.get(_BEGUN_HERE) and dbapi_connection is not None \
             and dbapi_connection.info.transaction_status == _IDLE:
         dbapi_connection.autocommit = False
+        del info[_BEGUN_HERE]
 
 
 RowMaker = Callable[[list[Any], Sequence[Any]], list[Any]]

@@ -292,7 +292,7 @@ def make_engine(url: str | URL, *, application_name: str | None = None) -> Engin
     return engine
 
 
-def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+def _still_connected(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """Refuse a pooled connection the server closed, without a round trip.
 
     A connection resting in the pool has nothing to read: the server only speaks when asked.
@@ -315,6 +315,7 @@ def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError(f"the connection's socket is gone ({exc})") from exc
     if readable or failed:
         raise DisconnectionError("the server closed the connection or spoke unasked")
+    batch.restore(dbapi_connection, record)
 
 
 def _pg_connect_args(url: URL, application_name: str | None = None) -> dict[str, Any]:
