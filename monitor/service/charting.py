@@ -172,7 +172,7 @@ class Charting(SessionWriter):
                 (queries.CLOSING_OF_SESSION, of_session),
                 (saves.READING_STORED_AND_NAME, {"reading_id": rid, "staff_id": by}),
                 *self.evaluations.reading_reads(session_id, now),
-                *audit.head_statements(dialect),
+                *saves.head_reads(dialect),
             ]
             found = run_together(connection, reads)
             info = session_info_of(saves.first(found[0]), session_id)
@@ -197,25 +197,25 @@ class Charting(SessionWriter):
             new_flags, flag_rows = self.evaluations.flags_of_reading(
                 connection, session_id, protocol, now, reading=reading, rows=found[3:6],
                 store=store_first)
-            entry, _ = audit.entry_statement(
-                dialect, self.guard.audit_key, audit.head_of(found[-1]), at=now, staff_id=by,
-                action="create", record_kind="reading", record_id=rid, session_id=session_id,
-                patient_id=info.patient.id,
-                new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})
-            writes = [*stored, *flag_rows, entry]
             view_reads = self.loading.view_reads_after_save(session_id, now) if with_view else []
-            written = run_together(connection, [*writes, *view_reads], end="COMMIT")
+            read_after = saves.commit_with_entry(
+                connection, [*stored, *flag_rows], lambda head: audit.entry_statement(
+                    dialect, self.guard.audit_key, head, at=now, staff_id=by, action="create",
+                    record_kind="reading", record_id=rid, session_id=session_id,
+                    patient_id=info.patient.id,
+                    new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})[0],
+                saves.head_rows(dialect, found), view_reads)
             saved = SavedReading(rid, new_flags)
             if not with_view:
                 return saved
             if self.store.is_sqlite:  # the COMMIT comes when the block ends
                 return replace(saved, view=self.loading.view_after_save(
-                    change.db, info, now, written[len(writes):]))
+                    change.db, info, now, read_after))
             try:
                 # Committed already: a session that must be read whole is read as a load
                 # right after the save would read it.
                 return replace(saved, view=self.loading.view_after_save(
-                    change.db, info, now, written[len(writes):]))
+                    change.db, info, now, read_after))
             except Exception:
                 # The reading is stored: the save says so, and the screen loads the session.
                 log.exception("the view of a saved reading could not be made")
@@ -317,7 +317,7 @@ class Charting(SessionWriter):
                 (queries.CLOSING_OF_SESSION, of_session),
                 *record_statements(session_id, now),
                 (queries.FLAG_IDS, of_session),
-                *audit.head_statements(dialect),
+                *saves.head_reads(dialect),
             ])
             stored_already, staff_name = found[0][0]
             if stored_already:
@@ -339,14 +339,15 @@ class Charting(SessionWriter):
             new_flags = self.evaluations.flags_of_record(
                 connection, session_id, self.protocols.protocol_of(connection, info), now,
                 record=record, stored=found[7])
-            entry, _ = audit.entry_statement(
-                dialect, self.guard.audit_key, audit.head_of(found[-1]), at=now, staff_id=by,
-                action="create", record_kind="event", record_id=eid, session_id=session_id,
-                patient_id=info.patient.id,
-                new={"time": when, "kind": kind.value, "detail": detail,
-                     **({"data": dict(data)} if data else {})})
-            run_together(connection, [(saves.INSERT_EVENT, row), *new_flags, entry],
-                         end="COMMIT")
+            saves.commit_with_entry(
+                connection, [(saves.INSERT_EVENT, row), *new_flags],
+                lambda head: audit.entry_statement(
+                    dialect, self.guard.audit_key, head, at=now, staff_id=by, action="create",
+                    record_kind="event", record_id=eid, session_id=session_id,
+                    patient_id=info.patient.id,
+                    new={"time": when, "kind": kind.value, "detail": detail,
+                         **({"data": dict(data)} if data else {})})[0],
+                saves.head_rows(dialect, found))
 
     def _start_data(
         self,
@@ -532,7 +533,7 @@ class Charting(SessionWriter):
                 (saves.ACKNOWLEDGEMENT_CHECKS, {"session_id": session_id, "ack_id": aid,
                                                 "flag_id": flag.id}),
                 (saves.OTHER_ACKNOWLEDGEMENT, {"flag_id": flag.id, "ack_id": aid}),
-                *audit.head_statements(dialect),
+                *saves.head_reads(dialect),
             ])
             patient_id, stored_already = found[0][0]
             if patient_id is None:
@@ -546,18 +547,17 @@ class Charting(SessionWriter):
             if found[1]:
                 other = found[1][0]
                 raise AlreadyDoneError("flag", already_done("acknowledged", other[0], other[1]))
-            entry, _ = audit.entry_statement(
-                dialect, self.guard.audit_key, audit.head_of(found[-1]), at=now, staff_id=by,
+            saves.commit_with_entry(connection, [
+                (queries.insert_once(dialect, queries.FLAGS), flag_values(session_id, flag, now)),
+                (saves.INSERT_ACKNOWLEDGEMENT, {**given, "recorded_at": now, "entered_by": by}),
+            ], lambda head: audit.entry_statement(
+                dialect, self.guard.audit_key, head, at=now, staff_id=by,
                 action="acknowledge", record_kind="flag", record_id=flag.id,
                 session_id=session_id, patient_id=patient_id,
                 new={"time": when, "flag": flag.key, "severity": int(flag.severity),
                      "message": flag.message, "action": action.strip(),
-                     "note": note.strip(), "signed": False})
-            run_together(connection, [
-                (queries.insert_once(dialect, queries.FLAGS), flag_values(session_id, flag, now)),
-                (saves.INSERT_ACKNOWLEDGEMENT, {**given, "recorded_at": now, "entered_by": by}),
-                entry,
-            ], end="COMMIT")
+                     "note": note.strip(), "signed": False})[0],
+                saves.head_rows(dialect, found))
             return aid
 
     def _check_baseline_bp_review(self, by: uuid.UUID, action: str, *,

@@ -8,15 +8,47 @@ save wrote, so that nothing it wrote is read again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from monitor.clinical.domain import Event, EventKind, Reading, SessionRecord
-from monitor.storage import queries
+from monitor.storage import audit, queries
+from monitor.storage.batch import Statement, run_together
 from monitor.storage.records import READING_FIELDS
+
+
+def head_reads(dialect_name: str) -> list[Statement]:
+    """The audit trail's head, read with a save's other reads on PostgreSQL (under the
+    appenders' lock, taken first). None on SQLite: there the head is read after the save's
+    first write, which takes the database's one write lock (:func:`commit_with_entry`)."""
+    return audit.head_statements(dialect_name) if dialect_name == "postgresql" else []
+
+
+def head_rows(dialect_name: str, found: Sequence[list[Any]]) -> list[Any] | None:
+    """The rows of :func:`head_reads` among ``found`` (they come last), or None on SQLite."""
+    return found[-1] if dialect_name == "postgresql" else None
+
+
+def commit_with_entry(connection: Connection, writes: list[Statement],
+                      entry: Callable[[audit.Head], Statement], head: list[Any] | None,
+                      reads_after: Sequence[Statement] = ()) -> list[list[Any]]:
+    """Store ``writes``, the audit entry made after the head, read ``reads_after`` and, on
+    PostgreSQL, COMMIT: all in one round trip. Returns the rows of ``reads_after``.
+
+    ``head``: the rows of :func:`head_reads` (PostgreSQL); None on SQLite, where the head is
+    read once the writes hold the write lock, so no other writer appends in between.
+    """
+    if head is None:
+        run_together(connection, writes)
+        found = run_together(connection, audit.head_statements(connection.dialect.name))
+        return run_together(connection, [entry(audit.head_of(found[-1])), *reads_after])[1:]
+    rows = run_together(connection, [*writes, entry(audit.head_of(head)), *reads_after],
+                        end="COMMIT")
+    return rows[len(writes) + 1:]
+
 
 #: Whether a reading id is stored (a retry) and who enters it, by name; and the reading's
 #: insert: a plain INSERT, so that an id stored meanwhile aborts the transaction (and its
