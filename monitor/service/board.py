@@ -44,7 +44,7 @@ class ValueBadge:
 def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
                 current: Severity | None) -> ValueBadge | None:
     """The badge of ``measure``'s shown value: the value's open flag; else, when the value
-    itself still meets a tier at least as bad as any open flag of the measure, that tier
+    itself still meets a tier worse than any open flag of the measure, that tier
     (acknowledged); else the worst open flag of an earlier reading, with its time. An
     acknowledged critical value must not look normal, nor wear an older advisory's time.
     """
@@ -55,7 +55,9 @@ def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
         flag = max(own, key=lambda f: f.severity)
         if worst is None or flag.severity >= worst.severity:
             return ValueBadge(flag.severity, TIER_WORDS[flag.severity], True, flag.severity)
-    if current is not None and (worst is None or current >= worst.severity):
+    # A value no worse than an earlier reading's open flag is still that flag's, which is
+    # not acknowledged: only a tier beyond every open flag has been answered.
+    if current is not None and (worst is None or current > worst.severity):
         return ValueBadge(current, f"{TIER_WORDS[current]} · acknowledged", True, current)
     if worst is None:
         return None
@@ -90,6 +92,8 @@ class ChairTile:
     #: ("BP still critical · acknowledged"), so the tile does not look calm when it is not.
     standing: Severity | None = None
     standing_text: str = ""
+    #: The session's entries saved on this tablet and not yet on the server.
+    held: int = 0
 
     @property
     def empty(self) -> bool:
@@ -119,6 +123,12 @@ class ChairTile:
         if self.phase in (Phase.INFUSING, Phase.PAUSED) and since:
             return f"{self.phase.value}{since} elapsed"
         return self.phase.value
+
+
+def held_text(held: int) -> str:
+    """How an entry saved on this tablet, not yet on the server, is said (``held`` of the
+    session's entries wait for it)."""
+    return f"Saved on this tablet — not yet on the server ({held})"
 
 
 def format_elapsed(delta: timedelta | None) -> str:
@@ -200,6 +210,7 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         badges=badges,
         standing=standing,
         standing_text=standing_text,
+        held=view.held,
     )
 
 

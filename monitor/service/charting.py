@@ -49,7 +49,7 @@ from monitor.clinical.validation import (
 from monitor.clock import ensure_utc
 from monitor.service import saves
 from monitor.service.auth import StaffInfo
-from monitor.service.conflicts import already_done, refuse_changed_retry, refuse_second
+from monitor.service.conflicts import refuse_changed_retry, refuse_second
 from monitor.service.evaluation import Evaluations
 from monitor.service.guard import Guard, NeedsClinician
 from monitor.service.loading import Loading
@@ -57,7 +57,6 @@ from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import (
     MEANING_CRITICAL_ACK,
     MIN_OVERRIDE_REASON,
-    AlreadyDoneError,
     InvalidEntryError,
     NotFoundError,
     SavedReading,
@@ -200,9 +199,9 @@ class Charting(SessionWriter):
             view_reads = self.loading.view_reads_after_save(session_id, now) if with_view else []
             read_after = saves.commit_with_entry(
                 connection, [*stored, *flag_rows], lambda head: audit.entry_statement(
-                    dialect, self.guard.audit_key, head, at=now, staff_id=by, action="create",
-                    record_kind="reading", record_id=rid, session_id=session_id,
-                    patient_id=info.patient.id,
+                    dialect, self.guard.audit_key, head, at=now, staff_id=by,
+                    tablet=self.guard.tablet, action="create", record_kind="reading",
+                    record_id=rid, session_id=session_id, patient_id=info.patient.id,
                     new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})[0],
                 saves.head_rows(dialect, found), view_reads)
             saved = SavedReading(rid, new_flags)
@@ -342,9 +341,9 @@ class Charting(SessionWriter):
             saves.commit_with_entry(
                 connection, [(saves.INSERT_EVENT, row), *new_flags],
                 lambda head: audit.entry_statement(
-                    dialect, self.guard.audit_key, head, at=now, staff_id=by, action="create",
-                    record_kind="event", record_id=eid, session_id=session_id,
-                    patient_id=info.patient.id,
+                    dialect, self.guard.audit_key, head, at=now, staff_id=by,
+                    tablet=self.guard.tablet, action="create", record_kind="event",
+                    record_id=eid, session_id=session_id, patient_id=info.patient.id,
                     new={"time": when, "kind": kind.value, "detail": detail,
                          **({"data": dict(data)} if data else {})})[0],
                 saves.head_rows(dialect, found))
@@ -544,16 +543,16 @@ class Charting(SessionWriter):
                 refuse_changed_retry(connection, "acknowledgement", queries.ACKNOWLEDGEMENTS,
                                      given, ("session_id", "flag_id", "action", "note"))
                 return aid
-            if found[1]:
-                other = found[1][0]
-                raise AlreadyDoneError("flag", already_done("acknowledged", other[0], other[1]))
+            if found[1]:  # the refusal names who, when and on which tablet
+                refuse_second(connection, queries.ACKNOWLEDGEMENTS, "flag_id", flag.id,
+                              own_id=aid, done="acknowledged", field_name="flag")
             saves.commit_with_entry(connection, [
                 (queries.insert_once(dialect, queries.FLAGS), flag_values(session_id, flag, now)),
                 (saves.INSERT_ACKNOWLEDGEMENT, {**given, "recorded_at": now, "entered_by": by}),
             ], lambda head: audit.entry_statement(
                 dialect, self.guard.audit_key, head, at=now, staff_id=by,
-                action="acknowledge", record_kind="flag", record_id=flag.id,
-                session_id=session_id, patient_id=patient_id,
+                tablet=self.guard.tablet, action="acknowledge", record_kind="flag",
+                record_id=flag.id, session_id=session_id, patient_id=patient_id,
                 new={"time": when, "flag": flag.key, "severity": int(flag.severity),
                      "message": flag.message, "action": action.strip(),
                      "note": note.strip(), "signed": False})[0],

@@ -9,7 +9,7 @@ evaluations kept between saves (:mod:`monitor.service.evaluation`) compare them 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +78,14 @@ class SessionProtocols:
         return protocol
 
     def protocol_of(self, connection: Connection, info: SessionInfo) -> Protocol:
-        """The session's stored protocol version with the patient's limits applied.
+        """The session's stored protocol version with the patient's own limits it started
+        with applied.
 
         The same object each time for the same version and limits (the kept evaluations
         compare protocols by identity). A session an upgrade could not pin is judged by
         its profile's file.
         """
-        overrides = info.patient.limit_overrides
+        overrides = info.limit_overrides
         if info.protocol_version_id is None:
             return self.file_protocol(info.profile, overrides)
         key = (info.protocol_version_id, tuple(sorted(overrides.items())))
@@ -95,6 +96,14 @@ class SessionProtocols:
                 protocol = protocol.with_overrides(dict(overrides))
             self._pinned[key] = protocol
         return protocol
+
+    def protocols_of(self, connection: Connection,
+                     infos: Sequence[SessionInfo]) -> list[Protocol]:
+        """:meth:`protocol_of` of each session, the versions not loaded yet read in one
+        statement (a patient's course)."""
+        self.versions.prefetch(connection, {info.protocol_version_id for info in infos
+                                            if info.protocol_version_id is not None})
+        return [self.protocol_of(connection, info) for info in infos]
 
     def record_protocol_change(
         self, profile: str, *, by: uuid.UUID, old: Mapping[str, Any], new: Mapping[str, Any],

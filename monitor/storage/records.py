@@ -70,6 +70,8 @@ class SessionInfo:
     protocol_version_id: uuid.UUID | None = None
     protocol_version: str = ""
     protocol_hash: str = ""
+    #: The patient's own limits the session started with, by which it is judged.
+    limit_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def session_info_of(row: Any, session_id: uuid.UUID) -> SessionInfo:
         entered_by=row.entered_by, entered_by_name=row.entered_by_name or "",
         protocol_version_id=row.protocol_version_id, protocol_version=row.protocol_version,
         protocol_hash=row.protocol_hash,
+        limit_overrides=dict(row.session_limit_overrides or {}),
     )
 
 
@@ -162,7 +165,9 @@ def record_of(
     rows: Sequence[Sequence[Any]], session_id: uuid.UUID, at: datetime, *,
     entered_only: bool = False,
 ) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...]]:
-    """:func:`load_record` from the rows of :func:`record_statements`."""
+    """:func:`load_record` from the rows of :func:`record_statements` (corrections,
+    readings, events, acknowledgements, each in its statement's order), or of the same
+    columns read for many sessions at once (:mod:`monitor.storage.review_queries`)."""
     correction_rows, reading_rows, event_rows, ack_rows = rows[:4]
     corrections: list[CorrectionInfo] = []
     replacements_later: set[uuid.UUID] = set()

@@ -59,7 +59,7 @@ class ChairFlows(WindowFrame):
             if screen is not None:
                 self.stack.removeWidget(screen)
                 screen.deleteLater()
-            presenter = SessionPresenter(self.service, self.clock, session_id, self.staff_id,
+            presenter = SessionPresenter(self.chair_service, self.clock, session_id, self.staff_id,
                                          parent=self, reachability=self.reachability)
             presenter.signatureNeeded.connect(self.ask_signature)
             # The pick list of the protocol version the session runs under.
@@ -69,6 +69,7 @@ class ChairFlows(WindowFrame):
             medications = protocol.medications
             from ui.session.screen import SessionScreen  # noqa: PLC0415 - built on first use
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
+            screen.header.set_tablet(self.service.tablet)
             self._add_device_readings(screen, presenter)
             screen.back.connect(self.show_overview)
             screen.set_orientation(self.orientation())
@@ -77,6 +78,7 @@ class ChairFlows(WindowFrame):
             self.stack.addWidget(screen)
             # A save empties its form: its draft goes at once, not after the pause.
             presenter.saved.connect(self._flush_drafts)
+            presenter.heldOnTablet.connect(self._flush_drafts)
             # The chair's tile shows the save at once, whatever the feed's pace.
             presenter.committed.connect(self._own_save)
         assert screen is not None
@@ -122,6 +124,7 @@ class ChairFlows(WindowFrame):
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
         self.checkin.cancelled.connect(self._checkin_cancelled)
+        self.checkin.limitsRequested.connect(self.show_patient_limits)
         self.stack.addWidget(self.checkin)
         self._checkin_blank = self.checkin.draft_state()
         draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None
@@ -158,7 +161,14 @@ class ChairFlows(WindowFrame):
         """The chair's tile after a save on its screen: a reading's save gave back the view
         the screen shows, taken as it is; any other change is read again."""
         presenter = self.sender()
-        if not self.live or not isinstance(presenter, SessionPresenter):
+        if not isinstance(presenter, SessionPresenter):
+            return
+        if presenter.view is not None and presenter.view.held:
+            # Saved on this tablet only: the tile shows the tablet's copy until the server's
+            # view (after the drain, announced like any commit) replaces it.
+            self.board.show_held(presenter.session_id, presenter.view)
+            return
+        if not self.live:
             return
         if reading_id is not None and presenter.view is not None:
             self.board.show_saved(presenter.session_id, presenter.view, reading_id)
