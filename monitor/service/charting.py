@@ -11,6 +11,7 @@ entries at the chair; a clinician may still add one, with a reason.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import replace
@@ -46,6 +47,7 @@ from monitor.clinical.validation import (
     validate_time,
 )
 from monitor.clock import ensure_utc
+from monitor.service import saves
 from monitor.service.auth import StaffInfo
 from monitor.service.conflicts import refuse_changed_retry, refuse_second
 from monitor.service.evaluation import Evaluations
@@ -62,7 +64,8 @@ from monitor.service.views import (
     SessionInfo,
     infusion_plan,
 )
-from monitor.storage import queries
+from monitor.storage import audit, queries
+from monitor.storage.batch import Statement, run_together
 from monitor.storage.model import Acknowledgement as AckRow
 from monitor.storage.model import EventRow, Staff, TreatmentSession
 from monitor.storage.records import (
@@ -70,8 +73,13 @@ from monitor.storage.records import (
     flag_values,
     load_record,
     reading_values,
+    record_of,
+    record_statements,
     session_info,
+    session_info_of,
 )
+
+log = logging.getLogger(__name__)
 
 
 class SessionWriter:
@@ -122,21 +130,96 @@ class Charting(SessionWriter):
         values = validated(raw, confirmed, when, now)
         rid = reading_id or uuid.uuid4()
         try:
-            with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
-                connection = change.connection
-                info = session_info(connection, session_id)
-                refuse_before_check_in(when, info)
-                note = open_or_reason(connection, session_id, role, after_signoff_reason, note)
-                saved = self.store_reading(change.db, info, rid, when, values, note=note,
-                                           on_oxygen=on_oxygen, now=now, by=by,
-                                           time_given=time is not None)
-                if with_view:
-                    saved = replace(saved, view=self.loading.view(change.db, session_id, now))
+            return self._save_reading(session_id, rid, when, values, by=by, role=role, now=now,
+                                      note=note, on_oxygen=on_oxygen, with_view=with_view,
+                                      time_given=time is not None,
+                                      after_signoff_reason=after_signoff_reason)
+        except IntegrityError:
+            # Its id was stored meanwhile: the first attempt of this retry, still under way
+            # on the server when the retry's look found nothing, has committed since.
+            with self.store.read() as db:
+                if db.execute(select(queries.READINGS.c.id).where(
+                        queries.READINGS.c.id == rid)).first() is None:
+                    raise
+                refuse_changed_retry(db.connection(), "reading", queries.READINGS,
+                                     reading_values(rid=rid, session_id=session_id, when=when,
+                                                    values=values, note=note,
+                                                    on_oxygen=on_oxygen, now=now, by=by),
+                                     saves.retry_fields(time_given=time is not None))
+            return SavedReading(rid, ())
         except BaseException:
             if with_view:  # the record kept for the next load may hold rows not committed
                 self.evaluations.forget(session_id)
             raise
-        return saved
+
+    def _save_reading(self, session_id: uuid.UUID, rid: uuid.UUID, when: datetime,
+                      values: Mapping[str, Any], *, by: uuid.UUID, role: str, now: datetime,
+                      note: str, on_oxygen: bool, with_view: bool, time_given: bool,
+                      after_signoff_reason: str | None) -> SavedReading:
+        """One transaction, two round trips to PostgreSQL: everything the save must know is
+        read together (the session, its sign-off, whether the id is stored, what the flags
+        need, and the audit trail's head under its lock); the reading, its flags and its
+        audit entry are then stored, announced and committed together. Nothing the save
+        wrote is read again. ``with_view``: what the view needs beside the kept record is read
+        with the writes, before their COMMIT."""
+        with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
+            connection = change.connection
+            dialect = connection.dialect.name
+            of_session = {"session_id": session_id}
+            reads: list[Statement] = [
+                (queries.SESSION_WITH_PATIENT, of_session),
+                (queries.CLOSING_OF_SESSION, of_session),
+                (saves.READING_STORED_AND_NAME, {"reading_id": rid, "staff_id": by}),
+                *self.evaluations.reading_reads(session_id, now),
+                *saves.head_reads(dialect),
+            ]
+            found = saves.read_together(connection, reads)
+            info = session_info_of(saves.first(found[0]), session_id)
+            refuse_before_check_in(when, info)
+            note = note_after_signoff(saves.first(found[1]), role, after_signoff_reason, note)
+            row = reading_values(rid=rid, session_id=session_id, when=when, values=values,
+                                 note=note, on_oxygen=on_oxygen, now=now, by=by)
+            stored_already, staff_name = found[2][0]
+            if stored_already:
+                refuse_changed_retry(connection, "reading", queries.READINGS, row,
+                                     saves.retry_fields(time_given=time_given))
+                return SavedReading(rid, ())  # an earlier attempt did commit, with these values
+            reading = saves.reading_of(row, by_name=staff_name or "")
+            insert: Statement = (saves.INSERT_READING, row)
+            stored: list[Statement] = [insert]
+
+            def store_first() -> None:
+                run_together(connection, [insert])
+                stored.clear()
+
+            protocol = self.protocols.protocol_of(connection, info)
+            new_flags, flag_rows = self.evaluations.flags_of_reading(
+                connection, session_id, protocol, now, reading=reading, rows=found[3:6],
+                store=store_first)
+            view_reads = self.loading.view_reads_after_save(session_id, now) if with_view else []
+            read_after = saves.commit_with_entry(
+                connection, [*stored, *flag_rows], lambda head: audit.entry_statement(
+                    dialect, self.guard.audit_key, head, at=now, staff_id=by,
+                    tablet=self.guard.tablet, action="create", record_kind="reading",
+                    record_id=rid, session_id=session_id, patient_id=info.patient.id,
+                    new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})[0],
+                saves.head_rows(dialect, found), view_reads)
+            saved = SavedReading(rid, new_flags)
+            if not with_view:
+                return saved
+            if self.store.is_sqlite:  # the COMMIT comes when the block ends
+                return replace(saved, view=self.loading.view_after_save(
+                    change.db, info, now, read_after))
+            try:
+                # Committed already: a session that must be read whole is read as a load
+                # right after the save would read it.
+                return replace(saved, view=self.loading.view_after_save(
+                    change.db, info, now, read_after))
+            except Exception:
+                # The reading is stored: the save says so, and the screen loads the session.
+                log.exception("the view of a saved reading could not be made")
+                self.evaluations.forget(session_id)
+                return saved
 
     def store_reading(self, db: Session, info: SessionInfo, rid: uuid.UUID, when: datetime,
                       values: Mapping[str, Any], *, note: str, on_oxygen: bool,
@@ -199,28 +282,71 @@ class Charting(SessionWriter):
             data = self._start_data(session_id, by, now, data=data, confirmed=confirmed,
                                     override_reason=override_reason, at=when)
         eid = event_id or uuid.uuid4()
+        given = {"id": eid, "session_id": session_id, "kind": EventKind(kind).value,
+                 "time": when}
+        names = ("session_id", "kind", *(("time",) if time is not None else ()))
+        try:
+            self._save_event(session_id, EventKind(kind), eid, when, by=by, role=role, now=now,
+                             detail=detail, data=data, given=(given, names),
+                             after_signoff_reason=after_signoff_reason)
+        except IntegrityError:
+            # Its id was stored meanwhile (the first attempt of this retry committed since).
+            with self.store.read() as db:
+                if db.get(EventRow, eid) is None:
+                    raise
+                refuse_changed_retry(db.connection(), "event", queries.EVENTS, given, names)
+        return eid
+
+    def _save_event(self, session_id: uuid.UUID, kind: EventKind, eid: uuid.UUID,
+                    when: datetime, *, by: uuid.UUID, role: str, now: datetime, detail: str,
+                    data: Mapping[str, Any] | None,
+                    given: tuple[dict[str, Any], tuple[str, ...]],
+                    after_signoff_reason: str | None) -> None:
+        """One transaction, two round trips to PostgreSQL, as a reading's save: the reads
+        together (the record the flags are judged on among them), then the event, its
+        flags and its audit entry with the COMMIT. The flags are judged on the record read
+        with the event added to it, not read again."""
         with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
             connection = change.connection
-            if change.db.get(EventRow, eid) is not None:
-                refuse_changed_retry(
-                    connection, "event", queries.EVENTS,
-                    {"id": eid, "session_id": session_id, "kind": EventKind(kind).value,
-                     "time": when},
-                    ("session_id", "kind", *(("time",) if time is not None else ())))
-                return eid
-            info = session_info(connection, session_id)
-            detail = open_or_reason(connection, session_id, role, after_signoff_reason, detail)
+            dialect = connection.dialect.name
+            of_session = {"session_id": session_id}
+            found = saves.read_together(connection, [
+                (saves.EVENT_STORED_AND_NAME, {"event_id": eid, "staff_id": by}),
+                (queries.SESSION_WITH_PATIENT, of_session),
+                (queries.CLOSING_OF_SESSION, of_session),
+                *record_statements(session_id, now),
+                (queries.FLAG_IDS, of_session),
+                *saves.head_reads(dialect),
+            ])
+            stored_already, staff_name = found[0][0]
+            if stored_already:
+                refuse_changed_retry(connection, "event", queries.EVENTS, *given)
+                return
+            info = session_info_of(saves.first(found[1]), session_id)
+            detail = note_after_signoff(saves.first(found[2]), role, after_signoff_reason,
+                                        detail)
             if after_signoff_reason is not None and detail.startswith(AFTER_SIGNOFF_PREFIX):
                 data = {**(data or {}), "after_signoff_reason": after_signoff_reason.strip()}
-            if EventKind(kind) is EventKind.INFUSION_STOP:
+            if kind is EventKind.INFUSION_STOP:
                 detail, data = stop_detail(connection, info, when, detail, data)
-            self.insert_event(change.db, session_id, kind, by=by, when=when, now=now,
-                              detail=detail, data=data, event_id=eid)
-            change.audit("create", "event", eid, session_id=session_id,
-                         patient_id=info.patient.id,
-                         new={"time": when, "kind": EventKind(kind).value, "detail": detail,
-                              **({"data": dict(data)} if data else {})})
-        return eid
+            refuse_before_check_in(when, info)
+            row = {"id": eid, "session_id": session_id, "time": when, "kind": kind.value,
+                   "detail": detail, "data": dict(data or {}), "recorded_at": now,
+                   "entered_by": by}
+            record, _, _ = record_of(found[3:7], session_id, now)
+            record = saves.with_event(record, saves.event_of(row, by_name=staff_name or ""))
+            new_flags = self.evaluations.flags_of_record(
+                connection, session_id, self.protocols.protocol_of(connection, info), now,
+                record=record, stored=found[7])
+            saves.commit_with_entry(
+                connection, [(saves.INSERT_EVENT, row), *new_flags],
+                lambda head: audit.entry_statement(
+                    dialect, self.guard.audit_key, head, at=now, staff_id=by,
+                    tablet=self.guard.tablet, action="create", record_kind="event",
+                    record_id=eid, session_id=session_id, patient_id=info.patient.id,
+                    new={"time": when, "kind": kind.value, "detail": detail,
+                         **({"data": dict(data)} if data else {})})[0],
+                saves.head_rows(dialect, found))
 
     def _start_data(
         self,
@@ -350,6 +476,10 @@ class Charting(SessionWriter):
                                action: str, by: uuid.UUID, role: str, note: str,
                                when: datetime, now: datetime, signer: StaffInfo | None,
                                record_pause: bool = False) -> uuid.UUID:
+        if signer is None and not record_pause:
+            return self._store_plain_acknowledgement(session_id, flag, aid, action=action,
+                                                     by=by, role=role, note=note, when=when,
+                                                     now=now)
         with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
             db = change.db
             session = self._require_session(db, session_id)
@@ -386,6 +516,48 @@ class Charting(SessionWriter):
                               "message": flag.message, "action": action.strip(),
                               "note": note.strip(), "signed": signer is not None})
             return ack.id
+
+    def _store_plain_acknowledgement(self, session_id: uuid.UUID, flag: Flag, aid: uuid.UUID,
+                                     *, action: str, by: uuid.UUID, role: str, note: str,
+                                     when: datetime, now: datetime) -> uuid.UUID:
+        """An acknowledgement without signature or pause, in two round trips to PostgreSQL:
+        the session, the retry by id, another tablet's acknowledgement of the flag and the
+        audit head read together; the flag, the acknowledgement and the audit entry stored
+        with the COMMIT. A second acknowledgement committed in between is refused by the
+        unique index (``IntegrityError``, handled by :meth:`acknowledge`)."""
+        with self.guard.write(by, now=now, role=role, session_id=session_id) as change:
+            connection = change.connection
+            dialect = connection.dialect.name
+            found = saves.read_together(connection, [
+                (saves.ACKNOWLEDGEMENT_CHECKS, {"session_id": session_id, "ack_id": aid,
+                                                "flag_id": flag.id}),
+                (saves.OTHER_ACKNOWLEDGEMENT, {"flag_id": flag.id, "ack_id": aid}),
+                *saves.head_reads(dialect),
+            ])
+            patient_id, stored_already = found[0][0]
+            if patient_id is None:
+                raise NotFoundError(f"no session {session_id}")
+            given = {"id": aid, "session_id": session_id, "flag_id": flag.id, "time": when,
+                     "action": action.strip(), "note": note.strip()}
+            if stored_already:
+                refuse_changed_retry(connection, "acknowledgement", queries.ACKNOWLEDGEMENTS,
+                                     given, ("session_id", "flag_id", "action", "note"))
+                return aid
+            if found[1]:  # the refusal names who, when and on which tablet
+                refuse_second(connection, queries.ACKNOWLEDGEMENTS, "flag_id", flag.id,
+                              own_id=aid, done="acknowledged", field_name="flag")
+            saves.commit_with_entry(connection, [
+                (queries.insert_once(dialect, queries.FLAGS), flag_values(session_id, flag, now)),
+                (saves.INSERT_ACKNOWLEDGEMENT, {**given, "recorded_at": now, "entered_by": by}),
+            ], lambda head: audit.entry_statement(
+                dialect, self.guard.audit_key, head, at=now, staff_id=by,
+                tablet=self.guard.tablet, action="acknowledge", record_kind="flag",
+                record_id=flag.id, session_id=session_id, patient_id=patient_id,
+                new={"time": when, "flag": flag.key, "severity": int(flag.severity),
+                     "message": flag.message, "action": action.strip(),
+                     "note": note.strip(), "signed": False})[0],
+                saves.head_rows(dialect, found))
+            return aid
 
     def _check_baseline_bp_review(self, by: uuid.UUID, action: str, *,
                                   session_id: uuid.UUID) -> None:
@@ -445,6 +617,12 @@ def open_or_reason(connection: Connection, session_id: uuid.UUID, role: str,
     clinician's entry after sign-off (the reason first). Refused otherwise:
     :class:`SessionClosedError` without a reason, :class:`NeedsClinician` for a nurse."""
     row = connection.execute(queries.CLOSING_OF_SESSION, {"session_id": session_id}).first()
+    return note_after_signoff(row, role, reason, note)
+
+
+def note_after_signoff(row: Any, role: str, reason: str | None, note: str) -> str:
+    """:func:`open_or_reason` given the session's row of
+    :data:`queries.CLOSING_OF_SESSION` (None while it is open)."""
     if row is None:
         return note
     if reason is None:

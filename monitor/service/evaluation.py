@@ -14,9 +14,10 @@ only ever added, so the same counts mean the same rows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -41,7 +42,14 @@ from monitor.clinical.rules import (
 from monitor.clinical.signing import SignOff, assessment_from, closing_event, entered_by, sign_off
 from monitor.service.views import CorrectionInfo, SessionInfo, SessionView, Superseded
 from monitor.storage import queries
-from monitor.storage.records import acknowledgements, flag_values, load_record
+from monitor.storage.batch import Statement, run_together
+from monitor.storage.records import (
+    acknowledgements,
+    flag_values,
+    load_record,
+    record_of,
+    record_statements,
+)
 
 
 def evaluate(
@@ -156,8 +164,78 @@ class Evaluations:
                                [flag_values(session_id, f, now) for f in new])
         return new
 
+    def reading_reads(self, session_id: uuid.UUID, now: datetime) -> list[Statement]:
+        """What a save of a reading reads, before storing it, to raise its flags without
+        reading the session again (:meth:`flags_of_reading`): the session's shape, its
+        acknowledgements as of ``now`` and the ids of its stored flags. Sent with the save's
+        other reads, in one round trip."""
+        tail = self._tails.get(session_id)
+        return [
+            (queries.SHAPE, {"session_id": session_id, "stamp": tail.stamp if tail else None}),
+            (queries.ACKNOWLEDGEMENTS_AS_OF, {"session_id": session_id, "at": now}),
+            (queries.FLAG_IDS, {"session_id": session_id}),
+        ]
+
+    def flags_of_reading(
+        self, connection: Connection, session_id: uuid.UUID, protocol: Protocol, now: datetime,
+        *, reading: Reading, rows: Sequence[list[Any]], store: Callable[[], None],
+    ) -> tuple[tuple[Flag, ...], list[Statement]]:
+        """The flags the saved ``reading`` raises, and the statements storing the new ones.
+
+        ``rows`` are the results of :meth:`reading_reads`, read before ``reading`` was
+        stored; the shape with it is known without reading it again. When the evaluation
+        kept from the last save cannot be extended (:meth:`_reading_flags`), ``store`` is
+        called to store the reading first and the whole record is read and evaluated.
+        """
+        shape_rows, ack_rows, flag_rows = rows
+        before = _Shape(*shape_rows[0])
+        latest = before.latest_reading
+        shape = before._replace(
+            readings=before.readings + 1,
+            latest_reading=reading.time if latest is None or reading.time > latest else latest)
+        acks = [Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
+                                by=a.name) for a in ack_rows]
+        raised = self._reading_flags(connection, session_id, protocol, now, reading.id,
+                                     known=(shape, reading, acks), store=store)
+        if not raised:
+            return (), []
+        stored = {row[0] for row in flag_rows}
+        new = tuple(f for f in raised if f.id not in stored)
+        if not new:
+            return (), []
+        # another tablet's save may store the same flags (their ids are their episode's)
+        return new, [(queries.insert_once(connection.dialect.name, queries.FLAGS),
+                      [flag_values(session_id, f, now) for f in new])]
+
+    def view_reads(self, session_id: uuid.UUID, at: datetime) -> list[Statement]:
+        """What :meth:`load_evaluated` reads first (the shape, the acknowledgements as of
+        ``at``), to be sent with the caller's other reads; their rows are its ``read``."""
+        tail = self._tails.get(session_id)
+        return [
+            (queries.SHAPE, {"session_id": session_id, "stamp": tail.stamp if tail else None}),
+            (queries.ACKNOWLEDGEMENTS_AS_OF, {"session_id": session_id, "at": at}),
+        ]
+
+    def flags_of_record(self, connection: Connection, session_id: uuid.UUID,
+                        protocol: Protocol, now: datetime, *, record: SessionRecord,
+                        stored: list[Any]) -> list[Statement]:
+        """The statements storing the flags ``record`` raises that are not ``stored`` (the
+        rows of :data:`queries.FLAG_IDS`): :meth:`raise_flags` for a save that added
+        something other than a reading after the latest (the whole record is judged), with
+        the record the save read and completed, not read again."""
+        self._tails.pop(session_id, None)
+        raised = FlagEvaluation.of(record.as_of(now), protocol).flags()
+        known = {row[0] for row in stored}
+        new = [f for f in raised if f.id not in known]
+        if not new:
+            return []
+        # another tablet's save may store the same flags (their ids are their episode's)
+        return [(queries.insert_once(connection.dialect.name, queries.FLAGS),
+                 [flag_values(session_id, f, now) for f in new])]
+
     def load_evaluated(
-        self, connection: Connection, session_id: uuid.UUID, protocol: Protocol, at: datetime
+        self, connection: Connection, session_id: uuid.UUID, protocol: Protocol, at: datetime,
+        *, read: Sequence[list[Any]] | None = None,
     ) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...], FlagEvaluation | None]:
         """The record as :func:`~monitor.storage.records.load_record` reads it, and the
         evaluation of its readings if one is kept.
@@ -168,10 +246,13 @@ class Evaluations:
         the acknowledgements read afresh. When exactly one reading row was added, and it
         is the reading the last save here stored after the latest, only that row is read.
         The evaluation kept by that save (:meth:`_reading_flags`) is used when it evaluated
-        exactly these rows. Anything else reads the whole record.
+        exactly these rows. Anything else reads the whole record (in one round trip).
+
+        ``read``: the rows of :meth:`view_reads`, read by the caller with its own.
         """
         tail = self._tails.get(session_id)
-        shape = self._shape(connection, session_id, tail)
+        shape = (_Shape(*read[0][0]) if read is not None
+                 else self._shape(connection, session_id, tail))
         kept = self._loaded.pop(session_id, None)
         record: SessionRecord | None = None
         if kept is not None and shape.settled(at):
@@ -180,11 +261,17 @@ class Evaluations:
                 record = _with_saved_reading(connection, kept, shape, tail)
         if record is not None and kept is not None:
             superseded, corrections = kept.superseded, kept.corrections
-            record = replace(record, acknowledgements=acknowledgements(connection, session_id,
-                                                                       at))
+            acks = (acknowledgements(connection, session_id, at) if read is None
+                    else tuple(Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action,
+                                               note=a.note, by=a.name) for a in read[1]))
+            record = replace(record, acknowledgements=acks)
         else:
-            record, superseded, corrections = load_record(connection, session_id, at)
-            if self._shape(connection, session_id, tail) != shape:
+            rows = run_together(connection, [
+                *record_statements(session_id, at),
+                (queries.SHAPE, {"session_id": session_id,
+                                 "stamp": tail.stamp if tail else None})])
+            record, superseded, corrections = record_of(rows, session_id, at)
+            if _Shape(*rows[-1][0]) != shape:
                 return record, superseded, corrections, None  # rows added meanwhile
         evaluation = None
         if shape.settled(at):
@@ -203,7 +290,9 @@ class Evaluations:
             queries.SHAPE, {"session_id": session_id, "stamp": tail.stamp if tail else None}).one())
 
     def _reading_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
-                       now: datetime, appended: uuid.UUID | None) -> list[Flag]:
+                       now: datetime, appended: uuid.UUID | None, *,
+                       known: tuple[_Shape, Reading, list[Acknowledgement]] | None = None,
+                       store: Callable[[], None] | None = None) -> list[Flag]:
         """The flags readings raised on the session as it stands at ``now``.
 
         Saving a reading after the latest, the usual case, evaluates only the readings added
@@ -215,20 +304,40 @@ class Evaluations:
         evaluated readings. Anything else (a late entry, a correction, an event, a failed
         commit) evaluates the whole record again. The rows are counted before the record is
         read, so a row committed in between can only cause a needless full evaluation.
+
+        ``known``: the shape with the appended reading, the reading and the
+        acknowledgements, read with the save's other reads (nothing is read here then
+        unless the whole record is); ``store`` stores the reading before that read.
         """
         tail = self._tails.pop(session_id, None)
-        shape = self._shape(connection, session_id, tail)
+        shape = known[0] if known is not None else self._shape(connection, session_id, tail)
         evaluation: FlagEvaluation | None = None
         if (appended is not None and tail is not None and tail.protocol is protocol
-                and shape.settled(now) and shape.grew(tail.shape)):
-            evaluation = _extended(connection, session_id, tail, shape, now, appended=appended)
+                and shape.settled(now)):
+            if known is not None and shape.follows(tail.shape):
+                # the save's own reading alone was added: it and the acknowledgements were
+                # read with the save's other reads
+                reading: Reading | None = known[1]
+                last = tail.evaluation.last_time
+                if reading is not None and (last is None or reading.time > last):
+                    evaluation = tail.evaluation.extended(reading, known[2])
+            elif shape.grew(tail.shape):
+                # other tablets' readings too: read those added since, the save's own first
+                if store is not None:
+                    store()
+                    store = None
+                evaluation = _extended(connection, session_id, tail, shape, now,
+                                       appended=appended)
         if evaluation is None:
+            if store is not None:
+                store()
             record, _, _ = load_record(connection, session_id, now)
             evaluation = FlagEvaluation.of(record.as_of(now), protocol)
         if appended is not None and shape.settled(now):
             while len(self._tails) >= _TAILS_KEPT:
                 del self._tails[next(iter(self._tails))]
-            self._tails[session_id] = _Tail(protocol, shape, appended, evaluation)
+            self._tails[session_id] = _Tail(protocol, shape, appended, evaluation,
+                                            known[1] if known is not None else None)
         return evaluation.flags()
 
 
@@ -295,6 +404,9 @@ class _Tail:
     shape: _Shape
     stamp: uuid.UUID
     evaluation: FlagEvaluation
+    #: The reading ``stamp`` as the save stored it, when the save had it at hand: a load
+    #: that finds it committed takes it from here instead of reading it again.
+    reading: Reading | None = None
 
 
 #: Sessions whose evaluation is kept (the chairs of a clinic, with room to spare).
@@ -319,10 +431,13 @@ def _with_saved_reading(connection: Connection, kept: _Loaded, shape: _Shape,
     if (tail is None or not shape.stamp_stored or not shape.follows(kept.shape)
             or shape[:6] != tail.shape[:6]):
         return None
-    row = connection.execute(queries.READING_BY_ID, {"reading_id": tail.stamp}).first()
-    if row is None or any(r.id == tail.stamp
-                          for r in (*record.readings, *kept.superseded.readings)):
+    reading = tail.reading
+    if reading is None:
+        row = connection.execute(queries.READING_BY_ID, {"reading_id": tail.stamp}).first()
+        reading = None if row is None else Reading(*row)
+    if reading is None or any(r.id == tail.stamp
+                              for r in (*record.readings, *kept.superseded.readings)):
         return None
-    if record.readings and row.time <= record.readings[-1].time:
+    if record.readings and reading.time <= record.readings[-1].time:
         return None
-    return replace(record, readings=(*record.readings, Reading(*row)))
+    return replace(record, readings=(*record.readings, reading))

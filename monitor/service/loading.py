@@ -10,9 +10,10 @@ and each e-signature is checked against the record it signed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -31,9 +32,10 @@ from monitor.service.views import (
     Superseded,
 )
 from monitor.storage import queries
+from monitor.storage.batch import Statement, run_together
 from monitor.storage.model import Acknowledgement as AckRow
 from monitor.storage.model import FlagRow, Signature, Staff, TreatmentSession
-from monitor.storage.records import load_record, session_info
+from monitor.storage.records import load_record, session_info, session_info_of
 from monitor.storage.store import Store
 
 
@@ -61,9 +63,37 @@ class Loading:
 
     def view(self, db: Session, session_id: uuid.UUID, at: datetime, *,
              entered_only: bool = False) -> SessionView:
-        """:meth:`load`, in the caller's transaction."""
+        """:meth:`load`, in the caller's transaction.
+
+        The session, what the kept evaluation needs to know and the signatures are read
+        together (one round trip to PostgreSQL); a session read whole costs one more.
+        """
         connection = db.connection()
-        info = session_info(connection, session_id)
+        of_session = {"session_id": session_id}
+        first = run_together(connection, [
+            (queries.SESSION_WITH_PATIENT, of_session),
+            (queries.SIGNATURES_AS_OF, {"session_id": session_id, "at": at}),
+            *(() if entered_only else self.evaluations.view_reads(session_id, at)),
+        ])
+        info = session_info_of(first[0][0] if first[0] else None, session_id)
+        return self._view_of(db, info, at, first[1], None if entered_only else first[2:],
+                             entered_only=entered_only)
+
+    def view_after_save(self, db: Session, info: SessionInfo, at: datetime,
+                        rows: Sequence[list[Any]]) -> SessionView:
+        """:meth:`view` of a session a save just wrote to, from the rows of
+        :meth:`view_reads_after_save` the save read with its writes."""
+        return self._view_of(db, info, at, rows[0], rows[1:])
+
+    def view_reads_after_save(self, session_id: uuid.UUID, at: datetime) -> list[Statement]:
+        """What :meth:`view_after_save` needs read (after the save's own rows)."""
+        return [(queries.SIGNATURES_AS_OF, {"session_id": session_id, "at": at}),
+                *self.evaluations.view_reads(session_id, at)]
+
+    def _view_of(self, db: Session, info: SessionInfo, at: datetime, signature_rows: list[Any],
+                 read: Sequence[list[Any]] | None, *, entered_only: bool = False) -> SessionView:
+        connection = db.connection()
+        session_id = info.id
         protocol = self.protocols.protocol_of(connection, info)
         if entered_only:
             record, superseded, corrections = load_record(connection, session_id, at,
@@ -71,9 +101,9 @@ class Loading:
             evaluation = None
         else:
             record, superseded, corrections, evaluation = self.evaluations.load_evaluated(
-                connection, session_id, protocol, at)
+                connection, session_id, protocol, at, read=read)
         earlier = flags_of_superseded(db, session_id, superseded, corrections, at)
-        signatures = signatures_of(connection, session_id, record, at)
+        signatures = signatures_of(connection, session_id, record, at, rows=signature_rows)
         view = evaluate(info=info, protocol=protocol, record=record, at=at,
                         superseded=superseded, corrections=corrections, evaluation=evaluation)
         if signatures:
@@ -169,10 +199,14 @@ def flags_of_superseded(
 
 
 def signatures_of(
-    connection: Connection, session_id: uuid.UUID, record: SessionRecord, at: datetime
+    connection: Connection, session_id: uuid.UUID, record: SessionRecord, at: datetime,
+    *, rows: Sequence[Any] | None = None,
 ) -> tuple[SignatureInfo, ...]:
-    """The session's signatures given by ``at``, each checked against the record."""
-    rows = connection.execute(queries.SIGNATURES_AS_OF, {"session_id": session_id, "at": at}).all()
+    """The session's signatures given by ``at``, each checked against the record
+    (``rows``: those of :data:`queries.SIGNATURES_AS_OF`, read already)."""
+    if rows is None:
+        rows = connection.execute(queries.SIGNATURES_AS_OF,
+                                  {"session_id": session_id, "at": at}).all()
     return tuple(
         SignatureInfo(
             id=row.id, meaning=row.meaning, signer_name=row.signer_name,

@@ -87,7 +87,7 @@ class AuditTrail:
 
     def verify_audit(self, head: str | None = None) -> audit.Verification:
         """Check the audit chain (and, given ``head``, that it still holds that head)."""
-        with self.store.read() as db:
+        with self.store.read(transaction=True) as db:  # the trail is streamed
             return audit.verify(db.connection(), self.guard.audit_key, head)
 
 

@@ -24,6 +24,13 @@ carry the OS account and host as their staff member). :func:`tablet_in` reads it
 On PostgreSQL, appends take a transaction-scoped advisory lock, so two tablets appending at
 once wait for each other instead of forking the chain; on SQLite the database's single
 writer does the same, and the sequence number (the primary key) refuses a fork anyway.
+
+An append is two round trips to PostgreSQL: the lock and the head read together
+(:func:`head_statements`: two statements, so the head is read with a snapshot taken after
+the lock was granted, sent in one burst by :func:`monitor.storage.batch.run_together`), then
+the entry stored and announced in one statement (:func:`entry_statement`). A writer that has
+other statements to send may send the first pair with its reads and the entry with its
+writes (and its COMMIT), as a reading's save does.
 """
 
 from __future__ import annotations
@@ -39,7 +46,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, text
 
-from monitor.storage.changes.announce import announce
+from monitor.storage.batch import Statement, run_together
+from monitor.storage.changes.announce import announced_insert
 from monitor.storage.model import AuditLog
 
 #: The key of an entry's new values that names the tablet which wrote it.
@@ -59,6 +67,9 @@ def _table() -> Table:
 AUDIT = _table()
 _HEAD = select(AUDIT.c.seq, AUDIT.c.mac).order_by(AUDIT.c.seq.desc()).limit(1)
 _INSERT = insert(AUDIT)
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def encode(values: Mapping[str, Any] | None) -> str | None:
     """Old or new values as canonical JSON text (what the mac covers)."""
     if values is None:
@@ -114,9 +125,64 @@ def compute_mac(
     return hmac.new(key, content.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _lock_head(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+@dataclass(frozen=True)
+class Head:
+    """The newest entry as an append found it, under the lock: its sequence number (0 when
+    the trail is empty) and mac."""
+
+    seq: int
+    mac: str
+
+
+def head_statements(dialect_name: str) -> list[Statement]:
+    """Take the appenders' lock (PostgreSQL) and read the head, in that order; the last
+    statement's rows are what :func:`head_of` reads."""
+    lock: list[Statement] = ([(_LOCK, {"key": PG_LOCK_KEY})] if dialect_name == "postgresql"
+                             else [])
+    return [*lock, (_HEAD, None)]
+
+
+def head_of(rows: list[Any]) -> Head:
+    """The head from the rows of the last of :func:`head_statements`."""
+    return Head(0, GENESIS) if not rows else Head(int(rows[0].seq), str(rows[0].mac))
+
+
+def entry_statement(
+    dialect_name: str,
+    key: bytes,
+    head: Head,
+    *,
+    at: datetime,
+    staff_id: uuid.UUID | None,
+    action: str,
+    record_kind: str = "",
+    record_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+    patient_id: uuid.UUID | None = None,
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+    tablet: str | None = None,
+) -> tuple[Statement, str]:
+    """The statement storing the entry after ``head`` (and announcing it, on PostgreSQL),
+    and the entry's mac (the new head). The lock must be held since ``head`` was read.
+    ``tablet``: as for :func:`append`."""
+    if tablet:
+        new = {**(new or {}), TABLET_KEY: tablet}
+    seq = head.seq + 1
+    old_text, new_text = encode(old), encode(new)
+    # Stored times have microsecond precision on both backends; the mac covers that value.
+    mac = compute_mac(
+        key, seq=seq, at=at, staff_id=staff_id, action=action, record_kind=record_kind,
+        record_id=record_id, session_id=session_id, patient_id=patient_id,
+        old=old_text, new=new_text, previous=head.mac,
+    )
+    values = {
+        "seq": seq, "at": at, "staff_id": staff_id, "action": action,
+        "record_kind": record_kind, "record_id": record_id, "session_id": session_id,
+        "patient_id": patient_id, "old": old_text, "new": new_text, "mac": mac,
+    }
+    announced = announced_insert(dialect_name, values, new)
+    return (announced if announced is not None else (_INSERT, values)), mac
 
 
 def append(
@@ -139,26 +205,13 @@ def append(
     ``tablet``: the name of the tablet writing it, kept in the new values
     (:data:`TABLET_KEY`); None for the command line.
     """
-    if tablet:
-        new = {**(new or {}), TABLET_KEY: tablet}
-    _lock_head(connection)
-    head = connection.execute(_HEAD).first()
-    seq = 1 if head is None else head.seq + 1
-    previous = GENESIS if head is None else head.mac
-    old_text, new_text = encode(old), encode(new)
-    # Stored times have microsecond precision on both backends; the mac covers that value.
-    mac = compute_mac(
-        key, seq=seq, at=at, staff_id=staff_id, action=action, record_kind=record_kind,
-        record_id=record_id, session_id=session_id, patient_id=patient_id,
-        old=old_text, new=new_text, previous=previous,
-    )
-    connection.execute(_INSERT, {
-        "seq": seq, "at": at, "staff_id": staff_id, "action": action,
-        "record_kind": record_kind, "record_id": record_id, "session_id": session_id,
-        "patient_id": patient_id, "old": old_text, "new": new_text, "mac": mac,
-    })
-    announce(connection, seq=seq, at=at, staff_id=staff_id, action=action,
-             record_kind=record_kind, record_id=record_id, session_id=session_id, new=new)
+    dialect_name = connection.dialect.name
+    found = run_together(connection, head_statements(dialect_name))
+    statement, mac = entry_statement(
+        dialect_name, key, head_of(found[-1]), at=at, staff_id=staff_id, action=action,
+        record_kind=record_kind, record_id=record_id, session_id=session_id,
+        patient_id=patient_id, old=old, new=new, tablet=tablet)
+    run_together(connection, [statement])
     return mac
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from monitor.clinical.domain import Acknowledgement, Event, EventKind, Flag, Reading, SessionRecord
 from monitor.clinical.feed_health import MonitorLink
 from monitor.storage import queries
+from monitor.storage.batch import Statement, run_together
 from monitor.storage.model import EventRow, Patient, ReadingRow, TreatmentSession
 
 #: Reading columns a caller may set, in the order the record shows them.
@@ -153,13 +154,12 @@ def load_record(
     and an amending row made later is not in the record yet. With ``entered_only``, an
     entry entered after ``at`` (a late entry) is not in it either.
     """
-    return record_of([list(connection.execute(statement, params))
-                      for statement, params in record_statements(session_id, at)],
-                     session_id, at, entered_only=entered_only)
+    return record_of(run_together(connection, record_statements(session_id, at)), session_id,
+                     at, entered_only=entered_only)
 
 
-def record_statements(session_id: uuid.UUID, at: datetime) -> list[tuple[Any, dict[str, Any]]]:
-    """The reads :func:`record_of` makes a record of."""
+def record_statements(session_id: uuid.UUID, at: datetime) -> list[Statement]:
+    """The reads :func:`record_of` makes a record of (one round trip to PostgreSQL)."""
     of_session = {"session_id": session_id}
     as_of = {"session_id": session_id, "at": at}
     return [(queries.CORRECTIONS_OF_SESSION, of_session), (queries.READINGS_AS_OF, as_of),

@@ -25,11 +25,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,12 +41,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     DatabaseError,
     DBAPIError,
+    DisconnectionError,
     InterfaceError,
     InternalError,
     OperationalError,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.storage import batch
 from monitor.storage.migrations import HEAD_REVISION
 from monitor.storage.private_files import (
     create_private_file,
@@ -185,10 +188,24 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
     url: URL
+    _readers: sessionmaker[Session] | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
+
+    def _reader(self, transaction: bool = False) -> Session:
+        """A session for :meth:`read`. On PostgreSQL its statements run without a transaction
+        block: at READ COMMITTED each statement sees what was committed when it began,
+        inside a block or not, and the ``BEGIN`` and ``ROLLBACK`` would each cost a round
+        trip. SQLite reads in a transaction, as before (one snapshot for the whole read)."""
+        if transaction or self.url.get_backend_name() != "postgresql":
+            return self.sessions()
+        if self._readers is None:
+            self._readers = sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False)
+        return self._readers()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -208,7 +225,8 @@ class Store:
             translated = _environmental(exc, NotSavedError)
             if translated is None:
                 raise
-            if committing and translated.reason == "unreachable":
+            during_commit = committing or getattr(exc, "during_commit", False)
+            if during_commit and translated.reason == "unreachable":
                 translated = OutcomeUnknownError(
                     "unreachable", "Not known whether saved: the connection to the database "
                     "was lost while saving.")
@@ -218,9 +236,12 @@ class Store:
             session.close()
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for reading; environment failures raise :class:`StoreUnavailableError`."""
-        session = self.sessions()
+    def read(self, *, transaction: bool = False) -> Iterator[Session]:
+        """A session for reading; environment failures raise :class:`StoreUnavailableError`.
+
+        Write through :meth:`write`: on PostgreSQL a read has no transaction block unless
+        ``transaction`` asks for one (a server-side cursor, ``stream_results``, needs it)."""
+        session = self._reader(transaction)
         try:
             yield session
         except (OperationalError, InterfaceError, InternalError, DatabaseError) as exc:
@@ -266,10 +287,39 @@ def make_engine(url: str | URL, *, application_name: str | None = None) -> Engin
         engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
-        url, pool_pre_ping=True, hide_parameters=True,
-        connect_args=_pg_connect_args(url, application_name),
+    engine = create_engine(
+        url, hide_parameters=True, connect_args=_pg_connect_args(url, application_name),
     )
+    if url.get_backend_name() == "postgresql":
+        event.listen(engine, "checkout", _still_connected)
+        event.listen(engine, "checkin", batch.restore)
+    return engine
+
+
+def _still_connected(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server closed, without a round trip.
+
+    A connection resting in the pool has nothing to read: the server only speaks when asked.
+    If its socket is readable (the server's goodbye after a restart or an administrator's
+    kill, the end of the stream, a reset) or the connection is known broken, the pool is
+    told to connect afresh (it tries again up to three times). A ``SELECT 1`` before every
+    transaction (SQLAlchemy's pre-ping) would cost a round trip each time on the clinic's
+    Wi-Fi. A link that died without a word is found by TCP keepalives within about 25 s
+    (:func:`_pg_connect_args`); a transaction started on it before then fails as the server
+    being unreachable, which a save reports as NOT saved.
+    """
+    closed = getattr(dbapi_connection, "closed", False)
+    broken = getattr(dbapi_connection, "broken", False)
+    if closed or broken:
+        raise DisconnectionError("the connection was closed")
+    try:
+        readable, _, failed = select.select([dbapi_connection.fileno()], [], [
+            dbapi_connection.fileno()], 0)
+    except (OSError, ValueError) as exc:
+        raise DisconnectionError(f"the connection's socket is gone ({exc})") from exc
+    if readable or failed:
+        raise DisconnectionError("the server closed the connection or spoke unasked")
+    batch.restore(dbapi_connection, record)
 
 
 def _pg_connect_args(url: URL, application_name: str | None = None) -> dict[str, Any]:

@@ -13,7 +13,11 @@ of its own; the test thread switches its behaviour:
 * ``drop_on_reply(marker)`` — the next reply from the server holding ``marker`` (``b"COMMIT\\0"``:
   the server's answer to a COMMIT it carried out) is not delivered; its connection is reset.
 
-``counters`` says what happened (accepted, refused, dropped, bytes each way, held now).
+``counters`` says what happened (accepted, refused, dropped, bytes each way, held now) and
+``turns``: the round trips, counted as the server's answers that followed something a client
+sent (the replies to a whole pipeline are one turn: the server sends nothing before a Sync or
+Flush; a notification nobody asked for is none). With latency L each way, each turn costs a
+client that waits for it ``2 L``.
 Qt-free and without sleeps: waits in the tests poll the counters with a deadline.
 """
 
@@ -40,6 +44,8 @@ class Counters:
     #: Bytes read from one side and not yet delivered to the other (latency, stall).
     held: int = 0
     chunks_delayed: int = 0
+    #: Server answers that followed client bytes: round trips as the wire saw them.
+    turns: int = 0
 
 
 @dataclass(eq=False)
@@ -47,6 +53,8 @@ class _Link:
     client: asyncio.StreamWriter
     server: asyncio.StreamWriter
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: The client sent bytes since the server last did.
+    client_spoke: bool = False
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
@@ -209,6 +217,11 @@ class FaultyProxy:
         try:
             while chunk := await reader.read(65536):
                 self._count(held=len(chunk))
+                if counter == "bytes_to_server":
+                    link.client_spoke = True
+                elif link.client_spoke:
+                    link.client_spoke = False
+                    self._count(turns=1)
                 queue.put_nowait((time.monotonic() + self._latency, chunk))
         except (ConnectionError, OSError):
             pass

@@ -100,6 +100,9 @@ class ChangeFeed:
         self.connected = threading.Event()
         #: Statements this feed sent (read by the benchmark: an idle listener sends none).
         self.statements = 0
+        #: Waits for news that ended (a tick without news, or news): an idle minute is
+        #: ``60 / tick`` of them.
+        self.waits = 0
         #: The server process of the PostgreSQL connection (for tests and diagnostics).
         self.backend_pid: int | None = None
         self.reconnections = 0
@@ -218,6 +221,7 @@ class ChangeFeed:
         while not self._stopping.is_set():
             # stop_after=1: back as soon as a packet of notifications arrived, all of it.
             batch = list(raw.notifies(timeout=self.tick, stop_after=1))
+            self.waits += 1
             for notify in batch:
                 seq, changes = parse_payload(notify.payload)
                 if changes is None:
@@ -232,6 +236,7 @@ class ChangeFeed:
         while not self._stopping.is_set():
             self._wake.wait(self.poll_interval)
             self._wake.clear()
+            self.waits += 1
             if self._stopping.is_set():
                 return
             now = connection.exec_driver_sql("PRAGMA data_version").scalar_one()

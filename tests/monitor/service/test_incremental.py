@@ -35,6 +35,7 @@ from monitor.clinical.rules import (
 from monitor.clinical.start_gate import BASELINE_BP_REVIEWED, needs_baseline_bp_review
 from monitor.service.clinic import ClinicService
 from monitor.storage.model import FlagRow
+from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.monitor.builders import SESSION, ev, r, t
 from tests.monitor.counting import counted
@@ -318,23 +319,55 @@ def test_a_save_with_its_view_evaluates_the_session_once(service, clock, nurse, 
             assert saved.view.at == clock.now()
 
 
-def test_a_save_that_fails_keeps_nothing_of_its_view(service, clock, nurse, monkeypatch):
+def test_a_save_that_fails_keeps_nothing_of_its_view(sqlite_store, clock, monkeypatch):
     """A save whose transaction fails after its view was made leaves the next load to read
-    the record, not the rows the failed save saw."""
+    the record, not the rows the failed save saw (SQLite commits after the view is made)."""
+    service = ClinicService(sqlite_store, clock, secret=TEST_SECRET)
+    nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
     patient = service.add_patient("INC-FAIL", by=nurse, weight_kg=70)
     session = service.start_session(patient.id, by=nurse, chair="1")
     service.record_reading(session, {"hr": 70}, by=nurse, with_view=True)
     assert session in service.evaluations._loaded
-    view = service.loading.view
+    view = service.loading.view_after_save
 
     def fails_after(*args, **kwargs):
         view(*args, **kwargs)
         raise RuntimeError("commit failed")
 
-    monkeypatch.setattr(service.loading, "view", fails_after)
+    monkeypatch.setattr(service.loading, "view_after_save", fails_after)
     clock.advance(timedelta(minutes=1))
     with pytest.raises(RuntimeError):
         service.record_reading(session, {"hr": 90}, by=nurse, with_view=True)
     assert session not in service.evaluations._loaded
     monkeypatch.undo()
     assert [r.hr for r in service.load(session).record.readings] == [70]
+
+
+@pytest.mark.postgres
+def test_a_view_that_cannot_be_made_after_the_commit_leaves_the_save_saved(
+    pg_url, clock, monkeypatch, caplog
+):
+    """On PostgreSQL the COMMIT leaves with the save's writes: a view that fails to be made
+    afterwards does not make a stored reading look unsaved. The save returns without a view
+    (the screen loads the session) and the next load reads the record whole."""
+    store = open_store(pg_url)
+    try:
+        service = ClinicService(store, clock, secret=TEST_SECRET)
+        nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
+        patient = service.add_patient("INC-FAIL", by=nurse, weight_kg=70)
+        session = service.start_session(patient.id, by=nurse, chair="1")
+        service.record_reading(session, {"hr": 70}, by=nurse, with_view=True)
+
+        def fails(*_args, **_kwargs):
+            raise RuntimeError("the view failed")
+
+        monkeypatch.setattr(service.loading, "view_after_save", fails)
+        clock.advance(timedelta(minutes=1))
+        saved = service.record_reading(session, {"hr": 90}, by=nurse, with_view=True)
+        assert saved.view is None
+        assert "could not be made" in caplog.text
+        assert session not in service.evaluations._loaded
+        monkeypatch.undo()
+        assert [r.hr for r in service.load(session).record.readings] == [70, 90]
+    finally:
+        store.close()
