@@ -13,10 +13,11 @@ only ever added, so the same counts mean the same rows.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -121,11 +122,25 @@ class Evaluations:
     def __init__(self) -> None:
         self._tails: dict[uuid.UUID, _Tail] = {}  # see _reading_flags
         self._loaded: dict[uuid.UUID, _Loaded] = {}  # see load_evaluated
+        #: Calls come from the app's database worker and from other threads (the screens
+        #: still read in the GUI thread, a background drain): the kept entries are taken and
+        #: put back under this lock, never held across a statement. An entry is taken
+        #: (popped) by the one call that uses it, so two calls never extend the same one.
+        self._lock = threading.Lock()
 
     def forget(self, session_id: uuid.UUID) -> None:
         """Drop what is kept of ``session_id`` (its next load reads it whole): after a
         transaction that failed, the kept record may hold rows that were never committed."""
-        self._loaded.pop(session_id, None)
+        with self._lock:
+            self._loaded.pop(session_id, None)
+
+    def _keep(self, kept: dict[uuid.UUID, Any], session_id: uuid.UUID, value: Any) -> None:
+        """Keep ``value`` for ``session_id``, forgetting the oldest beyond the bound."""
+        with self._lock:
+            kept.pop(session_id, None)
+            while len(kept) >= _TAILS_KEPT:
+                del kept[next(iter(kept))]
+            kept[session_id] = value
 
     def raise_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
                     now: datetime, *, appended: uuid.UUID | None = None) -> tuple[Flag, ...]:
@@ -159,9 +174,11 @@ class Evaluations:
         The evaluation kept by that save (:meth:`_reading_flags`) is used when it evaluated
         exactly these rows. Anything else reads the whole record.
         """
-        tail = self._tails.get(session_id)
+        with self._lock:
+            tail = self._tails.get(session_id)
         shape = self._shape(connection, session_id, tail)
-        kept = self._loaded.pop(session_id, None)
+        with self._lock:
+            kept = self._loaded.pop(session_id, None)
         record: SessionRecord | None = None
         if kept is not None and shape.settled(at):
             record = kept.record
@@ -177,10 +194,8 @@ class Evaluations:
                 return record, superseded, corrections, None  # rows added meanwhile
         evaluation = None
         if shape.settled(at):
-            while len(self._loaded) >= _TAILS_KEPT:
-                del self._loaded[next(iter(self._loaded))]
-            self._loaded[session_id] = _Loaded(shape, replace(record, acknowledgements=()),
-                                               superseded, corrections)
+            self._keep(self._loaded, session_id, _Loaded(
+                shape, replace(record, acknowledgements=()), superseded, corrections))
             if (tail is not None and tail.protocol is protocol and shape.stamp_stored
                     and shape[:6] == tail.shape[:6]):
                 evaluation = tail.evaluation.refreshed(record.acknowledgements)
@@ -204,7 +219,8 @@ class Evaluations:
         commit) evaluates the whole record again. The rows are counted before the record is
         read, so a row committed in between can only cause a needless full evaluation.
         """
-        tail = self._tails.pop(session_id, None)
+        with self._lock:
+            tail = self._tails.pop(session_id, None)
         shape = self._shape(connection, session_id, tail)
         evaluation: FlagEvaluation | None = None
         if (appended is not None and tail is not None and tail.protocol is protocol
@@ -221,9 +237,7 @@ class Evaluations:
             record, _, _ = load_record(connection, session_id, now)
             evaluation = FlagEvaluation.of(record.as_of(now), protocol)
         if appended is not None and shape.settled(now):
-            while len(self._tails) >= _TAILS_KEPT:
-                del self._tails[next(iter(self._tails))]
-            self._tails[session_id] = _Tail(protocol, shape, appended, evaluation)
+            self._keep(self._tails, session_id, _Tail(protocol, shape, appended, evaluation))
         return evaluation.flags()
 
 
