@@ -3,6 +3,9 @@
     python main.py                      the clinic's database (default: embedded SQLite)
     python main.py --db URL             another database (e.g. the clinic's PostgreSQL)
     python main.py --demo               a throw-away demo clinic with a self-running chair
+    python main.py --worker thread      run the database work on a background thread even on
+                                        SQLite (the clinic's PostgreSQL always does; also
+                                        $CHAIRSIDE_WORKER=thread)
     python main.py --screenshot DIR [--size WxH]
                                         render every main screen from demo data to PNGs
                                         (still pictures: no change feed is opened)
@@ -24,6 +27,7 @@ from pathlib import Path
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService
+from monitor.service.worker import InlineWorker, ThreadWorker, Worker
 from monitor.storage.changes.feed import ChangeFeed, open_feed
 from monitor.storage.drafts import DraftStore, default_draft_dir
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
@@ -35,12 +39,19 @@ DEMO_HISTORY_SESSIONS = 60
 #: After the demo chair's discharge, its next patient is checked in this much (demo) time
 #: later: "Discharged" is seen for a few seconds, and the demo goes on.
 DEMO_NEXT_PATIENT = timedelta(minutes=10)
+#: How long closing the app waits for a database call still running (seconds).
+WORKER_CLOSE_S = 5.0
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python main.py", description="ChairSide")
     parser.add_argument("--db", metavar="URL", help="database URL (default: $CHAIRSIDE_DB or "
                         "the SQLite file in the user data directory)")
+    parser.add_argument("--worker", choices=("auto", "thread", "inline"),
+                        default=os.environ.get("CHAIRSIDE_WORKER", "auto"),
+                        help="where database work runs: a background thread (the screen never "
+                        "waits on the server) or inline in the GUI thread; auto (default): "
+                        "the thread for a server (PostgreSQL), inline for the SQLite file")
     parser.add_argument("--demo", action="store_true",
                         help="open a throw-away demo clinic whose chair 1 runs by itself")
     parser.add_argument("--screenshot", metavar="DIR", type=Path,
@@ -62,6 +73,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if not 1 <= args.chairs <= 12:
         parser.error("--chairs must be from 1 to 12")
     return args
+
+
+def make_worker(choice: str, url: str) -> Worker:
+    """Where the database work runs: a server over the network on a background thread (a
+    stalled server never freezes the screen), the tablet's own SQLite file inline (a local
+    file is not the network), unless ``choice`` says otherwise."""
+    if choice == "thread" or (choice == "auto" and not url.startswith("sqlite")):
+        return ThreadWorker()
+    return InlineWorker()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     feed: ChangeFeed | None = None
     changes: ChangeSignals | None = None
+    worker = make_worker(args.worker, url)
     try:
         staff = None
         hooks = []
@@ -146,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         feed.start()
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
-                            changes=changes)
+                            changes=changes, worker=worker)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -157,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.showMaximized()
         return app.exec()
     finally:
+        # A call stalled on the server is not waited for long: its thread is a daemon.
+        worker.close(timeout=WORKER_CLOSE_S)
         if changes is not None:
             changes.close()
         if feed is not None:

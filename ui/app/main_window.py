@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService
 from monitor.service.reachability import Reachability
+from monitor.service.worker import Worker
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.drafts import DraftKeeper, DraftStore
 from ui.app.chair_flows import ChairFlows
@@ -104,6 +105,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         draft_delay_ms: int = DRAFT_DELAY_MS,
         changes: ChangeSignals | None = None,
         reload_delay_ms: int = RELOAD_DELAY_MS,
+        worker: Worker | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``staff``: someone already signed in (tests, the demo); otherwise the window
@@ -113,7 +115,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         ``drafts``: where typed-but-unsaved entries are kept (none kept without it).
         ``changes``: the changes committed anywhere; the tick then moves countdowns on from
         the clock without reading, and only what a change touched is read again (without
-        it, every tick reads the chairs and the open session again)."""
+        it, every tick reads the chairs and the open session again). ``worker``: where the
+        chairs' reads and the sessions' saves run (default: at once; the clinic's server:
+        :class:`~monitor.service.worker.ThreadWorker`, so the screen never waits on it)."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service
@@ -149,6 +153,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         if app is not None:
             app.installEventFilter(self.idle)
         self.presenters: dict[str, SessionPresenter] = {}
+        self._opening: set[str] = set()
+        self._checking_in = False
         self.sessions = {}
         self.checkin = None
         #: The check-in screen's state as it opened: a draft only once it differs.
@@ -178,11 +184,14 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         #: a hook returns is not used.
         self.tick_hooks: list[Callable[[], object]] = []
         self.live = changes is not None
+        self.worker = worker
         shown = weakref.WeakMethod(self._show_problem)
+        redraw = weakref.WeakMethod(self._board_updated)
         self.board = ChairViews(
             service, clock, self.chairs, live=self.live,
             problem=lambda text: show(text) if (show := shown()) is not None else None,
-            reachability=self.reachability)
+            reachability=self.reachability, worker=worker,
+            updated=lambda: draw() if (draw := redraw()) is not None else None)
         #: Sessions (and whether the chairs' list) changed since the screens last read them:
         #: a save announces several changes at once, read together when the events settle.
         self._changed_sessions: set[uuid.UUID] = set()
@@ -383,9 +392,13 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         elif (session := self._as_session(current)) is not None:
             # Without a change feed the session is read on every tick, except while the
             # server is unreachable and the next try is not yet due.
+            # A read in the background answers later: the countdown moves on from the
+            # clock meanwhile, whatever the server does.
             if self.live or not self.reachability.due():
                 session.presenter.retime()
             else:
+                if session.presenter.background.threaded:
+                    session.presenter.retime()
                 session.presenter.refresh()
         if current is not self.overview:
             self._listen_for_overdue()
@@ -394,6 +407,22 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self._show_reachability()
         for hook in self.tick_hooks:
             hook()
+
+    def _board_updated(self) -> None:
+        """A chair's read arrived from the background: redraw the overview (or the lock's
+        chairs) from what is loaded, reading nothing more."""
+        if not shiboken6.isValid(self):
+            return
+        current = self.stack.currentWidget()
+        tiles = self.board.shown_tiles()
+        if tiles is not None:
+            if current is self.overview:
+                self.overview.show_tiles(tiles)
+            elif current is self.lock_screen:
+                self.lock_screen.show_chairs(tiles)
+            if self.chime.enabled and self.staff_id is not None and self.staff_role != "admin":
+                self.chime.observe(tiles)
+        self._show_reachability()
 
     # -- changes committed anywhere ----------------------------------------------------------
 

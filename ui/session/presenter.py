@@ -241,6 +241,12 @@ class SessionPresenter(QObject):
             self._loading = False
             self.refresh()
 
+    def show_loaded(self, view: SessionView) -> None:
+        """Announce ``view``, the session just loaded by whoever opened it (nothing read)."""
+        self.view = view
+        self._loaded = MovingView(view)
+        self._announce()
+
     def retime(self) -> SessionView | None:
         """Announce the session as last loaded, brought forward to the clock (countdown,
         overdue, time since start or stop); nothing is read. Before the first load, load."""
