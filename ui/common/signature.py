@@ -88,6 +88,9 @@ class SignatureDialog(QDialog):
         self.entry.submitted.connect(self.sign)
         self.message = label("", "error")
         self.message.setObjectName("signature-message")
+        #: "Signing…" while the server records the signature (not a problem: not in red).
+        self.status = label("", "muted")
+        self.status.setObjectName("signature-status")
         self.sign_button = TouchButton("Sign", min_size=160, min_height=PRIMARY_MIN)
         self.sign_button.setObjectName("signature-sign")
         self.sign_button.setProperty("primary", True)
@@ -105,6 +108,7 @@ class SignatureDialog(QDialog):
         text.addWidget(label("Type your PIN to sign. Your signature is kept with the record.",
                              "muted"))
         text.addWidget(self.message)
+        text.addWidget(self.status)
         text.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel)
@@ -130,7 +134,8 @@ class SignatureDialog(QDialog):
             return  # a second tap while the first is answered signs nothing twice
         self.signing = True
         self.sign_button.setEnabled(False)
-        self.message.setText("Signing…")
+        self.message.setText("")
+        self.status.setText("Signing…")
         self.request.start(pin, self._answered)
 
     def _answered(self, refusal: str | None) -> None:
@@ -138,10 +143,10 @@ class SignatureDialog(QDialog):
             return
         self.signing = False
         self.sign_button.setEnabled(True)
+        self.status.setText("")
         if refusal is not None:
             self.message.setText(refusal)
             self.entry.clear()
             return
-        self.message.setText("")
         self.signed.emit()
         self.accept()
