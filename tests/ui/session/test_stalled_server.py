@@ -9,13 +9,16 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QTimer
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from monitor.clinical.domain import EventKind
+from monitor.service.clinic import ClinicService
 from monitor.service.worker import ThreadWorker
 from monitor.storage import queries
-from monitor.storage.store import StoreUnavailableError
+from monitor.storage.store import StoreUnavailableError, open_store
+from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.support.stall import WAIT_S, StalledService
+from tests.support.tcpproxy import FaultyProxy
 from tests.ui.session.entry.forms import enter_value, save, tap
 from tests.ui.sessions import host, patient_session
 from ui.common.theme import DIM
@@ -160,3 +163,44 @@ def test_a_reload_in_flight_is_not_sent_again_and_the_next_one_follows_it(
     qtbot.waitUntil(lambda: gated.calls["load"] == 2 and not presenter._loading,
                     timeout=int(WAIT_S * 1000))
     assert len(views) == 2
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_save_through_a_stalled_link_leaves_the_screen_free(
+        qtbot, pg_url, clock):
+    """The same through a real server, the link held by a TCP proxy (the server runs on)."""
+    target = make_url(pg_url)
+    with FaultyProxy(target.port or 5432, target.host or "127.0.0.1") as proxy:
+        store = open_store(target.set(port=proxy.port).render_as_string(hide_password=False))
+        worker = ThreadWorker()
+        try:
+            service = ClinicService(store, clock, secret=TEST_SECRET)
+            nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
+            session_id = patient_session(service, nurse)
+            service.record_reading(session_id, BASELINE, by=nurse)
+            service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+            presenter = SessionPresenter(service, clock, session_id, nurse, worker=worker)
+            screen = SessionScreen(DIM, clock, presenter, ())
+            window = host(qtbot, screen, 1280, 800)
+            presenter.refresh()
+            qtbot.waitUntil(lambda: presenter.view is not None, timeout=int(WAIT_S * 1000))
+            proxy.stall()
+            enter_value(qtbot, screen.vitals, "hr", "88")
+            save(qtbot, screen.vitals)  # returns while the link holds every byte
+            assert screen.vitals.banner_text() == "Saving…"
+            event_loop_runs(qtbot)
+            clock.advance(timedelta(minutes=30))
+            presenter.retime()
+            assert "OVERDUE" in screen.header.due.text()
+            assert presenter.pending == 1  # nothing came back through the held link
+            with qtbot.waitSignal(presenter.saved, timeout=int(WAIT_S * 1000)):
+                proxy.pass_through()
+            assert screen.vitals.banner_text().startswith("Saved vitals")
+            assert readings(service) == 2
+            qtbot.waitUntil(lambda: presenter.pending == 0 and not presenter._loading,
+                            timeout=int(WAIT_S * 1000))
+            window.close()
+        finally:
+            proxy.pass_through()
+            worker.close(WAIT_S)
+            store.close()
