@@ -53,7 +53,10 @@ class Background(QObject):
         (at once with an inline worker)."""
         future = self.worker.submit(fn)
         if not self.worker.threaded:
-            done(future)
+            try:
+                done(future)
+            finally:
+                _forget_frames(future)
             return
         self.in_flight += 1
         future.add_done_callback(lambda f: self._post(f, done))
@@ -71,5 +74,21 @@ class Background(QObject):
         try:
             done(future)
         finally:
+            _forget_frames(future)
             if self.in_flight == 0:
                 self.idle.emit()
+
+
+def _forget_frames(future: Future[Any]) -> None:
+    """Drop the frames a failed call's exception holds once it was answered: re-raised by
+    ``future.result()`` it holds the frame that read it, which holds the future (a cycle
+    that kept the presenter, its screen's callbacks and the view alive until a garbage
+    collection at some later moment)."""
+    if future.cancelled() or not future.done():
+        return
+    exc: BaseException | None = future.exception()
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__
