@@ -176,7 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if screen is not None:
             window.resize(screen.availableGeometry().size())
         window.showMaximized()
-        return app.exec()
+        try:
+            return app.exec()
+        finally:
+            # The window outlives the loop (the caller may run events again): its tick
+            # must not read a database about to be closed, nor drive the demo chair.
+            window.timer.stop()
+            window.tick_hooks.clear()
     finally:
         # A call stalled on the server is not waited for long: its thread is a daemon.
         worker.close(timeout=WORKER_CLOSE_S)

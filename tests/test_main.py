@@ -81,7 +81,8 @@ def test_the_demo_runs_with_its_database_work_on_a_background_thread(qapp, qtbot
     seen = {}
 
     def exec_once(_app=None):
-        (window,) = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        (window,) = [w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible()]
         seen["threaded"] = window.board.threaded
         window.tick()  # the chairs are read in the background; the tick does not wait
         qtbot.waitUntil(lambda: window.board.known() and window.board.background.in_flight == 0,

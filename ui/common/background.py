@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from monitor.service.worker import InlineWorker, Worker
+from monitor.service.worker import InlineWorker, Worker, WorkerClosedError
 
 T = TypeVar("T")
 
@@ -50,8 +50,12 @@ class Background(QObject):
 
     def run(self, fn: Callable[[], T], done: Done[T]) -> None:
         """Run ``fn`` on the worker; ``done(future)`` on this object's thread when it ends
-        (at once with an inline worker)."""
-        future = self.worker.submit(fn)
+        (at once with an inline worker). Once the worker is closed (the app quitting)
+        nothing runs and nothing is answered."""
+        try:
+            future = self.worker.submit(fn)
+        except WorkerClosedError:
+            return  # the app is closing: nothing is read or written any more, nobody waits
         if not self.worker.threaded:
             try:
                 done(future)
