@@ -2,6 +2,8 @@
 
     python main.py                      the clinic's database (default: embedded SQLite)
     python main.py --db URL             another database (e.g. the clinic's PostgreSQL)
+    python main.py --tablet NAME        name this tablet (kept; default: the kept name, else
+                                        asked at the first start; $CHAIRSIDE_TABLET for one run)
     python main.py --demo               a throw-away demo clinic with a self-running chair
     python main.py --worker thread      run the database work on a background thread even on
                                         SQLite (the clinic's PostgreSQL always does; also
@@ -27,9 +29,12 @@ from pathlib import Path
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService
+from monitor.service.tablet import Drainer, TabletService
 from monitor.service.worker import InlineWorker, ThreadWorker, Worker
 from monitor.storage.changes.feed import ChangeFeed, open_feed
 from monitor.storage.drafts import DraftStore, default_draft_dir
+from monitor.storage.outbox import Outbox, default_outbox_path
+from monitor.storage.settings import DEMO_TABLET, clean_tablet_name, default_settings_path
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
 
 #: The demo chair's clock runs this many times faster than real time: its 72-minute
@@ -62,7 +67,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="number of chairs on the overview (default 4)")
     parser.add_argument("--theme", choices=("dim", "light"), default="dim",
                         help="start in the dim-room (default) or the light theme")
+    parser.add_argument("--tablet", metavar="NAME",
+                        help="this tablet's name, 1-32 characters, kept for later starts "
+                             "(default: $CHAIRSIDE_TABLET, else the kept name, else asked "
+                             f"at the first start; the demo is {DEMO_TABLET!r})")
     args = parser.parse_args(argv)
+    if args.tablet is not None:
+        try:
+            args.tablet = clean_tablet_name(args.tablet, source="--tablet")
+        except ValueError as exc:
+            parser.error(str(exc))
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
@@ -107,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.app.change_signals import ChangeSignals  # noqa: PLC0415
     from ui.app.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.app.main_window import MainWindow  # noqa: PLC0415
+    from ui.app.tablet_name import tablet_name_at_start  # noqa: PLC0415
     from ui.common.theme import THEMES  # noqa: PLC0415
 
     existing = QApplication.instance()
@@ -116,16 +131,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     theme = THEMES[args.theme]
     demo_dir = tempfile.TemporaryDirectory(prefix="chairside-demo-") if args.demo else None
     clock: Clock = SystemClock()
+    # Which tablet this is: the demo's is fixed and never asked (nor kept); otherwise
+    # --tablet, $CHAIRSIDE_TABLET, the kept name, or asked once at the first start.
+    if demo_dir is not None:
+        tablet: str | None = args.tablet or DEMO_TABLET
+    else:
+        try:
+            tablet = tablet_name_at_start(default_settings_path(), theme, given=args.tablet)
+        except (ValueError, OSError) as exc:
+            QMessageBox.critical(None, "ChairSide cannot name this tablet", str(exc))
+            return 1
+        if tablet is None:
+            return 1  # asked for its name, the nurse chose to close ChairSide
     url = args.db or default_url()
     if demo_dir is not None:
         url = f"sqlite:///{Path(demo_dir.name) / 'demo.sqlite3'}"
     try:
-        store = open_store(url)
+        # The server lists each connection under the tablet's name (pg_stat_activity).
+        store = open_store(url, application_name=tablet)
     except (StoreOpenError, StorageError) as exc:
         QMessageBox.critical(None, "ChairSide cannot open its database", str(exc))
         return 1
     feed: ChangeFeed | None = None
     changes: ChangeSignals | None = None
+    outbox: Outbox | None = None
+    drainer: Drainer | None = None
     worker = make_worker(args.worker, url)
     try:
         staff = None
@@ -140,7 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             clock = AcceleratedClock(now, DEMO_SPEED)
             # A throwaway secret for a throwaway database; every demo person's PIN is
             # DEMO_PIN (docs/security.md), and only here.
-            service = ClinicService(store, clock, secret=secrets.token_bytes(32))
+            secret = secrets.token_bytes(32)
+            service = ClinicService(store, clock, secret=secret, tablet=tablet)
             nurse = service.ensure_staff("Demo Nurse", "nurse", pin=DEMO_PIN)
             service.ensure_staff("Demo Admin", "admin", pin=DEMO_PIN)
             service.set_demo_pins(DEMO_PIN)
@@ -150,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chair.advance()
             hooks.append(chair.advance)
         else:
-            service = ClinicService(store, clock, secret=load_secret())
+            secret = load_secret()
+            service = ClinicService(store, clock, secret=secret, tablet=tablet)
         # The demo nurse is signed in already; after a lock, the demo PIN is on the screen.
         hint = f"Demo database: every PIN is {DEMO_PIN}" if demo_dir is not None else ""
         # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
@@ -162,12 +194,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One feed for the app: what any tablet commits (this one's too) reloads what it
         # touched; the one-second tick then reads nothing. The demo listens too: its
         # self-running chair is seen as another tablet's would be.
-        feed = open_feed(store)
+        feed = open_feed(store, application_name=tablet)
         changes = ChangeSignals(feed)
         feed.start()
+        # A tablet of the clinic's server charts on through an outage: its entries wait in
+        # an outbox beside the drafts, drained in order when the server is back. A lone
+        # SQLite tablet has none: its database is on the tablet.
+        on_tablet: TabletService | None = None
+        if not store.is_sqlite:
+            outbox = Outbox(default_outbox_path(default_draft_dir()))
+            # The drain runs on a thread of its own, with a service of its own.
+            on_tablet = TabletService(service, outbox, clock, drain_service=ClinicService(
+                store, clock, secret=secret, tablet=tablet))
+            drainer = Drainer(on_tablet)
+            on_tablet.on_reachable = drainer.poke
+            drainer.start()
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
-                            changes=changes, worker=worker)
+                            changes=changes, chair_service=on_tablet, worker=worker)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -186,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # A call stalled on the server is not waited for long: its thread is a daemon.
         worker.close(timeout=WORKER_CLOSE_S)
+        if drainer is not None:
+            drainer.stop()
+        if outbox is not None:
+            outbox.close()
         if changes is not None:
             changes.close()
         if feed is not None:

@@ -5,6 +5,8 @@
   input is refused naming the line and field.
 * ``protocol approve DRAFT_ID --as CLINICIAN``: the clinician's e-signature (their PIN, read
   as ``staff`` reads PINs) makes the draft the profile's protocol for new sessions.
+* ``protocol withdraw DRAFT_ID --as ADMIN --reason TEXT``: the draft is closed without
+  approval (kept, audited, never changed again).
 * ``protocol list [--json]``: versions, drafts and the active version of each profile.
 * ``protocol export [--version V | --draft ID | --profile P] -o FILE``: the protocol
   written out in full; importing it again gives the same version.
@@ -53,6 +55,12 @@ def add_command(
     approve.add_argument("draft", metavar="DRAFT_ID")
     approve.add_argument("--as", dest="acting", required=True, metavar="CLINICIAN")
     db_option(approve)
+    withdraw = verbs.add_parser("withdraw", help="close a draft without approving it (admins)")
+    withdraw.add_argument("draft", metavar="DRAFT_ID")
+    withdraw.add_argument("--as", dest="acting", required=True, metavar="ADMIN")
+    withdraw.add_argument("--reason", required=True, metavar="TEXT",
+                          help="why the draft is withdrawn")
+    db_option(withdraw)
     listing = verbs.add_parser("list", help="versions, drafts and the active version")
     listing.add_argument("--json", action="store_true", help="print JSON")
     db_option(listing)
@@ -69,7 +77,7 @@ def add_command(
 
 def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
     if args.protocol_command == cli_protocol_whatif.WHAT_IF:
-        return cli_protocol_whatif.run(args, url)
+        return cli_protocol_whatif.run(args, url, clock)
     store = open_store(url)
     try:
         service = ClinicService(store, clock, secret=load_secret())
@@ -94,6 +102,12 @@ def _run(service: ClinicService, args: argparse.Namespace) -> int:
         clinician = find_staff(service, args.acting)
         version = admin.approve(draft, by=clinician, pin=read_pin(f"PIN of {args.acting}: "))
         print(version)
+        return EXIT_OK
+    if args.protocol_command == "withdraw":
+        draft = _uuid(args.draft, "DRAFT_ID")
+        actor = acting_staff(service, args.acting, "protocol withdraw")
+        admin.withdraw(draft, by=actor.staff_id, reason=args.reason)
+        print(f"withdrawn {draft}")
         return EXIT_OK
     if args.protocol_command == "list":
         listing = _listing(admin)

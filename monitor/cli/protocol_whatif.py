@@ -11,16 +11,22 @@ import argparse
 import json
 import sys
 import threading
+import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from monitor.clinical.domain import Measure, Severity
-from monitor.clinical.protocol import ProtocolError, load_draft
-from monitor.service.whatif import WhatIfResult, default_workers, what_if
+from monitor.clinical.protocol import ProtocolError
+from monitor.clinical.protocol_changes import ProtocolChangeError
+from monitor.clock import Clock
+from monitor.service.auth import load_secret
+from monitor.service.clinic import ClinicService
+from monitor.service.protocol_admin import DraftNotFoundError
+from monitor.service.whatif import WhatIfResult, default_workers, period, what_if
 from monitor.storage.store import open_store
 
-EXIT_OK, EXIT_INVALID = 0, 2
+EXIT_OK, EXIT_NO, EXIT_INVALID = 0, 1, 2
 WHAT_IF = "what-if"
 
 
@@ -31,8 +37,10 @@ def add_what_if(
     """Register ``what-if`` on the ``protocol`` command's subcommands."""
     sub = subcommands.add_parser(
         WHAT_IF, help="replay past sessions under a draft protocol and compare")
-    sub.add_argument("draft", metavar="DRAFT.toml", type=Path,
-                     help="the draft: what it changes of the profile it extends")
+    sub.add_argument("file", metavar="DRAFT.toml", type=Path, nargs="?",
+                     help="the draft: what it changes of the profile's current version")
+    sub.add_argument("--draft", dest="draft_id", metavar="ID",
+                     help="a stored draft (protocol list) in place of a file")
     sub.add_argument("--since", metavar="YYYY-MM-DD",
                      help="first day of the period (local date; default: the first session)")
     sub.add_argument("--until", metavar="YYYY-MM-DD",
@@ -43,7 +51,7 @@ def add_what_if(
     db_option(sub)
 
 
-def run(args: argparse.Namespace, url: str) -> int:
+def run(args: argparse.Namespace, url: str, clock: Clock) -> int:
     errors: list[str] = []
     since = _day(args.since, "--since", errors)
     until = _day(args.until, "--until", errors)
@@ -52,29 +60,65 @@ def run(args: argparse.Namespace, url: str) -> int:
     workers = default_workers() if args.workers is None else args.workers
     if not 1 <= workers <= 256:
         errors.append(f"--workers: expected a whole number from 1 to 256, got {workers}")
-    try:
-        draft = load_draft(args.draft)
-    except ProtocolError as exc:
-        errors.append(f"{exc}; nothing compared")
+    if (args.file is None) == (args.draft_id is None):
+        errors.append("name the draft: a file DRAFT.toml or --draft ID (one of them)")
+    text = _read(args.file, errors) if args.file is not None else None
+    draft_id = _draft_id(args.draft_id, errors) if args.draft_id is not None else None
     if errors:
-        for error in errors:
-            print(error, file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(errors)
     store = open_store(url)
-    cancel = threading.Event()
-    progress = _show_progress if sys.stderr.isatty() and not args.json else None
     try:
-        result = what_if(store, draft, since=_midnight(since), until=_midnight(until, 1),
-                         workers=workers, progress=progress, cancel=cancel)
+        admin = ClinicService(store, clock, secret=load_secret()).protocols
+        try:
+            if text is not None:
+                draft = admin.revision(text, args.file.name)
+            else:
+                assert draft_id is not None
+                draft = admin.resolved(draft_id)
+        except (ProtocolError, ProtocolChangeError) as exc:
+            return _refuse([f"{exc}; nothing compared"])
+        except DraftNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_NO
+        progress = _show_progress if sys.stderr.isatty() and not args.json else None
+        since_at, until_at = period(since, until)
+        result = what_if(store, draft, since=since_at, until=until_at, workers=workers,
+                         protocol_dir=admin.protocol_dir, progress=progress,
+                         cancel=threading.Event())
     finally:
-        store.engine.dispose()
+        store.close()
     if progress is not None:
         print(file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(summary(result, args.draft, draft.version))
+        name = args.file.name if args.file is not None else f"draft {draft_id}"
+        print(summary(result, name, draft.version))
     return EXIT_OK
+
+
+def _refuse(errors: list[str]) -> int:
+    for error in errors:
+        print(error, file=sys.stderr)
+    return EXIT_INVALID
+
+
+def _read(path: Path, errors: list[str]) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        errors.append(f"{path}: cannot read the file ({exc.strerror}); nothing compared")
+    except UnicodeDecodeError:
+        errors.append(f"{path}: the file is not UTF-8 text; nothing compared")
+    return None
+
+
+def _draft_id(text: str, errors: list[str]) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        errors.append(f"--draft: {text!r} is not an id")
+        return None
 
 
 def _day(text: str | None, option: str, errors: list[str]) -> date | None:
@@ -87,21 +131,14 @@ def _day(text: str | None, option: str, errors: list[str]) -> date | None:
         return None
 
 
-def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
-    """Local midnight starting ``day`` (plus ``days_after`` days), as an aware time."""
-    if day is None:
-        return None
-    return datetime.combine(day + timedelta(days=days_after), time()).astimezone()
-
-
 def _show_progress(done: int, total: int) -> None:
     print(f"\r{done} of {total} sessions", end="", file=sys.stderr, flush=True)
 
 
-def summary(result: WhatIfResult, path: Path, version: str) -> str:
+def summary(result: WhatIfResult, name: str, version: str) -> str:
     """The comparison in words, for a person at a terminal."""
     data = result.to_json()
-    lines = [f"What-if: draft {path.name} (version {version}) of profile {result.profile}, "
+    lines = [f"What-if: {name} (version {version}) of profile {result.profile}, "
              "against the versions the sessions ran under",
              f"Sessions compared: {result.sessions}"
              f" ({result.skipped_other_profiles} of other profiles skipped"

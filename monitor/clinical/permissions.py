@@ -9,7 +9,7 @@ member and refuses with :class:`PermissionDenied` (the refusal itself is audited
   recorded elsewhere (``python -m monitor import --as``).
 * clinician: everything a nurse can, and amend, void anyone's entry, override discharge,
   add a late entry (with a reason) after the discharge is signed, review sessions, view the
-  audit trail, approve a protocol draft for clinical use.
+  audit trail, approve a protocol draft for clinical use, set a patient's own limits.
 * admin: manage staff, change the protocol (write and import drafts), view the audit
   trail, bind bedside monitors to chairs; no clinical record actions. Everyone may read
   the protocol and its versions.
@@ -45,6 +45,8 @@ class Action(StrEnum):
     ENTER_AFTER_SIGNOFF = "enter_after_signoff"
     #: Bind a bedside monitor to a chair, or unbind it.
     BIND_MONITOR = "bind_monitor"
+    #: Set a patient's own protocol limits (with a reason).
+    SET_PATIENT_LIMITS = "set_patient_limits"
 
 
 ROLES: tuple[str, ...] = ("nurse", "clinician", "admin", "system")
@@ -57,7 +59,7 @@ _NURSE = frozenset({
 })
 _CLINICIAN = _NURSE | {
     Action.AMEND, Action.VOID_ANY, Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT,
-    Action.ENTER_AFTER_SIGNOFF, Action.APPROVE_PROTOCOL,
+    Action.ENTER_AFTER_SIGNOFF, Action.APPROVE_PROTOCOL, Action.SET_PATIENT_LIMITS,
 }
 _ADMIN = frozenset({Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT,
                     Action.BIND_MONITOR})
@@ -90,6 +92,7 @@ _WORDS: dict[Action, str] = {
     Action.IMPORT: "import sessions",
     Action.ENTER_AFTER_SIGNOFF: "add an entry after the discharge is signed",
     Action.BIND_MONITOR: "bind a bedside monitor to a chair",
+    Action.SET_PATIENT_LIMITS: "set a patient's own limits",
 }
 
 _ARTICLE = {"nurse": "a nurse", "clinician": "a clinician", "admin": "an admin",

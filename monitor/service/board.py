@@ -90,6 +90,8 @@ class ChairTile:
     #: ("BP still critical · acknowledged"), so the tile does not look calm when it is not.
     standing: Severity | None = None
     standing_text: str = ""
+    #: The session's entries saved on this tablet and not yet on the server.
+    held: int = 0
 
     @property
     def empty(self) -> bool:
@@ -119,6 +121,12 @@ class ChairTile:
         if self.phase in (Phase.INFUSING, Phase.PAUSED) and since:
             return f"{self.phase.value}{since} elapsed"
         return self.phase.value
+
+
+def held_text(held: int) -> str:
+    """How an entry saved on this tablet, not yet on the server, is said (``held`` of the
+    session's entries wait for it)."""
+    return f"Saved on this tablet — not yet on the server ({held})"
 
 
 def format_elapsed(delta: timedelta | None) -> str:
@@ -200,6 +208,7 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         badges=badges,
         standing=standing,
         standing_text=standing_text,
+        held=view.held,
     )
 
 

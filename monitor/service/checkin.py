@@ -28,7 +28,7 @@ from monitor.service.evaluation import Evaluations
 from monitor.service.guard import Guard
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import AlreadyDoneError, InvalidEntryError, NotFoundError, PatientInfo
-from monitor.storage import protocol_store, queries
+from monitor.storage import audit, protocol_store, queries
 from monitor.storage.model import Patient, ReadingRow, TreatmentSession
 from monitor.storage.records import (
     patient_info,
@@ -272,6 +272,7 @@ class CheckIn:
             pump_ml_per_h=plan.pump_ml_per_h if plan else None,
             lot_number=lot_number, concomitant_medications=dict(concomitant_medications or {}),
             escort_name=escort_name, source=source, recorded_at=now, entered_by=by,
+            limit_overrides=dict(patient.limit_overrides or {}),
         )
         db.add(session)
         db.flush()
@@ -298,7 +299,7 @@ def refuse_occupied(connection: Connection, *, chair: str, patient_id: uuid.UUID
                         "This patient is"))
     for field_name, where, subject in holding:
         row = connection.execute(
-            select(queries.STAFF.c.name, queries.SESSIONS.c.recorded_at)
+            select(queries.STAFF.c.name, queries.SESSIONS.c.recorded_at, queries.SESSIONS.c.id)
             .join(queries.STAFF, queries.STAFF.c.id == queries.SESSIONS.c.entered_by)
             .where(where, queries.SESSIONS.c.time >= now - OCCUPIED_WITHIN,
                    ~select(queries.EVENTS.c.id).where(
@@ -306,5 +307,8 @@ def refuse_occupied(connection: Connection, *, chair: str, patient_id: uuid.UUID
                        queries.EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS])).exists())
             .order_by(queries.SESSIONS.c.recorded_at.desc()).limit(1)).first()
         if row is not None:
+            tablet = audit.tablet_of(connection, session_id=row[2], record_id=row[2],
+                                     actions=("create",))
             raise AlreadyDoneError(field_name, f"{subject} in a session not yet discharged: "
-                                   + conflicts.already_done("checked in", row[0], row[1]))
+                                   + conflicts.already_done("checked in", row[0], row[1],
+                                                            tablet))

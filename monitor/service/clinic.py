@@ -38,6 +38,7 @@ from monitor.service.evaluation import Evaluations
 from monitor.service.guard import Guard
 from monitor.service.importing import Importing
 from monitor.service.loading import Loading
+from monitor.service.patient_limits import PatientLimits
 from monitor.service.protocol_admin import ProtocolAdmin
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.signoff import SignOffs
@@ -55,13 +56,19 @@ class ClinicService:
 
     A session is judged by the protocol version stored when it started, whatever the
     protocol files (``protocol_dir``, default the shipped ones) say now.
+
+    ``tablet`` names the tablet this service runs on (:mod:`monitor.storage.settings`): every
+    audit entry it writes records it, and another tablet refused in a race is told it. The
+    command line gives none.
     """
 
     def __init__(self, store: Store, clock: Clock, *, secret: bytes,
-                 protocol_dir: Path | None = None) -> None:
+                 protocol_dir: Path | None = None, tablet: str | None = None) -> None:
         self.store = store
         self.clock = clock
-        self.guard = Guard(store, clock, secret=secret)
+        self.guard = Guard(store, clock, secret=secret, tablet=tablet)
+        #: This tablet's name ("" on the command line).
+        self.tablet = self.guard.tablet or ""
         self.session_protocols = SessionProtocols(self.guard, protocol_dir)
         self.evaluations = Evaluations()
         self.loading = Loading(store, self.session_protocols, self.evaluations)
@@ -77,6 +84,7 @@ class ClinicService:
                                    self.checkin)
         self._review: Review | None = None
         self._protocol_admin: ProtocolAdmin | None = None
+        self._limits: PatientLimits | None = None
 
         # The service's own names for what its parts do.
         self.protocol_for = self.session_protocols.protocol_for
@@ -126,6 +134,12 @@ class ClinicService:
         self.patient_sessions = self.loading.patient_sessions
         self.stored = self.loading.stored
 
+    def held(self, session_id: uuid.UUID) -> int:
+        """Entries of the session saved on this device and not yet in the database: none
+        here, where a save returns once committed (a tablet's outbox holds some while its
+        server is away: :class:`monitor.service.tablet.TabletService`)."""
+        return 0
+
     @property
     def protocols(self) -> ProtocolAdmin:
         """Protocol drafts, approval and the active version of each profile."""
@@ -135,6 +149,13 @@ class ClinicService:
                 audit=self.guard.audit, versions=self.session_protocols.versions,
                 protocol_dir=self.session_protocols.protocol_dir)
         return self._protocol_admin
+
+    @property
+    def limits(self) -> PatientLimits:
+        """A patient's own limits: clinicians set them, everyone reads them."""
+        if self._limits is None:
+            self._limits = PatientLimits(self.guard, self.session_protocols)
+        return self._limits
 
     @property
     def review(self) -> Review:

@@ -10,7 +10,9 @@ by luck: acknowledging a flag and correcting an entry by unique indexes (migrati
 signing a discharge and checking in on a chair (or a patient) by taking turns under a
 PostgreSQL advisory lock held to COMMIT (SQLite has one writer); flags, whose ids are
 their episode's, by an insert that keeps the stored row. The second tablet is told who did
-it and when (:class:`AlreadyDoneError`), never shown a database error.
+it, when and on which tablet (:class:`AlreadyDoneError`: "Already acknowledged by N. Quinn
+at 10:42 on tablet Room-2"; the tablet is read from the first one's audit entry), never
+shown a database error.
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ from sqlalchemy import Connection, Table, select
 from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
 from monitor.service.views import AlreadyDoneError, ConflictingRetryError
-from monitor.storage import queries
+from monitor.storage import audit, queries
+
+#: The audit actions that record a row of each once-only table, by the id it is once for.
+_AUDITED_AS: dict[str, tuple[str, ...]] = {
+    queries.ACKNOWLEDGEMENTS.name: ("acknowledge",),
+    queries.CORRECTIONS.name: ("void", "amend"),
+}
 
 
 def refuse_changed_retry(connection: Connection, kind: str, table: Table,
@@ -41,16 +49,18 @@ def refuse_changed_retry(connection: Connection, kind: str, table: Table,
 def refuse_second(connection: Connection, table: Table, column: str, value: uuid.UUID,
                   *, own_id: uuid.UUID | None = None, done: str, field_name: str) -> None:
     """Raise :class:`AlreadyDoneError` when a row other than ``own_id`` of ``table``
-    has ``column`` = ``value``, naming who entered it and when."""
+    has ``column`` = ``value``, naming who entered it, when, and on which tablet."""
     staff = queries.STAFF
     row = connection.execute(
-        select(staff.c.name, table.c.recorded_at)
+        select(staff.c.name, table.c.recorded_at, table.c.session_id)
         .join(staff, staff.c.id == table.c.entered_by)
         .where(table.c[column] == value,
                *((table.c.id != own_id,) if own_id is not None else ()))
         .order_by(table.c.recorded_at).limit(1)).first()
     if row is not None:
-        raise AlreadyDoneError(field_name, already_done(done, row[0], row[1]))
+        tablet = audit.tablet_of(connection, session_id=row[2], record_id=value,
+                                 actions=_AUDITED_AS.get(table.name, ()))
+        raise AlreadyDoneError(field_name, already_done(done, row[0], row[1], tablet))
 
 
 def differences(stored: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
@@ -92,8 +102,11 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def already_done(what: str, name: str | None, at: datetime | None) -> str:
-    """ "Already acknowledged by N. Quinn at 10:42" """
+def already_done(what: str, name: str | None, at: datetime | None,
+                 tablet: str | None = None) -> str:
+    """ "Already acknowledged by N. Quinn at 10:42 on tablet Room-2": the time in the
+    tablet's local time, as the screens show times; the tablet when it is known."""
     who = f" by {name}" if name else ""
-    when = f" at {ensure_utc(at).strftime('%H:%M')}" if at is not None else ""
-    return f"Already {what}{who}{when}"
+    when = f" at {ensure_utc(at).astimezone():%H:%M}" if at is not None else ""
+    where = f" on tablet {tablet}" if tablet else ""
+    return f"Already {what}{who}{when}{where}"

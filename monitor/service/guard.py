@@ -85,12 +85,16 @@ class Change:
 class Guard:
     """Permission checks, PIN checks, the audit trail and e-signatures, for every part."""
 
-    def __init__(self, store: Store, clock: Clock, *, secret: bytes) -> None:
+    def __init__(self, store: Store, clock: Clock, *, secret: bytes,
+                 tablet: str | None = None) -> None:
+        """``tablet``: the name of the tablet, recorded with every audit entry it writes
+        (None for the command line, whose entries name the OS account and host)."""
         if len(secret) < 16:
             raise ValueError(
                 "the secret must be at least 16 bytes (monitor.service.auth.load_secret)")
         self.store = store
         self.clock = clock
+        self.tablet = tablet or None
         self._secret = secret
         self.audit_key = audit_key(secret)
         #: Locks this process saw begin or observed: (stored start, monotonic start).
@@ -203,11 +207,12 @@ class Guard:
         old: Mapping[str, Any] | None = None,
         new: Mapping[str, Any] | None = None,
     ) -> str:
-        """Append an audit entry in the caller's transaction; returns the new chain head."""
+        """Append an audit entry in the caller's transaction, naming this tablet; returns
+        the new chain head."""
         return audit.append(
             db.connection(), self.audit_key, at=now, staff_id=staff_id, action=action,
             record_kind=record_kind, record_id=record_id, session_id=session_id,
-            patient_id=patient_id, old=old, new=new,
+            patient_id=patient_id, old=old, new=new, tablet=self.tablet,
         )
 
     # -- PINs ------------------------------------------------------------------------------

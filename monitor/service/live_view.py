@@ -34,7 +34,9 @@ def view_at(view: SessionView, at: datetime, *,
     moved = evaluate(info=view.info, protocol=view.protocol, record=view.record, at=at,
                       superseded=Superseded(view.superseded_readings, view.superseded_events),
                       corrections=view.corrections, evaluation=evaluation)
-    return replace(moved, signatures=view.signatures, superseded_flags=view.superseded_flags)
+    return replace(moved, signatures=view.signatures, superseded_flags=view.superseded_flags,
+                   held=view.held, on_tablet=view.on_tablet,
+                   refused_on_server=view.refused_on_server)
 
 
 class MovingView:

@@ -21,6 +21,7 @@ parameter it changed. What a draft changes, and the checks on it, are in
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from monitor.clinical.protocol_changes import (
 )
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
+from monitor.service import whatif
 from monitor.storage import protocol_store
 from monitor.storage.model import ProtocolActivation, ProtocolDraft, Staff
 from monitor.storage.store import Store
@@ -186,6 +188,11 @@ class ProtocolAdmin:
 
     # -- reading -----------------------------------------------------------------------------
 
+    @property
+    def protocol_dir(self) -> Path | None:
+        """Where the profiles' files are (None: the shipped ones)."""
+        return self._protocol_dir
+
     def profiles(self) -> list[str]:
         return [profile for profile, _ in available_profiles(self._protocol_dir)]
 
@@ -249,6 +256,28 @@ class ProtocolAdmin:
             draft = _draft_info(connection, draft_id)
             base = self._versions.protocol(connection, draft.base_version_id)
         return resolve(base, draft.id, draft.changes)
+
+    def revision(self, text: str, origin: str) -> Protocol:
+        """The protocol a TOML document would make as a draft: what it changes, applied to
+        the profile's current version (as :meth:`import_text` would base the draft), not to
+        the factory file. Refused with the line and field at fault."""
+        revision = read_revision(text, origin)
+        if revision.profile not in self.profiles():
+            raise ProtocolError(origin, f"no profile {revision.profile!r} (known: "
+                                f"{', '.join(self.profiles())})", field="protocol.extends")
+        base = self.current(revision.profile)[1]
+        return revised(base, revision.parameters, version=revision.version or base.version,
+                       medications=revision.medications, origin=origin)
+
+    def what_if(self, draft_id: uuid.UUID, *, since: datetime | None = None,
+                until: datetime | None = None, workers: int = 1,
+                progress: whatif.Progress | None = None,
+                cancel: threading.Event | None = None) -> whatif.WhatIfResult:
+        """The sessions started in ``[since, until)`` replayed under the draft (its base
+        version with its changes) against the version each ran under (reads only)."""
+        return whatif.what_if(self.store, self.resolved(draft_id), since=since, until=until,
+                              workers=workers, protocol_dir=self._protocol_dir,
+                              progress=progress, cancel=cancel)
 
     def parameters(self, profile: str, *, draft_id: uuid.UUID | None = None,
                    version_id: uuid.UUID | None = None) -> list[ParameterRow]:

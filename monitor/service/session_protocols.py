@@ -80,13 +80,14 @@ class SessionProtocols:
         return protocol
 
     def protocol_of(self, connection: Connection, info: SessionInfo) -> Protocol:
-        """The session's stored protocol version with the patient's limits applied.
+        """The session's stored protocol version with the patient's own limits it started
+        with applied.
 
         The same object each time for the same version and limits (the kept evaluations
         compare protocols by identity). A session an upgrade could not pin is judged by
         its profile's file.
         """
-        overrides = info.patient.limit_overrides
+        overrides = info.limit_overrides
         if info.protocol_version_id is None:
             return self.file_protocol(info.profile, overrides)
         key = (info.protocol_version_id, tuple(sorted(overrides.items())))

@@ -33,7 +33,10 @@ from monitor.service.views import (
     InvalidEntryError,
     SessionView,
 )
-from monitor.storage import queries
+from monitor.storage import audit, queries
+
+#: The audit actions of a discharge sign-off and of a clinician's override.
+SIGN_OFF_ACTIONS = ("sign", "override")
 
 
 class SignOffs:
@@ -161,11 +164,14 @@ class SignOffs:
 
 
 def refuse_discharged(connection: Connection, session_id: uuid.UUID) -> None:
-    """:class:`AlreadyDoneError` naming who discharged the session and when, if anyone."""
+    """:class:`AlreadyDoneError` naming who discharged the session, when and on which
+    tablet, if anyone did."""
     closed = connection.execute(queries.CLOSING_OF_SESSION, {"session_id": session_id}).first()
     if closed is not None:
+        tablet = audit.tablet_of(connection, session_id=session_id, record_id=closed.id,
+                                 actions=SIGN_OFF_ACTIONS)
         raise AlreadyDoneError("discharge", conflicts.already_done(
-            "discharged", closed.name, closed.recorded_at))
+            "discharged", closed.name, closed.recorded_at, tablet))
 
 
 def discharge_summary(view: SessionView) -> str:

@@ -65,16 +65,7 @@ class AuditTrail:
         if until is not None:
             query = query.where(AuditLog.at <= ensure_utc(until))
         with self.store.read() as db:
-            return [
-                AuditEntry(
-                    seq=row.seq, at=row.at, staff_id=row.staff_id, staff_name=name,
-                    action=row.action, record_kind=row.record_kind, record_id=row.record_id,
-                    session_id=row.session_id, patient_id=row.patient_id,
-                    old=json.loads(row.old) if row.old is not None else None,
-                    new=json.loads(row.new) if row.new is not None else None,
-                )
-                for row, name in db.execute(query)
-            ]
+            return [_entry(row, name) for row, name in db.execute(query)]
 
     def record_export(self, session_id: uuid.UUID, fmt: str, *, by: uuid.UUID) -> str:
         """Audit an export of the session; returns the chain head to print on it."""
@@ -98,3 +89,15 @@ class AuditTrail:
         """Check the audit chain (and, given ``head``, that it still holds that head)."""
         with self.store.read() as db:
             return audit.verify(db.connection(), self.guard.audit_key, head)
+
+
+def _entry(row: AuditLog, staff_name: str) -> AuditEntry:
+    """An audit row as the screens list it: the tablet apart from the new values."""
+    new = json.loads(row.new) if row.new is not None else None
+    return AuditEntry(
+        seq=row.seq, at=row.at, staff_id=row.staff_id, staff_name=staff_name,
+        action=row.action, record_kind=row.record_kind, record_id=row.record_id,
+        session_id=row.session_id, patient_id=row.patient_id,
+        old=json.loads(row.old) if row.old is not None else None,
+        new=audit.without_tablet(new), tablet=audit.tablet_in(new),
+    )

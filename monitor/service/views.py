@@ -85,7 +85,8 @@ class ConflictingRetryError(InvalidEntryError):
 
 
 class AlreadyDoneError(InvalidEntryError):
-    """What may be done once was done already, on this tablet or another: who and when."""
+    """What may be done once was done already, on this tablet or another: who, when and on
+    which tablet."""
 
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__([FieldError(field_name, message)])
@@ -110,7 +111,11 @@ class SignatureInfo:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One entry of the audit trail, as :meth:`ClinicService.audit_entries` lists it."""
+    """One entry of the audit trail, as :meth:`ClinicService.audit_entries` lists it.
+
+    ``tablet`` names the tablet that wrote it ("" for the command line and for entries
+    written before tablets had names); ``new`` holds the new values without it.
+    """
 
     seq: int
     at: datetime
@@ -123,6 +128,7 @@ class AuditEntry:
     patient_id: uuid.UUID | None
     old: Mapping[str, Any] | None
     new: Mapping[str, Any] | None
+    tablet: str = ""
 
 
 #: What each kind of e-signature means, in the words printed with it.
@@ -163,6 +169,14 @@ class SessionView:
     #: assessment as it stood at the signature, made at ``discharge_assessed_at``.
     sign_off: SignOff | None = None
     discharge_assessed_at: datetime | None = None
+    #: Entries saved on this tablet and not yet on the server (:mod:`monitor.service.tablet`):
+    #: when > 0 the view is the server's record with them added, evaluated on the tablet.
+    held: int = 0
+    #: The server could not be read: the view is the tablet's copy (the session as last
+    #: loaded, with the entries held here), evaluated on the tablet.
+    on_tablet: bool = False
+    #: The server's refusals of entries held here, for a person to see (none dropped).
+    refused_on_server: tuple[str, ...] = ()
 
     @property
     def open_flags(self) -> tuple[Flag, ...]:
@@ -201,6 +215,9 @@ class SavedReading:
     id: uuid.UUID
     new_flags: tuple[Flag, ...]
     view: SessionView | None = None
+    #: Saved on this tablet, not yet on the server: how many entries of the session wait
+    #: for it (0: the server has the reading).
+    held: int = 0
 
 
 @dataclass(frozen=True)

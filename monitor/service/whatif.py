@@ -34,7 +34,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,19 @@ def _iso(when: datetime | None) -> str | None:
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
+
+
+def period(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """The period of local calendar days ``since`` to ``until``, both included, as the
+    aware times :func:`what_if` takes (None: open on that side)."""
+    return _midnight(since), _midnight(until, 1)
+
+
+def _midnight(day: date | None, days_after: int = 0) -> datetime | None:
+    """Local midnight starting ``day`` (plus ``days_after`` days), as an aware time."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=days_after), time()).astimezone()
 
 
 def draft_profile(draft: Protocol) -> str:

@@ -15,6 +15,12 @@ and names the first bad sequence number after any edit, deletion or reordering, 
 a head recorded earlier — after the newest entries were cut off. Without the secret an
 entry cannot be forged, nor the chain recomputed after an edit.
 
+The tablet that wrote an entry is named in its new values, under :data:`TABLET_KEY`
+(``{"sbp": 150, …, "tablet": "Room-2"}``), so the mac covers it and entries written before
+tablets had names verify as they always did. The command line names no tablet (its entries
+carry the OS account and host as their staff member). :func:`tablet_in` reads it back;
+:func:`tablet_of` finds the tablet of a record's entry, for the second tablet in a race.
+
 On PostgreSQL, appends take a transaction-scoped advisory lock, so two tablets appending at
 once wait for each other instead of forking the chain; on SQLite the database's single
 writer does the same, and the sequence number (the primary key) refuses a fork anyway.
@@ -36,6 +42,8 @@ from sqlalchemy import Connection, Table, insert, select, text
 from monitor.storage.changes.announce import announce
 from monitor.storage.model import AuditLog
 
+#: The key of an entry's new values that names the tablet which wrote it.
+TABLET_KEY = "tablet"
 #: The mac before the first entry.
 GENESIS = "0" * 64
 #: Key of PostgreSQL's advisory lock serializing appends ("CSAUDIT" in ASCII).
@@ -124,8 +132,15 @@ def append(
     patient_id: uuid.UUID | None = None,
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
+    tablet: str | None = None,
 ) -> str:
-    """Append one entry in the caller's transaction; returns its mac (the new head)."""
+    """Append one entry in the caller's transaction; returns its mac (the new head).
+
+    ``tablet``: the name of the tablet writing it, kept in the new values
+    (:data:`TABLET_KEY`); None for the command line.
+    """
+    if tablet:
+        new = {**(new or {}), TABLET_KEY: tablet}
     _lock_head(connection)
     head = connection.execute(_HEAD).first()
     seq = 1 if head is None else head.seq + 1
@@ -145,6 +160,41 @@ def append(
     announce(connection, seq=seq, at=at, staff_id=staff_id, action=action,
              record_kind=record_kind, record_id=record_id, session_id=session_id, new=new)
     return mac
+
+
+def tablet_in(new: str | Mapping[str, Any] | None) -> str:
+    """The tablet named in an entry's new values (stored JSON text or read back), or ""."""
+    if isinstance(new, str):
+        try:
+            new = json.loads(new)
+        except ValueError:
+            return ""
+    if not isinstance(new, Mapping):
+        return ""
+    tablet = new.get(TABLET_KEY)
+    return tablet if isinstance(tablet, str) else ""
+
+
+def without_tablet(new: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """An entry's new values without the tablet's name (None when nothing else is left)."""
+    if new is None or TABLET_KEY not in new:
+        return new
+    rest = {key: value for key, value in new.items() if key != TABLET_KEY}
+    return rest or None
+
+
+def tablet_of(connection: Connection, *, session_id: uuid.UUID | None,
+              record_id: uuid.UUID | None, actions: Iterable[str]) -> str:
+    """The tablet that wrote the first entry ``actions`` of ``record_id`` in the session, or
+    "" (none found, or written by the command line or before tablets had names)."""
+    if record_id is None:
+        return ""
+    row = connection.execute(
+        select(AUDIT.c.new)
+        .where(AUDIT.c.session_id == session_id, AUDIT.c.record_id == record_id,
+               AUDIT.c.action.in_(list(actions)))
+        .order_by(AUDIT.c.seq).limit(1)).first()
+    return "" if row is None else tablet_in(row.new)
 
 
 def head(connection: Connection) -> str:

@@ -231,6 +231,11 @@ class TreatmentSession(Entered, Base):
     escort_name: Mapped[str] = mapped_column(String(120), default="")
     #: Where the session came from: "chair" (entered live) or "import".
     source: Mapped[str] = mapped_column(String(20), default="chair")
+    #: The patient's own limits as the session started (``patients.limit_overrides`` then):
+    #: the session is judged by them whatever the patient's limits become. None only for a
+    #: row written without them (the patient's current limits then apply).
+    limit_overrides: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None)
 
     patient: Mapped[Patient] = relationship(back_populates="sessions")
 

@@ -88,6 +88,11 @@ SESSION_COLUMNS = (
     "bag_volume_ml", "dose_mg", "rate_mg_per_min", "pump_ml_per_h", "lot_number",
     "concomitant_medications", "escort_name", "source", "entered_by", "protocol_version_id",
 )
+#: The patient's own limits a session is judged by: those it started with (the patient's now
+#: for a row written without them).
+_SESSION_LIMITS = func.coalesce(SESSIONS.c.limit_overrides, PATIENTS.c.limit_overrides,
+                                type_=SESSIONS.c.limit_overrides.type)
+
 #: The session's columns, its patient's, and its protocol version's (the label the stored
 #: version declares, else the one the session recorded).
 SESSION_WITH_PATIENT = (
@@ -96,6 +101,7 @@ SESSION_WITH_PATIENT = (
         PATIENTS.c.id.label("patient_id"), PATIENTS.c.mrn,
         PATIENTS.c.name.label("patient_name"), PATIENTS.c.date_of_birth,
         PATIENTS.c.weight_kg.label("patient_weight_kg"), PATIENTS.c.limit_overrides,
+        _SESSION_LIMITS.label("session_limit_overrides"),
         STAFF.c.name.label("entered_by_name"),
         func.coalesce(VERSIONS.c.version, SESSIONS.c.protocol_version)
         .label("protocol_version"),
@@ -211,7 +217,7 @@ FLAG_IDS = select(FLAGS.c.id).where(FLAGS.c.session_id == bindparam("session_id"
 
 #: The session's discharge sign-off, if one stands (not voided): it closes the session.
 CLOSING_OF_SESSION = (
-    select(EVENTS.c.recorded_at, EVENTS.c.kind, STAFF.c.name)
+    select(EVENTS.c.recorded_at, EVENTS.c.kind, STAFF.c.name, EVENTS.c.id)
     .join(STAFF, STAFF.c.id == EVENTS.c.entered_by)
     .where(EVENTS.c.session_id == bindparam("session_id"),
            EVENTS.c.kind.in_([k.value for k in CLOSING_EVENTS]),
@@ -268,9 +274,10 @@ def take_turns(connection: Connection, key: str) -> None:
 
 def sessions_started(since: datetime | None, until: datetime | None) -> Select[Any]:
     """The sessions begun in ``[since, until)``, oldest first, with their profile, pinned
-    version and patient's limits."""
+    version and the patient's own limits it started with."""
     query = (select(SESSIONS.c.id, SESSIONS.c.time, SESSIONS.c.profile,
-                    SESSIONS.c.protocol_version_id, PATIENTS.c.limit_overrides)
+                    SESSIONS.c.protocol_version_id,
+                    _SESSION_LIMITS.label("limit_overrides"))
              .join(PATIENTS, PATIENTS.c.id == SESSIONS.c.patient_id)
              .order_by(SESSIONS.c.time, SESSIONS.c.id))
     if since is not None:

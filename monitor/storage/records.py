@@ -69,6 +69,8 @@ class SessionInfo:
     protocol_version_id: uuid.UUID | None = None
     protocol_version: str = ""
     protocol_hash: str = ""
+    #: The patient's own limits the session started with, by which it is judged.
+    limit_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
         entered_by=row.entered_by, entered_by_name=row.entered_by_name or "",
         protocol_version_id=row.protocol_version_id, protocol_version=row.protocol_version,
         protocol_hash=row.protocol_hash,
+        limit_overrides=dict(row.session_limit_overrides or {}),
     )
 
 

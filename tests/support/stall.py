@@ -20,7 +20,7 @@ WAIT_S = 30.0
 class StalledService:
     def __init__(self, service: Any, held: set[str] | None = None) -> None:
         self.service = service
-        self.held: set[str] = set(held or ())
+        self.holding: set[str] = set(held or ())
         self.entered = threading.Event()
         self.opened = threading.Event()
         self.calls: Counter[str] = Counter()
@@ -29,7 +29,7 @@ class StalledService:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.service, name)
-        if name not in self.held or not callable(attr):
+        if name not in self.holding or not callable(attr):
             return attr
 
         def held(*args: Any, **kwargs: Any) -> Any:
@@ -56,4 +56,4 @@ class StalledService:
         """Hold the calls ``names`` from now on (until :meth:`release`)."""
         self.entered.clear()
         self.opened.clear()
-        self.held = set(names)
+        self.holding = set(names)

@@ -62,14 +62,14 @@ class ChairFlows(WindowFrame):
             return
         self._opening.add(chair)
         at = self.clock.now()
-        service = self.service
+        service, chair_service = self.service, self.chair_service
 
         def read() -> tuple[uuid.UUID | None, SessionView | None]:
             session_id = service.active_sessions([chair]).get(chair)
             if session_id is None:
                 return None, None
             try:
-                return session_id, service.load(session_id, at)
+                return session_id, chair_service.load(session_id, at)
             except NotFoundError:
                 return session_id, None
 
@@ -110,9 +110,9 @@ class ChairFlows(WindowFrame):
             if screen is not None:
                 self.stack.removeWidget(screen)
                 screen.deleteLater()
-            presenter = SessionPresenter(self.service, self.clock, session_id, self.staff_id,
-                                         parent=self, reachability=self.reachability,
-                                         worker=self.worker)
+            presenter = SessionPresenter(self.chair_service, self.clock, session_id,
+                                         self.staff_id, parent=self,
+                                         reachability=self.reachability, worker=self.worker)
             presenter.signatureNeeded.connect(self.ask_signature)
             # The pick list of the protocol version the session runs under.
             known = view if view is not None else self.board.view(session_id)
@@ -123,6 +123,7 @@ class ChairFlows(WindowFrame):
             medications = protocol.medications
             from ui.session.screen import SessionScreen  # noqa: PLC0415 - built on first use
             screen = SessionScreen(self.theme, self.clock, presenter, medications)
+            screen.header.set_tablet(self.service.tablet)
             self._add_device_readings(screen, presenter)
             screen.back.connect(self.show_overview)
             screen.set_orientation(self.orientation())
@@ -131,6 +132,7 @@ class ChairFlows(WindowFrame):
             self.stack.addWidget(screen)
             # A save empties its form: its draft goes at once, not after the pause.
             presenter.saved.connect(self._flush_drafts)
+            presenter.heldOnTablet.connect(self._flush_drafts)
             # The chair's tile shows the save at once, whatever the feed's pace.
             presenter.committed.connect(self._own_save)
         assert screen is not None
@@ -179,6 +181,7 @@ class ChairFlows(WindowFrame):
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
         self.checkin.cancelled.connect(self._checkin_cancelled)
+        self.checkin.limitsRequested.connect(self.show_patient_limits)
         self.stack.addWidget(self.checkin)
         self._checkin_blank = self.checkin.draft_state()
         draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None
@@ -215,7 +218,14 @@ class ChairFlows(WindowFrame):
         """The chair's tile after a save on its screen: a reading's save gave back the view
         the screen shows, taken as it is; any other change is read again."""
         presenter = self.sender()
-        if not self.live or not isinstance(presenter, SessionPresenter):
+        if not isinstance(presenter, SessionPresenter):
+            return
+        if presenter.view is not None and presenter.view.held:
+            # Saved on this tablet only: the tile shows the tablet's copy until the server's
+            # view (after the drain, announced like any commit) replaces it.
+            self.board.show_held(presenter.session_id, presenter.view)
+            return
+        if not self.live:
             return
         if reading_id is not None and presenter.view is not None:
             self.board.show_saved(presenter.session_id, presenter.view, reading_id)

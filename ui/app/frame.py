@@ -38,12 +38,14 @@ if TYPE_CHECKING:
     from ui.common.style import TouchButton
     from ui.common.theme import Theme
     from ui.overview.screen import OverviewScreen
+    from ui.protocol.limits import PatientLimitsController, PatientLimitsScreen
     from ui.protocol.screen import ProtocolController, ProtocolScreen
+    from ui.protocol.whatif import WhatIfController, WhatIfScreen
     from ui.review.batch_export import BatchExportDialog
     from ui.review.course import CourseScreen
     from ui.review.search import ReviewScreen
     from ui.review.session import SessionReviewScreen
-    from ui.session.presenter import SessionPresenter
+    from ui.session.presenter import ChairService, SessionPresenter
     from ui.session.screen import SessionScreen
     from ui.staff.admin import StaffAdminScreen
     from ui.staff.audit import AuditScreen
@@ -56,6 +58,9 @@ class WindowFrame(QMainWindow):
     """The application window's shared state and moves (built by ``MainWindow``)."""
 
     service: ClinicService
+    #: What a chair's presenter calls: ``service``, or the tablet's that holds entries
+    #: while the server is away (:class:`monitor.service.tablet.TabletService`).
+    chair_service: ChairService
     clock: Clock
     chairs: tuple[str, ...]
     theme: Theme
@@ -86,6 +91,10 @@ class WindowFrame(QMainWindow):
     #: (``MainWindow``): the flows provide them, the frame's moves call them.
     show_admin: Callable[[], None]
     show_protocol: Callable[[], None]
+    #: A patient's own limits (:class:`ui.app.protocol_flows.ProtocolFlows`) and one session
+    #: in the review (:class:`ui.app.review_flows.ReviewFlows`), which the other flows open.
+    show_patient_limits: Callable[[uuid.UUID], object]
+    show_session_review: Callable[[uuid.UUID], SessionReviewScreen | None]
     login_screen: LoginScreen
     lock_screen: LockScreen
     overview: OverviewScreen
@@ -96,6 +105,14 @@ class WindowFrame(QMainWindow):
     _audit_actions: set[str]
     protocol_screen: ProtocolScreen | None
     _protocol_controller: ProtocolController | None
+    whatif_screen: WhatIfScreen | None
+    _whatif_controller: WhatIfController | None
+    limits_screen: PatientLimitsScreen | None
+    _limits_controller: PatientLimitsController | None
+    #: The screen a patient's limits return to, and the one the review returns to when it
+    #: was opened from elsewhere than the review's list (None: the list).
+    _limits_return: QWidget | None
+    _review_return: QWidget | None
     signature_dialog: SignatureDialog | None
     presenters: dict[str, SessionPresenter]
     #: Chairs whose opening is read in the background (a second tap reads nothing twice).

@@ -242,6 +242,12 @@ class ChairViews:
         self.background.run(lambda: self.service.load(session_id, at), answered)
         return True
 
+    def show_held(self, session_id: uuid.UUID, view: SessionView) -> None:
+        """The tablet's copy of a session with entries saved here, not yet on the server:
+        its tile shows it (with how many wait) until the session is read again."""
+        if self._active is not None and session_id in self._active.values():
+            self._views[session_id] = MovingView(view)
+
     def show_saved(self, session_id: uuid.UUID, view: SessionView,
                    reading_id: uuid.UUID) -> None:
         """The session as the save of reading ``reading_id`` here gave it back, taken as the

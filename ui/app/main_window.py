@@ -53,6 +53,7 @@ from ui.app.chime import Chime
 from ui.app.drafts import DraftInput
 from ui.app.live import ChairViews
 from ui.app.lock import IDLE_LOCK_S, IdleWatcher, LockScreen
+from ui.app.protocol_flows import ProtocolFlows
 from ui.app.review_flows import ReviewFlows
 from ui.app.staff_flows import StaffFlows
 from ui.common.ask import ConfirmDialog, tell
@@ -61,7 +62,7 @@ from ui.common.signature import SignatureDialog
 from ui.common.style import TouchButton, apply_theme, busy_cursor
 from ui.common.theme import DIM, LIGHT, Theme
 from ui.overview.screen import OverviewScreen
-from ui.session.presenter import SessionPresenter
+from ui.session.presenter import ChairService, SessionPresenter
 from ui.staff.login import FirstAdminScreen, LoginScreen
 
 #: How often countdowns and the overview are brought up to date, in milliseconds.
@@ -75,13 +76,15 @@ RELOAD_DELAY_MS = 300
 MIN_WINDOW_PX = 480
 
 
-class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
+class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
     """ChairSide's window.
 
     Its flows are its parts: :class:`~ui.app.staff_flows.StaffFlows` (sign-in, the lock,
     staff administration, the audit trail), :class:`~ui.app.chair_flows.ChairFlows` (a
     chair's session or check-in, drafts, closing) and :class:`~ui.app.review_flows.ReviewFlows`
-    (the clinicians' review), over the state they share (:class:`~ui.app.frame.WindowFrame`).
+    (the clinicians' review) and :class:`~ui.app.protocol_flows.ProtocolFlows` (the clinic
+    protocol, its what-if, a patient's own limits), over the state they share
+    (:class:`~ui.app.frame.WindowFrame`).
 
     Signals:
         themeChanged(object): the theme now in use.
@@ -105,6 +108,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         draft_delay_ms: int = DRAFT_DELAY_MS,
         changes: ChangeSignals | None = None,
         reload_delay_ms: int = RELOAD_DELAY_MS,
+        chair_service: ChairService | None = None,
         worker: Worker | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -115,12 +119,16 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         ``drafts``: where typed-but-unsaved entries are kept (none kept without it).
         ``changes``: the changes committed anywhere; the tick then moves countdowns on from
         the clock without reading, and only what a change touched is read again (without
-        it, every tick reads the chairs and the open session again). ``worker``: where the
-        chairs' reads and the sessions' saves run (default: at once; the clinic's server:
-        :class:`~monitor.service.worker.ThreadWorker`, so the screen never waits on it)."""
+        it, every tick reads the chairs and the open session again). ``chair_service``: what
+        the chairs' screens call (default ``service``; a tablet of the clinic's server gives
+        its :class:`~monitor.service.tablet.TabletService`, which charts on through an
+        outage). ``worker``: where the chairs' reads and the sessions' saves run (default: at
+        once; the clinic's server: :class:`~monitor.service.worker.ThreadWorker`, so the
+        screen never waits on it)."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service
+        self.chair_service = chair_service if chair_service is not None else service
         self.clock = clock
         self.chairs = tuple(chairs)
         self.theme = theme
@@ -147,6 +155,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.audit = None
         self.protocol_screen = None
         self._protocol_controller = None
+        self._whatif_controller = None
         self._audit_actions: set[str] = set()
         self.idle = IdleWatcher(clock, idle_lock_s, self)
         app = QApplication.instance()
@@ -207,7 +216,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         if changes is not None:
             changes.changed.connect(self._changed)
             changes.staffChanged.connect(self._staff_changed)
-        self.setWindowTitle("ChairSide")
+        # Which tablet this is, in the window's frame too (clinic mode: several share one
+        # database).
+        self.setWindowTitle(f"ChairSide · {service.tablet}" if service.tablet else "ChairSide")
 
         self.stack = QStackedWidget()
         # The banner sits above every screen, outside the stack the screens switch in.
@@ -275,9 +286,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         self.review_screen = None
         self.session_review = None
         self.course_screen = None
-        self.protocol_screen = None
-        self._protocol_controller = None
         self.batch_dialog = None
+        self._reset_protocol_screens()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -287,7 +297,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         orientation = self.orientation()
         self.overview.set_orientation(orientation)
         for other in (self.login_screen, self.lock_screen, self.first_admin, self.staff_admin,
-                      self.audit, self.protocol_screen):
+                      self.audit, self.protocol_screen, self.whatif_screen,
+                      self.limits_screen):
             if other is not None:
                 other.set_orientation(orientation)
         for screen in self.sessions.values():
@@ -314,24 +325,6 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
             if tiles is not None:
                 self.chime.observe(tiles)
 
-    def show_protocol(self) -> None:
-        """The clinic protocol: nurses read, administrators write drafts, clinicians approve."""
-        from ui.protocol.screen import (  # noqa: PLC0415 - built on first use
-            ProtocolController,
-            ProtocolScreen,
-        )
-        if self.protocol_screen is None:
-            profiles = self._guard(self.service.protocols.profiles) or []
-            self.protocol_screen = ProtocolScreen(self.theme, profiles)
-            self.protocol_screen.back.connect(self.show_overview)
-            self.protocol_screen.set_orientation(self.orientation())
-            self._protocol_controller = ProtocolController(
-                self.service.protocols, self.protocol_screen, self)
-            self.stack.addWidget(self.protocol_screen)
-        assert self._protocol_controller is not None
-        self._guard(self._protocol_controller.refresh)
-        self._show(self.protocol_screen)
-
     def toggle_theme(self) -> None:
         unsaved = [chair for chair, screen in self.sessions.items()
                    if screen.has_unsaved_entry()]
@@ -353,6 +346,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows):
         current_chair = next((c for c, s in self.sessions.items()
                               if s is self.stack.currentWidget()), None)
         calling = self.sender()
+        self.stop_whatif()
         while self.stack.count():
             widget = self.stack.widget(0)
             assert widget is not None

@@ -66,12 +66,15 @@ class ReviewFlows(WindowFrame):
         if self.session_review is None:
             screen = SessionReviewScreen(self.theme, replay_loader(self.service.loading),
                                          exporter=self._exporter())
-            screen.back.connect(self.show_review)
+            screen.back.connect(self._review_back)
             screen.openCourse.connect(self.show_course)
+            screen.openLimits.connect(self.show_patient_limits)
             screen.set_orientation(self.orientation())
             self.stack.addWidget(screen)
             self.session_review = screen
         screen = self.session_review
+        self._review_return = None
+        screen.back_button.setText("Back to list")
 
         def open_session() -> bool:
             screen.open_session(session_id)
@@ -81,6 +84,14 @@ class ReviewFlows(WindowFrame):
             return None
         self._show(screen)
         return screen
+
+    def _review_back(self) -> None:
+        """Back from a session: to where it was opened from (a what-if), else the list."""
+        back_to, self._review_return = self._review_return, None
+        if back_to is not None:
+            self._show(back_to)
+        else:
+            self.show_review()
 
     def show_course(self, patient_id: uuid.UUID) -> CourseScreen | None:
         """A patient's course of treatment across sessions."""

@@ -1,8 +1,9 @@
 """``python main.py --screenshot DIR``: every main screen rendered offscreen to PNG.
 
-A throw-away demo clinic is built on a manual clock: chair 1 in the middle of a
-hypertensive surge (open flags), chair 2 ready for discharge, chair 3 early in its infusion,
-chair 4 free. Each screen is then shown in a real window of the requested size and grabbed.
+A throw-away demo clinic is built on a manual clock, on the tablet "Demo tablet" (never
+asked): chair 1 in the middle of a hypertensive surge (open flags), chair 2 ready for
+discharge, chair 3 early in its infusion, chair 4 free. Each screen is then shown in a real
+window of the requested size and grabbed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from monitor.demo.data import generate
 from monitor.demo.simulate import DemoChair
 from monitor.service.auth import DEMO_PIN
 from monitor.service.clinic import ClinicService
+from monitor.storage.settings import DEMO_TABLET
 from monitor.storage.store import open_store
 from ui.app.main_window import MainWindow
 from ui.common.theme import DIM, LIGHT, Theme
@@ -59,7 +61,8 @@ def render_all(directory: Path, size: tuple[int, int]) -> list[Path]:
         try:
             clock = ManualClock(SHOWN_AT - timedelta(days=1))
             generate(store, sessions=24, seed=7, clock_now=clock.now())
-            service = ClinicService(store, clock, secret=secrets.token_bytes(32))
+            service = ClinicService(store, clock, secret=secrets.token_bytes(32),
+                                    tablet=DEMO_TABLET)
             build_clinic(service, clock)
             nurse = service.ensure_staff("Nora Nurse", "nurse")
             for theme in (DIM, LIGHT):

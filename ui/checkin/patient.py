@@ -61,11 +61,13 @@ class PatientCard(Card):
         keypadRequested(object): the nurse asked for the keypad to type into this field.
         keypadReleased(): the keypad is no longer needed (the other mode was chosen).
         patientSelected(object): a patient on file was chosen (:class:`PatientInfo`).
+        limitsRequested(object): "Own limits…" was tapped for the patient chosen (its id).
     """
 
     keypadRequested = Signal(object)
     keypadReleased = Signal()
     patientSelected = Signal(object)
+    limitsRequested = Signal(object)
 
     def __init__(self, theme: Theme, service: PatientLookup, clock: Clock) -> None:
         super().__init__(theme, "Patient", "patient-card")
@@ -117,7 +119,15 @@ class PatientCard(Card):
         find.addWidget(self.no_results)
         self.selected = label(role="field")
         self.selected.setObjectName("selected-patient")
-        find.addWidget(self.selected)
+        # The patient's own limits, to read or (clinicians) to set before the session starts.
+        self.limits_button = TouchButton("Own limits…")
+        self.limits_button.setObjectName("patient-limits")
+        self.limits_button.clicked.connect(self._limits)
+        self.limits_button.hide()
+        chosen = QHBoxLayout()
+        chosen.addWidget(self.selected, 1)
+        chosen.addWidget(self.limits_button)
+        find.addLayout(chosen)
         find.addWidget(self.message("patient", self.search))
         self.body.addWidget(self.find_box)
 
@@ -168,6 +178,7 @@ class PatientCard(Card):
         self.find_box.setVisible(mode == "find")
         self.new_box.setVisible(mode == "new")
         self.selected.setVisible(mode == "find" and self._selected is not None)
+        self.limits_button.setVisible(mode == "find" and self._selected is not None)
         self.keypadReleased.emit()
 
     def select_patient(self, patient: PatientInfo) -> None:
@@ -177,8 +188,13 @@ class PatientCard(Card):
         self.set_mode("find")
         self.selected.setText(f"Selected: {patient_line(patient)}")
         self.selected.show()
+        self.limits_button.show()
         self.messages["patient"].clear()
         self.patientSelected.emit(patient)
+
+    def _limits(self) -> None:
+        if self._selected is not None:
+            self.limitsRequested.emit(self._selected.id)
 
     def selected_patient(self) -> PatientInfo | None:
         return self._selected

@@ -104,10 +104,12 @@ class CheckInScreen(QWidget):
     Signals:
         checkInRequested(object): a validated :class:`CheckIn`.
         cancelled(): the nurse left without checking in.
+        limitsRequested(object): the own limits of the patient chosen (its id).
     """
 
     checkInRequested = Signal(object)
     cancelled = Signal()
+    limitsRequested = Signal(object)
 
     def __init__(self, theme: Theme, service: CheckInReads, clock: Clock, chair: str, *,
                  profiles: Sequence[tuple[str, str]] | None = None,
@@ -125,6 +127,7 @@ class CheckInScreen(QWidget):
         self._unplaced: list[str] = []
 
         self.patient_card = PatientCard(theme, service, clock)
+        self.patient_card.limitsRequested.connect(self.limitsRequested)
         self.dose_card = DoseCard(
             theme, service, list(profiles) if profiles is not None else available_profiles())
         self._build_medications()

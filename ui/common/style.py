@@ -157,6 +157,7 @@ QFrame[banner] {{
 }}
 QFrame[banner="saving"] {{ border: 2px solid {t.border}; }}
 QFrame[banner="saved"] {{ border: 3px solid {t.ok}; }}
+QFrame[banner="held"] {{ border: 3px solid {t.warning}; }}
 QFrame[banner="not_saved"] {{ border: 4px solid {t.critical}; }}
 
 QTabWidget::pane {{ border: {_BORDER}px solid {t.border}; border-radius: 6px; top: -2px; }}

@@ -82,9 +82,17 @@ def _label(text: str = "", *, px: int = TEXT_PX, bold: bool = False, colour: str
 def _set_look(label: QLabel, *, px: int, bold: bool = False, colour: str | None = None) -> None:
     # Set on the label itself: the app sheet's ``QWidget { font-size }`` would otherwise win
     # over a QFont, and these sizes are the tile's own (bigger than any sheet role).
+    # Only when it changes: setting a sheet re-polishes the label (milliseconds each), and
+    # the tiles are redrawn on every tick and every change from another tablet.
     weight = "bold" if bold else "normal"
     colour_rule = f"color: {colour};" if colour else ""
-    label.setStyleSheet(f"QLabel {{ font-size: {px}px; font-weight: {weight}; {colour_rule} }}")
+    _set_sheet(label, f"QLabel {{ font-size: {px}px; font-weight: {weight}; {colour_rule} }}")
+
+
+def _set_sheet(widget: QWidget, sheet: str) -> None:
+    """``widget``'s style sheet, set only when it differs from the one it has."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
 
 
 class ChairTileWidget(QPushButton):
@@ -281,7 +289,10 @@ class ChairTileWidget(QPushButton):
         self.phase.setText("Discharged" if discharged else _capitalised(tile.phase_text))
         self.phase.show()
         self.phase_icon.setVisible(tile.ready)
-        self.hint.hide()
+        # Entries saved on this tablet while the server is away: how many wait for it.
+        self.hint.setText(f"{tile.held} saved on this tablet — not yet on the server"
+                          if tile.held else "")
+        self.hint.setVisible(bool(tile.held))
         self.check_in_next.setVisible(discharged)
         self.vitals.setVisible(not discharged)
         bp = f"{tile.bp[0]}/{tile.bp[1]}" if tile.bp is not None else "–"
@@ -352,13 +363,15 @@ class ChairTileWidget(QPushButton):
             _set_look(self.badges[key], px=SMALL_PX, bold=True,
                       colour=tier_style(t, badge.severity).colour if badge else muted)
         _set_look(self.more_flags, px=SMALL_PX, colour=muted)
-        _set_look(self.hint, px=PHASE_PX, colour=muted)
+        _set_look(self.hint, px=PHASE_PX, bold=bool(tile.held),
+                  colour=t.warning if tile.held else muted)
         free = tile.empty
         background = t.background if free else t.surface
         line = "dashed" if free else "solid"
         # The tile's frame shows its state, so it is drawn here rather than by a sheet role;
         # the inner "Check in next patient" button keeps the app's look.
-        self.setStyleSheet(
+        _set_sheet(
+            self,
             f"ChairTileWidget {{ background-color: {background}; border: {width}px {line} "
             f"{border}; border-radius: 14px; padding: 0; text-align: left; }}"
             f"ChairTileWidget:pressed {{ background-color: {t.surface_raised}; "

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.clinical.protocol_changes import MIN_REASON
+from ui.common.ask import ReasonDialog
 from ui.common.labels import clock_time
 from ui.common.signature import SignatureRequest
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
@@ -57,6 +59,8 @@ class ProtocolScreen(QWidget):
         valueTyped(str, str): a value as typed (field, text), to be checked.
         saveRequested(object): an administrator saves the edited values ``{field: text}``.
         approveRequested(object): a clinician approves the draft shown (its id).
+        withdrawRequested(object): an administrator withdraws the draft shown (its id).
+        whatIfRequested(object): try the draft shown (its id) on past sessions.
     """
 
     back = Signal()
@@ -66,6 +70,8 @@ class ProtocolScreen(QWidget):
     valueTyped = Signal(str, str)
     saveRequested = Signal(object)
     approveRequested = Signal(object)
+    withdrawRequested = Signal(object)
+    whatIfRequested = Signal(object)
 
     def __init__(self, theme: Theme, profiles: Sequence[str],
                  parent: QWidget | None = None) -> None:
@@ -131,6 +137,13 @@ class ProtocolScreen(QWidget):
         self.approve_button.setObjectName("protocol-approve")
         self.approve_button.setProperty("primary", True)
         self.approve_button.clicked.connect(self._approve)
+        self.whatif_button = TouchButton("What-if…", min_height=PRIMARY_MIN)
+        self.whatif_button.setObjectName("protocol-whatif")
+        self.whatif_button.setToolTip("Try this draft on the clinic's past sessions")
+        self.whatif_button.clicked.connect(self._what_if)
+        self.withdraw_button = TouchButton("Withdraw…", min_height=PRIMARY_MIN)
+        self.withdraw_button.setObjectName("protocol-withdraw")
+        self.withdraw_button.clicked.connect(self._withdraw)
         self.message = label("")
         self.message.setObjectName("protocol-message")
         self.versions = label("", "muted")
@@ -146,6 +159,10 @@ class ProtocolScreen(QWidget):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.approve_button)
         side.addLayout(buttons)
+        draft_actions = QHBoxLayout()
+        draft_actions.addWidget(self.whatif_button)
+        draft_actions.addWidget(self.withdraw_button)
+        side.addLayout(draft_actions)
         side.addWidget(self.message)
         side.addWidget(label("Versions", "field"))
         side.addWidget(self.versions)
@@ -305,8 +322,10 @@ class ProtocolScreen(QWidget):
         self.reason.setVisible(admin)
         self.new_button.setVisible(admin)
         self.save_button.setVisible(self._editable())
-        self.approve_button.setVisible(self.role == "clinician" and self.draft is not None
-                                       and self.draft.state == "draft")
+        open_draft = self.draft is not None and self.draft.state == "draft"
+        self.approve_button.setVisible(self.role == "clinician" and open_draft)
+        self.whatif_button.setVisible(self.role in ("admin", "clinician") and open_draft)
+        self.withdraw_button.setVisible(admin and open_draft)
         for value in self.fields.values():
             value.setReadOnly(not self._editable())
 
@@ -316,6 +335,18 @@ class ProtocolScreen(QWidget):
     def _approve(self) -> None:
         if self.draft is not None:
             self.approveRequested.emit(self.draft.id)
+
+    def _withdraw(self) -> None:
+        if self.draft is not None:
+            self.withdrawRequested.emit(self.draft.id)
+
+    def _what_if(self) -> None:
+        if self.draft is None:
+            return
+        if self.edits():
+            self.show_error("Save the draft first: the what-if tries the draft as saved")
+            return
+        self.whatIfRequested.emit(self.draft.id)
 
 
 def _text(value: object) -> str:
@@ -351,6 +382,9 @@ class ProtocolController:
         screen.valueTyped.connect(self.check)
         screen.saveRequested.connect(self.save)
         screen.approveRequested.connect(self.approve)
+        screen.withdrawRequested.connect(self.ask_withdraw)
+        #: The dialog asking why a draft is withdrawn, while it is open.
+        self.withdraw_dialog: ReasonDialog | None = None
 
     def refresh(self) -> None:
         profile = self.screen.profile
@@ -414,6 +448,32 @@ class ProtocolController:
             return None
         self.signed_in.ask_signature(SignatureRequest(
             "Approve the protocol", APPROVE_MEANING.format(reason=draft.reason), submit))
+
+    def ask_withdraw(self, draft_id: uuid.UUID) -> ReasonDialog:
+        """Ask why the draft is withdrawn (non-modal); withdraw it once a reason is given."""
+        if self.withdraw_dialog is not None:
+            self.withdraw_dialog.close()
+            self.withdraw_dialog.deleteLater()
+        dialog = ReasonDialog(
+            self.screen.theme, "Withdraw the draft",
+            "The draft is closed without approval: it is kept, as it is, and never changes "
+            "again. Sessions are not affected. Write why it is withdrawn.",
+            action="Withdraw the draft", min_length=MIN_REASON,
+            placeholder="Why the draft is withdrawn", parent=self.screen)
+        dialog.setObjectName("protocol-withdraw-dialog")
+        dialog.setModal(False)
+        dialog.accepted.connect(lambda: self.withdraw(draft_id, dialog.reason()))
+        self.withdraw_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def withdraw(self, draft_id: uuid.UUID, reason: str) -> None:
+        def close() -> None:
+            self.protocols.withdraw(draft_id, by=self._by(), reason=reason)
+            self.draft_id = None
+            self.refresh()
+            self.screen.show_message("Draft withdrawn: it is kept and no longer changes")
+        self._run(close)
 
     def _by(self) -> uuid.UUID:
         staff_id = self.signed_in.staff_id

@@ -49,6 +49,7 @@ from ui.review.session_tables import (
     discharge_html,
     touch_table,
 )
+from ui.review.whatif_flags import WhatIfFlagsModel, flag_differences
 from ui.session.chart import SessionChart
 from ui.session.flags import FlagsModel
 
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
     from monitor.service.loading import Loading
     from monitor.service.views import SessionView
+    from monitor.service.whatif import ChangedSession
 
 #: The scrubber's height.
 SLIDER_PX = 56
@@ -124,10 +126,12 @@ class SessionReviewScreen(QWidget):
     Signals:
         back(): "Back to list" was tapped.
         openCourse(object): "Course of treatment" was tapped (the patient's id).
+        openLimits(object): "Own limits" was tapped (the patient's id).
     """
 
     back = Signal()
     openCourse = Signal(object)
+    openLimits = Signal(object)
 
     def __init__(self, theme: Theme, load: Load, *, exporter: SessionExporter | None = None,
                  parent: QWidget | None = None) -> None:
@@ -164,6 +168,9 @@ class SessionReviewScreen(QWidget):
         self.course_button = TouchButton("Course of treatment")
         self.course_button.setObjectName("open-course")
         self.course_button.clicked.connect(self._course)
+        self.limits_button = TouchButton("Own limits")
+        self.limits_button.setObjectName("open-limits")
+        self.limits_button.clicked.connect(self._limits)
         self.export_button = TouchButton("Export…")
         self.export_button.setObjectName("export-session")
         self.export_button.clicked.connect(lambda _checked=False: self.open_export())
@@ -181,7 +188,8 @@ class SessionReviewScreen(QWidget):
         self.head.addWidget(self.back_button)
         self.head.addLayout(titles, 1)
         self.action_row = QHBoxLayout()
-        for button in (self.course_button, self.export_button, self.print_button):
+        for button in (self.course_button, self.limits_button, self.export_button,
+                       self.print_button):
             self.action_row.addWidget(button)
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -254,11 +262,31 @@ class SessionReviewScreen(QWidget):
         self.tabs.addTab(self.flags_table, "Flags")
         self.tabs.addTab(self.activity_table, "Who did what")
         self.tabs.addTab(discharge_scroll, "Discharge")
+        # A session opened from a protocol what-if: its flags under both protocols, above
+        # the tabs (shown only then).
+        self.whatif_flags = WhatIfFlagsModel(theme, self)
+        self.whatif_table = touch_table(self.whatif_flags, "whatif-flags-table", {
+            WhatIfFlagsModel.MEASURE: "MOAAS", WhatIfFlagsModel.BEFORE: "Critical",
+            WhatIfFlagsModel.AFTER: "Critical"}, icon_column=WhatIfFlagsModel.BEFORE)
+        self.whatif_legend = QLabel()
+        self.whatif_legend.setObjectName("whatif-legend")
+        self.whatif_legend.setWordWrap(True)
+        self.whatif_panel = QWidget()
+        self.whatif_panel.setObjectName("whatif-panel")
+        whatif_layout = QVBoxLayout(self.whatif_panel)
+        whatif_layout.setContentsMargins(0, 0, 0, 0)
+        whatif_layout.addWidget(self.whatif_legend)
+        whatif_layout.addWidget(self.whatif_table, 1)
+        self.whatif_panel.hide()
+        side = QVBoxLayout()
+        side.setSpacing(8)
+        side.addWidget(self.whatif_panel, 1)
+        side.addWidget(self.tabs, 1)
 
         self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.body.setSpacing(10)
         self.body.addWidget(self.chart, 3)
-        self.body.addWidget(self.tabs, 2)
+        self.body.addLayout(side, 2)
         self.top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.top.addLayout(self.head, 1)
         self.top.addLayout(self.action_row)
@@ -286,6 +314,7 @@ class SessionReviewScreen(QWidget):
 
     def open_session(self, session_id: uuid.UUID) -> None:
         """Show ``session_id`` as it stood at its end, the scrubber at the end."""
+        self.whatif_panel.hide()
         latest = self._load(session_id, None)
         self.session_id = session_id
         self.start, self.end = session_start(latest), session_end(latest)
@@ -300,6 +329,20 @@ class SessionReviewScreen(QWidget):
         self.slider.setValue(minutes)
         self.slider.blockSignals(False)
         self._show(self.full_view)
+
+    def show_whatif(self, changed: ChangedSession, before: str, after: str) -> None:
+        """Show, above the tabs, the session's flags under the version it ran under
+        (``before`` names it) and under a draft (``after``)."""
+        rows = flag_differences(changed)
+        self.whatif_flags.set_differences(rows)
+        t = self.theme
+        self.whatif_legend.setText(
+            f"<b>What-if</b> · <b>Ran under</b>: {before}, {len(changed.before)} flags · "
+            f"<b>Draft</b>: {after}, {len(changed.after)} flags. "
+            f"<span style='color:{t.accent}'>Blue</span>: only as it ran · "
+            f"<span style='color:{t.warning}'>amber</span>: only under the draft · "
+            "— none on that side. The chart shows the flags as they were raised.")
+        self.whatif_panel.show()
 
     def minutes(self) -> int:
         """The scrubber's range: minutes from check-in to the end."""
@@ -336,6 +379,10 @@ class SessionReviewScreen(QWidget):
         at_end = minute >= self.slider.maximum()
         self.scrub_label.setText(f"{clock_time(view.at)} · {minute} min after check-in"
                                  + (" (end)" if at_end else ""))
+
+    def _limits(self) -> None:
+        if self.full_view is not None:
+            self.openLimits.emit(self.full_view.info.patient.id)
 
     def _course(self) -> None:
         if self.full_view is not None:

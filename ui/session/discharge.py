@@ -182,6 +182,10 @@ class _CriterionRow:
         grid.addWidget(self.detail, 2 * row + 1, 2)
 
 
+#: The Sign button while the server cannot take the signature.
+NEEDS_SERVER = "Sign-off needs the server"
+
+
 class DischargePanel(QWidget):
     """Discharge criteria, scores, attestations and the sign-off of one session.
 
@@ -350,10 +354,14 @@ class DischargePanel(QWidget):
                                    "criteria not met")
         self.discharged_box.setVisible(done)
         self.action_bar.setVisible(not done)
-        self.sign_button.setEnabled(assessment.ready and not done)
+        # A signature is checked and kept by the server: not while this tablet charts
+        # without it (its copy of the session), nor before its held entries reach it.
+        offline = view.on_tablet or view.held > 0
+        self.sign_button.setText(NEEDS_SERVER if offline else "Sign discharge")
+        self.sign_button.setEnabled(assessment.ready and not done and not offline)
         self.sign_button.setToolTip("" if assessment.ready else
                                     "Every criterion must be met before signing")
-        self.override_button.setEnabled(not done)
+        self.override_button.setEnabled(not done and not offline)
         self._show_signatures(view)
 
     def _show_signatures(self, view: SessionView) -> None:

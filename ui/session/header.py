@@ -1,9 +1,9 @@
 """The session screen's header and its pump-rate question.
 
-The header carries the back button, who and where, the phase with its elapsed time, the next
-reading's countdown, undo, the outcome of the last action (for a while) and the infusion
-controls; the start button says what the start waits for. It shows a
-:class:`~monitor.service.clinic.SessionView` and emits what was tapped.
+The header carries the back button (with the tablet's name under it), who and where, the
+phase with its elapsed time, the next reading's countdown, undo, the outcome of the last
+action (for a while) and the infusion controls; the start button says what the start waits
+for. It shows a :class:`~monitor.service.clinic.SessionView` and emits what was tapped.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from monitor.clinical.start_gate import (
     missing_baseline,
     start_hold,
 )
-from monitor.service.board import format_elapsed, repeat_label
+from monitor.service.board import format_elapsed, held_text, repeat_label
 from monitor.service.views import SessionView
 from ui.common.elided import ElidedLabel
 from ui.common.keypad import NumericKeypad
@@ -123,6 +123,12 @@ class SessionHeader(QFrame):
         self.setProperty("role", "card")
         self.back_button = TouchButton("◀ Chairs")
         self.back_button.clicked.connect(self.back)
+        #: The tablet's name, small under the back button (clinic mode: several tablets
+        #: chart into one database); one line, elided, whole in the tooltip.
+        self.tablet = ElidedLabel(1)
+        self.tablet.setObjectName("session-tablet")
+        self.tablet.setProperty("role", "muted")
+        self.tablet.hide()
         self.who = QLabel()
         self.who.setStyleSheet(f"font-size: {TEXT_PX + 4}px; font-weight: bold;")
         self.who.setWordWrap(True)
@@ -176,10 +182,18 @@ class SessionHeader(QFrame):
         self.notice.hide()
         #: When the notice was shown (the clock's time), so that it can go when it is old.
         self._notice_at: datetime | None = None
+        #: The notice shows the entries held on this tablet (cleared once none are).
+        self._held_shown = False
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
+        back = QVBoxLayout()
+        back.setSpacing(2)
+        back.addStretch(1)
+        back.addWidget(self.back_button)
+        back.addWidget(self.tablet)
+        back.addStretch(1)
         top = QHBoxLayout()
-        top.addWidget(self.back_button)
+        top.addLayout(back)
         top.addLayout(texts, 1)
         top.addWidget(self.undo_button)
         self._controls_row = QHBoxLayout()
@@ -187,6 +201,15 @@ class SessionHeader(QFrame):
             self._controls_row.addWidget(button)
         self._layout.addLayout(top, 1)
         self._layout.addLayout(self._controls_row)
+
+    def set_tablet(self, name: str) -> None:
+        """Show which tablet this is: "Tablet Room-2", or "Demo tablet" as it is ("" shows
+        nothing)."""
+        shown = name if "tablet" in name.lower() else f"Tablet {name}"
+        # Its height is set from its font: the style sheet's small type, not the default.
+        self.tablet.ensurePolished()
+        self.tablet.setText(shown if name else "")
+        self.tablet.setVisible(bool(name))
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
         self._layout.setDirection(
@@ -239,6 +262,18 @@ class SessionHeader(QFrame):
         for kind, button in self.controls.items():
             button.setVisible(kind in allowed)
         self._show_start(view)
+        self._show_held(view)
+
+    def _show_held(self, view: SessionView) -> None:
+        """While entries wait on this tablet for the server, the header says how many (in
+        amber); an entry the server refused is said until the session is closed here."""
+        if view.refused_on_server:
+            self.show_notice("The server refused an entry saved on this tablet: "
+                             + view.refused_on_server[-1], problem=True, at=view.at)
+        elif view.held:
+            self.show_held(held_text(view.held), at=view.at)
+        elif self._held_shown:
+            self.clear_notice()
 
     def _show_start(self, view: SessionView) -> None:
         """The start button says what the start waits for, or what it would go without."""
@@ -265,7 +300,16 @@ class SessionHeader(QFrame):
         self.notice.show()
         self._notice_at = at
 
+    def show_held(self, text: str, *, at: datetime) -> None:
+        """An entry saved on this tablet, not yet on the server: amber, never green."""
+        self.notice.setStyleSheet(f"font-weight: bold; color: {self.theme.warning};")
+        self.notice.setText(text)
+        self.notice.show()
+        self._notice_at = at
+        self._held_shown = True
+
     def clear_notice(self) -> None:
+        self._held_shown = False
         self.notice.clear()
         self.notice.hide()
         self._notice_at = None

@@ -7,8 +7,9 @@ new state, "Saved" (only after the commit), a refusal naming fields and ranges, 
 (disk full, read-only, database unreachable) with the entry kept by the form. When the link
 dropped during the COMMIT, it asks the server whether the entry's id is stored and says
 Saved or NOT saved as the server answers, or that it is not known; the entry keeps its id
-until it is saved or refused, so a retry cannot record it twice. It makes no clinical
-decision itself.
+until it is saved or refused, so a retry cannot record it twice. An entry the service held
+on the tablet while the server is away (:mod:`monitor.service.tablet`) is said as "Saved on
+this tablet — not yet on the server (N)". It makes no clinical decision itself.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from monitor.clinical.permissions import Action, PermissionDenied, allowed, refu
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired, StaffInfo
+from monitor.service.board import held_text
 from monitor.service.live_view import MovingView
 from monitor.service.outcome import Settled, Verdict, settle
 from monitor.service.reachability import Reachability
@@ -63,6 +65,8 @@ class ChairService(Protocol):
     def staff_info(self, staff_id: uuid.UUID) -> StaffInfo: ...
 
     def stored(self, kind: str, record_id: uuid.UUID) -> bool: ...
+
+    def held(self, session_id: uuid.UUID) -> int: ...
 
     def record_reading(
         self, session_id: uuid.UUID, raw: Mapping[str, Any], *, by: uuid.UUID,
@@ -127,6 +131,8 @@ class SessionPresenter(QObject):
         undoAvailable(str): the last entry can be undone ("" when it no longer can).
         signatureNeeded(object): a :class:`~ui.common.signature.SignatureRequest`: the action is
             an e-signature; whoever shows it asks for the PIN and calls its ``submit``.
+        heldOnTablet(str): the entry is saved on this tablet, not yet on the server (in
+            place of ``saved``): "Saved on this tablet — not yet on the server (2)".
     """
 
     viewChanged = Signal(object)
@@ -138,6 +144,7 @@ class SessionPresenter(QObject):
     committed = Signal(object)
     undoAvailable = Signal(str)
     signatureNeeded = Signal(object)
+    heldOnTablet = Signal(str)
 
     def __init__(
         self,
@@ -231,7 +238,8 @@ class SessionPresenter(QObject):
             self.view = view
             self._loaded = MovingView(view)
             self._refreshed = view
-            self._reached()
+            if not view.on_tablet:  # the tablet's copy: the server did not answer
+                self._reached()
             self._announce()
         for then in waiting:
             then()
@@ -645,7 +653,8 @@ class SessionPresenter(QObject):
             self.notSaved.emit(exc.message)
         else:
             self._forget_entry(entry)
-            self._reached()
+            if not self.service.held(self.session_id):  # held: the server did not answer
+                self._reached()
             done(result)
             return
         done(None)
@@ -728,8 +737,8 @@ class SessionPresenter(QObject):
         return False
 
     def _remember(self, kind: str, entry_id: uuid.UUID, label: str) -> None:
-        if self.discharged():
-            return
+        if self.discharged() or self.service.held(self.session_id):
+            return  # an entry held on the tablet is undone through the server, later
         self._last = LastEntry(kind, entry_id, label, self.clock.monotonic())
         self.undoAvailable.emit(label)
 
@@ -738,7 +747,11 @@ class SessionPresenter(QObject):
         """Announce the change committed, then the session as it now stands: ``view`` when
         the change (the save of reading ``reading_id``) gave it back, else loaded again
         (:attr:`committed` once that load is answered)."""
-        self.saved.emit(f"{text} {self.clock.now().astimezone().strftime('%H:%M')}")
+        held = self.service.held(self.session_id)
+        if held:
+            self.heldOnTablet.emit(held_text(held))
+        else:
+            self.saved.emit(f"{text} {self.clock.now().astimezone().strftime('%H:%M')}")
         self.answering = None  # what follows (the session loaded again) answers nobody's tap
         if view is None:
             self.refresh(then=lambda: self.committed.emit(None))

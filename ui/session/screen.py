@@ -171,6 +171,7 @@ class SessionScreen(QWidget):
         self.history.amendRequested.connect(presenter.amend_reading)
         presenter.viewChanged.connect(self.show_view)
         presenter.saved.connect(self._saved)
+        presenter.heldOnTablet.connect(self._held)
         presenter.refused.connect(self._refused)
         presenter.notSaved.connect(self._not_saved)
         presenter.saveUnknown.connect(self._save_unknown)
@@ -420,6 +421,15 @@ class SessionScreen(QWidget):
             form.clear()
             form.show_saved(text)
         self.flash(text)
+
+    def _held(self, text: str) -> None:
+        """Saved on this tablet only: the form empties as after a save, said in amber."""
+        form = self._answered_form()
+        if form is not None:
+            self._pending_ids.pop(id(form), None)
+            form.clear()
+            form.show_held(text)
+        self.header.show_held(text, at=self.clock.now())
 
     def _refused(self, errors: list[Any], needs_confirmation: list[Any]) -> None:
         form = self._answered_form()

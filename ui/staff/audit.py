@@ -1,11 +1,12 @@
 """The audit trail on screen, for clinicians and administrators.
 
 Every change to the record, sign-in, lock, export and refusal is in the audit trail
-(:mod:`monitor.storage.audit`). :class:`AuditScreen` lists its entries newest first in a
-:class:`AuditModel` table and filters them by patient (MRN), session, staff member, action
-and date. The screen only reads the filter the user typed into an :class:`AuditFilter`
-(naming the field at fault when a date or session id cannot be read); the window asks
-:meth:`monitor.service.clinic.ClinicService.audit_entries` and hands the entries back.
+(:mod:`monitor.storage.audit`), with the tablet it was made on. :class:`AuditScreen` lists
+its entries newest first in a :class:`AuditModel` table and filters them by patient (MRN),
+session, staff member, action and date. The screen only reads the filter the user typed
+into an :class:`AuditFilter` (naming the field at fault when a date or session id cannot be
+read); the window asks :meth:`monitor.service.clinic.ClinicService.audit_entries` and hands
+the entries back.
 """
 
 from __future__ import annotations
@@ -101,16 +102,28 @@ def local_midnight(day: date) -> datetime:
 
 
 class AuditModel(ReadOnlyTableModel["AuditEntry"]):
-    """Audit entries, one per row: time, staff, action, record and the change.
+    """Audit entries, one per row: time, staff, the tablet, action, record and the change.
 
     Signals: only those of :class:`QAbstractTableModel`.
     """
 
-    HEADERS: ClassVar[tuple[str, ...]] = ("Time", "Staff", "Action", "Record", "Change")
-    TIME, STAFF, ACTION, RECORD, CHANGE = range(5)
+    HEADERS: ClassVar[tuple[str, ...]] = ("Time", "Staff", "Tablet", "Action", "Record",
+                                          "Change")
+    TIME, STAFF, TABLET, ACTION, RECORD, CHANGE = range(6)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        #: The tablet on a second line of the staff cell (portrait: its column is hidden).
+        self.tablet_under_staff = False
 
     def set_entries(self, entries: Sequence[AuditEntry]) -> None:
         self._reset_rows(entries)
+
+    def set_tablet_under_staff(self, under: bool) -> None:
+        if under != self.tablet_under_staff:
+            self.beginResetModel()
+            self.tablet_under_staff = under
+            self.endResetModel()
 
     def entry(self, row: int) -> AuditEntry:
         return self._rows[row]
@@ -132,7 +145,12 @@ class AuditModel(ReadOnlyTableModel["AuditEntry"]):
         if column == self.TIME:
             return f"{entry.at.astimezone():%Y-%m-%d %H:%M:%S}"
         if column == self.STAFF:
+            if self.tablet_under_staff and entry.tablet:
+                return f"{entry.staff_name or '—'}\n{entry.tablet}"
             return entry.staff_name or "—"
+        if column == self.TABLET:
+            # None for the command line and for entries from before tablets had names.
+            return entry.tablet or "—"
         if column == self.ACTION:
             return str(entry.action).replace("_", " ")
         if column == self.RECORD:
@@ -237,8 +255,14 @@ class AuditScreen(QWidget):
     # -- public API ------------------------------------------------------------------------
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
-        """Filters in three columns in landscape, two in portrait."""
-        columns = 2 if orientation == Qt.Orientation.Vertical else 3
+        """Filters in three columns in landscape, two in portrait; in portrait the tablet
+        goes under the staff member's name, leaving the change its room."""
+        portrait = orientation == Qt.Orientation.Vertical
+        self.model.set_tablet_under_staff(portrait)
+        table = getattr(self, "table", None)  # None while the screen is being built
+        if table is not None:
+            table.setColumnHidden(AuditModel.TABLET, portrait)
+        columns = 2 if portrait else 3
         if columns == self._columns:
             return
         self._columns = columns

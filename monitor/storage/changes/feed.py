@@ -62,7 +62,8 @@ class ChangeFeed:
     """Committed changes of one database, delivered to subscribers from a background thread.
 
     ``since``: pass on changes after this audit sequence number (default: from the newest
-    entry when the feed first connects). ``sessions``: the feed's own process's session
+    entry when the feed first connects). ``application_name``: how the server lists the
+    feed's connection (the tablet's name). ``sessions``: the feed's own process's session
     factory (SQLite), whose commits are noticed at once instead of at the next poll.
     """
 
@@ -77,8 +78,11 @@ class ChangeFeed:
         backoff_first: float = 0.25,
         backoff_max: float = 10.0,
         wait: Wait | None = None,
+        application_name: str | None = None,
     ) -> None:
         self.url = make_url(url)
+        #: How the server lists the feed's connection (``pg_stat_activity``): the tablet's.
+        self.application_name = application_name
         self.is_postgresql = self.url.get_backend_name() == "postgresql"
         self.poll_interval = poll_interval
         self.tick = tick
@@ -156,11 +160,17 @@ class ChangeFeed:
                                    connect_args={"connect_timeout": 5, "keepalives": 1,
                                                  "keepalives_idle": 10,
                                                  "keepalives_interval": 5,
-                                                 "keepalives_count": 3})
+                                                 "keepalives_count": 3,
+                                                 **self._named()})
         else:
             engine = make_engine(self.url)
         event.listen(engine, "before_cursor_execute", self._count_statement)
         return engine
+
+    def _named(self) -> dict[str, str]:
+        if not self.application_name or "application_name" in self.url.query:
+            return {}
+        return {"application_name": self.application_name[:63]}
 
     def _count_statement(self, *_args: object) -> None:
         self.statements += 1

@@ -29,7 +29,8 @@ EXPECTED = {
     "clinician": {Action.ENTER_READING, Action.ENTER_EVENT, Action.CHECK_IN, Action.ACKNOWLEDGE,
                   Action.VOID, Action.VOID_ANY, Action.AMEND, Action.SIGN_DISCHARGE,
                   Action.OVERRIDE_DISCHARGE, Action.REVIEW, Action.VIEW_AUDIT, Action.EXPORT,
-                  Action.IMPORT, Action.ENTER_AFTER_SIGNOFF, Action.APPROVE_PROTOCOL},
+                  Action.IMPORT, Action.ENTER_AFTER_SIGNOFF, Action.APPROVE_PROTOCOL,
+                  Action.SET_PATIENT_LIMITS},
     "admin": {Action.MANAGE_STAFF, Action.CHANGE_PROTOCOL, Action.VIEW_AUDIT,
               Action.BIND_MONITOR},
     "system": {Action.IMPORT, Action.EXPORT},
@@ -44,6 +45,7 @@ class World:
         self.other = service.ensure_staff("Olive Other", "nurse")
         self.actor = service.ensure_staff(f"Acting {role}", role)
         patient = service.add_patient("MRN900", by=self.other, weight_kg=70.0)
+        self.patient_id = patient.id
         self.session_id = service.start_session(patient.id, by=self.other, chair="1")
         service.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
         self.others_reading = service.record_reading(self.session_id, VITALS, by=self.other).id
@@ -94,6 +96,9 @@ CALLS: dict[Action, Callable[[World], object]] = {
     Action.REVIEW: lambda w: w.service.find_sessions(SessionQuery(), by=w.actor),
     Action.EXPORT: lambda w: w.service.record_export(w.session_id, "csv", by=w.actor),
     Action.ENTER_AFTER_SIGNOFF: lambda w: w.after_signoff(),
+    Action.SET_PATIENT_LIMITS: lambda w: w.service.limits.set_limits(
+        w.patient_id, {"hr.high_warning_at_or_above": 125}, reason="Athlete, resting HR",
+        by=w.actor),
     Action.BIND_MONITOR: lambda w: FeedFiling(w.service).bind(
         "1", device="0012A3FFFE4B5C6D", by=w.actor),
     Action.IMPORT: lambda w: w.service.import_session(

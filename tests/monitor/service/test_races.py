@@ -283,12 +283,18 @@ def test_the_upgrade_over_duplicates_leaves_their_index_out_and_check_names_them
 # -- two tablets on one PostgreSQL server ------------------------------------------------------
 
 
+#: The tablets' names, as each one's audit entries and the other's refusals give them.
+TABLETS = ("Room-1", "Room-2")
+
+
 @pytest.fixture
 def tablets(pg_url, clock) -> Iterator[tuple[ClinicService, ClinicService]]:
-    stores: list[Store] = [open_store(pg_url), open_store(pg_url, migrate_schema=False)]
+    stores: list[Store] = [open_store(pg_url, application_name=TABLETS[0]),
+                           open_store(pg_url, migrate_schema=False,
+                                      application_name=TABLETS[1])]
     try:
-        yield ClinicService(stores[0], clock, secret=TEST_SECRET), \
-            ClinicService(stores[1], clock, secret=TEST_SECRET)
+        yield ClinicService(stores[0], clock, secret=TEST_SECRET, tablet=TABLETS[0]), \
+            ClinicService(stores[1], clock, secret=TEST_SECRET, tablet=TABLETS[1])
     finally:
         for store in stores:
             store.close()
@@ -314,10 +320,14 @@ def race(barrier: threading.Barrier, *calls: Callable[[], Any]) -> list[Any]:
 
 
 def _one_won(results: list[Any], refusal: str) -> None:
+    """One call of two (tablet one's, tablet two's) refused with ``refusal``, naming the
+    winner's tablet at the end."""
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1, results
     assert isinstance(refused[0], AlreadyDoneError), refused[0]
     assert str(refused[0]).startswith(refusal)
+    winner = TABLETS[1 - results.index(refused[0])]
+    assert str(refused[0]).endswith(f" on tablet {winner}"), refused[0]
 
 
 @pytest.mark.postgres

@@ -20,7 +20,7 @@ from monitor.clinical.protocol import ProtocolError, load_draft, load_protocol
 from monitor.demo import data as demo
 from monitor.service.whatif import WhatIfResult, what_if
 from monitor.storage import protocol_store
-from monitor.storage.model import EventRow, Patient, ReadingRow, TreatmentSession
+from monitor.storage.model import EventRow, ReadingRow, TreatmentSession
 from monitor.storage.store import Store, open_store
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -287,10 +287,8 @@ def test_the_patients_own_limit_stays_on_top_of_the_draft(service, nurse, clock,
                                                           tmp_path):
     own = _session_with_bp(service, nurse, clock, [165])
     other = _session_with_bp(service, nurse, clock, [165])
-    with store.write() as db:
-        patient = db.scalar(select(TreatmentSession.patient_id)
-                            .where(TreatmentSession.id == own))
-        db.execute(update(Patient).where(Patient.id == patient).values(
+    with store.write() as db:  # the patient's own limit, as the session started with it
+        db.execute(update(TreatmentSession).where(TreatmentSession.id == own).values(
             limit_overrides={"bp.high_warning_sbp_at_or_above": 190}))
 
     result = what_if(store, load_draft(_sbp_draft(tmp_path / "draft.toml", 160)))
@@ -302,10 +300,8 @@ def test_the_patients_own_limit_stays_on_top_of_the_draft(service, nurse, clock,
 def test_a_patient_limit_the_draft_cannot_take_is_named_not_compared(service, nurse, clock,
                                                                     store, tmp_path):
     session = _session_with_bp(service, nurse, clock, [165])
-    with store.write() as db:
-        patient = db.scalar(select(TreatmentSession.patient_id)
-                            .where(TreatmentSession.id == session))
-        db.execute(update(Patient).where(Patient.id == patient).values(
+    with store.write() as db:  # the patient's own limit, as the session started with it
+        db.execute(update(TreatmentSession).where(TreatmentSession.id == session).values(
             limit_overrides={"bp.high_critical_sbp_at_or_above": 165}))
 
     seen: list[tuple[int, int]] = []

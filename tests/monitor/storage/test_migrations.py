@@ -206,3 +206,30 @@ def _sessions_at_0003(connection, profiles: list[str]) -> list[tuple[uuid.UUID, 
             entered_by=staff_id))
         ids.append((session_id, profile))
     return ids
+
+
+def test_upgrade_gives_existing_sessions_their_patients_limits(db_url):
+    """Sessions recorded before a session kept its patient's own limits keep those the
+    patient has at the upgrade; limits set afterwards do not re-judge them."""
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0003")
+            (session_id, _), = _sessions_at_0003(connection, ["iv_ketamine"])
+            connection.execute(sa.text(
+                "UPDATE patients SET limit_overrides = :limits"),
+                {"limits": '{"hr.high_warning_at_or_above": 120}'})
+    finally:
+        engine.dispose()
+
+    store = open_store(db_url)
+    try:
+        service = ClinicService(store, ManualClock(), secret=TEST_SECRET)
+        info = service.session_info(session_id)
+        assert dict(info.limit_overrides) == {"hr.high_warning_at_or_above": 120}
+        with store.write() as db:
+            db.execute(sa.text("UPDATE patients SET limit_overrides = :limits"),
+                       {"limits": '{"hr.high_warning_at_or_above": 125}'})
+        assert service.session_protocol(session_id).hr.high_warning_at_or_above == 120
+    finally:
+        store.close()

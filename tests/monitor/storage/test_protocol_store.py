@@ -188,11 +188,13 @@ def test_per_patient_limits_apply_on_top_of_the_session_version(store, clock, pr
     service = new_service(store, clock, protocols)
     nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
     patient = service.add_patient("MRN300401", by=nurse, weight_kg=70.0)
+    with store.write() as db:
+        db.get(Patient, patient.id).limit_overrides = {"hr.high_warning_at_or_above": 120}
     session_id = service.start_session(patient.id, by=nurse)
     old_limit = sbp_warning(protocols)
     lower_sbp_warning(protocols)
-    with store.write() as db:
-        db.get(Patient, patient.id).limit_overrides = {"hr.high_warning_at_or_above": 120}
+    with store.write() as db:  # set later, the patient's limits do not re-judge the session
+        db.get(Patient, patient.id).limit_overrides = {"hr.high_warning_at_or_above": 125}
     protocol = new_service(store, clock, protocols).session_protocol(session_id)
     assert protocol.hr.high_warning_at_or_above == 120
     assert protocol.bp.high_warning_sbp_at_or_above == old_limit

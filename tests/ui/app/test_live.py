@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, event
 
-from monitor.clinical.domain import EventKind
+from monitor.clinical.domain import EventKind, Measure
 from monitor.clock import ManualClock
 from monitor.service.clinic import ClinicService
 from monitor.storage.changes.feed import ChangeFeed, open_feed
@@ -171,8 +171,10 @@ def test_a_reading_saved_on_one_tablet_shows_on_the_other(qtbot, service, tablet
             window.close()
 
 
-def test_on_postgresql_a_saved_reading_and_its_flags_reach_the_other_tablet(
+def test_on_postgresql_a_saved_reading_and_its_flags_reach_the_other_tablets_screens(
         qtbot, pg_tablets, clock):
+    """Two tablets on one server: what A saves shows on B's overview tile and on B's open
+    session screen (its values and its flag list), through the change feed alone."""
     service, tablet_b = pg_tablets
     nurse = service.ensure_staff("Nora Nurse", "nurse", pin="402913")
     sessions = two_chairs(service, clock, nurse)
@@ -181,19 +183,78 @@ def test_on_postgresql_a_saved_reading_and_its_flags_reach_the_other_tablet(
         b = _window(qtbot, tablet_b, clock, nurse, changes_b)
         b.open_chair("1")
         on_b = b.presenters["1"]
+        screen_b = b.sessions["1"]
+        assert screen_b.rail.tiles[Measure.BP].value.text() != "150/90"
+        assert screen_b.flags.model.flags_shown() == []
         b_overview = _window(qtbot, tablet_b, clock, nurse, changes_b)
+        assert "150/90" not in _tile_texts(b_overview, "1")
         a.open_chair("1")
         assert a.presenters["1"].save_reading({"sbp": "150", "dbp": "90", "hr": "112",
                                                "spo2": "93"})
         raised = {f.id for f in a.presenters["1"].view.open_flags}
         assert raised
-        qtbot.waitUntil(lambda: {f.id for f in on_b.view.open_flags} == raised,
+
+        # B's session screen: the values on the rail, the flags in its list.
+        qtbot.waitUntil(lambda: screen_b.rail.tiles[Measure.BP].value.text() == "150/90",
                         timeout=ARRIVES_MS)
+        assert screen_b.rail.tiles[Measure.HR].value.text() == "112"
+        qtbot.waitUntil(lambda: {f.id for f in screen_b.flags.model.flags_shown()} == raised,
+                        timeout=ARRIVES_MS)
+        assert {f.id for f in on_b.view.open_flags} == raised
+        assert screen_b.flags.summary.text().startswith(f"Flags: {len(raised)} open")
         assert on_b.session_id == sessions["1"]
-        qtbot.waitUntil(lambda: b_overview.overview.tiles["1"].tile().hr == 112,
-                        timeout=ARRIVES_MS)
-        assert b_overview.overview.tiles["1"].tile().open_flag_count == len(raised)
+        # B's overview: the tile's words and its flag.
+        qtbot.waitUntil(lambda: "150/90" in _tile_texts(b_overview, "1"), timeout=ARRIVES_MS)
+        tile = b_overview.overview.tiles["1"].tile()
+        assert tile.hr == 112
+        assert tile.open_flag_count == len(raised)
+        assert tile.worst_flag is not None
+        assert tile.worst_flag.id in raised
+        # The other chair was not touched.
+        assert b_overview.overview.tiles["2"].tile().open_flag_count == 0
         for window in (a, b, b_overview):
+            window.close()
+
+
+def test_on_postgresql_the_review_list_and_audit_trail_on_the_other_tablet_read_again(
+        qtbot, pg_tablets, clock):
+    """B shows a clinician's review list and another B its audit trail; a flagged reading
+    saved on A appears in both, through the change feed alone."""
+    service, tablet_b = pg_tablets
+    nurse = service.ensure_staff("Nora Nurse", "nurse", pin="402913")
+    clinician = service.ensure_staff("Cleo Clinician", "clinician", pin="581736")
+    sessions = two_chairs(service, clock, nurse)
+    with listening(tablet_b) as changes_b:
+        reviewing = MainWindow(tablet_b, clock, staff=(clinician, "Cleo"), tick_ms=3_600_000,
+                               changes=changes_b, reload_delay_ms=0)
+        qtbot.addWidget(reviewing)
+        review = reviewing.show_review()
+
+        def row_of_chair_1():
+            return next(row for row in review.model.rows()
+                        if row.session_id == sessions["1"])
+
+        assert row_of_chair_1().worst is None
+        auditing = MainWindow(tablet_b, clock, staff=(clinician, "Cleo"), tick_ms=3_600_000,
+                              changes=changes_b, reload_delay_ms=0)
+        qtbot.addWidget(auditing)
+        auditing.show_audit()
+        assert auditing.audit is not None
+        audit = auditing.audit.model
+        shown = audit.rowCount()
+
+        saved = service.record_reading(sessions["1"], {"sbp": "150", "dbp": "90", "hr": "112",
+                                                       "spo2": "93"}, by=nurse)
+
+        qtbot.waitUntil(lambda: row_of_chair_1().worst is not None, timeout=ARRIVES_MS)
+        assert sum(row_of_chair_1().flags_by_tier.values()) == len(saved.new_flags)
+
+        def audited() -> set[object]:
+            return {audit.entry(row).record_id for row in range(audit.rowCount())}
+
+        qtbot.waitUntil(lambda: saved.id in audited(), timeout=ARRIVES_MS)
+        assert audit.rowCount() > shown
+        for window in (reviewing, auditing):
             window.close()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import shiboken6
 
 from monitor.service.worker import ThreadWorker
 from tests.support.stall import WAIT_S, StalledService
@@ -30,10 +31,11 @@ def window(qtbot, service, clock, nurse):
     window.show()
     yield window, gated
     gated.release()
-    qtbot.waitUntil(lambda: all(p.pending == 0 and not p._loading
-                                for p in window.presenters.values())
-                    and window.board.background.in_flight == 0, timeout=WAIT_MS)
-    window.close()
+    if shiboken6.isValid(window):
+        qtbot.waitUntil(lambda: all(p.pending == 0 and not p._loading
+                                    for p in window.presenters.values())
+                        and window.board.background.in_flight == 0, timeout=WAIT_MS)
+        window.close()
     worker.close(WAIT_S)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QWidget
 
 from monitor.clinical.domain import EventKind, Severity
 from monitor.clock import ManualClock
@@ -205,3 +206,35 @@ def test_a_tile_redraws_in_another_theme(qtbot, service, room):
     tile.set_theme(LIGHT)
     assert LIGHT.warning in tile.flag_word.styleSheet()
     assert window.isVisible()
+
+
+class _StyleChanges(QObject):
+    """Counts the style changes (a style sheet set) of the widgets it watches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.StyleChange:
+            self.count += 1
+        return False
+
+
+def test_a_tile_shown_again_unchanged_is_not_restyled(screen, service, room, clock):
+    """The tiles are redrawn every second and on every change from another tablet: a tile
+    whose look did not change keeps its style sheets (setting one re-polishes the widget)."""
+    screen.show_tiles(room_tiles(service, room))
+    tile = screen.tile("1")
+    changes = _StyleChanges()
+    for widget in (tile, *tile.findChildren(QWidget)):
+        widget.installEventFilter(changes)
+    clock.advance(timedelta(seconds=1))
+    screen.show_tiles(room_tiles(service, room))
+    assert changes.count == 0
+    assert tile.due.text() == "repeat HR, SpO2 in 1:49 min"  # the tile was drawn again
+    # A changed look is still applied: the reading turns overdue.
+    clock.advance(2 * MIN)
+    screen.show_tiles(room_tiles(service, room))
+    assert changes.count > 0
+    assert screen.theme.advisory in tile.due.styleSheet()

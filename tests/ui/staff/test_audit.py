@@ -3,7 +3,9 @@ and date, readable and touchable at both sizes."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -162,3 +164,53 @@ def test_a_change_reads_as_words_without_empty_values():
         "kind: escort present"
     assert change_text(_entry({"hr": 140}, {"hr": 104, "note": "typo in HR"})) == \
         "hr: 140 → hr: 104; note: typo in HR"
+
+
+def test_each_entry_shows_the_tablet_it_was_made_on(qtbot, store, clock, clinician):
+    from monitor.service.clinic import ClinicService  # noqa: PLC0415
+    from tests.conftest import TEST_SECRET  # noqa: PLC0415
+
+    room2 = ClinicService(store, clock, secret=TEST_SECRET, tablet="Room-2")
+    patient = room2.add_patient("MRN-004299", by=clinician, weight_kg=70)
+    model = AuditModel()
+    model.set_entries(room2.audit_entries(by=clinician))
+    assert model.headerData(AuditModel.TABLET, Qt.Orientation.Horizontal) == "Tablet"
+    (row,) = [r for r in range(model.rowCount()) if model.entry(r).patient_id == patient.id]
+    assert model.data(model.index(row, AuditModel.TABLET)) == "Room-2"
+    assert "Room-2" not in model.data(model.index(row, AuditModel.CHANGE)), \
+        "the tablet has its own column, not the change's"
+    others = [r for r in range(model.rowCount()) if not model.entry(r).tablet]
+    assert others, "the fixtures' entries were written without a tablet"
+    assert model.data(model.index(others[0], AuditModel.TABLET)) == "—"
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_the_tablet_has_a_column_in_landscape_and_goes_under_the_name_in_portrait(
+    qtbot, store, clock, clinician, record, size
+):
+    from monitor.service.clinic import ClinicService  # noqa: PLC0415
+    from tests.conftest import TEST_SECRET  # noqa: PLC0415
+
+    room2 = ClinicService(store, clock, secret=TEST_SECRET, tablet="Room-2")
+    room2.add_patient("MRN-004299", by=clinician, weight_kg=70)
+    shown = MainWindow(room2, clock, staff=(clinician, "Dr Lee"), tick_ms=3_600_000)
+    qtbot.addWidget(shown)
+    shown.resize(*size)
+    shown.show()
+    qtbot.waitExposed(shown)
+    screen = open_audit(qtbot, shown)
+    qtbot.waitUntil(lambda: shown.width() == size[0])
+    portrait = size[0] < size[1]
+    model, table = screen.model, screen.table
+    assert table.isColumnHidden(AuditModel.TABLET) == portrait
+    newest = model.data(model.index(0, AuditModel.STAFF))
+    assert newest == ("Dr Lee\nRoom-2" if portrait else "Dr Lee")
+    if not portrait:
+        assert model.data(model.index(0, AuditModel.TABLET)) == "Room-2"
+    header = table.horizontalHeader()
+    change_left = header.sectionViewportPosition(AuditModel.CHANGE)
+    assert change_left + 80 <= table.viewport().width(), "the change keeps room on screen"
+    shots = os.environ.get("CHAIRSIDE_TEST_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        shown.grab().save(str(Path(shots) / f"audit-tablet-{size[0]}x{size[1]}.png"))

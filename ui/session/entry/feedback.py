@@ -113,6 +113,8 @@ class SaveBanner(QFrame):
         icons = {
             "saving": icon(self.theme, "overdue", ICON_PX),
             "saved": icon(self.theme, "ok", ICON_PX),
+            # Saved on the tablet only: amber, never the green of "on the server".
+            "held": tier_icon(self.theme, Severity.WARNING, ICON_PX),
             "not_saved": tier_icon(self.theme, Severity.CRITICAL, ICON_PX),
         }
         self._state = state

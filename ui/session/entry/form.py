@@ -163,6 +163,13 @@ class EntryForm(QWidget):
         self._banner.show_state("saved", text)
         self._save.setEnabled(True)
 
+    def show_held(self, text: str) -> None:
+        """The entry is saved on this tablet, not yet on the server: ``text`` says so, in
+        amber (the form is cleared: the entry is kept on the tablet, not on screen)."""
+        self._pending = None
+        self._banner.show_state("held", text)
+        self._save.setEnabled(True)
+
     def show_not_saved(self, message: str) -> None:
         """The save failed: keep every value on screen, say so, offer Retry."""
         self._banner.show_state(
@@ -213,7 +220,7 @@ class EntryForm(QWidget):
         self._pending = None
         for message in self._messages:
             message.clear()
-        if self._banner.state() != "saved":
+        if self._banner.state() not in ("saved", "held"):
             self._banner.clear()
         self._save.setEnabled(True)
 
@@ -296,7 +303,7 @@ class EntryForm(QWidget):
         self._general.clear()
         self._pending = None
         self._banner.hide_retry()
-        if self._banner.state() == "saved":
+        if self._banner.state() in ("saved", "held"):
             self._banner.clear()
 
     # -- save ------------------------------------------------------------------------------
@@ -317,7 +324,7 @@ class EntryForm(QWidget):
         if errors or requests:
             self._show_problems(errors, requests, raw)
             # The last entry's "Saved" beside this one's refusal reads as if this one saved.
-            if self._banner.state() == "saved":
+            if self._banner.state() in ("saved", "held"):
                 self._banner.clear()
             return
         for message in self._messages:

@@ -1,0 +1,118 @@
+"""The chair screen while the server is away: an entry is said saved on this tablet (in
+amber, with how many wait), its flag is shown, and sign-off says it needs the server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.clinical.domain import EventKind, Severity
+from monitor.service.reachability import Reachability
+from monitor.service.tablet import TabletService
+from monitor.storage.outbox import Outbox
+from tests.support.outage import Outage
+from tests.ui.session.entry.forms import enter_value, save
+from tests.ui.sessions import host, patient_session
+from ui.common.theme import DIM
+from ui.session.discharge import NEEDS_SERVER
+from ui.session.presenter import SessionPresenter
+from ui.session.screen import SessionScreen
+
+SHOTS = os.environ.get("CHAIRSIDE_SHOTS")  # a folder: the screen is also saved there
+HELD_ONE = "Saved on this tablet — not yet on the server (1)"
+
+
+@dataclass
+class Chair:
+    screen: SessionScreen
+    presenter: SessionPresenter
+    tablet: TabletService
+    outage: Outage
+    reachability: Reachability
+
+
+@pytest.fixture
+def chair(qtbot, service, clock, nurse, tmp_path) -> Iterator[Chair]:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    tablet = TabletService(service, outbox, clock)
+    reachability = Reachability(clock)
+    presenter = SessionPresenter(tablet, clock, patient_session(service, nurse), nurse,
+                                 reachability=reachability)
+    screen = SessionScreen(DIM, clock, presenter, ())
+    window = host(qtbot, screen, 1280, 800)
+    presenter.refresh()
+    outage = Outage(service.store)
+    yield Chair(screen, presenter, tablet, outage, reachability)
+    outage.end()
+    window.close()
+    outbox.close()
+
+
+def test_a_reading_while_the_server_is_away_is_said_saved_on_this_tablet_with_its_flag(
+        qtbot, chair, clock):
+    vitals = chair.screen.vitals
+    reached = chair.reachability.last_success
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=5))
+    enter_value(qtbot, vitals, "hr", "72")
+    enter_value(qtbot, vitals, "spo2", "88")
+    with qtbot.assertNotEmitted(chair.presenter.saved):
+        save(qtbot, vitals)
+    assert vitals.banner_text() == HELD_ONE
+    if SHOTS:
+        chair.screen.window().grab().save(str(Path(SHOTS) / "held-vitals-1280x800.png"))
+    assert vitals._banner.state() == "held"  # amber, not the green of a save on the server
+    assert vitals.field("spo2").text() == ""  # kept on the tablet, not left in the form
+    assert HELD_ONE in chair.screen.header.notice_text()
+    assert chair.presenter.view is not None
+    assert chair.presenter.view.on_tablet
+    assert any(f.key == "spo2-low" and f.severity is Severity.CRITICAL and f.open
+               for f in chair.presenter.view.flags)
+    assert "CRITICAL" in chair.screen.flags.summary.text()
+    assert chair.presenter.can_undo() is False  # undone through the server, later
+    assert chair.reachability.last_success == reached  # a held save is no sign of the server
+
+
+def test_sign_off_says_it_needs_the_server_while_it_is_away_and_is_back_after_the_drain(
+        qtbot, chair, clock, nurse):
+    screen = chair.screen
+    screen.tabs.setCurrentWidget(screen.discharge)
+    sign = screen.discharge.sign_button
+    assert sign.text() == "Sign discharge"
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=5))
+    chair.presenter.refresh()
+    assert sign.text() == NEEDS_SERVER
+    assert not sign.isEnabled()
+    assert not chair.screen.discharge.override_button.isEnabled()
+    chair.presenter.save_reading({"hr": "72", "spo2": "97"})
+    assert chair.tablet.held(chair.presenter.session_id) == 1
+    chair.outage.end()
+    assert chair.tablet.drain() == 1
+    chair.presenter.refresh()
+    assert sign.text() == "Sign discharge"
+    assert HELD_ONE not in chair.screen.header.notice_text()
+    assert chair.presenter.view is not None
+    assert chair.presenter.view.held == 0
+
+
+def test_an_event_is_held_and_a_correction_meanwhile_says_it_waits_for_the_server(
+        qtbot, chair, clock):
+    presenter = chair.presenter
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=2))
+    with qtbot.waitSignal(presenter.heldOnTablet) as held:
+        assert presenter.record_event(EventKind.MEDICATION, detail="ondansetron 4 mg")
+    assert held.args == [HELD_ONE]
+    with qtbot.waitSignal(presenter.notSaved) as refused:
+        assert not presenter.void("reading", uuid.uuid4(), "entered on the wrong chair")
+    assert "A correction waits until the 1 entries saved on this tablet reach the server" \
+        in refused.args[0]
+    assert presenter.view is not None
+    assert any(e.detail == "ondansetron 4 mg" for e in presenter.view.record.events)
