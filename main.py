@@ -8,6 +8,8 @@
     python main.py --worker thread      run the database work on a background thread even on
                                         SQLite (the clinic's PostgreSQL always does; also
                                         $CHAIRSIDE_WORKER=thread)
+    python main.py --feed-port 2575     also receive the bedside monitor's HL7 feed (MLLP) in
+                                        this app: one tablet with its own monitor
     python main.py --screenshot DIR [--size WxH]
                                         render every main screen from demo data to PNGs
                                         (still pictures: no change feed is opened)
@@ -23,6 +25,8 @@ import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The clinic's own modules, Qt-free, are imported before Qt: PySide6 reads the source of
 # every module imported after it (looking for its feature switches), which costs start-up.
@@ -36,6 +40,9 @@ from monitor.storage.drafts import DraftStore, default_draft_dir
 from monitor.storage.outbox import Outbox, default_outbox_path
 from monitor.storage.settings import DEMO_TABLET, clean_tablet_name, default_settings_path
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
+
+if TYPE_CHECKING:
+    from monitor.feed.background import BackgroundReceiver
 
 #: The demo chair's clock runs this many times faster than real time: its 72-minute
 #: session (infusion, a flag, recovery, ready) plays in about two minutes.
@@ -71,6 +78,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="this tablet's name, 1-32 characters, kept for later starts "
                              "(default: $CHAIRSIDE_TABLET, else the kept name, else asked "
                              f"at the first start; the demo is {DEMO_TABLET!r})")
+    parser.add_argument("--feed-port", type=int, metavar="PORT",
+                        help="receive the bedside monitor's HL7 v2 feed (MLLP) on PORT in this "
+                        "app, filing into its database (docs/feed.md; the usual port is 2575)")
+    parser.add_argument("--feed-host", default="127.0.0.1", metavar="HOST",
+                        help="the address the feed listens on (default 127.0.0.1; 0.0.0.0 for "
+                        "a monitor on the network)")
+    parser.add_argument("--feed-zone", default="UTC", metavar="ZONE",
+                        help="the clinic's time zone for monitor times sent without an offset "
+                        "(an IANA name such as Europe/Paris; default UTC)")
     args = parser.parse_args(argv)
     if args.tablet is not None:
         try:
@@ -86,6 +102,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.width, args.height = width, height
     if not 1 <= args.chairs <= 12:
         parser.error("--chairs must be from 1 to 12")
+    if args.feed_port is not None and not 0 <= args.feed_port < 65536:
+        parser.error("--feed-port must be a port from 1 to 65535 (0: any free port)")
+    try:
+        args.zone = ZoneInfo(args.feed_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        parser.error(f"--feed-zone: {args.feed_zone!r} is not a time zone name such as "
+                     "Europe/Paris")
     return args
 
 
@@ -154,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     feed: ChangeFeed | None = None
     changes: ChangeSignals | None = None
+    receiver: BackgroundReceiver | None = None
     outbox: Outbox | None = None
     drainer: Drainer | None = None
     worker = make_worker(args.worker, url)
@@ -209,6 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             drainer = Drainer(on_tablet)
             on_tablet.on_reachable = drainer.poke
             drainer.start()
+        if args.feed_port is not None:
+            receiver = start_receiver(service, args)
+            if receiver is None:
+                return 1
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
                             changes=changes, chair_service=on_tablet, worker=worker)
@@ -230,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # A call stalled on the server is not waited for long: its thread is a daemon.
         worker.close(timeout=WORKER_CLOSE_S)
+        if receiver is not None:
+            receiver.stop()  # files what was acknowledged before the database closes
         if drainer is not None:
             drainer.stop()
         if outbox is not None:
@@ -241,6 +271,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.close()
         if demo_dir is not None:
             demo_dir.cleanup()
+
+
+def start_receiver(service: ClinicService, args: argparse.Namespace) -> BackgroundReceiver | None:
+    """The bedside monitor's feed received in this app (``--feed-port``), or None after
+    telling the nurse why it cannot listen."""
+    from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
+    from monitor.feed.background import BackgroundReceiver, ReceiverStartError  # noqa: PLC0415
+
+    receiver = BackgroundReceiver(service, args.zone)
+    try:
+        receiver.start(args.feed_host, args.feed_port)
+    except ReceiverStartError as exc:
+        QMessageBox.critical(None, "ChairSide cannot receive the monitor feed", str(exc))
+        return None
+    return receiver
 
 
 if __name__ == "__main__":

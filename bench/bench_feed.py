@@ -4,16 +4,23 @@
 
 a. ACK latency: ``--monitors`` simulated monitors, each on its own connection, send their
    periodic ORU^R01 (a real monitor sends one a second; here each sends the next as soon as
-   its ACK is back, ``--messages`` each) to :class:`monitor.feed.mllp.MllpServer` with the
-   real :class:`monitor.feed.interpret.FeedHandler` on 127.0.0.1. Baseline, in the same run:
-   the same clients and frames against a bare asyncio server that echoes each frame back
-   (framing and sockets only, no HL7 work); and one monitor alone, which shows the latency
-   without queueing behind the others. p50/p95 of the time from write to ACK.
+   its ACK is back, ``--messages`` each) to :class:`monitor.feed.mllp.MllpServer` on
+   127.0.0.1, answering as the receiver does (:meth:`FeedHandler.acknowledge`: parse,
+   classify, ACK; each observation is mapped after the ACK). "receiver + filing" is the
+   whole receiver (:class:`monitor.feed.receiver.FilingReceiver`) filing every message into
+   a fresh SQLite database on its thread while it acknowledges, as ``feed listen`` runs.
+   Baselines, in the same run: the same clients and frames against a bare asyncio server
+   that echoes each frame back (framing and sockets only, no HL7 work); the handler mapping
+   every observation before it answers (as the receiver did before); and one monitor alone,
+   which shows the latency without queueing behind the others. "filing, 10/s": the whole
+   receiver with each monitor paced at 10 messages a second (ten times a real monitor's
+   pace), where the filing keeps up. p50/p95 of the time from write to ACK.
 b. Messages interpreted per second (decode, parse, classify, map every OBX): the simulated
    periodic message and the vendor samples of the test suite, in one process.
 
-Target: ACK p95 under 50 ms at 4 monitors (a monitor's ACK timeout is seconds); the figures
-go to stdout and bench/out/bench_feed.json. Traffic stays on loopback and is bounded.
+Target: ACK p95 at most 20 ms at 4 monitors on the ACK path (a monitor's ACK timeout is
+seconds); the figures go to stdout and bench/out/bench_feed.json. Traffic stays on
+loopback and is bounded.
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,16 +41,24 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.clock import SystemClock
+from monitor.feed.filing import FeedFiling
 from monitor.feed.hl7msg import split_messages
 from monitor.feed.interpret import FeedHandler, interpret
 from monitor.feed.mllp import Deframer, Frame, MllpServer, ServerEvent, encode_frame
+from monitor.feed.receiver import FilingReceiver
 from monitor.feed.simulate import SimulatedMonitor
+from monitor.service.clinic import ClinicService
+from monitor.storage.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"
 SAMPLES = ROOT / "tests" / "monitor" / "feed" / "messages"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-P95_TARGET_MS = 50.0
+P95_TARGET_MS = 20.0
+#: The paced run: each monitor sends this many messages a second (a real one sends one),
+#: this many in all, so that the filing keeps up as it does in a clinic.
+PACED_RATE = 10.0
+PACED_MESSAGES = 100
 
 
 def _quiet(_event: ServerEvent) -> None:
@@ -58,10 +75,12 @@ async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     writer.close()
 
 
-async def _monitor(port: int, messages: list[bytes]) -> list[float]:
+async def _monitor(port: int, messages: list[bytes], every: float = 0.0) -> list[float]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     deframer, latencies = Deframer(), []
     for message in messages:
+        if every and latencies:
+            await asyncio.sleep(max(0.0, every - latencies[-1]))
         started = time.perf_counter()
         writer.write(encode_frame(message))
         await writer.drain()
@@ -77,9 +96,10 @@ async def _monitor(port: int, messages: list[bytes]) -> list[float]:
     return latencies
 
 
-async def _run_clients(port: int, streams: list[list[bytes]]) -> tuple[list[float], float]:
+async def _run_clients(port: int, streams: list[list[bytes]],
+                       every: float = 0.0) -> tuple[list[float], float]:
     started = time.perf_counter()
-    results = await asyncio.gather(*(_monitor(port, stream) for stream in streams))
+    results = await asyncio.gather(*(_monitor(port, stream, every) for stream in streams))
     return [x for r in results for x in r], time.perf_counter() - started
 
 
@@ -92,15 +112,28 @@ async def ack_latency(monitors: int, count: int) -> dict[str, dict[str, float]]:
     echo = await asyncio.start_server(_echo, "127.0.0.1", 0)
     echo_port = echo.sockets[0].getsockname()[1]
     handler = FeedHandler(SystemClock(), ZoneInfo("UTC"))
-    server = MllpServer(handler, handler.reject, listener=_quiet)
+    server = MllpServer(handler.acknowledge, handler.reject, listener=_quiet)
     _, port = await server.start()
+    before = MllpServer(handler, handler.reject, listener=_quiet)
+    _, before_port = await before.start()
+    folder = tempfile.TemporaryDirectory(prefix="bench-feed-")
+    store = open_store(f"sqlite:///{Path(folder.name) / 'feed.sqlite3'}")
+    service = ClinicService(store, SystemClock(), secret=secrets.token_bytes(32))
+    receiver = FilingReceiver(FeedHandler(SystemClock(), ZoneInfo("UTC")), FeedFiling(service))
+    filing = MllpServer(receiver, receiver.reject, listener=_quiet)
+    _, filing_port = await filing.start()
     figures: dict[str, dict[str, float]] = {}
     try:
         await _run_clients(port, [s[:20] for s in streams])  # warm-up
-        runs = (("echo baseline", echo_port, streams), ("feed server", port, streams),
-                ("feed, 1 monitor", port, streams[:1]))
-        for name, target, clients in runs:
-            latencies, elapsed = await _run_clients(target, clients)
+        paced = [stream[:PACED_MESSAGES] for stream in streams]
+        runs = (("echo baseline", echo_port, streams, 0.0),
+                ("map, then ACK", before_port, streams, 0.0),
+                ("ACK path", port, streams, 0.0),
+                ("receiver+filing", filing_port, streams, 0.0),
+                ("ACK path, 1 mon", port, streams[:1], 0.0),
+                ("filing, 10/s", filing_port, paced, 1 / PACED_RATE))
+        for name, target, clients, every in runs:
+            latencies, elapsed = await _run_clients(target, clients, every)
             ms = sorted(x * 1000 for x in latencies)
             figures[name] = {
                 "messages": len(ms),
@@ -110,7 +143,11 @@ async def ack_latency(monitors: int, count: int) -> dict[str, dict[str, float]]:
                 "messages_per_s": round(len(ms) / elapsed, 1),
             }
     finally:
-        await server.close()
+        for each in (server, before, filing):
+            await each.close()
+        receiver.close()
+        store.close()
+        folder.cleanup()
         echo.close()
         await echo.wait_closed()
     return figures
@@ -150,9 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     print("Messages interpreted per second (one core):")
     for name, rate in rates.items():
         print(f"  {name:28s} {rate:10.1f} /s")
-    p95 = latency["feed server"]["p95_ms"]
-    verdict = "met" if p95 < P95_TARGET_MS else "MISSED"
-    print(f"Target ACK p95 < {P95_TARGET_MS:g} ms: {verdict} ({p95} ms)")
+    p95 = latency["ACK path"]["p95_ms"]
+    verdict = "met" if p95 <= P95_TARGET_MS else "MISSED"
+    before = max(latency["map, then ACK"]["p95_ms"], 1e-9)
+    print(f"p95 / map-then-ACK p95 (same run): ACK path {p95 / before:.2f}, receiver+filing "
+          f"{latency['receiver+filing']['p95_ms'] / before:.2f}")
+    print(f"Target ACK p95 <= {P95_TARGET_MS:g} ms (ACK path): {verdict} ({p95} ms)")
     OUT_DIR.mkdir(exist_ok=True)
     (OUT_DIR / "bench_feed.json").write_text(json.dumps(
         {"ack_latency": latency, "interpreted_per_s": rates, "args": vars(args)}, indent=2))

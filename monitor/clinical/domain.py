@@ -47,6 +47,8 @@ class Measure(StrEnum):
     NAUSEA = "nausea"
     PHQ9 = "phq9"
     OVERDUE = "overdue"
+    #: The bedside monitor's feed (silent too long during the session).
+    FEED = "feed"
 
 
 class EventKind(StrEnum):
@@ -114,6 +116,13 @@ class Reading:
     by: str = ""
     #: The staff id of whoever entered it (the FHIR export names them as performer).
     entered_by: UUID | None = None
+    #: The bedside monitor it came from (its EUI-64, or ``location:`` and the location it
+    #: sends), when it was filed from the monitor's feed; None when typed.
+    device: str | None = None
+
+    @property
+    def from_monitor(self) -> bool:
+        return self.device is not None
 
     @property
     def is_late_entry(self) -> bool:

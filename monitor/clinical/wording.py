@@ -20,6 +20,7 @@ MEASURE_NAMES: dict[Measure, str] = {
     Measure.NAUSEA: "Nausea",
     Measure.PHQ9: "PHQ-9",
     Measure.OVERDUE: "Reading due",
+    Measure.FEED: "Monitor feed",
 }
 
 EVENT_NAMES: dict[EventKind, str] = {

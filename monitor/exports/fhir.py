@@ -27,6 +27,11 @@ reading is exported with its replacement values under the same ids and status ``
 a voided reading with status ``entered-in-error``, and a measure an amendment removed is
 ``entered-in-error`` too, so a receiver can tell which earlier value each one replaces.
 
+A reading filed from the bedside monitor's feed names the monitor as the Observations'
+``device``: a Device in the Bundle identified by its EUI-64 (the IEEE 11073 system id, as
+the HL7 device implementation guides write it), or named by the location it sends when it
+has none.
+
 The Encounter is ``finished`` once the patient is discharged (or when the session was
 imported, a record complete elsewhere), ``in-progress`` before. Vital signs carry the
 ``vital-signs`` category; the questionnaires and the nurse's scored assessments ``survey``.
@@ -58,6 +63,8 @@ from monitor.exports.reading_status import VOIDED, reading_statuses
 from monitor.service.views import PatientInfo, SessionView
 
 PROFILE = "http://hl7.org/fhir/StructureDefinition/"
+#: The identifier system of an IEEE EUI-64 device system id (HL7 PHD and PoCD guides).
+EUI64_SYSTEM = "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"
 
 #: measure → (codings as (system, code, display), unit, category, vital-signs profile)
 _SIMPLE: dict[str, tuple[tuple[tuple[str, str, str], ...], str, str, str | None]] = {
@@ -110,6 +117,9 @@ def session_bundle(view: SessionView, patient: PatientInfo, *,
         {"fullUrl": context.encounter, "resource": _encounter(view, context.subject)},
         _entry(scores_code_system(str(uuid.uuid5(CHAIRSIDE_NAMESPACE, SCORES_SYSTEM)))),
         *(_entry(_practitioner(url, name)) for url, name in sorted(staff.items())),
+        *(_entry(_device(key)) for key in sorted(
+            {r.device for r in (*view.record.readings, *view.superseded_readings)
+             if r.device is not None})),
         *(_entry(o) for o in observations),
     ]
     given = dose_administration(view, {"subject": {"reference": context.subject},
@@ -180,6 +190,25 @@ def _practitioner(url: str, name: str) -> dict[str, Any]:
         "text": _narrative(f"{name} (ChairSide staff)"),
         "name": [{"text": name}],
     }
+
+
+def _device_id(key: str) -> uuid.UUID:
+    return uuid.uuid5(CHAIRSIDE_NAMESPACE, f"device:{key}")
+
+
+def _device(key: str) -> dict[str, Any]:
+    """The bedside monitor ``key`` (its EUI-64, else ``location:`` and what it sends in
+    PV1-3) as a Device."""
+    resource: dict[str, Any] = {"resourceType": "Device", "id": str(_device_id(key))}
+    location = key.removeprefix("location:") if key.startswith("location:") else None
+    if location is None:
+        resource["identifier"] = [{"system": EUI64_SYSTEM, "value": key}]
+        name = f"Bedside monitor {key}"
+    else:
+        name = f"Bedside monitor at {location}"
+    return {**resource, "text": _narrative(name),
+            "deviceName": [{"name": name, "type": "user-friendly-name"}],
+            "type": {"text": "Bedside patient monitor"}}
 
 
 def _encounter(view: SessionView, patient_url: str) -> dict[str, Any]:
@@ -289,6 +318,8 @@ def _reading_observations(reading: Reading, status: str, first: uuid.UUID, conte
     """The Observations of ``measures`` of the reading, under the ids of the reading
     ``first`` entered (which it amends, or is)."""
     performer = _performer(reading.entered_by, reading.by)
+    device = ({} if reading.device is None else {"device": {
+        "reference": _urn(_device_id(reading.device)), "display": "Bedside monitor"}})
     for measure in measures:
         oid = uuid.uuid5(first, measure)
         if measure == "bp":
@@ -300,11 +331,11 @@ def _reading_observations(reading: Reading, status: str, first: uuid.UUID, conte
                      "valueQuantity": _quantity(reading.sbp or 0, "mm[Hg]")},
                     {"code": _concept(((LOINC, *DBP),)),
                      "valueQuantity": _quantity(reading.dbp or 0, "mm[Hg]")},
-                ]},
+                ], **device},
                 f"Blood pressure {reading.sbp}/{reading.dbp} mm[Hg]")
             continue
         codings, unit, category, profile = _SIMPLE[measure]
         number = getattr(reading, measure)
         yield _observation(oid, status, codings, category, profile, reading.time, context,
-                           performer, {"valueQuantity": _quantity(number, unit)},
+                           performer, {"valueQuantity": _quantity(number, unit), **device},
                            f"{codings[-1][2]} {number} {unit}")

@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from monitor.clinical.feed_health import ANNOUNCE_EVERY
 from monitor.clinical.permissions import Action
 from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
@@ -133,6 +134,8 @@ class FeedFiling:
     def __init__(self, service: ClinicService) -> None:
         self.service = service
         self._feed_identity: uuid.UUID | None = None
+        #: When each monitor was last announced as sending (see :meth:`_announce`).
+        self._announced: dict[str, datetime] = {}
 
     # -- bindings --------------------------------------------------------------------------
 
@@ -260,6 +263,7 @@ class FeedFiling:
         auto: list[uuid.UUID] = []
         self._seen(db, key, message, received_at)
         target = self._target(db, key, message.mrn, received_at)
+        self._announce(db, key, target, received_at)
         seen = self._seen_keys(db, message)
         rows = [self._row(seen, key, message, target, outcome=outcome, now=received_at)
                 for outcome in message.outcomes]
@@ -312,6 +316,21 @@ class FeedFiling:
                            f"the message's patient (PID-3) is not the patient of the session "
                            f"on chair {chair}: nothing is filed; check the monitor's patient")
         return _Target(chair, session.id, None, "")
+
+    def _announce(self, db: Session, key: str, target: _Target, now: datetime) -> None:
+        """Tell the tablets the session's monitor is sending, at most every
+        :data:`~monitor.clinical.feed_health.ANNOUNCE_EVERY` per monitor: its "receive
+        monitor" audit entry makes them load the session again, with the monitor's last
+        message. The feed health on the tiles and the "monitor feed lost" advisory read it."""
+        if target.session_id is None or target.status not in {None, "held"}:
+            return
+        last = self._announced.get(key)
+        if last is not None and timedelta(0) <= now - last < ANNOUNCE_EVERY:
+            return
+        self._announced[key] = now
+        self.service.guard.audit(db, None, "receive", "monitor", None, now=now,
+                                 session_id=target.session_id,
+                                 new={"device": key, "chair": target.chair})
 
     @staticmethod
     def _seen_keys(db: Session, message: Interpretation) -> set[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as field_of
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -60,14 +61,33 @@ class MessageError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ParsedMessage:
-    """A decoded, parsed message and the header fields every later step needs."""
+    """A decoded message, its MSH parsed, and the header fields every later step needs.
 
-    message: Message
+    The acknowledgement needs only the MSH (:attr:`msh`) and the message's type; the whole
+    message is parsed into segments when first asked for (:attr:`message`), which the
+    receiver does after the ACK: splitting every OBX into components is most of the work.
+    Once the MSH parsed, the rest cannot fail (python-hl7 plans the split from the MSH).
+    """
+
+    header: Message
     text: str
     charset: str
     message_id: str
     message_type: str  # "ORU^R01"
     version: str
+    _whole: list[Message] = field_of(default_factory=list, compare=False, repr=False)
+
+    @property
+    def message(self) -> Message:
+        """The whole message, parsed once (raises :class:`MessageError` if it cannot be)."""
+        if not self._whole:
+            try:
+                self._whole.append(hl7.parse(self.text))
+            except (hl7.ParseException, IndexError, KeyError, ValueError, TypeError,
+                    AssertionError) as exc:
+                raise MessageError(f"not an HL7 v2 message ({type(exc).__name__})",
+                                   self.message_id) from exc
+        return self._whole[0]
 
     def segments(self, name: str) -> list[Segment]:
         return [segment for segment in self.message if str(segment[0]) == name]
@@ -78,7 +98,18 @@ class ParsedMessage:
 
     @property
     def msh(self) -> Segment:
-        return self.message.segment("MSH")
+        return self.header.segment("MSH")
+
+    def value_types(self) -> list[str]:
+        """OBX-2 (value type) of each OBX, from the text, without parsing the message."""
+        fs, cs, rs = self.text[3], self.text[4], self.text[5]
+        types = []
+        for line in self.text.split("\r"):
+            if line[:3] == "OBX" and (len(line) == 3 or line[3] == fs):
+                parts = line.split(fs, 3)
+                value = parts[2] if len(parts) > 2 else ""
+                types.append(value.split(rs, 1)[0].split(cs, 1)[0].strip())
+        return types
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +249,8 @@ def parse(raw: bytes) -> ParsedMessage:
         raise MessageError("MSH-1/MSH-2 do not give five distinct separators", message_id)
     text = _elide_waveforms(text)
     try:
-        message = hl7.parse(text)
-        msh = message.segment("MSH")
+        header = hl7.parse(text.split("\r", 1)[0])
+        msh = header.segment("MSH")
     except (
         hl7.ParseException, IndexError, KeyError, ValueError, TypeError, AssertionError
     ) as exc:
@@ -230,7 +261,7 @@ def parse(raw: bytes) -> ParsedMessage:
     if not kind:
         raise MessageError("MSH-9 (message type) is empty", message_id)
     message_type = f"{kind}^{event}" if event else kind
-    return ParsedMessage(message, text, codec, message_id, message_type, field(msh, 12))
+    return ParsedMessage(header, text, codec, message_id, message_type, field(msh, 12))
 
 
 def classify(parsed: ParsedMessage) -> Classification:
@@ -239,10 +270,10 @@ def classify(parsed: ParsedMessage) -> Classification:
     if kind == "ORU" and event == "R40":
         return Classification("ignored", "alarm report (ORU^R40): alarms stay on the monitor")
     if kind == "ORU" and event == "R01":
-        values = [obx for obx in parsed.segments("OBX") if field(obx, 2)]
+        values = [kind for kind in parsed.value_types() if kind]
         if not values:
             return Classification("ignored", "ORU^R01 without observations")
-        if all(field(obx, 2).upper() in WAVEFORM_TYPES for obx in values):
+        if all(kind.upper() in WAVEFORM_TYPES for kind in values):
             return Classification("ignored", "waveform-only ORU^R01: ChairSide takes numerics")
         return Classification("observations")
     reasons = {

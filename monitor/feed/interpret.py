@@ -154,10 +154,15 @@ def interpret(raw: bytes, *, received_at: datetime, zone: ZoneInfo) -> Interpret
 
 
 def interpret_parsed(
-    parsed: ParsedMessage, *, received_at: datetime, zone: ZoneInfo
+    parsed: ParsedMessage, *, received_at: datetime, zone: ZoneInfo,
+    classification: hl7msg.Classification | None = None,
 ) -> Interpretation:
-    """:func:`interpret` for a message already parsed."""
-    classification = hl7msg.classify(parsed)
+    """:func:`interpret` for a message already parsed (and classified, if given)."""
+    try:
+        parsed.message  # noqa: B018 - the whole message parsed (the MSH was, for the ACK)
+    except MessageError as exc:
+        return Interpretation("error", exc.message_id, exc.reason)
+    classification = classification or hl7msg.classify(parsed)
     base = Interpretation(
         "ignored", parsed.message_id, classification.reason, parsed.message_type,
         parsed.charset,
@@ -224,11 +229,32 @@ def _duration(delta: timedelta) -> str:
     return f"{hours} h {rest // 60:02d} min {rest % 60:02d} s"
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message with observations, acknowledged, whose OBX rows are still to be mapped
+    (:meth:`interpretation`): the receiver maps them after the ACK, off the event loop."""
+
+    parsed: ParsedMessage
+    classification: hl7msg.Classification
+    received_at: datetime
+    zone: ZoneInfo
+
+    @property
+    def message_id(self) -> str:
+        return self.parsed.message_id
+
+    def interpretation(self) -> Interpretation:
+        return interpret_parsed(self.parsed, received_at=self.received_at, zone=self.zone,
+                                classification=self.classification)
+
+
 class FeedHandler:
     """The MLLP server's handler: interpret each message and acknowledge it.
 
     ``AA`` for every well-formed message (ignored ones included), ``AE`` only for unusable
-    input. Each acknowledgement gets its own control id (``CS`` + a counter).
+    input. Each acknowledgement gets its own control id (``CS`` + a counter). The ACK needs
+    only the parse and the message's type (:meth:`acknowledge`); mapping each observation
+    may follow it (:class:`Received`).
     """
 
     def __init__(self, clock: Clock, zone: ZoneInfo) -> None:
@@ -240,6 +266,16 @@ class FeedHandler:
         return f"CS{next(self._ids)}"
 
     def __call__(self, payload: bytes, peer: str) -> HandlerResult:
+        """The ACK and the whole :class:`Interpretation` of the message."""
+        result = self.acknowledge(payload, peer)
+        if isinstance(result.outcome, Received):
+            return HandlerResult(result.ack, result.outcome.interpretation())
+        return result
+
+    def acknowledge(self, payload: bytes, peer: str) -> HandlerResult:
+        """The ACK, from the parse and the message's type alone. The outcome is the
+        :class:`Interpretation` of an error or an ignored message, or for a message with
+        observations a :class:`Received` to map after the ACK is sent."""
         now = self.clock.now()
         try:
             parsed = hl7msg.parse(payload)
@@ -247,11 +283,15 @@ class FeedHandler:
             error = Interpretation("error", exc.message_id, exc.reason)
             ack = hl7msg.reject(payload, exc.reason, now=now, control_id=self.control_id())
             return HandlerResult(ack, error)
-        result = interpret_parsed(parsed, received_at=now, zone=self.zone)
+        classification = hl7msg.classify(parsed)
         ack = hl7msg.build_ack(
-            "AA", now=now, control_id=self.control_id(), request=parsed, text=result.reason
+            "AA", now=now, control_id=self.control_id(), request=parsed,
+            text=classification.reason,
         )
-        return HandlerResult(ack, result)
+        if classification.kind == "observations":
+            return HandlerResult(ack, Received(parsed, classification, now, self.zone))
+        return HandlerResult(ack, interpret_parsed(parsed, received_at=now, zone=self.zone,
+                                                   classification=classification))
 
     def reject(self, head: bytes, reason: str) -> bytes:
         """The server's AE for a frame it could not hand over (too large, a failure)."""

@@ -1,10 +1,11 @@
 """The headless receiver: the MLLP server acknowledging at once, a worker thread filing.
 
-Each message is interpreted and acknowledged on the event loop (no database there, so the
-ACK is never delayed by it); the interpretation is then queued to one filing thread, which
-files messages in the order they arrived (those that queued up meanwhile together, in one
-transaction). When the database refuses a write for a reason
-of the environment (server gone, disk full) the thread retries the message every
+Each message is parsed and acknowledged on the event loop (no database there, so the ACK
+is never delayed by it, nor by mapping each observation: the ACK needs only the parse and
+the message's type); the message is then queued to one filing thread, which maps its
+observations and files messages in the order they arrived (those that queued up meanwhile
+together, in one transaction). When the database refuses a write for a reason of the
+environment (server gone, disk full) the thread retries the message every
 :data:`RETRY_EVERY` seconds up to :data:`RETRIES` times before it logs the message as not
 filed. Log lines name devices, message ids and counts, never patient values.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from monitor.feed.filing import FeedFiling
-from monitor.feed.interpret import FeedHandler, Interpretation
+from monitor.feed.interpret import FeedHandler, Interpretation, Received
 from monitor.feed.mllp import HandlerResult
 from monitor.storage.store import StorageError
 
@@ -43,16 +44,15 @@ class FilingReceiver:
         self.handler = handler
         self.filing = filing
         self.on_filed = on_filed
-        self._queue: queue.Queue[tuple[Interpretation, datetime] | None] = queue.Queue()
+        self._queue: queue.Queue[Received | None] = queue.Queue()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="feed-filing", daemon=True)
         self._thread.start()
 
     def __call__(self, payload: bytes, peer: str) -> HandlerResult:
-        result = self.handler(payload, peer)
-        outcome = result.outcome
-        if isinstance(outcome, Interpretation) and outcome.kind == "observations":
-            self._queue.put((outcome, self.handler.clock.now()))
+        result = self.handler.acknowledge(payload, peer)
+        if isinstance(result.outcome, Received):
+            self._queue.put(result.outcome)
         return result
 
     def reject(self, head: bytes, reason: str) -> bytes:
@@ -77,7 +77,7 @@ class FilingReceiver:
                 except queue.Empty:
                     break
             try:
-                messages = [item for item in batch if item is not _STOP]
+                messages = [m for m in map(_interpreted, batch) if m is not None]
                 if messages:
                     self._file(messages)
             finally:
@@ -115,3 +115,16 @@ class FilingReceiver:
                     self.on_filed(result)
             return
         log.error("%d messages NOT filed: the database stayed unavailable", len(messages))
+
+
+def _interpreted(item: Received | None) -> tuple[Interpretation, datetime] | None:
+    """The message's observations mapped, with its receive time (None: the stop, or a
+    message whose mapping failed, which is logged)."""
+    if item is None:
+        return None
+    try:
+        return item.interpretation(), item.received_at
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the filing
+        log.error("message %s could not be interpreted: %s", item.message_id,
+                  type(exc).__name__)
+        return None

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from monitor.clinical.domain import Flag, Measure, Phase, Reading, Severity, clock_time
+from monitor.clinical.feed_health import MonitorState, monitor_state
 from monitor.clinical.rules import infusion_started_at, infusion_stopped_at
 from monitor.clinical.wording import MEASURE_NAMES
 from monitor.service.views import SessionView
@@ -44,7 +45,7 @@ class ValueBadge:
 def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
                 current: Severity | None) -> ValueBadge | None:
     """The badge of ``measure``'s shown value: the value's open flag; else, when the value
-    itself still meets a tier at least as bad as any open flag of the measure, that tier
+    itself still meets a tier worse than any open flag of the measure, that tier
     (acknowledged); else the worst open flag of an earlier reading, with its time. An
     acknowledged critical value must not look normal, nor wear an older advisory's time.
     """
@@ -55,7 +56,9 @@ def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
         flag = max(own, key=lambda f: f.severity)
         if worst is None or flag.severity >= worst.severity:
             return ValueBadge(flag.severity, TIER_WORDS[flag.severity], True, flag.severity)
-    if current is not None and (worst is None or current >= worst.severity):
+    # A value no worse than an earlier reading's open flag is still that flag's, which is
+    # not acknowledged: only a tier beyond every open flag has been answered.
+    if current is not None and (worst is None or current > worst.severity):
         return ValueBadge(current, f"{TIER_WORDS[current]} · acknowledged", True, current)
     if worst is None:
         return None
@@ -90,6 +93,10 @@ class ChairTile:
     #: ("BP still critical · acknowledged"), so the tile does not look calm when it is not.
     standing: Severity | None = None
     standing_text: str = ""
+    #: The bound bedside monitor's state ("Monitor receiving", "Monitor silent 3:05",
+    #: "Monitor: no messages"), "" with no monitor bound; ``monitor_silent`` unless receiving.
+    monitor_text: str = ""
+    monitor_silent: bool = False
     #: The session's entries saved on this tablet and not yet on the server.
     held: int = 0
 
@@ -188,6 +195,9 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         if badge is not None:
             badges[key] = badge
     standing, standing_text = _standing(view, worst)
+    monitor = view.info.monitor
+    state = (monitor_state(chair, monitor.last_message_at, view.at)
+             if monitor is not None else None)
     mrn = view.info.patient.mrn
     return ChairTile(
         chair=chair,
@@ -208,8 +218,16 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         badges=badges,
         standing=standing,
         standing_text=standing_text,
+        monitor_text=_monitor_words(state),
+        monitor_silent=state is not None and state.state != "receiving",
         held=view.held,
     )
+
+
+def _monitor_words(state: MonitorState | None) -> str:
+    if state is None:
+        return ""
+    return "Monitor: no messages" if state.state == "never" else f"Monitor {state.label}"
 
 
 def _standing(view: SessionView, worst: Flag | None) -> tuple[Severity | None, str]:

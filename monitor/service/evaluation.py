@@ -30,6 +30,7 @@ from monitor.clinical.domain import (
     SessionRecord,
     Severity,
 )
+from monitor.clinical.feed_health import feed_lost_flags
 from monitor.clinical.protocol import Protocol
 from monitor.clinical.rules import (
     FlagEvaluation,
@@ -58,6 +59,10 @@ def evaluate(
     if evaluation is None:
         evaluation = FlagEvaluation.of(record.as_of(at), protocol)
     flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
+    if info.monitor is not None:  # the bound monitor silent too long: one advisory per silence
+        lost = feed_lost_flags(info.id, info.chair, info.monitor, record, protocol, at=at,
+                               session_start=info.time)
+        flags = tuple(sorted((*flags, *lost), key=lambda f: (not f.open, -f.severity, f.time)))
     levels = evaluation.current_levels()
     upcoming = next_reading(record, protocol, at, evaluation=evaluation)
     signed = sign_off(record.as_of(at))
@@ -148,7 +153,13 @@ class Evaluations:
 
         Runs inside the caller's transaction, after its new rows were flushed; ``appended``
         is the reading it stored, if that is all it stored.
+
+        Two tablets saving into one session take turns here (a lock held to COMMIT, on
+        PostgreSQL), so each evaluates the rows the other committed: evaluating side by side,
+        each would raise the first flag of one episode from its own reading, and both
+        would be stored.
         """
+        queries.take_turns(connection, f"flags:{session_id}")
         raised = self._reading_flags(connection, session_id, protocol, now, appended)
         if not raised:
             return ()  # most saves: nothing to compare with the stored flags
@@ -210,12 +221,13 @@ class Evaluations:
                        now: datetime, appended: uuid.UUID | None) -> list[Flag]:
         """The flags readings raised on the session as it stands at ``now``.
 
-        Saving a reading after the latest, the usual case, evaluates only that reading: the
-        evaluation of the record as the last save here left it is kept per session, and
-        extended when the rows show that nothing else changed since — one more reading
-        row, the last save's reading committed, the same number of events and corrections,
-        nothing dated after now, no acknowledgement dated back among the evaluated readings.
-        Anything else (a late entry, a correction, an event, another tablet's entry, a failed
+        Saving a reading after the latest, the usual case, evaluates only the readings added
+        since the last save here: the evaluation of the record as that save left it is kept
+        per session, and extended when the rows show that nothing else changed since — only
+        reading rows added (this one, and others' saved meanwhile), all dated after those
+        evaluated, the last save's reading committed, the same number of events and
+        corrections, nothing dated after now, no acknowledgement dated back among the
+        evaluated readings. Anything else (a late entry, a correction, an event, a failed
         commit) evaluates the whole record again. The rows are counted before the record is
         read, so a row committed in between can only cause a needless full evaluation.
         """
@@ -224,15 +236,8 @@ class Evaluations:
         shape = self._shape(connection, session_id, tail)
         evaluation: FlagEvaluation | None = None
         if (appended is not None and tail is not None and tail.protocol is protocol
-                and shape.settled(now) and shape.follows(tail.shape)):
-            row = connection.execute(queries.READING_BY_ID, {"reading_id": appended}).first()
-            last = tail.evaluation.last_time
-            if row is not None and (last is None or row.time > last):
-                acks = [Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action,
-                                        note=a.note, by=a.name)
-                        for a in connection.execute(queries.ACKNOWLEDGEMENTS_AS_OF,
-                                                    {"session_id": session_id, "at": now})]
-                evaluation = tail.evaluation.extended(Reading(*row), acks)
+                and shape.settled(now) and shape.grew(tail.shape)):
+            evaluation = _extended(connection, session_id, tail, shape, now, appended=appended)
         if evaluation is None:
             record, _, _ = load_record(connection, session_id, now)
             evaluation = FlagEvaluation.of(record.as_of(now), protocol)
@@ -257,10 +262,43 @@ class _Shape(NamedTuple):
         return all(t is None or t <= now
                    for t in (self.latest_reading, self.latest_event, self.latest_correction))
 
+    def grew(self, before: _Shape) -> bool:
+        """Only reading rows were added since ``before``, and its own reading is stored."""
+        return (self.stamp_stored and self.readings > before.readings
+                and self.events == before.events and self.corrections == before.corrections)
+
     def follows(self, before: _Shape) -> bool:
         """Exactly one reading row was added since ``before``, whose own reading is stored."""
         return (self.stamp_stored and self.readings == before.readings + 1
                 and self.events == before.events and self.corrections == before.corrections)
+
+
+def _extended(connection: Connection, session_id: uuid.UUID, tail: _Tail, shape: _Shape,
+              now: datetime, *, appended: uuid.UUID) -> FlagEvaluation | None:
+    """The tail's evaluation extended by the readings added since (``appended``, and any
+    other tablets saved meanwhile), when they all come after those it evaluated; else None.
+    Two tablets saving into one session so each evaluate a few readings, not the whole
+    record, on every save."""
+    last = tail.evaluation.last_time
+    if last is None:
+        return None
+    # Readings voided or amended before the tail are counted in both shapes, never returned.
+    rows = connection.execute(queries.READINGS_AFTER,
+                              {"session_id": session_id, "after": last}).all()
+    if (len(rows) != shape.readings - tail.shape.readings
+            or all(row.id != appended for row in rows)):
+        return None  # one was added among the readings evaluated: evaluate them all again
+    acks = [Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
+                            by=a.name)
+            for a in connection.execute(queries.ACKNOWLEDGEMENTS_AS_OF,
+                                        {"session_id": session_id, "at": now})]
+    evaluation: FlagEvaluation | None = tail.evaluation
+    for row in rows:
+        assert evaluation is not None
+        evaluation = evaluation.extended(Reading(*row), acks)
+        if evaluation is None:
+            return None
+    return evaluation
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ dose, blood-pressure peak and rise over the baseline, the deepest dissociation a
 flags by tier, how long after the infusion stopped the patient was ready to go home, and the
 PHQ-9 and GAD-7 answered before the session, the response the treatment is for. The clinical
 facts come from :mod:`monitor.clinical.rules` and :mod:`monitor.clinical.discharge`; nothing is
-re-derived here.
+re-derived here. :func:`course_views` reads all of a patient's sessions in a fixed number of
+statements, however many there are, and evaluates each on its own, exactly as loading it alone
+would.
 
 The database side is reached through :class:`Review` (``service.review``: ``find_sessions``,
 ``course``), which checks the reviewer's permission first
@@ -45,9 +47,9 @@ from monitor.service.evaluation import evaluate
 from monitor.service.guard import Guard
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import NotFoundError, PatientInfo, SessionView
-from monitor.storage import queries, review_queries
+from monitor.storage import review_queries
 from monitor.storage.model import Patient
-from monitor.storage.records import load_record, patient_info, session_info
+from monitor.storage.records import patient_info
 
 #: The most rows one page may hold.
 MAX_PAGE = 500
@@ -320,14 +322,20 @@ class Review:
             patient = db.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError(f"no patient {patient_id}")
-            views = []
-            sessions = connection.execute(queries.PATIENT_SESSIONS, {"patient_id": patient_id})
-            for summary in sessions:
-                info = session_info(connection, summary.id)
-                record, superseded, corrections = load_record(connection, summary.id, at)
-                views.append(evaluate(info=info,
-                                      protocol=self.protocols.protocol_of(connection, info),
-                                      record=record, at=at, superseded=superseded,
-                                      corrections=corrections))
+            views = course_views(connection, self.protocols, patient_id, at)
             return course_of(patient_info(patient), views)
+
+
+def course_views(connection: Connection, protocols: SessionProtocols, patient_id: uuid.UUID,
+                 at: datetime) -> list[SessionView]:
+    """The views of the patient's sessions as they stood at ``at``, oldest first: every
+    session's rows read together in a fixed number of statements
+    (:func:`monitor.storage.review_queries.course_records`), then each session evaluated
+    on its own, as loading it would (:func:`monitor.service.evaluation.evaluate`)."""
+    loaded = review_queries.course_records(connection, patient_id, at)
+    judged_by = protocols.protocols_of(connection, [info for info, *_ in loaded])
+    return [evaluate(info=info, protocol=protocol, record=record, at=at,
+                     superseded=superseded, corrections=corrections)
+            for (info, record, superseded, corrections), protocol in zip(
+                loaded, judged_by, strict=True)]
 

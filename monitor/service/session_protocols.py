@@ -9,7 +9,7 @@ evaluations kept between saves (:mod:`monitor.service.evaluation`) compare them 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,14 @@ class SessionProtocols:
             # evaluations compare protocols by identity).
             protocol = self._pinned.setdefault(key, protocol)
         return protocol
+
+    def protocols_of(self, connection: Connection,
+                     infos: Sequence[SessionInfo]) -> list[Protocol]:
+        """:meth:`protocol_of` of each session, the versions not loaded yet read in one
+        statement (a patient's course)."""
+        self.versions.prefetch(connection, {info.protocol_version_id for info in infos
+                                            if info.protocol_version_id is not None})
+        return [self.protocol_of(connection, info) for info in infos]
 
     def record_protocol_change(
         self, profile: str, *, by: uuid.UUID, old: Mapping[str, Any], new: Mapping[str, Any],

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -188,7 +189,17 @@ class VersionCache:
     def protocol(self, connection: Connection, version: uuid.UUID) -> Protocol:
         return self.get(connection, version)[1]
 
+    def prefetch(self, connection: Connection, versions: Iterable[uuid.UUID]) -> None:
+        """Load those of ``versions`` not loaded yet, in one statement (none when all are):
+        the versions many sessions are judged by. One not stored is left to :meth:`get`."""
+        missing = {v for v in versions if v not in self._loaded}
+        if missing:
+            for row in connection.execute(_BY_IDS, {"ids": sorted(missing)}):
+                stored = StoredVersion(*row)
+                self._loaded[stored.id] = (stored, protocol_of(stored, self._directory))
+
 
 _SELECT = select(VERSIONS.c.id, VERSIONS.c.profile, VERSIONS.c.version, VERSIONS.c.hash,
                  VERSIONS.c.content, VERSIONS.c.created_at)
 _BY_ID = _SELECT.where(VERSIONS.c.id == bindparam("id"))
+_BY_IDS = _SELECT.where(VERSIONS.c.id.in_(bindparam("ids", expanding=True)))

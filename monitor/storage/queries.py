@@ -37,7 +37,10 @@ from monitor.storage.model import Acknowledgement as AckRow
 from monitor.storage.model import (
     Base,
     Correction,
+    DeviceReading,
     EventRow,
+    FeedBinding,
+    FeedDevice,
     FlagRow,
     Patient,
     ProtocolVersion,
@@ -64,6 +67,9 @@ FLAGS = _table(FlagRow)
 STAFF = _table(Staff)
 VERSIONS = _table(ProtocolVersion)
 SIGNATURES = _table(Signature)
+DEVICE_READINGS = _table(DeviceReading)
+FEED_BINDINGS = _table(FeedBinding)
+FEED_DEVICES = _table(FeedDevice)
 
 _READING_COUNTS = (
     select(READINGS.c.session_id, func.count().label("n"))
@@ -93,9 +99,22 @@ SESSION_COLUMNS = (
 _SESSION_LIMITS = func.coalesce(SESSIONS.c.limit_overrides, PATIENTS.c.limit_overrides,
                                 type_=SESSIONS.c.limit_overrides.type)
 
-#: The session's columns, its patient's, and its protocol version's (the label the stored
-#: version declares, else the one the session recorded).
-SESSION_WITH_PATIENT = (
+#: The monitor bound to the session's chair now, and its last message (NULL: none bound,
+#: or it never sent): the session's view shows the monitor's state from them.
+_CHAIR_MONITOR = (FEED_BINDINGS.c.chair == SESSIONS.c.chair) & FEED_BINDINGS.c.unbound_at.is_(None)
+_MONITOR_DEVICE = (select(FEED_BINDINGS.c.device_key).where(_CHAIR_MONITOR)
+                   .order_by(FEED_BINDINGS.c.bound_at.desc()).limit(1)
+                   .scalar_subquery().label("monitor_device"))
+_MONITOR_LAST_MESSAGE = (
+    select(FEED_DEVICES.c.last_message_at)
+    .join(FEED_BINDINGS, FEED_BINDINGS.c.device_key == FEED_DEVICES.c.key)
+    .where(_CHAIR_MONITOR).order_by(FEED_BINDINGS.c.bound_at.desc()).limit(1)
+    .scalar_subquery().label("monitor_last_message_at"))
+
+#: Sessions' columns, their patient's, their protocol version's (the label the stored
+#: version declares, else the one the session recorded) and their chair's monitor;
+#: :data:`SESSION_WITH_PATIENT` picks one.
+SESSIONS_WITH_PATIENT = (
     select(
         *(SESSIONS.c[name] for name in SESSION_COLUMNS),
         PATIENTS.c.id.label("patient_id"), PATIENTS.c.mrn,
@@ -106,12 +125,13 @@ SESSION_WITH_PATIENT = (
         func.coalesce(VERSIONS.c.version, SESSIONS.c.protocol_version)
         .label("protocol_version"),
         func.coalesce(VERSIONS.c.hash, "").label("protocol_hash"),
+        _MONITOR_DEVICE, _MONITOR_LAST_MESSAGE,
     )
     .join(PATIENTS, PATIENTS.c.id == SESSIONS.c.patient_id)
     .outerjoin(STAFF, STAFF.c.id == SESSIONS.c.entered_by)
     .outerjoin(VERSIONS, VERSIONS.c.id == SESSIONS.c.protocol_version_id)
-    .where(SESSIONS.c.id == bindparam("session_id"))
 )
+SESSION_WITH_PATIENT = SESSIONS_WITH_PATIENT.where(SESSIONS.c.id == bindparam("session_id"))
 
 #: All of a session's corrections: those made by the moment loaded apply, later ones only
 #: keep their amending rows out of the record.
@@ -147,6 +167,14 @@ class ItemAnswers(TypeDecorator[tuple[int, ...]]):
 _ENTERED_BY_NAME = func.coalesce(STAFF.c.name, "").label("by_name")
 
 
+#: The monitor a reading was filed from (its device reading's), NULL for a typed one.
+_DEVICE_OF_READING = (
+    select(DEVICE_READINGS.c.device_key)
+    .where(DEVICE_READINGS.c.reading_id == READINGS.c.id)
+    .scalar_subquery().label("device")
+)
+
+
 def reading_columns(*, named: bool = True) -> list[Any]:
     """One column per field of :class:`Reading`, in order, so that a row makes a Reading
     positionally (by far the cheapest way to build one). ``named``: who entered it, by
@@ -155,6 +183,8 @@ def reading_columns(*, named: bool = True) -> list[Any]:
     for name in (f.name for f in fields(Reading)):
         if name == "by":
             columns.append(_ENTERED_BY_NAME if named else literal("").label(name))
+        elif name == "device":
+            columns.append(_DEVICE_OF_READING)
         elif name.endswith("_items"):
             columns.append(type_coerce(READINGS.c[name], ItemAnswers).label(name))
         else:
@@ -167,6 +197,17 @@ READINGS_AS_OF = (
     .outerjoin(STAFF, STAFF.c.id == READINGS.c.entered_by)
     .where(READINGS.c.session_id == bindparam("session_id"),
            READINGS.c.time <= bindparam("at"))
+    .order_by(READINGS.c.time, READINGS.c.recorded_at)
+)
+#: A session's readings dated after ``after`` and not voided or amended, in the record's
+#: order: those other tablets saved since this one last evaluated the session, and its own.
+READINGS_AFTER = (
+    select(*reading_columns())
+    .outerjoin(STAFF, STAFF.c.id == READINGS.c.entered_by)
+    .where(READINGS.c.session_id == bindparam("session_id"),
+           READINGS.c.time > bindparam("after"),
+           READINGS.c.id.not_in(select(CORRECTIONS.c.target_id).where(
+               CORRECTIONS.c.session_id == bindparam("session_id"))))
     .order_by(READINGS.c.time, READINGS.c.recorded_at)
 )
 EVENTS_AS_OF = (

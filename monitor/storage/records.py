@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from monitor.clinical.domain import Acknowledgement, Event, EventKind, Flag, Reading, SessionRecord
+from monitor.clinical.feed_health import MonitorLink
 from monitor.storage import queries
 from monitor.storage.model import EventRow, Patient, ReadingRow, TreatmentSession
 
@@ -69,6 +70,8 @@ class SessionInfo:
     protocol_version_id: uuid.UUID | None = None
     protocol_version: str = ""
     protocol_hash: str = ""
+    #: The bedside monitor bound to the chair, as loaded with the session (None: none).
+    monitor: MonitorLink | None = None
     #: The patient's own limits the session started with, by which it is judged.
     limit_overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -102,6 +105,12 @@ def patient_info(patient: Patient) -> PatientInfo:
 def session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
     """The session and its patient, in one query; :class:`NotFoundError` if there is none."""
     row = connection.execute(queries.SESSION_WITH_PATIENT, {"session_id": session_id}).first()
+    return session_info_of(row, session_id)
+
+
+def session_info_of(row: Any, session_id: uuid.UUID) -> SessionInfo:
+    """The session from its row of :data:`queries.SESSION_WITH_PATIENT` (None: there is no
+    session ``session_id``, :class:`NotFoundError`)."""
     if row is None:
         raise NotFoundError(f"no session {session_id}")
     patient = PatientInfo(
@@ -119,6 +128,8 @@ def session_info(connection: Connection, session_id: uuid.UUID) -> SessionInfo:
         entered_by=row.entered_by, entered_by_name=row.entered_by_name or "",
         protocol_version_id=row.protocol_version_id, protocol_version=row.protocol_version,
         protocol_hash=row.protocol_hash,
+        monitor=None if row.monitor_device is None else MonitorLink(
+            row.monitor_device, row.monitor_last_message_at),
         limit_overrides=dict(row.session_limit_overrides or {}),
     )
 
@@ -142,11 +153,30 @@ def load_record(
     and an amending row made later is not in the record yet. With ``entered_only``, an
     entry entered after ``at`` (a late entry) is not in it either.
     """
+    return record_of([list(connection.execute(statement, params))
+                      for statement, params in record_statements(session_id, at)],
+                     session_id, at, entered_only=entered_only)
+
+
+def record_statements(session_id: uuid.UUID, at: datetime) -> list[tuple[Any, dict[str, Any]]]:
+    """The reads :func:`record_of` makes a record of."""
     of_session = {"session_id": session_id}
     as_of = {"session_id": session_id, "at": at}
+    return [(queries.CORRECTIONS_OF_SESSION, of_session), (queries.READINGS_AS_OF, as_of),
+            (queries.EVENTS_AS_OF, as_of), (queries.ACKNOWLEDGEMENTS_AS_OF, as_of)]
+
+
+def record_of(
+    rows: Sequence[Sequence[Any]], session_id: uuid.UUID, at: datetime, *,
+    entered_only: bool = False,
+) -> tuple[SessionRecord, Superseded, tuple[CorrectionInfo, ...]]:
+    """:func:`load_record` from the rows of :func:`record_statements` (corrections,
+    readings, events, acknowledgements, each in its statement's order), or of the same
+    columns read for many sessions at once (:mod:`monitor.storage.review_queries`)."""
+    correction_rows, reading_rows, event_rows, ack_rows = rows[:4]
     corrections: list[CorrectionInfo] = []
     replacements_later: set[uuid.UUID] = set()
-    for c in connection.execute(queries.CORRECTIONS_OF_SESSION, of_session):
+    for c in correction_rows:
         if c.time <= at:
             corrections.append(CorrectionInfo(
                 id=c.id, time=c.time, target_kind=c.target_kind, target_id=c.target_id,
@@ -157,13 +187,13 @@ def load_record(
     hidden = {c.target_id for c in corrections}
     readings: list[Reading] = []
     superseded: list[Reading] = []
-    for r in connection.execute(queries.READINGS_AS_OF, as_of):
+    for r in reading_rows:
         if r.id in replacements_later or (entered_only and r.recorded_at > at):
             continue
         (superseded if r.id in hidden else readings).append(Reading(*r))
     events: list[Event] = []
     superseded_events: list[Event] = []
-    for e in connection.execute(queries.EVENTS_AS_OF, as_of):
+    for e in event_rows:
         if e.id in replacements_later or (entered_only and e.recorded_at > at):
             continue
         event = Event(id=e.id, time=e.time, kind=EventKind(e.kind), detail=e.detail,
@@ -172,7 +202,7 @@ def load_record(
     acknowledgements = tuple(
         Acknowledgement(flag_id=a.flag_id, time=a.time, action=a.action, note=a.note,
                         by=a.name)
-        for a in connection.execute(queries.ACKNOWLEDGEMENTS_AS_OF, as_of)
+        for a in ack_rows
     )
     record = SessionRecord(
         session_id=session_id, readings=tuple(readings), events=tuple(events),

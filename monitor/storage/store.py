@@ -107,7 +107,7 @@ _REASON_TEXT = {
     "disk-full": "the disk is full",
     "read-only": "the database is read-only",
     "unreachable": "the database cannot be reached",
-    "busy": "the database is busy (another device holds a lock)",
+    "busy": "the database is busy (another device holds a lock, or the server is overloaded)",
     "io": "the storage device reported an error",
 }
 
@@ -123,6 +123,10 @@ def classify(exc: BaseException) -> str | None:
             return "read-only"
         if code.startswith(("08", "57P")):
             return "unreachable"
+        if code in ("57014", "55P03"):
+            # The statement or lock timeout ran out: the server answered, but in time it
+            # could not do the work (another device's lock, an overloaded server).
+            return "busy"
         if code.startswith("53"):
             return "disk-full"
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:

@@ -1,6 +1,6 @@
 """Counting what a save costs: each run of the readings' rules, each session evaluated,
 each session loaded. Shared by the service's, the presenter's and the window's tests of
-"a saved reading is evaluated once"."""
+"a saved reading is evaluated once". :func:`statements` counts what is sent to the database."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 
 from monitor.clinical.rules import FlagEvaluation
 from monitor.service import loading
@@ -46,3 +47,19 @@ def counted(service: ClinicService, monkeypatch: pytest.MonkeyPatch) -> Iterator
         patch.setattr(loading, "evaluate", counted_evaluate)
         patch.setattr(service, "load", counted_load)
         yield calls
+
+
+@contextlib.contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL of each statement sent on ``engine`` inside the block, in order (SQLAlchemy's
+    ``before_cursor_execute``: one per execution, a statement run for many rows once)."""
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

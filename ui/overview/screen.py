@@ -152,6 +152,9 @@ class ChairTileWidget(QPushButton):
                                         QSizePolicy.Policy.Preferred)
         self.more_flags = _label(px=SMALL_PX, colour=theme.text_muted)
         self.hint = _label(px=PHASE_PX, colour=theme.text_muted, wrap=True)
+        #: The bound bedside monitor: "Monitor receiving", "Monitor silent 3:05".
+        self.monitor = _label(px=SMALL_PX, wrap=True)
+        self.monitor.setObjectName("monitor-state")
 
         self.check_in_next = TouchButton("Check in next patient", min_height=PRIMARY_MIN)
         self.check_in_next.setObjectName("check-in-next")
@@ -187,6 +190,7 @@ class ChairTileWidget(QPushButton):
         layout.addLayout(phase_row)
         layout.addWidget(self.vitals)
         layout.addWidget(self.hint)
+        layout.addWidget(self.monitor)
         layout.addStretch(1)
         layout.addLayout(due_row)
         layout.addLayout(flag_row)
@@ -218,7 +222,7 @@ class ChairTileWidget(QPushButton):
     def texts(self) -> list[str]:
         """The words the tile shows, in reading order (its accessible name, and for tests)."""
         labels = (self.title, self.patient, self.phase, *self._vital_texts(), self.hint,
-                  self.due, self.flag_word, self.flag_message, self.more_flags)
+                  self.monitor, self.due, self.flag_word, self.flag_message, self.more_flags)
         shown = [label.text() for label in labels if not label.isHidden() and label.text()]
         if not self.check_in_next.isHidden():
             shown.append(self.check_in_next.text())
@@ -277,7 +281,7 @@ class ChairTileWidget(QPushButton):
         self.hint.setText("Tap to check in")
         for widget in (self.patient, self.phase, self.phase_icon, self.vitals, self.due,
                        self.due_icon, self.flag_icon, self.flag_word, self.flag_message,
-                       self.more_flags, self.check_in_next):
+                       self.more_flags, self.check_in_next, self.monitor):
             widget.hide()
         self.hint.show()
 
@@ -295,6 +299,8 @@ class ChairTileWidget(QPushButton):
         self.hint.setVisible(bool(tile.held))
         self.check_in_next.setVisible(discharged)
         self.vitals.setVisible(not discharged)
+        self.monitor.setText(tile.monitor_text)
+        self.monitor.setVisible(bool(tile.monitor_text) and not discharged)
         bp = f"{tile.bp[0]}/{tile.bp[1]}" if tile.bp is not None else "–"
         self.values["bp"].setText(bp)
         self.values["hr"].setText(str(tile.hr) if tile.hr is not None else "–")
@@ -365,6 +371,9 @@ class ChairTileWidget(QPushButton):
         _set_look(self.more_flags, px=SMALL_PX, colour=muted)
         _set_look(self.hint, px=PHASE_PX, bold=bool(tile.held),
                   colour=t.warning if tile.held else muted)
+        # A silent monitor in the advisory colour and bold, with the word "silent".
+        _set_look(self.monitor, px=SMALL_PX, bold=tile.monitor_silent,
+                  colour=t.advisory if tile.monitor_silent else muted)
         free = tile.empty
         background = t.background if free else t.surface
         line = "dashed" if free else "solid"

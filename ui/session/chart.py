@@ -56,6 +56,7 @@ from ui.session.chart_data import (
     infusion_spans,
     measure_values,
     minutes_since,
+    monitor_marks,
     split_at,
     vertical_pairs,
 )
@@ -68,6 +69,7 @@ from ui.session.chart_panes import (
     GRID_MARGIN_PX,
     GRID_SPACING_PX,
     MARKER_PX,
+    MONITOR_MARK_PX,
     PANE_FRAME_PX,
     PANE_HEIGHTS,
     PANE_LABELS,
@@ -254,6 +256,8 @@ class SessionChart(QWidget):
 
         top, oxygen, scores = self.top.plot, self.oxygen.plot, self.scores.plot
         self.bp_bars = line(top, t.systolic, connect="pairs")
+        self.monitor_marks = scatter(top, "s", t.text, size=MONITOR_MARK_PX)
+        self.monitor_marks.setBrush(QBrush(Qt.BrushStyle.NoBrush))  # a frame around the BP
         self.systolic = scatter(top, "t", t.systolic)
         self.diastolic = scatter(top, "t1", t.diastolic)
         self.heart_rate = line(top, t.heart_rate)
@@ -423,6 +427,10 @@ class SessionChart(QWidget):
         set_line(self.cadss6, *columns.values("cadss6"))
         set_line(self.moaas, *columns.values("moaas", MOAAS_SCALE))
 
+        monitor = [r.id for r in readings if r.from_monitor]
+        if self._changed("monitor", (origin, monitor)):
+            self.monitor_marks.setData(*monitor_marks(readings, origin, BP_HR_RANGE))
+            self.legend.setText(legend_html(self.theme, monitor=bool(monitor)))
         self._show_offscale_labels(self.top, [sys_split, dia_split, hr])
         self._show_offscale_labels(self.oxygen, [spo2])
 

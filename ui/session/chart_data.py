@@ -172,6 +172,18 @@ class Columns:
         return self._columns[key]
 
 
+def monitor_marks(readings: Sequence[Reading], origin: datetime,
+                  limits: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Where to mark the readings filed from the bedside monitor: at each one's systolic
+    and diastolic (pinned inside ``limits``), so the mark frames the BP drawn there."""
+    points = [(minutes_since(origin, r.time), value) for r in readings if r.from_monitor
+              for value in (r.sbp, r.dbp) if value is not None]
+    if not points:
+        return np.empty(0), np.empty(0)
+    x, y = np.array(points, dtype=float).T
+    return x, np.clip(y, *limits)
+
+
 def vertical_pairs(
     x: np.ndarray, low: np.ndarray, high: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

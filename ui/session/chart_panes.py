@@ -26,6 +26,8 @@ from ui.session.chart_data import (
 
 MARKER_PX = 15
 DOT_PX = 10
+#: The square framing a BP marker of a reading filed from the bedside monitor.
+MONITOR_MARK_PX = MARKER_PX + 11
 AXIS_WIDTH_PX = 58
 #: Event labels sit in a compact lane above the panes, in up to this many rows when close
 #: in time (a label that finds no free row moves right of its line instead).
@@ -213,14 +215,17 @@ def fit_ticks(pane: Pane, axes: Sequence[tuple[str, pg.AxisItem, float]],
                 axis.showLabel(fits)
 
 
-def legend_html(theme: Theme) -> str:
-    """The key above the chart: each series' marker in its colour, and its name."""
+def legend_html(theme: Theme, *, monitor: bool = False) -> str:
+    """The key above the chart: each series' marker in its colour, and its name; with
+    ``monitor``, the frame of the readings filed from the bedside monitor too."""
     t = theme
     # Units and sides are named here: a short pane has no room for its axis title.
     entries = [("▼", t.systolic, "Sys"), ("▲", t.diastolic, "Dia mmHg"),
                ("●", t.heart_rate, "HR /min"), ("●", t.spo2, "SpO2 %"),
                ("◆", t.cadss6, "CADSS-6 left"), ("■", t.moaas, "MOAA/S right"),
                ("△", t.text_muted, "off scale"), ("▽", t.text_muted, "voided")]
+    if monitor:
+        entries.append(("□", t.text, "from monitor"))
     return "&nbsp; ".join(
         f'<span style="color:{colour}">{symbol}</span>&nbsp;{name}'
         for symbol, colour, name in entries)

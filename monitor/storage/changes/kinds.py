@@ -40,6 +40,8 @@ class ChangeKind(StrEnum):
     CORRECTION = "correction"
     SIGNOFF = "signoff"
     STAFF = "staff"
+    #: The bedside monitor of the session's chair is sending (announced every 30 s or so).
+    MONITOR = "monitor"
 
 
 #: (audit action, record kind) → the change announced. Entries not listed (sign-in, lock,
@@ -50,6 +52,8 @@ KINDS: Mapping[tuple[str, str], ChangeKind] = {
     ("create", "reading"): ChangeKind.READING,
     # A bedside monitor's reading waiting for the nurse's confirmation.
     ("receive", "device_reading"): ChangeKind.READING,
+    # The session's bedside monitor is sending (its state on the tiles, the feed-lost flag).
+    ("receive", "monitor"): ChangeKind.MONITOR,
     ("create", "event"): ChangeKind.EVENT,
     ("acknowledge", "flag"): ChangeKind.ACKNOWLEDGEMENT,
     ("void", "reading"): ChangeKind.CORRECTION,

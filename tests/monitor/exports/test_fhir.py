@@ -290,3 +290,47 @@ def test_an_unfinished_session_is_in_progress_and_an_imported_one_finished(
     (encounter,) = resources(
         Bundle.model_validate_json(session_fhir(imported, patient)), "Encounter")
     assert encounter.status == "finished"
+
+
+MONITOR = "0012A3FFFE4B5C6D"
+
+
+def from_monitor(view, *, device=MONITOR):
+    """``view`` with its first BP reading as filed from the bedside monitor ``device``."""
+    import dataclasses  # noqa: PLC0415
+
+    first = next(r for r in view.record.readings if r.sbp is not None)
+    record = dataclasses.replace(view.record, readings=tuple(
+        dataclasses.replace(r, device=device) if r is first else r
+        for r in view.record.readings))
+    return dataclasses.replace(view, record=record), first
+
+
+def test_a_reading_from_the_monitor_names_the_device_by_its_eui64(exported, tmp_path):
+    _, view, _ = exported
+    view, reading = from_monitor(view)
+    text = session_fhir(view, view.info.patient)
+    bundle = Bundle.model_validate_json(text)
+    (device,) = resources(bundle, "Device")
+    assert [(i.system, i.value) for i in device.identifier] == [
+        ("urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680", MONITOR)]
+    from monitor.exports.fhir import measures_of  # noqa: PLC0415
+
+    ids = {str(uuid.uuid5(reading.id, m)) for m in measures_of(reading)}
+    found = [o for o in resources(bundle, "Observation") if o.id in ids]
+    assert len(found) == len(ids) >= 4
+    assert {o.device.reference for o in found} == {f"urn:uuid:{device.id}"}
+    typed = [o for o in resources(bundle, "Observation") if o.id not in ids]
+    assert typed
+    assert all(o.device is None for o in typed)
+    assert errors(validation_issues({"device": text}, tmp_path)["device"]) == []
+
+
+def test_a_monitor_known_by_its_location_is_a_named_device(exported, tmp_path):
+    _, view, _ = exported
+    view, _ = from_monitor(view, device="location:INFUSION^^CHAIR3")
+    text = session_fhir(view, view.info.patient)
+    (device,) = resources(Bundle.model_validate_json(text), "Device")
+    assert device.identifier is None
+    assert device.deviceName[0].name == "Bedside monitor at INFUSION^^CHAIR3"
+    assert errors(validation_issues({"location": text}, tmp_path)["location"]) == []

@@ -96,6 +96,8 @@ def test_an_nibp_from_a_bound_monitor_waits_for_the_nurse_then_files_with_its_fl
     view = service.load(session_id)
     [reading] = view.record.readings
     assert (reading.sbp, reading.dbp, reading.hr) == (190, 95, 88)
+    # The record knows the reading came from the monitor (the chart and exports mark it).
+    assert reading.device == DEVICE
     assert filing.pending(session_id) == []
     assert {s for _, s in statuses(filing)} == {"filed"}
     with service.store.read() as db:
@@ -115,7 +117,9 @@ def test_a_device_reading_waiting_for_the_nurse_is_audited_and_announced_as_a_re
     clock.advance(timedelta(minutes=5))
     file_at(filing, clock, message(clock.now(), nibp=(150, 90), hr=80))
     [pending] = filing.pending(session_id)
-    [entry] = service.audit_entries(by=admin, action="receive", session_id=session_id)
+    [entry] = [e for e in service.audit_entries(by=admin, action="receive",
+                                                 session_id=session_id)
+               if e.record_kind == "device_reading"]
     assert (entry.record_kind, entry.record_id, entry.staff_id) == (
         "device_reading", pending.id, None)
     assert entry.new is not None
@@ -215,7 +219,9 @@ def test_auto_accept_files_at_once_as_the_feed(service, filing, admin, session_i
     assert filing.pending(session_id) == []
     [auto] = filing.device_readings(session_id)
     assert auto.status == "auto"
-    assert len(service.load(session_id).record.readings) == 1
+    [reading] = service.load(session_id).record.readings
+    assert reading.from_monitor
+    assert reading.device == DEVICE
 
 
 def test_a_frame_over_loopback_becomes_a_pending_device_reading(

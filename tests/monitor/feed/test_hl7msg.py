@@ -274,3 +274,18 @@ def test_a_malformed_escape_sequence_is_kept_as_sent():
     message = one("ge_carescape").replace(b"INFUSION^^CHAIR3", b"INFU\\\\SION^^CHAIR3")
     result = interpret(message, received_at=RECEIVED, zone=UTC_ZONE)
     assert result.location == "INFU\\\\SION^^CHAIR3"
+
+
+def test_the_ack_is_made_before_the_observations_are_mapped():
+    from monitor.feed.interpret import Received  # noqa: PLC0415
+
+    raw = one("philips_picix")
+    quick = FeedHandler(ManualClock(NOW), UTC_ZONE).acknowledge(raw, "peer")
+    full = FeedHandler(ManualClock(NOW), UTC_ZONE)(raw, "peer")
+    assert isinstance(quick.outcome, Received)
+    assert quick.outcome.parsed._whole == []  # the ACK needed the MSH alone
+    assert quick.ack == full.ack
+    assert quick.outcome.interpretation() == full.outcome
+    assert full.outcome.observations  # the mapping the receiver does after the ACK
+    ignored = FeedHandler(ManualClock(NOW), UTC_ZONE).acknowledge(load("ignored")[0], "peer")
+    assert ignored.outcome.kind == "ignored"

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from monitor.clinical.domain import EventKind, Measure, Phase, Severity
+from monitor.clinical.domain import EventKind, Measure, Phase, Severity, clock_time
 from monitor.service.board import format_elapsed, initials, tile_for
 
 MIN = timedelta(minutes=1)
@@ -130,6 +130,23 @@ def test_an_acknowledged_critical_bp_keeps_its_tier_on_the_tile(service, nurse, 
         Severity.CRITICAL, "CRITICAL · acknowledged", True, Severity.CRITICAL)
     assert tile.standing is Severity.CRITICAL
     assert tile.standing_text == "BP still critical · acknowledged"
+
+
+def test_a_value_still_critical_under_an_open_critical_flag_is_not_called_acknowledged(
+    service, nurse, running, clock
+):
+    clock.advance(10 * MIN)
+    service.record_reading(running, {"spo2": "87"}, by=nurse)
+    clock.advance(2 * MIN)
+    service.record_reading(running, {"spo2": "87"}, by=nurse)
+    view = service.load(running)
+    (critical,) = [f for f in view.open_flags if f.severity is Severity.CRITICAL]
+    latest = max((r for r in view.record.readings if r.spo2 is not None), key=lambda r: r.time)
+    assert critical.reading_id != latest.id
+    badge = tile_for("3", view).badges["spo2"]
+    assert "acknowledged" not in badge.text
+    assert (badge.severity, badge.value_tier) == (Severity.CRITICAL, Severity.CRITICAL)
+    assert badge.text == f"CRITICAL · {clock_time(critical.time)}"
 
 
 def test_an_earlier_readings_open_flag_says_when_and_leaves_a_normal_value_plain(

@@ -255,6 +255,52 @@ def test_appending_readings_evaluates_only_the_new_one(service, clock, nurse, mo
     assert len(full) == 2  # a late entry evaluates the whole record
 
 
+def test_two_tablets_saving_in_turn_each_extend_by_the_readings_added_since(
+    service, clock, nurse, monkeypatch
+):
+    """Another tablet's readings after the latest extend the kept evaluation as the own do:
+    each save evaluates the few readings added since, and raises what a whole one would.
+    A reading voided before the evaluation was kept, dated after its latest, is left out."""
+    other = ClinicService(service.store, clock, secret=TEST_SECRET)
+    patient = service.add_patient("INC-TWO", by=nurse, weight_kg=70)
+    session = service.start_session(patient.id, by=nurse, chair="1")
+    full = []
+    of = FlagEvaluation.of.__func__  # type: ignore[attr-defined]
+
+    def counted(cls, *args, **kwargs):
+        full.append(1)
+        return of(cls, *args, **kwargs)
+
+    monkeypatch.setattr(FlagEvaluation, "of", classmethod(counted))
+    tablets = (service, other)
+    whole = 0
+    for index, hr in enumerate((70, 72, 130, 74, 71, 140, 150, 72, 71, 135)):
+        clock.advance(timedelta(minutes=1))
+        tablet = tablets[index % 2]
+        full.clear()
+        tablet.record_reading(session, {"hr": hr}, by=nurse, confirmed=("hr",))
+        whole += len(full)
+        everything = evaluate_flags(service.load(session).record, PROTOCOL, clock.now())
+        kept = tablet.evaluations._tails[session].evaluation.flags()
+        assert _order(kept) == _order([f for f in everything if f.reading_id is not None])
+    assert whole == 2  # each tablet's first save; then they extended
+    clock.advance(timedelta(minutes=1))
+    latest = other.record_reading(session, {"hr": 145}, by=nurse, confirmed=("hr",))
+    clinician = service.ensure_staff("Cleo Clinician", "clinician", pin=TEST_PIN)
+    other.void(session, "reading", latest.id, reason="wrong chair", by=clinician,
+               pin=TEST_PIN)
+    voided_at = clock.now()
+    for seconds, values in ((30, {"hr": 70}), (45, {"spo2": 88}), (-60, {"hr": 71})):
+        # 30 s before the voided reading: evaluated whole (a correction since), and kept
+        # without the voided one; 45 s before: a late entry; then one after the latest.
+        clock.advance(timedelta(seconds=30))
+        other.record_reading(session, values, by=nurse, confirmed=tuple(values),
+                             time=voided_at - timedelta(seconds=seconds))
+        everything = evaluate_flags(service.load(session).record, PROTOCOL, clock.now())
+        assert _order(other.evaluations._tails[session].evaluation.flags()) == _order(
+            [f for f in everything if f.reading_id is not None])
+
+
 def test_a_save_with_its_view_evaluates_the_session_once(service, clock, nurse, monkeypatch):
     """The view a save gives back is evaluated in the save, from the evaluation its flags
     were raised with: the readings are evaluated once, and the session is not loaded."""

@@ -474,5 +474,6 @@ def test_statements_per_save_on_postgresql(tablets, clock):
     assert len(statements) <= STATEMENTS_PER_SAVE
 
 
-#: SQL statements one save of a reading after the latest runs on PostgreSQL today.
-STATEMENTS_PER_SAVE = 11
+#: SQL statements one save of a reading after the latest runs on PostgreSQL today (one of
+#: them the lock that makes two tablets' saves into one session raise flags in turn).
+STATEMENTS_PER_SAVE = 12

@@ -740,3 +740,26 @@ def test_check_reports_a_flag_whose_reading_is_missing(
                 "which does not exist")
     assert expected in result.problems
     assert any("foreign_key_check" in p and "of flags" in p for p in result.problems)
+
+
+def test_a_statement_cut_short_by_its_timeout_is_busy_not_unreachable(pg_url):
+    """A server that answers but cannot do the work in time is not an outage: the nurse is
+    told the database is busy, and the tablet does not count the server as gone."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from monitor.storage.store import NotSavedError, StorageError  # noqa: PLC0415
+
+    def overlong_write() -> None:
+        with store.write() as db:
+            db.execute(text("SET LOCAL statement_timeout = 50"))
+            db.execute(text("SELECT pg_sleep(2)"))
+
+    store = open_store(pg_url)
+    try:
+        with pytest.raises(StorageError) as caught:
+            overlong_write()
+    finally:
+        store.close()
+    assert isinstance(caught.value, NotSavedError)
+    assert caught.value.reason == "busy"
+    assert "busy" in caught.value.message

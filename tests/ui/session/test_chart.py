@@ -388,3 +388,21 @@ def test_limit_labels_stay_whole_inside_their_pane_and_apart(qtbot, view, size):
         for index, rect in enumerate(labels):
             assert not any(rect.intersects(other) for other in labels[index + 1:])
     window.close()
+
+
+def test_readings_from_the_monitor_are_framed_and_named_in_the_key(chart, view):
+    from ui.session.chart_data import chart_origin, minutes_since  # noqa: PLC0415
+
+    chart.show_view(view)
+    assert data(chart.monitor_marks) == ([], [])  # every reading typed
+    assert "monitor" not in chart.legend.text()
+    readings = view.record.readings
+    typed = next(r for r in readings if r.sbp is not None and r.sbp <= BP_HR_RANGE[1])
+    device = dataclasses.replace(typed, device="0012A3FFFE4B5C6D")
+    record = dataclasses.replace(view.record, readings=tuple(
+        device if r is typed else r for r in readings))
+    chart.show_view(dataclasses.replace(view, record=record))
+    minute = minutes_since(chart_origin(view)[0], typed.time)
+    assert data(chart.monitor_marks) == ([minute, minute], [float(typed.sbp), float(typed.dbp)])
+    assert chart.monitor_marks.opts["symbol"] == "s"
+    assert "from monitor" in chart.legend.text()

@@ -514,3 +514,14 @@ def test_every_control_is_touch_sized_and_dialogs_fit_the_screen(
         assert dialog.rect().contains(ok_bottom)
         dialog.close()
     window.close()
+
+
+def test_a_reading_from_the_monitor_says_so(view):
+    import dataclasses  # noqa: PLC0415
+
+    from ui.session.history.entries import reading_what  # noqa: PLC0415
+
+    baseline = view.record.readings[0]
+    assert reading_what(baseline) == "Vitals + CADSS-6 + MOAA/S"
+    filed = dataclasses.replace(baseline, cadss6=None, moaas=None, device="0012A3FFFE4B5C6D")
+    assert reading_what(filed) == "Vitals from monitor"

@@ -61,7 +61,8 @@ def reading_what(reading: Reading) -> str:
         parts.append("Comfort")
     if reading.phq9 is not None or reading.gad7 is not None:
         parts.append("Mood scores")
-    return " + ".join(parts) or "Reading"
+    what = " + ".join(parts) or "Reading"
+    return f"{what} from monitor" if reading.from_monitor else what
 
 
 def reading_values(reading: Reading) -> str:

@@ -32,5 +32,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.drop_column("limit_overrides")
+    # ALTER TABLE … DROP COLUMN on both engines (SQLite has it since 3.35): a batch copy of
+    # ``sessions`` would have to drop the table every entry refers to, which SQLite refuses
+    # while foreign keys are enforced.
+    op.drop_column("sessions", "limit_overrides")

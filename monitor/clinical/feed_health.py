@@ -1,4 +1,4 @@
-"""Is each chair's monitor still sending? Pure functions the board and the tiles can show.
+"""Is each chair's monitor still sending? Pure rules the board, the tiles and the flags use.
 
 * :func:`monitor_state`: ``receiving`` (a message within :data:`RECEIVING_WITHIN`),
   ``silent`` with how long (``silent 3:05``), or ``never`` (bound, nothing received yet).
@@ -8,6 +8,12 @@
   named by the chair and the moment the silence began (:attr:`FeedLost.key`), so it is the
   same advisory however often it is asked for during one silence, and a new one only after
   a message has arrived and the monitor has gone silent again.
+* :func:`feed_lost_flags`: that advisory as a flag of the session (key ``feed-lost``), its
+  id the silence's, so it is raised once per silence and an acknowledgement holds for it.
+
+The session's view carries its chair's monitor as last loaded (:class:`MonitorLink`); the
+feed announces a monitor that keeps sending often enough (see :mod:`monitor.feed.filing`)
+for a receiving monitor never to look silent.
 """
 
 from __future__ import annotations
@@ -15,10 +21,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
+
+from monitor.clinical.domain import (
+    Acknowledgement,
+    Flag,
+    Measure,
+    Phase,
+    SessionRecord,
+    Severity,
+    flag_id,
+)
+from monitor.clinical.phases import session_phase
+from monitor.clinical.protocol import Protocol
+
+#: The key of the "monitor feed lost" advisory.
+FEED_LOST = "feed-lost"
 
 #: A monitor that sent within this long is receiving (monitors send about once a second
 #: to once a minute).
 RECEIVING_WITHIN = timedelta(seconds=90)
+#: A monitor that keeps sending is announced to the tablets this often (the feed's "receive
+#: monitor" audit entry): well within :data:`RECEIVING_WITHIN`, so that a tablet's view of a
+#: receiving monitor never reads silent, and a silence is timed from the last message
+#: within this much.
+ANNOUNCE_EVERY = timedelta(seconds=30)
 
 
 def _clock_text(delta: timedelta) -> str:
@@ -109,3 +136,36 @@ def chair_feeds(last_messages: Mapping[str, datetime | None],
                              silence=silence[chair])
         feeds[chair] = ChairFeed(monitor_state(chair, last, now), lost)
     return feeds
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorLink:
+    """The monitor bound to a session's chair, as last loaded: its feed key (EUI-64, or
+    ``location:`` and its location) and its last message (None: it never sent)."""
+
+    device: str
+    last_message_at: datetime | None
+
+
+def feed_lost_flags(session_id: UUID, chair: str, monitor: MonitorLink | None,
+                    record: SessionRecord, protocol: Protocol, *, at: datetime,
+                    session_start: datetime) -> list[Flag]:
+    """The "monitor feed lost" advisory of the session at ``at``, while the chair's bound
+    monitor has been silent longer than the protocol's ``[feed] silence_advisory_min``
+    during the session (before its discharge). One flag per silence: its id is that of
+    the chair and the moment the silence began; it goes when the monitor sends again.
+    """
+    if monitor is None:
+        return []
+    active = session_phase(record, at) is not Phase.DISCHARGED
+    lost = feed_lost(chair, monitor.last_message_at, at, session_start=session_start,
+                     session_active=active,
+                     silence=timedelta(minutes=protocol.feed.silence_advisory_min))
+    if lost is None:
+        return []
+    fid = flag_id(session_id, FEED_LOST, Severity.ADVISORY, lost.since.isoformat())
+    acks: dict[UUID, Acknowledgement] = {a.flag_id: a for a in record.acknowledgements
+                                         if a.time <= at}
+    return [Flag(id=fid, key=FEED_LOST, measure=Measure.FEED, severity=Severity.ADVISORY,
+                 time=lost.since + timedelta(minutes=protocol.feed.silence_advisory_min),
+                 message=lost.message, acknowledgement=acks.get(fid))]

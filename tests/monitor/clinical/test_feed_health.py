@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from monitor.clinical.feed_health import feed_lost, monitor_state
 from monitor.clinical.protocol import load_protocol
-from monitor.feed.health import feed_lost, monitor_state
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SILENCE = timedelta(minutes=load_protocol("iv_ketamine").feed.silence_advisory_min)
@@ -49,12 +49,11 @@ def test_no_advisory_without_an_active_session_and_silence_counts_from_its_start
 
 
 def test_each_bound_chair_gets_its_state_and_the_advisory_of_its_silence(service, clock):
+    from monitor.clinical.feed_health import chair_feeds  # noqa: PLC0415
     from monitor.feed.filing import FeedFiling  # noqa: PLC0415
-    from monitor.feed.health import chair_feeds  # noqa: PLC0415
     from monitor.feed.interpret import interpret  # noqa: PLC0415
-
-    from .samples import UTC_ZONE  # noqa: PLC0415
-    from .test_filing import DEVICE, OTHER, message  # noqa: PLC0415
+    from tests.monitor.feed.samples import UTC_ZONE  # noqa: PLC0415
+    from tests.monitor.feed.test_filing import DEVICE, OTHER, message  # noqa: PLC0415
 
     admin = service.ensure_staff("Ada Admin", "admin")
     filing = FeedFiling(service)
