@@ -5,6 +5,9 @@
     python main.py --tablet NAME        name this tablet (kept; default: the kept name, else
                                         asked at the first start; $CHAIRSIDE_TABLET for one run)
     python main.py --demo               a throw-away demo clinic with a self-running chair
+    python main.py --worker thread      run the database work on a background thread even on
+                                        SQLite (the clinic's PostgreSQL always does; also
+                                        $CHAIRSIDE_WORKER=thread)
     python main.py --feed-port 2575     also receive the bedside monitor's HL7 feed (MLLP) in
                                         this app: one tablet with its own monitor
     python main.py --screenshot DIR [--size WxH]
@@ -31,6 +34,7 @@ from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService
 from monitor.service.tablet import Drainer, TabletService
+from monitor.service.worker import InlineWorker, ThreadWorker, Worker
 from monitor.storage.changes.feed import ChangeFeed, open_feed
 from monitor.storage.drafts import DraftStore, default_draft_dir
 from monitor.storage.outbox import Outbox, default_outbox_path
@@ -47,12 +51,19 @@ DEMO_HISTORY_SESSIONS = 60
 #: After the demo chair's discharge, its next patient is checked in this much (demo) time
 #: later: "Discharged" is seen for a few seconds, and the demo goes on.
 DEMO_NEXT_PATIENT = timedelta(minutes=10)
+#: How long closing the app waits for a database call still running (seconds).
+WORKER_CLOSE_S = 5.0
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python main.py", description="ChairSide")
     parser.add_argument("--db", metavar="URL", help="database URL (default: $CHAIRSIDE_DB or "
                         "the SQLite file in the user data directory)")
+    parser.add_argument("--worker", choices=("auto", "thread", "inline"),
+                        default=os.environ.get("CHAIRSIDE_WORKER", "auto"),
+                        help="where database work runs: a background thread (the screen never "
+                        "waits on the server) or inline in the GUI thread; auto (default): "
+                        "the thread for a server (PostgreSQL), inline for the SQLite file")
     parser.add_argument("--demo", action="store_true",
                         help="open a throw-away demo clinic whose chair 1 runs by itself")
     parser.add_argument("--screenshot", metavar="DIR", type=Path,
@@ -99,6 +110,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--feed-zone: {args.feed_zone!r} is not a time zone name such as "
                      "Europe/Paris")
     return args
+
+
+def make_worker(choice: str, url: str) -> Worker:
+    """Where the database work runs: a server over the network on a background thread (a
+    stalled server never freezes the screen), the tablet's own SQLite file inline (a local
+    file is not the network), unless ``choice`` says otherwise."""
+    if choice == "thread" or (choice == "auto" and not url.startswith("sqlite")):
+        return ThreadWorker()
+    return InlineWorker()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     receiver: BackgroundReceiver | None = None
     outbox: Outbox | None = None
     drainer: Drainer | None = None
+    worker = make_worker(args.worker, url)
     try:
         staff = None
         hooks = []
@@ -218,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
-                            changes=changes, chair_service=on_tablet)
+                            changes=changes, chair_service=on_tablet, worker=worker)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -227,8 +248,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if screen is not None:
             window.resize(screen.availableGeometry().size())
         window.showMaximized()
-        return app.exec()
+        try:
+            return app.exec()
+        finally:
+            # The window outlives the loop (the caller may run events again): its tick
+            # must not read a database about to be closed, nor drive the demo chair.
+            window.timer.stop()
+            window.tick_hooks.clear()
     finally:
+        # A call stalled on the server is not waited for long: its thread is a daemon.
+        worker.close(timeout=WORKER_CLOSE_S)
         if receiver is not None:
             receiver.stop()  # files what was acknowledged before the database closes
         if drainer is not None:

@@ -209,3 +209,49 @@ def test_a_lone_sqlite_tablet_has_no_outbox(qapp, monkeypatch, settings, sqlite_
     qapp.setProperty("chairside_theme", None)
     assert seen["same"]
     assert not (tmp_path / "ChairSide" / "outbox.sqlite3").exists()
+
+
+def test_a_server_gets_the_background_worker_and_the_tablets_file_runs_inline():
+    from monitor.service.worker import InlineWorker, ThreadWorker  # noqa: PLC0415
+
+    server = main.make_worker("auto", "postgresql+psycopg://clinic-server/chairside")
+    try:
+        assert isinstance(server, ThreadWorker)
+    finally:
+        server.close()
+    assert isinstance(main.make_worker("auto", "sqlite:///chairside.sqlite3"), InlineWorker)
+    forced = main.make_worker("thread", "sqlite:///chairside.sqlite3")
+    try:
+        assert isinstance(forced, ThreadWorker)
+    finally:
+        forced.close()
+    assert isinstance(main.make_worker("inline", "postgresql://x/y"), InlineWorker)
+    assert main.parse_args(["--worker", "thread"]).worker == "thread"
+    with pytest.raises(SystemExit):
+        main.parse_args(["--worker", "fast"])
+
+
+def test_the_demo_runs_with_its_database_work_on_a_background_thread(
+        qapp, qtbot, monkeypatch, settings):
+    seen = {}
+
+    def exec_once(_app=None):
+        (window,) = [w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible()]
+        seen["threaded"] = window.board.threaded
+        window.tick()  # the chairs are read in the background; the tick does not wait
+        qtbot.waitUntil(lambda: window.board.known() and window.board.background.in_flight == 0,
+                        timeout=30_000)
+        window.tick()
+        seen["first"] = window.overview.tile(window.chairs[0]).tile()
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    monkeypatch.setattr(main, "DEMO_HISTORY_SESSIONS", 4)
+    _never_asked(monkeypatch)
+    assert main.main(["--demo", "--worker", "thread"]) == 0
+    qapp.setStyleSheet("")
+    qapp.setProperty("chairside_theme", None)
+    assert seen["threaded"]
+    assert seen["first"].session_id is not None

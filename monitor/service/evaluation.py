@@ -13,6 +13,7 @@ only ever added, so the same counts mean the same rows.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -134,11 +135,25 @@ class Evaluations:
     def __init__(self) -> None:
         self._tails: dict[uuid.UUID, _Tail] = {}  # see _reading_flags
         self._loaded: dict[uuid.UUID, _Loaded] = {}  # see load_evaluated
+        #: Calls come from the app's database worker and from other threads (the screens
+        #: still read in the GUI thread, a background drain): the kept entries are taken and
+        #: put back under this lock, never held across a statement. An entry is taken
+        #: (popped) by the one call that uses it, so two calls never extend the same one.
+        self._lock = threading.Lock()
 
     def forget(self, session_id: uuid.UUID) -> None:
         """Drop what is kept of ``session_id`` (its next load reads it whole): after a
         transaction that failed, the kept record may hold rows that were never committed."""
-        self._loaded.pop(session_id, None)
+        with self._lock:
+            self._loaded.pop(session_id, None)
+
+    def _keep(self, kept: dict[uuid.UUID, Any], session_id: uuid.UUID, value: Any) -> None:
+        """Keep ``value`` for ``session_id``, forgetting the oldest beyond the bound."""
+        with self._lock:
+            kept.pop(session_id, None)
+            while len(kept) >= _TAILS_KEPT:
+                del kept[next(iter(kept))]
+            kept[session_id] = value
 
     def raise_flags(self, connection: Connection, session_id: uuid.UUID, protocol: Protocol,
                     now: datetime, *, appended: uuid.UUID | None = None) -> tuple[Flag, ...]:
@@ -250,10 +265,11 @@ class Evaluations:
 
         ``read``: the rows of :meth:`view_reads`, read by the caller with its own.
         """
-        tail = self._tails.get(session_id)
+        with self._lock:
+            tail = self._tails.get(session_id)
+            kept = self._loaded.pop(session_id, None)
         shape = (_Shape(*read[0][0]) if read is not None
                  else self._shape(connection, session_id, tail))
-        kept = self._loaded.pop(session_id, None)
         record: SessionRecord | None = None
         if kept is not None and shape.settled(at):
             record = kept.record
@@ -275,10 +291,8 @@ class Evaluations:
                 return record, superseded, corrections, None  # rows added meanwhile
         evaluation = None
         if shape.settled(at):
-            while len(self._loaded) >= _TAILS_KEPT:
-                del self._loaded[next(iter(self._loaded))]
-            self._loaded[session_id] = _Loaded(shape, replace(record, acknowledgements=()),
-                                               superseded, corrections)
+            self._keep(self._loaded, session_id, _Loaded(
+                shape, replace(record, acknowledgements=()), superseded, corrections))
             if (tail is not None and tail.protocol is protocol and shape.stamp_stored
                     and shape[:6] == tail.shape[:6]):
                 evaluation = tail.evaluation.refreshed(record.acknowledgements)
@@ -309,7 +323,8 @@ class Evaluations:
         acknowledgements, read with the save's other reads (nothing is read here then
         unless the whole record is); ``store`` stores the reading before that read.
         """
-        tail = self._tails.pop(session_id, None)
+        with self._lock:
+            tail = self._tails.pop(session_id, None)
         shape = known[0] if known is not None else self._shape(connection, session_id, tail)
         evaluation: FlagEvaluation | None = None
         if (appended is not None and tail is not None and tail.protocol is protocol
@@ -334,10 +349,8 @@ class Evaluations:
             record, _, _ = load_record(connection, session_id, now)
             evaluation = FlagEvaluation.of(record.as_of(now), protocol)
         if appended is not None and shape.settled(now):
-            while len(self._tails) >= _TAILS_KEPT:
-                del self._tails[next(iter(self._tails))]
-            self._tails[session_id] = _Tail(protocol, shape, appended, evaluation,
-                                            known[1] if known is not None else None)
+            self._keep(self._tails, session_id, _Tail(protocol, shape, appended, evaluation,
+                                                      known[1] if known is not None else None))
         return evaluation.flags()
 
 

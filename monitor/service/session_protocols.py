@@ -62,7 +62,9 @@ class SessionProtocols:
             protocol = self.versions.protocol(connection, active)
             if overrides:
                 protocol = protocol.with_overrides(dict(overrides))
-            self._pinned[key] = protocol
+            # Two threads may build it at once: both use the one kept first (the kept
+            # evaluations compare protocols by identity).
+            protocol = self._pinned.setdefault(key, protocol)
         return protocol
 
     def file_protocol(self, profile: str, overrides: Mapping[str, Any] | None = None
@@ -74,7 +76,7 @@ class SessionProtocols:
             protocol = load_protocol(profile, self.protocol_dir)
             if overrides:
                 protocol = protocol.with_overrides(dict(overrides))
-            self._protocols[key] = protocol
+            protocol = self._protocols.setdefault(key, protocol)
         return protocol
 
     def protocol_of(self, connection: Connection, info: SessionInfo) -> Protocol:
@@ -94,7 +96,9 @@ class SessionProtocols:
             protocol = self.versions.protocol(connection, info.protocol_version_id)
             if overrides:
                 protocol = protocol.with_overrides(dict(overrides))
-            self._pinned[key] = protocol
+            # Two threads may build it at once: both use the one kept first (the kept
+            # evaluations compare protocols by identity).
+            protocol = self._pinned.setdefault(key, protocol)
         return protocol
 
     def protocols_of(self, connection: Connection,

@@ -181,7 +181,9 @@ class VersionCache:
             if stored is None:
                 raise LookupError(f"no stored protocol version {version}")
             found = (stored, protocol_of(stored, self._directory))
-            self._loaded[version] = found
+            # Read by several threads (the app's database worker, the screens): the first
+            # kept is the one every caller gets (protocols are compared by identity).
+            found = self._loaded.setdefault(version, found)
         return found
 
     def protocol(self, connection: Connection, version: uuid.UUID) -> Protocol:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtGui import QCloseEvent
 
 from monitor.clinical.permissions import Action, allowed
-from monitor.service.views import InvalidEntryError
+from monitor.service.views import InvalidEntryError, NotFoundError, SessionView
 from monitor.storage.drafts import DraftKey, Forms
 from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.app.drafts import restore_session, session_drafts, unsaved_forms
@@ -35,7 +36,13 @@ class ChairFlows(WindowFrame):
     def open_chair(self, chair: str) -> None:
         """The chair's session, or its check-in when it is free. When the chairs cannot be
         read, the session last loaded on it opens: an occupied chair is never taken for a
-        free one because a read failed (and a chair never loaded opens nothing)."""
+        free one because a read failed (and a chair never loaded opens nothing).
+
+        With a background worker the chair and its session are read there, together, and the
+        screen opens when they arrive; a second tap meanwhile reads nothing twice."""
+        if self.board.threaded:
+            self._open_chair_in_background(chair)
+            return
         active = self._guard(lambda: self.service.active_sessions([chair]))
         if active is None:
             seated = self.board.seated(chair)
@@ -50,7 +57,51 @@ class ChairFlows(WindowFrame):
             return
         self.show_session(chair, session_id)
 
-    def show_session(self, chair: str, session_id: uuid.UUID) -> SessionScreen:
+    def _open_chair_in_background(self, chair: str) -> None:
+        if chair in self._opening:
+            return
+        self._opening.add(chair)
+        at = self.clock.now()
+        service, chair_service = self.service, self.chair_service
+
+        def read() -> tuple[uuid.UUID | None, SessionView | None]:
+            session_id = service.active_sessions([chair]).get(chair)
+            if session_id is None:
+                return None, None
+            try:
+                return session_id, chair_service.load(session_id, at)
+            except NotFoundError:
+                return session_id, None
+
+        def answered(future: Future[tuple[uuid.UUID | None, SessionView | None]]) -> None:
+            self._opening.discard(chair)
+            if not shiboken6.isValid(self) or self.staff_id is None:
+                return
+            try:
+                session_id, view = future.result()
+            except StorageError as exc:
+                self.reachability.failed(exc)
+                self._show_problem(exc.message)
+                seated = self.board.seated(chair)
+                if seated is not None:
+                    self.show_session(chair, seated, view=self.board.view(seated))
+                elif self.board.known():
+                    self.check_in_chair(chair)
+                return
+            self.reachability.succeeded()
+            self._show_reachability()
+            if session_id is None:
+                self.check_in_chair(chair)
+            else:
+                self.show_session(chair, session_id, view=view)
+
+        self.board.background.run(read, answered)
+
+    def show_session(self, chair: str, session_id: uuid.UUID,
+                     view: SessionView | None = None) -> SessionScreen:
+        """The chair's session screen, built on first use. ``view``: the session just loaded
+        (its protocol gives the screen's medications and it is shown at once; nothing more is
+        read); without it, the session is loaded again."""
         assert self.staff_id is not None
         assert self.staff_role != "admin", "an administrator opens no patient record"
         screen = self.sessions.get(chair)
@@ -59,11 +110,14 @@ class ChairFlows(WindowFrame):
             if screen is not None:
                 self.stack.removeWidget(screen)
                 screen.deleteLater()
-            presenter = SessionPresenter(self.chair_service, self.clock, session_id, self.staff_id,
-                                         parent=self, reachability=self.reachability)
+            presenter = SessionPresenter(self.chair_service, self.clock, session_id,
+                                         self.staff_id, parent=self,
+                                         reachability=self.reachability, worker=self.worker)
             presenter.signatureNeeded.connect(self.ask_signature)
             # The pick list of the protocol version the session runs under.
-            protocol = self._guard(lambda: self.service.session_protocol(session_id))
+            known = view if view is not None else self.board.view(session_id)
+            protocol = (known.protocol if known is not None else
+                        self._guard(lambda: self.service.session_protocol(session_id)))
             if protocol is None:
                 protocol = self.service.protocol_for("iv_ketamine")
             medications = protocol.medications
@@ -83,7 +137,10 @@ class ChairFlows(WindowFrame):
             presenter.committed.connect(self._own_save)
         assert screen is not None
         screen.discharge.allow_override(allowed(self.staff_role, Action.OVERRIDE_DISCHARGE))
-        screen.presenter.refresh()
+        if view is not None:
+            screen.presenter.show_loaded(view)
+        else:
+            screen.presenter.refresh()
         if opened:
             self._restore_session(screen)
         self._show(screen)
@@ -237,12 +294,19 @@ class ChairFlows(WindowFrame):
         self.close()
 
     def _checked_in(self, data: CheckIn) -> None:
+        """Check the patient in; the chair's session opens once it is stored. With a
+        background worker the check-in (and the new session's first load) runs there and
+        the status line says "Checking in…"; a second tap meanwhile sends nothing."""
         assert self.staff_id is not None
         staff_id = self.staff_id
         from ui.checkin.screen import NewPatient  # noqa: PLC0415 - loaded with the check-in screen
         new = data.patient if isinstance(data.patient, NewPatient) else None
-        try:
-            session_id = self.service.check_in(
+        service, at = self.service, self.clock.now()
+        if self._checking_in:
+            return
+
+        def check_in() -> tuple[uuid.UUID, SessionView | None]:
+            session_id = service.check_in(
                 by=staff_id, chair=data.chair,
                 patient_id=None if new else data.patient,  # type: ignore[arg-type]
                 new_patient={"mrn": new.mrn, "name": new.name,
@@ -253,20 +317,40 @@ class ChairFlows(WindowFrame):
                 concomitant_medications=dict(data.medications), escort_name=data.escort_name,
                 phq9_items=data.phq9_items, gad7_items=data.gad7_items,
             )
-        except InvalidEntryError as exc:
-            if self.checkin is not None:
-                self.checkin.show_errors(exc.errors)
-            return
-        except StorageError as exc:
-            title = ("Not known whether saved" if isinstance(exc, OutcomeUnknownError)
-                     else "NOT saved")
-            tell(self, title, f"{exc.message}\nThe check-in is still on screen; try again.")
-            return
-        if self.drafts is not None:
-            self.drafts.discard(self._draft_key("checkin", data.chair))
-        if self.live:
-            self.board.reload_chairs()
-        self.show_session(data.chair, session_id)
-        # Checked in: the screen goes, so nothing of this patient is kept as a draft or
-        # shown again at the chair's next check-in.
-        self._drop_checkin()
+            if not self.board.threaded:
+                return session_id, None  # loaded by the screen, as before
+            try:
+                return session_id, service.load(session_id, at)
+            except (StorageError, NotFoundError):
+                return session_id, None  # checked in: the screen loads it again
+
+        def answered(future: Future[tuple[uuid.UUID, SessionView | None]]) -> None:
+            self._checking_in = False
+            if not shiboken6.isValid(self):
+                return
+            if self.board.threaded:
+                self.statusBar().clearMessage()
+            try:
+                session_id, view = future.result()
+            except InvalidEntryError as exc:
+                if self.checkin is not None:
+                    self.checkin.show_errors(exc.errors)
+                return
+            except StorageError as exc:
+                title = ("Not known whether saved" if isinstance(exc, OutcomeUnknownError)
+                         else "NOT saved")
+                tell(self, title, f"{exc.message}\nThe check-in is still on screen; try again.")
+                return
+            if self.drafts is not None:
+                self.drafts.discard(self._draft_key("checkin", data.chair))
+            if self.live:
+                self.board.reload_chairs()
+            self.show_session(data.chair, session_id, view=view)
+            # Checked in: the screen goes, so nothing of this patient is kept as a draft or
+            # shown again at the chair's next check-in.
+            self._drop_checkin()
+
+        self._checking_in = True
+        if self.board.threaded:
+            self.statusBar().showMessage("Checking in…")
+        self.board.background.run(check_in, answered)

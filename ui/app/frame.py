@@ -27,6 +27,7 @@ from ui.common.signature import SignatureDialog, SignatureRequest
 if TYPE_CHECKING:
     from monitor.clock import Clock
     from monitor.service.reachability import Reachability
+    from monitor.service.worker import Worker
     from monitor.storage.drafts import DraftKeeper
     from ui.app.chime import Chime
     from ui.app.live import ChairViews
@@ -71,6 +72,8 @@ class WindowFrame(QMainWindow):
     #: Whether changes committed anywhere are followed (the tick then reads nothing).
     live: bool
     board: ChairViews
+    #: Where the chairs' reads and saves run (None: at once, in the GUI thread).
+    worker: Worker | None
     #: Whether the server answers, as the reads found it, and the banner that says it does not.
     reachability: Reachability
     banner: UnreachableBanner
@@ -112,6 +115,10 @@ class WindowFrame(QMainWindow):
     _review_return: QWidget | None
     signature_dialog: SignatureDialog | None
     presenters: dict[str, SessionPresenter]
+    #: Chairs whose opening is read in the background (a second tap reads nothing twice).
+    _opening: set[str]
+    #: A check-in sent in the background and not yet answered.
+    _checking_in: bool
     sessions: dict[str, SessionScreen]
     checkin: CheckInScreen | None
     #: The check-in screen's state as it opened: a draft only once it differs.

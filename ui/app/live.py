@@ -20,6 +20,11 @@ the server is unreachable the reads are paced by :class:`~monitor.service.reacha
 (which every read here reports to), and the chairs keep the views last loaded: a chair occupied
 before the outage stays occupied, never shown free because its session could not be read.
 
+Every read runs on the app's database worker: with a background thread (the clinic's server)
+the tick and the change notices never wait on it; a reload's view is taken when it arrives,
+one read in flight per session and for the chairs' list, and a reload older than the view a
+save here gave back is not taken.
+
 Without a change feed (``live`` False) every :meth:`ChairViews.tiles` reads the record again, as
 a lone tablet did before changes were announced (paced the same way while unreachable).
 """
@@ -29,6 +34,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
 from typing import TypeVar
 
 from monitor.clock import Clock
@@ -37,8 +43,10 @@ from monitor.service.clinic import ClinicService
 from monitor.service.live_view import MovingView
 from monitor.service.reachability import Reachability
 from monitor.service.views import NotFoundError, SessionView
+from monitor.service.worker import Worker
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.store import StorageError
+from ui.common.background import Background
 
 T = TypeVar("T")
 
@@ -51,17 +59,28 @@ _SAVES_REMEMBERED = 256
 
 
 class ChairViews:
-    """The chairs' sessions and their views, as last loaded."""
+    """The chairs' sessions and their views, as last loaded.
+
+    The reads run on ``worker`` (:class:`~ui.common.background.Background`): with a
+    background thread the tick and the change notices never wait on the server; a reload's
+    view is taken when it arrives, and ``updated`` is called then (the window redraws with
+    :meth:`shown_tiles`). One read at a time per session and for the chairs' list: a reload
+    asked while one is in flight is run once more after it. With the inline worker (a lone
+    tablet on its own file) every read is answered before the call returns, as before.
+    """
 
     def __init__(self, service: ClinicService, clock: Clock, chairs: Sequence[str], *,
                  live: bool, problem: Problem, reachability: Reachability | None = None,
+                 worker: Worker | None = None, updated: Callable[[], None] | None = None,
                  ) -> None:
         self.service = service
         self.clock = clock
         self.chairs = tuple(chairs)
         self.live = live
         self._problem = problem
+        self._updated = updated
         self.reachability = reachability if reachability is not None else Reachability(clock)
+        self.background = Background(worker)
         #: chair → its session (None: not loaded yet, or the database could not be read).
         self._active: dict[str, uuid.UUID] | None = None
         self._views: dict[uuid.UUID, MovingView] = {}
@@ -72,17 +91,37 @@ class ChairViews:
         self._saved: OrderedDict[uuid.UUID, uuid.UUID] = OrderedDict()
         #: The audit entries of those saves whose change arrived (their flags follow).
         self._saved_entries: OrderedDict[int, None] = OrderedDict()
+        #: Reads in flight, and those asked for again meanwhile (every: of all sessions).
+        self._loading: set[uuid.UUID] = set()
+        self._load_again: set[uuid.UUID] = set()
+        self._chairs_loading = False
+        self._chairs_again: bool | None = None
+        #: Bumped when a save here gave a session's view: a reload that started before it
+        #: brings an older view, which is not taken.
+        self._generation: dict[uuid.UUID, int] = {}
+
+    @property
+    def threaded(self) -> bool:
+        """Whether the reads run in the background (answered later)."""
+        return self.background.threaded
 
     def tiles(self) -> list[ChairTile] | None:
-        """Each chair's tile now (None: the database could never be read)."""
+        """Each chair's tile now (None: the database could never be read). Reads what is
+        due (in the background with a threaded worker) and shows what is loaded."""
         if not self.live:
             if self.reachability.due():
                 self.reload_chairs(every=True)
         else:
             self.catch_up()
-        if self._active is None and (not self.reachability.due() or not self.reload_chairs()):
+        if self._active is None and self.reachability.due():
+            self.reload_chairs()
+        return self.shown_tiles()
+
+    def shown_tiles(self) -> list[ChairTile] | None:
+        """Each chair's tile now from the views as loaded, brought forward to the clock;
+        nothing is read (None: the chairs were never read)."""
+        if self._active is None:
             return None
-        assert self._active is not None
         now = self.clock.now()
         tiles = []
         for chair in self.chairs:
@@ -94,6 +133,11 @@ class ChairViews:
     def seated(self, chair: str) -> uuid.UUID | None:
         """The session last loaded on ``chair`` (None: free, or never loaded)."""
         return self._active.get(chair) if self._active is not None else None
+
+    def view(self, session_id: uuid.UUID) -> SessionView | None:
+        """The session's view as last loaded here (None: not loaded)."""
+        kept = self._views.get(session_id)
+        return kept.view if kept is not None else None
 
     def known(self) -> bool:
         """Whether the chairs' sessions were loaded at least once."""
@@ -107,24 +151,49 @@ class ChairViews:
         """Read again what the database refused, when the pace of retries allows: the
         chairs' sessions and the sessions whose reload failed, or, with nothing waiting
         while the server is unreachable, the chairs' sessions alone (one cheap statement,
-        to notice the server is back). Stops at the first failure."""
+        to notice the server is back). Stops at the first failure; in the background, while
+        the server is unreachable, one read at a time."""
         if not self.reachability.due():
             return
+        if self.threaded and self.reachability.unreachable and self.background.in_flight:
+            return  # the read in flight says whether the server is back
         if self._chairs_stale or (self.reachability.unreachable and not self._stale):
             self.reload_chairs()
         for session_id in list(self._stale):
             if not self.reachability.due():
+                return
+            if self.threaded and self.reachability.unreachable and self.background.in_flight:
                 return
             self.reload_session(session_id)
 
     def reload_chairs(self, *, every: bool = False) -> bool:
         """Read which session sits on each chair (after a check-in anywhere); the views of
         sessions new to a chair (``every``: of all sessions) are loaded, those of sessions
-        gone are dropped. When the chairs cannot be read, the last ones stay shown."""
-        active = self._read(lambda: self.service.active_sessions(self.chairs))
-        self._chairs_stale = active is None and self.live
-        if active is None:
+        gone are dropped. When the chairs cannot be read, the last ones stay shown.
+        Whether the chairs were read and taken by the time this returns."""
+        if self._chairs_loading:
+            self._chairs_again = bool(self._chairs_again) or every
             return False
+        self._chairs_loading = True
+        taken = [False]
+        chairs = self.chairs
+
+        def answered(future: Future[dict[str, uuid.UUID]]) -> None:
+            self._chairs_loading = False
+            active = self._read(future)
+            self._chairs_stale = active is None and self.live
+            if active is not None:
+                taken[0] = True
+                self._take_chairs(active, every=every)
+            again, self._chairs_again = self._chairs_again, None
+            if again is not None:
+                self.reload_chairs(every=again)
+            self._tell_updated()
+
+        self.background.run(lambda: dict(self.service.active_sessions(chairs)), answered)
+        return taken[0]
+
+    def _take_chairs(self, active: dict[str, uuid.UUID], *, every: bool) -> None:
         self._active = dict(active)
         shown = set(active.values())
         for session_id in [s for s in self._views if s not in shown]:
@@ -135,26 +204,42 @@ class ChairViews:
                     self._stale.add(session_id)
                 continue
             self.reload_session(session_id)
-        return True
 
     def reload_session(self, session_id: uuid.UUID) -> bool:
         """Load ``session_id`` again if it sits on a chair; whether it does."""
         if self._active is None or session_id not in self._active.values():
             return False
-        try:
-            self._views[session_id] = MovingView(
-                self.service.load(session_id, self.clock.now()))
-        except StorageError as exc:
-            self.reachability.failed(exc)
-            self._problem(exc.message)
-            if self.live:
-                self._stale.add(session_id)
-        except NotFoundError:
-            self.reachability.succeeded()
-            self._views.pop(session_id, None)
-        else:
-            self.reachability.succeeded()
-            self._stale.discard(session_id)
+        if session_id in self._loading:
+            self._load_again.add(session_id)
+            return True
+        self._loading.add(session_id)
+        generation = self._generation.get(session_id, 0)
+        at = self.clock.now()
+
+        def answered(future: Future[SessionView]) -> None:
+            self._loading.discard(session_id)
+            try:
+                view = future.result()
+            except StorageError as exc:
+                self.reachability.failed(exc)
+                self._problem(exc.message)
+                if self.live:
+                    self._stale.add(session_id)
+            except NotFoundError:
+                self.reachability.succeeded()
+                self._views.pop(session_id, None)
+            else:
+                self.reachability.succeeded()
+                self._stale.discard(session_id)
+                seated = self._active is not None and session_id in self._active.values()
+                if seated and self._generation.get(session_id, 0) == generation:
+                    self._views[session_id] = MovingView(view)
+            if session_id in self._load_again:
+                self._load_again.discard(session_id)
+                self.reload_session(session_id)
+            self._tell_updated()
+
+        self.background.run(lambda: self.service.load(session_id, at), answered)
         return True
 
     def show_held(self, session_id: uuid.UUID, view: SessionView) -> None:
@@ -169,14 +254,16 @@ class ChairViews:
         chair's view without loading it; the change announcing that save will not reload it.
 
         The view was evaluated in the save's transaction, so it holds everything committed
-        before the save: a reload refused earlier is no longer needed. Without a change
-        feed nothing is kept (every tile reads the record)."""
+        before the save: a reload refused earlier is no longer needed, and a reload that
+        started before it brings nothing newer. Without a change feed nothing is kept (every
+        tile reads the record)."""
         if not self.live:
             return
         _remember(self._saved, reading_id, session_id)
         if self._active is not None and session_id in self._active.values():
             self._views[session_id] = MovingView(view)
             self._stale.discard(session_id)
+            self._generation[session_id] = self._generation.get(session_id, 0) + 1
 
     def shown_already(self, change: Change) -> bool:
         """Whether ``change`` is only the announcement of a reading saved here, or of a flag
@@ -194,9 +281,15 @@ class ChairViews:
             return True
         return change.kind is ChangeKind.FLAG and change.seq in self._saved_entries
 
-    def _read(self, action: Callable[[], T]) -> T | None:
+    def _tell_updated(self) -> None:
+        """A read in the background was answered: the window redraws (not asked of the
+        inline worker, whose answers come before the caller draws)."""
+        if self.threaded and self._updated is not None:
+            self._updated()
+
+    def _read(self, future: Future[T]) -> T | None:
         try:
-            result = action()
+            result = future.result()
         except StorageError as exc:
             self.reachability.failed(exc)
             self._problem(exc.message)

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService
 from monitor.service.reachability import Reachability
+from monitor.service.worker import Worker
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.drafts import DraftKeeper, DraftStore
 from ui.app.chair_flows import ChairFlows
@@ -108,6 +109,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         changes: ChangeSignals | None = None,
         reload_delay_ms: int = RELOAD_DELAY_MS,
         chair_service: ChairService | None = None,
+        worker: Worker | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``staff``: someone already signed in (tests, the demo); otherwise the window
@@ -120,7 +122,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         it, every tick reads the chairs and the open session again). ``chair_service``: what
         the chairs' screens call (default ``service``; a tablet of the clinic's server gives
         its :class:`~monitor.service.tablet.TabletService`, which charts on through an
-        outage)."""
+        outage). ``worker``: where the chairs' reads and the sessions' saves run (default: at
+        once; the clinic's server: :class:`~monitor.service.worker.ThreadWorker`, so the
+        screen never waits on it)."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service
@@ -158,6 +162,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         if app is not None:
             app.installEventFilter(self.idle)
         self.presenters: dict[str, SessionPresenter] = {}
+        self._opening: set[str] = set()
+        self._checking_in = False
         self.sessions = {}
         self.checkin = None
         #: The check-in screen's state as it opened: a draft only once it differs.
@@ -187,11 +193,14 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         #: a hook returns is not used.
         self.tick_hooks: list[Callable[[], object]] = []
         self.live = changes is not None
+        self.worker = worker
         shown = weakref.WeakMethod(self._show_problem)
+        redraw = weakref.WeakMethod(self._board_updated)
         self.board = ChairViews(
             service, clock, self.chairs, live=self.live,
             problem=lambda text: show(text) if (show := shown()) is not None else None,
-            reachability=self.reachability)
+            reachability=self.reachability, worker=worker,
+            updated=lambda: draw() if (draw := redraw()) is not None else None)
         #: Sessions (and whether the chairs' list) changed since the screens last read them:
         #: a save announces several changes at once, read together when the events settle.
         self._changed_sessions: set[uuid.UUID] = set()
@@ -377,9 +386,13 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         elif (session := self._as_session(current)) is not None:
             # Without a change feed the session is read on every tick, except while the
             # server is unreachable and the next try is not yet due.
+            # A read in the background answers later: the countdown moves on from the
+            # clock meanwhile, whatever the server does.
             if self.live or not self.reachability.due():
                 session.presenter.retime()
             else:
+                if session.presenter.background.threaded:
+                    session.presenter.retime()
                 session.presenter.refresh()
         if current is not self.overview:
             self._listen_for_overdue()
@@ -388,6 +401,22 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self._show_reachability()
         for hook in self.tick_hooks:
             hook()
+
+    def _board_updated(self) -> None:
+        """A chair's read arrived from the background: redraw the overview (or the lock's
+        chairs) from what is loaded, reading nothing more."""
+        if not shiboken6.isValid(self):
+            return
+        current = self.stack.currentWidget()
+        tiles = self.board.shown_tiles()
+        if tiles is not None:
+            if current is self.overview:
+                self.overview.show_tiles(tiles)
+            elif current is self.lock_screen:
+                self.lock_screen.show_chairs(tiles)
+            if self.chime.enabled and self.staff_id is not None and self.staff_role != "admin":
+                self.chime.observe(tiles)
+        self._show_reachability()
 
     # -- changes committed anywhere ----------------------------------------------------------
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -50,6 +51,10 @@ class SignatureRequest:
     title: str
     meaning: str
     submit: Callable[[str], str | None]
+    #: ``start(pin, reply)``: the same, answered later: ``reply(refusal or None)`` is called
+    #: once the outcome is known (the server answers in the background). When given, the
+    #: dialog uses it and says "Signing…" meanwhile.
+    start: Callable[[str, Callable[[str | None], None]], None] | None = None
 
 
 class SignatureDialog(QDialog):
@@ -65,6 +70,8 @@ class SignatureDialog(QDialog):
                  at: datetime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.request = request
+        #: A PIN sent and its outcome not yet known.
+        self.signing = False
         self.setWindowTitle(request.title)
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setObjectName("signature-dialog")
@@ -81,6 +88,9 @@ class SignatureDialog(QDialog):
         self.entry.submitted.connect(self.sign)
         self.message = label("", "error")
         self.message.setObjectName("signature-message")
+        #: "Signing…" while the server records the signature (not a problem: not in red).
+        self.status = label("", "muted")
+        self.status.setObjectName("signature-status")
         self.sign_button = TouchButton("Sign", min_size=160, min_height=PRIMARY_MIN)
         self.sign_button.setObjectName("signature-sign")
         self.sign_button.setProperty("primary", True)
@@ -98,6 +108,7 @@ class SignatureDialog(QDialog):
         text.addWidget(label("Type your PIN to sign. Your signature is kept with the record.",
                              "muted"))
         text.addWidget(self.message)
+        text.addWidget(self.status)
         text.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel)
@@ -116,7 +127,23 @@ class SignatureDialog(QDialog):
         if not pin:
             self.message.setText("PIN: type your PIN to sign")
             return
-        refusal = self.request.submit(pin)
+        if self.request.start is None:
+            self._answered(self.request.submit(pin))
+            return
+        if self.signing:
+            return  # a second tap while the first is answered signs nothing twice
+        self.signing = True
+        self.sign_button.setEnabled(False)
+        self.message.setText("")
+        self.status.setText("Signing…")
+        self.request.start(pin, self._answered)
+
+    def _answered(self, refusal: str | None) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self.signing = False
+        self.sign_button.setEnabled(True)
+        self.status.setText("")
         if refusal is not None:
             self.message.setText(refusal)
             self.entry.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from monitor.clinical.validation import FieldError
 from monitor.feed.filing import DeviceReadingInfo, FeedError, FeedFiling
+from monitor.service.views import SavedReading
 from monitor.storage.store import StorageError
 from ui.common.labels import clock_time
 from ui.common.style import TouchButton
@@ -190,39 +192,67 @@ class DeviceReadingsController(QObject):
             self.reload()
 
     def reload(self) -> None:
-        try:
-            readings = self.filing.device_readings(self.presenter.session_id)
-        except StorageError:
-            return  # the presenter reports the database; the panel keeps what it showed
-        pending = [r for r in readings if r.status == "pending"]
-        filed = sum(r.status in ("confirmed", "auto") for r in readings)
-        self.panel.show_readings(pending, filed)
+        """Read the session's device readings again (on the presenter's worker)."""
+        session_id = self.presenter.session_id
+
+        def answered(future: Future[list[DeviceReadingInfo]]) -> None:
+            try:
+                readings = future.result()
+            except StorageError:
+                return  # the presenter reports the database; the panel keeps what it showed
+            pending = [r for r in readings if r.status == "pending"]
+            filed = sum(r.status in ("confirmed", "auto") for r in readings)
+            self.panel.show_readings(pending, filed)
+
+        self.presenter.background.run(lambda: self.filing.device_readings(session_id),
+                                      answered)
 
     def confirm(self, device_reading_id: uuid.UUID) -> bool:
-        saved = self._attempt(lambda: self.filing.confirm(
-            device_reading_id, by=self.presenter.staff_id))
-        if saved is None:
-            return False
-        self.presenter._done("Saved monitor reading")
-        if saved.new_flags:
-            self.presenter.flagsRaised.emit(saved.new_flags)
-        return True
+        answer = [False]
+        by = self.presenter.staff_id
+
+        def done(saved: SavedReading | FeedError | None) -> None:
+            if saved is None or isinstance(saved, FeedError):
+                return
+            self.presenter._done("Saved monitor reading")
+            if saved.new_flags:
+                self.presenter.flagsRaised.emit(saved.new_flags)
+            answer[0] = True
+
+        self._attempt(lambda: self.filing.confirm(device_reading_id, by=by), done)
+        return answer[0]
 
     def discard(self, device_reading_id: uuid.UUID, reason: str) -> bool:
+        answer = [False]
+        by = self.presenter.staff_id
+
         def discard() -> bool:
-            self.filing.discard(device_reading_id, reason, by=self.presenter.staff_id)
+            self.filing.discard(device_reading_id, reason, by=by)
             return True
 
-        done = self._attempt(discard)
-        if done is None:
-            return False
-        self.presenter._done("Discarded monitor reading")
-        return True
+        def done(result: bool | FeedError | None) -> None:
+            if result is None or isinstance(result, FeedError):
+                return
+            self.presenter._done("Discarded monitor reading")
+            answer[0] = True
 
-    def _attempt(self, action: Callable[[], T]) -> T | None:
-        try:
-            return self.presenter._attempt(action)
-        except FeedError as exc:  # confirmed or discarded meanwhile, on another tablet
-            self.presenter.refused.emit([FieldError("device reading", str(exc))], [])
-            self.reload()
-            return None
+        self._attempt(discard, done)
+        return answer[0]
+
+    def _attempt(self, action: Callable[[], T], done: Callable[[T | FeedError | None], None],
+                 ) -> None:
+        """Run ``action`` through the presenter (its outcome announced as a save's); a
+        reading confirmed or discarded meanwhile on another tablet is said and re-read."""
+        def caught() -> T | FeedError:
+            try:
+                return action()
+            except FeedError as exc:
+                return exc
+
+        def answered(result: T | FeedError | None) -> None:
+            if isinstance(result, FeedError):
+                self.presenter.refused.emit([FieldError("device reading", str(result))], [])
+                self.reload()
+            done(result)
+
+        self.presenter._attempt(caught, answered)

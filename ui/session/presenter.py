@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -29,10 +30,12 @@ from monitor.clock import Clock
 from monitor.service.auth import AccountLocked, LoginRefused, SignatureRequired, StaffInfo
 from monitor.service.board import held_text
 from monitor.service.live_view import MovingView
-from monitor.service.outcome import Verdict, settle
+from monitor.service.outcome import Settled, Verdict, settle
 from monitor.service.reachability import Reachability
 from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionView
+from monitor.service.worker import Worker
 from monitor.storage.store import OutcomeUnknownError, StorageError
+from ui.common.background import Background
 from ui.common.signature import (
     AMEND_CRITICAL_MEANING,
     CRITICAL_ACK_MEANING,
@@ -46,6 +49,9 @@ from ui.common.signature import (
 UNDO_WINDOW_S = 120.0
 
 T = TypeVar("T")
+
+#: Told whether an action was recorded, once its outcome is known.
+Finished = Callable[[bool], None]
 
 
 class ChairService(Protocol):
@@ -149,17 +155,22 @@ class SessionPresenter(QObject):
         parent: QObject | None = None,
         *,
         reachability: Reachability | None = None,
+        worker: Worker | None = None,
     ) -> None:
         """``reachability``: told of every read and write that went through or found the
-        server unreachable (the window's banner)."""
+        server unreachable (the window's banner). ``worker``: where the service's calls run
+        (default: at once, in this thread; the clinic's server: a background thread, the
+        answers coming back here through the event loop)."""
         super().__init__(parent)
         self.reachability = reachability
         self.service = service
         self.clock = clock
         self.session_id = session_id
         self.staff_id = staff_id
+        self.background = Background(worker, self)
         #: The role of ``staff_id``, read on first need (see :meth:`is_clinician`).
         self._role: str | None = None
+        self._role_asked = False
         self.view: SessionView | None = None
         #: The view as last loaded, moved on with the clock by :meth:`retime`.
         self._loaded: MovingView | None = None
@@ -174,27 +185,75 @@ class SessionPresenter(QObject):
         self._retry_ids: dict[tuple[Any, ...], uuid.UUID] = {}
         #: The last attempt's outcome was unknown and the server then said it is stored.
         self._stored_after_all = False
+        #: Who asked for the action whose outcome is being announced (the ``origin`` given
+        #: to it, e.g. the form whose Save was tapped); None outside an announcement.
+        self.answering: object | None = None
+        #: Actions sent and not yet answered.
+        self.pending = 0
+        #: A load in flight; another asked for meanwhile; who waits on each.
+        self._loading = False
+        self._load_again = False
+        self._after_load: list[Callable[[], None]] = []
+        self._after_next_load: list[Callable[[], None]] = []
+        self._refreshed: SessionView | None = None
 
     # -- reading back --------------------------------------------------------------------
 
-    def refresh(self) -> SessionView | None:
+    def refresh(self, then: Callable[[], None] | None = None) -> SessionView | None:
         """Reload the session as it stands now and announce it. A read that found the
         server unreachable is told to ``reachability`` alone (the window's banner says it;
-        a read stores nothing, so "NOT saved" would be untrue); the view last loaded stays."""
+        a read stores nothing, so "NOT saved" would be untrue); the view last loaded stays.
+
+        The load runs on the worker: with a background thread the view last loaded is
+        returned and the new one announced when it arrives (``then`` is called after it).
+        One load at a time: a refresh asked while one is in flight loads once more after
+        it (a change may have been committed after that load read)."""
+        if self._loading:
+            self._load_again = True
+            if then is not None:
+                self._after_next_load.append(then)
+            return self.view
+        self._loading = True
+        if then is not None:
+            self._after_load.append(then)
+        self._refreshed = self.view
+        at = self.clock.now()
+        session_id = self.session_id
+        self.background.run(lambda: self.service.load(session_id, at), self._load_answered)
+        return self._refreshed
+
+    def _load_answered(self, future: Future[SessionView]) -> None:
+        self._loading = False
+        waiting, self._after_load = self._after_load, []
         try:
-            self.view = self.service.load(self.session_id, self.clock.now())
-            self._loaded = MovingView(self.view)
+            view = future.result()
         except StorageError as exc:
             self._unreachable(exc)
             if self.reachability is None or not self.reachability.unreachable:
                 self.notSaved.emit(exc.message)
-            return self.view
+            self._refreshed = self.view
         except NotFoundError:
-            return None
-        if not self.view.on_tablet:  # the tablet's copy: the server did not answer
-            self._reached()
+            self._refreshed = None
+        else:
+            self.view = view
+            self._loaded = MovingView(view)
+            self._refreshed = view
+            if not view.on_tablet:  # the tablet's copy: the server did not answer
+                self._reached()
+            self._announce()
+        for then in waiting:
+            then()
+        if self._load_again:
+            self._load_again = False
+            self._after_load, self._after_next_load = self._after_next_load, []
+            self._loading = False
+            self.refresh()
+
+    def show_loaded(self, view: SessionView) -> None:
+        """Announce ``view``, the session just loaded by whoever opened it (nothing read)."""
+        self.view = view
+        self._loaded = MovingView(view)
         self._announce()
-        return self.view
 
     def retime(self) -> SessionView | None:
         """Announce the session as last loaded, brought forward to the clock (countdown,
@@ -213,6 +272,10 @@ class SessionPresenter(QObject):
             self.undoAvailable.emit("")
 
     # -- entries ---------------------------------------------------------------------------
+    #
+    # Each action runs on the worker. What it returns is its outcome when that is known on
+    # return (the inline worker); with a background thread it returns False at once and
+    # the outcome is announced by the signals when it arrives (and told to ``finished``).
 
     def save_reading(
         self,
@@ -224,22 +287,33 @@ class SessionPresenter(QObject):
         on_oxygen: bool = False,
         reading_id: uuid.UUID | None = None,
         label: str = "reading",
+        origin: object | None = None,
+        finished: Finished | None = None,
     ) -> bool:
         """Save one reading; the save gives back the session as it then stands, shown as it
-        is (the session is not loaded again)."""
+        is (the session is not loaded again). ``origin`` is who asked (told in
+        :attr:`answering` while the outcome is announced)."""
         rid = reading_id or uuid.uuid4()
-        result = self._attempt(lambda: self.service.record_reading(
-            self.session_id, raw, by=self.staff_id, time=when, confirmed=confirmed, note=note,
-            on_oxygen=on_oxygen, reading_id=rid, after_signoff_reason=self.after_signoff_reason,
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
+        reason = self.after_signoff_reason
+
+        def done(result: SavedReading | None) -> None:
+            if result is None:
+                answer(self._saved_after_all(f"Saved {label}", "reading", rid, label))
+                return
+            self._remember("reading", result.id, label)
+            self._done(f"Saved {label}", result.view, result.id)
+            if result.new_flags:
+                self.flagsRaised.emit(result.new_flags)
+            answer(True)
+
+        self._attempt(lambda: self.service.record_reading(
+            session_id, raw, by=by, time=when, confirmed=confirmed, note=note,
+            on_oxygen=on_oxygen, reading_id=rid, after_signoff_reason=reason,
             with_view=True,
-        ), entry=("reading", rid))
-        if result is None:
-            return self._saved_after_all(f"Saved {label}", "reading", rid, label)
-        self._remember("reading", result.id, label)
-        self._done(f"Saved {label}", result.view, result.id)
-        if result.new_flags:
-            self.flagsRaised.emit(result.new_flags)
-        return True
+        ), done, entry=("reading", rid), origin=origin)
+        return answer.value
 
     def record_event(
         self,
@@ -251,20 +325,30 @@ class SessionPresenter(QObject):
         label: str | None = None,
         confirmed: Collection[str] = (),
         override_reason: str = "",
+        origin: object | None = None,
+        finished: Finished | None = None,
     ) -> bool:
+        reason = self.after_signoff_reason
         eid = self._entry_id("event", kind, detail, repr(data), when, tuple(confirmed),
-                             override_reason, self.after_signoff_reason)
-        event_id = self._attempt(lambda: self.service.record_event(
-            self.session_id, kind, by=self.staff_id, time=when, detail=detail, data=data,
-            confirmed=confirmed, override_reason=override_reason,
-            after_signoff_reason=self.after_signoff_reason, event_id=eid,
-        ), entry=("event", eid))
+                             override_reason, reason)
         text = label or kind.value.replace("_", " ")
-        if event_id is None:
-            return self._saved_after_all(f"Saved {text}", "event", eid, text)
-        self._remember("event", event_id, text)
-        self._done(f"Saved {text}")
-        return True
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
+
+        def done(event_id: uuid.UUID | None) -> None:
+            if event_id is None:
+                answer(self._saved_after_all(f"Saved {text}", "event", eid, text))
+                return
+            self._remember("event", event_id, text)
+            self._done(f"Saved {text}")
+            answer(True)
+
+        self._attempt(lambda: self.service.record_event(
+            session_id, kind, by=by, time=when, detail=detail, data=data,
+            confirmed=confirmed, override_reason=override_reason,
+            after_signoff_reason=reason, event_id=eid,
+        ), done, entry=("event", eid), origin=origin)
+        return answer.value
 
     def is_clinician(self) -> bool:
         """Whether the one entering records now is a clinician (who may start the infusion
@@ -272,60 +356,91 @@ class SessionPresenter(QObject):
 
         Read once: a staff member's role never changes, and the screens ask on every
         repaint, which must not cost the database a statement a second. (Whether the person
-        may still act is checked by the service at every action.)"""
-        if self._role is None:
-            try:
-                self._role = self.service.staff_info(self.staff_id).role
-            except (NotFoundError, StorageError):
-                return False
+        may still act is checked by the service at every action.) With a background worker
+        the role is read there: until it arrives the answer is no, and the session is
+        announced again once it is known."""
+        if self._role is None and not self._role_asked:
+            self._role_asked = True
+            staff_id = self.staff_id
+
+            def answered(future: Future[StaffInfo]) -> None:
+                self._role_asked = False
+                if staff_id != self.staff_id:
+                    return
+                try:
+                    self._role = future.result().role
+                except (NotFoundError, StorageError):
+                    return
+                if self.background.threaded and self.view is not None:
+                    self.viewChanged.emit(self.view)
+
+            self.background.run(lambda: self.service.staff_info(staff_id), answered)
         return self._role == "clinician"
 
     def acknowledge(self, flag: Flag, action: str, note: str = "",
-                    pin: str | None = None, *, record_pause: bool = False) -> bool:
+                    pin: str | None = None, *, record_pause: bool = False,
+                    finished: Finished | None = None) -> bool:
         """Acknowledge ``flag``; a flag whose acknowledgement is an e-signature asks for it
         (:attr:`signatureNeeded`) and is recorded once the PIN is given. With
         ``record_pause``, the infusion pause is recorded with the acknowledgement, in one
         step: a cancelled signature records neither."""
         aid = self._entry_id("acknowledgement", flag.id, action, note, record_pause)
-        try:
-            done = self._attempt(lambda: self.service.acknowledge(
-                self.session_id, flag, action=action, note=note, by=self.staff_id, pin=pin,
-                record_pause=record_pause, acknowledgement_id=aid,
-            ), signature=pin is None, entry=("acknowledgement", aid))
-        except SignatureRequired:
-            meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
-            return self._ask_signature(
-                "Acknowledge critical flag", meaning,
-                lambda p: self.acknowledge(flag, action, note, p, record_pause=record_pause))
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
         text = ("Flag acknowledged, infusion pause recorded" if record_pause
                 else "Flag acknowledged")
-        if done is None:
-            return self._saved_after_all(text)
-        self._done(text)
-        return True
+
+        def done(result: uuid.UUID | None) -> None:
+            if result is None:
+                answer(self._saved_after_all(text))
+                return
+            self._done(text)
+            answer(True)
+
+        def sign() -> None:
+            meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
+            self._ask_signature(
+                "Acknowledge critical flag", meaning,
+                lambda p, fin: self.acknowledge(flag, action, note, p,
+                                                record_pause=record_pause, finished=fin))
+            answer(False)
+
+        self._attempt(lambda: self.service.acknowledge(
+            session_id, flag, action=action, note=note, by=by, pin=pin,
+            record_pause=record_pause, acknowledgement_id=aid,
+        ), done, signature=sign if pin is None else None, entry=("acknowledgement", aid))
+        return answer.value
 
     def void(self, target_kind: str, target_id: uuid.UUID, reason: str,
-             pin: str | None = None) -> bool:
+             pin: str | None = None, *, finished: Finished | None = None) -> bool:
         """Void an entry; when that closes an open critical flag, the void is an
         e-signature and asks for it (:attr:`signatureNeeded`) first."""
         cid = self._entry_id("correction", target_kind, target_id, reason)
-        try:
-            done = self._attempt(lambda: self.service.void(
-                self.session_id, target_kind, target_id, reason=reason, by=self.staff_id,
-                pin=pin, correction_id=cid,
-            ), signature=pin is None, entry=("correction", cid))
-        except SignatureRequired:
-            return self._ask_signature(
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
+
+        def done(result: uuid.UUID | None) -> None:
+            if result is None and not self._stored_after_all:
+                answer(False)
+                return
+            if self._last is not None and self._last.id == target_id:
+                self._last = None
+                self.undoAvailable.emit("")
+            self._done(f"Voided {target_kind}")
+            answer(True)
+
+        def sign() -> None:
+            self._ask_signature(
                 "Void reading behind a critical flag",
                 VOID_CRITICAL_MEANING.format(reason=reason.strip()),
-                lambda p: self.void(target_kind, target_id, reason, p))
-        if done is None and not self._stored_after_all:
-            return False
-        if self._last is not None and self._last.id == target_id:
-            self._last = None
-            self.undoAvailable.emit("")
-        self._done(f"Voided {target_kind}")
-        return True
+                lambda p, fin: self.void(target_kind, target_id, reason, p, finished=fin))
+            answer(False)
+
+        self._attempt(lambda: self.service.void(
+            session_id, target_kind, target_id, reason=reason, by=by,
+            pin=pin, correction_id=cid,
+        ), done, signature=sign if pin is None else None, entry=("correction", cid))
+        return answer.value
 
     def enter_after_signoff(self, reason: str | None) -> bool:
         """Entries from now on are a clinician's entries after sign-off, for ``reason``
@@ -333,7 +448,7 @@ class SessionPresenter(QObject):
         add them (the service checks each entry again)."""
         self.last_refusal = ""
         if reason is not None:
-            role = self.service.staff_info(self.staff_id).role
+            role = self._role or self.service.staff_info(self.staff_id).role
             if not allowed(role, Action.ENTER_AFTER_SIGNOFF):
                 self.last_refusal = refusal(role, Action.ENTER_AFTER_SIGNOFF)
                 self.refused.emit([FieldError("permission", self.last_refusal)], [])
@@ -350,6 +465,8 @@ class SessionPresenter(QObject):
         reason: str,
         confirmed: Collection[str] = (),
         pin: str | None = None,
+        *,
+        finished: Finished | None = None,
     ) -> bool:
         """Amend a reading; its note is carried over to the replacement. When that closes
         an open critical flag, the amendment is signed (:attr:`signatureNeeded`) first."""
@@ -358,45 +475,71 @@ class SessionPresenter(QObject):
         note = original.note if original is not None else ""
         cid = self._entry_id("correction", "amend", target_id, repr(dict(raw)), reason,
                              tuple(confirmed))
-        try:
-            done = self._attempt(lambda: self.service.amend_reading(
-                self.session_id, target_id, raw, reason=reason, by=self.staff_id,
-                confirmed=confirmed, note=note, pin=pin, correction_id=cid,
-            ), signature=pin is None, entry=("correction", cid))
-        except SignatureRequired:
-            return self._ask_signature(
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
+
+        def done(result: uuid.UUID | None) -> None:
+            if result is None:
+                answer(self._saved_after_all("Amended reading"))
+                return
+            self._done("Amended reading")
+            answer(True)
+
+        def sign() -> None:
+            self._ask_signature(
                 "Amend reading behind a critical flag",
                 AMEND_CRITICAL_MEANING.format(reason=reason.strip()),
-                lambda p: self.amend_reading(target_id, raw, reason, confirmed, p))
-        if done is None:
-            return self._saved_after_all("Amended reading")
-        self._done("Amended reading")
-        return True
+                lambda p, fin: self.amend_reading(target_id, raw, reason, confirmed, p,
+                                                  finished=fin))
+            answer(False)
 
-    def sign_discharge(self, pin: str | None = None) -> bool:
+        self._attempt(lambda: self.service.amend_reading(
+            session_id, target_id, raw, reason=reason, by=by,
+            confirmed=confirmed, note=note, pin=pin, correction_id=cid,
+        ), done, signature=sign if pin is None else None, entry=("correction", cid))
+        return answer.value
+
+    def sign_discharge(self, pin: str | None = None, *,
+                       finished: Finished | None = None) -> bool:
         """Sign the discharge: without ``pin``, the signature is asked for first."""
         if pin is None:
-            return self._ask_signature("Sign discharge", DISCHARGE_MEANING, self.sign_discharge)
-        done = self._attempt(lambda: self.service.sign_discharge(
-            self.session_id, by=self.staff_id, pin=pin))
-        if done is None:
-            return False
-        self._done("Discharge signed")
-        return True
+            return self._ask_signature(
+                "Sign discharge", DISCHARGE_MEANING,
+                lambda p, fin: self.sign_discharge(p, finished=fin))
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
 
-    def override_discharge(self, reason: str, pin: str | None = None) -> bool:
+        def done(result: uuid.UUID | None) -> None:
+            if result is None:
+                answer(False)
+                return
+            self._done("Discharge signed")
+            answer(True)
+
+        self._attempt(lambda: self.service.sign_discharge(session_id, by=by, pin=pin), done)
+        return answer.value
+
+    def override_discharge(self, reason: str, pin: str | None = None, *,
+                           finished: Finished | None = None) -> bool:
         """A clinician's override: without ``pin``, the signature is asked for first."""
         if pin is None:
             return self._ask_signature(
                 "Discharge with override", OVERRIDE_MEANING.format(reason=reason.strip()),
-                lambda p: self.override_discharge(reason, p))
-        done = self._attempt(lambda: self.service.override_discharge(
-            self.session_id, reason=reason, by=self.staff_id, pin=pin,
-        ))
-        if done is None:
-            return False
-        self._done("Discharge override recorded")
-        return True
+                lambda p, fin: self.override_discharge(reason, p, finished=fin))
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
+
+        def done(result: uuid.UUID | None) -> None:
+            if result is None:
+                answer(False)
+                return
+            self._done("Discharge override recorded")
+            answer(True)
+
+        self._attempt(lambda: self.service.override_discharge(
+            session_id, reason=reason, by=by, pin=pin,
+        ), done)
+        return answer.value
 
     def set_staff(self, staff_id: uuid.UUID) -> None:
         """Entries are recorded under ``staff_id`` from now on; another person's last entry
@@ -423,52 +566,83 @@ class SessionPresenter(QObject):
         """The session, as last loaded, is discharged (signed or overridden)."""
         return self.view is not None and self.view.phase is Phase.DISCHARGED
 
-    def undo_last(self) -> bool:
+    def undo_last(self, *, finished: Finished | None = None) -> bool:
         """Void the last entry made here, if still within the undo window (recorded)."""
         last = self._last
         if last is None or not self.can_undo():
             return False
         reason = f"Undone at the chair ({last.label})"
-        try:
-            done = self._attempt(lambda: self.service.void(
-                self.session_id, last.kind, last.id, reason=reason, by=self.staff_id,
-            ), signature=True)
-        except SignatureRequired:
+        answer = _Answer(finished)
+        session_id, by = self.session_id, self.staff_id
+
+        def done(result: uuid.UUID | None) -> None:
+            if result is None:
+                answer(False)
+                return
+            if self._last is last:
+                self._last = None
+                self.undoAvailable.emit("")
+            self._done(f"Undone: {last.label}")
+            answer(True)
+
+        def sign() -> None:
             # The entry raised a critical flag still open: undoing it closes the flag.
-            return self.void(last.kind, last.id, reason)
-        if done is None:
-            return False
-        self._last = None
-        self.undoAvailable.emit("")
-        self._done(f"Undone: {last.label}")
-        return True
+            answer.value = self.void(last.kind, last.id, reason, finished=finished)
+
+        self._attempt(lambda: self.service.void(
+            session_id, last.kind, last.id, reason=reason, by=by,
+        ), done, signature=sign)
+        return answer.value
 
     # -- internals -------------------------------------------------------------------------
 
-    def _attempt(self, action: Callable[[], T], *, signature: bool = False,
-                 entry: tuple[str, uuid.UUID] | None = None) -> T | None:
-        """Run ``action``; a refusal is announced (and kept in :attr:`last_refusal`).
+    def _attempt(self, action: Callable[[], T], done: Callable[[T | None], None], *,
+                 signature: Callable[[], None] | None = None,
+                 entry: tuple[str, uuid.UUID] | None = None,
+                 origin: object | None = None) -> None:
+        """Run ``action`` on the worker, then ``done(result)`` here: ``done(None)`` when
+        nothing is known stored; a refusal is announced (and kept in :attr:`last_refusal`).
 
-        With ``signature``, :class:`SignatureRequired` is passed on to the caller.
+        With ``signature``, :class:`SignatureRequired` calls it instead of ``done``.
         ``entry`` (kind, id) is what ``action`` stores: when the link drops during its
-        COMMIT, the server is asked whether it is stored (then None is returned with
-        :attr:`_stored_after_all` set, and the caller says Saved).
+        COMMIT, the server is asked whether it is stored (then ``done(None)`` is called with
+        :attr:`_stored_after_all` set, and the caller says Saved). While the outcome is
+        announced, :attr:`answering` is ``origin``.
         """
         self.last_refusal = ""
         self._stored_after_all = False
+        self.pending += 1
+
+        def answered(future: Future[T]) -> None:
+            self.pending -= 1
+            self.last_refusal = ""
+            self._stored_after_all = False
+            before, self.answering = self.answering, origin
+            try:
+                self._answered(future, done, signature, entry, origin)
+            finally:
+                self.answering = before
+
+        self.background.run(action, answered)
+
+    def _answered(self, future: Future[T], done: Callable[[T | None], None],
+                  signature: Callable[[], None] | None,
+                  entry: tuple[str, uuid.UUID] | None, origin: object | None) -> None:
         try:
-            result = action()
+            result = future.result()
         except OutcomeUnknownError as exc:
             self._unreachable(exc)
-            self._outcome_unknown(exc, entry)
+            self._outcome_unknown(exc, entry, done, origin)
+            return
         except InvalidEntryError as exc:
             self._forget_entry(entry)
             self.last_refusal = "; ".join(
                 e.message for e in [*exc.errors, *exc.needs_confirmation])
             self.refused.emit(exc.errors, exc.needs_confirmation)
         except (LoginRefused, AccountLocked, PermissionDenied, SignatureRequired) as exc:
-            if signature and isinstance(exc, SignatureRequired):
-                raise
+            if signature is not None and isinstance(exc, SignatureRequired):
+                signature()
+                return
             self._forget_entry(entry)
             self.last_refusal = str(exc)
             field = "permission" if isinstance(exc, PermissionDenied) else "pin"
@@ -481,26 +655,43 @@ class SessionPresenter(QObject):
             self._forget_entry(entry)
             if not self.service.held(self.session_id):  # held: the server did not answer
                 self._reached()
-            return result
-        return None
+            done(result)
+            return
+        done(None)
 
-    def _outcome_unknown(self, exc: OutcomeUnknownError,
-                         entry: tuple[str, uuid.UUID] | None) -> None:
-        """The link dropped during the COMMIT of ``entry``: say what the server answers."""
+    def _outcome_unknown(self, exc: OutcomeUnknownError, entry: tuple[str, uuid.UUID] | None,
+                         done: Callable[[Any], None], origin: object | None) -> None:
+        """The link dropped during the COMMIT of ``entry``: say what the server answers
+        (asked on the worker, like the save)."""
         if entry is None:
             self.last_refusal = exc.message
             self.saveUnknown.emit(exc.message)
+            done(None)
             return
-        settled = settle(self.service.stored, *entry)
-        if settled.verdict is Verdict.SAVED:
-            self._forget_entry(entry)
-            self._stored_after_all = True
-        elif settled.verdict is Verdict.NOT_SAVED:
-            self.last_refusal = settled.message
-            self.notSaved.emit(settled.message)
-        else:
-            self.last_refusal = settled.message
-            self.saveUnknown.emit(settled.message)
+        self.pending += 1
+
+        def answered(future: Future[Settled]) -> None:
+            self.pending -= 1
+            before, self.answering = self.answering, origin
+            try:
+                settled = future.result()
+                self.last_refusal = ""
+                self._stored_after_all = False
+                if settled.verdict is Verdict.SAVED:
+                    self._forget_entry(entry)
+                    self._stored_after_all = True
+                elif settled.verdict is Verdict.NOT_SAVED:
+                    self.last_refusal = settled.message
+                    self.notSaved.emit(settled.message)
+                else:
+                    self.last_refusal = settled.message
+                    self.saveUnknown.emit(settled.message)
+                done(None)
+            finally:
+                self.answering = before
+
+        stored = self.service.stored
+        self.background.run(lambda: settle(stored, *entry), answered)
 
     def _entry_id(self, *values: Any) -> uuid.UUID:
         """The id of the entry of these values: the one already tried and neither saved nor
@@ -532,12 +723,17 @@ class SessionPresenter(QObject):
             self.reachability.failed(exc)
 
     def _ask_signature(self, title: str, meaning: str,
-                       signed: Callable[[str], bool]) -> bool:
-        """Announce that ``signed(pin)`` needs the signer's PIN; nothing is recorded yet."""
+                       signed: Callable[[str, Finished | None], bool]) -> bool:
+        """Announce that ``signed(pin, finished)`` needs the signer's PIN; nothing is
+        recorded yet. The request's ``submit`` answers at once (the inline worker); its
+        ``start`` tells the dialog when the outcome arrives (a background worker)."""
         def submit(pin: str) -> str | None:
-            return None if signed(pin) else (self.last_refusal or "Not signed")
+            return None if signed(pin, None) else (self.last_refusal or "Not signed")
 
-        self.signatureNeeded.emit(SignatureRequest(title, meaning, submit))
+        def start(pin: str, reply: Callable[[str | None], None]) -> None:
+            signed(pin, lambda ok: reply(None if ok else (self.last_refusal or "Not signed")))
+
+        self.signatureNeeded.emit(SignatureRequest(title, meaning, submit, start))
         return False
 
     def _remember(self, kind: str, entry_id: uuid.UUID, label: str) -> None:
@@ -549,17 +745,31 @@ class SessionPresenter(QObject):
     def _done(self, text: str, view: SessionView | None = None,
               reading_id: uuid.UUID | None = None) -> None:
         """Announce the change committed, then the session as it now stands: ``view`` when
-        the change (the save of reading ``reading_id``) gave it back, else loaded again."""
+        the change (the save of reading ``reading_id``) gave it back, else loaded again
+        (:attr:`committed` once that load is answered)."""
         held = self.service.held(self.session_id)
         if held:
             self.heldOnTablet.emit(held_text(held))
         else:
             self.saved.emit(f"{text} {self.clock.now().astimezone().strftime('%H:%M')}")
+        self.answering = None  # what follows (the session loaded again) answers nobody's tap
         if view is None:
-            self.refresh()
-            self.committed.emit(None)
+            self.refresh(then=lambda: self.committed.emit(None))
             return
         self.view = view
         self._loaded = MovingView(view)
         self._announce()
         self.committed.emit(reading_id)
+
+
+class _Answer:
+    """An action's outcome: kept for its caller's return, told to ``finished``."""
+
+    def __init__(self, finished: Finished | None) -> None:
+        self.value = False
+        self.finished = finished
+
+    def __call__(self, ok: bool) -> None:
+        self.value = ok
+        if self.finished is not None:
+            self.finished(ok)

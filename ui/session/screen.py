@@ -117,8 +117,6 @@ class SessionScreen(QWidget):
         self.forms = (self.vitals, self.cadss, self.moaas, self.comfort, self.event_form)
         #: What the entry tabs show: (the closed panel, the forms).
         self._entry_tabs = (False, True)
-        #: The form whose submission is being saved: the presenter's answer goes to it.
-        self._active_form: Any = None
         #: A reading id per form, kept across Retry so a save is never stored twice.
         self._pending_ids: dict[int, uuid.UUID] = {}
 
@@ -262,7 +260,6 @@ class SessionScreen(QWidget):
         self.tabs.setCurrentWidget(self.vitals if entering is not None else pages[0][0])
 
     def _late_entry(self, reason: str) -> None:
-        self._active_form = None
         if not self.presenter.enter_after_signoff(reason):
             self.closed_panel.show_problem(self.presenter.last_refusal)
 
@@ -293,7 +290,6 @@ class SessionScreen(QWidget):
 
     def _submitted(self, form: Any, raw: dict[str, Any], when: datetime,
                    confirmed: frozenset[str]) -> None:
-        self._active_form = form
         form.show_saving()
         if form is self.event_form:
             self._save_event(raw, when)
@@ -306,7 +302,7 @@ class SessionScreen(QWidget):
                   id(self.moaas): "MOAA/S", id(self.comfort): "comfort scores"}
         self.presenter.save_reading(
             values, when=when, confirmed=confirmed, note=note, on_oxygen=on_oxygen,
-            reading_id=reading_id, label=labels[id(form)],
+            reading_id=reading_id, label=labels[id(form)], origin=form,
         )
 
     def _save_event(self, raw: dict[str, Any], when: datetime) -> None:
@@ -325,11 +321,11 @@ class SessionScreen(QWidget):
             detail = f"{code.replace('_', ' / ')}{' — ' + note if note else ''}"
             data = {"type": code}
             label = "adverse event"
-        self.presenter.record_event(kind, detail=detail, data=data, when=when, label=label)
+        self.presenter.record_event(kind, detail=detail, data=data, when=when, label=label,
+                                    origin=self.event_form)
 
     def _record_event(self, kind: EventKind, *, label: str, detail: str = "",
                       data: dict[str, Any] | None = None) -> None:
-        self._active_form = None
         self.presenter.record_event(kind, detail=detail, data=data, label=label)
 
     def _infusion(self, kind: EventKind) -> None:
@@ -376,7 +372,6 @@ class SessionScreen(QWidget):
         missing = missing_baseline(view.record)
         if missing and (hold is None or reason) and not self.confirm_start(missing):
             return
-        self._active_form = None
         self.presenter.record_event(EventKind.INFUSION_START, label="infusion start",
                                     confirmed={CONFIRM_BASELINE} if missing else (),
                                     override_reason=reason)
@@ -410,32 +405,34 @@ class SessionScreen(QWidget):
         it in the dialog: both in one step, once any signature is given. If either is
         refused (or the signature cancelled), neither is recorded: the notice says why and
         the flag stays open."""
-        self._active_form = None
         self.presenter.acknowledge(flag, action, note, record_pause=record_pause)
 
     # -- answers from the presenter --------------------------------------------------------
 
+    def _answered_form(self) -> Any:
+        """The form whose Save the presenter answers now (None: an action outside them)."""
+        origin = self.presenter.answering
+        return origin if any(origin is form for form in self.forms) else None
+
     def _saved(self, text: str) -> None:
-        form = self._active_form
+        form = self._answered_form()
         if form is not None:
             self._pending_ids.pop(id(form), None)
             form.clear()
             form.show_saved(text)
-            self._active_form = None
         self.flash(text)
 
     def _held(self, text: str) -> None:
         """Saved on this tablet only: the form empties as after a save, said in amber."""
-        form = self._active_form
+        form = self._answered_form()
         if form is not None:
             self._pending_ids.pop(id(form), None)
             form.clear()
             form.show_held(text)
-            self._active_form = None
         self.header.show_held(text, at=self.clock.now())
 
     def _refused(self, errors: list[Any], needs_confirmation: list[Any]) -> None:
-        form = self._active_form
+        form = self._answered_form()
         if form is not None:
             self._pending_ids.pop(id(form), None)
             form.show_errors(errors, needs_confirmation)
@@ -445,7 +442,7 @@ class SessionScreen(QWidget):
             problem=True, at=self.clock.now())
 
     def _not_saved(self, message: str) -> None:
-        form = self._active_form
+        form = self._answered_form()
         if form is not None:
             form.show_not_saved(message)
             return
@@ -453,7 +450,7 @@ class SessionScreen(QWidget):
                                 at=self.clock.now())
 
     def _save_unknown(self, message: str) -> None:
-        form = self._active_form
+        form = self._answered_form()
         if form is not None:
             form.show_save_unknown(message)
             return

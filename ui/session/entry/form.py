@@ -149,6 +149,10 @@ class EntryForm(QWidget):
         self._banner.show_state("saving", "Saving…")
         self._save.setEnabled(False)
 
+    def saving(self) -> bool:
+        """Whether a submission is being saved (shown "Saving…", not yet answered)."""
+        return self._banner.state() == "saving"
+
     def show_saved(self, text: str) -> None:
         """The caller committed the entry: show ``text`` (e.g. "Saved 10:42"); a late entry
         is said with the time it describes instead ("Saved vitals for 10:32 (late entry)")."""
@@ -305,7 +309,11 @@ class EntryForm(QWidget):
     # -- save ------------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Check the entry; emit ``submitted`` if it passes, else show what to fix."""
+        """Check the entry; emit ``submitted`` if it passes, else show what to fix. While
+        the last submission is being saved, nothing is sent again (a second tap of Save, or
+        the keypad's Enter, while the server has not answered)."""
+        if self.saving():
+            return
         raw = self.raw()
         confirmed = self._confirmed_fields(raw)
         when = self.time.when()
@@ -339,7 +347,7 @@ class EntryForm(QWidget):
         )
 
     def _retry(self) -> None:
-        if self._pending is None:
+        if self._pending is None or self.saving():
             return
         raw, when, confirmed = self._pending
         self.submitted.emit(dict(raw), when, confirmed)
