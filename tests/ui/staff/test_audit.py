@@ -166,11 +166,11 @@ def test_a_change_reads_as_words_without_empty_values():
         "hr: 140 → hr: 104; note: typo in HR"
 
 
-def test_each_entry_shows_the_tablet_it_was_made_on(qtbot, store, clock, clinician):
+def test_each_entry_shows_the_tablet_it_was_made_on(qtbot, service, clock, clinician):
     from monitor.service.clinic import ClinicService  # noqa: PLC0415
     from tests.conftest import TEST_SECRET  # noqa: PLC0415
 
-    room2 = ClinicService(store, clock, secret=TEST_SECRET, tablet="Room-2")
+    room2 = ClinicService(service.store, clock, secret=TEST_SECRET, tablet="Room-2")
     patient = room2.add_patient("MRN-004299", by=clinician, weight_kg=70)
     model = AuditModel()
     model.set_entries(room2.audit_entries(by=clinician))
@@ -186,12 +186,12 @@ def test_each_entry_shows_the_tablet_it_was_made_on(qtbot, store, clock, clinici
 
 @pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
 def test_the_tablet_has_a_column_in_landscape_and_goes_under_the_name_in_portrait(
-    qtbot, store, clock, clinician, record, size
+    qtbot, service, clock, clinician, record, size
 ):
     from monitor.service.clinic import ClinicService  # noqa: PLC0415
     from tests.conftest import TEST_SECRET  # noqa: PLC0415
 
-    room2 = ClinicService(store, clock, secret=TEST_SECRET, tablet="Room-2")
+    room2 = ClinicService(service.store, clock, secret=TEST_SECRET, tablet="Room-2")
     room2.add_patient("MRN-004299", by=clinician, weight_kg=70)
     shown = MainWindow(room2, clock, staff=(clinician, "Dr Lee"), tick_ms=3_600_000)
     qtbot.addWidget(shown)
