@@ -125,3 +125,17 @@ def nurse(service) -> uuid.UUID:
 def clinician(service) -> uuid.UUID:
     """A clinician who can sign with :data:`TEST_PIN`."""
     return service.ensure_staff("Cleo Clinician", "clinician", pin=TEST_PIN)
+
+
+#: Runs the long forms of the fault, kill and race tests (50 rounds, 3 × 500 readings, …),
+#: whose short forms run by default.
+LONG_TESTS_ENV = "CHAIRSIDE_LONG_TESTS"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get(LONG_TESTS_ENV) == "1":
+        return
+    skip = pytest.mark.skip(reason=f"long form: its short form runs; {LONG_TESTS_ENV}=1 runs it")
+    for item in items:
+        if item.get_closest_marker("long") is not None:
+            item.add_marker(skip)

@@ -128,6 +128,7 @@ def test_three_tablets_saving_into_one_session_store_every_reading_once(office, 
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_three_tablets_saving_500_readings_each_store_1500_once(office, pg_url):
     three_tablets_saving(office, pg_url, per_tablet=500)
 
@@ -189,6 +190,7 @@ def test_two_tablets_acknowledging_each_flag_at_once_store_one_acknowledgement(
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_two_tablets_acknowledging_200_flags_at_once_store_200_acknowledgements(
     office, pg_url
 ):
@@ -233,6 +235,7 @@ def test_two_tablets_checking_in_at_once_make_one_session(office, pg_url):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_two_tablets_checking_in_50_times_at_once_make_one_session_each_time(office, pg_url):
     two_tablets_checking_in(office, pg_url, rounds=50)
 

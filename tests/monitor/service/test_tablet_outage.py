@@ -198,5 +198,6 @@ def test_a_drain_killed_at_random_points_leaves_no_duplicate_and_loses_nothing(r
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_a_drain_killed_fifty_times_leaves_no_duplicate_and_loses_nothing(rig: Rig) -> None:
     drain_killed_rounds(rig, rounds=50, seed=50)
