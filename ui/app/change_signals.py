@@ -30,8 +30,13 @@ class ChangeSignals(QObject):
 
     def __init__(self, feed: ChangeFeed, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._feed = feed
         self._arrived.connect(self._emit, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe = feed.subscribe(self._arrived.emit)
+
+    def listening(self) -> bool:
+        """Whether the feed is connected and caught up (False while it reconnects)."""
+        return self._feed.connected.is_set()
 
     def close(self) -> None:
         """Stop receiving changes (the feed keeps running for its other subscribers)."""

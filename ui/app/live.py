@@ -147,6 +147,12 @@ class ChairViews:
         """Read every chair again (a chair whose session cannot be read keeps its view)."""
         self.reload_chairs(every=True)
 
+    def changes_lost(self) -> None:
+        """The change feed dropped its connection: what changed meanwhile is unknown, so the
+        chairs are read again at the next :meth:`catch_up`; a read that fails tells the
+        reachability (the banner), so a tablet nobody touches shows the outage too."""
+        self._chairs_stale = True
+
     def catch_up(self) -> None:
         """Read again what the database refused, when the pace of retries allows: the
         chairs' sessions and the sessions whose reload failed, or, with nothing waiting

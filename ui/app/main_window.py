@@ -213,6 +213,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self._lists_timer.setSingleShot(True)
         self._lists_timer.setInterval(reload_delay_ms)
         self._lists_timer.timeout.connect(self._reload_lists)
+        self.changes = changes
+        #: Whether the change feed was listening at the last tick (see :meth:`_watch_changes`).
+        self._listening = False
         if changes is not None:
             changes.changed.connect(self._changed)
             changes.staffChanged.connect(self._staff_changed)
@@ -378,6 +381,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         server is unreachable, one read at most tries it again, paced by the back-off."""
         if not self.locked and self.staff_id is not None and self.idle.expired():
             self.lock("idle")
+        self._watch_changes()
         current = self.stack.currentWidget()
         if current is self.lock_screen:
             self._refresh_lock()
@@ -401,6 +405,18 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self._show_reachability()
         for hook in self.tick_hooks:
             hook()
+
+    def _watch_changes(self) -> None:
+        """When the change feed has lost its connection since the last tick, read the chairs
+        again: an idle tablet sends nothing else, and would not notice a server gone (no
+        banner) until someone tapped."""
+        if self.changes is None:
+            return
+        listening = self.changes.listening()
+        if self._listening and not listening:
+            self.board.changes_lost()
+            self.board.catch_up()
+        self._listening = listening
 
     def _board_updated(self) -> None:
         """A chair's read arrived from the background: redraw the overview (or the lock's

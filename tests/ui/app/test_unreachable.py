@@ -160,3 +160,30 @@ def test_an_open_chair_screen_shows_the_banner_and_clears_it_by_itself(
     bar = window.findChild(QStatusBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
     assert bar is None or bar.currentMessage() == ""
     window.close()
+
+
+def test_an_idle_tablet_shows_the_banner_when_its_change_feed_drops(
+        qtbot, service, clock, nurse, outage, monkeypatch):
+    """Nothing is tapped and nothing is announced: the dropped change feed alone makes the
+    tablet read its chairs again, and that read finding the server gone shows the banner."""
+    two_chairs(service, clock, nurse)
+    with listening(service) as changes:
+        window = _window(qtbot, service, clock, nurse, changes)
+        window.show()
+        window.tick()
+        assert changes.listening()
+        outage.start()
+        _ticks(window, clock, 3)
+        assert window.banner.isHidden(), "a live feed that still listens reads nothing"
+        assert outage.tries == 0
+        monkeypatch.setattr(changes, "listening", lambda: False)
+        clock.advance(1)
+        dropped = clock.now()
+        window.tick()
+        qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
+        assert f"Server unreachable since {clock_time(dropped)}" in window.banner.text()
+        assert window.overview.tiles["1"].tile().session_id is not None
+        outage.end()
+        _ticks(window, clock, 8)
+        assert window.banner.isHidden()
+        window.close()
