@@ -184,6 +184,8 @@ class SessionHeader(QFrame):
         self._notice_at: datetime | None = None
         #: The notice shows the entries held on this tablet (cleared once none are).
         self._held_shown = False
+        #: The notice says an action was not recorded (kept over the held count until it goes).
+        self._problem_shown = False
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         back = QVBoxLayout()
@@ -270,6 +272,8 @@ class SessionHeader(QFrame):
         if view.refused_on_server:
             self.show_notice("The server refused an entry saved on this tablet: "
                              + view.refused_on_server[-1], problem=True, at=view.at)
+        elif self._problem_shown:
+            return  # why an action was not recorded stays until it goes, not hidden by the count
         elif view.held:
             self.show_held(held_text(view.held), at=view.at)
         elif self._held_shown:
@@ -299,6 +303,7 @@ class SessionHeader(QFrame):
         self.notice.setText(("⚠ " if problem else "✓ ") + text)
         self.notice.show()
         self._notice_at = at
+        self._problem_shown = problem
 
     def show_held(self, text: str, *, at: datetime) -> None:
         """An entry saved on this tablet, not yet on the server: amber, never green."""
@@ -307,9 +312,11 @@ class SessionHeader(QFrame):
         self.notice.show()
         self._notice_at = at
         self._held_shown = True
+        self._problem_shown = False
 
     def clear_notice(self) -> None:
         self._held_shown = False
+        self._problem_shown = False
         self.notice.clear()
         self.notice.hide()
         self._notice_at = None
