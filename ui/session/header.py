@@ -186,6 +186,8 @@ class SessionHeader(QFrame):
         self._held_shown = False
         #: The notice says an action was not recorded (kept over the held count until it goes).
         self._problem_shown = False
+        #: The notice is a green "Saved …" confirmation (the one :meth:`mark_earlier` dims).
+        self._saved_shown = False
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(8, 6, 8, 6)
         back = QVBoxLayout()
@@ -304,6 +306,17 @@ class SessionHeader(QFrame):
         self.notice.show()
         self._notice_at = at
         self._problem_shown = problem
+        self._saved_shown = not problem
+
+    def mark_earlier(self) -> None:
+        """A save is in flight: a green "✓ Saved vitals 20:31" beside the form's "Saving…"
+        reads as this save's outcome; it is said, dimmed, as the earlier entry's."""
+        if not self._saved_shown or self.notice.isHidden():
+            return
+        self._saved_shown = False
+        text = self.notice.text().removeprefix("✓ ")
+        self.notice.setStyleSheet(f"color: {self.theme.text_muted};")
+        self.notice.setText(f"Earlier: {text}")
 
     def show_held(self, text: str, *, at: datetime) -> None:
         """An entry saved on this tablet, not yet on the server: amber, never green."""
@@ -313,10 +326,12 @@ class SessionHeader(QFrame):
         self._notice_at = at
         self._held_shown = True
         self._problem_shown = False
+        self._saved_shown = False
 
     def clear_notice(self) -> None:
         self._held_shown = False
         self._problem_shown = False
+        self._saved_shown = False
         self.notice.clear()
         self.notice.hide()
         self._notice_at = None

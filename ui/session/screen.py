@@ -119,6 +119,8 @@ class SessionScreen(QWidget):
         self._entry_tabs = (False, True)
         #: A reading id per form, kept across Retry so a save is never stored twice.
         self._pending_ids: dict[int, uuid.UUID] = {}
+        #: form -> how many entries the server had refused when its entry was held here.
+        self._refused_at_hold: dict[int, int] = {}
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -281,6 +283,12 @@ class SessionScreen(QWidget):
         last = next((r for r in reversed(view.record.readings)
                      if any(getattr(r, key) is not None for key in VITAL_KEYS)), None)
         self.vitals.set_last(last)
+        # A form's "Saved on this tablet — not yet on the server" follows the header's count:
+        # once none wait, it says they reached the server (or goes, if one was refused).
+        refused = len(view.refused_on_server)
+        for form in self.forms:
+            form.follow_held(view.held,
+                             refused=refused > self._refused_at_hold.get(id(form), refused))
         # The entry time shown as "now" follows the clock at every tick, not on a slower
         # timer of its own (which left it a minute behind, five in the fast demo).
         for form in self.forms:
@@ -291,6 +299,8 @@ class SessionScreen(QWidget):
     def _submitted(self, form: Any, raw: dict[str, Any], when: datetime,
                    confirmed: frozenset[str]) -> None:
         form.show_saving()
+        # The last save's "✓ Saved …" beside "Saving…" would read as this one's outcome.
+        self.header.mark_earlier()
         if form is self.event_form:
             self._save_event(raw, when)
             return
@@ -429,6 +439,8 @@ class SessionScreen(QWidget):
             self._pending_ids.pop(id(form), None)
             form.clear()
             form.show_held(text)
+            self._refused_at_hold[id(form)] = (
+                len(self.view.refused_on_server) if self.view is not None else 0)
         self.header.show_held(text, at=self.clock.now())
 
     def _refused(self, errors: list[Any], needs_confirmation: list[Any]) -> None:

@@ -321,7 +321,6 @@ def test_readings_saved_through_rounds_of_faults_are_stored_once(server: Private
 
 
 @pytest.mark.slow
-@pytest.mark.long
 def test_readings_saved_through_fifty_rounds_of_faults_are_stored_once(
     server: PrivateServer,
 ) -> None:

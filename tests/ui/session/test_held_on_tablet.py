@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,11 +21,13 @@ from tests.ui.session.entry.forms import enter_value, save
 from tests.ui.sessions import host, patient_session
 from ui.common.theme import DIM
 from ui.session.discharge import NEEDS_SERVER
+from ui.session.entry.form import REACHED_SERVER
 from ui.session.presenter import SessionPresenter
 from ui.session.screen import SessionScreen
 
 SHOTS = os.environ.get("CHAIRSIDE_SHOTS")  # a folder: the screen is also saved there
 HELD_ONE = "Saved on this tablet — not yet on the server (1)"
+HELD_TWO = "Saved on this tablet — not yet on the server (2)"
 
 
 @dataclass
@@ -100,6 +102,44 @@ def test_sign_off_says_it_needs_the_server_while_it_is_away_and_is_back_after_th
     assert HELD_ONE not in chair.screen.header.notice_text()
     assert chair.presenter.view is not None
     assert chair.presenter.view.held == 0
+
+
+def test_the_form_says_its_held_entries_reached_the_server_once_none_wait(
+        qtbot, chair, clock):
+    vitals = chair.screen.vitals
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=5))
+    for hr in ("72", "74"):
+        enter_value(qtbot, vitals, "hr", hr)
+        save(qtbot, vitals)
+    assert vitals.banner_text() == HELD_TWO
+    assert HELD_TWO in chair.screen.header.notice_text()
+    chair.outage.end()
+    assert chair.tablet.drain() == 2
+    chair.presenter.refresh()
+    assert chair.presenter.view is not None
+    assert chair.presenter.view.held == 0
+    assert chair.screen.header.notice_text() == ""
+    assert vitals.banner_text() == REACHED_SERVER
+    assert vitals._banner.state() == "saved"  # green now: the entries are on the server
+
+
+def test_a_partly_drained_count_is_followed_in_the_form(qtbot, chair, clock):
+    vitals = chair.screen.vitals
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=5))
+    enter_value(qtbot, vitals, "hr", "72")
+    save(qtbot, vitals)
+    chair.presenter.save_reading({"hr": "74"})
+    chair.presenter.refresh()
+    assert vitals.banner_text() == HELD_TWO
+    chair.screen.show_view(replace(chair.presenter.view, held=1))
+    assert vitals.banner_text() == HELD_ONE
+    # One refused by the server meanwhile: not said "on the server", the header says why.
+    chair.screen.show_view(replace(chair.presenter.view, held=0,
+                                   refused_on_server=("HR 74 out of range",)))
+    assert vitals.banner_text() == ""
+    assert "refused" in chair.screen.header.notice_text()
 
 
 def test_an_event_is_held_and_a_correction_meanwhile_says_it_waits_for_the_server(

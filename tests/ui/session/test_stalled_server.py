@@ -103,6 +103,26 @@ def test_save_returns_at_once_the_countdown_turns_overdue_and_saved_comes_after(
     assert gated.threads == {"chairside-database"}
 
 
+def test_while_a_save_is_held_the_last_saved_line_is_said_as_the_earlier_entry(
+        qtbot, screen, stalled):
+    gated, _ = stalled
+    presenter, vitals, header = screen.presenter, screen.vitals, screen.header
+    enter_value(qtbot, vitals, "hr", "80")
+    with qtbot.waitSignal(presenter.saved, timeout=int(WAIT_S * 1000)) as first:
+        save(qtbot, vitals)
+    assert header.notice_text() == f"✓ {first.args[0]}"
+    gated.stall("record_reading")
+    enter_value(qtbot, vitals, "hr", "88")
+    save(qtbot, vitals)
+    assert gated.entered.wait(WAIT_S)
+    assert vitals.banner_text() == "Saving…"
+    assert header.notice_text() == f"Earlier: {first.args[0]}"
+    assert "✓" not in header.notice_text()
+    with qtbot.waitSignal(presenter.saved, timeout=int(WAIT_S * 1000)) as second:
+        gated.release()
+    assert header.notice_text() == f"✓ {second.args[0]}"
+
+
 def test_a_server_that_then_refuses_shows_not_saved_and_keeps_the_values(
         qtbot, screen, stalled, service):
     gated, _ = stalled

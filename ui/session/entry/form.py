@@ -19,6 +19,7 @@ from monitor.clinical.validation import (
     validate_time,
 )
 from monitor.clock import Clock
+from monitor.service.board import held_text
 from ui.common.labels import clock_time
 from ui.common.style import PRIMARY_MIN, icon
 from ui.common.theme import Theme
@@ -39,6 +40,9 @@ NOTE_MAX_LENGTH = 500
 #: Prefix of the confirmation that a value copied from the last reading is unchanged
 #: ("same:bp"); never passed on with the confirmed measures.
 SAME_AS_LAST = "same:"
+#: What a banner that said "Saved on this tablet — not yet on the server" says once the
+#: session's held entries have reached the server.
+REACHED_SERVER = "On the server now"
 
 
 def _typed(value: Any) -> bool:
@@ -169,6 +173,19 @@ class EntryForm(QWidget):
         self._pending = None
         self._banner.show_state("held", text)
         self._save.setEnabled(True)
+
+    def follow_held(self, held: int, *, refused: bool = False) -> None:
+        """The session's count of entries held on this tablet changed: a held banner follows
+        it ("… (1)"), says "On the server now" once none wait, or goes when the server
+        refused one since (the header says which): never a stale "not yet on the server"."""
+        if self._banner.state() != "held":
+            return
+        if held:
+            self._banner.show_state("held", held_text(held))
+        elif refused:
+            self._banner.clear()
+        else:
+            self._banner.show_state("saved", REACHED_SERVER)
 
     def show_not_saved(self, message: str) -> None:
         """The save failed: keep every value on screen, say so, offer Retry."""

@@ -207,6 +207,18 @@ def test_an_empty_vitals_form_is_refused(qtbot, vitals):
     assert "at least one vital sign" in vitals.message_for("vitals")
 
 
+def test_the_missing_vitals_refusal_waits_for_a_save_attempt(qtbot, vitals):
+    # Opened, a field tapped, Enter through every field: no red before Save is tapped.
+    assert vitals.message_for("vitals") == ""
+    tap(qtbot, vitals.field("bp"))
+    for _ in range(4):
+        tap(qtbot, vitals.keypad.button(ENTER))
+    assert vitals.message_for("vitals") == ""
+    assert vitals.banner_text() == ""
+    save_refused(qtbot, vitals)
+    assert "at least one vital sign" in vitals.message_for("vitals")
+
+
 def test_sbp_230_needs_the_confirm_tap_then_submits_it_confirmed(qtbot, vitals):
     enter_value(qtbot, vitals, "bp", "230/90")
     save_refused(qtbot, vitals)
