@@ -55,6 +55,10 @@ class SignatureRequest:
     #: once the outcome is known (the server answers in the background). When given, the
     #: dialog uses it and says "Signing…" meanwhile.
     start: Callable[[str, Callable[[str | None], None]], None] | None = None
+    #: ``final()``: whether the refusal just given is final — nothing is left to sign (the
+    #: flag was acknowledged meanwhile on another tablet): the dialog then shows only why,
+    #: with Close, instead of asking for the PIN again.
+    final: Callable[[], bool] | None = None
 
 
 class SignatureDialog(QDialog):
@@ -105,8 +109,9 @@ class SignatureDialog(QDialog):
         text.addWidget(self.signer)
         text.addWidget(self.time)
         text.addWidget(self.meaning)
-        text.addWidget(label("Type your PIN to sign. Your signature is kept with the record.",
-                             "muted"))
+        self.hint = label("Type your PIN to sign. Your signature is kept with the record.",
+                          "muted")
+        text.addWidget(self.hint)
         text.addWidget(self.message)
         text.addWidget(self.status)
         text.addStretch(1)
@@ -138,6 +143,13 @@ class SignatureDialog(QDialog):
         self.status.setText("Signing…")
         self.request.start(pin, self._answered)
 
+    def settle(self) -> None:
+        """Nothing is left to sign: only why stays, with Close."""
+        for part in (self.sign_button, self.entry, self.time, self.hint):
+            part.hide()  # nothing was signed, and nothing is left to sign
+        self.cancel.setText("Close")
+        self.cancel.setFocus()
+
     def _answered(self, refusal: str | None) -> None:
         if not shiboken6.isValid(self):
             return
@@ -147,6 +159,8 @@ class SignatureDialog(QDialog):
         if refusal is not None:
             self.message.setText(refusal)
             self.entry.clear()
+            if self.request.final is not None and self.request.final():
+                self.settle()
             return
         self.signed.emit()
         self.accept()

@@ -184,6 +184,8 @@ class SessionHeader(QFrame):
         self._notice_at: datetime | None = None
         #: The notice shows the entries held on this tablet (cleared once none are).
         self._held_shown = False
+        #: The notice says an action was not recorded (kept over the held count until it goes).
+        self._problem_shown = False
         #: The notice is a green "Saved …" confirmation (the one :meth:`mark_earlier` dims).
         self._saved_shown = False
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
@@ -272,6 +274,8 @@ class SessionHeader(QFrame):
         if view.refused_on_server:
             self.show_notice("The server refused an entry saved on this tablet: "
                              + view.refused_on_server[-1], problem=True, at=view.at)
+        elif self._problem_shown:
+            return  # why an action was not recorded stays until it goes, not hidden by the count
         elif view.held:
             self.show_held(held_text(view.held), at=view.at)
         elif self._held_shown:
@@ -301,6 +305,7 @@ class SessionHeader(QFrame):
         self.notice.setText(("⚠ " if problem else "✓ ") + text)
         self.notice.show()
         self._notice_at = at
+        self._problem_shown = problem
         self._saved_shown = not problem
 
     def mark_earlier(self) -> None:
@@ -320,10 +325,12 @@ class SessionHeader(QFrame):
         self.notice.show()
         self._notice_at = at
         self._held_shown = True
+        self._problem_shown = False
         self._saved_shown = False
 
     def clear_notice(self) -> None:
         self._held_shown = False
+        self._problem_shown = False
         self._saved_shown = False
         self.notice.clear()
         self.notice.hide()

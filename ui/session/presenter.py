@@ -32,7 +32,13 @@ from monitor.service.board import held_text
 from monitor.service.live_view import MovingView
 from monitor.service.outcome import Settled, Verdict, settle
 from monitor.service.reachability import Reachability
-from monitor.service.views import InvalidEntryError, NotFoundError, SavedReading, SessionView
+from monitor.service.views import (
+    AlreadyDoneError,
+    InvalidEntryError,
+    NotFoundError,
+    SavedReading,
+    SessionView,
+)
 from monitor.service.worker import Worker
 from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.common.background import Background
@@ -177,6 +183,9 @@ class SessionPresenter(QObject):
         self._last: LastEntry | None = None
         #: Why the last action was not recorded ("" when it was).
         self.last_refusal = ""
+        #: The last refusal is final: it was done already (another tablet acknowledged the
+        #: flag), so a signature asked for it has nothing left to sign.
+        self.refused_as_done = False
         #: A clinician's reason for entries after the discharge was signed (None: the chair
         #: enters as usual, and a signed session refuses).
         self.after_signoff_reason: str | None = None
@@ -610,12 +619,14 @@ class SessionPresenter(QObject):
         announced, :attr:`answering` is ``origin``.
         """
         self.last_refusal = ""
+        self.refused_as_done = False
         self._stored_after_all = False
         self.pending += 1
 
         def answered(future: Future[T]) -> None:
             self.pending -= 1
             self.last_refusal = ""
+            self.refused_as_done = False
             self._stored_after_all = False
             before, self.answering = self.answering, origin
             try:
@@ -638,6 +649,7 @@ class SessionPresenter(QObject):
             self._forget_entry(entry)
             self.last_refusal = "; ".join(
                 e.message for e in [*exc.errors, *exc.needs_confirmation])
+            self.refused_as_done = isinstance(exc, AlreadyDoneError)
             self.refused.emit(exc.errors, exc.needs_confirmation)
         except (LoginRefused, AccountLocked, PermissionDenied, SignatureRequired) as exc:
             if signature is not None and isinstance(exc, SignatureRequired):
@@ -733,7 +745,8 @@ class SessionPresenter(QObject):
         def start(pin: str, reply: Callable[[str | None], None]) -> None:
             signed(pin, lambda ok: reply(None if ok else (self.last_refusal or "Not signed")))
 
-        self.signatureNeeded.emit(SignatureRequest(title, meaning, submit, start))
+        self.signatureNeeded.emit(SignatureRequest(title, meaning, submit, start,
+                                                   final=lambda: self.refused_as_done))
         return False
 
     def _remember(self, kind: str, entry_id: uuid.UUID, label: str) -> None:

@@ -458,8 +458,9 @@ class SessionScreen(QWidget):
         if form is not None:
             form.show_not_saved(message)
             return
-        self.header.show_notice(f"{message} Nothing was recorded; try again.", problem=True,
-                                at=self.clock.now())
+        said = "Nothing was recorded" in message  # the tablet says so, and what to do
+        self.header.show_notice(message if said else f"{message} Nothing was recorded; try again.",
+                                problem=True, at=self.clock.now())
 
     def _save_unknown(self, message: str) -> None:
         form = self._answered_form()

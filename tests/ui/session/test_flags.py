@@ -14,6 +14,7 @@ from monitor.clinical.domain import EventKind, Measure, Phase, Severity
 from tests.conftest import TEST_PIN
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.common.labels import clock_time
+from ui.common.signature import SignatureDialog
 from ui.common.style import apply_theme
 from ui.common.theme import DIM, LIGHT, TOUCH_MIN
 from ui.session.acknowledge import ACKNOWLEDGE_ACTIONS, NO_ACTION
@@ -495,3 +496,56 @@ def test_a_cancelled_signature_records_no_pause_and_the_signed_one_records_both(
     assert after.phase is Phase.PAUSED
     assert next(f for f in after.flags if f.id == flag.id).acknowledged
     window.close()
+
+
+@dialog_window
+def test_a_signature_refused_as_acknowledged_on_another_tablet_shows_why_with_close(
+        qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 120, "dbp": 75, "hr": 70, "spo2": 84}, by=nurse,
+                           confirmed=("spo2",))
+    here = SessionPresenter(service, clock, session_id, nurse)
+    other = SessionPresenter(service, clock, session_id, nurse)  # a second tablet
+    here.refresh()
+    flag = next(f for f in here.view.open_flags if f.severity is Severity.CRITICAL)
+    with qtbot.waitSignal(here.signatureNeeded) as asked:
+        assert not here.acknowledge(flag, "Repeated reading")
+    assert other.acknowledge(flag, "Informed clinician", pin=TEST_PIN)
+    request = asked.args[0]
+    dialog = SignatureDialog(DIM, request, signer="Nora Nurse", role="nurse", at=clock.now())
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    dialog.pin.setText(TEST_PIN)
+    with qtbot.assertNotEmitted(dialog.signed):
+        qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
+    assert dialog.message.text().startswith("Already acknowledged by ")
+    assert not dialog.sign_button.isVisible()  # nothing left to sign
+    assert not dialog.entry.isVisible()
+    assert dialog.cancel.text() == "Close"
+    qtbot.mouseClick(dialog.cancel, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    acks = service.load(session_id).record.acknowledgements
+    assert [a.action for a in acks] == ["Informed clinician"]  # recorded once, by the other
+
+
+@dialog_window
+def test_a_wrong_pin_keeps_the_signature_open_to_try_again(qtbot, service, clock, nurse):
+    session_id = patient_session(service, nurse)
+    service.record_reading(session_id, {"sbp": 120, "dbp": 75, "hr": 70, "spo2": 84}, by=nurse,
+                           confirmed=("spo2",))
+    presenter = SessionPresenter(service, clock, session_id, nurse)
+    presenter.refresh()
+    flag = next(f for f in presenter.view.open_flags if f.severity is Severity.CRITICAL)
+    with qtbot.waitSignal(presenter.signatureNeeded) as asked:
+        presenter.acknowledge(flag, "Repeated reading")
+    dialog = SignatureDialog(DIM, asked.args[0], signer="Nora Nurse", role="nurse",
+                             at=clock.now())
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    dialog.pin.setText("000000")
+    qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
+    assert dialog.message.text()
+    assert dialog.sign_button.isVisible()
+    assert dialog.cancel.text() == "Cancel"

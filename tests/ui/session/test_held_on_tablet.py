@@ -156,3 +156,68 @@ def test_an_event_is_held_and_a_correction_meanwhile_says_it_waits_for_the_serve
         in refused.args[0]
     assert presenter.view is not None
     assert any(e.detail == "ondansetron 4 mg" for e in presenter.view.record.events)
+
+
+
+def _acknowledge_repeated(screen: SessionScreen, flag) -> None:
+    """Acknowledge, "Repeated reading", Acknowledge: as the nurse taps it."""
+    dialog = screen.flags.acknowledge(flag)
+    next(b for b in dialog.choices.buttons()
+         if b.property("action") == "Repeated reading").click()
+    dialog.ok.click()
+    assert not dialog.isVisible()
+
+
+def _critical(presenter: SessionPresenter):
+    assert presenter.view is not None
+    return next(f for f in presenter.view.flags if f.open and f.severity is Severity.CRITICAL)
+
+
+def test_acknowledging_a_critical_flag_while_the_server_is_away_says_it_needs_the_server(
+        qtbot, chair, clock):
+    presenter, screen = chair.presenter, chair.screen
+    clock.advance(timedelta(minutes=2))
+    assert presenter.save_reading({"hr": "88", "spo2": "84"})  # on the server
+    flag = _critical(presenter)
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=1))
+    with qtbot.assertNotEmitted(presenter.signatureNeeded), \
+            qtbot.waitSignal(presenter.notSaved):
+        _acknowledge_repeated(screen, flag)
+    notice = screen.header.notice_text()
+    assert "Acknowledging a critical flag (an e-signature) needs the server" in notice
+    assert notice.count("Nothing was recorded") == 1
+    assert chair.tablet.held(presenter.session_id) == 0
+    assert _critical(presenter).id == flag.id  # still open
+    assert "CRITICAL" in screen.flags.summary.text()
+
+
+def test_acknowledging_a_critical_flag_raised_on_this_tablet_is_said_and_stays_said(
+        qtbot, chair, clock):
+    """The flag of a reading saved on this tablet during the outage: the refusal is said and
+    not replaced at the next tick by the count of entries waiting."""
+    presenter, screen = chair.presenter, chair.screen
+    chair.outage.begin()
+    clock.advance(timedelta(minutes=2))
+    assert presenter.save_reading({"hr": "88", "spo2": "84"})  # held on the tablet
+    flag = _critical(presenter)
+    clock.advance(timedelta(minutes=1))
+    with qtbot.assertNotEmitted(presenter.signatureNeeded), \
+            qtbot.waitSignal(presenter.notSaved):
+        _acknowledge_repeated(screen, flag)
+    said = ("Acknowledging a critical flag (an e-signature) waits until the 1 entries saved "
+            "on this tablet reach the server. Nothing was recorded")
+    assert said in screen.header.notice_text()
+    clock.advance(timedelta(seconds=30))
+    presenter.retime()  # the tick
+    presenter.refresh()  # a read finding the server still away
+    assert said in screen.header.notice_text()
+    if SHOTS:
+        screen.window().grab().save(str(Path(SHOTS) / "ack-needs-server-1280x800.png"))
+    assert chair.tablet.held(presenter.session_id) == 1  # the reading alone
+    assert presenter.view is not None
+    assert not presenter.view.record.acknowledgements
+    assert _critical(presenter).id == flag.id
+    clock.advance(timedelta(minutes=3))  # the notice goes; the count is said again
+    presenter.retime()
+    assert screen.header.notice_text() == HELD_ONE
