@@ -22,9 +22,7 @@ from ui.session.screen import SessionScreen
 @pytest.fixture(params=[DIM, LIGHT], ids=["dim", "light"])
 def rail(qtbot, request):
     widget = ValueRail(request.param)
-    # Tall enough for six whole tiles in a column: a tile is never squeezed below its
-    # contents (the values were cut in half when it was).
-    window = host(qtbot, widget, 260, 800)
+    window = host(qtbot, widget, 260, 720)
     apply_theme(window, request.param)
     yield widget
     window.close()
