@@ -137,8 +137,10 @@ class SessionHeader(QFrame):
         # One line ("Infusing · 34:00 elapsed"): wrapped, it broke early and made the header
         # a line taller, which the chart needs.
         self.phase.setWordWrap(False)
-        self.due = QLabel()
-        self.due.setWordWrap(True)
+        # One line, elided, whole in the tooltip: wrapped, "Next reading in 9:58 min (due
+        # 20:43)" took three lines once the infusion controls showed, and squeezed the values.
+        self.due = ElidedLabel(1)
+        self.due.setObjectName("session-due")
         self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
         self.due_icon = QLabel()
         #: The outcome of the last action taken outside the entry forms (infusion controls,
@@ -174,6 +176,10 @@ class SessionHeader(QFrame):
         status.addWidget(self.due_icon)
         status.addWidget(self.due, 1)
         texts.addLayout(status)
+        self._status = status
+        #: The countdown's own line in portrait, where the phase leaves it too little width.
+        self._due_row = QHBoxLayout()
+        texts.addLayout(self._due_row)
         texts.addWidget(self.notice)
         # Room for the notice is kept, so the screen does not shift when one appears.
         policy = self.notice.sizePolicy()
@@ -189,7 +195,7 @@ class SessionHeader(QFrame):
         #: The notice is a green "Saved …" confirmation (the one :meth:`mark_earlier` dims).
         self._saved_shown = False
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
-        self._layout.setContentsMargins(8, 6, 8, 6)
+        self._layout.setContentsMargins(8, 4, 8, 4)
         back = QVBoxLayout()
         back.setSpacing(2)
         back.addStretch(1)
@@ -216,10 +222,21 @@ class SessionHeader(QFrame):
         self.tablet.setVisible(bool(name))
 
     def set_orientation(self, orientation: Qt.Orientation) -> None:
+        landscape = orientation == Qt.Orientation.Horizontal
         self._layout.setDirection(
-            QBoxLayout.Direction.LeftToRight if orientation == Qt.Orientation.Horizontal
+            QBoxLayout.Direction.LeftToRight if landscape
             else QBoxLayout.Direction.TopToBottom
         )
+        # Landscape keeps one line for the notice (elided, whole in its tooltip): 800 px
+        # high, with the outage banner shown, a second line was taken from the value tiles.
+        self.notice.lines = 1 if landscape else NOTICE_LINES
+        row = self._status if landscape else self._due_row
+        for widget, stretch in ((self.due_icon, 0), (self.due, 1)):
+            self._status.removeWidget(widget)
+            self._due_row.removeWidget(widget)
+            row.addWidget(widget, stretch)
+        self.notice.ensurePolished()
+        self.notice.setText(self.notice.text())
 
     def show_view(self, view: SessionView) -> None:
         if self._notice_at is not None and view.at - self._notice_at >= NOTICE_LASTS:
@@ -240,22 +257,22 @@ class SessionHeader(QFrame):
             text = phase.value.capitalize()
         self.phase.setText(text)
         if view.next_due is None:
-            self.due.setText("")
+            self._set_due("")
             self.due_icon.clear()
         else:
             left = view.next_due - view.at
             if left.total_seconds() < 0:
-                self.due.setText(f"Reading OVERDUE by {format_elapsed(-left)}")
                 self.due.setStyleSheet(
                     f"font-size: {TEXT_PX + 2}px; font-weight: bold; color: {self.theme.warning};")
+                self._set_due(f"Reading OVERDUE by {format_elapsed(-left)}")
                 self.due_icon.setPixmap(icon(self.theme, "overdue", 28).pixmap(28))
             else:
                 repeat = repeat_label(view.repeat_for)
                 # As short as the usual line, so the portrait header keeps it on one line.
                 which = f"Repeat {repeat}" if repeat else "Next reading"
-                self.due.setText(f"{which} in {format_elapsed(left)} "
-                                 f"(due {clock_time(view.next_due)})")
                 self.due.setStyleSheet(f"font-size: {TEXT_PX + 2}px; font-weight: bold;")
+                self._set_due(f"{which} in {format_elapsed(left)} "
+                              f"(due {clock_time(view.next_due)})")
                 self.due_icon.clear()
         allowed = {
             Phase.BASELINE: {EventKind.INFUSION_START},
@@ -267,6 +284,12 @@ class SessionHeader(QFrame):
             button.setVisible(kind in allowed)
         self._show_start(view)
         self._show_held(view)
+
+    def _set_due(self, text: str) -> None:
+        """The countdown, on one line: its height from the style sheet's font, not the
+        default one (the label may not be polished yet)."""
+        self.due.ensurePolished()
+        self.due.setText(text)
 
     def _show_held(self, view: SessionView) -> None:
         """While entries wait on this tablet for the server, the header says how many (in

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from monitor.clinical.domain import Measure, Reading, Severity
 from monitor.clinical.wording import MEASURE_NAMES
@@ -85,9 +85,10 @@ class ValueTile(QFrame):
         self.flag_word = QLabel()
 
         grid = QGridLayout(self)
-        grid.setContentsMargins(12, 8, 12, 8)
+        # Tight above and below: a landscape screen of 800 px has no height to spare.
+        grid.setContentsMargins(12, 4, 12, 4)
         grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(2)
+        grid.setVerticalSpacing(0)
         grid.addWidget(self.name, 0, 0)
         grid.addWidget(self.age, 0, 1)
         grid.addLayout(self._row(self.value, self.unit), 1, 0, 1, 2)
@@ -96,8 +97,15 @@ class ValueTile(QFrame):
         self.flag_icon.setMinimumHeight(ICON_PX + 4)
         grid.addLayout(self._row(self.flag_icon, self.flag_word), 2, 0, 1, 2)
         grid.setColumnStretch(1, 1)
-        self.setMinimumHeight(TOUCH_MIN)
+        # Never shorter than its contents: a set minimum height (48 px) overrode the
+        # layout's, and under a tall header the tiles were squeezed until the values were
+        # cut in half. The chart below gives way instead.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.show_value(None, None)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), max(hint.height(), TOUCH_MIN))
 
     @staticmethod
     def _row(first: QLabel, second: QLabel) -> QHBoxLayout:

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from monitor.clinical.domain import Measure
 from tests.conftest import TEST_PIN
+from tests.ui.geometry import settle
 from tests.ui.sessions import host, incident_session, patient_session
 from ui.common.labels import clock_time
 from ui.common.style import apply_theme
@@ -162,6 +163,7 @@ def test_orientation_lays_tiles_in_a_column_or_in_rows(rail, service, clock, nur
 def test_values_are_large_and_tiles_touch_sized(rail, service, clock, nurse):
     built = incident_session(service, clock, nurse)
     rail.show_view(service.load(built.session_id))
+    settle()  # the tiles' sizes come from their layout, laid out on the next event loop pass
     for tile in rail.tiles.values():
         assert tile.value.fontInfo().pixelSize() >= max(24, VALUE_PX - 1)
         assert tile.height() >= TOUCH_MIN
