@@ -515,18 +515,10 @@ class SessionPresenter(QObject):
             return self._ask_signature(
                 "Sign discharge", DISCHARGE_MEANING,
                 lambda p, fin: self.sign_discharge(p, finished=fin))
-        answer = _Answer(finished)
         session_id, by = self.session_id, self.staff_id
-
-        def done(result: uuid.UUID | None) -> None:
-            if result is None:
-                answer(False)
-                return
-            self._done("Discharge signed")
-            answer(True)
-
-        self._attempt(lambda: self.service.sign_discharge(session_id, by=by, pin=pin), done)
-        return answer.value
+        return self._discharge(
+            lambda: self.service.sign_discharge(session_id, by=by, pin=pin),
+            "Discharge signed", finished)
 
     def override_discharge(self, reason: str, pin: str | None = None, *,
                            finished: Finished | None = None) -> bool:
@@ -535,19 +527,24 @@ class SessionPresenter(QObject):
             return self._ask_signature(
                 "Discharge with override", OVERRIDE_MEANING.format(reason=reason.strip()),
                 lambda p, fin: self.override_discharge(reason, p, finished=fin))
-        answer = _Answer(finished)
         session_id, by = self.session_id, self.staff_id
+        return self._discharge(
+            lambda: self.service.override_discharge(session_id, reason=reason, by=by, pin=pin),
+            "Discharge override recorded", finished)
+
+    def _discharge(self, sign: Callable[[], uuid.UUID], text: str,
+                   finished: Finished | None) -> bool:
+        """Record a signed discharge (``sign``) and say ``text`` once it is committed."""
+        answer = _Answer(finished)
 
         def done(result: uuid.UUID | None) -> None:
             if result is None:
                 answer(False)
                 return
-            self._done("Discharge override recorded")
+            self._done(text)
             answer(True)
 
-        self._attempt(lambda: self.service.override_discharge(
-            session_id, reason=reason, by=by, pin=pin,
-        ), done)
+        self._attempt(sign, done)
         return answer.value
 
     def set_staff(self, staff_id: uuid.UUID) -> None:
