@@ -5,14 +5,14 @@ what they ask: readings and events, acknowledgements, the undo of the last entry
 clinician's entries after sign-off, and who is entering. It is built on
 :class:`~ui.session.link.SessionLink`, which loads the session and turns each outcome into a
 signal ("Saved" only after the commit, a refusal, NOT saved, not known), and hands the
-e-signatures, the discharge, the voids and amendments. It makes no clinical decision
-itself.
+e-signatures and the discharge to :class:`~ui.session.signing.Signing`. It makes no
+clinical decision itself.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
@@ -31,12 +31,10 @@ from monitor.storage.store import StorageError
 from ui.common.signature import (
     AMEND_CRITICAL_MEANING,
     CRITICAL_ACK_MEANING,
-    DISCHARGE_MEANING,
-    OVERRIDE_MEANING,
     VOID_CRITICAL_MEANING,
-    SignatureRequest,
 )
 from ui.session.link import Answer, ChairService, Finished, SessionLink
+from ui.session.signing import Signing
 
 #: How long the last entry can be undone (seconds, monotonic clock).
 UNDO_WINDOW_S = 120.0
@@ -66,6 +64,11 @@ class SessionPresenter(SessionLink):
         #: A clinician's reason for entries after the discharge was signed (None: the chair
         #: enters as usual, and a signed session refuses).
         self.after_signoff_reason: str | None = None
+        self.signing = Signing(self)
+
+        # The presenter's own names for what its parts do.
+        self.sign_discharge = self.signing.sign_discharge
+        self.override_discharge = self.signing.override_discharge
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -191,7 +194,7 @@ class SessionPresenter(SessionLink):
 
         def sign() -> None:
             meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
-            self._ask_signature(
+            self.signing.ask(
                 "Acknowledge critical flag", meaning,
                 lambda p, fin: self.acknowledge(flag, action, note, p,
                                                 record_pause=record_pause, finished=fin))
@@ -238,7 +241,7 @@ class SessionPresenter(SessionLink):
             answer(True)
 
         def sign() -> None:
-            self._ask_signature(
+            self.signing.ask(
                 "Void reading behind a critical flag",
                 VOID_CRITICAL_MEANING.format(reason=reason.strip()),
                 lambda p, fin: self.void(target_kind, target_id, reason, p, finished=fin))
@@ -278,7 +281,7 @@ class SessionPresenter(SessionLink):
             answer(True)
 
         def sign() -> None:
-            self._ask_signature(
+            self.signing.ask(
                 "Amend reading behind a critical flag",
                 AMEND_CRITICAL_MEANING.format(reason=reason.strip()),
                 lambda p, fin: self.amend_reading(target_id, raw, reason, confirmed, p,
@@ -290,60 +293,6 @@ class SessionPresenter(SessionLink):
             confirmed=confirmed, note=note, pin=pin, correction_id=cid,
         ), done, signature=sign if pin is None else None, entry=("correction", cid))
         return answer.value
-
-    def sign_discharge(self, pin: str | None = None, *,
-                       finished: Finished | None = None) -> bool:
-        """Sign the discharge: without ``pin``, the signature is asked for first."""
-        if pin is None:
-            return self._ask_signature(
-                "Sign discharge", DISCHARGE_MEANING,
-                lambda p, fin: self.sign_discharge(p, finished=fin))
-        session_id, by = self.session_id, self.staff_id
-        return self._discharge(
-            lambda: self.service.sign_discharge(session_id, by=by, pin=pin),
-            "Discharge signed", finished)
-
-    def override_discharge(self, reason: str, pin: str | None = None, *,
-                           finished: Finished | None = None) -> bool:
-        """A clinician's override: without ``pin``, the signature is asked for first."""
-        if pin is None:
-            return self._ask_signature(
-                "Discharge with override", OVERRIDE_MEANING.format(reason=reason.strip()),
-                lambda p, fin: self.override_discharge(reason, p, finished=fin))
-        session_id, by = self.session_id, self.staff_id
-        return self._discharge(
-            lambda: self.service.override_discharge(session_id, reason=reason, by=by, pin=pin),
-            "Discharge override recorded", finished)
-
-    def _discharge(self, sign: Callable[[], uuid.UUID], text: str,
-                   finished: Finished | None) -> bool:
-        """Record a signed discharge (``sign``) and say ``text`` once it is committed."""
-        answer = Answer(finished)
-
-        def done(result: uuid.UUID | None) -> None:
-            if result is None:
-                answer(False)
-                return
-            self._done(text)
-            answer(True)
-
-        self._attempt(sign, done)
-        return answer.value
-
-    def _ask_signature(self, title: str, meaning: str,
-                       signed: Callable[[str, Finished | None], bool]) -> bool:
-        """Announce that ``signed(pin, finished)`` needs the signer's PIN; nothing is
-        recorded yet. The request's ``submit`` answers at once (the inline worker); its
-        ``start`` tells the dialog when the outcome arrives (a background worker)."""
-        def submit(pin: str) -> str | None:
-            return None if signed(pin, None) else (self.last_refusal or "Not signed")
-
-        def start(pin: str, reply: Callable[[str | None], None]) -> None:
-            signed(pin, lambda ok: reply(None if ok else (self.last_refusal or "Not signed")))
-
-        self.signatureNeeded.emit(SignatureRequest(title, meaning, submit, start,
-                                                   final=lambda: self.refused_as_done))
-        return False
 
     def set_staff(self, staff_id: uuid.UUID) -> None:
         """Entries are recorded under ``staff_id`` from now on; another person's last entry
