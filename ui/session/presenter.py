@@ -5,8 +5,9 @@ what they ask: readings and events, acknowledgements, the undo of the last entry
 clinician's entries after sign-off, and who is entering. It is built on
 :class:`~ui.session.link.SessionLink`, which loads the session and turns each outcome into a
 signal ("Saved" only after the commit, a refusal, NOT saved, not known), and hands the
-e-signatures and the discharge to :class:`~ui.session.signing.Signing`. It makes no
-clinical decision itself.
+e-signatures and the discharge to :class:`~ui.session.signing.Signing` and the voids and
+amendments to :class:`~ui.session.corrections.Corrections`. It makes no clinical decision
+itself.
 """
 
 from __future__ import annotations
@@ -28,11 +29,8 @@ from monitor.service.reachability import Reachability
 from monitor.service.views import NotFoundError, SavedReading
 from monitor.service.worker import Worker
 from monitor.storage.store import StorageError
-from ui.common.signature import (
-    AMEND_CRITICAL_MEANING,
-    CRITICAL_ACK_MEANING,
-    VOID_CRITICAL_MEANING,
-)
+from ui.common.signature import CRITICAL_ACK_MEANING
+from ui.session.corrections import Corrections
 from ui.session.link import Answer, ChairService, Finished, SessionLink
 from ui.session.signing import Signing
 
@@ -65,10 +63,13 @@ class SessionPresenter(SessionLink):
         #: enters as usual, and a signed session refuses).
         self.after_signoff_reason: str | None = None
         self.signing = Signing(self)
+        self.corrections = Corrections(self, self.signing)
 
         # The presenter's own names for what its parts do.
         self.sign_discharge = self.signing.sign_discharge
         self.override_discharge = self.signing.override_discharge
+        self.void = self.corrections.void
+        self.amend_reading = self.corrections.amend_reading
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -221,78 +222,6 @@ class SessionPresenter(SessionLink):
         if self.view is not None:
             self.viewChanged.emit(self.view)
         return True
-
-    def void(self, target_kind: str, target_id: uuid.UUID, reason: str,
-             pin: str | None = None, *, finished: Finished | None = None) -> bool:
-        """Void an entry; when that closes an open critical flag, the void is an
-        e-signature and asks for it (:attr:`signatureNeeded`) first."""
-        cid = self._entry_id("correction", target_kind, target_id, reason)
-        answer = Answer(finished)
-        session_id, by = self.session_id, self.staff_id
-
-        def done(result: uuid.UUID | None) -> None:
-            if result is None and not self._stored_after_all:
-                answer(False)
-                return
-            if self._last is not None and self._last.id == target_id:
-                self._last = None
-                self.undoAvailable.emit("")
-            self._done(f"Voided {target_kind}")
-            answer(True)
-
-        def sign() -> None:
-            self.signing.ask(
-                "Void reading behind a critical flag",
-                VOID_CRITICAL_MEANING.format(reason=reason.strip()),
-                lambda p, fin: self.void(target_kind, target_id, reason, p, finished=fin))
-            answer(False)
-
-        self._attempt(lambda: self.service.void(
-            session_id, target_kind, target_id, reason=reason, by=by,
-            pin=pin, correction_id=cid,
-        ), done, signature=sign if pin is None else None, entry=("correction", cid))
-        return answer.value
-
-    def amend_reading(
-        self,
-        target_id: uuid.UUID,
-        raw: Mapping[str, Any],
-        reason: str,
-        confirmed: Collection[str] = (),
-        pin: str | None = None,
-        *,
-        finished: Finished | None = None,
-    ) -> bool:
-        """Amend a reading; its note is carried over to the replacement. When that closes
-        an open critical flag, the amendment is signed (:attr:`signatureNeeded`) first."""
-        readings = self.view.record.readings if self.view is not None else ()
-        original = next((r for r in readings if r.id == target_id), None)
-        note = original.note if original is not None else ""
-        cid = self._entry_id("correction", "amend", target_id, repr(dict(raw)), reason,
-                             tuple(confirmed))
-        answer = Answer(finished)
-        session_id, by = self.session_id, self.staff_id
-
-        def done(result: uuid.UUID | None) -> None:
-            if result is None:
-                answer(self._saved_after_all("Amended reading"))
-                return
-            self._done("Amended reading")
-            answer(True)
-
-        def sign() -> None:
-            self.signing.ask(
-                "Amend reading behind a critical flag",
-                AMEND_CRITICAL_MEANING.format(reason=reason.strip()),
-                lambda p, fin: self.amend_reading(target_id, raw, reason, confirmed, p,
-                                                  finished=fin))
-            answer(False)
-
-        self._attempt(lambda: self.service.amend_reading(
-            session_id, target_id, raw, reason=reason, by=by,
-            confirmed=confirmed, note=note, pin=pin, correction_id=cid,
-        ), done, signature=sign if pin is None else None, entry=("correction", cid))
-        return answer.value
 
     def set_staff(self, staff_id: uuid.UUID) -> None:
         """Entries are recorded under ``staff_id`` from now on; another person's last entry
