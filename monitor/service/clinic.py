@@ -7,7 +7,9 @@ responsibility, and hands each the same store, clock and :class:`~monitor.servic
 - ``service.staff``: staff, PINs, sign-in and the screen lock (:mod:`monitor.service.staff`);
 - ``service.trail``: the audit trail, read and verified; exports (:mod:`monitor.service.trail`);
 - ``service.checkin``: patients, check-in and starting a session (:mod:`monitor.service.checkin`);
-- ``service.charting``: readings, events, acknowledgements (:mod:`monitor.service.charting`);
+- ``service.charting``: readings and events (:mod:`monitor.service.charting`);
+- ``service.acknowledgements``: flags acknowledged, plain or signed
+  (:mod:`monitor.service.acknowledgements`);
 - ``service.corrections``: voids and amendments (:mod:`monitor.service.corrections`);
 - ``service.signoff``: the discharge sign-off and a clinician's override
   (:mod:`monitor.service.signoff`);
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.clock import Clock
+from monitor.service.acknowledgements import Acknowledgements
 from monitor.service.charting import Charting
 from monitor.service.checkin import CheckIn
 from monitor.service.corrections import Corrections
@@ -77,6 +80,7 @@ class ClinicService:
         self.checkin = CheckIn(self.guard, self.session_protocols, self.evaluations)
         self.charting = Charting(self.guard, self.session_protocols, self.evaluations,
                                  self.loading)
+        self.acknowledgements = Acknowledgements(self.guard, self.loading, self.charting)
         self.corrections = Corrections(self.guard, self.session_protocols, self.evaluations,
                                        self.loading)
         self.signoff = SignOffs(self.guard, self.loading, self.charting)
@@ -118,7 +122,8 @@ class ClinicService:
 
         self.record_reading = self.charting.record_reading
         self.record_event = self.charting.record_event
-        self.acknowledge = self.charting.acknowledge
+
+        self.acknowledge = self.acknowledgements.acknowledge
 
         self.void = self.corrections.void
         self.amend_reading = self.corrections.amend_reading
