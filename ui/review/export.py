@@ -115,20 +115,29 @@ class SessionExporter:
     def _audit(self, session_id: uuid.UUID, fmt: str) -> str:
         return self.service.record_export(session_id, fmt, by=self._by())
 
-    def write(self, view: SessionView, fmt: str, path: Path) -> Path:
-        """Write ``view`` (the whole session) as ``fmt`` to ``path``; returns the path.
-
-        The file appears only when complete (written under a temporary name first)."""
+    def audit(self, view: SessionView, fmt: str) -> str:
+        """Enter the export of ``view`` as ``fmt`` in the audit trail; returns the chain head
+        the file carries (a database write: on the worker, before :meth:`write_audited`)."""
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        return self._audit(view.info.id, fmt)
+
+    def write_audited(self, view: SessionView, fmt: str, path: Path, head: str) -> Path:
+        """Write ``view`` as ``fmt`` to ``path`` with the audit chain head ``head`` (from
+        :meth:`audit`); returns the path. The file appears only when complete."""
         path = with_suffix(path, fmt)
-        head = self._audit(view.info.id, fmt)
         if fmt == "pdf":
             write_atomically(path, lambda tmp: self.write_pdf(view, tmp, head))
         else:
             text = export_text(view, fmt)
             write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         return path
+
+    def write(self, view: SessionView, fmt: str, path: Path) -> Path:
+        """Write ``view`` (the whole session) as ``fmt`` to ``path``; returns the path.
+
+        The file appears only when complete (written under a temporary name first)."""
+        return self.write_audited(view, fmt, path, self.audit(view, fmt))
 
     def write_pdf(self, view: SessionView, path: Path, chain_head: str) -> None:
         """The PDF report of ``view`` (already audited) with the audit chain head on it
@@ -321,6 +330,11 @@ class ExportDialog(QDialog):
             return False
         self.exportRequested.emit(self.fmt(), with_suffix(target, self.fmt()))
         return True
+
+    def show_progress(self, text: str) -> None:
+        self.message.setProperty("role", None)
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {self.theme.text};")
 
     def show_error(self, text: str) -> None:
         self.message.setProperty("role", "error")
