@@ -228,6 +228,20 @@ class WindowFrame(QMainWindow):
             return result
         return None
 
+    def _refused_read(self, exc: BaseException) -> None:
+        """A read in the background was refused: a server out of reach is the banner's to
+        say; any other refusal (busy, not found, not allowed) is said on the status line."""
+        if isinstance(exc, StorageError):
+            self.reachability.failed(exc)
+            if self.reachability.since is not None:
+                self._show_problem(exc.message)
+            else:
+                self.statusBar().showMessage(exc.message, 10_000)
+        elif isinstance(exc, NotFoundError):
+            self.statusBar().showMessage(f"Not found: {exc}", 10_000)
+        else:
+            self.statusBar().showMessage(str(exc), 10_000)
+
 
 def refusal_text(exc: Exception) -> str:
     """The words of a refusal: a field error's message, a storage error's, or the text."""

@@ -89,12 +89,8 @@ class ProtocolFlows(WindowFrame):
                 self.statusBar().clearMessage()
             try:
                 draft = future.result()
-            except StorageError as exc:
-                self.reachability.failed(exc)
-                self._show_problem(exc.message)
-                return
-            except NotFoundError as exc:
-                self.statusBar().showMessage(f"Not found: {exc}", 10_000)
+            except (StorageError, NotFoundError) as exc:
+                self._refused_read(exc)
                 return
             self.reachability.succeeded()
             self._show_reachability()
@@ -242,8 +238,4 @@ class ProtocolFlows(WindowFrame):
             return
         if self.statusBar().currentMessage() == "Opening the patient's limits…":
             self.statusBar().clearMessage()
-        if isinstance(exc, StorageError):
-            self.reachability.failed(exc)
-            self._show_problem(exc.message)
-        else:
-            self.statusBar().showMessage(f"Not found: {exc}", 10_000)
+        self._refused_read(exc)

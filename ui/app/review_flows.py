@@ -21,7 +21,7 @@ import shiboken6
 from monitor.clinical.permissions import PermissionDenied
 from monitor.service.views import NotFoundError
 from monitor.storage.store import StorageError
-from ui.app.frame import WindowFrame, refusal_text
+from ui.app.frame import WindowFrame
 from ui.common.background import Background
 
 if TYPE_CHECKING:
@@ -74,16 +74,8 @@ class ReviewFlows(WindowFrame):
 
     def _review_refused(self, exc: BaseException) -> None:
         """A review read was refused: said once (the banner, for an unreachable server)."""
-        if not shiboken6.isValid(self):
-            return
-        if isinstance(exc, StorageError):
-            self.reachability.failed(exc)
-            self._show_problem(exc.message)
-        elif isinstance(exc, NotFoundError):
-            self.statusBar().showMessage(f"Not found: {exc}", 10_000)
-        else:
-            self.statusBar().showMessage(
-                refusal_text(exc) if isinstance(exc, Exception) else str(exc), 10_000)
+        if shiboken6.isValid(self):
+            self._refused_read(exc)
 
     def _exporter(self) -> SessionExporter:
         from ui.review.export import SessionExporter  # noqa: PLC0415 - loads the exports
