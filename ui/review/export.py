@@ -116,9 +116,10 @@ class SessionExporter:
         return self.service.record_export(session_id, fmt, by=self._by())
 
     def audit(self, view: SessionView, fmt: str) -> str:
-        """Enter the export of ``view`` as ``fmt`` in the audit trail; returns the chain head
+        """Enter the export of ``view`` as ``fmt`` (or its printing, "print") in the audit
+        trail; returns the chain head
         the file carries (a database write: on the worker, before :meth:`write_audited`)."""
-        if fmt not in FORMATS:
+        if fmt not in (*FORMATS, "print"):
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         return self._audit(view.info.id, fmt)
 
@@ -148,9 +149,12 @@ class SessionExporter:
 
     def print(self, view: SessionView, printer: QPrinter) -> None:
         """Print ``view`` on ``printer`` (a real printer, or a PDF file in tests)."""
+        self.print_audited(view, printer, self._audit(view.info.id, "print"))
+
+    def print_audited(self, view: SessionView, printer: QPrinter, head: str) -> None:
+        """Print ``view`` with the audit chain head ``head`` (from :meth:`audit`)."""
         from ui.review.report import print_session  # noqa: PLC0415 - loads the report's Qt
 
-        head = self._audit(view.info.id, "print")
         print_session(view, printer, generated_at=self.clock.now(), chain_head=head)
 
     def batch(self, request: BatchRequest, progress: Callable[[int, int], bool],

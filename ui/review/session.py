@@ -49,7 +49,7 @@ from ui.common.background import Background, Latest
 from ui.common.labels import clock_time
 from ui.common.style import TouchButton
 from ui.common.theme import TEXT_PX, Theme
-from ui.common.widgets import kinetic
+from ui.common.widgets import kinetic, restyle
 from ui.review.export import ExportDialog, SessionExporter, documents_folder, export_stem
 from ui.review.session_tables import (
     ActivityModel,
@@ -525,11 +525,30 @@ class SessionReviewScreen(QWidget):
             self._print_failed(exc)
 
     def _print_failed(self, exc: BaseException) -> None:
+        self.print_message.setProperty("role", "error")
+        restyle(self.print_message)
         self.print_message.setText(f"Not printed: {exc}")
         self.print_message.show()
 
     def print_to(self, printer: QPrinter) -> None:
-        """Print the whole session on ``printer``."""
-        if self.exporter is None or self.full_view is None:
+        """Print the whole session on ``printer``: its audit entry written on the worker
+        ("Printing…" meanwhile), then the pages drawn here."""
+        exporter, view = self.exporter, self.full_view
+        if exporter is None or view is None:
             return
-        self.exporter.print(self.full_view, printer)
+
+        def answered(future: Future[str]) -> None:
+            self.print_message.hide()
+            try:
+                exporter.print_audited(view, printer, future.result())
+            except StorageError as exc:
+                self._print_failed(Exception(exc.message))
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the clinician is told
+                self._print_failed(exc)
+
+        if self.background.threaded:
+            self.print_message.setProperty("role", "muted")
+            restyle(self.print_message)
+            self.print_message.setText("Printing…")
+            self.print_message.show()
+        self.background.run(lambda: exporter.audit(view, "print"), answered)
