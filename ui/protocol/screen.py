@@ -257,6 +257,8 @@ class ProtocolScreen(QWidget):
             item = self.drafts_box.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()
+                widget.setParent(None)  # gone from the screen now, deleted later
                 widget.deleteLater()
         for draft in drafts:
             reason = draft.reason if len(draft.reason) <= 18 else draft.reason[:17] + "…"
@@ -265,6 +267,7 @@ class ProtocolScreen(QWidget):
             button.setObjectName(f"protocol-draft-{draft.id}")
             button.clicked.connect(lambda _c=False, d=draft.id: self.draftChosen.emit(d))
             self.drafts_box.addWidget(button)
+            button.show()  # at once, not at the layout's next pass: it replaces one gone
 
     def show_versions(self, versions: Sequence[VersionInfo]) -> None:
         lines = []
