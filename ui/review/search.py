@@ -97,7 +97,7 @@ class SessionListModel(ReadOnlyTableModel["SessionRow"]):
 
     :meth:`set_query` fetches the first page; ``fetchMore`` (called by the view when it is
     scrolled to the end) appends the next one. A row already shown is never shown twice,
-    whatever the pages return. The pages are read on ``background`` (at once without one);
+    whatever the pages return. The pages are read on ``worker`` (at once without one);
     while a page is read :attr:`loading` is True, and a page asked meanwhile is not asked
     twice (see :class:`ui.common.background.Latest`).
 
@@ -381,8 +381,8 @@ class ReviewScreen(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         kinetic(self.table.viewport())
         self.table.clicked.connect(self._tapped)
-        self.model.searched.connect(lambda _q: self._update_summary())
-        self.model.rowsInserted.connect(lambda *_: self._update_summary())
+        self.model.searched.connect(lambda _q: self._answered())
+        self.model.rowsInserted.connect(lambda *_: self._answered())
         self.model.loadingChanged.connect(lambda _on: self._update_summary())
         self.model.failed.connect(self._failed)
 
@@ -451,6 +451,10 @@ class ReviewScreen(QWidget):
         if index.isValid():
             self.openSession.emit(self.model.row(index.row()).session_id)
 
+    def _answered(self) -> None:
+        self.problem = ""
+        self._update_summary()
+
     def _failed(self, exc: BaseException) -> None:
         self.problem = exc.message if isinstance(exc, StorageError) else str(exc)
         self._update_summary()
@@ -459,7 +463,6 @@ class ReviewScreen(QWidget):
         count = self.model.rowCount()
         noun = "session" if count == 1 else "sessions"
         if self.model.loading:
-            self.problem = ""
             if not self.model.searching:
                 self.summary.setText(f"{count} {noun} shown · loading more…")
             elif count and self.model.wanted == self.model.query:

@@ -420,8 +420,8 @@ class SessionReviewScreen(QWidget):
         session_id, load = self.session_id, self._load
 
         def answered(future: Future[SessionView]) -> None:
-            if self.session_id != session_id:
-                return
+            if self.session_id != session_id or self.moment(self.slider.value()) != at:
+                return  # the scrubber has moved on (to the end, shown without a read)
             try:
                 view = future.result()
             except (StorageError, NotFoundError, PermissionDenied) as exc:

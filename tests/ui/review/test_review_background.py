@@ -259,3 +259,19 @@ def test_an_export_the_server_refuses_writes_no_file_and_says_not_exported(
                     timeout=WAIT_MS)
     assert "the database server cannot be reached" in dialog.message.text()
     assert not list(tmp_path.iterdir())
+
+
+def test_a_refusal_is_no_longer_said_once_a_search_succeeds(qtbot, window):
+    window, gated = window
+    review = open_review(qtbot, window)
+    gated.stall("find_sessions")
+    review.search()
+    assert gated.entered.wait(WAIT_S)
+    gated.release(fail=UNREACHABLE)
+    qtbot.waitUntil(lambda: not review.model.loading, timeout=WAIT_MS)
+    assert review.problem
+    gated.stall()  # the server answers again
+    gated.release()
+    review.search()
+    qtbot.waitUntil(lambda: not review.model.loading, timeout=WAIT_MS)
+    assert review.summary.text() == "1 session shown"

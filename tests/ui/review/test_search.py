@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from monitor.clinical.domain import Severity
 from monitor.service.review import Cursor, Page, SessionQuery, SessionRow
+from monitor.storage.store import StoreUnavailableError
 from tests.conftest import TEST_PIN
 from tests.ui.conftest import settle
 from tests.ui.touch import small_touch_targets
@@ -308,3 +309,26 @@ def test_a_nurse_unlocking_after_a_clinician_lands_on_the_overview(qtbot, servic
     window.lock("manual")
     window._login(clinician, TEST_PIN)
     assert window.stack.currentWidget() is window.review_screen
+
+
+def test_a_refused_search_keeps_the_list_and_says_why_until_one_succeeds(qtbot):
+    fetch = FakeFetch(3)
+    refused = StoreUnavailableError("busy", "Could not read: the database server is busy.")
+
+    def flaky(query, after, limit):
+        if query.text == "busy":
+            raise refused
+        return fetch(query, after, limit)
+
+    screen = screen_with(qtbot, flaky)
+    screen.search()
+    screen.text.setText("busy")
+    with qtbot.waitSignal(screen.model.failed) as failed:
+        screen.search()
+    assert failed.args == [refused]
+    assert screen.model.rowCount() == 3  # the list as it was
+    assert screen.summary.text() == ("Could not read: the database server is busy. "
+                                     "The list is as it was; search again.")
+    screen.text.setText("")
+    screen.search()
+    assert screen.summary.text() == "3 sessions shown"
