@@ -100,8 +100,8 @@ def test_the_live_refresh_runs_one_search_at_a_time_the_newest_waiting(qtbot, wi
     window, gated = window
     review = open_review(qtbot, window)
     gated.stall("find_sessions")
-    for _ in range(5):  # changes elsewhere, one after another, while a search is held
-        review.refresh()
+    for _ in range(5):  # changes elsewhere settle, one after another, while one is held
+        window._reload_lists()
     assert gated.entered.wait(WAIT_S)
     assert review.summary.text() == "1 session shown · updating…"
     gated.release()
@@ -275,3 +275,22 @@ def test_a_refusal_is_no_longer_said_once_a_search_succeeds(qtbot, window):
     review.search()
     qtbot.waitUntil(lambda: not review.model.loading, timeout=WAIT_MS)
     assert review.summary.text() == "1 session shown"
+
+
+def test_a_minute_read_after_the_scrubber_went_back_to_the_end_is_not_shown(
+        qtbot, window, record):
+    window, gated = window
+    open_review(qtbot, window)
+    window.show_session_review(record[2])
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.session_review,
+                    timeout=WAIT_MS)
+    chart = window.session_review
+    gated.loading.stall("load")
+    chart.set_minute(1)
+    assert gated.loading.entered.wait(WAIT_S)
+    chart.set_minute(chart.minutes())  # back to the end: shown at once, nothing read
+    assert chart.view is chart.full_view
+    gated.loading.release()
+    qtbot.waitUntil(lambda: settled(window), timeout=WAIT_MS)
+    assert chart.view is chart.full_view
+    assert chart.scrub_label.text().endswith("(end)")
