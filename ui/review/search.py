@@ -432,8 +432,12 @@ class ReviewScreen(QWidget):
         )
 
     def search(self) -> None:
-        """Show the first page of sessions matching the fields."""
-        self.model.set_query(self.query())
+        """Show the first page of sessions matching the fields (a second tap while the
+        same search is read sends nothing)."""
+        query = self.query()
+        if self.model.loading and self.model.searching and query == self.model.wanted:
+            return
+        self.model.set_query(query)
         self.table.scrollToTop()
 
     def refresh(self) -> None:

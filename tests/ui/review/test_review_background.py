@@ -89,6 +89,7 @@ def test_the_list_searches_in_the_background_and_typing_goes_on_meanwhile(
     assert review.text.text() == "Ada"
     assert review.model.rowCount() == 1  # the last list stays until the new one is read
     review.search()  # the newest search waits; "Nobody" is not shown when it comes
+    review.search()  # tapped again: the same search waits already, nothing more is sent
     gated.release()
     qtbot.waitUntil(lambda: not review.model.loading, timeout=WAIT_MS)
     assert review.model.query.text == "Ada"
