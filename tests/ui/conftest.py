@@ -15,7 +15,12 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from monitor.service.clinic import ClinicService
+from monitor.service.worker import ThreadWorker
 from tests.conftest import TEST_SECRET
+from ui.common.background import Background
+
+#: A bound on waiting for the database worker (it ends at once when the code is right).
+SETTLE_S = 30.0
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +39,25 @@ def _clean_application(qapp: QApplication):
 @pytest.fixture
 def service(sqlite_store, clock):
     return ClinicService(sqlite_store, clock, secret=TEST_SECRET)
+
+
+@pytest.fixture(params=["inline", "thread"])
+def db_worker(request):
+    """Where a window's database work runs: at once (a tablet's own file) or on a background
+    thread (the clinic's server); a screen's tests that take it run under both."""
+    if request.param == "inline":
+        yield None
+        return
+    worker = ThreadWorker()
+    yield worker
+    worker.close(SETTLE_S)
+
+
+def settle(qtbot) -> None:
+    """Wait until no window waits on its database worker (at once with the inline one)."""
+    def idle() -> bool:
+        return all(background.in_flight == 0
+                   for widget in QApplication.topLevelWidgets()
+                   for background in widget.findChildren(Background))
+
+    qtbot.waitUntil(idle, timeout=int(SETTLE_S * 1000))

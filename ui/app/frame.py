@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from ui.common.style import TouchButton
     from ui.common.theme import Theme
     from ui.overview.screen import OverviewScreen
+    from ui.protocol.controller import ProtocolController
     from ui.protocol.limits import PatientLimitsController, PatientLimitsScreen
-    from ui.protocol.screen import ProtocolController, ProtocolScreen
+    from ui.protocol.screen import ProtocolScreen
     from ui.protocol.whatif import WhatIfController, WhatIfScreen
     from ui.review.batch_export import BatchExportDialog
     from ui.review.course import CourseScreen
@@ -94,7 +95,7 @@ class WindowFrame(QMainWindow):
     #: A patient's own limits (:class:`ui.app.protocol_flows.ProtocolFlows`) and one session
     #: in the review (:class:`ui.app.review_flows.ReviewFlows`), which the other flows open.
     show_patient_limits: Callable[[uuid.UUID], object]
-    show_session_review: Callable[[uuid.UUID], SessionReviewScreen | None]
+    show_session_review: Callable[..., SessionReviewScreen | None]
     login_screen: LoginScreen
     lock_screen: LockScreen
     overview: OverviewScreen
@@ -226,6 +227,20 @@ class WindowFrame(QMainWindow):
             self._show_reachability()
             return result
         return None
+
+    def _refused_read(self, exc: BaseException) -> None:
+        """A read in the background was refused: a server out of reach is the banner's to
+        say; any other refusal (busy, not found, not allowed) is said on the status line."""
+        if isinstance(exc, StorageError):
+            self.reachability.failed(exc)
+            if self.reachability.since is not None:
+                self._show_problem(exc.message)
+            else:
+                self.statusBar().showMessage(exc.message, 10_000)
+        elif isinstance(exc, NotFoundError):
+            self.statusBar().showMessage(f"Not found: {exc}", 10_000)
+        else:
+            self.statusBar().showMessage(str(exc), 10_000)
 
 
 def refusal_text(exc: Exception) -> str:

@@ -122,9 +122,10 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         it, every tick reads the chairs and the open session again). ``chair_service``: what
         the chairs' screens call (default ``service``; a tablet of the clinic's server gives
         its :class:`~monitor.service.tablet.TabletService`, which charts on through an
-        outage). ``worker``: where the chairs' reads and the sessions' saves run (default: at
-        once; the clinic's server: :class:`~monitor.service.worker.ThreadWorker`, so the
-        screen never waits on it)."""
+        outage). ``worker``: where the chairs' reads and the sessions' saves run, and the
+        review's, the protocol screen's and a patient's limits' (default: at once; the
+        clinic's server: :class:`~monitor.service.worker.ThreadWorker`, so the screen never
+        waits on it)."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service

@@ -8,6 +8,10 @@ across): the screen goes on repainting, the tick on counting down, while the ser
 With the :class:`~monitor.service.worker.InlineWorker` (a lone tablet on its own file) the
 call runs at once and ``done`` is called before :meth:`Background.run` returns, exactly as a
 direct call would have been.
+
+:class:`Latest` is for reads asked again and again (a list refreshed on every change, a
+value checked on every key): one call in flight at a time; a call asked for meanwhile waits,
+and a newer one replaces it, so only the newest is run and answered.
 """
 
 from __future__ import annotations
@@ -81,6 +85,45 @@ class Background(QObject):
             _forget_frames(future)
             if self.in_flight == 0:
                 self.idle.emit()
+
+
+class Latest:
+    """One call in flight on ``background``; the newest asked for meanwhile runs after it.
+
+    :meth:`run` while a call is in flight queues the new call in place of any queued before
+    it (never run, never answered). The call in flight is answered only when nothing newer
+    waits: its answer is already out of date, and the newer one follows.
+    """
+
+    def __init__(self, background: Background) -> None:
+        self.background = background
+        self._busy = False
+        self._queued: tuple[Callable[[], Any], Done[Any]] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a call is in flight (or queued)."""
+        return self._busy
+
+    def run(self, fn: Callable[[], T], done: Done[T]) -> None:
+        """Run ``fn`` now, or after the call in flight (replacing any queued before)."""
+        if self._busy:
+            self._queued = (fn, done)
+            return
+        self._busy = True
+        self.background.run(fn, lambda future: self._answered(future, done))
+
+    def cancel(self) -> None:
+        """Forget the queued call (the one in flight is still answered)."""
+        self._queued = None
+
+    def _answered(self, future: Future[Any], done: Done[Any]) -> None:
+        self._busy = False
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            self.run(*queued)  # the answer in hand is older than what waits: not shown
+            return
+        done(future)
 
 
 def _forget_frames(future: Future[Any]) -> None:

@@ -4,7 +4,7 @@ Clinicians type a patient's value (empty: the protocol's value holds) and a reas
 every value is checked as typed, alone and against the protocol (a warning limit not beyond
 its critical limit, …), and the message names the limit, its unit and what is accepted.
 Nurses and administrators read. The screen stores and checks nothing itself: its controller
-asks ``service.limits``.
+asks ``service.limits``, on the database worker (the screen answers taps meanwhile).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import Qt, Signal
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,13 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.service.views import NotFoundError
+from monitor.storage.store import StorageError
+from ui.common.background import Background, Latest
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
 from ui.common.theme import Theme
 from ui.common.widgets import heading, kinetic, label, restyle
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from monitor.clinical.validation import FieldError
     from monitor.service.patient_limits import PatientLimits, PatientLimitsView
+    from monitor.service.worker import Worker
 
 NAME_PX = 250
 VALUE_PX = 130
@@ -193,54 +200,124 @@ class SignedIn(Protocol):
 
 
 class PatientLimitsController:
-    """Connects a :class:`PatientLimitsScreen` to ``service.limits``."""
+    """Connects a :class:`PatientLimitsScreen` to ``service.limits``.
+
+    Its reads, checks and saves run on ``worker`` (:mod:`ui.common.background`; at once
+    without one): "Loading…" and "Saving…" meanwhile; a check asked while one is read
+    replaces any waiting (only the newest values are checked); a second Save while one is
+    in flight sends nothing; a refused save keeps what was typed.
+
+    Signals (of :attr:`events`):
+        opened(object): a patient's limits asked for with :meth:`open` are shown (the id).
+        failed(object): a read or save was refused (the exception).
+    """
 
     def __init__(self, limits: PatientLimits, screen: PatientLimitsScreen,
-                 signed_in: SignedIn) -> None:
+                 signed_in: SignedIn, worker: Worker | None = None) -> None:
         self.limits = limits
         self.screen = screen
         self.signed_in = signed_in
         self.patient_id: uuid.UUID | None = None
+        self.events = LimitsEvents(screen)
+        self.background = Background(worker, parent=screen)
+        self._checks = Latest(self.background)
+        #: The patient whose limits are being read (None: none), and whether a save is.
+        self.opening: uuid.UUID | None = None
+        self.saving = False
         screen.valuesTyped.connect(self.check)
         screen.saveRequested.connect(self.save)
 
     def open(self, patient_id: uuid.UUID) -> None:
-        self.patient_id = patient_id
-        self.screen.set_role(self.signed_in.staff_role)
-        self.screen.show_limits(self.limits.view(patient_id))
-        self.screen.show_errors({})
-        self.screen.show_message(
-            "" if self.signed_in.staff_role == "clinician"
-            else "Only a clinician sets a patient's own limits: shown here to read")
+        """Read the patient's limits and show them (``events.opened``) once read."""
+        if self.opening == patient_id:
+            return
+        self.opening = patient_id
+        limits = self.limits
+
+        def answered(future: Future[PatientLimitsView]) -> None:
+            if self.opening != patient_id or not shiboken6.isValid(self.screen):
+                return
+            self.opening = None
+            try:
+                view = future.result()
+            except (StorageError, NotFoundError) as exc:
+                self.events.failed.emit(exc)
+                return
+            self._checks.cancel()
+            self.patient_id = patient_id
+            self.screen.set_role(self.signed_in.staff_role)
+            self.screen.show_limits(view)
+            self.screen.show_errors({})
+            self.screen.show_message(
+                "" if self.signed_in.staff_role == "clinician"
+                else "Only a clinician sets a patient's own limits: shown here to read")
+            self.events.opened.emit(patient_id)
+
+        self.background.run(lambda: limits.view(patient_id), answered)
 
     def check(self, values: dict[str, str]) -> None:
         view = self.screen.view
         if view is None:
             return
-        self.screen.show_errors(_by_field(self.limits.check(view.profile, values)))
+        limits, profile, patient_id = self.limits, view.profile, view.patient_id
+
+        def answered(future: Future[list[FieldError]]) -> None:
+            view = self.screen.view if shiboken6.isValid(self.screen) else None
+            if view is None or view.patient_id != patient_id:
+                return
+            try:
+                errors = future.result()
+            except StorageError:
+                return  # checked again on Save, which says why it was not saved
+            self.screen.show_errors(_by_field(errors))
+
+        self._checks.run(lambda: limits.check(profile, values), answered)
 
     def save(self, values: dict[str, str], reason: str) -> None:
         from monitor.clinical.permissions import PermissionDenied  # noqa: PLC0415
         from monitor.service.views import InvalidEntryError  # noqa: PLC0415
 
-        if self.patient_id is None or self.signed_in.staff_id is None:
+        if self.patient_id is None or self.signed_in.staff_id is None or self.saving:
             return
-        try:
-            view = self.limits.set_limits(self.patient_id, values, reason=reason,
-                                          by=self.signed_in.staff_id)
-        except InvalidEntryError as exc:
-            errors = _by_field(exc.errors)
-            self.screen.show_errors(errors)
-            self.screen.show_message("NOT saved: " + "; ".join(e.message for e in exc.errors),
-                                     error=True)
-            return
-        except PermissionDenied as exc:
-            self.screen.show_message(str(exc), error=True)
-            return
-        self.screen.show_limits(view)
-        self.screen.show_errors({})
-        self.screen.show_message(
-            "Saved: this patient's sessions started from now on are judged by these limits")
+        limits, patient_id, by = self.limits, self.patient_id, self.signed_in.staff_id
+
+        def answered(future: Future[PatientLimitsView]) -> None:
+            self.saving = False
+            if not shiboken6.isValid(self.screen):
+                return
+            self.screen.save_button.setEnabled(True)
+            try:
+                view = future.result()
+            except InvalidEntryError as exc:
+                errors = _by_field(exc.errors)
+                self.screen.show_errors(errors)
+                self.screen.show_message(
+                    "NOT saved: " + "; ".join(e.message for e in exc.errors), error=True)
+                return
+            except PermissionDenied as exc:
+                self.screen.show_message(str(exc), error=True)
+                return
+            except StorageError as exc:
+                self.screen.show_message(exc.message, error=True)
+                self.events.failed.emit(exc)
+                return
+            self.screen.show_limits(view)
+            self.screen.show_errors({})
+            self.screen.show_message(
+                "Saved: this patient's sessions started from now on are judged by these limits")
+
+        self.saving = True
+        self.screen.save_button.setEnabled(False)
+        self.screen.show_message("Saving…")
+        self.background.run(
+            lambda: limits.set_limits(patient_id, values, reason=reason, by=by), answered)
+
+
+class LimitsEvents(QObject):
+    """What a :class:`PatientLimitsController` tells the window (see its signals)."""
+
+    opened = Signal(object)
+    failed = Signal(object)
 
 
 def _by_field(errors: list[FieldError]) -> dict[str, str]:

@@ -3,14 +3,14 @@
 Nurses read. An administrator starts a draft and edits its values (each checked as typed:
 the message names the parameter, unit and accepted range); a clinician approves a draft with
 an e-signature. The screen stores and checks nothing itself: it emits what was asked and
-shows the answers (:class:`ProtocolController` talks to ``service.protocols``).
+shows the answers (:class:`ui.protocol.controller.ProtocolController` talks to
+``service.protocols``).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,10 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.clinical.protocol_changes import MIN_REASON
-from ui.common.ask import ReasonDialog
 from ui.common.labels import clock_time
-from ui.common.signature import SignatureRequest
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
 from ui.common.theme import Theme
 from ui.common.widgets import heading, kinetic, label, restyle
@@ -35,7 +32,6 @@ if TYPE_CHECKING:
     from monitor.service.protocol_admin import (
         DraftInfo,
         ParameterRow,
-        ProtocolAdmin,
         VersionInfo,
     )
 
@@ -261,6 +257,8 @@ class ProtocolScreen(QWidget):
             item = self.drafts_box.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()
+                widget.setParent(None)  # gone from the screen now, deleted later
                 widget.deleteLater()
         for draft in drafts:
             reason = draft.reason if len(draft.reason) <= 18 else draft.reason[:17] + "…"
@@ -269,6 +267,7 @@ class ProtocolScreen(QWidget):
             button.setObjectName(f"protocol-draft-{draft.id}")
             button.clicked.connect(lambda _c=False, d=draft.id: self.draftChosen.emit(d))
             self.drafts_box.addWidget(button)
+            button.show()  # at once, not at the layout's next pass: it replaces one gone
 
     def show_versions(self, versions: Sequence[VersionInfo]) -> None:
         lines = []
@@ -329,6 +328,12 @@ class ProtocolScreen(QWidget):
         for value in self.fields.values():
             value.setReadOnly(not self._editable())
 
+    def set_busy(self, *, busy: bool) -> None:
+        """While a write is in flight its buttons take no tap (a second sends nothing)."""
+        for button in (self.new_button, self.save_button, self.approve_button,
+                       self.withdraw_button):
+            button.setEnabled(not busy)
+
     def _save(self) -> None:
         self.saveRequested.emit(self.edits())
 
@@ -351,143 +356,3 @@ class ProtocolScreen(QWidget):
 
 def _text(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-class SignedIn(Protocol):
-    """Who is signed in, as the protocol screen needs them (the application window)."""
-
-    @property
-    def staff_id(self) -> uuid.UUID | None: ...
-
-    @property
-    def staff_role(self) -> str: ...
-
-    def ask_signature(self, request: SignatureRequest) -> object:
-        """Ask the signed-in staff member to sign ``request``."""
-        ...
-
-
-class ProtocolController:
-    """Connects a :class:`ProtocolScreen` to ``service.protocols`` for the signed-in person."""
-
-    def __init__(self, protocols: ProtocolAdmin, screen: ProtocolScreen,
-                 signed_in: SignedIn) -> None:
-        self.protocols = protocols
-        self.signed_in = signed_in
-        self.screen = screen
-        self.draft_id: uuid.UUID | None = None
-        screen.profileChosen.connect(self.choose_profile)
-        screen.draftChosen.connect(self.choose_draft)
-        screen.newDraftRequested.connect(self.new_draft)
-        screen.valueTyped.connect(self.check)
-        screen.saveRequested.connect(self.save)
-        screen.approveRequested.connect(self.approve)
-        screen.withdrawRequested.connect(self.ask_withdraw)
-        #: The dialog asking why a draft is withdrawn, while it is open.
-        self.withdraw_dialog: ReasonDialog | None = None
-
-    def refresh(self) -> None:
-        profile = self.screen.profile
-        self.screen.set_role(self.signed_in.staff_role)
-        self.screen.show_profile(profile)
-        draft = self.protocols.draft(self.draft_id) if self.draft_id is not None else None
-        self.screen.show_parameters(
-            self.protocols.parameters(profile, draft_id=self.draft_id), draft)
-        self.screen.show_drafts([d for d in self.protocols.drafts() if d.profile == profile])
-        self.screen.show_versions([v for v in self.protocols.versions()
-                                   if v.version.profile == profile])
-
-    def choose_profile(self, profile: str) -> None:
-        self.screen.profile = profile
-        self.draft_id = None
-        self._run(self.refresh)
-
-    def choose_draft(self, draft_id: uuid.UUID | None) -> None:
-        self.draft_id = draft_id
-        self._run(self.refresh)
-
-    def new_draft(self, reason: str) -> None:
-        def create() -> None:
-            self.draft_id = self.protocols.create_draft(
-                self.screen.profile, by=self._by(), reason=reason)
-            self.refresh()
-            self.screen.show_message("Draft saved: edit its values, then save")
-        self._run(create)
-
-    def check(self, field: str, text: str) -> None:
-        unit = next((r.unit for r in self.protocols.parameters(
-            self.screen.profile, draft_id=self.draft_id) if r.field == field), "")
-        errors = self.protocols.check(field, text, unit=unit)
-        self.screen.show_field_error(field, errors[0].message if errors else None)
-
-    def save(self, edits: dict[str, str]) -> None:
-        if self.draft_id is None:
-            return
-        draft_id = self.draft_id
-
-        def store() -> None:
-            self.protocols.edit_draft(draft_id, by=self._by(), parameters=edits)
-            self.refresh()
-            self.screen.show_message("Saved")
-        self._run(store)
-
-    def approve(self, draft_id: uuid.UUID) -> None:
-        draft = self.protocols.draft(draft_id)
-
-        def submit(pin: str) -> str | None:
-            from monitor.clinical.permissions import PermissionDenied  # noqa: PLC0415
-            from monitor.clinical.protocol_changes import ProtocolChangeError  # noqa: PLC0415
-            from monitor.service.auth import AccountLocked, LoginRefused  # noqa: PLC0415
-            try:
-                self.protocols.approve(draft_id, by=self._by(), pin=pin)
-            except (LoginRefused, AccountLocked, PermissionDenied, ProtocolChangeError) as exc:
-                return str(exc)
-            self.draft_id = None
-            self._run(self.refresh)
-            self.screen.show_message("Approved: sessions started from now on use it")
-            return None
-        self.signed_in.ask_signature(SignatureRequest(
-            "Approve the protocol", APPROVE_MEANING.format(reason=draft.reason), submit))
-
-    def ask_withdraw(self, draft_id: uuid.UUID) -> ReasonDialog:
-        """Ask why the draft is withdrawn (non-modal); withdraw it once a reason is given."""
-        if self.withdraw_dialog is not None:
-            self.withdraw_dialog.close()
-            self.withdraw_dialog.deleteLater()
-        dialog = ReasonDialog(
-            self.screen.theme, "Withdraw the draft",
-            "The draft is closed without approval: it is kept, as it is, and never changes "
-            "again. Sessions are not affected. Write why it is withdrawn.",
-            action="Withdraw the draft", min_length=MIN_REASON,
-            placeholder="Why the draft is withdrawn", parent=self.screen)
-        dialog.setObjectName("protocol-withdraw-dialog")
-        dialog.setModal(False)
-        dialog.accepted.connect(lambda: self.withdraw(draft_id, dialog.reason()))
-        self.withdraw_dialog = dialog
-        dialog.show()
-        return dialog
-
-    def withdraw(self, draft_id: uuid.UUID, reason: str) -> None:
-        def close() -> None:
-            self.protocols.withdraw(draft_id, by=self._by(), reason=reason)
-            self.draft_id = None
-            self.refresh()
-            self.screen.show_message("Draft withdrawn: it is kept and no longer changes")
-        self._run(close)
-
-    def _by(self) -> uuid.UUID:
-        staff_id = self.signed_in.staff_id
-        assert staff_id is not None
-        return staff_id
-
-    def _run(self, action: Callable[[], None]) -> None:
-        from monitor.clinical.permissions import PermissionDenied  # noqa: PLC0415
-        from monitor.clinical.protocol_changes import ProtocolChangeError  # noqa: PLC0415
-        try:
-            action()
-        except ProtocolChangeError as exc:
-            for error in exc.errors:
-                self.screen.show_field_error(error.field, error.message)
-            self.screen.show_error(str(exc))
-        except PermissionDenied as exc:
-            self.screen.show_error(str(exc))

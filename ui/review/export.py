@@ -115,20 +115,30 @@ class SessionExporter:
     def _audit(self, session_id: uuid.UUID, fmt: str) -> str:
         return self.service.record_export(session_id, fmt, by=self._by())
 
-    def write(self, view: SessionView, fmt: str, path: Path) -> Path:
-        """Write ``view`` (the whole session) as ``fmt`` to ``path``; returns the path.
-
-        The file appears only when complete (written under a temporary name first)."""
-        if fmt not in FORMATS:
+    def audit(self, view: SessionView, fmt: str) -> str:
+        """Enter the export of ``view`` as ``fmt`` (or its printing, "print") in the audit
+        trail; returns the chain head
+        the file carries (a database write: on the worker, before :meth:`write_audited`)."""
+        if fmt not in (*FORMATS, "print"):
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        return self._audit(view.info.id, fmt)
+
+    def write_audited(self, view: SessionView, fmt: str, path: Path, head: str) -> Path:
+        """Write ``view`` as ``fmt`` to ``path`` with the audit chain head ``head`` (from
+        :meth:`audit`); returns the path. The file appears only when complete."""
         path = with_suffix(path, fmt)
-        head = self._audit(view.info.id, fmt)
         if fmt == "pdf":
             write_atomically(path, lambda tmp: self.write_pdf(view, tmp, head))
         else:
             text = export_text(view, fmt)
             write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         return path
+
+    def write(self, view: SessionView, fmt: str, path: Path) -> Path:
+        """Write ``view`` (the whole session) as ``fmt`` to ``path``; returns the path.
+
+        The file appears only when complete (written under a temporary name first)."""
+        return self.write_audited(view, fmt, path, self.audit(view, fmt))
 
     def write_pdf(self, view: SessionView, path: Path, chain_head: str) -> None:
         """The PDF report of ``view`` (already audited) with the audit chain head on it
@@ -139,9 +149,12 @@ class SessionExporter:
 
     def print(self, view: SessionView, printer: QPrinter) -> None:
         """Print ``view`` on ``printer`` (a real printer, or a PDF file in tests)."""
+        self.print_audited(view, printer, self._audit(view.info.id, "print"))
+
+    def print_audited(self, view: SessionView, printer: QPrinter, head: str) -> None:
+        """Print ``view`` with the audit chain head ``head`` (from :meth:`audit`)."""
         from ui.review.report import print_session  # noqa: PLC0415 - loads the report's Qt
 
-        head = self._audit(view.info.id, "print")
         print_session(view, printer, generated_at=self.clock.now(), chain_head=head)
 
     def batch(self, request: BatchRequest, progress: Callable[[int, int], bool],
@@ -321,6 +334,11 @@ class ExportDialog(QDialog):
             return False
         self.exportRequested.emit(self.fmt(), with_suffix(target, self.fmt()))
         return True
+
+    def show_progress(self, text: str) -> None:
+        self.message.setProperty("role", None)
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {self.theme.text};")
 
     def show_error(self, text: str) -> None:
         self.message.setProperty("role", "error")

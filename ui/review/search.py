@@ -9,6 +9,12 @@ are ever fetched, so the list opens and scrolls at once whatever the size of the
 :class:`ReviewScreen` holds the search fields and the list. It decides nothing: it builds a
 :class:`monitor.service.review.SessionQuery` from the fields and hands it to the model, whose
 ``fetch`` (``ClinicService.find_sessions`` in the app) runs it.
+
+The pages are read on the database worker it is given (:mod:`ui.common.background`): while
+one is read the list stays as it was, the line above it says "Searching…", and the screen
+answers taps. One read is in flight at a time: a search asked meanwhile (a filter tapped
+again, the live refresh after a change elsewhere) replaces any search still waiting, so
+only the newest is read and shown. A read the database refused leaves the list as it was.
 """
 
 from __future__ import annotations
@@ -43,7 +49,10 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.clinical.domain import Severity
+from monitor.clinical.permissions import PermissionDenied
 from monitor.service.review import SessionQuery
+from monitor.storage.store import StorageError
+from ui.common.background import Background, Latest
 from ui.common.labels import clock_time
 from ui.common.style import TouchButton, tier_icon
 from ui.common.tables import ReadOnlyTableModel
@@ -51,7 +60,10 @@ from ui.common.theme import TEXT_PX, TOUCH_MIN, Theme
 from ui.common.widgets import kinetic
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from monitor.service.review import Page, SessionRow
+    from monitor.service.worker import Worker
 
 #: Rows asked for at a time: a screenful or two.
 PAGE_SIZE = 50
@@ -85,37 +97,77 @@ class SessionListModel(ReadOnlyTableModel["SessionRow"]):
 
     :meth:`set_query` fetches the first page; ``fetchMore`` (called by the view when it is
     scrolled to the end) appends the next one. A row already shown is never shown twice,
-    whatever the pages return.
+    whatever the pages return. The pages are read on ``worker`` (at once without one);
+    while a page is read :attr:`loading` is True, and a page asked meanwhile is not asked
+    twice (see :class:`ui.common.background.Latest`).
 
     Signals:
         searched(object): a new query's first page was shown (the query).
+        loadingChanged(bool): a read started (True) or was answered (False).
+        failed(object): the database refused a read (the exception); the rows stay.
     """
 
     searched = Signal(object)
+    loadingChanged = Signal(bool)
+    failed = Signal(object)
 
     DATE, TIME, PATIENT, MRN, CHAIR, FLAGS, SIGNED = range(7)
     HEADERS: ClassVar[tuple[str, ...]] = (
         "Date", "Time", "Patient", "MRN", "Chair", "Flags", "Signed")
 
     def __init__(self, theme: Theme, fetch: Fetch, *, page_size: int = PAGE_SIZE,
-                 parent: QWidget | None = None) -> None:
+                 worker: Worker | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
         self._fetch = fetch
         self.page_size = page_size
+        #: The query whose rows are shown, and the newest asked for (shown once read).
         self.query: SessionQuery | None = None
+        self.wanted: SessionQuery | None = None
+        #: Whether a first page is being read (else, while loading: a next page).
+        self.searching = False
         self._next: Any = None
         self._ids: set[uuid.UUID] = set()
         self._icons = {s: tier_icon(theme, s, ICON_PX) for s in Severity}
+        self.background = Background(worker, parent=self)
+        self._reads = Latest(self.background)
+
+    @property
+    def loading(self) -> bool:
+        """Whether a page is being read."""
+        return self._reads.busy
 
     def set_query(self, query: SessionQuery) -> None:
-        """Show the first page of sessions matching ``query``."""
-        page = self._fetch(query, None, self.page_size)
+        """Show the first page of sessions matching ``query`` (once read)."""
+        self.wanted = query
+        self.searching = True
+        fetch, size = self._fetch, self.page_size
+        self._read(lambda: fetch(query, None, size), lambda page: self._first(query, page))
+
+    def _first(self, query: SessionQuery, page: Page) -> None:
+        self.searching = False
         self.query = query
         self._ids = set()
         self._reset_rows(self._new(page.rows))
         self._next = page.next
         self.searched.emit(query)
+
+    def _read(self, read: Callable[[], Page], show: Callable[[Page], None]) -> None:
+        """Run ``read`` on the worker; ``show`` its page when it is answered."""
+        def answered(future: Future[Page]) -> None:
+            try:
+                page = future.result()
+            except (StorageError, PermissionDenied) as exc:
+                self.searching = False
+                self.loadingChanged.emit(False)
+                self.failed.emit(exc)
+                return
+            show(page)
+            self.loadingChanged.emit(False)
+
+        self._reads.run(read, answered)
+        if self._reads.busy:
+            self.loadingChanged.emit(True)
 
     def rows(self) -> list[SessionRow]:
         return list(self._rows)
@@ -135,10 +187,14 @@ class SessionListModel(ReadOnlyTableModel["SessionRow"]):
         return not parent.isValid() and self.query is not None and self._next is not None
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008 - Qt API
-        if not self.canFetchMore(parent):
+        """The next page, read unless a read is in flight (the view asks again)."""
+        if not self.canFetchMore(parent) or self._reads.busy:
             return
         assert self.query is not None
-        page = self._fetch(self.query, self._next, self.page_size)
+        fetch, query, after, size = self._fetch, self.query, self._next, self.page_size
+        self._read(lambda: fetch(query, after, size), self._append)
+
+    def _append(self, page: Page) -> None:
         self._next = page.next
         rows = self._new(page.rows)
         if not rows:
@@ -239,13 +295,16 @@ class ReviewScreen(QWidget):
     batchExport = Signal()
 
     def __init__(self, theme: Theme, fetch: Fetch, *, page_size: int = PAGE_SIZE,
-                 today: Callable[[], date] = date.today, parent: QWidget | None = None,
-                 ) -> None:
+                 today: Callable[[], date] = date.today, worker: Worker | None = None,
+                 parent: QWidget | None = None) -> None:
         """``today``: the clinic's date (the injected clock's), where the date fields'
-        calendars open."""
+        calendars open. ``worker``: where the pages are read (default: at once)."""
         super().__init__(parent)
         self.theme = theme
-        self.model = SessionListModel(theme, fetch, page_size=page_size, parent=self)
+        self.model = SessionListModel(theme, fetch, page_size=page_size,
+                                      worker=worker, parent=self)
+        #: Why the last read was refused (shown until a read succeeds).
+        self.problem = ""
 
         self.back_button = TouchButton("Back to chairs")
         self.back_button.setObjectName("back-to-chairs")
@@ -322,8 +381,10 @@ class ReviewScreen(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         kinetic(self.table.viewport())
         self.table.clicked.connect(self._tapped)
-        self.model.searched.connect(lambda _q: self._update_summary())
-        self.model.rowsInserted.connect(lambda *_: self._update_summary())
+        self.model.searched.connect(lambda _q: self._answered())
+        self.model.rowsInserted.connect(lambda *_: self._answered())
+        self.model.loadingChanged.connect(lambda _on: self._update_summary())
+        self.model.failed.connect(self._failed)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 14)
@@ -371,13 +432,17 @@ class ReviewScreen(QWidget):
         )
 
     def search(self) -> None:
-        """Show the first page of sessions matching the fields."""
-        self.model.set_query(self.query())
+        """Show the first page of sessions matching the fields (a second tap while the
+        same search is read sends nothing)."""
+        query = self.query()
+        if self.model.loading and self.model.searching and query == self.model.wanted:
+            return
+        self.model.set_query(query)
         self.table.scrollToTop()
 
     def refresh(self) -> None:
-        """Search again with the last query (or the fields, the first time)."""
-        self.model.set_query(self.model.query or self.query())
+        """Search again with the last query asked for (or the fields, the first time)."""
+        self.model.set_query(self.model.wanted or self.query())
 
     def _clear_dates(self) -> None:
         for field in (self.date_from, self.date_to):
@@ -390,9 +455,28 @@ class ReviewScreen(QWidget):
         if index.isValid():
             self.openSession.emit(self.model.row(index.row()).session_id)
 
+    def _answered(self) -> None:
+        self.problem = ""
+        self._update_summary()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.problem = exc.message if isinstance(exc, StorageError) else str(exc)
+        self._update_summary()
+
     def _update_summary(self) -> None:
         count = self.model.rowCount()
-        more = " (scroll for more)" if self.model.canFetchMore() else ""
         noun = "session" if count == 1 else "sessions"
+        if self.model.loading:
+            if not self.model.searching:
+                self.summary.setText(f"{count} {noun} shown · loading more…")
+            elif count and self.model.wanted == self.model.query:
+                self.summary.setText(f"{count} {noun} shown · updating…")
+            else:
+                self.summary.setText("Searching…")
+            return
+        if self.problem:
+            self.summary.setText(f"{self.problem} The list is as it was; search again.")
+            return
+        more = " (scroll for more)" if self.model.canFetchMore() else ""
         self.summary.setText(f"{count} {noun} shown{more}" if count
                              else "No sessions match the search.")

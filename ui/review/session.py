@@ -11,7 +11,11 @@ signature); at minute *m* every part of the screen shows the session as it stood
 valid reading before its void, a flag not yet acknowledged is open.
 
 The screen reads through the ``load`` function it is given and stores nothing; exports and
-printing go through the :class:`ui.review.export.SessionExporter` it is given.
+printing go through the :class:`ui.review.export.SessionExporter` it is given. Its reads and
+the exports' audit entries run on the database worker it is given
+(:mod:`ui.common.background`): a session opens when its read arrives (``opened``), the
+scrubber's label says "loading…" while a moment is read (only the newest moment asked is
+read next), and the export dialog says "Exporting…" until its file is written.
 Its tables and the discharge record in words are :mod:`ui.review.session_tables`.
 """
 
@@ -38,10 +42,14 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.clinical.domain import Event, Reading
+from monitor.clinical.permissions import PermissionDenied
+from monitor.service.views import NotFoundError
+from monitor.storage.store import StorageError
+from ui.common.background import Background, Latest
 from ui.common.labels import clock_time
 from ui.common.style import TouchButton
 from ui.common.theme import TEXT_PX, Theme
-from ui.common.widgets import kinetic
+from ui.common.widgets import kinetic, restyle
 from ui.review.export import ExportDialog, SessionExporter, documents_folder, export_stem
 from ui.review.session_tables import (
     ActivityModel,
@@ -54,11 +62,14 @@ from ui.session.chart import SessionChart
 from ui.session.flags import FlagsModel
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
     from monitor.service.loading import Loading
     from monitor.service.views import SessionView
     from monitor.service.whatif import ChangedSession
+    from monitor.service.worker import Worker
 
 #: The scrubber's height.
 SLIDER_PX = 56
@@ -127,18 +138,29 @@ class SessionReviewScreen(QWidget):
         back(): "Back to list" was tapped.
         openCourse(object): "Course of treatment" was tapped (the patient's id).
         openLimits(object): "Own limits" was tapped (the patient's id).
+        opened(object): a session asked for with :meth:`open_session` is shown (its id).
+        failed(object): its read was refused (the exception); the screen is as it was.
     """
 
     back = Signal()
     openCourse = Signal(object)
     openLimits = Signal(object)
+    opened = Signal(object)
+    failed = Signal(object)
 
     def __init__(self, theme: Theme, load: Load, *, exporter: SessionExporter | None = None,
-                 parent: QWidget | None = None) -> None:
+                 worker: Worker | None = None, parent: QWidget | None = None) -> None:
+        """``worker``: where the session is read and exports audited (default: at once)."""
         super().__init__(parent)
         self.theme = theme
         self._load = load
         self.exporter = exporter
+        self.background = Background(worker, parent=self)
+        self._moments = Latest(self.background)
+        #: The session being read for :meth:`open_session` (None: none).
+        self.opening: uuid.UUID | None = None
+        #: Whether an export's audit entry is being written.
+        self.exporting = False
         #: Where exports go unless another folder is chosen.
         self.export_folder: Path = documents_folder()
         self.session_id: uuid.UUID | None = None
@@ -313,12 +335,39 @@ class SessionReviewScreen(QWidget):
     # -- showing ---------------------------------------------------------------------------
 
     def open_session(self, session_id: uuid.UUID) -> None:
-        """Show ``session_id`` as it stood at its end, the scrubber at the end."""
+        """Show ``session_id`` as it stood at its end, the scrubber at the end, once read
+        (``opened``, or ``failed``); asked again while it is read, nothing is read twice."""
+        if self.opening == session_id:
+            return
+        self.opening = session_id
+        load = self._load
+
+        def read() -> tuple[datetime, datetime, SessionView]:
+            latest = load(session_id, None)
+            end = session_end(latest)
+            return session_start(latest), end, load(session_id, end)
+
+        def answered(future: Future[tuple[datetime, datetime, SessionView]]) -> None:
+            if self.opening != session_id:
+                return  # another session was asked for since: its answer follows
+            self.opening = None
+            try:
+                start, end, full = future.result()
+            except (StorageError, NotFoundError, PermissionDenied) as exc:
+                self.failed.emit(exc)
+                return
+            self._opened(session_id, start, end, full)
+            self.opened.emit(session_id)
+
+        self.background.run(read, answered)
+
+    def _opened(self, session_id: uuid.UUID, start: datetime, end: datetime,
+                full: SessionView) -> None:
+        self._moments.cancel()
         self.whatif_panel.hide()
-        latest = self._load(session_id, None)
         self.session_id = session_id
-        self.start, self.end = session_start(latest), session_end(latest)
-        self.full_view = self._load(session_id, self.end)
+        self.start, self.end = start, end
+        self.full_view = full
         info = self.full_view.info
         patient = info.patient
         self.title.setText(f"{patient.name or '(no name)'} · MRN {patient.mrn}")
@@ -364,9 +413,26 @@ class SessionReviewScreen(QWidget):
         if self.session_id is None:
             return
         at = self.moment(minute)
-        view = self.full_view if at == self.end and self.full_view else self._load(
-            self.session_id, at)
-        self._show(view)
+        if at == self.end and self.full_view:
+            self._moments.cancel()
+            self._show(self.full_view)
+            return
+        session_id, load = self.session_id, self._load
+
+        def answered(future: Future[SessionView]) -> None:
+            if self.session_id != session_id or self.moment(self.slider.value()) != at:
+                return  # the scrubber has moved on (to the end, shown without a read)
+            try:
+                view = future.result()
+            except (StorageError, NotFoundError, PermissionDenied) as exc:
+                message = exc.message if isinstance(exc, StorageError) else str(exc)
+                self.scrub_label.setText(f"Not shown: {message}")
+                return
+            self._show(view)
+
+        self._moments.run(lambda: load(session_id, at), answered)
+        if self._moments.busy:
+            self.scrub_label.setText(f"{minute} min after check-in · loading…")
 
     def _show(self, view: SessionView) -> None:
         self.view = view
@@ -406,17 +472,28 @@ class SessionReviewScreen(QWidget):
 
     def _export(self, fmt: str, path: Path) -> None:
         dialog = self.export_dialog
-        if self.exporter is None or self.full_view is None or dialog is None:
+        exporter, view = self.exporter, self.full_view
+        if exporter is None or view is None or dialog is None or self.exporting:
             return
-        try:
-            written = self.exporter.write(self.full_view, fmt, path)
-        except (OSError, PermissionError) as exc:
-            dialog.show_error(str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - a refusal (permission, storage) is shown
-            dialog.show_error(str(exc))
-            return
-        dialog.show_done(written)
+        self.exporting = True
+
+        def answered(future: Future[str]) -> None:
+            # The audit entry is written: the file is written here (a PDF draws a widget).
+            self.exporting = False
+            dialog.export_button.setEnabled(True)
+            try:
+                written = exporter.write_audited(view, fmt, path, future.result())
+            except StorageError as exc:
+                dialog.show_error(exc.message)
+                return
+            except Exception as exc:  # noqa: BLE001 - a refusal (permission, file) is shown
+                dialog.show_error(str(exc))
+                return
+            dialog.show_done(written)
+
+        dialog.export_button.setEnabled(False)
+        dialog.show_progress("Exporting…")
+        self.background.run(lambda: exporter.audit(view, fmt), answered)
 
     def open_print(self) -> QPrintDialog | None:
         """Open the print dialog (non-modal); printing starts when it is accepted."""
@@ -448,11 +525,30 @@ class SessionReviewScreen(QWidget):
             self._print_failed(exc)
 
     def _print_failed(self, exc: BaseException) -> None:
+        self.print_message.setProperty("role", "error")
+        restyle(self.print_message)
         self.print_message.setText(f"Not printed: {exc}")
         self.print_message.show()
 
     def print_to(self, printer: QPrinter) -> None:
-        """Print the whole session on ``printer``."""
-        if self.exporter is None or self.full_view is None:
+        """Print the whole session on ``printer``: its audit entry written on the worker
+        ("Printing…" meanwhile), then the pages drawn here."""
+        exporter, view = self.exporter, self.full_view
+        if exporter is None or view is None:
             return
-        self.exporter.print(self.full_view, printer)
+
+        def answered(future: Future[str]) -> None:
+            self.print_message.hide()
+            try:
+                exporter.print_audited(view, printer, future.result())
+            except StorageError as exc:
+                self._print_failed(Exception(exc.message))
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the clinician is told
+                self._print_failed(exc)
+
+        if self.background.threaded:
+            self.print_message.setProperty("role", "muted")
+            restyle(self.print_message)
+            self.print_message.setText("Printing…")
+            self.print_message.show()
+        self.background.run(lambda: exporter.audit(view, "print"), answered)

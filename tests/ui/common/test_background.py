@@ -13,7 +13,7 @@ from concurrent.futures import Future
 import pytest
 
 from monitor.service.worker import ThreadWorker
-from ui.common.background import Background
+from ui.common.background import Background, Latest
 
 WAIT_MS = 30_000
 
@@ -100,3 +100,51 @@ def test_a_failed_calls_answer_keeps_nothing_of_its_reader_alive(qtbot):
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_latest_runs_one_call_at_a_time_and_only_the_newest_of_those_asked_meanwhile(
+        qtbot, worker):
+    background = Background(worker)
+    latest = Latest(background)
+    held = threading.Event()
+    ran: list[int] = []
+    answers: list[int] = []
+
+    def call(n: int) -> int:
+        ran.append(n)
+        if n == 0:
+            assert held.wait(WAIT_MS / 1000)
+        return n
+
+    for n in range(4):
+        latest.run(lambda n=n: call(n), lambda f: answers.append(f.result()))
+    assert latest.busy
+    assert background.in_flight == 1  # the others wait here, not on the worker
+    with qtbot.waitSignal(background.idle, timeout=WAIT_MS):
+        held.set()
+    qtbot.waitUntil(lambda: not latest.busy, timeout=WAIT_MS)
+    assert ran == [0, 3]  # 1 and 2 were replaced before they ran
+    assert answers == [3]  # 0's answer was out of date when it came
+
+
+def test_latest_with_the_inline_worker_answers_each_call_at_once(qtbot):
+    latest = Latest(Background())
+    answers: list[int] = []
+    for n in range(3):
+        latest.run(lambda n=n: n, lambda f: answers.append(f.result()))
+    assert answers == [0, 1, 2]
+    assert not latest.busy
+
+
+def test_latest_cancel_forgets_the_queued_call(qtbot, worker):
+    background = Background(worker)
+    latest = Latest(background)
+    held = threading.Event()
+    answers: list[str] = []
+    latest.run(lambda: held.wait(WAIT_MS / 1000) and "first",
+               lambda f: answers.append(f.result()))
+    latest.run(lambda: "second", lambda f: answers.append(f.result()))
+    latest.cancel()
+    with qtbot.waitSignal(background.idle, timeout=WAIT_MS):
+        held.set()
+    assert answers == ["first"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from tests.ui.conftest import settle
 from tests.ui.touch import small_touch_targets
 
 HR = "hr.high_warning_at_or_above"
@@ -15,12 +16,13 @@ def click(qtbot, widget):
     assert widget.isVisible(), widget
     assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
-def _window(qtbot, service, clock, staff, size=(1280, 800)):
+def _window(qtbot, service, clock, staff, size=(1280, 800), *, worker=None):
     from ui.app.main_window import MainWindow  # noqa: PLC0415 - only these tests need it
 
-    shown = MainWindow(service, clock, staff=staff, tick_ms=3_600_000)
+    shown = MainWindow(service, clock, staff=staff, tick_ms=3_600_000, worker=worker)
     qtbot.addWidget(shown)
     shown.resize(*size)
     shown.show()
@@ -31,6 +33,7 @@ def _window(qtbot, service, clock, staff, size=(1280, 800)):
 def _type(qtbot, field, text):
     field.clear()
     qtbot.keyClicks(field, text)
+    settle(qtbot)
 
 
 def _chair_patient(service, nurse):
@@ -40,9 +43,10 @@ def _chair_patient(service, nurse):
 
 
 def test_a_clinician_sets_a_limit_at_check_in_checked_as_typed_and_audited(
-        qtbot, service, clock, nurse, clinician):
+        qtbot, service, clock, nurse, clinician, db_worker):
     patient = service.add_patient("MRN5150", by=nurse, weight_kg=70.0, name="Pat Example").id
-    window = _window(qtbot, service, clock, (clinician, "Cleo Clinician"))
+    window = _window(qtbot, service, clock, (clinician, "Cleo Clinician"),
+                     worker=db_worker)
     window.check_in_chair("1")
     checkin = window.checkin
     assert not checkin.patient_card.limits_button.isVisible()
@@ -82,12 +86,16 @@ def test_a_clinician_sets_a_limit_at_check_in_checked_as_typed_and_audited(
     assert checkin.patient_card.selected_patient().id == patient
 
 
-def test_a_nurse_reads_a_patients_limits_only(qtbot, service, clock, nurse, clinician):
+def test_a_nurse_reads_a_patients_limits_only(qtbot, service, clock, nurse, clinician,
+                                              db_worker):
     patient = _chair_patient(service, nurse)
     service.limits.set_limits(patient, {HR: "125"}, reason="Athlete", by=clinician)
-    window = _window(qtbot, service, clock, (nurse, "Nora Nurse"), size=(800, 1280))
-    screen = window.show_patient_limits(patient)
-    assert screen is not None
+    window = _window(qtbot, service, clock, (nurse, "Nora Nurse"),
+                     size=(800, 1280), worker=db_worker)
+    window.show_patient_limits(patient)
+    settle(qtbot)
+    screen = window.limits_screen
+    assert window.stack.currentWidget() is screen
     assert screen.fields[HR].text() == "125"
     assert screen.fields[HR].isReadOnly()
     assert not screen.save_button.isVisible()
@@ -96,13 +104,16 @@ def test_a_nurse_reads_a_patients_limits_only(qtbot, service, clock, nurse, clin
     assert "Reason: “Athlete”" in screen.subtitle.text()
 
 
-def test_a_clinician_opens_the_limits_from_the_review(qtbot, service, clock, nurse,
+def test_a_clinician_opens_the_limits_from_the_review(qtbot, service, clock, nurse, db_worker,
                                                       clinician):
     patient = _chair_patient(service, nurse)
-    window = _window(qtbot, service, clock, (clinician, "Cleo Clinician"))
+    window = _window(qtbot, service, clock, (clinician, "Cleo Clinician"),
+                     worker=db_worker)
     (session,) = service.patient_sessions(patient)
-    review = window.show_session_review(session.id)
-    assert review is not None
+    window.show_session_review(session.id)
+    settle(qtbot)
+    review = window.session_review
+    assert window.stack.currentWidget() is review
     click(qtbot, review.limits_button)
     assert window.stack.currentWidget() is window.limits_screen
     click(qtbot, window.limits_screen.back_button)
@@ -110,13 +121,16 @@ def test_a_clinician_opens_the_limits_from_the_review(qtbot, service, clock, nur
 
 
 def test_the_clinician_role_is_asked_of_the_service_not_only_the_screen(
-        qtbot, service, clock, nurse):
+        qtbot, service, clock, nurse, db_worker):
     patient = _chair_patient(service, nurse)
-    window = _window(qtbot, service, clock, (nurse, "Nora Nurse"))
-    screen = window.show_patient_limits(patient)
-    assert screen is not None
+    window = _window(qtbot, service, clock, (nurse, "Nora Nurse"), worker=db_worker)
+    window.show_patient_limits(patient)
+    settle(qtbot)
+    screen = window.limits_screen
+    assert window.stack.currentWidget() is screen
     screen.fields[HR].setText("125")
     screen.saveRequested.emit(screen.values(), "Athlete")  # as if the button were there
+    settle(qtbot)
     assert "A nurse cannot set a patient's own limits" in screen.message.text()
     assert all(r.patient_value is None for r in service.limits.view(patient).rows)
 

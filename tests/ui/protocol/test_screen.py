@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.conftest import TEST_PIN
+from tests.ui.conftest import settle
 from tests.ui.touch import small_touch_targets
 
 HR = "hr.high_warning_at_or_above"
@@ -15,12 +16,13 @@ def click(qtbot, widget):
     assert widget.isVisible(), widget
     assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
-def _window(qtbot, service, clock, staff, size=(1280, 800)):
+def _window(qtbot, service, clock, staff, size=(1280, 800), *, worker=None):
     from ui.app.main_window import MainWindow  # noqa: PLC0415 - only these tests need it
 
-    shown = MainWindow(service, clock, staff=staff, tick_ms=3_600_000)
+    shown = MainWindow(service, clock, staff=staff, tick_ms=3_600_000, worker=worker)
     qtbot.addWidget(shown)
     shown.resize(*size)
     shown.show()
@@ -36,10 +38,12 @@ def admin(service):
 def _type(qtbot, field, text):
     field.clear()
     qtbot.keyClicks(field, text)
+    settle(qtbot)
 
 
-def test_an_admin_writes_a_draft_and_a_value_is_checked_as_typed(qtbot, service, clock, admin):
-    window = _window(qtbot, service, clock, (admin, "Ada Admin"))
+def test_an_admin_writes_a_draft_and_a_value_is_checked_as_typed(
+        qtbot, service, clock, admin, db_worker):
+    window = _window(qtbot, service, clock, (admin, "Ada Admin"), worker=db_worker)
     click(qtbot, window.staff_admin.protocol_button)
     screen = window.protocol_screen
     assert window.stack.currentWidget() is screen
@@ -71,10 +75,11 @@ def test_an_admin_writes_a_draft_and_a_value_is_checked_as_typed(qtbot, service,
 
 
 def test_a_clinician_approves_with_the_signature_and_a_nurse_only_reads(
-        qtbot, service, clock, admin, clinician, nurse):
+        qtbot, service, clock, admin, clinician, nurse, db_worker):
     draft = service.protocols.create_draft(
         "iv_ketamine", by=admin, reason="Clinic review of HR bands", parameters={HR: 105})
-    window = _window(qtbot, service, clock, (clinician, "Cleo Clinician"))
+    window = _window(qtbot, service, clock, (clinician, "Cleo Clinician"),
+                     worker=db_worker)
     click(qtbot, window.protocol_button)
     screen = window.protocol_screen
     assert not screen.new_button.isVisible()
@@ -98,7 +103,8 @@ def test_a_clinician_approves_with_the_signature_and_a_nurse_only_reads(
     assert screen.message.text().startswith("Approved")
     assert screen.fields[HR].text() == "105"  # the version in force now
 
-    reader = _window(qtbot, service, clock, (nurse, "Nora Nurse"), size=(800, 1280))
+    reader = _window(qtbot, service, clock, (nurse, "Nora Nurse"),
+                     size=(800, 1280), worker=db_worker)
     click(qtbot, reader.protocol_button)
     shown = reader.protocol_screen
     assert shown.fields[HR].isReadOnly()

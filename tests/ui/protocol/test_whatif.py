@@ -23,6 +23,7 @@ from monitor.service.clinic import ClinicService
 from monitor.service.whatif import what_if
 from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
+from tests.ui.conftest import settle
 from tests.ui.touch import small_touch_targets
 from ui.protocol.whatif import WhatIfController, WhatIfScreen
 from ui.protocol.whatif_rows import comparison_rows
@@ -59,12 +60,13 @@ def click(qtbot, widget):
     assert widget.isVisible(), widget
     assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
-def _window(qtbot, service, staff, size=(1280, 800)):
+def _window(qtbot, service, staff, size=(1280, 800), worker=None):
     from ui.app.main_window import MainWindow  # noqa: PLC0415 - only these tests need it
 
-    shown = MainWindow(service, service.clock, staff=staff, tick_ms=3_600_000)
+    shown = MainWindow(service, service.clock, staff=staff, tick_ms=3_600_000, worker=worker)
     qtbot.addWidget(shown)
     shown.resize(*size)
     shown.show()
@@ -173,9 +175,10 @@ def test_cancel_stops_the_run_and_the_screen_stays_usable(qtbot, clinic):
     assert screen.bar.value() == screen.bar.maximum() == finished.args[0].total
 
 
-def test_a_changed_session_opens_in_the_review_with_both_versions_flags(qtbot, clinic):
+def test_a_changed_session_opens_in_the_review_with_both_versions_flags(qtbot, clinic,
+                                                                        db_worker):
     service, _, _, clinician, draft = clinic
-    window = _window(qtbot, service, (clinician, "Cleo Clinician"))
+    window = _window(qtbot, service, (clinician, "Cleo Clinician"), worker=db_worker)
     screen = _open_whatif(qtbot, window, draft)
     result = _run(qtbot, window, screen)
     changed = result.changed[0]
@@ -207,6 +210,7 @@ def test_a_changed_session_opens_in_the_review_with_both_versions_flags(qtbot, c
     assert screen.result is result
     # Opened from the list, the same session shows no what-if.
     window.show_session_review(changed.session_id)
+    settle(qtbot)
     assert not review.whatif_panel.isVisible()
     assert review.back_button.text() == "Back to list"
 
@@ -230,9 +234,9 @@ def test_an_admin_runs_the_what_if_but_opens_no_chart_and_a_nurse_has_no_what_if
     assert not protocol.withdraw_button.isVisible()
 
 
-def test_an_admin_withdraws_a_draft_with_a_reason(qtbot, clinic):
+def test_an_admin_withdraws_a_draft_with_a_reason(qtbot, clinic, db_worker):
     service, _, admin, _, draft = clinic
-    window = _window(qtbot, service, (admin, "Ada Admin"))
+    window = _window(qtbot, service, (admin, "Ada Admin"), worker=db_worker)
     protocol = _protocol(qtbot, window)
     click(qtbot, protocol.findChild(type(protocol.approve_button), f"protocol-draft-{draft}"))
     click(qtbot, protocol.withdraw_button)
@@ -256,9 +260,10 @@ def service_theme():
     return DIM
 
 
-def test_the_what_if_of_a_draft_with_unsaved_values_asks_to_save_first(qtbot, clinic):
+def test_the_what_if_of_a_draft_with_unsaved_values_asks_to_save_first(qtbot, clinic,
+                                                                       db_worker):
     service, _, admin, _, draft = clinic
-    window = _window(qtbot, service, (admin, "Ada Admin"))
+    window = _window(qtbot, service, (admin, "Ada Admin"), worker=db_worker)
     protocol = _protocol(qtbot, window)
     click(qtbot, protocol.findChild(type(protocol.approve_button), f"protocol-draft-{draft}"))
     protocol.fields[SBP].clear()

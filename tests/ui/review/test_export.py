@@ -15,6 +15,7 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog
 
 from monitor.exports.batch import BatchResult, session_csv
+from tests.ui.conftest import settle
 from tests.ui.review.test_session import replayed_session
 from tests.ui.touch import small_touch_targets
 from ui.common.theme import DIM
@@ -96,52 +97,60 @@ def test_a_new_folder_takes_the_old_folders_refusal_away(qtbot, dialog, tmp_path
 
 
 @pytest.fixture
-def review(qtbot, service, clock, nurse, tmp_path):
+def review(qtbot, service, clock, nurse, tmp_path, db_worker):
+    """A session in the review, its reads and exports' audit entries on either worker."""
     built = replayed_session(service, clock, nurse)
     exporter = SessionExporter(service, clock, lambda: nurse)
-    screen = SessionReviewScreen(DIM, replay_loader(service.loading), exporter=exporter)
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading), exporter=exporter,
+                                 worker=db_worker)
     screen.export_folder = tmp_path
     qtbot.addWidget(screen)
     screen.resize(1280, 800)
     screen.show()
     screen.open_session(built.session_id)
+    settle(qtbot)
     return screen
 
 
-def test_export_csv_writes_the_import_format(review, tmp_path):
+def test_export_csv_writes_the_import_format(qtbot, review, tmp_path):
     dialog = review.open_export("csv")
     assert dialog.export_to()
+    settle(qtbot)
     written = next(tmp_path.glob("*.csv"))
     assert written.name.endswith(f"_MRN-555_{review.session_id.hex[:8]}.csv")
     assert written.read_text(encoding="utf-8") == session_csv(review.full_view)
     assert dialog.message.text() == f"Exported to {written}"
 
 
-def test_export_fhir_writes_a_bundle(review, tmp_path):
+def test_export_fhir_writes_a_bundle(qtbot, review, tmp_path):
     dialog = review.open_export("fhir")
     assert dialog.export_to(tmp_path / "bundle")
+    settle(qtbot)
     bundle = json.loads((tmp_path / "bundle.fhir.json").read_text(encoding="utf-8"))
     assert bundle["resourceType"] == "Bundle"
 
 
-def test_export_is_entered_in_the_audit_trail(review, service, nurse):
+def test_export_is_entered_in_the_audit_trail(qtbot, review, service, nurse):
     before = service.audit_head()
     review.open_export("csv").export_to()
+    settle(qtbot)
     assert service.audit_head() != before
 
 
-def test_export_pdf_writes_a_pdf(review, tmp_path):
+def test_export_pdf_writes_a_pdf(qtbot, review, tmp_path):
     dialog = review.open_export("pdf")
     assert dialog.export_to()
+    settle(qtbot)
     written = next(tmp_path.glob("*.pdf"))
     assert written.read_bytes().startswith(b"%PDF")
 
 
-def test_print_goes_to_a_pdf_file_printer(review, tmp_path):
+def test_print_goes_to_a_pdf_file_printer(qtbot, review, tmp_path):
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "printed.pdf"))
     review.print_to(printer)
+    settle(qtbot)
     assert (tmp_path / "printed.pdf").read_bytes().startswith(b"%PDF")
 
 

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QApplication
 
 from monitor.clinical.domain import Severity
 from monitor.service.review import Cursor, Page, SessionQuery, SessionRow
+from monitor.storage.store import StoreUnavailableError
 from tests.conftest import TEST_PIN
+from tests.ui.conftest import settle
 from tests.ui.touch import small_touch_targets
 from ui.app.main_window import MainWindow
 from ui.common.theme import DIM
@@ -208,8 +210,9 @@ def test_touch_targets_are_large_enough(qtbot, size):
 # -- from the overview ----------------------------------------------------------------------
 
 
-def window_for(qtbot, service, clock, staff_id, name):
-    window = MainWindow(service, clock, staff=(staff_id, name), tick_ms=3_600_000)
+def window_for(qtbot, service, clock, staff_id, name, worker=None):
+    window = MainWindow(service, clock, staff=(staff_id, name), tick_ms=3_600_000,
+                        worker=worker)
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
@@ -225,30 +228,35 @@ def test_review_is_offered_to_clinicians_only(qtbot, service, clock, nurse):
     assert other.review_screen is None  # built on first use
 
 
-def test_review_opens_a_session_chart_and_the_patients_course(qtbot, service, clock, nurse):
+def test_review_opens_a_session_chart_and_the_patients_course(qtbot, service, clock, nurse,
+                                                              db_worker):
     clinician = service.ensure_staff("Cleo Clinician", "clinician")
     patient = service.add_patient("MRN-9", by=nurse, name="Ada Byrne", weight_kg=70)
     session = service.start_session(patient.id, by=nurse, time=clock.now() - timedelta(hours=2))
     service.record_reading(session, {"sbp": "130", "dbp": "80", "hr": "70"}, by=nurse,
                            time=clock.now() - timedelta(hours=2) + timedelta(minutes=5))
-    window = window_for(qtbot, service, clock, clinician, "Cleo Clinician")
+    window = window_for(qtbot, service, clock, clinician, "Cleo Clinician", db_worker)
     qtbot.mouseClick(window.overview.review_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     review = window.review_screen
     assert window.stack.currentWidget() is review
     assert [r.session_id for r in review.model.rows()] == [session]
 
     review.openSession.emit(session)
+    settle(qtbot)
     chart = window.session_review
     assert window.stack.currentWidget() is chart
     assert chart.readings.rowCount() == 1
 
     qtbot.mouseClick(chart.course_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert window.stack.currentWidget() is window.course_screen
     assert window.course_screen.model.rowCount() == 1
 
     qtbot.mouseClick(window.course_screen.back_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is chart
     qtbot.mouseClick(chart.back_button, Qt.MouseButton.LeftButton)
+    settle(qtbot)
     assert window.stack.currentWidget() is review
     qtbot.mouseClick(review.back_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.overview
@@ -287,8 +295,9 @@ def test_date_calendar_opens_on_the_clinic_month_while_any_date(qtbot):
 
 
 def test_a_nurse_unlocking_after_a_clinician_lands_on_the_overview(qtbot, service, clock,
-                                                                   nurse, clinician):
-    window = window_for(qtbot, service, clock, clinician, "Cleo Clinician")
+                                                                   nurse, clinician,
+                                                                   db_worker):
+    window = window_for(qtbot, service, clock, clinician, "Cleo Clinician", db_worker)
     window.show_review()
     window.lock("manual")
     window._login(nurse, TEST_PIN)
@@ -300,3 +309,26 @@ def test_a_nurse_unlocking_after_a_clinician_lands_on_the_overview(qtbot, servic
     window.lock("manual")
     window._login(clinician, TEST_PIN)
     assert window.stack.currentWidget() is window.review_screen
+
+
+def test_a_refused_search_keeps_the_list_and_says_why_until_one_succeeds(qtbot):
+    fetch = FakeFetch(3)
+    refused = StoreUnavailableError("busy", "Could not read: the database server is busy.")
+
+    def flaky(query, after, limit):
+        if query.text == "busy":
+            raise refused
+        return fetch(query, after, limit)
+
+    screen = screen_with(qtbot, flaky)
+    screen.search()
+    screen.text.setText("busy")
+    with qtbot.waitSignal(screen.model.failed) as failed:
+        screen.search()
+    assert failed.args == [refused]
+    assert screen.model.rowCount() == 3  # the list as it was
+    assert screen.summary.text() == ("Could not read: the database server is busy. "
+                                     "The list is as it was; search again.")
+    screen.text.setText("")
+    screen.search()
+    assert screen.summary.text() == "3 sessions shown"
