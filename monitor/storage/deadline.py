@@ -30,6 +30,7 @@ on a connection to the same hung server.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -128,7 +129,9 @@ def suspect(dbapi_connection: Any) -> bool:
 
 def connector(no_answer_s: float | None, cuts: Cuts | None = None
               ) -> Callable[..., DeadlineConnection]:
-    """A ``do_connect`` listener for an engine: its connections keep the deadline."""
+    """A ``do_connect`` listener for an engine: its connections keep the deadline
+    (``no_answer_s`` None or 0: none)."""
+    no_answer_s = no_answer_s or None
 
     def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> DeadlineConnection:
         connection = DeadlineConnection.connect(*cargs, **cparams)
@@ -154,13 +157,29 @@ def suspended(dbapi_connection: Any) -> Iterator[None]:
             dbapi_connection.no_answer_s = before
 
 
-def no_answer_s(statement_timeout_ms: int,
-                invalid: type[Exception] = ValueError) -> float | None:
+#: ``-c statement_timeout=…`` in libpq's ``options``, and PostgreSQL's units of time (ms).
+_STATEMENT_TIMEOUT = re.compile(r"statement_timeout\s*=\s*'?(\d+)\s*(ms|s|min|h|d)?'?\b")
+_UNIT_MS = {None: 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def statement_timeout_in(options: object) -> int | None:
+    """The statement timeout (ms) that libpq ``options`` set, if they set one readably."""
+    found = _STATEMENT_TIMEOUT.search(str(options or ""))
+    return None if found is None else int(found.group(1)) * _UNIT_MS[found.group(2)]
+
+
+def no_answer_s(statement_timeout_ms: int, invalid: type[Exception] = ValueError,
+                options: object = None) -> float | None:
     """The deadline in seconds: ``CHAIRSIDE_PG_NO_ANSWER_MS`` if set (0: none), else the
     statement timeout plus :data:`MARGIN_MS` (none when statements have no limit either).
+    A statement timeout in the URL's ``options`` counts instead of ``statement_timeout_ms``
+    (a long scripted job that raised it there is not cut before the server gives up).
 
     Raises ``invalid`` naming the variable when its value is not a whole number."""
     given = os.environ.get(NO_ANSWER_ENV)
+    in_url = statement_timeout_in(options)
+    if in_url is not None:
+        statement_timeout_ms = in_url
     if given is None:
         return None if statement_timeout_ms == 0 else (statement_timeout_ms + MARGIN_MS) / 1000
     if not given.strip().isdigit():

@@ -292,8 +292,8 @@ def make_engine(url: str | URL, *, application_name: str | None = None,
         url, hide_parameters=True, connect_args=_pg_connect_args(url, application_name),
     )
     if url.get_backend_name() == "postgresql":
-        limit = (deadline.no_answer_s(statement_timeout_ms(), StoreOpenError)
-                 if no_answer_s is None else no_answer_s or None)
+        limit = no_answer_s if no_answer_s is not None else deadline.no_answer_s(
+            statement_timeout_ms(), StoreOpenError, url.query.get("options"))
         event.listen(engine, "do_connect", deadline.connector(limit, deadline.Cuts()))
         event.listen(engine, "checkout", _still_connected)
         event.listen(engine, "checkin", batch.restore)
