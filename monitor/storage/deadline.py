@@ -5,26 +5,32 @@ a kernel that acknowledges TCP: keepalives are answered, ``tcp_user_timeout`` ne
 out, and the server's own ``statement_timeout`` cannot fire either. A statement sent to it
 waits for ever, and with it the save, the outbox and the "server unreachable" banner.
 
-:class:`DeadlineConnection` is psycopg's connection with one change: every wait for the
-server's answer (a statement, a COMMIT, a pipeline's results, a fetch of a server-side
-cursor) ends when nothing has arrived from the server for ``no_answer_s`` seconds while a
-command is in progress. The connection then closes its own socket (``pgconn.finish()``, in
-the thread that waits, so nothing races it) and the call raises :class:`NoAnswerError`, a
-``psycopg.OperationalError``: SQLAlchemy sees the connection closed, invalidates it, and
-:func:`monitor.storage.store.classify` names it ``unreachable``; a cut during COMMIT is an
-unknown outcome, as for any link lost there. Waiting for notifications (``LISTEN``, no
-command in progress) is not limited. psycopg's ``Connection.cancel()`` would not help: the
-postmaster that would receive the cancel request is stopped too.
+:class:`~monitor.storage.deadline_connection.DeadlineConnection` is psycopg's connection
+with one change: every wait for the server's answer (a statement, a COMMIT, a pipeline's
+results, a fetch of a server-side cursor) ends when nothing has arrived from the server for
+``no_answer_s`` seconds while a command is in progress. The connection then closes its own
+socket (``pgconn.finish()``, in the thread that waits, so nothing races it) and the call
+raises ``NoAnswerError``, a ``psycopg.OperationalError``: SQLAlchemy sees the connection
+closed, invalidates it, and :func:`monitor.storage.store.classify` names it ``unreachable``;
+a cut during COMMIT is an unknown outcome, as for any link lost there. Waiting for
+notifications (``LISTEN``, no command in progress) is not limited. psycopg's
+``Connection.cancel()`` would not help: the postmaster that would receive the cancel request
+is stopped too.
 
 Progress is anything the server sends: a long query whose rows keep arriving, or a server
 that answers slowly but answers, is never cut. The default is the statement timeout plus
 :data:`MARGIN_MS` (the server gives up on a slow statement first and says so, reported as
 "busy"); ``CHAIRSIDE_PG_NO_ANSWER_MS`` sets another (0: no deadline).
 
-The connections of one engine share a :class:`Cuts`: once one of them was cut, those made
-before the cut are refused at their next checkout (:func:`suspect`), so the next call
-connects afresh (bounded by ``connect_timeout``) instead of waiting out the deadline again
-on a connection to the same hung server.
+The connections of this process to one server share a :class:`Cuts` (:func:`cuts_of`): once
+one of them was cut, those made before the cut are :func:`suspect`: the pool refuses them at
+their next checkout, so the next call connects afresh (bounded by ``connect_timeout``)
+instead of waiting out the deadline again on the same hung server, and the change feed
+drops its connection and connects again (it would otherwise notice only at its next probe).
+
+This module imports no psycopg (a tablet on its SQLite file never loads it); the connection
+class is in :mod:`monitor.storage.deadline_connection`, loaded when a PostgreSQL engine
+first connects.
 """
 
 from __future__ import annotations
@@ -32,30 +38,25 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import pq
+if TYPE_CHECKING:
+    from monitor.storage.deadline_connection import DeadlineConnection
 
 #: Environment variable: milliseconds without an answer before the connection is cut.
 NO_ANSWER_ENV = "CHAIRSIDE_PG_NO_ANSWER_MS"
 #: The default deadline is the statement timeout plus this (the server's own limit first).
 MARGIN_MS = 5000
-#: How often (seconds) a wait looks at its deadline: psycopg's own wake-up interval.
-CHECK_INTERVAL_S = 0.1
-_IDLE = pq.TransactionStatus.IDLE
 
 
-class NoAnswerError(psycopg.OperationalError):
-    """The server sent nothing for the deadline while a command was in progress; this
-    device closed the connection."""
+class CutElsewhereError(ConnectionError):
+    """Another connection to the same server was cut since this one was made."""
 
 
 class Cuts:
-    """When the connections of one engine were last cut (monotonic seconds)."""
+    """When a connection of this process to one server was last cut (monotonic seconds)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -68,72 +69,35 @@ class Cuts:
             self.count += 1
 
 
-class DeadlineConnection(psycopg.Connection[Any]):
-    """A psycopg connection whose waits for the server end after ``no_answer_s`` seconds
-    without anything arriving (None: no deadline). Made by :func:`connector`."""
+_SERVERS: dict[tuple[str, int], Cuts] = {}
+_SERVERS_LOCK = threading.Lock()
 
-    no_answer_s: float | None = None
-    cuts: Cuts | None = None
-    #: When the connection was made (monotonic seconds).
-    made_at: float = 0.0
-    #: The clock of the deadline (monotonic seconds).
-    monotonic: Callable[[], float] = staticmethod(time.monotonic)
 
-    def wait(self, gen: Any, interval: float = CHECK_INTERVAL_S,
-             timeout: float | None = None) -> Any:
-        limit = self.no_answer_s
-        if limit is None:
-            return super().wait(gen, interval, timeout)
-        return super().wait(self._watched(gen, limit), min(interval, CHECK_INTERVAL_S),
-                            timeout)
-
-    def _watched(self, gen: Generator[Any, Any, Any], limit: float) -> Generator[Any, Any, Any]:
-        """``gen``, driven as psycopg drives it, cut when the server says nothing for
-        ``limit`` seconds with a command in progress (psycopg sends "nothing ready" at each
-        of its wake-ups, every ``CHECK_INTERVAL_S``)."""
-        last = self.monotonic()
-        try:
-            state = next(gen)
-            while True:
-                ready = yield state
-                now = self.monotonic()
-                if ready:
-                    last = now
-                elif now - last >= limit and self.pgconn.transaction_status != _IDLE:
-                    gen.close()
-                    self._cut(limit, now)
-                state = gen.send(ready)
-        except StopIteration as done:
-            return done.value
-
-    def _cut(self, limit: float, now: float) -> None:
-        if self.cuts is not None:
-            self.cuts.cut(now)
-        self.pgconn.finish()  # this thread waits on it: nobody else uses the socket now
-        raise NoAnswerError(
-            f"the server sent nothing for {limit:g} s (it may be hung): this device closed "
-            "the connection")
-
-    @property
-    def suspect(self) -> bool:
-        """Made before another connection of the same engine was cut."""
-        cuts = self.cuts
-        return cuts is not None and cuts.last is not None and self.made_at <= cuts.last
+def cuts_of(host: str | None, port: int | None) -> Cuts:
+    """The :class:`Cuts` of the server at ``host``:``port`` (one per process)."""
+    key = (host or "", port or 5432)
+    with _SERVERS_LOCK:
+        return _SERVERS.setdefault(key, Cuts())
 
 
 def suspect(dbapi_connection: Any) -> bool:
-    """Whether a pooled connection was made before one of its engine's was cut: it leads
-    to the same server, which stopped answering then (see :class:`Cuts`)."""
-    return bool(getattr(dbapi_connection, "suspect", False))
+    """Whether a connection was made before another one to the same server was cut: that
+    server stopped answering then (see :class:`Cuts`)."""
+    cuts: Cuts | None = getattr(dbapi_connection, "cuts", None)
+    made_at: float = getattr(dbapi_connection, "made_at", 0.0)
+    return cuts is not None and cuts.last is not None and made_at <= cuts.last
 
 
-def connector(no_answer_s: float | None, cuts: Cuts | None = None
+def connector(no_answer_s: float | None, host: str | None, port: int | None
               ) -> Callable[..., DeadlineConnection]:
-    """A ``do_connect`` listener for an engine: its connections keep the deadline
-    (``no_answer_s`` None or 0: none)."""
+    """A ``do_connect`` listener for an engine of the server at ``host``:``port``: its
+    connections keep the deadline (``no_answer_s`` None or 0: none)."""
     no_answer_s = no_answer_s or None
+    cuts = cuts_of(host, port)
 
     def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> DeadlineConnection:
+        from monitor.storage.deadline_connection import DeadlineConnection  # noqa: PLC0415
+
         connection = DeadlineConnection.connect(*cargs, **cparams)
         connection.no_answer_s = no_answer_s
         connection.cuts = cuts
@@ -147,14 +111,15 @@ def connector(no_answer_s: float | None, cuts: Cuts | None = None
 def suspended(dbapi_connection: Any) -> Iterator[None]:
     """No deadline on this connection for the block (a migration that rebuilds an index
     may keep the server busy longer without a word)."""
-    before = getattr(dbapi_connection, "no_answer_s", None)
-    if isinstance(dbapi_connection, DeadlineConnection):
-        dbapi_connection.no_answer_s = None
+    if not hasattr(dbapi_connection, "no_answer_s"):
+        yield
+        return
+    before = dbapi_connection.no_answer_s
+    dbapi_connection.no_answer_s = None
     try:
         yield
     finally:
-        if isinstance(dbapi_connection, DeadlineConnection):
-            dbapi_connection.no_answer_s = before
+        dbapi_connection.no_answer_s = before
 
 
 #: ``-c statement_timeout=…`` in libpq's ``options``, and PostgreSQL's units of time (ms).

@@ -294,7 +294,7 @@ def make_engine(url: str | URL, *, application_name: str | None = None,
     if url.get_backend_name() == "postgresql":
         limit = no_answer_s if no_answer_s is not None else deadline.no_answer_s(
             statement_timeout_ms(), StoreOpenError, url.query.get("options"))
-        event.listen(engine, "do_connect", deadline.connector(limit, deadline.Cuts()))
+        event.listen(engine, "do_connect", deadline.connector(limit, url.host, url.port))
         event.listen(engine, "checkout", _still_connected)
         event.listen(engine, "checkin", batch.restore)
     return engine

@@ -8,7 +8,8 @@ number it has passed on (``last_seq``):
   closing the connection. A hung server (its processes stopped, its machine paused) still
   answers keepalives: after ``probe_every`` seconds without a notification the feed sends
   ``SELECT 1``, and the deadline of :mod:`monitor.storage.deadline` (``no_answer_s``) cuts
-  it when the server says nothing — one cheap statement per quiet ``probe_every``.
+  it when the server says nothing — one cheap statement per quiet ``probe_every``. When a
+  call of the app's own store to the same server was cut, the feed connects again at once.
 * SQLite: the connection reads ``PRAGMA data_version``, which changes when any other
   connection (another process, or another engine of this one) committed, every
   ``poll_interval`` seconds and at once when the feed's own store commits. When it changed,
@@ -181,7 +182,8 @@ class ChangeFeed:
                                                  "keepalives_interval": 5,
                                                  "keepalives_count": 3,
                                                  **self._named()})
-            event.listen(engine, "do_connect", deadline.connector(self.no_answer_s))
+            event.listen(engine, "do_connect", deadline.connector(
+                self.no_answer_s, self.url.host, self.url.port))
         else:
             engine = make_engine(self.url)
         event.listen(engine, "before_cursor_execute", self._count_statement)
@@ -240,6 +242,10 @@ class ChangeFeed:
             # stop_after=1: back as soon as a packet of notifications arrived, all of it.
             batch = list(raw.notifies(timeout=self.tick, stop_after=1))
             self.waits += 1
+            if deadline.suspect(raw):
+                # Another call to this server was cut for want of an answer since this
+                # connection was made: it leads to the same hung server.
+                raise deadline.CutElsewhereError("another connection to the server was cut")
             quiet = 0.0 if batch else quiet + self.tick
             if quiet >= self.probe_every:
                 # A hung server sends no notification and never says so: ask it something,
@@ -294,7 +300,7 @@ class ChangeFeed:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError):
+    if isinstance(exc, DBAPIError | deadline.CutElsewhereError):
         return True
     module = type(exc).__module__
     return module.startswith(("psycopg", "sqlite3"))

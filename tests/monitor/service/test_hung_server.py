@@ -26,7 +26,7 @@ from monitor.service.outcome import Verdict, settle
 from monitor.service.tablet import TabletService
 from monitor.storage.changes.feed import ChangeFeed
 from monitor.storage.changes.kinds import Change, ChangeKind
-from monitor.storage.deadline import DeadlineConnection
+from monitor.storage.deadline_connection import DeadlineConnection
 from monitor.storage.integrity import check_database
 from monitor.storage.outbox import Outbox
 from monitor.storage.store import (
@@ -194,6 +194,25 @@ def test_the_change_feed_notices_a_hung_server_and_delivers_what_follows_after(
         wait_for(lambda: any(c.kind is ChangeKind.READING and c.record_id == rid for c in got),
                  WAIT_S, "the reading saved after the server went on")
         assert sum(1 for c in got if c.record_id == rid) == 1
+    finally:
+        chair.server.thaw()
+        feed.stop()
+
+
+def test_a_call_of_the_store_cut_makes_the_feed_connect_again_without_waiting_to_probe(
+        chair: Chair) -> None:
+    feed = ChangeFeed(url(chair.server), tick=0.05, probe_every=3600, no_answer_s=NO_ANSWER_S,
+                      backoff_first=0.05, backoff_max=0.2)
+    feed.start()
+    try:
+        wait_for(feed.connected.is_set, WAIT_S, "the feed to connect")
+        with chair.server.hung():
+            with pytest.raises(StorageError):
+                chair.reading(chair.service, uuid.uuid4())
+            wait_for(lambda: not feed.connected.is_set(), WAIT_S,
+                     "the feed to drop its connection to the hung server")
+            assert feed.probes == 0
+        wait_for(feed.connected.is_set, WAIT_S, "the feed to connect again")
     finally:
         chair.server.thaw()
         feed.stop()

@@ -5,12 +5,17 @@ tests/monitor/service/test_hung_server.py.)"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import OperationalError
 
 from monitor.storage import deadline
-from monitor.storage.deadline import NO_ANSWER_ENV, DeadlineConnection, NoAnswerError
+from monitor.storage.deadline import NO_ANSWER_ENV
+from monitor.storage.deadline_connection import DeadlineConnection, NoAnswerError
 from monitor.storage.store import StoreOpenError, classify, make_engine
 
 #: A short deadline: seconds without an answer before a call is cut.
@@ -45,6 +50,19 @@ def test_a_deadline_that_is_not_milliseconds_is_refused_naming_the_variable(
     monkeypatch.setenv(NO_ANSWER_ENV, given)
     with pytest.raises(StoreOpenError, match=f"{NO_ANSWER_ENV}: a whole number"):
         make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_a_tablet_on_its_sqlite_file_does_not_load_psycopg(tmp_path: Path) -> None:
+    """The deadline's connection class is loaded by a PostgreSQL engine only (psycopg costs
+    a noticeable part of a start-up)."""
+    url = f"sqlite:///{tmp_path / 'tablet.sqlite3'}"
+    code = ("import sys; from monitor.storage.store import open_store; "
+            "import monitor.storage.changes.feed; "
+            f"open_store({url!r}).close(); "
+            "print(any(m == 'psycopg' or m.startswith('psycopg.') for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[3])
+    assert result.stdout.strip() == "False"
 
 
 def connection(pg_url: str, no_answer_s: float | None) -> DeadlineConnection:

@@ -1,0 +1,70 @@
+"""psycopg's connection with the tablet's deadline on every wait for the server
+(:mod:`monitor.storage.deadline` says why and how it is set)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from typing import Any
+
+import psycopg
+from psycopg import pq
+
+from monitor.storage.deadline import Cuts
+
+#: How often (seconds) a wait looks at its deadline: psycopg's own wake-up interval.
+CHECK_INTERVAL_S = 0.1
+_IDLE = pq.TransactionStatus.IDLE
+
+
+class NoAnswerError(psycopg.OperationalError):
+    """The server sent nothing for the deadline while a command was in progress; this
+    device closed the connection."""
+
+
+class DeadlineConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose waits for the server end after ``no_answer_s`` seconds
+    without anything arriving (None: no deadline). Made by
+    :func:`monitor.storage.deadline.connector`."""
+
+    no_answer_s: float | None = None
+    cuts: Cuts | None = None
+    #: When the connection was made (monotonic seconds).
+    made_at: float = 0.0
+    #: The clock of the deadline (monotonic seconds).
+    monotonic: Callable[[], float] = staticmethod(time.monotonic)
+
+    def wait(self, gen: Any, interval: float = CHECK_INTERVAL_S,
+             timeout: float | None = None) -> Any:
+        limit = self.no_answer_s
+        if limit is None:
+            return super().wait(gen, interval, timeout)
+        return super().wait(self._watched(gen, limit), min(interval, CHECK_INTERVAL_S),
+                            timeout)
+
+    def _watched(self, gen: Generator[Any, Any, Any], limit: float) -> Generator[Any, Any, Any]:
+        """``gen``, driven as psycopg drives it, cut when the server says nothing for
+        ``limit`` seconds with a command in progress (psycopg sends "nothing ready" at each
+        of its wake-ups, every ``CHECK_INTERVAL_S``)."""
+        last = self.monotonic()
+        try:
+            state = next(gen)
+            while True:
+                ready = yield state
+                now = self.monotonic()
+                if ready:
+                    last = now
+                elif now - last >= limit and self.pgconn.transaction_status != _IDLE:
+                    gen.close()
+                    self._cut(limit, now)
+                state = gen.send(ready)
+        except StopIteration as done:
+            return done.value
+
+    def _cut(self, limit: float, now: float) -> None:
+        if self.cuts is not None:
+            self.cuts.cut(now)
+        self.pgconn.finish()  # this thread waits on it: nobody else uses the socket now
+        raise NoAnswerError(
+            f"the server sent nothing for {limit:g} s (it may be hung): this device closed "
+            "the connection")
