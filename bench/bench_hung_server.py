@@ -14,9 +14,11 @@ c. the change feed until it has noticed (its connection dropped: the window then
    chairs again, and that read failing as unreachable puts up the banner);
 d. a read of the session until it fails as unreachable (the banner's read), after (c);
 
-``--tablet-first`` times (b) before (a): the first call on a hung server waits out the
-deadline, the next ones only the connect timeout (the connections made before the cut are
-dropped). Then, the server going on (SIGCONT): the drain of the held entry (one entry stored once).
+``--idle`` makes no save while hung (the feed's probe finds the server hung: (c) and (d) of
+an idle tablet). ``--tablet-first`` times (b) before (a): the first call on a hung server
+waits out the deadline, the next ones only the connect timeout (the connections made before
+the cut are dropped). Then, the server going on (SIGCONT): the drain of the held entry
+(stored once).
 ``--no-answer-ms`` sets ``CHAIRSIDE_PG_NO_ANSWER_MS`` instead of the default. Prints JSON.
 """
 
@@ -60,7 +62,7 @@ def timed(fn: Any) -> tuple[float, Any]:
     return round(time.monotonic() - started, 2), result
 
 
-def run(tablet_first: bool) -> dict[str, Any]:
+def run(order: str) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with private_server() as server, tempfile.TemporaryDirectory() as folder:
         with psycopg.connect(server.dsn(), autocommit=True) as connection:
@@ -90,7 +92,7 @@ def run(tablet_first: bool) -> dict[str, Any]:
 
             with server.hung():
                 hung_at = time.monotonic()
-                for step in ("ba" if tablet_first else "ab"):
+                for step in order:
                     if step == "a":
                         seconds, outcome = timed(lambda: save(service))
                         results["a_desk_save_fails_s"] = seconds
@@ -109,6 +111,7 @@ def run(tablet_first: bool) -> dict[str, Any]:
             results["drain_after_thaw_s"] = seconds
             results["drained"] = taken
             results["drained_again"] = tablet.drain()
+            results["stored_once"] = all(n == 1 for n in stored_counts(server))
             wait_for(feed.connected.is_set, 60, "the feed to connect again")
             results["feed_connected_after_thaw_s"] = round(time.monotonic() - thawed_at, 2)
         finally:
@@ -119,15 +122,24 @@ def run(tablet_first: bool) -> dict[str, Any]:
     return results
 
 
+def stored_counts(server: Any) -> list[int]:
+    with psycopg.connect(server.dsn("chairside")) as connection:
+        return [n for (n,) in connection.execute(
+            "SELECT count(*) FROM readings GROUP BY id")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-answer-ms", type=int, default=None)
     parser.add_argument("--tablet-first", action="store_true",
                         help="time the tablet's save first (b before a)")
+    parser.add_argument("--idle", action="store_true",
+                        help="no save while hung: time (c) and (d) of an idle tablet")
     args = parser.parse_args()
     if args.no_answer_ms is not None:
         os.environ[NO_ANSWER_ENV] = str(args.no_answer_ms)
-    print(json.dumps(run(args.tablet_first), indent=2))
+    order = "" if args.idle else "ba" if args.tablet_first else "ab"
+    print(json.dumps(run(order), indent=2))
 
 
 if __name__ == "__main__":
