@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import pq
 
-from monitor.storage.deadline import Cuts
-
 #: How often (seconds) a wait looks at its deadline: psycopg's own wake-up interval.
 CHECK_INTERVAL_S = 0.1
 _IDLE = pq.TransactionStatus.IDLE
+
+
+class Cuts(Protocol):
+    """Told of each cut (:class:`monitor.storage.deadline.Cuts`, which this module does not
+    import: that one loads this one)."""
+
+    def cut(self, at: float) -> None: ...
 
 
 class NoAnswerError(psycopg.OperationalError):
