@@ -4,7 +4,9 @@ Keepalives are acknowledged and the server's statement timeout cannot fire, so o
 device's deadline (monitor/storage/deadline.py) ends a call: a save is cut and reported
 unreachable, a tablet holds its entry and gives it to the server once after the server goes
 on (SIGCONT), and the change feed notices the silence, connects again and delivers what
-follows. The deadline is short here (:data:`NO_ANSWER_S`); nothing sleeps.
+follows. A server hung as a save's COMMIT leaves gives an unknown outcome, asked about by
+id: never "Saved" nor "NOT saved" until the server says, and stored once after. The deadline
+is short here (:data:`NO_ANSWER_S`); nothing sleeps.
 """
 
 from __future__ import annotations
@@ -131,18 +133,14 @@ def test_a_save_to_a_hung_server_is_cut_after_the_deadline_and_reported_unreacha
             chair.reading(chair.service, rid)
         assert time.monotonic() - started >= NO_ANSWER_S  # cut by the deadline, not before
         assert raised.value.reason == "unreachable"
+        # Hung before the save began: cut before its COMMIT was sent, surely not stored.
+        assert not isinstance(raised.value, OutcomeUnknownError)
         cut = chair.used[-1]
         assert cut.closed  # this device closed the connection it waited on
-        if isinstance(raised.value, OutcomeUnknownError):
-            # Asking the server is cut as well (or refused at connect): not known, truthfully.
-            assert settle(chair.service.stored, "reading", rid).verdict is Verdict.UNKNOWN
-    # The server goes on: the pool made a new connection, the truth is told, a retry under
-    # the same id stores nothing twice.
-    verdict = settle(chair.service.stored, "reading", rid).verdict
-    assert verdict is not Verdict.UNKNOWN
+    # The server goes on: the pool makes a new connection, and the save again stores once.
+    assert settle(chair.service.stored, "reading", rid).verdict is Verdict.NOT_SAVED
     assert chair.used[-1] is not cut
-    if verdict is Verdict.NOT_SAVED:
-        assert chair.stored(rid) == (0, 0)
+    assert chair.stored(rid) == (0, 0)
     chair.reading(chair.service, rid)
     assert chair.stored(rid) == (1, 1)
     assert chair.service.verify_audit().first_bad is None
@@ -216,3 +214,63 @@ def test_a_call_of_the_store_cut_makes_the_feed_connect_again_without_waiting_to
     finally:
         chair.server.thaw()
         feed.stop()
+
+
+def hang_at_commit(chair: Chair) -> None:
+    """Freeze the server, once, as the next save's last round trip (its audit entry and
+    COMMIT, one pipeline) is about to leave: the server holds the COMMIT unread."""
+
+    armed = [True]
+
+    def before(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if armed[0] and "INSERT INTO AUDIT_LOG" in statement.upper():
+            armed[0] = False
+            chair.server.freeze()
+
+    event.listen(chair.store.engine, "before_cursor_execute", before)
+
+
+def test_a_commit_cut_on_a_hung_server_is_not_known_and_after_the_server_goes_on_is_told(
+        chair: Chair) -> None:
+    rid = uuid.uuid4()
+    hang_at_commit(chair)
+    try:
+        with pytest.raises(OutcomeUnknownError):
+            chair.reading(chair.service, rid)
+        assert chair.server.frozen
+        # Asking the server by id is cut (or refused at connect) too: not known, truthfully.
+        assert settle(chair.service.stored, "reading", rid).verdict is Verdict.UNKNOWN
+    finally:
+        chair.server.thaw()
+    # The server goes on and reads what was left in its socket: whatever it did, it now
+    # tells, and a retry under the same id stores nothing twice.
+    verdict = settle(chair.service.stored, "reading", rid).verdict
+    assert verdict is not Verdict.UNKNOWN
+    chair.reading(chair.service, rid)
+    assert chair.stored(rid) == (1, 1)
+    assert chair.service.verify_audit().first_bad is None
+
+
+def test_a_tablet_holds_an_entry_whose_commit_was_cut_and_it_is_stored_once_after(
+        chair: Chair, tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    try:
+        tablet = TabletService(chair.service, outbox, chair.clock)
+        tablet.load(chair.session_id)
+        rid = uuid.uuid4()
+        hang_at_commit(chair)
+        try:
+            saved = chair.reading(tablet, rid)
+            assert chair.server.frozen
+            assert saved.held == 1  # not known whether on the server: held, never "Saved"
+        finally:
+            chair.server.thaw()
+        tablet.drain()
+        assert tablet.held(chair.session_id) == 0
+        assert tablet.drain() == 0
+        assert chair.stored(rid) == (1, 1)
+        assert chair.service.verify_audit().first_bad is None
+        checked = check_database(chair.server.url("chairside"))
+        assert checked.ok, checked.problems
+    finally:
+        outbox.close()
