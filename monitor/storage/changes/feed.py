@@ -115,7 +115,8 @@ class ChangeFeed:
         self._sessions = sessions
         #: Set while the feed is connected and has caught up; cleared when it drops.
         self.connected = threading.Event()
-        #: Statements this feed sent (read by the benchmark: an idle listener sends none).
+        #: Statements this feed sent (read by the benchmark: an idle listener sends only
+        #: its probes, one per quiet ``probe_every``).
         self.statements = 0
         #: Waits for news that ended (a tick without news, or news): an idle minute is
         #: ``60 / tick`` of them.
