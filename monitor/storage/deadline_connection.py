@@ -10,8 +10,6 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import pq
 
-#: How often (seconds) a wait looks at its deadline: psycopg's own wake-up interval.
-CHECK_INTERVAL_S = 0.1
 _IDLE = pq.TransactionStatus.IDLE
 
 
@@ -39,18 +37,18 @@ class DeadlineConnection(psycopg.Connection[Any]):
     #: The clock of the deadline (monotonic seconds).
     monotonic: Callable[[], float] = staticmethod(time.monotonic)
 
-    def wait(self, gen: Any, interval: float = CHECK_INTERVAL_S,
-             timeout: float | None = None) -> Any:
+    def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:
+        """psycopg's wait (its arguments as this version of psycopg has them), watched."""
         limit = self.no_answer_s
-        if limit is None:
-            return super().wait(gen, interval, timeout)
-        return super().wait(self._watched(gen, limit), min(interval, CHECK_INTERVAL_S),
-                            timeout)
+        if limit is not None:
+            gen = self._watched(gen, limit)
+        return super().wait(gen, *args, **kwargs)
 
     def _watched(self, gen: Generator[Any, Any, Any], limit: float) -> Generator[Any, Any, Any]:
         """``gen``, driven as psycopg drives it, cut when the server says nothing for
-        ``limit`` seconds with a command in progress (psycopg sends "nothing ready" at each
-        of its wake-ups, every ``CHECK_INTERVAL_S``)."""
+        ``limit`` seconds with a command in progress. psycopg (3.2 and later) sends its
+        generator "nothing ready" at each of its wake-ups (every 0.1 s, so that Ctrl-C is
+        heard), which is when the deadline is looked at."""
         last = self.monotonic()
         try:
             state = next(gen)
