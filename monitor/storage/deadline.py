@@ -149,6 +149,6 @@ def no_answer_s(statement_timeout_ms: int, invalid: type[Exception] = ValueError
         return None if statement_timeout_ms == 0 else (statement_timeout_ms + MARGIN_MS) / 1000
     if not given.strip().isdigit():
         raise invalid(f"{NO_ANSWER_ENV}: a whole number of milliseconds, 0 (no deadline) "
-                         f"or more (got {given!r})")
+                      f"or more (got {given!r})")
     value = int(given)
     return None if value == 0 else value / 1000

@@ -100,7 +100,7 @@ class ChangeFeed:
         self.probe_every = probe_every
         self.no_answer_s = (deadline.no_answer_s(
             statement_timeout_ms(), StoreOpenError, self.url.query.get("options"))
-            if no_answer_s is None else no_answer_s or None)
+            if no_answer_s is None and self.is_postgresql else no_answer_s or None)
         #: ``SELECT 1`` sent after a quiet ``probe_every`` (is the server still there?).
         self.probes = 0
         self._backoff = (backoff_first, backoff_max)
