@@ -80,8 +80,10 @@ class ThreadWorker:
     """One background thread running the calls in the order they were submitted.
 
     :meth:`close` stops taking calls, cancels those not started, and waits up to ``timeout``
-    seconds for the one running (a call stalled on the network cannot be interrupted: the
-    thread is a daemon, so it never keeps the process alive after the app quits).
+    seconds for the one running (a call stalled on the network is not interrupted here: the
+    thread is a daemon, so it never keeps the process alive after the app quits). A call to a
+    PostgreSQL server that stopped answering ends by itself, cut by the connection's deadline
+    (:mod:`monitor.storage.deadline`), so the calls queued behind it run in turn.
     """
 
     threaded = True

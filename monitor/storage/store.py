@@ -8,7 +8,7 @@ and brings the schema up to date with Alembic (backing up a SQLite file first).
   runs at open, and a damaged or foreign file is refused with :class:`StoreOpenError`.
 * PostgreSQL (``postgresql+psycopg://…``, the shared database of a clinic with several
   tablets): the same code; each connection names its device (``application_name``) and
-  has a connect timeout, TCP keepalives and a statement timeout (docs/clinic-server.md).
+  has a connect timeout, keepalives, a statement timeout and a deadline (docs/clinic-server.md).
 
 Writes go through :meth:`Store.write`, a transaction that commits on leaving the block.
 When the environment fails — disk full, read-only database, server unreachable, database
@@ -48,7 +48,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.storage import batch
+from monitor.storage import batch, deadline
 from monitor.storage.migrations import HEAD_REVISION
 from monitor.storage.private_files import (
     create_private_file,
@@ -274,12 +274,13 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str | URL, *, application_name: str | None = None) -> Engine:
+def make_engine(url: str | URL, *, application_name: str | None = None,
+                no_answer_s: float | None = None) -> Engine:
     """An engine configured for ChairSide; no checks, no migrations (see :func:`open_store`).
 
     ``application_name`` names this device in the server's ``pg_stat_activity`` (a
-    tablet's name; default: the host name).
-    """
+    tablet's name; default: the host name). ``no_answer_s``: seconds without an answer
+    before a PostgreSQL call is cut (default: :func:`deadline.no_answer_s`; 0: never)."""
     url = make_url(url)
     # hide_parameters: error messages (and the log lines made from them) must not carry the
     # values of a failed statement, which are patients' names, MRNs and vital signs.
@@ -291,6 +292,9 @@ def make_engine(url: str | URL, *, application_name: str | None = None) -> Engin
         url, hide_parameters=True, connect_args=_pg_connect_args(url, application_name),
     )
     if url.get_backend_name() == "postgresql":
+        limit = no_answer_s if no_answer_s is not None else deadline.no_answer_s(
+            statement_timeout_ms(), StoreOpenError, url.query.get("options"))
+        event.listen(engine, "do_connect", deadline.connector(limit, url.host, url.port))
         event.listen(engine, "checkout", _still_connected)
         event.listen(engine, "checkin", batch.restore)
     return engine
@@ -301,17 +305,18 @@ def _still_connected(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
     A connection resting in the pool has nothing to read: the server only speaks when asked.
     If its socket is readable (the server's goodbye after a restart or an administrator's
-    kill, the end of the stream, a reset) or the connection is known broken, the pool is
-    told to connect afresh (it tries again up to three times). A ``SELECT 1`` before every
-    transaction (SQLAlchemy's pre-ping) would cost a round trip each time on the clinic's
-    Wi-Fi. A link that died without a word is found by TCP keepalives within about 25 s
-    (:func:`_pg_connect_args`); a transaction started on it before then fails as the server
-    being unreachable, which a save reports as NOT saved.
-    """
+    kill, the end of the stream, a reset), the connection is known broken, or another one
+    made before it was cut for want of an answer (:mod:`monitor.storage.deadline`), the pool
+    connects afresh (up to three tries). A ``SELECT 1`` before every transaction (pre-ping)
+    would cost a round trip each time on the clinic's Wi-Fi. A link that died without a word
+    is found by TCP keepalives within about 25 s, a hung server by the deadline; a
+    transaction started on either before then fails as the server being unreachable."""
     closed = getattr(dbapi_connection, "closed", False)
     broken = getattr(dbapi_connection, "broken", False)
     if closed or broken:
         raise DisconnectionError("the connection was closed")
+    if deadline.suspect(dbapi_connection):
+        raise DisconnectionError("another connection to the server was cut: it did not answer")
     try:
         readable, _, failed = select.select([dbapi_connection.fileno()], [], [
             dbapi_connection.fileno()], 0)
@@ -345,11 +350,11 @@ def _pg_connect_args(url: URL, application_name: str | None = None) -> dict[str,
     # ``options`` (a search_path, another statement_timeout) are kept.
     options = str(url.query.get("options", ""))
     if "statement_timeout" not in options:
-        args["options"] = f"{options} -c statement_timeout={_statement_timeout_ms()}".strip()
+        args["options"] = f"{options} -c statement_timeout={statement_timeout_ms()}".strip()
     return args
 
 
-def _statement_timeout_ms() -> int:
+def statement_timeout_ms() -> int:
     given = os.environ.get(PG_STATEMENT_TIMEOUT_ENV)
     if given is None:
         return PG_STATEMENT_TIMEOUT_MS
@@ -503,7 +508,8 @@ def migrate(engine: Engine, *, backup_dir_label: str = "before-migration") -> Pa
             if connection.dialect.name == "postgresql":
                 # Rebuilding an index on a large record may take longer than a statement may.
                 connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-            command.upgrade(_alembic_config(connection), "head")
+            with deadline.suspended(connection.connection.driver_connection):
+                command.upgrade(_alembic_config(connection), "head")
     except DatabaseError as exc:
         if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
             # A clinic's app role may not change the schema; its owner brings it up to date.
@@ -527,13 +533,13 @@ def _has_tables(engine: Engine) -> bool:
 
 
 def open_store(url: str | URL | None = None, *, migrate_schema: bool = True,
-               application_name: str | None = None) -> Store:
+               application_name: str | None = None, no_answer_s: float | None = None) -> Store:
     """Open (creating if needed) the database at ``url`` and make it ready for use.
 
     A schema already at the newest revision is left alone, so a PostgreSQL role without
     rights to change the schema (a clinic's app role) opens it; one that is behind is
-    refused with a sentence naming ``server init``. ``application_name``: see
-    :func:`make_engine`.
+    refused with a sentence naming ``server init``. ``application_name``, ``no_answer_s``:
+    see :func:`make_engine`.
 
     Raises :class:`StoreOpenError` for a damaged or foreign file or a schema from a newer
     version, and :class:`StoreUnavailableError` when a server cannot be reached.
@@ -542,7 +548,7 @@ def open_store(url: str | URL | None = None, *, migrate_schema: bool = True,
     path = sqlite_file(url)
     if path is not None and "mode=ro" not in str(url):
         _prepare_private_sqlite(path)
-    engine = make_engine(url, application_name=application_name)
+    engine = make_engine(url, application_name=application_name, no_answer_s=no_answer_s)
     try:
         if url.get_backend_name() == "sqlite":
             quick_check(engine)

@@ -10,6 +10,9 @@ PostgreSQL refuses to run as root. Under root (CI) the server runs as the system
 and the temporary folder belongs to that user. The postmaster is started directly (not through
 ``pg_ctl start``) so that it is this process's child: ``kill()`` sends it SIGKILL and reaps
 it, as a power cut or the OOM killer would leave it. ``stop()`` uses ``pg_ctl stop``.
+``freeze()`` sends SIGSTOP to the postmaster and every process of it (a hung server, a paused
+virtual machine: the kernel still acknowledges TCP), ``thaw()`` SIGCONT; ``close()`` thaws
+first.
 
 Nothing here sleeps for a fixed time: every wait polls a condition with a deadline.
 """
@@ -164,6 +167,8 @@ class PrivateServer:
         self.port = free_port()
         self.log = self.folder / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
+        #: The processes stopped by :meth:`freeze`, postmaster first.
+        self.frozen: list[int] = []
         self._log_file = None
         conf = {
             "listen_addresses": "'127.0.0.1'",
@@ -245,12 +250,42 @@ class PrivateServer:
         os.kill(pid, signal.SIGKILL)
         self._reap(children)
 
+    def freeze(self) -> list[int]:
+        """SIGSTOP the postmaster, then every process it has (it can fork no more once
+        stopped): the server hangs with its sockets open. Returns the processes stopped."""
+        pid = self.pid
+        if pid is None:
+            raise ServerError("the server is not running")
+        os.kill(pid, signal.SIGSTOP)
+        self.frozen = [pid]
+        for child in self._children():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGSTOP)
+                self.frozen.append(child)
+        return list(self.frozen)
+
+    def thaw(self) -> None:
+        """SIGCONT every process :meth:`freeze` stopped (the server goes on where it was)."""
+        frozen, self.frozen = self.frozen, []
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def hung(self) -> Iterator[list[int]]:
+        """The server frozen for the block, and thawed whatever happens."""
+        try:
+            yield self.freeze()
+        finally:
+            self.thaw()
+
     def restart(self, mode: str = "fast") -> None:
         self.stop(mode)
         self.start()
 
     def close(self) -> None:
         """End the server (SIGKILL: its data is thrown away) and remove its folder."""
+        self.thaw()  # a stopped backend would never exit
         if self.pid is not None:
             self.kill()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -4,8 +4,12 @@
 number it has passed on (``last_seq``):
 
 * PostgreSQL: the connection ``LISTEN``\\ s on the schema's channel (autocommit) and waits
-  on the socket for notifications; an idle clinic costs no statement at all. TCP keepalives
-  notice a server that vanished without closing the connection.
+  on the socket for notifications. TCP keepalives notice a server that vanished without
+  closing the connection. A hung server (its processes stopped, its machine paused) still
+  answers keepalives: after ``probe_every`` seconds without a notification the feed sends
+  ``SELECT 1``, and the deadline of :mod:`monitor.storage.deadline` (``no_answer_s``) cuts
+  it when the server says nothing — one cheap statement per quiet ``probe_every``. When a
+  call of the app's own store to the same server was cut, the feed connects again at once.
 * SQLite: the connection reads ``PRAGMA data_version``, which changes when any other
   connection (another process, or another engine of this one) committed, every
   ``poll_interval`` seconds and at once when the feed's own store commits. When it changed,
@@ -36,9 +40,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from monitor.storage import deadline
 from monitor.storage.changes.announce import CHANNEL_SQL
 from monitor.storage.changes.kinds import Change, ChangeKind, changes_since, head_seq, parse_payload
-from monitor.storage.store import Store, make_engine
+from monitor.storage.store import Store, StoreOpenError, make_engine, statement_timeout_ms
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,10 @@ class ChangeFeed:
     entry when the feed first connects). ``application_name``: how the server lists the
     feed's connection (the tablet's name). ``sessions``: the feed's own process's session
     factory (SQLite), whose commits are noticed at once instead of at the next poll.
+    ``probe_every``, ``no_answer_s`` (PostgreSQL): seconds without a notification before the
+    feed asks the server whether it still answers, and seconds it waits for that answer (or
+    any other) before it cuts the connection and connects again (default: the store's
+    deadline, :func:`monitor.storage.deadline.no_answer_s`; 0: none).
     """
 
     def __init__(
@@ -79,6 +88,8 @@ class ChangeFeed:
         backoff_max: float = 10.0,
         wait: Wait | None = None,
         application_name: str | None = None,
+        probe_every: float = 15.0,
+        no_answer_s: float | None = None,
     ) -> None:
         self.url = make_url(url)
         #: How the server lists the feed's connection (``pg_stat_activity``): the tablet's.
@@ -86,6 +97,12 @@ class ChangeFeed:
         self.is_postgresql = self.url.get_backend_name() == "postgresql"
         self.poll_interval = poll_interval
         self.tick = tick
+        self.probe_every = probe_every
+        self.no_answer_s = (deadline.no_answer_s(
+            statement_timeout_ms(), StoreOpenError, self.url.query.get("options"))
+            if no_answer_s is None and self.is_postgresql else no_answer_s or None)
+        #: ``SELECT 1`` sent after a quiet ``probe_every`` (is the server still there?).
+        self.probes = 0
         self._backoff = (backoff_first, backoff_max)
         self._stopping = threading.Event()
         self._wake = threading.Event()
@@ -98,7 +115,8 @@ class ChangeFeed:
         self._sessions = sessions
         #: Set while the feed is connected and has caught up; cleared when it drops.
         self.connected = threading.Event()
-        #: Statements this feed sent (read by the benchmark: an idle listener sends none).
+        #: Statements this feed sent (read by the benchmark: an idle listener sends only
+        #: its probes, one per quiet ``probe_every``).
         self.statements = 0
         #: Waits for news that ended (a tick without news, or news): an idle minute is
         #: ``60 / tick`` of them.
@@ -165,6 +183,8 @@ class ChangeFeed:
                                                  "keepalives_interval": 5,
                                                  "keepalives_count": 3,
                                                  **self._named()})
+            event.listen(engine, "do_connect", deadline.connector(
+                self.no_answer_s, self.url.host, self.url.port))
         else:
             engine = make_engine(self.url)
         event.listen(engine, "before_cursor_execute", self._count_statement)
@@ -218,10 +238,22 @@ class ChangeFeed:
         assert raw is not None
         self.backend_pid = raw.info.backend_pid
         self.connected.set()
+        quiet = 0.0
         while not self._stopping.is_set():
             # stop_after=1: back as soon as a packet of notifications arrived, all of it.
             batch = list(raw.notifies(timeout=self.tick, stop_after=1))
             self.waits += 1
+            if deadline.suspect(raw):
+                # Another call to this server was cut for want of an answer since this
+                # connection was made: it leads to the same hung server.
+                raise deadline.CutElsewhereError("another connection to the server was cut")
+            quiet = 0.0 if batch else quiet + self.tick
+            if quiet >= self.probe_every:
+                # A hung server sends no notification and never says so: ask it something,
+                # which the deadline cuts if it stays silent (the connection then drops).
+                quiet = 0.0
+                self.probes += 1
+                connection.exec_driver_sql("SELECT 1")
             for notify in batch:
                 seq, changes = parse_payload(notify.payload)
                 if changes is None:
@@ -269,7 +301,7 @@ class ChangeFeed:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError):
+    if isinstance(exc, DBAPIError | deadline.CutElsewhereError):
         return True
     module = type(exc).__module__
     return module.startswith(("psycopg", "sqlite3"))

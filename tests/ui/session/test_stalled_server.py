@@ -1,7 +1,8 @@
 """With the database worker on its own thread, a server that stops answering never freezes
 the chair: Save returns at once and says "Saving…", a second tap sends nothing twice, the
 event loop runs on, the countdown turns OVERDUE on the tablet's clock, and the outcome is
-shown as the server gives it when it comes."""
+shown as the server gives it when it comes. A server that hangs for good is cut by the tablet's
+deadline and the entry held on the tablet."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from sqlalchemy import func, make_url, select
 
 from monitor.clinical.domain import EventKind
 from monitor.service.clinic import ClinicService
+from monitor.service.tablet import TabletService
 from monitor.service.worker import ThreadWorker
 from monitor.storage import queries
+from monitor.storage.outbox import Outbox
 from monitor.storage.store import StoreUnavailableError, open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
+from tests.support.pgserver import private_server, require_private_server
 from tests.support.stall import WAIT_S, StalledService
 from tests.support.tcpproxy import FaultyProxy
 from tests.ui.session.entry.forms import enter_value, save, tap
@@ -25,6 +29,9 @@ from ui.common.theme import DIM
 from ui.session.presenter import SessionPresenter
 from ui.session.screen import SessionScreen
 
+#: The deadline on a hung server here: seconds without an answer before a call is cut.
+HUNG_NO_ANSWER_S = 1.0
+HELD_ONE = "Saved on this tablet — not yet on the server (1)"
 BASELINE = {"sbp": "120", "dbp": "80", "hr": "72", "spo2": "98", "rr": "14",
             "cadss6": "0", "moaas": "5"}
 
@@ -223,4 +230,48 @@ def test_on_postgresql_a_save_through_a_stalled_link_leaves_the_screen_free(
         finally:
             proxy.pass_through()
             worker.close(WAIT_S)
+            store.close()
+
+
+def test_on_a_hung_server_a_save_is_cut_by_the_deadline_and_held_on_the_tablet(
+        qtbot, clock, tmp_path):
+    """The server's processes stopped (SIGSTOP): its kernel acknowledges every packet, so only
+    the tablet's deadline ends the save, which is then held on the tablet ("Saving…" does not
+    stay for ever); after the server goes on, the entry reaches it once."""
+    require_private_server()
+    with private_server() as server:
+        url = f"{server.url()}?connect_timeout=2"
+        store = open_store(url, no_answer_s=HUNG_NO_ANSWER_S)
+        outbox = Outbox(tmp_path / "outbox.sqlite3")
+        worker = ThreadWorker()
+        try:
+            service = ClinicService(store, clock, secret=TEST_SECRET)
+            nurse = service.ensure_staff("Nora Nurse", "nurse", pin=TEST_PIN)
+            session_id = patient_session(service, nurse)
+            service.record_reading(session_id, BASELINE, by=nurse)
+            service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+            tablet = TabletService(service, outbox, clock)
+            presenter = SessionPresenter(tablet, clock, session_id, nurse, worker=worker)
+            screen = SessionScreen(DIM, clock, presenter, ())
+            window = host(qtbot, screen, 1280, 800)
+            presenter.refresh()
+            qtbot.waitUntil(lambda: presenter.view is not None, timeout=int(WAIT_S * 1000))
+            with server.hung():
+                enter_value(qtbot, screen.vitals, "hr", "88")
+                save(qtbot, screen.vitals)  # returns while the server holds the save
+                assert screen.vitals.banner_text() == "Saving…"
+                event_loop_runs(qtbot)
+                qtbot.waitUntil(lambda: screen.vitals.banner_text() == HELD_ONE,
+                                timeout=int(WAIT_S * 1000))
+                assert tablet.held(session_id) == 1
+            qtbot.waitUntil(lambda: presenter.pending == 0 and not presenter._loading,
+                            timeout=int(WAIT_S * 1000))
+            assert tablet.drain() == 1
+            assert tablet.drain() == 0
+            assert readings(service) == 2
+            window.close()
+        finally:
+            server.thaw()
+            worker.close(WAIT_S)
+            outbox.close()
             store.close()
