@@ -8,11 +8,13 @@ the same ids) on every tablet.
 How flags fire. Each condition (``bp-high``, ``hr-low`` …) gives every reading a level
 (:mod:`monitor.clinical.conditions`): not applicable (the measure is absent), normal, or a
 tier. An *episode* of a condition runs from a reading above normal to the next reading where
-the measure is present and normal. Within an episode a flag fires only when the tier rises
-above what the episode already reached, so the same unchanged condition does not fire again
-while a worse one does. A new episode does not fire while an earlier flag of the same
-condition, at the same or a higher tier, is still unacknowledged: a value oscillating around
-a limit must not flood the nurse.
+the measure is present and normal. Within an episode a flag fires when the tier rises above
+what the episode already reached, or above the tier of the reading before (a return to
+critical after an acknowledged critical eased to a warning is a worse condition again), so
+the same unchanged condition does not fire again while a worse one does. The tier is the
+condition: a lower value within the same tier does not fire again. Nothing fires while an
+earlier flag of the same condition, at the same or a higher tier, is still unacknowledged:
+a value oscillating around a limit must not flood the nurse.
 
 When the next reading is due, and the overdue advisory when it runs late, is the reading
 schedule's (:mod:`monitor.clinical.schedule`): sooner after a BP, HR or SpO2 warning, as the
@@ -185,15 +187,17 @@ class _Firing:
         level = self.rule(reading, ctx)
         if level is None:
             return  # measure absent: neither continues nor ends the episode
+        before = self.latest.severity if self.latest is not None else None
         self.latest = level
         self._press(reading.time, level)
         if level.severity is None:
             self.reached = None
             self.episode = []
             return
-        if self.reached is not None and level.severity <= self.reached:
+        rising = before is None or level.severity > before
+        if self.reached is not None and level.severity <= self.reached and not rising:
             return
-        self.reached = level.severity
+        self.reached = max(level.severity, self.reached or level.severity)
         fired = self.fired
         covered = any(f.severity >= level.severity and not _acknowledged_by(f, reading.time)
                       and not _resolved_by(f, reading.time) for f in fired)
