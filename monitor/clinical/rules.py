@@ -161,7 +161,8 @@ def _worst_current(latest: Iterable[tuple[Measure, Level | None]]) -> dict[Measu
 class _Firing:
     """One condition's flags so far, and where its current episode stands."""
 
-    __slots__ = ("episode", "fired", "key", "latest", "measure", "pressing", "reached", "rule")
+    __slots__ = ("baseline_episode", "episode", "fired", "key", "latest", "measure", "pressing",
+                 "reached", "rule")
 
     def __init__(self, key: str, measure: Measure, rule: Rule) -> None:
         self.key = key
@@ -171,6 +172,8 @@ class _Firing:
         self.episode: list[int] = []  # indexes in ``fired`` of the current episode's flags
         self.reached: Severity | None = None  # highest tier of the episode; None outside one
         self.latest: Level | None = None  # level of the latest reading with the measure
+        #: Whether the latest reading with the measure was taken before the infusion started.
+        self.baseline_episode = False
         #: When its readings stood at a warning or critical tier: ``(from, until)``, the
         #: reading that reached the tier and the first later one below it (None: still).
         self.pressing: list[tuple[datetime, datetime | None]] = []
@@ -179,6 +182,7 @@ class _Firing:
         twin = _Firing(self.key, self.measure, rule_copy(self.rule))
         twin.fired, twin.episode = list(self.fired), list(self.episode)
         twin.reached, twin.latest = self.reached, self.latest
+        twin.baseline_episode = self.baseline_episode
         twin.pressing = list(self.pressing)
         return twin
 
@@ -188,6 +192,11 @@ class _Firing:
         if level is None:
             return  # measure absent: neither continues nor ends the episode
         before = self.latest.severity if self.latest is not None else None
+        if self.key == "bp-high" and self.baseline_episode and not ctx.in_baseline(reading):
+            # Before the start a high BP is judged by the baseline tiers, and a clinician
+            # reviews it; once the infusion runs the same tier is another condition.
+            before, self.reached, self.episode = None, None, []
+        self.baseline_episode = ctx.in_baseline(reading)
         self.latest = level
         self._press(reading.time, level)
         if level.severity is None:

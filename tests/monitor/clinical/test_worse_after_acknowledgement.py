@@ -89,3 +89,27 @@ def test_a_worse_value_in_the_same_tier_after_the_acknowledgement_does_not_fire_
     rec = record(*base, ack(first, 12), _reading(20, {"spo2": 82}))
     assert _sorted(flags_at(rec, 20, "spo2-low")) == [(C, True, False)]
     assert current_levels(rec, PROTOCOL, t(20))[Measure.SPO2] is C
+
+
+@pytest.mark.parametrize("baseline_sbp", [145, 165, 185])
+def test_a_high_bp_once_the_infusion_runs_fires_after_the_baseline_bp_was_reviewed(
+        baseline_sbp: int) -> None:
+    """Before the start a high BP is the baseline's condition, reviewed by a clinician;
+    180 and over during the infusion is the 'repeat within 5 min' warning all the same."""
+    base = [_reading(-5, {"sbp": baseline_sbp})]
+    (reviewed,) = flags_at(record(*base), -5, "bp-high")
+    rec = record(*base, ack(reviewed, -3), start(0), _reading(10, {"sbp": 185}))
+    flags = flags_at(rec, 10, "bp-high")
+    assert [(f.time, f.severity, f.open) for f in sorted(flags, key=lambda f: f.time)] == [
+        (t(-5), reviewed.severity, False), (t(10), W, True)]
+    assert "repeat within" in max(flags, key=lambda f: f.time).message
+
+
+def test_a_high_bp_carried_on_from_baseline_to_the_infusion_is_not_held_over() -> None:
+    base = [_reading(-5, {"sbp": 165})]
+    (reviewed,) = flags_at(record(*base), -5, "bp-high")
+    rec = record(*base, ack(reviewed, -3), start(0), _reading(10, {"sbp": 185}),
+                 _reading(14, {"sbp": 186}))
+    flags = sorted(flags_at(rec, 14, "bp-high"), key=lambda f: f.time)
+    assert [(f.severity, f.open) for f in flags] == [(W, False), (W, False), (C, True)]
+    assert flags[1].resolution == "escalated"
