@@ -36,7 +36,7 @@ from monitor.service.views import (
 )
 from monitor.storage import queries
 from monitor.storage.batch import Statement, run_together
-from monitor.storage.model import Signature, TreatmentSession
+from monitor.storage.model import TreatmentSession
 from monitor.storage.records import load_record, session_info, session_info_of
 from monitor.storage.store import Store
 
@@ -156,18 +156,15 @@ def flags_kept(db: Session, view: SessionView, superseded: Superseded,
                corrections: tuple[CorrectionInfo, ...], at: datetime) -> tuple[Flag, ...]:
     """The stored flags the rules no longer raise on ``view``'s record, closed
     (:func:`monitor.service.kept_flags.kept_flags`): read only when a correction or a late
-    entry may have changed what they raise."""
+    entry may have changed what they raise (one round trip)."""
     if not needs_stored_flags(view.record, superseded):
         return ()
-    session_id = view.info.id
-    signed_by = {row.record_id: row.signer_name for row in db.execute(
-        select(Signature.record_id, Signature.signer_name)
-        .where(Signature.session_id == session_id, Signature.record_kind == "correction"))}
-    stored = db.connection().execute(queries.STORED_FLAGS,
-                                     {"session_id": session_id, "at": at})
-    return kept_flags(map(stored_flag, stored), raised=view.flags,
-                      record=view.record, superseded=superseded, corrections=corrections,
-                      at=at, signed_by=signed_by)
+    of_session = {"session_id": view.info.id, "at": at}
+    signers, stored = run_together(db.connection(), [
+        (queries.CORRECTION_SIGNERS, of_session), (queries.STORED_FLAGS, of_session)])
+    return kept_flags(map(stored_flag, stored), raised=view.flags, record=view.record,
+                      superseded=superseded, corrections=corrections,
+                      at=at, signed_by={row.record_id: row.signer_name for row in signers})
 
 
 def signatures_of(
