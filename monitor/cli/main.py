@@ -299,7 +299,7 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
     info = view.info
     patient = info.patient
     discharge = view.discharge
-    superseded = {f.id for f in view.superseded_flags}
+    superseded = {f.id for f in view.withdrawn_flags}
     return {
         "session": {
             "id": str(info.id),
@@ -341,6 +341,7 @@ def view_to_json(view: SessionView) -> dict[str, Any]:
             for e in view.record.events
         ],
         "flags": [_flag_json(f, superseded=f.id in superseded) for f in _all_flags(view)],
+        "flag_counts": view.flag_counts.as_dict(),
         "dose_delivered": _dose_json(view),
         "discharge": {
             "ready": discharge.ready,
@@ -363,7 +364,7 @@ def view_to_text(view: SessionView) -> str:
         f"Session {info.id} — MRN {info.patient.mrn} {info.patient.name or ''}".rstrip(),
         f"as of {view.at.isoformat()}: {view.phase.value}",
         f"{len(view.record.readings)} readings, {len(view.record.events)} events",
-        "Flags:",
+        view.flag_counts.text(),
         *(f"  [{f.severity.label}] {f.time.isoformat()} {f.message}"
           f"{' (acknowledged)' if f.acknowledged else ''}"
           f"{f' ({f.resolution})' if f.resolution else ''}" for f in _all_flags(view)),

@@ -8,11 +8,13 @@ the same ids) on every tablet.
 How flags fire. Each condition (``bp-high``, ``hr-low`` …) gives every reading a level
 (:mod:`monitor.clinical.conditions`): not applicable (the measure is absent), normal, or a
 tier. An *episode* of a condition runs from a reading above normal to the next reading where
-the measure is present and normal. Within an episode a flag fires only when the tier rises
-above what the episode already reached, so the same unchanged condition does not fire again
-while a worse one does. A new episode does not fire while an earlier flag of the same
-condition, at the same or a higher tier, is still unacknowledged: a value oscillating around
-a limit must not flood the nurse.
+the measure is present and normal. Within an episode a flag fires when the tier rises above
+what the episode already reached, or above the tier of the reading before (a return to
+critical after an acknowledged critical eased to a warning is a worse condition again), so
+the same unchanged condition does not fire again while a worse one does. The tier is the
+condition: a lower value within the same tier does not fire again. Nothing fires while an
+earlier flag of the same condition, at the same or a higher tier, is still unacknowledged:
+a value oscillating around a limit must not flood the nurse.
 
 When the next reading is due, and the overdue advisory when it runs late, is the reading
 schedule's (:mod:`monitor.clinical.schedule`): sooner after a BP, HR or SpO2 warning, as the
@@ -159,7 +161,8 @@ def _worst_current(latest: Iterable[tuple[Measure, Level | None]]) -> dict[Measu
 class _Firing:
     """One condition's flags so far, and where its current episode stands."""
 
-    __slots__ = ("episode", "fired", "key", "latest", "measure", "pressing", "reached", "rule")
+    __slots__ = ("baseline_episode", "episode", "fired", "key", "latest", "measure", "pressing",
+                 "reached", "rule")
 
     def __init__(self, key: str, measure: Measure, rule: Rule) -> None:
         self.key = key
@@ -169,6 +172,8 @@ class _Firing:
         self.episode: list[int] = []  # indexes in ``fired`` of the current episode's flags
         self.reached: Severity | None = None  # highest tier of the episode; None outside one
         self.latest: Level | None = None  # level of the latest reading with the measure
+        #: Whether the latest reading with the measure was taken before the infusion started.
+        self.baseline_episode = False
         #: When its readings stood at a warning or critical tier: ``(from, until)``, the
         #: reading that reached the tier and the first later one below it (None: still).
         self.pressing: list[tuple[datetime, datetime | None]] = []
@@ -177,6 +182,7 @@ class _Firing:
         twin = _Firing(self.key, self.measure, rule_copy(self.rule))
         twin.fired, twin.episode = list(self.fired), list(self.episode)
         twin.reached, twin.latest = self.reached, self.latest
+        twin.baseline_episode = self.baseline_episode
         twin.pressing = list(self.pressing)
         return twin
 
@@ -185,15 +191,22 @@ class _Firing:
         level = self.rule(reading, ctx)
         if level is None:
             return  # measure absent: neither continues nor ends the episode
+        before = self.latest.severity if self.latest is not None else None
+        if self.key == "bp-high" and self.baseline_episode and not ctx.in_baseline(reading):
+            # Before the start a high BP is judged by the baseline tiers, and a clinician
+            # reviews it; once the infusion runs the same tier is another condition.
+            before, self.reached, self.episode = None, None, []
+        self.baseline_episode = ctx.in_baseline(reading)
         self.latest = level
         self._press(reading.time, level)
         if level.severity is None:
             self.reached = None
             self.episode = []
             return
-        if self.reached is not None and level.severity <= self.reached:
+        rising = before is None or level.severity > before
+        if self.reached is not None and level.severity <= self.reached and not rising:
             return
-        self.reached = level.severity
+        self.reached = max(level.severity, self.reached or level.severity)
         fired = self.fired
         covered = any(f.severity >= level.severity and not _acknowledged_by(f, reading.time)
                       and not _resolved_by(f, reading.time) for f in fired)

@@ -1,4 +1,5 @@
-"""A session as a FHIR R4 Bundle: Patient, Encounter, Practitioners, Observations, CodeSystem.
+"""A session as a FHIR R4 Bundle: Patient, Encounter, Practitioners, Observations, the
+flags as DetectedIssues (:mod:`monitor.exports.fhir_flags`), CodeSystem.
 
 Built with the ``fhir.resources`` R4B models (R4B shares R4's Patient, Encounter, Observation
 and Bundle), and checked in the tests against the official R4 definitions and vital-signs
@@ -59,6 +60,7 @@ from monitor.exports.fhir_codes import (
     scores_code_system,
 )
 from monitor.exports.fhir_dose import dose_administration
+from monitor.exports.fhir_flags import flag_issues, staff_by_name
 from monitor.exports.reading_status import VOIDED, reading_statuses
 from monitor.service.views import PatientInfo, SessionView
 
@@ -111,6 +113,17 @@ def session_bundle(view: SessionView, patient: PatientInfo, *,
     observations = list(_observations(view, context))
     staff = {o["performer"][0]["reference"]: o["performer"][0]["display"]
              for o in observations}
+    known = staff_by_name(observations)
+
+    def author(name: str) -> dict[str, str]:
+        name = name or "unknown staff member"
+        reference = known.get(name) or _performer(None, name)[0]["reference"]
+        staff.setdefault(reference, name)
+        return {"reference": reference, "display": name}
+
+    issues = list(flag_issues(view, patient=context.subject,
+                              observations={o["id"] for o in observations},
+                              author=author, narrative=_narrative))
     entries: list[dict[str, Any]] = [
         {"fullUrl": context.subject,
          "resource": _patient(patient, mrn_system_uri or mrn_system())},
@@ -121,6 +134,7 @@ def session_bundle(view: SessionView, patient: PatientInfo, *,
             {r.device for r in (*view.record.readings, *view.superseded_readings)
              if r.device is not None})),
         *(_entry(o) for o in observations),
+        *(_entry(issue) for issue in issues),
     ]
     given = dose_administration(view, {"subject": {"reference": context.subject},
                                        "encounter": {"reference": context.encounter}})

@@ -108,7 +108,8 @@ def build_report(view: SessionView, *, generated_at: datetime, chain_head: str,
     sections = (
         Section("Chart", (ChartPlace(CHART_LEGEND),)),
         Section("Readings", (_readings_table(view, origin),)),
-        Section("Flags and acknowledgements", (_flags_table(view),)),
+        Section("Flags and acknowledgements", (Paragraph(view.flag_counts.text()),
+                                               _flags_table(view))),
         Section("Scores", _score_blocks(view)),
         Section("Events", (_events_table(view, origin),)),
         Section("Corrections", (_corrections_table(view),)),
@@ -309,7 +310,7 @@ FLAG_WIDTHS = (7, 10, 9, 34, 40)
 
 
 def _flags_table(view: SessionView) -> Table:
-    superseded = {f.id for f in view.superseded_flags}
+    superseded = {f.id for f in view.withdrawn_flags}
     flags = sorted((*view.flags, *view.superseded_flags), key=lambda f: (f.time, -f.severity))
     rows = tuple(
         Row(cells=(clock_text(flag.time), TIER_WORDS[flag.severity], MEASURE_NAMES[flag.measure],
@@ -332,7 +333,8 @@ def flag_outcome(flag: Flag, *, superseded: bool = False) -> str:
             text += f" — {ack.note}"
         parts.append(text)
     if flag.resolved_at is not None:
-        parts.append(f"Resolved {clock_text(flag.resolved_at)}: {flag.resolution or 'resolved'}")
+        word = "Withdrawn" if superseded else "Resolved"
+        parts.append(f"{word} {clock_text(flag.resolved_at)}: {flag.resolution or 'resolved'}")
     if superseded and flag.resolved_at is None:
         parts.append("Reading corrected")
     if not parts:

@@ -3,8 +3,10 @@
 :meth:`Loading.load` turns the rows into a :class:`monitor.clinical.domain.SessionRecord` of
 effective entries (voided ones left out, amended ones replaced) as it stood at a given time,
 and evaluates flags and discharge on it (:mod:`monitor.service.evaluation`, which keeps the
-evaluation between saves). The flags of readings since corrected are kept in view, closed,
-and each e-signature is checked against the record it signed.
+evaluation between saves). Stored flags the rules no longer raise — those of readings since
+voided or amended, and those a correction or late entry joined to an earlier flag — are kept
+in view, closed (:mod:`monitor.service.kept_flags`), and each e-signature is checked against
+the record it signed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from monitor.clinical.domain import Acknowledgement, Flag, Measure, SessionRecord, Severity
+from monitor.clinical.domain import Flag, SessionRecord
 from monitor.clock import ensure_utc
 from monitor.service.evaluation import Evaluations, evaluate
 from monitor.service.guard import signed_content_hash
+from monitor.service.kept_flags import kept_flags, needs_stored_flags, stored_flag
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import (
     CorrectionInfo,
@@ -33,8 +36,7 @@ from monitor.service.views import (
 )
 from monitor.storage import queries
 from monitor.storage.batch import Statement, run_together
-from monitor.storage.model import Acknowledgement as AckRow
-from monitor.storage.model import FlagRow, Signature, Staff, TreatmentSession
+from monitor.storage.model import TreatmentSession
 from monitor.storage.records import load_record, session_info, session_info_of
 from monitor.storage.store import Store
 
@@ -102,10 +104,10 @@ class Loading:
         else:
             record, superseded, corrections, evaluation = self.evaluations.load_evaluated(
                 connection, session_id, protocol, at, read=read)
-        earlier = flags_of_superseded(db, session_id, superseded, corrections, at)
         signatures = signatures_of(connection, session_id, record, at, rows=signature_rows)
         view = evaluate(info=info, protocol=protocol, record=record, at=at,
                         superseded=superseded, corrections=corrections, evaluation=evaluation)
+        earlier = flags_kept(db, view, superseded, corrections, at)
         if signatures:
             view = replace(view, signatures=signatures)
         return replace(view, superseded_flags=earlier) if earlier else view
@@ -150,52 +152,19 @@ class Loading:
                 is not None
 
 
-def flags_of_superseded(
-    db: Session,
-    session_id: uuid.UUID,
-    superseded: Superseded,
-    corrections: tuple[CorrectionInfo, ...],
-    at: datetime,
-) -> tuple[Flag, ...]:
-    """The stored flags of readings no longer effective, closed at their correction."""
-    if not superseded.readings:
+def flags_kept(db: Session, view: SessionView, superseded: Superseded,
+               corrections: tuple[CorrectionInfo, ...], at: datetime) -> tuple[Flag, ...]:
+    """The stored flags the rules no longer raise on ``view``'s record, closed
+    (:func:`monitor.service.kept_flags.kept_flags`): read only when a correction or a late
+    entry may have changed what they raise (one round trip)."""
+    if not needs_stored_flags(view.record, superseded):
         return ()
-    corrected_at = {c.target_id: c for c in corrections}
-    signed_by = {row.record_id: row.signer_name for row in db.execute(
-        select(Signature.record_id, Signature.signer_name)
-        .where(Signature.session_id == session_id, Signature.record_kind == "correction"))}
-    ids = [r.id for r in superseded.readings]
-    rows = db.execute(
-        select(FlagRow, AckRow, Staff.name)
-        .outerjoin(AckRow, (AckRow.flag_id == FlagRow.id) & (AckRow.time <= at))
-        .outerjoin(Staff, Staff.id == AckRow.entered_by)
-        .where(FlagRow.session_id == session_id, FlagRow.reading_id.in_(ids))
-        .order_by(FlagRow.time)
-    ).all()
-    flags: dict[uuid.UUID, Flag] = {}
-    for flag_row, ack_row, by in rows:
-        if flag_row.id in flags or flag_row.reading_id is None:
-            continue
-        correction = corrected_at.get(flag_row.reading_id)
-        when = correction.time if correction is not None else at
-        word = "voided" if correction is None or correction.action == "void" else "amended"
-        resolution = f"reading {word}"
-        if correction is not None:
-            signer = signed_by.get(correction.id)
-            who = f"signed by {signer}" if signer else f"by {correction.by}"
-            resolution = f"reading {word} ({who}): {correction.reason}"
-        flags[flag_row.id] = Flag(
-            id=flag_row.id, key=flag_row.key, measure=Measure(flag_row.measure),
-            severity=Severity(flag_row.severity), time=flag_row.time,
-            message=f"{flag_row.message} (reading since {word})",
-            reading_id=flag_row.reading_id,
-            acknowledgement=None if ack_row is None else Acknowledgement(
-                flag_id=flag_row.id, time=ack_row.time, action=ack_row.action,
-                note=ack_row.note, by=by or ""),
-            resolved_at=when,
-            resolution=resolution,
-        )
-    return tuple(flags.values())
+    of_session = {"session_id": view.info.id, "at": at}
+    signers, stored = run_together(db.connection(), [
+        (queries.CORRECTION_SIGNERS, of_session), (queries.STORED_FLAGS, of_session)])
+    return kept_flags(map(stored_flag, stored), raised=view.flags, record=view.record,
+                      superseded=superseded, corrections=corrections,
+                      at=at, signed_by={row.record_id: row.signer_name for row in signers})
 
 
 def signatures_of(

@@ -7,9 +7,11 @@ scrolls, and a session saved meanwhile neither repeats a row nor hides one. The 
 the per-row flag counts run on indexes (``sessions (time, id)``, ``flags (session_id,
 severity)``, ``patients (name)``), so a page is a few milliseconds at clinic scale.
 
-Flags here are those the rules raised on readings and the record keeps (``flags`` rows),
-less those whose reading was since voided or amended: the flags of the effective record.
-Reminders of an overdue reading are not counted; they concern the chair, not the patient.
+Flags are counted by :func:`monitor.clinical.flag_counts.flag_counts`, the one definition
+the PDF report and ``show --json`` count with too: the flags readings raised, by tier, less
+those withdrawn because their reading was since voided or amended. Reminders of an overdue
+reading are not counted; they concern the chair, not the patient. The list counts the
+stored flags (``flags`` rows) without evaluating each session; the course counts its views'.
 
 :func:`course_of` turns a patient's session views into one :class:`CourseRow` per session —
 dose, blood-pressure peak and rise over the baseline, the deepest dissociation and sedation,
@@ -29,13 +31,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
-from monitor.clinical.domain import EventKind, Measure, Reading, Severity
+from monitor.clinical.domain import EventKind, Flag, Measure, Reading, Severity
+from monitor.clinical.flag_counts import FlagCounts, flag_counts
 from monitor.clinical.permissions import Action
 from monitor.clinical.rules import (
     baseline,
@@ -45,6 +48,7 @@ from monitor.clinical.rules import (
 )
 from monitor.service.evaluation import evaluate
 from monitor.service.guard import Guard
+from monitor.service.kept_flags import kept_flags, needs_stored_flags, stored_flag
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import NotFoundError, PatientInfo, SessionView
 from monitor.storage import review_queries
@@ -86,8 +90,8 @@ class SessionRow:
     time: datetime
     chair: str
     profile: str
-    #: Flags of the effective record, by tier (:class:`Severity` value → count); tiers
-    #: without flags are left out.
+    #: Flags counted by tier (:class:`Severity` value → count;
+    #: :func:`monitor.clinical.flag_counts.flag_counts`); tiers without flags are left out.
     flags_by_tier: dict[int, int]
     worst: Severity | None
     #: Discharge signed, or overridden by a clinician.
@@ -129,6 +133,10 @@ class CourseRow:
     #: when it stopped before its planned minutes, with the dose the nurse recorded.
     dose_given_mg: float | None = None
     stopped_early: bool = False
+    #: Of the flags counted, those still waiting for an acknowledgement; and the flags
+    #: withdrawn with their voided or amended readings (not counted by tier).
+    unacknowledged_flags: int = 0
+    withdrawn_flags: int = 0
 
 
 @dataclass(frozen=True)
@@ -167,14 +175,14 @@ def find_sessions(
     more = len(found) > limit
     found = found[:limit]
     ids = [row.id for row in found]
-    counts = flag_counts(connection, ids)
+    counts = stored_flag_counts(connection, ids)
     signed = _signed(connection, ids)
     rows = [
         SessionRow(
             session_id=row.id, patient_id=row.patient_id, mrn=row.mrn, patient_name=row.name,
             time=row.time, chair=row.chair, profile=row.profile,
-            flags_by_tier=counts.get(row.id, {}),
-            worst=_worst(counts.get(row.id, {})),
+            flags_by_tier=dict(counts.get(row.id, FlagCounts()).by_tier),
+            worst=counts.get(row.id, FlagCounts()).worst,
             signed=row.id in signed,
         )
         for row in found
@@ -197,26 +205,30 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time()).astimezone()
 
 
-def flag_counts(connection: Connection,
-                session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[int, int]]:
-    """Flags of the effective record of each session, by tier."""
-    counts: dict[uuid.UUID, dict[int, int]] = {}
+def stored_flag_counts(connection: Connection,
+                       session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, FlagCounts]:
+    """The stored flags of each session counted (:func:`flag_counts`); sessions without a
+    stored flag left out. Only the counts by tier and of the withdrawn ones are known here:
+    whether a flag is still open is the rules' to say, on the session's view."""
+    raised: dict[uuid.UUID, list[Flag]] = {}
+    withdrawn: dict[uuid.UUID, list[Flag]] = {}
     if session_ids:
-        for session_id, severity, count in connection.execute(
-                review_queries.FLAG_COUNTS, {"ids": list(session_ids)}):
-            counts.setdefault(session_id, {})[int(severity)] = int(count)
-    return counts
+        for row in connection.execute(review_queries.FLAGS_OF_SESSIONS,
+                                      {"ids": list(session_ids)}):
+            flag = Flag(id=row.id, key=row.key, measure=Measure(row.measure),
+                        severity=Severity(row.severity), time=row.time, message=row.message,
+                        reading_id=row.reading_id)
+            raised.setdefault(row.session_id, []).append(flag)
+            if row.withdrawn:
+                withdrawn.setdefault(row.session_id, []).append(flag)
+    return {session_id: flag_counts(flags, withdrawn.get(session_id, ()))
+            for session_id, flags in raised.items()}
 
 
 def _signed(connection: Connection, session_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     if not session_ids:
         return set()
     return set(connection.scalars(review_queries.SIGNED, {"ids": list(session_ids)}))
-
-
-def _worst(counts: dict[int, int]) -> Severity | None:
-    tiers = [tier for tier, n in counts.items() if n > 0]
-    return Severity(max(tiers)) if tiers else None
 
 
 # -- course of treatment -----------------------------------------------------------------------
@@ -245,10 +257,7 @@ def course_row(view: SessionView) -> CourseRow:
                   if e.kind in (EventKind.DISCHARGE_SIGNED, EventKind.DISCHARGE_OVERRIDE)]
     left = ((min(discharged) - stopped).total_seconds() / 60
             if discharged and stopped is not None else None)
-    counts: dict[int, int] = {}
-    for flag in view.flags:
-        if flag.reading_id is not None and flag.measure is not Measure.OVERDUE:
-            counts[int(flag.severity)] = counts.get(int(flag.severity), 0) + 1
+    counts = view.flag_counts
     delivered = view.dose_delivered
     return CourseRow(
         dose_given_mg=delivered.dose_mg if delivered is not None else None,
@@ -262,7 +271,9 @@ def course_row(view: SessionView) -> CourseRow:
         dbp_rise=_rise(peak_dbp, base.dbp if base is not None else None),
         peak_cadss6=_extreme(record.readings, "cadss6", max),
         lowest_moaas=_extreme(record.readings, "moaas", min),
-        flags_by_tier=counts,
+        flags_by_tier=dict(counts.by_tier),
+        unacknowledged_flags=counts.unacknowledged,
+        withdrawn_flags=counts.withdrawn,
         minutes_to_ready=minutes,
         minutes_to_discharge=left,
         phq9=_last(before, "phq9"),
@@ -334,8 +345,19 @@ def course_views(connection: Connection, protocols: SessionProtocols, patient_id
     on its own, as loading it would (:func:`monitor.service.evaluation.evaluate`)."""
     loaded = review_queries.course_records(connection, patient_id, at)
     judged_by = protocols.protocols_of(connection, [info for info, *_ in loaded])
-    return [evaluate(info=info, protocol=protocol, record=record, at=at,
-                     superseded=superseded, corrections=corrections)
-            for (info, record, superseded, corrections), protocol in zip(
-                loaded, judged_by, strict=True)]
+    views = [evaluate(info=info, protocol=protocol, record=record, at=at,
+                      superseded=superseded, corrections=corrections)
+             for (info, record, superseded, corrections), protocol in zip(
+                 loaded, judged_by, strict=True)]
+    if not any(needs_stored_flags(v.record, superseded)
+               for v, (_, _, superseded, _) in zip(views, loaded, strict=True)):
+        return views
+    stored: dict[uuid.UUID, list[Flag]] = {}
+    for row in connection.execute(review_queries.COURSE_FLAGS,
+                                  {"patient_id": patient_id, "at": at}):
+        stored.setdefault(row.session_id, []).append(stored_flag(row))
+    return [replace(view, superseded_flags=kept_flags(
+                stored.get(view.info.id, ()), raised=view.flags, record=view.record,
+                superseded=superseded, corrections=corrections, at=at))
+            for view, (_, _, superseded, corrections) in zip(views, loaded, strict=True)]
 

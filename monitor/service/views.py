@@ -28,6 +28,7 @@ from monitor.clinical.domain import (
     SessionRecord,
     Severity,
 )
+from monitor.clinical.flag_counts import FlagCounts, flag_counts
 from monitor.clinical.infusion import DoseDelivered, EarlyStop, Plan, dose_delivered, early_stop
 from monitor.clinical.protocol import Protocol
 from monitor.clinical.signing import SignOff, after_signoff
@@ -181,6 +182,18 @@ class SessionView:
     @property
     def open_flags(self) -> tuple[Flag, ...]:
         return tuple(f for f in self.flags if f.open)
+
+    @property
+    def withdrawn_flags(self) -> tuple[Flag, ...]:
+        """The flags kept in view whose reading was since voided or amended."""
+        gone = {r.id for r in self.superseded_readings}
+        return tuple(f for f in self.superseded_flags if f.reading_id in gone)
+
+    @property
+    def flag_counts(self) -> FlagCounts:
+        """The session's flags counted, as the review, the course, the report and
+        ``show --json`` count them (:func:`monitor.clinical.flag_counts.flag_counts`)."""
+        return flag_counts((*self.flags, *self.superseded_flags), self.withdrawn_flags)
 
     @property
     def assessed_at(self) -> datetime:

@@ -255,6 +255,21 @@ SIGNATURES_AS_OF = (
 )
 
 FLAG_IDS = select(FLAGS.c.id).where(FLAGS.c.session_id == bindparam("session_id"))
+#: Who signed each of the session's corrections that closed a critical flag: correction id
+#: and the signer's name.
+CORRECTION_SIGNERS = (
+    select(SIGNATURES.c.record_id, SIGNATURES.c.signer_name)
+    .where(SIGNATURES.c.session_id == bindparam("session_id"),
+           SIGNATURES.c.record_kind == "correction")
+)
+#: The flags readings raised on the session and stored, raised by ``at``, in time order.
+STORED_FLAGS = (
+    select(FLAGS.c.id, FLAGS.c.key, FLAGS.c.measure, FLAGS.c.severity, FLAGS.c.time,
+           FLAGS.c.message, FLAGS.c.reading_id)
+    .where(FLAGS.c.session_id == bindparam("session_id"), FLAGS.c.reading_id.is_not(None),
+           FLAGS.c.time <= bindparam("at"))
+    .order_by(FLAGS.c.time, FLAGS.c.id)
+)
 
 #: The session's discharge sign-off, if one stands (not voided): it closes the session.
 CLOSING_OF_SESSION = (

@@ -1,9 +1,10 @@
 """The statements the clinician's review finds sessions with (:mod:`monitor.service.review`).
 
 A page of sessions is cut by a keyset — the last row's ``(time, id)`` — and filtered by
-patient name or MRN, a time range and "flagged only"; each row then counts the flags of the
-effective record (stored flags whose reading was not since voided or amended) and tells
-whether a signature closed the session. All of it runs on indexes (``sessions (time, id)``,
+patient name or MRN, a time range and "flagged only"; each row then counts its stored flags
+(:data:`FLAGS_OF_SESSIONS`, counted by :func:`monitor.clinical.flag_counts.flag_counts`, the
+one definition the course, the report and ``show --json`` count with too) and tells whether
+a signature closed the session. All of it runs on indexes (``sessions (time, id)``,
 ``flags (session_id, severity)``, ``patients (name)``).
 
 A patient's course reads every session of the patient in five statements, whatever their
@@ -11,6 +12,8 @@ number (:func:`course_records`): the sessions with their patient and protocol ve
 the corrections, readings, events and acknowledgements of all of them, each keyed by session
 id (``IN`` the patient's sessions, on the ``session_id`` indexes). Each session's rows are
 then made into its record exactly as :func:`monitor.storage.records.load_record` makes one.
+When a correction or late entry may have changed the flags, a sixth statement reads the
+stored flags of them all (:data:`COURSE_FLAGS`).
 """
 
 from __future__ import annotations
@@ -65,8 +68,11 @@ def _not_corrected(session_id: Any, target_id: Any) -> ColumnElement[bool]:
 
 
 def effective_flags() -> Select[Any]:
-    """Stored flags whose reading is still effective (not voided or amended)."""
+    """Stored flags that count (:func:`monitor.clinical.flag_counts.counted`: raised by a
+    reading, not an overdue or silent-monitor reminder) whose reading is still effective
+    (not voided or amended)."""
     return select(FLAGS.c.session_id).where(
+        FLAGS.c.reading_id.is_not(None),
         _not_corrected(FLAGS.c.session_id, FLAGS.c.reading_id))
 
 
@@ -111,11 +117,13 @@ def session_page(conditions: list[Any], limit: int) -> Select[Any]:
 
 
 #: Flags of the effective record of the sessions among ``ids``, by session and tier.
-FLAG_COUNTS = (
-    effective_flags()
-    .add_columns(FLAGS.c.severity, func.count())
+#: The stored flags of the sessions ``ids``, each with whether its reading was since voided or
+#: amended (``withdrawn``): what :func:`monitor.clinical.flag_counts.flag_counts` counts.
+FLAGS_OF_SESSIONS = (
+    select(FLAGS.c.session_id, FLAGS.c.id, FLAGS.c.key, FLAGS.c.measure, FLAGS.c.severity,
+           FLAGS.c.time, FLAGS.c.message, FLAGS.c.reading_id,
+           ~_not_corrected(FLAGS.c.session_id, FLAGS.c.reading_id).label("withdrawn"))
     .where(FLAGS.c.session_id.in_(bindparam("ids", expanding=True)))
-    .group_by(FLAGS.c.session_id, FLAGS.c.severity)
 )
 #: Sessions among ``ids`` closed by a signature (a discharge sign-off or override) that was
 #: not voided.
@@ -169,6 +177,14 @@ COURSE_ACKNOWLEDGEMENTS = (
     .join_from(ACKNOWLEDGEMENTS, STAFF, STAFF.c.id == ACKNOWLEDGEMENTS.c.entered_by)
     .where(_OF_PATIENT[ACKNOWLEDGEMENTS], ACKNOWLEDGEMENTS.c.time <= bindparam("at"))
     .order_by(ACKNOWLEDGEMENTS.c.time)
+)
+#: The stored flags of readings of all the patient's sessions, raised by ``at``
+#: (:data:`monitor.storage.queries.STORED_FLAGS`'s columns, then the session id).
+COURSE_FLAGS = (
+    select(*queries.STORED_FLAGS.selected_columns, FLAGS.c.session_id)
+    .where(FLAGS.c.session_id.in_(_PATIENT_SESSION_IDS), FLAGS.c.reading_id.is_not(None),
+           FLAGS.c.time <= bindparam("at"))
+    .order_by(FLAGS.c.time, FLAGS.c.id)
 )
 _COURSE_ENTRIES = (COURSE_CORRECTIONS, COURSE_READINGS, COURSE_EVENTS, COURSE_ACKNOWLEDGEMENTS)
 

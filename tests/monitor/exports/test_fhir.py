@@ -334,3 +334,44 @@ def test_a_monitor_known_by_its_location_is_a_named_device(exported, tmp_path):
     assert device.identifier is None
     assert device.deviceName[0].name == "Bedside monitor at INFUSION^^CHAIR3"
     assert errors(validation_issues({"location": text}, tmp_path)["location"]) == []
+
+
+def test_every_flag_is_a_detected_issue_with_its_acknowledgement_as_mitigation(exported):
+    _, view, text = exported
+    bundle = Bundle.model_validate_json(text)
+    issues = {i.id: i for i in resources(bundle, "DetectedIssue")}
+    every = (*view.flags, *view.superseded_flags)
+    assert set(issues) == {str(f.id) for f in every}
+    urls = {e.fullUrl for e in bundle.entry}
+    for flag in every:
+        issue = issues[str(flag.id)]
+        assert issue.severity == {3: "high", 2: "moderate", 1: "low"}[int(flag.severity)]
+        assert issue.identifiedDateTime == flag.time
+        assert issue.patient.reference in urls
+        assert flag.message in issue.detail
+        if flag.acknowledgement is None:
+            assert issue.mitigation is None
+            continue
+        (mitigation,) = issue.mitigation
+        assert mitigation.action.text.startswith(flag.acknowledgement.action)
+        assert mitigation.date == flag.acknowledgement.time
+        assert mitigation.author.reference in urls
+        assert mitigation.author.display == flag.acknowledgement.by
+
+
+def test_the_flag_of_a_voided_reading_stays_entered_in_error_with_its_reading(exported):
+    made, view, text = exported
+    bundle = Bundle.model_validate_json(text)
+    (withdrawn,) = [f for f in view.withdrawn_flags if f.reading_id == made.voided]
+    issue = next(i for i in resources(bundle, "DetectedIssue") if i.id == str(withdrawn.id))
+    assert issue.status == "entered-in-error"
+    assert issue.severity == "high"
+    assert "reading voided" in issue.detail
+    (implicated,) = issue.implicated
+    observation = next(o for o in resources(bundle, "Observation")
+                       if f"urn:uuid:{o.id}" == implicated.reference)
+    assert observation.status == "entered-in-error"
+    assert observation.valueQuantity.value == 85
+    standing = [i for i in resources(bundle, "DetectedIssue") if i.status == "final"]
+    assert {i.id for i in standing} == {str(f.id) for f in view.flags} | {
+        str(f.id) for f in view.superseded_flags if f not in view.withdrawn_flags}

@@ -3,6 +3,7 @@ time, in a number of statements that does not grow with the sessions."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 
 from monitor.clinical.domain import EventKind, Measure
 from monitor.service.evaluation import evaluate
+from monitor.service.kept_flags import kept_flags, stored_flag
 from monitor.service.review import course_of, course_views
 from monitor.service.views import SessionView
 from monitor.storage import queries
@@ -27,7 +29,8 @@ BASE = {"sbp": "128", "dbp": "78", "hr": "72", "spo2": "98", "cadss6": "0", "moa
 
 def one_at_a_time(service, patient_id: uuid.UUID, at: datetime) -> list[SessionView]:
     """The views of the patient's sessions as the course read them before: one session at
-    a time, its info, its record, its protocol, evaluated."""
+    a time, its info, its record, its protocol, evaluated, and its stored flags no longer
+    raised kept."""
     views = []
     with service.store.read() as db:
         connection = db.connection()
@@ -35,9 +38,14 @@ def one_at_a_time(service, patient_id: uuid.UUID, at: datetime) -> list[SessionV
                                           {"patient_id": patient_id}):
             info = session_info(connection, summary.id)
             record, superseded, corrections = load_record(connection, summary.id, at)
-            views.append(evaluate(
+            view = evaluate(
                 info=info, protocol=service.session_protocols.protocol_of(connection, info),
-                record=record, at=at, superseded=superseded, corrections=corrections))
+                record=record, at=at, superseded=superseded, corrections=corrections)
+            stored = connection.execute(queries.STORED_FLAGS,
+                                        {"session_id": summary.id, "at": at})
+            kept = kept_flags(map(stored_flag, stored), raised=view.flags, record=record,
+                              superseded=superseded, corrections=corrections, at=at)
+            views.append(dataclasses.replace(view, superseded_flags=kept))
     return sorted(views, key=lambda v: (v.info.time, v.info.id))
 
 
