@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ui.app.lock import IdleWatcher, LockScreen
     from ui.checkin.screen import CheckInScreen
     from ui.common.ask import ConfirmDialog
+    from ui.common.background import Latest
     from ui.common.banner import UnreachableBanner
     from ui.common.style import TouchButton
     from ui.common.theme import Theme
@@ -103,6 +104,8 @@ class WindowFrame(QMainWindow):
     staff_admin: StaffAdminScreen | None
     audit: AuditScreen | None
     _audit_actions: set[str]
+    #: The audit trail's reads: only the newest filter's answer is shown.
+    _audit_reads: Latest | None
     protocol_screen: ProtocolScreen | None
     _protocol_controller: ProtocolController | None
     whatif_screen: WhatIfScreen | None

@@ -8,6 +8,10 @@ across): the screen goes on repainting, the tick on counting down, while the ser
 With the :class:`~monitor.service.worker.InlineWorker` (a lone tablet on its own file) the
 call runs at once and ``done`` is called before :meth:`Background.run` returns, exactly as a
 direct call would have been.
+
+:class:`Latest` is for what is asked again before the last answer came (search as you
+type, a filter changed twice): only the newest call's answer is shown; older ones are
+dropped when they arrive.
 """
 
 from __future__ import annotations
@@ -81,6 +85,41 @@ class Background(QObject):
             _forget_frames(future)
             if self.in_flight == 0:
                 self.idle.emit()
+
+
+class Latest:
+    """Runs calls through ``background``; only the newest call's ``done`` is called.
+
+    An answer that arrives after a newer call was made is dropped (its ``done`` is never
+    called), so a slow answer to an old question never replaces the newer one's."""
+
+    def __init__(self, background: Background) -> None:
+        self.background = background
+        self._asked = 0
+        self._answered = 0
+
+    @property
+    def pending(self) -> bool:
+        """Whether the newest call has not been answered yet."""
+        return self._answered < self._asked
+
+    def run(self, fn: Callable[[], T], done: Done[T]) -> None:
+        """Run ``fn``; ``done(future)`` only if no newer call was made meanwhile."""
+        self._asked += 1
+        asked = self._asked
+
+        def answered(future: Future[T]) -> None:
+            if asked != self._asked:
+                return  # a newer question was asked: this answer is stale
+            self._answered = asked
+            done(future)
+
+        self.background.run(fn, answered)
+
+    def drop(self) -> None:
+        """Forget the calls in flight: their answers are dropped when they arrive."""
+        self._asked += 1
+        self._answered = self._asked
 
 
 def _forget_frames(future: Future[Any]) -> None:
