@@ -9,13 +9,17 @@ The UI tests run on SQLite only: :func:`service` here replaces the per-backend o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from monitor.service.clinic import ClinicService
+from monitor.service.worker import InlineWorker, ThreadWorker, Worker
 from tests.conftest import TEST_SECRET
+from tests.support.stall import WAIT_S
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +38,12 @@ def _clean_application(qapp: QApplication):
 @pytest.fixture
 def service(sqlite_store, clock):
     return ClinicService(sqlite_store, clock, secret=TEST_SECRET)
+
+
+@pytest.fixture(params=["inline", "thread"])
+def window_worker(request) -> Iterator[Worker]:
+    """The window's database worker: each test that takes it runs with both (a lone tablet
+    on its file; the clinic's server, answers through the event loop)."""
+    worker: Worker = ThreadWorker() if request.param == "thread" else InlineWorker()
+    yield worker
+    worker.close(WAIT_S)

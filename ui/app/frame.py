@@ -238,5 +238,7 @@ def refusal_text(exc: Exception) -> str:
     if isinstance(exc, OutcomeUnknownError):
         return exc.message  # not known whether saved: never "NOT saved" without knowing
     if isinstance(exc, StorageError):
-        return f"NOT saved: {exc.message}"
+        # The store's own words for a failed write already say it (never said twice).
+        return exc.message if exc.message.startswith("NOT saved") else (
+            f"NOT saved: {exc.message}")
     return str(exc)

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 import pytest
 
 from monitor.service.worker import ThreadWorker
-from ui.common.background import Background
+from ui.common.background import Background, Latest
 
 WAIT_MS = 30_000
 
@@ -100,3 +100,44 @@ def test_a_failed_calls_answer_keeps_nothing_of_its_reader_alive(qtbot):
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_latest_shows_only_the_newest_answer_with_the_thread_worker(qtbot, worker):
+    background = Background(worker)
+    latest = Latest(background)
+    gate = threading.Event()
+    answers: list[str] = []
+
+    def held(text: str) -> str:
+        assert gate.wait(30)
+        return text
+
+    latest.run(lambda: held("old"), lambda f: answers.append(f.result()))
+    latest.run(lambda: held("new"), lambda f: answers.append(f.result()))
+    assert latest.pending
+    gate.set()
+    qtbot.waitUntil(lambda: background.in_flight == 0, timeout=WAIT_MS)
+    assert answers == ["new"]
+    assert not latest.pending
+
+
+def test_latest_drop_forgets_the_call_in_flight(qtbot, worker):
+    background = Background(worker)
+    latest = Latest(background)
+    gate = threading.Event()
+    answers: list[int] = []
+    latest.run(lambda: gate.wait(30), lambda f: answers.append(1))
+    latest.drop()
+    assert not latest.pending
+    gate.set()
+    qtbot.waitUntil(lambda: background.in_flight == 0, timeout=WAIT_MS)
+    assert answers == []
+
+
+def test_latest_with_the_inline_worker_answers_every_call_at_once(qtbot):
+    latest = Latest(Background())
+    answers: list[int] = []
+    latest.run(lambda: 1, lambda f: answers.append(f.result()))
+    latest.run(lambda: 2, lambda f: answers.append(f.result()))
+    assert answers == [1, 2]
+    assert not latest.pending
