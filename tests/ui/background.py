@@ -18,9 +18,11 @@ WAIT_MS = int(WAIT_S * 1000)
 def _in_flight() -> int:
     from ui.app.main_window import MainWindow  # noqa: PLC0415 - only with a window
 
-    return sum(widget.board.background.in_flight
-               for widget in QApplication.topLevelWidgets()
-               if isinstance(widget, MainWindow) and shiboken6.isValid(widget))
+    windows = [widget for widget in QApplication.topLevelWidgets()
+               if isinstance(widget, MainWindow) and shiboken6.isValid(widget)]
+    return sum(window.board.background.in_flight + sum(
+        presenter.background.in_flight for presenter in window.presenters.values()
+        if shiboken6.isValid(presenter)) for window in windows)
 
 
 def settle(qtbot) -> None:
