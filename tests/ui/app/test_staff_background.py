@@ -201,6 +201,27 @@ def test_adding_staff_says_saving_sends_once_and_the_screen_answers_meanwhile(
     assert screen.list_state.isHidden()
 
 
+def test_the_idle_lock_comes_on_time_while_the_server_holds_a_staff_change(
+        qtbot, build, gated, service, admin):
+    window = build(staff=(admin, "Sam Admin"), tick_ms=TICK_MS)
+    screen = window.staff_admin
+    gated.stall("add_staff")
+    fill_new(screen, "Pat Night", "582917")
+    click(qtbot, screen.save)
+    assert gated.entered.wait(WAIT_S)
+    window.clock.advance(timedelta(seconds=600))
+    # The window's own timer finds the idle time over: the lock covers the screen at once.
+    qtbot.waitUntil(lambda: window.locked, timeout=WAIT_MS)
+    assert window.stack.currentWidget() is window.lock_screen
+    assert window.lock_screen.login.empty.text() == "Loading…", "the names wait their turn"
+    gated.release()
+    qtbot.waitUntil(lambda: "Sam Admin" in {
+        s.name for s in window.lock_screen.login.staff}, timeout=WAIT_MS)
+    assert screen.message.text().startswith("Added Pat Night"), "answered beneath the lock"
+    assert [e.staff_name for e in service.audit_entries(by=admin, action="screen_lock")] == [
+        "Sam Admin"]
+
+
 @pytest.mark.parametrize("failure", [UNREACHABLE_SAVE, BUSY_SAVE],
                          ids=["unreachable", "busy"])
 def test_a_staff_change_the_server_cannot_take_is_said_and_the_form_kept(
