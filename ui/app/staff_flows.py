@@ -43,6 +43,12 @@ T = TypeVar("T")
 AUDIT_LIMIT = 500
 
 
+def _unanswerable(future: Future[Any], *shown_on: object) -> bool:
+    """Whether an answer cannot be shown: its call was cancelled (the app is closing) or a
+    widget it would be shown on is gone (the theme was switched meanwhile)."""
+    return future.cancelled() or not all(shiboken6.isValid(each) for each in shown_on)
+
+
 class StaffFlows(WindowFrame):
     """Signing in and out, and the administrators' screens, as part of the window."""
 
@@ -56,7 +62,7 @@ class StaffFlows(WindowFrame):
         :meth:`_guard` says it, and to ``failed``."""
 
         def answered(future: Future[T]) -> None:
-            if not shiboken6.isValid(self) or not shiboken6.isValid(screen):
+            if _unanswerable(future, self, screen):
                 return
             try:
                 result = future.result()
@@ -187,7 +193,7 @@ class StaffFlows(WindowFrame):
         login.show_checking(True)
 
         def answered(future: Future[StaffInfo]) -> None:
-            if not shiboken6.isValid(self) or not shiboken6.isValid(login):
+            if _unanswerable(future, self, login):
                 return
             login.show_checking(False)
             try:
@@ -258,7 +264,7 @@ class StaffFlows(WindowFrame):
         first_admin.show_saving(True)
 
         def answered(future: Future[uuid.UUID]) -> None:
-            if not shiboken6.isValid(self) or not shiboken6.isValid(first_admin):
+            if _unanswerable(future, self, first_admin):
                 return
             first_admin.show_saving(False)
             try:
@@ -310,7 +316,7 @@ class StaffFlows(WindowFrame):
         admin.show_saving(True)
 
         def answered(future: Future[Any]) -> None:
-            if not shiboken6.isValid(self) or not shiboken6.isValid(admin):
+            if _unanswerable(future, self, admin):
                 return
             admin.show_saving(False)
             try:
@@ -351,7 +357,7 @@ class StaffFlows(WindowFrame):
                 until=chosen.until, limit=AUDIT_LIMIT)
 
         def answered(future: Future[list[AuditEntry] | None]) -> None:
-            if not shiboken6.isValid(self) or not shiboken6.isValid(audit):
+            if _unanswerable(future, self, audit):
                 return
             try:
                 entries = future.result()

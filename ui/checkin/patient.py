@@ -248,8 +248,8 @@ class PatientCard(Card):
         service = self.service
 
         def answered(future: Future[list[PatientInfo]]) -> None:
-            if not shiboken6.isValid(self):
-                return  # the check-in was left meanwhile
+            if future.cancelled() or not shiboken6.isValid(self):
+                return  # the check-in was left meanwhile, or the app is closing
             try:
                 found = future.result()
             except StorageError as exc:

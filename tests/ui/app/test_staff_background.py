@@ -63,13 +63,18 @@ def gated(service):
 def build(qtbot, gated, clock, worker):
     built: list[MainWindow] = []
 
-    def make(staff=None, tick_ms=3_600_000):
-        window = MainWindow(gated, clock, staff=staff, tick_ms=tick_ms,
+    def make(staff=None, tick_ms=None):
+        """The window, its first reads answered; ``tick_ms``: its tick from then on (the
+        test then waits for what it names, never for the worker to be idle: the tick keeps
+        asking)."""
+        window = MainWindow(gated, clock, staff=staff, tick_ms=3_600_000,
                             idle_lock_s=600, worker=worker)
         qtbot.addWidget(window)
         window.resize(1280, 800)
         window.show()
         settle(qtbot)
+        if tick_ms is not None:
+            window.timer.start(tick_ms)
         built.append(window)
         return window
 
@@ -97,8 +102,8 @@ def test_unlock_says_checking_sends_once_and_the_tick_runs_on_until_the_answer(
     two_chairs(service, clock, nurse)
     window = build(staff=(nurse, "Nora Nurse"), tick_ms=TICK_MS)
     window.lock("manual")
-    settle(qtbot)
     login = window.lock_screen.login
+    qtbot.waitUntil(lambda: nurse in login.name_buttons, timeout=WAIT_MS)
     before = window.lock_screen.chair_texts()
     assert any("reading due in" in text for text in before)
     gated.stall("login")
@@ -116,7 +121,6 @@ def test_unlock_says_checking_sends_once_and_the_tick_runs_on_until_the_answer(
     assert window.locked
     gated.release()
     qtbot.waitUntil(lambda: not window.locked, timeout=WAIT_MS)
-    settle(qtbot)
     assert gated.calls["login"] == 1
     assert window.stack.currentWidget() is window.overview
     assert window.staff_name == "Nora Nurse"
@@ -348,3 +352,23 @@ def test_an_audit_read_the_server_cannot_answer_is_said_and_the_filter_kept(
     assert screen.message.text() == failure.message
     assert screen.mrn.text() == "MRN-007730"
     assert screen.count.text() == before, "the entries shown, and their count, stay"
+
+
+def test_calls_cancelled_as_the_app_closes_are_dropped_quietly(
+        qtbot, build, gated, worker, service, nurse):
+    service.create_first_admin("Sam Admin", "918273")
+    window = build()
+    login = window.login_screen
+    gated.stall("login")
+    type_pin(qtbot, login, nurse, TEST_PIN)
+    click(qtbot, login.sign_in)
+    assert gated.entered.wait(WAIT_S)
+    buttons = dict(login.name_buttons)
+    window._load_names(login)  # waits behind the held check
+    assert window.board.background.in_flight == 2
+    worker.close(0)  # the app quits: what waits is cancelled
+    qtbot.waitUntil(lambda: window.board.background.in_flight == 1, timeout=WAIT_MS)
+    assert login.name_buttons == buttons, "nothing was shown for the cancelled read"
+    gated.release()
+    settle(qtbot)
+    assert window.staff_name == "Nora Nurse", "the check that ran is answered"
