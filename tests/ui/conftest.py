@@ -46,4 +46,7 @@ def window_worker(request) -> Iterator[Worker]:
     on its file; the clinic's server, answers through the event loop)."""
     worker: Worker = ThreadWorker() if request.param == "thread" else InlineWorker()
     yield worker
+    # What the test left asked is run before the worker closes (never cancelled: a
+    # cancelled call would be answered as such to a screen that no longer waits for it).
+    worker.submit(lambda: None).result(WAIT_S)
     worker.close(WAIT_S)

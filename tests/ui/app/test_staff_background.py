@@ -80,12 +80,15 @@ def build(qtbot, gated, clock, worker):
 
     yield make
     # The tick stops first: nothing more is asked of the worker, and every answer is in
-    # before it closes (a call it cancelled would be answered as cancelled).
+    # before it closes (a call it cancelled would be answered as cancelled). The windows
+    # may be closed already (pytest-qt closes what the test showed): their answers are
+    # waited for all the same.
+    backgrounds = [window.board.background for window in built]
     for window in built:
         if shiboken6.isValid(window):
             window.timer.stop()
     gated.release()
-    settle(qtbot)
+    qtbot.waitUntil(lambda: all(b.in_flight == 0 for b in backgrounds), timeout=WAIT_MS)
 
 
 def type_pin(qtbot, login, staff_id, pin):
