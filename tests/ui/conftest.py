@@ -9,14 +9,17 @@ The UI tests run on SQLite only: :func:`service` here replaces the per-backend o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from monitor.service.clinic import ClinicService
-from monitor.service.worker import ThreadWorker
+from monitor.service.worker import InlineWorker, ThreadWorker, Worker
 from tests.conftest import TEST_SECRET
+from tests.support.stall import WAIT_S
 from ui.common.background import Background
 
 #: A bound on waiting for the database worker (it ends at once when the code is right).
@@ -61,3 +64,15 @@ def settle(qtbot) -> None:
                    for background in widget.findChildren(Background))
 
     qtbot.waitUntil(idle, timeout=int(SETTLE_S * 1000))
+
+
+@pytest.fixture(params=["inline", "thread"])
+def window_worker(request) -> Iterator[Worker]:
+    """The window's database worker: each test that takes it runs with both (a lone tablet
+    on its file; the clinic's server, answers through the event loop)."""
+    worker: Worker = ThreadWorker() if request.param == "thread" else InlineWorker()
+    yield worker
+    # What the test left asked is run before the worker closes (never cancelled: a
+    # cancelled call would be answered as such to a screen that no longer waits for it).
+    worker.submit(lambda: None).result(WAIT_S)
+    worker.close(WAIT_S)

@@ -177,7 +177,8 @@ class ChairFlows(WindowFrame):
     def check_in_chair(self, chair: str) -> None:
         self._drop_checkin()
         from ui.checkin.screen import CheckInScreen  # noqa: PLC0415 - built on first use
-        self.checkin = CheckInScreen(self.theme, self.service, self.clock, chair)
+        self.checkin = CheckInScreen(self.theme, self.service, self.clock, chair,
+                                     background=self.board.background)
         self.checkin.set_orientation(self.orientation())
         self.checkin.checkInRequested.connect(self._checked_in)
         self.checkin.cancelled.connect(self._checkin_cancelled)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ui.app.lock import IdleWatcher, LockScreen
     from ui.checkin.screen import CheckInScreen
     from ui.common.ask import ConfirmDialog
+    from ui.common.background import Latest
     from ui.common.banner import UnreachableBanner
     from ui.common.style import TouchButton
     from ui.common.theme import Theme
@@ -104,6 +105,8 @@ class WindowFrame(QMainWindow):
     staff_admin: StaffAdminScreen | None
     audit: AuditScreen | None
     _audit_actions: set[str]
+    #: The audit trail's reads: only the newest filter's answer is shown.
+    _audit_reads: Latest | None
     protocol_screen: ProtocolScreen | None
     _protocol_controller: ProtocolController | None
     whatif_screen: WhatIfScreen | None
@@ -250,5 +253,7 @@ def refusal_text(exc: Exception) -> str:
     if isinstance(exc, OutcomeUnknownError):
         return exc.message  # not known whether saved: never "NOT saved" without knowing
     if isinstance(exc, StorageError):
-        return f"NOT saved: {exc.message}"
+        # The store's own words for a failed write already say it (never said twice).
+        return exc.message if exc.message.startswith("NOT saved") else (
+            f"NOT saved: {exc.message}")
     return str(exc)

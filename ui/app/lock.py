@@ -145,8 +145,8 @@ class LockScreen(QWidget):
     def show_staff(self, staff: Sequence[StaffInfo], *, at: datetime | None = None) -> None:
         self.login.show_staff(staff, at=at)
 
-    def show_error(self, text: str) -> None:
-        self.login.show_error(text)
+    def show_error(self, text: str, *, keep_pin: bool = False) -> None:
+        self.login.show_error(text, keep_pin=keep_pin)
 
     def show_chairs(self, tiles: Sequence[ChairTile]) -> None:
         """One line per chair with a reading due or overdue; nothing about the patient."""

@@ -158,6 +158,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self._protocol_controller = None
         self._whatif_controller = None
         self._audit_actions: set[str] = set()
+        self._audit_reads = None
         self.idle = IdleWatcher(clock, idle_lock_s, self)
         app = QApplication.instance()
         if app is not None:
@@ -471,11 +472,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
     def _staff_changed(self) -> None:
         current = self.stack.currentWidget()
         if current is self.login_screen:
-            self.login_screen.show_staff(self._guard(self.service.staff_list) or [],
-                                         at=self.clock.now())
+            self._load_names(self.login_screen)
         elif current is self.lock_screen:
-            self.lock_screen.show_staff(self._guard(self.service.staff_list) or [],
-                                        at=self.clock.now())
+            self._load_names(self.lock_screen.login)
         elif current is self.staff_admin:
             self._refresh_admin()
 

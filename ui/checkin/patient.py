@@ -3,13 +3,20 @@
 A patient on file is found by MRN or name (a text field for a hardware or on-screen
 keyboard, or the built-in keypad for MRN digits); a new patient is entered with MRN, name and
 date of birth (year, month and day typed one after another on the keypad).
+
+The search runs as the nurse types, on the app's database worker
+(:class:`~ui.common.background.Background`): "Searching…" shows until the answer comes,
+only the newest query's answer is shown (an older one arriving late is dropped), and a
+server that cannot be reached or is busy is said under the search, which keeps its text.
 """
 
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import Future
 from typing import Protocol
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -30,8 +37,10 @@ from monitor.clinical.checkin import (
 from monitor.clinical.validation import FieldError
 from monitor.clock import Clock
 from monitor.service.views import PatientInfo
+from monitor.storage.store import StorageError
 from ui.checkin.parts import SEGMENT_SPACING, Card, line_edit, number_field
 from ui.checkin.values import NewPatient, number_text
+from ui.common.background import Background, Latest
 from ui.common.segmented import Segmented
 from ui.common.style import TouchButton
 from ui.common.theme import Theme
@@ -40,6 +49,8 @@ from ui.common.widgets import kinetic, label
 #: Search result rows: above the touch minimum, tapped while holding the tablet.
 RESULT_ROW_PX = 64
 RESULT_ROWS_SHOWN = 4
+#: What the search says until its answer comes.
+SEARCHING = "Searching…"
 
 
 class PatientLookup(Protocol):
@@ -55,6 +66,7 @@ class PatientCard(Card):
 
     ``service`` is read only: :meth:`~PatientLookup.search_patients` and
     :meth:`~PatientLookup.find_patient`. ``clock`` gives today's date for the date of birth.
+    ``background``: where the search runs (default: at once, in the caller's thread).
     Its messages are in :attr:`messages`, by field ("patient", "mrn", "name", "dob").
 
     Signals:
@@ -69,10 +81,13 @@ class PatientCard(Card):
     patientSelected = Signal(object)
     limitsRequested = Signal(object)
 
-    def __init__(self, theme: Theme, service: PatientLookup, clock: Clock) -> None:
+    def __init__(self, theme: Theme, service: PatientLookup, clock: Clock,
+                 background: Background | None = None) -> None:
         super().__init__(theme, "Patient", "patient-card")
         self.service = service
         self.clock = clock
+        self._searches = Latest(background if background is not None else Background(
+            parent=self))
         self._selected: PatientInfo | None = None
         self.mode = Segmented("mode", ["find", "new"], ["Find patient", "New patient"],
                               spacing=SEGMENT_SPACING)
@@ -224,10 +239,41 @@ class PatientCard(Card):
         return NewPatient(mrn.value, name.value, dob.value)
 
     def _search(self, text: str) -> None:
-        self.results.clear()
         self.messages["patient"].clear()
         needle = text.strip()
-        found = self.service.search_patients(needle) if needle else []
+        if not needle:
+            self._searches.drop()
+            self._show_found(needle, [])
+            return
+        service = self.service
+
+        def answered(future: Future[list[PatientInfo]]) -> None:
+            if future.cancelled() or not shiboken6.isValid(self):
+                return  # the check-in was left meanwhile, or the app is closing
+            try:
+                found = future.result()
+            except StorageError as exc:
+                self._show_search_state(exc.message)
+                return
+            self._show_found(needle, found)
+
+        self._show_search_state(SEARCHING)
+        self._searches.run(lambda: service.search_patients(needle), answered)
+
+    @property
+    def searching(self) -> bool:
+        """Whether the newest search has not been answered yet."""
+        return self._searches.pending
+
+    def _show_search_state(self, text: str) -> None:
+        """"Searching…" or why the search could not be made; the results shown go."""
+        self.results.clear()
+        self.results.hide()
+        self.no_results.setText(text)
+        self.no_results.show()
+
+    def _show_found(self, needle: str, found: list[PatientInfo]) -> None:
+        self.results.clear()
         for patient in found:
             item = QListWidgetItem(patient_line(patient))
             item.setData(Qt.ItemDataRole.UserRole, patient)

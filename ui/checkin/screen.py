@@ -61,6 +61,7 @@ from ui.checkin.parts import (
 )
 from ui.checkin.patient import PatientCard, PatientLookup
 from ui.checkin.values import MEDICATIONS, CheckIn, NewPatient, number_text
+from ui.common.background import Background
 from ui.common.keypad import NumericKeypad
 from ui.common.segmented import SEGMENT_MIN, Segmented
 from ui.common.style import PRIMARY_MIN, TouchButton
@@ -97,6 +98,7 @@ class CheckInScreen(QWidget):
     ``service`` is used to read only: :meth:`~CheckInReads.search_patients`,
     :meth:`~CheckInReads.find_patient` (an MRN already on file) and
     :meth:`~CheckInReads.protocol_for`. ``clock`` gives today's date for the date of birth.
+    ``background``: where the patient search runs (default: at once).
     The sections are cards: :attr:`patient_card` (a :class:`PatientCard`),
     :attr:`dose_card` (a :class:`DoseCard`), :attr:`medications_card`, :attr:`escort_card`
     and :attr:`mood_card`.
@@ -113,6 +115,7 @@ class CheckInScreen(QWidget):
 
     def __init__(self, theme: Theme, service: CheckInReads, clock: Clock, chair: str, *,
                  profiles: Sequence[tuple[str, str]] | None = None,
+                 background: Background | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
@@ -126,7 +129,7 @@ class CheckInScreen(QWidget):
         self._to_check: list[str] = []
         self._unplaced: list[str] = []
 
-        self.patient_card = PatientCard(theme, service, clock)
+        self.patient_card = PatientCard(theme, service, clock, background)
         self.patient_card.limitsRequested.connect(self.limitsRequested)
         self.dose_card = DoseCard(
             theme, service, list(profiles) if profiles is not None else available_profiles())

@@ -12,6 +12,7 @@ direct call would have been.
 :class:`Latest` is for reads asked again and again (a list refreshed on every change, a
 value checked on every key): one call in flight at a time; a call asked for meanwhile waits,
 and a newer one replaces it, so only the newest is run and answered.
+Search as you type drops the answers still to come when the field is cleared.
 """
 
 from __future__ import annotations
@@ -92,12 +93,14 @@ class Latest:
 
     :meth:`run` while a call is in flight queues the new call in place of any queued before
     it (never run, never answered). The call in flight is answered only when nothing newer
-    waits: its answer is already out of date, and the newer one follows.
+    waits: its answer is already out of date, and the newer one follows. :meth:`drop`
+    forgets the queued call and the answer of the one in flight.
     """
 
     def __init__(self, background: Background) -> None:
         self.background = background
         self._busy = False
+        self._stale = False
         self._queued: tuple[Callable[[], Any], Done[Any]] | None = None
 
     @property
@@ -105,17 +108,28 @@ class Latest:
         """Whether a call is in flight (or queued)."""
         return self._busy
 
+    @property
+    def pending(self) -> bool:
+        """Whether an answer is still to be shown: a call in flight not dropped, or queued."""
+        return (self._busy and not self._stale) or self._queued is not None
+
     def run(self, fn: Callable[[], T], done: Done[T]) -> None:
         """Run ``fn`` now, or after the call in flight (replacing any queued before)."""
         if self._busy:
             self._queued = (fn, done)
             return
         self._busy = True
+        self._stale = False
         self.background.run(fn, lambda future: self._answered(future, done))
 
     def cancel(self) -> None:
         """Forget the queued call (the one in flight is still answered)."""
         self._queued = None
+
+    def drop(self) -> None:
+        """Forget the queued call, and drop the answer of the one in flight when it comes."""
+        self._queued = None
+        self._stale = self._busy
 
     def _answered(self, future: Future[Any], done: Done[Any]) -> None:
         self._busy = False
@@ -123,6 +137,9 @@ class Latest:
         if queued is not None:
             self.run(*queued)  # the answer in hand is older than what waits: not shown
             return
+        if self._stale:
+            self._stale = False
+            return  # dropped while in flight
         done(future)
 
 

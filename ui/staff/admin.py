@@ -6,7 +6,9 @@ and resets a forgotten PIN. An administrator enters no clinical record, so this 
 audit trail and the lock are all the administrator is offered.
 
 The screen stores nothing: it emits what was asked and shows the service's answer
-(:meth:`show_message`, :meth:`show_error`).
+(:meth:`show_message`, :meth:`show_error`). While the list is read it says "Loading…"
+(:meth:`show_loading`); while a change is on its way, "Saving…" (:meth:`show_saving`), and
+nothing more is sent until it is answered.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.clinical.checkin import validate_name
+from ui.common.keypad import ENTER
 from ui.common.labels import clock_time, role_word
 from ui.common.pin import MIN_PIN, PinEntry, PinField, pin_problem
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     from monitor.service.auth import StaffInfo
 
 ROLES = ("nurse", "clinician", "admin")
+LOADING = "Loading…"
+SAVING = "Saving…"
 
 
 def status_text(person: StaffInfo, at: datetime | None = None) -> str:
@@ -74,6 +79,8 @@ class StaffAdminScreen(QWidget):
         self.resetting: StaffInfo | None = None
         self.row_buttons: dict[uuid.UUID, dict[str, TouchButton]] = {}
         self._arming: uuid.UUID | None = None
+        #: A change sent and not yet answered: nothing more is sent.
+        self.saving = False
 
         self.user = label("", "muted")
         self.audit_button = TouchButton("Audit trail")
@@ -104,6 +111,15 @@ class StaffAdminScreen(QWidget):
         scroll.setWidget(self._rows)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         kinetic(scroll.viewport())
+        self.list_state = label("", "muted")
+        self.list_state.setObjectName("admin-list-state")
+        self.list_state.hide()
+        staff_column = QVBoxLayout()
+        staff_column.setContentsMargins(0, 0, 0, 0)
+        staff_column.addWidget(self.list_state)
+        staff_column.addWidget(scroll, 1)
+        self.staff_box = QWidget()
+        self.staff_box.setLayout(staff_column)
 
         self.form_title = label("Add a staff member", "field")
         self.form_title.setObjectName("admin-form-title")
@@ -159,7 +175,7 @@ class StaffAdminScreen(QWidget):
 
         self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.body.setSpacing(20)
-        self.body.addWidget(scroll, 3)
+        self.body.addWidget(self.staff_box, 3)
         self.body.addWidget(self.form, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 12, 20, 16)
@@ -187,6 +203,7 @@ class StaffAdminScreen(QWidget):
                 widget.deleteLater()
         self.row_buttons.clear()
         self._arming = None
+        self.list_state.hide()
         self.staff = list(staff)
         for row, person in enumerate(self.staff):
             name = label(f"{person.name}\n{role_word(person.role)} · {status_text(person, at)}")
@@ -197,14 +214,37 @@ class StaffAdminScreen(QWidget):
             disable = TouchButton("Disable")
             disable.setObjectName(f"admin-disable-{row}")
             disable.clicked.connect(lambda _c=False, s=person.id: self._disable(s))
-            reset.setEnabled(person.active)
-            disable.setEnabled(person.active)
+            reset.setEnabled(person.active and not self.saving)
+            disable.setEnabled(person.active and not self.saving)
             self._grid.addWidget(name, row, 0)
             self._grid.addWidget(reset, row, 1)
             self._grid.addWidget(disable, row, 2)
             for widget in (name, reset, disable):
                 widget.show()
             self.row_buttons[person.id] = {"reset": reset, "disable": disable}
+
+    def show_loading(self) -> None:
+        """The list is being read (the rows shown stay until it comes)."""
+        self.list_state.setText(LOADING)
+        self.list_state.show()
+
+    def show_list_problem(self, text: str) -> None:
+        """The list could not be read: why (the rows last read stay)."""
+        self.list_state.setText(text)
+        self.list_state.show()
+
+    def show_saving(self, saving: bool) -> None:
+        """A change is on its way: "Saving…", and the buttons that send one are off."""
+        self.saving = saving
+        self.save.setEnabled(not saving)
+        self.entry.keypad.button(ENTER).setEnabled(not saving)
+        for person in self.staff:
+            for button in self.row_buttons.get(person.id, {}).values():
+                button.setEnabled(person.active and not saving)
+        if saving:
+            self.show_message(SAVING)
+        elif self.message.text() == SAVING:
+            self.message.clear()
 
     def show_add(self) -> None:
         """The form adds a new staff member."""
@@ -245,6 +285,8 @@ class StaffAdminScreen(QWidget):
         restyle(self.message, role="field")
 
     def submit(self) -> None:
+        if self.saving:
+            return  # a change is on its way: a second tap sends nothing
         problem = pin_problem(self.pin.text())
         if problem is None and self.repeat.text() != self.pin.text():
             problem = "PIN again: not the same as the PIN; type both again"
@@ -274,6 +316,8 @@ class StaffAdminScreen(QWidget):
 
     def _disable(self, staff_id: uuid.UUID) -> None:
         # Two taps: a leaver is disabled on purpose, never by a stray touch.
+        if self.saving:
+            return
         buttons = self.row_buttons[staff_id]
         if self._arming != staff_id:
             if self._arming is not None and self._arming in self.row_buttons:

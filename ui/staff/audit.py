@@ -6,7 +6,8 @@ its entries newest first in a :class:`AuditModel` table and filters them by pati
 session, staff member, action and date. The screen only reads the filter the user typed
 into an :class:`AuditFilter` (naming the field at fault when a date or session id cannot be
 read); the window asks :meth:`monitor.service.clinic.ClinicService.audit_entries` and hands
-the entries back.
+the entries back. Until they come the count says "Loading…" (:meth:`show_loading`); the
+filters keep what was typed whatever the answer.
 """
 
 from __future__ import annotations
@@ -222,6 +223,8 @@ class AuditScreen(QWidget):
         self.message.setObjectName("audit-message")
         self.count = label("", "muted")
         self.count.setObjectName("audit-count")
+        #: What the count said for the entries shown (back after a failed read).
+        self._count_text = ""
         self.table = QTableView()
         self.table.setObjectName("audit-table")
         self.table.setModel(self.model)
@@ -297,10 +300,17 @@ class AuditScreen(QWidget):
         self.model.set_entries(entries)
         more = " (the newest; narrow the filter for older ones)" \
             if limit is not None and len(entries) >= limit else ""
-        self.count.setText(f"{len(entries)} entries{more}")
+        self._count_text = f"{len(entries)} entries{more}"
+        self.count.setText(self._count_text)
         self.show_error("")
 
+    def show_loading(self) -> None:
+        """Entries are being read: the count says so (the rows shown stay until then)."""
+        self.count.setText("Loading…")
+
     def show_error(self, text: str) -> None:
+        """Why the filter shows nothing new; the count is the entries' shown again."""
+        self.count.setText(self._count_text)
         self.message.setText(text)
         self.message.setVisible(bool(text))
 

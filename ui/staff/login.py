@@ -5,6 +5,9 @@ entry (the built-in keypad, or the hardware keys: a password with letters can be
 keyboard). It stores and checks nothing itself: it emits the chosen staff id and the PIN,
 and the window passes them to :meth:`monitor.service.clinic.ClinicService.login`, whose refusal
 ("Wrong PIN — 2 tries left …", "Locked until 10:57") comes back through :meth:`show_error`.
+While the check is on its way (:meth:`show_checking`) the screen says "Checking…" and a
+second tap on Sign in or Enter sends nothing; the names say "Loading…" until they are read
+(:meth:`show_loading`).
 
 :class:`FirstAdminScreen` is the first start: a name and a PIN typed twice. The PIN check
 here (length, both the same) only saves a round trip; the service checks again.
@@ -25,17 +28,24 @@ from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QBoxLayout, QGridLayout, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from monitor.clinical.checkin import validate_name
+from ui.common.keypad import ENTER
 from ui.common.labels import clock_time, role_word
 from ui.common.pin import MIN_PIN, PinEntry, PinField, pin_problem
 from ui.common.style import KEY_MIN, PRIMARY_MIN, TouchButton
 from ui.common.theme import Theme
-from ui.common.widgets import heading, kinetic, label
+from ui.common.widgets import heading, kinetic, label, restyle
 
 if TYPE_CHECKING:
     from monitor.service.auth import StaffInfo
 
 #: Name buttons are tapped first thing, often in a hurry.
 NAME_MIN = 72
+#: What the screen says while the PIN is being checked.
+CHECKING = "Checking…"
+#: What the names' place says while they are being read.
+LOADING = "Loading…"
+#: What it says when nobody can sign in.
+NO_STAFF = "No one can sign in yet: an administrator adds staff."
 
 
 class LoginScreen(QWidget):
@@ -54,6 +64,8 @@ class LoginScreen(QWidget):
         self.staff: list[StaffInfo] = []
         self.chosen: StaffInfo | None = None
         self.name_buttons: dict[uuid.UUID, TouchButton] = {}
+        #: A PIN sent and not yet answered: nothing more is sent.
+        self.checking = False
 
         self.title = heading(title)
         self.hint = label("Tap your name, then type your PIN. Everything you enter is "
@@ -70,7 +82,8 @@ class LoginScreen(QWidget):
         scroll.setWidget(self._names)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         kinetic(scroll.viewport())
-        self.empty = label("No one can sign in yet: an administrator adds staff.", "muted")
+        self.empty = label(NO_STAFF, "muted")
+        self.empty.setObjectName("login-staff-state")
         self.empty.hide()
 
         self.pin = PinField("login-pin", "PIN")
@@ -142,12 +155,43 @@ class LoginScreen(QWidget):
             button.setCheckable(True)
             button.setChecked(self.chosen is not None and self.chosen.id == person.id)
             button.clicked.connect(lambda _c=False, s=person.id: self.choose(s))
+            button.setEnabled(not self.checking)
             self._grid.addWidget(button, index // 2, index % 2)
             button.show()
             self.name_buttons[person.id] = button
+        self.empty.setText(NO_STAFF)
         self.empty.setVisible(not self.staff)
         if self.chosen is not None and self.chosen.id not in self.name_buttons:
             self.reset()
+
+    def show_loading(self) -> None:
+        """The names are being read: said in their place (those shown stay until then)."""
+        if not self.staff:
+            self.empty.setText(LOADING)
+            self.empty.show()
+
+    def show_names_problem(self, text: str) -> None:
+        """The names could not be read (the server's reason, e.g. cannot be reached)."""
+        if not self.staff:
+            self.empty.setText(text)
+            self.empty.show()
+
+    def show_checking(self, checking: bool) -> None:
+        """While the PIN is checked: "Checking…", Sign in and Enter disabled, the PIN kept."""
+        self.checking = checking
+        self.sign_in.setEnabled(not checking)
+        self.not_me.setEnabled(not checking)
+        self.entry.keypad.button(ENTER).setEnabled(not checking)
+        for button in self.name_buttons.values():
+            button.setEnabled(not checking)
+        if checking:
+            self.message.setText(CHECKING)
+            restyle(self.message, role="field")
+            return
+        if self.message.text() == CHECKING:
+            self.message.clear()
+        if self.message.property("role") != "error":
+            restyle(self.message, role="error")
 
     def set_hint(self, text: str) -> None:
         self.demo_hint.setText(text)
@@ -156,7 +200,7 @@ class LoginScreen(QWidget):
     def choose(self, staff_id: uuid.UUID) -> None:
         """Open the PIN entry for ``staff_id``."""
         person = next((s for s in self.staff if s.id == staff_id), None)
-        if person is None:
+        if person is None or self.checking:
             return
         self.chosen = person
         for key, button in self.name_buttons.items():
@@ -169,6 +213,7 @@ class LoginScreen(QWidget):
 
     def reset(self) -> None:
         """Nobody chosen; the PIN forgotten."""
+        self.show_checking(False)
         self.chosen = None
         for button in self.name_buttons.values():
             button.setChecked(False)
@@ -177,13 +222,19 @@ class LoginScreen(QWidget):
         self.who.setText("Tap your name first")
         self.pin_panel.setEnabled(False)
 
-    def show_error(self, text: str) -> None:
-        """A refusal from the service; the PIN is cleared for the next try."""
+    def show_error(self, text: str, *, keep_pin: bool = False) -> None:
+        """A refusal from the service; the PIN is cleared for the next try, or kept
+        (``keep_pin``: the server did not answer, the same PIN is sent again)."""
+        self.show_checking(False)
         self.message.setText(text)
-        self.entry.clear()
+        restyle(self.message, role="error")
+        if not keep_pin:
+            self.entry.clear()
         self.pin.setFocus()
 
     def submit(self) -> None:
+        if self.checking:
+            return  # the PIN typed is on its way: a second tap sends nothing
         if self.chosen is None:
             self.message.setText("Tap your name first")
             return
@@ -229,6 +280,8 @@ class FirstAdminScreen(QWidget):
         self.create_button.setObjectName("admin-create")
         self.create_button.setProperty("primary", True)
         self.create_button.clicked.connect(self.submit)
+        #: The administrator sent and not yet answered: nothing more is sent.
+        self.saving = False
 
         intro = QVBoxLayout()
         intro.setSpacing(10)
@@ -266,6 +319,18 @@ class FirstAdminScreen(QWidget):
 
     def show_error(self, text: str) -> None:
         self.message.setText(text)
+        restyle(self.message, role="error")
+
+    def show_saving(self, saving: bool) -> None:
+        """The administrator is on its way: "Saving…", and Create sends nothing more."""
+        self.saving = saving
+        self.create_button.setEnabled(not saving)
+        self.entry.keypad.button(ENTER).setEnabled(not saving)
+        if saving:
+            self.message.setText("Saving…")
+            restyle(self.message, role="field")
+        elif self.message.text() == "Saving…":
+            self.message.clear()
 
     def _next_or_submit(self) -> None:
         if self.entry.keypad.target() is self.pin:
@@ -274,6 +339,8 @@ class FirstAdminScreen(QWidget):
             self.submit()
 
     def submit(self) -> None:
+        if self.saving:
+            return
         name = validate_name(self.name.text(), label="Name")
         if name.error is not None or name.value is None:
             self.show_error(name.error.message if name.error else "Name: enter a name")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel
 from monitor.clinical.domain import EventKind
 from monitor.clinical.validation import FieldError
 from tests.conftest import TEST_PIN
+from tests.ui.background import settle
 from tests.ui.touch import small_touch_targets
 from ui.app.main_window import MainWindow
 
@@ -21,9 +22,12 @@ PATIENT_NAME, MRN = "Ada Byrne", "MRN-004211"
 
 
 def click(qtbot, widget):
+    """Tap ``widget`` once what the window reads is shown, and wait for what the tap asks."""
+    settle(qtbot)
     assert widget.isVisible(), widget
     assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
 def start_session(service, nurse, chair="2", mrn=MRN, name=PATIENT_NAME):
@@ -42,13 +46,14 @@ def clinician(service):
 
 
 @pytest.fixture
-def window(qtbot, service, clock, nurse, clinician):
+def window(qtbot, service, clock, nurse, clinician, window_worker):
     shown = MainWindow(service, clock, staff=(nurse, "Nora Nurse"), tick_ms=3_600_000,
-                       idle_lock_s=IDLE_S)
+                       idle_lock_s=IDLE_S, worker=window_worker)
     qtbot.addWidget(shown)
     shown.resize(1280, 800)
     shown.show()
     qtbot.waitExposed(shown)
+    settle(qtbot)
     return shown
 
 
@@ -66,13 +71,15 @@ def visible_texts(window):
     return texts
 
 
-def test_the_window_locks_after_the_idle_time_and_not_before(window, clock):
+def test_the_window_locks_after_the_idle_time_and_not_before(qtbot, window, clock):
     clock.advance(IDLE_S - 1)
     window.tick()
+    settle(qtbot)
     assert not window.locked
     assert window.stack.currentWidget() is window.overview
     clock.advance(1)
     window.tick()
+    settle(qtbot)
     assert window.locked
     assert window.stack.currentWidget() is window.lock_screen
 
@@ -82,29 +89,35 @@ def test_input_restarts_the_idle_time(qtbot, window, clock):
     qtbot.mouseClick(window.overview.heading, Qt.MouseButton.LeftButton)
     clock.advance(IDLE_S - 1)
     window.tick()
+    settle(qtbot)
     assert not window.locked
     qtbot.keyClick(window.overview, Qt.Key.Key_Shift)
     clock.advance(IDLE_S - 1)
     window.tick()
+    settle(qtbot)
     assert not window.locked
     clock.advance(1)
     window.tick()
+    settle(qtbot)
     assert window.locked
 
 
-def test_the_lock_is_recorded_in_the_audit_trail(window, service, clock, clinician):
+def test_the_lock_is_recorded_in_the_audit_trail(qtbot, window, service, clock, clinician):
     clock.advance(IDLE_S)
     window.tick()
+    settle(qtbot)
     entries = service.audit_entries(by=clinician, action="screen_lock")
     assert [e.staff_name for e in entries] == ["Nora Nurse"]
 
 
 def test_the_lock_screen_shows_due_chairs_without_any_patient_text(
-        window, service, clock, nurse):
+        qtbot, window, service, clock, nurse):
     start_session(service, nurse, chair="2")
     start_session(service, nurse, chair="3", mrn="MRN-007730", name="Ben Okafor")
     window.open_chair("2")
+    settle(qtbot)
     window.lock("manual")
+    settle(qtbot)
     texts = visible_texts(window)
     for secret in (PATIENT_NAME, MRN, "Ben Okafor", "MRN-007730", "128/78", "AB", "BO"):
         assert not any(secret in text for text in texts), (secret, texts)
@@ -113,6 +126,7 @@ def test_the_lock_screen_shows_due_chairs_without_any_patient_text(
     assert chairs[1].startswith("Chair 3 — reading due in ")
     clock.advance(timedelta(minutes=30))
     window.tick()
+    settle(qtbot)
     assert window.lock_screen.chair_texts()[0].startswith("Chair 2 — reading OVERDUE ")
     texts = visible_texts(window)
     assert not any(PATIENT_NAME in text or MRN in text for text in texts)
@@ -121,12 +135,14 @@ def test_the_lock_screen_shows_due_chairs_without_any_patient_text(
 def test_an_unsaved_entry_survives_lock_and_unlock(qtbot, window, service, clock, nurse):
     start_session(service, nurse, chair="2")
     window.open_chair("2")
+    settle(qtbot)
     session = window.current_session()
     click(qtbot, session.vitals.field("hr"))
     for digit in "77":
         click(qtbot, session.vitals.keypad.button(digit))
     clock.advance(IDLE_S)
     window.tick()
+    settle(qtbot)
     assert window.locked
     assert not session.isVisible()
     unlock(qtbot, window, nurse, TEST_PIN)
@@ -139,10 +155,13 @@ def test_a_colleague_signing_in_at_the_lock_records_the_next_reading(
         qtbot, window, service, clock, nurse, clinician):
     session_id = start_session(service, nurse, chair="2")
     window.open_chair("2")
+    settle(qtbot)
     session = window.current_session()
     session.presenter.save_reading({"hr": "74"})
+    settle(qtbot)
     assert session.presenter.can_undo()
     window.lock("manual")
+    settle(qtbot)
     unlock(qtbot, window, clinician, "739104")
     assert not session.presenter.can_undo(), "the nurse's entry is not the colleague's to undo"
     assert window.staff_name == "Dr Lee"
@@ -157,14 +176,17 @@ def test_a_colleague_signing_in_at_the_lock_records_the_next_reading(
 def test_a_refusal_in_the_header_goes_after_two_minutes(qtbot, window, service, clock, nurse):
     start_session(service, nurse, chair="2")
     window.open_chair("2")
+    settle(qtbot)
     session = window.current_session()
     session.presenter.refused.emit([FieldError("role", "Only a clinician may override")], [])
     assert "Only a clinician may override" in session.header.notice_text()
     clock.advance(timedelta(seconds=119))
     window.tick()
+    settle(qtbot)
     assert "Only a clinician may override" in session.header.notice_text()
     clock.advance(timedelta(seconds=1))
     window.tick()
+    settle(qtbot)
     assert session.header.notice_text() == ""
 
 
@@ -172,9 +194,11 @@ def test_a_refusal_in_the_header_is_not_shown_after_lock_and_unlock(
         qtbot, window, service, clock, nurse):
     start_session(service, nurse, chair="2")
     window.open_chair("2")
+    settle(qtbot)
     session = window.current_session()
     session.presenter.refused.emit([FieldError("role", "Only a clinician may override")], [])
     window.lock("manual")
+    settle(qtbot)
     unlock(qtbot, window, nurse, TEST_PIN)
     assert window.current_session() is session
     assert session.header.notice_text() == ""
@@ -184,18 +208,22 @@ def test_the_override_is_offered_only_to_whoever_may_override(
         qtbot, window, service, clock, nurse, clinician):
     start_session(service, nurse, chair="2")
     window.open_chair("2")
+    settle(qtbot)
     session = window.current_session()
     assert session.discharge.override_button.isHidden(), "a nurse may not override"
     window.lock("manual")
+    settle(qtbot)
     unlock(qtbot, window, clinician, "739104")
     assert not session.discharge.override_button.isHidden()
     window.lock("manual")
+    settle(qtbot)
     unlock(qtbot, window, nurse, TEST_PIN)
     assert session.discharge.override_button.isHidden()
 
 
 def test_a_wrong_pin_at_the_lock_says_how_many_tries_are_left(qtbot, window, nurse):
     window.lock("manual")
+    settle(qtbot)
     unlock(qtbot, window, nurse, "000001")
     assert window.locked
     assert window.lock_screen.login.message.text().startswith("Wrong PIN — 4 tries left")
@@ -205,6 +233,7 @@ def test_a_wrong_pin_at_the_lock_says_how_many_tries_are_left(qtbot, window, nur
 def test_the_lock_screen_has_only_fingertip_targets(qtbot, window, nurse, size):
     window.resize(*size)
     window.lock("manual")
+    settle(qtbot)
     click(qtbot, window.lock_screen.login.name_buttons[nurse])
     qtbot.waitUntil(lambda: window.width() == size[0])
     assert small_touch_targets(window.lock_screen) == []

@@ -14,3 +14,8 @@ def test_a_save_of_unknown_outcome_is_never_called_not_saved():
         "unreachable", "Not known whether saved: the connection was lost while saving."))
     assert text.startswith("Not known whether saved")
     assert "NOT saved" not in text
+
+
+def test_the_stores_own_not_saved_is_not_said_twice():
+    text = refusal_text(NotSavedError("busy", "NOT saved: the database is busy."))
+    assert text == "NOT saved: the database is busy."

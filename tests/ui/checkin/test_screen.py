@@ -1,6 +1,7 @@
 """The check-in screen: the dose computed live by the core's calculator, refusals naming the
 field and range, the required escort, PHQ-9 item 9, the CheckIn it emits, and a layout that
-fits a tablet in both orientations with fingertip-sized targets."""
+fits a tablet in both orientations with fingertip-sized targets. The patient search runs on
+the inline worker in the dim theme and on the thread worker in the light one."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScroller
 
+from monitor.service.worker import ThreadWorker
+from tests.support.stall import WAIT_S
 from tests.ui.geometry import control_places, moved
 from tests.ui.sessions import host
 from tests.ui.touch import small_touch_targets
 from ui.checkin.screen import CheckInScreen
 from ui.checkin.values import MEDICATIONS, CheckIn, NewPatient, number_text
+from ui.common.background import Background
 from ui.common.style import apply_theme
 from ui.common.theme import DIM, LIGHT
 
@@ -27,14 +31,30 @@ def ada(service, nurse):
                                date_of_birth=date(1980, 4, 2), weight_kg=70)
 
 
-@pytest.fixture(params=[DIM, LIGHT], ids=["dim", "light"])
+@pytest.fixture(params=[(DIM, False), (LIGHT, True)], ids=["dim-inline", "light-thread"])
 def screen(qtbot, request, service, clock):
-    widget = CheckInScreen(request.param, service, clock, "2")
+    theme, threaded = request.param
+    worker = ThreadWorker() if threaded else None
+    widget = CheckInScreen(theme, service, clock, "2",
+                           background=Background(worker) if worker is not None else None)
     window = host(qtbot, widget, *LANDSCAPE)
-    apply_theme(window, request.param)
+    apply_theme(window, theme)
     # The window owns the widget, so it is held (and closed) around the test.
     yield widget
+    searched(qtbot, widget)
     window.close()
+    if worker is not None:
+        worker.close(WAIT_S)
+
+
+def searched(qtbot, screen):
+    """The newest search answered (at once with the inline worker)."""
+    qtbot.waitUntil(lambda: not screen.patient_card.searching, timeout=int(WAIT_S * 1000))
+
+
+def search(qtbot, screen, text):
+    screen.patient_card.search.setText(text)
+    searched(qtbot, screen)
 
 
 def click(qtbot, widget):
@@ -56,7 +76,7 @@ def answer_medications(qtbot, screen, yes=()):
 
 
 def choose_ada(qtbot, screen):
-    screen.patient_card.search.setText("byr")
+    search(qtbot, screen, "byr")
     item = screen.patient_card.results.item(0)
     qtbot.mouseClick(screen.patient_card.results.viewport(), Qt.MouseButton.LeftButton,
                      pos=screen.patient_card.results.visualItemRect(item).center())
@@ -193,12 +213,12 @@ def test_a_patient_on_file_is_found_and_checked_in(qtbot, screen, ada):
 
 
 def test_search_results_are_large_rows_that_scroll_kinetically(qtbot, screen, ada):
-    screen.patient_card.search.setText("MRN")
+    search(qtbot, screen, "MRN")
     item = screen.patient_card.results.item(0)
     assert screen.patient_card.results.visualItemRect(item).height() >= 56
     assert QScroller.hasScroller(screen.patient_card.results.viewport())
     assert QScroller.hasScroller(screen.form_scroll.viewport())
-    screen.patient_card.search.setText("nobody")
+    search(qtbot, screen, "nobody")
     assert screen.patient_card.results.count() == 0
     assert "New patient" in screen.patient_card.no_results.text()
 
@@ -207,12 +227,14 @@ def test_the_search_field_takes_a_keyboard_or_the_keypad(qtbot, screen, ada):
     click(qtbot, screen.patient_card.search)
     assert not screen.keypad.isVisible()  # names come from a keyboard
     qtbot.keyClicks(screen.patient_card.search, "Byr")
+    searched(qtbot, screen)
     assert screen.patient_card.results.count() == 1
     click(qtbot, screen.patient_card.search_keypad)
     assert screen.keypad.target() is screen.patient_card.search
     for key in ("clear", "4", "2", "1", "1"):
         click(qtbot, screen.keypad.button(key))
     assert screen.patient_card.search.text() == "4211"
+    searched(qtbot, screen)
     assert screen.patient_card.results.count() == 1
 
 
@@ -360,7 +382,7 @@ def test_two_columns_in_landscape_and_one_in_portrait_never_scrolling_sideways(q
 @pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
 def test_every_visible_button_and_field_is_at_least_48_px(qtbot, screen, ada, size):
     resize(qtbot, screen, size)
-    screen.patient_card.search.setText("byr")
+    search(qtbot, screen, "byr")
     screen.phq9.set_included(True)
     screen.gad7.set_included(True)
     screen.show_keypad(screen.dose_card.bag)

@@ -148,3 +148,36 @@ def test_latest_cancel_forgets_the_queued_call(qtbot, worker):
     with qtbot.waitSignal(background.idle, timeout=WAIT_MS):
         held.set()
     assert answers == ["first"]
+
+
+def test_latest_shows_only_the_newest_answer_with_the_thread_worker(qtbot, worker):
+    background = Background(worker)
+    latest = Latest(background)
+    gate = threading.Event()
+    answers: list[str] = []
+
+    def held(text: str) -> str:
+        assert gate.wait(30)
+        return text
+
+    latest.run(lambda: held("old"), lambda f: answers.append(f.result()))
+    latest.run(lambda: held("new"), lambda f: answers.append(f.result()))
+    assert latest.pending
+    gate.set()
+    qtbot.waitUntil(lambda: background.in_flight == 0, timeout=WAIT_MS)
+    assert answers == ["new"]
+    assert not latest.pending
+
+
+def test_latest_drop_forgets_the_call_in_flight(qtbot, worker):
+    background = Background(worker)
+    latest = Latest(background)
+    gate = threading.Event()
+    answers: list[int] = []
+    latest.run(lambda: gate.wait(30), lambda f: answers.append(1))
+    latest.drop()
+    assert not latest.pending
+    gate.set()
+    qtbot.waitUntil(lambda: background.in_flight == 0, timeout=WAIT_MS)
+    assert answers == []
+

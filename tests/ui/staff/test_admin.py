@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.service.auth import StaffInfo
+from tests.ui.background import settle
 from tests.ui.touch import small_touch_targets
 from ui.common.style import apply_theme
 from ui.common.theme import DIM
@@ -21,9 +22,12 @@ GONE = StaffInfo(uuid.uuid4(), "Left Long Ago", "nurse", False, None)
 
 
 def click(qtbot, widget):
+    """Tap ``widget`` once what the window reads is shown, and wait for what the tap asks."""
+    settle(qtbot)
     assert widget.isVisible(), widget
     assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
 @pytest.fixture
@@ -100,14 +104,16 @@ def test_staff_admin_has_only_fingertip_targets(qtbot, admin, size):
 
 
 def test_through_the_window_a_reset_pin_signs_in_and_a_disabled_account_cannot(
-        qtbot, service, clock, nurse):
+        qtbot, service, clock, nurse, window_worker):
     from ui.app.main_window import MainWindow  # noqa: PLC0415 - only this test needs the window
 
     admin = service.create_first_admin("Sam Admin", "918273")
-    window = MainWindow(service, clock, staff=(admin, "Sam Admin"), tick_ms=3_600_000)
+    window = MainWindow(service, clock, staff=(admin, "Sam Admin"), tick_ms=3_600_000,
+                        worker=window_worker)
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
+    settle(qtbot)
     screen = window.staff_admin
     assert window.stack.currentWidget() is screen
     click(qtbot, screen.row_buttons[nurse]["reset"])

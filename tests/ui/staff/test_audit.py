@@ -11,15 +11,19 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.clinical.domain import EventKind
+from tests.ui.background import settle
 from tests.ui.touch import small_touch_targets
 from ui.app.main_window import MainWindow
 from ui.staff.audit import AuditModel
 
 
 def click(qtbot, widget):
+    """Tap ``widget`` once what the window reads is shown, and wait for what the tap asks."""
+    settle(qtbot)
     assert widget.isVisible(), widget
     assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
 @pytest.fixture
@@ -43,8 +47,9 @@ def record(service, clock, nurse):
 
 
 @pytest.fixture
-def window(qtbot, service, clock, clinician, record):
-    shown = MainWindow(service, clock, staff=(clinician, "Dr Lee"), tick_ms=3_600_000)
+def window(qtbot, service, clock, clinician, record, window_worker):
+    shown = MainWindow(service, clock, staff=(clinician, "Dr Lee"), tick_ms=3_600_000,
+                       worker=window_worker)
     qtbot.addWidget(shown)
     shown.resize(1280, 800)
     shown.show()

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.service.auth import StaffInfo
+from tests.ui.background import settle
 from tests.ui.touch import small_touch_targets
 from ui.common.style import apply_theme
 from ui.common.theme import DIM
@@ -20,9 +21,12 @@ GONE = StaffInfo(uuid.uuid4(), "Left Long Ago", "nurse", False, None)
 
 
 def click(qtbot, widget):
+    """Tap ``widget`` once what the window reads is shown, and wait for what the tap asks."""
+    settle(qtbot)
     assert widget.isVisible(), widget
     assert widget.isEnabled(), widget
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle(qtbot)
 
 
 def type_pin(qtbot, keypad, digits):
@@ -147,15 +151,16 @@ def test_first_admin_has_only_fingertip_targets(qtbot, first, size):
 
 
 @pytest.fixture
-def window_for(qtbot, service, clock):
+def window_for(qtbot, service, clock, window_worker):
     def build(**kwargs):
         from ui.app.main_window import MainWindow  # noqa: PLC0415 - only these tests need it
 
-        shown = MainWindow(service, clock, tick_ms=3_600_000, **kwargs)
+        shown = MainWindow(service, clock, tick_ms=3_600_000, worker=window_worker, **kwargs)
         qtbot.addWidget(shown)
         shown.resize(1280, 800)
         shown.show()
         qtbot.waitExposed(shown)
+        settle(qtbot)
         return shown
     return build
 
