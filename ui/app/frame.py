@@ -25,6 +25,8 @@ from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.common.signature import SignatureDialog, SignatureRequest
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from monitor.clock import Clock
     from monitor.service.reachability import Reachability
     from monitor.service.worker import Worker
@@ -77,6 +79,8 @@ class WindowFrame(QMainWindow):
     #: Whether the server answers, as the reads found it, and the banner that says it does not.
     reachability: Reachability
     banner: UnreachableBanner
+    #: From when the tablet's copy shown is (a start without the server), until it answers.
+    _copy_from: datetime | None
     #: The last database problem put on the status bar (cleared when the server is back).
     _problem_text: str
     #: Whether the status line showed before the outage the banner stands for (None: none).
@@ -194,7 +198,9 @@ class WindowFrame(QMainWindow):
         """The banner while the server is unreachable; once it answers again, the banner
         hidden and the database problem still on the status bar cleared."""
         since = self.reachability.since
-        self.banner.show_since(since)
+        if since is None:
+            self._copy_from = None  # live data from now on; a later outage says "since"
+        self.banner.show_since(since, copy_from=self._copy_from)
         # The banner takes the status line's room while it shows (it says what that would);
         # the status line comes back as it was, and is not made where there was none.
         bar = self.findChild(QStatusBar, options=Qt.FindChildOption.FindDirectChildrenOnly)

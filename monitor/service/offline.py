@@ -1,0 +1,328 @@
+"""Starting a tablet of the clinic's server while the server is away, on the tablet's copy.
+
+:class:`CachingClinic` is the :class:`ClinicService` of a tablet of the clinic's
+PostgreSQL server. What it reads from the server anyway is kept in the tablet's cache
+(:class:`monitor.storage.tablet_cache.TabletCache`), with no statement more:
+
+* the staff list (one query, as before, that now also brings the PIN hashes and lock state
+  of everyone who may sign in), read when the sign-in or lock screen shows;
+* which session sits on each chair, and each session's view as a load or a save with its
+  view gave it back (on the worker's thread, never on the one-second tick, which reads
+  nothing).
+
+While the server cannot be reached it signs staff in on that copy: the PIN is checked
+against the hash the server stores (argon2id, peppered with the clinic's secret, which
+lives on the tablet), and wrong PINs count here and lock as the server would
+(:data:`~monitor.service.auth.MAX_FAILURES` in a row, for
+:data:`~monitor.service.auth.LOCK_DURATION`). What has no copy — staff administration,
+the review, the audit trail, exports, a check-in — fails with "… needs the server".
+
+:func:`open_clinic_store` opens the server, or, when it cannot be reached and the tablet has
+a copy, a store that connects on first use (each read tries again; the window's reads pace
+the tries), and says from when the copy is. Without a copy (the tablet's first start) it
+refuses with a sentence naming the server's host. :class:`TabletCopies` gives the window
+the chairs and sessions of the copy (each session with the entries held in the outbox).
+
+A view is kept as bytes (Python's pickle of the service's own frozen values) followed by
+an HMAC-SHA256 under a key derived from the clinic's secret: a copy that was changed, or
+written by another version of ChairSide that cannot read it back, is ignored (as if not
+cached), never unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import pickle
+import sqlite3
+import uuid
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from monitor.clinical.permissions import STAFF_ROLES
+from monitor.clock import Clock, ensure_utc
+from monitor.service.auth import (
+    LOCK_DURATION,
+    MAX_FAILURES,
+    AccountLocked,
+    LoginRefused,
+    StaffInfo,
+    verify_pin,
+)
+from monitor.service.clinic import ClinicService
+from monitor.service.views import SavedReading, SessionView
+from monitor.storage.model import Staff
+from monitor.storage.store import (
+    OutcomeUnknownError,
+    StorageError,
+    Store,
+    StoreOpenError,
+    StoreUnavailableError,
+    connect_later,
+    open_store,
+)
+from monitor.storage.tablet_cache import CachedStaff, TabletCache
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: What a nurse is told of an action the tablet's copy cannot do.
+NEEDS_SERVER = ("{what} needs the server, which cannot be reached now. Nothing was "
+                "changed: try again when the server is back.")
+#: The start-up refusal of a tablet that has never read its server.
+FIRST_START = ("This tablet needs the clinic server at {host} for its first start: the "
+               "server cannot be reached now. Once it has started with the server, this "
+               "tablet keeps a copy and can start without it. Check the network and the "
+               "server, then start ChairSide again.")
+_VIEW_FORMAT = b"chairside-view-1\x00"
+_MAC_BYTES = 32
+
+
+def _unreachable(exc: StorageError) -> bool:
+    return exc.reason == "unreachable" and not isinstance(exc, OutcomeUnknownError)
+
+
+class ViewCodec:
+    """Session views to and from the cache's bytes, sealed with an HMAC of the secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, b"chairside-tablet-cache", hashlib.sha256).digest()
+
+    def dumps(self, view: SessionView) -> bytes:
+        body = _VIEW_FORMAT + pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)
+        return hmac.new(self._key, body, hashlib.sha256).digest() + body
+
+    def loads(self, payload: bytes) -> SessionView | None:
+        """The view, or None when the bytes are not a view this tablet sealed."""
+        mac, body = payload[:_MAC_BYTES], payload[_MAC_BYTES:]
+        if not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()):
+            log.warning("a cached session view failed its check; it is ignored")
+            return None
+        if not body.startswith(_VIEW_FORMAT):
+            return None
+        try:
+            view = pickle.loads(body[len(_VIEW_FORMAT):])  # noqa: S301 - sealed above
+        except Exception:  # noqa: BLE001 - another version's values: not cached
+            log.warning("a cached session view could not be read; it is ignored")
+            return None
+        return view if isinstance(view, SessionView) else None
+
+
+class CachingClinic(ClinicService):
+    """The clinic service of a tablet of the server, keeping its copy as it reads."""
+
+    def __init__(self, store: Store, clock: Clock, *, secret: bytes, cache: TabletCache,
+                 tablet: str | None = None) -> None:
+        super().__init__(store, clock, secret=secret, tablet=tablet)
+        self.cache = cache
+        self.codec = ViewCodec(secret)
+        self._secret = secret
+        self.staff_list = self._staff_list
+        self.staff_info = self._staff_info
+        self.login = self._login
+        self.needs_first_admin = self._needs_first_admin
+        self.record_lock = self._record_lock
+        self.active_sessions = self._active_sessions
+        self.load = self._load
+        self.record_reading = self._keeping_saved(self.record_reading)
+        for name, what in (("add_staff", "Adding staff"), ("disable_staff", "Disabling staff"),
+                           ("reset_pin", "A new PIN"), ("create_first_admin", "The first admin"),
+                           ("audit_entries", "The audit trail"),
+                           ("record_export", "An export"), ("check_in", "A check-in"),
+                           ("find_sessions", "The review"), ("course", "A patient's course")):
+            setattr(self, name, needs_server(what, getattr(self, name)))
+
+    # -- kept as read --------------------------------------------------------------------
+
+    def _keep(self, write: Callable[[], None]) -> None:
+        """Refresh the copy; a copy that cannot be written (a full disk) stops nothing."""
+        try:
+            write()
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("the tablet's copy was not refreshed: %s", exc)
+
+    def keep_view(self, view: SessionView) -> None:
+        """Keep ``view`` (as the server gave it) as the session's copy."""
+        payload = self.codec.dumps(view)
+        self._keep(lambda: self.cache.put_view(view.info.id, payload, self.clock.now()))
+
+    def _load(self, session_id: uuid.UUID, at: datetime | None = None, *,
+              entered_only: bool = False) -> SessionView:
+        view = self.loading.load(session_id, at, entered_only=entered_only)
+        if not entered_only:
+            self.keep_view(view)
+        return view
+
+    def _keeping_saved(self, save: Callable[P, SavedReading]) -> Callable[P, SavedReading]:
+        def saved(*args: P.args, **kwargs: P.kwargs) -> SavedReading:
+            result = save(*args, **kwargs)
+            if result.view is not None:
+                self.keep_view(result.view)
+            return result
+        return saved
+
+    def _active_sessions(self, chairs: Collection[str], *,
+                         within: timedelta = timedelta(hours=12)) -> dict[str, uuid.UUID]:
+        seated = self.loading.active_sessions(chairs, within=within)
+        self._keep(lambda: self.cache.put_chairs(seated, chairs, self.clock.now()))
+        return seated
+
+    def _staff_list(self, *, include_disabled: bool = False) -> list[StaffInfo]:
+        query = select(Staff).where(Staff.role.in_(STAFF_ROLES)).order_by(Staff.name)
+        try:
+            with self.store.read() as db:
+                rows = list(db.scalars(query))
+                infos = [self.guard.staff_info(row) for row in rows]
+                copy = [CachedStaff(id=r.id, name=r.name, role=r.role, active=r.active,
+                                    pin_hash=r.pin_hash, failed_logins=r.failed_logins,
+                                    locked_at=r.locked_at) for r in rows]
+        except StorageError as exc:
+            if not _unreachable(exc):
+                raise
+            return [self._cached_info(s) for s in self.cache.staff()
+                    if s.role in STAFF_ROLES and (include_disabled or s.active)]
+        self._keep(lambda: self.cache.put_staff(copy, self.clock.now()))
+        return [info for info in infos if include_disabled or info.active]
+
+    # -- on the copy while the server is away --------------------------------------------
+
+    def _lock_left(self, member: CachedStaff, now: datetime) -> timedelta:
+        if member.locked_at is None:
+            return timedelta(0)
+        return max(timedelta(0), ensure_utc(member.locked_at) + LOCK_DURATION - now)
+
+    def _cached_info(self, member: CachedStaff) -> StaffInfo:
+        now = self.clock.now()
+        left = self._lock_left(member, now)
+        return StaffInfo(id=member.id, name=member.name, role=member.role,
+                         active=member.active,
+                         locked_until=now + left if left > timedelta(0) else None)
+
+    def _staff_info(self, staff_id: uuid.UUID) -> StaffInfo:
+        try:
+            return self.staff.staff_info(staff_id)
+        except StorageError as exc:
+            member = self.cache.staff_member(staff_id) if _unreachable(exc) else None
+            if member is None:
+                raise
+            return self._cached_info(member)
+
+    def _needs_first_admin(self) -> bool:
+        try:
+            return self.staff.needs_first_admin()
+        except StorageError as exc:
+            if not _unreachable(exc) or not self.cache.has_copy():
+                raise
+            return False
+
+    def _record_lock(self, staff_id: uuid.UUID, *, reason: str = "idle") -> None:
+        try:
+            self.staff.record_lock(staff_id, reason=reason)
+        except StorageError as exc:
+            if not _unreachable(exc):
+                raise
+            log.info("screen lock not recorded on the server (unreachable)")
+
+    def _login(self, staff_id: uuid.UUID, pin: str) -> StaffInfo:
+        """Sign in on the server; while it cannot be reached, on the tablet's copy."""
+        try:
+            return self.staff.login(staff_id, pin)
+        except StorageError as exc:
+            if not _unreachable(exc) or not self.cache.has_copy():
+                raise
+            return self.login_on_copy(staff_id, pin)
+
+    def login_on_copy(self, staff_id: uuid.UUID, pin: str) -> StaffInfo:
+        """Check the PIN against the copy's hash; wrong PINs count here and lock as on the
+        server (:class:`LoginRefused`, :class:`AccountLocked`)."""
+        now = self.clock.now()
+        member = self.cache.staff_member(staff_id)
+        if member is None or not member.active or member.role not in STAFF_ROLES:
+            raise LoginRefused(0, "This account cannot sign in (unknown or disabled); "
+                                  "ask an admin.")
+        left = self._lock_left(member, now)
+        if left > timedelta(0):
+            raise AccountLocked(now + left)
+        if verify_pin(member.pin_hash, pin, self._secret):
+            if member.failed_logins or member.locked_at is not None:
+                self.cache.set_failures(staff_id, 0, None)
+            return StaffInfo(id=member.id, name=member.name, role=member.role, active=True)
+        failures = (0 if member.locked_at is not None else member.failed_logins) + 1
+        locks = failures >= MAX_FAILURES
+        self.cache.set_failures(staff_id, failures, now if locks else None)
+        log.warning("wrong PIN on the tablet's copy (%d in a row)", failures)
+        if locks:
+            raise AccountLocked(now + LOCK_DURATION)
+        raise LoginRefused(MAX_FAILURES - failures)
+
+    def cached_chairs(self, chairs: Iterable[str]) -> dict[str, uuid.UUID]:
+        return self.cache.chairs(chairs)
+
+    def cached_view(self, session_id: uuid.UUID) -> SessionView | None:
+        payload = self.cache.view_payload(session_id)
+        return self.codec.loads(payload) if payload is not None else None
+
+
+def needs_server(what: str, call: Callable[P, T]) -> Callable[P, T]:
+    """``call``, whose failure to reach the server says that ``what`` needs it."""
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return call(*args, **kwargs)
+        except StorageError as exc:
+            if not _unreachable(exc):
+                raise
+            raise type(exc)("unreachable", NEEDS_SERVER.format(what=what)) from exc
+    return guarded
+
+
+class TabletCopies:
+    """The tablet's copy as the window shows it while the server cannot be read: the
+    chairs' sessions, and each session from the copy with the entries held here
+    (``copy_of``: :meth:`monitor.service.tablet.TabletService.copy_of`).
+
+    ``started_offline``: from when the copy is, if the app started without its server."""
+
+    def __init__(self, clinic: CachingClinic,
+                 copy_of: Callable[[uuid.UUID, datetime], SessionView | None], *,
+                 started_offline: datetime | None = None) -> None:
+        self.clinic = clinic
+        self._copy_of = copy_of
+        self.started_offline = started_offline
+
+    def chairs(self, chairs: Iterable[str]) -> dict[str, uuid.UUID]:
+        return self.clinic.cached_chairs(chairs)
+
+    def view(self, session_id: uuid.UUID, at: datetime) -> SessionView | None:
+        return self._copy_of(session_id, at)
+
+
+def server_host(url: str) -> str:
+    """The server's host (and port) in ``url``, never its password."""
+    parsed = make_url(url)
+    host = parsed.host or "localhost"
+    return f"{host}:{parsed.port}" if parsed.port else host
+
+
+def open_clinic_store(url: str, cache: TabletCache, clock: Clock, *,
+                      application_name: str | None = None) -> tuple[Store, datetime | None]:
+    """The clinic server's store, and None; or, when the server cannot be reached and this
+    tablet has a copy, a store that connects on first use and the time of the copy.
+
+    Without a copy, :class:`StoreOpenError` says that the first start needs the server."""
+    try:
+        return open_store(url, application_name=application_name), None
+    except StoreUnavailableError as exc:
+        if exc.reason != "unreachable":
+            raise
+        if not cache.has_copy():
+            raise StoreOpenError(FIRST_START.format(host=server_host(url))) from exc
+        log.warning("starting on the tablet's copy: %s", exc.message)
+        return (connect_later(url, application_name=application_name),
+                cache.refreshed_at() or clock.now())
