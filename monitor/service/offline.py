@@ -124,11 +124,11 @@ class CachingClinic(ClinicService):
         self.cache = cache
         self.codec = ViewCodec(secret)
         self._secret = secret
+        self._on_copy = False
         self.staff_list = self._staff_list
         self.staff_info = self._staff_info
         self.login = self._login
         self.needs_first_admin = self._needs_first_admin
-        self.record_lock = self._record_lock
         self.active_sessions = self._active_sessions
         self.load = self._load
         self.record_reading = self._keeping_saved(self.record_reading)
@@ -138,6 +138,17 @@ class CachingClinic(ClinicService):
                            ("record_export", "An export"), ("check_in", "A check-in"),
                            ("find_sessions", "The review"), ("course", "A patient's course")):
             setattr(self, name, needs_server(what, getattr(self, name)))
+
+    @property
+    def on_copy(self) -> bool:
+        """Whether the last read of the staff was answered from the copy (the server away);
+        any read the server answers ends it."""
+        return self._on_copy
+
+    def _from_copy(self, exc: StorageError) -> bool:
+        """Whether the failed read may be answered from the copy (noted if so)."""
+        self._on_copy = _unreachable(exc) and self.cache.has_copy()
+        return self._on_copy
 
     # -- kept as read --------------------------------------------------------------------
 
@@ -156,6 +167,7 @@ class CachingClinic(ClinicService):
     def _load(self, session_id: uuid.UUID, at: datetime | None = None, *,
               entered_only: bool = False) -> SessionView:
         view = self.loading.load(session_id, at, entered_only=entered_only)
+        self._on_copy = False
         if not entered_only:
             self.keep_view(view)
         return view
@@ -171,6 +183,7 @@ class CachingClinic(ClinicService):
     def _active_sessions(self, chairs: Collection[str], *,
                          within: timedelta = timedelta(hours=12)) -> dict[str, uuid.UUID]:
         seated = self.loading.active_sessions(chairs, within=within)
+        self._on_copy = False
         self._keep(lambda: self.cache.put_chairs(seated, chairs, self.clock.now()))
         return seated
 
@@ -184,10 +197,11 @@ class CachingClinic(ClinicService):
                                     pin_hash=r.pin_hash, failed_logins=r.failed_logins,
                                     locked_at=r.locked_at) for r in rows]
         except StorageError as exc:
-            if not _unreachable(exc):
+            if not self._from_copy(exc):
                 raise
             return [self._cached_info(s) for s in self.cache.staff()
                     if s.role in STAFF_ROLES and (include_disabled or s.active)]
+        self._on_copy = False
         self._keep(lambda: self.cache.put_staff(copy, self.clock.now()))
         return [info for info in infos if include_disabled or info.active]
 
@@ -209,7 +223,7 @@ class CachingClinic(ClinicService):
         try:
             return self.staff.staff_info(staff_id)
         except StorageError as exc:
-            member = self.cache.staff_member(staff_id) if _unreachable(exc) else None
+            member = self.cache.staff_member(staff_id) if self._from_copy(exc) else None
             if member is None:
                 raise
             return self._cached_info(member)
@@ -218,24 +232,16 @@ class CachingClinic(ClinicService):
         try:
             return self.staff.needs_first_admin()
         except StorageError as exc:
-            if not _unreachable(exc) or not self.cache.has_copy():
+            if not self._from_copy(exc):
                 raise
             return False
-
-    def _record_lock(self, staff_id: uuid.UUID, *, reason: str = "idle") -> None:
-        try:
-            self.staff.record_lock(staff_id, reason=reason)
-        except StorageError as exc:
-            if not _unreachable(exc):
-                raise
-            log.info("screen lock not recorded on the server (unreachable)")
 
     def _login(self, staff_id: uuid.UUID, pin: str) -> StaffInfo:
         """Sign in on the server; while it cannot be reached, on the tablet's copy."""
         try:
             return self.staff.login(staff_id, pin)
         except StorageError as exc:
-            if not _unreachable(exc) or not self.cache.has_copy():
+            if not self._from_copy(exc):
                 raise
             return self.login_on_copy(staff_id, pin)
 

@@ -198,8 +198,12 @@ class WindowFrame(QMainWindow):
         """The banner while the server is unreachable; once it answers again, the banner
         hidden and the database problem still on the status bar cleared."""
         since = self.reachability.since
-        if since is None:
-            self._copy_from = None  # live data from now on; a later outage says "since"
+        if since is None and self._copy_from is not None:
+            # The server answers after a start on the copy: the open sessions are read from
+            # it; a later outage says "since".
+            self._copy_from = None
+            for presenter in list(self.presenters.values()):
+                presenter.refresh()
         self.banner.show_since(since, copy_from=self._copy_from)
         # The banner takes the status line's room while it shows (it says what that would);
         # the status line comes back as it was, and is not made where there was none.
@@ -228,7 +232,9 @@ class WindowFrame(QMainWindow):
         except NotFoundError:
             self.reachability.succeeded()
         else:
-            self.reachability.succeeded()
+            # An answer from the tablet's copy (the server away) is not the server's.
+            if not self.service.on_copy:
+                self.reachability.succeeded()
             self._show_reachability()
             return result
         return None

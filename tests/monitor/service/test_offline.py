@@ -82,7 +82,18 @@ def test_a_nurse_signs_in_on_the_copy_while_the_server_is_away(clinic, nurse, ou
     info = clinic.login(nurse, TEST_PIN)
     assert (info.id, info.name, info.role) == (nurse, "Nora Nurse", "nurse")
     assert clinic.staff_info(nurse).name == "Nora Nurse"
-    clinic.record_lock(nurse, reason="manual")  # nothing to tell the server: no failure
+    assert clinic.on_copy
+
+
+def test_a_read_the_server_answers_ends_the_answers_from_the_copy(clinic, nurse, outage):
+    clinic.staff_list()
+    assert not clinic.on_copy
+    outage.begin()
+    clinic.staff_list()
+    assert clinic.on_copy
+    outage.end()
+    clinic.active_sessions(["1"])
+    assert not clinic.on_copy
 
 
 def test_wrong_pins_on_the_copy_count_and_lock_as_the_server_would(clinic, nurse, outage,
