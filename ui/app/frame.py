@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Said of what only the server has, while it cannot be reached.
+NEEDS_SERVER_TIP = "Needs the server, which cannot be reached now"
+
 
 class WindowFrame(QMainWindow):
     """The application window's shared state and moves (built by ``MainWindow``)."""
@@ -198,6 +201,13 @@ class WindowFrame(QMainWindow):
         """The banner while the server is unreachable; once it answers again, the banner
         hidden and the database problem still on the status bar cleared."""
         since = self.reachability.since
+        # The protocol, the review and the audit trail are the server's: no copy of them.
+        # (Before the screens are built there are no buttons yet.)
+        buttons = ((self.protocol_button, self.overview.review_button,
+                    self.overview.audit_button) if hasattr(self, "protocol_button") else ())
+        for button in buttons:
+            button.setEnabled(since is None)
+            button.setToolTip("" if since is None else NEEDS_SERVER_TIP)
         if since is None and self._copy_from is not None:
             # The server answers after a start on the copy: the open sessions are read from
             # it; a later outage says "since".

@@ -86,6 +86,8 @@ def test_a_window_started_on_the_copy_says_so_and_goes_live_when_the_server_answ
         assert window.overview.tiles["2"].tile().session_id == sessions["2"]
         assert window.banner.isVisible()
         assert "this tablet's copy" in window.banner.text()
+        assert not window.protocol_button.isEnabled()  # the protocol is the server's
+        assert window.protocol_button.toolTip().startswith("Needs the server")
 
         window.open_chair("1")
         screen = window.sessions["1"]
@@ -103,6 +105,7 @@ def test_a_window_started_on_the_copy_says_so_and_goes_live_when_the_server_answ
 
     qtbot.waitUntil(live_again, timeout=5000)
     assert window.reachability.since is None
+    assert window.protocol_button.isEnabled()
     # The session opened on the copy is the server's again (its held reading still added).
     shown = window.presenters["1"].view
     assert shown is not None
