@@ -81,6 +81,9 @@ FIRST_START = ("This tablet needs the clinic server at {host} for its first star
                "server cannot be reached now. Once it has started with the server, this "
                "tablet keeps a copy and can start without it. Check the network and the "
                "server, then start ChairSide again.")
+#: A session stays on its chair this long after it began (the default of
+#: :meth:`monitor.service.loading.Loading.active_sessions`).
+SEATED_WITHIN = timedelta(hours=12)
 _VIEW_FORMAT = b"chairside-view-1\x00"
 _MAC_BYTES = 32
 
@@ -303,7 +306,16 @@ class TabletCopies:
         self.started_offline = started_offline
 
     def chairs(self, chairs: Iterable[str]) -> dict[str, uuid.UUID]:
-        return self.clinic.cached_chairs(chairs)
+        """The sessions seated on ``chairs`` in the copy, as the server would seat them now:
+        one begun more than :data:`SEATED_WITHIN` ago has left its chair (a copy from
+        yesterday shows no patient of yesterday's on a chair)."""
+        since = self.clinic.clock.now() - SEATED_WITHIN
+        seated = {}
+        for chair, session_id in self.clinic.cached_chairs(chairs).items():
+            view = self.clinic.cached_view(session_id)
+            if view is None or view.info.time >= since:
+                seated[chair] = session_id
+        return seated
 
     def view(self, session_id: uuid.UUID, at: datetime) -> SessionView | None:
         return self._copy_of(session_id, at)

@@ -26,9 +26,13 @@ def unreachable_text(since: datetime) -> str:
             "to the server")
 
 
-def copy_text(copy_from: datetime) -> str:
-    """The banner's words while the window shows the tablet's copy made at ``copy_from``."""
-    return (f"Server unreachable — showing this tablet's copy from {clock_time(copy_from)}; "
+def copy_text(copy_from: datetime, since: datetime) -> str:
+    """The banner's words while the window shows the tablet's copy made at ``copy_from``
+    (its date too when it is not from the day of ``since``)."""
+    made = clock_time(copy_from)
+    if copy_from.astimezone().date() != since.astimezone().date():
+        made = f"{copy_from.astimezone():%a %d %b} {made}"
+    return (f"Server unreachable — showing this tablet's copy from {made}; "
             "entries are saved on this tablet")
 
 
@@ -56,5 +60,6 @@ class UnreachableBanner(QLabel):
         if since is None:
             self.hide()
             return
-        self.setText(copy_text(copy_from) if copy_from is not None else unreachable_text(since))
+        self.setText(copy_text(copy_from, since) if copy_from is not None
+                     else unreachable_text(since))
         self.show()

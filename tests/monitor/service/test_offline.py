@@ -175,6 +175,21 @@ def test_a_later_start_shows_the_chairs_and_the_session_from_the_copy(
     outbox.close()
 
 
+def test_a_copy_from_yesterday_seats_no_patient_of_yesterday(
+        clinic, nurse, session_id, clock, tmp_path, outage):
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    tablet = TabletService(clinic, outbox, clock, cached=clinic.cached_view)
+    clinic.active_sessions(["2"])
+    clinic.load(session_id)
+    copies = TabletCopies(clinic, tablet.copy_of)
+    outage.begin()
+    clock.advance(timedelta(hours=11, minutes=59))
+    assert copies.chairs(["2"]) == {"2": session_id}
+    clock.advance(timedelta(minutes=2))
+    assert copies.chairs(["2"]) == {}
+    outbox.close()
+
+
 def test_a_view_changed_in_the_cache_is_ignored_not_read(clinic, nurse, session_id, cache):
     clinic.load(session_id)
     assert clinic.cached_view(session_id) is not None

@@ -129,3 +129,17 @@ def test_a_window_started_on_the_copy_says_so_and_goes_live_when_the_server_answ
         assert window.banner.text().startswith("Server unreachable since ")
     finally:
         Outage(store).end()
+
+
+def test_the_banner_dates_a_copy_from_another_day():
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from ui.common.banner import copy_text  # noqa: PLC0415
+
+    now = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    same_day = now - timedelta(minutes=50)
+    assert copy_text(same_day, now).startswith(
+        f"Server unreachable — showing this tablet's copy from {clock_time(same_day)};")
+    yesterday = now - timedelta(days=1)
+    text = copy_text(yesterday, now)
+    assert f"{yesterday.astimezone():%a %d %b} {clock_time(yesterday)}" in text
