@@ -14,7 +14,9 @@ While the server cannot be reached it signs staff in on that copy: the PIN is ch
 against the hash the server stores (argon2id, peppered with the clinic's secret, which
 lives on the tablet), and wrong PINs count here and lock as the server would
 (:data:`~monitor.service.auth.MAX_FAILURES` in a row, for
-:data:`~monitor.service.auth.LOCK_DURATION`). What has no copy — staff administration,
+:data:`~monitor.service.auth.LOCK_DURATION`). After a failure the server is asked again at
+the pace of :class:`~monitor.service.reachability.Reachability`, the copy answering in
+between, so a sign-in never waits for a silent server. What has no copy — staff administration,
 the review, the audit trail, exports, a check-in — fails with "… needs the server".
 
 :func:`open_clinic_store` opens the server, or, when it cannot be reached and the tablet has
@@ -55,6 +57,7 @@ from monitor.service.auth import (
     verify_pin,
 )
 from monitor.service.clinic import ClinicService
+from monitor.service.reachability import Reachability
 from monitor.service.views import SavedReading, SessionView
 from monitor.storage.model import Staff
 from monitor.storage.store import (
@@ -128,6 +131,11 @@ class CachingClinic(ClinicService):
         self.codec = ViewCodec(secret)
         self._secret = secret
         self._on_copy = False
+        #: Whether the server answered the last read, paced like the window's reads: while
+        #: it does not, the staff reads on the GUI thread (sign-in, the lock) are answered
+        #: from the copy without a try until the next is due (a silent server would
+        #: otherwise hold each for the connect timeout).
+        self._server = Reachability(clock)
         self.staff_list = self._staff_list
         self.staff_info = self._staff_info
         self.login = self._login
@@ -148,10 +156,26 @@ class CachingClinic(ClinicService):
         any read the server answers ends it."""
         return self._on_copy
 
-    def _from_copy(self, exc: StorageError) -> bool:
-        """Whether the failed read may be answered from the copy (noted if so)."""
-        self._on_copy = _unreachable(exc) and self.cache.has_copy()
-        return self._on_copy
+    def _answered(self) -> None:
+        self._on_copy = False
+        self._server.succeeded()
+
+    def _server_or_copy(self, server: Callable[[], T], copy: Callable[[], T]) -> T:
+        """``server()``; while the server cannot be reached and the tablet has a copy,
+        ``copy()`` (the server tried again when the pace allows)."""
+        if self._server.unreachable and not self._server.due() and self.cache.has_copy():
+            self._on_copy = True
+            return copy()
+        try:
+            result = server()
+        except StorageError as exc:
+            self._server.failed(exc)
+            self._on_copy = _unreachable(exc) and self.cache.has_copy()
+            if not self._on_copy:
+                raise
+            return copy()
+        self._answered()
+        return result
 
     # -- kept as read --------------------------------------------------------------------
 
@@ -170,7 +194,7 @@ class CachingClinic(ClinicService):
     def _load(self, session_id: uuid.UUID, at: datetime | None = None, *,
               entered_only: bool = False) -> SessionView:
         view = self.loading.load(session_id, at, entered_only=entered_only)
-        self._on_copy = False
+        self._answered()
         if not entered_only:
             self.keep_view(view)
         return view
@@ -186,27 +210,27 @@ class CachingClinic(ClinicService):
     def _active_sessions(self, chairs: Collection[str], *,
                          within: timedelta = timedelta(hours=12)) -> dict[str, uuid.UUID]:
         seated = self.loading.active_sessions(chairs, within=within)
-        self._on_copy = False
+        self._answered()
         self._keep(lambda: self.cache.put_chairs(seated, chairs, self.clock.now()))
         return seated
 
     def _staff_list(self, *, include_disabled: bool = False) -> list[StaffInfo]:
-        query = select(Staff).where(Staff.role.in_(STAFF_ROLES)).order_by(Staff.name)
-        try:
+        def server() -> list[StaffInfo]:
+            query = select(Staff).where(Staff.role.in_(STAFF_ROLES)).order_by(Staff.name)
             with self.store.read() as db:
                 rows = list(db.scalars(query))
                 infos = [self.guard.staff_info(row) for row in rows]
                 copy = [CachedStaff(id=r.id, name=r.name, role=r.role, active=r.active,
                                     pin_hash=r.pin_hash, failed_logins=r.failed_logins,
                                     locked_at=r.locked_at) for r in rows]
-        except StorageError as exc:
-            if not self._from_copy(exc):
-                raise
-            return [self._cached_info(s) for s in self.cache.staff()
-                    if s.role in STAFF_ROLES and (include_disabled or s.active)]
-        self._on_copy = False
-        self._keep(lambda: self.cache.put_staff(copy, self.clock.now()))
-        return [info for info in infos if include_disabled or info.active]
+            self._keep(lambda: self.cache.put_staff(copy, self.clock.now()))
+            return infos
+
+        def on_copy() -> list[StaffInfo]:
+            return [self._cached_info(s) for s in self.cache.staff() if s.role in STAFF_ROLES]
+
+        return [info for info in self._server_or_copy(server, on_copy)
+                if include_disabled or info.active]
 
     # -- on the copy while the server is away --------------------------------------------
 
@@ -223,30 +247,22 @@ class CachingClinic(ClinicService):
                          locked_until=now + left if left > timedelta(0) else None)
 
     def _staff_info(self, staff_id: uuid.UUID) -> StaffInfo:
-        try:
-            return self.staff.staff_info(staff_id)
-        except StorageError as exc:
-            member = self.cache.staff_member(staff_id) if self._from_copy(exc) else None
+        def on_copy() -> StaffInfo:
+            member = self.cache.staff_member(staff_id)
             if member is None:
-                raise
+                raise StoreUnavailableError("unreachable", NEEDS_SERVER.format(
+                    what="This staff member (not in this tablet's copy)"))
             return self._cached_info(member)
 
+        return self._server_or_copy(lambda: self.staff.staff_info(staff_id), on_copy)
+
     def _needs_first_admin(self) -> bool:
-        try:
-            return self.staff.needs_first_admin()
-        except StorageError as exc:
-            if not self._from_copy(exc):
-                raise
-            return False
+        return self._server_or_copy(self.staff.needs_first_admin, lambda: False)
 
     def _login(self, staff_id: uuid.UUID, pin: str) -> StaffInfo:
         """Sign in on the server; while it cannot be reached, on the tablet's copy."""
-        try:
-            return self.staff.login(staff_id, pin)
-        except StorageError as exc:
-            if not self._from_copy(exc):
-                raise
-            return self.login_on_copy(staff_id, pin)
+        return self._server_or_copy(lambda: self.staff.login(staff_id, pin),
+                                    lambda: self.login_on_copy(staff_id, pin))
 
     def login_on_copy(self, staff_id: uuid.UUID, pin: str) -> StaffInfo:
         """Check the PIN against the copy's hash; wrong PINs count here and lock as on the
@@ -262,11 +278,13 @@ class CachingClinic(ClinicService):
         if verify_pin(member.pin_hash, pin, self._secret):
             if member.failed_logins or member.locked_at is not None:
                 self.cache.set_failures(staff_id, 0, None)
+            log.info("staff %s signed in on the tablet's copy (the server cannot be reached)",
+                     staff_id)
             return StaffInfo(id=member.id, name=member.name, role=member.role, active=True)
         failures = (0 if member.locked_at is not None else member.failed_logins) + 1
         locks = failures >= MAX_FAILURES
         self.cache.set_failures(staff_id, failures, now if locks else None)
-        log.warning("wrong PIN on the tablet's copy (%d in a row)", failures)
+        log.warning("staff %s: wrong PIN on the tablet's copy (%d in a row)", staff_id, failures)
         if locks:
             raise AccountLocked(now + LOCK_DURATION)
         raise LoginRefused(MAX_FAILURES - failures)

@@ -96,6 +96,28 @@ def test_a_read_the_server_answers_ends_the_answers_from_the_copy(clinic, nurse,
     assert not clinic.on_copy
 
 
+def test_while_the_server_is_away_the_staff_reads_try_it_again_only_at_the_retry_pace(
+        clinic, nurse, outage, clock, store):
+    clinic.staff_list()
+    outage.begin()
+    clinic.staff_list()  # tried, failed: answered from the copy
+    outage.end()
+    tried = []
+    read = store.read
+    store.read = lambda *a, **k: (tried.append(1), read(*a, **k))[1]
+    try:
+        assert clinic.login(nurse, TEST_PIN).id == nurse  # on the copy: the server not asked
+        clinic.staff_list()
+        assert clinic.on_copy
+        assert tried == []
+        clock.advance(timedelta(seconds=1))
+        clinic.staff_list()  # the retry is due: the server answers
+        assert tried
+        assert not clinic.on_copy
+    finally:
+        del store.read
+
+
 def test_wrong_pins_on_the_copy_count_and_lock_as_the_server_would(clinic, nurse, outage,
                                                                    clock, cache):
     clinic.staff_list()
