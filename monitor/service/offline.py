@@ -45,6 +45,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 from monitor.clinical.permissions import STAFF_ROLES
 from monitor.clock import Clock, ensure_utc
@@ -66,7 +67,7 @@ from monitor.storage.store import (
     Store,
     StoreOpenError,
     StoreUnavailableError,
-    connect_later,
+    make_engine,
     open_store,
 )
 from monitor.storage.tablet_cache import CachedStaff, TabletCache
@@ -344,6 +345,14 @@ def server_host(url: str) -> str:
     parsed = make_url(url)
     host = parsed.host or "localhost"
     return f"{host}:{parsed.port}" if parsed.port else host
+
+
+def connect_later(url: str, *, application_name: str | None = None) -> Store:
+    """A store for a server out of reach: nothing is checked (the schema was when the tablet
+    last started with it); the engine connects on first use, so each read and write tries
+    the server again."""
+    engine = make_engine(url, application_name=application_name)
+    return Store(engine, sessionmaker(engine, expire_on_commit=False), make_url(url))
 
 
 def open_clinic_store(url: str, cache: TabletCache, clock: Clock, *,

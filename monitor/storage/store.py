@@ -7,8 +7,8 @@ and brings the schema up to date with Alembic (backing up a SQLite file first).
   with WAL, ``synchronous=FULL``, foreign keys on and a busy timeout; ``PRAGMA quick_check``
   runs at open, and a damaged or foreign file is refused with :class:`StoreOpenError`.
 * PostgreSQL (``postgresql+psycopg://…``, the shared database of a clinic with several
-  tablets): each connection names its device (``application_name``) and has a connect
-  timeout, TCP keepalives and a statement timeout (docs/clinic-server.md).
+  tablets): the same code; each connection names its device (``application_name``) and
+  has a connect timeout, TCP keepalives and a statement timeout (docs/clinic-server.md).
 
 Writes go through :meth:`Store.write`, a transaction that commits on leaving the block.
 When the environment fails — disk full, read-only database, server unreachable, database
@@ -16,8 +16,8 @@ locked — it raises :class:`NotSavedError`: nothing of the transaction was stor
 caller must tell the user the entry is NOT saved and keep it. When the link drops during the
 COMMIT itself the outcome is not known (the server may have stored it): it raises
 :class:`OutcomeUnknownError`, and the caller asks the server whether the entry's id is
-stored before saying Saved or NOT saved. Anything else (a constraint violated, a
-programming error) propagates unchanged: those are bugs, not the environment.
+stored before saying Saved or NOT saved. Anything else (a constraint
+violated, a programming error) propagates unchanged: those are bugs, not the environment.
 """
 
 from __future__ import annotations
@@ -562,12 +562,6 @@ def open_store(url: str | URL | None = None, *, migrate_schema: bool = True,
         with contextlib.suppress(PermissionError):  # logged by _prepare_private_sqlite
             tighten_sqlite(path)  # -wal and -shm, made by the first connection
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), url=url)
-
-
-def connect_later(url: str | URL, *, application_name: str | None = None) -> Store:
-    """A store whose engine connects on first use (nothing checked): each read tries again."""
-    engine = make_engine(url, application_name=application_name)
-    return Store(engine, sessionmaker(engine, expire_on_commit=False), make_url(url))
 
 
 def _prepare_private_sqlite(path: Path) -> None:
