@@ -16,7 +16,9 @@ lives on the tablet), and wrong PINs count here and lock as the server would
 (:data:`~monitor.service.auth.MAX_FAILURES` in a row, for
 :data:`~monitor.service.auth.LOCK_DURATION`). After a failure the server is asked again at
 the pace of :class:`~monitor.service.reachability.Reachability`, the copy answering in
-between, so a sign-in never waits for a silent server. What has no copy — staff administration,
+between, so a sign-in never waits for a silent server. Each sign-in checked on the copy
+(and each wrong PIN) is noted in the cache and entered in the server's audit trail when it
+answers (:meth:`CachingClinic.send_signins`). What has no copy — staff administration,
 the review, the audit trail, exports, a check-in — fails with "… needs the server".
 
 :func:`open_clinic_store` opens the server, or, when it cannot be reached and the tablet has
@@ -38,6 +40,7 @@ import hmac
 import logging
 import pickle
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
@@ -137,6 +140,8 @@ class CachingClinic(ClinicService):
         #: from the copy without a try until the next is due (a silent server would
         #: otherwise hold each for the connect timeout).
         self._server = Reachability(clock)
+        self._sending = threading.Lock()
+        self._signins_waiting = bool(cache.signins())
         self.staff_list = self._staff_list
         self.staff_info = self._staff_info
         self.login = self._login
@@ -160,6 +165,32 @@ class CachingClinic(ClinicService):
     def _answered(self) -> None:
         self._on_copy = False
         self._server.succeeded()
+        if self._signins_waiting:
+            self.send_signins()
+
+    def send_signins(self) -> int:
+        """Give the sign-ins checked on the copy to the server's audit trail, oldest first,
+        each at the moment it happened and marked ``on_tablet_copy``; returns how many.
+        Stops at the first failure (the rest wait for the next read that goes through).
+        A reply lost after its COMMIT may enter one twice; none is lost."""
+        if not self._sending.acquire(blocking=False):
+            return 0  # another thread is sending them
+        sent = 0
+        try:
+            for signin in self.cache.signins():
+                try:
+                    with self.guard.write(signin.staff_id, now=signin.at) as change:
+                        change.audit(signin.action, "staff", signin.staff_id,
+                                     new={**signin.detail, "on_tablet_copy": True})
+                except StorageError as exc:
+                    log.info("sign-ins on the copy wait for the server: %s", exc.message)
+                    return sent
+                self.cache.forget_signin(signin.id)
+                sent += 1
+            self._signins_waiting = False
+        finally:
+            self._sending.release()
+        return sent
 
     def _server_or_copy(self, server: Callable[[], T], copy: Callable[[], T]) -> T:
         """``server()``; while the server cannot be reached and the tablet has a copy,
@@ -271,24 +302,34 @@ class CachingClinic(ClinicService):
         now = self.clock.now()
         member = self.cache.staff_member(staff_id)
         if member is None or not member.active or member.role not in STAFF_ROLES:
+            if member is not None:
+                self._note(staff_id, "login_failed", now, {"reason": "unknown or disabled"})
             raise LoginRefused(0, "This account cannot sign in (unknown or disabled); "
                                   "ask an admin.")
         left = self._lock_left(member, now)
         if left > timedelta(0):
+            self._note(staff_id, "login_failed", now, {"reason": "locked"})
             raise AccountLocked(now + left)
         if verify_pin(member.pin_hash, pin, self._secret):
             if member.failed_logins or member.locked_at is not None:
                 self.cache.set_failures(staff_id, 0, None)
+            self._note(staff_id, "login", now, {})
             log.info("staff %s signed in on the tablet's copy (the server cannot be reached)",
                      staff_id)
             return StaffInfo(id=member.id, name=member.name, role=member.role, active=True)
         failures = (0 if member.locked_at is not None else member.failed_logins) + 1
         locks = failures >= MAX_FAILURES
         self.cache.set_failures(staff_id, failures, now if locks else None)
+        self._note(staff_id, "lock" if locks else "login_failed", now, {"failures": failures})
         log.warning("staff %s: wrong PIN on the tablet's copy (%d in a row)", staff_id, failures)
         if locks:
             raise AccountLocked(now + LOCK_DURATION)
         raise LoginRefused(MAX_FAILURES - failures)
+
+    def _note(self, staff_id: uuid.UUID, action: str, at: datetime,
+              detail: dict[str, object]) -> None:
+        self.cache.note_signin(staff_id, action, at, detail)
+        self._signins_waiting = True
 
     def cached_chairs(self, chairs: Iterable[str]) -> dict[str, uuid.UUID]:
         return self.cache.chairs(chairs)

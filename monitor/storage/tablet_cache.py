@@ -11,6 +11,8 @@ the server:
 * ``views`` — each seated session as the server last gave it (its record, flags and the
   protocol version it runs under), as bytes made and checked by
   :mod:`monitor.service.offline`, which knows what they mean;
+* ``signins`` — the sign-ins and wrong PINs checked on the copy, until the server's audit
+  trail has them;
 * ``meta`` — when the server was last read (``refreshed_at``), shown as "this tablet's copy
   from 10:42".
 
@@ -23,6 +25,7 @@ when). Safe to use from several threads.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import uuid
@@ -31,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from monitor.storage.private_files import create_private_file, make_private_dir, tighten_sqlite
 
@@ -59,6 +63,14 @@ CREATE TABLE IF NOT EXISTS views (
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signins (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    staff_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT NOT NULL
 )
 """
 
@@ -80,6 +92,17 @@ class CachedStaff:
     pin_hash: str | None
     failed_logins: int
     locked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A sign-in checked on the copy: ``action`` as the audit trail names it."""
+
+    id: uuid.UUID
+    staff_id: uuid.UUID
+    action: str
+    at: datetime
+    detail: Mapping[str, Any]
 
 
 class TabletCache:
@@ -161,6 +184,28 @@ class TabletCache:
             db.execute("UPDATE staff SET failed_logins = ?, locked_at = ? WHERE id = ?",
                        (failures, locked_at.isoformat() if locked_at is not None else None,
                         str(staff_id)))
+
+    def note_signin(self, staff_id: uuid.UUID, action: str, at: datetime,
+                    detail: Mapping[str, Any]) -> None:
+        """A sign-in (or a refused one) checked on the copy, for the server's audit trail."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO signins (id, staff_id, action, at, detail) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       (str(uuid.uuid4()), str(staff_id), action, at.isoformat(),
+                        json.dumps(dict(detail), sort_keys=True)))
+
+    def signins(self) -> list[SignIn]:
+        """The sign-ins noted on the copy and not yet in the server's trail, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, staff_id, action, at, detail FROM signins ORDER BY seq").fetchall()
+        return [SignIn(id=uuid.UUID(r[0]), staff_id=uuid.UUID(r[1]), action=r[2],
+                       at=datetime.fromisoformat(r[3]), detail=json.loads(r[4])) for r in rows]
+
+    def forget_signin(self, signin_id: uuid.UUID) -> None:
+        """The server's audit trail has the sign-in."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM signins WHERE id = ?", (str(signin_id),))
 
     # -- reading -------------------------------------------------------------------------
 

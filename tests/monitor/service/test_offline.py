@@ -149,6 +149,31 @@ def test_a_wrong_pin_once_does_not_lock_and_a_right_one_clears_the_count(
     assert cache.staff_member(nurse).failed_logins == 0
 
 
+def test_sign_ins_on_the_copy_reach_the_servers_audit_trail_once_it_answers(
+        clinic, nurse, outage, clock, cache):
+    admin = clinic.ensure_staff("Ann Admin", "admin", pin="735194")
+    clinic.staff_list()
+    outage.begin()
+    with pytest.raises(LoginRefused):
+        clinic.login(nurse, "000000")
+    wrong_at = clock.now()
+    clock.advance(timedelta(seconds=30))
+    clinic.login(nurse, TEST_PIN)
+    right_at = clock.now()
+    assert [s.action for s in cache.signins()] == ["login_failed", "login"]
+    clock.advance(timedelta(minutes=5))
+    outage.end()
+    clinic.active_sessions(["1"])  # the server answers: the sign-ins go to its trail
+    assert cache.signins() == []
+    entries = [e for e in clinic.audit_entries(by=admin, staff_id=nurse)
+               if e.action in ("login", "login_failed")]
+    assert sorted((e.at, e.action, e.new["on_tablet_copy"]) for e in entries) == [
+        (wrong_at, "login_failed", True), (right_at, "login", True)]
+    assert entries[0].tablet == "Chair 2"
+    assert clinic.verify_audit().ok
+    assert clinic.send_signins() == 0  # none twice
+
+
 def test_someone_disabled_or_unknown_cannot_sign_in_on_the_copy(clinic, nurse, outage):
     admin = clinic.ensure_staff("Ann Admin", "admin", pin="735194")
     gone = clinic.ensure_staff("Gus Gone", "nurse", pin="735194")

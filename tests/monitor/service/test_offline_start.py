@@ -1,6 +1,7 @@
 """A tablet started while its PostgreSQL server is stopped: it opens on its copy, a nurse
 signs in with her PIN checked against the cached hash, a reading is held on the tablet, and
-once the server is started again the reading reaches it once, the audit trail intact.
+once the server is started again the reading and the sign-in reach it once, the audit trail
+intact.
 
 A private server (tests/support/pgserver.py), stopped and started for real.
 """
@@ -112,8 +113,12 @@ def test_a_tablet_started_while_its_server_is_stopped_charts_on_its_copy_and_dra
                 creates = connection.execute(
                     "SELECT count(*) FROM audit_log WHERE action = 'create' "
                     "AND record_id = %s", (saved.id,)).fetchone()
+                signed_in = connection.execute(
+                    "SELECT count(*) FROM audit_log WHERE action = 'login' AND staff_id = %s "
+                    "AND new LIKE '%%on_tablet_copy%%'", (nurse,)).fetchone()
             assert readings == [saved.id]
             assert creates == (1,)
+            assert signed_in == (1,)  # the sign-in on the copy, in the server's trail
             assert [f.key for f in tablet.load(session_id).flags] == ["spo2-low"]
             verified = clinic.verify_audit()
             assert verified.first_bad is None, verified.message

@@ -132,3 +132,20 @@ def test_the_cache_holds_no_pin_in_clear(tmp_path):
         columns = [row[1] for row in db.execute("PRAGMA table_info(staff)")]
     assert "pin" not in columns
     assert "pin_hash" in columns
+
+
+def test_sign_ins_noted_on_the_copy_stay_in_order_until_forgotten(tmp_path):
+    path = tmp_path / "tablet-cache.sqlite3"
+    cache = TabletCache(path)
+    nora = uuid.uuid4()
+    cache.note_signin(nora, "login_failed", AT, {"failures": 1})
+    cache.note_signin(nora, "login", AT + timedelta(seconds=20), {})
+    cache.close()
+    reopened = TabletCache(path)
+    first, second = reopened.signins()
+    assert (first.staff_id, first.action, first.at, first.detail) == (
+        nora, "login_failed", AT, {"failures": 1})
+    assert (second.action, second.at) == ("login", AT + timedelta(seconds=20))
+    reopened.forget_signin(first.id)
+    assert [s.id for s in reopened.signins()] == [second.id]
+    reopened.close()
