@@ -27,10 +27,10 @@ the tries), and says from when the copy is. Without a copy (the tablet's first s
 refuses with a sentence naming the server's host. :class:`TabletCopies` gives the window
 the chairs and sessions of the copy (each session with the entries held in the outbox).
 
-A view is kept as bytes (Python's pickle of the service's own frozen values) followed by
-an HMAC-SHA256 under a key derived from the clinic's secret: a copy that was changed, or
-written by another version of ChairSide that cannot read it back, is ignored (as if not
-cached), never unpickled.
+A view is kept as bytes (Python's pickle of the service's own frozen values, behind a
+format tag) sealed with an HMAC-SHA256 under a key derived from the clinic's secret: a copy
+changed on disk is ignored, never unpickled; one this version cannot read back (written by
+another version of ChairSide) is ignored too, as if not cached.
 """
 
 from __future__ import annotations
