@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from monitor.clock import AcceleratedClock, Clock, SystemClock
 from monitor.service.auth import DEMO_PIN, load_secret
 from monitor.service.clinic import ClinicService
+from monitor.service.offline import CachingClinic, TabletCopies, open_clinic_store
 from monitor.service.tablet import Drainer, TabletService
 from monitor.service.worker import InlineWorker, ThreadWorker, Worker
 from monitor.storage.changes.feed import ChangeFeed, open_feed
@@ -40,6 +41,7 @@ from monitor.storage.drafts import DraftStore, default_draft_dir
 from monitor.storage.outbox import Outbox, default_outbox_path
 from monitor.storage.settings import DEMO_TABLET, clean_tablet_name, default_settings_path
 from monitor.storage.store import StorageError, StoreOpenError, default_url, open_store
+from monitor.storage.tablet_cache import TabletCache, default_cache_path
 
 if TYPE_CHECKING:
     from monitor.feed.background import BackgroundReceiver
@@ -169,11 +171,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = args.db or default_url()
     if demo_dir is not None:
         url = f"sqlite:///{Path(demo_dir.name) / 'demo.sqlite3'}"
+    # A tablet of the clinic's server keeps a copy of what it needs to start without it.
+    cache = (TabletCache(default_cache_path(default_draft_dir()))
+             if demo_dir is None and not url.startswith("sqlite") else None)
+    copy_from = None
     try:
         # The server lists each connection under the tablet's name (pg_stat_activity).
-        store = open_store(url, application_name=tablet)
+        if cache is not None:
+            store, copy_from = open_clinic_store(url, cache, clock, application_name=tablet)
+        else:
+            store = open_store(url, application_name=tablet)
     except (StoreOpenError, StorageError) as exc:
         QMessageBox.critical(None, "ChairSide cannot open its database", str(exc))
+        if cache is not None:
+            cache.close()
         return 1
     feed: ChangeFeed | None = None
     changes: ChangeSignals | None = None
@@ -206,7 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             hooks.append(chair.advance)
         else:
             secret = load_secret()
-            service = ClinicService(store, clock, secret=secret, tablet=tablet)
+            service = (ClinicService(store, clock, secret=secret, tablet=tablet)
+                       if cache is None else
+                       CachingClinic(store, clock, secret=secret, tablet=tablet, cache=cache))
         # The demo nurse is signed in already; after a lock, the demo PIN is on the screen.
         hint = f"Demo database: every PIN is {DEMO_PIN}" if demo_dir is not None else ""
         # The demo's clock runs DEMO_SPEED times fast; the idle lock still waits ten real
@@ -225,11 +238,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # an outbox beside the drafts, drained in order when the server is back. A lone
         # SQLite tablet has none: its database is on the tablet.
         on_tablet: TabletService | None = None
-        if not store.is_sqlite:
+        copies: TabletCopies | None = None
+        if isinstance(service, CachingClinic):
             outbox = Outbox(default_outbox_path(default_draft_dir()))
             # The drain runs on a thread of its own, with a service of its own.
             on_tablet = TabletService(service, outbox, clock, drain_service=ClinicService(
-                store, clock, secret=secret, tablet=tablet))
+                store, clock, secret=secret, tablet=tablet), cached=service.cached_view)
+            copies = TabletCopies(service, on_tablet.copy_of, started_offline=copy_from)
             drainer = Drainer(on_tablet)
             on_tablet.on_reachable = drainer.poke
             drainer.start()
@@ -239,7 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
         window = MainWindow(service, clock, chairs=chairs, theme=theme, staff=staff,
                             login_hint=hint, idle_lock_s=idle_s, drafts=drafts,
-                            changes=changes, chair_service=on_tablet, worker=worker)
+                            changes=changes, chair_service=on_tablet, worker=worker,
+                            copies=copies)
         window.tick_hooks.extend(hooks)
         # A tablet shows the app full screen; on a desktop it opens maximised. Without a
         # window manager (a kiosk session) maximising does nothing, so the window is given
@@ -269,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if feed is not None:
             feed.stop()
         store.close()
+        if cache is not None:
+            cache.close()
         if demo_dir is not None:
             demo_dir.cleanup()
 

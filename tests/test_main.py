@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import text
 
 import main
@@ -255,3 +255,62 @@ def test_the_demo_runs_with_its_database_work_on_a_background_thread(
     qapp.setProperty("chairside_theme", None)
     assert seen["threaded"]
     assert seen["first"].session_id is not None
+
+
+#: A server nothing answers for (connecting is refused at once), with a password in its URL.
+DEAD_SERVER = "postgresql+psycopg://chairside:s3cret-pw@127.0.0.1:9/chairside"
+
+
+def test_a_first_start_without_the_server_says_it_is_needed_and_names_its_host(
+        qapp, monkeypatch, settings, tmp_path):
+    told = []
+    monkeypatch.setattr(main, "default_draft_dir", lambda: tmp_path / "ChairSide" / "drafts")
+    monkeypatch.setattr(QMessageBox, "critical",
+                        lambda _parent, title, text: told.append((title, text)))
+    _never_asked(monkeypatch)
+    assert main.main(["--db", DEAD_SERVER, "--tablet", "Room-2"]) == 1
+    ((title, text),) = told
+    assert title == "ChairSide cannot open its database"
+    assert "first start" in text
+    assert "127.0.0.1:9" in text
+    assert "s3cret-pw" not in text
+
+
+def test_a_start_without_the_server_opens_on_the_tablets_copy(
+        qapp, monkeypatch, settings, tmp_path, sqlite_url, clock):
+    from monitor.service.auth import load_secret  # noqa: PLC0415
+    from monitor.service.offline import CachingClinic  # noqa: PLC0415
+    from monitor.storage.store import open_store  # noqa: PLC0415
+    from monitor.storage.tablet_cache import TabletCache, default_cache_path  # noqa: PLC0415
+
+    drafts = tmp_path / "ChairSide" / "drafts"
+    monkeypatch.setattr(main, "default_draft_dir", lambda: drafts)
+    # An earlier run read the staff from its server (here a file: the copy is the same).
+    cache = TabletCache(default_cache_path(drafts))
+    store = open_store(sqlite_url)
+    try:
+        earlier = CachingClinic(store, clock, secret=load_secret(), cache=cache)
+        earlier.ensure_staff("Nora Nurse", "nurse", pin="482913")
+        earlier.staff_list()
+    finally:
+        store.close()
+        cache.close()
+    seen: dict = {}
+
+    def exec_once(_app=None):
+        (window,) = [w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, MainWindow) and w.isVisible()]
+        seen["banner"] = window.banner.text() if window.banner.isVisible() else ""
+        seen["names"] = [person.name for person in window.login_screen.staff]
+        seen["chairs"] = type(window.chair_service).__name__
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_once)
+    _never_asked(monkeypatch)
+    assert main.main(["--db", DEAD_SERVER, "--tablet", "Room-2"]) == 0
+    qapp.setStyleSheet("")
+    qapp.setProperty("chairside_theme", None)
+    assert seen["banner"].startswith("Server unreachable — showing this tablet's copy from ")
+    assert seen["names"] == ["Nora Nurse"]
+    assert seen["chairs"] == "TabletService"

@@ -146,6 +146,12 @@ class ClinicService:
         return 0
 
     @property
+    def on_copy(self) -> bool:
+        """Whether the last read was answered from a tablet's copy, the server being away:
+        never here (:class:`monitor.service.offline.CachingClinic` may)."""
+        return False
+
+    @property
     def protocols(self) -> ProtocolAdmin:
         """Protocol drafts, approval and the active version of each profile."""
         if self._protocol_admin is None:

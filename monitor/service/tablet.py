@@ -98,17 +98,21 @@ class TabletService:
     server. ``on_reachable`` is called when a read went through while entries wait (the
     :class:`Drainer`'s ``poke``). ``drain_service``: the service the drain calls (default
     ``service``); the app gives the drain's thread a service of its own on the same store,
-    so that the two threads share no evaluation kept between saves.
+    so that the two threads share no evaluation kept between saves. ``cached``: the
+    session as the tablet's cache last kept it (:mod:`monitor.service.offline`), the base of
+    the tablet's copy when this run has not read it yet (a start without the server).
     """
 
     def __init__(self, service: ClinicService, outbox: Outbox, clock: Clock, *,
                  on_reachable: Callable[[], None] | None = None,
-                 drain_service: ClinicService | None = None) -> None:
+                 drain_service: ClinicService | None = None,
+                 cached: Callable[[uuid.UUID], SessionView | None] | None = None) -> None:
         self.service = service
         self.drain_service = drain_service if drain_service is not None else service
         self.outbox = outbox
         self.clock = clock
         self.on_reachable = on_reachable
+        self._cached = cached
         #: The session as the server last gave it, the base of the tablet's copy.
         self._views: dict[uuid.UUID, SessionView] = {}
         self._staff: dict[uuid.UUID, StaffInfo] = {}
@@ -131,16 +135,30 @@ class TabletService:
         except StorageError as exc:
             if exc.reason != "unreachable":
                 raise
-            with self._lock:
-                base = self._views.get(session_id)
-            if base is None:
+            copy = self.copy_of(session_id, at)
+            if copy is None:
                 raise
-            return self._tablet_copy(base, at, on_tablet=True)
+            return copy
         with self._lock:
             self._views[session_id] = view
         if self.outbox.count() and self.on_reachable is not None:
             self.on_reachable()
         return self._tablet_copy(view, at)
+
+    def copy_of(self, session_id: uuid.UUID, at: datetime) -> SessionView | None:
+        """The tablet's copy of the session at ``at`` (None: never read, nor cached)."""
+        base = self._base(session_id)
+        return None if base is None else self._tablet_copy(base, at, on_tablet=True)
+
+    def _base(self, session_id: uuid.UUID) -> SessionView | None:
+        with self._lock:
+            base = self._views.get(session_id)
+        if base is None and self._cached is not None:
+            base = self._cached(session_id)
+            if base is not None:
+                with self._lock:
+                    base = self._views.setdefault(session_id, base)
+        return base
 
     def stored(self, kind: str, record_id: uuid.UUID) -> bool:
         return self.service.stored(kind, record_id)
@@ -362,10 +380,7 @@ class TabletService:
             raise NotSavedError("unreachable", NEEDS_SERVER.format(what=what)) from exc
 
     def _known_view(self, session_id: uuid.UUID) -> SessionView | None:
-        with self._lock:
-            base = self._views.get(session_id)
-        return None if base is None else self._tablet_copy(base, self.clock.now(),
-                                                           on_tablet=True)
+        return self.copy_of(session_id, self.clock.now())
 
     def _check_open(self, view: SessionView | None, when: datetime,
                     after_signoff_reason: str | None) -> None:

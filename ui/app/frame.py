@@ -25,6 +25,8 @@ from monitor.storage.store import OutcomeUnknownError, StorageError
 from ui.common.signature import SignatureDialog, SignatureRequest
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from monitor.clock import Clock
     from monitor.service.reachability import Reachability
     from monitor.service.worker import Worker
@@ -55,6 +57,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Said of what only the server has, while it cannot be reached.
+NEEDS_SERVER_TIP = "Needs the server, which cannot be reached now"
+
 
 class WindowFrame(QMainWindow):
     """The application window's shared state and moves (built by ``MainWindow``)."""
@@ -79,6 +84,8 @@ class WindowFrame(QMainWindow):
     #: Whether the server answers, as the reads found it, and the banner that says it does not.
     reachability: Reachability
     banner: UnreachableBanner
+    #: From when the tablet's copy shown is (a start without the server), until it answers.
+    _copy_from: datetime | None
     #: The last database problem put on the status bar (cleared when the server is back).
     _problem_text: str
     #: Whether the status line showed before the outage the banner stands for (None: none).
@@ -198,7 +205,20 @@ class WindowFrame(QMainWindow):
         """The banner while the server is unreachable; once it answers again, the banner
         hidden and the database problem still on the status bar cleared."""
         since = self.reachability.since
-        self.banner.show_since(since)
+        # The protocol, the review and the audit trail are the server's: no copy of them.
+        # (Before the screens are built there are no buttons yet.)
+        buttons = ((self.protocol_button, self.overview.review_button,
+                    self.overview.audit_button) if hasattr(self, "protocol_button") else ())
+        for button in buttons:
+            button.setEnabled(since is None)
+            button.setToolTip("" if since is None else NEEDS_SERVER_TIP)
+        if since is None and self._copy_from is not None:
+            # The server answers after a start on the copy: the open sessions are read from
+            # it; a later outage says "since".
+            self._copy_from = None
+            for presenter in list(self.presenters.values()):
+                presenter.refresh()
+        self.banner.show_since(since, copy_from=self._copy_from)
         # The banner takes the status line's room while it shows (it says what that would);
         # the status line comes back as it was, and is not made where there was none.
         bar = self.findChild(QStatusBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
@@ -226,7 +246,9 @@ class WindowFrame(QMainWindow):
         except NotFoundError:
             self.reachability.succeeded()
         else:
-            self.reachability.succeeded()
+            # An answer from the tablet's copy (the server away) is not the server's.
+            if not self.service.on_copy:
+                self.reachability.succeeded()
             self._show_reachability()
             return result
         return None

@@ -25,6 +25,9 @@ the tick and the change notices never wait on it; a reload's view is taken when 
 one read in flight per session and for the chairs' list, and a reload older than the view a
 save here gave back is not taken.
 
+A tablet started without its server (:class:`~monitor.service.offline.TabletCopies`)
+shows the chairs and sessions of its copy until the server answers; they are read again then.
+
 Without a change feed (``live`` False) every :meth:`ChairViews.tiles` reads the record again, as
 a lone tablet did before changes were announced (paced the same way while unreachable).
 """
@@ -41,6 +44,7 @@ from monitor.clock import Clock
 from monitor.service.board import ChairTile, tile_for
 from monitor.service.clinic import ClinicService
 from monitor.service.live_view import MovingView
+from monitor.service.offline import TabletCopies
 from monitor.service.reachability import Reachability
 from monitor.service.views import NotFoundError, SessionView
 from monitor.service.worker import Worker
@@ -72,8 +76,9 @@ class ChairViews:
     def __init__(self, service: ClinicService, clock: Clock, chairs: Sequence[str], *,
                  live: bool, problem: Problem, reachability: Reachability | None = None,
                  worker: Worker | None = None, updated: Callable[[], None] | None = None,
-                 ) -> None:
+                 copies: TabletCopies | None = None) -> None:
         self.service = service
+        self.copies = copies
         self.clock = clock
         self.chairs = tuple(chairs)
         self.live = live
@@ -188,6 +193,8 @@ class ChairViews:
             self._chairs_loading = False
             active = self._read(future)
             self._chairs_stale = active is None and self.live
+            if active is None and self._active is None:
+                self._take_copy()
             if active is not None:
                 taken[0] = True
                 self._take_chairs(active, every=every)
@@ -211,6 +218,20 @@ class ChairViews:
                 continue
             self.reload_session(session_id)
 
+    def _take_copy(self) -> None:
+        """The chairs could never be read: the tablet's copy is shown, each session read
+        again once the server answers."""
+        if self.copies is None:
+            return
+        self._active = self.copies.chairs(self.chairs)
+        now = self.clock.now()
+        for session_id in self._active.values():
+            view = self.copies.view(session_id, now)
+            if view is not None:
+                self._views[session_id] = MovingView(view)
+            self._stale.add(session_id)
+        self._chairs_stale = True
+
     def reload_session(self, session_id: uuid.UUID) -> bool:
         """Load ``session_id`` again if it sits on a chair; whether it does."""
         if self._active is None or session_id not in self._active.values():
@@ -231,6 +252,10 @@ class ChairViews:
                 self._problem(exc.message)
                 if self.live:
                     self._stale.add(session_id)
+                copy = (self.copies.view(session_id, at)
+                        if self.copies is not None and session_id not in self._views else None)
+                if copy is not None:
+                    self._views[session_id] = MovingView(copy)
             except NotFoundError:
                 self.reachability.succeeded()
                 self._views.pop(session_id, None)

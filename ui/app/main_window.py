@@ -43,10 +43,12 @@ from PySide6.QtWidgets import (
 
 from monitor.clock import Clock
 from monitor.service.clinic import ClinicService
+from monitor.service.offline import TabletCopies
 from monitor.service.reachability import Reachability
 from monitor.service.worker import Worker
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.drafts import DraftKeeper, DraftStore
+from monitor.storage.store import StoreUnavailableError
 from ui.app.chair_flows import ChairFlows
 from ui.app.change_signals import ChangeSignals
 from ui.app.chime import Chime
@@ -110,6 +112,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         reload_delay_ms: int = RELOAD_DELAY_MS,
         chair_service: ChairService | None = None,
         worker: Worker | None = None,
+        copies: TabletCopies | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``staff``: someone already signed in (tests, the demo); otherwise the window
@@ -125,7 +128,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         outage). ``worker``: where the chairs' reads and the sessions' saves run, and the
         review's, the protocol screen's and a patient's limits' (default: at once; the
         clinic's server: :class:`~monitor.service.worker.ThreadWorker`, so the screen never
-        waits on it)."""
+        waits on it). ``copies``: the tablet's copy of the chairs and sessions, shown while
+        they cannot be read; when it says the app started without the server, the banner says
+        from when the copy is until the server answers."""
         super().__init__(parent)
         self.chime = chime if chime is not None else Chime()
         self.service = service
@@ -136,6 +141,10 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self.reachability = Reachability(clock)
         self._problem_text = ""
         self._status_before_outage = None
+        self._copy_from = copies.started_offline if copies is not None else None
+        if self._copy_from is not None:
+            self.reachability.failed(StoreUnavailableError(
+                "unreachable", "The server could not be reached at start."))
         self.banner = UnreachableBanner(theme)
         self.staff_id: uuid.UUID | None = staff[0] if staff else None
         self.staff_name = staff[1] if staff else ""
@@ -201,7 +210,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self.board = ChairViews(
             service, clock, self.chairs, live=self.live,
             problem=lambda text: show(text) if (show := shown()) is not None else None,
-            reachability=self.reachability, worker=worker,
+            reachability=self.reachability, worker=worker, copies=copies,
             updated=lambda: draw() if (draw := redraw()) is not None else None)
         #: Sessions (and whether the chairs' list) changed since the screens last read them:
         #: a save announces several changes at once, read together when the events settle.
@@ -247,6 +256,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
             self.show_login()
         else:
             self._landing()
+        self._show_reachability()
 
     # -- screens ---------------------------------------------------------------------------
 

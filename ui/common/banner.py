@@ -3,9 +3,11 @@
 It is shown on every screen, above whatever the nurse is doing, in bold high-contrast type:
 "Server unreachable since 10:42 — entries are not being saved to the server". The window
 shows it with the time of the outage's first failure and hides it on the next read that
-goes through; the banner itself holds no state beyond its words. It is one line of text, not
-a control (nothing to tap), so it takes little height: while it shows, the window's status
-line is hidden and the banner takes its room, and the chair screen's values keep theirs.
+goes through; the banner itself holds no state beyond its words. A tablet started without
+its server says what it shows: "Server unreachable — showing this tablet's copy from 10:40".
+It is one line of text, not a control (nothing to tap), so it takes little height: while it
+shows, the window's status line is hidden and the banner takes its room, and the chair
+screen's values keep theirs.
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ def unreachable_text(since: datetime) -> str:
     """The banner's words for an outage that began at ``since``."""
     return (f"Server unreachable since {clock_time(since)} — entries are not being saved "
             "to the server")
+
+
+def copy_text(copy_from: datetime, since: datetime) -> str:
+    """The banner's words while the window shows the tablet's copy made at ``copy_from``
+    (its date too when it is not from the day of ``since``)."""
+    made = clock_time(copy_from)
+    if copy_from.astimezone().date() != since.astimezone().date():
+        made = f"{copy_from.astimezone():%a %d %b} {made}"
+    return (f"Server unreachable — showing this tablet's copy from {made}; "
+            "entries are saved on this tablet")
 
 
 class UnreachableBanner(QLabel):
@@ -42,10 +54,12 @@ class UnreachableBanner(QLabel):
             f"color: {theme.background}; font-size: {TEXT_PX}px; font-weight: bold; "
             f"padding: 3px 16px; }}")
 
-    def show_since(self, since: datetime | None) -> None:
-        """Show the banner for an outage begun at ``since``; hide it when None."""
+    def show_since(self, since: datetime | None, *, copy_from: datetime | None = None) -> None:
+        """Show the banner for an outage begun at ``since`` (the window showing the tablet's
+        copy made at ``copy_from``, if given); hide it when None."""
         if since is None:
             self.hide()
             return
-        self.setText(unreachable_text(since))
+        self.setText(copy_text(copy_from, since) if copy_from is not None
+                     else unreachable_text(since))
         self.show()
