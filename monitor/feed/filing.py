@@ -35,7 +35,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from monitor.clinical.feed_health import ANNOUNCE_EVERY
+from monitor.clinical.domain import EventKind
+from monitor.clinical.feed_health import ANNOUNCE_EVERY, feed_lost, resumed_note
 from monitor.clinical.permissions import Action
 from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
@@ -232,6 +233,7 @@ class FeedFiling:
         """:meth:`file` for messages in arrival order, in one transaction (one commit)."""
         filed: list[FiledMessage] = []
         auto: list[uuid.UUID] = []
+        self._system_identity()  # a silence's end is noted by it, inside the transaction
         with self.service.store.write() as db:
             for message, received_at in messages:
                 result, accepted = self._file_one(db, message, received_at)
@@ -261,9 +263,12 @@ class FeedFiling:
         statuses: dict[str, int] = {}
         made: list[uuid.UUID] = []
         auto: list[uuid.UUID] = []
+        device = db.get(FeedDevice, key)
+        last = ensure_utc(device.last_message_at) if device is not None else None
         self._seen(db, key, message, received_at)
         target = self._target(db, key, message.mrn, received_at)
         self._announce(db, key, target, received_at)
+        self._note_resumed(db, target, last, received_at)
         seen = self._seen_keys(db, message)
         rows = [self._row(seen, key, message, target, outcome=outcome, now=received_at)
                 for outcome in message.outcomes]
@@ -331,6 +336,33 @@ class FeedFiling:
         self.service.guard.audit(db, None, "receive", "monitor", None, now=now,
                                  session_id=target.session_id,
                                  new={"device": key, "chair": target.chair})
+
+    def _note_resumed(self, db: Session, target: _Target, last: datetime | None,
+                      now: datetime) -> None:
+        """Note in the session that its monitor sent again after a silence that raised the
+        "monitor feed lost" advisory (``last``: its message before this one), so that the
+        advisory stays until acknowledged (:func:`monitor.clinical.feed_health.feed_lost_flags`).
+        """
+        if target.session_id is None or target.status not in {None, "held"}:
+            return
+        assert target.chair is not None
+        connection = db.connection()
+        info = session_info(connection, target.session_id)
+        protocol = self.service.session_protocols.protocol_of(connection, info)
+        lost = feed_lost(target.chair, last, now, session_start=info.time, session_active=True,
+                         silence=timedelta(minutes=protocol.feed.silence_advisory_min))
+        if lost is None:
+            return
+        detail, data = resumed_note(lost)
+        event_id = uuid.uuid4()
+        by = self._system_identity()
+        self.service.charting.insert_event(db, info.id, EventKind.NOTE, by=by, when=now,
+                                           now=now, detail=detail, data=data,
+                                           event_id=event_id)
+        self.service.guard.audit(db, by, "create", "event", event_id, now=now,
+                                 session_id=info.id, patient_id=info.patient.id,
+                                 new={"time": now, "kind": EventKind.NOTE.value,
+                                      "detail": detail, "data": data})
 
     @staticmethod
     def _seen_keys(db: Session, message: Interpretation) -> set[str]:
