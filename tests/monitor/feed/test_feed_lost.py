@@ -184,3 +184,15 @@ def test_a_discharged_session_has_no_advisory(service, filing, admin, nurse, ses
     assert len(feed_lost(view)) == 1
     monkeypatch.setattr(feed_health, "session_phase", lambda record, at: Phase.DISCHARGED)
     assert feed_lost(service.load(session_id, clock.now() + SECOND)) == []
+
+
+def test_a_monitor_bound_mid_session_leaves_no_advisory_once_it_sends(
+        service, filing, admin, session_id, clock):
+    # Bound long after the session began: silent since the start, but not since it was bound.
+    clock.advance(SILENCE * 2)
+    filing.bind("1", device=DEVICE, by=admin)
+    clock.advance(timedelta(minutes=1))
+    file_at(filing, clock, message(clock.now()))
+    view = service.load(session_id)
+    assert feed_lost(view) == []
+    assert [e for e in view.record.events if e.kind is EventKind.NOTE] == []
