@@ -10,6 +10,9 @@
   a message has arrived and the monitor has gone silent again.
 * :func:`feed_lost_flags`: that advisory as a flag of the session (key ``feed-lost``), its
   id the silence's, so it is raised once per silence and an acknowledgement holds for it.
+  Like every flag it stays until a staff member acknowledges it: when the monitor sends
+  again, the feed notes the silence in the record (:func:`resumed_note`, a note event), and
+  the advisory of that silence stays open, saying when the feed resumed.
 
 The session's view carries its chair's monitor as last loaded (:class:`MonitorLink`); the
 feed announces a monitor that keeps sending often enough (see :mod:`monitor.feed.filing`)
@@ -25,11 +28,14 @@ from uuid import UUID
 
 from monitor.clinical.domain import (
     Acknowledgement,
+    Event,
+    EventKind,
     Flag,
     Measure,
     Phase,
     SessionRecord,
     Severity,
+    clock_time,
     flag_id,
 )
 from monitor.clinical.phases import session_phase
@@ -96,6 +102,36 @@ class FeedLost:
         return (f"Monitor feed lost on chair {self.chair}: no message for "
                 f"{_clock_text(self.silent_for)} (m:ss); take readings by hand")
 
+    def resumed_message(self) -> str:
+        """The advisory's words once the monitor sent again, ``silent_for`` after ``since``."""
+        return (f"Monitor feed lost on chair {self.chair}: no message for "
+                f"{_clock_text(self.silent_for)} (m:ss); feed resumed at "
+                f"{clock_time(self.since + self.silent_for)}")
+
+
+#: The key of a note event's data naming a silence of the monitor that raised the advisory.
+RESUMED_DATA = "feed_lost"
+
+
+def resumed_note(lost: FeedLost) -> tuple[str, dict[str, str]]:
+    """The detail and data of the note the feed stores in the session when its monitor
+    sends again after ``lost`` (the silence up to the message that ended it)."""
+    resumed = lost.since + lost.silent_for
+    return (f"Monitor feed resumed at {clock_time(resumed)} after {_clock_text(lost.silent_for)}"
+            f" (m:ss) without a message on chair {lost.chair}",
+            {RESUMED_DATA: lost.chair, "since": lost.since.isoformat(),
+             "resumed_at": resumed.isoformat()})
+
+
+def _resumed(event: Event) -> FeedLost | None:
+    """The silence a note of :func:`resumed_note` names, or None for any other event."""
+    data = event.data
+    if event.kind is not EventKind.NOTE or RESUMED_DATA not in data:
+        return None
+    since = datetime.fromisoformat(str(data["since"]))
+    resumed = datetime.fromisoformat(str(data["resumed_at"]))
+    return FeedLost(str(data[RESUMED_DATA]), since, resumed - since)
+
 
 def feed_lost(chair: str, last_message_at: datetime | None, now: datetime, *,
               session_start: datetime | None, session_active: bool,
@@ -150,22 +186,30 @@ class MonitorLink:
 def feed_lost_flags(session_id: UUID, chair: str, monitor: MonitorLink | None,
                     record: SessionRecord, protocol: Protocol, *, at: datetime,
                     session_start: datetime) -> list[Flag]:
-    """The "monitor feed lost" advisory of the session at ``at``, while the chair's bound
-    monitor has been silent longer than the protocol's ``[feed] silence_advisory_min``
-    during the session (before its discharge). One flag per silence: its id is that of
-    the chair and the moment the silence began; it goes when the monitor sends again.
+    """The "monitor feed lost" advisories of the session at ``at``: one per silence of the
+    chair's bound monitor longer than the protocol's ``[feed] silence_advisory_min`` during
+    the session (before its discharge). Its id is that of the chair and the moment the
+    silence began. The silence going on now comes from ``monitor``; those that ended come
+    from the record's notes (:func:`resumed_note`) and stay until acknowledged, saying
+    when the feed resumed.
     """
-    if monitor is None:
-        return []
-    active = session_phase(record, at) is not Phase.DISCHARGED
-    lost = feed_lost(chair, monitor.last_message_at, at, session_start=session_start,
-                     session_active=active,
-                     silence=timedelta(minutes=protocol.feed.silence_advisory_min))
-    if lost is None:
-        return []
-    fid = flag_id(session_id, FEED_LOST, Severity.ADVISORY, lost.since.isoformat())
+    silence = timedelta(minutes=protocol.feed.silence_advisory_min)
     acks: dict[UUID, Acknowledgement] = {a.flag_id: a for a in record.acknowledgements
                                          if a.time <= at}
-    return [Flag(id=fid, key=FEED_LOST, measure=Measure.FEED, severity=Severity.ADVISORY,
-                 time=lost.since + timedelta(minutes=protocol.feed.silence_advisory_min),
-                 message=lost.message, acknowledgement=acks.get(fid))]
+
+    def flag(lost: FeedLost, message: str) -> Flag:
+        fid = flag_id(session_id, FEED_LOST, Severity.ADVISORY, lost.since.isoformat())
+        return Flag(id=fid, key=FEED_LOST, measure=Measure.FEED, severity=Severity.ADVISORY,
+                    time=lost.since + silence, message=message, acknowledgement=acks.get(fid))
+
+    flags = [flag(lost, lost.resumed_message())
+             for lost in (_resumed(e) for e in record.events if e.time <= at)
+             if lost is not None and lost.since + silence <= at]
+    if monitor is None:
+        return flags
+    active = session_phase(record, at) is not Phase.DISCHARGED
+    lost = feed_lost(chair, monitor.last_message_at, at, session_start=session_start,
+                     session_active=active, silence=silence)
+    if lost is not None and all(f.id != flag(lost, "").id for f in flags):
+        flags.append(flag(lost, lost.message))
+    return flags

@@ -35,7 +35,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from monitor.clinical.feed_health import ANNOUNCE_EVERY
+from monitor.clinical.domain import EventKind
+from monitor.clinical.feed_health import ANNOUNCE_EVERY, feed_lost, resumed_note
 from monitor.clinical.permissions import Action
 from monitor.clinical.validation import FieldError
 from monitor.clock import ensure_utc
@@ -61,6 +62,8 @@ SESSION_WINDOW = timedelta(hours=12)
 #: The staff identity device readings are filed by when the protocol auto-accepts them.
 FEED_IDENTITY = "Bedside monitor feed"
 MIN_DISCARD_REASON = 3
+#: The shortest ``[feed] silence_advisory_min`` a protocol may set (its range is 1-480).
+_SHORTEST_SILENCE = timedelta(minutes=1)
 
 _BP = ("sbp", "dbp", "mean_bp")
 #: Reading columns filled from the nearest vitals, and the measures that may fill each.
@@ -126,6 +129,7 @@ class _Target:
     session_id: uuid.UUID | None
     status: str | None  # set when nothing may be filed: unbound, ignored, held
     reason: str
+    bound_at: datetime | None = None  # of the monitor to the chair
 
 
 class FeedFiling:
@@ -232,6 +236,7 @@ class FeedFiling:
         """:meth:`file` for messages in arrival order, in one transaction (one commit)."""
         filed: list[FiledMessage] = []
         auto: list[uuid.UUID] = []
+        self._system_identity()  # a silence's end is noted by it, inside the transaction
         with self.service.store.write() as db:
             for message, received_at in messages:
                 result, accepted = self._file_one(db, message, received_at)
@@ -261,9 +266,12 @@ class FeedFiling:
         statuses: dict[str, int] = {}
         made: list[uuid.UUID] = []
         auto: list[uuid.UUID] = []
+        device = db.get(FeedDevice, key)
+        last = ensure_utc(device.last_message_at) if device is not None else None
         self._seen(db, key, message, received_at)
         target = self._target(db, key, message.mrn, received_at)
         self._announce(db, key, target, received_at)
+        self._note_resumed(db, target, last, received_at)
         seen = self._seen_keys(db, message)
         rows = [self._row(seen, key, message, target, outcome=outcome, now=received_at)
                 for outcome in message.outcomes]
@@ -292,7 +300,7 @@ class FeedFiling:
             device.location = message.location
 
     def _target(self, db: Session, key: str, mrn: str | None, now: datetime) -> _Target:
-        binding = db.execute(select(FeedBinding.chair).where(
+        binding = db.execute(select(FeedBinding.chair, FeedBinding.bound_at).where(
             FeedBinding.device_key == key, FeedBinding.unbound_at.is_(None))).first()
         if binding is None:
             return _Target(None, None, "unbound", "the monitor is not bound to a chair")
@@ -314,8 +322,9 @@ class FeedFiling:
         if mrn and mrn.strip().casefold() != str(session.mrn).strip().casefold():
             return _Target(chair, session.id, "held",
                            f"the message's patient (PID-3) is not the patient of the session "
-                           f"on chair {chair}: nothing is filed; check the monitor's patient")
-        return _Target(chair, session.id, None, "")
+                           f"on chair {chair}: nothing is filed; check the monitor's patient",
+                           ensure_utc(binding.bound_at))
+        return _Target(chair, session.id, None, "", ensure_utc(binding.bound_at))
 
     def _announce(self, db: Session, key: str, target: _Target, now: datetime) -> None:
         """Tell the tablets the session's monitor is sending, at most every
@@ -331,6 +340,29 @@ class FeedFiling:
         self.service.guard.audit(db, None, "receive", "monitor", None, now=now,
                                  session_id=target.session_id,
                                  new={"device": key, "chair": target.chair})
+
+    def _note_resumed(self, db: Session, target: _Target, last: datetime | None,
+                      now: datetime) -> None:
+        """Note in the session a silence before this message (``last``: the one before) that
+        raised the "monitor feed lost" advisory, which so stays until acknowledged."""
+        if (target.session_id is None or target.chair is None or target.status not in
+                {None, "held"} or (last is not None and now - last <= _SHORTEST_SILENCE)):
+            return  # a steady feed reads nothing more
+        connection = db.connection()
+        info = session_info(connection, target.session_id)
+        protocol = self.service.session_protocols.protocol_of(connection, info)
+        silence = timedelta(minutes=protocol.feed.silence_advisory_min)
+        lost = feed_lost(target.chair, last, now, session_start=info.time, session_active=True,
+                         silence=silence)
+        if lost is None or (target.bound_at is not None
+                            and now - max(lost.since, target.bound_at) <= silence):
+            return  # not silent that long since it was bound (a monitor bound mid-session)
+        (detail, data), event_id, by = resumed_note(lost), uuid.uuid4(), self._system_identity()
+        self.service.charting.insert_event(db, info.id, EventKind.NOTE, by=by, when=now, now=now,
+                                           detail=detail, data=data, event_id=event_id)
+        new = {"time": now, "kind": EventKind.NOTE.value, "detail": detail, "data": data}
+        self.service.guard.audit(db, by, "create", "event", event_id, now=now, new=new,
+                                 session_id=info.id, patient_id=info.patient.id)
 
     @staticmethod
     def _seen_keys(db: Session, message: Interpretation) -> set[str]:

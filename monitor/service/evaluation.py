@@ -67,9 +67,10 @@ def evaluate(
     if evaluation is None:
         evaluation = FlagEvaluation.of(record.as_of(at), protocol)
     flags = tuple(evaluate_flags_from(evaluation, record, protocol, at))
-    if info.monitor is not None:  # the bound monitor silent too long: one advisory per silence
-        lost = feed_lost_flags(info.id, info.chair, info.monitor, record, protocol, at=at,
-                               session_start=info.time)
+    # the bound monitor silent too long, now or in a silence noted since: one advisory each
+    lost = feed_lost_flags(info.id, info.chair, info.monitor, record, protocol, at=at,
+                           session_start=info.time)
+    if lost:
         flags = tuple(sorted((*flags, *lost), key=lambda f: (not f.open, -f.severity, f.time)))
     levels = evaluation.current_levels()
     upcoming = next_reading(record, protocol, at, evaluation=evaluation)

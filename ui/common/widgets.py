@@ -17,6 +17,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QIcon, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -48,6 +49,20 @@ def label(text: str = "", role: str | None = None, *, wrap: bool = True) -> QLab
         shown.setProperty("role", role)
     shown.setWordWrap(wrap)
     return shown
+
+
+def icon_beside(word: QLabel, icon_px: int, *, spacing: int = 4) -> tuple[QWidget, QLabel]:
+    """``word`` with an icon of ``icon_px`` before it, as one widget (a tier is icon + word
+    + colour); returns the widget and the icon's label, whose pixmap the caller sets."""
+    row = QWidget()
+    icon_label = QLabel()
+    icon_label.setFixedSize(icon_px, icon_px)
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(spacing)
+    layout.addWidget(icon_label, 0, Qt.AlignmentFlag.AlignTop)
+    layout.addWidget(word, 1)
+    return row, icon_label
 
 
 def heading(text: str, *, px: int = HEADING_PX) -> QLabel:

@@ -35,6 +35,7 @@ from monitor.clinical.domain import Phase, Severity
 from monitor.service.board import ChairTile, format_elapsed
 from ui.common.style import PRIMARY_MIN, TouchButton, icon, tier_icon
 from ui.common.theme import SMALL_PX, TEXT_PX, TOUCH_MIN, Theme, tier_style
+from ui.common.widgets import icon_beside
 
 #: The chairs of a default room: four, the most one nurse watches at once.
 DEFAULT_CHAIRS: tuple[str, ...] = ("1", "2", "3", "4")
@@ -43,6 +44,7 @@ CHAIR_PX = 40
 #: The phase line ("Infusing 12:05") and the countdown: bigger than ordinary text.
 PHASE_PX = 24
 ICON_PX = 30
+BADGE_PX = 18  # the tier icon before a value's badge word
 #: Vital values on a tile: bigger than the session rail's (≥ 24 px), read from the door.
 TILE_VALUE_PX = 40
 #: Narrower than this (a portrait screen), a tile lists its vitals one under another, larger.
@@ -124,14 +126,18 @@ class ChairTileWidget(QPushButton):
 
         self.value_names: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
-        #: The tier beside each value, as the session's rail shows it (word, never colour
-        #: alone): "CRITICAL · acknowledged", "WARNING", "ADVISORY · 09:50".
+        #: The tier beside each value, as the session's rail shows it (icon + word + colour,
+        #: never colour alone): "CRITICAL · acknowledged", "WARNING", "ADVISORY · 09:50".
         self.badges: dict[str, QLabel] = {}
+        self.badge_icons: dict[str, QLabel] = {}
+        self._badge_rows: dict[str, QWidget] = {}
         for key, name in (("bp", "BP mmHg"), ("hr", "HR /min"), ("spo2", "SpO2 %")):
             self.value_names[key] = _label(name)
             self.values[key] = _label("–")
             self.badges[key] = _label(px=SMALL_PX, bold=True, wrap=True)
             self.badges[key].setObjectName(f"badge-{key}")
+            self._badge_rows[key], self.badge_icons[key] = icon_beside(self.badges[key],
+                                                                       BADGE_PX)
         self._vitals_grid = QGridLayout()
         self._vitals_grid.setContentsMargins(0, 0, 0, 0)
         self._vitals_grid.setHorizontalSpacing(16)
@@ -249,7 +255,7 @@ class ChairTileWidget(QPushButton):
         self._stacked = stacked
         grid = self._vitals_grid
         for index, key in enumerate(self.values):
-            name, value, badge = self.value_names[key], self.values[key], self.badges[key]
+            name, value, badge = self.value_names[key], self.values[key], self._badge_rows[key]
             grid.removeWidget(name)
             grid.removeWidget(value)
             grid.removeWidget(badge)
@@ -308,7 +314,7 @@ class ChairTileWidget(QPushButton):
         for key, label in self.badges.items():
             badge = tile.badges.get(key)
             label.setText(badge.text if badge is not None else "")
-            label.setVisible(badge is not None)
+            self._badge_rows[key].setVisible(badge is not None)  # its icon and word
         self.due.setText(countdown_text(tile.due_in, tile.repeat_text))
         self.due.setVisible(bool(self.due.text()))
         self.due_icon.setVisible(tile.overdue)
@@ -368,6 +374,8 @@ class ChairTileWidget(QPushButton):
                       colour=tier_style(t, value_tier).colour if value_tier else None)
             _set_look(self.badges[key], px=SMALL_PX, bold=True,
                       colour=tier_style(t, badge.severity).colour if badge else muted)
+            if badge is not None:
+                self.badge_icons[key].setPixmap(tier_icon(t, badge.severity).pixmap(BADGE_PX))
         _set_look(self.more_flags, px=SMALL_PX, colour=muted)
         _set_look(self.hint, px=PHASE_PX, bold=bool(tile.held),
                   colour=t.warning if tile.held else muted)

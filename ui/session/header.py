@@ -53,7 +53,8 @@ START_WAITS = {WAITING_PHQ9: "clinician: PHQ-9 item 9",
 
 
 class RateDialog(QDialog):
-    """Asks for the new pump rate (mL/h) with the built-in keypad."""
+    """Asks for the new pump rate (mL/h) with the built-in keypad, whose own display shows
+    the rate as typed."""
 
     def __init__(self, theme: Theme, current: float | None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -61,17 +62,12 @@ class RateDialog(QDialog):
         layout = QVBoxLayout(self)
         now = f"now {current:g} mL/h" if current else "current rate not recorded"
         layout.addWidget(QLabel(f"New pump rate in mL/h ({now})"))
-        self.value = QLabel("")
-        self.value.setStyleSheet("font-size: 34px; font-weight: bold;")
-        self.value.setMinimumHeight(56)
-        layout.addWidget(self.value)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         self.keypad = NumericKeypad(theme, decimal=True, max_length=5)
         # Hardware digit keys type the rate too.
         self.keypad.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.keypad.valueChanged.connect(self.value.setText)
         self.keypad.submitted.connect(lambda _text: self.accept())
         layout.addWidget(self.keypad)
         buttons = QHBoxLayout()

@@ -112,7 +112,7 @@ class SessionScreen(QWidget):
         self.comfort = ComfortEntry(theme, clock)
         self.event_form = EventEntry(theme, clock, medications)
         self.discharge = DischargePanel(theme)
-        self.history = HistoryPanel(theme)
+        self.history = HistoryPanel(theme, is_clinician=presenter.is_clinician)
         self.closed_panel = ClosedPanel(theme, is_clinician=presenter.is_clinician)
         self.forms = (self.vitals, self.cadss, self.moaas, self.comfort, self.event_form)
         #: What the entry tabs show: (the closed panel, the forms).

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.clinical.domain import EventKind, Measure, Severity
+from monitor.clinical.domain import EventKind, Measure, Severity, clock_time
 from monitor.clinical.feed_health import ANNOUNCE_EVERY, FEED_LOST
 from monitor.clinical.protocol import load_protocol
-from monitor.feed.filing import FeedFiling
+from monitor.feed.filing import FEED_IDENTITY, FeedFiling
 from monitor.service.board import tile_for
 from monitor.service.live_view import MovingView
 
@@ -79,15 +79,57 @@ def test_a_silent_monitor_raises_one_advisory_per_silence_on_the_loaded_view(
     assert acknowledged.id == flag.id
     assert acknowledged.acknowledged
 
-    # The monitor sends again: the advisory goes; a new silence raises a new one.
+    # The monitor sends again: the acknowledged advisory stays as it was; a new silence
+    # raises a new one.
     file_at(filing, clock, message(clock.now(), control="2"))
     view = service.load(session_id)
-    assert feed_lost(view) == []
+    assert [(f.id, f.open) for f in feed_lost(view)] == [(flag.id, False)]
     assert tile_for("1", view).monitor_text == "Monitor receiving"
     clock.advance(SILENCE + SECOND)
-    [again] = feed_lost(service.load(session_id))
+    flags = feed_lost(service.load(session_id))
+    [again] = [f for f in flags if f.open]
     assert again.id != flag.id
-    assert again.open
+    assert len(flags) == 2
+
+
+def test_an_unacknowledged_advisory_stays_open_when_the_monitor_resumes(
+        service, filing, admin, nurse, session_id, clock):
+    filing.bind("1", device=DEVICE, by=admin)
+    service.record_event(session_id, EventKind.INFUSION_START, by=nurse)
+    file_at(filing, clock, message(clock.now()))
+    clock.advance(SILENCE + timedelta(minutes=2))
+    [flag] = feed_lost(service.load(session_id))
+
+    resumed_at = clock.now()
+    file_at(filing, clock, message(resumed_at, control="2"))
+    clock.advance(timedelta(minutes=1))
+    view = service.load(session_id)
+    [kept] = feed_lost(view)
+    assert (kept.id, kept.open, kept.severity) == (flag.id, True, Severity.ADVISORY)
+    assert kept.time == flag.time
+    assert f"feed resumed at {clock_time(resumed_at)}" in kept.message
+    assert "no message for 12:00" in kept.message
+    assert kept in view.open_flags
+    tile = tile_for("1", view)
+    assert tile.open_flag_count == len(view.open_flags)
+    assert (tile.monitor_text, tile.monitor_silent) == ("Monitor receiving", False)
+    # An advisory blocks nothing: the discharge criterion on flags is met.
+    [criterion] = [c for c in view.discharge.criteria if c.id == "flags_acknowledged"]
+    assert criterion.met
+    # The silence is noted in the record, by the feed, and in the audit trail.
+    [note] = [e for e in view.record.events if e.kind is EventKind.NOTE]
+    assert note.detail.startswith(f"Monitor feed resumed at {clock_time(resumed_at)}")
+    assert note.by == FEED_IDENTITY
+
+    # It stays open however long the monitor keeps sending, on every tablet's load.
+    for n in range(3, 6):
+        clock.advance(timedelta(minutes=1))
+        file_at(filing, clock, message(clock.now(), control=str(n)))
+    assert [(f.id, f.open) for f in feed_lost(service.load(session_id))] == [(flag.id, True)]
+
+    service.acknowledge(session_id, kept, action="Readings taken by hand meanwhile", by=nurse)
+    [done] = feed_lost(service.load(session_id))
+    assert (done.id, done.acknowledged, done.open) == (flag.id, True, False)
 
 
 def test_a_bound_monitor_that_never_sent_counts_from_the_session_start(
@@ -142,3 +184,15 @@ def test_a_discharged_session_has_no_advisory(service, filing, admin, nurse, ses
     assert len(feed_lost(view)) == 1
     monkeypatch.setattr(feed_health, "session_phase", lambda record, at: Phase.DISCHARGED)
     assert feed_lost(service.load(session_id, clock.now() + SECOND)) == []
+
+
+def test_a_monitor_bound_mid_session_leaves_no_advisory_once_it_sends(
+        service, filing, admin, session_id, clock):
+    # Bound long after the session began: silent since the start, but not since it was bound.
+    clock.advance(SILENCE * 2)
+    filing.bind("1", device=DEVICE, by=admin)
+    clock.advance(timedelta(minutes=1))
+    file_at(filing, clock, message(clock.now()))
+    view = service.load(session_id)
+    assert feed_lost(view) == []
+    assert [e for e in view.record.events if e.kind is EventKind.NOTE] == []

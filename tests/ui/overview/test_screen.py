@@ -120,6 +120,17 @@ def test_the_worst_open_flag_shows_icon_word_colour_and_the_count_of_others(
     assert tile.more_flags.text() == "+1 more open"
 
 
+def test_each_value_badge_shows_icon_word_and_colour(screen, service, room):
+    screen.show_tiles(room_tiles(service, room))
+    tile = screen.tile("1")
+    for key in ("hr", "spo2"):  # HR 112 and SpO2 93: warnings
+        assert tile.badges[key].text() == "WARNING"
+        assert tile.badge_icons[key].isVisibleTo(tile)
+        assert not tile.badge_icons[key].pixmap().isNull()
+        assert screen.theme.warning in tile.badges[key].styleSheet()
+    assert not tile.badge_icons["bp"].isVisibleTo(tile)  # BP 150/90: no badge, no icon
+
+
 def test_a_free_chair_invites_a_check_in_and_tapping_it_emits_check_in(qtbot, screen):
     screen.show_tiles([])
     tile = screen.tile("3")

@@ -65,7 +65,8 @@ def view(local_service, built):
 
 @pytest.fixture(params=[DIM, LIGHT], ids=["dim", "light"])
 def panel(qtbot, request):
-    widget = HistoryPanel(request.param)
+    # A clinician at the chair: amending and voiding are both theirs to do.
+    widget = HistoryPanel(request.param, is_clinician=lambda: True)
     window = host(qtbot, widget, 640, 720)
     apply_theme(window, request.param)
     yield widget
@@ -198,6 +199,18 @@ def test_a_tap_selects_an_entry(qtbot, panel, view):
     rect = panel.list.visualRect(panel.model.index(0, EntriesModel.VALUES))
     qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert panel.selected_entry() == panel.model.entry(0)
+
+
+def test_a_nurse_is_not_offered_amend_and_is_told_why(qtbot, view, built):
+    panel = HistoryPanel(DIM, is_clinician=lambda: False)
+    window = host(qtbot, panel, 640, 720)
+    panel.show_view(view)
+    panel.select_row(row_where(panel.model, id=built.readings[-15]))
+    assert panel.void_button.isEnabled()
+    assert not panel.amend_button.isEnabled()
+    assert "A nurse cannot amend entries; a clinician can." in panel.hint.text()
+    assert panel.open_amend() is None
+    window.close()
 
 
 def test_void_and_amend_are_offered_only_for_effective_entries(panel, view, built):
@@ -424,7 +437,7 @@ def wired(qtbot, local_service, clock, nurse):
     # A clinician at the chair: amending and voiding are both theirs to do.
     clinician = local_service.ensure_staff("Dr Lee", "clinician")
     presenter = SessionPresenter(local_service, clock, session_id, clinician)
-    panel = HistoryPanel(DIM)
+    panel = HistoryPanel(DIM, is_clinician=presenter.is_clinician)
     window = host(qtbot, panel, 640, 720)
     panel.voidRequested.connect(presenter.void)
     panel.amendRequested.connect(presenter.amend_reading)
@@ -488,7 +501,7 @@ def small_controls(widget) -> list[str]:
 @pytest.mark.parametrize("theme", [DIM, LIGHT], ids=["dim", "light"])
 def test_every_control_is_touch_sized_and_dialogs_fit_the_screen(
         qtbot, view, built, theme, screen):
-    panel = HistoryPanel(theme)
+    panel = HistoryPanel(theme, is_clinician=lambda: True)
     window = host(qtbot, panel, *screen)
     apply_theme(window, theme)
     panel.show_view(view)

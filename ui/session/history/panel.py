@@ -7,6 +7,7 @@ screen passes them to the presenter, and the next view shows the outcome.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.clinical.lineage import VOID
+from monitor.clinical.permissions import Action, refusal
 from ui.common.style import TouchButton
 from ui.common.theme import TOUCH_MIN, Theme
 from ui.common.widgets import kinetic, label
@@ -62,8 +64,10 @@ class HistoryPanel(QWidget):
     """The session's chart history as a touch list, with "Void…" and "Amend…" for the
     selected entry.
 
-    Only an effective entry can be corrected, and only a reading amended; for any other
-    selection the buttons are disabled and a line under the list says why.
+    Only an effective entry can be corrected, and only a reading amended, and only by a
+    clinician (``is_clinician``: whether the one signed in now is one; the service refuses
+    anyone else); for any other selection or person the buttons are disabled and a line
+    under the list says why.
 
     Signals:
         voidRequested(str, object, str): kind ("reading" | "event"), entry id and reason,
@@ -76,9 +80,11 @@ class HistoryPanel(QWidget):
     voidRequested = Signal(str, object, str)
     amendRequested = Signal(object, dict, str, object)
 
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+    def __init__(self, theme: Theme, parent: QWidget | None = None, *,
+                 is_clinician: Callable[[], bool]) -> None:
         super().__init__(parent)
         self.theme = theme
+        self._is_clinician = is_clinician
         self.model = EntriesModel(theme, self)
         self.dialog: VoidDialog | AmendDialog | None = None
 
@@ -174,7 +180,8 @@ class HistoryPanel(QWidget):
     def open_amend(self) -> AmendDialog | None:
         """Open the amend dialog for the selected effective reading (window-modal)."""
         entry = self.selected_entry()
-        if entry is None or not entry.effective or entry.reading is None:
+        if (entry is None or not entry.effective or entry.reading is None
+                or not self._is_clinician()):
             return None
         dialog = AmendDialog(self.theme, entry, self)
         dialog.amendConfirmed.connect(
@@ -193,9 +200,10 @@ class HistoryPanel(QWidget):
     def _update_actions(self) -> None:
         entry = self.selected_entry()
         can_void = entry is not None and entry.effective
-        can_amend = can_void and entry is not None and entry.reading is not None
+        is_reading = can_void and entry is not None and entry.reading is not None
+        clinician = self._is_clinician()
         self.void_button.setEnabled(can_void)
-        self.amend_button.setEnabled(can_amend)
+        self.amend_button.setEnabled(is_reading and clinician)
         if entry is None:
             hint = "Tap an entry to correct it."
         elif not entry.effective:
@@ -203,6 +211,8 @@ class HistoryPanel(QWidget):
             hint = f"This entry was {done}; it stays in the record as it was."
         elif entry.reading is None:
             hint = "An event can be voided; it cannot be amended."
+        elif not clinician:
+            hint = refusal("nurse", Action.AMEND)
         else:
             hint = "The old values stay in the history."
         self.hint.setText(hint)
