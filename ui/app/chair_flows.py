@@ -184,7 +184,6 @@ class ChairFlows(WindowFrame):
         self.checkin.cancelled.connect(self._checkin_cancelled)
         self.checkin.limitsRequested.connect(self.show_patient_limits)
         self.stack.addWidget(self.checkin)
-        self._checkin_blank = self.checkin.draft_state()
         draft = self.drafts.restore(self._draft_key("checkin", chair)) if self.drafts else None
         if draft is not None and draft.forms.get("checkin"):
             self.checkin.restore_draft(draft.forms["checkin"])
@@ -212,7 +211,7 @@ class ChairFlows(WindowFrame):
         if self.checkin is not None and shiboken6.isValid(self.checkin):
             state = self.checkin.draft_state()
             found[self._draft_key("checkin", self.checkin.chair)] = (
-                {"checkin": state} if state != self._checkin_blank else {})
+                {"checkin": state} if state != self.checkin.blank_state() else {})
         return found
 
     def _own_save(self, reading_id: uuid.UUID | None) -> None:
@@ -262,7 +261,7 @@ class ChairFlows(WindowFrame):
                  for chair, screen in self.sessions.items()
                  if shiboken6.isValid(screen) and (forms := unsaved_forms(screen))]
         if (self.checkin is not None and shiboken6.isValid(self.checkin)
-                and self.checkin.draft_state() != self._checkin_blank):
+                and self.checkin.draft_state() != self.checkin.blank_state()):
             found.append(f"Chair {self.checkin.chair}: check-in")
         return found
 

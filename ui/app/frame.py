@@ -132,8 +132,6 @@ class WindowFrame(QMainWindow):
     _checking_in: bool
     sessions: dict[str, SessionScreen]
     checkin: CheckInScreen | None
-    #: The check-in screen's state as it opened: a draft only once it differs.
-    _checkin_blank: dict[str, object]
     drafts: DraftKeeper | None
     #: The close asked about and confirmed: the next close goes through.
     _close_confirmed: bool

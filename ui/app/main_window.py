@@ -177,8 +177,6 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self._checking_in = False
         self.sessions = {}
         self.checkin = None
-        #: The check-in screen's state as it opened: a draft only once it differs.
-        self._checkin_blank: dict[str, object] = {}
         #: The close asked about and confirmed: the next close goes through.
         self._close_confirmed = False
         self.close_dialog: ConfirmDialog | None = None

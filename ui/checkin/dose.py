@@ -3,22 +3,33 @@ bag volume and lot number, with the dose, rate and pump setting computed as they
 
 The numbers are computed by :func:`monitor.clinical.dosing.plan_dose`, never here; this card
 shows them and says why none can be computed yet.
+
+The profile's protocol is read once when the profile is chosen, on the app's database worker
+(:class:`~ui.common.background.Background`), and kept: a weight typed computes the dose from
+the kept protocol without asking the server. Until it comes the card says "Loading the
+protocol…" and has no dose; a server that cannot be reached is said in the store's words,
+and every value typed stays.
 """
 
 from __future__ import annotations
 
 import typing
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any
 
+import shiboken6
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QVBoxLayout
 
 from monitor.clinical.checkin import validate_weight
 from monitor.clinical.dosing import DosePlan, plan_dose
 from monitor.clinical.protocol import Protocol
 from monitor.clinical.validation import FieldError, ValidationError, parse_whole
+from monitor.storage.store import StorageError
 from ui.checkin.parts import SEGMENT_SPACING, Card, line_edit, number_field
 from ui.checkin.values import number_text
+from ui.common.background import Background, Latest
 from ui.common.segmented import Segmented
 from ui.common.theme import Theme
 from ui.common.widgets import label
@@ -30,6 +41,8 @@ MINUTES_CHOICES: tuple[int, ...] = (40, 50, 60)
 LOT_MAX_LENGTH = 40
 #: Bag volumes are whole millilitres; four digits cover any infusion bag.
 BAG_MAX_DIGITS = 4
+#: What the dose card says while the profile's protocol is read.
+LOADING_PROTOCOL = "Loading the protocol…"
 
 #: What each field is called in messages (plan_dose names its arguments in code).
 _DOSE_FIELDS = {"weight_kg": ("weight", "Weight"), "mg_per_kg": ("mg_per_kg", "Planned dose"),
@@ -48,16 +61,29 @@ class DoseCard(Card):
     """The protocol profile and the dose, computed live.
 
     ``service`` is read only: :meth:`~ProtocolSource.protocol_for` gives each profile's
-    ranges and defaults. Its messages are in :attr:`messages`, by field ("weight",
-    "mg_per_kg", "minutes", "bag_volume_ml", "lot").
+    ranges and defaults, read on ``background`` (default: at once) when a profile is chosen.
+    Its messages are in :attr:`messages`, by field ("weight", "mg_per_kg", "minutes",
+    "bag_volume_ml", "lot"). The screen reads :meth:`plan` when the nurse checks in.
 
-    Signals: none; the screen reads :meth:`plan` when the nurse checks in.
+    Signals:
+        protocolChanged(): the profile's protocol began loading, arrived, or could not be read
+            (:meth:`protocol` says which).
     """
 
+    protocolChanged = Signal()
+
     def __init__(self, theme: Theme, service: ProtocolSource,
-                 profiles: Sequence[tuple[str, str]]) -> None:
+                 profiles: Sequence[tuple[str, str]],
+                 background: Background | None = None) -> None:
         super().__init__(theme, "Protocol and dose", "dose-card")
         self.service = service
+        self._reads = Latest(background if background is not None else Background(parent=self))
+        #: The chosen profile's protocol, once read; None while it loads or could not be read.
+        self._protocol: Protocol | None = None
+        #: Why the chosen profile's protocol could not be read (the store's words).
+        self._read_error: str | None = None
+        #: Planned dose and minutes to choose once the protocol is there (a draft's).
+        self._wanted: tuple[Any, Any] = (None, None)
         self._confirmed_weight: str | None = None
         # One under another: a narrow column keeps the long protocol names.
         self.profile = Segmented("profile", [p for p, _ in profiles],
@@ -112,19 +138,65 @@ class DoseCard(Card):
         """The fields the keypad types into."""
         return (self.weight, self.bag)
 
-    def protocol(self) -> Protocol:
-        return self.service.protocol_for(self.profile.value())
+    def protocol(self) -> Protocol | None:
+        """The chosen profile's protocol as read; None while it loads or could not be read."""
+        return self._protocol
+
+    @property
+    def loading(self) -> bool:
+        """Whether the chosen profile's protocol is still being read."""
+        return self._reads.pending
 
     def choose_profile(self, profile: str) -> None:
-        """Offer ``profile``'s doses and times, keeping the ones chosen that it allows."""
+        """Read ``profile``'s protocol (on the worker); once it is there, offer its doses and
+        times, keeping the ones chosen that it allows."""
         self.profile.set_value(profile)
-        dose = self.protocol().dose
+        if self._protocol is not None:
+            self._wanted = (self.mg_per_kg.value(), self.minutes.value())
+        self._protocol = None
+        self._read_error = None
+        service = self.service
+
+        def answered(future: Future[Protocol]) -> None:
+            if future.cancelled() or not shiboken6.isValid(self):
+                return  # the check-in was left meanwhile, or the app is closing
+            try:
+                protocol = future.result()
+            except StorageError as exc:
+                self._read_error = f"{exc.message} Tap the protocol profile to try again."
+                self.update_dose()
+                self.protocolChanged.emit()
+                return
+            self._apply(protocol)
+
+        self._reads.run(lambda: service.protocol_for(profile), answered)
+        if self.loading:
+            self.update_dose()
+            self.protocolChanged.emit()
+
+    def choose_dose(self, mg_per_kg: Any, minutes: Any) -> None:
+        """Choose the planned dose and minutes (a draft's), now or once the protocol is
+        there; a value the profile does not offer is left unchosen."""
+        if self._protocol is None:
+            self._wanted = (mg_per_kg, minutes)
+            return
+        for row, value in ((self.mg_per_kg, mg_per_kg), (self.minutes, minutes)):
+            if value in row.values():
+                row.set_value(value)
+        self.update_dose()
+
+    def _apply(self, protocol: Protocol) -> None:
+        """Offer ``protocol``'s doses and times, keeping the ones chosen that it allows."""
+        self._protocol = protocol
+        dose = protocol.dose
         mg_values = sorted({v for v in (*MG_PER_KG_CHOICES, dose.mg_per_kg_default)
                             if dose.mg_per_kg_min <= v <= dose.mg_per_kg_max})
         minute_values = sorted({v for v in (*MINUTES_CHOICES, dose.minutes_default)
                                 if dose.minutes_min <= v <= dose.minutes_max})
-        keep_mg = self.mg_per_kg.value() if self.mg_per_kg.value() in mg_values else None
-        keep_minutes = self.minutes.value() if self.minutes.value() in minute_values else None
+        wanted_mg, wanted_minutes = self._wanted
+        self._wanted = (None, None)
+        keep_mg = wanted_mg if wanted_mg in mg_values else None
+        keep_minutes = wanted_minutes if wanted_minutes in minute_values else None
         self.mg_per_kg = self._replace_segmented(
             self._mg_box, self.mg_per_kg, "mg_per_kg", mg_values,
             [_mg_per_kg_text(v) for v in mg_values])
@@ -137,6 +209,7 @@ class DoseCard(Card):
         if not self.bag.text():
             self.bag.setText(number_text(dose.bag_volume_ml_default, 0))
         self.update_dose()
+        self.protocolChanged.emit()
 
     def plan(self, errors: list[FieldError], *, for_submit: bool = False) -> DosePlan | None:
         """The dose plan, or None with the refusals added to ``errors``; ``for_submit``
@@ -157,10 +230,15 @@ class DoseCard(Card):
             errors.append(FieldError("mg_per_kg", "Choose the planned dose in mg/kg"))
         if minutes is None:
             errors.append(FieldError("minutes", "Choose the infusion time"))
-        if weight.value is None or bag is None or mg_per_kg is None or minutes is None:
+        protocol = self._protocol
+        if protocol is None:
+            errors.append(FieldError("profile", LOADING_PROTOCOL if self.loading else
+                                     self._read_error or LOADING_PROTOCOL))
+        if (weight.value is None or bag is None or mg_per_kg is None or minutes is None
+                or protocol is None):
             return None
         try:
-            return plan_dose(float(weight.value), mg_per_kg, minutes, bag, self.protocol())
+            return plan_dose(float(weight.value), mg_per_kg, minutes, bag, protocol)
         except ValueError as exc:
             errors.append(_dose_error(str(exc)))
             return None
@@ -174,8 +252,9 @@ class DoseCard(Card):
                 value.setText("–")
             reasons = [e.message for e in errors if e.field in ("weight", "bag_volume_ml")
                        and (e.field != "weight" or self.weight.text())]
-            self.dose_note.setText(reasons[0] if reasons else
-                                   "Enter today's weight to compute the dose.")
+            self.dose_note.setText(
+                LOADING_PROTOCOL if self.loading else self._read_error or (
+                    reasons[0] if reasons else "Enter today's weight to compute the dose."))
             return
         self.dose_values["dose"].setText(number_text(plan.dose_mg, 1))
         self.dose_values["rate"].setText(number_text(plan.rate_mg_per_min))
@@ -183,7 +262,7 @@ class DoseCard(Card):
         self.dose_note.setText(
             f"{number_text(plan.weight_kg, 1)} kg × {number_text(plan.mg_per_kg, 2)} mg/kg over "
             f"{number_text(plan.minutes, 0)} min; {number_text(plan.bag_volume_ml, 0)} mL bag "
-            f"({self.protocol().name})")
+            f"({self._protocol.name if self._protocol is not None else ''})")
 
     def dose_texts(self) -> dict[str, str]:
         """What the dose panel shows: ``{"dose": "35", "rate": "0.875", "pump": "150"}``."""

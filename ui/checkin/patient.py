@@ -8,11 +8,14 @@ The search runs as the nurse types, on the app's database worker
 (:class:`~ui.common.background.Background`): "Searching…" shows until the answer comes,
 only the newest query's answer is shown (an older one arriving late is dropped), and a
 server that cannot be reached or is busy is said under the search, which keeps its text.
+A new patient's MRN is looked up there too when the form is checked (:meth:`check_mrn`), and
+a draft's patient is found again there (:meth:`find_again`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Protocol
 
@@ -74,20 +77,23 @@ class PatientCard(Card):
         keypadReleased(): the keypad is no longer needed (the other mode was chosen).
         patientSelected(object): a patient on file was chosen (:class:`PatientInfo`).
         limitsRequested(object): "Own limits…" was tapped for the patient chosen (its id).
+        findingChanged(): a draft's patient began or ended being found again.
     """
 
     keypadRequested = Signal(object)
     keypadReleased = Signal()
     patientSelected = Signal(object)
     limitsRequested = Signal(object)
+    findingChanged = Signal()
 
     def __init__(self, theme: Theme, service: PatientLookup, clock: Clock,
                  background: Background | None = None) -> None:
         super().__init__(theme, "Patient", "patient-card")
         self.service = service
         self.clock = clock
-        self._searches = Latest(background if background is not None else Background(
-            parent=self))
+        self._background = background if background is not None else Background(parent=self)
+        self._searches = Latest(self._background)
+        self._finds = Latest(self._background)
         self._selected: PatientInfo | None = None
         self.mode = Segmented("mode", ["find", "new"], ["Find patient", "New patient"],
                               spacing=SEGMENT_SPACING)
@@ -196,16 +202,53 @@ class PatientCard(Card):
         self.limits_button.setVisible(mode == "find" and self._selected is not None)
         self.keypadReleased.emit()
 
-    def select_patient(self, patient: PatientInfo) -> None:
-        """Check in ``patient`` (on file)."""
+    def select_patient(self, patient: PatientInfo, *, announce: bool = True) -> None:
+        """Check in ``patient`` (on file); ``announce``: the nurse chose them (the card
+        shows Find patient and tells :attr:`patientSelected`), else a draft's patient
+        found again (the mode and the values typed stay)."""
+        if announce:
+            self._drop_find()
         self._selected = patient
-        self.mode.set_value("find")
-        self.set_mode("find")
+        self.set_mode("find" if announce else self.mode.value() or "find")
         self.selected.setText(f"Selected: {patient_line(patient)}")
-        self.selected.show()
-        self.limits_button.show()
         self.messages["patient"].clear()
-        self.patientSelected.emit(patient)
+        if announce:
+            self.patientSelected.emit(patient)
+
+    @property
+    def finding(self) -> bool:
+        """Whether a draft's patient is still being found again."""
+        return self._finds.pending
+
+    def find_again(self, mrn: str) -> None:
+        """Find a draft's patient by ``mrn`` (on the worker) and select them when found."""
+        service = self.service
+
+        def answered(future: Future[PatientInfo | None]) -> None:
+            if future.cancelled() or not shiboken6.isValid(self):
+                return  # the check-in was left meanwhile, or the app is closing
+            self.findingChanged.emit()
+            try:
+                patient = future.result()
+            except StorageError as exc:
+                self._show_search_state(exc.message)
+                return
+            if patient is None:
+                self._show_search_state(f"{mrn} is no longer on file: search for the patient.")
+                return
+            if not self.search.text().strip():
+                self.no_results.hide()  # else it says what the nurse's own search found
+            self.select_patient(patient, announce=False)
+
+        self._show_search_state(f"Finding {mrn}…")
+        self._finds.run(lambda: service.find_patient(mrn), answered)
+        if self._finds.pending:
+            self.findingChanged.emit()
+
+    def _drop_find(self) -> None:
+        if self._finds.pending:
+            self._finds.drop()
+            self.findingChanged.emit()
 
     def _limits(self) -> None:
         if self._selected is not None:
@@ -227,16 +270,32 @@ class PatientCard(Card):
         dob = validate_dob_parts(self.dob_year.text(), self.dob_month.text(),
                                  self.dob_day.text(), today=self.clock.now().astimezone().date())
         errors.extend(c.error for c in (mrn, name, dob) if c.error is not None)
-        if mrn.value is not None:
-            existing = self.service.find_patient(mrn.value)
-            if existing is not None:
-                errors.append(FieldError("mrn", f"MRN {mrn.value} is already on file "
-                                                f"({existing.name or 'no name'}): use Find "
-                                                "patient"))
-                return None
         if mrn.value is None or name.value is None or dob.value is None:
             return None
         return NewPatient(mrn.value, name.value, dob.value)
+
+    def new_mrn(self) -> str | None:
+        """The new patient's MRN to look up before the check-in (None: none to look up)."""
+        return validate_mrn(self.mrn.text()).value if self.mode.value() == "new" else None
+
+    def check_mrn(self, mrn: str, done: Callable[[list[FieldError]], None]) -> None:
+        """Look ``mrn`` up on the worker; ``done`` gets the refusal (an MRN on file, or a
+        server that could not be asked, in the store's words) or nothing."""
+        service = self.service
+
+        def answered(future: Future[PatientInfo | None]) -> None:
+            if future.cancelled() or not shiboken6.isValid(self):
+                return
+            try:
+                existing = future.result()
+            except StorageError as exc:
+                done([FieldError("mrn", exc.message)])
+                return
+            done([] if existing is None else [FieldError(
+                "mrn", f"MRN {mrn} is already on file ({existing.name or 'no name'}): use "
+                       "Find patient")])
+
+        self._background.run(lambda: service.find_patient(mrn), answered)
 
     def _search(self, text: str) -> None:
         self.messages["patient"].clear()

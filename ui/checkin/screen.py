@@ -13,7 +13,10 @@ One chair's check-in, in the order of the REMS form and the clinic's sheet:
   clinician.
 
 Every value is checked with :mod:`monitor.clinical.validation` when the nurse taps "Check in"; a
-refusal appears under its field, naming it and the accepted range. Nothing is stored here:
+refusal appears under its field, naming it and the accepted range. The database is read on
+the app's worker, never while the screen waits: the profile's protocol when it is chosen (the
+button waits for it), a new patient's MRN when the form is checked ("Checking…"), and a
+draft's patient (its typed values show at once). Nothing is stored here:
 the screen emits a :class:`CheckIn` and ``main`` hands it to the service. The form scrolls
 (kinetically) in one column on a portrait screen and two on a landscape one, never sideways.
 
@@ -98,7 +101,7 @@ class CheckInScreen(QWidget):
     ``service`` is used to read only: :meth:`~CheckInReads.search_patients`,
     :meth:`~CheckInReads.find_patient` (an MRN already on file) and
     :meth:`~CheckInReads.protocol_for`. ``clock`` gives today's date for the date of birth.
-    ``background``: where the patient search runs (default: at once).
+    ``background``: where the reads run (default: at once).
     The sections are cards: :attr:`patient_card` (a :class:`PatientCard`),
     :attr:`dose_card` (a :class:`DoseCard`), :attr:`medications_card`, :attr:`escort_card`
     and :attr:`mood_card`.
@@ -132,7 +135,10 @@ class CheckInScreen(QWidget):
         self.patient_card = PatientCard(theme, service, clock, background)
         self.patient_card.limitsRequested.connect(self.limitsRequested)
         self.dose_card = DoseCard(
-            theme, service, list(profiles) if profiles is not None else available_profiles())
+            theme, service, list(profiles) if profiles is not None else available_profiles(),
+            background)
+        #: Whether a new patient's MRN is being looked up before the check-in.
+        self.checking = False
         self._build_medications()
         self._build_escort()
         self._build_mood()
@@ -222,6 +228,11 @@ class CheckInScreen(QWidget):
         self.patient_card.keypadRequested.connect(self.show_keypad)
         self.patient_card.keypadReleased.connect(self.hide_keypad)
         self.patient_card.patientSelected.connect(self._patient_selected)
+        self.patient_card.findingChanged.connect(self._update_submit)
+        self.dose_card.protocolChanged.connect(self._update_submit)
+        #: What the first protocol read fills in an untouched form (see :meth:`blank_state`).
+        self._blank_defaults: dict[str, Any] = {}
+        self.dose_card.protocolChanged.connect(self._first_protocol)
 
         self._place()
         self.dose_card.choose_profile(self.dose_card.profile.values()[0])
@@ -232,6 +243,7 @@ class CheckInScreen(QWidget):
         options = weight.property("keypad")
         self.keypad.set_target(weight, decimal=options["decimal"], slash=False,
                                max_length=options["max_length"])
+        self._blank = self.draft_state()
 
     # -- building --------------------------------------------------------------------------
 
@@ -349,15 +361,24 @@ class CheckInScreen(QWidget):
             "gad7": self.gad7.answers() if self.gad7.included() else None,
         }
 
+    def blank_state(self) -> dict[str, Any]:
+        """:meth:`draft_state` of the form as it opened, nothing typed or chosen (the
+        protocol's defaults included once it has been read)."""
+        return {**self._blank, **self._blank_defaults}
+
+    def _first_protocol(self) -> None:
+        protocol = self.dose_card.protocol()
+        if protocol is not None and not self._blank_defaults:
+            dose = protocol.dose
+            self._blank_defaults = {
+                "mg_per_kg": dose.mg_per_kg_default, "minutes": dose.minutes_default,
+                "bag": number_text(dose.bag_volume_ml_default, 0)}
+
     def restore_draft(self, state: Mapping[str, Any]) -> None:
         """Put a kept draft back (a patient on file is found again by MRN)."""
         who, dose = self.patient_card, self.dose_card
         if state.get("profile") in dose.profile.values():
             dose.choose_profile(state["profile"])
-        mrn = state.get("patient_mrn")
-        patient = self.service.find_patient(mrn) if isinstance(mrn, str) else None
-        if patient is not None:
-            self.select_patient(patient)
         mode = state.get("mode")
         who.set_mode(mode if isinstance(mode, str) and mode in ("find", "new") else "find")
         texts = ((who.mrn, "mrn"), (who.name, "name"), (dose.weight, "weight"),
@@ -370,9 +391,7 @@ class CheckInScreen(QWidget):
             for edit, text in zip((who.dob_year, who.dob_month, who.dob_day), dob,
                                   strict=True):
                 edit.setText(str(text))
-        for row, key in ((dose.mg_per_kg, "mg_per_kg"), (dose.minutes, "minutes")):
-            if state.get(key) in row.values():
-                row.set_value(state[key])
+        dose.choose_dose(state.get("mg_per_kg"), state.get("minutes"))
         for key, value in (state.get("medications") or {}).items():
             if key in self.medications and value in (True, False):
                 self.medications[key].set_value(value)
@@ -382,6 +401,9 @@ class CheckInScreen(QWidget):
             if isinstance(answers, list) and len(answers) == len(form.items):
                 form.set_answers(answers)
         dose.update_dose()
+        mrn = state.get("patient_mrn")
+        if isinstance(mrn, str):
+            who.find_again(mrn)  # the patient's details when they come
 
     # -- refusals ---------------------------------------------------------------------------
 
@@ -417,11 +439,41 @@ class CheckInScreen(QWidget):
             self._to_check.remove(field)
             self._show_summary()
 
+    def _update_submit(self) -> None:
+        """The button waits for the protocol, a draft's patient and an MRN being looked up."""
+        ready = (self.dose_card.protocol() is not None and not self.patient_card.finding
+                 and not self.checking)
+        self.submit_button.setEnabled(ready)
+        self.submit_button.setText("Checking…" if self.checking else "Check in patient")
+
     def submit(self) -> None:
-        """Check everything; emit :attr:`checkInRequested` or show what must be fixed."""
+        """Check everything (a new patient's MRN on the worker, "Checking…" meanwhile);
+        emit :attr:`checkInRequested` or show what must be fixed."""
+        if self.checking or not self.submit_button.isEnabled():
+            return
         self.hide_keypad()
+        mrn = self.patient_card.new_mrn()
+        if mrn is None:
+            self._check([])
+            return
+
+        def checked(refusals: list[FieldError]) -> None:
+            self.checking = False
+            self._update_submit()
+            if self.patient_card.new_mrn() != mrn:
+                self.submit()  # the MRN was changed meanwhile: look the new one up
+            else:
+                self._check(refusals)
+
+        self.checking = True
+        self._update_submit()
+        self.patient_card.check_mrn(mrn, checked)
+
+    def _check(self, refusals: list[FieldError]) -> None:
+        """Check every value, with ``refusals`` of the MRN looked up."""
         errors: list[FieldError] = []
         patient = self.patient_card.patient(errors)
+        errors.extend(refusals)
         plan = self.dose_card.plan(errors, for_submit=True)
         medications = self._medication_answers(errors)
         escort = validate_escort(self.escort.text())
@@ -430,7 +482,7 @@ class CheckInScreen(QWidget):
                                                "must not drive for 24 hours)"))
         phq9 = self.phq9.checked_items(errors)
         gad7 = self.gad7.checked_items(errors)
-        if errors or patient is None or plan is None or medications is None \
+        if errors or refusals or patient is None or plan is None or medications is None \
                 or escort.value is None:
             self.show_errors(errors)
             self.dose_card.show_weight_confirmation()

@@ -31,9 +31,9 @@ def session_id(service, nurse):
         lot_number="L7", concomitant_medications={}, escort_name="Al Moss")
 
 
-def open_window(qtbot, service, clock, nurse, store):
+def open_window(qtbot, service, clock, nurse, store, worker=None):
     window = MainWindow(service, clock, chairs=("1", "2"), staff=(nurse, "Nora Nurse"),
-                        tick_ms=3_600_000, drafts=store, draft_delay_ms=5)
+                        tick_ms=3_600_000, drafts=store, draft_delay_ms=5, worker=worker)
     qtbot.addWidget(window)
     window.resize(*LANDSCAPE)
     window.show()
@@ -94,10 +94,19 @@ def test_a_saved_entry_leaves_no_draft(qtbot, service, clock, nurse, store, sess
     assert store.load(key(session_id, nurse)) is None
 
 
-def test_a_half_filled_check_in_comes_back(qtbot, service, clock, nurse, store):
-    window = open_window(qtbot, service, clock, nurse, store)
-    window.open_chair("1")
-    checkin = window.checkin
+def opened_check_in(qtbot, window, chair):
+    """The chair's check-in, its protocol read and a draft's patient found (at once with
+    the inline worker)."""
+    window.open_chair(chair)
+    qtbot.waitUntil(lambda: window.checkin is not None
+                    and window.checkin.dose_card.protocol() is not None
+                    and not window.checkin.patient_card.finding)
+    return window.checkin
+
+
+def test_a_half_filled_check_in_comes_back(qtbot, service, clock, nurse, store, window_worker):
+    window = open_window(qtbot, service, clock, nurse, store, window_worker)
+    checkin = opened_check_in(qtbot, window, "1")
     click(qtbot, checkin.patient_card.mode.button("new"))
     checkin.patient_card.mrn.setText("MRN-9001")
     checkin.patient_card.name.setText("Ada Byrne")
@@ -107,9 +116,8 @@ def test_a_half_filled_check_in_comes_back(qtbot, service, clock, nurse, store):
     assert store.load(DraftKey("checkin", "1", str(nurse))) is not None
 
     window.hide()
-    again = open_window(qtbot, service, clock, nurse, store)
-    again.open_chair("1")
-    restored = again.checkin
+    again = open_window(qtbot, service, clock, nurse, store, window_worker)
+    restored = opened_check_in(qtbot, again, "1")
     assert restored.patient_card.mode.value() == "new"
     who = restored.patient_card
     assert (who.mrn.text(), who.name.text(), restored.escort.text()) == (
@@ -117,9 +125,9 @@ def test_a_half_filled_check_in_comes_back(qtbot, service, clock, nurse, store):
     assert restored.phq9.included()
 
 
-def test_an_untouched_check_in_is_no_draft(qtbot, service, clock, nurse, store):
-    window = open_window(qtbot, service, clock, nurse, store)
-    window.open_chair("1")
+def test_an_untouched_check_in_is_no_draft(qtbot, service, clock, nurse, store, window_worker):
+    window = open_window(qtbot, service, clock, nurse, store, window_worker)
+    opened_check_in(qtbot, window, "1")
     window.drafts.flush()
     assert store.load(DraftKey("checkin", "1", str(nurse))) is None
     assert window.unsaved_entries() == []

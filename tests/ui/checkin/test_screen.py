@@ -39,6 +39,7 @@ def screen(qtbot, request, service, clock):
                            background=Background(worker) if worker is not None else None)
     window = host(qtbot, widget, *LANDSCAPE)
     apply_theme(window, theme)
+    qtbot.waitUntil(lambda: widget.dose_card.protocol() is not None, timeout=int(WAIT_S * 1000))
     # The window owns the widget, so it is held (and closed) around the test.
     yield widget
     searched(qtbot, widget)
@@ -266,6 +267,7 @@ def test_new_patient_fields_are_refused_under_their_field(qtbot, screen, ada):
     screen.patient_card.dob_day.setText("01")
     with qtbot.assertNotEmitted(screen.checkInRequested):
         click(qtbot, screen.submit_button)
+        qtbot.waitUntil(lambda: not screen.checking, timeout=int(WAIT_S * 1000))
     assert "already on file" in screen.messages["mrn"].text()
     assert "Name must be" in screen.messages["name"].text()
     assert "in the future" in screen.messages["dob"].text()
@@ -302,6 +304,7 @@ def test_impossible_date_of_birth_is_refused_naming_the_box(qtbot, screen, month
     _fill_new_patient(qtbot, screen, "1980", month, day)
     with qtbot.assertNotEmitted(screen.checkInRequested):
         click(qtbot, screen.submit_button)
+        qtbot.waitUntil(lambda: not screen.checking, timeout=int(WAIT_S * 1000))
     assert screen.messages["dob"].text() == message
     who = screen.patient_card
     assert (who.dob_year.text(), who.dob_month.text(), who.dob_day.text()) == (
@@ -342,6 +345,7 @@ def test_the_esketamine_profile_can_be_chosen(qtbot, screen, ada):
     answer_medications(qtbot, screen)
     screen.escort.setText("Sam Escort")
     click(qtbot, screen.dose_card.profile.button("esketamine_rems"))
+    qtbot.waitUntil(lambda: screen.dose_card.protocol() is not None, timeout=int(WAIT_S * 1000))
     with qtbot.waitSignal(screen.checkInRequested) as blocker:
         click(qtbot, screen.submit_button)
     assert blocker.args[0].profile == "esketamine_rems"
