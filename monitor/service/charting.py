@@ -110,6 +110,7 @@ class Charting(SessionWriter):
         reading_id: uuid.UUID | None = None,
         after_signoff_reason: str | None = None,
         with_view: bool = False,
+        entered_at: datetime | None = None,
     ) -> SavedReading:
         """Validate and save one reading, raising any new flags in the same transaction.
 
@@ -120,6 +121,8 @@ class Charting(SessionWriter):
         ``with_view``: the result carries the session as :meth:`Loading.load` would give it
         at the save's moment, evaluated once in the same transaction from the evaluation the
         flags were raised with (the chair's screen shows it without loading it again).
+        ``entered_at``: when a tablet that held the reading through an outage saved it
+        (:func:`monitor.service.saves.entered_time`); None: entered now.
         """
         role = self.guard.require(by, Action.ENTER_READING, session_id=session_id)
         now = self.clock.now()
@@ -129,7 +132,7 @@ class Charting(SessionWriter):
         try:
             return self._save_reading(session_id, rid, when, values, by=by, role=role, now=now,
                                       note=note, on_oxygen=on_oxygen, with_view=with_view,
-                                      time_given=time is not None,
+                                      time_given=time is not None, entered_at=entered_at,
                                       after_signoff_reason=after_signoff_reason)
         except IntegrityError:
             # Its id was stored meanwhile: the first attempt of this retry, still under way
@@ -152,7 +155,8 @@ class Charting(SessionWriter):
     def _save_reading(self, session_id: uuid.UUID, rid: uuid.UUID, when: datetime,
                       values: Mapping[str, Any], *, by: uuid.UUID, role: str, now: datetime,
                       note: str, on_oxygen: bool, with_view: bool, time_given: bool,
-                      after_signoff_reason: str | None) -> SavedReading:
+                      after_signoff_reason: str | None,
+                      entered_at: datetime | None = None) -> SavedReading:
         """One transaction, two round trips to PostgreSQL: everything the save must know is
         read together (the session, its sign-off, whether the id is stored, what the flags
         need, and the audit trail's head under its lock); the reading, its flags and its
@@ -174,8 +178,9 @@ class Charting(SessionWriter):
             info = session_info_of(saves.first(found[0]), session_id)
             refuse_before_check_in(when, info)
             note = note_after_signoff(saves.first(found[1]), role, after_signoff_reason, note)
+            entered, told = saves.entered_time(entered_at, now, info.time)
             row = reading_values(rid=rid, session_id=session_id, when=when, values=values,
-                                 note=note, on_oxygen=on_oxygen, now=now, by=by)
+                                 note=note, on_oxygen=on_oxygen, now=entered, by=by)
             stored_already, staff_name = found[2][0]
             if stored_already:
                 refuse_changed_retry(connection, "reading", queries.READINGS, row,
@@ -199,7 +204,8 @@ class Charting(SessionWriter):
                     dialect, self.guard.audit_key, head, at=now, staff_id=by,
                     tablet=self.guard.tablet, action="create", record_kind="reading",
                     record_id=rid, session_id=session_id, patient_id=info.patient.id,
-                    new={"time": when, "note": note, "on_oxygen": on_oxygen, **values})[0],
+                    new={"time": when, "note": note, "on_oxygen": on_oxygen, **values,
+                         **told})[0],
                 saves.head_rows(dialect, found), view_reads)
             saved = SavedReading(rid, new_flags)
             if not with_view:
@@ -258,6 +264,7 @@ class Charting(SessionWriter):
         confirmed: Collection[str] = (),
         override_reason: str = "",
         after_signoff_reason: str | None = None,
+        entered_at: datetime | None = None,
     ) -> uuid.UUID:
         """Record one event. The infusion start is held while PHQ-9 item 9 waits for a
         clinician (:mod:`monitor.clinical.start_gate`), unless a clinician starts with a written
@@ -265,7 +272,7 @@ class Charting(SessionWriter):
         was missing and whether the nurse confirmed it (``confirmed`` holds "baseline").
         Stopping the infusion before its planned duration needs the reason and the dose (or
         volume) given in ``data`` (:mod:`monitor.clinical.infusion`). Once the discharge is signed,
-        as :meth:`record_reading`."""
+        as :meth:`record_reading`, and ``entered_at`` as there."""
         role = self.guard.require(by, Action.ENTER_EVENT, session_id=session_id)
         now = self.clock.now()
         when = ensure_utc(time) if time is not None else now
@@ -285,7 +292,7 @@ class Charting(SessionWriter):
         try:
             self._save_event(session_id, EventKind(kind), eid, when, by=by, role=role, now=now,
                              detail=detail, data=data, given=(given, names),
-                             after_signoff_reason=after_signoff_reason)
+                             after_signoff_reason=after_signoff_reason, entered_at=entered_at)
         except IntegrityError:
             # Its id was stored meanwhile (the first attempt of this retry committed since).
             with self.store.read() as db:
@@ -298,7 +305,8 @@ class Charting(SessionWriter):
                     when: datetime, *, by: uuid.UUID, role: str, now: datetime, detail: str,
                     data: Mapping[str, Any] | None,
                     given: tuple[dict[str, Any], tuple[str, ...]],
-                    after_signoff_reason: str | None) -> None:
+                    after_signoff_reason: str | None,
+                    entered_at: datetime | None = None) -> None:
         """One transaction, two round trips to PostgreSQL, as a reading's save: the reads
         together (the record the flags are judged on among them), then the event, its
         flags and its audit entry with the COMMIT. The flags are judged on the record read
@@ -327,8 +335,9 @@ class Charting(SessionWriter):
             if kind is EventKind.INFUSION_STOP:
                 detail, data = stop_detail(connection, info, when, detail, data)
             refuse_before_check_in(when, info)
+            entered, told = saves.entered_time(entered_at, now, info.time)
             row = {"id": eid, "session_id": session_id, "time": when, "kind": kind.value,
-                   "detail": detail, "data": dict(data or {}), "recorded_at": now,
+                   "detail": detail, "data": dict(data or {}), "recorded_at": entered,
                    "entered_by": by}
             record, _, _ = record_of(found[3:7], session_id, now)
             record = saves.with_event(record, saves.event_of(row, by_name=staff_name or ""))
@@ -342,7 +351,7 @@ class Charting(SessionWriter):
                     tablet=self.guard.tablet, action="create", record_kind="event",
                     record_id=eid, session_id=session_id, patient_id=info.patient.id,
                     new={"time": when, "kind": kind.value, "detail": detail,
-                         **({"data": dict(data)} if data else {})})[0],
+                         **({"data": dict(data)} if data else {}), **told})[0],
                 saves.head_rows(dialect, found))
 
     def _start_data(

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from monitor.clinical.domain import Flag, SessionRecord
@@ -28,17 +28,35 @@ from monitor.service.kept_flags import kept_flags, needs_stored_flags, stored_fl
 from monitor.service.session_protocols import SessionProtocols
 from monitor.service.views import (
     CorrectionInfo,
+    HeldReceipt,
     SessionInfo,
     SessionSummary,
     SessionView,
     SignatureInfo,
     Superseded,
 )
-from monitor.storage import queries
+from monitor.storage import audit, queries
 from monitor.storage.batch import Statement, run_together
-from monitor.storage.model import TreatmentSession
+from monitor.storage.model import AuditLog, TreatmentSession
 from monitor.storage.records import load_record, session_info, session_info_of
 from monitor.storage.store import Store
+
+_AUDIT = AuditLog.__table__
+#: The audit entries of a session's readings and events a tablet kept through an outage
+#: (their new values name the tablet's time, :func:`monitor.service.saves.entered_time`).
+_HELD_CREATES = (
+    select(_AUDIT.c.record_id, _AUDIT.c.at, _AUDIT.c.new)
+    .where(_AUDIT.c.session_id == bindparam("session_id"), _AUDIT.c.action == "create",
+           _AUDIT.c.record_kind.in_(("reading", "event")), _AUDIT.c.at <= bindparam("at"),
+           _AUDIT.c.new.like('%"entered_on_tablet_at"%')))
+
+
+def held_receipts(connection: Connection, session_id: uuid.UUID, at: datetime
+                  ) -> dict[uuid.UUID, HeldReceipt]:
+    """When the server received each entry a tablet kept through an outage, by the time
+    ``at``, and which tablet kept it (the audit entry's time and tablet)."""
+    return {row.record_id: HeldReceipt(at=ensure_utc(row.at), tablet=audit.tablet_in(row.new))
+            for row in connection.execute(_HELD_CREATES, {"session_id": session_id, "at": at})}
 
 
 class Loading:
@@ -110,6 +128,9 @@ class Loading:
         earlier = flags_kept(db, view, superseded, corrections, at)
         if signatures:
             view = replace(view, signatures=signatures)
+        if entered_only:
+            receipts = held_receipts(connection, session_id, at)
+            view = replace(view, reached_server=receipts) if receipts else view
         return replace(view, superseded_flags=earlier) if earlier else view
 
     def session_info(self, session_id: uuid.UUID) -> SessionInfo:

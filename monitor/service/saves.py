@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
 from monitor.clinical.domain import Event, EventKind, Reading, SessionRecord
+from monitor.clock import ensure_utc
 from monitor.storage import audit, queries
 from monitor.storage.batch import Statement, run_together
 from monitor.storage.records import READING_FIELDS
@@ -77,6 +79,39 @@ def retry_fields(*, time_given: bool) -> tuple[str, ...]:
     without one is timed by the retry's clock)."""
     return ("session_id", *(("time",) if time_given else ()), "note", "on_oxygen",
             *READING_FIELDS)
+
+
+#: How far ahead of the server's clock a tablet's entered time may be: two machines' clocks
+#: differ by a few seconds. Within it the entry counts as entered when the server received it.
+ENTERED_AHEAD_TOLERANCE = timedelta(seconds=60)
+
+
+def entered_time(entered_at: datetime | None, now: datetime, check_in: datetime
+                 ) -> tuple[datetime, dict[str, Any]]:
+    """When an entry was entered, and what its audit entry adds to its new values.
+
+    ``entered_at``: the moment the nurse saved it on a tablet that held it while the server
+    was away (None: entered now, at the server). The audit entry's own time stays the
+    server's commit, so the receipt stays known; the tablet's time goes in its values. A
+    tablet time more than :data:`ENTERED_AHEAD_TOLERANCE` ahead of the server's clock, or
+    before the session's check-in, is not used (a tablet's clock must not date records): the
+    entry is stored as entered at the server's receipt, and the audit entry says why.
+    """
+    if entered_at is None:
+        return now, {}
+    claimed = ensure_utc(entered_at)
+    told = {"entered_on_tablet_at": claimed}
+    if claimed > now + ENTERED_AHEAD_TOLERANCE:
+        ahead = int((claimed - now).total_seconds())
+        return now, {**told, "entered_time_not_used": (
+            f"the tablet's time is {ahead} s ahead of the server's clock (more than "
+            f"{int(ENTERED_AHEAD_TOLERANCE.total_seconds())} s): entered at the server's "
+            "receipt")}
+    if claimed < ensure_utc(check_in):
+        return now, {**told, "entered_time_not_used": (
+            "the tablet's time is before the session's check-in: entered at the server's "
+            "receipt")}
+    return min(claimed, now), told
 
 
 def first(rows: list[Any]) -> Any:

@@ -77,6 +77,10 @@ from monitor.storage.store import NotSavedError, OutcomeUnknownError, StorageErr
 log = logging.getLogger(__name__)
 
 READING, EVENT, ACKNOWLEDGEMENT = "reading", "event", "acknowledgement"
+#: The payload's key for the moment the nurse saved the entry on this tablet (before the
+#: try that found the server away, which may take seconds). Entries held before it was kept
+#: have none: the server dates them at receipt, as it did then.
+ENTERED_AT = "entered_at"
 
 #: What the nurse is told when an action needs the server and it cannot be reached.
 NEEDS_SERVER = ("{what} needs the server, which cannot be reached now. Nothing was "
@@ -185,10 +189,12 @@ class TabletService:
         """Save a reading on the server, or hold it here (``held`` > 0 in the result, with
         the flags it raises on the tablet's copy)."""
         rid = reading_id or uuid.uuid4()
-        when = ensure_utc(time) if time is not None else self.clock.now()
+        saved_at = self.clock.now()
+        when = ensure_utc(time) if time is not None else saved_at
         payload = {"raw": dict(raw), "by": str(by), "time": when.isoformat(),
                    "confirmed": sorted(confirmed), "note": note, "on_oxygen": on_oxygen,
-                   "after_signoff_reason": after_signoff_reason}
+                   "after_signoff_reason": after_signoff_reason,
+                   ENTERED_AT: saved_at.isoformat()}
         if not self.held(session_id):
             try:
                 return self.service.record_reading(
@@ -217,7 +223,8 @@ class TabletService:
     ) -> uuid.UUID:
         """Record an event on the server, or hold it here."""
         eid = event_id or uuid.uuid4()
-        when = ensure_utc(time) if time is not None else self.clock.now()
+        saved_at = self.clock.now()
+        when = ensure_utc(time) if time is not None else saved_at
         if not self.held(session_id):
             try:
                 return self.service.record_event(
@@ -233,7 +240,8 @@ class TabletService:
             "kind": EventKind(kind).value, "by": str(by), "time": when.isoformat(),
             "detail": detail, "data": dict(data) if data is not None else None,
             "confirmed": sorted(confirmed), "override_reason": override_reason,
-            "after_signoff_reason": after_signoff_reason}, self.clock.now())
+            "after_signoff_reason": after_signoff_reason, ENTERED_AT: saved_at.isoformat()},
+            self.clock.now())
         return eid
 
     def acknowledge(
@@ -335,17 +343,19 @@ class TabletService:
         p = entry.payload
         by = uuid.UUID(p["by"])
         when = datetime.fromisoformat(p["time"])
+        entered = entered_on_tablet(entry)
         service = self.drain_service
         if entry.kind == READING:
             service.record_reading(
                 entry.session_id, p["raw"], by=by, time=when, confirmed=p["confirmed"],
                 note=p["note"], on_oxygen=p["on_oxygen"], reading_id=entry.entry_id,
-                after_signoff_reason=p["after_signoff_reason"])
+                after_signoff_reason=p["after_signoff_reason"], entered_at=entered)
         elif entry.kind == EVENT:
             service.record_event(
                 entry.session_id, EventKind(p["kind"]), by=by, time=when, detail=p["detail"],
                 data=p["data"], confirmed=p["confirmed"], override_reason=p["override_reason"],
-                after_signoff_reason=p["after_signoff_reason"], event_id=entry.entry_id)
+                after_signoff_reason=p["after_signoff_reason"], event_id=entry.entry_id,
+                entered_at=entered)
         elif entry.kind == ACKNOWLEDGEMENT:
             service.acknowledge(
                 entry.session_id, _flag_from(p["flag"]), action=p["action"], by=by,
@@ -452,15 +462,16 @@ def _with_entry(entry: HeldEntry, readings: list[Reading], events: list[Event],
     """The record's lists with the held ``entry`` added as the server would add it."""
     p = entry.payload
     when = datetime.fromisoformat(p["time"])
+    entered = entered_on_tablet(entry) or entry.held_at
     if entry.kind == READING:
         values = validate_reading(p["raw"], confirmed=p["confirmed"]).values
         readings = [*readings, Reading(
             id=entry.entry_id, time=when, on_oxygen=p["on_oxygen"], note=p["note"],
-            recorded_at=entry.held_at, entered_by=uuid.UUID(p["by"]),
+            recorded_at=entered, entered_by=uuid.UUID(p["by"]),
             **{k: v for k, v in values.items() if k in READING_FIELDS})]  # type: ignore[arg-type]
     elif entry.kind == EVENT:
         events = [*events, Event(id=entry.entry_id, time=when, kind=EventKind(p["kind"]),
-                                 detail=p["detail"], recorded_at=entry.held_at,
+                                 detail=p["detail"], recorded_at=entered,
                                  data=p["data"] or {})]
     elif entry.kind == ACKNOWLEDGEMENT:
         flag_id = uuid.UUID(p["flag"]["id"])
@@ -470,6 +481,12 @@ def _with_entry(entry: HeldEntry, readings: list[Reading], events: list[Event],
             events = [*events, Event(id=uuid.uuid5(entry.entry_id, "pause"), time=when,
                                      kind=EventKind.INFUSION_PAUSE, recorded_at=entry.held_at)]
     return readings, events, acks
+
+
+def entered_on_tablet(entry: HeldEntry) -> datetime | None:
+    """When the nurse saved the held entry on this tablet (None: held before this was kept)."""
+    text = entry.payload.get(ENTERED_AT)
+    return datetime.fromisoformat(text) if text else None
 
 
 def describe(entry: HeldEntry) -> str:

@@ -141,6 +141,14 @@ MEANING_CRITICAL_AMEND = "critical flag closed by amending its reading"
 
 
 @dataclass(frozen=True)
+class HeldReceipt:
+    """When the server received an entry a tablet kept through an outage, and which tablet."""
+
+    at: datetime
+    tablet: str
+
+
+@dataclass(frozen=True)
 class SessionView:
     """A session as it stood at ``at``: the record, its flags and discharge assessment."""
 
@@ -178,6 +186,9 @@ class SessionView:
     on_tablet: bool = False
     #: The server's refusals of entries held here, for a person to see (none dropped).
     refused_on_server: tuple[str, ...] = ()
+    #: Readings and events a tablet kept through an outage, by id: when the server received
+    #: each and the tablet that kept it (read for the review's replay only).
+    reached_server: Mapping[uuid.UUID, HeldReceipt] = field(default_factory=dict)
 
     @property
     def open_flags(self) -> tuple[Flag, ...]:

@@ -8,6 +8,7 @@ the read-only touch table that shows them (:class:`ui.review.session.SessionRevi
 from __future__ import annotations
 
 import html
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -141,13 +142,13 @@ def activities(view: SessionView) -> list[Activity]:
     for reading in (*view.record.readings, *view.superseded_readings):
         when = reading.recorded_at or reading.time
         late = f" (describes {clock_time(reading.time)})" if reading.is_late_entry else ""
-        done.append(Activity(when, reading.by,
-                             f"Reading {reading_values(reading)}{late}"))
+        done.append(Activity(when, reading.by, f"Reading {reading_values(reading)}{late}"
+                             f"{_kept(view, reading.id)}"))
     for event in (*view.record.events, *view.superseded_events):
         when = event.recorded_at or event.time
         detail = f": {event.detail}" if event.detail else ""
-        done.append(Activity(when, event.by,
-                             f"{EVENT_NAMES.get(event.kind, event.kind)}{detail}"))
+        done.append(Activity(when, event.by, f"{EVENT_NAMES.get(event.kind, event.kind)}"
+                             f"{detail}{_kept(view, event.id)}"))
     messages = {f.id: f.message for f in (*view.flags, *view.superseded_flags)}
     for ack in view.record.acknowledgements:
         note = f" — {ack.note}" if ack.note else ""
@@ -164,6 +165,16 @@ def activities(view: SessionView) -> list[Activity]:
                              f"Signed: {signature.meaning}{state}"))
     done.sort(key=lambda a: a.time)
     return done
+
+
+def _kept(view: SessionView, entry_id: uuid.UUID) -> str:
+    """" (kept on tablet Room-1, reached the server 23:02)" for an entry a tablet kept
+    through an outage (listed at the time it was entered there), else ""."""
+    receipt = view.reached_server.get(entry_id)
+    if receipt is None:
+        return ""
+    tablet = f"tablet {receipt.tablet}" if receipt.tablet else "a tablet"
+    return f" (kept on {tablet}, reached the server {clock_time(receipt.at)})"
 
 
 class ActivityModel(ReadOnlyTableModel[Activity]):

@@ -250,3 +250,20 @@ def test_a_file_name_is_safe_for_any_mrn(service, nurse, clinician, clock):
     exported = full_session(service, nurse, clinician, clock, mrn="A/B 12")
     view = service.load(exported.session_id)
     assert file_name(view, "fhir") == f"2026-03-02_A_B_12_{exported.session_id.hex[:8]}.fhir.json"
+
+
+def test_the_csv_gives_a_held_readings_tablet_save_time_as_entered_at(
+    service, nurse, clock
+):
+    session_id = service.check_in(
+        by=nurse, chair="4", new_patient={"mrn": "MRN777010", "name": "Ria Held"},
+        weight_kg=70, planned_mg_per_kg=0.5, infusion_minutes=40, bag_volume_ml=100.0,
+        escort_name="Max Held")
+    clock.advance(timedelta(minutes=5))
+    saved_at = clock.now()
+    clock.advance(timedelta(seconds=89))  # the drain, when the server was back
+    service.record_reading(session_id, {"hr": "72"}, by=nurse, time=saved_at,
+                           entered_at=saved_at, note="kept on the tablet")
+    (held,) = [r for r in csv_rows(session_csv(service.load(session_id)))
+               if r["note"] == "kept on the tablet"]
+    assert held["entered_at"] == saved_at.astimezone(UTC).isoformat()

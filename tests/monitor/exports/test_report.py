@@ -337,3 +337,23 @@ def test_clinician_override_is_reported_with_its_reason_and_who(service, clock, 
     assert "by clinician override (Cara Clinician)" in dict(report.header.items)["Status"]
     criteria = next(b for b in section(report, "Discharge").blocks if isinstance(b, Table))
     assert any(row.cells[1] == "NOT MET" for row in criteria.rows)
+
+
+def test_a_reading_held_on_the_tablet_and_entered_on_time_is_not_a_late_entry(
+    service, clock, nurse
+):
+    """The drain gives the tablet's save time (``entered_at``); the reading reached the
+    server 90 s later and is not reported as a late entry; a held reading dated at receipt
+    (an outbox entry from before entered times were kept) still is."""
+    patient = service.add_patient("MRN-301", by=nurse, name="Kim Held", weight_kg=70)
+    session_id = service.start_session(patient.id, by=nurse, chair="1", escort_name="Jo")
+    clock.advance(timedelta(minutes=5))
+    saved_at = clock.now()
+    clock.advance(timedelta(seconds=90))
+    service.record_reading(session_id, {"hr": "72"}, by=nurse, time=saved_at,
+                           entered_at=saved_at)
+    service.record_reading(session_id, {"hr": "81"}, by=nurse, time=saved_at)
+    table = only_table(build_report(service.load(session_id), generated_at=clock.now(),
+                                    chain_head=""), "Readings")
+    assert not any("late entry" in cell for cell in row_with(table, "72").cells)
+    assert any("late entry, entered" in cell for cell in row_with(table, "81").cells)
