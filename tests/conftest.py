@@ -33,13 +33,50 @@ TEST_SECRET = b"chairside-test-secret-0123456789"
 TEST_PIN = "482913"
 
 
+#: The database of this run (of this worker's, under ``-n``) on the server of PG_URL_ENV.
+_run_database: str | None = None
+
+
 def pg_base_url() -> str | None:
+    """A database of this run's own on the server named by ``CHAIRSIDE_TEST_PG_URL``.
+
+    Made on first use and dropped when the run ends. The audit trail's appends take an
+    advisory lock of the whole database (one clinic, one database): tests of runs side by
+    side (``-n``, or two people's runs on one server) would otherwise wait on each other's
+    appends, and a wait past the statement timeout reads as "busy".
+    """
+    global _run_database  # noqa: PLW0603 - one database per process, made on first use
     url = os.environ.get(PG_URL_ENV)
     if not url:
         if os.environ.get("CI"):
             pytest.fail(f"{PG_URL_ENV} must be set under CI", pytrace=False)
         return None
-    return url
+    if _run_database is None:
+        name = f"chairside_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:  # noqa: BLE001 - any failure here means the server is not usable
+            pytest.fail(f"PostgreSQL at {url}: could not create a database for this run: {exc}",
+                        pytrace=False)
+        finally:
+            admin.dispose()
+        _run_database = make_url(url).set(database=name).render_as_string(hide_password=False)
+    return _run_database
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _run_database is None:
+        return
+    url = os.environ[PG_URL_ENV]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(
+                f'DROP DATABASE IF EXISTS "{make_url(_run_database).database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 #: Where platformdirs (and Qt) put a user's files on Linux: the settings, the drafts, the
