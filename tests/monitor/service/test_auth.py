@@ -38,6 +38,7 @@ WRONG = "000111"
 # -- hashing and the secret ---------------------------------------------------------------
 
 
+@pytest.mark.pin_cost
 def test_pins_are_hashed_with_argon2id_at_least_19_mib_and_two_passes_with_unique_salts():
     first, second = hash_pin(TEST_PIN, TEST_SECRET), hash_pin(TEST_PIN, TEST_SECRET)
     params = extract_parameters(first)
