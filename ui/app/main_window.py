@@ -392,6 +392,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         if not self.locked and self.staff_id is not None and self.idle.expired():
             self.lock("idle")
         self._watch_changes()
+        self._follow_outbox()
         current = self.stack.currentWidget()
         if current is self.lock_screen:
             self._refresh_lock()
@@ -415,6 +416,20 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self._show_reachability()
         for hook in self.tick_hooks:
             hook()
+
+    def _follow_outbox(self) -> None:
+        """Entries held on this tablet reach the server on the drain's own thread, whose
+        changes the feed may not announce (not yet connected again after a start on the
+        copy): a session shown with a count of held entries that no longer holds is read
+        again, so "not yet on the server" never outlives the drain by more than a tick."""
+        if self.reachability.unreachable:
+            return
+        held = self.chair_service.held
+        for presenter in self.presenters.values():
+            view = presenter.view
+            if view is not None and view.held and held(presenter.session_id) != view.held:
+                presenter.refresh()
+        self.board.follow_held(held)
 
     def _watch_changes(self) -> None:
         """When the change feed has lost its connection since the last tick, read the chairs
