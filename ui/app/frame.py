@@ -244,12 +244,16 @@ class WindowFrame(QMainWindow):
         except NotFoundError:
             self.reachability.succeeded()
         else:
-            # An answer from the tablet's copy (the server away) is not the server's.
-            if not self.service.on_copy:
-                self.reachability.succeeded()
+            self._read_answered()
             self._show_reachability()
             return result
         return None
+
+    def _read_answered(self) -> None:
+        """A read of the staff (names, a PIN) was answered: by the server, the outage is
+        over; from the tablet's copy (the server away), it is not, and the banner stays."""
+        if not self.service.on_copy:
+            self.reachability.succeeded()
 
     def _refused_read(self, exc: BaseException) -> None:
         """A read in the background was refused: a server out of reach is the banner's to
