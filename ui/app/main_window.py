@@ -45,6 +45,7 @@ from monitor.clock import Clock
 from monitor.service.clinic import ClinicService
 from monitor.service.offline import TabletCopies
 from monitor.service.reachability import Reachability
+from monitor.service.tablet import TabletService
 from monitor.service.worker import Worker
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.drafts import DraftKeeper, DraftStore
@@ -145,7 +146,10 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         if self._copy_from is not None:
             self.reachability.failed(StoreUnavailableError(
                 "unreachable", "The server could not be reached at start."))
-        self.banner = UnreachableBanner(theme)
+        # A tablet with an outbox keeps the entries while the server is away: its banner
+        # says so ("… saved on this tablet"), not "not being saved".
+        self.banner = UnreachableBanner(
+            theme, saved_here=isinstance(self.chair_service, TabletService))
         self.staff_id: uuid.UUID | None = staff[0] if staff else None
         self.staff_name = staff[1] if staff else ""
         self.staff_role = ""
