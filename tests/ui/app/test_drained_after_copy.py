@@ -65,7 +65,13 @@ def test_the_open_session_follows_the_drain_after_a_start_on_the_copy(
         window.resize(1280, 800)
         window.show()
         window.login_screen.loginRequested.emit(nurse, TEST_PIN)
-        window.tick()
+
+        def copy_shown() -> bool:
+            clock.advance(timedelta(seconds=1))
+            window.tick()
+            return window.board.seated("1") is not None
+
+        qtbot.waitUntil(copy_shown, timeout=5000)
         window.open_chair("1")
         screen = window.sessions["1"]
         for hr in ("72", "74", "76", "78"):
