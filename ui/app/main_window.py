@@ -64,6 +64,7 @@ from ui.common.banner import UnreachableBanner
 from ui.common.signature import SignatureDialog
 from ui.common.style import TouchButton, apply_theme, busy_cursor
 from ui.common.theme import DIM, LIGHT, Theme
+from ui.overview.opening import OpeningNotice
 from ui.overview.screen import OverviewScreen
 from ui.session.presenter import ChairService, SessionPresenter
 from ui.staff.login import FirstAdminScreen, LoginScreen
@@ -178,6 +179,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
             app.installEventFilter(self.idle)
         self.presenters: dict[str, SessionPresenter] = {}
         self._opening: set[str] = set()
+        #: "Opening chair N…" over the tapped tile while the chair opens.
+        self.opening_notice = OpeningNotice(theme, self)
         self._checking_in = False
         self.sessions = {}
         self.checkin = None
@@ -380,6 +383,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self.sessions.clear()
         self.checkin = None
         self.banner.set_theme(theme)
+        self.opening_notice.clear()
+        self.opening_notice.theme = theme
         self._build_screens()
         self._apply_orientation()
         if current_chair is not None:
