@@ -17,6 +17,7 @@ from monitor.storage.tablet_cache import TabletCache
 from tests.conftest import TEST_PIN, TEST_SECRET
 from tests.support.outage import Outage
 from tests.ui.app.test_offline_window import CHAIRS, earlier_run
+from tests.ui.app.test_outbox_window import shoot
 from ui.app.main_window import MainWindow
 from ui.common.labels import clock_time
 
@@ -62,6 +63,7 @@ def test_the_copy_banner_shows_from_sign_in_until_the_server_answers(
         assert window.stack.currentWidget() is login
         assert window.banner.isVisible()
         assert window.banner.text().startswith(copy_banner)
+        shoot(window, f"copy-banner-signin-{'threaded' if threaded else 'inline'}")
 
         login.loginRequested.emit(nurse, TEST_PIN)
         qtbot.waitUntil(lambda: window.staff_id == nurse, timeout=5000)
@@ -72,6 +74,7 @@ def test_the_copy_banner_shows_from_sign_in_until_the_server_answers(
         assert window.banner.isVisible()
         assert window.banner.text().startswith(copy_banner)
         assert "since" not in window.banner.text()
+        shoot(window, f"copy-banner-overview-{'threaded' if threaded else 'inline'}")
     finally:
         outage.end()
 

@@ -15,6 +15,7 @@ from monitor.storage.outbox import Outbox
 from tests.support.outage import Outage
 from tests.support.stall import StalledService
 from tests.ui.app.test_live import two_chairs
+from tests.ui.app.test_outbox_window import shoot
 from ui.app.main_window import MainWindow
 
 WAIT_MS = 5000
@@ -61,6 +62,8 @@ def test_a_tap_says_opening_at_once_and_further_taps_wait_for_the_chair(qtbot, o
     assert window.opening_notice.label.isVisible()
     assert window.stack.currentWidget() is window.overview
     assert stalled.entered.wait(5)
+    shoot(window, "opening-chair")
+    assert window.opening_notice.label.isVisible()
     tap(qtbot, window, "2")
     tap(qtbot, window, "1")
     assert window.opening_notice.text() == "Opening chair 1…"

@@ -91,6 +91,7 @@ def test_the_outage_banner_of_a_tablet_with_an_outbox_says_entries_are_saved_on_
         assert text.startswith("Server unreachable since ")
         assert text.endswith("— entries are saved on this tablet until it is back")
         assert "not being saved" not in text
+        shoot(window, "outage-banner-outbox")
     finally:
         outage.end()
 
