@@ -38,11 +38,35 @@ class ChairFlows(WindowFrame):
         read, the session last loaded on it opens: an occupied chair is never taken for a
         free one because a read failed (and a chair never loaded opens nothing).
 
-        With a background worker the chair and its session are read there, together, and the
-        screen opens when they arrive; a second tap meanwhile reads nothing twice."""
+        The tapped tile says "Opening chair N…" at once, and further taps on the overview
+        are ignored until the chair opens or fails. While the server is known unreachable
+        the chair opens at once from what the tablet shows (its copy), without waiting for
+        the server first. With a background worker the chair and its session are read
+        there, together, and the screen opens when they arrive."""
+        if self._opening:
+            return  # a chair is opening: the overview's taps wait for it
+        if self.reachability.unreachable and self._open_from_copy(chair):
+            return
+        self.opening_notice.show(chair, self.overview.tile(chair))
         if self.board.threaded:
             self._open_chair_in_background(chair)
             return
+        try:
+            self._open_chair_now(chair)
+        finally:
+            self.opening_notice.clear()
+
+    def _open_from_copy(self, chair: str) -> bool:
+        """Open ``chair`` from the views the tablet shows (the server away); False when it
+        has none for it (the chair is then read as usual)."""
+        seated = self.board.seated(chair)
+        view = self.board.view(seated) if seated is not None else None
+        if seated is None or view is None:
+            return False
+        self.show_session(chair, seated, view=view)
+        return True
+
+    def _open_chair_now(self, chair: str) -> None:
         active = self._guard(lambda: self.service.active_sessions([chair]))
         if active is None:
             seated = self.board.seated(chair)
@@ -58,8 +82,6 @@ class ChairFlows(WindowFrame):
         self.show_session(chair, session_id)
 
     def _open_chair_in_background(self, chair: str) -> None:
-        if chair in self._opening:
-            return
         self._opening.add(chair)
         at = self.clock.now()
         service, chair_service = self.service, self.chair_service
@@ -74,8 +96,11 @@ class ChairFlows(WindowFrame):
                 return session_id, None
 
         def answered(future: Future[tuple[uuid.UUID | None, SessionView | None]]) -> None:
+            if not shiboken6.isValid(self):
+                return
             self._opening.discard(chair)
-            if not shiboken6.isValid(self) or self.staff_id is None:
+            self.opening_notice.clear()
+            if self.staff_id is None:
                 return
             try:
                 session_id, view = future.result()

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ui.common.banner import UnreachableBanner
     from ui.common.style import TouchButton
     from ui.common.theme import Theme
+    from ui.overview.opening import OpeningNotice
     from ui.overview.screen import OverviewScreen
     from ui.protocol.controller import ProtocolController
     from ui.protocol.limits import PatientLimitsController, PatientLimitsScreen
@@ -126,8 +127,10 @@ class WindowFrame(QMainWindow):
     _review_return: QWidget | None
     signature_dialog: SignatureDialog | None
     presenters: dict[str, SessionPresenter]
-    #: Chairs whose opening is read in the background (a second tap reads nothing twice).
+    #: The chair whose opening is read in the background (taps on the overview wait for it).
     _opening: set[str]
+    #: "Opening chair N…" over the tapped tile while it opens.
+    opening_notice: OpeningNotice
     #: A check-in sent in the background and not yet answered.
     _checking_in: bool
     sessions: dict[str, SessionScreen]
@@ -244,12 +247,16 @@ class WindowFrame(QMainWindow):
         except NotFoundError:
             self.reachability.succeeded()
         else:
-            # An answer from the tablet's copy (the server away) is not the server's.
-            if not self.service.on_copy:
-                self.reachability.succeeded()
+            self._read_answered()
             self._show_reachability()
             return result
         return None
+
+    def _read_answered(self) -> None:
+        """A read of the staff (names, a PIN) was answered: by the server, the outage is
+        over; from the tablet's copy (the server away), it is not, and the banner stays."""
+        if not self.service.on_copy:
+            self.reachability.succeeded()
 
     def _refused_read(self, exc: BaseException) -> None:
         """A read in the background was refused: a server out of reach is the banner's to

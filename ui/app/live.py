@@ -273,6 +273,14 @@ class ChairViews:
         self.background.run(lambda: self.service.load(session_id, at), answered)
         return True
 
+    def follow_held(self, held: Callable[[uuid.UUID], int]) -> None:
+        """Read again each seated session whose view counts entries held on this tablet
+        that ``held`` (the outbox) no longer counts: the drain gave them to the server."""
+        for session_id, kept in list(self._views.items()):
+            count = kept.view.held
+            if count and session_id not in self._loading and held(session_id) != count:
+                self.reload_session(session_id)
+
     def show_held(self, session_id: uuid.UUID, view: SessionView) -> None:
         """The tablet's copy of a session with entries saved here, not yet on the server:
         its tile shows it (with how many wait) until the session is read again."""

@@ -45,6 +45,7 @@ from monitor.clock import Clock
 from monitor.service.clinic import ClinicService
 from monitor.service.offline import TabletCopies
 from monitor.service.reachability import Reachability
+from monitor.service.tablet import TabletService
 from monitor.service.worker import Worker
 from monitor.storage.changes import Change, ChangeKind
 from monitor.storage.drafts import DraftKeeper, DraftStore
@@ -63,6 +64,7 @@ from ui.common.banner import UnreachableBanner
 from ui.common.signature import SignatureDialog
 from ui.common.style import TouchButton, apply_theme, busy_cursor
 from ui.common.theme import DIM, LIGHT, Theme
+from ui.overview.opening import OpeningNotice
 from ui.overview.screen import OverviewScreen
 from ui.session.presenter import ChairService, SessionPresenter
 from ui.staff.login import FirstAdminScreen, LoginScreen
@@ -145,7 +147,10 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         if self._copy_from is not None:
             self.reachability.failed(StoreUnavailableError(
                 "unreachable", "The server could not be reached at start."))
-        self.banner = UnreachableBanner(theme)
+        # A tablet with an outbox keeps the entries while the server is away: its banner
+        # says so ("… saved on this tablet"), not "not being saved".
+        self.banner = UnreachableBanner(
+            theme, saved_here=isinstance(self.chair_service, TabletService))
         self.staff_id: uuid.UUID | None = staff[0] if staff else None
         self.staff_name = staff[1] if staff else ""
         self.staff_role = ""
@@ -174,6 +179,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
             app.installEventFilter(self.idle)
         self.presenters: dict[str, SessionPresenter] = {}
         self._opening: set[str] = set()
+        #: "Opening chair N…" over the tapped tile while the chair opens.
+        self.opening_notice = OpeningNotice(theme, self)
         self._checking_in = False
         self.sessions = {}
         self.checkin = None
@@ -376,6 +383,8 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self.sessions.clear()
         self.checkin = None
         self.banner.set_theme(theme)
+        self.opening_notice.clear()
+        self.opening_notice.theme = theme
         self._build_screens()
         self._apply_orientation()
         if current_chair is not None:
@@ -392,6 +401,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         if not self.locked and self.staff_id is not None and self.idle.expired():
             self.lock("idle")
         self._watch_changes()
+        self._follow_outbox()
         current = self.stack.currentWidget()
         if current is self.lock_screen:
             self._refresh_lock()
@@ -415,6 +425,20 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self._show_reachability()
         for hook in self.tick_hooks:
             hook()
+
+    def _follow_outbox(self) -> None:
+        """Entries held on this tablet reach the server on the drain's own thread, whose
+        changes the feed may not announce (not yet connected again after a start on the
+        copy): a session shown with a count of held entries that no longer holds is read
+        again, so "not yet on the server" never outlives the drain by more than a tick."""
+        if self.reachability.unreachable:
+            return
+        held = self.chair_service.held
+        for presenter in self.presenters.values():
+            view = presenter.view
+            if view is not None and view.held and held(presenter.session_id) != view.held:
+                presenter.refresh()
+        self.board.follow_held(held)
 
     def _watch_changes(self) -> None:
         """When the change feed has lost its connection since the last tick, read the chairs

@@ -72,7 +72,7 @@ class StaffFlows(WindowFrame):
                 if failed is not None:
                     failed(exc)
                 return
-            self.reachability.succeeded()
+            self._read_answered()
             self._show_reachability()
             shown(result)
 
@@ -199,7 +199,7 @@ class StaffFlows(WindowFrame):
             try:
                 info = future.result()
             except (LoginRefused, AccountLocked) as exc:
-                self.reachability.succeeded()
+                self._read_answered()
                 self._show_reachability()
                 login.show_error(str(exc))
                 self._load_names(login)  # a lockout shows on the name
@@ -209,7 +209,7 @@ class StaffFlows(WindowFrame):
                 # Nothing was checked: the PIN stays for the next tap.
                 login.show_error(f"{exc.message} Try again.", keep_pin=True)
                 return
-            self.reachability.succeeded()
+            self._read_answered()
             self._show_reachability()
             self._signed_in(info)
 

@@ -1,7 +1,9 @@
 """The banner across the top of the window while the clinic's server cannot be reached.
 
 It is shown on every screen, above whatever the nurse is doing, in bold high-contrast type:
-"Server unreachable since 10:42 — entries are not being saved to the server". The window
+"Server unreachable since 10:42 — entries are saved on this tablet until it is back" on a
+tablet with an outbox (:mod:`monitor.service.tablet`), "… — entries are not being saved to
+the server" where there is none (a desk without one). The window
 shows it with the time of the outage's first failure and hides it on the next read that
 goes through; the banner itself holds no state beyond its words. A tablet started without
 its server says what it shows: "Server unreachable — showing this tablet's copy from 10:40".
@@ -20,8 +22,12 @@ from ui.common.labels import clock_time
 from ui.common.theme import TEXT_PX, Theme
 
 
-def unreachable_text(since: datetime) -> str:
-    """The banner's words for an outage that began at ``since``."""
+def unreachable_text(since: datetime, *, saved_here: bool = False) -> str:
+    """The banner's words for an outage that began at ``since``; ``saved_here``: the
+    entries are held on this tablet (its outbox) meanwhile."""
+    if saved_here:
+        return (f"Server unreachable since {clock_time(since)} — entries are saved on this "
+                "tablet until it is back")
     return (f"Server unreachable since {clock_time(since)} — entries are not being saved "
             "to the server")
 
@@ -39,8 +45,11 @@ def copy_text(copy_from: datetime, since: datetime) -> str:
 class UnreachableBanner(QLabel):
     """A full-width banner saying since when the server cannot be reached (hidden otherwise)."""
 
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+    def __init__(self, theme: Theme, parent: QWidget | None = None, *,
+                 saved_here: bool = False) -> None:
+        """``saved_here``: this tablet holds the entries while the server is away."""
         super().__init__(parent)
+        self.saved_here = saved_here
         self.setObjectName("unreachable-banner")
         self.setWordWrap(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
@@ -61,5 +70,5 @@ class UnreachableBanner(QLabel):
             self.hide()
             return
         self.setText(copy_text(copy_from, since) if copy_from is not None
-                     else unreachable_text(since))
+                     else unreachable_text(since, saved_here=self.saved_here))
         self.show()

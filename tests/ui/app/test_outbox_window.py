@@ -74,3 +74,40 @@ def test_the_chairs_tile_counts_the_entries_saved_on_this_tablet_until_the_drain
     assert tile.tile().held == 0
     assert tile.tile().spo2 == 90
     assert not any("saved on this tablet" in text for text in tile.texts())
+
+
+def test_the_outage_banner_of_a_tablet_with_an_outbox_says_entries_are_saved_on_it(
+        qtbot, window, service, clock, nurse):
+    two_chairs(service, clock, nurse)
+    window.show()
+    window.tick()
+    outage = Outage(service.store)
+    outage.begin()
+    try:
+        window.board.reload()
+        window.refresh_overview()
+        assert window.banner.isVisible()
+        text = window.banner.text()
+        assert text.startswith("Server unreachable since ")
+        assert text.endswith("— entries are saved on this tablet until it is back")
+        assert "not being saved" not in text
+        shoot(window, "outage-banner-outbox")
+    finally:
+        outage.end()
+
+
+def test_the_outage_banner_without_an_outbox_keeps_saying_entries_are_not_saved(
+        qtbot, service, clock, nurse):
+    desk = MainWindow(service, clock, chairs=("1", "2"), staff=(nurse, "Nora"),
+                      tick_ms=3_600_000, idle_lock_s=86_400)
+    qtbot.addWidget(desk)
+    desk.show()
+    outage = Outage(service.store)
+    outage.begin()
+    try:
+        desk.board.reload()
+        desk.refresh_overview()
+        assert desk.banner.isVisible()
+        assert desk.banner.text().endswith("— entries are not being saved to the server")
+    finally:
+        outage.end()
