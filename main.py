@@ -141,8 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Qt would abort the process (exit 134) with a plugin error; say what to install.
         print(problem, file=sys.stderr)
         return 1
+    from PySide6.QtCore import QTimer  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
+    from ui.app.chair_flows import WARM_UP_MS, warm_up_session_screen  # noqa: PLC0415
     from ui.app.change_signals import ChangeSignals  # noqa: PLC0415
     from ui.app.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.app.main_window import MainWindow  # noqa: PLC0415
@@ -264,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if screen is not None:
             window.resize(screen.availableGeometry().size())
         window.showMaximized()
+        # The session screen's code loads once the first screen is up, not at the first tap.
+        QTimer.singleShot(WARM_UP_MS, warm_up_session_screen)
         try:
             return app.exec()
         finally:

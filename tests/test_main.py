@@ -277,7 +277,7 @@ def test_a_first_start_without_the_server_says_it_is_needed_and_names_its_host(
 
 
 def test_a_start_without_the_server_opens_on_the_tablets_copy(
-        qapp, monkeypatch, settings, tmp_path, sqlite_url, clock):
+        qapp, qtbot, monkeypatch, settings, tmp_path, sqlite_url, clock):
     from monitor.service.auth import load_secret  # noqa: PLC0415
     from monitor.service.offline import CachingClinic  # noqa: PLC0415
     from monitor.storage.store import open_store  # noqa: PLC0415
@@ -301,6 +301,8 @@ def test_a_start_without_the_server_opens_on_the_tablets_copy(
         (window,) = [w for w in QApplication.topLevelWidgets()
                      if isinstance(w, MainWindow) and w.isVisible()]
         seen["banner"] = window.banner.text() if window.banner.isVisible() else ""
+        # The names are read on the database worker (from the copy, the server being away).
+        qtbot.waitUntil(lambda: bool(window.login_screen.staff), timeout=20_000)
         seen["names"] = [person.name for person in window.login_screen.staff]
         seen["chairs"] = type(window.chair_service).__name__
         window.close()

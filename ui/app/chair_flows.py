@@ -30,6 +30,17 @@ if TYPE_CHECKING:
     from ui.session.screen import SessionScreen
 
 
+#: How long after the window shows its code for the session screen is loaded.
+WARM_UP_MS = 300
+
+
+def warm_up_session_screen() -> None:
+    """Load the session screen's code (its chart library, pyqtgraph) while nobody waits on
+    it: loaded at the first tap on a chair instead, it froze the screen for seconds —
+    "Opening chair N…" unpainted, the clocks stopped — just when a nurse opened a chair."""
+    import ui.session.screen  # noqa: F401, PLC0415 - the point is the import
+
+
 class ChairFlows(WindowFrame):
     """Opening the chairs' sessions and check-ins, and their drafts, as part of the window."""
 
