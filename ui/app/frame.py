@@ -22,6 +22,7 @@ from monitor.service.board import ChairTile
 from monitor.service.clinic import ClinicService
 from monitor.service.views import InvalidEntryError, NotFoundError
 from monitor.storage.store import OutcomeUnknownError, StorageError
+from ui.common.labels import clock_time
 from ui.common.signature import SignatureDialog, SignatureRequest
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ui.checkin.screen import CheckInScreen
     from ui.common.ask import ConfirmDialog
     from ui.common.background import Latest
-    from ui.common.banner import UnreachableBanner
+    from ui.common.banner import TopStrip, UnreachableBanner
     from ui.common.style import TouchButton
     from ui.common.theme import Theme
     from ui.overview.opening import OpeningNotice
@@ -85,12 +86,12 @@ class WindowFrame(QMainWindow):
     #: Whether the server answers, as the reads found it, and the banner that says it does not.
     reachability: Reachability
     banner: UnreachableBanner
+    #: The strip at the top that holds the banner, or the tablet's name and the time.
+    top_strip: TopStrip
     #: From when the tablet's copy shown is (a start without the server), until it answers.
     _copy_from: datetime | None
     #: The last database problem put on the status bar (cleared when the server is back).
     _problem_text: str
-    #: Whether the status line showed before the outage the banner stands for (None: none).
-    _status_before_outage: bool | None
     idle: IdleWatcher
     locked: bool
     #: The screen the lock covers, shown again on unlock.
@@ -219,23 +220,20 @@ class WindowFrame(QMainWindow):
             self._copy_from = None
             for presenter in list(self.presenters.values()):
                 presenter.refresh()
-        self.banner.show_since(since, copy_from=self._copy_from)
-        # The banner takes the status line's room while it shows (it says what that would);
-        # the status line comes back as it was, and is not made where there was none.
+        self.top_strip.show_since(since, copy_from=self._copy_from)
+        # The status line stays as it is: hiding it would move what is at the bottom.
         bar = self.findChild(QStatusBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
-        if since is not None:
-            if self._status_before_outage is None:
-                self._status_before_outage = bar is not None and not bar.isHidden()
-            if bar is not None:
-                bar.hide()
-        elif self._status_before_outage is not None:
-            if bar is not None and self._status_before_outage:
-                bar.show()
-            self._status_before_outage = None
         if since is None and self._problem_text:
             if bar is not None and bar.currentMessage() == self._problem_text:
                 bar.clearMessage()
             self._problem_text = ""
+
+    def show_strip_line(self) -> None:
+        """The strip's words while the server answers: which tablet this is, and the time."""
+        now = clock_time(self.clock.now())
+        tablet = self.service.tablet
+        self.top_strip.set_line(f"ChairSide · {tablet} · {now}" if tablet
+                                else f"ChairSide · {now}")
 
     def _guard(self, action: Callable[[], T]) -> T | None:
         """Run a read; a database that cannot be reached is said once, not a crash."""

@@ -60,7 +60,7 @@ from ui.app.protocol_flows import ProtocolFlows
 from ui.app.review_flows import ReviewFlows
 from ui.app.staff_flows import StaffFlows
 from ui.common.ask import ConfirmDialog, tell
-from ui.common.banner import UnreachableBanner
+from ui.common.banner import TopStrip, UnreachableBanner
 from ui.common.signature import SignatureDialog
 from ui.common.style import TouchButton, apply_theme, busy_cursor
 from ui.common.theme import DIM, LIGHT, Theme
@@ -142,7 +142,6 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self.theme = theme
         self.reachability = Reachability(clock)
         self._problem_text = ""
-        self._status_before_outage = None
         self._copy_from = copies.started_offline if copies is not None else None
         if self._copy_from is not None:
             self.reachability.failed(StoreUnavailableError(
@@ -151,6 +150,9 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         # says so ("… saved on this tablet"), not "not being saved".
         self.banner = UnreachableBanner(
             theme, saved_here=isinstance(self.chair_service, TabletService))
+        # It is drawn in a strip that is always there at one height (the tablet's name and
+        # the time otherwise): nothing below moves when an outage begins or ends.
+        self.top_strip = TopStrip(theme, self.banner)
         self.staff_id: uuid.UUID | None = staff[0] if staff else None
         self.staff_name = staff[1] if staff else ""
         self.staff_role = ""
@@ -245,7 +247,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addWidget(self.banner)
+        column.addWidget(self.top_strip)
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         # A set minimum keeps the layouts from imposing theirs on the window: on turning
@@ -261,6 +263,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
             self.show_login()
         else:
             self._landing()
+        self.show_strip_line()
         self._show_reachability()
 
     # -- screens ---------------------------------------------------------------------------
@@ -382,7 +385,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
         self.presenters.clear()
         self.sessions.clear()
         self.checkin = None
-        self.banner.set_theme(theme)
+        self.top_strip.set_theme(theme)
         self.opening_notice.clear()
         self.opening_notice.theme = theme
         self._build_screens()
@@ -422,6 +425,7 @@ class MainWindow(StaffFlows, ChairFlows, ReviewFlows, ProtocolFlows):
             self._listen_for_overdue()
             if self.reachability.unreachable:
                 self.board.catch_up()
+        self.show_strip_line()
         self._show_reachability()
         for hook in self.tick_hooks:
             hook()

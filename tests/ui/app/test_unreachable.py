@@ -67,7 +67,7 @@ def test_the_banner_dates_from_the_first_failure_and_clears_when_the_server_answ
     window.tick()
     assert window.banner.isVisible()
     assert f"Server unreachable since {clock_time(first)}" in window.banner.text()
-    assert not _status_line(window)  # the banner takes the status line's room
+    assert _status_line(window) == status_before  # the banner has its own strip
     _ticks(window, clock, 120)
     assert f"since {clock_time(first)}" in window.banner.text()
     assert window.banner.isVisible()
