@@ -446,6 +446,7 @@ class SessionReviewScreen(QWidget):
         self.chart.show_view(view)
         self.readings.set_view(view)
         self.flags.set_flags([*view.flags, *view.superseded_flags])
+        self.flags_sharing.share()
         self.activity.set_view(view)
         self.discharge.setText(discharge_html(view, self.theme))
         minute = self.slider.value()

@@ -8,6 +8,7 @@ the read-only touch table that shows them (:class:`ui.review.session.SessionRevi
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -240,10 +241,15 @@ def touch_table(model: ReadOnlyTableModel[Any], name: str,
     return table
 
 
+#: Where a wrapped cell may break a line: spaces, and after a slash ("loudly/repeatedly").
+_WORDS = re.compile(r"\s+|(?<=/)")
+
+
 class ShareTheRest(QObject):
     """Gives each of the ``floors`` columns (their text wraps) the width of its longest
-    word, so a wrapped word ("acknowledged") is never cut, and shares what the other
-    columns leave beyond that between them, whenever ``table`` is resized."""
+    word (or its floor word), so a wrapped word ("acknowledged") is never cut, and shares
+    what the other columns leave beyond that between them, whenever ``table`` is resized
+    (call :meth:`share` when the rows change)."""
 
     def __init__(self, table: QTableView, floors: dict[int, str], *,
                  pad: int = CELL_PAD_PX) -> None:
@@ -268,8 +274,13 @@ class ShareTheRest(QObject):
         others = sum(header.sectionSize(c) for c in range(header.count())
                      if c not in self.floors and not header.isSectionHidden(c))
         metrics = self.table.fontMetrics()  # the themed font, once the table is polished
-        floors = {column: metrics.horizontalAdvance(word) + 2 * self.pad
-                  for column, word in self.floors.items()}
+        model = self.table.model()
+        floors = {}
+        for column, word in self.floors.items():
+            # The longest word shown in the column (a few rows: flags) or the floor word.
+            words = [word] + [part for row in range(model.rowCount())
+                              for part in _WORDS.split(str(model.index(row, column).data()))]
+            floors[column] = max(metrics.horizontalAdvance(w) for w in words) + 2 * self.pad
         spare = max(0, self.table.viewport().width() - others - sum(floors.values()))
         each = spare // max(1, len(floors))
         for column, floor in floors.items():

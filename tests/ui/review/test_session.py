@@ -344,6 +344,9 @@ def test_every_value_column_to_moaas_and_the_flag_status_are_whole(
                 QRect(0, 0, flags.columnWidth(column) - 6, 10_000),
                 int(Qt.TextFlag.TextWordWrap), text)
             assert need.height() <= flags.rowHeight(row), (text, need, flags.rowHeight(row))
+            for word in text.replace("/", "/ ").split():
+                assert flags.fontMetrics().horizontalAdvance(word) + 6 <= \
+                    flags.columnWidth(column), (word, flags.columnWidth(column))
     assert _not_whole(flags, [FlagsModel.TIME]) == []
     shots = os.environ.get("CHAIRSIDE_TEST_SHOTS")
     if shots:
