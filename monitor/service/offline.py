@@ -62,7 +62,7 @@ from monitor.service.auth import (
 )
 from monitor.service.clinic import ClinicService
 from monitor.service.reachability import Reachability
-from monitor.service.views import SavedReading, SessionView
+from monitor.service.views import ENTERED_AT, ON_TABLET_COPY, SavedReading, SessionView
 from monitor.storage.model import Staff
 from monitor.storage.store import (
     OutcomeUnknownError,
@@ -170,7 +170,9 @@ class CachingClinic(ClinicService):
 
     def send_signins(self) -> int:
         """Give the sign-ins checked on the copy to the server's audit trail, oldest first,
-        each at the moment it happened and marked ``on_tablet_copy``; returns how many.
+        each at the moment it happened and marked ``on_tablet_copy``, with the moment it
+        reached the server (``entered_at``: the trail lists by sequence, so a sign-in sits
+        among the entries made when it was entered); returns how many.
         Stops at the first failure (the rest wait for the next read that goes through).
         A reply lost after its COMMIT may enter one twice; none is lost."""
         if not self._sending.acquire(blocking=False):
@@ -181,7 +183,8 @@ class CachingClinic(ClinicService):
                 try:
                     with self.guard.write(signin.staff_id, now=signin.at) as change:
                         change.audit(signin.action, "staff", signin.staff_id,
-                                     new={**signin.detail, "on_tablet_copy": True})
+                                     new={**signin.detail, ON_TABLET_COPY: True,
+                                          ENTERED_AT: self.clock.now().isoformat()})
                 except StorageError as exc:
                     log.info("sign-ins on the copy wait for the server: %s", exc.message)
                     return sent

@@ -133,6 +133,10 @@ class CourseRow:
     #: when it stopped before its planned minutes, with the dose the nurse recorded.
     dose_given_mg: float | None = None
     stopped_early: bool = False
+    #: The dose planned at check-in (mg), and whether the infusion was started: a session
+    #: started but with no stop recorded received a dose the course cannot leave blank.
+    dose_planned_mg: float | None = None
+    infusion_started: bool = False
     #: Of the flags counted, those still waiting for an acknowledgement; and the flags
     #: withdrawn with their voided or amended readings (not counted by tier).
     unacknowledged_flags: int = 0
@@ -262,6 +266,8 @@ def course_row(view: SessionView) -> CourseRow:
     return CourseRow(
         dose_given_mg=delivered.dose_mg if delivered is not None else None,
         stopped_early=delivered is not None and delivered.early,
+        dose_planned_mg=view.info.dose_mg,
+        infusion_started=started is not None,
         session_id=view.info.id,
         time=view.info.time,
         dose_mg_per_kg=view.info.planned_mg_per_kg,

@@ -132,6 +132,12 @@ class AuditEntry:
     tablet: str = ""
 
 
+#: In an audit entry's new values: a sign-in checked on the tablet's copy during an outage,
+#: and when it reached the server's trail (ISO time), later than the entry's own time.
+ON_TABLET_COPY = "on_tablet_copy"
+ENTERED_AT = "entered_at"
+
+
 #: What each kind of e-signature means, in the words printed with it.
 MEANING_DISCHARGE = "discharge sign-off"
 MEANING_OVERRIDE = "discharge override"

@@ -49,14 +49,31 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 def band_text(scale: Scale, total: int | None) -> str:
-    """"14 moderate", or "" when the score was not taken."""
+    """"14 moderate", or "" when the score was not taken; a two-word band on two lines
+    ("16 moderately\nsevere") so the column stays narrow."""
     if total is None:
         return ""
-    return f"{total} {scale.band(total)}"
+    return f"{total} {scale.band(total)}".replace("ly ", "ly\n")
 
 
 def _number(value: float | None, fmt: str = "{:g}") -> str:
     return "" if value is None else fmt.format(value)
+
+
+def given_text(row: CourseRow) -> str:
+    """The dose given: "35", "11.4 early" for an early stop, "35 planned, no stop recorded"
+    for an infusion started whose stop was never recorded, "" when it never started."""
+    given = _number(row.dose_given_mg)
+    if given:
+        return f"{given} early" if row.stopped_early else given
+    if row.infusion_started:
+        planned = _number(row.dose_planned_mg)
+        return f"{planned} planned,\nno stop\nrecorded" if planned else "no stop\nrecorded"
+    return ""
+
+
+#: Shown on a mood chart when none of the sessions has the score.
+NOT_RECORDED = "Not recorded in these sessions"
 
 
 def _signed(value: int | None) -> str:
@@ -74,8 +91,9 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
     #: "Ready (min) 12" for a patient who left 31 min after the stop read as a mistake: the
     #: column says what the figure is, and the time the patient left stands beside it.
     HEADERS: ClassVar[tuple[str, ...]] = (
-        "#", "Date", "mg/kg", "Given mg", "Peak BP", "Rise", "CADSS-6 max", "MOAA/S min",
-        "Flags", "Would be ready\n(min after stop)", "Left\n(min after stop)", "PHQ-9", "GAD-7")
+        "#", "Date", "mg/kg", "Given\nmg", "Peak\nBP", "Rise", "CADSS-6\nmax", "MOAA/S\nmin",
+        "Flags", "Would be\nready (min\nafter stop)", "Left (min\nafter stop)", "PHQ-9",
+        "GAD-7")
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,12 +122,11 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
         if column == self.NUMBER:
             return str(number + 1)
         if column == self.DATE:
-            return f"{row.time.astimezone():%Y-%m-%d} {clock_time(row.time)}"
+            return f"{row.time.astimezone():%Y-%m-%d}\n{clock_time(row.time)}"
         if column == self.DOSE:
             return _number(row.dose_mg_per_kg, "{:.2f}")
         if column == self.GIVEN:
-            given = _number(row.dose_given_mg)
-            return f"{given} early" if given and row.stopped_early else given
+            return given_text(row)
         if column == self.PEAK_BP:
             if row.peak_sbp is None and row.peak_dbp is None:
                 return ""
@@ -123,7 +140,8 @@ class CourseModel(ReadOnlyTableModel["CourseRow"]):
         if column == self.MOAAS:
             return _number(row.lowest_moaas)
         if column == self.FLAGS:
-            return flags_text(row.flags_by_tier)
+            # One tier a line, so the column stays narrow enough for the table to fit.
+            return flags_text(row.flags_by_tier).replace(" · ", "\n")
         if column == self.READY:
             return _number(row.minutes_to_ready, "{:.0f}")
         if column == self.LEFT:
@@ -187,10 +205,15 @@ class CourseScreen(QWidget):
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(ROW_PX)
+        self.table.verticalHeader().setMinimumSectionSize(ROW_PX)
+        # Rows grow to their text (a date and time, the tiers of flags on lines of their own).
+        self.table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Not stretched: a stretched last section keeps its default width, not its text's,
+        # once the columns are wider than a portrait tablet.
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setWordWrap(False)
         kinetic(self.table.viewport())
         self.table.clicked.connect(self._tapped)
@@ -216,6 +239,18 @@ class CourseScreen(QWidget):
         self._band_labels: list[tuple[pg.TextItem, int]] = []
         self._bands(self.plots["phq9"], PHQ9)
         self._bands(self.plots["gad7"], GAD7)
+        #: "Not recorded in these sessions" on a mood chart with no score to draw, so an
+        #: empty chart is not read as a chart that failed to load.
+        self.not_recorded: dict[str, pg.TextItem] = {}
+        for key, scale in (("phq9", PHQ9), ("gad7", GAD7)):
+            note = pg.TextItem(NOT_RECORDED, color=theme.text, anchor=(0.5, 0.5),
+                               fill=pg.mkBrush(theme.surface))
+            note.setFont(_font(SMALL_PX, bold=True))
+            note.setZValue(10)
+            note.setPos(1.0, scale.max_total / 2)
+            note.setVisible(False)
+            self.plots[key].addItem(note)
+            self.not_recorded[key] = note
         self.curves: dict[str, pg.PlotDataItem] = {}
         for name, (_, chart, symbol, colour_name) in self.SERIES.items():
             colour = getattr(theme, colour_name)
@@ -318,6 +353,9 @@ class CourseScreen(QWidget):
             plot.setXRange(*x_range, padding=0)
         for label, low in self._band_labels:
             label.setPos(x_range[1], low)
+        for key, note in self.not_recorded.items():
+            note.setVisible(bool(course.rows) and not course.series(key))
+            note.setPos((x_range[0] + x_range[1]) / 2, note.pos().y())
 
     @staticmethod
     def _points(course: Course, field: str) -> tuple[np.ndarray, np.ndarray]:

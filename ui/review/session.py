@@ -52,8 +52,10 @@ from ui.common.theme import TEXT_PX, Theme
 from ui.common.widgets import kinetic, restyle
 from ui.review.export import ExportDialog, SessionExporter, documents_folder, export_stem
 from ui.review.session_tables import (
+    NARROW_PAD_PX,
     ActivityModel,
     ReadingsModel,
+    ShareTheRest,
     discharge_html,
     touch_table,
 )
@@ -248,21 +250,26 @@ class SessionReviewScreen(QWidget):
         self.readings = ReadingsModel(theme, self)
         self.flags = FlagsModel(theme, self)
         self.activity = ActivityModel(self)
+        # Narrow padding and values broken onto two lines ("23:00\n(late)", "98\non O2") so
+        # every value column, to MOAA/S, is on screen beside the chart; the rest scrolls.
         self.readings_table = touch_table(self.readings, "readings-table", {
-            ReadingsModel.TIME: "00:00 (late)", ReadingsModel.BP: "188/112",
-            ReadingsModel.SPO2: "100 on O2", ReadingsModel.OTHER: "Nausea 10 · PHQ-9 27",
-            ReadingsModel.BY: "Firstname Lastname"})
+            ReadingsModel.TIME: "00:00\n(late)", ReadingsModel.BP: "188/112",
+            ReadingsModel.SPO2: "100\non O2", ReadingsModel.OTHER: "Nausea 10 · PHQ-9 27",
+            ReadingsModel.BY: "Firstname Lastname"}, pad=NARROW_PAD_PX)
         self.flags_table = touch_table(self.flags, "flags-table", {
-            FlagsModel.TIER: "ADVISORY", FlagsModel.STATUS: "acknowledged 00:00 by",
-            FlagsModel.MESSAGE: "SBP 188 ≥ 180"}, icon_column=FlagsModel.TIER)
+            FlagsModel.TIER: "ADVISORY", FlagsModel.TIME: "00:00",
+            FlagsModel.STATUS: "acknowledged 00:00 by",
+            FlagsModel.MESSAGE: "SBP 188 ≥ 180"}, icon_column=FlagsModel.TIER,
+            pad=NARROW_PAD_PX)
         # Few rows, each read whole: what was flagged and what was done about it, wrapped
         # (the measure is in the message already).
         self.flags_table.hideColumn(FlagsModel.MEASURE)
-        self.flags_table.horizontalHeader().setStretchLastSection(False)
-        self.flags_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for column in (FlagsModel.MESSAGE, FlagsModel.STATUS):
-            self.flags_table.horizontalHeader().setSectionResizeMode(
-                column, QHeaderView.ResizeMode.Stretch)
+        # The message and the status share what the tier and time leave, each at least as
+        # wide as its longest word ("acknowledged" is never cut to "acknowledg…"; a
+        # message wraps between its value and its limit).
+        self.flags_sharing = ShareTheRest(self.flags_table, {
+            FlagsModel.MESSAGE: "SBP 188", FlagsModel.STATUS: "acknowledged"},
+            pad=NARROW_PAD_PX)
         self.flags_table.setWordWrap(True)
         self.flags_table.verticalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
@@ -439,6 +446,7 @@ class SessionReviewScreen(QWidget):
         self.chart.show_view(view)
         self.readings.set_view(view)
         self.flags.set_flags([*view.flags, *view.superseded_flags])
+        self.flags_sharing.share()
         self.activity.set_view(view)
         self.discharge.setText(discharge_html(view, self.theme))
         minute = self.slider.value()

@@ -8,12 +8,13 @@ the read-only touch table that shows them (:class:`ui.review.session.SessionRevi
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,6 +39,8 @@ ROW_PX = 48
 FLAG_ICON_PX = 32
 #: Room either side of a cell's text.
 CELL_PAD_PX = 12
+#: The readings and flags tables': many columns beside the chart.
+NARROW_PAD_PX = 6
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -107,7 +110,9 @@ class ReadingsModel(ReadOnlyTableModel[_ReadingRow]):
     def _text(self, row: _ReadingRow, column: int) -> str:
         r = row.reading
         if column == self.TIME:
-            late = " (late)" if r.is_late_entry else ""
+            # "(late)" on a line of its own, so the column stays narrow enough for every
+            # value column to be on screen.
+            late = "\n(late)" if r.is_late_entry else ""
             return clock_time(r.time) + late
         if column == self.BY:
             return r.by
@@ -122,7 +127,7 @@ class ReadingsModel(ReadOnlyTableModel[_ReadingRow]):
         if value is None:
             return ""
         if column == self.SPO2 and r.on_oxygen:
-            return f"{value} on O2"
+            return f"{value}\non O2"
         return str(value)
 
 
@@ -202,10 +207,11 @@ class ActivityModel(ReadOnlyTableModel[Activity]):
 
 def touch_table(model: ReadOnlyTableModel[Any], name: str,
            widest: dict[int, str] | None = None, *, icon_column: int | None = None,
-           ) -> QTableView:
+           pad: int = CELL_PAD_PX) -> QTableView:
     """A read-only touch table over ``model``. Column widths are set once from the header
     and the ``widest`` text expected in each column (measuring every row's contents on each
-    change would cost more than the rest of opening a session); the last one stretches."""
+    change would cost more than the rest of opening a session), ``pad`` either side; the
+    last one stretches. Text broken by hand ("23:00\\n(late)") is measured by its lines."""
     table = QTableView()
     table.setObjectName(name)
     table.setModel(model)
@@ -226,12 +232,66 @@ def touch_table(model: ReadOnlyTableModel[Any], name: str,
     metrics = QFontMetrics(font)
     for column, title in enumerate(model.HEADERS):
         sample = (widest or {}).get(column, title)
-        width = max(metrics.horizontalAdvance(title), metrics.horizontalAdvance(sample))
+        width = max(metrics.horizontalAdvance(line)
+                    for line in (*title.splitlines(), *sample.splitlines()))
         width += FLAG_ICON_PX + 8 if column == icon_column else 0
-        header.resizeSection(column, width + 2 * CELL_PAD_PX)
+        header.resizeSection(column, width + 2 * pad)
     table.setWordWrap(False)
     kinetic(table.viewport())
     return table
+
+
+#: Where a wrapped cell may break a line: spaces, and after a slash ("loudly/repeatedly").
+_WORDS = re.compile(r"\s+|(?<=/)")
+
+
+class ShareTheRest(QObject):
+    """Gives each of the ``floors`` columns (their text wraps) the width of its longest
+    word (or its floor word), so a wrapped word ("acknowledged") is never cut, and shares
+    what the other columns leave beyond that between them, whenever ``table`` is resized
+    (call :meth:`share` when the rows change)."""
+
+    def __init__(self, table: QTableView, floors: dict[int, str], *,
+                 pad: int = CELL_PAD_PX) -> None:
+        super().__init__(table)
+        self.table = table
+        self.floors = floors
+        self.pad = pad
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column in floors:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        table.viewport().installEventFilter(self)
+        self.share()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Polish):
+            self.share()
+        return False
+
+    def share(self) -> None:
+        header = self.table.horizontalHeader()
+        others = sum(header.sectionSize(c) for c in range(header.count())
+                     if c not in self.floors and not header.isSectionHidden(c))
+        metrics = self.table.fontMetrics()  # the themed font, once the table is polished
+        model = self.table.model()
+        floors = {}
+        for column, word in self.floors.items():
+            # The longest word shown in the column (a few rows: flags) or the floor word.
+            words = [word] + [part for row in range(model.rowCount())
+                              for part in _WORDS.split(str(model.index(row, column).data()))]
+            floors[column] = max(metrics.horizontalAdvance(w) for w in words) + 2 * self.pad
+        spare = max(0, self.table.viewport().width() - others - sum(floors.values()))
+        each = spare // max(1, len(floors))
+        for column, floor in floors.items():
+            header.resizeSection(column, floor + each)
+        # A hidden column can keep its place after a resize here: hide it again.
+        for column in range(header.count()):
+            if header.isSectionHidden(column):
+                header.setSectionHidden(column, False)
+                header.setSectionHidden(column, True)
+        # Rows grow to the wrapped text at the new widths.
+        self.table.resizeRowsToContents()
 
 
 def discharge_html(view: SessionView, theme: Theme) -> str:

@@ -8,11 +8,17 @@ into an :class:`AuditFilter` (naming the field at fault when a date or session i
 read); the window asks :meth:`monitor.service.clinic.ClinicService.audit_entries` and hands
 the entries back. Until they come the count says "Loading…" (:meth:`show_loading`); the
 filters keep what was typed whatever the answer.
+
+Each change is shown whole, wrapped in its row, in words ("on oxygen: no", "checked on the
+tablet's copy"). The list is in the trail's order (its sequence): a sign-in checked on the
+tablet's copy during an outage reaches the trail later than it happened, so its time cell
+says when it was entered ("(entered from the tablet's copy at 23:05)").
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.service.views import ENTERED_AT, ON_TABLET_COPY
 from ui.common.style import TouchButton
 from ui.common.tables import Index, ReadOnlyTableModel
 from ui.common.theme import TOUCH_MIN, Theme
@@ -41,8 +48,6 @@ if TYPE_CHECKING:
     from monitor.service.auth import StaffInfo
     from monitor.service.views import AuditEntry
 
-#: The longest change text shown in a cell; the whole of it is in the tooltip.
-CHANGE_CHARS = 90
 ALL = "All"
 
 
@@ -58,24 +63,74 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def _values_text(values: Any) -> str:
-    if values is None:
-        return ""
+def _values(values: Any) -> Any:
     if isinstance(values, str):
         try:
-            values = json.loads(values)
+            return json.loads(values)
         except ValueError:
             return values
+    return values
+
+
+def _values_text(values: Any) -> str:
+    values = _values(values)
+    if values is None:
+        return ""
     if isinstance(values, dict):
-        # Empty values say nothing; stored names (escort_present) read as words.
-        return "; ".join(f"{_words(key)}: {_words(value)}" for key, value in values.items()
-                         if value not in (None, "", [], {}))
+        # Empty values say nothing; stored names (escort_present) read as words; the
+        # entered time of a sign-in from the tablet's copy is in the Time column.
+        parts = []
+        for key, value in values.items():
+            if value in (None, "", [], {}) or key == ENTERED_AT:
+                continue
+            if key == ON_TABLET_COPY:
+                parts.append("checked on the tablet's copy" if value is True
+                             else f"{_words(key)}: {_words(value)}")
+                continue
+            parts.append(f"{_words(key)}: {_words(value)}")
+        return "; ".join(parts)
     return str(values)
 
 
 def _words(value: Any) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
     text = str(value)
+    if isinstance(value, str) and _ISO_TIME.fullmatch(text):
+        return f"{datetime.fromisoformat(text).astimezone():%Y-%m-%d %H:%M:%S}"
     return text.replace("_", " ") if isinstance(value, str) and " " not in text else text
+
+
+#: A stored time ("2026-12-06T23:01:24+00:00"), shown as the tablet's local time.
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+#: Words longer than this (an id) get places to break, so a narrow column wraps them.
+LONG_WORD = 16
+_BREAK = "\u200b"
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width break every :data:`LONG_WORD` characters inside longer
+    words: the cell wraps them instead of cutting them at its edge."""
+    def split(word: re.Match[str]) -> str:
+        token = word.group(0)
+        return _BREAK.join(token[i:i + LONG_WORD] for i in range(0, len(token), LONG_WORD))
+    return re.sub(rf"\S{{{LONG_WORD + 1},}}", split, text)
+
+
+def entered_text(entry: AuditEntry) -> str:
+    """"(entered from the tablet's copy at 23:05)" (on two lines) for a sign-in checked on
+    the copy while the server was away: the trail lists by sequence, so it sits among the
+    entries made when it reached the server, not at its own time. "" for any other entry."""
+    new = _values(entry.new)
+    if not isinstance(new, dict) or new.get(ON_TABLET_COPY) is not True:
+        return ""
+    try:
+        entered = datetime.fromisoformat(str(new[ENTERED_AT]))
+    except (KeyError, ValueError):
+        return "(entered later from\nthe tablet's copy)"
+    return f"(entered from the\ntablet's copy at {entered.astimezone():%H:%M})"
 
 
 def change_text(entry: AuditEntry) -> str:
@@ -133,18 +188,17 @@ class AuditModel(ReadOnlyTableModel["AuditEntry"]):
         entry = self._row(index)
         if entry is None or not 0 <= index.column() < len(self.HEADERS):
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            text = self._text(entry, index.column())
-            if index.column() == self.CHANGE and len(text) > CHANGE_CHARS:
-                return text[: CHANGE_CHARS - 1] + "…"
-            return text
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == Qt.ItemDataRole.DisplayRole and index.column() == self.CHANGE:
+            return breakable(self._text(entry, index.column()))
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self._text(entry, index.column())
         return None
 
     def _text(self, entry: AuditEntry, column: int) -> str:
         if column == self.TIME:
-            return f"{entry.at.astimezone():%Y-%m-%d %H:%M:%S}"
+            entered = entered_text(entry)
+            at = f"{entry.at.astimezone():%Y-%m-%d %H:%M:%S}"
+            return f"{at}\n{entered}" if entered else at
         if column == self.STAFF:
             if self.tablet_under_staff and entry.tablet:
                 return f"{entry.staff_name or '—'}\n{entry.tablet}"
@@ -232,9 +286,13 @@ class AuditScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.setWordWrap(False)
+        # The change wraps in its column, whole (nothing cut with "…"); rows grow to it.
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(TOUCH_MIN)
+        self.table.verticalHeader().setMinimumSectionSize(TOUCH_MIN)
+        self.table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(AuditModel.CHANGE, QHeaderView.ResizeMode.Stretch)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -169,6 +169,9 @@ def test_sign_ins_on_the_copy_reach_the_servers_audit_trail_once_it_answers(
                if e.action in ("login", "login_failed")]
     assert sorted((e.at, e.action, e.new["on_tablet_copy"]) for e in entries) == [
         (wrong_at, "login_failed", True), (right_at, "login", True)]
+    # Entered five minutes after they happened: the entries say when, for the trail's reader.
+    assert {e.new["entered_at"] for e in entries} == {clock.now().isoformat()}
+    assert all(datetime.fromisoformat(e.new["entered_at"]) > e.at for e in entries)
     assert entries[0].tablet == "Chair 2"
     assert clinic.verify_audit().ok
     assert clinic.send_signins() == 0  # none twice

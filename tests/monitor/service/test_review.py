@@ -244,3 +244,34 @@ def test_the_course_of_an_unknown_patient_is_not_found(service, clinician):
 def test_a_cursor_orders_by_time_then_id():
     t = datetime(2026, 3, 2, tzinfo=UTC)
     assert Cursor(t, uuid.UUID(int=1)) < Cursor(t, uuid.UUID(int=2))
+
+
+def test_a_session_started_without_a_recorded_stop_keeps_its_planned_dose(
+    service, nurse, clinician, clock
+):
+    """The dose is recorded at check-in: a session whose infusion started but whose stop was
+    never recorded still carries the planned dose (35 mg = 0.5 mg/kg × 70 kg), not a blank."""
+    patient = service.add_patient("MRN555002", by=nurse, name="Eve Fox", weight_kg=70.0)
+    sid = service.check_in(by=nurse, chair="1", patient_id=patient.id, weight_kg=70.0,
+                           planned_mg_per_kg=0.5, infusion_minutes=40, bag_volume_ml=100.0)
+    clock.advance(5 * MIN)
+    service.record_reading(sid, {"sbp": "128", "dbp": "78"}, by=nurse)
+    service.record_event(sid, EventKind.INFUSION_START, by=nurse)
+    clock.advance(5 * MIN)
+    service.record_reading(sid, {"sbp": "132", "dbp": "80"}, by=nurse)
+    (row,) = service.course(patient.id, by=clinician).rows
+    assert row.infusion_started is True
+    assert row.dose_planned_mg == 35.0
+    assert row.dose_given_mg is None
+    service.record_event(sid, EventKind.INFUSION_STOP, by=nurse, confirmed=("early",),
+                         data={"early_stop_reason": "blood pressure", "dose_given_mg": 8.5})
+    (row,) = service.course(patient.id, by=clinician).rows
+    assert (row.dose_given_mg, row.stopped_early, row.dose_planned_mg) == (8.5, True, 35.0)
+
+
+def test_a_session_never_started_has_no_dose_given(service, nurse, clinician, clock):
+    patient = service.add_patient("MRN555003", by=nurse, name="Gus Hale", weight_kg=80.0)
+    service.check_in(by=nurse, chair="1", patient_id=patient.id, weight_kg=80.0,
+                     planned_mg_per_kg=0.5, infusion_minutes=40, bag_volume_ml=100.0)
+    (row,) = service.course(patient.id, by=clinician).rows
+    assert (row.infusion_started, row.dose_given_mg, row.dose_planned_mg) == (False, None, 40.0)

@@ -75,13 +75,13 @@ def test_the_ready_column_says_what_it_counts_beside_when_the_patient_left(scree
     def header(column):
         return screen.model.headerData(column, Qt.Orientation.Horizontal)
 
-    assert header(CourseModel.READY) == "Would be ready\n(min after stop)"
-    assert header(CourseModel.LEFT) == "Left\n(min after stop)"
+    assert header(CourseModel.READY) == "Would be\nready (min\nafter stop)"
+    assert header(CourseModel.LEFT) == "Left (min\nafter stop)"
 
 
 def test_mood_scores_show_their_severity_band(screen):
     assert cell(screen, 0, CourseModel.PHQ9) == "22 severe"
-    assert cell(screen, 2, CourseModel.PHQ9) == "16 moderately severe"
+    assert cell(screen, 2, CourseModel.PHQ9) == "16 moderately\nsevere"
     assert cell(screen, 5, CourseModel.PHQ9) == "7 mild"
     assert cell(screen, 0, CourseModel.GAD7) == "16 severe"
 
@@ -133,7 +133,7 @@ def test_real_course_from_the_service(qtbot, service, nurse, clock):
     qtbot.addWidget(screen)
     screen.show_course(service.course(patient.id, by=clinician))
     assert screen.model.rowCount() == 2
-    assert cell(screen, 0, CourseModel.PHQ9) == "18 moderately severe"
+    assert cell(screen, 0, CourseModel.PHQ9) == "18 moderately\nsevere"
     assert screen.series("phq9") == ([1.0], [18.0])
 
 
@@ -142,3 +142,83 @@ def test_touch_targets_are_large_enough(qtbot, screen, size):
     screen.resize(*size)
     qtbot.waitExposed(screen)
     assert small_touch_targets(screen) == []
+
+
+#: A session as the trial left it: started, no stop recorded, no mood scores, two flags.
+RUNNING = course_row(0, phq9=None, gad7=None, flags_by_tier={3: 1, 2: 1},
+                     minutes_to_ready=None, minutes_to_discharge=None,
+                     dose_planned_mg=35.0, infusion_started=True)
+
+
+def test_a_started_session_without_a_stop_shows_its_planned_dose_not_a_blank(screen):
+    screen.show_course(Course(PATIENT, [
+        RUNNING, course_row(1, dose_given_mg=35.0, dose_planned_mg=35.0,
+                            infusion_started=True),
+        course_row(2, dose_given_mg=11.4, stopped_early=True, infusion_started=True),
+        course_row(3)]))
+    assert cell(screen, 0, CourseModel.GIVEN) == "35 planned,\nno stop\nrecorded"
+    assert cell(screen, 1, CourseModel.GIVEN) == "35"
+    assert cell(screen, 2, CourseModel.GIVEN) == "11.4 early"
+    assert cell(screen, 3, CourseModel.GIVEN) == ""
+
+
+def test_mood_charts_without_a_score_say_not_recorded(screen):
+    assert not screen.not_recorded["phq9"].isVisible()
+    assert screen.not_recorded["gad7"].isVisible() is False
+    screen.show_course(Course(PATIENT, [RUNNING]))
+    for key in ("phq9", "gad7"):
+        note = screen.not_recorded[key]
+        assert note.isVisible()
+        assert note.textItem.toPlainText() == "Not recorded in these sessions"
+    screen.show_course(Course(PATIENT, [RUNNING, course_row(1, gad7=None)]))
+    assert not screen.not_recorded["phq9"].isVisible()
+    assert screen.not_recorded["gad7"].isVisible()
+
+
+def _text_clipped(screen: CourseScreen) -> list[str]:
+    """Headers and cells whose widest line is wider (or whose lines are taller) than their
+    section: text Qt would cut with "…"."""
+    table = screen.table
+    header = table.horizontalHeader()
+    metrics = header.fontMetrics()
+    cut = []
+    for column in range(screen.model.columnCount()):
+        room = header.sectionSize(column) - 6  # the style's text margins
+        lines = str(screen.model.headerData(column, Qt.Orientation.Horizontal)).splitlines()
+        if max(metrics.horizontalAdvance(line) for line in lines) > room:
+            cut.append(f"header {lines}: {room}px")
+        if len(lines) * metrics.lineSpacing() > header.height():
+            cut.append(f"header {lines}: {header.height()}px high")
+        for row in range(screen.model.rowCount()):
+            text = cell(screen, row, column) or ""
+            cell_lines = text.splitlines() or [""]
+            cell_metrics = table.fontMetrics()
+            if max(cell_metrics.horizontalAdvance(line) for line in cell_lines) > room:
+                cut.append(f"cell {text!r}: {room}px")
+            if len(cell_lines) * cell_metrics.lineSpacing() > table.rowHeight(row):
+                cut.append(f"cell {text!r}: {table.rowHeight(row)}px high")
+    return cut
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_no_header_or_cell_is_cut_and_landscape_shows_every_column(qtbot, qapp, size):
+    from ui.common.style import apply_theme  # noqa: PLC0415
+
+    apply_theme(qapp, DIM)
+    screen = CourseScreen(DIM)
+    qtbot.addWidget(screen)
+    screen.set_orientation(Qt.Orientation.Horizontal if size[0] > size[1]
+                           else Qt.Orientation.Vertical)
+    screen.resize(*size)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.show_course(Course(PATIENT, [RUNNING, course_row(1, phq9=16, gad7=14)]))
+    qapp.processEvents()
+    assert _text_clipped(screen) == []
+    header = screen.table.horizontalHeader()
+    total = sum(header.sectionSize(c) for c in range(header.count()))
+    if size[0] > size[1]:
+        assert total <= screen.table.viewport().width()
+    else:  # 13 columns are wider than a portrait tablet: the table scrolls to the rest
+        assert screen.table.horizontalScrollBar().maximum() >= total - \
+            screen.table.viewport().width()

@@ -263,3 +263,95 @@ def test_the_subtitle_reads_date_chair_treatment_and_dose_in_words(qtbot, servic
     assert screen.subtitle.text() == (
         f"{when.day} {when:%b %Y %H:%M} · Chair 1 · IV ketamine · 0.75 mg/kg")
     assert "iv_ketamine" not in screen.subtitle.text()
+
+
+def _not_whole(table, columns) -> list[str]:
+    """Headers and cells of ``columns`` whose lines are wider than the column or taller than
+    the row, or that lie past the table's right edge (off screen)."""
+    header = table.horizontalHeader()
+    metrics = table.fontMetrics()
+    model = table.model()
+    cut = []
+    for column in columns:
+        width = header.sectionSize(column)
+        right = header.sectionViewportPosition(column) + width
+        title = model.headerData(column, Qt.Orientation.Horizontal)
+        if right > table.viewport().width():
+            cut.append(f"{title!r} ends at {right}, past {table.viewport().width()}")
+        texts = [title] + [model.index(row, column).data() or ""
+                           for row in range(model.rowCount())]
+        for row, text in enumerate(texts):
+            lines = text.splitlines() or [""]
+            need = max(metrics.horizontalAdvance(line) for line in lines) + 6
+            if need > width:
+                cut.append(f"{title}: {text!r} needs {need}px, has {width}")
+            if row and len(lines) * metrics.lineSpacing() > table.rowHeight(row - 1):
+                cut.append(f"{title}: {text!r} taller than its row")
+    return cut
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_every_value_column_to_moaas_and_the_flag_status_are_whole(
+        qtbot, qapp, service, clock, nurse, size):
+    import os  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from ui.common.style import apply_theme  # noqa: PLC0415
+    from ui.session.flags import FlagsModel  # noqa: PLC0415
+
+    apply_theme(qapp, DIM)
+    replay = replayed_session(service, clock, nurse)
+    # A late reading on oxygen, and a MOAA/S and CADSS-6 alone on their rows.
+    clock.set_wall(replay.checked_in + 95 * MIN)
+    service.record_reading(replay.session_id, {"spo2": "100", "hr": "70"},
+                           on_oxygen=True, by=nurse, time=replay.checked_in + 80 * MIN)
+    service.record_reading(replay.session_id, {"cadss6": "12"}, by=nurse)
+    service.record_reading(replay.session_id, {"moaas": "3"}, by=nurse)
+    screen = SessionReviewScreen(DIM, replay_loader(service.loading))
+    qtbot.addWidget(screen)
+    screen.set_orientation(Qt.Orientation.Vertical if size[0] < size[1]
+                           else Qt.Orientation.Horizontal)
+    screen.resize(*size)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.open_session(replay.session_id)
+    qtbot.waitUntil(lambda: screen.readings.rowCount() == 7)
+    model = screen.readings
+    texts = [[model.index(r, c).data() for c in range(model.columnCount())]
+             for r in range(model.rowCount())]
+    assert any(row[ReadingsModel.MOAAS] == "3" for row in texts)
+    assert any(row[ReadingsModel.SPO2] == "100\non O2" for row in texts)
+    assert _not_whole(screen.readings_table, range(ReadingsModel.MOAAS + 1)) == []
+    screen.tabs.setCurrentWidget(screen.flags_table)
+    qapp.processEvents()
+    flags = screen.flags_table
+    assert screen.flags.rowCount() >= 1
+    status = [screen.flags.index(r, FlagsModel.STATUS).data()
+              for r in range(screen.flags.rowCount())]
+    assert any(text.startswith("acknowledged") for text in status)
+    word = flags.fontMetrics().horizontalAdvance("acknowledged") + 6
+    assert flags.horizontalHeader().sectionSize(FlagsModel.STATUS) >= word
+    widths = [flags.columnWidth(c) for c in range(screen.flags.columnCount())
+              if not flags.isColumnHidden(c)]
+    assert sum(widths) <= flags.viewport().width(), widths
+    assert flags.horizontalScrollBar().maximum() == 0, "the status ends on screen"
+    from PySide6.QtCore import QRect  # noqa: PLC0415
+
+    for row in range(screen.flags.rowCount()):
+        for column in (FlagsModel.MESSAGE, FlagsModel.STATUS):
+            text = screen.flags.index(row, column).data()
+            need = flags.fontMetrics().boundingRect(
+                QRect(0, 0, flags.columnWidth(column) - 6, 10_000),
+                int(Qt.TextFlag.TextWordWrap), text)
+            assert need.height() <= flags.rowHeight(row), (text, need, flags.rowHeight(row))
+            for word in text.replace("/", "/ ").split():
+                assert flags.fontMetrics().horizontalAdvance(word) + 6 <= \
+                    flags.columnWidth(column), (word, flags.columnWidth(column))
+    assert _not_whole(flags, [FlagsModel.TIME]) == []
+    shots = os.environ.get("CHAIRSIDE_TEST_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        screen.grab().save(str(Path(shots) / f"review-flags-{size[0]}x{size[1]}.png"))
+        screen.tabs.setCurrentWidget(screen.readings_table)
+        qapp.processEvents()
+        screen.grab().save(str(Path(shots) / f"review-readings-{size[0]}x{size[1]}.png"))

@@ -264,7 +264,7 @@ def test_the_course_shows_the_dose_given_and_an_early_stop(qtbot, qapp, service,
     course = service.course(service.session_info(session_id).patient.id, by=clinician)
     model = CourseModel(DIM)
     model.set_course(course)
-    assert model.HEADERS[model.GIVEN] == "Given mg"
+    assert model.HEADERS[model.GIVEN] == "Given\nmg"
     assert model.index(0, model.GIVEN).data() == "11.4 early"
 
 

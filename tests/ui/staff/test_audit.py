@@ -145,7 +145,7 @@ def test_the_audit_trail_is_readable_and_touchable_at_both_sizes(qtbot, window, 
     screen = open_audit(qtbot, window)
     qtbot.waitUntil(lambda: window.width() == size[0])
     assert small_touch_targets(screen) == []
-    assert screen.table.verticalHeader().defaultSectionSize() >= 48
+    assert screen.table.verticalHeader().minimumSectionSize() >= 48
     assert screen.table.horizontalHeader().sectionSize(AuditModel.TIME) >= \
         screen.table.fontMetrics().horizontalAdvance("2026-03-02 10:42:00")
 
@@ -219,3 +219,109 @@ def test_the_tablet_has_a_column_in_landscape_and_goes_under_the_name_in_portrai
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)
         shown.grab().save(str(Path(shots) / f"audit-tablet-{size[0]}x{size[1]}.png"))
+
+
+def test_true_and_false_read_as_yes_and_no_and_a_copy_sign_in_in_words():
+    from ui.staff.audit import change_text  # noqa: PLC0415
+
+    assert change_text(_entry(None, {"hr": 86, "on_oxygen": False, "spo2": 97})) == \
+        "hr: 86; on oxygen: no; spo2: 97"
+    assert change_text(_entry(None, {"on_oxygen": True})) == "on oxygen: yes"
+    copy = _entry(None, {"on_tablet_copy": True, "entered_at": "2026-03-02T09:04:00+00:00"})
+    assert change_text(copy) == "checked on the tablet's copy"
+
+
+def _signin_from_copy(at, entered_at):
+    import uuid  # noqa: PLC0415
+
+    from monitor.service.views import AuditEntry  # noqa: PLC0415
+
+    new = {"on_tablet_copy": True}
+    if entered_at is not None:
+        new["entered_at"] = entered_at.isoformat()
+    return AuditEntry(seq=7, at=at, staff_id=uuid.uuid4(), staff_name="Nora Nurse",
+                      action="login", record_kind="staff", record_id=uuid.uuid4(),
+                      session_id=None, patient_id=None, old=None, new=new, tablet="Room-1")
+
+
+def test_a_sign_in_from_the_copy_shows_its_own_time_and_when_it_was_entered():
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    at = datetime(2026, 12, 6, 23, 1, 24, tzinfo=UTC)
+    entered = datetime(2026, 12, 6, 23, 5, 36, tzinfo=UTC)
+    model = AuditModel()
+    model.set_entries([_signin_from_copy(at, entered), _signin_from_copy(at, None),
+                       _entry(None, {"hr": 72})])
+    own = f"{at.astimezone():%Y-%m-%d %H:%M:%S}"
+    assert model.data(model.index(0, AuditModel.TIME)) == \
+        f"{own}\n(entered from the\ntablet's copy at {entered.astimezone():%H:%M})"
+    # Written before the entered time was kept: still said to be late, without a time.
+    assert model.data(model.index(1, AuditModel.TIME)) == \
+        f"{own}\n(entered later from\nthe tablet's copy)"
+    assert "\n" not in model.data(model.index(2, AuditModel.TIME))
+    assert model.data(model.index(0, AuditModel.CHANGE)) == "checked on the tablet's copy"
+
+
+def _cut_cells(table) -> list[str]:
+    """Cells whose text is not whole in their cell: a line wider than the column (for
+    text broken by hand) or wrapped text taller than the row."""
+    from PySide6.QtCore import QRect  # noqa: PLC0415
+
+    metrics = table.fontMetrics()
+    model = table.model()
+    cut = []
+    for column in range(model.columnCount()):
+        if table.isColumnHidden(column):
+            continue
+        room = table.columnWidth(column) - 6  # the style's text margins
+        for row in range(model.rowCount()):
+            text = model.index(row, column).data() or ""
+            if column == AuditModel.CHANGE:
+                need = metrics.boundingRect(QRect(0, 0, room, 10_000),
+                                            int(Qt.TextFlag.TextWordWrap), text)
+                if need.height() > table.rowHeight(row) or need.width() > room:
+                    cut.append(f"{text!r}: needs {need.height()}px, has {table.rowHeight(row)}")
+                continue
+            lines = text.splitlines() or [""]
+            if max(metrics.horizontalAdvance(line) for line in lines) > room:
+                cut.append(f"{text!r}: wider than {room}px")
+            if len(lines) * metrics.lineSpacing() > table.rowHeight(row):
+                cut.append(f"{text!r}: taller than {table.rowHeight(row)}px")
+    return cut
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
+def test_every_change_and_time_is_whole_with_nothing_cut(qtbot, qapp, size):
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from ui.common.style import apply_theme  # noqa: PLC0415
+    from ui.common.theme import DIM  # noqa: PLC0415
+    from ui.staff.audit import AuditScreen  # noqa: PLC0415
+
+    apply_theme(qapp, DIM)
+    screen = AuditScreen(DIM)
+    qtbot.addWidget(screen)
+    portrait = size[0] < size[1]
+    screen.set_orientation(Qt.Orientation.Vertical if portrait else Qt.Orientation.Horizontal)
+    screen.resize(*size)
+    screen.show()
+    qtbot.waitExposed(screen)
+    at = datetime(2026, 12, 6, 23, 1, 24, tzinfo=UTC)
+    long_change = _entry(None, {
+        "action": "Repeated reading; Informed clinician", "flag": "spo2-low",
+        "message": "SpO2 90 % ≤ 91 %", "on_oxygen": False, "time": at.isoformat(),
+        "note": "patient asleep, woken and asked to breathe deeply; reading repeated",
+        "reading_id": "3f2a9c1e-7b44-4d2e-9a51-0c6e2b7f8d13"})
+    screen.show_entries([_signin_from_copy(at, at.replace(minute=5)), long_change,
+                         _entry(None, {"hr": 72})])
+    qapp.processEvents()
+    change = screen.model.data(screen.model.index(1, AuditModel.CHANGE))
+    assert "…" not in change
+    assert f"time: {at.astimezone():%Y-%m-%d %H:%M:%S}" in change
+    assert change.replace("\u200b", "").endswith("3f2a9c1e-7b44-4d2e-9a51-0c6e2b7f8d13")
+    assert _cut_cells(screen.table) == []
+    assert screen.table.horizontalScrollBar().maximum() == 0, "no column off screen"
+    shots = os.environ.get("CHAIRSIDE_TEST_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        screen.grab().save(str(Path(shots) / f"audit-whole-{size[0]}x{size[1]}.png"))
