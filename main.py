@@ -142,12 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return 1
     from PySide6.QtCore import QTimer  # noqa: PLC0415
-    from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
     from ui.app.chair_flows import WARM_UP_MS, warm_up_session_screen  # noqa: PLC0415
     from ui.app.change_signals import ChangeSignals  # noqa: PLC0415
     from ui.app.lock import IDLE_LOCK_S  # noqa: PLC0415
     from ui.app.main_window import MainWindow  # noqa: PLC0415
+    from ui.app.start_problem import tell_start_problem  # noqa: PLC0415
     from ui.app.tablet_name import tablet_name_at_start  # noqa: PLC0415
     from ui.common.theme import THEMES  # noqa: PLC0415
 
@@ -166,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             tablet = tablet_name_at_start(default_settings_path(), theme, given=args.tablet)
         except (ValueError, OSError) as exc:
-            QMessageBox.critical(None, "ChairSide cannot name this tablet", str(exc))
+            tell_start_problem(theme, "ChairSide cannot name this tablet", str(exc))
             return 1
         if tablet is None:
             return 1  # asked for its name, the nurse chose to close ChairSide
@@ -184,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             store = open_store(url, application_name=tablet)
     except (StoreOpenError, StorageError) as exc:
-        QMessageBox.critical(None, "ChairSide cannot open its database", str(exc))
+        tell_start_problem(theme, "ChairSide cannot open its database", str(exc))
         if cache is not None:
             cache.close()
         return 1

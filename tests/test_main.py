@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import text
 
 import main
 from monitor.storage.settings import TABLET_ENV, kept_tablet_name
 from ui.app.main_window import MainWindow
 from ui.app.tablet_name import TabletNameDialog
+from ui.common.ask import ConfirmDialog
+from ui.common.style import PRIMARY_MIN
 
 
 def test_size_and_chairs_are_checked():
@@ -265,8 +267,18 @@ def test_a_first_start_without_the_server_says_it_is_needed_and_names_its_host(
         qapp, monkeypatch, settings, tmp_path):
     told = []
     monkeypatch.setattr(main, "default_draft_dir", lambda: tmp_path / "ChairSide" / "drafts")
-    monkeypatch.setattr(QMessageBox, "critical",
-                        lambda _parent, title, text: told.append((title, text)))
+
+    def shown(dialog):  # the app's own dialog, in its theme, with a button large to tap
+        told.append((dialog.windowTitle(), dialog.question.text()))
+        assert dialog.act.sizeHint().height() >= PRIMARY_MIN
+        assert dialog.act.text() == "Close ChairSide"
+        assert not dialog.keep.isVisibleTo(dialog)
+        # the theme's style, not the platform's
+        assert "font-size" in QApplication.instance().styleSheet()
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(ConfirmDialog, "exec", shown)
     _never_asked(monkeypatch)
     assert main.main(["--db", DEAD_SERVER, "--tablet", "Room-2"]) == 1
     ((title, text),) = told
@@ -274,6 +286,7 @@ def test_a_first_start_without_the_server_says_it_is_needed_and_names_its_host(
     assert "first start" in text
     assert "127.0.0.1:9" in text
     assert "s3cret-pw" not in text
+    qapp.setStyleSheet("")
 
 
 def test_a_start_without_the_server_opens_on_the_tablets_copy(

@@ -202,6 +202,15 @@ class Flag:
     resolved_at: datetime | None = None
     #: What resolved it, in words: "reading taken", "escalated", "reading amended" …
     resolution: str = ""
+    #: While open, the measure's value in a later reading ("latest 88 % at 23:00",
+    #: :mod:`monitor.clinical.latest_value`); shown, never stored with the flag.
+    latest: str = ""
+
+    @property
+    def shown_message(self) -> str:
+        """The message with the latest value when a later reading has one: what the card
+        shows and the acknowledgement's signature names."""
+        return f"{self.message} — {self.latest}" if self.latest else self.message
 
     @property
     def acknowledged(self) -> bool:

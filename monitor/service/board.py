@@ -40,6 +40,37 @@ class ValueBadge:
     text: str
     on_value: bool
     value_tier: Severity | None
+    #: The same words on short lines, for a tile five to a row ("WARNING", "covered by the",
+    #: "acknowledged", "critical 23:00").
+    lines: tuple[str, ...] = ()
+
+    @property
+    def stacked(self) -> str:
+        return "\n".join(self.lines) if self.lines else self.text
+
+
+def covering_acknowledgement(measure: Measure, flags: Iterable[Flag],
+                             level: Severity) -> Flag | None:
+    """The acknowledged flag of ``measure`` that answers a latest value at ``level`` with no
+    open flag of its own: the latest acknowledged one at ``level`` or above (the episode's;
+    a value meeting a tier with no flag of it at all would have raised one)."""
+    answered = [f for f in flags if f.measure is measure and f.acknowledgement is not None
+                and f.severity >= level]
+    return max(answered, key=lambda f: f.time, default=None)
+
+
+def _acknowledged_badge(measure: Measure, flags: Iterable[Flag], current: Severity) -> ValueBadge:
+    """"WARNING · acknowledged", or, when what was acknowledged is a worse tier of the same
+    episode, "WARNING · covered by the critical acknowledged 23:00": no warning was."""
+    tier = TIER_WORDS[current]
+    cover = covering_acknowledgement(measure, flags, current)
+    if cover is None or cover.severity == current or cover.acknowledgement is None:
+        return ValueBadge(current, f"{tier} · acknowledged", True, current,
+                          (tier, "acknowledged"))
+    at = clock_time(cover.acknowledgement.time)
+    worse = cover.severity.label
+    return ValueBadge(current, f"{tier} · covered by the {worse} acknowledged {at}", True,
+                      current, (tier, "covered by the", "acknowledged", f"{worse} {at}"))
 
 
 def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
@@ -49,6 +80,7 @@ def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
     (acknowledged); else the worst open flag of an earlier reading, with its time. An
     acknowledged critical value must not look normal, nor wear an older advisory's time.
     """
+    flags = tuple(flags)
     open_flags = [f for f in flags if f.open and f.measure is measure]
     worst = max(open_flags, key=lambda f: (f.severity, f.time), default=None)
     own = [f for f in open_flags if shown is not None and f.reading_id == shown.id]
@@ -59,7 +91,7 @@ def value_badge(measure: Measure, shown: Reading | None, flags: Iterable[Flag],
     # A value no worse than an earlier reading's open flag is still that flag's, which is
     # not acknowledged: only a tier beyond every open flag has been answered.
     if current is not None and (worst is None or current > worst.severity):
-        return ValueBadge(current, f"{TIER_WORDS[current]} · acknowledged", True, current)
+        return _acknowledged_badge(measure, flags, current)
     if worst is None:
         return None
     return ValueBadge(worst.severity, f"{TIER_WORDS[worst.severity]} · {clock_time(worst.time)}",
@@ -93,6 +125,9 @@ class ChairTile:
     #: ("BP still critical · acknowledged"), so the tile does not look calm when it is not.
     standing: Severity | None = None
     standing_text: str = ""
+    #: The tier word beside it: "WARNING · acknowledged", or "WARNING" alone when what was
+    #: acknowledged is the episode's critical (``standing_text`` then says so).
+    standing_word: str = ""
     #: The bound bedside monitor's state ("Monitor receiving", "Monitor silent 3:05",
     #: "Monitor: no messages"), "" with no monitor bound; ``monitor_silent`` unless receiving.
     monitor_text: str = ""
@@ -194,7 +229,7 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         badge = value_badge(measure, reading, view.flags, view.current_levels.get(measure))
         if badge is not None:
             badges[key] = badge
-    standing, standing_text = _standing(view, worst)
+    standing, standing_text, standing_word = _standing(view, worst)
     monitor = view.info.monitor
     state = (monitor_state(chair, monitor.last_message_at, view.at)
              if monitor is not None else None)
@@ -218,6 +253,7 @@ def tile_for(chair: str, view: SessionView | None) -> ChairTile:
         badges=badges,
         standing=standing,
         standing_text=standing_text,
+        standing_word=standing_word,
         monitor_text=_monitor_words(state),
         monitor_silent=state is not None and state.state != "receiving",
         held=view.held,
@@ -230,13 +266,21 @@ def _monitor_words(state: MonitorState | None) -> str:
     return "Monitor: no messages" if state.state == "never" else f"Monitor {state.label}"
 
 
-def _standing(view: SessionView, worst: Flag | None) -> tuple[Severity | None, str]:
-    """The worst tier a latest value still meets when it is worse than any open flag."""
+def _standing(view: SessionView, worst: Flag | None) -> tuple[Severity | None, str, str]:
+    """The worst tier a latest value still meets when it is worse than any open flag, in
+    words, and the tier word beside them."""
     levels = [(level, measure) for measure, level in view.current_levels.items()
               if measure is not Measure.OVERDUE]
     if not levels:
-        return None, ""
+        return None, "", ""
     level, measure = max(levels, key=lambda pair: pair[0])
     if worst is not None and worst.severity >= level:
-        return None, ""
-    return level, f"{MEASURE_NAMES[measure]} still {level.label} · acknowledged"
+        return None, "", ""
+    name = MEASURE_NAMES[measure]
+    cover = covering_acknowledgement(measure, view.flags, level)
+    if cover is not None and cover.severity > level and cover.acknowledgement is not None:
+        # Nobody acknowledged a warning: the episode's critical was, and covers it.
+        return level, (f"{name} {level.label} · {cover.severity.label} acknowledged "
+                       f"{clock_time(cover.acknowledgement.time)}"), TIER_WORDS[level]
+    return (level, f"{name} still {level.label} · acknowledged",
+            f"{TIER_WORDS[level]} · acknowledged")

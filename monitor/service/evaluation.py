@@ -32,6 +32,8 @@ from monitor.clinical.domain import (
     Severity,
 )
 from monitor.clinical.feed_health import feed_lost_flags
+from monitor.clinical.latest_value import with_latest
+from monitor.clinical.phases import readings_in_order
 from monitor.clinical.protocol import Protocol
 from monitor.clinical.rules import (
     FlagEvaluation,
@@ -72,6 +74,7 @@ def evaluate(
                            session_start=info.time)
     if lost:
         flags = tuple(sorted((*flags, *lost), key=lambda f: (not f.open, -f.severity, f.time)))
+    flags = with_latest(flags, readings_in_order(record.as_of(at).readings))
     levels = evaluation.current_levels()
     upcoming = next_reading(record, protocol, at, evaluation=evaluation)
     signed = sign_off(record.as_of(at))

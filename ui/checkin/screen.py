@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -425,7 +425,14 @@ class CheckInScreen(QWidget):
         self._show_summary()
         first = next((self.messages[e.field] for e in shown), None)
         if first is not None:
-            self.form_scroll.ensureWidgetVisible(first, 0, 80)
+            self._reveal(first)
+
+    def _reveal(self, message: QWidget) -> None:
+        """Scroll the form so that ``message``, just shown, is whole in view. Its place and
+        height are known only once the layouts have run: scrolled at once, a refusal at the
+        foot of a column was left cut at the viewport's edge beside "Check: Medications"."""
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self.form_scroll.ensureWidgetVisible(message, 0, 80)
 
     def _show_summary(self) -> None:
         """"Check: Weight, Escort" beside the button, naming only fields still at fault."""

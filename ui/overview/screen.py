@@ -331,8 +331,7 @@ class ChairTileWidget(QPushButton):
             self.flag_message.setText(flag.message)
         elif tile.standing is not None and not discharged:
             # Acknowledged, yet a value still meets its tier: the tile says so, as the rail.
-            self.flag_word.setText(f"{tier_style(self.theme, tile.standing).text} · "
-                                   "acknowledged")
+            self.flag_word.setText(tile.standing_word)
             self.flag_message.setText(tile.standing_text)
             for widget in (self.flag_icon, self.flag_word, self.flag_message):
                 widget.show()

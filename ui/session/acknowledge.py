@@ -105,7 +105,7 @@ class AcknowledgeDialog(QDialog):
                       f"{MEASURE_NAMES[flag.measure]}")
         # The tier colour depends on the flag shown, so it is set here.
         word.setStyleSheet(f"color: {style.colour}; font-weight: bold;")
-        message = QLabel(flag.message)
+        message = QLabel(flag.shown_message)
         message.setWordWrap(True)
         head = QHBoxLayout()
         head.addWidget(icon)

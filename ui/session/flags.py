@@ -138,7 +138,7 @@ class FlagsModel(ReadOnlyTableModel[Flag]):
         if column == self.MEASURE:
             return MEASURE_NAMES[flag.measure]
         if column == self.MESSAGE:
-            return flag.message
+            return flag.shown_message
         status = flag_status(flag)
         ack = flag.acknowledgement
         if tooltip and ack is not None and ack.note:
@@ -180,7 +180,7 @@ class _FlagDelegate(QStyledItemDelegate):
             font.setPixelSize(TEXT_PX)
             font.setBold(flag.open and flag.severity is Severity.CRITICAL)
             row = QRect(0, 0, width, 0)
-            lines = len(_wrap(QFontMetrics(font), flag.message, self._text_width(row, flag)))
+            lines = len(_wrap(QFontMetrics(font), flag.shown_message, self._text_width(row, flag)))
         return QSize(width, row_height(flag.severity, lines, is_open=flag.open))
 
     def _text_width(self, row: QRect, flag: Flag) -> int:
@@ -246,7 +246,7 @@ class _FlagDelegate(QStyledItemDelegate):
         painter.setFont(body_font)
         painter.setPen(QColor(t.text if flag.open else t.text_muted))
         body_top = top + ICON_PX + 2
-        lines = _wrap(painter.fontMetrics(), flag.message, width)
+        lines = _wrap(painter.fontMetrics(), flag.shown_message, width)
         for number, line in enumerate(lines):
             painter.drawText(QRect(left, body_top + number * line_px, width, line_px),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)

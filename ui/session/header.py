@@ -164,19 +164,21 @@ class SessionHeader(QFrame):
         texts = QVBoxLayout()
         texts.setSpacing(2)
         texts.addWidget(self.who)
-        status = QHBoxLayout()
-        # The labels share the row's width: left at their own size hint, wrapped labels
-        # broke "Infusing · 34:00 elapsed" over two lines and made the header taller.
-        status.addWidget(self.phase)
-        status.addSpacing(16)
-        status.addWidget(self.due_icon)
-        status.addWidget(self.due, 1)
-        texts.addLayout(status)
-        self._status = status
-        #: The countdown's own line in portrait, where the phase leaves it too little width.
-        self._due_row = QHBoxLayout()
-        texts.addLayout(self._due_row)
-        texts.addWidget(self.notice)
+        #: The phase, and in landscape the notice beside it (elided, whole in its tooltip).
+        self._phase_row = QHBoxLayout()
+        self._phase_row.setSpacing(16)
+        self._phase_row.addWidget(self.phase)
+        texts.addLayout(self._phase_row)
+        #: The countdown's own line: beside the phase, with undo and the infusion controls
+        #: shown, "Repeat SpO2 in 4:56 min (due 23:05)" was cut to "Repeat SpO2 in 4:56 mi…".
+        due_row = QHBoxLayout()
+        due_row.addWidget(self.due_icon)
+        due_row.addWidget(self.due, 1)
+        texts.addLayout(due_row)
+        #: The notice's own line in portrait; landscape has no height for a fourth line.
+        self._notice_row = QHBoxLayout()
+        self._notice_row.addWidget(self.notice, 1)
+        texts.addLayout(self._notice_row)
         # Room for the notice is kept, so the screen does not shift when one appears.
         policy = self.notice.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
@@ -201,8 +203,10 @@ class SessionHeader(QFrame):
         top = QHBoxLayout()
         top.addLayout(back)
         top.addLayout(texts, 1)
-        top.addWidget(self.undo_button)
+        # Undo leads the controls: beside them in landscape, on their row in portrait,
+        # where beside the texts it left the countdown too little width.
         self._controls_row = QHBoxLayout()
+        self._controls_row.addWidget(self.undo_button)
         for button in self.controls.values():
             self._controls_row.addWidget(button)
         self._layout.addLayout(top, 1)
@@ -226,11 +230,12 @@ class SessionHeader(QFrame):
         # Landscape keeps one line for the notice (elided, whole in its tooltip): 800 px
         # high, with the outage banner shown, a second line was taken from the value tiles.
         self.notice.lines = 1 if landscape else NOTICE_LINES
-        row = self._status if landscape else self._due_row
-        for widget, stretch in ((self.due_icon, 0), (self.due, 1)):
-            self._status.removeWidget(widget)
-            self._due_row.removeWidget(widget)
-            row.addWidget(widget, stretch)
+        self._phase_row.removeWidget(self.notice)
+        self._notice_row.removeWidget(self.notice)
+        if landscape:
+            self._phase_row.addWidget(self.notice, 1)
+        else:
+            self._notice_row.addWidget(self.notice, 1)
         self.notice.ensurePolished()
         self.notice.setText(self.notice.text())
 
@@ -270,6 +275,8 @@ class SessionHeader(QFrame):
                 self._set_due(f"{which} in {format_elapsed(left)} "
                               f"(due {clock_time(view.next_due)})")
                 self.due_icon.clear()
+        # Hidden when empty: an empty icon indented the countdown under the phase.
+        self.due_icon.setVisible(not self.due_icon.pixmap().isNull())
         allowed = {
             Phase.BASELINE: {EventKind.INFUSION_START},
             Phase.INFUSING: {EventKind.INFUSION_PAUSE, EventKind.RATE_CHANGE,

@@ -194,7 +194,7 @@ class SessionPresenter(SessionLink):
             answer(True)
 
         def sign() -> None:
-            meaning = CRITICAL_ACK_MEANING.format(flag=flag.message, action=action)
+            meaning = CRITICAL_ACK_MEANING.format(flag=flag.shown_message, action=action)
             self.signing.ask(
                 "Acknowledge critical flag", meaning,
                 lambda p, fin: self.acknowledge(flag, action, note, p,

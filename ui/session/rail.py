@@ -131,9 +131,9 @@ class ValueTile(QFrame):
             self.value.setStyleSheet("")
             self.setStyleSheet("")
             return
-        # On two lines: "CRITICAL · acknowledged" is wider than a tile five to a row, and
+        # On short lines: "CRITICAL · acknowledged" is wider than a tile five to a row, and
         # was cut to "CRITICAL · acknowledg".
-        word = badge.text.replace(" · acknowledged", "\nacknowledged")
+        word = badge.stacked
         self._show_tier(badge.severity, word, colour_value=badge.value_tier is not None,
                         value_tier=badge.value_tier)
 

@@ -159,3 +159,36 @@ def test_an_earlier_readings_open_flag_says_when_and_leaves_a_normal_value_plain
     badge = tile_for("3", service.load(running)).badges["hr"]
     assert badge.text.startswith("WARNING · ")
     assert (badge.on_value, badge.value_tier) == (False, None)
+
+
+def test_a_warning_after_an_acknowledged_critical_is_called_covered_not_acknowledged(
+        service, nurse, running, clock):
+    from tests.conftest import TEST_PIN  # noqa: PLC0415 - only these tests sign
+
+    clock.advance(10 * MIN)
+    service.record_reading(running, {"spo2": "90"}, by=nurse)
+    (critical,) = service.load(running).open_flags
+    clock.advance(MIN)
+    service.acknowledge(running, critical, action="Oxygen given", by=nurse, pin=TEST_PIN)
+    acknowledged_at = clock_time(clock.now())
+    clock.advance(4 * MIN)
+    saved = service.record_reading(running, {"spo2": "92"}, by=nurse)
+    assert saved.new_flags == ()  # eased within the episode: no warning flag, none acknowledged
+    tile = tile_for("3", service.load(running))
+    badge = tile.badges["spo2"]
+    assert (badge.severity, badge.on_value, badge.value_tier) == (
+        Severity.WARNING, True, Severity.WARNING)
+    assert badge.text == f"WARNING · covered by the critical acknowledged {acknowledged_at}"
+    assert badge.stacked == f"WARNING\ncovered by the\nacknowledged\ncritical {acknowledged_at}"
+    assert tile.standing is Severity.WARNING
+    assert tile.standing_text == f"SpO2 warning · critical acknowledged {acknowledged_at}"
+    assert tile.standing_word == "WARNING"
+    assert "still" not in tile.standing_text
+
+
+def test_a_value_in_the_acknowledged_tier_itself_is_called_acknowledged(
+        service, nurse, running, clock):
+    view = _acknowledged_critical_bp(service, nurse, running, clock)
+    tile = tile_for("3", view)
+    assert tile.badges["bp"].stacked == "CRITICAL\nacknowledged"
+    assert tile.standing_word == "CRITICAL · acknowledged"

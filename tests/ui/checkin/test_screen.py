@@ -5,7 +5,9 @@ the inline worker in the dim theme and on the thread worker in the light one."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -23,6 +25,7 @@ from ui.common.style import apply_theme
 from ui.common.theme import DIM, LIGHT
 
 LANDSCAPE, PORTRAIT = (1280, 800), (800, 1280)
+SHOTS = os.environ.get("CHAIRSIDE_SHOTS")  # a folder: the screens are also saved there
 
 
 @pytest.fixture
@@ -507,3 +510,31 @@ def test_keypad_enter_moves_to_the_next_date_of_birth_field_and_stays_open(qtbot
     assert screen.keypad.isVisible()
     click(qtbot, screen.keypad.button("1"))
     assert screen.patient_card.dob_day.text() == "1"
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+def test_the_first_refusal_is_scrolled_whole_into_view(qtbot, screen, ada, size):
+    resize(qtbot, screen, size)
+    choose_ada(qtbot, screen)
+    screen.escort.setText("Sam Escort")
+    screen.dose_card.lot.setText("K-2231")
+    click(qtbot, screen.medications["maois"].button(False))
+    with qtbot.assertNotEmitted(screen.checkInRequested):
+        screen.submit()
+    assert screen.summary.text() == "Check: Medications"
+    message = screen.messages["medications"]
+    viewport = screen.form_scroll.viewport()
+
+    def whole() -> bool:
+        top_left = message.mapTo(viewport, message.rect().topLeft())
+        bottom_right = message.mapTo(viewport, message.rect().bottomRight())
+        words = message._text
+        needed = words.heightForWidth(words.width())
+        return (message.isVisible() and words.height() >= needed
+                and viewport.rect().contains(top_left) and viewport.rect().contains(bottom_right))
+
+    # Scrolled at once, the message only just shown and not laid out, left it cut at the
+    # viewport's edge beside "Check: Medications".
+    qtbot.waitUntil(whole)
+    if SHOTS:
+        screen.window().grab().save(str(Path(SHOTS) / f"checkin-refusal-{size[0]}x{size[1]}.png"))

@@ -300,14 +300,21 @@ def test_a_nurse_unlocking_after_a_clinician_lands_on_the_overview(qtbot, servic
     window = window_for(qtbot, service, clock, clinician, "Cleo Clinician", db_worker)
     window.show_review()
     window.lock("manual")
+    settle(qtbot)
     window._login(nurse, TEST_PIN)
+    settle(qtbot)  # the PIN is checked on the database worker
     assert window.stack.currentWidget() is window.overview
     assert window.overview.review_button.isHidden()
     window.lock("manual")
+    settle(qtbot)
     window._login(clinician, TEST_PIN)
+    settle(qtbot)
     window.show_review()
+    settle(qtbot)
     window.lock("manual")
+    settle(qtbot)
     window._login(clinician, TEST_PIN)
+    settle(qtbot)
     assert window.stack.currentWidget() is window.review_screen
 
 

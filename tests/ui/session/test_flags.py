@@ -89,7 +89,9 @@ def test_columns_show_tier_time_measure_message_and_status(qapp, view):
     assert cell(0, FlagsModel.TIER, Qt.ItemDataRole.ForegroundRole).name() == DIM.critical
     assert cell(0, FlagsModel.TIME) == clock_time(critical.time)
     assert cell(0, FlagsModel.MEASURE) == "BP"
-    assert cell(0, FlagsModel.MESSAGE) == critical.message
+    # The open critical's BP has a later reading: the card names it after the message.
+    assert cell(0, FlagsModel.MESSAGE) == f"{critical.message} — {critical.latest}"
+    assert critical.latest.startswith("latest ")
     assert cell(0, FlagsModel.STATUS) == "open"
     assert cell(0, 0, FlagRole) is critical
     last = next(row for row, flag in enumerate(model.flags_shown()) if flag.acknowledged)

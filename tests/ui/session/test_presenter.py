@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from monitor.clinical.domain import EventKind, Phase, Severity
+from monitor.clinical.domain import EventKind, Phase, Severity, clock_time
 from monitor.service.clinic import ClinicService
 from monitor.storage.store import open_store
 from tests.conftest import TEST_PIN, TEST_SECRET
@@ -153,3 +153,16 @@ def test_no_undo_is_offered_once_the_discharge_is_signed_off(qtbot, service, clo
     assert offers[-1] == ""
     assert presenter.view.phase is Phase.DISCHARGED
     assert not presenter.view.corrections
+
+
+def test_the_signed_acknowledgement_names_the_latest_worse_value(qtbot, presenter, clock):
+    presenter.save_reading({"spo2": "90"})
+    clock.advance(timedelta(minutes=5))
+    presenter.save_reading({"spo2": "88"})
+    (flag,) = presenter.view.open_flags
+    assert "latest 88 %" in flag.shown_message
+    with qtbot.waitSignal(presenter.signatureNeeded) as blocker:
+        assert not presenter.acknowledge(flag, "Oxygen given")
+    meaning = blocker.args[0].meaning
+    assert flag.message in meaning
+    assert f"— latest 88 % at {clock_time(clock.now())}" in meaning

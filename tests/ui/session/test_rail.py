@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,6 +19,8 @@ from ui.common.theme import DIM, LIGHT, TOUCH_MIN, VALUE_PX
 from ui.session.presenter import SessionPresenter
 from ui.session.rail import ValueRail
 from ui.session.screen import SessionScreen
+
+SHOTS = os.environ.get("CHAIRSIDE_SHOTS")  # a folder: the screens are also saved there
 
 
 @pytest.fixture(params=[DIM, LIGHT], ids=["dim", "light"])
@@ -91,14 +95,18 @@ def test_an_acknowledged_value_that_is_still_abnormal_never_looks_normal(
     assert spo2.styleSheet() == ""
 
 
+@pytest.mark.parametrize("eased", [False, True], ids=["critical", "warning-after-critical"])
 @pytest.mark.parametrize("size", [(1280, 800), (800, 1280)], ids=["landscape", "portrait"])
 def test_an_acknowledged_tier_is_shown_whole_on_the_session_screen(
-        qtbot, service, clock, nurse, size):
+        qtbot, service, clock, nurse, size, eased):
     session_id = patient_session(service, nurse)
     service.record_reading(session_id, {"sbp": 120, "dbp": 80, "hr": 72, "spo2": 90,
                                         "cadss6": 2, "moaas": 5}, by=nurse, confirmed=("spo2",))
     flag = next(f for f in service.load(session_id).open_flags if f.measure is Measure.SPO2)
     service.acknowledge(session_id, flag, action="Repeated reading", by=nurse, pin=TEST_PIN)
+    if eased:  # a warning value the acknowledged critical covers, on three lines
+        clock.advance(timedelta(minutes=4))
+        service.record_reading(session_id, {"spo2": 92}, by=nurse)
     presenter = SessionPresenter(service, clock, session_id, nurse)
     screen = SessionScreen(DIM, clock, presenter, ())
     window = host(qtbot, screen, *size)
@@ -108,7 +116,10 @@ def test_an_acknowledged_tier_is_shown_whole_on_the_session_screen(
     presenter.refresh()
     tile = screen.rail.tiles[Measure.SPO2]
     word = tile.flag_word
-    assert word.text().endswith("acknowledged")
+    if eased:
+        assert word.text().startswith("WARNING\ncovered by the\nacknowledged\ncritical ")
+    else:
+        assert word.text().endswith("acknowledged")
     metrics = word.fontMetrics()
     lines = word.text().splitlines()
     # Laid out, every line of the word is whole inside its tile, and the tile on screen.
@@ -116,6 +127,10 @@ def test_an_acknowledged_tier_is_shown_whole_on_the_session_screen(
     left = word.mapTo(tile, word.rect().topLeft()).x()
     assert left + max(metrics.horizontalAdvance(line) for line in lines) <= tile.width()
     assert tile.mapTo(window, tile.rect().topRight()).x() <= window.width()
+    if SHOTS:
+        settle()
+        name = f"rail-{'covered' if eased else 'acknowledged'}-{size[0]}x{size[1]}.png"
+        window.grab().save(str(Path(SHOTS) / name))
     window.close()
 
 
