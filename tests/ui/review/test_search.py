@@ -15,6 +15,7 @@ from monitor.clinical.domain import Severity
 from monitor.service.review import Cursor, Page, SessionQuery, SessionRow
 from monitor.storage.store import StoreUnavailableError
 from tests.conftest import TEST_PIN
+from tests.ui.background import settle as settle_window
 from tests.ui.conftest import settle
 from tests.ui.touch import small_touch_targets
 from ui.app.main_window import MainWindow
@@ -300,21 +301,21 @@ def test_a_nurse_unlocking_after_a_clinician_lands_on_the_overview(qtbot, servic
     window = window_for(qtbot, service, clock, clinician, "Cleo Clinician", db_worker)
     window.show_review()
     window.lock("manual")
-    settle(qtbot)
+    settle_window(qtbot)
     window._login(nurse, TEST_PIN)
-    settle(qtbot)  # the PIN is checked on the database worker
+    settle_window(qtbot)  # the PIN is checked on the database worker
     assert window.stack.currentWidget() is window.overview
     assert window.overview.review_button.isHidden()
     window.lock("manual")
-    settle(qtbot)
+    settle_window(qtbot)
     window._login(clinician, TEST_PIN)
-    settle(qtbot)
+    settle_window(qtbot)
     window.show_review()
-    settle(qtbot)
+    settle_window(qtbot)
     window.lock("manual")
-    settle(qtbot)
+    settle_window(qtbot)
     window._login(clinician, TEST_PIN)
-    settle(qtbot)
+    settle_window(qtbot)
     assert window.stack.currentWidget() is window.review_screen
 
 
