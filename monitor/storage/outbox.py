@@ -18,17 +18,14 @@ has seen it (:meth:`Outbox.dismiss`). Nothing here knows what the entries mean
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.storage.private_files import create_private_file, make_private_dir, tighten_sqlite
+from monitor.storage.private_sqlite import PrivateSQLite
 
 #: The outbox file's name, in the folder beside the drafts.
 OUTBOX_FILE = "outbox.sqlite3"
@@ -74,38 +71,11 @@ class HeldEntry:
         return not self.refused
 
 
-class Outbox:
+class Outbox(PrivateSQLite):
     """The durable queue of entries held on this tablet, oldest first."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        make_private_dir(self.path.parent)
-        create_private_file(self.path)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        with self._transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-        tighten_sqlite(self.path)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        super().__init__(path, _SCHEMA, synchronous="FULL")
 
     # -- writing -------------------------------------------------------------------------
 

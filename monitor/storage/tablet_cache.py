@@ -27,16 +27,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.storage.private_files import create_private_file, make_private_dir, tighten_sqlite
+from monitor.storage.private_sqlite import PrivateSQLite
 
 #: The cache file's name, beside the outbox.
 CACHE_FILE = "tablet-cache.sqlite3"
@@ -105,37 +103,11 @@ class SignIn:
     detail: Mapping[str, Any]
 
 
-class TabletCache:
+class TabletCache(PrivateSQLite):
     """The tablet's copy of what it needs to open without the server."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        make_private_dir(self.path.parent)
-        create_private_file(self.path)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        with self._transaction() as db:
-            for statement in _SCHEMA.split(";"):
-                db.execute(statement)
-        tighten_sqlite(self.path)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        super().__init__(path, _SCHEMA, synchronous="NORMAL")
 
     def _refreshed(self, db: sqlite3.Connection, at: datetime) -> None:
         db.execute("INSERT INTO meta (key, value) VALUES ('refreshed_at', ?) "
